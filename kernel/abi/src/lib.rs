@@ -1,0 +1,37 @@
+//! The syscall ABI: the one contract between userland and the kernel.
+//!
+//! This crate owns every number that crosses the trap: syscall numbers ([`Sysno`]), the
+//! register layout of each call ([`Syscall`], encoded into and decoded from a [`TrapFrame`]),
+//! error codes ([`Error`]), identifiers ([`Pid`], [`MailboxId`]), buffering ([`Capacity`]) and
+//! synchronisation modes ([`Mode`], [`IpcFlags`]).
+//!
+//! It must never contain policy: what a call *does* belongs to the kernel, how a program
+//! *uses* it belongs to `userland`. Both sides encode and decode through the functions here, so
+//! a number is written down exactly once. `docs/abi.md` is the human reference for this file.
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+mod context;
+mod error;
+mod ids;
+mod syscall;
+
+pub use context::{Context, IpcBuffer, SharedContext, TrapState};
+pub use error::Error;
+pub use ids::{MailboxId, Pid};
+pub use syscall::{
+    Capacity, Dest, IpcFlags, Mode, RecvFlags, Source, Syscall, Sysno, TrapFrame, ARG_REGS,
+    RET_REGS,
+};
+
+/// Virtual time, in ticks of the simulated clock.
+pub type Ticks = u64;
+
+/// The longest mailbox name `create_mailbox` accepts, in bytes.
+pub const MAX_NAME_LEN: usize = 64;
+
+/// The longest program name or process label `spawn` accepts, in bytes.
+pub const MAX_PROGRAM_NAME_LEN: usize = 64;

@@ -1,0 +1,713 @@
+//! The trap table's numbers and each syscall's register layout.
+//!
+//! A syscall is a [`TrapFrame`]: a number, [`ARG_REGS`] argument registers and [`RET_REGS`]
+//! return registers; message bytes travel in the caller's [`IpcBuffer`](crate::IpcBuffer).
+//! [`Syscall::encode`] (userland's side) and [`Syscall::decode`] (the kernel's side) are the
+//! only code that knows which argument sits in which register.
+
+use crate::{Error, MailboxId, Pid, Ticks};
+use bitflags::bitflags;
+use core::fmt;
+
+/// How many argument registers a trap frame carries.
+pub const ARG_REGS: usize = 6;
+/// How many return registers a trap frame carries. Register 0 is the status.
+pub const RET_REGS: usize = 4;
+
+/// The register file a process hands the kernel when it traps.
+///
+/// `ret[0]` is the status: 0 for success or an [`Error`] code. The other return registers
+/// carry results as each syscall's documentation in `docs/abi.md` says.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TrapFrame {
+    /// The syscall number (a [`Sysno`] when valid).
+    pub sysno: u64,
+    /// Argument registers.
+    pub args: [u64; ARG_REGS],
+    /// Return registers, written by the kernel.
+    pub ret: [u64; RET_REGS],
+}
+
+impl TrapFrame {
+    /// Write a successful result: status 0 and up to three values.
+    pub fn set_ok(&mut self, values: [u64; RET_REGS - 1]) {
+        self.ret = [0, values[0], values[1], values[2]];
+    }
+
+    /// Write a failure. `detail` goes to register 1 (the length needed, for `BufferTooSmall`).
+    pub fn set_err(&mut self, error: Error, detail: u64) {
+        self.ret = [error.code(), detail, 0, 0];
+    }
+
+    /// The status register read back: `Ok(values)` or the error.
+    pub fn result(&self) -> Result<[u64; RET_REGS - 1], Error> {
+        match self.ret[0] {
+            0 => Ok([self.ret[1], self.ret[2], self.ret[3]]),
+            code => Err(Error::from_code(code).unwrap_or(Error::UnknownSyscall)),
+        }
+    }
+}
+
+macro_rules! sysnos {
+    ($($(#[$doc:meta])* $name:ident = $num:literal, $text:literal;)*) => {
+        /// A syscall number: the index into the kernel's trap table.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[repr(u64)]
+        pub enum Sysno {
+            $($(#[$doc])* $name = $num,)*
+        }
+
+        impl Sysno {
+            /// Every syscall, in numeric order.
+            pub const ALL: &'static [Sysno] = &[$(Sysno::$name,)*];
+
+            /// The syscall a register names, if any.
+            pub const fn from_raw(raw: u64) -> Option<Sysno> {
+                match raw {
+                    $($num => Some(Sysno::$name),)*
+                    _ => None,
+                }
+            }
+
+            /// The snake_case name used in traces and docs.
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $(Sysno::$name => $text,)*
+                }
+            }
+        }
+    };
+}
+
+sysnos! {
+    /// `create_mailbox(capacity, name?)`.
+    CreateMailbox = 1, "create_mailbox";
+    /// `delete_mailbox(id)`.
+    DeleteMailbox = 2, "delete_mailbox";
+    /// `lookup_mailbox(name)`.
+    LookupMailbox = 3, "lookup_mailbox";
+    /// `transfer_mailbox(id, pid)`.
+    TransferMailbox = 4, "transfer_mailbox";
+    /// `send(dest, bytes, mode)`.
+    Send = 5, "send";
+    /// `receive(source, buffer, mode)`.
+    Receive = 6, "receive";
+    /// `call(dest, bytes, mode, reply buffer)`.
+    Call = 7, "call";
+    /// `reply(pid, bytes)`.
+    Reply = 8, "reply";
+    /// `spawn(program, label, arg, inbox, priority)`.
+    Spawn = 9, "spawn";
+    /// `exit(code)`.
+    Exit = 10, "exit";
+    /// `wait(pid, mode)`.
+    Wait = 11, "wait";
+    /// `getpid()`.
+    GetPid = 12, "getpid";
+    /// `yield()`.
+    Yield = 13, "yield";
+    /// `sleep(ticks)`.
+    Sleep = 14, "sleep";
+    /// `compute(ticks)`.
+    Compute = 15, "compute";
+    /// `print(bytes)`: a line on the machine's console.
+    Print = 16, "print";
+}
+
+/// How many messages a queue holds before senders wait.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum Capacity {
+    /// No buffer: a rendezvous. The sender waits until a receiver takes the message.
+    #[default]
+    Zero,
+    /// Up to `n` (at least 1) queued messages.
+    Bounded(u32),
+    /// No count limit; only the kernel's memory limit bounds it.
+    Unbounded,
+}
+
+impl Capacity {
+    /// The register encoding: 0 zero, `u64::MAX` unbounded, `n` bounded.
+    pub const fn raw(self) -> u64 {
+        match self {
+            Capacity::Zero => 0,
+            Capacity::Bounded(n) => n as u64,
+            Capacity::Unbounded => u64::MAX,
+        }
+    }
+
+    /// Decode a capacity register. Counts beyond `u32::MAX` (other than the unbounded
+    /// marker) are malformed.
+    pub const fn from_raw(raw: u64) -> Result<Capacity, Error> {
+        match raw {
+            0 => Ok(Capacity::Zero),
+            u64::MAX => Ok(Capacity::Unbounded),
+            n if n <= u32::MAX as u64 => Ok(Capacity::Bounded(n as u32)),
+            _ => Err(Error::InvalidArgument),
+        }
+    }
+
+    /// Whether `queued` messages fill this capacity.
+    pub const fn is_full(self, queued: usize) -> bool {
+        match self {
+            Capacity::Zero => true,
+            Capacity::Bounded(n) => queued >= n as usize,
+            Capacity::Unbounded => false,
+        }
+    }
+}
+
+impl fmt::Display for Capacity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Capacity::Zero => f.write_str("0"),
+            Capacity::Bounded(n) => write!(f, "{n}"),
+            Capacity::Unbounded => f.write_str("unbounded"),
+        }
+    }
+}
+
+bitflags! {
+    /// Synchronisation flags of `send`, `receive`, `call` and `wait`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct IpcFlags: u64 {
+        /// Fail with `WouldBlock` instead of waiting.
+        const NONBLOCK = 1 << 0;
+        /// Wait at most the ticks in the timeout register, then fail with `TimedOut`.
+        const TIMEOUT = 1 << 1;
+    }
+}
+
+bitflags! {
+    /// What `receive` reports about the message in return register 3.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct RecvFlags: u64 {
+        /// The sender used `call` and waits for the receiver's `reply`.
+        const CALL = 1 << 0;
+    }
+}
+
+/// Whether and how long a call may wait.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Mode {
+    /// Wait as long as it takes.
+    #[default]
+    Blocking,
+    /// Never wait: fail with `WouldBlock`.
+    NonBlocking,
+    /// Wait at most this many ticks, then fail with `TimedOut`.
+    Timeout(Ticks),
+}
+
+impl Mode {
+    /// The (flags, timeout) register pair.
+    pub const fn encode(self) -> (u64, u64) {
+        match self {
+            Mode::Blocking => (0, 0),
+            Mode::NonBlocking => (IpcFlags::NONBLOCK.bits(), 0),
+            Mode::Timeout(t) => (IpcFlags::TIMEOUT.bits(), t),
+        }
+    }
+
+    /// Decode the (flags, timeout) register pair. Unknown bits, or both flags, are malformed.
+    pub fn decode(flags: u64, timeout: u64) -> Result<Mode, Error> {
+        let flags = IpcFlags::from_bits(flags).ok_or(Error::InvalidArgument)?;
+        if flags == IpcFlags::NONBLOCK {
+            Ok(Mode::NonBlocking)
+        } else if flags == IpcFlags::TIMEOUT {
+            Ok(Mode::Timeout(timeout))
+        } else if flags.is_empty() {
+            Ok(Mode::Blocking)
+        } else {
+            Err(Error::InvalidArgument)
+        }
+    }
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Mode::Blocking => f.write_str("blocking"),
+            Mode::NonBlocking => f.write_str("nonblocking"),
+            Mode::Timeout(t) => write!(f, "timeout={t}"),
+        }
+    }
+}
+
+/// Where a `send` or `call` goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Dest {
+    /// Direct naming: the process's own inbox.
+    Process(Pid),
+    /// Indirect naming: a mailbox.
+    Mailbox(MailboxId),
+}
+
+const KIND_PROCESS: u64 = 0;
+const KIND_MAILBOX: u64 = 1;
+const KIND_ANY: u64 = 2;
+
+impl Dest {
+    const fn encode(self) -> (u64, u64) {
+        match self {
+            Dest::Process(p) => (KIND_PROCESS, p.raw()),
+            Dest::Mailbox(m) => (KIND_MAILBOX, m.raw()),
+        }
+    }
+
+    fn decode(kind: u64, id: u64) -> Result<Dest, Error> {
+        match kind {
+            KIND_PROCESS => Ok(Dest::Process(Pid::from_raw(id))),
+            KIND_MAILBOX => Ok(Dest::Mailbox(MailboxId::from_raw(id))),
+            _ => Err(Error::InvalidArgument),
+        }
+    }
+}
+
+impl fmt::Display for Dest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Dest::Process(p) => write!(f, "{p}"),
+            Dest::Mailbox(m) => write!(f, "{m}"),
+        }
+    }
+}
+
+/// Where a `receive` takes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Source {
+    /// Symmetric direct naming: only this process's messages, from the caller's inbox.
+    Process(Pid),
+    /// Indirect naming: a mailbox the caller owns.
+    Mailbox(MailboxId),
+    /// Asymmetric direct naming: the oldest message in the caller's inbox, from anyone.
+    Any,
+}
+
+impl Source {
+    const fn encode(self) -> (u64, u64) {
+        match self {
+            Source::Process(p) => (KIND_PROCESS, p.raw()),
+            Source::Mailbox(m) => (KIND_MAILBOX, m.raw()),
+            Source::Any => (KIND_ANY, 0),
+        }
+    }
+
+    fn decode(kind: u64, id: u64) -> Result<Source, Error> {
+        match kind {
+            KIND_PROCESS => Ok(Source::Process(Pid::from_raw(id))),
+            KIND_MAILBOX => Ok(Source::Mailbox(MailboxId::from_raw(id))),
+            KIND_ANY => Ok(Source::Any),
+            _ => Err(Error::InvalidArgument),
+        }
+    }
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Process(p) => write!(f, "{p}"),
+            Source::Mailbox(m) => write!(f, "{m}"),
+            Source::Any => f.write_str("any"),
+        }
+    }
+}
+
+/// A syscall with its arguments decoded from the registers.
+///
+/// Lengths count bytes of the caller's IPC buffer: outgoing bytes (message, name, program)
+/// sit at the start of [`IpcBuffer::send`](crate::IpcBuffer), incoming bytes are written to
+/// [`IpcBuffer::recv`](crate::IpcBuffer).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Syscall {
+    /// New mailbox owned by the caller; `name_len` bytes of name (0: anonymous).
+    /// Returns the id in register 1.
+    CreateMailbox {
+        /// How many messages it buffers.
+        capacity: Capacity,
+        /// Length of the name in the send buffer.
+        name_len: u64,
+    },
+    /// Delete a mailbox the caller owns.
+    DeleteMailbox {
+        /// The mailbox.
+        mailbox: MailboxId,
+    },
+    /// The id of the live mailbox with this name, in register 1.
+    LookupMailbox {
+        /// Length of the name in the send buffer.
+        name_len: u64,
+    },
+    /// Hand ownership to another live process.
+    TransferMailbox {
+        /// The mailbox.
+        mailbox: MailboxId,
+        /// The new owner.
+        to: Pid,
+    },
+    /// Send `len` bytes.
+    Send {
+        /// Where to.
+        dest: Dest,
+        /// Message length.
+        len: u64,
+        /// Whether to wait.
+        mode: Mode,
+    },
+    /// Receive into a buffer of `buf_len` bytes. Returns the sender in register 1, the length
+    /// in register 2 and [`RecvFlags`] in register 3.
+    Receive {
+        /// Where from.
+        source: Source,
+        /// How many bytes the caller accepts.
+        buf_len: u64,
+        /// Whether to wait.
+        mode: Mode,
+    },
+    /// Send `len` bytes and wait for the receiver's reply, which must fit `reply_len` bytes.
+    /// Returns the replier in register 1 and the reply length in register 2.
+    Call {
+        /// Where to.
+        dest: Dest,
+        /// Message length.
+        len: u64,
+        /// Whether to wait, for the whole call.
+        mode: Mode,
+        /// How many reply bytes the caller accepts.
+        reply_len: u64,
+    },
+    /// Answer a process that is waiting in `call` on the caller.
+    Reply {
+        /// The caller to answer.
+        to: Pid,
+        /// Reply length.
+        len: u64,
+    },
+    /// Start a new process. The send buffer holds the program name, then the label.
+    /// Returns the child's pid in register 1.
+    Spawn {
+        /// Length of the program name.
+        program_len: u64,
+        /// Length of the label the trace shows (0: the program name).
+        label_len: u64,
+        /// The argument the program receives.
+        arg: u64,
+        /// Capacity of the child's direct inbox.
+        inbox: Capacity,
+        /// Scheduling priority (higher runs first under priority policies).
+        priority: u8,
+    },
+    /// End the caller with an exit code. Never returns.
+    Exit {
+        /// The exit code its parent collects.
+        code: i32,
+    },
+    /// Collect an exited child's code, in register 1.
+    Wait {
+        /// The child.
+        child: Pid,
+        /// Whether to wait.
+        mode: Mode,
+    },
+    /// The caller's pid, in register 1.
+    GetPid,
+    /// Give up the CPU.
+    Yield,
+    /// Block for this many ticks.
+    Sleep {
+        /// How long.
+        ticks: Ticks,
+    },
+    /// Use the CPU for this many ticks (the timer may preempt in between).
+    Compute {
+        /// How long.
+        ticks: Ticks,
+    },
+    /// Write `len` bytes to the machine's console.
+    Print {
+        /// Text length.
+        len: u64,
+    },
+}
+
+impl Syscall {
+    /// The trap-table number.
+    pub const fn sysno(&self) -> Sysno {
+        match self {
+            Syscall::CreateMailbox { .. } => Sysno::CreateMailbox,
+            Syscall::DeleteMailbox { .. } => Sysno::DeleteMailbox,
+            Syscall::LookupMailbox { .. } => Sysno::LookupMailbox,
+            Syscall::TransferMailbox { .. } => Sysno::TransferMailbox,
+            Syscall::Send { .. } => Sysno::Send,
+            Syscall::Receive { .. } => Sysno::Receive,
+            Syscall::Call { .. } => Sysno::Call,
+            Syscall::Reply { .. } => Sysno::Reply,
+            Syscall::Spawn { .. } => Sysno::Spawn,
+            Syscall::Exit { .. } => Sysno::Exit,
+            Syscall::Wait { .. } => Sysno::Wait,
+            Syscall::GetPid => Sysno::GetPid,
+            Syscall::Yield => Sysno::Yield,
+            Syscall::Sleep { .. } => Sysno::Sleep,
+            Syscall::Compute { .. } => Sysno::Compute,
+            Syscall::Print { .. } => Sysno::Print,
+        }
+    }
+
+    /// Write this call into a frame's number and argument registers (userland's side).
+    pub fn encode(&self, frame: &mut TrapFrame) {
+        frame.sysno = self.sysno() as u64;
+        frame.args = match *self {
+            Syscall::CreateMailbox { capacity, name_len } => [capacity.raw(), name_len, 0, 0, 0, 0],
+            Syscall::DeleteMailbox { mailbox } => [mailbox.raw(), 0, 0, 0, 0, 0],
+            Syscall::LookupMailbox { name_len } => [name_len, 0, 0, 0, 0, 0],
+            Syscall::TransferMailbox { mailbox, to } => [mailbox.raw(), to.raw(), 0, 0, 0, 0],
+            Syscall::Send { dest, len, mode } => {
+                let (k, id) = dest.encode();
+                let (f, t) = mode.encode();
+                [k, id, len, f, t, 0]
+            }
+            Syscall::Receive {
+                source,
+                buf_len,
+                mode,
+            } => {
+                let (k, id) = source.encode();
+                let (f, t) = mode.encode();
+                [k, id, buf_len, f, t, 0]
+            }
+            Syscall::Call {
+                dest,
+                len,
+                mode,
+                reply_len,
+            } => {
+                let (k, id) = dest.encode();
+                let (f, t) = mode.encode();
+                [k, id, len, f, t, reply_len]
+            }
+            Syscall::Reply { to, len } => [to.raw(), len, 0, 0, 0, 0],
+            Syscall::Spawn {
+                program_len,
+                label_len,
+                arg,
+                inbox,
+                priority,
+            } => [program_len, label_len, arg, inbox.raw(), priority as u64, 0],
+            Syscall::Exit { code } => [code as i64 as u64, 0, 0, 0, 0, 0],
+            Syscall::Wait { child, mode } => {
+                let (f, t) = mode.encode();
+                [child.raw(), f, t, 0, 0, 0]
+            }
+            Syscall::GetPid | Syscall::Yield => [0; ARG_REGS],
+            Syscall::Sleep { ticks } | Syscall::Compute { ticks } => [ticks, 0, 0, 0, 0, 0],
+            Syscall::Print { len } => [len, 0, 0, 0, 0, 0],
+        };
+    }
+
+    /// Read a call from a frame (the kernel's side). Any register contents give either a
+    /// call or an error; decoding never panics.
+    pub fn decode(frame: &TrapFrame) -> Result<Syscall, Error> {
+        let a = frame.args;
+        let sysno = Sysno::from_raw(frame.sysno).ok_or(Error::UnknownSyscall)?;
+        Ok(match sysno {
+            Sysno::CreateMailbox => Syscall::CreateMailbox {
+                capacity: Capacity::from_raw(a[0])?,
+                name_len: a[1],
+            },
+            Sysno::DeleteMailbox => Syscall::DeleteMailbox {
+                mailbox: MailboxId::from_raw(a[0]),
+            },
+            Sysno::LookupMailbox => Syscall::LookupMailbox { name_len: a[0] },
+            Sysno::TransferMailbox => Syscall::TransferMailbox {
+                mailbox: MailboxId::from_raw(a[0]),
+                to: Pid::from_raw(a[1]),
+            },
+            Sysno::Send => Syscall::Send {
+                dest: Dest::decode(a[0], a[1])?,
+                len: a[2],
+                mode: Mode::decode(a[3], a[4])?,
+            },
+            Sysno::Receive => Syscall::Receive {
+                source: Source::decode(a[0], a[1])?,
+                buf_len: a[2],
+                mode: Mode::decode(a[3], a[4])?,
+            },
+            Sysno::Call => Syscall::Call {
+                dest: Dest::decode(a[0], a[1])?,
+                len: a[2],
+                mode: Mode::decode(a[3], a[4])?,
+                reply_len: a[5],
+            },
+            Sysno::Reply => Syscall::Reply {
+                to: Pid::from_raw(a[0]),
+                len: a[1],
+            },
+            Sysno::Spawn => Syscall::Spawn {
+                program_len: a[0],
+                label_len: a[1],
+                arg: a[2],
+                inbox: Capacity::from_raw(a[3])?,
+                priority: u8::try_from(a[4]).map_err(|_| Error::InvalidArgument)?,
+            },
+            Sysno::Exit => Syscall::Exit {
+                code: i32::try_from(a[0] as i64).map_err(|_| Error::InvalidArgument)?,
+            },
+            Sysno::Wait => Syscall::Wait {
+                child: Pid::from_raw(a[0]),
+                mode: Mode::decode(a[1], a[2])?,
+            },
+            Sysno::GetPid => Syscall::GetPid,
+            Sysno::Yield => Syscall::Yield,
+            Sysno::Sleep => Syscall::Sleep { ticks: a[0] },
+            Sysno::Compute => Syscall::Compute { ticks: a[0] },
+            Sysno::Print => Syscall::Print { len: a[0] },
+        })
+    }
+}
+
+impl fmt::Display for Syscall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = self.sysno().name();
+        match *self {
+            Syscall::CreateMailbox { capacity, name_len } => {
+                write!(f, "{name}(capacity={capacity}, name_len={name_len})")
+            }
+            Syscall::DeleteMailbox { mailbox } => write!(f, "{name}({mailbox})"),
+            Syscall::LookupMailbox { name_len } => write!(f, "{name}(name_len={name_len})"),
+            Syscall::TransferMailbox { mailbox, to } => write!(f, "{name}({mailbox}, to={to})"),
+            Syscall::Send { dest, len, mode } => write!(f, "{name}({dest}, {len}B, {mode})"),
+            Syscall::Receive {
+                source,
+                buf_len,
+                mode,
+            } => write!(f, "{name}({source}, buf={buf_len}B, {mode})"),
+            Syscall::Call {
+                dest,
+                len,
+                mode,
+                reply_len,
+            } => write!(f, "{name}({dest}, {len}B, {mode}, reply_buf={reply_len}B)"),
+            Syscall::Reply { to, len } => write!(f, "{name}({to}, {len}B)"),
+            Syscall::Spawn {
+                arg,
+                inbox,
+                priority,
+                ..
+            } => write!(f, "{name}(arg={arg}, inbox={inbox}, priority={priority})"),
+            Syscall::Exit { code } => write!(f, "{name}({code})"),
+            Syscall::Wait { child, mode } => write!(f, "{name}({child}, {mode})"),
+            Syscall::GetPid | Syscall::Yield => write!(f, "{name}()"),
+            Syscall::Sleep { ticks } | Syscall::Compute { ticks } => write!(f, "{name}({ticks})"),
+            Syscall::Print { len } => write!(f, "{name}({len}B)"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_call_round_trips_through_a_frame() {
+        let p = Pid::new(3, 1);
+        let m = MailboxId::new(2, 4);
+        let calls = [
+            Syscall::CreateMailbox {
+                capacity: Capacity::Bounded(4),
+                name_len: 3,
+            },
+            Syscall::DeleteMailbox { mailbox: m },
+            Syscall::LookupMailbox { name_len: 5 },
+            Syscall::TransferMailbox { mailbox: m, to: p },
+            Syscall::Send {
+                dest: Dest::Mailbox(m),
+                len: 16,
+                mode: Mode::Timeout(9),
+            },
+            Syscall::Receive {
+                source: Source::Any,
+                buf_len: 64,
+                mode: Mode::NonBlocking,
+            },
+            Syscall::Call {
+                dest: Dest::Process(p),
+                len: 1,
+                mode: Mode::Blocking,
+                reply_len: 8,
+            },
+            Syscall::Reply { to: p, len: 2 },
+            Syscall::Spawn {
+                program_len: 4,
+                label_len: 0,
+                arg: 7,
+                inbox: Capacity::Unbounded,
+                priority: 3,
+            },
+            Syscall::Exit { code: -3 },
+            Syscall::Wait {
+                child: p,
+                mode: Mode::Blocking,
+            },
+            Syscall::GetPid,
+            Syscall::Yield,
+            Syscall::Sleep { ticks: 5 },
+            Syscall::Compute { ticks: 6 },
+            Syscall::Print { len: 3 },
+        ];
+        assert_eq!(calls.len(), Sysno::ALL.len(), "one example per syscall");
+        for call in calls {
+            let mut frame = TrapFrame::default();
+            call.encode(&mut frame);
+            assert_eq!(Syscall::decode(&frame), Ok(call));
+        }
+    }
+
+    #[test]
+    fn malformed_frames_are_errors_not_panics() {
+        let mut frame = TrapFrame {
+            sysno: 999,
+            ..TrapFrame::default()
+        };
+        assert_eq!(Syscall::decode(&frame), Err(Error::UnknownSyscall));
+        frame.sysno = Sysno::Send as u64;
+        frame.args = [7, 0, 0, 0, 0, 0];
+        assert_eq!(Syscall::decode(&frame), Err(Error::InvalidArgument));
+        frame.args = [0, 0, 0, 3, 0, 0];
+        assert_eq!(
+            Syscall::decode(&frame),
+            Err(Error::InvalidArgument),
+            "both mode flags"
+        );
+        frame.sysno = Sysno::Spawn as u64;
+        frame.args = [1, 0, 0, 0, 256, 0];
+        assert_eq!(
+            Syscall::decode(&frame),
+            Err(Error::InvalidArgument),
+            "priority > 255"
+        );
+    }
+}
+
+impl From<Pid> for Dest {
+    fn from(p: Pid) -> Dest {
+        Dest::Process(p)
+    }
+}
+
+impl From<MailboxId> for Dest {
+    fn from(m: MailboxId) -> Dest {
+        Dest::Mailbox(m)
+    }
+}
+
+impl From<Pid> for Source {
+    fn from(p: Pid) -> Source {
+        Source::Process(p)
+    }
+}
+
+impl From<MailboxId> for Source {
+    fn from(m: MailboxId) -> Source {
+        Source::Mailbox(m)
+    }
+}

@@ -1,0 +1,151 @@
+//! The kernel's invariants, checked as a whole.
+//!
+//! Run after every syscall when [`KernelConfig::check_invariants`](crate::KernelConfig) is on
+//! (the default in test builds). It walks every queue, so it is O(everything) and never runs
+//! on the fast path of a release build.
+
+use crate::ipc::{Endpoint, WaitQueue, WaitQueueId};
+use crate::process::{BlockedOp, ProcState};
+use crate::Kernel;
+use abi::Source;
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::string::String;
+
+impl Kernel {
+    /// Check every invariant; the first violation found, described.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        // Each blocked process sits on exactly the queue its state names, once.
+        let mut seen: BTreeMap<u32, WaitQueueId> = BTreeMap::new();
+        let mut walk = |q: &WaitQueue, id: WaitQueueId| -> Result<(), String> {
+            let mut n = 0;
+            for idx in q.iter(&self.procs) {
+                n += 1;
+                if let Some(prev) = seen.insert(idx, id) {
+                    return Err(format!("slot {idx} is on both {prev} and {id}"));
+                }
+                let p = self
+                    .procs
+                    .at(idx)
+                    .ok_or(format!("{id} links a free slot"))?;
+                if !Kernel::is_blocked_on(&p.state, id) {
+                    return Err(format!(
+                        "{} is on {id} but its state is {:?}",
+                        p.pid, p.state
+                    ));
+                }
+            }
+            if n != q.len() {
+                return Err(format!("{id} counts {} but links {n}", q.len()));
+            }
+            Ok(())
+        };
+        let mut queued_bytes = 0;
+        let mut queued = 0u64;
+        for (_, p) in self.procs.iter() {
+            let pid = p.pid;
+            walk(&p.inbox.senders, WaitQueueId::InboxSenders(pid))?;
+            walk(&p.inbox.receiver, WaitQueueId::InboxReceiver(pid))?;
+            walk(&p.receivers_from, WaitQueueId::ReceiversFrom(pid))?;
+            walk(&p.replies, WaitQueueId::Replies(pid))?;
+            walk(&p.exit_waiters, WaitQueueId::Exit(pid))?;
+            check_endpoint(&p.inbox, &format!("{pid}.inbox"))?;
+            queued_bytes += p.inbox.bytes;
+            queued += p.inbox.queue.len() as u64;
+            if p.state == ProcState::Zombie {
+                if !p.inbox.queue.is_empty() || !p.owned.is_empty() {
+                    return Err(format!("zombie {pid} still holds messages or mailboxes"));
+                }
+            }
+            if let ProcState::Blocked(b) = &p.state {
+                if let BlockedOp::Receive {
+                    source: Source::Any,
+                    ..
+                } = b.op
+                {
+                    if !p.inbox.queue.is_empty() {
+                        return Err(format!(
+                            "{pid} waits in receive(any) over a non-empty inbox"
+                        ));
+                    }
+                }
+            }
+            for m in &p.owned {
+                match self.mailbox(*m) {
+                    Some(mb) if mb.owner == pid => {}
+                    _ => return Err(format!("{pid} lists {m} as owned but does not own it")),
+                }
+            }
+        }
+        for (_, mb) in self.mailboxes.iter() {
+            let id = mb.id;
+            walk(&mb.endpoint.senders, WaitQueueId::MailboxSenders(id))?;
+            walk(&mb.endpoint.receiver, WaitQueueId::MailboxReceiver(id))?;
+            walk(&mb.callers, WaitQueueId::MailboxCallers(id))?;
+            check_endpoint(&mb.endpoint, &format!("{id}"))?;
+            if !mb.endpoint.receiver.is_empty() && !mb.endpoint.queue.is_empty() {
+                return Err(format!("{id}: the owner waits while messages are queued"));
+            }
+            match self.process(mb.owner) {
+                Some(o) if o.is_live() && o.owned.contains(&id) => {}
+                _ => {
+                    return Err(format!(
+                        "{id}: owner {} is not live or does not list it",
+                        mb.owner
+                    ))
+                }
+            }
+            if let Some(n) = &mb.name {
+                if self.names.get(n) != Some(&id) {
+                    return Err(format!("{id}: name {n} is not registered to it"));
+                }
+            }
+            queued_bytes += mb.endpoint.bytes;
+            queued += mb.endpoint.queue.len() as u64;
+        }
+        for (_, p) in self.procs.iter() {
+            if matches!(p.state, ProcState::Blocked(_)) && !seen.contains_key(&p.pid.index()) {
+                return Err(format!("{} is blocked but on no queue", p.pid));
+            }
+        }
+        if queued_bytes != self.queued_bytes {
+            return Err(format!(
+                "queued bytes: counted {queued_bytes}, kernel says {}",
+                self.queued_bytes
+            ));
+        }
+        if self.queued_bytes > self.config.memory_limit {
+            return Err(format!(
+                "{} queued bytes exceed the limit",
+                self.queued_bytes
+            ));
+        }
+        let l = self.ledger;
+        if l.sent != l.received + l.dropped + queued {
+            return Err(format!(
+                "ledger: sent {} != received {} + dropped {} + queued {queued}",
+                l.sent, l.received, l.dropped
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn check_endpoint(ep: &Endpoint, what: &str) -> Result<(), String> {
+    if let abi::Capacity::Bounded(n) = ep.capacity {
+        if ep.queue.len() > n as usize {
+            return Err(format!("{what} holds {} > capacity {n}", ep.queue.len()));
+        }
+    }
+    if ep.capacity == abi::Capacity::Zero && !ep.queue.is_empty() {
+        return Err(format!("{what} has capacity 0 but queues messages"));
+    }
+    if !ep.senders.is_empty() && !ep.is_full() {
+        // Senders may stay blocked with room only when memory ran out.
+        let queued: usize = ep.queue.iter().map(|m| m.cost()).sum();
+        if queued != ep.bytes {
+            return Err(format!("{what}: byte count is off"));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,105 @@
+//! Endpoints: the message queues behind mailboxes and direct inboxes.
+//!
+//! An endpoint owns the messages queued at it and the two wait queues of processes that want
+//! to put into it or take from it.
+//!
+//! Invariants (checked after every syscall in test builds):
+//! - `queue.len()` never exceeds the capacity;
+//! - a sender waits only while the queue is full: room is filled from the senders queue, in
+//!   FIFO order, the moment it frees, so a new sender never overtakes a waiting one;
+//! - a receiver waits only while nothing it accepts is queued.
+
+use super::waitqueue::WaitQueue;
+use crate::trace::MsgId;
+use abi::{Capacity, Pid};
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+
+/// Kernel bytes charged for each queued message on top of its payload, so that even empty
+/// messages count against the memory limit.
+pub const MESSAGE_OVERHEAD: usize = 32;
+
+/// A message inside the kernel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Message {
+    /// Its serial number in this run.
+    pub id: MsgId,
+    /// Who sent it: stamped by the kernel, never taken from the sender's arguments.
+    pub sender: Pid,
+    /// The payload.
+    pub bytes: Vec<u8>,
+    /// The sender waits in `call` for the receiver's reply.
+    pub call: bool,
+}
+
+impl Message {
+    /// What the message costs against the kernel memory limit while queued.
+    pub fn cost(&self) -> usize {
+        self.bytes.len() + MESSAGE_OVERHEAD
+    }
+}
+
+/// A message queue with its waiting senders and receiver.
+#[derive(Debug, Default)]
+pub struct Endpoint {
+    /// How many messages it holds before senders wait.
+    pub capacity: Capacity,
+    /// Messages in arrival order.
+    pub queue: VecDeque<Message>,
+    /// Senders waiting for room (or, at capacity zero, for a receiver).
+    pub senders: WaitQueue,
+    /// The receiver waiting for a message.
+    pub receiver: WaitQueue,
+    /// Bytes charged against the memory limit by the queued messages.
+    pub bytes: usize,
+    /// The most messages ever queued at once.
+    pub deepest: usize,
+    /// Messages that entered this endpoint (queued or handed over).
+    pub accepted: u64,
+}
+
+impl Endpoint {
+    /// An empty endpoint of this capacity.
+    pub fn new(capacity: Capacity) -> Self {
+        Endpoint {
+            capacity,
+            ..Endpoint::default()
+        }
+    }
+
+    /// Whether one more message would exceed the capacity.
+    pub fn is_full(&self) -> bool {
+        self.capacity.is_full(self.queue.len())
+    }
+
+    /// Queue a message (the caller has checked room and memory).
+    pub fn push(&mut self, msg: Message) {
+        self.bytes += msg.cost();
+        self.queue.push_back(msg);
+        self.deepest = self.deepest.max(self.queue.len());
+    }
+
+    /// Take the message at `position`.
+    pub fn take(&mut self, position: usize) -> Option<Message> {
+        let msg = self.queue.remove(position)?;
+        self.bytes -= msg.cost();
+        Some(msg)
+    }
+
+    /// The position of the oldest message, from `sender` if given.
+    pub fn find(&self, sender: Option<Pid>) -> Option<usize> {
+        match sender {
+            None => (!self.queue.is_empty()).then_some(0),
+            Some(s) => self.queue.iter().position(|m| m.sender == s),
+        }
+    }
+
+    /// Drop every queued message; how many there were and the bytes they held.
+    pub fn drain(&mut self) -> (usize, usize) {
+        let n = self.queue.len();
+        let bytes = self.bytes;
+        self.queue.clear();
+        self.bytes = 0;
+        (n, bytes)
+    }
+}

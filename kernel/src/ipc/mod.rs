@@ -1,0 +1,18 @@
+//! Inter-process communication: endpoints, mailboxes, wait queues, and the paths of `send`,
+//! `receive`, `call` and `reply`.
+//!
+//! A message is always in exactly one place: in its sender's IPC buffer while the sender is
+//! blocked with it, in one endpoint's queue, or in its receiver's buffer once taken. The
+//! kernel stamps the sender's pid on every message; nothing a sender writes can change it.
+//!
+//! This module never schedules: it blocks and wakes processes through the kernel's helpers,
+//! and the scheduler hears of it as "ready".
+
+mod endpoint;
+mod mailbox;
+mod ops;
+mod waitqueue;
+
+pub use endpoint::{Endpoint, Message, MESSAGE_OVERHEAD};
+pub use mailbox::Mailbox;
+pub use waitqueue::{Link, WaitQueue, WaitQueueId};

@@ -1,0 +1,692 @@
+//! The IPC syscalls: mailbox management, send, receive, call and reply.
+//!
+//! Every path follows the same order, which is what makes delivery fair and predictable:
+//! 1. hand the message to a receiver already waiting for it;
+//! 2. otherwise queue it if the endpoint has room (and the kernel has memory);
+//! 3. otherwise wait on the endpoint's senders queue (or fail at once when non-blocking).
+//!
+//! A receive mirrors it: take the oldest queued message it accepts, else take straight from
+//! the oldest blocked sender it accepts, else wait. Taking a queued message frees a slot,
+//! which the oldest blocked sender fills at once.
+
+use super::endpoint::{Endpoint, Message};
+use super::mailbox::Mailbox;
+use super::waitqueue::WaitQueueId;
+use crate::process::{BlockedOp, ProcState};
+use crate::trace::{DropReason, EventKind, ReplyDropReason, WakeReason};
+use crate::trap::Flow;
+use crate::{Fail, Kernel};
+use abi::{Capacity, Dest, Error, MailboxId, Mode, Pid, RecvFlags, Source, Ticks, MAX_NAME_LEN};
+use alloc::string::String;
+
+/// An endpoint, resolved from a live id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Target {
+    /// A process's direct inbox: its slot and pid.
+    Inbox(u32, Pid),
+    /// A mailbox.
+    Mailbox(MailboxId),
+}
+
+impl Target {
+    fn dest(self) -> Dest {
+        match self {
+            Target::Inbox(_, p) => Dest::Process(p),
+            Target::Mailbox(m) => Dest::Mailbox(m),
+        }
+    }
+
+    fn senders(self) -> WaitQueueId {
+        match self {
+            Target::Inbox(_, p) => WaitQueueId::InboxSenders(p),
+            Target::Mailbox(m) => WaitQueueId::MailboxSenders(m),
+        }
+    }
+
+    /// Where a caller waits once its message is queued here.
+    fn callers(self) -> WaitQueueId {
+        match self {
+            Target::Inbox(_, p) => WaitQueueId::Replies(p),
+            Target::Mailbox(m) => WaitQueueId::MailboxCallers(m),
+        }
+    }
+}
+
+/// The deadline a mode sets, or the error it gives instead of waiting.
+fn deadline(mode: Mode, now: Ticks) -> Result<Option<Ticks>, Fail> {
+    match mode {
+        Mode::Blocking => Ok(None),
+        Mode::NonBlocking => Err((Error::WouldBlock, 0)),
+        Mode::Timeout(0) => Err((Error::TimedOut, 0)),
+        Mode::Timeout(t) => Ok(Some(now.saturating_add(t))),
+    }
+}
+
+impl Kernel {
+    fn endpoint(&self, t: Target) -> &Endpoint {
+        match t {
+            Target::Inbox(idx, _) => &self.proc_ref(idx).inbox,
+            Target::Mailbox(m) => &self.mailbox(m).expect("target resolved live").endpoint,
+        }
+    }
+
+    fn endpoint_mut(&mut self, t: Target) -> &mut Endpoint {
+        match t {
+            Target::Inbox(idx, _) => &mut self.proc_mut(idx).inbox,
+            Target::Mailbox(m) => {
+                &mut self
+                    .mailboxes
+                    .get_mut(m.index(), m.generation())
+                    .expect("target resolved live")
+                    .endpoint
+            }
+        }
+    }
+
+    fn resolve_dest(&self, dest: Dest) -> Result<Target, Fail> {
+        match dest {
+            Dest::Process(p) => self
+                .live_index(p)
+                .map(|idx| Target::Inbox(idx, p))
+                .ok_or((Error::NoSuchProcess, 0)),
+            Dest::Mailbox(m) => self.live_mailbox(m).map(|_| Target::Mailbox(m)),
+        }
+    }
+
+    /// Check an outgoing length against the kernel limit and the caller's buffer.
+    fn outgoing_len(&self, idx: u32, len: u64) -> Result<usize, Fail> {
+        if len > self.config.max_message as u64 {
+            return Err((Error::MessageTooLarge, self.config.max_message as u64));
+        }
+        let have = self.proc_ref(idx).ctx.borrow().ipc.send.len();
+        if len > have as u64 {
+            return Err((Error::InvalidArgument, 0));
+        }
+        Ok(len as usize)
+    }
+
+    /// Read a UTF-8 string of `len` bytes at `offset` in the caller's send buffer.
+    pub(crate) fn read_str(
+        &self,
+        idx: u32,
+        offset: u64,
+        len: u64,
+        max: usize,
+    ) -> Result<String, Fail> {
+        if len > max as u64 {
+            return Err((Error::InvalidArgument, 0));
+        }
+        let ctx = self.proc_ref(idx).ctx.borrow();
+        let end = offset.checked_add(len).ok_or((Error::InvalidArgument, 0))?;
+        let bytes = ctx
+            .ipc
+            .send
+            .get(offset as usize..end as usize)
+            .ok_or((Error::InvalidArgument, 0))?;
+        core::str::from_utf8(bytes)
+            .map(String::from)
+            .map_err(|_| (Error::InvalidArgument, 0))
+    }
+
+    /// Take the first `len` bytes of a process's send buffer as a new message.
+    fn new_message(&mut self, idx: u32, len: usize, call: bool) -> Message {
+        self.next_msg += 1;
+        self.ledger.sent += 1;
+        let id = self.next_msg;
+        let p = self.proc_mut(idx);
+        p.stats.sent += 1;
+        let bytes = p.ctx.borrow().ipc.send[..len].to_vec();
+        Message {
+            id,
+            sender: p.pid,
+            bytes,
+            call,
+        }
+    }
+
+    /// Write a message into a receiver's buffer; the values its `receive` returns.
+    fn deliver(&mut self, ridx: u32, msg: &Message) -> [u64; 3] {
+        let p = self.proc_mut(ridx);
+        p.stats.received += 1;
+        {
+            let mut ctx = p.ctx.borrow_mut();
+            ctx.ipc.recv.clear();
+            ctx.ipc.recv.extend_from_slice(&msg.bytes);
+        }
+        self.ledger.received += 1;
+        let flags = if msg.call {
+            RecvFlags::CALL
+        } else {
+            RecvFlags::empty()
+        };
+        [msg.sender.raw(), msg.bytes.len() as u64, flags.bits()]
+    }
+
+    /// A receiver took a call message: its caller now waits for that receiver's reply.
+    fn call_received(&mut self, msg: &Message, server: Pid) {
+        let Some(cidx) = self.live_index(msg.sender) else {
+            return;
+        };
+        let Some(b) = self.proc_ref(cidx).blocked().copied() else {
+            return;
+        };
+        match b.op {
+            BlockedOp::AwaitReply {
+                dest,
+                msg: id,
+                reply_len,
+                ..
+            } if id == msg.id => {
+                let op = BlockedOp::AwaitReply {
+                    dest,
+                    msg: id,
+                    server: Some(server),
+                    received: true,
+                    reply_len,
+                };
+                self.requeue(cidx, WaitQueueId::Replies(server), op);
+            }
+            // The caller gave up (timed out) after its message was queued: whoever answers
+            // it will see the reply dropped.
+            _ => {}
+        }
+    }
+
+    /// The receiver already waiting at `t` for a message from `sender`, if any.
+    fn waiting_receiver(&self, t: Target, sender: Pid) -> Option<u32> {
+        match t {
+            Target::Mailbox(m) => self.mailbox(m)?.endpoint.receiver.front(),
+            Target::Inbox(idx, _) => {
+                let b = self.proc_ref(idx).blocked()?;
+                match b.op {
+                    BlockedOp::Receive {
+                        source: Source::Any,
+                        ..
+                    } => Some(idx),
+                    BlockedOp::Receive {
+                        source: Source::Process(from),
+                        ..
+                    } if from == sender => Some(idx),
+                    _ => None,
+                }
+            }
+        }
+    }
+
+    /// `send` and `call`.
+    pub(crate) fn sys_send(
+        &mut self,
+        idx: u32,
+        dest: Dest,
+        len: u64,
+        mode: Mode,
+        call: Option<u64>,
+    ) -> Result<Flow, Fail> {
+        let len = self.outgoing_len(idx, len)?;
+        if call.is_some() && mode == Mode::NonBlocking {
+            // A call always waits for its reply; bound it with a timeout instead.
+            return Err((Error::InvalidArgument, 0));
+        }
+        let target = self.resolve_dest(dest)?;
+        let me = self.pid_of(idx);
+        let now = self.now;
+
+        // 1. A receiver is waiting: hand the message over.
+        if let Some(ridx) = self.waiting_receiver(target, me) {
+            let buf_len = match self.proc_ref(ridx).blocked().map(|b| b.op) {
+                Some(BlockedOp::Receive { buf_len, .. }) => buf_len,
+                _ => 0,
+            };
+            if len as u64 > buf_len {
+                // Its buffer cannot take this message: it learns the length it needs, and
+                // the message goes on as if nobody had been waiting.
+                self.wake(
+                    ridx,
+                    Some(me),
+                    WakeReason::BufferTooSmall,
+                    Err((Error::BufferTooSmall, len as u64)),
+                );
+            } else {
+                let msg = self.new_message(idx, len, call.is_some());
+                let receiver = self.pid_of(ridx);
+                self.endpoint_mut(target).accepted += 1;
+                self.emit(|| EventKind::MessageHandedOver {
+                    msg: msg.id,
+                    from: me,
+                    to: receiver,
+                    via: dest,
+                    len,
+                    call: msg.call,
+                });
+                let ret = self.deliver(ridx, &msg);
+                self.wake(ridx, Some(me), WakeReason::Completed, Ok(ret));
+                return match call {
+                    None => Ok(Flow::Done([0; 3])),
+                    Some(reply_len) => {
+                        let deadline = deadline(mode, now).ok().flatten();
+                        let op = BlockedOp::AwaitReply {
+                            dest,
+                            msg: msg.id,
+                            server: Some(receiver),
+                            received: true,
+                            reply_len,
+                        };
+                        self.block(idx, WaitQueueId::Replies(receiver), op, deadline);
+                        Ok(Flow::Wait)
+                    }
+                };
+            }
+        }
+
+        // 2. Room in the queue.
+        if !self.endpoint(target).is_full() {
+            let cost = len + super::MESSAGE_OVERHEAD;
+            if self.queued_bytes + cost > self.config.memory_limit {
+                return Err((Error::OutOfMemory, 0));
+            }
+            let msg = self.new_message(idx, len, call.is_some());
+            let id = msg.id;
+            self.queue_message(target, msg);
+            return match call {
+                None => Ok(Flow::Done([0; 3])),
+                Some(reply_len) => {
+                    let deadline = deadline(mode, now).ok().flatten();
+                    let server = match target {
+                        Target::Inbox(_, p) => Some(p),
+                        Target::Mailbox(_) => None,
+                    };
+                    let op = BlockedOp::AwaitReply {
+                        dest,
+                        msg: id,
+                        server,
+                        received: false,
+                        reply_len,
+                    };
+                    self.block(idx, target.callers(), op, deadline);
+                    Ok(Flow::Wait)
+                }
+            };
+        }
+
+        // 3. Wait for room or a receiver.
+        let deadline = match deadline(mode, now) {
+            Ok(d) => d,
+            Err(fail) => {
+                if fail.0 == Error::TimedOut {
+                    self.emit(|| EventKind::SendAbandoned {
+                        pid: me,
+                        to: dest,
+                        error: Error::TimedOut,
+                    });
+                }
+                return Err(fail);
+            }
+        };
+        let op = BlockedOp::Send { dest, len, call };
+        self.block(idx, target.senders(), op, deadline);
+        Ok(Flow::Wait)
+    }
+
+    /// Put an accepted message in an endpoint's queue.
+    fn queue_message(&mut self, target: Target, msg: Message) {
+        self.queued_bytes += msg.cost();
+        let (id, from, len, call) = (msg.id, msg.sender, msg.bytes.len(), msg.call);
+        let ep = self.endpoint_mut(target);
+        ep.accepted += 1;
+        ep.push(msg);
+        let depth = ep.queue.len();
+        let to = target.dest();
+        self.emit(|| EventKind::MessageQueued {
+            msg: id,
+            from,
+            to,
+            len,
+            depth,
+            call,
+        });
+    }
+
+    /// Fill free room in an endpoint from its blocked senders, oldest first.
+    fn refill(&mut self, target: Target, by: Pid) {
+        loop {
+            let ep = self.endpoint(target);
+            if ep.is_full() {
+                return;
+            }
+            let Some(sidx) = ep.senders.front() else {
+                return;
+            };
+            let Some(BlockedOp::Send { len, call, dest }) =
+                self.proc_ref(sidx).blocked().map(|b| b.op)
+            else {
+                return;
+            };
+            if self.queued_bytes + len + super::MESSAGE_OVERHEAD > self.config.memory_limit {
+                // No memory to queue it: it stays with its sender, who is served directly
+                // by the next receive that finds the queue empty.
+                return;
+            }
+            let msg = self.new_message(sidx, len, call.is_some());
+            let id = msg.id;
+            self.queue_message(target, msg);
+            self.sender_released(sidx, target, dest, id, call, None, by);
+        }
+    }
+
+    /// A blocked sender's message left it (queued, or taken by `receiver`): finish its
+    /// `send`, or move its `call` on to waiting for the reply.
+    #[allow(clippy::too_many_arguments)]
+    fn sender_released(
+        &mut self,
+        sidx: u32,
+        target: Target,
+        dest: Dest,
+        msg: u64,
+        call: Option<u64>,
+        receiver: Option<Pid>,
+        by: Pid,
+    ) {
+        match call {
+            None => self.wake(sidx, Some(by), WakeReason::Completed, Ok([0; 3])),
+            Some(reply_len) => {
+                let (queue, server) = match (receiver, target) {
+                    (Some(r), _) => (WaitQueueId::Replies(r), Some(r)),
+                    (None, Target::Inbox(_, p)) => (target.callers(), Some(p)),
+                    (None, Target::Mailbox(_)) => (target.callers(), None),
+                };
+                let op = BlockedOp::AwaitReply {
+                    dest,
+                    msg,
+                    server,
+                    received: receiver.is_some(),
+                    reply_len,
+                };
+                self.requeue(sidx, queue, op);
+            }
+        }
+    }
+
+    /// `receive`.
+    pub(crate) fn sys_receive(
+        &mut self,
+        idx: u32,
+        source: Source,
+        buf_len: u64,
+        mode: Mode,
+    ) -> Result<Flow, Fail> {
+        let me = self.pid_of(idx);
+        let (target, from) = match source {
+            Source::Mailbox(m) => {
+                if self.live_mailbox(m)?.owner != me {
+                    return Err((Error::NotOwner, 0));
+                }
+                (Target::Mailbox(m), None)
+            }
+            Source::Any => (Target::Inbox(idx, me), None),
+            Source::Process(p) => (Target::Inbox(idx, me), Some(p)),
+        };
+        let via = target.dest();
+
+        // 1. The oldest queued message it accepts.
+        if let Some(pos) = self.endpoint(target).find(from) {
+            let need = self.endpoint(target).queue[pos].bytes.len() as u64;
+            if need > buf_len {
+                return Err((Error::BufferTooSmall, need));
+            }
+            let msg = self
+                .endpoint_mut(target)
+                .take(pos)
+                .expect("position found above");
+            self.queued_bytes -= msg.cost();
+            self.emit(|| EventKind::MessageReceived {
+                msg: msg.id,
+                from: msg.sender,
+                by: me,
+                via,
+                len: msg.bytes.len(),
+            });
+            let ret = self.deliver(idx, &msg);
+            if msg.call {
+                self.call_received(&msg, me);
+            }
+            self.refill(target, me);
+            return Ok(Flow::Done(ret));
+        }
+
+        // 2. The oldest blocked sender it accepts (a rendezvous).
+        let sender = match from {
+            None => self.endpoint(target).senders.front(),
+            Some(p) => self
+                .live_index(p)
+                .filter(|&s| self.proc_ref(s).blocked().map(|b| b.queue) == Some(target.senders())),
+        };
+        if let Some(sidx) = sender {
+            let Some(BlockedOp::Send { len, call, dest }) =
+                self.proc_ref(sidx).blocked().map(|b| b.op)
+            else {
+                return Err((Error::InvalidArgument, 0));
+            };
+            if len as u64 > buf_len {
+                return Err((Error::BufferTooSmall, len as u64));
+            }
+            let msg = self.new_message(sidx, len, call.is_some());
+            self.endpoint_mut(target).accepted += 1;
+            self.emit(|| EventKind::MessageHandedOver {
+                msg: msg.id,
+                from: msg.sender,
+                to: me,
+                via: dest,
+                len,
+                call: msg.call,
+            });
+            let ret = self.deliver(idx, &msg);
+            self.sender_released(sidx, target, dest, msg.id, call, Some(me), me);
+            return Ok(Flow::Done(ret));
+        }
+
+        // 3. Nothing to take: a symmetric receive from a process that is gone has no link.
+        if let Some(p) = from {
+            if self.live_index(p).is_none() {
+                return Err((Error::NoSuchProcess, 0));
+            }
+        }
+        let deadline = deadline(mode, self.now)?;
+        let queue = match (source, target) {
+            (Source::Mailbox(m), _) => WaitQueueId::MailboxReceiver(m),
+            (Source::Process(p), _) => WaitQueueId::ReceiversFrom(p),
+            (Source::Any, _) => WaitQueueId::InboxReceiver(me),
+        };
+        self.block(idx, queue, BlockedOp::Receive { source, buf_len }, deadline);
+        Ok(Flow::Wait)
+    }
+
+    /// `reply`.
+    pub(crate) fn sys_reply(&mut self, idx: u32, to: Pid, len: u64) -> Result<Flow, Fail> {
+        let len = self.outgoing_len(idx, len)?;
+        let me = self.pid_of(idx);
+        let waiting = self.live_index(to).and_then(|cidx| {
+            match self.proc_ref(cidx).blocked().map(|b| b.op) {
+                Some(BlockedOp::AwaitReply {
+                    server: Some(s),
+                    received: true,
+                    reply_len,
+                    ..
+                }) if s == me => Some((cidx, reply_len)),
+                _ => None,
+            }
+        });
+        let Some((cidx, reply_len)) = waiting else {
+            let reason = if self.live_index(to).is_some() {
+                ReplyDropReason::NotWaiting
+            } else {
+                ReplyDropReason::NoSuchProcess
+            };
+            self.emit(|| EventKind::ReplyDropped {
+                from: me,
+                to,
+                reason,
+            });
+            return Ok(Flow::Done([0; 3]));
+        };
+        if len as u64 > reply_len {
+            // The caller keeps waiting; the server may answer again with a shorter reply.
+            return Err((Error::BufferTooSmall, reply_len));
+        }
+        {
+            let bytes = self.proc_ref(idx).ctx.borrow().ipc.send[..len].to_vec();
+            let caller = self.proc_ref(cidx);
+            let mut ctx = caller.ctx.borrow_mut();
+            ctx.ipc.recv.clear();
+            ctx.ipc.recv.extend_from_slice(&bytes);
+        }
+        self.emit(|| EventKind::ReplyDelivered { from: me, to, len });
+        self.wake(
+            cidx,
+            Some(me),
+            WakeReason::Completed,
+            Ok([me.raw(), len as u64, 0]),
+        );
+        Ok(Flow::Done([0; 3]))
+    }
+
+    /// `create_mailbox`.
+    pub(crate) fn sys_create_mailbox(
+        &mut self,
+        idx: u32,
+        capacity: Capacity,
+        name_len: u64,
+    ) -> Result<Flow, Fail> {
+        let name = self.read_str(idx, 0, name_len, MAX_NAME_LEN)?;
+        let name = (!name.is_empty()).then_some(name);
+        if let Some(n) = &name {
+            if self.names.contains_key(n) {
+                return Err((Error::NameInUse, 0));
+            }
+        }
+        if self.mailboxes.len() >= self.config.max_mailboxes {
+            return Err((Error::OutOfMemory, 0));
+        }
+        let owner = self.pid_of(idx);
+        let (i, g) = self.mailboxes.next_key();
+        let id = MailboxId::new(i, g);
+        self.mailboxes
+            .insert(Mailbox::new(id, owner, capacity, name.clone()));
+        if let Some(n) = &name {
+            self.names.insert(n.clone(), id);
+        }
+        self.proc_mut(idx).owned.push(id);
+        self.emit(|| EventKind::MailboxCreated {
+            id,
+            owner,
+            capacity,
+            name,
+        });
+        Ok(Flow::Done([id.raw(), 0, 0]))
+    }
+
+    /// `lookup_mailbox`.
+    pub(crate) fn sys_lookup_mailbox(&mut self, idx: u32, name_len: u64) -> Result<Flow, Fail> {
+        let name = self.read_str(idx, 0, name_len, MAX_NAME_LEN)?;
+        match self.names.get(&name) {
+            Some(id) => Ok(Flow::Done([id.raw(), 0, 0])),
+            None => Err((Error::NoSuchMailbox, 0)),
+        }
+    }
+
+    /// Check that `idx` owns `id`.
+    fn owned_mailbox(&self, idx: u32, id: MailboxId) -> Result<(), Fail> {
+        if self.live_mailbox(id)?.owner != self.pid_of(idx) {
+            return Err((Error::NotOwner, 0));
+        }
+        Ok(())
+    }
+
+    /// `delete_mailbox`.
+    pub(crate) fn sys_delete_mailbox(&mut self, idx: u32, id: MailboxId) -> Result<Flow, Fail> {
+        self.owned_mailbox(idx, id)?;
+        self.destroy_mailbox(id, DropReason::MailboxDeleted);
+        Ok(Flow::Done([0; 3]))
+    }
+
+    /// `transfer_mailbox`.
+    pub(crate) fn sys_transfer_mailbox(
+        &mut self,
+        idx: u32,
+        id: MailboxId,
+        to: Pid,
+    ) -> Result<Flow, Fail> {
+        self.owned_mailbox(idx, id)?;
+        let new_idx = self.live_index(to).ok_or((Error::NoSuchProcess, 0))?;
+        let from = self.pid_of(idx);
+        self.proc_mut(idx).owned.retain(|m| *m != id);
+        self.proc_mut(new_idx).owned.push(id);
+        self.live_mailbox_mut(id)?.owner = to;
+        self.emit(|| EventKind::MailboxTransferred { id, from, to });
+        Ok(Flow::Done([0; 3]))
+    }
+
+    /// Delete a mailbox: drop what is queued (counted, with a reason), wake everyone who
+    /// waits on it with `MailboxDeleted`, and free the id.
+    pub(crate) fn destroy_mailbox(&mut self, id: MailboxId, reason: DropReason) {
+        let Some(mut mb) = self.mailboxes.remove(id.index(), id.generation()) else {
+            return;
+        };
+        if let Some(n) = &mb.name {
+            self.names.remove(n);
+        }
+        let owner = mb.owner;
+        if let Some(oidx) = self.live_index(owner) {
+            self.proc_mut(oidx).owned.retain(|m| *m != id);
+        }
+        let (dropped, bytes) = mb.endpoint.drain();
+        self.queued_bytes -= bytes;
+        self.ledger.dropped += dropped as u64;
+        if dropped > 0 {
+            self.emit(|| EventKind::MessagesDropped {
+                via: Dest::Mailbox(id),
+                count: dropped,
+                reason,
+            });
+        }
+        // The mailbox is gone from the table, so its queues are emptied here, from the copy.
+        let mut woken = 0;
+        for mut q in [mb.endpoint.senders, mb.endpoint.receiver, mb.callers] {
+            while let Some(widx) = q.pop_front(&mut self.procs) {
+                self.abandon_if_sending(widx, Error::MailboxDeleted);
+                self.make_ready(
+                    widx,
+                    Some(owner),
+                    WakeReason::MailboxDeleted,
+                    Err((Error::MailboxDeleted, 0)),
+                );
+                woken += 1;
+            }
+        }
+        self.emit(|| EventKind::MailboxDeleted {
+            id,
+            by: owner,
+            dropped,
+            woken,
+        });
+    }
+
+    /// Drop what is queued in a process's inbox (it exited).
+    pub(crate) fn drop_inbox(&mut self, idx: u32) {
+        let pid = self.pid_of(idx);
+        let (dropped, bytes) = self.proc_mut(idx).inbox.drain();
+        self.queued_bytes -= bytes;
+        self.ledger.dropped += dropped as u64;
+        if dropped > 0 {
+            self.emit(|| EventKind::MessagesDropped {
+                via: Dest::Process(pid),
+                count: dropped,
+                reason: DropReason::ReceiverExited,
+            });
+        }
+    }
+
+    /// Whether `state` is blocked on `queue`.
+    pub(crate) fn is_blocked_on(state: &ProcState, queue: WaitQueueId) -> bool {
+        matches!(state, ProcState::Blocked(b) if b.queue == queue)
+    }
+}

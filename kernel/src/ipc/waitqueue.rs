@@ -1,0 +1,157 @@
+//! Wait queues: FIFO lists of blocked processes, linked through the processes themselves.
+//!
+//! Invariant: a process is linked into at most one wait queue, and it is linked exactly when
+//! its state is `Blocked` on that queue. Because the links live in the process control block,
+//! push, pop and removal from the middle (a timeout, a kill) are O(1) and allocate nothing.
+//! The queue is FIFO, so wake order is the order of arrival.
+
+use crate::process::Process;
+use crate::slab::Slab;
+use abi::{MailboxId, Pid};
+use core::fmt;
+
+/// Which wait queue: every blocked process names the one it sits on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum WaitQueueId {
+    /// Senders waiting for room in a mailbox (or, at capacity zero, for its owner to receive).
+    MailboxSenders(MailboxId),
+    /// The owner waiting for a message in its mailbox.
+    MailboxReceiver(MailboxId),
+    /// Callers whose message is queued in the mailbox, waiting for it to be received.
+    MailboxCallers(MailboxId),
+    /// Senders waiting for room in a process's direct inbox (or for it to receive).
+    InboxSenders(Pid),
+    /// The process itself, waiting in `receive(any)` on its inbox.
+    InboxReceiver(Pid),
+    /// Processes waiting in `receive(from pid)`: a symmetric receive names its sender.
+    ReceiversFrom(Pid),
+    /// Callers waiting for this process's reply.
+    Replies(Pid),
+    /// Parents waiting in `wait` for this process to exit.
+    Exit(Pid),
+}
+
+impl WaitQueueId {
+    /// The process or mailbox that can release the queue's waiters, as the deadlock report
+    /// names it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            WaitQueueId::MailboxSenders(_) => "senders",
+            WaitQueueId::MailboxReceiver(_) => "receiver",
+            WaitQueueId::MailboxCallers(_) => "callers",
+            WaitQueueId::InboxSenders(_) => "inbox.senders",
+            WaitQueueId::InboxReceiver(_) => "inbox.receiver",
+            WaitQueueId::ReceiversFrom(_) => "receivers_from",
+            WaitQueueId::Replies(_) => "replies",
+            WaitQueueId::Exit(_) => "exit",
+        }
+    }
+}
+
+impl fmt::Display for WaitQueueId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WaitQueueId::MailboxSenders(m)
+            | WaitQueueId::MailboxReceiver(m)
+            | WaitQueueId::MailboxCallers(m) => write!(f, "{m}.{}", self.name()),
+            WaitQueueId::InboxSenders(p)
+            | WaitQueueId::InboxReceiver(p)
+            | WaitQueueId::ReceiversFrom(p)
+            | WaitQueueId::Replies(p)
+            | WaitQueueId::Exit(p) => write!(f, "{p}.{}", self.name()),
+        }
+    }
+}
+
+/// A process's place in a wait queue.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Link {
+    prev: Option<u32>,
+    next: Option<u32>,
+}
+
+/// A FIFO of blocked processes, by slot index.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WaitQueue {
+    head: Option<u32>,
+    tail: Option<u32>,
+    len: u32,
+}
+
+impl WaitQueue {
+    /// How many processes wait.
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    /// Whether nobody waits.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The longest-waiting process's slot.
+    pub fn front(&self) -> Option<u32> {
+        self.head
+    }
+
+    /// Append the process in slot `index`, which must not be linked anywhere.
+    pub fn push_back(&mut self, procs: &mut Slab<Process>, index: u32) {
+        if let Some(tail) = self.tail {
+            if let Some(p) = procs.at_mut(tail) {
+                p.link.next = Some(index);
+            }
+        } else {
+            self.head = Some(index);
+        }
+        if let Some(p) = procs.at_mut(index) {
+            p.link = Link {
+                prev: self.tail,
+                next: None,
+            };
+        }
+        self.tail = Some(index);
+        self.len += 1;
+    }
+
+    /// Unlink the process in slot `index`, which must be linked in this queue.
+    pub fn remove(&mut self, procs: &mut Slab<Process>, index: u32) {
+        let link = match procs.at_mut(index) {
+            Some(p) => core::mem::take(&mut p.link),
+            None => return,
+        };
+        match link.prev {
+            Some(prev) => {
+                if let Some(p) = procs.at_mut(prev) {
+                    p.link.next = link.next;
+                }
+            }
+            None => self.head = link.next,
+        }
+        match link.next {
+            Some(next) => {
+                if let Some(p) = procs.at_mut(next) {
+                    p.link.prev = link.prev;
+                }
+            }
+            None => self.tail = link.prev,
+        }
+        self.len -= 1;
+    }
+
+    /// Unlink and return the longest-waiting process's slot.
+    pub fn pop_front(&mut self, procs: &mut Slab<Process>) -> Option<u32> {
+        let head = self.head?;
+        self.remove(procs, head);
+        Some(head)
+    }
+
+    /// The slots in FIFO order.
+    pub fn iter<'a>(&self, procs: &'a Slab<Process>) -> impl Iterator<Item = u32> + 'a {
+        let mut cursor = self.head;
+        core::iter::from_fn(move || {
+            let at = cursor?;
+            cursor = procs.at(at).and_then(|p| p.link.next);
+            Some(at)
+        })
+    }
+}

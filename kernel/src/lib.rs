@@ -1,0 +1,700 @@
+//! A deterministic message-passing microkernel.
+//!
+//! The kernel is a state machine with three kinds of entry, all called by the machine that
+//! hosts it (the `sim` crate): a **trap** from the process running on a CPU
+//! ([`Kernel::trap`]), the **timer** ([`Kernel::advance`], [`Kernel::preempt`],
+//! [`Kernel::run_burst`]) and **"who runs next on this CPU"** ([`Kernel::schedule`]). Time is
+//! handed to it in virtual ticks. It knows nothing of futures, host threads or wall-clock
+//! time, and it is `no_std`: what it allocates comes from `alloc`.
+//!
+//! Rooms:
+//! - [`process`]: the process control block and its states; spawn, exit and wait;
+//! - [`sched`]: the scheduler trait and the policies;
+//! - [`ipc`]: endpoints, mailboxes, wait queues and the send / receive / call / reply paths;
+//! - [`trap`]: the trap table that decodes a frame and runs the syscall;
+//! - [`trace`]: the event model every state change is recorded in;
+//! - `time`: timeouts and sleeps; `invariants`: the checks run after every syscall in test
+//!   builds.
+//!
+//! The kernel never panics because of anything a process does: every malformed frame,
+//! stale id or impossible request becomes an error code in the caller's return registers.
+
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+mod invariants;
+pub mod ipc;
+pub mod process;
+pub mod sched;
+mod slab;
+mod time;
+pub mod trace;
+pub mod trap;
+
+use crate::ipc::{Mailbox, WaitQueue, WaitQueueId};
+use crate::process::{ProcState, Process};
+use crate::sched::{Policy, ReadyInfo, ReadyReason, Scheduler};
+use crate::slab::Slab;
+use crate::trace::{CpuId, Event, EventKind, ExitReason, TraceBuffer, WaitFor, WakeReason};
+use abi::{Error, MailboxId, Pid, SharedContext, Ticks, TrapState, RET_REGS};
+use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+pub use crate::trap::TrapOutcome;
+
+/// The kernel's settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KernelConfig {
+    /// The longest message (and reply) `send` accepts, in bytes.
+    pub max_message: usize,
+    /// The most bytes all queued messages may hold together (each charged its length plus
+    /// [`ipc::MESSAGE_OVERHEAD`]). Past it, sends get `OutOfMemory`.
+    pub memory_limit: usize,
+    /// The most processes (live and zombie) at once. Past it, spawn gets `OutOfMemory`.
+    pub max_processes: usize,
+    /// The most mailboxes at once. Past it, `create_mailbox` gets `OutOfMemory`.
+    pub max_mailboxes: usize,
+    /// Check every invariant after every syscall (and panic on a violation: a kernel bug).
+    pub check_invariants: bool,
+    /// Record trace events.
+    pub trace: bool,
+}
+
+impl Default for KernelConfig {
+    fn default() -> Self {
+        KernelConfig {
+            max_message: 4096,
+            memory_limit: 16 << 20,
+            max_processes: 1 << 21,
+            max_mailboxes: 1 << 21,
+            check_invariants: cfg!(debug_assertions),
+            trace: true,
+        }
+    }
+}
+
+/// Where every message the kernel accepted has gone.
+///
+/// Invariant: `sent == received + dropped + queued`, where `queued` counts the messages in
+/// every endpoint now. A send that fails (would block, timed out, peer gone) never entered
+/// the kernel and is not counted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Ledger {
+    /// Messages that entered the kernel: queued, or handed straight to a receiver.
+    pub sent: u64,
+    /// Messages a receiver took.
+    pub received: u64,
+    /// Messages discarded with a reason in the trace.
+    pub dropped: u64,
+}
+
+/// A line a process printed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsoleLine {
+    /// When.
+    pub tick: Ticks,
+    /// Who.
+    pub pid: Pid,
+    /// What.
+    pub text: String,
+}
+
+/// A process that has exited, as the run report lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExitRecord {
+    /// Its pid.
+    pub pid: Pid,
+    /// Its name.
+    pub name: String,
+    /// Its exit code.
+    pub code: i32,
+    /// How it ended.
+    pub reason: ExitReason,
+    /// Its accounting, final.
+    pub stats: process::ProcStats,
+}
+
+/// Why the machine cannot go on: processes are blocked and nothing can wake them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Deadlock {
+    /// The wait-for cycle, if any: each waits on the next, the last on the first.
+    pub cycle: Vec<Pid>,
+    /// Every blocked process, what it waits on, and who could release it.
+    pub blocked: Vec<WaitFor>,
+}
+
+/// The kernel.
+pub struct Kernel {
+    config: KernelConfig,
+    now: Ticks,
+    cpu: CpuId,
+    procs: Slab<Process>,
+    mailboxes: Slab<Mailbox>,
+    names: BTreeMap<String, MailboxId>,
+    programs: Vec<String>,
+    sched: Box<dyn Scheduler>,
+    timers: time::Timers,
+    next_msg: u64,
+    queued_bytes: usize,
+    ledger: Ledger,
+    trace: TraceBuffer,
+    console: Vec<ConsoleLine>,
+    exited: Vec<ExitRecord>,
+    running: usize,
+    live: usize,
+}
+
+/// A failed syscall: the error and the detail register (the length needed, for
+/// `BufferTooSmall`).
+type Fail = (Error, u64);
+
+impl Kernel {
+    /// A kernel with no processes, scheduling by `policy`, that can spawn `programs` (by
+    /// name; the index is the program id the machine loads).
+    pub fn new(config: KernelConfig, policy: Policy, programs: Vec<String>) -> Kernel {
+        Self::with_scheduler(config, policy.build(), programs)
+    }
+
+    /// A kernel with a scheduler of the caller's own.
+    pub fn with_scheduler(
+        config: KernelConfig,
+        sched: Box<dyn Scheduler>,
+        programs: Vec<String>,
+    ) -> Kernel {
+        let trace = TraceBuffer::new(config.trace);
+        Kernel {
+            config,
+            now: 0,
+            cpu: 0,
+            procs: Slab::default(),
+            mailboxes: Slab::default(),
+            names: BTreeMap::new(),
+            programs,
+            sched,
+            timers: time::Timers::default(),
+            next_msg: 0,
+            queued_bytes: 0,
+            ledger: Ledger::default(),
+            trace,
+            console: Vec::new(),
+            exited: Vec::new(),
+            running: 0,
+            live: 0,
+        }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &KernelConfig {
+        &self.config
+    }
+
+    /// The clock as the kernel last saw it.
+    pub fn now(&self) -> Ticks {
+        self.now
+    }
+
+    /// The scheduler's name.
+    pub fn policy_name(&self) -> &'static str {
+        self.sched.name()
+    }
+
+    /// Start the first process: `program` with `arg`, no parent.
+    pub fn boot(&mut self, program: &str, label: &str, arg: u64) -> Result<Pid, Error> {
+        let program = self
+            .programs
+            .iter()
+            .position(|p| p == program)
+            .ok_or(Error::NoSuchProgram)? as u32;
+        self.create_process(program, label, None, arg, abi::Capacity::Zero, 0)
+    }
+
+    /// The shared context of a process (live or zombie), for the machine to run it.
+    pub fn context(&self, pid: Pid) -> Option<SharedContext> {
+        self.process(pid).map(|p| p.ctx.clone())
+    }
+
+    /// A process (live or zombie).
+    pub fn process(&self, pid: Pid) -> Option<&Process> {
+        self.procs.get(pid.index(), pid.generation())
+    }
+
+    /// Every process (live or zombie), in slot order.
+    pub fn processes(&self) -> impl Iterator<Item = &Process> {
+        self.procs.iter().map(|(_, p)| p)
+    }
+
+    /// A live mailbox.
+    pub fn mailbox(&self, id: MailboxId) -> Option<&Mailbox> {
+        self.mailboxes.get(id.index(), id.generation())
+    }
+
+    /// Every live mailbox, in slot order.
+    pub fn mailboxes(&self) -> impl Iterator<Item = &Mailbox> {
+        self.mailboxes.iter().map(|(_, m)| m)
+    }
+
+    /// The program table.
+    pub fn programs(&self) -> &[String] {
+        &self.programs
+    }
+
+    /// Where every accepted message went.
+    pub fn ledger(&self) -> Ledger {
+        self.ledger
+    }
+
+    /// Messages queued in every endpoint now.
+    pub fn queued_messages(&self) -> u64 {
+        let in_mailboxes: usize = self.mailboxes().map(|m| m.endpoint.queue.len()).sum();
+        let in_inboxes: usize = self.processes().map(|p| p.inbox.queue.len()).sum();
+        (in_mailboxes + in_inboxes) as u64
+    }
+
+    /// Bytes charged against the memory limit now.
+    pub fn queued_bytes(&self) -> usize {
+        self.queued_bytes
+    }
+
+    /// What processes printed.
+    pub fn console(&self) -> &[ConsoleLine] {
+        &self.console
+    }
+
+    /// Every process that has exited, in exit order.
+    pub fn exited(&self) -> &[ExitRecord] {
+        &self.exited
+    }
+
+    /// The trace events so far.
+    pub fn events(&self) -> &[Event] {
+        self.trace.events()
+    }
+
+    /// Take the trace events so far.
+    pub fn take_events(&mut self) -> Vec<Event> {
+        self.trace.take()
+    }
+
+    /// Record an event the machine observed (idle, tick limit, deadlock).
+    pub fn record(&mut self, cpu: CpuId, kind: EventKind) {
+        self.trace.push(self.now, cpu, || kind);
+    }
+
+    /// Processes alive (not exited).
+    pub fn live_processes(&self) -> usize {
+        self.live
+    }
+
+    /// Whether any process waits for a CPU.
+    pub fn has_ready(&self) -> bool {
+        !self.sched.is_empty()
+    }
+
+    /// How long a process may run before preemption, `None` for never.
+    pub fn quantum(&self) -> Option<Ticks> {
+        self.sched.quantum()
+    }
+
+    /// Set the clock and fire every timeout and sleep due by then (the timer interrupt).
+    pub fn advance(&mut self, now: Ticks, cpu: CpuId) {
+        debug_assert!(now >= self.now, "time never runs backwards");
+        self.now = now;
+        self.cpu = cpu;
+        self.fire_timers();
+    }
+
+    /// When the next timeout or sleep is due.
+    pub fn next_deadline(&mut self) -> Option<Ticks> {
+        self.timers.next_deadline(&self.procs)
+    }
+
+    /// Give `cpu` the next ready process, if any.
+    pub fn schedule(&mut self, cpu: CpuId) -> Option<Pid> {
+        self.cpu = cpu;
+        while let Some(pid) = self.sched.pick(cpu) {
+            let now = self.now;
+            let Some(p) = self.procs.get_mut(pid.index(), pid.generation()) else {
+                continue;
+            };
+            if p.state != ProcState::Ready {
+                continue;
+            }
+            p.set_state(ProcState::Running(cpu), now);
+            p.stats.dispatches += 1;
+            p.stats.first_run.get_or_insert(now);
+            self.running += 1;
+            self.trace.push(now, cpu, || EventKind::Dispatch { pid });
+            return Some(pid);
+        }
+        None
+    }
+
+    /// The timer ended `pid`'s quantum: back to the run queue.
+    pub fn preempt(&mut self, cpu: CpuId, pid: Pid) {
+        self.cpu = cpu;
+        let now = self.now;
+        let Some(p) = self.procs.get_mut(pid.index(), pid.generation()) else {
+            return;
+        };
+        if p.state != ProcState::Running(cpu) {
+            return;
+        }
+        p.set_state(ProcState::Ready, now);
+        p.stats.preemptions += 1;
+        let burst_left = p.burst;
+        let info = ReadyInfo {
+            pid,
+            priority: p.priority,
+            reason: ReadyReason::Preempted,
+        };
+        self.running -= 1;
+        self.trace
+            .push(now, cpu, || EventKind::Preempt { pid, burst_left });
+        self.sched.enqueue(info);
+    }
+
+    /// Ticks left of `pid`'s compute burst.
+    pub fn burst_left(&self, pid: Pid) -> Ticks {
+        self.process(pid).map_or(0, |p| p.burst)
+    }
+
+    /// `pid` computed for `ticks` of its burst; when the burst is done its `compute` call
+    /// returns. Returns whether it is done.
+    pub fn run_burst(&mut self, cpu: CpuId, pid: Pid, ticks: Ticks) -> bool {
+        self.cpu = cpu;
+        let Some(idx) = self.live_index(pid) else {
+            return true;
+        };
+        let p = self.proc_mut(idx);
+        p.burst = p.burst.saturating_sub(ticks);
+        if p.burst > 0 {
+            return false;
+        }
+        self.complete(idx, Ok([0; 3]));
+        true
+    }
+
+    /// The program on `cpu` ended without `exit`: it returned `code`, panicked or faulted.
+    pub fn process_ended(&mut self, cpu: CpuId, pid: Pid, code: i32, reason: ExitReason) {
+        self.cpu = cpu;
+        if let Some(idx) = self.live_index(pid) {
+            self.exit_process(idx, code, reason);
+        }
+    }
+
+    /// Blocked processes and the wait-for cycle among them, if no process can run and no
+    /// timer is armed; `None` while the machine can still make progress or nobody waits.
+    pub fn deadlock(&mut self) -> Option<Deadlock> {
+        if self.running > 0 || self.has_ready() || self.next_deadline().is_some() {
+            return None;
+        }
+        let blocked: Vec<WaitFor> = self
+            .procs
+            .iter()
+            .filter_map(|(_, p)| {
+                let b = p.blocked()?;
+                Some(WaitFor {
+                    pid: p.pid,
+                    queue: b.queue,
+                    holder: self.holder(b.queue),
+                })
+            })
+            .collect();
+        if blocked.is_empty() {
+            return None;
+        }
+        let cycle = find_cycle(&blocked);
+        Some(Deadlock { cycle, blocked })
+    }
+
+    /// The process that could release a wait queue's waiters, when exactly one can.
+    pub fn holder(&self, queue: WaitQueueId) -> Option<Pid> {
+        match queue {
+            WaitQueueId::MailboxSenders(m) | WaitQueueId::MailboxCallers(m) => {
+                self.mailbox(m).map(|mb| mb.owner)
+            }
+            WaitQueueId::InboxSenders(p)
+            | WaitQueueId::ReceiversFrom(p)
+            | WaitQueueId::Replies(p)
+            | WaitQueueId::Exit(p) => Some(p),
+            WaitQueueId::MailboxReceiver(_) | WaitQueueId::InboxReceiver(_) => None,
+        }
+    }
+
+    // ----- internals shared by the rooms -----
+
+    fn live_index(&self, pid: Pid) -> Option<u32> {
+        self.procs
+            .get(pid.index(), pid.generation())
+            .filter(|p| p.is_live())
+            .map(|_| pid.index())
+    }
+
+    fn proc_mut(&mut self, idx: u32) -> &mut Process {
+        self.procs
+            .at_mut(idx)
+            .expect("kernel bug: a slot index the kernel holds is empty")
+    }
+
+    fn proc_ref(&self, idx: u32) -> &Process {
+        self.procs
+            .at(idx)
+            .expect("kernel bug: a slot index the kernel holds is empty")
+    }
+
+    fn pid_of(&self, idx: u32) -> Pid {
+        self.proc_ref(idx).pid
+    }
+
+    fn live_mailbox(&self, id: MailboxId) -> Result<&Mailbox, Fail> {
+        self.mailbox(id).ok_or((Error::NoSuchMailbox, 0))
+    }
+
+    fn live_mailbox_mut(&mut self, id: MailboxId) -> Result<&mut Mailbox, Fail> {
+        self.mailboxes
+            .get_mut(id.index(), id.generation())
+            .ok_or((Error::NoSuchMailbox, 0))
+    }
+
+    fn emit(&mut self, kind: impl FnOnce() -> EventKind) {
+        self.trace.push(self.now, self.cpu, kind);
+    }
+
+    /// The wait queue a [`WaitQueueId`] names, if its owner still exists.
+    fn queue_slot(&mut self, queue: WaitQueueId) -> Option<&mut WaitQueue> {
+        fn proc_of(procs: &mut Slab<Process>, p: Pid) -> Option<&mut Process> {
+            procs.get_mut(p.index(), p.generation())
+        }
+        Some(match queue {
+            WaitQueueId::MailboxSenders(m) => {
+                &mut self
+                    .mailboxes
+                    .get_mut(m.index(), m.generation())?
+                    .endpoint
+                    .senders
+            }
+            WaitQueueId::MailboxReceiver(m) => {
+                &mut self
+                    .mailboxes
+                    .get_mut(m.index(), m.generation())?
+                    .endpoint
+                    .receiver
+            }
+            WaitQueueId::MailboxCallers(m) => {
+                &mut self.mailboxes.get_mut(m.index(), m.generation())?.callers
+            }
+            WaitQueueId::InboxSenders(p) => &mut proc_of(&mut self.procs, p)?.inbox.senders,
+            WaitQueueId::InboxReceiver(p) => &mut proc_of(&mut self.procs, p)?.inbox.receiver,
+            WaitQueueId::ReceiversFrom(p) => &mut proc_of(&mut self.procs, p)?.receivers_from,
+            WaitQueueId::Replies(p) => &mut proc_of(&mut self.procs, p)?.replies,
+            WaitQueueId::Exit(p) => &mut proc_of(&mut self.procs, p)?.exit_waiters,
+        })
+    }
+
+    /// Run `f` on a wait queue and the process table together. The queue is copied out of
+    /// its owner and written back, so `f` may relink any process (the queue is a few words).
+    fn with_queue<R>(
+        &mut self,
+        queue: WaitQueueId,
+        f: impl FnOnce(&mut WaitQueue, &mut Slab<Process>) -> R,
+    ) -> Option<R> {
+        let mut q = *self.queue_slot(queue)?;
+        let r = f(&mut q, &mut self.procs);
+        *self.queue_slot(queue)? = q;
+        Some(r)
+    }
+
+    /// Write a syscall's result into the process's return registers.
+    fn complete(&mut self, idx: u32, result: Result<[u64; RET_REGS - 1], Fail>) {
+        let p = self.proc_ref(idx);
+        let pid = p.pid;
+        let ret = {
+            let mut ctx = p.ctx.borrow_mut();
+            match result {
+                Ok(values) => ctx.frame.set_ok(values),
+                Err((e, detail)) => ctx.frame.set_err(e, detail),
+            }
+            ctx.state = TrapState::Returned;
+            (abi::Sysno::from_raw(ctx.frame.sysno), ctx.frame.ret)
+        };
+        self.emit(|| EventKind::Return {
+            pid,
+            sysno: ret.0,
+            ret: ret.1,
+        });
+    }
+
+    /// Take a blocked process off its wait queue (if it is on one) and disarm its timer.
+    fn unlink(&mut self, idx: u32) {
+        let p = self.proc_mut(idx);
+        p.timer = 0;
+        if let ProcState::Blocked(b) = p.state {
+            self.with_queue(b.queue, |q, procs| q.remove(procs, idx));
+        }
+    }
+
+    /// Finish the call of a blocked or sleeping process that is already off its wait queue,
+    /// and make it ready.
+    fn make_ready(
+        &mut self,
+        idx: u32,
+        by: Option<Pid>,
+        reason: WakeReason,
+        result: Result<[u64; RET_REGS - 1], Fail>,
+    ) {
+        let now = self.now;
+        let p = self.proc_mut(idx);
+        p.timer = 0;
+        p.set_state(ProcState::Ready, now);
+        let info = ReadyInfo {
+            pid: p.pid,
+            priority: p.priority,
+            reason: ReadyReason::Woken,
+        };
+        let pid = p.pid;
+        self.emit(|| EventKind::Wake { pid, by, reason });
+        self.complete(idx, result);
+        self.sched.enqueue(info);
+    }
+
+    /// Wake a blocked process: off its queue, result written, ready.
+    fn wake(
+        &mut self,
+        idx: u32,
+        by: Option<Pid>,
+        reason: WakeReason,
+        result: Result<[u64; RET_REGS - 1], Fail>,
+    ) {
+        self.unlink(idx);
+        self.make_ready(idx, by, reason, result);
+    }
+
+    /// Wake every process on `queue` with `error`.
+    fn wake_all(
+        &mut self,
+        queue: WaitQueueId,
+        by: Option<Pid>,
+        reason: WakeReason,
+        error: Error,
+    ) -> usize {
+        let mut n = 0;
+        while let Some(idx) = self
+            .with_queue(queue, |q, procs| q.pop_front(procs))
+            .flatten()
+        {
+            self.abandon_if_sending(idx, error);
+            self.make_ready(idx, by, reason, Err((error, 0)));
+            n += 1;
+        }
+        n
+    }
+
+    /// A blocked sender giving up: say in the trace that its message was not delivered.
+    fn abandon_if_sending(&mut self, idx: u32, error: Error) {
+        let p = self.proc_ref(idx);
+        if let Some(b) = p.blocked() {
+            if let process::BlockedOp::Send { dest, .. } = b.op {
+                let pid = p.pid;
+                self.emit(|| EventKind::SendAbandoned {
+                    pid,
+                    to: dest,
+                    error,
+                });
+            }
+        }
+    }
+
+    /// Put the running process on a wait queue.
+    fn block(
+        &mut self,
+        idx: u32,
+        queue: WaitQueueId,
+        op: process::BlockedOp,
+        deadline: Option<Ticks>,
+    ) {
+        let now = self.now;
+        self.with_queue(queue, |q, procs| q.push_back(procs, idx));
+        let p = self.proc_mut(idx);
+        if matches!(p.state, ProcState::Running(_)) {
+            self.running -= 1;
+        }
+        let p = self.proc_mut(idx);
+        p.set_state(
+            ProcState::Blocked(process::Blocked {
+                queue,
+                op,
+                deadline,
+            }),
+            now,
+        );
+        let pid = p.pid;
+        if let Some(d) = deadline {
+            self.arm_timer(idx, d);
+        }
+        self.emit(|| EventKind::Block {
+            pid,
+            queue,
+            deadline,
+        });
+    }
+
+    /// Move a blocked process from its queue to another, keeping its deadline.
+    fn requeue(&mut self, idx: u32, queue: WaitQueueId, op: process::BlockedOp) {
+        let Some(b) = self.proc_ref(idx).blocked().copied() else {
+            return;
+        };
+        self.with_queue(b.queue, |q, procs| q.remove(procs, idx));
+        self.with_queue(queue, |q, procs| q.push_back(procs, idx));
+        let p = self.proc_mut(idx);
+        p.state = ProcState::Blocked(process::Blocked {
+            queue,
+            op,
+            deadline: b.deadline,
+        });
+        let pid = p.pid;
+        let deadline = b.deadline;
+        self.emit(|| EventKind::Block {
+            pid,
+            queue,
+            deadline,
+        });
+    }
+
+    fn ready_info(&self, idx: u32, reason: ReadyReason) -> ReadyInfo {
+        let p = self.proc_ref(idx);
+        ReadyInfo {
+            pid: p.pid,
+            priority: p.priority,
+            reason,
+        }
+    }
+
+    fn mark_not_running(&mut self, idx: u32) {
+        if matches!(self.proc_ref(idx).state, ProcState::Running(_)) {
+            self.running -= 1;
+        }
+    }
+}
+
+/// The first wait-for cycle among blocked processes, following each one's single holder, in
+/// slot order so the answer is deterministic.
+fn find_cycle(blocked: &[WaitFor]) -> Vec<Pid> {
+    let holder_of = |pid: Pid| blocked.iter().find(|w| w.pid == pid).and_then(|w| w.holder);
+    for start in blocked {
+        let mut path: Vec<Pid> = Vec::new();
+        let mut at = Some(start.pid);
+        while let Some(pid) = at {
+            if let Some(pos) = path.iter().position(|p| *p == pid) {
+                return path.split_off(pos);
+            }
+            path.push(pid);
+            at = holder_of(pid);
+        }
+    }
+    Vec::new()
+}

@@ -1,0 +1,229 @@
+//! Birth and death of processes: spawn, exit, wait, and reaping.
+//!
+//! Exit keeps the kernel's promises to everyone else: mailboxes the process owned are deleted
+//! (their waiters woken with `MailboxDeleted`), messages queued in its inbox are dropped with a
+//! count in the trace, and every process waiting *on it* (sending to it, calling it, receiving
+//! only from it) is woken with `PeerExited`. Messages it sent that are still queued elsewhere
+//! stay deliverable.
+
+use super::{BlockedOp, ProcState, Process, Siblings};
+use crate::ipc::WaitQueueId;
+use crate::sched::ReadyReason;
+use crate::trace::{DropReason, EventKind, ExitReason, WakeReason};
+use crate::trap::Flow;
+use crate::{Fail, Kernel};
+use abi::{Capacity, Context, Error, Mode, Pid, MAX_PROGRAM_NAME_LEN};
+use alloc::rc::Rc;
+use alloc::string::String;
+use core::cell::RefCell;
+
+impl Kernel {
+    /// Create a ready process.
+    pub(crate) fn create_process(
+        &mut self,
+        program: u32,
+        label: &str,
+        parent: Option<Pid>,
+        arg: u64,
+        inbox: Capacity,
+        priority: u8,
+    ) -> Result<Pid, Error> {
+        if self.procs.len() >= self.config.max_processes {
+            return Err(Error::OutOfMemory);
+        }
+        let program_name = self
+            .programs
+            .get(program as usize)
+            .cloned()
+            .ok_or(Error::NoSuchProgram)?;
+        let name = if label.is_empty() {
+            program_name.clone()
+        } else {
+            String::from(label)
+        };
+        let (i, g) = self.procs.next_key();
+        let pid = Pid::new(i, g);
+        let ctx = Rc::new(RefCell::new(Context::default()));
+        let now = self.now;
+        self.procs.insert(Process::new(
+            pid,
+            name.clone(),
+            program,
+            parent,
+            priority,
+            inbox,
+            ctx,
+            now,
+        ));
+        self.proc_mut(i).arg = arg;
+        if let Some(parent) = parent.and_then(|p| self.live_index(p)) {
+            self.adopt(parent, i);
+        }
+        self.live += 1;
+        self.emit(|| EventKind::Spawn {
+            pid,
+            parent,
+            program: program_name,
+            name,
+            arg,
+            inbox,
+            priority,
+        });
+        let info = self.ready_info(i, ReadyReason::Spawned);
+        self.sched.enqueue(info);
+        Ok(pid)
+    }
+
+    /// `spawn`.
+    pub(crate) fn sys_spawn(
+        &mut self,
+        idx: u32,
+        program_len: u64,
+        label_len: u64,
+        arg: u64,
+        inbox: Capacity,
+        priority: u8,
+    ) -> Result<Flow, Fail> {
+        let program = self.read_str(idx, 0, program_len, MAX_PROGRAM_NAME_LEN)?;
+        let label = self.read_str(idx, program_len, label_len, MAX_PROGRAM_NAME_LEN)?;
+        let program = self
+            .programs
+            .iter()
+            .position(|p| *p == program)
+            .ok_or((Error::NoSuchProgram, 0))? as u32;
+        let parent = self.pid_of(idx);
+        let child = self
+            .create_process(program, &label, Some(parent), arg, inbox, priority)
+            .map_err(|e| (e, 0))?;
+        Ok(Flow::Spawned(child))
+    }
+
+    /// `wait`.
+    pub(crate) fn sys_wait(&mut self, idx: u32, child: Pid, mode: Mode) -> Result<Flow, Fail> {
+        let me = self.pid_of(idx);
+        let c = self.process(child).ok_or((Error::NoSuchProcess, 0))?;
+        if c.parent != Some(me) {
+            return Err((Error::NotChild, 0));
+        }
+        if c.state == ProcState::Zombie {
+            let code = c.exit_code.unwrap_or(0);
+            self.reap(child.index());
+            return Ok(Flow::Done([code as i64 as u64, child.raw(), 0]));
+        }
+        let deadline = match mode {
+            Mode::Blocking => None,
+            Mode::NonBlocking => return Err((Error::WouldBlock, 0)),
+            Mode::Timeout(0) => return Err((Error::TimedOut, 0)),
+            Mode::Timeout(t) => Some(self.now.saturating_add(t)),
+        };
+        self.block(
+            idx,
+            WaitQueueId::Exit(child),
+            BlockedOp::Wait { child },
+            deadline,
+        );
+        Ok(Flow::Wait)
+    }
+
+    /// End a process: release everything it holds and everyone waiting on it.
+    pub(crate) fn exit_process(&mut self, idx: u32, code: i32, reason: ExitReason) {
+        let pid = self.pid_of(idx);
+        self.mark_not_running(idx);
+        // A process killed while waiting leaves its queue first.
+        self.unlink(idx);
+        let r = reason.clone();
+        self.emit(|| EventKind::Exit {
+            pid,
+            code,
+            reason: r,
+        });
+
+        let owned = core::mem::take(&mut self.proc_mut(idx).owned);
+        for m in owned {
+            self.destroy_mailbox(m, DropReason::OwnerExited);
+        }
+        self.drop_inbox(idx);
+        for queue in [
+            WaitQueueId::InboxSenders(pid),
+            WaitQueueId::Replies(pid),
+            WaitQueueId::ReceiversFrom(pid),
+        ] {
+            self.wake_all(queue, Some(pid), WakeReason::PeerExited, Error::PeerExited);
+        }
+
+        // Orphans: children lose their parent; those already dead are reaped now.
+        let mut child = self.proc_mut(idx).first_child.take();
+        while let Some(cidx) = child {
+            let c = self.proc_mut(cidx);
+            child = c.siblings.next;
+            c.siblings = Siblings::default();
+            c.parent = None;
+            if c.state == ProcState::Zombie {
+                self.reap(cidx);
+            }
+        }
+
+        let now = self.now;
+        let p = self.proc_mut(idx);
+        p.set_state(ProcState::Zombie, now);
+        p.exit_code = Some(code);
+        p.stats.exited_at = Some(now);
+        p.burst = 0;
+        let parent = p.parent;
+        let record = crate::ExitRecord {
+            pid,
+            name: p.name.clone(),
+            code,
+            reason,
+            stats: p.stats,
+        };
+        self.exited.push(record);
+        self.live -= 1;
+
+        match parent.and_then(|p| self.live_index(p)) {
+            None => self.reap(idx),
+            Some(_) => {
+                let waiter = self
+                    .with_queue(WaitQueueId::Exit(pid), |q, procs| q.pop_front(procs))
+                    .flatten();
+                if let Some(widx) = waiter {
+                    self.make_ready(
+                        widx,
+                        Some(pid),
+                        WakeReason::Completed,
+                        Ok([code as i64 as u64, pid.raw(), 0]),
+                    );
+                    self.reap(idx);
+                }
+            }
+        }
+    }
+
+    /// Free a zombie's slot: its pid is stale from now on.
+    pub(crate) fn reap(&mut self, idx: u32) {
+        let Some(p) = self.procs.at(idx) else { return };
+        let (pid, parent, siblings) = (p.pid, p.parent, p.siblings);
+        if let Some(pidx) = parent.and_then(|pp| self.live_index(pp)) {
+            match siblings.prev {
+                Some(prev) => self.proc_mut(prev).siblings.next = siblings.next,
+                None => self.proc_mut(pidx).first_child = siblings.next,
+            }
+            if let Some(next) = siblings.next {
+                self.proc_mut(next).siblings.prev = siblings.prev;
+            }
+        }
+        self.procs.remove(pid.index(), pid.generation());
+    }
+
+    /// Link the process in slot `child` at the head of `parent`'s children.
+    fn adopt(&mut self, parent: u32, child: u32) {
+        let head = self.proc_mut(parent).first_child.replace(child);
+        if let Some(h) = head {
+            self.proc_mut(h).siblings.prev = Some(child);
+        }
+        self.proc_mut(child).siblings = Siblings {
+            prev: None,
+            next: head,
+        };
+    }
+}

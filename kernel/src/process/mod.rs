@@ -1,0 +1,256 @@
+//! Processes: the process control block and the states a process moves through.
+//!
+//! This module owns what the kernel knows of one process. It never decides anything: the
+//! scheduler decides who runs, the IPC code decides who blocks and wakes.
+//!
+//! Invariants:
+//! - a `Blocked` process is linked into exactly the wait queue its state names, and any
+//!   other process is linked into none;
+//! - a `Zombie` owns nothing and waits on nothing: it keeps its exit code until its parent
+//!   collects it, and its pid answers only `wait`;
+//! - `timer` is non-zero exactly while a timeout or sleep of this process is armed.
+
+mod lifecycle;
+
+use crate::ipc::{Endpoint, Link, WaitQueue, WaitQueueId};
+use crate::trace::{CpuId, MsgId};
+use abi::{Capacity, Dest, MailboxId, Pid, SharedContext, Source, Ticks};
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// Where a process is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProcState {
+    /// Waiting for a CPU.
+    Ready,
+    /// On a CPU.
+    Running(CpuId),
+    /// Waiting on a wait queue.
+    Blocked(Blocked),
+    /// Waiting for the clock.
+    Sleeping {
+        /// When it wakes.
+        until: Ticks,
+    },
+    /// Exited; its parent has not collected the code yet.
+    Zombie,
+}
+
+impl ProcState {
+    /// A short name for process tables.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ProcState::Ready => "ready",
+            ProcState::Running(_) => "running",
+            ProcState::Blocked(_) => "blocked",
+            ProcState::Sleeping { .. } => "sleeping",
+            ProcState::Zombie => "zombie",
+        }
+    }
+}
+
+/// What a blocked process waits for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Blocked {
+    /// The queue it sits on.
+    pub queue: WaitQueueId,
+    /// The call it is in.
+    pub op: BlockedOp,
+    /// When its timeout fires.
+    pub deadline: Option<Ticks>,
+}
+
+/// The syscall a blocked process is in, with what the kernel needs to finish it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlockedOp {
+    /// `send` or the send half of `call`; the message is still in the sender's IPC buffer.
+    Send {
+        /// Where to.
+        dest: Dest,
+        /// Message length.
+        len: usize,
+        /// `Some(reply buffer length)` when this is a `call`.
+        call: Option<u64>,
+    },
+    /// `receive`.
+    Receive {
+        /// Where from.
+        source: Source,
+        /// Buffer length.
+        buf_len: u64,
+    },
+    /// The reply half of `call`: the message has left the caller.
+    AwaitReply {
+        /// Where the call went.
+        dest: Dest,
+        /// The call's message.
+        msg: MsgId,
+        /// Who must reply: the process that received the message (for a direct call, the
+        /// destination, even before it has received).
+        server: Option<Pid>,
+        /// Whether the server has received the message yet.
+        received: bool,
+        /// Reply buffer length.
+        reply_len: u64,
+    },
+    /// `wait(child)`.
+    Wait {
+        /// The child.
+        child: Pid,
+    },
+}
+
+/// A process's neighbours in its parent's list of children (slot indices), so that reaping
+/// a child is O(1) however many children the parent has.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Siblings {
+    /// The previous child.
+    pub prev: Option<u32>,
+    /// The next child.
+    pub next: Option<u32>,
+}
+
+/// Per-process accounting, in ticks and counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProcStats {
+    /// Ticks on a CPU.
+    pub cpu: Ticks,
+    /// Ticks ready but not running.
+    pub ready: Ticks,
+    /// Ticks blocked on a wait queue.
+    pub blocked: Ticks,
+    /// Ticks sleeping.
+    pub sleeping: Ticks,
+    /// Times given a CPU.
+    pub dispatches: u64,
+    /// Times the timer took the CPU away.
+    pub preemptions: u64,
+    /// Syscalls made.
+    pub syscalls: u64,
+    /// Messages sent (queued or handed over).
+    pub sent: u64,
+    /// Messages received.
+    pub received: u64,
+    /// When it was spawned.
+    pub spawned_at: Ticks,
+    /// When it first ran.
+    pub first_run: Option<Ticks>,
+    /// When it exited.
+    pub exited_at: Option<Ticks>,
+}
+
+/// The process control block.
+#[derive(Debug)]
+pub struct Process {
+    /// Its pid.
+    pub pid: Pid,
+    /// The name traces show.
+    pub name: String,
+    /// The program it runs (index into the kernel's program table).
+    pub program: u32,
+    /// The argument it was spawned with.
+    pub arg: u64,
+    /// Who spawned it, while that process lives.
+    pub parent: Option<Pid>,
+    /// Its scheduling priority.
+    pub priority: u8,
+    /// Its registers and IPC buffer, shared with the process.
+    pub ctx: SharedContext,
+    /// Where it is in its life.
+    pub state: ProcState,
+    /// When it entered its current state.
+    pub since: Ticks,
+    /// Its place in the wait queue it is blocked on.
+    pub link: Link,
+    /// Its direct inbox: what others `send` to its pid.
+    pub inbox: Endpoint,
+    /// Processes waiting in `receive(from this pid)`.
+    pub receivers_from: WaitQueue,
+    /// Callers waiting for this process's reply.
+    pub replies: WaitQueue,
+    /// Its parent, if waiting in `wait` for it.
+    pub exit_waiters: WaitQueue,
+    /// Mailboxes it owns.
+    pub owned: Vec<MailboxId>,
+    /// Its first child (live or zombie); children are linked through `siblings`.
+    pub first_child: Option<u32>,
+    /// Its place among its parent's children.
+    pub siblings: Siblings,
+    /// The serial of its armed timer, or 0.
+    pub timer: u64,
+    /// Ticks left of its current `compute` burst.
+    pub burst: Ticks,
+    /// Its exit code, once it has exited.
+    pub exit_code: Option<i32>,
+    /// Its accounting.
+    pub stats: ProcStats,
+}
+
+impl Process {
+    /// A ready process.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        pid: Pid,
+        name: String,
+        program: u32,
+        parent: Option<Pid>,
+        priority: u8,
+        inbox: Capacity,
+        ctx: SharedContext,
+        now: Ticks,
+    ) -> Self {
+        Process {
+            pid,
+            name,
+            program,
+            arg: 0,
+            parent,
+            priority,
+            ctx,
+            state: ProcState::Ready,
+            since: now,
+            link: Link::default(),
+            inbox: Endpoint::new(inbox),
+            receivers_from: WaitQueue::default(),
+            replies: WaitQueue::default(),
+            exit_waiters: WaitQueue::default(),
+            owned: Vec::new(),
+            first_child: None,
+            siblings: Siblings::default(),
+            timer: 0,
+            burst: 0,
+            exit_code: None,
+            stats: ProcStats {
+                spawned_at: now,
+                ..ProcStats::default()
+            },
+        }
+    }
+
+    /// Whether the process can still be named by sends, receives and transfers.
+    pub fn is_live(&self) -> bool {
+        self.state != ProcState::Zombie
+    }
+
+    /// Move to `state` at `now`, charging the time spent in the old state.
+    pub fn set_state(&mut self, state: ProcState, now: Ticks) {
+        let spent = now.saturating_sub(self.since);
+        match self.state {
+            ProcState::Ready => self.stats.ready += spent,
+            ProcState::Running(_) => self.stats.cpu += spent,
+            ProcState::Blocked(_) => self.stats.blocked += spent,
+            ProcState::Sleeping { .. } => self.stats.sleeping += spent,
+            ProcState::Zombie => {}
+        }
+        self.state = state;
+        self.since = now;
+    }
+
+    /// What it is blocked in, if blocked.
+    pub fn blocked(&self) -> Option<&Blocked> {
+        match &self.state {
+            ProcState::Blocked(b) => Some(b),
+            _ => None,
+        }
+    }
+}

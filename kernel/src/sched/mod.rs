@@ -1,0 +1,206 @@
+//! Scheduling: which ready process gets a CPU, and for how long.
+//!
+//! The kernel tells a [`Scheduler`] every time a process becomes ready and asks it whom to run
+//! when a CPU is free. A policy owns only its run queue: it never blocks, wakes or charges
+//! anything, and it must decide from what it was told alone, so the same sequence of calls
+//! gives the same choices (determinism).
+
+use crate::trace::CpuId;
+use abi::{Pid, Ticks};
+use alloc::boxed::Box;
+use alloc::collections::VecDeque;
+use core::fmt;
+use core::str::FromStr;
+
+/// Why a process joins the run queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadyReason {
+    /// It was just spawned.
+    Spawned,
+    /// It was woken from a wait queue or from sleep.
+    Woken,
+    /// The timer took its CPU away.
+    Preempted,
+    /// It gave its CPU up with `yield`.
+    Yielded,
+}
+
+/// What the scheduler knows of a process when it becomes ready.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReadyInfo {
+    /// The process.
+    pub pid: Pid,
+    /// Its priority.
+    pub priority: u8,
+    /// Why it is ready.
+    pub reason: ReadyReason,
+}
+
+/// A scheduling policy.
+pub trait Scheduler {
+    /// The policy's name, as `--policy` spells it.
+    fn name(&self) -> &'static str;
+    /// A process became ready.
+    fn enqueue(&mut self, info: ReadyInfo);
+    /// The process to run next on `cpu`, removed from the run queue.
+    fn pick(&mut self, cpu: CpuId) -> Option<Pid>;
+    /// How long a process may run before the timer preempts it; `None` for never.
+    fn quantum(&self) -> Option<Ticks>;
+    /// How many processes are queued.
+    fn len(&self) -> usize;
+    /// Whether nobody is queued.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The policies the kernel ships.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Policy {
+    /// Round robin with a quantum in ticks.
+    RoundRobin {
+        /// Ticks a process runs before it is preempted.
+        quantum: Ticks,
+    },
+    /// First come, first served: run until block, yield or exit.
+    Fcfs,
+}
+
+impl Policy {
+    /// The default quantum of round robin.
+    pub const DEFAULT_QUANTUM: Ticks = 10;
+
+    /// A fresh scheduler for this policy.
+    pub fn build(self) -> Box<dyn Scheduler> {
+        match self {
+            Policy::RoundRobin { quantum } => Box::new(RoundRobin::new(quantum.max(1))),
+            Policy::Fcfs => Box::new(Fcfs::default()),
+        }
+    }
+
+    /// The policy's name, as `--policy` spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Policy::RoundRobin { .. } => "rr",
+            Policy::Fcfs => "fcfs",
+        }
+    }
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy::RoundRobin {
+            quantum: Self::DEFAULT_QUANTUM,
+        }
+    }
+}
+
+impl fmt::Display for Policy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Policy::RoundRobin { quantum } => write!(f, "rr(quantum={quantum})"),
+            Policy::Fcfs => f.write_str("fcfs"),
+        }
+    }
+}
+
+impl FromStr for Policy {
+    type Err = &'static str;
+
+    /// `rr` (default quantum) or `fcfs`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "rr" | "round-robin" => Ok(Policy::default()),
+            "fcfs" | "fifo" => Ok(Policy::Fcfs),
+            _ => Err("expected one of: rr, fcfs"),
+        }
+    }
+}
+
+/// Round robin: one FIFO run queue, every process the same quantum.
+#[derive(Debug)]
+pub struct RoundRobin {
+    queue: VecDeque<Pid>,
+    quantum: Ticks,
+}
+
+impl RoundRobin {
+    /// Round robin with this quantum.
+    pub fn new(quantum: Ticks) -> Self {
+        RoundRobin {
+            queue: VecDeque::new(),
+            quantum,
+        }
+    }
+}
+
+impl Scheduler for RoundRobin {
+    fn name(&self) -> &'static str {
+        "rr"
+    }
+    fn enqueue(&mut self, info: ReadyInfo) {
+        self.queue.push_back(info.pid);
+    }
+    fn pick(&mut self, _cpu: CpuId) -> Option<Pid> {
+        self.queue.pop_front()
+    }
+    fn quantum(&self) -> Option<Ticks> {
+        Some(self.quantum)
+    }
+    fn len(&self) -> usize {
+        self.queue.len()
+    }
+}
+
+/// First come, first served: one FIFO run queue, no preemption.
+#[derive(Debug, Default)]
+pub struct Fcfs {
+    queue: VecDeque<Pid>,
+}
+
+impl Scheduler for Fcfs {
+    fn name(&self) -> &'static str {
+        "fcfs"
+    }
+    fn enqueue(&mut self, info: ReadyInfo) {
+        self.queue.push_back(info.pid);
+    }
+    fn pick(&mut self, _cpu: CpuId) -> Option<Pid> {
+        self.queue.pop_front()
+    }
+    fn quantum(&self) -> Option<Ticks> {
+        None
+    }
+    fn len(&self) -> usize {
+        self.queue.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ready(i: u32) -> ReadyInfo {
+        ReadyInfo {
+            pid: Pid::new(i, 0),
+            priority: 0,
+            reason: ReadyReason::Spawned,
+        }
+    }
+
+    #[test]
+    fn both_policies_are_fifo_and_only_rr_preempts() {
+        for policy in [Policy::default(), Policy::Fcfs] {
+            let mut s = policy.build();
+            s.enqueue(ready(2));
+            s.enqueue(ready(1));
+            assert_eq!(s.pick(0), Some(Pid::new(2, 0)));
+            assert_eq!(s.pick(0), Some(Pid::new(1, 0)));
+            assert_eq!(s.pick(0), None);
+        }
+        assert_eq!(Policy::default().build().quantum(), Some(10));
+        assert_eq!(Policy::Fcfs.build().quantum(), None);
+        assert_eq!("fcfs".parse::<Policy>(), Ok(Policy::Fcfs));
+        assert!("lottery".parse::<Policy>().is_err());
+    }
+}

@@ -1,0 +1,90 @@
+//! Timeouts and sleeps: the kernel's one timer list.
+//!
+//! Each armed timer is an entry (deadline, serial, slot) in a min-heap. A process remembers the
+//! serial of its one armed timer; disarming is just forgetting it, and an entry whose serial a
+//! process no longer holds is skipped when it surfaces. Equal deadlines fire in arming order,
+//! so the order of wake-ups is deterministic.
+
+use crate::process::{BlockedOp, ProcState, Process};
+use crate::slab::Slab;
+use crate::trace::{EventKind, WakeReason};
+use crate::Kernel;
+use abi::{Error, Ticks};
+use alloc::collections::BinaryHeap;
+use core::cmp::Reverse;
+
+/// The armed timers.
+#[derive(Debug, Default)]
+pub struct Timers {
+    heap: BinaryHeap<Reverse<(Ticks, u64, u32)>>,
+    next_serial: u64,
+}
+
+impl Timers {
+    fn is_current(procs: &Slab<Process>, serial: u64, idx: u32) -> bool {
+        procs.at(idx).is_some_and(|p| p.timer == serial)
+    }
+
+    /// The earliest deadline still armed, dropping stale entries on the way.
+    pub fn next_deadline(&mut self, procs: &Slab<Process>) -> Option<Ticks> {
+        while let Some(Reverse((deadline, serial, idx))) = self.heap.peek().copied() {
+            if Self::is_current(procs, serial, idx) {
+                return Some(deadline);
+            }
+            self.heap.pop();
+        }
+        None
+    }
+
+    /// Take the next timer due by `now`, if any.
+    fn pop_due(&mut self, procs: &Slab<Process>, now: Ticks) -> Option<u32> {
+        loop {
+            let Reverse((deadline, serial, idx)) = *self.heap.peek()?;
+            if !Self::is_current(procs, serial, idx) {
+                self.heap.pop();
+                continue;
+            }
+            if deadline > now {
+                return None;
+            }
+            self.heap.pop();
+            return Some(idx);
+        }
+    }
+}
+
+impl Kernel {
+    /// Arm the one timer of the process in slot `idx`.
+    pub(crate) fn arm_timer(&mut self, idx: u32, deadline: Ticks) {
+        self.timers.next_serial += 1;
+        let serial = self.timers.next_serial;
+        self.proc_mut(idx).timer = serial;
+        self.timers.heap.push(Reverse((deadline, serial, idx)));
+    }
+
+    /// Fire every timer due by now.
+    pub(crate) fn fire_timers(&mut self) {
+        while let Some(idx) = self.timers.pop_due(&self.procs, self.now) {
+            let state = self.proc_ref(idx).state;
+            match state {
+                ProcState::Sleeping { .. } => {
+                    self.make_ready(idx, None, WakeReason::SleepEnded, Ok([0; 3]))
+                }
+                ProcState::Blocked(b) => {
+                    if let BlockedOp::Send { dest, .. } = b.op {
+                        let pid = self.pid_of(idx);
+                        self.emit(|| EventKind::SendAbandoned {
+                            pid,
+                            to: dest,
+                            error: Error::TimedOut,
+                        });
+                    }
+                    self.unlink(idx);
+                    self.make_ready(idx, None, WakeReason::TimedOut, Err((Error::TimedOut, 0)));
+                }
+                // A timer is disarmed whenever a process leaves these states.
+                _ => self.proc_mut(idx).timer = 0,
+            }
+        }
+    }
+}

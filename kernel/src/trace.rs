@@ -1,0 +1,402 @@
+//! The trace: one event for every state change, stamped with its tick and CPU.
+//!
+//! This module owns the event model only. It never formats for people: renderers (text,
+//! JSON, timelines) live in the `sim` crate and read these values. Events carry names where a
+//! name is born (spawn, mailbox creation) so that a trace describes itself.
+
+use crate::ipc::WaitQueueId;
+use abi::{Capacity, Dest, Error, MailboxId, Pid, Source, Syscall, Sysno, Ticks, RET_REGS};
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// A simulated CPU's number.
+pub type CpuId = u32;
+
+/// A message's serial number, unique within a run: links a send to its receive.
+pub type MsgId = u64;
+
+/// One state change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    /// When it happened.
+    pub tick: Ticks,
+    /// On which CPU.
+    pub cpu: CpuId,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// Why a blocked or sleeping process became ready.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WakeReason {
+    /// Its call completed: a message arrived, its message was taken, a reply came, a child
+    /// exited.
+    Completed,
+    /// Its timeout expired.
+    TimedOut,
+    /// Its sleep ended.
+    SleepEnded,
+    /// The mailbox it waited on was deleted.
+    MailboxDeleted,
+    /// The process it waited on exited.
+    PeerExited,
+    /// Its receive buffer is too small for the message now available.
+    BufferTooSmall,
+}
+
+impl WakeReason {
+    /// The name used in traces.
+    pub const fn name(self) -> &'static str {
+        match self {
+            WakeReason::Completed => "completed",
+            WakeReason::TimedOut => "timed_out",
+            WakeReason::SleepEnded => "sleep_ended",
+            WakeReason::MailboxDeleted => "mailbox_deleted",
+            WakeReason::PeerExited => "peer_exited",
+            WakeReason::BufferTooSmall => "buffer_too_small",
+        }
+    }
+}
+
+/// Why messages left the kernel without being received.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum DropReason {
+    /// `delete_mailbox` removed the mailbox they were queued in.
+    MailboxDeleted,
+    /// The mailbox's owner exited, which deletes it.
+    OwnerExited,
+    /// The process whose inbox held them exited.
+    ReceiverExited,
+}
+
+impl DropReason {
+    /// The name used in traces.
+    pub const fn name(self) -> &'static str {
+        match self {
+            DropReason::MailboxDeleted => "mailbox_deleted",
+            DropReason::OwnerExited => "owner_exited",
+            DropReason::ReceiverExited => "receiver_exited",
+        }
+    }
+}
+
+/// How a process ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExitReason {
+    /// It called `exit(code)`.
+    Exit,
+    /// Its program returned.
+    Returned,
+    /// Its program panicked; the message.
+    Panicked(String),
+    /// It broke the trap protocol (suspended without a syscall); what it did.
+    Fault(String),
+}
+
+/// Why a reply reached nobody.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplyDropReason {
+    /// The pid names no live process (the caller exited).
+    NoSuchProcess,
+    /// The process is live but not waiting for a reply from the replier (it timed out, or
+    /// never called it).
+    NotWaiting,
+}
+
+/// What happened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EventKind {
+    /// A process was created.
+    Spawn {
+        /// The new process.
+        pid: Pid,
+        /// Who spawned it; `None` for the first process.
+        parent: Option<Pid>,
+        /// The program it runs.
+        program: String,
+        /// The name traces show for it.
+        name: String,
+        /// Its argument.
+        arg: u64,
+        /// Its direct inbox's capacity.
+        inbox: Capacity,
+        /// Its priority.
+        priority: u8,
+    },
+    /// The scheduler gave a CPU to a process.
+    Dispatch {
+        /// Who runs now.
+        pid: Pid,
+    },
+    /// The timer took the CPU from a process whose quantum ended.
+    Preempt {
+        /// Who lost the CPU.
+        pid: Pid,
+        /// Ticks of its compute burst still to run.
+        burst_left: Ticks,
+    },
+    /// A process entered the kernel.
+    Syscall {
+        /// Who trapped.
+        pid: Pid,
+        /// The decoded call.
+        call: Syscall,
+    },
+    /// A trap frame that does not decode.
+    BadSyscall {
+        /// Who trapped.
+        pid: Pid,
+        /// The raw number.
+        sysno: u64,
+        /// Why it was refused.
+        error: Error,
+    },
+    /// A syscall finished: its return registers.
+    Return {
+        /// Whose call.
+        pid: Pid,
+        /// Which call.
+        sysno: Option<Sysno>,
+        /// The return registers (register 0 is the status).
+        ret: [u64; RET_REGS],
+    },
+    /// A process started waiting on a wait queue.
+    Block {
+        /// Who waits.
+        pid: Pid,
+        /// On which queue.
+        queue: WaitQueueId,
+        /// When its timeout fires, if it has one.
+        deadline: Option<Ticks>,
+    },
+    /// A blocked or sleeping process became ready.
+    Wake {
+        /// Who wakes.
+        pid: Pid,
+        /// The process whose action woke it; `None` for the timer.
+        by: Option<Pid>,
+        /// Why.
+        reason: WakeReason,
+    },
+    /// A message was put in a queue.
+    MessageQueued {
+        /// The message.
+        msg: MsgId,
+        /// The sender.
+        from: Pid,
+        /// The queue's endpoint.
+        to: Dest,
+        /// Length in bytes.
+        len: usize,
+        /// Messages queued there now.
+        depth: usize,
+        /// The sender waits for a reply.
+        call: bool,
+    },
+    /// A message went straight from a sender to a waiting receiver (or from a blocked
+    /// sender to the receiver that took it).
+    MessageHandedOver {
+        /// The message.
+        msg: MsgId,
+        /// The sender.
+        from: Pid,
+        /// The receiver.
+        to: Pid,
+        /// The endpoint it was sent to.
+        via: Dest,
+        /// Length in bytes.
+        len: usize,
+        /// The sender waits for a reply.
+        call: bool,
+    },
+    /// A receiver took a queued message.
+    MessageReceived {
+        /// The message.
+        msg: MsgId,
+        /// The sender.
+        from: Pid,
+        /// The receiver.
+        by: Pid,
+        /// The endpoint it was queued at.
+        via: Dest,
+        /// Length in bytes.
+        len: usize,
+    },
+    /// Queued messages were discarded, never received.
+    MessagesDropped {
+        /// Where they were queued.
+        via: Dest,
+        /// How many.
+        count: usize,
+        /// Why.
+        reason: DropReason,
+    },
+    /// A send or call gave up before its message entered the kernel: the message was not
+    /// delivered.
+    SendAbandoned {
+        /// The sender.
+        pid: Pid,
+        /// Where it was going.
+        to: Dest,
+        /// Why it gave up.
+        error: Error,
+    },
+    /// A reply reached its caller.
+    ReplyDelivered {
+        /// The replier.
+        from: Pid,
+        /// The caller.
+        to: Pid,
+        /// Length in bytes.
+        len: usize,
+    },
+    /// A reply reached nobody.
+    ReplyDropped {
+        /// The replier.
+        from: Pid,
+        /// The intended caller.
+        to: Pid,
+        /// Why.
+        reason: ReplyDropReason,
+    },
+    /// A mailbox was created.
+    MailboxCreated {
+        /// Its id.
+        id: MailboxId,
+        /// Its owner.
+        owner: Pid,
+        /// Its capacity.
+        capacity: Capacity,
+        /// Its registered name.
+        name: Option<String>,
+    },
+    /// A mailbox was deleted, by `delete_mailbox` or by its owner's exit.
+    MailboxDeleted {
+        /// Its id.
+        id: MailboxId,
+        /// Who deleted it (its owner).
+        by: Pid,
+        /// Messages still queued, now dropped.
+        dropped: usize,
+        /// Processes woken with `MailboxDeleted`.
+        woken: usize,
+    },
+    /// A mailbox changed owner.
+    MailboxTransferred {
+        /// Its id.
+        id: MailboxId,
+        /// The old owner.
+        from: Pid,
+        /// The new owner.
+        to: Pid,
+    },
+    /// A process went to sleep.
+    Sleep {
+        /// Who.
+        pid: Pid,
+        /// Until when.
+        until: Ticks,
+    },
+    /// A process gave up its CPU with `yield`.
+    Yield {
+        /// Who.
+        pid: Pid,
+    },
+    /// Nothing could run; the CPU idled until the next timer.
+    Idle {
+        /// When the CPU will next have work.
+        until: Ticks,
+    },
+    /// A process wrote a line to the console.
+    Print {
+        /// Who.
+        pid: Pid,
+        /// The text.
+        text: String,
+    },
+    /// A process ended.
+    Exit {
+        /// Who.
+        pid: Pid,
+        /// Its exit code.
+        code: i32,
+        /// How.
+        reason: ExitReason,
+    },
+    /// Nothing can ever run again but processes are blocked.
+    Deadlock {
+        /// The wait-for cycle, if there is one: each waits on the next, the last on the first.
+        cycle: Vec<Pid>,
+        /// Every blocked process, the queue it waits on and who could release it.
+        blocked: Vec<WaitFor>,
+    },
+    /// The run stopped at its tick limit.
+    TickLimit {
+        /// The limit.
+        limit: Ticks,
+    },
+}
+
+/// One blocked process in a deadlock report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WaitFor {
+    /// The blocked process.
+    pub pid: Pid,
+    /// The queue it waits on.
+    pub queue: WaitQueueId,
+    /// The one process that could release it, when there is exactly one (a receiver on an
+    /// empty mailbox waits for anyone).
+    pub holder: Option<Pid>,
+}
+
+/// Where the kernel keeps events until the machine reads them.
+#[derive(Debug, Default)]
+pub struct TraceBuffer {
+    enabled: bool,
+    events: Vec<Event>,
+}
+
+impl TraceBuffer {
+    /// A buffer that records when `enabled`, and drops events otherwise.
+    pub fn new(enabled: bool) -> Self {
+        TraceBuffer {
+            enabled,
+            events: Vec::new(),
+        }
+    }
+
+    /// Whether events are kept.
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
+    /// Record an event.
+    #[inline]
+    pub fn push(&mut self, tick: Ticks, cpu: CpuId, kind: impl FnOnce() -> EventKind) {
+        if self.enabled {
+            self.events.push(Event {
+                tick,
+                cpu,
+                kind: kind(),
+            });
+        }
+    }
+
+    /// The events so far.
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    /// Take the events so far, leaving the buffer empty.
+    pub fn take(&mut self) -> Vec<Event> {
+        core::mem::take(&mut self.events)
+    }
+}
+
+/// Name a receive source as an endpoint, for events that speak of queues.
+pub fn source_endpoint(source: Source, receiver: Pid) -> Dest {
+    match source {
+        Source::Mailbox(m) => Dest::Mailbox(m),
+        Source::Process(_) | Source::Any => Dest::Process(receiver),
+    }
+}

@@ -1,0 +1,214 @@
+//! The trap table: from a trapping process's frame to the syscall that serves it.
+//!
+//! This module owns decoding and dispatch only. It reads the frame through
+//! [`Syscall::decode`] (the ABI is defined once, in `abi`), runs the handler, and turns the
+//! handler's answer into return registers and a [`TrapOutcome`] the machine acts on. It never
+//! trusts the frame: any register contents end in a result or an error code.
+
+use crate::process::ProcState;
+use crate::trace::{CpuId, EventKind, ExitReason};
+use crate::{Fail, Kernel};
+use abi::{Pid, Syscall, TrapState};
+
+/// What a handler did with the call.
+pub(crate) enum Flow {
+    /// Finished now: the return values.
+    Done([u64; 3]),
+    /// The caller blocked or sleeps; whoever releases it writes its result.
+    Wait,
+    /// The caller gave up its CPU; its call is finished.
+    Yield,
+    /// The caller exited.
+    Exit,
+    /// A child was created: the caller continues with its pid.
+    Spawned(Pid),
+    /// The caller started a CPU burst.
+    Compute,
+}
+
+/// What the machine must do after a trap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TrapOutcome {
+    /// The call is finished: the process keeps the CPU.
+    Continue,
+    /// The call is finished and created `child`: the machine loads the child's program,
+    /// and the caller keeps the CPU.
+    Spawned(Pid),
+    /// The process started a CPU burst: the machine runs it (see [`Kernel::run_burst`]),
+    /// and the call returns when the burst is done.
+    Compute,
+    /// The process blocked, sleeps or yielded: the CPU is free.
+    Descheduled,
+    /// The process exited: the CPU is free and the machine drops its program.
+    Exited,
+    /// The pid is not a process running on this CPU: nothing was done.
+    NotRunning,
+}
+
+impl Kernel {
+    /// The process running on `cpu` trapped: serve the call in its frame.
+    pub fn trap(&mut self, cpu: CpuId, pid: Pid) -> TrapOutcome {
+        self.cpu = cpu;
+        let Some(idx) = self.live_index(pid) else {
+            return TrapOutcome::NotRunning;
+        };
+        if self.proc_ref(idx).state != ProcState::Running(cpu) {
+            return TrapOutcome::NotRunning;
+        }
+        let frame = {
+            let mut ctx = self.proc_ref(idx).ctx.borrow_mut();
+            if ctx.state != TrapState::Trapped {
+                // The machine only calls trap for a trapped process; be safe regardless.
+                return TrapOutcome::NotRunning;
+            }
+            // While the kernel works on the call the result is not there yet.
+            ctx.state = TrapState::Trapped;
+            ctx.frame
+        };
+        self.proc_mut(idx).stats.syscalls += 1;
+        let call = match Syscall::decode(&frame) {
+            Ok(call) => call,
+            Err(error) => {
+                self.emit(|| EventKind::BadSyscall {
+                    pid,
+                    sysno: frame.sysno,
+                    error,
+                });
+                self.complete(idx, Err((error, 0)));
+                self.after_syscall();
+                return TrapOutcome::Continue;
+            }
+        };
+        log::debug!("t={} cpu{} {} {}", self.now, cpu, pid, call);
+        self.emit(|| EventKind::Syscall { pid, call });
+        let result = self.dispatch(idx, call);
+        let outcome = match result {
+            Ok(Flow::Done(values)) => {
+                self.complete(idx, Ok(values));
+                TrapOutcome::Continue
+            }
+            Err(fail) => {
+                self.complete(idx, Err(fail));
+                TrapOutcome::Continue
+            }
+            Ok(Flow::Spawned(child)) => {
+                self.complete(idx, Ok([child.raw(), 0, 0]));
+                TrapOutcome::Spawned(child)
+            }
+            Ok(Flow::Compute) => TrapOutcome::Compute,
+            Ok(Flow::Wait) | Ok(Flow::Yield) => TrapOutcome::Descheduled,
+            Ok(Flow::Exit) => TrapOutcome::Exited,
+        };
+        self.after_syscall();
+        outcome
+    }
+
+    /// The trap table proper: one arm per syscall.
+    fn dispatch(&mut self, idx: u32, call: Syscall) -> Result<Flow, Fail> {
+        match call {
+            Syscall::CreateMailbox { capacity, name_len } => {
+                self.sys_create_mailbox(idx, capacity, name_len)
+            }
+            Syscall::DeleteMailbox { mailbox } => self.sys_delete_mailbox(idx, mailbox),
+            Syscall::LookupMailbox { name_len } => self.sys_lookup_mailbox(idx, name_len),
+            Syscall::TransferMailbox { mailbox, to } => self.sys_transfer_mailbox(idx, mailbox, to),
+            Syscall::Send { dest, len, mode } => self.sys_send(idx, dest, len, mode, None),
+            Syscall::Receive {
+                source,
+                buf_len,
+                mode,
+            } => self.sys_receive(idx, source, buf_len, mode),
+            Syscall::Call {
+                dest,
+                len,
+                mode,
+                reply_len,
+            } => self.sys_send(idx, dest, len, mode, Some(reply_len)),
+            Syscall::Reply { to, len } => self.sys_reply(idx, to, len),
+            Syscall::Spawn {
+                program_len,
+                label_len,
+                arg,
+                inbox,
+                priority,
+            } => self.sys_spawn(idx, program_len, label_len, arg, inbox, priority),
+            Syscall::Exit { code } => {
+                self.exit_process(idx, code, ExitReason::Exit);
+                Ok(Flow::Exit)
+            }
+            Syscall::Wait { child, mode } => self.sys_wait(idx, child, mode),
+            Syscall::GetPid => Ok(Flow::Done([self.pid_of(idx).raw(), 0, 0])),
+            Syscall::Yield => self.sys_yield(idx),
+            Syscall::Sleep { ticks } => self.sys_sleep(idx, ticks),
+            Syscall::Compute { ticks } => {
+                if ticks == 0 {
+                    return Ok(Flow::Done([0; 3]));
+                }
+                self.proc_mut(idx).burst = ticks;
+                Ok(Flow::Compute)
+            }
+            Syscall::Print { len } => self.sys_print(idx, len),
+        }
+    }
+
+    fn after_syscall(&mut self) {
+        if self.config.check_invariants {
+            if let Err(violation) = self.check_invariants() {
+                panic!(
+                    "kernel invariant violated at tick {}: {violation}",
+                    self.now
+                );
+            }
+        }
+    }
+
+    fn sys_yield(&mut self, idx: u32) -> Result<Flow, Fail> {
+        let pid = self.pid_of(idx);
+        self.complete(idx, Ok([0; 3]));
+        self.mark_not_running(idx);
+        let now = self.now;
+        self.proc_mut(idx).set_state(ProcState::Ready, now);
+        self.emit(|| EventKind::Yield { pid });
+        let info = self.ready_info(idx, crate::sched::ReadyReason::Yielded);
+        self.sched.enqueue(info);
+        Ok(Flow::Yield)
+    }
+
+    fn sys_sleep(&mut self, idx: u32, ticks: abi::Ticks) -> Result<Flow, Fail> {
+        if ticks == 0 {
+            return self.sys_yield(idx);
+        }
+        let pid = self.pid_of(idx);
+        let until = self.now.saturating_add(ticks);
+        self.mark_not_running(idx);
+        let now = self.now;
+        self.proc_mut(idx)
+            .set_state(ProcState::Sleeping { until }, now);
+        self.arm_timer(idx, until);
+        self.emit(|| EventKind::Sleep { pid, until });
+        Ok(Flow::Wait)
+    }
+
+    fn sys_print(&mut self, idx: u32, len: u64) -> Result<Flow, Fail> {
+        let have = self.proc_ref(idx).ctx.borrow().ipc.send.len() as u64;
+        if len > have {
+            return Err((abi::Error::InvalidArgument, 0));
+        }
+        if len > self.config.max_message as u64 {
+            return Err((abi::Error::MessageTooLarge, self.config.max_message as u64));
+        }
+        let text = {
+            let ctx = self.proc_ref(idx).ctx.borrow();
+            alloc::string::String::from_utf8_lossy(&ctx.ipc.send[..len as usize]).into_owned()
+        };
+        let pid = self.pid_of(idx);
+        log::info!("{pid}: {text}");
+        self.console.push(crate::ConsoleLine {
+            tick: self.now,
+            pid,
+            text: text.clone(),
+        });
+        self.emit(|| EventKind::Print { pid, text });
+        Ok(Flow::Done([0; 3]))
+    }
+}

@@ -1,0 +1,151 @@
+//! `sim`: run programs on the simulated machine and show what the scheduler and the message
+//! queues did.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use sim::{Machine, MachineConfig, Outcome, Policy};
+use std::process::ExitCode;
+
+/// Run programs on a simulated message-passing microkernel and print its trace.
+#[derive(Parser, Debug)]
+#[command(name = "sim", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Boot a built-in program and print the trace of its run.
+    Run(RunArgs),
+    /// List the built-in programs, one line each with what it shows.
+    List,
+}
+
+#[derive(clap::Args, Debug)]
+struct RunArgs {
+    /// The program to boot (see `sim list`).
+    program: String,
+    /// The argument the program receives (0: its default).
+    #[arg(long, default_value_t = 0)]
+    arg: u64,
+    /// Scheduling policy.
+    #[arg(long, value_enum, default_value_t = PolicyArg::Rr)]
+    policy: PolicyArg,
+    /// Round-robin quantum, in ticks.
+    #[arg(long, default_value_t = Policy::DEFAULT_QUANTUM, value_parser = clap::value_parser!(u64).range(1..))]
+    quantum: u64,
+    /// Stop the run at this tick.
+    #[arg(long, default_value_t = 1_000_000)]
+    max_ticks: u64,
+    /// The run's seed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// What to print: the trace, the console output only, or nothing but the summary.
+    #[arg(long, value_enum, default_value_t = Show::Trace)]
+    show: Show,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum PolicyArg {
+    /// Round robin with `--quantum`.
+    Rr,
+    /// First come, first served (no preemption).
+    Fcfs,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum Show {
+    /// The full text trace, then the summary.
+    Trace,
+    /// What the processes printed, then the summary.
+    Console,
+    /// The summary only.
+    Summary,
+}
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
+        .target(env_logger::Target::Stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::List => {
+            for p in userland::programs::builtin().iter() {
+                if !p.name.contains('.') {
+                    println!("{:<16} {}", p.name, p.about);
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Command::Run(args) => run(args),
+    }
+}
+
+fn run(args: RunArgs) -> ExitCode {
+    let programs = userland::programs::builtin();
+    if programs.get(&args.program).is_none() {
+        eprintln!(
+            "sim: no built-in program named {:?}; `sim list` shows them",
+            args.program
+        );
+        return ExitCode::from(2);
+    }
+    let policy = match args.policy {
+        PolicyArg::Rr => Policy::RoundRobin {
+            quantum: args.quantum,
+        },
+        PolicyArg::Fcfs => Policy::Fcfs,
+    };
+    let config = MachineConfig {
+        policy,
+        max_ticks: args.max_ticks,
+        seed: args.seed,
+        ..MachineConfig::default()
+    };
+    let report = match Machine::run_program(config, programs, &args.program, args.arg) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("sim: could not boot {}: {e}", args.program);
+            return ExitCode::from(2);
+        }
+    };
+    match args.show {
+        Show::Trace => print!("{}", report.trace_text()),
+        Show::Console => {
+            for line in &report.console {
+                println!("{}", line.text);
+            }
+        }
+        Show::Summary => {}
+    }
+    println!();
+    println!(
+        "== {} on policy {} (seed {}): {} ticks, {} busy, {} idle, {} context switches",
+        args.program,
+        report.policy,
+        report.seed,
+        report.ticks,
+        report.machine.busy,
+        report.machine.idle,
+        report.machine.context_switches
+    );
+    println!(
+        "== messages: {} sent, {} received, {} dropped, {} still queued",
+        report.ledger.sent, report.ledger.received, report.ledger.dropped, report.queued
+    );
+    for e in &report.exited {
+        println!("== {}:{} exited {} ({:?})", e.pid, e.name, e.code, e.reason);
+    }
+    match &report.outcome {
+        Outcome::Completed if report.succeeded() => ExitCode::SUCCESS,
+        Outcome::Completed => ExitCode::from(1),
+        Outcome::Deadlock(d) => {
+            println!("== DEADLOCK: {} processes blocked forever", d.blocked.len());
+            ExitCode::from(1)
+        }
+        Outcome::TickLimit => {
+            println!("== stopped at the tick limit {}", args.max_ticks);
+            ExitCode::from(1)
+        }
+    }
+}

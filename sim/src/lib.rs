@@ -1,0 +1,20 @@
+//! The simulated machine and its tools.
+//!
+//! This crate is the hardware and the workbench around the kernel: [`machine`] is the clock,
+//! the CPU, the timer and the loop that drives the kernel; [`report`] is what a run produced;
+//! [`render`] turns the trace into text people read. The `sim` binary is the command line.
+//!
+//! It must never reach into the kernel's decisions: it only calls the kernel's entry points
+//! and reads what the kernel reports.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod machine;
+pub mod render;
+pub mod report;
+
+pub use kernel::sched::Policy;
+pub use kernel::KernelConfig;
+pub use machine::{Costs, Machine, MachineConfig};
+pub use report::{Outcome, Report};

@@ -1,0 +1,5 @@
+//! Renderers: the one event model, shown in the forms people read.
+
+mod text;
+
+pub use text::{text, Names};

@@ -1,0 +1,16 @@
+//! The program side of the machine: typed syscall stubs and example programs.
+//!
+//! This crate depends on `abi` alone. A program reaches the kernel only through a trap raised
+//! by a stub in [`sys`], exactly as a program on real hardware would; it never links against
+//! the kernel. [`programs`] holds the example programs the `sim` command line runs.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod program;
+pub mod programs;
+pub mod sys;
+
+pub use abi::{Capacity, Dest, Error, MailboxId, Mode, Pid, Source};
+pub use program::{Entry, ProcessFuture, Program, ProgramTable};
+pub use sys::{Message, SpawnOptions, Sys, SysResult};

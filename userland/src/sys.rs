@@ -1,0 +1,358 @@
+//! Typed syscall stubs: the only code in the project that builds trap frames.
+//!
+//! Each stub encodes its call with [`Syscall::encode`], copies outgoing bytes into the IPC
+//! buffer, raises the trap and suspends. That suspension *is* the trap: the machine sees the
+//! process stop with [`TrapState::Trapped`], hands the frame to the kernel, and polls the
+//! process again only once the kernel has written the return registers.
+
+use abi::{
+    Capacity, Dest, Error, MailboxId, Mode, Pid, RecvFlags, SharedContext, Source, Syscall, Ticks,
+    TrapState, RET_REGS,
+};
+use core::convert::Infallible;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context as TaskContext, Poll};
+use std::vec::Vec;
+
+/// What a syscall returns: its values or the error code.
+pub type SysResult<T> = Result<T, Error>;
+
+/// The largest buffer a receive offers when the caller does not choose one.
+pub const DEFAULT_RECV_BUFFER: u64 = u32::MAX as u64;
+
+/// A message taken by `receive`, or a reply returned by `call`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Message {
+    /// Who sent it, stamped by the kernel.
+    pub sender: Pid,
+    /// The bytes.
+    pub bytes: Vec<u8>,
+    /// The sender is waiting in `call` for this process's `reply`.
+    pub is_call: bool,
+}
+
+impl Message {
+    /// The bytes as text (lossy), for programs that send strings.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.bytes).into_owned()
+    }
+}
+
+/// How `spawn` starts a child.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SpawnOptions<'a> {
+    /// The program's name in the machine's program table.
+    pub program: &'a str,
+    /// The name the trace shows; empty for the program's name.
+    pub label: &'a str,
+    /// The argument the program receives.
+    pub arg: u64,
+    /// The capacity of the child's direct inbox.
+    pub inbox: Capacity,
+    /// Scheduling priority.
+    pub priority: u8,
+}
+
+impl<'a> SpawnOptions<'a> {
+    /// `program` with argument `arg`, a rendezvous inbox and priority 0.
+    pub fn new(program: &'a str, arg: u64) -> Self {
+        SpawnOptions {
+            program,
+            label: "",
+            arg,
+            inbox: Capacity::Zero,
+            priority: 0,
+        }
+    }
+
+    /// Show the child as `label` in traces.
+    pub fn label(mut self, label: &'a str) -> Self {
+        self.label = label;
+        self
+    }
+
+    /// Give the child a direct inbox of this capacity.
+    pub fn inbox(mut self, inbox: Capacity) -> Self {
+        self.inbox = inbox;
+        self
+    }
+
+    /// Give the child this priority.
+    pub fn priority(mut self, priority: u8) -> Self {
+        self.priority = priority;
+        self
+    }
+}
+
+/// A process's handle on the kernel: its syscalls.
+///
+/// Cloning is cheap; every clone traps on behalf of the same process.
+#[derive(Clone)]
+pub struct Sys {
+    ctx: SharedContext,
+}
+
+impl Sys {
+    /// The handle for the process whose context this is. The machine makes one per process.
+    pub fn new(ctx: SharedContext) -> Sys {
+        Sys { ctx }
+    }
+
+    /// The raw return registers of the last finished syscall. After `BufferTooSmall`,
+    /// register 1 holds the length the message needs.
+    pub fn last_return(&self) -> [u64; RET_REGS] {
+        self.ctx.borrow().frame.ret
+    }
+
+    /// Raise a trap: encode `call`, put `out` in the send buffer, and wait for the kernel.
+    fn trap(&self, call: Syscall, out: &[&[u8]]) -> Trap<'_> {
+        let mut ctx = self.ctx.borrow_mut();
+        call.encode(&mut ctx.frame);
+        ctx.ipc.send.clear();
+        for part in out {
+            ctx.ipc.send.extend_from_slice(part);
+        }
+        ctx.state = TrapState::Trapped;
+        Trap { ctx: &self.ctx }
+    }
+
+    fn take_recv(&self) -> Vec<u8> {
+        core::mem::take(&mut self.ctx.borrow_mut().ipc.recv)
+    }
+
+    /// `getpid()`: the caller's own pid.
+    pub async fn getpid(&self) -> Pid {
+        match self.trap(Syscall::GetPid, &[]).await {
+            Ok(r) => Pid::from_raw(r[0]),
+            // The kernel answers getpid for every live caller; nothing else reaches here.
+            Err(_) => Pid::from_raw(u64::MAX),
+        }
+    }
+
+    /// `create_mailbox(capacity, name?)`: a new mailbox the caller owns. A name registers it
+    /// for [`lookup_mailbox`](Self::lookup_mailbox).
+    pub async fn create_mailbox(
+        &self,
+        capacity: Capacity,
+        name: Option<&str>,
+    ) -> SysResult<MailboxId> {
+        let name = name.unwrap_or("").as_bytes();
+        let call = Syscall::CreateMailbox {
+            capacity,
+            name_len: name.len() as u64,
+        };
+        self.trap(call, &[name])
+            .await
+            .map(|r| MailboxId::from_raw(r[0]))
+    }
+
+    /// `lookup_mailbox(name)`: the id of the live mailbox with this name.
+    pub async fn lookup_mailbox(&self, name: &str) -> SysResult<MailboxId> {
+        let call = Syscall::LookupMailbox {
+            name_len: name.len() as u64,
+        };
+        self.trap(call, &[name.as_bytes()])
+            .await
+            .map(|r| MailboxId::from_raw(r[0]))
+    }
+
+    /// `delete_mailbox(id)`: owner only. Wakes everyone waiting on it with `MailboxDeleted`.
+    pub async fn delete_mailbox(&self, mailbox: MailboxId) -> SysResult<()> {
+        self.trap(Syscall::DeleteMailbox { mailbox }, &[])
+            .await
+            .map(drop)
+    }
+
+    /// `transfer_mailbox(id, pid)`: hand ownership to another live process.
+    pub async fn transfer_mailbox(&self, mailbox: MailboxId, to: Pid) -> SysResult<()> {
+        self.trap(Syscall::TransferMailbox { mailbox, to }, &[])
+            .await
+            .map(drop)
+    }
+
+    /// `send(dest, bytes, mode)`: to a process's inbox or to a mailbox.
+    pub async fn send(&self, dest: impl Into<Dest>, bytes: &[u8], mode: Mode) -> SysResult<()> {
+        let call = Syscall::Send {
+            dest: dest.into(),
+            len: bytes.len() as u64,
+            mode,
+        };
+        self.trap(call, &[bytes]).await.map(drop)
+    }
+
+    /// `receive(source, mode)` with a buffer as large as any message.
+    pub async fn receive(&self, source: impl Into<Source>, mode: Mode) -> SysResult<Message> {
+        self.receive_upto(source, DEFAULT_RECV_BUFFER, mode).await
+    }
+
+    /// `receive(source, mode)` with a buffer of `buf_len` bytes. A longer message fails with
+    /// `BufferTooSmall`, stays queued, and [`last_return`](Self::last_return)`()[1]` says
+    /// how long it is.
+    pub async fn receive_upto(
+        &self,
+        source: impl Into<Source>,
+        buf_len: u64,
+        mode: Mode,
+    ) -> SysResult<Message> {
+        let call = Syscall::Receive {
+            source: source.into(),
+            buf_len,
+            mode,
+        };
+        let r = self.trap(call, &[]).await?;
+        Ok(Message {
+            sender: Pid::from_raw(r[0]),
+            bytes: self.take_recv(),
+            is_call: RecvFlags::from_bits_truncate(r[2]).contains(RecvFlags::CALL),
+        })
+    }
+
+    /// `call(dest, bytes, mode)`: send and wait for the receiver's reply in one trap. The
+    /// mode bounds the whole call.
+    pub async fn call(
+        &self,
+        dest: impl Into<Dest>,
+        bytes: &[u8],
+        mode: Mode,
+    ) -> SysResult<Message> {
+        self.call_upto(dest, bytes, mode, DEFAULT_RECV_BUFFER).await
+    }
+
+    /// `call` accepting a reply of at most `reply_len` bytes.
+    pub async fn call_upto(
+        &self,
+        dest: impl Into<Dest>,
+        bytes: &[u8],
+        mode: Mode,
+        reply_len: u64,
+    ) -> SysResult<Message> {
+        let call = Syscall::Call {
+            dest: dest.into(),
+            len: bytes.len() as u64,
+            mode,
+            reply_len,
+        };
+        let r = self.trap(call, &[bytes]).await?;
+        Ok(Message {
+            sender: Pid::from_raw(r[0]),
+            bytes: self.take_recv(),
+            is_call: false,
+        })
+    }
+
+    /// `reply(pid, bytes)`: answer a process waiting in `call` on the caller. A reply to a
+    /// process that no longer waits is dropped (the trace shows it) and still returns `Ok`.
+    pub async fn reply(&self, to: Pid, bytes: &[u8]) -> SysResult<()> {
+        let call = Syscall::Reply {
+            to,
+            len: bytes.len() as u64,
+        };
+        self.trap(call, &[bytes]).await.map(drop)
+    }
+
+    /// `spawn(program, arg)` with a rendezvous inbox and priority 0.
+    pub async fn spawn(&self, program: &str, arg: u64) -> SysResult<Pid> {
+        self.spawn_with(SpawnOptions::new(program, arg)).await
+    }
+
+    /// `spawn` with every option.
+    pub async fn spawn_with(&self, options: SpawnOptions<'_>) -> SysResult<Pid> {
+        let call = Syscall::Spawn {
+            program_len: options.program.len() as u64,
+            label_len: options.label.len() as u64,
+            arg: options.arg,
+            inbox: options.inbox,
+            priority: options.priority,
+        };
+        self.trap(
+            call,
+            &[options.program.as_bytes(), options.label.as_bytes()],
+        )
+        .await
+        .map(|r| Pid::from_raw(r[0]))
+    }
+
+    /// `exit(code)`: end the process. Never returns.
+    pub async fn exit(&self, code: i32) -> Infallible {
+        let _ = self.trap(Syscall::Exit { code }, &[]).await;
+        // The kernel never answers exit; if it ever did, stay suspended rather than run on.
+        core::future::pending::<Infallible>().await
+    }
+
+    /// `wait(pid)`: block until the child exits and collect its exit code.
+    pub async fn wait(&self, child: Pid) -> SysResult<i32> {
+        self.wait_mode(child, Mode::Blocking).await
+    }
+
+    /// `wait(pid, mode)`.
+    pub async fn wait_mode(&self, child: Pid, mode: Mode) -> SysResult<i32> {
+        self.trap(Syscall::Wait { child, mode }, &[])
+            .await
+            .map(|r| r[0] as i64 as i32)
+    }
+
+    /// `yield()`: let the next ready process run.
+    pub async fn yield_now(&self) {
+        let _ = self.trap(Syscall::Yield, &[]).await;
+    }
+
+    /// `sleep(ticks)`.
+    pub async fn sleep(&self, ticks: Ticks) {
+        let _ = self.trap(Syscall::Sleep { ticks }, &[]).await;
+    }
+
+    /// `compute(ticks)`: a CPU burst the timer can preempt.
+    pub async fn compute(&self, ticks: Ticks) {
+        let _ = self.trap(Syscall::Compute { ticks }, &[]).await;
+    }
+
+    /// `print(text)`: a line on the machine's console (and in the trace).
+    pub async fn print(&self, text: &str) -> SysResult<()> {
+        let call = Syscall::Print {
+            len: text.len() as u64,
+        };
+        self.trap(call, &[text.as_bytes()]).await.map(drop)
+    }
+
+    /// Raise a raw trap frame: any number, any registers, any bytes. For tests of the
+    /// kernel's decoding; programs use the typed stubs.
+    pub async fn raw_syscall(
+        &self,
+        sysno: u64,
+        args: [u64; abi::ARG_REGS],
+        bytes: &[u8],
+    ) -> [u64; RET_REGS] {
+        {
+            let mut ctx = self.ctx.borrow_mut();
+            ctx.frame.sysno = sysno;
+            ctx.frame.args = args;
+            ctx.ipc.send.clear();
+            ctx.ipc.send.extend_from_slice(bytes);
+            ctx.state = TrapState::Trapped;
+        }
+        let _ = Trap { ctx: &self.ctx }.await;
+        self.ctx.borrow().frame.ret
+    }
+}
+
+/// The suspended half of a syscall: pending until the kernel has written the result.
+struct Trap<'a> {
+    ctx: &'a SharedContext,
+}
+
+impl Future for Trap<'_> {
+    type Output = SysResult<[u64; RET_REGS - 1]>;
+
+    fn poll(self: Pin<&mut Self>, _cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let mut ctx = self.ctx.borrow_mut();
+        match ctx.state {
+            TrapState::Returned => {
+                ctx.state = TrapState::User;
+                Poll::Ready(ctx.frame.result())
+            }
+            // Still with the kernel (or never raised, which the machine treats as a fault).
+            TrapState::Trapped | TrapState::User => Poll::Pending,
+        }
+    }
+}
