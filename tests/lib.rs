@@ -1,1 +1,69 @@
+//! Shared helpers for the system tests: boot a machine on a few test programs and run it.
+//!
+//! Tests write their programs as closures against the userland [`Sys`] stubs, exactly as a
+//! user would, and record what each syscall returned in a [`Log`] they assert on afterwards,
+//! next to a snapshot of the text trace.
 
+use sim::{Machine, MachineConfig, Report};
+use std::cell::RefCell;
+use std::future::Future;
+use std::rc::Rc;
+use userland::{ProgramTable, Sys};
+
+/// The configuration tests run with: the defaults, with every kernel invariant checked after
+/// every syscall (it is on in debug builds already; this makes it explicit).
+pub fn config() -> MachineConfig {
+    let mut c = MachineConfig::default();
+    c.kernel.check_invariants = true;
+    c.max_ticks = 100_000;
+    c
+}
+
+/// Boot `main` from `programs` and run it to the end with [`config`].
+pub fn run(programs: ProgramTable, main: &str) -> Report {
+    run_with(config(), programs, main)
+}
+
+/// Boot `main` from `programs` and run it to the end with `config`.
+pub fn run_with(config: MachineConfig, programs: ProgramTable, main: &str) -> Report {
+    let report = Machine::run_program(config, programs, main, 0).expect("main is in the table");
+    assert!(
+        report.ledger_balances(),
+        "every message is received, dropped or still queued: {:?} with {} queued",
+        report.ledger,
+        report.queued
+    );
+    report
+}
+
+/// A table with one program, `main`.
+pub fn single<F, Fut>(main: F) -> ProgramTable
+where
+    F: Fn(Sys, u64) -> Fut + 'static,
+    Fut: Future<Output = i32> + 'static,
+{
+    let mut t = ProgramTable::new();
+    t.add("main", "the test's main program", main);
+    t
+}
+
+/// A log shared by the test and its programs: each program pushes what it saw.
+#[derive(Clone, Default)]
+pub struct Log<T>(Rc<RefCell<Vec<T>>>);
+
+impl<T: Clone> Log<T> {
+    /// An empty log.
+    pub fn new() -> Self {
+        Log(Rc::new(RefCell::new(Vec::new())))
+    }
+
+    /// Append an entry.
+    pub fn push(&self, entry: T) {
+        self.0.borrow_mut().push(entry);
+    }
+
+    /// Everything logged, in order.
+    pub fn entries(&self) -> Vec<T> {
+        self.0.borrow().clone()
+    }
+}

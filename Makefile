@@ -1,0 +1,31 @@
+# The commands a newcomer needs. `make demo` runs the bounded-buffer example and prints its
+# trace; `make test` runs every test (snapshots are checked, never updated).
+
+CARGO ?= cargo
+export INSTA_UPDATE := no
+export CI ?=
+
+.PHONY: demo test lint doc bench build clean
+
+demo:
+	$(CARGO) run --quiet --release -p sim --bin sim -- run bounded_buffer
+
+build:
+	$(CARGO) build --workspace --all-targets
+
+test:
+	$(CARGO) test --workspace --all-targets
+	$(CARGO) test --workspace --doc
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+doc:
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps
+
+bench:
+	$(CARGO) bench -p sim
+
+clean:
+	$(CARGO) clean
