@@ -234,9 +234,12 @@ fn describe(names: &Names, kind: &EventKind) -> (String, String) {
         } => (
             n.pid(*from),
             format!(
-                "handoff    msg#{msg} -> {} via {} {len}B{}",
+                "handoff    msg#{msg} -> {}{} {len}B{}",
                 n.pid(*to),
-                n.dest(*via),
+                match via {
+                    Dest::Process(p) if p == to => String::new(),
+                    _ => format!(" via {}", n.dest(*via)),
+                },
                 if *call { " (call)" } else { "" }
             ),
         ),

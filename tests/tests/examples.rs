@@ -1,0 +1,140 @@
+//! The built-in example programs: each runs to completion with exit code 0, prints what it
+//! should, and (the small ones) keeps the trace under snapshot. Runs are deterministic.
+
+use sim::{Machine, Outcome, Report};
+use system_tests::config;
+
+fn run(program: &str, arg: u64) -> Report {
+    let report = Machine::run_program(config(), userland::programs::builtin(), program, arg)
+        .expect("built-in program boots");
+    assert_eq!(report.outcome, Outcome::Completed, "{program} completes");
+    assert!(report.succeeded(), "{program}: every process exits 0");
+    assert!(report.ledger_balances());
+    report
+}
+
+#[test]
+fn ping_pong_bounces_each_round_over_rendezvous_mailboxes() {
+    let report = run("ping_pong", 3);
+    let console = report.console_text();
+    for round in 1..=3 {
+        assert!(console
+            .iter()
+            .any(|l| l.contains(&format!("got \"ping {round}\""))));
+        assert!(console
+            .iter()
+            .any(|l| l.contains(&format!("got \"pong {round}\""))));
+    }
+    assert_eq!(report.ledger.sent, 6, "three rounds, one message each way");
+    assert_eq!(report.ledger.dropped, 0);
+    insta::assert_snapshot!(report.trace_text());
+}
+
+#[test]
+fn bounded_buffer_delivers_every_item_once_and_blocks_producers_when_full() {
+    let report = run("bounded_buffer", 3);
+    let items: Vec<&str> = report
+        .console_text()
+        .into_iter()
+        .filter(|l| l.contains(" from producer "))
+        .collect();
+    assert_eq!(items.len(), 12, "3 producers x 4 items, each received once");
+    for p in 0..3 {
+        for i in 0..4 {
+            let item = format!("item {i} from producer {p}");
+            assert_eq!(
+                items.iter().filter(|l| l.contains(&item)).count(),
+                1,
+                "{item} received exactly once"
+            );
+        }
+    }
+    let trace = report.trace_text();
+    assert!(
+        trace.contains("block      on mb0:buffer.senders"),
+        "a producer blocks on the full buffer"
+    );
+    insta::assert_snapshot!(trace);
+}
+
+#[test]
+fn rpc_clients_get_their_answers() {
+    let report = run("rpc", 2);
+    let trace = report.trace_text();
+    assert!(trace.contains("reply      ->"), "the server replies");
+    assert_eq!(
+        report
+            .console_text()
+            .iter()
+            .filter(|l| l.contains(" = "))
+            .count(),
+        4,
+        "two clients, two calls each: {:?}",
+        report.console_text()
+    );
+    insta::assert_snapshot!(trace);
+}
+
+#[test]
+fn transfer_moves_queued_messages_to_the_new_owner() {
+    let report = run("transfer", 3);
+    let console = report.console_text().join("\n");
+    assert!(
+        console.contains("not_owner"),
+        "the old owner is refused: {console}"
+    );
+    assert_eq!(report.ledger.received, report.ledger.sent);
+    insta::assert_snapshot!(report.trace_text());
+}
+
+#[test]
+fn prime_sieve_prints_the_primes_below_100() {
+    let report = run("prime_sieve", 100);
+    let primes: Vec<u64> = report
+        .console_text()
+        .iter()
+        .filter_map(|l| l.strip_prefix("prime ")?.trim().parse().ok())
+        .collect();
+    let expected: Vec<u64> = (2..100u64)
+        .filter(|n| (2..*n).all(|d| n % d != 0))
+        .collect();
+    assert_eq!(primes, expected);
+    insta::assert_snapshot!(report.console_text().join("\n"));
+}
+
+#[test]
+fn the_same_run_gives_the_same_trace_byte_for_byte() {
+    for program in [
+        "ping_pong",
+        "bounded_buffer",
+        "rpc",
+        "transfer",
+        "prime_sieve",
+    ] {
+        let a = run(program, 0).trace_text();
+        let b = run(program, 0).trace_text();
+        assert_eq!(a, b, "{program} is deterministic");
+    }
+}
+
+#[test]
+fn the_quantum_changes_the_interleaving_but_not_the_result() {
+    let mut short = config();
+    short.policy = sim::Policy::RoundRobin { quantum: 2 };
+    let mut fcfs = config();
+    fcfs.policy = sim::Policy::Fcfs;
+    let a =
+        Machine::run_program(short, userland::programs::builtin(), "bounded_buffer", 3).unwrap();
+    let b = Machine::run_program(fcfs, userland::programs::builtin(), "bounded_buffer", 3).unwrap();
+    assert!(a.succeeded() && b.succeeded());
+    assert_ne!(
+        a.trace_text(),
+        b.trace_text(),
+        "different policies, different schedules"
+    );
+    assert!(
+        a.trace_text().contains("preempt"),
+        "a 2-tick quantum preempts compute bursts"
+    );
+    assert!(!b.trace_text().contains("preempt"), "FCFS never preempts");
+}
