@@ -298,8 +298,14 @@ impl Machine {
                     self.end_process(pid, 102, ExitReason::Fault(what));
                     return;
                 }
-                let outcome = self.kernel.lock().trap(cpu, pid);
+                // The trap takes its cost before the kernel acts, so the time a call takes
+                // is charged to the caller even when the call blocks it.
                 self.charge(self.config.costs.syscall);
+                let outcome = {
+                    let mut k = self.kernel.lock();
+                    k.advance(self.now, cpu);
+                    k.trap(cpu, pid)
+                };
                 match outcome {
                     TrapOutcome::Continue | TrapOutcome::Compute => self.end_of_slice(pid),
                     TrapOutcome::Spawned(child) => {

@@ -138,3 +138,33 @@ fn the_quantum_changes_the_interleaving_but_not_the_result() {
     );
     assert!(!b.trace_text().contains("preempt"), "FCFS never preempts");
 }
+
+#[test]
+fn per_process_time_adds_up_to_its_lifetime() {
+    for program in [
+        "ping_pong",
+        "bounded_buffer",
+        "rpc",
+        "transfer",
+        "prime_sieve",
+    ] {
+        let report = run(program, 0);
+        for e in &report.exited {
+            let s = e.stats;
+            let lifetime = s.exited_at.expect("exited") - s.spawned_at;
+            assert_eq!(
+                s.cpu + s.ready + s.blocked + s.sleeping,
+                lifetime,
+                "{program}: {}:{} spends every tick of its life in exactly one state",
+                e.pid,
+                e.name
+            );
+            assert!(s.dispatches >= 1);
+        }
+        let cpu: u64 = report.exited.iter().map(|e| e.stats.cpu).sum();
+        assert_eq!(
+            cpu, report.machine.busy,
+            "{program}: CPU time is charged to processes"
+        );
+    }
+}

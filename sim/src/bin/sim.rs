@@ -2,6 +2,7 @@
 //! queues did.
 
 use clap::{Parser, Subcommand, ValueEnum};
+use kernel::trace::ExitReason;
 use sim::{Machine, MachineConfig, Outcome, Policy};
 use std::process::ExitCode;
 
@@ -134,7 +135,29 @@ fn run(args: RunArgs) -> ExitCode {
         report.ledger.sent, report.ledger.received, report.ledger.dropped, report.queued
     );
     for e in &report.exited {
-        println!("== {}:{} exited {} ({:?})", e.pid, e.name, e.code, e.reason);
+        let s = &e.stats;
+        println!(
+            "== {}:{} exited {} ({}): cpu={} ready={} blocked={} sleeping={} turnaround={} dispatches={} preempted={} syscalls={} sent={} received={}",
+            e.pid,
+            e.name,
+            e.code,
+            match &e.reason {
+                ExitReason::Exit => "exit".to_string(),
+                ExitReason::Returned => "returned".to_string(),
+                ExitReason::Panicked(m) => format!("panicked: {m}"),
+                ExitReason::Fault(m) => format!("fault: {m}"),
+            },
+            s.cpu,
+            s.ready,
+            s.blocked,
+            s.sleeping,
+            s.exited_at.unwrap_or(report.ticks) - s.spawned_at,
+            s.dispatches,
+            s.preemptions,
+            s.syscalls,
+            s.sent,
+            s.received
+        );
     }
     match &report.outcome {
         Outcome::Completed if report.succeeded() => ExitCode::SUCCESS,

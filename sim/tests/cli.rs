@@ -1,0 +1,97 @@
+//! The `sim` command line, run as a user runs it.
+
+use std::process::{Command, Output};
+
+fn sim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sim"))
+        .args(args)
+        .output()
+        .expect("the sim binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn list_names_every_main_program_with_what_it_shows() {
+    let out = sim(&["list"]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    for program in [
+        "ping_pong",
+        "bounded_buffer",
+        "rpc",
+        "transfer",
+        "prime_sieve",
+    ] {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(program))
+            .unwrap_or_else(|| panic!("{program} listed in:\n{text}"));
+        assert!(
+            line.len() > program.len() + 10,
+            "{program} has a description"
+        );
+    }
+    assert!(
+        !text.contains(".producer"),
+        "helper programs are not listed"
+    );
+}
+
+#[test]
+fn run_prints_the_trace_and_a_summary_and_exits_zero() {
+    let out = sim(&["run", "bounded_buffer"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("spawn      program=bounded_buffer"));
+    assert!(text.contains("== messages: 12 sent, 12 received, 0 dropped, 0 still queued"));
+}
+
+#[test]
+fn policy_and_quantum_change_the_schedule() {
+    let rr = stdout(&sim(&["run", "bounded_buffer", "--quantum", "2"]));
+    let fcfs = stdout(&sim(&["run", "bounded_buffer", "--policy", "fcfs"]));
+    assert!(rr.contains("preempt"));
+    assert!(!fcfs.contains("preempt"));
+    assert!(fcfs.contains("on policy fcfs"));
+}
+
+#[test]
+fn max_ticks_stops_the_run_with_status_one() {
+    let out = sim(&["run", "prime_sieve", "--max-ticks", "50"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.contains("tick-limit 50"), "{text}");
+    assert!(text.contains("stopped at the tick limit 50"));
+}
+
+#[test]
+fn an_unknown_program_is_a_usage_error() {
+    let out = sim(&["run", "no_such_thing"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no built-in program named \"no_such_thing\""));
+    let bad_quantum = sim(&["run", "ping_pong", "--quantum", "0"]);
+    assert_eq!(
+        bad_quantum.status.code(),
+        Some(2),
+        "clap refuses a zero quantum"
+    );
+}
+
+#[test]
+fn help_describes_the_commands() {
+    let out = sim(&["--help"]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    assert!(text.contains("run") && text.contains("list"));
+    let run_help = stdout(&sim(&["run", "--help"]));
+    for flag in ["--policy", "--quantum", "--max-ticks", "--seed", "--show"] {
+        assert!(run_help.contains(flag), "run --help mentions {flag}");
+    }
+}
