@@ -684,17 +684,24 @@ impl Kernel {
 /// The first wait-for cycle among blocked processes, following each one's single holder, in
 /// slot order so the answer is deterministic.
 fn find_cycle(blocked: &[WaitFor]) -> Vec<Pid> {
-    let holder_of = |pid: Pid| blocked.iter().find(|w| w.pid == pid).and_then(|w| w.holder);
+    let holder: BTreeMap<Pid, Option<Pid>> = blocked.iter().map(|w| (w.pid, w.holder)).collect();
+    // Each process has at most one holder, so every walk is a path into at most one cycle;
+    // `done` marks processes whose walk is known to end without a new cycle.
+    let mut done: BTreeMap<Pid, ()> = BTreeMap::new();
     for start in blocked {
         let mut path: Vec<Pid> = Vec::new();
         let mut at = Some(start.pid);
         while let Some(pid) = at {
+            if done.contains_key(&pid) {
+                break;
+            }
             if let Some(pos) = path.iter().position(|p| *p == pid) {
                 return path.split_off(pos);
             }
             path.push(pid);
-            at = holder_of(pid);
+            at = holder.get(&pid).copied().flatten();
         }
+        done.extend(path.into_iter().map(|p| (p, ())));
     }
     Vec::new()
 }

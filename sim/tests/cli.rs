@@ -95,3 +95,35 @@ fn help_describes_the_commands() {
         assert!(run_help.contains(flag), "run --help mentions {flag}");
     }
 }
+
+#[test]
+fn a_deadlocked_run_explains_the_cycle_and_exits_one() {
+    let out = sim(&["run", "deadlock"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains("== DEADLOCK: 2 processes blocked forever"),
+        "{text}"
+    );
+    assert!(text.contains("== wait-for cycle: p0:deadlock -> p1:deadlock.partner -> p0:deadlock"));
+    assert!(text
+        .contains("p1:deadlock.partner waits on p0:deadlock.receivers_from (held by p0:deadlock)"));
+}
+
+#[test]
+fn costs_are_settings() {
+    let cheap = stdout(&sim(&["run", "ping_pong", "--show", "summary"]));
+    let dear = stdout(&sim(&[
+        "run",
+        "ping_pong",
+        "--show",
+        "summary",
+        "--syscall-cost",
+        "5",
+    ]));
+    let ticks = |s: &str| -> u64 {
+        let at = s.find("): ").expect("summary line") + 3;
+        s[at..].split(' ').next().unwrap().parse().unwrap()
+    };
+    assert!(ticks(&dear) > ticks(&cheap) * 3, "{cheap}\n{dear}");
+}

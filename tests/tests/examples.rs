@@ -168,3 +168,20 @@ fn per_process_time_adds_up_to_its_lifetime() {
         );
     }
 }
+
+#[test]
+fn deadlock_stops_the_machine_with_the_wait_for_cycle() {
+    let report = Machine::run_program(config(), userland::programs::builtin(), "deadlock", 0)
+        .expect("boots");
+    let sim::Outcome::Deadlock(d) = &report.outcome else {
+        panic!("expected a deadlock, got {:?}", report.outcome);
+    };
+    assert_eq!(d.cycle.len(), 2);
+    assert_eq!(d.blocked.len(), 2);
+    for w in &d.blocked {
+        assert!(d.cycle.contains(&w.pid));
+        assert!(w.holder.is_some_and(|h| d.cycle.contains(&h) && h != w.pid));
+    }
+    assert!(report.exited.is_empty(), "nobody exits");
+    insta::assert_snapshot!(report.trace_text());
+}

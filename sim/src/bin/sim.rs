@@ -41,6 +41,12 @@ struct RunArgs {
     /// The run's seed.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Ticks every syscall costs.
+    #[arg(long, default_value_t = 1)]
+    syscall_cost: u64,
+    /// Ticks every dispatch (context switch) costs.
+    #[arg(long, default_value_t = 1)]
+    switch_cost: u64,
     /// What to print: the trace, the console output only, or nothing but the summary.
     #[arg(long, value_enum, default_value_t = Show::Trace)]
     show: Show,
@@ -101,6 +107,10 @@ fn run(args: RunArgs) -> ExitCode {
         policy,
         max_ticks: args.max_ticks,
         seed: args.seed,
+        costs: sim::Costs {
+            syscall: args.syscall_cost,
+            context_switch: args.switch_cost,
+        },
         ..MachineConfig::default()
     };
     let report = match Machine::run_program(config, programs, &args.program, args.arg) {
@@ -164,6 +174,19 @@ fn run(args: RunArgs) -> ExitCode {
         Outcome::Completed => ExitCode::from(1),
         Outcome::Deadlock(d) => {
             println!("== DEADLOCK: {} processes blocked forever", d.blocked.len());
+            let names = sim::render::Names::from_events(&report.events);
+            if !d.cycle.is_empty() {
+                let cycle: Vec<String> = d.cycle.iter().map(|p| names.pid(*p)).collect();
+                println!("== wait-for cycle: {} -> {}", cycle.join(" -> "), cycle[0]);
+            }
+            for w in &d.blocked {
+                println!(
+                    "==   {} waits on {} (held by {})",
+                    names.pid(w.pid),
+                    names.queue(w.queue),
+                    w.holder.map_or("any sender".to_string(), |h| names.pid(h))
+                );
+            }
             ExitCode::from(1)
         }
         Outcome::TickLimit => {

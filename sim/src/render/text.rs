@@ -33,6 +33,15 @@ impl Names {
         }
     }
 
+    /// The names every event in `events` introduces.
+    pub fn from_events(events: &[Event]) -> Names {
+        let mut names = Names::default();
+        for e in events {
+            names.learn(&e.kind);
+        }
+        names
+    }
+
     /// `p3:name`, or `p3` for a process the trace never introduced.
     pub fn pid(&self, pid: Pid) -> String {
         match self.procs.get(&pid) {
@@ -339,7 +348,7 @@ fn describe(names: &Names, kind: &EventKind) -> (String, String) {
                 let _ = write!(s, " cycle {};", names.join(" -> "));
             }
             for w in blocked {
-                let holder = w.holder.map_or("anyone".to_string(), |h| n.pid(h));
+                let holder = w.holder.map_or("any sender".to_string(), |h| n.pid(h));
                 let _ = write!(
                     s,
                     " {} waits on {} (held by {holder});",

@@ -13,10 +13,12 @@
 //! | `rpc`            | `call` / `reply` against a server receiving from anyone      | clients (2)           |
 //! | `transfer`       | moving a mailbox and its queued messages to another owner    | jobs (3, at most 4)   |
 //! | `prime_sieve`    | a pipeline of processes over bounded direct inboxes          | primes below N (100)  |
+//! | `deadlock`       | two symmetric receives waiting on each other; the cycle report | unused                |
 
 use crate::ProgramTable;
 
 pub mod bounded_buffer;
+pub mod deadlock;
 pub mod ping_pong;
 pub mod prime_sieve;
 pub mod rpc;
@@ -32,5 +34,6 @@ pub fn builtin() -> ProgramTable {
     rpc::register(&mut table);
     transfer::register(&mut table);
     prime_sieve::register(&mut table);
+    deadlock::register(&mut table);
     table
 }
