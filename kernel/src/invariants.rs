@@ -52,10 +52,8 @@ impl Kernel {
             check_endpoint(&p.inbox, &format!("{pid}.inbox"))?;
             queued_bytes += p.inbox.bytes;
             queued += p.inbox.queue.len() as u64;
-            if p.state == ProcState::Zombie {
-                if !p.inbox.queue.is_empty() || !p.owned.is_empty() {
-                    return Err(format!("zombie {pid} still holds messages or mailboxes"));
-                }
+            if p.state == ProcState::Zombie && (!p.inbox.queue.is_empty() || !p.owned.is_empty()) {
+                return Err(format!("zombie {pid} still holds messages or mailboxes"));
             }
             if let ProcState::Blocked(b) = &p.state {
                 if let BlockedOp::Receive {

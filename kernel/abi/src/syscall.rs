@@ -603,6 +603,30 @@ impl fmt::Display for Syscall {
     }
 }
 
+impl From<Pid> for Dest {
+    fn from(p: Pid) -> Dest {
+        Dest::Process(p)
+    }
+}
+
+impl From<MailboxId> for Dest {
+    fn from(m: MailboxId) -> Dest {
+        Dest::Mailbox(m)
+    }
+}
+
+impl From<Pid> for Source {
+    fn from(p: Pid) -> Source {
+        Source::Process(p)
+    }
+}
+
+impl From<MailboxId> for Source {
+    fn from(m: MailboxId) -> Source {
+        Source::Mailbox(m)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -685,29 +709,5 @@ mod tests {
             Err(Error::InvalidArgument),
             "priority > 255"
         );
-    }
-}
-
-impl From<Pid> for Dest {
-    fn from(p: Pid) -> Dest {
-        Dest::Process(p)
-    }
-}
-
-impl From<MailboxId> for Dest {
-    fn from(m: MailboxId) -> Dest {
-        Dest::Mailbox(m)
-    }
-}
-
-impl From<Pid> for Source {
-    fn from(p: Pid) -> Source {
-        Source::Process(p)
-    }
-}
-
-impl From<MailboxId> for Source {
-    fn from(m: MailboxId) -> Source {
-        Source::Mailbox(m)
     }
 }

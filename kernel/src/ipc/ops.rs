@@ -278,8 +278,10 @@ impl Kernel {
             }
         }
 
-        // 2. Room in the queue.
-        if !self.endpoint(target).is_full() {
+        // 2. Room in the queue, and nobody waiting for it already (senders left blocked when
+        //    memory ran out keep their turn).
+        let ep = self.endpoint(target);
+        if !ep.is_full() && ep.senders.is_empty() {
             let cost = len + super::MESSAGE_OVERHEAD;
             if self.queued_bytes + cost > self.config.memory_limit {
                 return Err((Error::OutOfMemory, 0));
