@@ -68,6 +68,14 @@ impl Kernel {
                     }
                 }
             }
+            let armed = match p.state {
+                ProcState::Sleeping { .. } => true,
+                ProcState::Blocked(b) => b.deadline.is_some(),
+                _ => false,
+            };
+            if armed != (p.timer != 0) {
+                return Err(format!("{pid}: timer {} while {:?}", p.timer, p.state));
+            }
             for m in &p.owned {
                 match self.mailbox(*m) {
                     Some(mb) if mb.owner == pid => {}

@@ -306,6 +306,7 @@ impl Kernel {
         self.now = now;
         self.cpu = cpu;
         self.fire_timers();
+        self.checkpoint();
     }
 
     /// When the next timeout or sleep is due.
@@ -329,6 +330,7 @@ impl Kernel {
             p.stats.first_run.get_or_insert(now);
             self.running += 1;
             self.trace.push(now, cpu, || EventKind::Dispatch { pid });
+            self.checkpoint();
             return Some(pid);
         }
         None
@@ -356,6 +358,7 @@ impl Kernel {
         self.trace
             .push(now, cpu, || EventKind::Preempt { pid, burst_left });
         self.sched.enqueue(info);
+        self.checkpoint();
     }
 
     /// Ticks left of `pid`'s compute burst.
@@ -376,6 +379,7 @@ impl Kernel {
             return false;
         }
         self.complete(idx, Ok([0; 3]));
+        self.checkpoint();
         true
     }
 
@@ -385,6 +389,7 @@ impl Kernel {
         if let Some(idx) = self.live_index(pid) {
             self.exit_process(idx, code, reason);
         }
+        self.checkpoint();
     }
 
     /// Blocked processes and the wait-for cycle among them, if no process can run and no
@@ -648,8 +653,10 @@ impl Kernel {
         let Some(b) = self.proc_ref(idx).blocked().copied() else {
             return;
         };
-        self.with_queue(b.queue, |q, procs| q.remove(procs, idx));
-        self.with_queue(queue, |q, procs| q.push_back(procs, idx));
+        if b.queue != queue {
+            self.with_queue(b.queue, |q, procs| q.remove(procs, idx));
+            self.with_queue(queue, |q, procs| q.push_back(procs, idx));
+        }
         let p = self.proc_mut(idx);
         p.state = ProcState::Blocked(process::Blocked {
             queue,

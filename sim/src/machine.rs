@@ -50,7 +50,8 @@ pub struct MachineConfig {
     pub costs: Costs,
     /// Stop the run at this tick.
     pub max_ticks: Ticks,
-    /// The seed of the run's random choices.
+    /// The run's seed. Both shipped policies are deterministic without it; it is recorded
+    /// in the report so that seeded policies and schedule exploration replay exactly.
     pub seed: u64,
     /// The kernel's settings.
     pub kernel: KernelConfig,
@@ -205,8 +206,9 @@ impl Machine {
         };
         self.stats.context_switches += 1;
         self.cpu.current = Some(pid);
-        self.cpu.slice_left = quantum.unwrap_or(Ticks::MAX);
+        // The switch is the kernel's work: it does not eat into the new quantum.
         self.charge(self.config.costs.context_switch);
+        self.cpu.slice_left = quantum.unwrap_or(Ticks::MAX);
         self.kernel.lock().advance(self.now, self.cpu.id);
         Some(pid)
     }

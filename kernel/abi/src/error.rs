@@ -65,7 +65,8 @@ errors! {
     NotOwner = 3, "not_owner", "only the mailbox's owner may do that";
     /// A non-blocking call could not complete without waiting.
     WouldBlock = 4, "would_block", "the call would have to wait and was non-blocking";
-    /// A timed call's timeout expired first; nothing was sent or received.
+    /// A timed call's timeout expired first. A send or receive did nothing; a `call` whose
+    /// request had already left the caller gives up on the reply (a later reply is dropped).
     TimedOut = 5, "timed_out", "the timeout expired before the call could complete";
     /// The mailbox was deleted (or its owner exited) while the caller waited on it.
     MailboxDeleted = 6, "mailbox_deleted", "the mailbox was deleted while the caller waited on it";

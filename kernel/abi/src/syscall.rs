@@ -394,7 +394,8 @@ pub enum Syscall {
         arg: u64,
         /// Capacity of the child's direct inbox.
         inbox: Capacity,
-        /// Scheduling priority (higher runs first under priority policies).
+        /// Scheduling priority, recorded for policies that use it (round robin and FCFS
+        /// ignore it).
         priority: u8,
     },
     /// End the caller with an exit code. Never returns.

@@ -186,6 +186,7 @@ impl Kernel {
                 };
                 self.requeue(cidx, WaitQueueId::Replies(server), op);
             }
+            // (A direct caller already waits on `Replies(server)`: `requeue` keeps its place.)
             // The caller gave up (timed out) after its message was queued: whoever answers
             // it will see the reply dropped.
             _ => {}
@@ -223,8 +224,8 @@ impl Kernel {
         call: Option<u64>,
     ) -> Result<Flow, Fail> {
         let len = self.outgoing_len(idx, len)?;
-        if call.is_some() && mode == Mode::NonBlocking {
-            // A call always waits for its reply; bound it with a timeout instead.
+        if call.is_some() && matches!(mode, Mode::NonBlocking | Mode::Timeout(0)) {
+            // A call always waits for its reply; bound it with a (non-zero) timeout instead.
             return Err((Error::InvalidArgument, 0));
         }
         let target = self.resolve_dest(dest)?;

@@ -32,8 +32,8 @@ pub enum WaitQueueId {
 }
 
 impl WaitQueueId {
-    /// The process or mailbox that can release the queue's waiters, as the deadlock report
-    /// names it.
+    /// The queue's label in traces (`senders`, `receiver`, `replies`, ...), shown after its
+    /// owner's name.
     pub fn name(&self) -> &'static str {
         match self {
             WaitQueueId::MailboxSenders(_) => "senders",

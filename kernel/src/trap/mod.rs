@@ -56,13 +56,11 @@ impl Kernel {
             return TrapOutcome::NotRunning;
         }
         let frame = {
-            let mut ctx = self.proc_ref(idx).ctx.borrow_mut();
+            let ctx = self.proc_ref(idx).ctx.borrow();
             if ctx.state != TrapState::Trapped {
                 // The machine only calls trap for a trapped process; be safe regardless.
                 return TrapOutcome::NotRunning;
             }
-            // While the kernel works on the call the result is not there yet.
-            ctx.state = TrapState::Trapped;
             ctx.frame
         };
         self.proc_mut(idx).stats.syscalls += 1;
@@ -75,7 +73,7 @@ impl Kernel {
                     error,
                 });
                 self.complete(idx, Err((error, 0)));
-                self.after_syscall();
+                self.checkpoint();
                 return TrapOutcome::Continue;
             }
         };
@@ -99,7 +97,7 @@ impl Kernel {
             Ok(Flow::Wait) | Ok(Flow::Yield) => TrapOutcome::Descheduled,
             Ok(Flow::Exit) => TrapOutcome::Exited,
         };
-        self.after_syscall();
+        self.checkpoint();
         outcome
     }
 
@@ -151,7 +149,8 @@ impl Kernel {
         }
     }
 
-    fn after_syscall(&mut self) {
+    /// Check every invariant when configured to; called at the end of every kernel entry.
+    pub(crate) fn checkpoint(&self) {
         if self.config.check_invariants {
             if let Err(violation) = self.check_invariants() {
                 panic!(
@@ -190,12 +189,12 @@ impl Kernel {
     }
 
     fn sys_print(&mut self, idx: u32, len: u64) -> Result<Flow, Fail> {
+        if len > self.config.max_message as u64 {
+            return Err((abi::Error::MessageTooLarge, self.config.max_message as u64));
+        }
         let have = self.proc_ref(idx).ctx.borrow().ipc.send.len() as u64;
         if len > have {
             return Err((abi::Error::InvalidArgument, 0));
-        }
-        if len > self.config.max_message as u64 {
-            return Err((abi::Error::MessageTooLarge, self.config.max_message as u64));
         }
         let text = {
             let ctx = self.proc_ref(idx).ctx.borrow();
