@@ -132,3 +132,20 @@ fn costs_are_settings() {
     };
     assert!(ticks(&dear) > ticks(&cheap) * 3, "{cheap}\n{dear}");
 }
+
+#[test]
+fn kernel_logging_goes_to_stderr_and_never_into_the_trace() {
+    let quiet = sim(&["run", "ping_pong"]);
+    let logged = Command::new(env!("CARGO_BIN_EXE_sim"))
+        .args(["run", "ping_pong"])
+        .env("RUST_LOG", "debug")
+        .output()
+        .expect("the sim binary runs");
+    assert_eq!(stdout(&quiet), stdout(&logged), "the trace does not change");
+    assert!(
+        stderr(&logged).contains("create_mailbox"),
+        "{}",
+        stderr(&logged)
+    );
+    assert!(stderr(&quiet).is_empty());
+}

@@ -4,6 +4,15 @@
 use sim::{Machine, Outcome, Report};
 use system_tests::config;
 
+/// The example programs that run to completion.
+const EXAMPLES: [&str; 5] = [
+    "ping_pong",
+    "bounded_buffer",
+    "rpc",
+    "transfer",
+    "prime_sieve",
+];
+
 fn run(program: &str, arg: u64) -> Report {
     let report = Machine::run_program(config(), userland::programs::builtin(), program, arg)
         .expect("built-in program boots");
@@ -104,13 +113,7 @@ fn prime_sieve_prints_the_primes_below_100() {
 
 #[test]
 fn the_same_run_gives_the_same_trace_byte_for_byte() {
-    for program in [
-        "ping_pong",
-        "bounded_buffer",
-        "rpc",
-        "transfer",
-        "prime_sieve",
-    ] {
+    for program in EXAMPLES {
         let a = run(program, 0).trace_text();
         let b = run(program, 0).trace_text();
         assert_eq!(a, b, "{program} is deterministic");
@@ -141,13 +144,7 @@ fn the_quantum_changes_the_interleaving_but_not_the_result() {
 
 #[test]
 fn per_process_time_adds_up_to_its_lifetime() {
-    for program in [
-        "ping_pong",
-        "bounded_buffer",
-        "rpc",
-        "transfer",
-        "prime_sieve",
-    ] {
+    for program in EXAMPLES {
         let report = run(program, 0);
         for e in &report.exited {
             let s = e.stats;

@@ -8,7 +8,12 @@ use std::process::ExitCode;
 
 /// Run programs on a simulated message-passing microkernel and print its trace.
 #[derive(Parser, Debug)]
-#[command(name = "sim", version, about, long_about = None)]
+#[command(
+    name = "sim",
+    version,
+    about = "Run programs on a simulated message-passing microkernel and print what the scheduler and the message queues did",
+    after_help = "Examples:\n  sim list\n  sim run bounded_buffer\n  sim run ping_pong --policy fcfs --show console\n  sim run prime_sieve --quantum 3 --max-ticks 500\n\nExit status: 0 when every process exited 0; 1 when a process failed, the run deadlocked\nor hit --max-ticks; 2 for usage errors. Kernel logging goes to stderr (RUST_LOG=debug)."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
