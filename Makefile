@@ -1,6 +1,7 @@
 # The commands a newcomer needs. `make demo` runs the bounded-buffer example and prints its
 # trace; `make test` runs every test (snapshots are checked, never updated).
 
+SHELL := bash
 CARGO ?= cargo
 export INSTA_UPDATE := no
 export CI ?=
@@ -13,9 +14,12 @@ demo:
 build:
 	$(CARGO) build --workspace --all-targets
 
+# Every test binary, then one closing line with the totals over all of them.
 test:
-	$(CARGO) test --workspace --all-targets
-	$(CARGO) test --workspace --doc
+	@mkdir -p target
+	@set -o pipefail; { $(CARGO) test --workspace --all-targets && $(CARGO) test --workspace --doc; } 2>&1 \
+	  | tee target/test.log
+	@awk '/^test result:/ { p += $$4; f += $$6 } END { printf "%d passed, %d failed\n", p, f }' target/test.log
 
 lint:
 	$(CARGO) fmt --all -- --check
