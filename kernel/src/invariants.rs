@@ -93,7 +93,7 @@ impl Kernel {
                 return Err(format!("{id}: the owner waits while messages are queued"));
             }
             match self.process(mb.owner) {
-                Some(o) if o.is_live() && o.owned.contains(&id) => {}
+                Some(o) if o.is_live() && o.owned.get(mb.owner_slot) == Some(&id) => {}
                 _ => {
                     return Err(format!(
                         "{id}: owner {} is not live or does not list it",

@@ -1,6 +1,7 @@
 //! Mailboxes: endpoints with an owner and an optional name (indirect naming).
 //!
-//! Invariants: the owner is a live process and lists the mailbox among those it owns; only
+//! Invariants: the owner is a live process and lists the mailbox among those it owns, at
+//! `owner_slot`; only
 //! the owner receives from, deletes or transfers it; a name maps to exactly one live mailbox.
 
 use super::endpoint::Endpoint;
@@ -21,6 +22,9 @@ pub struct Mailbox {
     pub endpoint: Endpoint,
     /// Callers whose message is queued here, waiting for it to be received.
     pub callers: WaitQueue,
+    /// Where this mailbox sits in its owner's list of owned mailboxes, so that a transfer
+    /// or a delete unlists it in O(1).
+    pub owner_slot: usize,
 }
 
 impl Mailbox {
@@ -32,6 +36,7 @@ impl Mailbox {
             name,
             endpoint: Endpoint::new(capacity),
             callers: WaitQueue::default(),
+            owner_slot: 0,
         }
     }
 }

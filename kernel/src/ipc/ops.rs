@@ -577,7 +577,7 @@ impl Kernel {
         if let Some(n) = &name {
             self.names.insert(n.clone(), id);
         }
-        self.proc_mut(idx).owned.push(id);
+        self.own(idx, id);
         self.emit(|| EventKind::MailboxCreated {
             id,
             owner,
@@ -621,25 +621,56 @@ impl Kernel {
         self.owned_mailbox(idx, id)?;
         let new_idx = self.live_index(to).ok_or((Error::NoSuchProcess, 0))?;
         let from = self.pid_of(idx);
-        self.proc_mut(idx).owned.retain(|m| *m != id);
-        self.proc_mut(new_idx).owned.push(id);
+        self.disown(idx, id);
+        self.own(new_idx, id);
         self.live_mailbox_mut(id)?.owner = to;
         self.emit(|| EventKind::MailboxTransferred { id, from, to });
         Ok(Flow::Done([0; 3]))
     }
 
+    /// List `id` among the mailboxes the process in slot `idx` owns.
+    fn own(&mut self, idx: u32, id: MailboxId) {
+        let owned = &mut self.proc_mut(idx).owned;
+        owned.push(id);
+        let slot = owned.len() - 1;
+        if let Ok(mb) = self.live_mailbox_mut(id) {
+            mb.owner_slot = slot;
+        }
+    }
+
+    /// Take `id` off the list of mailboxes the process in slot `idx` owns, in O(1): the last
+    /// entry moves into its place.
+    fn disown(&mut self, idx: u32, id: MailboxId) {
+        let slot = match self.mailbox(id) {
+            Some(mb) => mb.owner_slot,
+            None => return,
+        };
+        let owned = &mut self.proc_mut(idx).owned;
+        if owned.get(slot) != Some(&id) {
+            return;
+        }
+        owned.swap_remove(slot);
+        if let Some(&moved) = owned.get(slot) {
+            if let Ok(mb) = self.live_mailbox_mut(moved) {
+                mb.owner_slot = slot;
+            }
+        }
+    }
+
     /// Delete a mailbox: drop what is queued (counted, with a reason), wake everyone who
     /// waits on it with `MailboxDeleted`, and free the id.
     pub(crate) fn destroy_mailbox(&mut self, id: MailboxId, reason: DropReason) {
+        let Some(owner) = self.mailbox(id).map(|mb| mb.owner) else {
+            return;
+        };
+        if let Some(oidx) = self.live_index(owner) {
+            self.disown(oidx, id);
+        }
         let Some(mut mb) = self.mailboxes.remove(id.index(), id.generation()) else {
             return;
         };
         if let Some(n) = &mb.name {
             self.names.remove(n);
-        }
-        let owner = mb.owner;
-        if let Some(oidx) = self.live_index(owner) {
-            self.proc_mut(oidx).owned.retain(|m| *m != id);
         }
         let (dropped, bytes) = mb.endpoint.drain();
         self.queued_bytes -= bytes;
