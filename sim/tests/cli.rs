@@ -149,3 +149,26 @@ fn kernel_logging_goes_to_stderr_and_never_into_the_trace() {
     );
     assert!(stderr(&quiet).is_empty());
 }
+
+#[test]
+fn a_reader_that_stops_early_is_not_an_error() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sim"))
+        .args(["run", "prime_sieve", "--arg", "500"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the sim binary runs");
+    let mut first = [0u8; 64];
+    child
+        .stdout
+        .take()
+        .expect("piped")
+        .read_exact(&mut first)
+        .expect("some output");
+    // The pipe closes here, as when `| head` has read enough.
+    let out = child.wait_with_output().expect("sim ends");
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(0));
+}

@@ -75,6 +75,29 @@ enum Show {
     Summary,
 }
 
+/// `writeln!` into a `String`, which cannot fail.
+macro_rules! wln {
+    ($out:expr, $($arg:tt)*) => {{
+        use std::fmt::Write as _;
+        let _ = writeln!($out, $($arg)*);
+    }};
+}
+
+/// Write the run's output in one go. A closed pipe (`sim run ... | head`) is not an error:
+/// the reader has all it wanted.
+fn write_stdout(text: &str) {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => eprintln!("sim: cannot write the output: {e}"),
+    }
+}
+
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
         .target(env_logger::Target::Stderr)
@@ -82,11 +105,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::List => {
+            let mut out = String::new();
             for p in userland::programs::builtin().iter() {
                 if !p.name.contains('.') {
-                    println!("{:<16} {}", p.name, p.about);
+                    wln!(out, "{:<16} {}", p.name, p.about);
                 }
             }
+            write_stdout(&out);
             ExitCode::SUCCESS
         }
         Command::Run(args) => run(args),
@@ -125,17 +150,19 @@ fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let mut out = String::new();
     match args.show {
-        Show::Trace => print!("{}", report.trace_text()),
+        Show::Trace => out.push_str(&report.trace_text()),
         Show::Console => {
             for line in &report.console {
-                println!("{}", line.text);
+                wln!(out, "{}", line.text);
             }
         }
         Show::Summary => {}
     }
-    println!();
-    println!(
+    out.push('\n');
+    wln!(
+        out,
         "== {} on policy {} (seed {}): {} ticks, {} busy, {} idle, {} context switches",
         args.program,
         report.policy,
@@ -145,13 +172,18 @@ fn run(args: RunArgs) -> ExitCode {
         report.machine.idle,
         report.machine.context_switches
     );
-    println!(
+    wln!(
+        out,
         "== messages: {} sent, {} received, {} dropped, {} still queued",
-        report.ledger.sent, report.ledger.received, report.ledger.dropped, report.queued
+        report.ledger.sent,
+        report.ledger.received,
+        report.ledger.dropped,
+        report.queued
     );
     for e in &report.exited {
         let s = &e.stats;
-        println!(
+        wln!(
+            out,
             "== {}:{} exited {} ({}): cpu={} ready={} blocked={} sleeping={} turnaround={} dispatches={} preempted={} syscalls={} sent={} received={}",
             e.pid,
             e.name,
@@ -174,18 +206,28 @@ fn run(args: RunArgs) -> ExitCode {
             s.received
         );
     }
-    match &report.outcome {
+    let code = match &report.outcome {
         Outcome::Completed if report.succeeded() => ExitCode::SUCCESS,
         Outcome::Completed => ExitCode::from(1),
         Outcome::Deadlock(d) => {
-            println!("== DEADLOCK: {} processes blocked forever", d.blocked.len());
+            wln!(
+                out,
+                "== DEADLOCK: {} processes blocked forever",
+                d.blocked.len()
+            );
             let names = sim::render::Names::from_events(&report.events);
             if !d.cycle.is_empty() {
                 let cycle: Vec<String> = d.cycle.iter().map(|p| names.pid(*p)).collect();
-                println!("== wait-for cycle: {} -> {}", cycle.join(" -> "), cycle[0]);
+                wln!(
+                    out,
+                    "== wait-for cycle: {} -> {}",
+                    cycle.join(" -> "),
+                    cycle[0]
+                );
             }
             for w in &d.blocked {
-                println!(
+                wln!(
+                    out,
                     "==   {} waits on {} (held by {})",
                     names.pid(w.pid),
                     names.queue(w.queue),
@@ -195,8 +237,10 @@ fn run(args: RunArgs) -> ExitCode {
             ExitCode::from(1)
         }
         Outcome::TickLimit => {
-            println!("== stopped at the tick limit {}", args.max_ticks);
+            wln!(out, "== stopped at the tick limit {}", args.max_ticks);
             ExitCode::from(1)
         }
-    }
+    };
+    write_stdout(&out);
+    code
 }
