@@ -205,12 +205,16 @@ impl Kernel {
 
     /// Start the first process: `program` with `arg`, no parent.
     pub fn boot(&mut self, program: &str, label: &str, arg: u64) -> Result<Pid, Error> {
-        let program = self
-            .programs
-            .iter()
-            .position(|p| p == program)
-            .ok_or(Error::NoSuchProgram)? as u32;
+        let program = self.program_id(program).ok_or(Error::NoSuchProgram)?;
         self.create_process(program, label, None, arg, abi::Capacity::Zero, 0)
+    }
+
+    /// The index of the program called `name` in the program table.
+    fn program_id(&self, name: &str) -> Option<u32> {
+        self.programs
+            .iter()
+            .position(|p| p == name)
+            .map(|i| i as u32)
     }
 
     /// The shared context of a process (live or zombie), for the machine to run it.
@@ -624,10 +628,7 @@ impl Kernel {
     ) {
         let now = self.now;
         self.with_queue(queue, |q, procs| q.push_back(procs, idx));
-        let p = self.proc_mut(idx);
-        if matches!(p.state, ProcState::Running(_)) {
-            self.running -= 1;
-        }
+        self.mark_not_running(idx);
         let p = self.proc_mut(idx);
         p.set_state(
             ProcState::Blocked(process::Blocked {

@@ -5,9 +5,9 @@
 //! process no longer holds is skipped when it surfaces. Equal deadlines fire in arming order,
 //! so the order of wake-ups is deterministic.
 
-use crate::process::{BlockedOp, ProcState, Process};
+use crate::process::{ProcState, Process};
 use crate::slab::Slab;
-use crate::trace::{EventKind, WakeReason};
+use crate::trace::WakeReason;
 use crate::Kernel;
 use abi::{Error, Ticks};
 use alloc::collections::BinaryHeap;
@@ -70,15 +70,8 @@ impl Kernel {
                 ProcState::Sleeping { .. } => {
                     self.make_ready(idx, None, WakeReason::SleepEnded, Ok([0; 3]))
                 }
-                ProcState::Blocked(b) => {
-                    if let BlockedOp::Send { dest, .. } = b.op {
-                        let pid = self.pid_of(idx);
-                        self.emit(|| EventKind::SendAbandoned {
-                            pid,
-                            to: dest,
-                            error: Error::TimedOut,
-                        });
-                    }
+                ProcState::Blocked(_) => {
+                    self.abandon_if_sending(idx, Error::TimedOut);
                     self.unlink(idx);
                     self.make_ready(idx, None, WakeReason::TimedOut, Err((Error::TimedOut, 0)));
                 }

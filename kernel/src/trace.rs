@@ -5,7 +5,7 @@
 //! name is born (spawn, mailbox creation) so that a trace describes itself.
 
 use crate::ipc::WaitQueueId;
-use abi::{Capacity, Dest, Error, MailboxId, Pid, Source, Syscall, Sysno, Ticks, RET_REGS};
+use abi::{Capacity, Dest, Error, MailboxId, Pid, Syscall, Sysno, Ticks, RET_REGS};
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -390,13 +390,5 @@ impl TraceBuffer {
     /// Take the events so far, leaving the buffer empty.
     pub fn take(&mut self) -> Vec<Event> {
         core::mem::take(&mut self.events)
-    }
-}
-
-/// Name a receive source as an endpoint, for events that speak of queues.
-pub fn source_endpoint(source: Source, receiver: Pid) -> Dest {
-    match source {
-        Source::Mailbox(m) => Dest::Mailbox(m),
-        Source::Process(_) | Source::Any => Dest::Process(receiver),
     }
 }

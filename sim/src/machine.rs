@@ -12,7 +12,7 @@
 //! that every entry takes, as it would with several CPUs.
 
 use crate::report::{MachineStats, Outcome, Report};
-use abi::{Error, Pid, Ticks, TrapState};
+use abi::{Error, Pid, Ticks};
 use kernel::sched::Policy;
 use kernel::trace::{CpuId, EventKind, ExitReason};
 use kernel::{Kernel, KernelConfig, TrapOutcome};
@@ -290,16 +290,6 @@ impl Machine {
             Polled::Panicked(msg) => self.end_process(pid, 101, ExitReason::Panicked(msg)),
             Polled::Fault(what) => self.end_process(pid, 102, ExitReason::Fault(what)),
             Polled::Pending => {
-                let trapped = self
-                    .kernel
-                    .lock()
-                    .context(pid)
-                    .is_some_and(|c| c.borrow().state == TrapState::Trapped);
-                if !trapped {
-                    let what = "suspended without a syscall (awaited something else)".into();
-                    self.end_process(pid, 102, ExitReason::Fault(what));
-                    return;
-                }
                 // The trap takes its cost before the kernel acts, so the time a call takes
                 // is charged to the caller even when the call blocks it.
                 self.charge(self.config.costs.syscall);
@@ -318,6 +308,10 @@ impl Machine {
                     TrapOutcome::Exited => {
                         self.drop_body(pid);
                         self.cpu.current = None;
+                    }
+                    TrapOutcome::NoTrap => {
+                        let what = "suspended without a syscall (awaited something else)".into();
+                        self.end_process(pid, 102, ExitReason::Fault(what));
                     }
                 }
             }

@@ -182,3 +182,40 @@ fn deadlock_stops_the_machine_with_the_wait_for_cycle() {
     assert!(report.exited.is_empty(), "nobody exits");
     insta::assert_snapshot!(report.trace_text());
 }
+
+#[test]
+fn a_program_that_suspends_without_a_syscall_is_faulted_alone() {
+    let mut t = userland::ProgramTable::new();
+    t.add(
+        "main",
+        "spawns a faulty child and outlives it",
+        |sys: userland::Sys, _| async move {
+            let Ok(child) = sys.spawn("faulty", 0).await else {
+                return 1;
+            };
+            match sys.wait(child).await {
+                Ok(102) => 0,
+                _ => 1,
+            }
+        },
+    );
+    t.add(
+        "faulty",
+        "awaits a future that is not a syscall",
+        |_sys: userland::Sys, _| async {
+            std::future::pending::<()>().await;
+            0
+        },
+    );
+    let report = system_tests::run(t, "main");
+    assert!(report.exit_named("main").is_some_and(|e| e.code == 0));
+    let faulty = report.exit_named("faulty").expect("the child exited");
+    assert_eq!(faulty.code, 102);
+    assert!(matches!(
+        &faulty.reason,
+        kernel::trace::ExitReason::Fault(m) if m.contains("suspended without a syscall")
+    ));
+    assert!(report
+        .trace_text()
+        .contains("exit       code=102 (fault: suspended without a syscall"));
+}

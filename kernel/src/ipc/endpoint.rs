@@ -52,10 +52,6 @@ pub struct Endpoint {
     pub receiver: WaitQueue,
     /// Bytes charged against the memory limit by the queued messages.
     pub bytes: usize,
-    /// The most messages ever queued at once.
-    pub deepest: usize,
-    /// Messages that entered this endpoint (queued or handed over).
-    pub accepted: u64,
 }
 
 impl Endpoint {
@@ -76,7 +72,6 @@ impl Endpoint {
     pub fn push(&mut self, msg: Message) {
         self.bytes += msg.cost();
         self.queue.push_back(msg);
-        self.deepest = self.deepest.max(self.queue.len());
     }
 
     /// Take the message at `position`.

@@ -15,4 +15,5 @@ mod waitqueue;
 
 pub use endpoint::{Endpoint, Message, MESSAGE_OVERHEAD};
 pub use mailbox::Mailbox;
+pub(crate) use ops::deadline;
 pub use waitqueue::{Link, WaitQueue, WaitQueueId};

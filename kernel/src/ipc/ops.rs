@@ -53,7 +53,7 @@ impl Target {
 }
 
 /// The deadline a mode sets, or the error it gives instead of waiting.
-fn deadline(mode: Mode, now: Ticks) -> Result<Option<Ticks>, Fail> {
+pub(crate) fn deadline(mode: Mode, now: Ticks) -> Result<Option<Ticks>, Fail> {
     match mode {
         Mode::Blocking => Ok(None),
         Mode::NonBlocking => Err((Error::WouldBlock, 0)),
@@ -94,7 +94,7 @@ impl Kernel {
     }
 
     /// Check an outgoing length against the kernel limit and the caller's buffer.
-    fn outgoing_len(&self, idx: u32, len: u64) -> Result<usize, Fail> {
+    pub(crate) fn outgoing_len(&self, idx: u32, len: u64) -> Result<usize, Fail> {
         if len > self.config.max_message as u64 {
             return Err((Error::MessageTooLarge, self.config.max_message as u64));
         }
@@ -250,7 +250,6 @@ impl Kernel {
             } else {
                 let msg = self.new_message(idx, len, call.is_some());
                 let receiver = self.pid_of(ridx);
-                self.endpoint_mut(target).accepted += 1;
                 self.emit(|| EventKind::MessageHandedOver {
                     msg: msg.id,
                     from: me,
@@ -335,7 +334,6 @@ impl Kernel {
         self.queued_bytes += msg.cost();
         let (id, from, len, call) = (msg.id, msg.sender, msg.bytes.len(), msg.call);
         let ep = self.endpoint_mut(target);
-        ep.accepted += 1;
         ep.push(msg);
         let depth = ep.queue.len();
         let to = target.dest();
@@ -473,7 +471,6 @@ impl Kernel {
                 return Err((Error::BufferTooSmall, len as u64));
             }
             let msg = self.new_message(sidx, len, call.is_some());
-            self.endpoint_mut(target).accepted += 1;
             self.emit(|| EventKind::MessageHandedOver {
                 msg: msg.id,
                 from: msg.sender,

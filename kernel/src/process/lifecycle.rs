@@ -86,11 +86,7 @@ impl Kernel {
     ) -> Result<Flow, Fail> {
         let program = self.read_str(idx, 0, program_len, MAX_PROGRAM_NAME_LEN)?;
         let label = self.read_str(idx, program_len, label_len, MAX_PROGRAM_NAME_LEN)?;
-        let program = self
-            .programs
-            .iter()
-            .position(|p| *p == program)
-            .ok_or((Error::NoSuchProgram, 0))? as u32;
+        let program = self.program_id(&program).ok_or((Error::NoSuchProgram, 0))?;
         let parent = self.pid_of(idx);
         let child = self
             .create_process(program, &label, Some(parent), arg, inbox, priority)
@@ -110,12 +106,7 @@ impl Kernel {
             self.reap(child.index());
             return Ok(Flow::Done([code as i64 as u64, child.raw(), 0]));
         }
-        let deadline = match mode {
-            Mode::Blocking => None,
-            Mode::NonBlocking => return Err((Error::WouldBlock, 0)),
-            Mode::Timeout(0) => return Err((Error::TimedOut, 0)),
-            Mode::Timeout(t) => Some(self.now.saturating_add(t)),
-        };
+        let deadline = crate::ipc::deadline(mode, self.now)?;
         self.block(
             idx,
             WaitQueueId::Exit(child),

@@ -41,6 +41,9 @@ pub enum TrapOutcome {
     Descheduled,
     /// The process exited: the CPU is free and the machine drops its program.
     Exited,
+    /// The process suspended without raising a trap (it awaited something that is not a
+    /// syscall): nothing was done, and the machine treats it as a fault.
+    NoTrap,
     /// The pid is not a process running on this CPU: nothing was done.
     NotRunning,
 }
@@ -58,8 +61,7 @@ impl Kernel {
         let frame = {
             let ctx = self.proc_ref(idx).ctx.borrow();
             if ctx.state != TrapState::Trapped {
-                // The machine only calls trap for a trapped process; be safe regardless.
-                return TrapOutcome::NotRunning;
+                return TrapOutcome::NoTrap;
             }
             ctx.frame
         };
@@ -189,16 +191,10 @@ impl Kernel {
     }
 
     fn sys_print(&mut self, idx: u32, len: u64) -> Result<Flow, Fail> {
-        if len > self.config.max_message as u64 {
-            return Err((abi::Error::MessageTooLarge, self.config.max_message as u64));
-        }
-        let have = self.proc_ref(idx).ctx.borrow().ipc.send.len() as u64;
-        if len > have {
-            return Err((abi::Error::InvalidArgument, 0));
-        }
+        let len = self.outgoing_len(idx, len)?;
         let text = {
             let ctx = self.proc_ref(idx).ctx.borrow();
-            alloc::string::String::from_utf8_lossy(&ctx.ipc.send[..len as usize]).into_owned()
+            alloc::string::String::from_utf8_lossy(&ctx.ipc.send[..len]).into_owned()
         };
         let pid = self.pid_of(idx);
         log::info!("{pid}: {text}");

@@ -2,7 +2,6 @@
 //! queues did.
 
 use clap::{Parser, Subcommand, ValueEnum};
-use kernel::trace::ExitReason;
 use sim::{Machine, MachineConfig, Outcome, Policy};
 use std::process::ExitCode;
 
@@ -188,12 +187,7 @@ fn run(args: RunArgs) -> ExitCode {
             e.pid,
             e.name,
             e.code,
-            match &e.reason {
-                ExitReason::Exit => "exit".to_string(),
-                ExitReason::Returned => "returned".to_string(),
-                ExitReason::Panicked(m) => format!("panicked: {m}"),
-                ExitReason::Fault(m) => format!("fault: {m}"),
-            },
+            sim::render::exit_reason(&e.reason),
             s.cpu,
             s.ready,
             s.blocked,

@@ -2,4 +2,4 @@
 
 mod text;
 
-pub use text::{text, Names};
+pub use text::{exit_reason, text, Names};

@@ -163,6 +163,16 @@ impl Names {
     }
 }
 
+/// How a process ended, in words: `exit`, `returned`, `panicked: ...`, `fault: ...`.
+pub fn exit_reason(reason: &ExitReason) -> String {
+    match reason {
+        ExitReason::Exit => "exit".to_string(),
+        ExitReason::Returned => "returned".to_string(),
+        ExitReason::Panicked(m) => format!("panicked: {m}"),
+        ExitReason::Fault(m) => format!("fault: {m}"),
+    }
+}
+
 /// One event's actor column and its description.
 fn describe(names: &Names, kind: &EventKind) -> (String, String) {
     let n = names;
@@ -329,15 +339,10 @@ fn describe(names: &Names, kind: &EventKind) -> (String, String) {
         EventKind::Yield { pid } => (n.pid(*pid), "yield".into()),
         EventKind::Idle { until } => ("-".into(), format!("idle       until {until}")),
         EventKind::Print { pid, text } => (n.pid(*pid), format!("print      {text:?}")),
-        EventKind::Exit { pid, code, reason } => {
-            let how = match reason {
-                ExitReason::Exit => "exit".to_string(),
-                ExitReason::Returned => "returned".to_string(),
-                ExitReason::Panicked(m) => format!("panicked: {m}"),
-                ExitReason::Fault(m) => format!("fault: {m}"),
-            };
-            (n.pid(*pid), format!("exit       code={code} ({how})"))
-        }
+        EventKind::Exit { pid, code, reason } => (
+            n.pid(*pid),
+            format!("exit       code={code} ({})", exit_reason(reason)),
+        ),
         EventKind::Deadlock { cycle, blocked } => {
             let mut s = String::from("deadlock  ");
             if cycle.is_empty() {
