@@ -1,5 +1,17 @@
 //! Renderers: the one event model, shown in the forms people read.
+//!
+//! Every renderer reads the trace (and, for summaries, the run's [`Report`](crate::Report));
+//! none of them reaches into the kernel. Each module owns one output format.
 
 mod text;
+
+pub mod chrome;
+pub mod explain;
+pub mod gantt;
+pub mod jsonl;
+pub mod ps;
+pub mod stats;
+pub mod svg;
+pub mod timeline;
 
 pub use text::{exit_reason, text, Names};
