@@ -13,6 +13,7 @@
 pub mod machine;
 pub mod render;
 pub mod report;
+pub mod scenario;
 
 pub use kernel::sched::Policy;
 pub use kernel::KernelConfig;

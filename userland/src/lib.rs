@@ -9,6 +9,7 @@
 
 pub mod program;
 pub mod programs;
+pub mod scenario;
 pub mod sys;
 
 pub use abi::{Capacity, Dest, Error, MailboxId, Mode, Pid, Source};

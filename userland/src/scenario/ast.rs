@@ -1,0 +1,500 @@
+//! The parsed form of a scenario file: what the parser builds, the checker validates and the
+//! interpreter runs.
+//!
+//! Every node keeps the [`Span`] of the text it came from, so that any later stage (the
+//! checker before a run, the interpreter during one) can point at the exact place in the file.
+//! Nothing here resolves a name: names stay text until the checker has seen the whole file.
+
+use abi::{Capacity, Error, Ticks};
+
+/// A range of bytes in the scenario's source text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Span {
+    /// The first byte.
+    pub start: usize,
+    /// One past the last byte.
+    pub end: usize,
+}
+
+impl Span {
+    /// The bytes `start..end`.
+    pub const fn new(start: usize, end: usize) -> Span {
+        Span { start, end }
+    }
+
+    /// The smallest span covering both.
+    pub fn to(self, other: Span) -> Span {
+        Span::new(self.start.min(other.start), self.end.max(other.end))
+    }
+}
+
+/// A name as written, with where it was written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ident {
+    /// The name.
+    pub name: String,
+    /// Where.
+    pub span: Span,
+}
+
+/// A whole scenario file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Scenario {
+    /// The file name diagnostics show.
+    pub file: String,
+    /// The text it was parsed from.
+    pub source: String,
+    /// `set` lines, in order.
+    pub settings: Vec<Setting>,
+    /// `mailbox` lines: mailboxes created before any process starts.
+    pub mailboxes: Vec<MailboxDecl>,
+    /// `process` blocks, in order.
+    pub processes: Vec<ProcessDecl>,
+}
+
+impl Scenario {
+    /// The 1-based line and column of a byte offset (columns count characters).
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        line_col(&self.source, offset)
+    }
+
+    /// The process declared as `name`.
+    pub fn process(&self, name: &str) -> Option<(usize, &ProcessDecl)> {
+        self.processes
+            .iter()
+            .enumerate()
+            .find(|(_, p)| p.name.name == name)
+    }
+
+    /// The boot mailbox declared as `name`.
+    pub fn mailbox(&self, name: &str) -> Option<&MailboxDecl> {
+        self.mailboxes.iter().find(|m| m.name.name == name)
+    }
+
+    /// The value of setting `key`, if set.
+    pub fn setting(&self, key: SettingKey) -> Option<&SettingValue> {
+        self.settings
+            .iter()
+            .rev()
+            .find(|s| s.key == key)
+            .map(|s| &s.value)
+    }
+}
+
+/// The 1-based line and column of `offset` in `source`.
+pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(source.len());
+    let before = source.get(..offset).unwrap_or(source);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let col = before[line_start..].chars().count() + 1;
+    (line, col)
+}
+
+/// What a `set` line configures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SettingKey {
+    /// The scheduling policy (`rr` or `fcfs`).
+    Policy,
+    /// The round-robin quantum in ticks.
+    Quantum,
+    /// Stop the run at this tick.
+    MaxTicks,
+    /// The run's seed.
+    Seed,
+    /// Bytes all queued messages may hold together.
+    MemoryLimit,
+    /// The longest message in bytes.
+    MaxMessage,
+    /// The most processes at once.
+    MaxProcesses,
+    /// The most mailboxes at once.
+    MaxMailboxes,
+    /// Ticks every syscall costs.
+    SyscallCost,
+    /// Ticks every context switch costs.
+    SwitchCost,
+}
+
+impl SettingKey {
+    /// Every key, in the order the reference lists them.
+    pub const ALL: &'static [SettingKey] = &[
+        SettingKey::Policy,
+        SettingKey::Quantum,
+        SettingKey::MaxTicks,
+        SettingKey::Seed,
+        SettingKey::MemoryLimit,
+        SettingKey::MaxMessage,
+        SettingKey::MaxProcesses,
+        SettingKey::MaxMailboxes,
+        SettingKey::SyscallCost,
+        SettingKey::SwitchCost,
+    ];
+
+    /// The key as written in a file.
+    pub const fn name(self) -> &'static str {
+        match self {
+            SettingKey::Policy => "policy",
+            SettingKey::Quantum => "quantum",
+            SettingKey::MaxTicks => "max_ticks",
+            SettingKey::Seed => "seed",
+            SettingKey::MemoryLimit => "memory_limit",
+            SettingKey::MaxMessage => "max_message",
+            SettingKey::MaxProcesses => "max_processes",
+            SettingKey::MaxMailboxes => "max_mailboxes",
+            SettingKey::SyscallCost => "syscall_cost",
+            SettingKey::SwitchCost => "switch_cost",
+        }
+    }
+
+    /// The key written as `name`.
+    pub fn from_name(name: &str) -> Option<SettingKey> {
+        SettingKey::ALL.iter().copied().find(|k| k.name() == name)
+    }
+}
+
+/// A `set` line's value: a word (the policy) or a number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SettingValue {
+    /// A word.
+    Word(String),
+    /// A number.
+    Number(u64),
+}
+
+/// `set KEY VALUE`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Setting {
+    /// What it sets.
+    pub key: SettingKey,
+    /// To what.
+    pub value: SettingValue,
+    /// The whole line.
+    pub span: Span,
+}
+
+/// `mailbox NAME [capacity CAP] [owner PROCESS]`: created by `init` before processes start.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MailboxDecl {
+    /// Its name, registered with the kernel.
+    pub name: Ident,
+    /// How many messages it buffers (default 0, a rendezvous).
+    pub capacity: Capacity,
+    /// Who receives from it. Without one, the single process that receives from it.
+    pub owner: Option<Target>,
+    /// The whole line.
+    pub span: Span,
+}
+
+/// `process NAME [count N] [priority P] [inbox CAP] [spawned] { ... }`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProcessDecl {
+    /// Its name; copies are named `NAME[0]`, `NAME[1]`, ...
+    pub name: Ident,
+    /// How many copies start.
+    pub count: u32,
+    /// Scheduling priority.
+    pub priority: u8,
+    /// Capacity of each copy's direct inbox.
+    pub inbox: Capacity,
+    /// Started by a `spawn` statement rather than at boot.
+    pub spawned: bool,
+    /// What each copy does.
+    pub body: Vec<Stmt>,
+    /// The header (`process ... {`).
+    pub span: Span,
+}
+
+impl ProcessDecl {
+    /// The label of copy `copy`: the bare name for a single copy, `name[i]` otherwise.
+    pub fn label(&self, copy: u32) -> String {
+        if self.count == 1 {
+            self.name.name.clone()
+        } else {
+            format!("{}[{copy}]", self.name.name)
+        }
+    }
+}
+
+/// One statement, with its place in the file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stmt {
+    /// What it does.
+    pub kind: StmtKind,
+    /// Where it is written.
+    pub span: Span,
+}
+
+/// What a statement does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StmtKind {
+    /// `send TARGET "payload" [MODE]`.
+    Send {
+        /// A mailbox or a process.
+        to: Target,
+        /// The bytes.
+        payload: Template,
+        /// Blocking, non-blocking or timed.
+        mode: ModeSpec,
+    },
+    /// `call TARGET "payload" [MODE]`: send and wait for the reply.
+    Call {
+        /// A mailbox or a process.
+        to: Target,
+        /// The request.
+        payload: Template,
+        /// Bounds the whole call.
+        mode: ModeSpec,
+    },
+    /// `receive SOURCE [MODE] [buffer N]`.
+    Receive {
+        /// Where from.
+        from: SourceSpec,
+        /// Blocking, non-blocking or timed.
+        mode: ModeSpec,
+        /// The receive buffer's length, when limited.
+        buffer: Option<u64>,
+    },
+    /// `reply "payload"`: answer the sender of the last message received.
+    Reply {
+        /// The reply.
+        payload: Template,
+    },
+    /// `compute N`: a CPU burst of N ticks.
+    Compute(Ticks),
+    /// `sleep N`.
+    Sleep(Ticks),
+    /// `yield`.
+    Yield,
+    /// `create NAME [capacity CAP]`: a mailbox the process creates and owns.
+    Create {
+        /// Its name.
+        name: Ident,
+        /// Its capacity.
+        capacity: Capacity,
+    },
+    /// `delete MAILBOX`.
+    Delete {
+        /// The mailbox.
+        name: Ident,
+    },
+    /// `transfer MAILBOX to PROCESS`.
+    Transfer {
+        /// The mailbox.
+        name: Ident,
+        /// The new owner.
+        to: Target,
+    },
+    /// `spawn PROCESS`: start every copy of a process declared `spawned`.
+    Spawn {
+        /// The declaration.
+        name: Ident,
+    },
+    /// `exit CODE`.
+    Exit(i32),
+    /// `repeat N { ... }`.
+    Repeat {
+        /// How many times.
+        times: u64,
+        /// What.
+        body: Vec<Stmt>,
+    },
+    /// `loop { ... }`: until `break`, `exit` or the end of the run.
+    Loop {
+        /// What.
+        body: Vec<Stmt>,
+    },
+    /// `if EXPECTATION { ... } [else { ... }]`: branch on the last result.
+    If {
+        /// The test.
+        cond: Expect,
+        /// When it holds.
+        then: Vec<Stmt>,
+        /// When it does not.
+        otherwise: Vec<Stmt>,
+    },
+    /// `break`: leave the innermost `repeat` or `loop`.
+    Break,
+    /// `print "text"`.
+    Print(Template),
+    /// `let NAME "text"`: bind a process-local name that templates use as `{NAME}`.
+    Let {
+        /// The name.
+        name: Ident,
+        /// Its value, filled in when the statement runs.
+        value: Template,
+    },
+    /// `expect EXPECTATION`: end the process with a failure unless the last result matches.
+    Expect(Expect),
+}
+
+impl StmtKind {
+    /// Whether the statement makes a result that `expect` and `if` look at.
+    pub fn has_result(&self) -> bool {
+        matches!(
+            self,
+            StmtKind::Send { .. }
+                | StmtKind::Call { .. }
+                | StmtKind::Receive { .. }
+                | StmtKind::Reply { .. }
+                | StmtKind::Create { .. }
+                | StmtKind::Delete { .. }
+                | StmtKind::Transfer { .. }
+                | StmtKind::Spawn { .. }
+                | StmtKind::Print(_)
+        )
+    }
+}
+
+/// A mailbox or a process, named in a statement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    /// The name.
+    pub name: Ident,
+    /// Which copy of a process with several.
+    pub index: Option<CopyIndex>,
+    /// The whole target, index included.
+    pub span: Span,
+}
+
+/// Which copy: a number, or relative to the copy running the statement. Both wrap around the
+/// number of copies, so `node[copy + 1]` is a ring.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CopyIndex {
+    /// `name[2]`.
+    Fixed(u32),
+    /// `name[copy]`, `name[copy + 1]`, `name[copy - 1]`.
+    Relative(i64),
+}
+
+/// Where a `receive` takes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SourceSpec {
+    /// A mailbox the process owns.
+    Mailbox(Ident),
+    /// `from PROCESS`: its direct inbox, only messages from that process (symmetric).
+    From(Target),
+    /// `from sender`: only messages from the sender of the last message received.
+    FromSender(Span),
+    /// `any`: its direct inbox, from anyone (asymmetric).
+    Any,
+}
+
+/// How long a send or receive may wait.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ModeSpec {
+    /// As long as it takes.
+    #[default]
+    Blocking,
+    /// `nonblocking`.
+    NonBlocking,
+    /// `timeout N`.
+    Timeout(Ticks),
+}
+
+impl ModeSpec {
+    /// The ABI mode.
+    pub fn mode(self) -> abi::Mode {
+        match self {
+            ModeSpec::Blocking => abi::Mode::Blocking,
+            ModeSpec::NonBlocking => abi::Mode::NonBlocking,
+            ModeSpec::Timeout(t) => abi::Mode::Timeout(t),
+        }
+    }
+}
+
+/// What `expect` and `if` test the last result against.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expect {
+    /// The test.
+    pub kind: ExpectKind,
+    /// `not`: the test must fail.
+    pub negated: bool,
+    /// Where it is written.
+    pub span: Span,
+}
+
+/// The tests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExpectKind {
+    /// `ok`: the last statement succeeded.
+    Ok,
+    /// An error code by name: the last statement failed with it.
+    Error(Error),
+    /// `bytes "text"`: the last message (or reply) was exactly this.
+    Bytes(Template),
+    /// `sender PROCESS`: the last message came from it (any copy unless an index is given).
+    Sender(Target),
+    /// `multiple_of "N"`: the last message is a whole number that N divides.
+    MultipleOf(Template),
+}
+
+/// A payload with placeholders, filled in when the statement runs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Template {
+    /// Text and placeholders in order.
+    pub pieces: Vec<Piece>,
+    /// The string literal.
+    pub span: Span,
+}
+
+/// Part of a [`Template`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Piece {
+    /// Literal text.
+    Text(String),
+    /// A placeholder, with a number added to it (`{i+2}`; 0 when none is written).
+    Var(Var, i64),
+}
+
+/// The placeholders a template may use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Var {
+    /// `{i}`: the index of the innermost `repeat` or `loop` (from 0).
+    I,
+    /// `{i1}`, `{i2}`, ...: the index of the repeat at that depth, outermost first.
+    Depth(u8),
+    /// `{name}`: the process's own name (`producer[2]`).
+    Name,
+    /// `{copy}`: which copy the process is (from 0).
+    Copy,
+    /// `{pid}`: the process's own pid (`p3`).
+    Pid,
+    /// `{sender}`: the name of the last message's sender.
+    Sender,
+    /// `{msg}`: the last message's bytes as text.
+    Msg,
+    /// `{NAME}`: a name bound by `let`.
+    Let(String),
+}
+
+impl Var {
+    /// Whether the placeholder is a number that an offset (`{i+1}`) can be added to.
+    pub fn is_number(&self) -> bool {
+        matches!(self, Var::I | Var::Depth(_) | Var::Copy | Var::Let(_))
+    }
+
+    /// The placeholder written as `{name}`; any other name is a `let` binding.
+    pub fn from_name(name: &str) -> Var {
+        Self::builtin(name).unwrap_or_else(|| Var::Let(name.to_string()))
+    }
+
+    /// The built-in placeholder written as `{name}`.
+    pub fn builtin(name: &str) -> Option<Var> {
+        Some(match name {
+            "i" => Var::I,
+            "name" => Var::Name,
+            "copy" => Var::Copy,
+            "pid" => Var::Pid,
+            "sender" => Var::Sender,
+            "msg" => Var::Msg,
+            _ => {
+                let depth: u8 = name.strip_prefix('i')?.parse().ok()?;
+                if depth == 0 {
+                    return None;
+                }
+                Var::Depth(depth)
+            }
+        })
+    }
+}

@@ -1,0 +1,575 @@
+//! The checker: every mistake in a scenario that can be seen without running it.
+//!
+//! It resolves each name against the declarations (processes, boot mailboxes, mailboxes some
+//! process creates), checks copy indexes, that a process receives only from a mailbox it can
+//! come to own, that `break`, `reply` and `expect` have something to act on, and that the
+//! settings make sense. It reports every mistake it finds, in file order, and changes
+//! nothing: a scenario that passes runs exactly as written.
+
+use super::ast::*;
+use super::Diagnostic;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Names a scenario may not give to a process or mailbox, because the language or the
+/// interpreter already uses them.
+const RESERVED: &[&str] = &["init", "any", "from", "copy", "sender", "to", "unbounded"];
+
+/// Check `s`; an empty list means it can run.
+pub fn check(s: &Scenario) -> Vec<Diagnostic> {
+    let mut c = Checker {
+        s,
+        out: Vec::new(),
+        created: BTreeMap::new(),
+    };
+    c.declarations();
+    c.settings();
+    for (i, p) in s.processes.iter().enumerate() {
+        c.placeholders(p);
+        let mut ctx = BodyCtx {
+            proc: i,
+            loops: 0,
+            has_result: false,
+        };
+        c.body(&p.body, &mut ctx);
+    }
+    c.owners();
+    c.out.sort_by_key(|d| d.span.start);
+    c.out
+}
+
+struct Checker<'a> {
+    s: &'a Scenario,
+    out: Vec<Diagnostic>,
+    /// Mailbox names some process creates, with the first place each is created.
+    created: BTreeMap<String, Span>,
+}
+
+struct BodyCtx {
+    proc: usize,
+    loops: usize,
+    has_result: bool,
+}
+
+/// Every `(statement, process index)` in a body, nested blocks included.
+fn walk<'a>(body: &'a [Stmt], f: &mut impl FnMut(&'a Stmt)) {
+    for st in body {
+        f(st);
+        match &st.kind {
+            StmtKind::Repeat { body, .. } | StmtKind::Loop { body } => walk(body, f),
+            StmtKind::If {
+                then, otherwise, ..
+            } => {
+                walk(then, f);
+                walk(otherwise, f);
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Checker<'_> {
+    fn err(&mut self, d: Diagnostic) {
+        self.out.push(d);
+    }
+
+    fn declarations(&mut self) {
+        let s = self.s;
+        for p in &s.processes {
+            walk(&p.body, &mut |st| {
+                if let StmtKind::Create { name, .. } = &st.kind {
+                    self.created.entry(name.name.clone()).or_insert(name.span);
+                }
+            });
+        }
+        let mut seen: BTreeMap<&str, (Span, &str)> = BTreeMap::new();
+        let decls = s
+            .processes
+            .iter()
+            .map(|p| (&p.name, "process"))
+            .chain(s.mailboxes.iter().map(|m| (&m.name, "mailbox")));
+        for (ident, kind) in decls {
+            if RESERVED.contains(&ident.name.as_str()) {
+                self.err(Diagnostic::new(
+                    ident.span,
+                    format!("`{}` is a reserved name", ident.name),
+                    "choose another name",
+                ));
+            }
+            if let Some((first, first_kind)) = seen.get(ident.name.as_str()) {
+                self.err(
+                    Diagnostic::new(
+                        ident.span,
+                        format!("`{}` is declared twice", ident.name),
+                        format!("this {kind} reuses the name"),
+                    )
+                    .related(*first, format!("first declared here as a {first_kind}"))
+                    .note("processes and mailboxes share one namespace"),
+                );
+            } else {
+                seen.insert(&ident.name, (ident.span, kind));
+            }
+        }
+        let created: Vec<(String, Span)> =
+            self.created.iter().map(|(n, s)| (n.clone(), *s)).collect();
+        for (name, span) in created {
+            if let Some((decl, "process")) = seen.get(name.as_str()) {
+                self.err(
+                    Diagnostic::new(
+                        span,
+                        format!("`{name}` is a process, not a mailbox"),
+                        "a created mailbox needs a name no process has",
+                    )
+                    .related(*decl, "the process"),
+                );
+            }
+        }
+        if !s.processes.iter().any(|p| !p.spawned) {
+            self.err(
+                Diagnostic::new(
+                    Span::new(s.source.len(), s.source.len()),
+                    "nothing starts",
+                    "expected a `process` that is not `spawned`",
+                )
+                .note("a scenario needs at least one process that starts at boot"),
+            );
+        }
+    }
+
+    /// Every `{NAME}` a process's templates use must be bound by one of its `let`s.
+    fn placeholders(&mut self, p: &ProcessDecl) {
+        let mut bound = BTreeSet::new();
+        let mut templates: Vec<&Template> = Vec::new();
+        walk(&p.body, &mut |st| {
+            match &st.kind {
+                StmtKind::Let { name, value } => {
+                    bound.insert(name.name.clone());
+                    templates.push(value);
+                }
+                StmtKind::Send { payload, .. }
+                | StmtKind::Call { payload, .. }
+                | StmtKind::Reply { payload }
+                | StmtKind::Print(payload) => templates.push(payload),
+                _ => {}
+            }
+            let cond = match &st.kind {
+                StmtKind::Expect(e) | StmtKind::If { cond: e, .. } => Some(e),
+                _ => None,
+            };
+            if let Some(Expect {
+                kind: ExpectKind::Bytes(t) | ExpectKind::MultipleOf(t),
+                ..
+            }) = cond
+            {
+                templates.push(t);
+            }
+        });
+        for t in templates {
+            for piece in &t.pieces {
+                if let Piece::Var(Var::Let(name), _) = piece {
+                    if !bound.contains(name) {
+                        self.err(
+                            Diagnostic::new(
+                                t.span,
+                                format!("unknown placeholder `{{{name}}}`"),
+                                format!("`{}` never binds `{name}` with `let`", p.name.name),
+                            )
+                            .note("the placeholders are {i}, {i1}, {i2}, ..., {name}, {copy}, {pid}, {sender}, {msg} and names bound by `let`"),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    fn settings(&mut self) {
+        let mut seen: BTreeMap<SettingKey, Span> = BTreeMap::new();
+        for set in &self.s.settings {
+            if let Some(first) = seen.get(&set.key) {
+                self.err(
+                    Diagnostic::new(
+                        set.span,
+                        format!("`{}` is set twice", set.key.name()),
+                        "second setting",
+                    )
+                    .related(*first, "first set here"),
+                );
+            }
+            seen.insert(set.key, set.span);
+            if set.key == SettingKey::Quantum && set.value == SettingValue::Number(0) {
+                self.err(Diagnostic::new(
+                    set.span,
+                    "a quantum of 0 ticks",
+                    "expected at least 1",
+                ));
+            }
+        }
+    }
+
+    fn is_mailbox(&self, name: &str) -> bool {
+        self.s.mailbox(name).is_some() || self.created.contains_key(name)
+    }
+
+    /// Resolve a target naming a process; `any_copy` allows a bare name for a process with
+    /// several copies (`expect sender worker`).
+    fn process_target(&mut self, t: &Target, any_copy: bool, what: &str) -> Option<usize> {
+        let Some((i, p)) = self.s.process(&t.name.name) else {
+            let mut d = Diagnostic::new(
+                t.name.span,
+                format!("no process named `{}`", t.name.name),
+                format!("expected {what}"),
+            );
+            if self.is_mailbox(&t.name.name) {
+                d = d.note(format!("`{}` is a mailbox", t.name.name));
+            } else if let Some(n) = self.closest(&t.name.name) {
+                d = d.note(format!("did you mean `{n}`?"));
+            }
+            self.err(d);
+            return None;
+        };
+        self.copy_index(t, p, any_copy);
+        Some(i)
+    }
+
+    fn copy_index(&mut self, t: &Target, p: &ProcessDecl, any_copy: bool) {
+        match t.index {
+            None if p.count > 1 && !any_copy => self.err(
+                Diagnostic::new(
+                    t.span,
+                    format!("`{}` has {} copies: say which", p.name.name, p.count),
+                    format!(
+                        "expected `{0}[0]` .. `{0}[{1}]` or `{0}[copy]`",
+                        p.name.name,
+                        p.count - 1
+                    ),
+                )
+                .related(p.name.span, "declared here"),
+            ),
+            Some(CopyIndex::Fixed(n)) if n >= p.count => self.err(
+                Diagnostic::new(
+                    t.span,
+                    format!("`{}` has no copy {n}", p.name.name),
+                    format!("its copies are 0 to {}", p.count - 1),
+                )
+                .related(p.name.span, "declared here"),
+            ),
+            _ => {}
+        }
+    }
+
+    fn closest(&self, name: &str) -> Option<String> {
+        let s = self.s;
+        s.processes
+            .iter()
+            .map(|p| p.name.name.clone())
+            .chain(s.mailboxes.iter().map(|m| m.name.name.clone()))
+            .chain(self.created.keys().cloned())
+            .map(|n| (super::parse::edit_distance(name, &n), n))
+            .filter(|(d, n)| *d <= 2 && *d < n.len())
+            .min_by_key(|(d, _)| *d)
+            .map(|(_, n)| n)
+    }
+
+    fn mailbox_name(&mut self, ident: &Ident, what: &str) -> bool {
+        if self.is_mailbox(&ident.name) {
+            return true;
+        }
+        let mut d = Diagnostic::new(
+            ident.span,
+            format!("no mailbox named `{}`", ident.name),
+            format!("expected {what}"),
+        );
+        if self.s.process(&ident.name).is_some() {
+            d = d.note(format!(
+                "`{0}` is a process: receive from it with `receive from {0}`",
+                ident.name
+            ));
+        } else if let Some(n) = self.closest(&ident.name) {
+            d = d.note(format!("did you mean `{n}`?"));
+        } else {
+            d = d.note("declare it with `mailbox NAME`, or `create` it in a process");
+        }
+        self.err(d);
+        false
+    }
+
+    fn body(&mut self, body: &[Stmt], ctx: &mut BodyCtx) {
+        for st in body {
+            self.statement(st, ctx);
+            if st.kind.has_result() {
+                ctx.has_result = true;
+            }
+        }
+    }
+
+    fn expectation(&mut self, e: &Expect, ctx: &BodyCtx, what: &str) {
+        if !ctx.has_result {
+            self.err(
+                Diagnostic::new(
+                    e.span,
+                    format!("nothing to {what} yet"),
+                    "no statement before this one has a result",
+                )
+                .note("`expect` and `if` look at the result of the last send, call, receive, reply, create, delete, transfer, spawn or print"),
+            );
+        }
+        if let ExpectKind::Sender(t) = &e.kind {
+            self.process_target(t, true, "a process name");
+        }
+    }
+
+    fn statement(&mut self, st: &Stmt, ctx: &mut BodyCtx) {
+        match &st.kind {
+            StmtKind::Send { to, .. } | StmtKind::Call { to, .. } => {
+                if self.s.process(&to.name.name).is_some() {
+                    self.process_target(to, false, "a mailbox or process name");
+                } else if self.is_mailbox(&to.name.name) {
+                    if to.index.is_some() {
+                        self.err(Diagnostic::new(
+                            to.span,
+                            format!("`{}` is a mailbox: it has no copies", to.name.name),
+                            "remove the index",
+                        ));
+                    }
+                } else {
+                    let mut d = Diagnostic::new(
+                        to.name.span,
+                        format!("no mailbox or process named `{}`", to.name.name),
+                        "expected a mailbox or process name",
+                    );
+                    if let Some(n) = self.closest(&to.name.name) {
+                        d = d.note(format!("did you mean `{n}`?"));
+                    }
+                    self.err(d);
+                }
+            }
+            StmtKind::Receive { from, .. } => match from {
+                SourceSpec::Mailbox(m) => {
+                    if self.mailbox_name(m, "a mailbox this process owns") {
+                        self.can_own(ctx.proc, m);
+                    }
+                }
+                SourceSpec::From(t) => {
+                    self.process_target(t, false, "a process name");
+                }
+                SourceSpec::FromSender(_) | SourceSpec::Any => {}
+            },
+            StmtKind::Reply { .. } => {
+                let p = &self.s.processes[ctx.proc];
+                let mut receives = false;
+                walk(&p.body, &mut |s| {
+                    receives |= matches!(s.kind, StmtKind::Receive { .. })
+                });
+                if !receives {
+                    self.err(
+                        Diagnostic::new(
+                            st.span,
+                            "nobody to reply to",
+                            format!("`{}` never receives a message", p.name.name),
+                        )
+                        .note("`reply` answers the sender of the last message received"),
+                    );
+                }
+            }
+            StmtKind::Create { .. } => {}
+            StmtKind::Delete { name } => {
+                self.mailbox_name(name, "a mailbox name");
+            }
+            StmtKind::Transfer { name, to } => {
+                self.mailbox_name(name, "a mailbox name");
+                self.process_target(to, false, "the new owner's name");
+            }
+            StmtKind::Spawn { name } => match self.s.process(&name.name) {
+                Some((_, p)) if p.spawned => {}
+                Some((_, p)) => self.err(
+                    Diagnostic::new(
+                        name.span,
+                        format!("`{}` starts at boot", name.name),
+                        "only a process declared `spawned` can be spawned",
+                    )
+                    .related(p.name.span, "add `spawned` to its declaration"),
+                ),
+                None => self.err(Diagnostic::new(
+                    name.span,
+                    format!("no process named `{}`", name.name),
+                    "expected the name of a process declared `spawned`",
+                )),
+            },
+            StmtKind::Repeat { body, .. } | StmtKind::Loop { body } => {
+                ctx.loops += 1;
+                self.body(body, ctx);
+                ctx.loops -= 1;
+            }
+            StmtKind::If {
+                cond,
+                then,
+                otherwise,
+            } => {
+                self.expectation(cond, ctx, "test");
+                let before = ctx.has_result;
+                self.body(then, ctx);
+                let after_then = ctx.has_result;
+                ctx.has_result = before;
+                self.body(otherwise, ctx);
+                ctx.has_result |= after_then;
+            }
+            StmtKind::Break => {
+                if ctx.loops == 0 {
+                    self.err(Diagnostic::new(
+                        st.span,
+                        "`break` outside a loop",
+                        "there is no `repeat` or `loop` to leave",
+                    ));
+                }
+            }
+            StmtKind::Expect(e) => self.expectation(e, ctx, "expect"),
+            StmtKind::Let { .. }
+            | StmtKind::Compute(_)
+            | StmtKind::Sleep(_)
+            | StmtKind::Yield
+            | StmtKind::Exit(_)
+            | StmtKind::Print(_) => {}
+        }
+    }
+
+    /// The process a boot mailbox starts with: its `owner`, or the one process that receives
+    /// from it.
+    fn boot_owner(&self, m: &MailboxDecl) -> Result<Option<usize>, Diagnostic> {
+        if let Some(owner) = &m.owner {
+            return Ok(self.s.process(&owner.name.name).map(|(i, _)| i));
+        }
+        let receivers: BTreeSet<usize> = self
+            .s
+            .processes
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| receives_from(&p.body, &m.name.name))
+            .map(|(i, _)| i)
+            .collect();
+        match receivers.len() {
+            1 => {
+                let i = *receivers.iter().next().unwrap_or(&0);
+                let p = &self.s.processes[i];
+                if p.count > 1 || p.spawned {
+                    return Err(Diagnostic::new(
+                        m.name.span,
+                        format!("mailbox `{}` needs an owner", m.name.name),
+                        "say which process owns it with `owner NAME`",
+                    )
+                    .related(p.name.span, "receives from it, but is not one boot process"));
+                }
+                Ok(Some(i))
+            }
+            0 => Err(Diagnostic::new(
+                m.name.span,
+                format!("mailbox `{}` needs an owner", m.name.name),
+                "nobody receives from it: say who owns it with `owner NAME`",
+            )),
+            _ => Err(Diagnostic::new(
+                m.name.span,
+                format!("mailbox `{}` needs an owner", m.name.name),
+                "several processes receive from it: say which one owns it with `owner NAME`",
+            )),
+        }
+    }
+
+    fn owners(&mut self) {
+        for m in &self.s.mailboxes {
+            if let Some(owner) = &m.owner {
+                if let Some(i) = self.process_target(owner, false, "the owning process's name") {
+                    if self.s.processes[i].spawned {
+                        self.err(
+                            Diagnostic::new(
+                                owner.span,
+                                format!("`{}` does not exist at boot", owner.name.name),
+                                "a boot mailbox's owner must start at boot",
+                            )
+                            .note("create the mailbox in that process instead"),
+                        );
+                    }
+                }
+            } else if let Err(d) = self.boot_owner(m) {
+                self.err(d);
+            }
+        }
+    }
+
+    /// Report a receive from mailbox `m` by process `proc` that it can never own.
+    fn can_own(&mut self, proc: usize, m: &Ident) {
+        let s = self.s;
+        let p = &s.processes[proc];
+        let name = &m.name;
+        if let Some(decl) = s.mailbox(name) {
+            if let Ok(Some(owner)) = self.boot_owner(decl) {
+                if owner == proc {
+                    return;
+                }
+            }
+        }
+        let mut creates = false;
+        walk(
+            &p.body,
+            &mut |st| {
+                creates |= matches!(&st.kind, StmtKind::Create { name: n, .. } if n.name == *name)
+            },
+        );
+        if creates {
+            return;
+        }
+        let mut transferred = false;
+        for q in &s.processes {
+            walk(&q.body, &mut |st| {
+                if let StmtKind::Transfer { name: n, to } = &st.kind {
+                    transferred |= n.name == *name && to.name.name == p.name.name;
+                }
+            });
+        }
+        if transferred {
+            return;
+        }
+        let owner_note = match s
+            .mailbox(name)
+            .and_then(|d| self.boot_owner(d).ok().flatten())
+        {
+            Some(o) => format!("`{name}` is owned by `{}`", s.processes[o].name.name),
+            None => format!("`{name}` is created by another process"),
+        };
+        self.err(
+            Diagnostic::new(
+                m.span,
+                format!("`{}` can never receive from `{name}`", p.name.name),
+                "only a mailbox's owner receives from it",
+            )
+            .note(owner_note)
+            .note(format!(
+                "make `{}` the owner, or `transfer {name} to {}` first",
+                p.name.name, p.name.name
+            )),
+        );
+    }
+}
+
+/// Whether a body receives from mailbox `name` anywhere.
+fn receives_from(body: &[Stmt], name: &str) -> bool {
+    let mut found = false;
+    walk(
+        body,
+        &mut |st| found |= matches!(&st.kind, StmtKind::Receive { from: SourceSpec::Mailbox(m), .. } if m.name == name),
+    );
+    found
+}
+
+/// The process index that owns boot mailbox `m` when processes start, as the checker
+/// resolved it. Only meaningful for a scenario that passed [`check`].
+pub fn owner_of(s: &Scenario, m: &MailboxDecl) -> Option<(usize, u32)> {
+    let checker = Checker {
+        s,
+        out: Vec::new(),
+        created: BTreeMap::new(),
+    };
+    let proc = checker.boot_owner(m).ok().flatten()?;
+    let copy = match m.owner.as_ref().and_then(|o| o.index) {
+        Some(CopyIndex::Fixed(n)) => n,
+        _ => 0,
+    };
+    Some((proc, copy))
+}

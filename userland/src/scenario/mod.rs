@@ -1,0 +1,123 @@
+//! Scenario files: a small language for describing processes and their IPC without Rust.
+//!
+//! A scenario (`.sim` file) declares mailboxes and processes and what each process does,
+//! statement by statement. This module owns the whole path from text to running processes:
+//! [`parse`] (form), [`check`] (meaning, before anything runs) and [`programs`] (the
+//! interpreter, as ordinary userland programs that reach the kernel only through the syscall
+//! stubs). It never formats diagnostics for a terminal: a [`Diagnostic`] carries byte spans
+//! and words, and the front end draws the carets. The language reference is
+//! `docs/scenarios.md`.
+
+pub mod ast;
+mod check;
+mod parse;
+mod run;
+
+pub use ast::{line_col, Scenario, SettingKey, SettingValue, Span};
+pub use check::check;
+pub use parse::parse;
+pub use run::{capacity_text, programs, Directory, INIT};
+
+/// A mistake in a scenario file: where, what, and what was expected there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// One line saying what is wrong.
+    pub message: String,
+    /// The bytes the mistake is at.
+    pub span: Span,
+    /// What the caret under the span says (usually what was expected).
+    pub label: String,
+    /// Other places that explain the mistake (a first declaration, say).
+    pub related: Vec<(Span, String)>,
+    /// Hints, each a sentence.
+    pub notes: Vec<String>,
+}
+
+impl Diagnostic {
+    /// A mistake at `span`.
+    pub fn new(span: Span, message: impl Into<String>, label: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            message: message.into(),
+            span,
+            label: label.into(),
+            related: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// Add a hint.
+    pub fn note(mut self, note: impl Into<String>) -> Diagnostic {
+        self.notes.push(note.into());
+        self
+    }
+
+    /// Point at another place that explains the mistake.
+    pub fn related(mut self, span: Span, label: impl Into<String>) -> Diagnostic {
+        self.related.push((span, label.into()));
+        self
+    }
+}
+
+/// Parse and check a scenario: every mistake, or a scenario that can run.
+pub fn load(file: &str, source: &str) -> Result<Scenario, Vec<Diagnostic>> {
+    let scenario = parse(file, source).map_err(|d| vec![d])?;
+    let mistakes = check(&scenario);
+    if mistakes.is_empty() {
+        Ok(scenario)
+    } else {
+        Err(mistakes)
+    }
+}
+
+/// A scenario shipped with the simulator.
+#[derive(Clone, Copy, Debug)]
+pub struct Shipped {
+    /// Its name (the file name without `.sim`).
+    pub name: &'static str,
+    /// The path it is shipped at, relative to the repository.
+    pub path: &'static str,
+    /// Its text.
+    pub source: &'static str,
+}
+
+impl Shipped {
+    /// What it shows: its first comment line.
+    pub fn about(&self) -> &'static str {
+        self.source
+            .lines()
+            .find_map(|l| l.trim().strip_prefix('#'))
+            .map_or("", str::trim)
+    }
+}
+
+macro_rules! shipped {
+    ($($name:literal),* $(,)?) => {
+        /// Every shipped scenario, one per concept of the model, in teaching order.
+        pub const SHIPPED: &[Shipped] = &[$(Shipped {
+            name: $name,
+            path: concat!("userland/scenarios/", $name, ".sim"),
+            source: include_str!(concat!("../../scenarios/", $name, ".sim")),
+        },)*];
+    };
+}
+
+shipped!(
+    "rendezvous",
+    "producers",
+    "memory_limit",
+    "polling",
+    "timeouts",
+    "naming",
+    "ownership",
+    "deletion",
+    "client_server",
+    "sieve",
+    "philosophers_deadlock",
+    "philosophers",
+);
+
+/// The shipped scenario called `name` (with or without `.sim`).
+pub fn shipped(name: &str) -> Option<&'static Shipped> {
+    let name = name.strip_suffix(".sim").unwrap_or(name);
+    SHIPPED.iter().find(|s| s.name == name)
+}

@@ -1,0 +1,608 @@
+//! The scenario interpreter: the userland programs that act a scenario out.
+//!
+//! A scenario runs as ordinary processes that reach the kernel only through the syscall stubs
+//! in [`crate::sys`], as a shell's children would. `init` sets the stage: it creates the boot
+//! mailboxes, spawns every boot process, hands each mailbox to its owner, and then releases
+//! the processes one by one with a `start` message, so that no process names another before
+//! it exists. Each process then runs its statements in order.
+//!
+//! The names the scenario uses (`producer[2]`, `jobs`) are kept in a [`Directory`], the
+//! scenario's own read-only table that init and `spawn` fill in: like a shell's environment,
+//! it lives in the program image, not in the kernel. A name that is not yet (or no longer)
+//! bound still traps, with an id the kernel refuses, so every failure is the kernel's answer.
+
+use super::ast::*;
+use super::check::owner_of;
+use crate::{Capacity, Message, ProgramTable, SpawnOptions, Sys};
+use abi::{Dest, Error, MailboxId, Mode, Pid, Source};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+/// The name of the program that sets a scenario up.
+pub const INIT: &str = "init";
+
+/// An id no live process or mailbox has: what an unbound name traps with.
+const UNBOUND: u64 = u64::MAX;
+
+/// The names a running scenario has bound.
+#[derive(Debug, Default)]
+pub struct Directory {
+    init: Option<Pid>,
+    /// `(process declaration, copy)` to pid.
+    procs: BTreeMap<(usize, u32), Pid>,
+    /// Pid to its scenario name.
+    labels: BTreeMap<Pid, String>,
+    /// Mailbox name to its id (the latest one created under that name).
+    mailboxes: BTreeMap<String, MailboxId>,
+}
+
+type Shared = Rc<RefCell<Directory>>;
+
+/// The programs that run `scenario`: `init` (boot it with argument 0) and one per process
+/// declaration. Build a fresh table for every run: the table holds the run's directory.
+pub fn programs(scenario: Scenario) -> ProgramTable {
+    let s = Rc::new(scenario);
+    let dir: Shared = Rc::default();
+    let mut table = ProgramTable::new();
+    {
+        let (s, dir) = (s.clone(), dir.clone());
+        table.add(INIT, "sets up the scenario", move |sys, _| {
+            init(sys, s.clone(), dir.clone())
+        });
+    }
+    for decl in 0..s.processes.len() {
+        let (s2, dir) = (s.clone(), dir.clone());
+        let about = format!("process `{}` of {}", s.processes[decl].name.name, s.file);
+        table.add(&s.processes[decl].name.name, &about, move |sys, copy| {
+            process(sys, s2.clone(), dir.clone(), decl, copy as u32)
+        });
+    }
+    table
+}
+
+async fn init(sys: Sys, s: Rc<Scenario>, dir: Shared) -> i32 {
+    let mut failed = false;
+    let me = sys.getpid().await;
+    dir.borrow_mut().init = Some(me);
+    for m in &s.mailboxes {
+        match sys.create_mailbox(m.capacity, Some(&m.name.name)).await {
+            Ok(id) => {
+                dir.borrow_mut().mailboxes.insert(m.name.name.clone(), id);
+            }
+            Err(e) => {
+                failed = true;
+                let _ = sys
+                    .print(&format!("init: cannot create mailbox {}: {e}", m.name.name))
+                    .await;
+            }
+        }
+    }
+    let mut started = Vec::new();
+    for (i, p) in s.processes.iter().enumerate().filter(|(_, p)| !p.spawned) {
+        for copy in 0..p.count {
+            match spawn_copy(&sys, &dir, p, i, copy).await {
+                Ok(pid) => started.push(pid),
+                Err(e) => {
+                    failed = true;
+                    let label = p.label(copy);
+                    let _ = sys.print(&format!("init: cannot spawn {label}: {e}")).await;
+                }
+            }
+        }
+    }
+    for m in &s.mailboxes {
+        let Some(owner) = owner_of(&s, m) else {
+            continue;
+        };
+        let (id, pid) = {
+            let d = dir.borrow();
+            (
+                d.mailboxes.get(&m.name.name).copied(),
+                d.procs.get(&owner).copied(),
+            )
+        };
+        if let (Some(id), Some(pid)) = (id, pid) {
+            if let Err(e) = sys.transfer_mailbox(id, pid).await {
+                failed = true;
+                let _ = sys
+                    .print(&format!(
+                        "init: cannot give {} to its owner: {e}",
+                        m.name.name
+                    ))
+                    .await;
+            }
+        }
+    }
+    for pid in started {
+        if sys.send(pid, b"start", Mode::Blocking).await.is_err() {
+            failed = true;
+        }
+    }
+    i32::from(failed)
+}
+
+async fn spawn_copy(
+    sys: &Sys,
+    dir: &Shared,
+    p: &ProcessDecl,
+    decl: usize,
+    copy: u32,
+) -> Result<Pid, Error> {
+    let label = p.label(copy);
+    let options = SpawnOptions::new(&p.name.name, u64::from(copy))
+        .label(&label)
+        .inbox(p.inbox)
+        .priority(p.priority);
+    let pid = sys.spawn_with(options).await?;
+    let mut d = dir.borrow_mut();
+    d.procs.insert((decl, copy), pid);
+    d.labels.insert(pid, label);
+    Ok(pid)
+}
+
+/// What the last statement with a result gave.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Outcome {
+    Nothing,
+    Ok,
+    Message(Message),
+    Failed(Error),
+}
+
+/// Where a process is in its body: one frame per block it is inside.
+struct Frame<'a> {
+    body: &'a [Stmt],
+    pc: usize,
+    repeat: Repeat,
+}
+
+#[derive(Clone, Copy)]
+enum Repeat {
+    /// A process body or an `if` branch: runs once.
+    Once,
+    /// `repeat N`: iteration `i` of `times`.
+    Times { i: u64, times: u64 },
+    /// `loop`: iteration `i`.
+    Forever { i: u64 },
+}
+
+impl Repeat {
+    fn index(self) -> Option<u64> {
+        match self {
+            Repeat::Once => None,
+            Repeat::Times { i, .. } | Repeat::Forever { i } => Some(i),
+        }
+    }
+}
+
+struct Interp<'a> {
+    sys: Sys,
+    s: &'a Scenario,
+    dir: Shared,
+    copy: u32,
+    label: String,
+    pid: Option<Pid>,
+    last: Outcome,
+    /// The last message received (not a reply): whom `reply` and `from sender` mean.
+    received: Option<Message>,
+    frames: Vec<Frame<'a>>,
+    /// Names bound by `let`.
+    vars: BTreeMap<String, String>,
+}
+
+async fn process(sys: Sys, s: Rc<Scenario>, dir: Shared, decl: usize, copy: u32) -> i32 {
+    let p = &s.processes[decl];
+    if !p.spawned {
+        // Wait for init's go-ahead: by then every name the scenario uses is bound.
+        let init = dir.borrow().init.map_or(Source::Any, Source::Process);
+        if sys.receive(init, Mode::Blocking).await.is_err() {
+            return 1;
+        }
+    }
+    let mut interp = Interp {
+        sys,
+        s: &s,
+        dir,
+        copy,
+        label: p.label(copy),
+        pid: None,
+        last: Outcome::Nothing,
+        received: None,
+        frames: vec![Frame {
+            body: &p.body,
+            pc: 0,
+            repeat: Repeat::Once,
+        }],
+        vars: BTreeMap::new(),
+    };
+    interp.run().await
+}
+
+impl<'a> Interp<'a> {
+    async fn run(&mut self) -> i32 {
+        while let Some(st) = self.next_statement() {
+            if let Some(code) = self.exec(st).await {
+                return code;
+            }
+        }
+        0
+    }
+
+    /// The next statement to run, unwinding finished blocks and looping repeats.
+    fn next_statement(&mut self) -> Option<&'a Stmt> {
+        loop {
+            let frame = self.frames.last_mut()?;
+            if let Some(st) = frame.body.get(frame.pc) {
+                frame.pc += 1;
+                return Some(st);
+            }
+            match frame.repeat {
+                Repeat::Times { i, times } if i + 1 < times => {
+                    frame.repeat = Repeat::Times { i: i + 1, times };
+                    frame.pc = 0;
+                }
+                Repeat::Forever { i } => {
+                    frame.repeat = Repeat::Forever { i: i + 1 };
+                    frame.pc = 0;
+                }
+                _ => {
+                    self.frames.pop();
+                }
+            }
+        }
+    }
+
+    fn enter(&mut self, body: &'a [Stmt], repeat: Repeat) {
+        self.frames.push(Frame {
+            body,
+            pc: 0,
+            repeat,
+        });
+    }
+
+    /// Run one statement; `Some(code)` when the process ends.
+    async fn exec(&mut self, st: &'a Stmt) -> Option<i32> {
+        let sys = self.sys.clone();
+        match &st.kind {
+            StmtKind::Send { to, payload, mode } => {
+                let bytes = self.fill(payload).await;
+                let dest = self.dest(to);
+                self.last = done(sys.send(dest, bytes.as_bytes(), mode.mode()).await);
+            }
+            StmtKind::Call { to, payload, mode } => {
+                let bytes = self.fill(payload).await;
+                let dest = self.dest(to);
+                self.last = match sys.call(dest, bytes.as_bytes(), mode.mode()).await {
+                    Ok(m) => Outcome::Message(m),
+                    Err(e) => Outcome::Failed(e),
+                };
+            }
+            StmtKind::Receive { from, mode, buffer } => {
+                let source = match from {
+                    SourceSpec::Mailbox(m) => Source::Mailbox(self.mailbox(&m.name)),
+                    SourceSpec::From(t) => Source::Process(self.pid_of(t)),
+                    SourceSpec::FromSender(_) => Source::Process(
+                        self.received
+                            .as_ref()
+                            .map_or(Pid::from_raw(UNBOUND), |m| m.sender),
+                    ),
+                    SourceSpec::Any => Source::Any,
+                };
+                let buf = buffer.unwrap_or(crate::sys::DEFAULT_RECV_BUFFER);
+                self.last = match sys.receive_upto(source, buf, mode.mode()).await {
+                    Ok(m) => {
+                        self.received = Some(m.clone());
+                        Outcome::Message(m)
+                    }
+                    Err(e) => Outcome::Failed(e),
+                };
+            }
+            StmtKind::Reply { payload } => {
+                let bytes = self.fill(payload).await;
+                let to = self
+                    .received
+                    .as_ref()
+                    .map_or(Pid::from_raw(UNBOUND), |m| m.sender);
+                self.last = done(sys.reply(to, bytes.as_bytes()).await);
+            }
+            StmtKind::Compute(t) => sys.compute(*t).await,
+            StmtKind::Sleep(t) => sys.sleep(*t).await,
+            StmtKind::Yield => sys.yield_now().await,
+            StmtKind::Create { name, capacity } => {
+                let r = sys.create_mailbox(*capacity, Some(&name.name)).await;
+                if let Ok(id) = r {
+                    self.dir
+                        .borrow_mut()
+                        .mailboxes
+                        .insert(name.name.clone(), id);
+                }
+                self.last = done(r);
+            }
+            StmtKind::Delete { name } => {
+                let id = self.mailbox(&name.name);
+                self.last = done(sys.delete_mailbox(id).await);
+            }
+            StmtKind::Transfer { name, to } => {
+                let id = self.mailbox(&name.name);
+                let pid = self.pid_of(to);
+                self.last = done(sys.transfer_mailbox(id, pid).await);
+            }
+            StmtKind::Spawn { name } => {
+                let mut result = Ok(());
+                if let Some((decl, p)) = self.s.process(&name.name) {
+                    for copy in 0..p.count {
+                        if let Err(e) = spawn_copy(&sys, &self.dir, p, decl, copy).await {
+                            result = Err(e);
+                        }
+                    }
+                }
+                self.last = done(result);
+            }
+            StmtKind::Exit(code) => {
+                sys.exit(*code).await;
+            }
+            StmtKind::Repeat { times, body } => {
+                if *times > 0 {
+                    self.enter(
+                        body,
+                        Repeat::Times {
+                            i: 0,
+                            times: *times,
+                        },
+                    );
+                }
+            }
+            StmtKind::Loop { body } => self.enter(body, Repeat::Forever { i: 0 }),
+            StmtKind::If {
+                cond,
+                then,
+                otherwise,
+            } => {
+                let branch = if self.test(cond).is_ok() {
+                    then
+                } else {
+                    otherwise
+                };
+                self.enter(branch, Repeat::Once);
+            }
+            StmtKind::Break => {
+                while let Some(f) = self.frames.pop() {
+                    if f.repeat.index().is_some() {
+                        break;
+                    }
+                }
+            }
+            StmtKind::Let { name, value } => {
+                let text = self.fill(value).await;
+                self.vars.insert(name.name.clone(), text);
+            }
+            StmtKind::Print(t) => {
+                let text = self.fill(t).await;
+                self.last = done(sys.print(&text).await);
+            }
+            StmtKind::Expect(e) => {
+                if let Err(why) = self.test(e) {
+                    let (line, col) = self.s.line_col(e.span.start);
+                    let text = format!("expect failed at {}:{line}:{col}: {why}", self.s.file);
+                    let _ = sys.print(&text).await;
+                    sys.exit(1).await;
+                }
+            }
+        }
+        None
+    }
+
+    /// Whether the last result matches `e`; if not, what it was instead.
+    fn test(&self, e: &Expect) -> Result<(), String> {
+        match (self.holds(e), e.negated) {
+            (Ok(()), false) | (Err(_), true) => Ok(()),
+            (Err(why), false) => Err(why),
+            (Ok(()), true) => Err(format!("expected not {}, and it was", self.expect_text(e))),
+        }
+    }
+
+    fn expect_text(&self, e: &Expect) -> String {
+        match &e.kind {
+            ExpectKind::Ok => "ok".to_string(),
+            ExpectKind::Error(err) => err.name().to_string(),
+            ExpectKind::Bytes(t) => format!("bytes {:?}", self.fill_now(t)),
+            ExpectKind::Sender(t) => format!("sender {}", self.target_text(t)),
+            ExpectKind::MultipleOf(t) => format!("multiple_of {:?}", self.fill_now(t)),
+        }
+    }
+
+    fn holds(&self, e: &Expect) -> Result<(), String> {
+        let got = match &self.last {
+            Outcome::Nothing => "nothing yet".to_string(),
+            Outcome::Ok | Outcome::Message(_) => "ok".to_string(),
+            Outcome::Failed(err) => err.name().to_string(),
+        };
+        match &e.kind {
+            ExpectKind::Ok => match self.last {
+                Outcome::Ok | Outcome::Message(_) => Ok(()),
+                _ => Err(format!("expected ok, got {got}")),
+            },
+            ExpectKind::Error(want) => match self.last {
+                Outcome::Failed(err) if err == *want => Ok(()),
+                _ => Err(format!("expected {}, got {got}", want.name())),
+            },
+            ExpectKind::Bytes(t) => {
+                let want = self.fill_now(t);
+                match &self.last {
+                    Outcome::Message(m) if m.bytes == want.as_bytes() => Ok(()),
+                    Outcome::Message(m) => Err(format!(
+                        "expected bytes {want:?}, got {:?}",
+                        String::from_utf8_lossy(&m.bytes)
+                    )),
+                    _ => Err(format!("expected bytes {want:?}, got {got} (no message)")),
+                }
+            }
+            ExpectKind::MultipleOf(t) => {
+                let divisor = self.fill_now(t);
+                let Outcome::Message(m) = &self.last else {
+                    return Err(format!("expected a number, got {got} (no message)"));
+                };
+                let text = m.text();
+                match (text.trim().parse::<i64>(), divisor.trim().parse::<i64>()) {
+                    (Ok(n), Ok(d)) if d != 0 && n % d == 0 => Ok(()),
+                    (Ok(n), Ok(d)) if d != 0 => Err(format!("{n} is not a multiple of {d}")),
+                    (Ok(_), _) => Err(format!("{divisor:?} is not a non-zero number")),
+                    (Err(_), _) => Err(format!("{text:?} is not a number")),
+                }
+            }
+            ExpectKind::Sender(t) => {
+                let Outcome::Message(m) = &self.last else {
+                    return Err(format!(
+                        "expected a message from {}, got {got} (no message)",
+                        t.name.name
+                    ));
+                };
+                let matches = match t.index {
+                    Some(_) => self.pid_of(t) == m.sender,
+                    None => {
+                        let d = self.dir.borrow();
+                        let decl = self.s.process(&t.name.name).map(|(i, _)| i);
+                        d.procs
+                            .iter()
+                            .any(|(&(dc, _), &pid)| Some(dc) == decl && pid == m.sender)
+                    }
+                };
+                if matches {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "expected a message from {}, got one from {}",
+                        self.target_text(t),
+                        self.name_of(m.sender)
+                    ))
+                }
+            }
+        }
+    }
+
+    fn target_text(&self, t: &Target) -> String {
+        match t.index {
+            None => t.name.name.clone(),
+            Some(_) => {
+                let (decl, copy) = self.resolve(t);
+                self.s.processes[decl].label(copy)
+            }
+        }
+    }
+
+    fn name_of(&self, pid: Pid) -> String {
+        self.dir
+            .borrow()
+            .labels
+            .get(&pid)
+            .cloned()
+            .unwrap_or_else(|| pid.to_string())
+    }
+
+    /// The declaration and copy a process target names, wrapping indexes around the copies.
+    fn resolve(&self, t: &Target) -> (usize, u32) {
+        let Some((decl, p)) = self.s.process(&t.name.name) else {
+            return (usize::MAX, 0);
+        };
+        let count = i64::from(p.count.max(1));
+        let copy = match t.index {
+            None => 0,
+            Some(CopyIndex::Fixed(n)) => i64::from(n).rem_euclid(count),
+            Some(CopyIndex::Relative(off)) => (i64::from(self.copy) + off).rem_euclid(count),
+        };
+        (decl, copy as u32)
+    }
+
+    fn pid_of(&self, t: &Target) -> Pid {
+        let key = self.resolve(t);
+        self.dir
+            .borrow()
+            .procs
+            .get(&key)
+            .copied()
+            .unwrap_or(Pid::from_raw(UNBOUND))
+    }
+
+    fn mailbox(&self, name: &str) -> MailboxId {
+        self.dir
+            .borrow()
+            .mailboxes
+            .get(name)
+            .copied()
+            .unwrap_or(MailboxId::from_raw(UNBOUND))
+    }
+
+    fn dest(&self, t: &Target) -> Dest {
+        if self.s.process(&t.name.name).is_some() {
+            Dest::Process(self.pid_of(t))
+        } else {
+            Dest::Mailbox(self.mailbox(&t.name.name))
+        }
+    }
+
+    /// Fill a template, asking the kernel for the pid if the template shows it.
+    async fn fill(&mut self, t: &Template) -> String {
+        if self.pid.is_none() && t.pieces.contains(&Piece::Var(Var::Pid, 0)) {
+            self.pid = Some(self.sys.getpid().await);
+        }
+        self.fill_now(t)
+    }
+
+    fn fill_now(&self, t: &Template) -> String {
+        let mut out = String::new();
+        let loops: Vec<u64> = self
+            .frames
+            .iter()
+            .filter_map(|f| f.repeat.index())
+            .collect();
+        for piece in &t.pieces {
+            match piece {
+                Piece::Text(s) => out.push_str(s),
+                Piece::Var(v, offset) => {
+                    let number = |n: u64| (n as i64 + offset).to_string();
+                    let text = match v {
+                        Var::I => loops.last().map_or(String::new(), |i| number(*i)),
+                        Var::Depth(d) => loops
+                            .get(usize::from(*d).saturating_sub(1))
+                            .map_or(String::new(), |i| number(*i)),
+                        Var::Name => self.label.clone(),
+                        Var::Copy => number(u64::from(self.copy)),
+                        Var::Let(name) => match self.vars.get(name) {
+                            Some(v) if *offset != 0 => v
+                                .trim()
+                                .parse::<i64>()
+                                .map_or_else(|_| v.clone(), |n| (n + offset).to_string()),
+                            Some(v) => v.clone(),
+                            None => String::new(),
+                        },
+                        Var::Pid => self.pid.map_or(String::new(), |p| p.to_string()),
+                        Var::Sender => self
+                            .received
+                            .as_ref()
+                            .map_or(String::new(), |m| self.name_of(m.sender)),
+                        Var::Msg => self.received.as_ref().map_or(String::new(), |m| m.text()),
+                    };
+                    out.push_str(&text);
+                }
+            }
+        }
+        out
+    }
+}
+
+fn done<T>(r: Result<T, Error>) -> Outcome {
+    match r {
+        Ok(_) => Outcome::Ok,
+        Err(e) => Outcome::Failed(e),
+    }
+}
+
+/// Capacities in the same words the scenario language uses.
+pub fn capacity_text(c: Capacity) -> String {
+    match c {
+        Capacity::Zero => "0".to_string(),
+        Capacity::Bounded(n) => n.to_string(),
+        Capacity::Unbounded => "unbounded".to_string(),
+    }
+}
