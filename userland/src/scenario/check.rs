@@ -124,9 +124,13 @@ impl Checker<'_> {
             }
         }
         if !s.processes.iter().any(|p| !p.spawned) {
+            let at = s
+                .processes
+                .first()
+                .map_or(Span::new(s.source.len(), s.source.len()), |p| p.name.span);
             self.err(
                 Diagnostic::new(
-                    Span::new(s.source.len(), s.source.len()),
+                    at,
                     "nothing starts",
                     "expected a `process` that is not `spawned`",
                 )

@@ -622,6 +622,12 @@ impl Parser<'_> {
             "if" => {
                 let cond = self.expectation()?;
                 let then = self.block()?;
+                // `else` may start the next line.
+                let before_else = self.pos;
+                self.skip_ends();
+                if !self.is_word("else") {
+                    self.pos = before_else;
+                }
                 let otherwise = if self.eat_word("else") {
                     self.block()?
                 } else {

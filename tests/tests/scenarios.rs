@@ -1,0 +1,457 @@
+//! The scenario language end to end: every shipped scenario runs as its comments say (trace
+//! under snapshot), every statement does what `docs/scenarios.md` says, and every mistake
+//! is reported at its line and column before anything runs.
+
+use sim::{Outcome, Report};
+use system_tests::config;
+use userland::scenario::{self, SHIPPED};
+
+/// Load (parse and check) a scenario, panicking with the drawn diagnostics if it has mistakes.
+fn load(file: &str, text: &str) -> scenario::Scenario {
+    match scenario::load(file, text) {
+        Ok(s) => s,
+        Err(d) => panic!(
+            "{file} has mistakes:\n{}",
+            sim::scenario::render_diagnostics(file, text, &d)
+        ),
+    }
+}
+
+/// Run a scenario with the test configuration (every invariant checked) and its settings.
+fn run_text(file: &str, text: &str) -> Report {
+    let s = load(file, text);
+    let cfg = sim::scenario::configure(&s, config());
+    let report = sim::scenario::run(s, cfg);
+    assert!(
+        report.ledger_balances(),
+        "{file}: the ledger balances: {:?} with {} queued",
+        report.ledger,
+        report.queued
+    );
+    assert_eq!(report.panics().count(), 0, "{file}: no process panicked");
+    report
+}
+
+fn run_shipped(name: &str) -> Report {
+    let s = scenario::shipped(name).expect("shipped");
+    run_text(s.path, s.source)
+}
+
+/// The diagnostics for a text that must not load.
+fn mistakes(text: &str) -> Vec<scenario::Diagnostic> {
+    match scenario::load("bad.sim", text) {
+        Ok(_) => panic!("expected a mistake in:\n{text}"),
+        Err(d) => d,
+    }
+}
+
+/// The first diagnostic, drawn, as the command line shows it.
+fn drawn(text: &str) -> String {
+    sim::scenario::render_diagnostics("bad.sim", text, &mistakes(text))
+}
+
+fn console(report: &Report) -> Vec<&str> {
+    report.console_text()
+}
+
+#[test]
+fn every_shipped_scenario_checks_runs_and_keeps_its_trace() {
+    assert_eq!(SHIPPED.len(), 12, "one scenario per concept");
+    for s in SHIPPED {
+        assert!(!s.about().is_empty(), "{} says what it shows", s.name);
+        let report = run_shipped(s.name);
+        if s.name == "philosophers_deadlock" {
+            assert!(matches!(report.outcome, Outcome::Deadlock(_)), "{}", s.name);
+        } else {
+            assert!(
+                report.succeeded(),
+                "{} succeeds: {:?}\n{:#?}\n{}",
+                s.name,
+                report.outcome,
+                report.exited,
+                report.trace_text()
+            );
+        }
+        insta::assert_snapshot!(s.name, report.trace_text());
+    }
+}
+
+#[test]
+fn shipped_files_on_disk_are_the_ones_compiled_in() {
+    for s in SHIPPED {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../").to_string() + s.path;
+        let on_disk = std::fs::read_to_string(&path).expect("shipped file exists");
+        assert_eq!(on_disk, s.source, "{path}");
+    }
+}
+
+#[test]
+fn rendezvous_hands_each_message_over_without_queueing() {
+    let r = run_shipped("rendezvous");
+    let text = r.trace_text();
+    assert_eq!(text.matches("via mb0:meet").count(), 3, "{text}");
+    assert!(
+        !text.contains("queued"),
+        "nothing is ever buffered:\n{text}"
+    );
+    assert!(text.contains("block      on mb0:meet.senders"));
+}
+
+#[test]
+fn producers_fill_the_buffer_and_wait_in_arrival_order() {
+    let r = run_shipped("producers");
+    assert_eq!(
+        r.ledger.received,
+        12 + 4,
+        "12 items and init's 4 start messages"
+    );
+    let text = r.trace_text();
+    assert!(text.contains("block      on mb0:jobs.senders"), "{text}");
+    assert!(!text.contains("depth=3"), "never more than 2 queued");
+}
+
+#[test]
+fn memory_limit_refuses_the_eighth_record_and_recovers_after_the_drain() {
+    let r = run_shipped("memory_limit");
+    assert_eq!(
+        console(&r),
+        ["writer: the kernel refused record 7", "reader: drained"]
+    );
+    assert!(r.trace_text().contains("out_of_memory"));
+    assert_eq!(
+        r.ledger.received,
+        8 + 2,
+        "seven records, the last message and init's 2 start messages"
+    );
+}
+
+#[test]
+fn polling_fails_fast_with_would_block_and_still_gets_every_result() {
+    let r = run_shipped("polling");
+    assert_eq!(
+        console(&r),
+        [
+            "poller got result 0",
+            "poller got result 1",
+            "poller got result 2"
+        ]
+    );
+    let text = r.trace_text();
+    assert!(text.matches("would_block").count() >= 3, "{text}");
+    assert!(
+        !text.contains("block      on mb0:results.receiver"),
+        "the poller never blocks"
+    );
+}
+
+#[test]
+fn timeouts_expire_on_both_sides_and_leave_nothing_behind() {
+    let r = run_shipped("timeouts");
+    let text = r.trace_text();
+    assert_eq!(
+        text.matches("wake       by timer (timed_out)").count(),
+        2,
+        "{text}"
+    );
+    assert!(
+        text.contains("abandon    send to mb1:inbox (timed_out)"),
+        "{text}"
+    );
+    assert_eq!(r.ledger.dropped, 0);
+}
+
+#[test]
+fn naming_shows_symmetric_receive_passing_over_an_older_message() {
+    let r = run_shipped("naming");
+    assert!(r.succeeded(), "every expect holds");
+    let text = r.trace_text();
+    assert!(text.contains("receive(from p3:beta"), "{text}");
+}
+
+#[test]
+fn ownership_moves_the_queue_with_the_mailbox() {
+    let r = run_shipped("ownership");
+    let text = r.trace_text();
+    assert!(
+        text.contains("transferred mb0:tasks to p2:second"),
+        "{text}"
+    );
+    assert_eq!(text.matches("not_owner").count(), 2, "{text}");
+}
+
+#[test]
+fn deletion_wakes_the_waiting_senders_and_drops_the_queued_order() {
+    let r = run_shipped("deletion");
+    assert_eq!(
+        console(&r),
+        [
+            "customer[0]: order queued",
+            "shop closed",
+            "customer[1]: the shop closed before taking my order",
+            "customer[2]: the shop closed before taking my order",
+        ]
+    );
+    assert_eq!(r.ledger.dropped, 1);
+    assert!(r.trace_text().contains("dropped=1 woken=2"));
+}
+
+#[test]
+fn client_server_answers_each_caller_with_its_own_reply() {
+    let r = run_shipped("client_server");
+    assert_eq!(
+        r.ledger.received,
+        6 + 4,
+        "6 requests and init's 4 start messages"
+    );
+    assert_eq!(r.trace_text().matches("syscall    reply(").count(), 6);
+}
+
+#[test]
+fn sieve_prints_the_primes_below_31() {
+    let r = run_shipped("sieve");
+    let primes: Vec<String> = [2, 3, 5, 7, 11, 13, 17, 19, 23, 29]
+        .iter()
+        .map(|p| format!("prime {p}"))
+        .collect();
+    assert_eq!(console(&r), primes);
+}
+
+#[test]
+fn philosophers_deadlock_in_a_cycle_through_all_ten_and_the_fix_does_not() {
+    let r = run_shipped("philosophers_deadlock");
+    let Outcome::Deadlock(d) = &r.outcome else {
+        panic!("deadlocks: {:?}", r.outcome)
+    };
+    assert_eq!(d.cycle.len(), 10, "five philosophers and five forks");
+    assert_eq!(d.blocked.len(), 10);
+    let fixed = run_shipped("philosophers");
+    assert!(fixed.succeeded());
+    assert_eq!(
+        fixed.exited.len(),
+        11,
+        "init, five forks, five philosophers"
+    );
+}
+
+#[test]
+fn runs_are_deterministic() {
+    for name in ["producers", "philosophers", "sieve"] {
+        let a = run_shipped(name);
+        let b = run_shipped(name);
+        assert_eq!(a.events, b.events, "{name}");
+    }
+}
+
+const LANGUAGE_TOUR: &str = r#"
+set quantum 4
+mailbox box capacity 2 owner worker[0]
+
+process worker count 2 inbox unbounded {
+  let base "{copy+10}"
+  print "{name} is copy {copy} with base {base} and {base+1}"
+  repeat 2 {
+    repeat 2 {
+      print "{name} {i1}.{i2} inner={i}"
+    }
+  }
+  if not ok { exit 9 }
+  loop {
+    if ok { break }
+  }
+  receive any
+  expect sender boss
+  expect bytes "job for {name}"
+  print "{name} got {msg} from {sender}"
+  receive box timeout 3
+  if timed_out { print "{name}: empty box" }
+  else { expect not_owner }
+}
+
+process boss {
+  send worker[1] "job for worker[1]"
+  send worker[copy] "job for worker[0]"
+  expect ok
+  spawn helper
+  expect ok
+  create scratch capacity 1
+  expect ok
+  send scratch "12345678"
+  receive scratch buffer 4
+  expect buffer_too_small
+  receive scratch
+  expect bytes "12345678"
+  delete scratch
+  send scratch "x"
+  expect no_such_mailbox
+  exit 3
+}
+
+process helper spawned {
+  print "helper {pid} spawned"
+  compute 2
+  yield
+  sleep 5
+}
+"#;
+
+#[test]
+fn the_language_tour_exercises_every_statement_as_documented() {
+    let r = run_text("tour.sim", LANGUAGE_TOUR);
+    let out = console(&r);
+    for line in [
+        "worker[0] is copy 0 with base 10 and 11",
+        "worker[1] is copy 1 with base 11 and 12",
+        "worker[0] 0.0 inner=0",
+        "worker[0] 0.1 inner=1",
+        "worker[0] 1.1 inner=1",
+        "worker[0] got job for worker[0] from boss",
+        "worker[1] got job for worker[1] from boss",
+        "worker[0]: empty box",
+    ] {
+        assert!(out.contains(&line), "{line:?} in {out:#?}");
+    }
+    assert!(
+        out.iter()
+            .any(|l| l.starts_with("helper p") && l.ends_with(" spawned")),
+        "{out:#?}"
+    );
+    assert_eq!(r.exit_named("boss").map(|e| e.code), Some(3));
+    assert_eq!(r.exit_named("worker[1]").map(|e| e.code), Some(0));
+    assert!(r.exit_named("helper").is_some(), "spawned and ran");
+    assert!(r.policy.contains("rr"));
+}
+
+#[test]
+fn a_failed_expect_ends_the_process_naming_the_file_and_line() {
+    let text = "mailbox m capacity 1 owner a\nprocess a {\n  receive m nonblocking\n  expect ok\n  print \"not reached\"\n}\n";
+    let r = run_text("fails.sim", text);
+    assert!(!r.succeeded());
+    assert_eq!(r.exit_named("a").map(|e| e.code), Some(1));
+    assert_eq!(
+        console(&r),
+        ["expect failed at fails.sim:4:10: expected ok, got would_block"]
+    );
+}
+
+#[test]
+fn mistakes_name_the_line_and_column_and_what_was_expected() {
+    // (scenario, line:col of the mistake, words the message must contain)
+    let cases: &[(&str, (usize, usize), &str)] = &[
+        (
+            "process a {\n  sned m \"x\"\n}\n",
+            (2, 3),
+            "unknown statement `sned`",
+        ),
+        (
+            "process a {\n  send m \"x\"\n}\n",
+            (2, 8),
+            "no mailbox or process named `m`",
+        ),
+        (
+            "process a {\n  send a \"x\" forever\n}\n",
+            (2, 14),
+            "expected the end of the statement",
+        ),
+        (
+            "process a {\n  print \"oops\n}\n",
+            (2, 9),
+            "unterminated string",
+        ),
+        (
+            "process a {\n  print \"{nope}\"\n}\n",
+            (2, 9),
+            "unknown placeholder `{nope}`",
+        ),
+        (
+            "process a {\n  compute x\n}\n",
+            (2, 11),
+            "expected a number of ticks",
+        ),
+        ("process a {\n  compute 5\n", (1, 11), "never closed"),
+        (
+            "mailbox m capacity 2\nprocess a { yield }\n",
+            (1, 9),
+            "needs an owner",
+        ),
+        (
+            "mailbox m owner a\nprocess a { yield }\nprocess b { receive m }\n",
+            (3, 21),
+            "can never receive from `m`",
+        ),
+        (
+            "process w count 3 { yield }\nprocess a { send w \"x\" }\n",
+            (2, 18),
+            "has 3 copies: say which",
+        ),
+        (
+            "process w count 3 { yield }\nprocess a { send w[3] \"x\" }\n",
+            (2, 18),
+            "has no copy 3",
+        ),
+        (
+            "process a { yield }\nprocess a { yield }\n",
+            (2, 9),
+            "declared twice",
+        ),
+        ("process a { break }\n", (1, 13), "`break` outside a loop"),
+        (
+            "process a { expect ok }\n",
+            (1, 20),
+            "nothing to expect yet",
+        ),
+        ("process a { reply \"x\" }\n", (1, 13), "nobody to reply to"),
+        ("process a { spawn a }\n", (1, 19), "starts at boot"),
+        (
+            "set speed 3\nprocess a { yield }\n",
+            (1, 5),
+            "unknown setting `speed`",
+        ),
+        (
+            "process a { expect weird }\n",
+            (1, 20),
+            "not something to expect",
+        ),
+        ("process init { yield }\n", (1, 9), "reserved name"),
+        ("process a spawned { yield }\n", (1, 9), "nothing starts"),
+        (
+            "process a { send a \"x\" timeout 99999999999999999999 }\n",
+            (1, 32),
+            "number too large",
+        ),
+        ("process a { yield } %\n", (1, 21), "unexpected character"),
+    ];
+    for (text, (line, col), words) in cases {
+        let d = mistakes(text);
+        let first = &d[0];
+        let at = scenario::line_col(text, first.span.start);
+        let all = drawn(text);
+        assert!(
+            first.message.contains(words) || first.label.contains(words),
+            "{text:?}: expected {words:?}, got:\n{all}"
+        );
+        assert_eq!(at, (*line, *col), "{text:?}:\n{all}");
+        assert!(
+            all.contains(&format!("bad.sim:{line}:{col}")),
+            "drawn with file:line:col:\n{all}"
+        );
+    }
+}
+
+#[test]
+fn a_diagnostic_shows_the_line_with_a_caret_under_the_mistake() {
+    let text = "mailbox jobs capacity 2 owner consumer\n\nprocess producer {\n  send jbos \"item\"\n}\n\nprocess consumer {\n  receive jobs\n}\n";
+    insta::assert_snapshot!(drawn(text));
+}
+
+#[test]
+fn every_mistake_in_a_file_is_reported_not_only_the_first() {
+    let text =
+        "process a {\n  send nowhere \"x\"\n  receive from nobody\n  transfer gone to a\n}\n";
+    let d = mistakes(text);
+    assert_eq!(d.len(), 3, "{}", drawn(text));
+    let lines: Vec<usize> = d
+        .iter()
+        .map(|d| scenario::line_col(text, d.span.start).0)
+        .collect();
+    assert_eq!(lines, [2, 3, 4], "in file order");
+}
