@@ -108,7 +108,11 @@ fn lex(src: &str) -> Result<Vec<Token>, Diagnostic> {
                             )
                             .note("a string ends on the line it starts; write a newline as \\n"))
                         }
-                        Some(b'\\') => i += 2,
+                        Some(b'\\') => {
+                            // Skip the escaped character whole, however many bytes it is.
+                            i += 1;
+                            i += src[i..].chars().next().map_or(0, char::len_utf8);
+                        }
                         Some(b'"') => break,
                         Some(_) => i += 1,
                     }
