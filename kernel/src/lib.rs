@@ -25,6 +25,7 @@
 
 extern crate alloc;
 
+pub mod inspect;
 mod invariants;
 pub mod ipc;
 pub mod process;

@@ -10,9 +10,15 @@
 //! The machine owns the process *bodies* (the futures the programs are); the kernel owns
 //! everything else about a process. The kernel sits behind a spin lock, the big kernel lock
 //! that every entry takes, as it would with several CPUs.
+//!
+//! A run can be paused between two turns of the loop ([`Machine::run_until`]) to look at the
+//! process and mailbox tables ([`Machine::process_table`], [`Machine::mailbox_table`]) and
+//! then resumed: pausing never changes what the run does, so `run_until(t)` followed by
+//! [`Machine::run`] gives the same trace as `run` alone.
 
 use crate::report::{MachineStats, Outcome, Report};
 use abi::{Error, Pid, Ticks};
+use kernel::inspect::{MailboxInfo, ProcessInfo};
 use kernel::sched::Policy;
 use kernel::trace::{CpuId, EventKind, ExitReason};
 use kernel::{Kernel, KernelConfig, TrapOutcome};
@@ -89,6 +95,9 @@ pub struct Machine {
     now: Ticks,
     cpu: Cpu,
     stats: MachineStats,
+    /// How the run ended, once it has: the loop must not turn again after that (a second
+    /// deadlock or tick-limit event would be recorded).
+    outcome: Option<Outcome>,
 }
 
 impl Machine {
@@ -104,6 +113,7 @@ impl Machine {
             now: 0,
             cpu: Cpu::default(),
             stats: MachineStats::default(),
+            outcome: None,
         }
     }
 
@@ -149,9 +159,12 @@ impl Machine {
         self.bodies[slot] = Some((pid, body));
     }
 
-    /// Run to the end and report.
+    /// Run to the end (or on from where [`Machine::run_until`] paused) and report.
     pub fn run(mut self) -> Report {
-        let outcome = self.run_loop();
+        let outcome = match self.outcome.take() {
+            Some(outcome) => outcome,
+            None => self.run_loop(),
+        };
         let mut kernel = self.kernel.into_inner();
         let events = kernel.take_events();
         self.stats.ticks = self.now;
@@ -159,6 +172,8 @@ impl Machine {
             outcome,
             ticks: self.now,
             events,
+            processes: kernel.process_table(),
+            mailboxes: kernel.mailbox_table(),
             exited: kernel.exited().to_vec(),
             console: kernel.console().to_vec(),
             ledger: kernel.ledger(),
@@ -169,33 +184,85 @@ impl Machine {
         }
     }
 
-    fn run_loop(&mut self) -> Outcome {
-        let max = self.config.max_ticks;
-        loop {
-            if self.now >= max {
-                let mut k = self.kernel.lock();
-                k.advance(self.now, self.cpu.id);
-                k.record(self.cpu.id, EventKind::TickLimit { limit: max });
-                return Outcome::TickLimit;
-            }
-            self.kernel.lock().advance(self.now, self.cpu.id);
-            let pid = match self.cpu.current {
-                Some(pid) => pid,
-                None => match self.dispatch() {
-                    Some(pid) => pid,
-                    None => match self.nothing_to_run() {
-                        Some(outcome) => return outcome,
-                        None => continue,
-                    },
-                },
-            };
-            let burst = self.kernel.lock().burst_left(pid);
-            if burst > 0 {
-                self.run_burst(pid, burst);
-            } else {
-                self.run_user(pid);
+    /// Run until the clock reaches `tick` or the run ends, whichever comes first. Returns
+    /// the outcome if the run has ended (now or at an earlier call), `None` if it paused.
+    ///
+    /// The pause falls between two turns of the loop, at the first where the clock is at or
+    /// past `tick`: one turn may move the clock several ticks (a dispatch and a syscall, a
+    /// compute burst, an idle jump), so [`Machine::now`] can be past `tick`. Timers due by
+    /// then have fired, as the next turn would fire them first anyway, so the tables show
+    /// the moment as the kernel sees it.
+    pub fn run_until(&mut self, tick: Ticks) -> Option<Outcome> {
+        if let Some(outcome) = &self.outcome {
+            return Some(outcome.clone());
+        }
+        while self.now < tick {
+            if let Some(outcome) = self.step() {
+                self.outcome = Some(outcome.clone());
+                return Some(outcome);
             }
         }
+        // Every turn starts with exactly this call, and a second one at the same tick finds
+        // nothing due, so bringing the kernel's clock up to date here changes nothing after.
+        self.kernel.lock().advance(self.now, self.cpu.id);
+        None
+    }
+
+    /// The clock.
+    pub fn now(&self) -> Ticks {
+        self.now
+    }
+
+    /// How the run ended, if it has (only [`Machine::run_until`] can end it without consuming
+    /// the machine).
+    pub fn outcome(&self) -> Option<&Outcome> {
+        self.outcome.as_ref()
+    }
+
+    /// Every process (live and zombie), in slot order, as it is now.
+    pub fn process_table(&self) -> Vec<ProcessInfo> {
+        self.kernel.lock().process_table()
+    }
+
+    /// Every live mailbox, in slot order, as it is now.
+    pub fn mailbox_table(&self) -> Vec<MailboxInfo> {
+        self.kernel.lock().mailbox_table()
+    }
+
+    fn run_loop(&mut self) -> Outcome {
+        loop {
+            if let Some(outcome) = self.step() {
+                return outcome;
+            }
+        }
+    }
+
+    /// One turn of the loop: serve the tick limit, the timers, then run the process on the
+    /// CPU (dispatching one if the CPU is free) until it traps, or idle. `Some` when the run
+    /// has ended.
+    fn step(&mut self) -> Option<Outcome> {
+        let max = self.config.max_ticks;
+        if self.now >= max {
+            let mut k = self.kernel.lock();
+            k.advance(self.now, self.cpu.id);
+            k.record(self.cpu.id, EventKind::TickLimit { limit: max });
+            return Some(Outcome::TickLimit);
+        }
+        self.kernel.lock().advance(self.now, self.cpu.id);
+        let pid = match self.cpu.current {
+            Some(pid) => pid,
+            None => match self.dispatch() {
+                Some(pid) => pid,
+                None => return self.nothing_to_run(),
+            },
+        };
+        let burst = self.kernel.lock().burst_left(pid);
+        if burst > 0 {
+            self.run_burst(pid, burst);
+        } else {
+            self.run_user(pid);
+        }
+        None
     }
 
     /// Give the CPU to the next ready process, charging the context switch.

@@ -1,6 +1,7 @@
 //! What a run produced: how it ended, the trace, exit codes, console output and statistics.
 
 use abi::{Pid, Ticks};
+use kernel::inspect::{MailboxInfo, ProcessInfo};
 use kernel::trace::{Event, ExitReason};
 use kernel::{ConsoleLine, Deadlock, ExitRecord, Ledger};
 
@@ -37,6 +38,11 @@ pub struct Report {
     pub ticks: Ticks,
     /// The trace (empty when tracing was off).
     pub events: Vec<Event>,
+    /// The process table as it was when the run ended: the processes still alive (blocked
+    /// forever after a deadlock, anything after the tick limit) and the zombies.
+    pub processes: Vec<ProcessInfo>,
+    /// The mailbox table as it was when the run ended.
+    pub mailboxes: Vec<MailboxInfo>,
     /// Every process that exited, in exit order.
     pub exited: Vec<ExitRecord>,
     /// What processes printed.

@@ -1,0 +1,368 @@
+//! Inspection: a read-only snapshot of the process table and the mailbox table.
+//!
+//! This module owns the snapshot types ([`ProcessInfo`], [`MailboxInfo`] and what they are
+//! made of) and how they are read off the kernel ([`Kernel::process_table`],
+//! [`Kernel::mailbox_table`]). A snapshot says, for every blocked process, exactly which call
+//! it is in, on which endpoint, how full that endpoint is at this moment and who could release
+//! it, so that a front end (`sim ps`, a deadlock report) can print it without knowing the
+//! kernel's internals.
+//!
+//! It must never change the kernel: everything here takes `&self`, so looking cannot perturb
+//! a run. It never formats for people (renderers live in `sim`), and it never panics, whatever
+//! state it finds: an id that no longer resolves becomes a `None` in the snapshot, not an
+//! error.
+
+use crate::ipc::{Endpoint, WaitQueueId};
+use crate::process::{BlockedOp, ProcState, ProcStats, Process};
+use crate::trace::CpuId;
+use crate::Kernel;
+use abi::{Capacity, Dest, MailboxId, Pid, Source, Ticks};
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// How full an endpoint (a mailbox or a direct inbox) is at the moment of the snapshot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Load {
+    /// Messages queued.
+    pub queued: usize,
+    /// How many it holds before senders wait.
+    pub capacity: Capacity,
+    /// Bytes the queued messages are charged against the memory limit.
+    pub bytes: usize,
+}
+
+impl Load {
+    fn of(endpoint: &Endpoint) -> Load {
+        Load {
+            queued: endpoint.queue.len(),
+            capacity: endpoint.capacity,
+            bytes: endpoint.bytes,
+        }
+    }
+
+    /// Whether one more message would exceed the capacity (always, at capacity zero).
+    pub fn is_full(&self) -> bool {
+        self.capacity.is_full(self.queued)
+    }
+
+    /// Whether nothing is queued.
+    pub fn is_empty(&self) -> bool {
+        self.queued == 0
+    }
+}
+
+/// A process named in a snapshot, with its name if it still exists (live or zombie).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Peer {
+    /// Its pid.
+    pub pid: Pid,
+    /// Its name; `None` when the pid names no process any more.
+    pub name: Option<String>,
+}
+
+/// An endpoint a blocked process is sending to (or whose queue holds its call).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EndpointInfo {
+    /// Which endpoint: a mailbox, or a process's direct inbox.
+    pub dest: Dest,
+    /// The mailbox's registered name, or the inbox owner's process name; `None` for an
+    /// anonymous mailbox or an endpoint that no longer exists.
+    pub name: Option<String>,
+    /// The mailbox's owner, or the inbox's process: who receives from it.
+    pub owner: Option<Pid>,
+    /// How full it is now; `None` when it no longer exists.
+    pub load: Option<Load>,
+}
+
+/// Exactly what a blocked process waits for: the call it is in and the endpoint or peer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WaitOn {
+    /// `send`, or the send half of `call`: the message does not fit `to` yet (full, or a
+    /// rendezvous with no receiver), and is still in the sender's buffer.
+    Send {
+        /// Where to.
+        to: EndpointInfo,
+        /// The message's length in bytes.
+        len: usize,
+        /// Whether this is the send half of a `call`.
+        call: bool,
+    },
+    /// The reply half of `call`: the message has left the caller.
+    Reply {
+        /// Where the call went.
+        to: EndpointInfo,
+        /// Who must reply: the process that received the call (for a direct call, its
+        /// destination even before it has received). `None` while a call to a mailbox is
+        /// still queued there.
+        server: Option<Peer>,
+        /// Whether the server has received the call yet.
+        received: bool,
+    },
+    /// `receive` from a mailbox the process owns, which holds nothing.
+    ReceiveMailbox {
+        /// The mailbox.
+        mailbox: EndpointInfo,
+    },
+    /// `receive(any)` on the process's own inbox, which holds nothing.
+    ReceiveAny {
+        /// The inbox.
+        inbox: Load,
+    },
+    /// `receive(from pid)`: a symmetric receive that names its sender.
+    ReceiveFrom {
+        /// The only process whose message it takes.
+        from: Peer,
+    },
+    /// `wait(child)`.
+    Child {
+        /// The child.
+        child: Peer,
+    },
+}
+
+/// A blocked process's wait: what, where, until when, and who could end it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WaitInfo {
+    /// What it waits for.
+    pub on: WaitOn,
+    /// The wait queue it sits on.
+    pub queue: WaitQueueId,
+    /// When its timeout fires, if the call is timed.
+    pub deadline: Option<Ticks>,
+    /// The one process that could release it, when exactly one can (the same answer the
+    /// deadlock report uses, [`Kernel::holder`]).
+    pub holder: Option<Peer>,
+}
+
+/// Where a process is in its life, with what it waits on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StateInfo {
+    /// Waiting for a CPU.
+    Ready,
+    /// On a CPU.
+    Running {
+        /// Which.
+        cpu: CpuId,
+    },
+    /// Waiting on a wait queue.
+    Blocked(WaitInfo),
+    /// Waiting for the clock.
+    Sleeping {
+        /// When it wakes.
+        until: Ticks,
+    },
+    /// Exited; its parent has not collected the code yet.
+    Zombie {
+        /// Its exit code.
+        code: Option<i32>,
+    },
+}
+
+impl StateInfo {
+    /// A short name for process tables: `ready`, `running`, `blocked`, `sleeping`, `zombie`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            StateInfo::Ready => "ready",
+            StateInfo::Running { .. } => "running",
+            StateInfo::Blocked(_) => "blocked",
+            StateInfo::Sleeping { .. } => "sleeping",
+            StateInfo::Zombie { .. } => "zombie",
+        }
+    }
+
+    /// The wait, if blocked.
+    pub fn wait(&self) -> Option<&WaitInfo> {
+        match self {
+            StateInfo::Blocked(w) => Some(w),
+            _ => None,
+        }
+    }
+}
+
+/// One row of the process table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProcessInfo {
+    /// Its pid (with the slot's generation).
+    pub pid: Pid,
+    /// Its name.
+    pub name: String,
+    /// Who spawned it, while that process lives.
+    pub parent: Option<Pid>,
+    /// Its scheduling priority.
+    pub priority: u8,
+    /// Where it is in its life, and what it waits on.
+    pub state: StateInfo,
+    /// When it entered its current state (for a blocked process: when it first blocked in
+    /// this call, even if the call has since moved to another queue).
+    pub since: Ticks,
+    /// Its direct inbox now.
+    pub inbox: Load,
+    /// The mailboxes it owns, in the order it came to own them (modulo removals).
+    pub owned: Vec<MailboxId>,
+    /// Its accounting up to the snapshot, including the time spent in its current state so
+    /// far.
+    pub stats: ProcStats,
+}
+
+/// One row of the mailbox table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MailboxInfo {
+    /// Its id.
+    pub id: MailboxId,
+    /// Its registered name.
+    pub name: Option<String>,
+    /// Its owner, the one process that receives from it.
+    pub owner: Peer,
+    /// How many messages it holds before senders wait.
+    pub capacity: Capacity,
+    /// Messages queued now.
+    pub queued: usize,
+    /// Bytes the queued messages are charged against the memory limit.
+    pub queued_bytes: usize,
+    /// Senders (and callers) waiting for room, or at capacity zero for the owner to receive.
+    pub senders_waiting: usize,
+    /// Whether the owner waits in `receive` on it.
+    pub receiver_waiting: bool,
+    /// Callers whose call is queued here, waiting for the owner to receive it.
+    pub callers_waiting: usize,
+}
+
+impl Kernel {
+    /// Every process in the slab (live and zombie), in slot order, as it is now.
+    pub fn process_table(&self) -> Vec<ProcessInfo> {
+        self.procs
+            .iter()
+            .map(|(_, p)| self.process_info(p))
+            .collect()
+    }
+
+    /// Every live mailbox, in slot order, as it is now.
+    pub fn mailbox_table(&self) -> Vec<MailboxInfo> {
+        self.mailboxes
+            .iter()
+            .map(|(_, mb)| MailboxInfo {
+                id: mb.id,
+                name: mb.name.clone(),
+                owner: self.peer(mb.owner),
+                capacity: mb.endpoint.capacity,
+                queued: mb.endpoint.queue.len(),
+                queued_bytes: mb.endpoint.bytes,
+                senders_waiting: mb.endpoint.senders.len(),
+                receiver_waiting: !mb.endpoint.receiver.is_empty(),
+                callers_waiting: mb.callers.len(),
+            })
+            .collect()
+    }
+
+    fn process_info(&self, p: &Process) -> ProcessInfo {
+        let state = match p.state {
+            ProcState::Ready => StateInfo::Ready,
+            ProcState::Running(cpu) => StateInfo::Running { cpu },
+            ProcState::Sleeping { until } => StateInfo::Sleeping { until },
+            ProcState::Zombie => StateInfo::Zombie { code: p.exit_code },
+            ProcState::Blocked(b) => StateInfo::Blocked(WaitInfo {
+                on: self.wait_on(p, b.op),
+                queue: b.queue,
+                deadline: b.deadline,
+                holder: self.holder(b.queue).map(|h| self.peer(h)),
+            }),
+        };
+        // The kernel charges a state's time when the process leaves it; a snapshot taken in
+        // the middle adds what has accrued so far, so totals are true at this moment.
+        let mut stats = p.stats;
+        let spent = self.now.saturating_sub(p.since);
+        match p.state {
+            ProcState::Ready => stats.ready += spent,
+            ProcState::Running(_) => stats.cpu += spent,
+            ProcState::Blocked(_) => stats.blocked += spent,
+            ProcState::Sleeping { .. } => stats.sleeping += spent,
+            ProcState::Zombie => {}
+        }
+        ProcessInfo {
+            pid: p.pid,
+            name: p.name.clone(),
+            parent: p.parent,
+            priority: p.priority,
+            state,
+            since: p.since,
+            inbox: Load::of(&p.inbox),
+            owned: p.owned.clone(),
+            stats,
+        }
+    }
+
+    /// Read a blocked process's call off its `BlockedOp`.
+    fn wait_on(&self, p: &Process, op: BlockedOp) -> WaitOn {
+        match op {
+            BlockedOp::Send { dest, len, call } => WaitOn::Send {
+                to: self.endpoint_info(dest),
+                len,
+                call: call.is_some(),
+            },
+            BlockedOp::AwaitReply {
+                dest,
+                server,
+                received,
+                ..
+            } => WaitOn::Reply {
+                to: self.endpoint_info(dest),
+                server: server.map(|s| self.peer(s)),
+                received,
+            },
+            BlockedOp::Receive { source, .. } => match source {
+                Source::Mailbox(m) => WaitOn::ReceiveMailbox {
+                    mailbox: self.endpoint_info(Dest::Mailbox(m)),
+                },
+                Source::Any => WaitOn::ReceiveAny {
+                    inbox: Load::of(&p.inbox),
+                },
+                Source::Process(from) => WaitOn::ReceiveFrom {
+                    from: self.peer(from),
+                },
+            },
+            BlockedOp::Wait { child } => WaitOn::Child {
+                child: self.peer(child),
+            },
+        }
+    }
+
+    fn peer(&self, pid: Pid) -> Peer {
+        Peer {
+            pid,
+            name: self.process(pid).map(|p| p.name.clone()),
+        }
+    }
+
+    fn endpoint_info(&self, dest: Dest) -> EndpointInfo {
+        match dest {
+            Dest::Mailbox(m) => match self.mailbox(m) {
+                Some(mb) => EndpointInfo {
+                    dest,
+                    name: mb.name.clone(),
+                    owner: Some(mb.owner),
+                    load: Some(Load::of(&mb.endpoint)),
+                },
+                None => EndpointInfo {
+                    dest,
+                    name: None,
+                    owner: None,
+                    load: None,
+                },
+            },
+            Dest::Process(pid) => match self.process(pid) {
+                Some(p) => EndpointInfo {
+                    dest,
+                    name: Some(p.name.clone()),
+                    owner: Some(pid),
+                    load: Some(Load::of(&p.inbox)),
+                },
+                None => EndpointInfo {
+                    dest,
+                    name: None,
+                    owner: None,
+                    load: None,
+                },
+            },
+        }
+    }
+}
