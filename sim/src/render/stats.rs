@@ -1,1 +1,408 @@
-//! (to be written)
+//! Statistics of a run: per process, per endpoint and for the whole machine.
+//!
+//! This module owns the numbers ([`Stats`], which tests and tools can inspect) and their
+//! table. A process that exited is described by the kernel's own final accounting
+//! (`report.exited[..].stats`); one still alive at the end (blocked in a deadlock, cut off
+//! by the tick limit) by the [timeline](super::timeline) replay up to the run's end, which
+//! follows the same rules. Endpoint counters come from the trace; the machine's from
+//! `report.machine`. Column definitions are in `docs/trace-format.md`. The module never
+//! panics on any report.
+
+use super::timeline::{Endpoint, Timeline};
+use super::Names;
+use crate::Report;
+use abi::{Pid, Ticks};
+use std::fmt::Write;
+
+/// One process's numbers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProcessStats {
+    /// Its pid.
+    pub pid: Pid,
+    /// Its name.
+    pub name: String,
+    /// Its exit code, `None` if it was still alive when the run ended.
+    pub exit_code: Option<i32>,
+    /// The tick it was spawned.
+    pub spawned_at: Ticks,
+    /// Ticks on a CPU.
+    pub cpu: Ticks,
+    /// Ticks ready but not running.
+    pub ready: Ticks,
+    /// Ticks blocked on a wait queue.
+    pub blocked: Ticks,
+    /// Ticks sleeping.
+    pub sleeping: Ticks,
+    /// Exit minus spawn; for a process still alive, the run's end minus spawn.
+    pub turnaround: Ticks,
+    /// First dispatch minus spawn; `None` if it never ran.
+    pub response: Option<Ticks>,
+    /// Ticks spent ready: waiting for a CPU (the same as `ready`, under its textbook name).
+    pub waiting: Ticks,
+    /// Times it was given a CPU.
+    pub dispatches: u64,
+    /// Times the timer took the CPU away.
+    pub preemptions: u64,
+    /// Messages it sent that entered the kernel.
+    pub sent: u64,
+    /// Messages it received.
+    pub received: u64,
+}
+
+impl ProcessStats {
+    /// `p3:name`.
+    pub fn label(&self) -> String {
+        format!("{}:{}", self.pid, self.name)
+    }
+}
+
+/// Means over every process in [`Stats::processes`].
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Averages {
+    /// How many processes the means are over.
+    pub processes: usize,
+    /// Mean CPU ticks.
+    pub cpu: f64,
+    /// Mean ready ticks.
+    pub ready: f64,
+    /// Mean blocked ticks.
+    pub blocked: f64,
+    /// Mean sleeping ticks.
+    pub sleeping: f64,
+    /// Mean turnaround.
+    pub turnaround: f64,
+    /// Mean response time, over the processes that ran (`None` if none did).
+    pub response: Option<f64>,
+    /// Mean waiting time.
+    pub waiting: f64,
+}
+
+/// One endpoint's numbers: a mailbox, or a process's direct inbox.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EndpointStats {
+    /// Which endpoint.
+    pub endpoint: Endpoint,
+    /// `mb0:buffer`, or `p3:name inbox`.
+    pub label: String,
+    /// Messages that entered the kernel bound here.
+    pub sent: u64,
+    /// Messages received from here: the messages through it.
+    pub through: u64,
+    /// Messages dropped here.
+    pub dropped: u64,
+    /// Messages still queued when the run ended.
+    pub left_queued: usize,
+    /// The deepest its queue got.
+    pub deepest: usize,
+    /// The most senders blocked on it at once.
+    pub max_blocked_senders: usize,
+}
+
+/// The whole machine's numbers.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MachineSummary {
+    /// Ticks the run lasted.
+    pub ticks: Ticks,
+    /// Ticks a CPU was busy.
+    pub busy: Ticks,
+    /// Ticks a CPU idled.
+    pub idle: Ticks,
+    /// `busy / ticks`, in percent (0 for an empty run).
+    pub utilisation: f64,
+    /// Dispatches of a process onto a CPU.
+    pub context_switches: u64,
+}
+
+/// Everything the statistics table shows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stats {
+    /// Every process, in spawn order (exited processes the trace did not show come last).
+    pub processes: Vec<ProcessStats>,
+    /// Means over the processes.
+    pub averages: Averages,
+    /// Every endpoint that saw a message or a blocked sender, mailboxes first.
+    pub endpoints: Vec<EndpointStats>,
+    /// The machine.
+    pub machine: MachineSummary,
+}
+
+impl Stats {
+    /// The numbers of a run.
+    pub fn from_report(report: &Report) -> Stats {
+        let tl = Timeline::from_events(&report.events, report.ticks);
+        let names = Names::from_events(&report.events);
+        let mut processes: Vec<ProcessStats> = tl
+            .processes
+            .iter()
+            .map(|p| match report.exit_of(p.pid) {
+                // The kernel's final accounting is the authority for a process that exited.
+                Some(rec) => {
+                    let s = &rec.stats;
+                    ProcessStats {
+                        pid: p.pid,
+                        name: rec.name.clone(),
+                        exit_code: Some(rec.code),
+                        spawned_at: s.spawned_at,
+                        cpu: s.cpu,
+                        ready: s.ready,
+                        blocked: s.blocked,
+                        sleeping: s.sleeping,
+                        turnaround: s
+                            .exited_at
+                            .unwrap_or(report.ticks)
+                            .saturating_sub(s.spawned_at),
+                        response: s.first_run.map(|f| f.saturating_sub(s.spawned_at)),
+                        waiting: s.ready,
+                        dispatches: s.dispatches,
+                        preemptions: s.preemptions,
+                        sent: s.sent,
+                        received: s.received,
+                    }
+                }
+                None => {
+                    let t = p.totals();
+                    ProcessStats {
+                        pid: p.pid,
+                        name: p.name.clone(),
+                        exit_code: None,
+                        spawned_at: p.spawned,
+                        cpu: t.cpu,
+                        ready: t.ready,
+                        blocked: t.blocked,
+                        sleeping: t.sleeping,
+                        turnaround: p.lifetime(),
+                        response: p.first_run.map(|f| f.saturating_sub(p.spawned)),
+                        waiting: t.ready,
+                        dispatches: p.dispatches,
+                        preemptions: p.preemptions,
+                        sent: p.sent,
+                        received: p.received,
+                    }
+                }
+            })
+            .collect();
+        // Without a trace (tracing off) the exit records are all there is.
+        for rec in &report.exited {
+            if tl.process(rec.pid).is_none() {
+                let s = &rec.stats;
+                processes.push(ProcessStats {
+                    pid: rec.pid,
+                    name: rec.name.clone(),
+                    exit_code: Some(rec.code),
+                    spawned_at: s.spawned_at,
+                    cpu: s.cpu,
+                    ready: s.ready,
+                    blocked: s.blocked,
+                    sleeping: s.sleeping,
+                    turnaround: s
+                        .exited_at
+                        .unwrap_or(report.ticks)
+                        .saturating_sub(s.spawned_at),
+                    response: s.first_run.map(|f| f.saturating_sub(s.spawned_at)),
+                    waiting: s.ready,
+                    dispatches: s.dispatches,
+                    preemptions: s.preemptions,
+                    sent: s.sent,
+                    received: s.received,
+                });
+            }
+        }
+
+        let n = processes.len();
+        let mean = |f: &dyn Fn(&ProcessStats) -> Ticks| {
+            if n == 0 {
+                0.0
+            } else {
+                processes.iter().map(|p| f(p) as f64).sum::<f64>() / n as f64
+            }
+        };
+        let responses: Vec<f64> = processes
+            .iter()
+            .filter_map(|p| p.response.map(|r| r as f64))
+            .collect();
+        let averages = Averages {
+            processes: n,
+            cpu: mean(&|p| p.cpu),
+            ready: mean(&|p| p.ready),
+            blocked: mean(&|p| p.blocked),
+            sleeping: mean(&|p| p.sleeping),
+            turnaround: mean(&|p| p.turnaround),
+            response: (!responses.is_empty())
+                .then(|| responses.iter().sum::<f64>() / responses.len() as f64),
+            waiting: mean(&|p| p.waiting),
+        };
+
+        let endpoints = tl
+            .endpoints
+            .iter()
+            .map(|(ep, s)| EndpointStats {
+                endpoint: *ep,
+                label: match ep {
+                    Endpoint::Mailbox(m) => names.mailbox(*m),
+                    Endpoint::Inbox(p) => format!("{} inbox", names.pid(*p)),
+                },
+                sent: s.accepted,
+                through: s.received,
+                dropped: s.dropped,
+                left_queued: s.left_queued,
+                deepest: s.max_depth,
+                max_blocked_senders: s.max_blocked_senders,
+            })
+            .collect();
+
+        let m = report.machine;
+        let machine = MachineSummary {
+            ticks: m.ticks,
+            busy: m.busy,
+            idle: m.idle,
+            utilisation: if m.ticks == 0 {
+                0.0
+            } else {
+                m.busy as f64 * 100.0 / m.ticks as f64
+            },
+            context_switches: m.context_switches,
+        };
+        Stats {
+            processes,
+            averages,
+            endpoints,
+            machine,
+        }
+    }
+}
+
+/// Lay out rows of cells as an aligned table: the first column left-aligned, the others
+/// right-aligned, two spaces between columns.
+fn table(rows: &[Vec<String>]) -> String {
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for r in rows {
+        let mut line = String::new();
+        for (c, cell) in r.iter().enumerate() {
+            if c == 0 {
+                let _ = write!(line, "{cell:<w$}", w = widths[0]);
+            } else {
+                let _ = write!(line, "  {cell:>w$}", w = widths[c]);
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn mean(x: f64) -> String {
+    format!("{x:.1}")
+}
+
+/// Render the run's statistics as aligned tables.
+pub fn render(report: &Report) -> String {
+    let st = Stats::from_report(report);
+    let mut out = String::new();
+
+    let _ = writeln!(out, "processes (times in ticks)");
+    let mut rows = vec![[
+        "process",
+        "exit",
+        "cpu",
+        "ready",
+        "blocked",
+        "sleeping",
+        "turnaround",
+        "response",
+        "waiting",
+        "dispatches",
+        "preempted",
+        "sent",
+        "received",
+    ]
+    .map(String::from)
+    .to_vec()];
+    for p in &st.processes {
+        rows.push(vec![
+            p.label(),
+            p.exit_code.map_or("alive".to_string(), |c| c.to_string()),
+            p.cpu.to_string(),
+            p.ready.to_string(),
+            p.blocked.to_string(),
+            p.sleeping.to_string(),
+            p.turnaround.to_string(),
+            p.response.map_or("-".to_string(), |r| r.to_string()),
+            p.waiting.to_string(),
+            p.dispatches.to_string(),
+            p.preemptions.to_string(),
+            p.sent.to_string(),
+            p.received.to_string(),
+        ]);
+    }
+    let a = &st.averages;
+    rows.push(vec![
+        format!("average of {}", a.processes),
+        String::new(),
+        mean(a.cpu),
+        mean(a.ready),
+        mean(a.blocked),
+        mean(a.sleeping),
+        mean(a.turnaround),
+        a.response.map_or("-".to_string(), mean),
+        mean(a.waiting),
+    ]);
+    out.push_str(&table(&rows));
+    if st.processes.iter().any(|p| p.exit_code.is_none()) {
+        let _ = writeln!(
+            out,
+            "(alive: still running, ready or blocked at the end; its turnaround runs to the end)"
+        );
+    }
+
+    let _ = writeln!(out);
+    let _ = writeln!(out, "endpoints (messages)");
+    if st.endpoints.is_empty() {
+        let _ = writeln!(out, "(no messages)");
+    } else {
+        let mut rows = vec![[
+            "endpoint",
+            "sent",
+            "through",
+            "dropped",
+            "left queued",
+            "deepest queue",
+            "most blocked senders",
+        ]
+        .map(String::from)
+        .to_vec()];
+        for e in &st.endpoints {
+            rows.push(vec![
+                e.label.clone(),
+                e.sent.to_string(),
+                e.through.to_string(),
+                e.dropped.to_string(),
+                e.left_queued.to_string(),
+                e.deepest.to_string(),
+                e.max_blocked_senders.to_string(),
+            ]);
+        }
+        out.push_str(&table(&rows));
+    }
+
+    let m = &st.machine;
+    let _ = writeln!(out);
+    let _ = writeln!(out, "machine");
+    out.push_str(&table(&[
+        vec!["ticks".into(), m.ticks.to_string()],
+        vec!["busy".into(), m.busy.to_string()],
+        vec!["idle".into(), m.idle.to_string()],
+        vec!["utilisation".into(), format!("{:.1}%", m.utilisation)],
+        vec!["context switches".into(), m.context_switches.to_string()],
+    ]));
+    out
+}
