@@ -1,5 +1,6 @@
-# The commands a newcomer needs. `make demo` runs the bounded-buffer example and prints its
-# trace; `make test` runs every test (snapshots are checked, never updated).
+# The commands a newcomer needs. `make demo` runs the shipped bounded-buffer scenario
+# (userland/scenarios/producers.sim) and shows its timeline; `make test` runs every test
+# (snapshots are checked, never updated).
 
 SHELL := bash
 CARGO ?= cargo
@@ -9,7 +10,7 @@ export CI ?=
 .PHONY: demo test lint doc bench build clean
 
 demo:
-	$(CARGO) run --quiet --release -p sim --bin sim -- run bounded_buffer
+	$(CARGO) run --quiet --release -p sim --bin sim -- run producers --trace gantt
 
 build:
 	$(CARGO) build --workspace --all-targets

@@ -31,7 +31,7 @@ fn list_names_every_main_program_with_what_it_shows() {
     ] {
         let line = text
             .lines()
-            .find(|l| l.starts_with(program))
+            .find(|l| l.trim_start().starts_with(program))
             .unwrap_or_else(|| panic!("{program} listed in:\n{text}"));
         assert!(
             line.len() > program.len() + 10,
@@ -80,7 +80,11 @@ fn max_ticks_stops_the_run_with_status_one() {
 fn an_unknown_program_is_a_usage_error() {
     let out = sim(&["run", "no_such_thing"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("no built-in program named \"no_such_thing\""));
+    assert!(
+        stderr(&out).contains("no file, shipped scenario or built-in program named `no_such_thing`"),
+        "{}",
+        stderr(&out)
+    );
     let bad_quantum = sim(&["run", "ping_pong", "--quantum", "0"]);
     assert_eq!(
         bad_quantum.status.code(),
@@ -96,7 +100,7 @@ fn help_describes_the_commands() {
     let text = stdout(&out);
     assert!(text.contains("run") && text.contains("list"));
     let run_help = stdout(&sim(&["run", "--help"]));
-    for flag in ["--policy", "--quantum", "--max-ticks", "--seed", "--show"] {
+    for flag in ["--policy", "--quantum", "--max-ticks", "--seed", "--trace", "--out"] {
         assert!(run_help.contains(flag), "run --help mentions {flag}");
     }
 }
@@ -117,12 +121,12 @@ fn a_deadlocked_run_explains_the_cycle_and_exits_one() {
 
 #[test]
 fn costs_are_settings() {
-    let cheap = stdout(&sim(&["run", "ping_pong", "--show", "summary"]));
+    let cheap = stdout(&sim(&["run", "ping_pong", "--trace", "none"]));
     let dear = stdout(&sim(&[
         "run",
         "ping_pong",
-        "--show",
-        "summary",
+        "--trace",
+        "none",
         "--syscall-cost",
         "5",
     ]));
@@ -171,4 +175,205 @@ fn a_reader_that_stops_early_is_not_an_error() {
     let out = child.wait_with_output().expect("sim ends");
     assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
     assert_eq!(out.status.code(), Some(0));
+}
+
+/// A scratch directory for files a test writes, unique per test.
+fn scratch(test: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("sim-cli-{}-{test}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+fn write(dir: &std::path::Path, name: &str, text: &[u8]) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write scenario");
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn list_names_the_shipped_scenarios_too() {
+    let text = stdout(&sim(&["list"]));
+    for name in ["rendezvous", "producers", "philosophers_deadlock", "sieve"] {
+        let line = text
+            .lines()
+            .find(|l| l.trim_start().starts_with(name))
+            .unwrap_or_else(|| panic!("{name} listed in:\n{text}"));
+        assert!(line.len() > name.len() + 20, "{name} says what it shows");
+    }
+}
+
+#[test]
+fn run_a_scenario_file_and_a_shipped_one_by_name() {
+    let dir = scratch("run");
+    let file = write(
+        &dir,
+        "hello.sim",
+        b"process hello {\n  print \"hello from {name}\"\n}\n",
+    );
+    let out = sim(&["run", &file, "--trace", "console"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("hello from hello\n"), "{}", stdout(&out));
+    let shipped = sim(&["run", "rendezvous"]);
+    assert_eq!(shipped.status.code(), Some(0));
+    assert!(stdout(&shipped).contains("mailbox    created mb0:meet capacity=0"));
+}
+
+#[test]
+fn check_reports_mistakes_with_a_caret_and_exit_status_two() {
+    let dir = scratch("check");
+    let bad = write(
+        &dir,
+        "bad.sim",
+        b"mailbox jobs capacity 2 owner consumer\nprocess producer {\n  send jbos \"x\"\n}\nprocess consumer {\n  receive jobs\n}\n",
+    );
+    let out = sim(&["check", &bad]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("bad.sim:3:8"), "{err}");
+    assert!(err.contains("  send jbos \"x\""), "the line is shown: {err}");
+    assert!(err.contains("^^^^ expected a mailbox or process name"), "{err}");
+    assert!(err.contains("did you mean `jobs`?"), "{err}");
+    assert!(stdout(&out).is_empty(), "nothing ran");
+    let run = sim(&["run", &bad]);
+    assert_eq!(run.status.code(), Some(2), "run refuses it too");
+    let good = sim(&["check", "producers"]);
+    assert_eq!(good.status.code(), Some(0));
+    assert!(stdout(&good).contains(": ok ("), "{}", stdout(&good));
+}
+
+#[test]
+fn bad_files_are_clear_errors_with_exit_status_two() {
+    let dir = scratch("badfiles");
+    let missing = dir.join("missing.sim").to_string_lossy().into_owned();
+    let empty = write(&dir, "empty.sim", b"");
+    let binary = write(&dir, "binary.sim", &[0x7f, b'E', b'L', b'F', 0xff, 0xfe, 0]);
+    let cases = [
+        (missing.as_str(), "no such file"),
+        (dir.to_str().unwrap(), "is a directory"),
+        (empty.as_str(), "nothing starts"),
+        (binary.as_str(), "not a text file"),
+    ];
+    for (path, words) in cases {
+        for command in ["run", "check"] {
+            let out = sim(&[command, path]);
+            assert_eq!(out.status.code(), Some(2), "{command} {path}");
+            assert!(stderr(&out).contains(words), "{command} {path}: {}", stderr(&out));
+        }
+    }
+}
+
+#[test]
+fn a_failed_expect_makes_exit_status_one_and_says_where() {
+    let dir = scratch("expect");
+    let file = write(
+        &dir,
+        "fails.sim",
+        b"mailbox m capacity 1 owner a\nprocess a {\n  receive m nonblocking\n  expect ok\n}\n",
+    );
+    let out = sim(&["run", &file, "--trace", "none"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains("== FAILED: p1:a exited 1: expect failed at ")
+            && text.contains("fails.sim:4:10: expected ok, got would_block"),
+        "{text}"
+    );
+}
+
+#[test]
+fn every_trace_format_goes_to_stdout_or_to_out() {
+    let jsonl = sim(&["run", "producers", "--trace", "jsonl"]);
+    assert_eq!(jsonl.status.code(), Some(0));
+    let lines = stdout(&jsonl);
+    assert!(lines.lines().count() > 50);
+    assert!(
+        lines.lines().all(|l| l.starts_with('{') && l.ends_with('}')),
+        "only JSON on stdout; the summary goes to stderr"
+    );
+    assert!(stderr(&jsonl).contains("== messages:"));
+
+    let chrome = stdout(&sim(&["run", "producers", "--trace", "chrome"]));
+    assert!(chrome.trim_start().starts_with('{') && chrome.contains("traceEvents"));
+    let svg = stdout(&sim(&["run", "producers", "--trace", "svg"]));
+    assert!(svg.contains("<svg") && svg.trim_end().ends_with("</svg>"));
+    let gantt = stdout(&sim(&["run", "producers", "--trace", "gantt", "--width", "80"]));
+    assert!(gantt.contains("producer[2]") && gantt.contains("== messages:"));
+    let stats = stdout(&sim(&["run", "producers", "--trace", "stats"]));
+    assert!(stats.contains("consumer"), "{stats}");
+
+    let dir = scratch("out");
+    let path = dir.join("trace.json");
+    let out = sim(&[
+        "run",
+        "producers",
+        "--trace",
+        "chrome",
+        "--out",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), chrome);
+    assert!(stdout(&out).contains("== messages:"), "the summary stays on stdout");
+}
+
+#[test]
+fn check_determinism_runs_twice_and_says_so() {
+    let out = sim(&["run", "philosophers", "--check-determinism", "--trace", "none"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stdout(&out).contains("== deterministic: two runs gave the same"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn ps_shows_the_table_at_a_tick_and_where_a_deadlock_stopped() {
+    let at = stdout(&sim(&["ps", "producers", "--at", "40"]));
+    assert!(at.contains("PID"), "{at}");
+    assert!(at.contains("consumer") && at.contains("producer[0]"), "{at}");
+    let dead = sim(&["ps", "philosophers_deadlock"]);
+    assert_eq!(dead.status.code(), Some(1), "a deadlocked run fails");
+    let text = stdout(&dead);
+    assert!(text.contains("deadlock"), "{text}");
+    assert_eq!(
+        text.matches("blocked: ").count(),
+        10,
+        "every philosopher and fork is blocked:\n{text}"
+    );
+}
+
+#[test]
+fn a_deadlocked_scenario_prints_its_process_table_with_the_summary() {
+    let out = sim(&["run", "philosophers_deadlock", "--trace", "none"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.contains("== DEADLOCK: 10 processes blocked forever"), "{text}");
+    assert!(text.contains("== the process table when the run stopped:"), "{text}");
+    assert!(text.contains("reply from p6:fork[0]") || text.contains("blocked: "), "{text}");
+}
+
+#[test]
+fn explain_tells_the_outcome_in_words() {
+    let out = sim(&["explain", "timeouts"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(text.contains("completed"), "{text}");
+    assert!(text.contains("impatient"), "{text}");
+    let dead = stdout(&sim(&["explain", "philosophers_deadlock"]));
+    assert!(dead.contains("Deadlock:"), "{dead}");
+}
+
+#[test]
+fn flags_override_the_scenario_settings() {
+    let dir = scratch("settings");
+    let file = write(
+        &dir,
+        "fcfs.sim",
+        b"set policy fcfs\nprocess a { compute 30 }\nprocess b { compute 30 }\n",
+    );
+    let fcfs = stdout(&sim(&["run", &file, "--trace", "none"]));
+    assert!(fcfs.contains("on policy fcfs"), "{fcfs}");
+    let rr = stdout(&sim(&["run", &file, "--trace", "none", "--quantum", "5"]));
+    assert!(rr.contains("on policy rr"), "{rr}");
 }

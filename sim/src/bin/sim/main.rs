@@ -1,0 +1,478 @@
+//! `sim`: run programs and scenario files on the simulated machine and show what the
+//! scheduler and the message queues did.
+//!
+//! The binary owns argument parsing, reading files and where output goes. Everything it shows
+//! comes from the library: the machine runs, `sim::render` draws, `sim::scenario` connects the
+//! scenario language. Exit status: 0 when every process exited 0; 1 when one failed, an
+//! `expect` failed, the run deadlocked or hit its tick limit; 2 for usage and scenario errors.
+
+mod output;
+mod target;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use output::{write_file, write_stderr, write_stdout};
+use sim::{MachineConfig, Outcome, Policy, Report};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use target::Target;
+
+const AFTER_HELP: &str = "\
+Examples:
+  sim list
+  sim run producers                        a shipped scenario, its text trace
+  sim run producers --trace gantt          the same run as a timeline
+  sim run my.sim --trace chrome --out t.json   open t.json in ui.perfetto.dev
+  sim check my.sim                         parse and validate only
+  sim ps philosophers_deadlock             the process table where the run ended
+  sim explain timeouts                     what happened, in plain words
+  sim run bounded_buffer --policy fcfs     a built-in Rust program
+
+Exit status: 0 when every process exited 0; 1 when a process failed, an `expect` failed,
+the run deadlocked or hit --max-ticks; 2 for usage or scenario errors.
+Kernel logging goes to stderr (RUST_LOG=debug), never into the trace.";
+
+/// Run programs and scenario files on a simulated message-passing microkernel and show what
+/// the scheduler and the message queues did.
+#[derive(Parser, Debug)]
+#[command(name = "sim", version, about, after_help = AFTER_HELP)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a scenario file, a shipped scenario or a built-in program and print its trace.
+    Run(RunArgs),
+    /// Parse and validate a scenario without running it.
+    Check {
+        /// A `.sim` file or the name of a shipped scenario.
+        file: String,
+    },
+    /// List the built-in programs and shipped scenarios, one line each with what it shows.
+    List,
+    /// Show the process table at a moment of the run (by default, where it ended).
+    Ps {
+        #[command(flatten)]
+        machine: MachineArgs,
+        /// The tick to stop at and look.
+        #[arg(long)]
+        at: Option<u64>,
+    },
+    /// Explain the run's outcome in plain words: who waited for whom, what was dropped.
+    Explain {
+        #[command(flatten)]
+        machine: MachineArgs,
+    },
+}
+
+/// What to run and on what machine. Flags given here override the scenario's `set` lines.
+#[derive(clap::Args, Debug)]
+struct MachineArgs {
+    /// A `.sim` file, a shipped scenario or a built-in program (see `sim list`).
+    target: String,
+    /// The argument a built-in program receives (0: its default).
+    #[arg(long, default_value_t = 0)]
+    arg: u64,
+    /// Scheduling policy [default: rr].
+    #[arg(long, value_enum)]
+    policy: Option<PolicyArg>,
+    /// Round-robin quantum, in ticks [default: 10].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    quantum: Option<u64>,
+    /// Stop the run at this tick [default: 1000000].
+    #[arg(long)]
+    max_ticks: Option<u64>,
+    /// The run's seed [default: 0].
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Ticks every syscall costs [default: 1].
+    #[arg(long)]
+    syscall_cost: Option<u64>,
+    /// Ticks every dispatch (context switch) costs [default: 1].
+    #[arg(long)]
+    switch_cost: Option<u64>,
+}
+
+#[derive(clap::Args, Debug)]
+struct RunArgs {
+    #[command(flatten)]
+    machine: MachineArgs,
+    /// How to show the trace (see docs/trace-format.md).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    trace: Format,
+    /// Write the trace to this file instead of standard output.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Columns the gantt timeline may use.
+    #[arg(long, default_value_t = 100)]
+    width: usize,
+    /// Run twice and fail (exit 1) if the two traces differ.
+    #[arg(long)]
+    check_determinism: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum PolicyArg {
+    /// Round robin with `--quantum`.
+    Rr,
+    /// First come, first served (no preemption).
+    Fcfs,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum Format {
+    /// The stable text trace, one event per line.
+    Text,
+    /// One JSON object per event (versioned schema).
+    Jsonl,
+    /// Chrome Trace Event JSON, for Perfetto and chrome://tracing.
+    Chrome,
+    /// A per-process timeline for the terminal.
+    Gantt,
+    /// The timeline as an SVG picture, with message arrows.
+    Svg,
+    /// Per-process, per-mailbox and machine statistics.
+    Stats,
+    /// Only what the processes printed.
+    Console,
+    /// Nothing but the summary.
+    None,
+}
+
+impl Format {
+    /// Formats a program reads: the summary must not be mixed into them.
+    fn is_machine_readable(self) -> bool {
+        matches!(self, Format::Jsonl | Format::Chrome | Format::Svg)
+    }
+}
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
+        .target(env_logger::Target::Stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::List => {
+            write_stdout(&list());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check { file } => check(&file),
+        Command::Run(args) => run(args),
+        Command::Ps { machine, at } => ps(machine, at),
+        Command::Explain { machine } => explain(machine),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            write_stderr(&message);
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// A usage or input error: its message (ending in a newline) and exit status 2.
+type CliResult = Result<ExitCode, String>;
+
+fn list() -> String {
+    let mut out = String::from("Built-in programs (Rust, userland/src/programs):\n");
+    for p in userland::programs::builtin().iter() {
+        if !p.name.contains('.') {
+            out.push_str(&format!("  {:<22} {}\n", p.name, p.about));
+        }
+    }
+    out.push_str("\nShipped scenarios (userland/scenarios/NAME.sim):\n");
+    for s in userland::scenario::SHIPPED {
+        out.push_str(&format!("  {:<22} {}\n", s.name, s.about()));
+    }
+    out
+}
+
+fn check(file: &str) -> CliResult {
+    let target = Target::resolve(file, false)?;
+    let Target::Scenario { scenario, .. } = target else {
+        return Err(format!(
+            "sim: `{file}` is a built-in program, not a scenario: nothing to check\n"
+        ));
+    };
+    let boot = scenario.processes.iter().filter(|p| !p.spawned).count();
+    let copies: u32 = scenario.processes.iter().map(|p| p.count).sum();
+    write_stdout(&format!(
+        "{}: ok ({} process declarations, {copies} processes, {} starting at boot; {} boot mailboxes)\n",
+        scenario.file,
+        scenario.processes.len(),
+        boot,
+        scenario.mailboxes.len()
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
+impl MachineArgs {
+    /// The target and its machine configuration: defaults, then the scenario's settings,
+    /// then the flags given.
+    fn resolve(&self) -> Result<(Target, MachineConfig), String> {
+        let target = Target::resolve(&self.target, true)?;
+        let mut config = match &target {
+            Target::Scenario { scenario, .. } => {
+                sim::scenario::configure(scenario, MachineConfig::default())
+            }
+            Target::Program { .. } => MachineConfig::default(),
+        };
+        match self.policy {
+            Some(PolicyArg::Fcfs) => config.policy = Policy::Fcfs,
+            Some(PolicyArg::Rr) if !matches!(config.policy, Policy::RoundRobin { .. }) => {
+                config.policy = Policy::RoundRobin {
+                    quantum: Policy::DEFAULT_QUANTUM,
+                }
+            }
+            _ => {}
+        }
+        if let Some(q) = self.quantum {
+            config.policy = Policy::RoundRobin { quantum: q };
+        }
+        if let Some(n) = self.max_ticks {
+            config.max_ticks = n;
+        }
+        if let Some(n) = self.seed {
+            config.seed = n;
+        }
+        if let Some(n) = self.syscall_cost {
+            config.costs.syscall = n;
+        }
+        if let Some(n) = self.switch_cost {
+            config.costs.context_switch = n;
+        }
+        Ok((target, config))
+    }
+}
+
+fn run(args: RunArgs) -> CliResult {
+    let (target, config) = args.machine.resolve()?;
+    let machine = target.machine(config.clone(), args.machine.arg)?;
+    let report = machine.run();
+    let mut notes = String::new();
+    if args.check_determinism {
+        let again = target.machine(config, args.machine.arg)?.run();
+        match first_difference(&report, &again) {
+            None => notes.push_str(&format!(
+                "== deterministic: two runs gave the same {} events\n",
+                report.events.len()
+            )),
+            Some(diff) => {
+                write_stderr(&format!("== NOT deterministic: {diff}\n"));
+                return Ok(ExitCode::from(1));
+            }
+        }
+    }
+    let end = report.ticks;
+    let shown = match args.trace {
+        Format::Text => report.trace_text(),
+        Format::Jsonl => sim::render::jsonl::render(&report.events),
+        Format::Chrome => sim::render::chrome::render(&report.events, end),
+        Format::Gantt => sim::render::gantt::render(&report.events, end, args.width),
+        Format::Svg => sim::render::svg::render(&report.events, end),
+        Format::Stats => sim::render::stats::render(&report),
+        Format::Console => report
+            .console
+            .iter()
+            .map(|l| format!("{}\n", l.text))
+            .collect(),
+        Format::None => String::new(),
+    };
+    let summary = format!("{notes}{}", summary(&target.label(), &report));
+    match &args.out {
+        Some(path) => {
+            write_file(path, &shown)?;
+            write_stdout(&summary);
+        }
+        None if args.trace.is_machine_readable() => {
+            write_stdout(&shown);
+            write_stderr(&summary);
+        }
+        None => {
+            let gap = if shown.is_empty() { "" } else { "\n" };
+            write_stdout(&format!("{shown}{gap}{summary}"));
+        }
+    }
+    Ok(status(&report))
+}
+
+fn ps(args: MachineArgs, at: Option<u64>) -> CliResult {
+    let (target, config) = args.resolve()?;
+    let mut machine = target.machine(config, args.arg)?;
+    let mut out = String::new();
+    if let Some(at) = at {
+        if let Some(outcome) = machine.run_until(at) {
+            out.push_str(&format!(
+                "(the run ended at tick {} before tick {at}: {})\n",
+                machine.now(),
+                outcome_words(&outcome)
+            ));
+        }
+        out.push_str(&sim::render::ps::render(
+            &machine.process_table(),
+            &machine.mailbox_table(),
+            machine.now(),
+        ));
+        write_stdout(&out);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let report = machine.run();
+    out.push_str(&format!(
+        "(the run ended at tick {}: {})\n",
+        report.ticks,
+        outcome_words(&report.outcome)
+    ));
+    out.push_str(&sim::render::ps::render(
+        &report.processes,
+        &report.mailboxes,
+        report.ticks,
+    ));
+    write_stdout(&out);
+    Ok(status(&report))
+}
+
+fn explain(args: MachineArgs) -> CliResult {
+    let (target, config) = args.resolve()?;
+    let report = target.machine(config, args.arg)?.run();
+    write_stdout(&sim::render::explain::render(&report));
+    Ok(status(&report))
+}
+
+fn outcome_words(outcome: &Outcome) -> &'static str {
+    match outcome {
+        Outcome::Completed => "every process exited",
+        Outcome::Deadlock(_) => "deadlock",
+        Outcome::TickLimit => "the tick limit",
+    }
+}
+
+fn status(report: &Report) -> ExitCode {
+    if report.succeeded() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// Where two runs' traces first differ, if they do.
+fn first_difference(a: &Report, b: &Report) -> Option<String> {
+    let (ta, tb) = (a.trace_text(), b.trace_text());
+    if a.events == b.events && ta == tb {
+        return None;
+    }
+    let mut la = ta.lines();
+    let mut lb = tb.lines();
+    let mut n = 1;
+    loop {
+        match (la.next(), lb.next()) {
+            (Some(x), Some(y)) if x == y => n += 1,
+            (x, y) => {
+                return Some(format!(
+                    "the traces differ at line {n}\n  first run:  {}\n  second run: {}",
+                    x.unwrap_or("(end of trace)"),
+                    y.unwrap_or("(end of trace)")
+                ))
+            }
+        }
+    }
+}
+
+/// The lines after the trace: totals, each process's end, and why the run failed.
+fn summary(label: &str, report: &Report) -> String {
+    let mut out = String::new();
+    let mut line = |s: String| {
+        out.push_str(&s);
+        out.push('\n');
+    };
+    line(format!(
+        "== {label} on policy {} (seed {}): {} ticks, {} busy, {} idle, {} context switches",
+        report.policy,
+        report.seed,
+        report.ticks,
+        report.machine.busy,
+        report.machine.idle,
+        report.machine.context_switches
+    ));
+    line(format!(
+        "== messages: {} sent, {} received, {} dropped, {} still queued",
+        report.ledger.sent, report.ledger.received, report.ledger.dropped, report.queued
+    ));
+    for e in &report.exited {
+        let s = &e.stats;
+        line(format!(
+            "== {}:{} exited {} ({}): cpu={} ready={} blocked={} sleeping={} turnaround={} dispatches={} preempted={} syscalls={} sent={} received={}",
+            e.pid,
+            e.name,
+            e.code,
+            sim::render::exit_reason(&e.reason),
+            s.cpu,
+            s.ready,
+            s.blocked,
+            s.sleeping,
+            s.exited_at.unwrap_or(report.ticks) - s.spawned_at,
+            s.dispatches,
+            s.preemptions,
+            s.syscalls,
+            s.sent,
+            s.received
+        ));
+    }
+    for e in report.exited.iter().filter(|e| e.code != 0) {
+        let why = report
+            .console
+            .iter()
+            .rev()
+            .find(|l| l.pid == e.pid && l.text.starts_with("expect failed"))
+            .map_or_else(
+                || sim::render::exit_reason(&e.reason),
+                |l| l.text.clone(),
+            );
+        line(format!("== FAILED: {}:{} exited {}: {why}", e.pid, e.name, e.code));
+    }
+    match &report.outcome {
+        Outcome::Completed => {}
+        Outcome::Deadlock(d) => {
+            line(format!(
+                "== DEADLOCK: {} processes blocked forever",
+                d.blocked.len()
+            ));
+            let names = sim::render::Names::from_events(&report.events);
+            if !d.cycle.is_empty() {
+                let cycle: Vec<String> = d.cycle.iter().map(|p| names.pid(*p)).collect();
+                line(format!(
+                    "== wait-for cycle: {} -> {}",
+                    cycle.join(" -> "),
+                    cycle[0]
+                ));
+            }
+            for w in &d.blocked {
+                line(format!(
+                    "==   {} waits on {} (held by {})",
+                    names.pid(w.pid),
+                    names.queue(w.queue),
+                    w.holder.map_or("any sender".to_string(), |h| names.pid(h))
+                ));
+            }
+            line("== the process table when the run stopped:".to_string());
+            out.push_str(&sim::render::ps::render(
+                &report.processes,
+                &report.mailboxes,
+                report.ticks,
+            ));
+        }
+        Outcome::TickLimit => line(format!("== stopped at the tick limit {}", report.ticks)),
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,111 @@
+//! What the user asked to run: a scenario (a file, or one shipped with the simulator) or a
+//! built-in Rust program, resolved from one command-line word.
+
+use sim::{Machine, MachineConfig};
+use std::path::Path;
+use userland::scenario::{self, Scenario};
+
+/// A resolved target.
+pub enum Target {
+    /// A checked scenario.
+    Scenario {
+        /// What it is called in the summary.
+        label: String,
+        /// The scenario.
+        scenario: Scenario,
+    },
+    /// A built-in program.
+    Program {
+        /// Its name.
+        name: String,
+    },
+}
+
+impl Target {
+    /// Resolve `word`: an existing file, then a shipped scenario, then (when `programs`) a
+    /// built-in program. A scenario with mistakes is an error carrying the drawn diagnostics.
+    pub fn resolve(word: &str, programs: bool) -> Result<Target, String> {
+        let path = Path::new(word);
+        if path.exists() {
+            let source = read_text(path)?;
+            return load(word, &source);
+        }
+        if programs && userland::programs::builtin().get(word).is_some() {
+            return Ok(Target::Program {
+                name: word.to_string(),
+            });
+        }
+        if let Some(shipped) = scenario::shipped(word) {
+            return load(shipped.path, shipped.source);
+        }
+        let looks_like_file = word.ends_with(".sim") || word.contains('/');
+        Err(if looks_like_file {
+            format!("sim: cannot read {word}: no such file\n")
+        } else {
+            format!(
+                "sim: no file, shipped scenario or built-in program named `{word}`; `sim list` shows them\n"
+            )
+        })
+    }
+
+    /// What the summary calls it.
+    pub fn label(&self) -> String {
+        match self {
+            Target::Scenario { label, .. } => label.clone(),
+            Target::Program { name } => name.clone(),
+        }
+    }
+
+    /// A fresh machine booted with it. Every call builds new programs, so two machines never
+    /// share a scenario's directory.
+    pub fn machine(&self, config: MachineConfig, arg: u64) -> Result<Machine, String> {
+        match self {
+            Target::Scenario { scenario, .. } => {
+                Ok(sim::scenario::machine(scenario.clone(), config))
+            }
+            Target::Program { name } => {
+                let mut machine = Machine::new(config, userland::programs::builtin());
+                machine
+                    .boot(name, arg)
+                    .map_err(|e| format!("sim: could not boot {name}: {e}\n"))?;
+                Ok(machine)
+            }
+        }
+    }
+}
+
+fn load(file: &str, source: &str) -> Result<Target, String> {
+    match scenario::load(file, source) {
+        Ok(scenario) => Ok(Target::Scenario {
+            label: file.to_string(),
+            scenario,
+        }),
+        Err(mistakes) => {
+            let mut text = sim::scenario::render_diagnostics(file, source, &mistakes);
+            let n = mistakes.len();
+            text.push_str(&format!(
+                "sim: {file}: {n} mistake{} found; nothing was run\n",
+                if n == 1 { "" } else { "s" }
+            ));
+            Err(text)
+        }
+    }
+}
+
+/// The file's text, or a clear error: a directory, an unreadable file and a file that is not
+/// UTF-8 text each say so.
+fn read_text(path: &Path) -> Result<String, String> {
+    let shown = path.display();
+    if path.is_dir() {
+        return Err(format!(
+            "sim: {shown} is a directory; expected a .sim file\n"
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("sim: cannot read {shown}: {e}\n"))?;
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "sim: {shown} is not a text file (invalid UTF-8 at byte {})\n",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
