@@ -95,8 +95,15 @@ fn num(x: f64) -> String {
     s.strip_suffix(".0").map_or(s.clone(), str::to_string)
 }
 
-/// Render events of a run that ended at `end` as an SVG document.
+/// Render events of a run that ended at `end` as an SVG document, titled after the first
+/// process's program.
 pub fn render(events: &[Event], end: Ticks) -> String {
+    render_titled(events, end, None)
+}
+
+/// [`render`] with the title's subject given (a scenario's file name, say) instead of the
+/// first program's name.
+pub fn render_titled(events: &[Event], end: Ticks, subject: Option<&str>) -> String {
     let tl = Timeline::from_events(events, end);
     let names = Names::from_events(events);
     let rows = tl.rows();
@@ -112,9 +119,11 @@ pub fn render(events: &[Event], end: Ticks) -> String {
     let height = TOP + rows_h + BOTTOM;
     let received = tl.received_messages().count();
 
-    let program = events.iter().find_map(|e| match &e.kind {
-        EventKind::Spawn { program, .. } => Some(program.clone()),
-        _ => None,
+    let program = subject.map(str::to_string).or_else(|| {
+        events.iter().find_map(|e| match &e.kind {
+            EventKind::Spawn { program, .. } => Some(program.clone()),
+            _ => None,
+        })
     });
     let ending = events.iter().rev().find_map(|e| match e.kind {
         EventKind::Deadlock { .. } => Some(", ended in a deadlock"),
@@ -259,11 +268,11 @@ pub fn render(events: &[Event], end: Ticks) -> String {
                 other => other.name().to_string(),
             };
             let tip = format!(
-                "{}: {what}, ticks {}..{} ({} ticks)",
+                "{}: {what}, ticks {}..{} ({})",
                 labels[row],
                 sp.start,
                 sp.end,
-                sp.ticks()
+                count(sp.ticks(), "tick", "ticks")
             );
             let _ = writeln!(
                 s,

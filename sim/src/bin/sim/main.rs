@@ -270,7 +270,9 @@ fn run(args: RunArgs) -> CliResult {
         Format::Jsonl => sim::render::jsonl::render(&report.events),
         Format::Chrome => sim::render::chrome::render(&report.events, end),
         Format::Gantt => sim::render::gantt::render(&report.events, end, args.width),
-        Format::Svg => sim::render::svg::render(&report.events, end),
+        Format::Svg => {
+            sim::render::svg::render_titled(&report.events, end, Some(&target.label()))
+        }
         Format::Stats => sim::render::stats::render(&report),
         Format::Console => report
             .console
@@ -279,7 +281,12 @@ fn run(args: RunArgs) -> CliResult {
             .collect(),
         Format::None => String::new(),
     };
-    let summary = format!("{notes}{}", summary(&target.label(), &report));
+    // The stats table already has a row per process; the summary need not repeat them.
+    let per_process = args.trace != Format::Stats;
+    let summary = format!(
+        "{notes}{}",
+        summary(&target.label(), &report, per_process)
+    );
     match &args.out {
         Some(path) => {
             write_file(path, &shown)?;
@@ -379,7 +386,7 @@ fn first_difference(a: &Report, b: &Report) -> Option<String> {
 }
 
 /// The lines after the trace: totals, each process's end, and why the run failed.
-fn summary(label: &str, report: &Report) -> String {
+fn summary(label: &str, report: &Report, per_process: bool) -> String {
     let mut out = String::new();
     let mut line = |s: String| {
         out.push_str(&s);
@@ -398,7 +405,7 @@ fn summary(label: &str, report: &Report) -> String {
         "== messages: {} sent, {} received, {} dropped, {} still queued",
         report.ledger.sent, report.ledger.received, report.ledger.dropped, report.queued
     ));
-    for e in &report.exited {
+    for e in report.exited.iter().filter(|_| per_process) {
         let s = &e.stats;
         line(format!(
             "== {}:{} exited {} ({}): cpu={} ready={} blocked={} sleeping={} turnaround={} dispatches={} preempted={} syscalls={} sent={} received={}",
