@@ -18,7 +18,7 @@ build:
 # Every test binary, then one closing line with the totals over all of them.
 test:
 	@mkdir -p target
-	@set -o pipefail; { $(CARGO) test --workspace --all-targets && $(CARGO) test --workspace --doc; } 2>&1 \
+	@set -o pipefail; { $(CARGO) test --workspace --all-targets --no-fail-fast && $(CARGO) test --workspace --doc; } 2>&1 \
 	  | tee target/test.log
 	@awk '/^test result:/ { p += $$4; f += $$6 } END { printf "%d passed, %d failed\n", p, f }' target/test.log
 

@@ -81,7 +81,8 @@ fn an_unknown_program_is_a_usage_error() {
     let out = sim(&["run", "no_such_thing"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("no file, shipped scenario or built-in program named `no_such_thing`"),
+        stderr(&out)
+            .contains("no file, shipped scenario or built-in program named `no_such_thing`"),
         "{}",
         stderr(&out)
     );
@@ -100,7 +101,14 @@ fn help_describes_the_commands() {
     let text = stdout(&out);
     assert!(text.contains("run") && text.contains("list"));
     let run_help = stdout(&sim(&["run", "--help"]));
-    for flag in ["--policy", "--quantum", "--max-ticks", "--seed", "--trace", "--out"] {
+    for flag in [
+        "--policy",
+        "--quantum",
+        "--max-ticks",
+        "--seed",
+        "--trace",
+        "--out",
+    ] {
         assert!(run_help.contains(flag), "run --help mentions {flag}");
     }
 }
@@ -212,7 +220,11 @@ fn run_a_scenario_file_and_a_shipped_one_by_name() {
     );
     let out = sim(&["run", &file, "--trace", "console"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(stdout(&out).starts_with("hello from hello\n"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).starts_with("hello from hello\n"),
+        "{}",
+        stdout(&out)
+    );
     let shipped = sim(&["run", "rendezvous"]);
     assert_eq!(shipped.status.code(), Some(0));
     assert!(stdout(&shipped).contains("mailbox    created mb0:meet capacity=0"));
@@ -230,8 +242,14 @@ fn check_reports_mistakes_with_a_caret_and_exit_status_two() {
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(err.contains("bad.sim:3:8"), "{err}");
-    assert!(err.contains("  send jbos \"x\""), "the line is shown: {err}");
-    assert!(err.contains("^^^^ expected a mailbox or process name"), "{err}");
+    assert!(
+        err.contains("  send jbos \"x\""),
+        "the line is shown: {err}"
+    );
+    assert!(
+        err.contains("^^^^ expected a mailbox or process name"),
+        "{err}"
+    );
     assert!(err.contains("did you mean `jobs`?"), "{err}");
     assert!(stdout(&out).is_empty(), "nothing ran");
     let run = sim(&["run", &bad]);
@@ -257,7 +275,11 @@ fn bad_files_are_clear_errors_with_exit_status_two() {
         for command in ["run", "check"] {
             let out = sim(&[command, path]);
             assert_eq!(out.status.code(), Some(2), "{command} {path}");
-            assert!(stderr(&out).contains(words), "{command} {path}: {}", stderr(&out));
+            assert!(
+                stderr(&out).contains(words),
+                "{command} {path}: {}",
+                stderr(&out)
+            );
         }
     }
 }
@@ -287,7 +309,9 @@ fn every_trace_format_goes_to_stdout_or_to_out() {
     let lines = stdout(&jsonl);
     assert!(lines.lines().count() > 50);
     assert!(
-        lines.lines().all(|l| l.starts_with('{') && l.ends_with('}')),
+        lines
+            .lines()
+            .all(|l| l.starts_with('{') && l.ends_with('}')),
         "only JSON on stdout; the summary goes to stderr"
     );
     assert!(stderr(&jsonl).contains("== messages:"));
@@ -296,7 +320,14 @@ fn every_trace_format_goes_to_stdout_or_to_out() {
     assert!(chrome.trim_start().starts_with('{') && chrome.contains("traceEvents"));
     let svg = stdout(&sim(&["run", "producers", "--trace", "svg"]));
     assert!(svg.contains("<svg") && svg.trim_end().ends_with("</svg>"));
-    let gantt = stdout(&sim(&["run", "producers", "--trace", "gantt", "--width", "80"]));
+    let gantt = stdout(&sim(&[
+        "run",
+        "producers",
+        "--trace",
+        "gantt",
+        "--width",
+        "80",
+    ]));
     assert!(gantt.contains("producer[2]") && gantt.contains("== messages:"));
     let stats = stdout(&sim(&["run", "producers", "--trace", "stats"]));
     assert!(stats.contains("consumer"), "{stats}");
@@ -313,12 +344,21 @@ fn every_trace_format_goes_to_stdout_or_to_out() {
     ]);
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(std::fs::read_to_string(&path).unwrap(), chrome);
-    assert!(stdout(&out).contains("== messages:"), "the summary stays on stdout");
+    assert!(
+        stdout(&out).contains("== messages:"),
+        "the summary stays on stdout"
+    );
 }
 
 #[test]
 fn check_determinism_runs_twice_and_says_so() {
-    let out = sim(&["run", "philosophers", "--check-determinism", "--trace", "none"]);
+    let out = sim(&[
+        "run",
+        "philosophers",
+        "--check-determinism",
+        "--trace",
+        "none",
+    ]);
     assert_eq!(out.status.code(), Some(0));
     assert!(
         stdout(&out).contains("== deterministic: two runs gave the same"),
@@ -331,7 +371,10 @@ fn check_determinism_runs_twice_and_says_so() {
 fn ps_shows_the_table_at_a_tick_and_where_a_deadlock_stopped() {
     let at = stdout(&sim(&["ps", "producers", "--at", "40"]));
     assert!(at.contains("PID"), "{at}");
-    assert!(at.contains("consumer") && at.contains("producer[0]"), "{at}");
+    assert!(
+        at.contains("consumer") && at.contains("producer[0]"),
+        "{at}"
+    );
     let dead = sim(&["ps", "philosophers_deadlock"]);
     assert_eq!(dead.status.code(), Some(1), "a deadlocked run fails");
     let text = stdout(&dead);
@@ -348,9 +391,18 @@ fn a_deadlocked_scenario_prints_its_process_table_with_the_summary() {
     let out = sim(&["run", "philosophers_deadlock", "--trace", "none"]);
     assert_eq!(out.status.code(), Some(1));
     let text = stdout(&out);
-    assert!(text.contains("== DEADLOCK: 10 processes blocked forever"), "{text}");
-    assert!(text.contains("== the process table when the run stopped:"), "{text}");
-    assert!(text.contains("reply from p6:fork[0]") || text.contains("blocked: "), "{text}");
+    assert!(
+        text.contains("== DEADLOCK: 10 processes blocked forever"),
+        "{text}"
+    );
+    assert!(
+        text.contains("== the process table when the run stopped:"),
+        "{text}"
+    );
+    assert!(
+        text.contains("reply from p6:fork[0]") || text.contains("blocked: "),
+        "{text}"
+    );
 }
 
 #[test]

@@ -27,7 +27,9 @@ async fn client(sys: Sys, arg: u64) -> i32 {
     let question = format!("hello from client {arg}");
     match sys.call(mailbox, question.as_bytes(), Mode::Blocking).await {
         Ok(answer) => {
-            let _ = sys.print(&format!("client {arg} got {}", answer.text())).await;
+            let _ = sys
+                .print(&format!("client {arg} got {}", answer.text()))
+                .await;
             0
         }
         Err(_) => 1,
@@ -37,7 +39,11 @@ async fn client(sys: Sys, arg: u64) -> i32 {
 /// Start the server and two clients, and wait for all three.
 async fn main_program(sys: Sys, _arg: u64) -> i32 {
     let mut children = Vec::new();
-    for (program, arg) in [("shout.server", 0), ("shout.client", 0), ("shout.client", 1)] {
+    for (program, arg) in [
+        ("shout.server", 0),
+        ("shout.client", 0),
+        ("shout.client", 1),
+    ] {
         match sys.spawn(program, arg).await {
             Ok(pid) => children.push(pid),
             Err(_) => return 1,
@@ -62,7 +68,10 @@ fn the_server_shouts_back_to_each_client() {
     assert!(report.succeeded());
     assert_eq!(
         report.console_text(),
-        ["client 0 got HELLO FROM CLIENT 0", "client 1 got HELLO FROM CLIENT 1"]
+        [
+            "client 0 got HELLO FROM CLIENT 0",
+            "client 1 got HELLO FROM CLIENT 1"
+        ]
     );
     insta::assert_snapshot!(report.trace_text());
 }

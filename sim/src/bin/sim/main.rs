@@ -270,9 +270,7 @@ fn run(args: RunArgs) -> CliResult {
         Format::Jsonl => sim::render::jsonl::render(&report.events),
         Format::Chrome => sim::render::chrome::render(&report.events, end),
         Format::Gantt => sim::render::gantt::render(&report.events, end, args.width),
-        Format::Svg => {
-            sim::render::svg::render_titled(&report.events, end, Some(&target.label()))
-        }
+        Format::Svg => sim::render::svg::render_titled(&report.events, end, Some(&target.label())),
         Format::Stats => sim::render::stats::render(&report),
         Format::Console => report
             .console
@@ -283,10 +281,7 @@ fn run(args: RunArgs) -> CliResult {
     };
     // The stats table already has a row per process; the summary need not repeat them.
     let per_process = args.trace != Format::Stats;
-    let summary = format!(
-        "{notes}{}",
-        summary(&target.label(), &report, per_process)
-    );
+    let summary = format!("{notes}{}", summary(&target.label(), &report, per_process));
     match &args.out {
         Some(path) => {
             write_file(path, &shown)?;
@@ -431,11 +426,11 @@ fn summary(label: &str, report: &Report, per_process: bool) -> String {
             .iter()
             .rev()
             .find(|l| l.pid == e.pid && l.text.starts_with("expect failed"))
-            .map_or_else(
-                || sim::render::exit_reason(&e.reason),
-                |l| l.text.clone(),
-            );
-        line(format!("== FAILED: {}:{} exited {}: {why}", e.pid, e.name, e.code));
+            .map_or_else(|| sim::render::exit_reason(&e.reason), |l| l.text.clone());
+        line(format!(
+            "== FAILED: {}:{} exited {}: {why}",
+            e.pid, e.name, e.code
+        ));
     }
     match &report.outcome {
         Outcome::Completed => {}

@@ -24,6 +24,5 @@ pub fn write_stderr(text: &str) {
 
 /// Write `text` to the file at `path`, replacing it.
 pub fn write_file(path: &Path, text: &str) -> Result<(), String> {
-    std::fs::write(path, text)
-        .map_err(|e| format!("sim: cannot write {}: {e}\n", path.display()))
+    std::fs::write(path, text).map_err(|e| format!("sim: cannot write {}: {e}\n", path.display()))
 }
