@@ -13,6 +13,8 @@
 //! - [`ipc`]: endpoints, mailboxes, wait queues and the send / receive / call / reply paths;
 //! - [`trap`]: the trap table that decodes a frame and runs the syscall;
 //! - [`trace`]: the event model every state change is recorded in;
+//! - [`inspect`]: the read-only snapshot of the process and mailbox tables (what `sim ps`
+//!   prints), which never changes the kernel;
 //! - `time`: timeouts and sleeps; `invariants`: the checks run after every syscall in test
 //!   builds.
 //!

@@ -16,7 +16,6 @@ use abi::{Capacity, Dest, Error, MailboxId, Mode, Pid, Source, Syscall};
 use kernel::ipc::WaitQueueId;
 use kernel::trace::{Event, EventKind, ExitReason, ReplyDropReason};
 use serde_json::{json, Map, Value};
-use std::collections::BTreeMap;
 
 /// The schema version every line carries as `"v"`.
 pub const VERSION: u64 = 1;
@@ -59,8 +58,6 @@ pub const fn event_name(kind: &EventKind) -> &'static str {
 #[derive(Debug, Default)]
 pub struct Encoder {
     names: Names,
-    procs: BTreeMap<Pid, String>,
-    mailboxes: BTreeMap<MailboxId, String>,
 }
 
 impl Encoder {
@@ -72,17 +69,6 @@ impl Encoder {
     /// Learn the names an event introduces.
     pub fn learn(&mut self, kind: &EventKind) {
         self.names.learn(kind);
-        match kind {
-            EventKind::Spawn { pid, name, .. } => {
-                self.procs.insert(*pid, name.clone());
-            }
-            EventKind::MailboxCreated {
-                id, name: Some(n), ..
-            } => {
-                self.mailboxes.insert(*id, n.clone());
-            }
-            _ => {}
-        }
     }
 
     /// The names learnt so far, for renderers that show `p3:name` text.
@@ -396,11 +382,11 @@ impl Encoder {
     }
 
     fn proc_name(&self, pid: Pid) -> Value {
-        json!(self.procs.get(&pid))
+        json!(self.names.process_name(pid))
     }
 
     fn mailbox_name(&self, id: MailboxId) -> Value {
-        json!(self.mailboxes.get(&id))
+        json!(self.names.mailbox_name(id))
     }
 
     /// The process an event is about: `pid` and `name`.

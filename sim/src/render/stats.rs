@@ -50,6 +50,29 @@ pub struct ProcessStats {
 }
 
 impl ProcessStats {
+    /// A process that exited, from the kernel's final accounting (the authority for it);
+    /// `end` is when the run ended.
+    pub fn from_exit(rec: &kernel::ExitRecord, end: Ticks) -> ProcessStats {
+        let s = &rec.stats;
+        ProcessStats {
+            pid: rec.pid,
+            name: rec.name.clone(),
+            exit_code: Some(rec.code),
+            spawned_at: s.spawned_at,
+            cpu: s.cpu,
+            ready: s.ready,
+            blocked: s.blocked,
+            sleeping: s.sleeping,
+            turnaround: s.exited_at.unwrap_or(end).saturating_sub(s.spawned_at),
+            response: s.first_run.map(|f| f.saturating_sub(s.spawned_at)),
+            waiting: s.ready,
+            dispatches: s.dispatches,
+            preemptions: s.preemptions,
+            sent: s.sent,
+            received: s.received,
+        }
+    }
+
     /// `p3:name`.
     pub fn label(&self) -> String {
         format!("{}:{}", self.pid, self.name)
@@ -136,29 +159,7 @@ impl Stats {
             .iter()
             .map(|p| match report.exit_of(p.pid) {
                 // The kernel's final accounting is the authority for a process that exited.
-                Some(rec) => {
-                    let s = &rec.stats;
-                    ProcessStats {
-                        pid: p.pid,
-                        name: rec.name.clone(),
-                        exit_code: Some(rec.code),
-                        spawned_at: s.spawned_at,
-                        cpu: s.cpu,
-                        ready: s.ready,
-                        blocked: s.blocked,
-                        sleeping: s.sleeping,
-                        turnaround: s
-                            .exited_at
-                            .unwrap_or(report.ticks)
-                            .saturating_sub(s.spawned_at),
-                        response: s.first_run.map(|f| f.saturating_sub(s.spawned_at)),
-                        waiting: s.ready,
-                        dispatches: s.dispatches,
-                        preemptions: s.preemptions,
-                        sent: s.sent,
-                        received: s.received,
-                    }
-                }
+                Some(rec) => ProcessStats::from_exit(rec, report.ticks),
                 None => {
                     let t = p.totals();
                     ProcessStats {
@@ -184,27 +185,7 @@ impl Stats {
         // Without a trace (tracing off) the exit records are all there is.
         for rec in &report.exited {
             if tl.process(rec.pid).is_none() {
-                let s = &rec.stats;
-                processes.push(ProcessStats {
-                    pid: rec.pid,
-                    name: rec.name.clone(),
-                    exit_code: Some(rec.code),
-                    spawned_at: s.spawned_at,
-                    cpu: s.cpu,
-                    ready: s.ready,
-                    blocked: s.blocked,
-                    sleeping: s.sleeping,
-                    turnaround: s
-                        .exited_at
-                        .unwrap_or(report.ticks)
-                        .saturating_sub(s.spawned_at),
-                    response: s.first_run.map(|f| f.saturating_sub(s.spawned_at)),
-                    waiting: s.ready,
-                    dispatches: s.dispatches,
-                    preemptions: s.preemptions,
-                    sent: s.sent,
-                    received: s.received,
-                });
+                processes.push(ProcessStats::from_exit(rec, report.ticks));
             }
         }
 

@@ -42,6 +42,16 @@ impl Names {
         names
     }
 
+    /// The name a process was spawned with, if the trace introduced it.
+    pub fn process_name(&self, pid: Pid) -> Option<&str> {
+        self.procs.get(&pid).map(String::as_str)
+    }
+
+    /// The name a mailbox was created with, if it has one.
+    pub fn mailbox_name(&self, id: MailboxId) -> Option<&str> {
+        self.mailboxes.get(&id).map(String::as_str)
+    }
+
     /// `p3:name`, or `p3` for a process the trace never introduced.
     pub fn pid(&self, pid: Pid) -> String {
         match self.procs.get(&pid) {
