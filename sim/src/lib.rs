@@ -2,7 +2,9 @@
 //!
 //! This crate is the hardware and the workbench around the kernel: [`machine`] is the clock,
 //! the CPU, the timer and the loop that drives the kernel; [`report`] is what a run produced;
-//! [`render`] turns the trace into text people read. The `sim` binary is the command line.
+//! [`render`] shows the trace in every format (text, JSON lines, Chrome trace, Gantt, SVG,
+//! statistics, the process table, a plain-words explanation); [`scenario`] connects the
+//! scenario language to the machine. The `sim` binary is the command line.
 //!
 //! It must never reach into the kernel's decisions: it only calls the kernel's entry points
 //! and reads what the kernel reports.

@@ -455,3 +455,13 @@ fn every_mistake_in_a_file_is_reported_not_only_the_first() {
         .collect();
     assert_eq!(lines, [2, 3, 4], "in file order");
 }
+
+#[test]
+fn spawned_copies_can_name_each_other_at_once_even_with_a_quantum_of_one() {
+    // With a 1-tick quantum the spawner is preempted right after each spawn; the copies
+    // still wait for its start message, sent only once all three are bound.
+    let text = "set quantum 1\nprocess boss {\n  spawn w\n  expect ok\n}\nprocess w spawned count 3 inbox 1 {\n  send w[copy+1] \"hi from {name}\"\n  expect ok\n  receive any\n  expect sender w\n}\n";
+    let r = run_text("spawned.sim", text);
+    assert!(r.succeeded(), "{:#?}\n{}", r.console_text(), r.trace_text());
+    assert_eq!(r.exited.len(), 5, "init, boss and three copies");
+}

@@ -4,7 +4,8 @@
 //! in [`crate::sys`], as a shell's children would. `init` sets the stage: it creates the boot
 //! mailboxes, spawns every boot process, hands each mailbox to its owner, and then releases
 //! the processes one by one with a `start` message, so that no process names another before
-//! it exists. Each process then runs its statements in order.
+//! it exists. A `spawn` statement does the same for the copies it starts. Each process then
+//! runs its statements in order.
 //!
 //! The names the scenario uses (`producer[2]`, `jobs`) are kept in a [`Directory`], the
 //! scenario's own read-only table that init and `spawn` fill in: like a shell's environment,
@@ -35,6 +36,9 @@ pub struct Directory {
     labels: BTreeMap<Pid, String>,
     /// Mailbox name to its id (the latest one created under that name).
     mailboxes: BTreeMap<String, MailboxId>,
+    /// `(process declaration, copy)` to the process that will send it its start message,
+    /// recorded before the copy is spawned so the copy always knows whom to wait for.
+    starters: BTreeMap<(usize, u32), Pid>,
 }
 
 type Shared = Rc<RefCell<Directory>>;
@@ -81,6 +85,7 @@ async fn init(sys: Sys, s: Rc<Scenario>, dir: Shared) -> i32 {
     let mut started = Vec::new();
     for (i, p) in s.processes.iter().enumerate().filter(|(_, p)| !p.spawned) {
         for copy in 0..p.count {
+            dir.borrow_mut().starters.insert((i, copy), me);
             match spawn_copy(&sys, &dir, p, i, copy).await {
                 Ok(pid) => started.push(pid),
                 Err(e) => {
@@ -180,6 +185,7 @@ struct Interp<'a> {
     sys: Sys,
     s: &'a Scenario,
     dir: Shared,
+    decl: usize,
     copy: u32,
     label: String,
     pid: Option<Pid>,
@@ -193,17 +199,18 @@ struct Interp<'a> {
 
 async fn process(sys: Sys, s: Rc<Scenario>, dir: Shared, decl: usize, copy: u32) -> i32 {
     let p = &s.processes[decl];
-    if !p.spawned {
-        // Wait for init's go-ahead: by then every name the scenario uses is bound.
-        let init = dir.borrow().init.map_or(Source::Any, Source::Process);
-        if sys.receive(init, Mode::Blocking).await.is_err() {
-            return 1;
-        }
+    // Wait for the go-ahead from init (or from the spawner): by then every copy started
+    // with this one is bound in the directory.
+    let starter = dir.borrow().starters.get(&(decl, copy)).copied();
+    let starter = starter.map_or(Source::Any, Source::Process);
+    if sys.receive(starter, Mode::Blocking).await.is_err() {
+        return 1;
     }
     let mut interp = Interp {
         sys,
         s: &s,
         dir,
+        decl,
         copy,
         label: p.label(copy),
         pid: None,
@@ -330,11 +337,26 @@ impl<'a> Interp<'a> {
             }
             StmtKind::Spawn { name } => {
                 let mut result = Ok(());
-                if let Some((decl, p)) = self.s.process(&name.name) {
+                let me = self
+                    .dir
+                    .borrow()
+                    .procs
+                    .get(&(self.decl, self.copy))
+                    .copied();
+                let mut started = Vec::new();
+                if let (Some((decl, p)), Some(me)) = (self.s.process(&name.name), me) {
                     for copy in 0..p.count {
-                        if let Err(e) = spawn_copy(&sys, &self.dir, p, decl, copy).await {
-                            result = Err(e);
+                        self.dir.borrow_mut().starters.insert((decl, copy), me);
+                        match spawn_copy(&sys, &self.dir, p, decl, copy).await {
+                            Ok(pid) => started.push(pid),
+                            Err(e) => result = Err(e),
                         }
+                    }
+                }
+                // As init does at boot: release the copies once all of them are bound.
+                for pid in started {
+                    if let Err(e) = sys.send(pid, b"start", Mode::Blocking).await {
+                        result = Err(e);
                     }
                 }
                 self.last = done(result);

@@ -77,7 +77,7 @@ struct MachineArgs {
     /// Scheduling policy [default: rr].
     #[arg(long, value_enum)]
     policy: Option<PolicyArg>,
-    /// Round-robin quantum, in ticks [default: 10].
+    /// Round-robin quantum, in ticks [default: 10]; implies --policy rr.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     quantum: Option<u64>,
     /// Stop the run at this tick [default: 1000000].
