@@ -254,6 +254,13 @@ fn check_reports_mistakes_with_a_caret_and_exit_status_two() {
     assert!(stdout(&out).is_empty(), "nothing ran");
     let run = sim(&["run", &bad]);
     assert_eq!(run.status.code(), Some(2), "run refuses it too");
+    let program = sim(&["check", "bounded_buffer"]);
+    assert_eq!(program.status.code(), Some(2));
+    assert!(
+        stderr(&program).contains("is a built-in program, not a scenario"),
+        "{}",
+        stderr(&program)
+    );
     let good = sim(&["check", "producers"]);
     assert_eq!(good.status.code(), Some(0));
     assert!(stdout(&good).contains(": ok ("), "{}", stdout(&good));
@@ -411,7 +418,11 @@ fn explain_tells_the_outcome_in_words() {
     assert_eq!(out.status.code(), Some(0));
     let text = stdout(&out);
     assert!(text.contains("completed"), "{text}");
-    assert!(text.contains("impatient"), "{text}");
+    assert!(
+        text.contains("p1:impatient waited 33 ticks in all")
+            && text.contains("waited for a message in mb0:news 2 times (1 timed out)"),
+        "{text}"
+    );
     let dead = stdout(&sim(&["explain", "philosophers_deadlock"]));
     assert!(dead.contains("Deadlock:"), "{dead}");
 }

@@ -208,6 +208,8 @@ struct Group {
     what: String,
     times: u64,
     total: Ticks,
+    /// How many of the waits ended in a timeout.
+    timeouts: u64,
     /// The longest single wait: its length, start, end and how it ended.
     longest: (Ticks, Ticks, Ticks, End),
 }
@@ -225,10 +227,12 @@ impl Waits {
             return;
         };
         let len = at.saturating_sub(start);
+        let timeout = u64::from(matches!(end, End::Woken(_, WakeReason::TimedOut)));
         match self.groups.iter_mut().find(|g| g.what == what) {
             Some(g) => {
                 g.times += 1;
                 g.total += len;
+                g.timeouts += timeout;
                 if len > g.longest.0 {
                     g.longest = (len, start, at, end);
                 }
@@ -237,6 +241,7 @@ impl Waits {
                 what,
                 times: 1,
                 total: len,
+                timeouts: timeout,
                 longest: (len, start, at, end),
             }),
         }
@@ -307,8 +312,12 @@ fn waits(out: &mut String, report: &Report, names: &Names) {
                     ended(names, how)
                 )
             } else {
+                let timeouts = match g.timeouts {
+                    0 => String::new(),
+                    n => format!(" ({n} timed out)"),
+                };
                 format!(
-                    "{} {} times, {} ticks; longest {len} ({start} to {end}){}",
+                    "{} {} times{timeouts}, {} ticks; longest {len} ({start} to {end}){}",
                     g.what,
                     g.times,
                     g.total,

@@ -189,7 +189,7 @@ fn list() -> String {
 }
 
 fn check(file: &str) -> CliResult {
-    let target = Target::resolve(file, false)?;
+    let target = Target::resolve(file)?;
     let Target::Scenario { scenario, .. } = target else {
         return Err(format!(
             "sim: `{file}` is a built-in program, not a scenario: nothing to check\n"
@@ -211,7 +211,7 @@ impl MachineArgs {
     /// The target and its machine configuration: defaults, then the scenario's settings,
     /// then the flags given.
     fn resolve(&self) -> Result<(Target, MachineConfig), String> {
-        let target = Target::resolve(&self.target, true)?;
+        let target = Target::resolve(&self.target)?;
         let mut config = match &target {
             Target::Scenario { scenario, .. } => {
                 sim::scenario::configure(scenario, MachineConfig::default())

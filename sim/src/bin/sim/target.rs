@@ -22,15 +22,15 @@ pub enum Target {
 }
 
 impl Target {
-    /// Resolve `word`: an existing file, then a shipped scenario, then (when `programs`) a
-    /// built-in program. A scenario with mistakes is an error carrying the drawn diagnostics.
-    pub fn resolve(word: &str, programs: bool) -> Result<Target, String> {
+    /// Resolve `word`: an existing file, then a built-in program, then a shipped scenario.
+    /// A scenario with mistakes is an error carrying the drawn diagnostics.
+    pub fn resolve(word: &str) -> Result<Target, String> {
         let path = Path::new(word);
         if path.exists() {
             let source = read_text(path)?;
             return load(word, &source);
         }
-        if programs && userland::programs::builtin().get(word).is_some() {
+        if userland::programs::builtin().get(word).is_some() {
             return Ok(Target::Program {
                 name: word.to_string(),
             });
