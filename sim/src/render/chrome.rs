@@ -55,13 +55,14 @@ pub const fn process_tid(row: usize) -> u64 {
     PROCESS_TID_BASE + row as u64
 }
 
-/// One output event waiting for its place in time order.
+/// One output event waiting for its place in time order, already serialized: a trace has
+/// millions of them, and a `Value` tree per event costs over ten times its text.
 struct Entry {
     ts: Ticks,
     /// Slices (0) before point events (1) within a tick.
     rank: u8,
     seq: usize,
-    value: Value,
+    json: String,
 }
 
 struct Out {
@@ -75,7 +76,7 @@ impl Out {
             ts,
             rank,
             seq,
-            value,
+            json: value.to_string(),
         });
     }
 }
@@ -274,12 +275,14 @@ pub fn render(events: &[Event], end: Ticks) -> String {
 
     out.entries.sort_by_key(|e| (e.ts, e.rank, e.seq));
     let mut doc = String::from("{\"traceEvents\":[\n");
-    let lines: Vec<String> = meta
-        .iter()
-        .chain(out.entries.iter().map(|e| &e.value))
-        .map(Value::to_string)
-        .collect();
-    doc.push_str(&lines.join(",\n"));
+    let meta: Vec<String> = meta.iter().map(Value::to_string).collect();
+    let lines = meta.iter().chain(out.entries.iter().map(|e| &e.json));
+    for (i, line) in lines.enumerate() {
+        if i > 0 {
+            doc.push_str(",\n");
+        }
+        doc.push_str(line);
+    }
     doc.push_str("\n],\n\"displayTimeUnit\":\"ms\",\n\"otherData\":");
     doc.push_str(
         &json!({
