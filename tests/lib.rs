@@ -67,3 +67,11 @@ impl<T: Clone> Log<T> {
         self.0.borrow().clone()
     }
 }
+
+/// How many cases a property test runs: `default`, or `PROPTEST_CASES` to hunt longer.
+pub fn proptest_cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(default)
+}

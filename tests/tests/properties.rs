@@ -1123,10 +1123,7 @@ fn check_report(report: &Report, seen: &Seen) -> Result<(), TestCaseError> {
 
 /// 2,000 cases (a few seconds in a debug build), or `PROPTEST_CASES` to hunt longer.
 fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(2_000)
+    system_tests::proptest_cases(2_000)
 }
 
 proptest! {

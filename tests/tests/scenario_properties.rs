@@ -11,10 +11,7 @@ use sim::MachineConfig;
 use userland::scenario::{self, SHIPPED};
 
 fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(500)
+    system_tests::proptest_cases(500)
 }
 
 /// Load `text`; if it loads, run it briefly. Panics only on a broken promise.
