@@ -106,3 +106,33 @@ pub fn render_diagnostics(file: &str, source: &str, diagnostics: &[Diagnostic]) 
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_setting_reaches_the_machine_configuration() {
+        let text = "set policy fcfs\nset max_ticks 500\nset seed 7\nset memory_limit 4096\n\
+                    set max_message 64\nset max_processes 9\nset max_mailboxes 3\n\
+                    set syscall_cost 2\nset switch_cost 5\nprocess a { yield }\n";
+        let s = userland::scenario::load("all.sim", text).expect("loads");
+        let c = configure(&s, MachineConfig::default());
+        assert_eq!(c.policy, Policy::Fcfs);
+        assert_eq!(c.max_ticks, 500);
+        assert_eq!(c.seed, 7);
+        assert_eq!(c.kernel.memory_limit, 4096);
+        assert_eq!(c.kernel.max_message, 64);
+        assert_eq!(c.kernel.max_processes, 9);
+        assert_eq!(c.kernel.max_mailboxes, 3);
+        assert_eq!(c.costs.syscall, 2);
+        assert_eq!(c.costs.context_switch, 5);
+
+        let rr = userland::scenario::load("q.sim", "set quantum 3\nprocess a { yield }\n")
+            .expect("loads");
+        let c = configure(&rr, MachineConfig::default());
+        assert_eq!(c.policy, Policy::RoundRobin { quantum: 3 });
+        let untouched = configure(&rr, MachineConfig::default());
+        assert_eq!(untouched.kernel, MachineConfig::default().kernel);
+    }
+}

@@ -286,7 +286,7 @@ process boss {
   exit 3
 }
 
-process helper spawned {
+process helper spawned priority 3 {
   print "helper {pid} spawned"
   compute 2
   yield
@@ -318,6 +318,15 @@ fn the_language_tour_exercises_every_statement_as_documented() {
     assert_eq!(r.exit_named("boss").map(|e| e.code), Some(3));
     assert_eq!(r.exit_named("worker[1]").map(|e| e.code), Some(0));
     assert!(r.exit_named("helper").is_some(), "spawned and ran");
+    let text = r.trace_text();
+    assert!(
+        text.contains("program=helper parent=p3:boss arg=0 inbox=0 priority=3"),
+        "{text}"
+    );
+    assert!(
+        text.contains("program=worker parent=p0:init arg=1 inbox=unbounded priority=0"),
+        "{text}"
+    );
     assert!(r.policy.contains("rr"));
 }
 
@@ -464,4 +473,12 @@ fn spawned_copies_can_name_each_other_at_once_even_with_a_quantum_of_one() {
     let r = run_text("spawned.sim", text);
     assert!(r.succeeded(), "{:#?}\n{}", r.console_text(), r.trace_text());
     assert_eq!(r.exited.len(), 5, "init, boss and three copies");
+}
+
+#[test]
+fn a_mailbox_without_an_owner_goes_to_the_one_process_that_receives_from_it() {
+    let text = "mailbox m capacity 1\nprocess reader {\n  receive m\n  expect bytes \"x\"\n}\nprocess writer {\n  send m \"x\"\n  expect ok\n}\n";
+    let r = run_text("owner.sim", text);
+    assert!(r.succeeded(), "{}", r.trace_text());
+    assert!(r.trace_text().contains("transferred mb0:m to p1:reader"));
 }

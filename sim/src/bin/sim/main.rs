@@ -477,4 +477,23 @@ mod tests {
     fn the_command_line_is_well_formed() {
         Cli::command().debug_assert();
     }
+
+    fn run_shipped(name: &str) -> Report {
+        let s = userland::scenario::shipped(name).expect("shipped");
+        let scenario = userland::scenario::load(s.path, s.source).expect("loads");
+        sim::scenario::run(scenario, MachineConfig::default())
+    }
+
+    #[test]
+    fn two_different_traces_are_reported_at_their_first_different_line() {
+        let a = run_shipped("rendezvous");
+        assert_eq!(first_difference(&a, &run_shipped("rendezvous")), None);
+        let b = run_shipped("producers");
+        let diff = first_difference(&a, &b).expect("the traces differ");
+        assert!(diff.starts_with("the traces differ at line "), "{diff}");
+        assert!(
+            diff.contains("first run:") && diff.contains("second run:"),
+            "{diff}"
+        );
+    }
 }
