@@ -39,7 +39,7 @@ pub mod trap;
 
 use crate::ipc::{Mailbox, WaitQueue, WaitQueueId};
 use crate::process::{ProcState, Process};
-use crate::sched::{Policy, ReadyInfo, ReadyReason, Scheduler};
+use crate::sched::{Policy, ReadyInfo, ReadyReason, Scheduler, StopReason};
 use crate::slab::Slab;
 use crate::trace::{CpuId, Event, EventKind, ExitReason, TraceBuffer, WaitFor, WakeReason};
 use abi::{Error, MailboxId, Pid, SharedContext, Ticks, TrapState, RET_REGS};
@@ -160,7 +160,7 @@ impl Kernel {
     /// A kernel with no processes, scheduling by `policy`, that can spawn `programs` (by
     /// name; the index is the program id the machine loads).
     pub fn new(config: KernelConfig, policy: Policy, programs: Vec<String>) -> Kernel {
-        Self::with_scheduler(config, policy.build(), programs)
+        Self::with_scheduler(config, policy.build(0), programs)
     }
 
     /// A kernel with a scheduler of the caller's own.
@@ -302,9 +302,15 @@ impl Kernel {
         !self.sched.is_empty()
     }
 
-    /// How long a process may run before preemption, `None` for never.
-    pub fn quantum(&self) -> Option<Ticks> {
-        self.sched.quantum()
+    /// How long `pid`, just dispatched, may run before preemption; `None` for never.
+    pub fn quantum(&self, pid: Pid) -> Option<Ticks> {
+        self.sched.quantum(pid)
+    }
+
+    /// Whether the policy wants `pid`, running on `cpu`, to give way now (a scheduling
+    /// point: the machine asks after every syscall and timer interrupt, and preempts on yes).
+    pub fn should_preempt(&mut self, cpu: CpuId, pid: Pid) -> bool {
+        self.has_ready() && self.sched.should_preempt(cpu, pid, self.now)
     }
 
     /// Set the clock and fire every timeout and sleep due by then (the timer interrupt).
@@ -324,7 +330,7 @@ impl Kernel {
     /// Give `cpu` the next ready process, if any.
     pub fn schedule(&mut self, cpu: CpuId) -> Option<Pid> {
         self.cpu = cpu;
-        while let Some(pid) = self.sched.pick(cpu) {
+        while let Some(pid) = self.sched.pick(cpu, self.now) {
             let now = self.now;
             let Some(p) = self.procs.get_mut(pid.index(), pid.generation()) else {
                 continue;
@@ -333,6 +339,7 @@ impl Kernel {
                 continue;
             }
             p.set_state(ProcState::Running(cpu), now);
+            p.last_cpu = Some(cpu);
             p.stats.dispatches += 1;
             p.stats.first_run.get_or_insert(now);
             self.running += 1;
@@ -347,21 +354,18 @@ impl Kernel {
     pub fn preempt(&mut self, cpu: CpuId, pid: Pid) {
         self.cpu = cpu;
         let now = self.now;
-        let Some(p) = self.procs.get_mut(pid.index(), pid.generation()) else {
+        let Some(idx) = self.live_index(pid) else {
             return;
         };
-        if p.state != ProcState::Running(cpu) {
+        if self.proc_ref(idx).state != ProcState::Running(cpu) {
             return;
         }
+        self.mark_not_running(idx, StopReason::Preempted);
+        let p = self.proc_mut(idx);
         p.set_state(ProcState::Ready, now);
         p.stats.preemptions += 1;
         let burst_left = p.burst;
-        let info = ReadyInfo {
-            pid,
-            priority: p.priority,
-            reason: ReadyReason::Preempted,
-        };
-        self.running -= 1;
+        let info = self.ready_info(idx, ReadyReason::Preempted);
         self.trace
             .push(now, cpu, || EventKind::Preempt { pid, burst_left });
         self.sched.enqueue(info);
@@ -563,12 +567,8 @@ impl Kernel {
         let p = self.proc_mut(idx);
         p.timer = 0;
         p.set_state(ProcState::Ready, now);
-        let info = ReadyInfo {
-            pid: p.pid,
-            priority: p.priority,
-            reason: ReadyReason::Woken,
-        };
         let pid = p.pid;
+        let info = self.ready_info(idx, ReadyReason::Woken);
         self.emit(|| EventKind::Wake { pid, by, reason });
         self.complete(idx, result);
         self.sched.enqueue(info);
@@ -631,7 +631,7 @@ impl Kernel {
     ) {
         let now = self.now;
         self.with_queue(queue, |q, procs| q.push_back(procs, idx));
-        self.mark_not_running(idx);
+        self.mark_not_running(idx, StopReason::Blocked);
         let p = self.proc_mut(idx);
         p.set_state(
             ProcState::Blocked(process::Blocked {
@@ -682,12 +682,19 @@ impl Kernel {
             pid: p.pid,
             priority: p.priority,
             reason,
+            now: self.now,
+            last_cpu: p.last_cpu,
         }
     }
 
-    fn mark_not_running(&mut self, idx: u32) {
-        if matches!(self.proc_ref(idx).state, ProcState::Running(_)) {
+    /// Bookkeeping for a process leaving its CPU (before its state changes): the count of
+    /// running processes, and the policy hears how long it ran.
+    fn mark_not_running(&mut self, idx: u32, why: StopReason) {
+        let p = self.proc_ref(idx);
+        if matches!(p.state, ProcState::Running(_)) {
+            let (pid, ran) = (p.pid, self.now.saturating_sub(p.since));
             self.running -= 1;
+            self.sched.stopped(pid, ran, why);
         }
     }
 }

@@ -104,7 +104,8 @@ impl Machine {
     /// A machine that can run `programs`.
     pub fn new(config: MachineConfig, programs: ProgramTable) -> Machine {
         let names = programs.names().map(String::from).collect();
-        let kernel = Kernel::new(config.kernel.clone(), config.policy, names);
+        let scheduler = config.policy.build(config.seed);
+        let kernel = Kernel::with_scheduler(config.kernel.clone(), scheduler, names);
         Machine {
             config,
             kernel: spin::Mutex::new(kernel),
@@ -269,7 +270,8 @@ impl Machine {
     fn dispatch(&mut self) -> Option<Pid> {
         let (pid, quantum) = {
             let mut k = self.kernel.lock();
-            (k.schedule(self.cpu.id)?, k.quantum())
+            let pid = k.schedule(self.cpu.id)?;
+            (pid, k.quantum(pid))
         };
         self.stats.context_switches += 1;
         self.cpu.current = Some(pid);
@@ -329,9 +331,15 @@ impl Machine {
         self.end_of_slice(pid);
     }
 
-    /// The quantum is used up: preempt if anyone else is ready, else start a new one.
+    /// A scheduling point after the process ran: preempt it if its quantum is used up and
+    /// anyone else is ready (else start a new quantum), or if the policy says so.
     fn end_of_slice(&mut self, pid: Pid) {
         if self.cpu.slice_left > 0 {
+            let mut k = self.kernel.lock();
+            if k.should_preempt(self.cpu.id, pid) {
+                k.preempt(self.cpu.id, pid);
+                self.cpu.current = None;
+            }
             return;
         }
         let mut k = self.kernel.lock();
@@ -340,7 +348,7 @@ impl Machine {
             k.preempt(self.cpu.id, pid);
             self.cpu.current = None;
         } else {
-            self.cpu.slice_left = k.quantum().unwrap_or(Ticks::MAX);
+            self.cpu.slice_left = k.quantum(pid).unwrap_or(Ticks::MAX);
         }
     }
 

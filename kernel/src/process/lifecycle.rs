@@ -119,7 +119,7 @@ impl Kernel {
     /// End a process: release everything it holds and everyone waiting on it.
     pub(crate) fn exit_process(&mut self, idx: u32, code: i32, reason: ExitReason) {
         let pid = self.pid_of(idx);
-        self.mark_not_running(idx);
+        self.mark_not_running(idx, crate::sched::StopReason::Exited);
         // A process killed while waiting leaves its queue first.
         self.unlink(idx);
         let r = reason.clone();

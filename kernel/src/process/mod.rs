@@ -154,6 +154,8 @@ pub struct Process {
     pub parent: Option<Pid>,
     /// Its scheduling priority.
     pub priority: u8,
+    /// The CPU it last ran on.
+    pub last_cpu: Option<CpuId>,
     /// Its registers and IPC buffer, shared with the process.
     pub ctx: SharedContext,
     /// Where it is in its life.
@@ -206,6 +208,7 @@ impl Process {
             arg: 0,
             parent,
             priority,
+            last_cpu: None,
             ctx,
             state: ProcState::Ready,
             since: now,

@@ -30,27 +30,68 @@ pub enum ReadyReason {
 pub struct ReadyInfo {
     /// The process.
     pub pid: Pid,
-    /// Its priority.
+    /// Its priority (the effective one, when another process lends it a higher one).
     pub priority: u8,
     /// Why it is ready.
     pub reason: ReadyReason,
+    /// When it became ready.
+    pub now: Ticks,
+    /// The CPU it last ran on, if it has run.
+    pub last_cpu: Option<CpuId>,
+}
+
+/// Why a process left its CPU.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopReason {
+    /// It blocked on a wait queue (its CPU burst ended).
+    Blocked,
+    /// It went to sleep (its CPU burst ended).
+    Slept,
+    /// It gave the CPU up with `yield`.
+    Yielded,
+    /// The timer or the policy took the CPU away (its burst goes on).
+    Preempted,
+    /// It exited.
+    Exited,
 }
 
 /// A scheduling policy.
+///
+/// The kernel calls it at every scheduling point, and only there: a process became ready
+/// ([`enqueue`](Self::enqueue)), a CPU is free ([`pick`](Self::pick)), a process left its CPU
+/// ([`stopped`](Self::stopped)), and after every syscall and timer interrupt, whether the
+/// running process should give way ([`should_preempt`](Self::should_preempt)). A policy
+/// decides from these calls alone, and from its seed if it is randomised.
 pub trait Scheduler {
     /// The policy's name, as `--policy` spells it.
     fn name(&self) -> &'static str;
     /// A process became ready.
     fn enqueue(&mut self, info: ReadyInfo);
-    /// The process to run next on `cpu`, removed from the run queue.
-    fn pick(&mut self, cpu: CpuId) -> Option<Pid>;
-    /// How long a process may run before the timer preempts it; `None` for never.
-    fn quantum(&self) -> Option<Ticks>;
+    /// The process to run next on `cpu` at `now`, removed from the run queue. It may return a
+    /// process that has since exited; the kernel skips those and asks again.
+    fn pick(&mut self, cpu: CpuId, now: Ticks) -> Option<Pid>;
+    /// How long `pid`, just dispatched, may run before the timer preempts it; `None` for
+    /// never.
+    fn quantum(&self, pid: Pid) -> Option<Ticks>;
     /// How many processes are queued.
     fn len(&self) -> usize;
     /// Whether nobody is queued.
     fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+    /// `pid` left its CPU after running `ran` ticks since it was dispatched.
+    fn stopped(&mut self, pid: Pid, ran: Ticks, why: StopReason) {
+        let _ = (pid, ran, why);
+    }
+    /// Whether `running`, on `cpu` at `now`, should give its CPU to a queued process now.
+    /// Asked after every syscall and timer interrupt; a yes preempts it.
+    fn should_preempt(&mut self, cpu: CpuId, running: Pid, now: Ticks) -> bool {
+        let _ = (cpu, running, now);
+        false
+    }
+    /// `pid`'s effective priority changed (priority inheritance lent or returned one).
+    fn reprioritize(&mut self, pid: Pid, priority: u8) {
+        let _ = (pid, priority);
     }
 }
 
@@ -70,8 +111,9 @@ impl Policy {
     /// The default quantum of round robin.
     pub const DEFAULT_QUANTUM: Ticks = 10;
 
-    /// A fresh scheduler for this policy.
-    pub fn build(self) -> Box<dyn Scheduler> {
+    /// A fresh scheduler for this policy; a randomised policy draws only from `seed`.
+    pub fn build(self, seed: u64) -> Box<dyn Scheduler> {
+        let _ = seed;
         match self {
             Policy::RoundRobin { quantum } => Box::new(RoundRobin::new(quantum.max(1))),
             Policy::Fcfs => Box::new(Fcfs::default()),
@@ -141,10 +183,10 @@ impl Scheduler for RoundRobin {
     fn enqueue(&mut self, info: ReadyInfo) {
         self.queue.push_back(info.pid);
     }
-    fn pick(&mut self, _cpu: CpuId) -> Option<Pid> {
+    fn pick(&mut self, _cpu: CpuId, _now: Ticks) -> Option<Pid> {
         self.queue.pop_front()
     }
-    fn quantum(&self) -> Option<Ticks> {
+    fn quantum(&self, _pid: Pid) -> Option<Ticks> {
         Some(self.quantum)
     }
     fn len(&self) -> usize {
@@ -165,10 +207,10 @@ impl Scheduler for Fcfs {
     fn enqueue(&mut self, info: ReadyInfo) {
         self.queue.push_back(info.pid);
     }
-    fn pick(&mut self, _cpu: CpuId) -> Option<Pid> {
+    fn pick(&mut self, _cpu: CpuId, _now: Ticks) -> Option<Pid> {
         self.queue.pop_front()
     }
-    fn quantum(&self) -> Option<Ticks> {
+    fn quantum(&self, _pid: Pid) -> Option<Ticks> {
         None
     }
     fn len(&self) -> usize {
@@ -185,21 +227,24 @@ mod tests {
             pid: Pid::new(i, 0),
             priority: 0,
             reason: ReadyReason::Spawned,
+            now: 0,
+            last_cpu: None,
         }
     }
 
     #[test]
     fn both_policies_are_fifo_and_only_rr_preempts() {
         for policy in [Policy::default(), Policy::Fcfs] {
-            let mut s = policy.build();
+            let mut s = policy.build(0);
             s.enqueue(ready(2));
             s.enqueue(ready(1));
-            assert_eq!(s.pick(0), Some(Pid::new(2, 0)));
-            assert_eq!(s.pick(0), Some(Pid::new(1, 0)));
-            assert_eq!(s.pick(0), None);
+            assert_eq!(s.pick(0, 0), Some(Pid::new(2, 0)));
+            assert_eq!(s.pick(0, 0), Some(Pid::new(1, 0)));
+            assert_eq!(s.pick(0, 0), None);
         }
-        assert_eq!(Policy::default().build().quantum(), Some(10));
-        assert_eq!(Policy::Fcfs.build().quantum(), None);
+        let any = Pid::new(1, 0);
+        assert_eq!(Policy::default().build(0).quantum(any), Some(10));
+        assert_eq!(Policy::Fcfs.build(0).quantum(any), None);
         assert_eq!("fcfs".parse::<Policy>(), Ok(Policy::Fcfs));
         assert!("lottery".parse::<Policy>().is_err());
     }

@@ -166,7 +166,7 @@ impl Kernel {
     fn sys_yield(&mut self, idx: u32) -> Result<Flow, Fail> {
         let pid = self.pid_of(idx);
         self.complete(idx, Ok([0; 3]));
-        self.mark_not_running(idx);
+        self.mark_not_running(idx, crate::sched::StopReason::Yielded);
         let now = self.now;
         self.proc_mut(idx).set_state(ProcState::Ready, now);
         self.emit(|| EventKind::Yield { pid });
@@ -181,7 +181,7 @@ impl Kernel {
         }
         let pid = self.pid_of(idx);
         let until = self.now.saturating_add(ticks);
-        self.mark_not_running(idx);
+        self.mark_not_running(idx, crate::sched::StopReason::Slept);
         let now = self.now;
         self.proc_mut(idx)
             .set_state(ProcState::Sleeping { until }, now);
