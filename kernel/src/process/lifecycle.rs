@@ -56,6 +56,7 @@ impl Kernel {
             now,
         ));
         self.proc_mut(i).arg = arg;
+        self.sched.spawned(pid, &self.proc_ref(i).name);
         if let Some(parent) = parent.and_then(|p| self.live_index(p)) {
             self.adopt(parent, i);
         }

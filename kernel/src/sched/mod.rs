@@ -5,6 +5,14 @@
 //! anything, and it must decide from what it was told alone, so the same sequence of calls
 //! gives the same choices (determinism).
 
+pub mod explore;
+pub mod lottery;
+pub mod mlfq;
+pub mod percpu;
+pub mod priority;
+pub mod rng;
+pub mod sjf;
+
 use crate::trace::CpuId;
 use abi::{Pid, Ticks};
 use alloc::boxed::Box;
@@ -93,6 +101,11 @@ pub trait Scheduler {
     fn reprioritize(&mut self, pid: Pid, priority: u8) {
         let _ = (pid, priority);
     }
+    /// A process was created with this name (before its first `enqueue`), so a policy that
+    /// replays recorded decisions can recognise it across runs whose pids differ.
+    fn spawned(&mut self, pid: Pid, name: &str) {
+        let _ = (pid, name);
+    }
 }
 
 /// The policies the kernel ships.
@@ -105,6 +118,20 @@ pub enum Policy {
     },
     /// First come, first served: run until block, yield or exit.
     Fcfs,
+    /// Exploration: a uniformly random ready process at every scheduling point, and a
+    /// random preemption after a syscall with probability `preempt_percent`%.
+    Random {
+        /// Chance of a preemption at each scheduling point, in percent.
+        preempt_percent: u8,
+    },
+    /// Exploration: probabilistic concurrency testing (Burckhardt et al., ASPLOS 2010) with
+    /// bug depth `depth` over an expected `steps` scheduling points.
+    Pct {
+        /// The bug depth d: d - 1 priority change points.
+        depth: u32,
+        /// The expected number of scheduling points k, over which change points are drawn.
+        steps: u64,
+    },
 }
 
 impl Policy {
@@ -117,6 +144,10 @@ impl Policy {
         match self {
             Policy::RoundRobin { quantum } => Box::new(RoundRobin::new(quantum.max(1))),
             Policy::Fcfs => Box::new(Fcfs::default()),
+            Policy::Random { preempt_percent } => {
+                Box::new(explore::Random::new(seed, preempt_percent))
+            }
+            Policy::Pct { depth, steps } => Box::new(explore::Pct::new(seed, depth, steps)),
         }
     }
 
@@ -125,6 +156,8 @@ impl Policy {
         match self {
             Policy::RoundRobin { .. } => "rr",
             Policy::Fcfs => "fcfs",
+            Policy::Random { .. } => "random",
+            Policy::Pct { .. } => "pct",
         }
     }
 }
@@ -142,6 +175,10 @@ impl fmt::Display for Policy {
         match self {
             Policy::RoundRobin { quantum } => write!(f, "rr(quantum={quantum})"),
             Policy::Fcfs => f.write_str("fcfs"),
+            Policy::Random { preempt_percent } => {
+                write!(f, "random(preempt={preempt_percent}%)")
+            }
+            Policy::Pct { depth, steps } => write!(f, "pct(depth={depth}, steps={steps})"),
         }
     }
 }
