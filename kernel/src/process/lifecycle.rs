@@ -56,7 +56,7 @@ impl Kernel {
             now,
         ));
         self.proc_mut(i).arg = arg;
-        self.sched.spawned(pid, &self.proc_ref(i).name);
+        self.sched.spawned(pid, &name);
         if let Some(parent) = parent.and_then(|p| self.live_index(p)) {
             self.adopt(parent, i);
         }
