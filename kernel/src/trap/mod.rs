@@ -131,7 +131,16 @@ impl Kernel {
                 arg,
                 inbox,
                 priority,
-            } => self.sys_spawn(idx, program_len, label_len, arg, inbox, priority),
+                expected_burst,
+            } => self.sys_spawn(
+                idx,
+                program_len,
+                label_len,
+                arg,
+                inbox,
+                priority,
+                expected_burst,
+            ),
             Syscall::Exit { code } => {
                 self.exit_process(idx, code, ExitReason::Exit);
                 Ok(Flow::Exit)
