@@ -10,7 +10,9 @@
 //! Rooms:
 //! - [`process`]: the process control block and its states; spawn, exit and wait;
 //! - [`sched`]: the scheduler trait and the policies;
-//! - [`ipc`]: endpoints, mailboxes, wait queues and the send / receive / call / reply paths;
+//! - [`ipc`]: endpoints, mailboxes, wait queues and the send / receive / call / reply paths,
+//!   and IPC-aware blocking along the wait-for graph (priority inheritance, deadlock
+//!   refusal; both off by default, see [`KernelConfig`]);
 //! - [`trap`]: the trap table that decodes a frame and runs the syscall;
 //! - [`trace`]: the event model every state change is recorded in;
 //! - [`inspect`]: the read-only snapshot of the process and mailbox tables (what `sim ps`
@@ -66,6 +68,17 @@ pub struct KernelConfig {
     pub check_invariants: bool,
     /// Record trace events.
     pub trace: bool,
+    /// Priority inheritance for IPC, as QNX does it: a process blocked sending to a receiver
+    /// (the mailbox's owner, or the process whose inbox it is), or waiting for the reply to
+    /// its `call`, lends the receiver its effective priority until its message is taken and
+    /// answered (or it gives up). Lending is transitive along chains of such waits. Off by
+    /// default; the trace shows each change (`lend`, `return`).
+    pub priority_inheritance: bool,
+    /// Refuse to block when blocking would close a cycle of processes waiting on each other,
+    /// as MINIX does with `ELOCKED`: the call returns `deadlock` instead. The check follows
+    /// the chain of single holders from the queue the caller would wait on, so it costs the
+    /// length of that chain. Off by default.
+    pub refuse_deadlock: bool,
 }
 
 impl Default for KernelConfig {
@@ -77,6 +90,8 @@ impl Default for KernelConfig {
             max_mailboxes: 1 << 21,
             check_invariants: cfg!(debug_assertions),
             trace: true,
+            priority_inheritance: false,
+            refuse_deadlock: false,
         }
     }
 }
@@ -551,6 +566,7 @@ impl Kernel {
         p.timer = 0;
         if let ProcState::Blocked(b) = p.state {
             self.with_queue(b.queue, |q, procs| q.remove(procs, idx));
+            self.lenders_changed(b.queue);
         }
     }
 
@@ -603,6 +619,9 @@ impl Kernel {
             self.make_ready(idx, by, reason, Err((error, 0)));
             n += 1;
         }
+        if n > 0 {
+            self.lenders_changed(queue);
+        }
         n
     }
 
@@ -650,6 +669,7 @@ impl Kernel {
             queue,
             deadline,
         });
+        self.lenders_changed(queue);
     }
 
     /// Move a blocked process from its queue to another, keeping its deadline.
@@ -674,16 +694,23 @@ impl Kernel {
             queue,
             deadline,
         });
+        // The call moved on (its message was queued or taken): it may lend to someone else
+        // now, or to nobody.
+        if b.queue != queue && self.holder(b.queue) != self.holder(queue) {
+            self.lenders_changed(b.queue);
+        }
+        self.lenders_changed(queue);
     }
 
     fn ready_info(&self, idx: u32, reason: ReadyReason) -> ReadyInfo {
         let p = self.proc_ref(idx);
         ReadyInfo {
             pid: p.pid,
-            priority: p.priority,
+            priority: p.effective_priority,
             reason,
             now: self.now,
             last_cpu: p.last_cpu,
+            expected_burst: p.expected_burst,
         }
     }
 
