@@ -6,6 +6,7 @@
 //! scenario language. Exit status: 0 when every process exited 0; 1 when one failed, an
 //! `expect` failed, the run deadlocked or hit its tick limit; 2 for usage and scenario errors.
 
+mod explore;
 mod output;
 mod target;
 
@@ -64,6 +65,9 @@ enum Command {
         #[command(flatten)]
         machine: MachineArgs,
     },
+    /// Run a target under many seeds of an exploring scheduler and report each distinct
+    /// failure with the smallest seed that shows it and the command that replays it.
+    Explore(explore::ExploreArgs),
 }
 
 /// What to run and on what machine. Flags given here override the scenario's `set` lines.
@@ -92,6 +96,20 @@ struct MachineArgs {
     /// Ticks every dispatch (context switch) costs [default: 1].
     #[arg(long)]
     switch_cost: Option<u64>,
+    /// PCT's bug depth, for --policy pct [default: 3].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    depth: Option<u32>,
+    /// PCT's expected scheduling points, for --policy pct [default: estimated from one
+    /// run of the target].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    steps: Option<u64>,
+    /// The chance of a preemption at each scheduling point in percent, for --policy random
+    /// [default: 10].
+    #[arg(long, value_parser = clap::value_parser!(u8).range(0..=100))]
+    preempt: Option<u8>,
+    /// Replay a schedule saved by `sim explore --save-schedule` (the policy follows it).
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["policy", "quantum"])]
+    replay: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -118,6 +136,10 @@ enum PolicyArg {
     Rr,
     /// First come, first served (no preemption).
     Fcfs,
+    /// Exploration: a random ready process, a preemption with chance --preempt.
+    Random,
+    /// Exploration: probabilistic concurrency testing with --depth and --steps.
+    Pct,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -161,6 +183,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run(args),
         Command::Ps { machine, at } => ps(machine, at),
         Command::Explain { machine } => explain(machine),
+        Command::Explore(args) => explore::run(args),
     };
     match result {
         Ok(code) => code,
@@ -242,6 +265,7 @@ impl MachineArgs {
         if let Some(n) = self.switch_cost {
             config.costs.context_switch = n;
         }
+        self.exploring(&target, &mut config)?;
         Ok((target, config))
     }
 }
@@ -250,7 +274,7 @@ fn run(args: RunArgs) -> CliResult {
     let (target, config) = args.machine.resolve()?;
     let machine = target.machine(config.clone(), args.machine.arg)?;
     let report = machine.run();
-    let mut notes = String::new();
+    let mut notes = explore::replay_note(&config, &report);
     if args.check_determinism {
         let again = target.machine(config, args.machine.arg)?.run();
         match first_difference(&report, &again) {
