@@ -498,6 +498,25 @@ pub struct PolicySettings {
 }
 
 impl PolicySettings {
+    /// Take every setting `over` gives in place of this one's (flags over a scenario's).
+    pub fn overlay(&mut self, over: &mut PolicySettings) {
+        fn take<T>(mine: &mut Option<T>, theirs: &mut Option<T>) {
+            if theirs.is_some() {
+                *mine = theirs.take();
+            }
+        }
+        take(&mut self.quantum, &mut over.quantum);
+        take(&mut self.alpha_percent, &mut over.alpha_percent);
+        take(&mut self.initial_estimate, &mut over.initial_estimate);
+        take(&mut self.aging, &mut over.aging);
+        take(&mut self.levels, &mut over.levels);
+        take(&mut self.quanta, &mut over.quanta);
+        take(&mut self.boost, &mut over.boost);
+        take(&mut self.depth, &mut over.depth);
+        take(&mut self.steps, &mut over.steps);
+        take(&mut self.preempt_percent, &mut over.preempt_percent);
+    }
+
     /// The names of the settings given, as the command line and scenarios spell them.
     pub fn given(&self) -> Vec<&'static str> {
         [

@@ -9,7 +9,7 @@
 
 use crate::output::{write_file, write_stderr, write_stdout};
 use crate::target::Target;
-use crate::{CliResult, MachineArgs, PolicyArg};
+use crate::{CliResult, MachineArgs};
 use clap::ValueEnum;
 use sim::explore::{self, Options, ScheduleFile, Shard, Strategy};
 use sim::{MachineConfig, Policy, Report};
@@ -208,26 +208,39 @@ impl MachineArgs {
         target: &Target,
         config: &mut MachineConfig,
     ) -> Result<(), String> {
-        let pct = matches!(self.policy, Some(PolicyArg::Pct));
-        let random = matches!(self.policy, Some(PolicyArg::Random));
+        // The policy in force: the flag's, or the scenario's when no flag names one.
+        let chosen = |name: &str, scenario: bool| match &self.policy {
+            Some(p) => p == name,
+            None => scenario,
+        };
+        let pct = chosen("pct", matches!(config.policy, Policy::Pct { .. }));
+        let random = chosen("random", matches!(config.policy, Policy::Random { .. }));
         if (self.depth.is_some() || self.steps.is_some()) && !pct {
             return Err("sim: --depth and --steps apply to --policy pct\n".into());
         }
         if self.preempt.is_some() && !random {
             return Err("sim: --preempt applies to --policy random\n".into());
         }
-        if random {
+        if random && (self.policy.is_some() || self.preempt.is_some()) {
+            let scenario = match config.policy {
+                Policy::Random { preempt_percent } => preempt_percent,
+                _ => explore::DEFAULT_PREEMPT_PERCENT,
+            };
             config.policy = Policy::Random {
-                preempt_percent: self.preempt.unwrap_or(explore::DEFAULT_PREEMPT_PERCENT),
+                preempt_percent: self.preempt.unwrap_or(scenario),
             };
         }
-        if pct {
-            let steps = match self.steps {
+        if pct && (self.policy.is_some() || self.depth.is_some() || self.steps.is_some()) {
+            let (depth, steps) = match config.policy {
+                Policy::Pct { depth, steps } if self.policy.is_none() => (depth, Some(steps)),
+                _ => (explore::DEFAULT_DEPTH, None),
+            };
+            let steps = match self.steps.or(steps) {
                 Some(steps) => steps,
                 None => explore::estimate_steps(&library_target(target, self.arg), config),
             };
             config.policy = Policy::Pct {
-                depth: self.depth.unwrap_or(explore::DEFAULT_DEPTH),
+                depth: self.depth.unwrap_or(depth),
                 steps,
             };
         }

@@ -11,6 +11,7 @@ mod output;
 mod target;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use kernel::sched::PolicySettings;
 use output::{write_file, write_stderr, write_stdout};
 use sim::{MachineConfig, Outcome, Policy, Report};
 use std::path::PathBuf;
@@ -78,12 +79,44 @@ struct MachineArgs {
     /// The argument a built-in program receives (0: its default).
     #[arg(long, default_value_t = 0)]
     arg: u64,
-    /// Scheduling policy [default: rr].
-    #[arg(long, value_enum)]
-    policy: Option<PolicyArg>,
-    /// Round-robin quantum, in ticks [default: 10]; implies --policy rr.
+    /// Scheduling policy [default: rr] (docs/scheduling.md). Its settings are the flags
+    /// below; a setting the policy does not take is an error.
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(Policy::NAMES))]
+    policy: Option<String>,
+    /// Quantum in ticks: rr [10], lottery [10], priority (among equals), mlfq (the top
+    /// level's, doubling down).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     quantum: Option<u64>,
+    /// sjf/srtf: the weight of the last burst in the estimate, in percent [50].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=100))]
+    alpha: Option<u64>,
+    /// sjf/srtf: the burst estimate before any was measured, in ticks [5].
+    #[arg(long)]
+    initial_estimate: Option<u64>,
+    /// priority: ticks of waiting per level of aging [0: off].
+    #[arg(long)]
+    aging: Option<u64>,
+    /// mlfq: how many levels [3].
+    #[arg(long)]
+    levels: Option<u64>,
+    /// mlfq: every level's quantum, top first, comma-separated [2,4,8].
+    #[arg(long, value_delimiter = ',')]
+    quanta: Option<Vec<u64>>,
+    /// mlfq: ticks between boosts to the top level [100; 0: off].
+    #[arg(long)]
+    boost: Option<u64>,
+    /// Simulated CPUs [1].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    cpus: Option<u32>,
+    /// Run queues: global, per-cpu (with migration) or per-cpu-pinned [global].
+    #[arg(long)]
+    run_queues: Option<sim::RunQueues>,
+    /// A sender blocked on a lower-priority receiver lends it its priority (docs/abi.md).
+    #[arg(long)]
+    priority_inheritance: bool,
+    /// A wait that would close a cycle of waiting processes fails with `deadlock`.
+    #[arg(long)]
+    refuse_deadlock: bool,
     /// Stop the run at this tick [default: 1000000].
     #[arg(long)]
     max_ticks: Option<u64>,
@@ -128,18 +161,6 @@ struct RunArgs {
     /// Run twice and fail (exit 1) if the two traces differ.
     #[arg(long)]
     check_determinism: bool,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum PolicyArg {
-    /// Round robin with `--quantum`.
-    Rr,
-    /// First come, first served (no preemption).
-    Fcfs,
-    /// Exploration: a random ready process, a preemption with chance --preempt.
-    Random,
-    /// Exploration: probabilistic concurrency testing with --depth and --steps.
-    Pct,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -231,6 +252,49 @@ fn check(file: &str) -> CliResult {
 }
 
 impl MachineArgs {
+    /// The policy settings given as flags.
+    fn policy_flags(&self) -> PolicySettings {
+        PolicySettings {
+            quantum: self.quantum,
+            alpha_percent: self.alpha,
+            initial_estimate: self.initial_estimate,
+            aging: self.aging,
+            levels: self.levels,
+            quanta: self.quanta.clone(),
+            boost: self.boost,
+            depth: self.depth.map(u64::from),
+            steps: self.steps,
+            preempt_percent: self.preempt.map(u64::from),
+        }
+    }
+
+    /// Apply `--policy` and its settings. A new policy takes only the flags' settings; flags
+    /// without `--policy` adjust the policy the scenario chose (or round robin), over the
+    /// scenario's own settings. PCT without `--steps` is left to [`Self::exploring`], which
+    /// estimates them from a run.
+    fn choose_policy(&self, target: &Target, config: &mut MachineConfig) -> Result<(), String> {
+        let mut flags = self.policy_flags();
+        let (name, settings) = match (&self.policy, target) {
+            (Some(name), _) => (name.clone(), flags),
+            (None, _) if flags.given().is_empty() => return Ok(()),
+            (None, Target::Scenario { scenario, .. }) => {
+                let (name, mut settings) = sim::scenario::policy_settings(scenario);
+                settings.overlay(&mut flags);
+                (
+                    name.unwrap_or_else(|| config.policy.name().to_string()),
+                    settings,
+                )
+            }
+            (None, Target::Program { .. }) => (config.policy.name().to_string(), flags),
+        };
+        if matches!(name.as_str(), "random" | "pct") {
+            // Their settings are applied with the exploration flags.
+            return Ok(());
+        }
+        config.policy = Policy::parse(&name, &settings).map_err(|e| format!("sim: {e}\n"))?;
+        Ok(())
+    }
+
     /// The target and its machine configuration: defaults, then the scenario's settings,
     /// then the flags given.
     fn resolve(&self) -> Result<(Target, MachineConfig), String> {
@@ -241,18 +305,7 @@ impl MachineArgs {
             }
             Target::Program { .. } => MachineConfig::default(),
         };
-        match self.policy {
-            Some(PolicyArg::Fcfs) => config.policy = Policy::Fcfs,
-            Some(PolicyArg::Rr) if !matches!(config.policy, Policy::RoundRobin { .. }) => {
-                config.policy = Policy::RoundRobin {
-                    quantum: Policy::DEFAULT_QUANTUM,
-                }
-            }
-            _ => {}
-        }
-        if let Some(q) = self.quantum {
-            config.policy = Policy::RoundRobin { quantum: q };
-        }
+        self.choose_policy(&target, &mut config)?;
         if let Some(n) = self.max_ticks {
             config.max_ticks = n;
         }
@@ -265,6 +318,14 @@ impl MachineArgs {
         if let Some(n) = self.switch_cost {
             config.costs.context_switch = n;
         }
+        if let Some(n) = self.cpus {
+            config.cpus = n;
+        }
+        if let Some(q) = self.run_queues {
+            config.run_queues = q;
+        }
+        config.kernel.priority_inheritance |= self.priority_inheritance;
+        config.kernel.refuse_deadlock |= self.refuse_deadlock;
         self.exploring(&target, &mut config)?;
         Ok((target, config))
     }
