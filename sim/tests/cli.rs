@@ -515,3 +515,26 @@ fn cpus_queues_and_the_kernel_switches_reach_the_machine() {
         "without the switch it deadlocks"
     );
 }
+
+#[test]
+fn the_priority_inheritance_flag_turns_it_on_over_a_scenario_that_has_it_off() {
+    let dir = scratch("inheritance");
+    let source = userland::scenario::shipped("priority_inversion")
+        .expect("shipped")
+        .source
+        .replace(
+            "set priority_inheritance on",
+            "set priority_inheritance off",
+        );
+    let file = write(&dir, "off.sim", source.as_bytes());
+    let off = stdout(&sim(&["run", &file, "--trace", "console"]));
+    assert!(off.starts_with("hog done\nclient done\n"), "{off}");
+    let on = stdout(&sim(&[
+        "run",
+        &file,
+        "--trace",
+        "console",
+        "--priority-inheritance",
+    ]));
+    assert!(on.starts_with("client done\nhog done\n"), "{on}");
+}
