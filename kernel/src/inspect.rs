@@ -190,6 +190,9 @@ pub struct ProcessInfo {
     pub parent: Option<Pid>,
     /// Its scheduling priority.
     pub priority: u8,
+    /// The priority it runs at now: `priority`, or a higher one lent by the processes
+    /// waiting for it to receive or reply (priority inheritance).
+    pub effective_priority: u8,
     /// Where it is in its life, and what it waits on.
     pub state: StateInfo,
     /// When it entered its current state (for a blocked process: when it first blocked in
@@ -283,6 +286,7 @@ impl Kernel {
             name: p.name.clone(),
             parent: p.parent,
             priority: p.priority,
+            effective_priority: p.effective_priority,
             state,
             since: p.since,
             inbox: Load::of(&p.inbox),

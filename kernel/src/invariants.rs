@@ -126,12 +126,53 @@ impl Kernel {
                 self.queued_bytes
             ));
         }
+        self.check_effective_priorities()?;
         let l = self.ledger;
         if l.sent != l.received + l.dropped + queued {
             return Err(format!(
                 "ledger: sent {} != received {} + dropped {} + queued {queued}",
                 l.sent, l.received, l.dropped
             ));
+        }
+        Ok(())
+    }
+}
+
+impl Kernel {
+    /// Effective priorities: each process's own when priority inheritance is off; when it is
+    /// on, the highest own priority among the process and every process whose chain of
+    /// lending waits reaches it (the least solution of "the highest of its own and its
+    /// lenders'", so a priority that only circulates in a cycle after its lender left is
+    /// caught too). Computed from scratch by walking each process's chain.
+    fn check_effective_priorities(&self) -> Result<(), String> {
+        let mut expected: BTreeMap<u32, u8> = self
+            .procs
+            .iter()
+            .map(|((idx, _), p)| (idx, p.priority))
+            .collect();
+        if self.config.priority_inheritance {
+            for ((start, _), p) in self.procs.iter() {
+                let mut at = self.borrower(start);
+                let mut steps = 0;
+                while let Some(idx) = at {
+                    steps += 1;
+                    if idx == start || steps > self.procs.len() {
+                        break;
+                    }
+                    let e = expected.entry(idx).or_insert(0);
+                    *e = (*e).max(p.priority);
+                    at = self.borrower(idx);
+                }
+            }
+        }
+        for ((idx, _), p) in self.procs.iter() {
+            let want = expected.get(&idx).copied().unwrap_or(p.priority);
+            if p.effective_priority != want {
+                return Err(format!(
+                    "{}: effective priority {} but its own and its lenders' give {want}",
+                    p.pid, p.effective_priority
+                ));
+            }
         }
         Ok(())
     }

@@ -10,7 +10,9 @@
 //! Rooms:
 //! - [`process`]: the process control block and its states; spawn, exit and wait;
 //! - [`sched`]: the scheduler trait and the policies;
-//! - [`ipc`]: endpoints, mailboxes, wait queues and the send / receive / call / reply paths;
+//! - [`ipc`]: endpoints, mailboxes, wait queues and the send / receive / call / reply paths,
+//!   and IPC-aware blocking along the wait-for graph (priority inheritance, deadlock
+//!   refusal; both off by default, see [`KernelConfig`]);
 //! - [`trap`]: the trap table that decodes a frame and runs the syscall;
 //! - [`trace`]: the event model every state change is recorded in;
 //! - [`inspect`]: the read-only snapshot of the process and mailbox tables (what `sim ps`
@@ -39,7 +41,7 @@ pub mod trap;
 
 use crate::ipc::{Mailbox, WaitQueue, WaitQueueId};
 use crate::process::{ProcState, Process};
-use crate::sched::{Policy, ReadyInfo, ReadyReason, Scheduler};
+use crate::sched::{Policy, ReadyInfo, ReadyReason, Scheduler, StopReason};
 use crate::slab::Slab;
 use crate::trace::{CpuId, Event, EventKind, ExitReason, TraceBuffer, WaitFor, WakeReason};
 use abi::{Error, MailboxId, Pid, SharedContext, Ticks, TrapState, RET_REGS};
@@ -66,6 +68,17 @@ pub struct KernelConfig {
     pub check_invariants: bool,
     /// Record trace events.
     pub trace: bool,
+    /// Priority inheritance for IPC, as QNX does it: a process blocked sending to a receiver
+    /// (the mailbox's owner, or the process whose inbox it is), or waiting for the reply to
+    /// its `call`, lends the receiver its effective priority until its message is taken and
+    /// answered (or it gives up). Lending is transitive along chains of such waits. Off by
+    /// default; the trace shows each change (`lend`, `return`).
+    pub priority_inheritance: bool,
+    /// Refuse to block when blocking would close a cycle of processes waiting on each other,
+    /// as MINIX does with `ELOCKED`: the call returns `deadlock` instead. The check follows
+    /// the chain of single holders from the queue the caller would wait on, so it costs the
+    /// length of that chain. Off by default.
+    pub refuse_deadlock: bool,
 }
 
 impl Default for KernelConfig {
@@ -77,6 +90,8 @@ impl Default for KernelConfig {
             max_mailboxes: 1 << 21,
             check_invariants: cfg!(debug_assertions),
             trace: true,
+            priority_inheritance: false,
+            refuse_deadlock: false,
         }
     }
 }
@@ -160,7 +175,7 @@ impl Kernel {
     /// A kernel with no processes, scheduling by `policy`, that can spawn `programs` (by
     /// name; the index is the program id the machine loads).
     pub fn new(config: KernelConfig, policy: Policy, programs: Vec<String>) -> Kernel {
-        Self::with_scheduler(config, policy.build(), programs)
+        Self::with_scheduler(config, policy.build(0), programs)
     }
 
     /// A kernel with a scheduler of the caller's own.
@@ -302,9 +317,15 @@ impl Kernel {
         !self.sched.is_empty()
     }
 
-    /// How long a process may run before preemption, `None` for never.
-    pub fn quantum(&self) -> Option<Ticks> {
-        self.sched.quantum()
+    /// How long `pid`, just dispatched, may run before preemption; `None` for never.
+    pub fn quantum(&self, pid: Pid) -> Option<Ticks> {
+        self.sched.quantum(pid)
+    }
+
+    /// Whether the policy wants `pid`, running on `cpu`, to give way now (a scheduling
+    /// point: the machine asks after every syscall and timer interrupt, and preempts on yes).
+    pub fn should_preempt(&mut self, cpu: CpuId, pid: Pid) -> bool {
+        self.has_ready() && self.sched.should_preempt(cpu, pid, self.now)
     }
 
     /// Set the clock and fire every timeout and sleep due by then (the timer interrupt).
@@ -324,7 +345,7 @@ impl Kernel {
     /// Give `cpu` the next ready process, if any.
     pub fn schedule(&mut self, cpu: CpuId) -> Option<Pid> {
         self.cpu = cpu;
-        while let Some(pid) = self.sched.pick(cpu) {
+        while let Some(pid) = self.sched.pick(cpu, self.now) {
             let now = self.now;
             let Some(p) = self.procs.get_mut(pid.index(), pid.generation()) else {
                 continue;
@@ -333,6 +354,7 @@ impl Kernel {
                 continue;
             }
             p.set_state(ProcState::Running(cpu), now);
+            p.last_cpu = Some(cpu);
             p.stats.dispatches += 1;
             p.stats.first_run.get_or_insert(now);
             self.running += 1;
@@ -347,21 +369,18 @@ impl Kernel {
     pub fn preempt(&mut self, cpu: CpuId, pid: Pid) {
         self.cpu = cpu;
         let now = self.now;
-        let Some(p) = self.procs.get_mut(pid.index(), pid.generation()) else {
+        let Some(idx) = self.live_index(pid) else {
             return;
         };
-        if p.state != ProcState::Running(cpu) {
+        if self.proc_ref(idx).state != ProcState::Running(cpu) {
             return;
         }
+        self.mark_not_running(idx, StopReason::Preempted);
+        let p = self.proc_mut(idx);
         p.set_state(ProcState::Ready, now);
         p.stats.preemptions += 1;
         let burst_left = p.burst;
-        let info = ReadyInfo {
-            pid,
-            priority: p.priority,
-            reason: ReadyReason::Preempted,
-        };
-        self.running -= 1;
+        let info = self.ready_info(idx, ReadyReason::Preempted);
         self.trace
             .push(now, cpu, || EventKind::Preempt { pid, burst_left });
         self.sched.enqueue(info);
@@ -547,6 +566,7 @@ impl Kernel {
         p.timer = 0;
         if let ProcState::Blocked(b) = p.state {
             self.with_queue(b.queue, |q, procs| q.remove(procs, idx));
+            self.lenders_changed(b.queue);
         }
     }
 
@@ -563,12 +583,8 @@ impl Kernel {
         let p = self.proc_mut(idx);
         p.timer = 0;
         p.set_state(ProcState::Ready, now);
-        let info = ReadyInfo {
-            pid: p.pid,
-            priority: p.priority,
-            reason: ReadyReason::Woken,
-        };
         let pid = p.pid;
+        let info = self.ready_info(idx, ReadyReason::Woken);
         self.emit(|| EventKind::Wake { pid, by, reason });
         self.complete(idx, result);
         self.sched.enqueue(info);
@@ -603,6 +619,9 @@ impl Kernel {
             self.make_ready(idx, by, reason, Err((error, 0)));
             n += 1;
         }
+        if n > 0 {
+            self.lenders_changed(queue);
+        }
         n
     }
 
@@ -631,7 +650,7 @@ impl Kernel {
     ) {
         let now = self.now;
         self.with_queue(queue, |q, procs| q.push_back(procs, idx));
-        self.mark_not_running(idx);
+        self.mark_not_running(idx, StopReason::Blocked);
         let p = self.proc_mut(idx);
         p.set_state(
             ProcState::Blocked(process::Blocked {
@@ -650,6 +669,7 @@ impl Kernel {
             queue,
             deadline,
         });
+        self.lenders_changed(queue);
     }
 
     /// Move a blocked process from its queue to another, keeping its deadline.
@@ -674,20 +694,34 @@ impl Kernel {
             queue,
             deadline,
         });
+        // The call moved on (its message was queued or taken): it may lend to someone else
+        // now, or to nobody.
+        if b.queue != queue && self.holder(b.queue) != self.holder(queue) {
+            self.lenders_changed(b.queue);
+        }
+        self.lenders_changed(queue);
     }
 
     fn ready_info(&self, idx: u32, reason: ReadyReason) -> ReadyInfo {
         let p = self.proc_ref(idx);
         ReadyInfo {
             pid: p.pid,
-            priority: p.priority,
+            priority: p.effective_priority,
             reason,
+            now: self.now,
+            last_cpu: p.last_cpu,
+            expected_burst: p.expected_burst,
         }
     }
 
-    fn mark_not_running(&mut self, idx: u32) {
-        if matches!(self.proc_ref(idx).state, ProcState::Running(_)) {
+    /// Bookkeeping for a process leaving its CPU (before its state changes): the count of
+    /// running processes, and the policy hears how long it ran.
+    fn mark_not_running(&mut self, idx: u32, why: StopReason) {
+        let p = self.proc_ref(idx);
+        if matches!(p.state, ProcState::Running(_)) {
+            let (pid, ran) = (p.pid, self.now.saturating_sub(p.since));
             self.running -= 1;
+            self.sched.stopped(pid, ran, why);
         }
     }
 }

@@ -335,6 +335,47 @@ pub enum EventKind {
         /// The limit.
         limit: Ticks,
     },
+    /// Priority inheritance raised a process's effective priority: a process waiting for it
+    /// to receive or reply (directly, or through a chain of such waits) runs at a higher
+    /// priority than it does.
+    PriorityLent {
+        /// The waiting process whose effective priority it now carries.
+        from: Pid,
+        /// The process whose effective priority rose.
+        to: Pid,
+        /// Its new effective priority.
+        priority: u8,
+    },
+    /// Priority inheritance lowered a process's effective priority: the wait that lent the
+    /// higher one ended (its message was taken or replied to, or it gave up).
+    PriorityReturned {
+        /// The process whose effective priority fell.
+        pid: Pid,
+        /// Its new effective priority: its own, or the highest still lent.
+        priority: u8,
+    },
+    /// A call that was about to block did not, because blocking would close a cycle of
+    /// processes waiting on each other (`KernelConfig::refuse_deadlock`); it returned
+    /// `deadlock` instead.
+    DeadlockRefused {
+        /// The caller.
+        pid: Pid,
+        /// The wait queue it would have blocked on.
+        queue: WaitQueueId,
+        /// The cycle it would have closed, starting with the caller: each would wait on the
+        /// next, the last on the caller.
+        cycle: Vec<Pid>,
+    },
+    /// A process was dispatched on a different CPU from the one it last ran on (recorded
+    /// by the machine right after the dispatch).
+    Migrate {
+        /// The process.
+        pid: Pid,
+        /// The CPU it last ran on.
+        from: CpuId,
+        /// The CPU it runs on now.
+        to: CpuId,
+    },
 }
 
 /// One blocked process in a deadlock report.

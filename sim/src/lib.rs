@@ -1,10 +1,11 @@
 //! The simulated machine and its tools.
 //!
-//! This crate is the hardware and the workbench around the kernel: [`machine`] is the clock,
-//! the CPU, the timer and the loop that drives the kernel; [`report`] is what a run produced;
-//! [`render`] shows the trace in every format (text, JSON lines, Chrome trace, Gantt, SVG,
-//! statistics, the process table, a plain-words explanation); [`scenario`] connects the
-//! scenario language to the machine. The `sim` binary is the command line.
+//! This crate is the hardware and the workbench around the kernel: [`machine`] is the CPUs
+//! with their clocks, the timer and the loop that drives the kernel; [`report`] is what a
+//! run produced; [`render`] shows the trace in every format (text, JSON lines, Chrome
+//! trace, Gantt, SVG, statistics, the process table, a plain-words explanation);
+//! [`scenario`] connects the scenario language to the machine. The `sim` binary is the
+//! command line.
 //!
 //! It must never reach into the kernel's decisions: it only calls the kernel's entry points
 //! and reads what the kernel reports.
@@ -12,6 +13,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod explore;
 pub mod machine;
 pub mod render;
 pub mod report;
@@ -19,5 +21,5 @@ pub mod scenario;
 
 pub use kernel::sched::Policy;
 pub use kernel::KernelConfig;
-pub use machine::{Costs, Machine, MachineConfig};
-pub use report::{Outcome, Report};
+pub use machine::{Costs, Machine, MachineConfig, RunQueues};
+pub use report::{CpuStats, MachineStats, Outcome, Report};

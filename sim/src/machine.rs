@@ -1,29 +1,44 @@
-//! The machine: a virtual clock, a CPU, a programmable timer, and the loop that drives the
-//! kernel.
+//! The machine: one or more CPUs, each with its own virtual clock, a programmable timer, and
+//! the loop that drives the kernel.
 //!
-//! The loop is the hardware. It advances the clock, raises the timer interrupt
-//! ([`Kernel::advance`]), asks the kernel whom to run, polls that process's program until it
-//! traps, exits or its quantum ends, charges the ticks, and repeats. When nothing can run it
-//! jumps the clock to the next timer; when nothing can run and no timer is armed, it stops:
-//! either every process has exited or the rest are deadlocked.
+//! The loop is the hardware. It raises the timer interrupt ([`Kernel::advance`]), asks the
+//! kernel whom to run on a free CPU, polls that process's program until it traps, exits or
+//! its quantum ends, charges the ticks to that CPU's clock, and repeats. When a CPU has
+//! nothing to run it jumps its clock to the next moment something could change; when no CPU
+//! can run anything and no timer is armed, it stops: either every process has exited or the
+//! rest are deadlocked.
 //!
-//! The machine owns the process *bodies* (the futures the programs are); the kernel owns
-//! everything else about a process. The kernel sits behind a spin lock, the big kernel lock
-//! that every entry takes, as it would with several CPUs.
+//! Several CPUs are stepped in one host thread, deterministically: each turn steps the CPU
+//! whose clock is earliest (ties: a busy CPU before an idle one, then the lowest id), and
+//! the ticks a turn charges are paid before the kernel entry that ends them, which waits
+//! while another CPU's clock is behind. So the kernel sees time that never runs backwards,
+//! and program code runs in the order of its simulated time. `docs/architecture.md`
+//! (section 4) states the rule in full.
+//!
+//! The machine owns the process *bodies* (the futures the programs are) and the CPUs; the
+//! kernel owns everything else about a process, and decides everything: the machine only
+//! calls its entry points and asks it questions. The kernel sits behind a spin lock, the big
+//! kernel lock that every entry from every CPU takes and releases before any program code
+//! runs. With per-CPU run queues the machine also reads the queue lengths
+//! ([`QueueLengths`]), as hardware-facing code reads per-CPU counters, never changing them.
 //!
 //! A run can be paused between two turns of the loop ([`Machine::run_until`]) to look at the
 //! process and mailbox tables ([`Machine::process_table`], [`Machine::mailbox_table`]) and
 //! then resumed: pausing never changes what the run does, so `run_until(t)` followed by
 //! [`Machine::run`] gives the same trace as `run` alone.
 
-use crate::report::{MachineStats, Outcome, Report};
+use crate::report::{CpuStats, MachineStats, Outcome, Report};
 use abi::{Error, Pid, Ticks};
 use kernel::inspect::{MailboxInfo, ProcessInfo};
-use kernel::sched::Policy;
-use kernel::trace::{CpuId, EventKind, ExitReason};
+use kernel::sched::percpu::{cpu_seed, PerCpu, QueueLengths};
+use kernel::sched::{Policy, Scheduler};
+use kernel::trace::{CpuId, Event, EventKind, ExitReason};
 use kernel::{Kernel, KernelConfig, TrapOutcome};
 use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
+use std::str::FromStr;
 use std::sync::Once;
 use std::task::{Context, Poll, Waker};
 use userland::{ProcessFuture, ProgramTable, Sys};
@@ -46,6 +61,56 @@ impl Default for Costs {
     }
 }
 
+/// Where ready processes wait for a CPU.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RunQueues {
+    /// One run queue for the whole machine: a free CPU takes the next ready process,
+    /// wherever it ran before.
+    #[default]
+    Global,
+    /// One run queue per CPU (the kernel's [`PerCpu`] scheduler, each queue its own
+    /// instance of the policy): a process waits on the CPU it last ran on (a new one on the
+    /// shortest queue), and a CPU runs processes from its own queue.
+    PerCpu {
+        /// Whether a CPU whose queue is empty steals from the longest other queue. Without
+        /// it a CPU idles while other queues hold work.
+        migration: bool,
+    },
+}
+
+impl RunQueues {
+    /// Its name, as `FromStr` reads it: `global`, `per-cpu` (with migration) or
+    /// `per-cpu-pinned` (without).
+    pub const fn name(self) -> &'static str {
+        match self {
+            RunQueues::Global => "global",
+            RunQueues::PerCpu { migration: true } => "per-cpu",
+            RunQueues::PerCpu { migration: false } => "per-cpu-pinned",
+        }
+    }
+}
+
+impl fmt::Display for RunQueues {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for RunQueues {
+    type Err = &'static str;
+
+    /// `global`, `per-cpu` (with migration) or `per-cpu-pinned` (without; also spelled
+    /// `per-cpu-no-migration`).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "global" => Ok(RunQueues::Global),
+            "per-cpu" => Ok(RunQueues::PerCpu { migration: true }),
+            "per-cpu-pinned" | "per-cpu-no-migration" => Ok(RunQueues::PerCpu { migration: false }),
+            _ => Err("expected one of: global, per-cpu, per-cpu-pinned"),
+        }
+    }
+}
+
 /// Everything a run is configured by. The same configuration, programs and seed give the
 /// same trace, byte for byte.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -61,6 +126,17 @@ pub struct MachineConfig {
     pub seed: u64,
     /// The kernel's settings.
     pub kernel: KernelConfig,
+    /// How many CPUs the machine has; 0 is taken as 1 ([`MachineConfig::cpu_count`]).
+    pub cpus: u32,
+    /// Where ready processes wait: one queue for the machine, or one per CPU.
+    pub run_queues: RunQueues,
+}
+
+impl MachineConfig {
+    /// How many CPUs the machine has: [`MachineConfig::cpus`], at least 1.
+    pub fn cpu_count(&self) -> u32 {
+        self.cpus.max(1)
+    }
 }
 
 impl Default for MachineConfig {
@@ -71,18 +147,79 @@ impl Default for MachineConfig {
             max_ticks: 1_000_000,
             seed: 0,
             kernel: KernelConfig::default(),
+            cpus: 1,
+            run_queues: RunQueues::default(),
         }
     }
+}
+
+/// Kernel work a CPU has paid for but not done yet. A turn charges its ticks first; when that
+/// carries the CPU's clock past another CPU's, the kernel entry that ends the charge waits
+/// until this CPU is the one to step again, so the kernel never sees time run backwards.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Owed {
+    /// Nothing: the CPU's next turn starts afresh.
+    #[default]
+    Nothing,
+    /// The context switch to this process was charged: bring the kernel's clock up, then run
+    /// it.
+    Dispatch(Pid),
+    /// The process trapped and the syscall was charged: serve the trap.
+    Trap(Pid),
+    /// `ran` ticks of the process's compute burst, begun at `from`, were charged.
+    Burst {
+        /// The process.
+        pid: Pid,
+        /// Ticks charged.
+        ran: Ticks,
+        /// When the piece began.
+        from: Ticks,
+    },
+    /// The process reached a scheduling point ([`Machine::end_of_slice`]) while someone was
+    /// ready and another CPU idled at the same tick: the idle CPUs take their pick first,
+    /// then this one decides whether the process gives way, so it is not preempted for work
+    /// an idle CPU takes anyway.
+    Decide(Pid),
 }
 
 /// One simulated CPU.
 #[derive(Debug, Default)]
 struct Cpu {
     id: CpuId,
+    /// Its clock: when its next turn happens.
+    now: Ticks,
     /// The process on it.
     current: Option<Pid>,
     /// Ticks left of the current quantum.
     slice_left: Ticks,
+    /// Kernel work charged and not done yet.
+    owed: Owed,
+    /// It found nothing to run at `now` and stepped aside for another idle CPU at the same
+    /// tick that had not looked yet (only with per-CPU queues, where that CPU may hold
+    /// work): it goes after the idle CPUs that have not looked.
+    parked: bool,
+    /// Its accounting.
+    stats: CpuStats,
+}
+
+impl Cpu {
+    /// The order turns are taken in: the earliest clock; then a busy CPU, an idle one that
+    /// has not looked for work at this tick, a busy one waiting to decide a scheduling point
+    /// ([`Owed::Decide`]), an idle one that has looked; then the lowest id.
+    fn turn_key(&self) -> (Ticks, u8, CpuId) {
+        let class = match (self.current, self.owed, self.parked) {
+            (Some(_), Owed::Decide(_), _) => 2,
+            (Some(_), _, _) => 0,
+            (None, _, false) => 1,
+            (None, _, true) => 3,
+        };
+        (self.now, class, self.id)
+    }
+
+    /// Whether it waits to decide a scheduling point.
+    fn deciding(&self) -> bool {
+        matches!(self.owed, Owed::Decide(_))
+    }
 }
 
 /// A simulated machine with a kernel and the programs it can run.
@@ -92,9 +229,12 @@ pub struct Machine {
     programs: ProgramTable,
     /// Process bodies by pid slot.
     bodies: Vec<Option<(Pid, ProcessFuture)>>,
-    now: Ticks,
-    cpu: Cpu,
-    stats: MachineStats,
+    /// The CPUs, by id.
+    cpus: Vec<Cpu>,
+    /// The per-CPU run queues' lengths, when the run queues are per CPU.
+    queues: Option<QueueLengths>,
+    /// The CPU each process last ran on, by pid slot: a dispatch elsewhere is a migration.
+    last_cpu: Vec<Option<(Pid, CpuId)>>,
     /// How the run ended, once it has: the loop must not turn again after that (a second
     /// deadlock or tick-limit event would be recorded).
     outcome: Option<Outcome>,
@@ -104,15 +244,30 @@ impl Machine {
     /// A machine that can run `programs`.
     pub fn new(config: MachineConfig, programs: ProgramTable) -> Machine {
         let names = programs.names().map(String::from).collect();
-        let kernel = Kernel::new(config.kernel.clone(), config.policy, names);
+        let cpus = config.cpu_count();
+        let (scheduler, queues): (Box<dyn Scheduler>, _) = match config.run_queues {
+            RunQueues::Global => (config.policy.build(config.seed), None),
+            RunQueues::PerCpu { migration } => {
+                let (policy, seed) = (config.policy, config.seed);
+                let per = PerCpu::new(cpus, migration, |cpu| policy.build(cpu_seed(seed, cpu)));
+                let lengths = per.lengths();
+                (Box::new(per), Some(lengths))
+            }
+        };
+        let kernel = Kernel::with_scheduler(config.kernel.clone(), scheduler, names);
         Machine {
             config,
             kernel: spin::Mutex::new(kernel),
             programs,
             bodies: Vec::new(),
-            now: 0,
-            cpu: Cpu::default(),
-            stats: MachineStats::default(),
+            cpus: (0..cpus)
+                .map(|id| Cpu {
+                    id,
+                    ..Cpu::default()
+                })
+                .collect(),
+            queues,
+            last_cpu: Vec::new(),
             outcome: None,
         }
     }
@@ -165,12 +320,16 @@ impl Machine {
             Some(outcome) => outcome,
             None => self.run_loop(),
         };
+        let ticks = self.end_tick();
+        let machine = self.stats(ticks);
         let mut kernel = self.kernel.into_inner();
-        let events = kernel.take_events();
-        self.stats.ticks = self.now;
+        let mut events = kernel.take_events();
+        if self.cpus.len() > 1 {
+            events = join_idle(events);
+        }
         Report {
             outcome,
-            ticks: self.now,
+            ticks,
             events,
             processes: kernel.process_table(),
             mailboxes: kernel.mailbox_table(),
@@ -178,39 +337,80 @@ impl Machine {
             console: kernel.console().to_vec(),
             ledger: kernel.ledger(),
             queued: kernel.queued_messages(),
-            machine: self.stats,
+            machine,
             policy: kernel.policy_name(),
             seed: self.config.seed,
+        }
+    }
+
+    /// When the run ended: the latest CPU clock, where the last CPU to finish stopped.
+    fn end_tick(&self) -> Ticks {
+        self.cpus.iter().map(|c| c.now).max().unwrap_or(0)
+    }
+
+    /// The machine's accounting for a run that ended at `ticks`: a CPU whose clock stopped
+    /// earlier spent the rest running the process it holds (a run cut off by the tick
+    /// limit), or else idling, so each CPU's busy and idle ticks add up to `ticks`.
+    fn stats(&self, ticks: Ticks) -> MachineStats {
+        let per_cpu: Vec<CpuStats> = self
+            .cpus
+            .iter()
+            .map(|c| {
+                let rest = ticks.saturating_sub(c.now);
+                let mut s = c.stats;
+                match c.current {
+                    Some(_) => s.busy += rest,
+                    None => s.idle += rest,
+                }
+                s
+            })
+            .collect();
+        MachineStats {
+            ticks,
+            busy: per_cpu.iter().map(|c| c.busy).sum(),
+            idle: per_cpu.iter().map(|c| c.idle).sum(),
+            context_switches: per_cpu.iter().map(|c| c.context_switches).sum(),
+            per_cpu,
         }
     }
 
     /// Run until the clock reaches `tick` or the run ends, whichever comes first. Returns
     /// the outcome if the run has ended (now or at an earlier call), `None` if it paused.
     ///
-    /// The pause falls between two turns of the loop, at the first where the clock is at or
-    /// past `tick`: one turn may move the clock several ticks (a dispatch and a syscall, a
-    /// compute burst, an idle jump), so [`Machine::now`] can be past `tick`. Timers due by
-    /// then have fired, as the next turn would fire them first anyway, so the tables show
-    /// the moment as the kernel sees it.
+    /// The clock here is the machine's: the earliest of the CPUs' clocks ([`Machine::now`]),
+    /// the moment up to which everything has happened on every CPU. The pause falls between
+    /// two turns of the loop, at the first where that clock is at or past `tick`: one turn
+    /// may move a clock several ticks (a dispatch and a syscall, a compute burst, an idle
+    /// jump), so [`Machine::now`] can be past `tick`. Timers due by then have fired, as the
+    /// next turn would fire them first anyway, so the tables show the moment as the kernel
+    /// sees it. (With several CPUs, a process whose syscall or burst another CPU has
+    /// charged past that moment still shows as running.)
     pub fn run_until(&mut self, tick: Ticks) -> Option<Outcome> {
         if let Some(outcome) = &self.outcome {
             return Some(outcome.clone());
         }
-        while self.now < tick {
+        while self.now() < tick {
             if let Some(outcome) = self.step() {
                 self.outcome = Some(outcome.clone());
                 return Some(outcome);
             }
         }
-        // Every turn starts with exactly this call, and a second one at the same tick finds
-        // nothing due, so bringing the kernel's clock up to date here changes nothing after.
-        self.kernel.lock().advance(self.now, self.cpu.id);
+        // Every turn starts with exactly this call on the CPU stepped next, and a second one
+        // at the same tick finds nothing due, so bringing the kernel's clock up to date here
+        // changes nothing after.
+        let c = self.next_cpu();
+        self.advance(c);
         None
     }
 
-    /// The clock.
+    /// The machine's clock: the earliest of the CPUs' clocks (with one CPU, its clock).
     pub fn now(&self) -> Ticks {
-        self.now
+        self.cpus.iter().map(|c| c.now).min().unwrap_or(0)
+    }
+
+    /// How many CPUs the machine has.
+    pub fn cpu_count(&self) -> usize {
+        self.cpus.len()
     }
 
     /// How the run ended, if it has (only [`Machine::run_until`] can end it without consuming
@@ -237,62 +437,201 @@ impl Machine {
         }
     }
 
-    /// One turn of the loop: serve the tick limit, the timers, then run the process on the
-    /// CPU (dispatching one if the CPU is free) until it traps, or idle. `Some` when the run
-    /// has ended.
+    /// The CPU to step next: the first by [`Cpu::turn_key`].
+    ///
+    /// First the timer: if the next deadline falls inside a compute burst a CPU has been
+    /// charged for but not finished, and before every CPU's clock, that piece is cut back to
+    /// end at the deadline (as a burst is cut at a deadline known when it starts), on the
+    /// lowest-id such CPU, which so takes the timer interrupt on time. No kernel entry has
+    /// happened inside the piece, so nothing of it was seen yet.
+    fn next_cpu(&mut self) -> usize {
+        let earliest = self.now();
+        if self.cpus.len() > 1 {
+            let due = self.kernel.lock().next_deadline();
+            if let Some(due) = due.filter(|&due| due < earliest) {
+                self.cut_burst_at(due);
+            }
+        }
+        (0..self.cpus.len())
+            .min_by_key(|&c| self.cpus[c].turn_key())
+            .unwrap_or(0)
+    }
+
+    /// Cut the first charged burst piece that spans `due` back to end there.
+    fn cut_burst_at(&mut self, due: Ticks) {
+        for cpu in &mut self.cpus {
+            if let Owed::Burst { pid, ran, from } = cpu.owed {
+                if from < due && due < cpu.now {
+                    let back = cpu.now - due;
+                    cpu.now = due;
+                    cpu.slice_left = cpu.slice_left.saturating_add(back);
+                    cpu.stats.busy = cpu.stats.busy.saturating_sub(back);
+                    cpu.owed = Owed::Burst {
+                        pid,
+                        ran: ran - back,
+                        from,
+                    };
+                    return;
+                }
+            }
+        }
+    }
+
+    /// After a charge on CPU `c`: whether `c` is still the CPU to step, so the kernel entry
+    /// that ends the charge can happen now. If not, that entry is recorded as `owed` and the
+    /// turn ends; `c`'s next turn starts with it.
+    fn go_on(&mut self, c: usize, owed: Owed) -> bool {
+        if self.next_cpu() == c {
+            return true;
+        }
+        self.cpus[c].owed = owed;
+        false
+    }
+
+    /// The timer interrupt on CPU `c` at its clock: the kernel's clock comes up to it and
+    /// every timeout and sleep due by then fires.
+    fn advance(&mut self, c: usize) {
+        let (now, id) = (self.cpus[c].now, self.cpus[c].id);
+        self.kernel.lock().advance(now, id);
+    }
+
+    /// One turn of the loop, on the CPU whose turn it is: finish the kernel work it owes,
+    /// or serve the tick limit and the timers, then run the process on it (dispatching one
+    /// if it is free) until it traps, or idle. `Some` when the run has ended.
     fn step(&mut self) -> Option<Outcome> {
+        let c = self.next_cpu();
+        match std::mem::take(&mut self.cpus[c].owed) {
+            Owed::Nothing => self.begin(c),
+            Owed::Dispatch(pid) => {
+                self.advance(c);
+                self.run_on(c, pid);
+                None
+            }
+            Owed::Trap(pid) => {
+                self.serve_trap(c, pid);
+                None
+            }
+            Owed::Burst { pid, ran, .. } => {
+                self.end_burst(c, pid, ran);
+                None
+            }
+            Owed::Decide(pid) => {
+                self.advance(c);
+                self.decide(c, pid);
+                None
+            }
+        }
+    }
+
+    /// A fresh turn on CPU `c`.
+    fn begin(&mut self, c: usize) -> Option<Outcome> {
         let max = self.config.max_ticks;
-        if self.now >= max {
+        let (now, id) = (self.cpus[c].now, self.cpus[c].id);
+        if now >= max {
             let mut k = self.kernel.lock();
-            k.advance(self.now, self.cpu.id);
-            k.record(self.cpu.id, EventKind::TickLimit { limit: max });
+            k.advance(now, id);
+            k.record(id, EventKind::TickLimit { limit: max });
             return Some(Outcome::TickLimit);
         }
-        self.kernel.lock().advance(self.now, self.cpu.id);
-        let pid = match self.cpu.current {
+        self.advance(c);
+        let pid = match self.cpus[c].current {
             Some(pid) => pid,
-            None => match self.dispatch() {
-                Some(pid) => pid,
-                None => return self.nothing_to_run(),
-            },
+            None => {
+                let Some(pid) = self.dispatch(c) else {
+                    return self.nothing_to_run(c);
+                };
+                if !self.go_on(c, Owed::Dispatch(pid)) {
+                    return None;
+                }
+                self.advance(c);
+                pid
+            }
         };
-        let burst = self.kernel.lock().burst_left(pid);
-        if burst > 0 {
-            self.run_burst(pid, burst);
-        } else {
-            self.run_user(pid);
-        }
+        self.run_on(c, pid);
         None
     }
 
-    /// Give the CPU to the next ready process, charging the context switch.
-    fn dispatch(&mut self) -> Option<Pid> {
+    /// Run the process on CPU `c`: a piece of its compute burst, or its program until it
+    /// traps.
+    fn run_on(&mut self, c: usize, pid: Pid) {
+        let burst = self.kernel.lock().burst_left(pid);
+        if burst > 0 {
+            self.run_burst(c, pid, burst);
+        } else {
+            self.run_user(c, pid);
+        }
+    }
+
+    /// Give CPU `c` the next ready process, charging the context switch.
+    fn dispatch(&mut self, c: usize) -> Option<Pid> {
+        let id = self.cpus[c].id;
         let (pid, quantum) = {
             let mut k = self.kernel.lock();
-            (k.schedule(self.cpu.id)?, k.quantum())
+            let pid = k.schedule(id)?;
+            let slot = pid.index() as usize;
+            if self.last_cpu.len() <= slot {
+                self.last_cpu.resize(slot + 1, None);
+            }
+            if let Some((last, from)) = self.last_cpu[slot] {
+                if last == pid && from != id {
+                    k.record(id, EventKind::Migrate { pid, from, to: id });
+                }
+            }
+            self.last_cpu[slot] = Some((pid, id));
+            (pid, k.quantum(pid))
         };
-        self.stats.context_switches += 1;
-        self.cpu.current = Some(pid);
+        let cpu = &mut self.cpus[c];
+        cpu.stats.context_switches += 1;
+        cpu.current = Some(pid);
+        cpu.parked = false;
         // The switch is the kernel's work: it does not eat into the new quantum.
-        self.charge(self.config.costs.context_switch);
-        self.cpu.slice_left = quantum.unwrap_or(Ticks::MAX);
-        self.kernel.lock().advance(self.now, self.cpu.id);
+        self.charge(c, self.config.costs.context_switch);
+        self.cpus[c].slice_left = quantum.unwrap_or(Ticks::MAX);
         Some(pid)
     }
 
-    /// Nothing is ready: idle to the next timer, or stop.
-    fn nothing_to_run(&mut self) -> Option<Outcome> {
+    /// Nothing is ready for CPU `c`: idle until something could change, or stop.
+    ///
+    /// Something could change at the next timer deadline, or when another CPU next enters
+    /// the kernel: a busy CPU at its clock; and, while work waits in a queue this CPU may not
+    /// take from (per-CPU queues without migration), an idle CPU at its clock too, since it
+    /// may start that work. This CPU idles until the earliest of those (strictly after its
+    /// own clock); if such an idle CPU is at this very tick and has not looked yet, this one
+    /// steps aside for it instead. When no CPU runs anything and no timer is armed, the run
+    /// is over.
+    fn nothing_to_run(&mut self, c: usize) -> Option<Outcome> {
+        let (now, id) = (self.cpus[c].now, self.cpus[c].id);
         let mut k = self.kernel.lock();
-        if let Some(until) = k.next_deadline() {
+        let deadline = k.next_deadline();
+        let waiting = k.has_ready();
+        let others = || {
+            self.cpus
+                .iter()
+                .filter(|d| d.id != id && (d.current.is_some() || waiting))
+        };
+        // Another CPU still acts at this tick: an idle one that has not looked, or a busy one
+        // deciding whether its process gives way (which may make it ready for this one).
+        let look_first =
+            others().any(|d| d.now == now && (d.deciding() || (d.current.is_none() && !d.parked)));
+        let later = others().map(|d| d.now).filter(|&t| t > now).min();
+        if look_first {
+            drop(k);
+            self.cpus[c].parked = true;
+            return None;
+        }
+        if let Some(until) = [deadline, later].into_iter().flatten().min() {
             let until = until.min(self.config.max_ticks);
-            k.record(self.cpu.id, EventKind::Idle { until });
-            self.stats.idle += until.saturating_sub(self.now);
-            self.now = until.max(self.now);
+            k.record(id, EventKind::Idle { until });
+            drop(k);
+            let cpu = &mut self.cpus[c];
+            cpu.stats.idle += until.saturating_sub(cpu.now);
+            cpu.now = until.max(cpu.now);
+            cpu.parked = false;
             return None;
         }
         if let Some(deadlock) = k.deadlock() {
             k.record(
-                self.cpu.id,
+                id,
                 EventKind::Deadlock {
                     cycle: deadlock.cycle.clone(),
                     blocked: deadlock.blocked.clone(),
@@ -303,94 +642,145 @@ impl Machine {
         Some(Outcome::Completed)
     }
 
-    /// Advance the clock by `ticks` of CPU time on the current quantum.
-    fn charge(&mut self, ticks: Ticks) {
-        self.now = self.now.saturating_add(ticks);
-        self.cpu.slice_left = self.cpu.slice_left.saturating_sub(ticks);
-        self.stats.busy += ticks;
+    /// Advance CPU `c`'s clock by `ticks` of CPU time on its current quantum.
+    fn charge(&mut self, c: usize, ticks: Ticks) {
+        let cpu = &mut self.cpus[c];
+        cpu.now = cpu.now.saturating_add(ticks);
+        cpu.slice_left = cpu.slice_left.saturating_sub(ticks);
+        cpu.stats.busy += ticks;
     }
 
     /// Run part of a compute burst: until it ends, the quantum ends, or a timer is due.
-    fn run_burst(&mut self, pid: Pid, burst: Ticks) {
-        let mut run = burst.min(self.cpu.slice_left);
+    fn run_burst(&mut self, c: usize, pid: Pid, burst: Ticks) {
+        let now = self.cpus[c].now;
+        let mut run = burst.min(self.cpus[c].slice_left);
         if let Some(due) = self.kernel.lock().next_deadline() {
-            if due > self.now {
-                run = run.min(due - self.now);
+            if due > now {
+                run = run.min(due - now);
             }
         }
-        run = run
-            .min(self.config.max_ticks.saturating_sub(self.now))
-            .max(1);
-        self.charge(run);
-        let mut k = self.kernel.lock();
-        k.advance(self.now, self.cpu.id);
-        k.run_burst(self.cpu.id, pid, run);
-        drop(k);
-        self.end_of_slice(pid);
+        run = run.min(self.config.max_ticks.saturating_sub(now)).max(1);
+        self.charge(c, run);
+        let owed = Owed::Burst {
+            pid,
+            ran: run,
+            from: now,
+        };
+        if self.go_on(c, owed) {
+            self.end_burst(c, pid, run);
+        }
     }
 
-    /// The quantum is used up: preempt if anyone else is ready, else start a new one.
-    fn end_of_slice(&mut self, pid: Pid) {
-        if self.cpu.slice_left > 0 {
+    /// The piece of `pid`'s burst that ran `ran` ticks on CPU `c` ends at its clock.
+    fn end_burst(&mut self, c: usize, pid: Pid, ran: Ticks) {
+        let (now, id) = (self.cpus[c].now, self.cpus[c].id);
+        let mut k = self.kernel.lock();
+        k.advance(now, id);
+        k.run_burst(id, pid, ran);
+        drop(k);
+        self.end_of_slice(c, pid);
+    }
+
+    /// A scheduling point after the process on CPU `c` ran. If someone is ready and another
+    /// CPU idles at this very tick, that CPU looks for work first ([`Owed::Decide`]): a
+    /// process is not preempted for work an idle CPU takes anyway.
+    fn end_of_slice(&mut self, c: usize, pid: Pid) {
+        let now = self.cpus[c].now;
+        let idle_beside = self
+            .cpus
+            .iter()
+            .enumerate()
+            .any(|(d, cpu)| d != c && cpu.current.is_none() && cpu.now <= now);
+        if idle_beside && self.kernel.lock().has_ready() {
+            self.cpus[c].owed = Owed::Decide(pid);
+            return;
+        }
+        self.decide(c, pid);
+    }
+
+    /// Decide a scheduling point: preempt the process on CPU `c` if its quantum is used up
+    /// and anyone else is ready for this CPU (else start a new quantum), or if the policy
+    /// says so.
+    fn decide(&mut self, c: usize, pid: Pid) {
+        let (now, id) = (self.cpus[c].now, self.cpus[c].id);
+        if self.cpus[c].slice_left > 0 {
+            let mut k = self.kernel.lock();
+            if k.should_preempt(id, pid) {
+                k.preempt(id, pid);
+                self.cpus[c].current = None;
+            }
             return;
         }
         let mut k = self.kernel.lock();
-        if k.has_ready() {
-            k.advance(self.now, self.cpu.id);
-            k.preempt(self.cpu.id, pid);
-            self.cpu.current = None;
+        // With per-CPU queues only this CPU's own queue can take over: anyone else waiting
+        // belongs to another CPU, and the preempted process would be picked again at once.
+        let others = match &self.queues {
+            Some(queues) => !queues.is_empty(id),
+            None => k.has_ready(),
+        };
+        if others {
+            k.advance(now, id);
+            k.preempt(id, pid);
+            self.cpus[c].current = None;
         } else {
-            self.cpu.slice_left = k.quantum().unwrap_or(Ticks::MAX);
+            self.cpus[c].slice_left = k.quantum(pid).unwrap_or(Ticks::MAX);
         }
     }
 
-    /// Poll the process's program until it traps (or ends), then serve the trap.
-    fn run_user(&mut self, pid: Pid) {
+    /// Poll the program of the process on CPU `c` until it traps (or ends), then serve the
+    /// trap.
+    fn run_user(&mut self, c: usize, pid: Pid) {
         let slot = pid.index() as usize;
         let poll = match self.bodies.get_mut(slot).and_then(|b| b.as_mut()) {
             Some((body_pid, body)) if *body_pid == pid => poll_body(body),
             _ => Polled::Fault("no program loaded".into()),
         };
-        let cpu = self.cpu.id;
         match poll {
-            Polled::Ready(code) => self.end_process(pid, code, ExitReason::Returned),
-            Polled::Panicked(msg) => self.end_process(pid, 101, ExitReason::Panicked(msg)),
-            Polled::Fault(what) => self.end_process(pid, 102, ExitReason::Fault(what)),
+            Polled::Ready(code) => self.end_process(c, pid, code, ExitReason::Returned),
+            Polled::Panicked(msg) => self.end_process(c, pid, 101, ExitReason::Panicked(msg)),
+            Polled::Fault(what) => self.end_process(c, pid, 102, ExitReason::Fault(what)),
             Polled::Pending => {
                 // The trap takes its cost before the kernel acts, so the time a call takes
                 // is charged to the caller even when the call blocks it.
-                self.charge(self.config.costs.syscall);
-                let outcome = {
-                    let mut k = self.kernel.lock();
-                    k.advance(self.now, cpu);
-                    k.trap(cpu, pid)
-                };
-                match outcome {
-                    TrapOutcome::Continue | TrapOutcome::Compute => self.end_of_slice(pid),
-                    TrapOutcome::Spawned(child) => {
-                        self.load(child);
-                        self.end_of_slice(pid);
-                    }
-                    TrapOutcome::Descheduled | TrapOutcome::NotRunning => self.cpu.current = None,
-                    TrapOutcome::Exited => {
-                        self.drop_body(pid);
-                        self.cpu.current = None;
-                    }
-                    TrapOutcome::NoTrap => {
-                        let what = "suspended without a syscall (awaited something else)".into();
-                        self.end_process(pid, 102, ExitReason::Fault(what));
-                    }
+                self.charge(c, self.config.costs.syscall);
+                if self.go_on(c, Owed::Trap(pid)) {
+                    self.serve_trap(c, pid);
                 }
             }
         }
     }
 
-    fn end_process(&mut self, pid: Pid, code: i32, reason: ExitReason) {
-        self.kernel
-            .lock()
-            .process_ended(self.cpu.id, pid, code, reason);
+    /// The kernel serves the trap of the process on CPU `c`, at the CPU's clock.
+    fn serve_trap(&mut self, c: usize, pid: Pid) {
+        let (now, id) = (self.cpus[c].now, self.cpus[c].id);
+        let outcome = {
+            let mut k = self.kernel.lock();
+            k.advance(now, id);
+            k.trap(id, pid)
+        };
+        match outcome {
+            TrapOutcome::Continue | TrapOutcome::Compute => self.end_of_slice(c, pid),
+            TrapOutcome::Spawned(child) => {
+                self.load(child);
+                self.end_of_slice(c, pid);
+            }
+            TrapOutcome::Descheduled | TrapOutcome::NotRunning => self.cpus[c].current = None,
+            TrapOutcome::Exited => {
+                self.drop_body(pid);
+                self.cpus[c].current = None;
+            }
+            TrapOutcome::NoTrap => {
+                let what = "suspended without a syscall (awaited something else)".into();
+                self.end_process(c, pid, 102, ExitReason::Fault(what));
+            }
+        }
+    }
+
+    fn end_process(&mut self, c: usize, pid: Pid, code: i32, reason: ExitReason) {
+        let id = self.cpus[c].id;
+        self.kernel.lock().process_ended(id, pid, code, reason);
         self.drop_body(pid);
-        self.cpu.current = None;
+        self.cpus[c].current = None;
     }
 
     fn drop_body(&mut self, pid: Pid) {
@@ -400,6 +790,32 @@ impl Machine {
             }
         }
     }
+}
+
+/// The trace with each CPU's idling in one piece. An idle CPU catches up with the busy ones
+/// in steps, one `Idle` event each (it must look again wherever another CPU might make work
+/// for it); steps that follow each other on one CPU, with nothing else on that CPU between
+/// them, are one stretch of idling and become one event, from the first step's tick until
+/// the last one's end. Nothing else changes.
+fn join_idle(events: Vec<Event>) -> Vec<Event> {
+    let mut out: Vec<Event> = Vec::with_capacity(events.len());
+    // The position in `out` of each CPU's latest event.
+    let mut latest: BTreeMap<CpuId, usize> = BTreeMap::new();
+    for e in events {
+        if let EventKind::Idle { until } = e.kind {
+            if let Some(&i) = latest.get(&e.cpu) {
+                if let EventKind::Idle { until: prev } = &mut out[i].kind {
+                    if *prev == e.tick {
+                        *prev = until;
+                        continue;
+                    }
+                }
+            }
+        }
+        latest.insert(e.cpu, out.len());
+        out.push(e);
+    }
+    out
 }
 
 /// What one poll of a program gave.

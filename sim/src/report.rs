@@ -16,17 +16,39 @@ pub enum Outcome {
     TickLimit,
 }
 
-/// Whole-machine accounting.
+/// One CPU's accounting.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CpuStats {
+    /// Ticks it ran a process (or the kernel on its behalf), up to the run's end for a
+    /// process still on it then.
+    pub busy: Ticks,
+    /// Ticks it idled: waiting for a timer or for another CPU, and from when it stopped to
+    /// the run's end. `busy + idle` is the run's length.
+    pub idle: Ticks,
+    /// Dispatches of a process onto it.
+    pub context_switches: u64,
+}
+
+/// Whole-machine accounting.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MachineStats {
     /// Ticks the run lasted.
     pub ticks: Ticks,
-    /// Ticks a CPU ran a process (or the kernel on its behalf).
+    /// Ticks a CPU ran a process (or the kernel on its behalf), summed over the CPUs.
     pub busy: Ticks,
-    /// Ticks the CPU idled waiting for a timer.
+    /// Ticks a CPU idled, summed over the CPUs (see [`CpuStats::idle`]).
     pub idle: Ticks,
-    /// Dispatches of a process onto a CPU.
+    /// Dispatches of a process onto a CPU, on every CPU.
     pub context_switches: u64,
+    /// Each CPU's share, by CPU id: one entry per CPU the machine had.
+    pub per_cpu: Vec<CpuStats>,
+}
+
+impl MachineStats {
+    /// How many CPUs the machine had (at least 1).
+    pub fn cpus(&self) -> usize {
+        self.per_cpu.len().max(1)
+    }
 }
 
 /// Everything a run produced.
@@ -34,7 +56,7 @@ pub struct MachineStats {
 pub struct Report {
     /// How it ended.
     pub outcome: Outcome,
-    /// When it ended.
+    /// When it ended: when the last CPU finished (the latest CPU clock).
     pub ticks: Ticks,
     /// The trace (empty when tracing was off).
     pub events: Vec<Event>,

@@ -5,33 +5,132 @@
 //! module only connects it to the hardware and draws its diagnostics with carets. It never
 //! interprets a statement.
 
-use crate::{Machine, MachineConfig, Policy, Report};
+use crate::{Machine, MachineConfig, Policy, Report, RunQueues};
 use codespan_reporting::diagnostic::{Diagnostic as Drawn, Label};
 use codespan_reporting::files::SimpleFile;
 use codespan_reporting::term::{self, Config};
-use userland::scenario::{Diagnostic, Scenario, SettingKey, SettingValue};
+use kernel::sched::PolicySettings;
+use userland::scenario::{Diagnostic, Scenario, SettingKey, SettingValue, Span};
 
-/// `config` with the scenario's `set` lines applied.
+/// The scenario's `set` lines that choose a policy and its settings: the policy's name (when
+/// `set policy` is given) and the settings, with the span of the first such line.
+fn policy_lines(scenario: &Scenario) -> (Option<String>, PolicySettings, Option<Span>) {
+    let mut settings = PolicySettings::default();
+    let mut name = None;
+    let mut first: Option<Span> = None;
+    for set in &scenario.settings {
+        let number = match &set.value {
+            SettingValue::Number(n) => Some(*n),
+            _ => None,
+        };
+        let used = match set.key {
+            SettingKey::Policy => {
+                if let SettingValue::Word(w) = &set.value {
+                    name = Some(w.clone());
+                }
+                true
+            }
+            SettingKey::Quantum => {
+                settings.quantum = number;
+                true
+            }
+            SettingKey::Alpha => {
+                settings.alpha_percent = number;
+                true
+            }
+            SettingKey::InitialEstimate => {
+                settings.initial_estimate = number;
+                true
+            }
+            SettingKey::Aging => {
+                settings.aging = number;
+                true
+            }
+            SettingKey::Levels => {
+                settings.levels = number;
+                true
+            }
+            SettingKey::Quanta => {
+                settings.quanta = match &set.value {
+                    SettingValue::Numbers(list) => Some(list.clone()),
+                    SettingValue::Number(n) => Some(vec![*n]),
+                    SettingValue::Word(_) => None,
+                };
+                true
+            }
+            SettingKey::Boost => {
+                settings.boost = number;
+                true
+            }
+            SettingKey::Depth => {
+                settings.depth = number;
+                true
+            }
+            SettingKey::Steps => {
+                settings.steps = number;
+                true
+            }
+            SettingKey::Preempt => {
+                settings.preempt_percent = number;
+                true
+            }
+            _ => false,
+        };
+        if used && first.is_none() {
+            first = Some(set.span);
+        }
+    }
+    (name, settings, first)
+}
+
+/// The policy a scenario's `set` lines choose (`None` when it sets none), or the mistake in
+/// them, at the first of those lines.
+pub fn policy(scenario: &Scenario) -> Result<Option<Policy>, Diagnostic> {
+    let (name, settings, span) = policy_lines(scenario);
+    let Some(span) = span else {
+        return Ok(None);
+    };
+    let name = name.unwrap_or_else(|| "rr".to_string());
+    Policy::parse(&name, &settings).map(Some).map_err(|why| {
+        // Point at the setting the complaint names, when it names one.
+        let at = scenario
+            .settings
+            .iter()
+            .find(|set| why.starts_with(&format!("`{}`", set.key.name())))
+            .map_or(span, |set| set.span);
+        Diagnostic::new(at, format!("the policy settings do not fit: {why}"), why)
+            .note("docs/scheduling.md lists every policy and the settings it takes")
+    })
+}
+
+/// The policy name and settings a scenario gives, for a command line that overrides some of
+/// them.
+pub fn policy_settings(scenario: &Scenario) -> (Option<String>, PolicySettings) {
+    let (name, settings, _) = policy_lines(scenario);
+    (name, settings)
+}
+
+/// Parse and check a scenario, including what only the machine can judge (that its policy
+/// settings fit its policy): every mistake, or a scenario that can run.
+pub fn load(file: &str, source: &str) -> Result<Scenario, Vec<Diagnostic>> {
+    let scenario = userland::scenario::load(file, source)?;
+    policy(&scenario).map_err(|d| vec![d])?;
+    Ok(scenario)
+}
+
+/// `config` with the scenario's `set` lines applied. The scenario should have passed
+/// [`load`]; policy settings that do not fit leave the policy as it was.
 pub fn configure(scenario: &Scenario, mut config: MachineConfig) -> MachineConfig {
     let number = |key| match scenario.setting(key) {
         Some(SettingValue::Number(n)) => Some(*n),
         _ => None,
     };
-    if let Some(SettingValue::Word(w)) = scenario.setting(SettingKey::Policy) {
-        config.policy = match w.as_str() {
-            "fcfs" => Policy::Fcfs,
-            _ => match config.policy {
-                Policy::RoundRobin { quantum } => Policy::RoundRobin { quantum },
-                _ => Policy::RoundRobin {
-                    quantum: Policy::DEFAULT_QUANTUM,
-                },
-            },
-        };
-    }
-    if let Some(q) = number(SettingKey::Quantum) {
-        if let Policy::RoundRobin { quantum } = &mut config.policy {
-            *quantum = q.max(1);
-        }
+    let word = |key| match scenario.setting(key) {
+        Some(SettingValue::Word(w)) => Some(w.as_str()),
+        _ => None,
+    };
+    if let Ok(Some(policy)) = policy(scenario) {
+        config.policy = policy;
     }
     let usize_of = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
     if let Some(n) = number(SettingKey::MaxTicks) {
@@ -57,6 +156,21 @@ pub fn configure(scenario: &Scenario, mut config: MachineConfig) -> MachineConfi
     }
     if let Some(n) = number(SettingKey::SwitchCost) {
         config.costs.context_switch = n;
+    }
+    if let Some(n) = number(SettingKey::Cpus) {
+        config.cpus = u32::try_from(n).unwrap_or(u32::MAX).max(1);
+    }
+    if let Some(w) = word(SettingKey::RunQueues) {
+        // The scenario language spells the names with `_`; the machine with `-`.
+        if let Ok(q) = w.replace('_', "-").parse::<RunQueues>() {
+            config.run_queues = q;
+        }
+    }
+    if let Some(w) = word(SettingKey::PriorityInheritance) {
+        config.kernel.priority_inheritance = w == "on";
+    }
+    if let Some(w) = word(SettingKey::RefuseDeadlock) {
+        config.kernel.refuse_deadlock = w == "on";
     }
     config
 }
@@ -134,5 +248,24 @@ mod tests {
         assert_eq!(c.policy, Policy::RoundRobin { quantum: 3 });
         let untouched = configure(&rr, MachineConfig::default());
         assert_eq!(untouched.kernel, MachineConfig::default().kernel);
+
+        let text = "set policy mlfq\nset quanta 2 4 8\nset boost 50\nset cpus 2\n\
+                    set run_queues per_cpu_pinned\nset priority_inheritance on\n\
+                    set refuse_deadlock on\nprocess a { yield }\n";
+        let s = load("new.sim", text).expect("loads");
+        let c = configure(&s, MachineConfig::default());
+        assert_eq!(Some(c.policy), Policy::mlfq(&[2, 4, 8], 50));
+        assert_eq!(c.cpus, 2);
+        assert_eq!(c.run_queues, RunQueues::PerCpu { migration: false });
+        assert!(c.kernel.priority_inheritance && c.kernel.refuse_deadlock);
+    }
+
+    #[test]
+    fn a_setting_the_policy_does_not_take_is_a_mistake_at_its_line() {
+        let text = "set policy sjf\nset aging 4\nprocess a { yield }\n";
+        let mistakes = load("bad.sim", text).expect_err("sjf takes no aging");
+        let at = userland::scenario::line_col(text, mistakes[0].span.start);
+        assert_eq!(at, (2, 1), "{:?}", mistakes[0]);
+        assert!(mistakes[0].label.contains("`aging` does not apply to sjf"));
     }
 }

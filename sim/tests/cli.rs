@@ -437,6 +437,104 @@ fn flags_override_the_scenario_settings() {
     );
     let fcfs = stdout(&sim(&["run", &file, "--trace", "none"]));
     assert!(fcfs.contains("on policy fcfs"), "{fcfs}");
-    let rr = stdout(&sim(&["run", &file, "--trace", "none", "--quantum", "5"]));
+    let rr = stdout(&sim(&[
+        "run",
+        &file,
+        "--trace",
+        "none",
+        "--policy",
+        "rr",
+        "--quantum",
+        "5",
+    ]));
     assert!(rr.contains("on policy rr"), "{rr}");
+}
+
+#[test]
+fn every_policy_runs_from_the_command_line_and_a_setting_it_does_not_take_is_refused() {
+    for (policy, settings) in [
+        ("rr", &["--quantum", "3"][..]),
+        ("fcfs", &[][..]),
+        ("sjf", &["--alpha", "30"][..]),
+        ("srtf", &["--initial-estimate", "4"][..]),
+        ("priority", &["--aging", "5"][..]),
+        ("mlfq", &["--quanta", "2,4", "--boost", "50"][..]),
+        ("lottery", &["--quantum", "4"][..]),
+        ("random", &["--preempt", "20"][..]),
+        ("pct", &["--depth", "2", "--steps", "100"][..]),
+    ] {
+        let mut args = vec!["run", "philosophers", "--trace", "none", "--policy", policy];
+        args.extend_from_slice(settings);
+        let out = sim(&args);
+        assert_eq!(out.status.code(), Some(0), "{policy}: {}", stderr(&out));
+        assert!(
+            stdout(&out).contains(&format!("on policy {policy} ")),
+            "{policy}: {}",
+            stdout(&out)
+        );
+    }
+    let wrong = sim(&["run", "philosophers", "--policy", "fcfs", "--aging", "3"]);
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(
+        stderr(&wrong).contains("`aging` does not apply to fcfs"),
+        "{}",
+        stderr(&wrong)
+    );
+}
+
+#[test]
+fn cpus_queues_and_the_kernel_switches_reach_the_machine() {
+    let out = stdout(&sim(&[
+        "run",
+        "producers",
+        "--cpus",
+        "2",
+        "--run-queues",
+        "per-cpu",
+        "--trace",
+        "text",
+    ]));
+    assert!(out.contains(" cpu1 "), "a second CPU ran something");
+    let dir = scratch("switches");
+    let file = write(
+        &dir,
+        "cycle.sim",
+        b"process a {\n  send b \"x\"\n  expect peer_exited\n}\nprocess b {\n  send a \"y\"\n  expect deadlock\n}\n",
+    );
+    let refused = sim(&["run", &file, "--refuse-deadlock", "--trace", "text"]);
+    let text = stdout(&refused);
+    assert_eq!(refused.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("refuse     block on p1:a.inbox.senders: deadlock"),
+        "{text}"
+    );
+    let plain = sim(&["run", &file, "--trace", "none"]);
+    assert_eq!(
+        plain.status.code(),
+        Some(1),
+        "without the switch it deadlocks"
+    );
+}
+
+#[test]
+fn the_priority_inheritance_flag_turns_it_on_over_a_scenario_that_has_it_off() {
+    let dir = scratch("inheritance");
+    let source = userland::scenario::shipped("priority_inversion")
+        .expect("shipped")
+        .source
+        .replace(
+            "set priority_inheritance on",
+            "set priority_inheritance off",
+        );
+    let file = write(&dir, "off.sim", source.as_bytes());
+    let off = stdout(&sim(&["run", &file, "--trace", "console"]));
+    assert!(off.starts_with("hog done\nclient done\n"), "{off}");
+    let on = stdout(&sim(&[
+        "run",
+        &file,
+        "--trace",
+        "console",
+        "--priority-inheritance",
+    ]));
+    assert!(on.starts_with("client done\nhog done\n"), "{on}");
 }

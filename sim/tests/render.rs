@@ -282,7 +282,7 @@ fn every_event_kind_and_syscall_is_documented() {
         .iter()
         .map(|e| jsonl::event_name(&e.kind).to_string())
         .collect();
-    assert_eq!(kinds.len(), 25, "every_kind covers every EventKind");
+    assert_eq!(kinds.len(), 29, "every_kind covers every EventKind");
     let documented: BTreeSet<String> = fields.keys().cloned().collect();
     assert_eq!(kinds, documented);
     let args: BTreeSet<String> = doc_table("syscall").keys().cloned().collect();
@@ -842,6 +842,7 @@ fn every_kind() -> Vec<Event> {
                     arg: 7,
                     inbox: Capacity::Bounded(2),
                     priority: 1,
+                    expected_burst: 0,
                 },
             },
         ),
@@ -1074,6 +1075,37 @@ fn every_kind() -> Vec<Event> {
             },
         ),
         ev(23, EventKind::TickLimit { limit: 23 }),
+        ev(
+            23,
+            EventKind::PriorityLent {
+                from: p1,
+                to: p0,
+                priority: 9,
+            },
+        ),
+        ev(
+            23,
+            EventKind::PriorityReturned {
+                pid: p0,
+                priority: 0,
+            },
+        ),
+        ev(
+            23,
+            EventKind::DeadlockRefused {
+                pid: p1,
+                queue: WaitQueueId::InboxSenders(p9),
+                cycle: vec![p1, p9],
+            },
+        ),
+        ev(
+            23,
+            EventKind::Migrate {
+                pid: p0,
+                from: 0,
+                to: 1,
+            },
+        ),
     ]
 }
 

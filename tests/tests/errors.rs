@@ -139,6 +139,7 @@ const ERROR_TESTS: &[(Error, fn())] = &[
     (Error::NameInUse, name_in_use),
     (Error::NoSuchProgram, no_such_program),
     (Error::NotChild, not_child),
+    (Error::Deadlock, deadlock),
 ];
 
 // A new error code without a test here does not build.
@@ -1462,4 +1463,87 @@ fn not_child() {
             ("carried on", OK),
         ],
     );
+}
+
+#[test]
+fn deadlock() {
+    let steps = Steps::default();
+    let s = steps.clone();
+    let mut programs = table(move |sys, _| {
+        let s = s.clone();
+        async move {
+            let me = sys.getpid().await;
+            s.note("receive from itself", sys.receive(me, Mode::Blocking).await);
+            s.note(
+                "send to its own rendezvous inbox",
+                sys.send(me, b"x", Mode::Blocking).await,
+            );
+            let Ok(mine) = s.rec(
+                "create mine",
+                sys.create_mailbox(Capacity::Bounded(1), Some("mine")).await,
+            ) else {
+                return 1;
+            };
+            // Refused before the request is queued: the call sends nothing.
+            s.note(
+                "call its own mailbox",
+                sys.call(mine, b"q", Mode::Blocking).await,
+            );
+            s.note(
+                "call its own mailbox with a timeout",
+                sys.call(mine, b"q", Mode::Timeout(5)).await,
+            );
+            let Ok(clinger) = s.rec("spawn clinger", sys.spawn("clinger", me.raw()).await) else {
+                return 1;
+            };
+            sys.sleep(5).await; // the clinger blocks sending to main
+            s.note("wait for the clinger", sys.wait(clinger).await);
+            s.note(
+                "take the clinger's message",
+                sys.receive(clinger, Mode::Blocking).await,
+            );
+            s.note("wait for the clinger again", sys.wait(clinger).await);
+            carry_on(&sys, &s).await
+        }
+    });
+    programs.add(
+        "clinger",
+        "sends to arg, blocking",
+        |sys: Sys, arg| async move {
+            match sys.send(Pid::from_raw(arg), b"hi", Mode::Blocking).await {
+                Ok(()) => 0,
+                Err(_) => 1,
+            }
+        },
+    );
+    let mut c = config();
+    c.kernel.refuse_deadlock = true;
+    let report = run_with(c, programs, "main");
+    use Error::Deadlock as E;
+    check(
+        &report,
+        &steps,
+        &[
+            ("receive from itself", Err(E)),
+            ("send to its own rendezvous inbox", Err(E)),
+            ("create mine", OK),
+            ("call its own mailbox", Err(E)),
+            ("call its own mailbox with a timeout", Err(E)),
+            ("spawn clinger", OK),
+            ("wait for the clinger", Err(E)),
+            ("take the clinger's message", OK),
+            ("wait for the clinger again", OK),
+            ("carried on", OK),
+        ],
+    );
+    assert_eq!(
+        report.ledger.sent, 1,
+        "only the clinger's message entered the kernel"
+    );
+    let refusals = report
+        .events
+        .iter()
+        .filter(|e| matches!(e.kind, kernel::trace::EventKind::DeadlockRefused { .. }))
+        .count();
+    assert_eq!(refusals, 5, "each refusal is in the trace");
 }

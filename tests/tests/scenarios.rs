@@ -56,7 +56,7 @@ fn console(report: &Report) -> Vec<&str> {
 
 #[test]
 fn every_shipped_scenario_checks_runs_and_keeps_its_trace() {
-    assert_eq!(SHIPPED.len(), 12, "one scenario per concept");
+    assert_eq!(SHIPPED.len(), 13, "one scenario per concept");
     for s in SHIPPED {
         assert!(!s.about().is_empty(), "{} says what it shows", s.name);
         let report = run_shipped(s.name);
@@ -481,4 +481,44 @@ fn a_mailbox_without_an_owner_goes_to_the_one_process_that_receives_from_it() {
     let r = run_text("owner.sim", text);
     assert!(r.succeeded(), "{}", r.trace_text());
     assert!(r.trace_text().contains("transferred mb0:m to p1:reader"));
+}
+
+#[test]
+fn a_declared_burst_orders_shortest_job_first() {
+    // Init releases processes one at a time, so a job that must compete from the start
+    // arrives with a `sleep`: all three arrive at tick 1, and sjf runs them shortest declared
+    // burst first, whatever their order in the file.
+    let text = "set policy sjf\nset syscall_cost 0\nset switch_cost 0\n\
+                process long burst 9 {\n  sleep 1\n  compute 9\n  print \"long\"\n}\n\
+                process short burst 2 {\n  sleep 1\n  compute 2\n  print \"short\"\n}\n\
+                process middle burst 5 {\n  sleep 1\n  compute 5\n  print \"middle\"\n}\n";
+    let s = sim::scenario::load("sjf.sim", text).expect("loads");
+    let cfg = sim::scenario::configure(&s, config());
+    let r = sim::scenario::run(s, cfg);
+    assert!(r.succeeded());
+    assert_eq!(console(&r), ["short", "middle", "long"]);
+}
+
+#[test]
+fn priority_inheritance_ends_the_inversion_and_without_it_the_hog_runs_first() {
+    let r = run_shipped("priority_inversion");
+    assert_eq!(console(&r), ["client done", "hog done"]);
+    let text = r.trace_text();
+    assert!(
+        text.contains("lend       priority 9 from p3:client"),
+        "{text}"
+    );
+    assert!(
+        text.contains("return     lent priority, back to 1"),
+        "{text}"
+    );
+
+    let s = scenario::shipped("priority_inversion").expect("shipped");
+    let off = s.source.replace(
+        "set priority_inheritance on",
+        "set priority_inheritance off",
+    );
+    let inverted = run_text("priority_inversion_off.sim", &off);
+    assert_eq!(console(&inverted), ["hog done", "client done"]);
+    assert!(!inverted.trace_text().contains("lend "));
 }

@@ -50,12 +50,16 @@ pub struct SpawnOptions<'a> {
     pub arg: u64,
     /// The capacity of the child's direct inbox.
     pub inbox: Capacity,
-    /// Scheduling priority.
+    /// Scheduling priority (higher is more urgent for the `priority` policy; lottery gives
+    /// `priority + 1` tickets).
     pub priority: u8,
+    /// The CPU burst the child declares, in ticks, for `sjf` and `srtf`; 0 declares
+    /// nothing, and those policies estimate from the bursts they measure.
+    pub expected_burst: Ticks,
 }
 
 impl<'a> SpawnOptions<'a> {
-    /// `program` with argument `arg`, a rendezvous inbox and priority 0.
+    /// `program` with argument `arg`, a rendezvous inbox, priority 0 and no declared burst.
     pub fn new(program: &'a str, arg: u64) -> Self {
         SpawnOptions {
             program,
@@ -63,6 +67,7 @@ impl<'a> SpawnOptions<'a> {
             arg,
             inbox: Capacity::Zero,
             priority: 0,
+            expected_burst: 0,
         }
     }
 
@@ -81,6 +86,12 @@ impl<'a> SpawnOptions<'a> {
     /// Give the child this priority.
     pub fn priority(mut self, priority: u8) -> Self {
         self.priority = priority;
+        self
+    }
+
+    /// Declare the child's CPU burst, in ticks (0: declare nothing).
+    pub fn burst(mut self, ticks: Ticks) -> Self {
+        self.expected_burst = ticks;
         self
     }
 }
@@ -264,6 +275,7 @@ impl Sys {
             arg: options.arg,
             inbox: options.inbox,
             priority: options.priority,
+            expected_burst: options.expected_burst,
         };
         self.trap(
             call,

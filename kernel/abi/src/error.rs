@@ -89,6 +89,9 @@ errors! {
     NoSuchProgram = 14, "no_such_program", "no program of that name is loaded";
     /// `wait` named a process that is not the caller's child.
     NotChild = 15, "not_child", "the process is not a child of the caller";
+    /// Blocking would close a cycle of processes each waiting for the next (the kernel
+    /// setting `refuse_deadlock`, as MINIX's `ELOCKED`): the call did nothing.
+    Deadlock = 16, "deadlock", "blocking would close a cycle of processes waiting on each other";
 }
 
 impl fmt::Display for Error {

@@ -96,7 +96,7 @@ sysnos! {
     Call = 7, "call";
     /// `reply(pid, bytes)`.
     Reply = 8, "reply";
-    /// `spawn(program, label, arg, inbox, priority)`.
+    /// `spawn(program, label, arg, inbox, priority, expected_burst)`.
     Spawn = 9, "spawn";
     /// `exit(code)`.
     Exit = 10, "exit";
@@ -397,6 +397,9 @@ pub enum Syscall {
         /// Scheduling priority, recorded for policies that use it (round robin and FCFS
         /// ignore it).
         priority: u8,
+        /// The CPU burst the child declares it will need, in ticks, for shortest-job-first
+        /// policies; 0 declares nothing (they then estimate from its measured bursts).
+        expected_burst: Ticks,
     },
     /// End the caller with an exit code. Never returns.
     Exit {
@@ -493,7 +496,15 @@ impl Syscall {
                 arg,
                 inbox,
                 priority,
-            } => [program_len, label_len, arg, inbox.raw(), priority as u64, 0],
+                expected_burst,
+            } => [
+                program_len,
+                label_len,
+                arg,
+                inbox.raw(),
+                priority as u64,
+                expected_burst,
+            ],
             Syscall::Exit { code } => [code as i64 as u64, 0, 0, 0, 0, 0],
             Syscall::Wait { child, mode } => {
                 let (f, t) = mode.encode();
@@ -549,6 +560,7 @@ impl Syscall {
                 arg: a[2],
                 inbox: Capacity::from_raw(a[3])?,
                 priority: u8::try_from(a[4]).map_err(|_| Error::InvalidArgument)?,
+                expected_burst: a[5],
             },
             Sysno::Exit => Syscall::Exit {
                 code: i32::try_from(a[0] as i64).map_err(|_| Error::InvalidArgument)?,
@@ -593,8 +605,17 @@ impl fmt::Display for Syscall {
                 arg,
                 inbox,
                 priority,
+                expected_burst,
                 ..
-            } => write!(f, "{name}(arg={arg}, inbox={inbox}, priority={priority})"),
+            } => {
+                write!(f, "{name}(arg={arg}, inbox={inbox}, priority={priority}")?;
+                // Shown only when declared, so traces of programs that declare nothing read
+                // as they always have.
+                if expected_burst > 0 {
+                    write!(f, ", burst={expected_burst}")?;
+                }
+                f.write_str(")")
+            }
             Syscall::Exit { code } => write!(f, "{name}({code})"),
             Syscall::Wait { child, mode } => write!(f, "{name}({child}, {mode})"),
             Syscall::GetPid | Syscall::Yield => write!(f, "{name}()"),
@@ -631,6 +652,7 @@ impl From<MailboxId> for Source {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::string::ToString;
 
     #[test]
     fn every_call_round_trips_through_a_frame() {
@@ -667,6 +689,7 @@ mod tests {
                 arg: 7,
                 inbox: Capacity::Unbounded,
                 priority: 3,
+                expected_burst: 12,
             },
             Syscall::Exit { code: -3 },
             Syscall::Wait {
@@ -685,6 +708,36 @@ mod tests {
             call.encode(&mut frame);
             assert_eq!(Syscall::decode(&frame), Ok(call));
         }
+    }
+
+    #[test]
+    fn spawn_declares_its_burst_in_the_sixth_register() {
+        let mut spawn = Syscall::Spawn {
+            program_len: 4,
+            label_len: 2,
+            arg: 7,
+            inbox: Capacity::Bounded(1),
+            priority: 2,
+            expected_burst: 0,
+        };
+        let mut frame = TrapFrame::default();
+        spawn.encode(&mut frame);
+        assert_eq!(frame.args, [4, 2, 7, 1, 2, 0], "the old layout, unchanged");
+        assert_eq!(
+            spawn.to_string(),
+            "spawn(arg=7, inbox=1, priority=2)",
+            "nothing declared, nothing shown"
+        );
+        if let Syscall::Spawn { expected_burst, .. } = &mut spawn {
+            *expected_burst = 30;
+        }
+        spawn.encode(&mut frame);
+        assert_eq!(frame.args[5], 30);
+        assert_eq!(Syscall::decode(&frame), Ok(spawn));
+        assert_eq!(
+            spawn.to_string(),
+            "spawn(arg=7, inbox=1, priority=2, burst=30)"
+        );
     }
 
     #[test]

@@ -6,11 +6,13 @@
 //! kernel stamps the sender's pid on every message; nothing a sender writes can change it.
 //!
 //! This module never schedules: it blocks and wakes processes through the kernel's helpers,
-//! and the scheduler hears of it as "ready".
+//! and the scheduler hears of it as "ready" (and, with priority inheritance on, of effective
+//! priorities lent along the wait-for graph: `waitfor`).
 
 mod endpoint;
 mod mailbox;
 mod ops;
+mod waitfor;
 mod waitqueue;
 
 pub use endpoint::{Endpoint, Message, MESSAGE_OVERHEAD};

@@ -286,6 +286,11 @@ impl Kernel {
             if self.queued_bytes + cost > self.config.memory_limit {
                 return Err((Error::OutOfMemory, 0));
             }
+            if call.is_some() {
+                // A call waits once its message is queued: refuse before the message enters
+                // the kernel, so a refused call has sent nothing.
+                self.refuse_deadlock(idx, target.callers())?;
+            }
             let msg = self.new_message(idx, len, call.is_some());
             let id = msg.id;
             self.queue_message(target, msg);
@@ -324,6 +329,7 @@ impl Kernel {
                 return Err(fail);
             }
         };
+        self.refuse_deadlock(idx, target.senders())?;
         let op = BlockedOp::Send { dest, len, call };
         self.block(idx, target.senders(), op, deadline);
         Ok(Flow::Wait)
@@ -496,6 +502,7 @@ impl Kernel {
             (Source::Process(p), _) => WaitQueueId::ReceiversFrom(p),
             (Source::Any, _) => WaitQueueId::InboxReceiver(me),
         };
+        self.refuse_deadlock(idx, queue)?;
         self.block(idx, queue, BlockedOp::Receive { source, buf_len }, deadline);
         Ok(Flow::Wait)
     }
@@ -622,6 +629,9 @@ impl Kernel {
         self.own(new_idx, id);
         self.live_mailbox_mut(id)?.owner = to;
         self.emit(|| EventKind::MailboxTransferred { id, from, to });
+        // Its waiting senders and callers now lend to the new owner, no longer to the old.
+        self.refresh_priority(idx);
+        self.refresh_priority(new_idx);
         Ok(Flow::Done([0; 3]))
     }
 
@@ -699,6 +709,11 @@ impl Kernel {
             dropped,
             woken,
         });
+        if woken > 0 {
+            if let Some(oidx) = self.live_index(owner) {
+                self.refresh_priority(oidx);
+            }
+        }
     }
 
     /// Drop what is queued in a process's inbox (it exited).

@@ -70,6 +70,14 @@ pub struct Link {
     next: Option<u32>,
 }
 
+impl Link {
+    /// Whether it has a neighbour: false for a process that is on no queue, and for the
+    /// only member of a queue.
+    pub fn has_neighbour(&self) -> bool {
+        self.prev.is_some() || self.next.is_some()
+    }
+}
+
 /// A FIFO of blocked processes, by slot index.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct WaitQueue {

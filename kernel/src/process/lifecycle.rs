@@ -12,13 +12,13 @@ use crate::sched::ReadyReason;
 use crate::trace::{DropReason, EventKind, ExitReason, WakeReason};
 use crate::trap::Flow;
 use crate::{Fail, Kernel};
-use abi::{Capacity, Context, Error, Mode, Pid, MAX_PROGRAM_NAME_LEN};
+use abi::{Capacity, Context, Error, Mode, Pid, Ticks, MAX_PROGRAM_NAME_LEN};
 use alloc::rc::Rc;
 use alloc::string::String;
 use core::cell::RefCell;
 
 impl Kernel {
-    /// Create a ready process.
+    /// Create a ready process that declares no CPU burst.
     pub(crate) fn create_process(
         &mut self,
         program: u32,
@@ -27,6 +27,22 @@ impl Kernel {
         arg: u64,
         inbox: Capacity,
         priority: u8,
+    ) -> Result<Pid, Error> {
+        self.create_process_declaring(program, label, parent, arg, inbox, priority, 0)
+    }
+
+    /// Create a ready process; `expected_burst` is the CPU burst it declares (0: none), which
+    /// the scheduler hears with every `enqueue`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn create_process_declaring(
+        &mut self,
+        program: u32,
+        label: &str,
+        parent: Option<Pid>,
+        arg: u64,
+        inbox: Capacity,
+        priority: u8,
+        expected_burst: Ticks,
     ) -> Result<Pid, Error> {
         if self.procs.len() >= self.config.max_processes {
             return Err(Error::OutOfMemory);
@@ -55,7 +71,10 @@ impl Kernel {
             ctx,
             now,
         ));
-        self.proc_mut(i).arg = arg;
+        let p = self.proc_mut(i);
+        p.arg = arg;
+        p.expected_burst = (expected_burst > 0).then_some(expected_burst);
+        self.sched.spawned(pid, &name);
         if let Some(parent) = parent.and_then(|p| self.live_index(p)) {
             self.adopt(parent, i);
         }
@@ -75,6 +94,7 @@ impl Kernel {
     }
 
     /// `spawn`.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn sys_spawn(
         &mut self,
         idx: u32,
@@ -83,13 +103,22 @@ impl Kernel {
         arg: u64,
         inbox: Capacity,
         priority: u8,
+        expected_burst: Ticks,
     ) -> Result<Flow, Fail> {
         let program = self.read_str(idx, 0, program_len, MAX_PROGRAM_NAME_LEN)?;
         let label = self.read_str(idx, program_len, label_len, MAX_PROGRAM_NAME_LEN)?;
         let program = self.program_id(&program).ok_or((Error::NoSuchProgram, 0))?;
         let parent = self.pid_of(idx);
         let child = self
-            .create_process(program, &label, Some(parent), arg, inbox, priority)
+            .create_process_declaring(
+                program,
+                &label,
+                Some(parent),
+                arg,
+                inbox,
+                priority,
+                expected_burst,
+            )
             .map_err(|e| (e, 0))?;
         Ok(Flow::Spawned(child))
     }
@@ -107,6 +136,7 @@ impl Kernel {
             return Ok(Flow::Done([code as i64 as u64, child.raw(), 0]));
         }
         let deadline = crate::ipc::deadline(mode, self.now)?;
+        self.refuse_deadlock(idx, WaitQueueId::Exit(child))?;
         self.block(
             idx,
             WaitQueueId::Exit(child),
@@ -119,7 +149,7 @@ impl Kernel {
     /// End a process: release everything it holds and everyone waiting on it.
     pub(crate) fn exit_process(&mut self, idx: u32, code: i32, reason: ExitReason) {
         let pid = self.pid_of(idx);
-        self.mark_not_running(idx);
+        self.mark_not_running(idx, crate::sched::StopReason::Exited);
         // A process killed while waiting leaves its queue first.
         self.unlink(idx);
         let r = reason.clone();

@@ -154,6 +154,15 @@ pub struct Process {
     pub parent: Option<Pid>,
     /// Its scheduling priority.
     pub priority: u8,
+    /// The priority it runs at: its own, or a higher one lent by the processes waiting for it
+    /// to receive or reply (priority inheritance, `KernelConfig::priority_inheritance`). Only
+    /// `ipc::inherit` changes it.
+    pub effective_priority: u8,
+    /// The CPU burst it declared at spawn, in ticks; `None` if it declared none (shortest-job
+    /// policies then estimate from its measured bursts).
+    pub expected_burst: Option<Ticks>,
+    /// The CPU it last ran on.
+    pub last_cpu: Option<CpuId>,
     /// Its registers and IPC buffer, shared with the process.
     pub ctx: SharedContext,
     /// Where it is in its life.
@@ -206,6 +215,9 @@ impl Process {
             arg: 0,
             parent,
             priority,
+            effective_priority: priority,
+            expected_burst: None,
+            last_cpu: None,
             ctx,
             state: ProcState::Ready,
             since: now,

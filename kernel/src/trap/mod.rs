@@ -131,7 +131,16 @@ impl Kernel {
                 arg,
                 inbox,
                 priority,
-            } => self.sys_spawn(idx, program_len, label_len, arg, inbox, priority),
+                expected_burst,
+            } => self.sys_spawn(
+                idx,
+                program_len,
+                label_len,
+                arg,
+                inbox,
+                priority,
+                expected_burst,
+            ),
             Syscall::Exit { code } => {
                 self.exit_process(idx, code, ExitReason::Exit);
                 Ok(Flow::Exit)
@@ -166,7 +175,7 @@ impl Kernel {
     fn sys_yield(&mut self, idx: u32) -> Result<Flow, Fail> {
         let pid = self.pid_of(idx);
         self.complete(idx, Ok([0; 3]));
-        self.mark_not_running(idx);
+        self.mark_not_running(idx, crate::sched::StopReason::Yielded);
         let now = self.now;
         self.proc_mut(idx).set_state(ProcState::Ready, now);
         self.emit(|| EventKind::Yield { pid });
@@ -181,7 +190,7 @@ impl Kernel {
         }
         let pid = self.pid_of(idx);
         let until = self.now.saturating_add(ticks);
-        self.mark_not_running(idx);
+        self.mark_not_running(idx, crate::sched::StopReason::Slept);
         let now = self.now;
         self.proc_mut(idx)
             .set_state(ProcState::Sleeping { until }, now);

@@ -470,6 +470,20 @@ impl Points<'_> {
             EventKind::TickLimit { limit } => {
                 self.on_cpu(e, format!("tick limit {limit}"), "g", &args)
             }
+            EventKind::PriorityLent { from, to, priority } => {
+                let name = format!("lend priority {priority} from {}", n.pid(*from));
+                self.on_process(e, *to, name, &args)
+            }
+            EventKind::PriorityReturned { pid, priority } => {
+                let name = format!("priority back to {priority}");
+                self.on_process(e, *pid, name, &args)
+            }
+            EventKind::DeadlockRefused { pid, .. } => {
+                self.on_process(e, *pid, "deadlock refused".into(), &args)
+            }
+            EventKind::Migrate { pid, from, to } => {
+                self.on_process(e, *pid, format!("migrate cpu{from} -> cpu{to}"), &args)
+            }
         }
     }
 }

@@ -2,16 +2,18 @@
 //!
 //! This module owns the prose account of a [`Report`]: how the run ended (and who failed),
 //! who waited for whom and for how long (replayed from the trace's `Block`, `Sleep` and
-//! `Wake` events), which messages were lost and where, the deadlock cycle as a sentence, and
-//! the ledger. It reads only the report, never the kernel. It must stay deterministic (first
+//! `Wake` events), which messages were lost and where, the deadlock cycle as a sentence, why
+//! each process still blocked at the end is blocked (the live wait-for graph of the final
+//! process table, walked from that process until the chain ends or closes a cycle), and the
+//! ledger. It reads only the report, never the kernel. It must stay deterministic (first
 //! appearance or slot order, never a hash map) and must never panic, whatever the report
 //! holds: a trace without tracing, a wake with no block before it, a pid nobody introduced.
 
 use super::ps;
 use super::Names;
 use crate::report::{Outcome, Report};
-use abi::{Capacity, Dest, Error, MailboxId, Pid, Ticks};
-use kernel::inspect::StateInfo;
+use abi::{Capacity, Dest, Error, MailboxId, Pid, Syscall, Ticks};
+use kernel::inspect::{ProcessInfo, StateInfo, WaitInfo, WaitOn};
 use kernel::ipc::WaitQueueId;
 use kernel::trace::{DropReason, EventKind, ReplyDropReason, WakeReason};
 use kernel::Deadlock;
@@ -34,6 +36,10 @@ pub fn render(report: &Report) -> String {
     if let Outcome::Deadlock(d) = &report.outcome {
         out.push('\n');
         deadlock(&mut out, d, report, &names);
+    }
+    if report.processes.iter().any(|p| p.state.wait().is_some()) {
+        out.push('\n');
+        why_blocked(&mut out, report, &names);
     }
     out.push('\n');
     ledger(&mut out, report, &names);
@@ -544,6 +550,268 @@ fn deadlock(out: &mut String, d: &Deadlock, report: &Report, names: &Names) {
             let _ = writeln!(out, "  {}: {detail}", names.pid(w.pid));
         }
     }
+}
+
+/// Where a walk along the wait-for graph goes after one blocked process.
+enum Next {
+    /// To the one process that can release it.
+    Holder(Pid),
+    /// Nowhere: no single process can (a receiver on an empty endpoint waits for any
+    /// sender); the sentence is complete.
+    Anyone,
+}
+
+/// "Why each blocked process is blocked": for every process blocked at the end, one
+/// paragraph that follows what it waits for, who alone can release it, what that process is
+/// doing, and so on, until a process that is not blocked, a wait nobody holds alone, or a
+/// process already named (a cycle).
+fn why_blocked(out: &mut String, report: &Report, names: &Names) {
+    let table: BTreeMap<Pid, &ProcessInfo> = report.processes.iter().map(|p| (p.pid, p)).collect();
+    let who = |pid: Pid| match table.get(&pid) {
+        Some(p) => format!("{pid}:{}", p.name),
+        None => names.pid(pid),
+    };
+    let senders = senders_by_endpoint(report);
+    out.push_str("Why each blocked process is blocked:\n");
+    for start in &report.processes {
+        if start.state.wait().is_none() {
+            continue;
+        }
+        let mut s = format!("{} is blocked: ", who(start.pid));
+        let mut chain: Vec<Pid> = vec![start.pid];
+        let mut at: &ProcessInfo = start;
+        while let Some(w) = at.state.wait() {
+            let (clause, next) = wait_clause(w, at.pid, &who, &senders, &table);
+            s.push_str(&clause);
+            let Next::Holder(h) = next else {
+                break;
+            };
+            if h == start.pid {
+                let _ = write!(s, ", which closes the cycle back to {}", who(h));
+                break;
+            }
+            if let Some(pos) = chain.iter().position(|p| *p == h) {
+                let mut cycle: Vec<String> = chain[pos..].iter().map(|p| who(*p)).collect();
+                cycle.push(who(h));
+                let _ = write!(
+                    s,
+                    ", which closes a cycle that {} waits on: {}",
+                    who(start.pid),
+                    cycle.join(" -> ")
+                );
+                break;
+            }
+            chain.push(h);
+            let Some(next) = table.get(&h) else {
+                let _ = write!(s, ", and {} no longer exists", who(h));
+                break;
+            };
+            match &next.state {
+                StateInfo::Blocked(_) => {
+                    let _ = write!(s, ", and {} is blocked: ", who(h));
+                    at = next;
+                }
+                StateInfo::Ready => {
+                    let _ = write!(s, ", and {} is ready, waiting for a CPU", who(h));
+                    break;
+                }
+                StateInfo::Running { cpu } => {
+                    let _ = write!(s, ", and {} is running on cpu{cpu}", who(h));
+                    break;
+                }
+                StateInfo::Sleeping { until } => {
+                    let _ = write!(s, ", and {} is sleeping until tick {until}", who(h));
+                    break;
+                }
+                StateInfo::Zombie { .. } => {
+                    let _ = write!(s, ", and {} has exited", who(h));
+                    break;
+                }
+            }
+        }
+        s.push('.');
+        let _ = writeln!(out, "  {s}");
+    }
+}
+
+/// What one blocked process waits for, ending with who alone can release it (named in the
+/// clause) and where the walk goes next.
+fn wait_clause(
+    w: &WaitInfo,
+    me: Pid,
+    who: &dyn Fn(Pid) -> String,
+    senders: &BTreeMap<(bool, u64), Vec<Pid>>,
+    table: &BTreeMap<Pid, &ProcessInfo>,
+) -> (String, Next) {
+    let holder = w.holder.as_ref().map(|h| h.pid);
+    let timeout = w
+        .deadline
+        .map_or(String::new(), |d| format!(" (timeout at tick {d})"));
+    let anyone = |dest: Dest, what: String| {
+        let s = format!(
+            "{what}{timeout}; no one process holds it: {}",
+            could_send(dest, me, who, senders, table)
+        );
+        (s, Next::Anyone)
+    };
+    let held = |what: String, then: &str| match holder {
+        Some(h) => (
+            format!("{what}{timeout}; only {} can {then}", who(h)),
+            Next::Holder(h),
+        ),
+        None => (format!("{what}{timeout}"), Next::Anyone),
+    };
+    match &w.on {
+        WaitOn::Send { to, call, .. } => {
+            let inbox = matches!(to.dest, Dest::Process(_));
+            let verb = if *call {
+                "it waits to send its call to"
+            } else {
+                "it waits to send to"
+            };
+            let load = to.load.map_or(String::new(), |l| {
+                format!(" ({})", ps::send_load(&l, inbox))
+            });
+            let then = match to.load.map(|l| l.capacity) {
+                Some(Capacity::Zero) => "take it",
+                _ => "make room",
+            };
+            held(format!("{verb} {}{load}", ps::endpoint(to)), then)
+        }
+        WaitOn::Reply {
+            to,
+            server,
+            received,
+        } => match (server, received) {
+            (Some(s), true) => (
+                format!("it waits for a reply from {}{timeout}", who(s.pid)),
+                Next::Holder(s.pid),
+            ),
+            (Some(s), false) => (
+                format!(
+                    "it waits for {} to receive its call (queued in its inbox{}) and reply{timeout}",
+                    who(s.pid),
+                    to.load
+                        .map_or(String::new(), |l| format!(", {}", ps::fill(&l)))
+                ),
+                Next::Holder(s.pid),
+            ),
+            (None, _) => held(
+                format!(
+                    "its call is queued in {}{}",
+                    ps::endpoint(to),
+                    to.load
+                        .map_or(String::new(), |l| format!(" ({})", ps::fill(&l)))
+                ),
+                "take it and reply",
+            ),
+        },
+        WaitOn::ReceiveMailbox { mailbox } => anyone(
+            mailbox.dest,
+            format!(
+                "it waits for a message in {}{}",
+                ps::endpoint(mailbox),
+                mailbox
+                    .load
+                    .map_or(String::new(), |l| format!(" ({})", ps::receive_load(&l)))
+            ),
+        ),
+        WaitOn::ReceiveAny { inbox } => anyone(
+            Dest::Process(me),
+            format!(
+                "it waits for a message in its inbox ({})",
+                ps::receive_load(inbox)
+            ),
+        ),
+        WaitOn::ReceiveFrom { from } => (
+            format!("it waits for a message from {}{timeout}", who(from.pid)),
+            Next::Holder(from.pid),
+        ),
+        WaitOn::Child { child } => (
+            format!("it waits for its child {} to exit{timeout}", who(child.pid)),
+            Next::Holder(child.pid),
+        ),
+    }
+}
+
+/// Who could send to an endpoint nobody holds alone: any process, and of those that sent (or
+/// tried to) in this run, the ones still alive, with what they are doing.
+fn could_send(
+    dest: Dest,
+    me: Pid,
+    who: &dyn Fn(Pid) -> String,
+    senders: &BTreeMap<(bool, u64), Vec<Pid>>,
+    table: &BTreeMap<Pid, &ProcessInfo>,
+) -> String {
+    let known: Vec<Pid> = senders.get(&endpoint_key(dest)).map_or(Vec::new(), |v| {
+        v.iter().copied().filter(|p| *p != me).collect()
+    });
+    if known.is_empty() {
+        return "any process could send to it, but none did in this run".to_string();
+    }
+    let alive: Vec<String> = known
+        .iter()
+        .filter_map(|p| {
+            let info = table.get(p)?;
+            let doing = match &info.state {
+                StateInfo::Zombie { .. } => return None,
+                StateInfo::Blocked(_) => "blocked".to_string(),
+                StateInfo::Ready => "ready".to_string(),
+                StateInfo::Running { cpu } => format!("running on cpu{cpu}"),
+                StateInfo::Sleeping { until } => format!("sleeping until tick {until}"),
+            };
+            Some(format!("{} ({doing})", who(*p)))
+        })
+        .collect();
+    if alive.is_empty() {
+        let all: Vec<String> = known.iter().map(|p| who(*p)).collect();
+        return format!(
+            "any process could send to it, but all that did in this run have exited ({})",
+            all.join(", ")
+        );
+    }
+    let verb = if alive.len() == 1 { "is" } else { "are" };
+    format!(
+        "any process could send to it, and of those that did in this run {} {verb} still alive",
+        join_and(&alive)
+    )
+}
+
+/// An endpoint as a map key (`Dest` has no order): whether it is a mailbox, and its raw id.
+fn endpoint_key(dest: Dest) -> (bool, u64) {
+    match dest {
+        Dest::Mailbox(m) => (true, m.raw()),
+        Dest::Process(p) => (false, p.raw()),
+    }
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn join_and(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// Every process that sent or called (or tried to) each endpoint, in first-appearance order,
+/// read from the trace's syscalls.
+fn senders_by_endpoint(report: &Report) -> BTreeMap<(bool, u64), Vec<Pid>> {
+    let mut senders: BTreeMap<(bool, u64), Vec<Pid>> = BTreeMap::new();
+    for e in &report.events {
+        let EventKind::Syscall { pid, call } = &e.kind else {
+            continue;
+        };
+        let dest = match call {
+            Syscall::Send { dest, .. } | Syscall::Call { dest, .. } => *dest,
+            _ => continue,
+        };
+        let list = senders.entry(endpoint_key(dest)).or_default();
+        if !list.contains(pid) {
+            list.push(*pid);
+        }
+    }
+    senders
 }
 
 fn ledger(out: &mut String, report: &Report, names: &Names) {

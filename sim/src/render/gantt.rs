@@ -2,14 +2,16 @@
 //!
 //! This module owns the text timeline: every line fits the requested width (labels
 //! included), one character per cell shows the state the process spent most of that cell in,
-//! a time axis with round tick marks sits under the rows, and a legend ends the chart. It is
+//! a time axis with round tick marks sits under the rows, and a legend ends the chart. When
+//! the trace names more than one CPU, a running cell shows the CPU it ran on most in that
+//! cell ([`cpu_char`]: `0`-`9`, then `A`-`Z`) instead of [`RUNNING`]. It is
 //! plain ASCII without colours (it goes into snapshots and pipes): names are shown with any
 //! non-ASCII character replaced by `?`. A width below [`MIN_WIDTH`] (or above
 //! [`MAX_WIDTH`]) is clamped, never an error; no event sequence makes it panic.
 
 use super::timeline::{ProcessTimeline, State, Timeline};
 use abi::Ticks;
-use kernel::trace::Event;
+use kernel::trace::{CpuId, Event};
 
 /// The narrowest chart drawn; narrower requests get this width.
 pub const MIN_WIDTH: usize = 40;
@@ -26,6 +28,16 @@ pub const BLOCKED: char = '.';
 pub const SLEEPING: char = 'z';
 /// The character for a cell where the process is not alive.
 pub const NOT_ALIVE: char = ' ';
+
+/// The character for a running cell on CPU `cpu`, in a chart of several CPUs: `0`-`9`, then
+/// `A`-`Z` (upper case, so no CPU reads as a sleeping `z`), then `*` for any CPU past 35.
+pub fn cpu_char(cpu: CpuId) -> char {
+    match cpu {
+        0..=9 => char::from(b'0' + cpu as u8),
+        10..=35 => char::from(b'A' + (cpu - 10) as u8),
+        _ => '*',
+    }
+}
 
 /// Kinds of state a cell can show, in the order ties are broken (running wins).
 const KINDS: [char; 4] = [RUNNING, BLOCKED, SLEEPING, READY];
@@ -82,8 +94,9 @@ fn nice_step(raw: u128) -> u128 {
     }
 }
 
-/// One process's cells: `cells` columns covering ticks `[0, end)`.
-fn row_cells(p: &ProcessTimeline, end: Ticks, cells: usize) -> String {
+/// One process's cells: `cells` columns covering ticks `[0, end)`; with `by_cpu`, a running
+/// cell names its CPU.
+fn row_cells(p: &ProcessTimeline, end: Ticks, cells: usize, by_cpu: bool) -> String {
     let (end, n) = (u128::from(end.max(1)), cells as u128);
     // Work in ticks scaled by the number of cells, so every boundary is an integer: cell i
     // covers [i * end, (i + 1) * end) and a span [s, e) covers [s * n, e * n).
@@ -92,6 +105,8 @@ fn row_cells(p: &ProcessTimeline, end: Ticks, cells: usize) -> String {
     for i in 0..n {
         let (lo, hi) = (i * end, (i + 1) * end);
         let mut time = [0u128; 4];
+        // Running time per CPU in this cell: a few entries at most, kept in CPU order.
+        let mut on_cpu: Vec<(CpuId, u128)> = Vec::new();
         // Spans are in order: skip those that end before this cell, once and for all.
         while first < p.spans.len() && u128::from(p.spans[first].end) * n <= lo {
             first += 1;
@@ -103,13 +118,34 @@ fn row_cells(p: &ProcessTimeline, end: Ticks, cells: usize) -> String {
             }
             let overlap = b.min(hi).saturating_sub(a.max(lo));
             time[kind_of(s.state)] += overlap;
+            if let (State::Running { cpu }, true) = (s.state, overlap > 0) {
+                match on_cpu.binary_search_by_key(&cpu, |(c, _)| *c) {
+                    Ok(i) => on_cpu[i].1 += overlap,
+                    Err(i) => on_cpu.insert(i, (cpu, overlap)),
+                }
+            }
         }
         let best = (0..4).fold(None, |best: Option<usize>, k| match best {
             Some(b) if time[b] >= time[k] => Some(b),
             _ if time[k] > 0 => Some(k),
             _ => best,
         });
-        out.push(best.map_or(NOT_ALIVE, |k| KINDS[k]));
+        let ch = match best {
+            None => NOT_ALIVE,
+            Some(0) if by_cpu => {
+                // The CPU it ran on longest in this cell; ties go to the lowest id.
+                let cpu = on_cpu
+                    .iter()
+                    .fold(None, |best: Option<(CpuId, u128)>, &(c, t)| match best {
+                        Some((_, bt)) if bt >= t => best,
+                        _ => Some((c, t)),
+                    })
+                    .map_or(0, |(c, _)| c);
+                cpu_char(cpu)
+            }
+            Some(k) => KINDS[k],
+        };
+        out.push(ch);
     }
     out
 }
@@ -138,6 +174,7 @@ pub fn render(events: &[Event], end: Ticks, width: usize) -> String {
     let width = width.clamp(MIN_WIDTH, MAX_WIDTH);
     let tl = Timeline::from_events(events, end);
     let end = tl.end;
+    let by_cpu = tl.cpus.len() > 1;
     let labels: Vec<String> = tl.processes.iter().map(|p| ascii(&p.label())).collect();
     let longest = labels.iter().map(String::len).max().unwrap_or(0);
     // A row is `label |cells|`: the label takes at most a third of the width.
@@ -164,7 +201,7 @@ pub fn render(events: &[Event], end: Ticks, width: usize) -> String {
         let row = format!(
             "{:<w$} |{}|",
             fit(label, label_w),
-            row_cells(p, end, cells),
+            row_cells(p, end, cells, by_cpu),
             w = label_w
         );
         out.push_str(&row);
@@ -219,9 +256,16 @@ pub fn render(events: &[Event], end: Ticks, width: usize) -> String {
     out.push_str(&fit(&format!("{pad}{}", values.trim_end()), width));
     out.push('\n');
 
+    let running = if by_cpu {
+        let first = tl.cpus.iter().next().copied().unwrap_or(0);
+        let last = tl.cpus.iter().next_back().copied().unwrap_or(0);
+        format!("{}-{} running on that CPU", cpu_char(first), cpu_char(last))
+    } else {
+        format!("{RUNNING} running")
+    };
     let legend = [
         "legend:".to_string(),
-        format!("{RUNNING} running"),
+        running,
         format!("{READY} ready"),
         format!("{BLOCKED} blocked"),
         format!("{SLEEPING} sleeping"),

@@ -48,6 +48,10 @@ pub const fn event_name(kind: &EventKind) -> &'static str {
         EventKind::Exit { .. } => "exit",
         EventKind::Deadlock { .. } => "deadlock",
         EventKind::TickLimit { .. } => "tick_limit",
+        EventKind::PriorityLent { .. } => "priority_lent",
+        EventKind::PriorityReturned { .. } => "priority_returned",
+        EventKind::DeadlockRefused { .. } => "deadlock_refused",
+        EventKind::Migrate { .. } => "migrate",
     }
 }
 
@@ -300,6 +304,33 @@ impl Encoder {
                 f.put("blocked", Value::Array(blocked));
             }
             EventKind::TickLimit { limit } => f.put("limit", json!(limit)),
+            EventKind::PriorityLent { from, to, priority } => {
+                self.pid(&mut f, "from", *from);
+                self.pid(&mut f, "to", *to);
+                f.put("priority", json!(priority));
+            }
+            EventKind::PriorityReturned { pid, priority } => {
+                self.subject(&mut f, *pid);
+                f.put("priority", json!(priority));
+            }
+            EventKind::DeadlockRefused { pid, queue, cycle } => {
+                self.subject(&mut f, *pid);
+                self.queue(&mut f, "queue", *queue);
+                let cycle: Vec<Value> = cycle
+                    .iter()
+                    .map(|p| {
+                        let mut o = Fields::default();
+                        self.subject(&mut o, *p);
+                        Value::Object(o.0)
+                    })
+                    .collect();
+                f.put("cycle", Value::Array(cycle));
+            }
+            EventKind::Migrate { pid, from, to } => {
+                self.subject(&mut f, *pid);
+                f.put("from_cpu", json!(from));
+                f.put("to_cpu", json!(to));
+            }
         }
         f.0
     }
@@ -362,12 +393,17 @@ impl Encoder {
                 arg,
                 inbox,
                 priority,
+                expected_burst,
             } => {
                 a.put("program_len", json!(program_len));
                 a.put("label_len", json!(label_len));
                 a.put("arg", json!(arg));
                 a.put("inbox", capacity(inbox));
                 a.put("priority", json!(priority));
+                // Only when declared, as in the text trace: older traces keep their shape.
+                if expected_burst > 0 {
+                    a.put("expected_burst", json!(expected_burst));
+                }
             }
             Syscall::Exit { code } => a.put("code", json!(code)),
             Syscall::Wait { child, mode } => {

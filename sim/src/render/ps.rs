@@ -1,8 +1,9 @@
 //! `ps`: the process table and the mailbox table at one moment, as aligned text.
 //!
 //! This module owns how a kernel snapshot ([`ProcessInfo`], [`MailboxInfo`]) reads to a
-//! person: one row per process with what exactly it waits on (`blocked: send to mailbox jobs
-//! (full, 4/4) — held by p1:consumer`), then one row per mailbox. It reads only the snapshot
+//! person: one row per process with its priority (`1→5` while another lends it a higher one)
+//! and what exactly it waits on (`blocked: send to mailbox jobs (full, 4/4) — held by
+//! p1:consumer`), then one row per mailbox. It reads only the snapshot
 //! it is given, never the trace or the kernel, so the same function prints a paused run, a
 //! deadlocked one and the end of any run. It must never panic on any snapshot: whatever the
 //! kernel could not resolve (a process or mailbox gone since) is printed as a bare id.
@@ -42,7 +43,7 @@ pub fn render(table: &[ProcessInfo], mailboxes: &[MailboxInfo], now: Ticks) -> S
             full_pid(p.pid),
             p.name.clone(),
             p.parent.map_or("-".to_string(), full_pid),
-            p.priority.to_string(),
+            priority(p),
             p.state.name().to_string(),
             now.saturating_sub(p.since).to_string(),
             describe(p),
@@ -75,6 +76,16 @@ pub fn render(table: &[ProcessInfo], mailboxes: &[MailboxInfo], now: Ticks) -> S
     }
     table_text(&mut out, &rows);
     out
+}
+
+/// The PRI column: the process's own priority, and `1→5` while priority inheritance lends it
+/// a higher one.
+pub fn priority(p: &ProcessInfo) -> String {
+    if p.effective_priority == p.priority {
+        p.priority.to_string()
+    } else {
+        format!("{}→{}", p.priority, p.effective_priority)
+    }
 }
 
 /// What a process is doing, in the words of the WAITS ON column: `ready`, `running on
@@ -158,7 +169,7 @@ fn blocked(w: &WaitInfo) -> String {
 }
 
 /// How full an endpoint is, for a sender that cannot get in.
-fn send_load(load: &Load, inbox: bool) -> String {
+pub(crate) fn send_load(load: &Load, inbox: bool) -> String {
     let what = if inbox { "inbox " } else { "" };
     match load.capacity {
         Capacity::Zero => "rendezvous, not receiving".to_string(),
@@ -170,7 +181,7 @@ fn send_load(load: &Load, inbox: bool) -> String {
 }
 
 /// How full an endpoint is, for a receiver waiting on it.
-fn receive_load(load: &Load) -> String {
+pub(crate) fn receive_load(load: &Load) -> String {
     if load.is_empty() {
         "empty".to_string()
     } else {
@@ -179,7 +190,7 @@ fn receive_load(load: &Load) -> String {
 }
 
 /// `3/4`, `3 queued` (unbounded), `0/0` (rendezvous).
-fn fill(load: &Load) -> String {
+pub(crate) fn fill(load: &Load) -> String {
     match load.capacity {
         Capacity::Unbounded => format!("{} queued", load.queued),
         c => format!("{}/{c}", load.queued),
@@ -187,7 +198,7 @@ fn fill(load: &Load) -> String {
 }
 
 /// `mailbox jobs`, `mailbox mb3` (anonymous or gone), `p3:consumer` (a direct inbox).
-fn endpoint(e: &EndpointInfo) -> String {
+pub(crate) fn endpoint(e: &EndpointInfo) -> String {
     match (e.dest, &e.name) {
         (Dest::Mailbox(_), Some(n)) => format!("mailbox {n}"),
         (Dest::Mailbox(m), None) => format!("mailbox {m}"),
@@ -197,7 +208,7 @@ fn endpoint(e: &EndpointInfo) -> String {
 }
 
 /// `p3:name`, or `p3` for a process that no longer exists.
-fn peer(p: &Peer) -> String {
+pub(crate) fn peer(p: &Peer) -> String {
     match &p.name {
         Some(n) => format!("{}:{n}", p.pid),
         None => p.pid.to_string(),

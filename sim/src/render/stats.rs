@@ -1,4 +1,5 @@
-//! Statistics of a run: per process, per endpoint and for the whole machine.
+//! Statistics of a run: per process, per endpoint, for the whole machine and, when it had
+//! several, per CPU.
 //!
 //! This module owns the numbers ([`Stats`], which tests and tools can inspect) and their
 //! table. A process that exited is described by the kernel's own final accounting
@@ -12,6 +13,7 @@ use super::timeline::{Endpoint, Timeline};
 use super::Names;
 use crate::Report;
 use abi::{Pid, Ticks};
+use kernel::trace::CpuId;
 use std::fmt::Write;
 
 /// One process's numbers.
@@ -121,19 +123,38 @@ pub struct EndpointStats {
     pub max_blocked_senders: usize,
 }
 
-/// The whole machine's numbers.
+/// One CPU's numbers.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct MachineSummary {
-    /// Ticks the run lasted.
-    pub ticks: Ticks,
-    /// Ticks a CPU was busy.
+pub struct CpuSummary {
+    /// Which CPU.
+    pub cpu: CpuId,
+    /// Ticks it was busy.
     pub busy: Ticks,
-    /// Ticks a CPU idled.
+    /// Ticks it idled.
     pub idle: Ticks,
     /// `busy / ticks`, in percent (0 for an empty run).
     pub utilisation: f64,
+    /// Dispatches of a process onto it.
+    pub context_switches: u64,
+}
+
+/// The whole machine's numbers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MachineSummary {
+    /// Ticks the run lasted.
+    pub ticks: Ticks,
+    /// Ticks a CPU was busy, summed over the CPUs.
+    pub busy: Ticks,
+    /// Ticks a CPU idled, summed over the CPUs.
+    pub idle: Ticks,
+    /// `busy / (ticks × CPUs)`, in percent (0 for an empty run): with one CPU, `busy /
+    /// ticks`.
+    pub utilisation: f64,
     /// Dispatches of a process onto a CPU.
     pub context_switches: u64,
+    /// Each CPU's numbers, by id (one entry per CPU the machine had; empty for a report
+    /// that does not say).
+    pub cpus: Vec<CpuSummary>,
 }
 
 /// Everything the statistics table shows.
@@ -231,17 +252,32 @@ impl Stats {
             })
             .collect();
 
-        let m = report.machine;
+        let m = &report.machine;
+        let percent = |busy: Ticks, capacity: u128| {
+            if capacity == 0 {
+                0.0
+            } else {
+                busy as f64 * 100.0 / capacity as f64
+            }
+        };
         let machine = MachineSummary {
             ticks: m.ticks,
             busy: m.busy,
             idle: m.idle,
-            utilisation: if m.ticks == 0 {
-                0.0
-            } else {
-                m.busy as f64 * 100.0 / m.ticks as f64
-            },
+            utilisation: percent(m.busy, u128::from(m.ticks) * m.cpus() as u128),
             context_switches: m.context_switches,
+            cpus: m
+                .per_cpu
+                .iter()
+                .enumerate()
+                .map(|(i, c)| CpuSummary {
+                    cpu: CpuId::try_from(i).unwrap_or(CpuId::MAX),
+                    busy: c.busy,
+                    idle: c.idle,
+                    utilisation: percent(c.busy, u128::from(m.ticks)),
+                    context_switches: c.context_switches,
+                })
+                .collect(),
         };
         Stats {
             processes,
@@ -385,5 +421,23 @@ pub fn render(report: &Report) -> String {
         vec!["utilisation".into(), format!("{:.1}%", m.utilisation)],
         vec!["context switches".into(), m.context_switches.to_string()],
     ]));
+    // One CPU is the whole machine: its row would repeat the lines above.
+    if m.cpus.len() > 1 {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "cpus (times in ticks)");
+        let mut rows = vec![["cpu", "busy", "idle", "utilisation", "context switches"]
+            .map(String::from)
+            .to_vec()];
+        for c in &m.cpus {
+            rows.push(vec![
+                format!("cpu{}", c.cpu),
+                c.busy.to_string(),
+                c.idle.to_string(),
+                format!("{:.1}%", c.utilisation),
+                c.context_switches.to_string(),
+            ]);
+        }
+        out.push_str(&table(&rows));
+    }
     out
 }

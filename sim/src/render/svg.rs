@@ -8,13 +8,17 @@
 //! escaped); it uses no scripts, no external fonts and no CSS files. It never panics on any
 //! event sequence.
 //!
+//! When the trace names more than one CPU, running bars take the colour of their CPU
+//! ([`cpu_colour`]) and the legend has a swatch per CPU instead of the one for running.
+//!
 //! Elements carry classes so tools and tests can find them: `row-label` (one per process),
-//! `state state-<name>` (bars), `msg` (one per received message), `axis`, `legend`.
+//! `state state-<name>` (bars; a running bar of a run on several CPUs also `cpu-<n>`), `msg`
+//! (one per received message), `axis`, `legend`.
 
 use super::timeline::{State, Timeline};
 use super::Names;
 use abi::Ticks;
-use kernel::trace::{Event, EventKind};
+use kernel::trace::{CpuId, Event, EventKind};
 use std::fmt::Write;
 
 /// Width of the time axis, in pixels.
@@ -49,6 +53,25 @@ pub const fn colour(state: &State) -> &'static str {
         State::Blocked { .. } => BLOCKED_FILL,
         State::Sleeping => SLEEPING_FILL,
     }
+}
+
+/// The fills of running bars by CPU, when a run used several: CPU 0 keeps the running green,
+/// the others are hues apart from it and from the other states' fills; past the end the
+/// list starts over.
+pub const CPU_FILLS: [&str; 8] = [
+    RUNNING_FILL,
+    "#d1495b",
+    "#00798c",
+    "#e07a1f",
+    "#3d5a80",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+];
+
+/// The fill of running bars on CPU `cpu`, in a picture of several CPUs.
+pub fn cpu_colour(cpu: CpuId) -> &'static str {
+    CPU_FILLS[cpu as usize % CPU_FILLS.len()]
 }
 
 /// The arrows' colour.
@@ -165,15 +188,33 @@ pub fn render_titled(events: &[Event], end: Ticks, subject: Option<&str>) -> Str
         escape(&title)
     );
 
-    // Legend: one swatch per state, then the arrow.
-    let _ = writeln!(s, r#"<g class="legend" transform="translate(16,44)">"#);
-    let mut lx = 0.0;
+    // Legend: one swatch per state (running: one per CPU when there are several), then the
+    // arrow.
+    let by_cpu = tl.cpus.len() > 1;
+    let mut swatches: Vec<(&str, String)> = Vec::new();
+    if by_cpu {
+        // Short labels once the CPUs are many, so the legend stays on its line.
+        for &cpu in &tl.cpus {
+            let label = if tl.cpus.len() <= 4 {
+                format!("running on cpu{cpu}")
+            } else {
+                format!("cpu{cpu}")
+            };
+            swatches.push((cpu_colour(cpu), label));
+        }
+    } else {
+        swatches.push((RUNNING_FILL, "running".into()));
+    }
     for (fill, label) in [
-        (RUNNING_FILL, "running"),
         (READY_FILL, "ready"),
         (BLOCKED_FILL, "blocked"),
         (SLEEPING_FILL, "sleeping"),
     ] {
+        swatches.push((fill, label.into()));
+    }
+    let _ = writeln!(s, r#"<g class="legend" transform="translate(16,44)">"#);
+    let mut lx = 0.0;
+    for (fill, label) in &swatches {
         let _ = writeln!(
             s,
             r##"<rect x="{}" y="0" width="14" height="14" fill="{fill}" stroke="#555" stroke-width="0.5"/><text x="{}" y="11">{label}</text>"##,
@@ -274,14 +315,17 @@ pub fn render_titled(events: &[Event], end: Ticks, subject: Option<&str>) -> Str
                 sp.end,
                 count(sp.ticks(), "tick", "ticks")
             );
+            let (fill, cpu_class) = match sp.state {
+                State::Running { cpu } if by_cpu => (cpu_colour(cpu), format!(" cpu-{cpu}")),
+                other => (colour(&other), String::new()),
+            };
             let _ = writeln!(
                 s,
-                r#"<rect class="state state-{}" x="{}" y="{}" width="{}" height="{BAR_H}" fill="{}"><title>{}</title></rect>"#,
+                r#"<rect class="state state-{}{cpu_class}" x="{}" y="{}" width="{}" height="{BAR_H}" fill="{fill}"><title>{}</title></rect>"#,
                 sp.state.name(),
                 num(x(sp.start)),
                 num(y),
                 num((sp.ticks() as f64 * scale).max(0.5)),
-                colour(&sp.state),
                 escape(&tip)
             );
         }

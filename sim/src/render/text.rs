@@ -375,6 +375,31 @@ fn describe(names: &Names, kind: &EventKind) -> (String, String) {
             ("-".into(), s)
         }
         EventKind::TickLimit { limit } => ("-".into(), format!("tick-limit {limit}")),
+        EventKind::PriorityLent { from, to, priority } => (
+            n.pid(*to),
+            format!("lend       priority {priority} from {}", n.pid(*from)),
+        ),
+        EventKind::PriorityReturned { pid, priority } => (
+            n.pid(*pid),
+            format!("return     lent priority, back to {priority}"),
+        ),
+        EventKind::DeadlockRefused { pid, queue, cycle } => {
+            let mut names: Vec<String> = cycle.iter().map(|p| n.pid(*p)).collect();
+            if let Some(first) = cycle.first() {
+                names.push(n.pid(*first));
+            }
+            (
+                n.pid(*pid),
+                format!(
+                    "refuse     block on {}: deadlock, cycle {}",
+                    n.queue(*queue),
+                    names.join(" -> ")
+                ),
+            )
+        }
+        EventKind::Migrate { pid, from, to } => {
+            (n.pid(*pid), format!("migrate    cpu{from} -> cpu{to}"))
+        }
     }
 }
 

@@ -568,7 +568,11 @@ impl Replay {
             | EventKind::MailboxTransferred { .. }
             | EventKind::Print { .. }
             | EventKind::Deadlock { .. }
-            | EventKind::TickLimit { .. } => {}
+            | EventKind::TickLimit { .. }
+            | EventKind::PriorityLent { .. }
+            | EventKind::PriorityReturned { .. }
+            | EventKind::DeadlockRefused { .. }
+            | EventKind::Migrate { .. } => {}
         }
     }
 

@@ -114,6 +114,32 @@ pub enum SettingKey {
     SyscallCost,
     /// Ticks every context switch costs.
     SwitchCost,
+    /// How many CPUs the machine has.
+    Cpus,
+    /// `global`, `per_cpu` (with migration) or `per_cpu_pinned` (without).
+    RunQueues,
+    /// `on`: a sender blocked on a lower-priority receiver lends it its priority.
+    PriorityInheritance,
+    /// `on`: a wait that would close a cycle fails with `deadlock` instead of blocking.
+    RefuseDeadlock,
+    /// SJF/SRTF: the weight of the last burst in the estimate, in percent.
+    Alpha,
+    /// SJF/SRTF: the estimate before any burst was measured.
+    InitialEstimate,
+    /// Priority: ticks of waiting per level of aging (0 = off).
+    Aging,
+    /// MLFQ: how many levels.
+    Levels,
+    /// MLFQ: the quantum of each level, top first (several numbers).
+    Quanta,
+    /// MLFQ: ticks between boosts to the top level (0 = off).
+    Boost,
+    /// PCT: the bug depth.
+    Depth,
+    /// PCT: the expected number of scheduling points.
+    Steps,
+    /// Random: the chance of a preemption at each scheduling point, in percent.
+    Preempt,
 }
 
 impl SettingKey {
@@ -129,7 +155,32 @@ impl SettingKey {
         SettingKey::MaxMailboxes,
         SettingKey::SyscallCost,
         SettingKey::SwitchCost,
+        SettingKey::Cpus,
+        SettingKey::RunQueues,
+        SettingKey::PriorityInheritance,
+        SettingKey::RefuseDeadlock,
+        SettingKey::Alpha,
+        SettingKey::InitialEstimate,
+        SettingKey::Aging,
+        SettingKey::Levels,
+        SettingKey::Quanta,
+        SettingKey::Boost,
+        SettingKey::Depth,
+        SettingKey::Steps,
+        SettingKey::Preempt,
     ];
+
+    /// The words a key takes, for keys whose value is a word; empty for numbers.
+    pub const fn words(self) -> &'static [&'static str] {
+        match self {
+            SettingKey::Policy => &[
+                "rr", "fcfs", "sjf", "srtf", "priority", "mlfq", "lottery", "random", "pct",
+            ],
+            SettingKey::RunQueues => &["global", "per_cpu", "per_cpu_pinned"],
+            SettingKey::PriorityInheritance | SettingKey::RefuseDeadlock => &["on", "off"],
+            _ => &[],
+        }
+    }
 
     /// The key as written in a file.
     pub const fn name(self) -> &'static str {
@@ -144,6 +195,19 @@ impl SettingKey {
             SettingKey::MaxMailboxes => "max_mailboxes",
             SettingKey::SyscallCost => "syscall_cost",
             SettingKey::SwitchCost => "switch_cost",
+            SettingKey::Cpus => "cpus",
+            SettingKey::RunQueues => "run_queues",
+            SettingKey::PriorityInheritance => "priority_inheritance",
+            SettingKey::RefuseDeadlock => "refuse_deadlock",
+            SettingKey::Alpha => "alpha",
+            SettingKey::InitialEstimate => "initial_estimate",
+            SettingKey::Aging => "aging",
+            SettingKey::Levels => "levels",
+            SettingKey::Quanta => "quanta",
+            SettingKey::Boost => "boost",
+            SettingKey::Depth => "depth",
+            SettingKey::Steps => "steps",
+            SettingKey::Preempt => "preempt",
         }
     }
 
@@ -153,13 +217,15 @@ impl SettingKey {
     }
 }
 
-/// A `set` line's value: a word (the policy) or a number.
+/// A `set` line's value: a word (the policy), a number, or several numbers (`quanta`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SettingValue {
     /// A word.
     Word(String),
     /// A number.
     Number(u64),
+    /// Several numbers.
+    Numbers(Vec<u64>),
 }
 
 /// `set KEY VALUE`.
@@ -199,6 +265,8 @@ pub struct ProcessDecl {
     pub inbox: Capacity,
     /// Started by a `spawn` statement rather than at boot.
     pub spawned: bool,
+    /// The CPU burst it declares to shortest-job-first policies (0: none).
+    pub burst: u64,
     /// What each copy does.
     pub body: Vec<Stmt>,
     /// The header (`process ... {`).

@@ -114,6 +114,7 @@ shipped!(
     "sieve",
     "philosophers_deadlock",
     "philosophers",
+    "priority_inversion",
 );
 
 /// The shipped scenario called `name` (with or without `.sim`).

@@ -323,16 +323,25 @@ impl Parser<'_> {
             )
             .note(format!("the settings are: {}", names.join(", ")))
         })?;
-        let value = if key == SettingKey::Policy {
-            let v = self.ident("a policy: `rr` or `fcfs`")?;
-            if v.name != "rr" && v.name != "fcfs" {
+        let words = key.words();
+        let value = if !words.is_empty() {
+            let expected = format!("one of: {}", words.join(", "));
+            let v = self.ident(&format!("a value for `{}`, {expected}", key.name()))?;
+            if !words.contains(&v.name.as_str()) {
                 return Err(Diagnostic::new(
                     v.span,
-                    format!("unknown policy `{}`", v.name),
-                    "expected `rr` or `fcfs`",
+                    format!("`{}` is not a value of `{}`", v.name, key.name()),
+                    format!("expected {expected}"),
                 ));
             }
             SettingValue::Word(v.name)
+        } else if key == SettingKey::Quanta {
+            let mut quanta = vec![self.int("the top level's quantum")?.0];
+            while let Tok::Int(n) = self.peek().kind {
+                self.next();
+                quanta.push(n);
+            }
+            SettingValue::Numbers(quanta)
         } else {
             SettingValue::Number(self.int(&format!("a number for `{}`", key.name()))?.0)
         };
@@ -383,6 +392,7 @@ impl Parser<'_> {
             priority: 0,
             inbox: Capacity::Zero,
             spawned: false,
+            burst: 0,
             body: Vec::new(),
             span: start,
         };
@@ -403,13 +413,15 @@ impl Parser<'_> {
                 decl.inbox = self.capacity()?;
             } else if self.eat_word("spawned") {
                 decl.spawned = true;
+            } else if self.eat_word("burst") {
+                decl.burst = self.int("the CPU burst it declares, in ticks")?.0;
             } else {
                 break;
             }
         }
         decl.span = start.to(self.toks[self.pos.saturating_sub(1)].span);
         if self.peek().kind != Tok::LBrace {
-            return Err(self.unexpected("`count`, `priority`, `inbox`, `spawned` or `{`"));
+            return Err(self.unexpected("`count`, `priority`, `inbox`, `burst`, `spawned` or `{`"));
         }
         decl.body = self.block()?;
         self.end_of_statement()?;

@@ -138,7 +138,8 @@ async fn spawn_copy(
     let options = SpawnOptions::new(&p.name.name, u64::from(copy))
         .label(&label)
         .inbox(p.inbox)
-        .priority(p.priority);
+        .priority(p.priority)
+        .burst(p.burst);
     let pid = sys.spawn_with(options).await?;
     let mut d = dir.borrow_mut();
     d.procs.insert((decl, copy), pid);

@@ -6,10 +6,12 @@
 //! scenario language. Exit status: 0 when every process exited 0; 1 when one failed, an
 //! `expect` failed, the run deadlocked or hit its tick limit; 2 for usage and scenario errors.
 
+mod explore;
 mod output;
 mod target;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use kernel::sched::PolicySettings;
 use output::{write_file, write_stderr, write_stdout};
 use sim::{MachineConfig, Outcome, Policy, Report};
 use std::path::PathBuf;
@@ -64,6 +66,9 @@ enum Command {
         #[command(flatten)]
         machine: MachineArgs,
     },
+    /// Run a target under many seeds of an exploring scheduler and report each distinct
+    /// failure with the smallest seed that shows it and the command that replays it.
+    Explore(explore::ExploreArgs),
 }
 
 /// What to run and on what machine. Flags given here override the scenario's `set` lines.
@@ -74,12 +79,44 @@ struct MachineArgs {
     /// The argument a built-in program receives (0: its default).
     #[arg(long, default_value_t = 0)]
     arg: u64,
-    /// Scheduling policy [default: rr].
-    #[arg(long, value_enum)]
-    policy: Option<PolicyArg>,
-    /// Round-robin quantum, in ticks [default: 10]; implies --policy rr.
+    /// Scheduling policy [default: rr] (docs/scheduling.md). Its settings are the flags
+    /// below; a setting the policy does not take is an error.
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(Policy::NAMES))]
+    policy: Option<String>,
+    /// Quantum in ticks: rr [10], lottery [10], priority (among equals), mlfq (the top
+    /// level's, doubling down).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     quantum: Option<u64>,
+    /// sjf/srtf: the weight of the last burst in the estimate, in percent [50].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=100))]
+    alpha: Option<u64>,
+    /// sjf/srtf: the burst estimate before any was measured, in ticks [5].
+    #[arg(long)]
+    initial_estimate: Option<u64>,
+    /// priority: ticks of waiting per level of aging [0: off].
+    #[arg(long)]
+    aging: Option<u64>,
+    /// mlfq: how many levels [3].
+    #[arg(long)]
+    levels: Option<u64>,
+    /// mlfq: every level's quantum, top first, comma-separated [2,4,8].
+    #[arg(long, value_delimiter = ',')]
+    quanta: Option<Vec<u64>>,
+    /// mlfq: ticks between boosts to the top level [100; 0: off].
+    #[arg(long)]
+    boost: Option<u64>,
+    /// Simulated CPUs [1].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    cpus: Option<u32>,
+    /// Run queues: global, per-cpu (with migration) or per-cpu-pinned [global].
+    #[arg(long)]
+    run_queues: Option<sim::RunQueues>,
+    /// A sender blocked on a lower-priority receiver lends it its priority (docs/abi.md).
+    #[arg(long)]
+    priority_inheritance: bool,
+    /// A wait that would close a cycle of waiting processes fails with `deadlock`.
+    #[arg(long)]
+    refuse_deadlock: bool,
     /// Stop the run at this tick [default: 1000000].
     #[arg(long)]
     max_ticks: Option<u64>,
@@ -92,6 +129,20 @@ struct MachineArgs {
     /// Ticks every dispatch (context switch) costs [default: 1].
     #[arg(long)]
     switch_cost: Option<u64>,
+    /// PCT's bug depth, for --policy pct [default: 3].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    depth: Option<u32>,
+    /// PCT's expected scheduling points, for --policy pct [default: estimated from one
+    /// run of the target].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    steps: Option<u64>,
+    /// The chance of a preemption at each scheduling point in percent, for --policy random
+    /// [default: 10].
+    #[arg(long, value_parser = clap::value_parser!(u8).range(0..=100))]
+    preempt: Option<u8>,
+    /// Replay a schedule saved by `sim explore --save-schedule` (the policy follows it).
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["policy", "quantum"])]
+    replay: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -110,14 +161,6 @@ struct RunArgs {
     /// Run twice and fail (exit 1) if the two traces differ.
     #[arg(long)]
     check_determinism: bool,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum PolicyArg {
-    /// Round robin with `--quantum`.
-    Rr,
-    /// First come, first served (no preemption).
-    Fcfs,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -161,6 +204,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run(args),
         Command::Ps { machine, at } => ps(machine, at),
         Command::Explain { machine } => explain(machine),
+        Command::Explore(args) => explore::run(args),
     };
     match result {
         Ok(code) => code,
@@ -208,6 +252,49 @@ fn check(file: &str) -> CliResult {
 }
 
 impl MachineArgs {
+    /// The policy settings given as flags.
+    fn policy_flags(&self) -> PolicySettings {
+        PolicySettings {
+            quantum: self.quantum,
+            alpha_percent: self.alpha,
+            initial_estimate: self.initial_estimate,
+            aging: self.aging,
+            levels: self.levels,
+            quanta: self.quanta.clone(),
+            boost: self.boost,
+            depth: self.depth.map(u64::from),
+            steps: self.steps,
+            preempt_percent: self.preempt.map(u64::from),
+        }
+    }
+
+    /// Apply `--policy` and its settings. A new policy takes only the flags' settings; flags
+    /// without `--policy` adjust the policy the scenario chose (or round robin), over the
+    /// scenario's own settings. PCT without `--steps` is left to [`Self::exploring`], which
+    /// estimates them from a run.
+    fn choose_policy(&self, target: &Target, config: &mut MachineConfig) -> Result<(), String> {
+        let mut flags = self.policy_flags();
+        let (name, settings) = match (&self.policy, target) {
+            (Some(name), _) => (name.clone(), flags),
+            (None, _) if flags.given().is_empty() => return Ok(()),
+            (None, Target::Scenario { scenario, .. }) => {
+                let (name, mut settings) = sim::scenario::policy_settings(scenario);
+                settings.overlay(&mut flags);
+                (
+                    name.unwrap_or_else(|| config.policy.name().to_string()),
+                    settings,
+                )
+            }
+            (None, Target::Program { .. }) => (config.policy.name().to_string(), flags),
+        };
+        if matches!(name.as_str(), "random" | "pct") {
+            // Their settings are applied with the exploration flags.
+            return Ok(());
+        }
+        config.policy = Policy::parse(&name, &settings).map_err(|e| format!("sim: {e}\n"))?;
+        Ok(())
+    }
+
     /// The target and its machine configuration: defaults, then the scenario's settings,
     /// then the flags given.
     fn resolve(&self) -> Result<(Target, MachineConfig), String> {
@@ -218,18 +305,7 @@ impl MachineArgs {
             }
             Target::Program { .. } => MachineConfig::default(),
         };
-        match self.policy {
-            Some(PolicyArg::Fcfs) => config.policy = Policy::Fcfs,
-            Some(PolicyArg::Rr) if !matches!(config.policy, Policy::RoundRobin { .. }) => {
-                config.policy = Policy::RoundRobin {
-                    quantum: Policy::DEFAULT_QUANTUM,
-                }
-            }
-            _ => {}
-        }
-        if let Some(q) = self.quantum {
-            config.policy = Policy::RoundRobin { quantum: q };
-        }
+        self.choose_policy(&target, &mut config)?;
         if let Some(n) = self.max_ticks {
             config.max_ticks = n;
         }
@@ -242,6 +318,15 @@ impl MachineArgs {
         if let Some(n) = self.switch_cost {
             config.costs.context_switch = n;
         }
+        if let Some(n) = self.cpus {
+            config.cpus = n;
+        }
+        if let Some(q) = self.run_queues {
+            config.run_queues = q;
+        }
+        config.kernel.priority_inheritance |= self.priority_inheritance;
+        config.kernel.refuse_deadlock |= self.refuse_deadlock;
+        self.exploring(&target, &mut config)?;
         Ok((target, config))
     }
 }
@@ -250,7 +335,7 @@ fn run(args: RunArgs) -> CliResult {
     let (target, config) = args.machine.resolve()?;
     let machine = target.machine(config.clone(), args.machine.arg)?;
     let report = machine.run();
-    let mut notes = String::new();
+    let mut notes = explore::replay_note(&config, &report);
     if args.check_determinism {
         let again = target.machine(config, args.machine.arg)?.run();
         match first_difference(&report, &again) {

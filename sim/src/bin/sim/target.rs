@@ -75,7 +75,7 @@ impl Target {
 }
 
 fn load(file: &str, source: &str) -> Result<Target, String> {
-    match scenario::load(file, source) {
+    match sim::scenario::load(file, source) {
         Ok(scenario) => Ok(Target::Scenario {
             label: file.to_string(),
             scenario,

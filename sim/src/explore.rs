@@ -1,0 +1,1063 @@
+//! Schedule exploration: run one target under many seeds of an exploring policy, sort the
+//! failing runs into distinct bugs, and record a failing run's schedule so it replays.
+//!
+//! This module owns the exploration loop ([`explore`]: seeds spread over host threads, each
+//! run on its own deterministic machine), the classification of a failed run into a
+//! [`FailureKind`] and a signature (so one bug seen on many seeds counts once), the
+//! [`ExploreReport`] and its text and JSON-lines forms, the schedule file format
+//! ([`ScheduleFile`]: [`record`] turns a run's trace into the decisions that
+//! [`kernel::sched::explore::Replay`] follows), and the test API for userland code
+//! ([`check_random`], [`check_pct`]).
+//!
+//! It never schedules anything itself: the policies are the kernel's (`Policy::Random`,
+//! `Policy::Pct`, `Policy::Replay`), chosen through [`MachineConfig::policy`] and seeded by
+//! [`MachineConfig::seed`], so every seed it reports replays with `sim run ... --seed S`.
+//! Host threads only decide which seed runs where; what a seed does never depends on them,
+//! and the report is built from the results sorted by seed, so it is the same for any
+//! number of jobs. Nothing here reads the wall clock except to say how long it took.
+
+use crate::{Machine, MachineConfig, Outcome, Policy, Report};
+use abi::{Pid, Ticks};
+use kernel::sched::explore::{Decision, Schedule, Who};
+use kernel::trace::{Event, EventKind, ExitReason};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::{IsTerminal as _, Write as _};
+use std::ops::Range;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use userland::scenario::Scenario;
+use userland::ProgramTable;
+
+/// The preemption chance of [`Strategy::Random`] when none is given, in percent.
+pub const DEFAULT_PREEMPT_PERCENT: u8 = 10;
+
+/// The bug depth of [`Strategy::Pct`] when none is given: two change points, enough for
+/// most ordering bugs between two or three processes.
+pub const DEFAULT_DEPTH: u32 = 3;
+
+/// How to explore.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Strategy {
+    /// A random ready process at every dispatch and a preemption with this chance at every
+    /// scheduling point ([`kernel::sched::explore::Random`]).
+    Random {
+        /// The chance of a preemption at each scheduling point, in percent.
+        preempt_percent: u8,
+    },
+    /// Probabilistic concurrency testing ([`kernel::sched::explore::Pct`]).
+    Pct {
+        /// The bug depth d: d - 1 priority change points.
+        depth: u32,
+        /// The scheduling points a run is expected to have (see [`estimate_steps`]).
+        steps: u64,
+    },
+}
+
+impl Strategy {
+    /// The policy a run of this strategy uses (its seed is the run's).
+    pub fn policy(self) -> Policy {
+        match self {
+            Strategy::Random { preempt_percent } => Policy::Random { preempt_percent },
+            Strategy::Pct { depth, steps } => Policy::Pct { depth, steps },
+        }
+    }
+
+    /// `random` or `pct`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategy::Random { .. } => "random",
+            Strategy::Pct { .. } => "pct",
+        }
+    }
+
+    /// The `sim run` flags that select this strategy's policy.
+    pub fn flags(self) -> String {
+        match self {
+            Strategy::Random { preempt_percent } => {
+                format!("--policy random --preempt {preempt_percent}")
+            }
+            Strategy::Pct { depth, steps } => {
+                format!("--policy pct --depth {depth} --steps {steps}")
+            }
+        }
+    }
+}
+
+impl fmt::Display for Strategy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Strategy::Random { preempt_percent } => {
+                write!(f, "random (preempt {preempt_percent}%)")
+            }
+            Strategy::Pct { depth, steps } => write!(f, "pct (depth {depth}, steps {steps})"),
+        }
+    }
+}
+
+/// One shard of a seed range: the seeds `s` with `(s - start) % count == index`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    /// Which shard, from 0.
+    pub index: u64,
+    /// How many shards.
+    pub count: u64,
+}
+
+impl FromStr for Shard {
+    type Err = String;
+
+    /// `I/N` with `I < N`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("expected I/N with 0 <= I < N (as in 0/4), not `{s}`");
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        let index: u64 = i.trim().parse().map_err(|_| bad())?;
+        let count: u64 = n.trim().parse().map_err(|_| bad())?;
+        if index >= count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+impl fmt::Display for Shard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+/// Parse a seed range `A..B` (B excluded).
+pub fn parse_seeds(s: &str) -> Result<Range<u64>, String> {
+    let bad = || format!("expected a seed range A..B with A <= B (as in 0..100), not `{s}`");
+    let (a, b) = s.split_once("..").ok_or_else(bad)?;
+    let start: u64 = a.trim().parse().map_err(|_| bad())?;
+    let end: u64 = b.trim().parse().map_err(|_| bad())?;
+    if start > end {
+        return Err(bad());
+    }
+    Ok(start..end)
+}
+
+/// How to run an exploration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// Host threads running seeds at once (at least 1).
+    pub jobs: usize,
+    /// Run only this shard of the seeds.
+    pub shard: Option<Shard>,
+    /// Stop at the first failing seed (the smallest: seeds are taken in order, and every
+    /// smaller one is still finished).
+    pub fail_fast: bool,
+    /// Draw a progress bar on stderr, if stderr is a terminal.
+    pub progress: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            jobs: 1,
+            shard: None,
+            fail_fast: false,
+            progress: false,
+        }
+    }
+}
+
+/// The host's parallelism, for a default `jobs`.
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// What to explore: a program table, built afresh for every run, and the program to boot.
+///
+/// A [`ProgramTable`] holds `Rc`s and a scenario's programs share their run's directory, so
+/// tables cannot be shared between threads or runs: each run builds its own from the
+/// factory.
+pub struct Target<'a> {
+    programs: Box<dyn Fn() -> ProgramTable + Sync + 'a>,
+    main: String,
+    arg: u64,
+    command: String,
+}
+
+impl<'a> Target<'a> {
+    /// Boot `main` with `arg` from the tables `programs` builds. Its replay command says
+    /// `sim run MAIN` (right for the built-in programs; see [`Target::with_command`]).
+    pub fn new(programs: impl Fn() -> ProgramTable + Sync + 'a, main: &str, arg: u64) -> Self {
+        let mut command = format!("sim run {}", shell_word(main));
+        if arg != 0 {
+            command.push_str(&format!(" --arg {arg}"));
+        }
+        Target {
+            programs: Box::new(programs),
+            main: main.to_string(),
+            arg,
+            command,
+        }
+    }
+
+    /// A checked scenario, booted with its `init`. Its replay command says `sim run FILE`.
+    pub fn scenario(scenario: Scenario) -> Self {
+        let command = format!("sim run {}", shell_word(&scenario.file));
+        Target {
+            programs: Box::new(move || userland::scenario::programs(scenario.clone())),
+            main: userland::scenario::INIT.to_string(),
+            arg: 0,
+            command,
+        }
+    }
+
+    /// Replace the start of the replay command: everything before the policy and seed flags
+    /// (`sim run my.sim --max-ticks 5000`).
+    pub fn with_command(mut self, command: impl Into<String>) -> Self {
+        self.command = command.into();
+        self
+    }
+
+    /// The start of the replay command.
+    pub fn command(&self) -> &str {
+        &self.command
+    }
+
+    /// One run on a fresh machine. A target that cannot boot (no such program) is reported
+    /// as a run whose first process exited with the error, so it shows up as a failure.
+    pub fn run(&self, config: MachineConfig) -> Result<Report, abi::Error> {
+        Machine::run_program(config, (self.programs)(), &self.main, self.arg)
+    }
+}
+
+/// A word as a shell reads it back: quoted when it holds anything but plain characters.
+pub fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-./:=+,@".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+/// What kind of failure a run had.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FailureKind {
+    /// Processes blocked forever.
+    Deadlock,
+    /// A scenario's `expect` failed.
+    Expect,
+    /// A process panicked.
+    Panic,
+    /// A process exited with a non-zero code (or faulted) for another reason.
+    Exit,
+    /// The run reached its tick limit.
+    TickLimit,
+}
+
+impl FailureKind {
+    /// The name reports use.
+    pub fn name(self) -> &'static str {
+        match self {
+            FailureKind::Deadlock => "deadlock",
+            FailureKind::Expect => "expect",
+            FailureKind::Panic => "panic",
+            FailureKind::Exit => "exit",
+            FailureKind::TickLimit => "tick_limit",
+        }
+    }
+}
+
+/// A failed run, classified.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    /// The kind.
+    pub kind: FailureKind,
+    /// What makes two runs the same bug: names and source positions, never pids, ticks or
+    /// host file positions.
+    pub signature: String,
+    /// What this run showed, in one line (the cycle, the message).
+    pub detail: String,
+}
+
+/// Classify a run: `None` if it succeeded.
+///
+/// The first process to exit non-zero (in exit order) names the failure, because what
+/// follows it — peers deadlocking on a process that is gone — is a consequence: a failed
+/// `expect` (its console line `expect failed at FILE:LINE:COL: ...`; the signature is the
+/// position), a panic (the message without the host file and line the panic hook appends;
+/// the signature adds the process name without its copy index), or another exit. Without
+/// one, a deadlock is named by its wait-for cycle of process names, rotated to start at the
+/// smallest name so that the same cycle found from another process is the same signature,
+/// and a tick limit is just that.
+pub fn classify(report: &Report) -> Option<Finding> {
+    let names: BTreeMap<Pid, &str> = report
+        .processes
+        .iter()
+        .map(|p| (p.pid, p.name.as_str()))
+        .chain(report.exited.iter().map(|e| (e.pid, e.name.as_str())))
+        .collect();
+    if let Some(e) = report.exited.iter().find(|e| e.code != 0) {
+        let expect = report
+            .console
+            .iter()
+            .find(|l| l.pid == e.pid && l.text.starts_with(EXPECT_FAILED));
+        if let Some(line) = expect {
+            let rest = &line.text[EXPECT_FAILED.len()..];
+            let at = rest.split_once(": ").map_or(rest, |(at, _)| at);
+            return Some(Finding {
+                kind: FailureKind::Expect,
+                signature: format!("{EXPECT_FAILED}{at}"),
+                detail: format!("{}: {}", e.name, line.text),
+            });
+        }
+        return Some(match &e.reason {
+            ExitReason::Panicked(message) => {
+                let message = without_host_location(message);
+                Finding {
+                    kind: FailureKind::Panic,
+                    signature: format!("panic in {}: {message}", family(&e.name)),
+                    detail: format!("{} panicked: {message}", e.name),
+                }
+            }
+            reason => {
+                let why = crate::render::exit_reason(reason);
+                Finding {
+                    kind: FailureKind::Exit,
+                    signature: format!("{} exited {} ({why})", family(&e.name), e.code),
+                    detail: format!("{} exited {} ({why})", e.name, e.code),
+                }
+            }
+        });
+    }
+    match &report.outcome {
+        Outcome::Completed => None,
+        Outcome::Deadlock(d) => {
+            let name = |p: &Pid| {
+                names
+                    .get(p)
+                    .map_or_else(|| p.to_string(), |n| n.to_string())
+            };
+            let mut cycle: Vec<String> = d.cycle.iter().map(name).collect();
+            let signature = if cycle.is_empty() {
+                let mut blocked: Vec<String> = d.blocked.iter().map(|w| name(&w.pid)).collect();
+                blocked.sort();
+                format!("deadlock without a cycle: {} blocked", blocked.join(", "))
+            } else {
+                let first = (0..cycle.len()).min_by_key(|i| &cycle[*i]).unwrap_or(0);
+                cycle.rotate_left(first);
+                cycle.push(cycle[0].clone());
+                format!("deadlock: {}", cycle.join(" -> "))
+            };
+            Some(Finding {
+                kind: FailureKind::Deadlock,
+                detail: format!("{signature} ({} processes blocked)", d.blocked.len()),
+                signature,
+            })
+        }
+        Outcome::TickLimit => Some(Finding {
+            kind: FailureKind::TickLimit,
+            signature: "tick limit".to_string(),
+            detail: format!("stopped at the tick limit {}", report.ticks),
+        }),
+    }
+}
+
+/// How a scenario's failed `expect` starts its console line.
+const EXPECT_FAILED: &str = "expect failed at ";
+
+/// A panic message without the ` at FILE:LINE` the machine's panic hook appends: host
+/// positions change with every edit of the program's source, the bug does not.
+fn without_host_location(message: &str) -> &str {
+    match message.rsplit_once(" at ") {
+        Some((m, at)) if at.rsplit_once(':').is_some_and(|(_, l)| is_number(l)) => m,
+        _ => message,
+    }
+}
+
+/// A process name without its copy index: `worker[3]` → `worker`.
+fn family(name: &str) -> &str {
+    match name.strip_suffix(']').and_then(|n| n.rsplit_once('[')) {
+        Some((base, index)) if is_number(index) => base,
+        _ => name,
+    }
+}
+
+fn is_number(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// One distinct failure an exploration found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// Its kind.
+    pub kind: FailureKind,
+    /// What every seed counted here had in common.
+    pub signature: String,
+    /// What the smallest seed showed.
+    pub detail: String,
+    /// The smallest seed that shows it.
+    pub first_seed: u64,
+    /// How many seeds showed it.
+    pub count: u64,
+    /// The command that replays the smallest seed.
+    pub replay: String,
+}
+
+/// What an exploration found.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExploreReport {
+    /// The start of the replay commands (what was explored).
+    pub target: String,
+    /// The strategy.
+    pub strategy: Strategy,
+    /// The seed range asked for.
+    pub seeds: Range<u64>,
+    /// The shard run, if only one was.
+    pub shard: Option<Shard>,
+    /// Seeds run (with `fail_fast`: up to and including the first failing one).
+    pub seeds_run: u64,
+    /// Seeds whose run failed.
+    pub failing_seeds: u64,
+    /// The distinct failures, by smallest seed.
+    pub failures: Vec<Failure>,
+    /// Whether `fail_fast` stopped it before the end of the range.
+    pub stopped_early: bool,
+    /// Host time it took.
+    pub elapsed: Duration,
+}
+
+impl ExploreReport {
+    /// Seeds run per host second.
+    pub fn seeds_per_second(&self) -> f64 {
+        let secs = self.elapsed.as_secs_f64();
+        if secs > 0.0 {
+            self.seeds_run as f64 / secs
+        } else {
+            0.0
+        }
+    }
+
+    /// The report for people: one block per distinct failure, then the totals.
+    pub fn render_text(&self) -> String {
+        let mut out = String::new();
+        let n = self.failures.len();
+        for (i, f) in self.failures.iter().enumerate() {
+            out.push_str(&format!(
+                "== failure {} of {n}: {}\n   seen on {} of {} seeds; smallest seed {}\n   {}\n   replay: {}\n",
+                i + 1,
+                f.kind.name(),
+                f.count,
+                self.seeds_run,
+                f.first_seed,
+                f.detail,
+                f.replay
+            ));
+        }
+        let shard = self.shard.map_or(String::new(), |s| format!(", shard {s}"));
+        let early = if self.stopped_early {
+            " (stopped at the first failure)"
+        } else {
+            ""
+        };
+        out.push_str(&format!(
+            "== explored {} seeds ({}..{}{shard}) of {} with {}{early}: {} failing, {} distinct failure{}; {:.2} s, {:.1} seeds/s\n",
+            self.seeds_run,
+            self.seeds.start,
+            self.seeds.end,
+            self.target,
+            self.strategy,
+            self.failing_seeds,
+            n,
+            if n == 1 { "" } else { "s" },
+            self.elapsed.as_secs_f64(),
+            self.seeds_per_second()
+        ));
+        out
+    }
+
+    /// The report for programs: one JSON object per line, one per distinct failure and then
+    /// a summary (fields in `docs/exploration.md`).
+    pub fn render_json(&self) -> String {
+        let mut out = String::new();
+        for f in &self.failures {
+            let line = serde_json::json!({
+                "type": "failure",
+                "kind": f.kind.name(),
+                "signature": f.signature,
+                "detail": f.detail,
+                "first_seed": f.first_seed,
+                "count": f.count,
+                "replay": f.replay,
+            });
+            out.push_str(&line.to_string());
+            out.push('\n');
+        }
+        let (depth, steps, preempt) = match self.strategy {
+            Strategy::Random { preempt_percent } => (None, None, Some(preempt_percent)),
+            Strategy::Pct { depth, steps } => (Some(depth), Some(steps), None),
+        };
+        let summary = serde_json::json!({
+            "type": "summary",
+            "target": self.target,
+            "strategy": self.strategy.name(),
+            "depth": depth,
+            "steps": steps,
+            "preempt": preempt,
+            "seeds_start": self.seeds.start,
+            "seeds_end": self.seeds.end,
+            "shard": self.shard.map(|s| s.to_string()),
+            "seeds_run": self.seeds_run,
+            "failing_seeds": self.failing_seeds,
+            "distinct_failures": self.failures.len(),
+            "stopped_early": self.stopped_early,
+            "seconds": self.elapsed.as_secs_f64(),
+            "seeds_per_second": self.seeds_per_second(),
+        });
+        out.push_str(&summary.to_string());
+        out.push('\n');
+        out
+    }
+}
+
+/// The scheduling points to give PCT for a target, from one run under `config` as it is
+/// (round robin by default): a point for every syscall and one more for every compute
+/// burst (its end is a point of its own), at least 1. Only points where another process is
+/// ready count as PCT's steps, so this is an overestimate: an overestimate only makes the
+/// later change points rarer, an underestimate would crowd them into the run's beginning and
+/// start PCT's fair tail early.
+pub fn estimate_steps(target: &Target<'_>, config: &MachineConfig) -> u64 {
+    let mut config = config.clone();
+    config.kernel.trace = true;
+    let Ok(report) = target.run(config) else {
+        return 1;
+    };
+    let points: u64 = report
+        .events
+        .iter()
+        .map(|e| match &e.kind {
+            EventKind::Syscall {
+                call: abi::Syscall::Compute { .. },
+                ..
+            } => 2,
+            EventKind::Syscall { .. } => 1,
+            _ => 0,
+        })
+        .sum();
+    points.max(1)
+}
+
+/// Run `target` under `strategy` for every seed in `seeds` (or in one shard of them), in
+/// `options.jobs` host threads, and sort what failed into distinct failures.
+///
+/// `config` is the machine each run gets (apply a scenario's `set` lines first, with
+/// [`crate::scenario::configure`]); each run replaces its policy with the strategy's and its
+/// seed with the run's. Tracing is turned off for speed: the schedule never depends on it.
+/// Seed `s` runs exactly what `sim run ... --seed s` with the strategy's flags runs.
+pub fn explore(
+    target: &Target<'_>,
+    config: &MachineConfig,
+    strategy: Strategy,
+    seeds: Range<u64>,
+    options: &Options,
+) -> ExploreReport {
+    let started = Instant::now();
+    let (first, stride) = match options.shard {
+        Some(s) => (seeds.start.saturating_add(s.index), s.count.max(1)),
+        None => (seeds.start, 1),
+    };
+    let total = if first >= seeds.end {
+        0
+    } else {
+        (seeds.end - first - 1) / stride + 1
+    };
+    let mut base = config.clone();
+    base.policy = strategy.policy();
+    base.kernel.trace = false;
+
+    // Runs are numbered by their place in the shard; threads take the next number, so
+    // runs start in seed order and a fail-fast stop has finished every smaller seed.
+    let next = AtomicU64::new(0);
+    let stop = AtomicU64::new(u64::MAX);
+    let done = AtomicU64::new(0);
+    let failing = AtomicU64::new(0);
+    let finished = AtomicUsize::new(0);
+    let found: Mutex<Vec<(u64, Finding)>> = Mutex::new(Vec::new());
+    let jobs = options.jobs.max(1).min(total.max(1) as usize);
+    let show = options.progress && std::io::stderr().is_terminal();
+
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            scope.spawn(|| {
+                let mut mine = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= total || i > stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let mut config = base.clone();
+                    config.seed = first + i * stride;
+                    let finding = match target.run(config) {
+                        Ok(report) => classify(&report),
+                        Err(e) => Some(Finding {
+                            kind: FailureKind::Exit,
+                            signature: format!("boot failed: {e}"),
+                            detail: format!("could not boot {}: {e}", target.main),
+                        }),
+                    };
+                    if let Some(f) = finding {
+                        failing.fetch_add(1, Ordering::Relaxed);
+                        if options.fail_fast {
+                            stop.fetch_min(i, Ordering::Relaxed);
+                        }
+                        mine.push((i, f));
+                    }
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+                if let Ok(mut all) = found.lock() {
+                    all.append(&mut mine);
+                }
+                finished.fetch_add(1, Ordering::Release);
+            });
+        }
+        if show {
+            while finished.load(Ordering::Acquire) < jobs {
+                std::thread::sleep(Duration::from_millis(100));
+                draw_progress(
+                    done.load(Ordering::Relaxed),
+                    total,
+                    failing.load(Ordering::Relaxed),
+                    started.elapsed(),
+                );
+            }
+            let _ = std::io::stderr().write_all(b"\r\x1b[2K");
+        }
+    });
+
+    let mut found = found.into_inner().unwrap_or_default();
+    found.sort_by_key(|(i, _)| *i);
+    let last = stop.load(Ordering::Relaxed);
+    let stopped_early = last != u64::MAX && last + 1 < total;
+    if last != u64::MAX {
+        found.retain(|(i, _)| *i <= last);
+    }
+    let seeds_run = if last == u64::MAX { total } else { last + 1 };
+    let mut by_signature: BTreeMap<String, Failure> = BTreeMap::new();
+    for (i, f) in &found {
+        let seed = first + i * stride;
+        by_signature
+            .entry(f.signature.clone())
+            .and_modify(|known| known.count += 1)
+            .or_insert_with(|| Failure {
+                kind: f.kind,
+                signature: f.signature.clone(),
+                detail: f.detail.clone(),
+                first_seed: seed,
+                count: 1,
+                replay: format!("{} {} --seed {seed}", target.command, strategy.flags()),
+            });
+    }
+    let mut failures: Vec<Failure> = by_signature.into_values().collect();
+    failures.sort_by_key(|f| f.first_seed);
+    ExploreReport {
+        target: target.command.clone(),
+        strategy,
+        seeds,
+        shard: options.shard,
+        seeds_run,
+        failing_seeds: found.len() as u64,
+        failures,
+        stopped_early,
+        elapsed: started.elapsed(),
+    }
+}
+
+fn draw_progress(done: u64, total: u64, failing: u64, elapsed: Duration) {
+    const WIDTH: u64 = 30;
+    let filled = (done * WIDTH).checked_div(total).unwrap_or(WIDTH) as usize;
+    let rate = done as f64 / elapsed.as_secs_f64().max(1e-9);
+    let line = format!(
+        "\r\x1b[2K[{}{}] {done}/{total} seeds, {failing} failing, {rate:.0} seeds/s",
+        "#".repeat(filled),
+        " ".repeat(WIDTH as usize - filled)
+    );
+    let _ = std::io::stderr().write_all(line.as_bytes());
+}
+
+// ----- recording and replaying a schedule -----
+
+/// A run's scheduling decisions, read from its trace: every `dispatch` and `preempt` event,
+/// the process named as `spawn` named it (with its counter among processes of that name),
+/// and each preemption placed right after the dispatch it ends, with the ticks between.
+pub fn record(events: &[Event]) -> Schedule {
+    let mut who: BTreeMap<Pid, Who> = BTreeMap::new();
+    let mut seen: BTreeMap<&str, u32> = BTreeMap::new();
+    // Each running process's dispatch: its tick and its place in `decisions`.
+    let mut dispatched: BTreeMap<Pid, (Ticks, usize)> = BTreeMap::new();
+    let mut decisions = Vec::new();
+    let identity = |who: &BTreeMap<Pid, Who>, pid: Pid| {
+        who.get(&pid).cloned().unwrap_or_else(|| Who {
+            name: pid.to_string(),
+            nth: 0,
+        })
+    };
+    for e in events {
+        match &e.kind {
+            EventKind::Spawn { pid, name, .. } => {
+                let n = seen.entry(name.as_str()).or_insert(0);
+                who.insert(
+                    *pid,
+                    Who {
+                        name: name.clone(),
+                        nth: *n,
+                    },
+                );
+                *n += 1;
+            }
+            EventKind::Dispatch { pid } => {
+                dispatched.insert(*pid, (e.tick, decisions.len()));
+                decisions.push(Decision::Dispatch(identity(&who, *pid)));
+            }
+            EventKind::Preempt { pid, .. } => {
+                let Some((at, place)) = dispatched.remove(pid) else {
+                    continue;
+                };
+                let preempt = Decision::Preempt {
+                    who: identity(&who, *pid),
+                    after: e.tick.saturating_sub(at),
+                };
+                // With one CPU the dispatch is the last decision; with several, another
+                // CPU's may have come between, and the replay expects it right after.
+                decisions.insert(place + 1, preempt);
+                for (_, p) in dispatched.values_mut() {
+                    if *p > place {
+                        *p += 1;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Schedule { decisions }
+}
+
+/// A schedule as a file: a header naming what it was recorded from, then the decisions.
+///
+/// ```text
+/// sim-schedule 1
+/// scenario philosophers_deadlock
+/// seed 3
+/// policy --policy pct --depth 3 --steps 139
+/// failure deadlock: fork[0] -> philosopher[0] -> ... -> fork[0]
+/// dispatch init
+/// preempt init after 12
+/// dispatch fork[0]
+/// ```
+///
+/// One line each; `#` starts a comment line and blank lines are ignored. The first line is
+/// the format and its version. `scenario` is the target as given to `sim` (informational:
+/// the schedule replays on whatever target `sim run` is given), `seed` the seed recorded
+/// from (a replay reports it), `policy` the flags of the policy it was recorded under, and
+/// the optional `failure` what the run showed. Then one decision per line, in order:
+/// `dispatch NAME` (NAME got a CPU) and `preempt NAME after T` (the policy took NAME's CPU
+/// T ticks after that dispatch). NAME is the process name; the n-th process (n ≥ 1) spawned
+/// with a name already used is written `NAME#n`, and a name containing `#` always carries
+/// its counter (`#0` for the first).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScheduleFile {
+    /// The target it was recorded from.
+    pub scenario: String,
+    /// The seed it was recorded with.
+    pub seed: u64,
+    /// The policy flags it was recorded under.
+    pub policy: String,
+    /// What the recorded run showed, if it failed.
+    pub failure: Option<String>,
+    /// The decisions.
+    pub schedule: Schedule,
+}
+
+/// The first line of a schedule file.
+const MAGIC: &str = "sim-schedule 1";
+
+impl ScheduleFile {
+    /// The file's text.
+    pub fn render(&self) -> String {
+        let mut out = format!(
+            "{MAGIC}\nscenario {}\nseed {}\npolicy {}\n",
+            self.scenario, self.seed, self.policy
+        );
+        if let Some(f) = &self.failure {
+            out.push_str(&format!("failure {f}\n"));
+        }
+        out.push_str(&format!(
+            "# {} decisions: `dispatch NAME` gave NAME a CPU; `preempt NAME after T` took it T ticks later\n",
+            self.schedule.decisions.len()
+        ));
+        for d in &self.schedule.decisions {
+            match d {
+                Decision::Dispatch(who) => out.push_str(&format!("dispatch {who}\n")),
+                Decision::Preempt { who, after } => {
+                    out.push_str(&format!("preempt {who} after {after}\n"))
+                }
+            }
+        }
+        out
+    }
+
+    /// Read a schedule file; a mistake is reported with its line number.
+    pub fn parse(text: &str) -> Result<ScheduleFile, String> {
+        let mut lines = text
+            .lines()
+            .enumerate()
+            .map(|(i, l)| (i + 1, l.trim()))
+            .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'));
+        match lines.next() {
+            Some((_, MAGIC)) => {}
+            Some((n, l)) => {
+                return Err(format!(
+                    "line {n}: expected `{MAGIC}` to start a schedule, found `{l}`"
+                ))
+            }
+            None => return Err(format!("empty file: expected `{MAGIC}`")),
+        }
+        let mut file = ScheduleFile {
+            scenario: String::new(),
+            seed: 0,
+            policy: String::new(),
+            failure: None,
+            schedule: Schedule::default(),
+        };
+        for (n, line) in lines {
+            let (word, rest) = line.split_once(' ').unwrap_or((line, ""));
+            let rest = rest.trim();
+            let at = |what: &str| format!("line {n}: {what}: `{line}`");
+            match word {
+                "scenario" => file.scenario = rest.to_string(),
+                "seed" => file.seed = rest.parse().map_err(|_| at("expected a seed"))?,
+                "policy" => file.policy = rest.to_string(),
+                "failure" => file.failure = Some(rest.to_string()),
+                "dispatch" => {
+                    let who = parse_who(rest).ok_or_else(|| at("expected a process name"))?;
+                    file.schedule.decisions.push(Decision::Dispatch(who));
+                }
+                "preempt" => {
+                    let (name, ticks) = rest
+                        .rsplit_once(" after ")
+                        .ok_or_else(|| at("expected `preempt NAME after TICKS`"))?;
+                    let who = parse_who(name).ok_or_else(|| at("expected a process name"))?;
+                    let after = ticks
+                        .trim()
+                        .parse()
+                        .map_err(|_| at("expected ticks after `after`"))?;
+                    file.schedule
+                        .decisions
+                        .push(Decision::Preempt { who, after });
+                }
+                _ => {
+                    return Err(at(
+                        "expected scenario, seed, policy, failure, dispatch or preempt",
+                    ))
+                }
+            }
+        }
+        Ok(file)
+    }
+}
+
+/// `NAME` or `NAME#n`.
+fn parse_who(text: &str) -> Option<Who> {
+    let text = text.trim();
+    let (name, nth) = match text.rsplit_once('#') {
+        Some((name, n)) if is_number(n) => (name, n.parse().ok()?),
+        _ => (text, 0),
+    };
+    (!name.is_empty()).then(|| Who {
+        name: name.to_string(),
+        nth,
+    })
+}
+
+/// Run one seed of a strategy with the trace on, and record its schedule.
+pub fn record_seed(
+    target: &Target<'_>,
+    config: &MachineConfig,
+    strategy: Strategy,
+    seed: u64,
+) -> Result<(Report, ScheduleFile), abi::Error> {
+    let mut config = config.clone();
+    config.policy = strategy.policy();
+    config.seed = seed;
+    config.kernel.trace = true;
+    let report = target.run(config)?;
+    let file = ScheduleFile {
+        scenario: target
+            .command
+            .strip_prefix("sim run ")
+            .unwrap_or(&target.command)
+            .to_string(),
+        seed,
+        policy: strategy.flags(),
+        failure: classify(&report).map(|f| f.detail),
+        schedule: record(&report.events),
+    };
+    Ok((report, file))
+}
+
+/// How closely a replayed run followed its schedule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Divergence {
+    /// Decisions in the schedule.
+    pub recorded: usize,
+    /// Whether the run made exactly the recorded decisions.
+    pub exact: bool,
+    /// The run's dispatches that followed the recording.
+    pub followed: usize,
+    /// The run's dispatches that could not (no ready process had the recorded name, or the
+    /// recording had ended), as [`kernel::sched::explore::Replay`] counts them.
+    pub departed: usize,
+}
+
+/// Compare a replayed run's trace with the schedule it replayed.
+pub fn divergence(schedule: &Schedule, events: &[Event]) -> Divergence {
+    let ran = record(events);
+    let exact = ran == *schedule;
+    let wanted: Vec<&Who> = schedule
+        .decisions
+        .iter()
+        .filter_map(|d| match d {
+            Decision::Dispatch(w) => Some(w),
+            Decision::Preempt { .. } => None,
+        })
+        .collect();
+    let (mut next, mut followed, mut departed) = (0, 0, 0);
+    for d in &ran.decisions {
+        if let Decision::Dispatch(w) = d {
+            if wanted.get(next) == Some(&w) {
+                next += 1;
+                followed += 1;
+            } else {
+                departed += 1;
+            }
+        }
+    }
+    Divergence {
+        recorded: schedule.decisions.len(),
+        exact,
+        followed,
+        departed,
+    }
+}
+
+// ----- the test API -----
+
+/// Explore `main` from the tables `programs` builds under random schedules, one per seed in
+/// `seeds`, and panic on the first failing seed with the failure and how to replay it, in
+/// the spirit of `shuttle::check_random`. The machine is [`MachineConfig::default`].
+///
+/// ```no_run
+/// # fn programs() -> userland::ProgramTable { userland::programs::builtin() }
+/// sim::explore::check_random(programs, "bounded_buffer", 0..100);
+/// ```
+pub fn check_random(programs: impl Fn() -> ProgramTable + Sync, main: &str, seeds: Range<u64>) {
+    let target = Target::new(programs, main, 0);
+    let strategy = Strategy::Random {
+        preempt_percent: DEFAULT_PREEMPT_PERCENT,
+    };
+    check(&target, strategy, seeds);
+}
+
+/// As [`check_random`], with PCT of bug depth `depth` (its steps estimated by
+/// [`estimate_steps`] from one round-robin run).
+pub fn check_pct(
+    programs: impl Fn() -> ProgramTable + Sync,
+    main: &str,
+    seeds: Range<u64>,
+    depth: u32,
+) {
+    let target = Target::new(programs, main, 0);
+    let steps = estimate_steps(&target, &MachineConfig::default());
+    check(&target, Strategy::Pct { depth, steps }, seeds);
+}
+
+fn check(target: &Target<'_>, strategy: Strategy, seeds: Range<u64>) {
+    let options = Options {
+        jobs: default_jobs(),
+        fail_fast: true,
+        ..Options::default()
+    };
+    let report = explore(target, &MachineConfig::default(), strategy, seeds, &options);
+    if let Some(f) = report.failures.first() {
+        panic!(
+            "{} fails under {strategy} with seed {}: {}: {}\n  replay: Machine::run_program(MachineConfig {{ seed: {}, policy: {:?}, ..MachineConfig::default() }}, programs(), {:?}, 0)",
+            target.main,
+            f.first_seed,
+            f.kind.name(),
+            f.detail,
+            f.first_seed,
+            strategy.policy(),
+            target.main,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_seed_ranges_and_names_read_back() {
+        assert_eq!("1/4".parse::<Shard>(), Ok(Shard { index: 1, count: 4 }));
+        assert!("4/4".parse::<Shard>().is_err());
+        assert!("1/0".parse::<Shard>().is_err());
+        assert!("x".parse::<Shard>().is_err());
+        assert_eq!(parse_seeds("3..10"), Ok(3..10));
+        assert_eq!(parse_seeds("5..5"), Ok(5..5));
+        assert!(parse_seeds("10..3").is_err());
+        assert!(parse_seeds("10").is_err());
+        assert_eq!(without_host_location("boom at src/x.rs:12"), "boom");
+        assert_eq!(without_host_location("meet at noon"), "meet at noon");
+        assert_eq!(family("worker[12]"), "worker");
+        assert_eq!(family("init"), "init");
+        assert_eq!(shell_word("a b"), "'a b'");
+        assert_eq!(shell_word("x.sim"), "x.sim");
+    }
+
+    #[test]
+    fn a_schedule_file_reads_back_what_it_wrote() {
+        let w = |name: &str, nth| Who {
+            name: name.into(),
+            nth,
+        };
+        let file = ScheduleFile {
+            scenario: "x.sim".into(),
+            seed: 9,
+            policy: "--policy pct --depth 3 --steps 40".into(),
+            failure: Some("deadlock: a -> b -> a".into()),
+            schedule: Schedule {
+                decisions: vec![
+                    Decision::Dispatch(w("init", 0)),
+                    Decision::Preempt {
+                        who: w("init", 0),
+                        after: 12,
+                    },
+                    Decision::Dispatch(w("worker", 2)),
+                    Decision::Dispatch(w("odd#1 name after x", 0)),
+                    Decision::Preempt {
+                        who: w("odd#1 name after x", 0),
+                        after: 3,
+                    },
+                ],
+            },
+        };
+        let text = file.render();
+        assert!(text.contains("\ndispatch worker#2\n"), "{text}");
+        assert!(text.contains("\npreempt init after 12\n"), "{text}");
+        assert_eq!(ScheduleFile::parse(&text), Ok(file));
+        let err = ScheduleFile::parse("sim-schedule 1\nseed 1\njump x\n").unwrap_err();
+        assert!(err.starts_with("line 3:"), "{err}");
+        assert!(ScheduleFile::parse("dispatch a\n").is_err());
+        assert!(ScheduleFile::parse("sim-schedule 1\npreempt a\n").is_err());
+    }
+}
