@@ -317,7 +317,7 @@ impl<'a> Interp<'a> {
             StmtKind::Compute(t) => sys.compute(*t).await,
             StmtKind::Sleep(t) => sys.sleep(*t).await,
             StmtKind::Yield => sys.yield_now().await,
-            StmtKind::Create { name, capacity } => {
+            StmtKind::Create { name, capacity, .. } => {
                 let r = sys.create_mailbox(*capacity, Some(&name.name)).await;
                 if let Ok(id) = r {
                     self.dir
