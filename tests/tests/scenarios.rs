@@ -427,7 +427,7 @@ fn mistakes_name_the_line_and_column_and_what_was_expected() {
             (1, 32),
             "number too large",
         ),
-        ("process a { yield } %\n", (1, 21), "unexpected character"),
+        ("process a { yield } @\n", (1, 21), "unexpected character"),
     ];
     for (text, (line, col), words) in cases {
         let d = mistakes(text);
