@@ -279,6 +279,16 @@ pub enum OverflowSpec {
 }
 
 impl OverflowSpec {
+    /// The ABI's policy.
+    pub fn overflow(self) -> abi::Overflow {
+        match self {
+            OverflowSpec::Block => abi::Overflow::Block,
+            OverflowSpec::Fail => abi::Overflow::Fail,
+            OverflowSpec::DropNewest => abi::Overflow::DropNewest,
+            OverflowSpec::DropOldest => abi::Overflow::DropOldest,
+        }
+    }
+
     /// Every policy, as written in a file.
     pub const ALL: &'static [(&'static str, OverflowSpec)] = &[
         ("block", OverflowSpec::Block),
