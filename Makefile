@@ -32,5 +32,25 @@ doc:
 bench:
 	$(CARGO) bench -p sim
 
+# 10 million messages through random scenarios, checking that the simulator's memory stays
+# flat (docs/performance.md, "Soak"). About half a minute; not part of `test` or CI.
+.PHONY: soak
+soak:
+	$(CARGO) run --release -p sim --example soak
+
+# Fuzz the trap ABI and the scenario parser (fuzz/, docs/security.md) for FUZZ_SECONDS each.
+# cargo-fuzz wants nightly compiler flags: RUSTC_BOOTSTRAP=1 lets the stable toolchain take
+# them. No sanitizer by default: every crate forbids `unsafe`, and ASan would cost 4x the
+# speed (FUZZ_SANITIZER=address to use it). New inputs go to fuzz/corpus/, crashes to
+# fuzz/artifacts/.
+FUZZ_SECONDS ?= 60
+FUZZ_SANITIZER ?= none
+FUZZ := RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run --sanitizer $(FUZZ_SANITIZER) --target-dir $(CURDIR)/fuzz/target
+.PHONY: fuzz
+fuzz:
+	$(CARGO) fuzz --version >/dev/null 2>&1 || $(CARGO) install cargo-fuzz --locked
+	$(FUZZ) trap_abi fuzz/corpus/trap_abi -- -max_total_time=$(FUZZ_SECONDS) -max_len=4096
+	$(FUZZ) scenario_parser fuzz/corpus/scenario_parser userland/scenarios -- -max_total_time=$(FUZZ_SECONDS)
+
 clean:
 	$(CARGO) clean

@@ -10,6 +10,8 @@ use std::future::Future;
 use std::rc::Rc;
 use userland::{ProgramTable, Sys};
 
+pub mod hostile;
+
 /// The configuration tests run with: the defaults, with every kernel invariant checked after
 /// every syscall (it is on in debug builds already; this makes it explicit).
 pub fn config() -> MachineConfig {

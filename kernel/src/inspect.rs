@@ -16,7 +16,7 @@ use crate::ipc::{Endpoint, WaitQueueId};
 use crate::process::{BlockedOp, ProcState, ProcStats, Process};
 use crate::trace::CpuId;
 use crate::Kernel;
-use abi::{Capacity, Dest, MailboxId, Pid, Source, Ticks};
+use abi::{Capacity, Dest, MailboxId, Overflow, Pid, Source, Ticks};
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -218,6 +218,8 @@ pub struct MailboxInfo {
     pub owner: Peer,
     /// How many messages it holds before senders wait.
     pub capacity: Capacity,
+    /// What a send does when it is full.
+    pub overflow: Overflow,
     /// Messages queued now.
     pub queued: usize,
     /// Bytes the queued messages are charged against the memory limit.
@@ -248,6 +250,7 @@ impl Kernel {
                 name: mb.name.clone(),
                 owner: self.peer(mb.owner),
                 capacity: mb.endpoint.capacity,
+                overflow: mb.endpoint.overflow,
                 queued: mb.endpoint.queue.len(),
                 queued_bytes: mb.endpoint.bytes,
                 senders_waiting: mb.endpoint.senders.len(),

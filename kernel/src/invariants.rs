@@ -3,6 +3,10 @@
 //! Run after every syscall when [`KernelConfig::check_invariants`](crate::KernelConfig) is on
 //! (the default in test builds). It walks every queue, so it is O(everything) and never runs
 //! on the fast path of a release build.
+//!
+//! Among them the ledgers: every endpoint's own (`sent = received + queued + dropped`, and
+//! its bytes within `max_mailbox_bytes`), the kernel's total, and the two agreeing: the
+//! endpoints' counts, live and closed, add up to the total.
 
 use crate::ipc::{Endpoint, WaitQueue, WaitQueueId};
 use crate::process::{BlockedOp, ProcState};
@@ -42,6 +46,40 @@ impl Kernel {
         };
         let mut queued_bytes = 0;
         let mut queued = 0u64;
+        // The endpoints' ledgers summed, starting with those of endpoints already gone.
+        let mut sum = crate::Ledger::default();
+        for (_, rec) in &self.closed {
+            if !rec.balances() || rec.queued != 0 {
+                return Err(format!(
+                    "closed ledger of {} does not balance: {rec:?}",
+                    rec.endpoint
+                ));
+            }
+            sum.sent += rec.sent;
+            sum.received += rec.received;
+            sum.dropped += rec.dropped_total();
+        }
+        let mut add = |ep: &Endpoint, what: &str| -> Result<(), String> {
+            if !ep.balances() {
+                return Err(format!(
+                    "{what}: ledger sent {} != received {} + queued {} + dropped {}",
+                    ep.counts.sent,
+                    ep.counts.received,
+                    ep.queue.len(),
+                    ep.counts.dropped_total()
+                ));
+            }
+            if ep.bytes > self.config.max_mailbox_bytes {
+                return Err(format!(
+                    "{what}: {} queued bytes exceed max_mailbox_bytes",
+                    ep.bytes
+                ));
+            }
+            sum.sent += ep.counts.sent;
+            sum.received += ep.counts.received;
+            sum.dropped += ep.counts.dropped_total();
+            Ok(())
+        };
         for (_, p) in self.procs.iter() {
             let pid = p.pid;
             walk(&p.inbox.senders, WaitQueueId::InboxSenders(pid))?;
@@ -50,6 +88,7 @@ impl Kernel {
             walk(&p.replies, WaitQueueId::Replies(pid))?;
             walk(&p.exit_waiters, WaitQueueId::Exit(pid))?;
             check_endpoint(&p.inbox, &format!("{pid}.inbox"))?;
+            add(&p.inbox, &format!("{pid}.inbox"))?;
             queued_bytes += p.inbox.bytes;
             queued += p.inbox.queue.len() as u64;
             if p.state == ProcState::Zombie && (!p.inbox.queue.is_empty() || !p.owned.is_empty()) {
@@ -61,7 +100,7 @@ impl Kernel {
                     ..
                 } = b.op
                 {
-                    if !p.inbox.queue.is_empty() {
+                    if p.inbox.queue.iter().any(|m| !self.in_flight(m.id)) {
                         return Err(format!(
                             "{pid} waits in receive(any) over a non-empty inbox"
                         ));
@@ -89,7 +128,10 @@ impl Kernel {
             walk(&mb.endpoint.receiver, WaitQueueId::MailboxReceiver(id))?;
             walk(&mb.callers, WaitQueueId::MailboxCallers(id))?;
             check_endpoint(&mb.endpoint, &format!("{id}"))?;
-            if !mb.endpoint.receiver.is_empty() && !mb.endpoint.queue.is_empty() {
+            add(&mb.endpoint, &format!("{id}"))?;
+            // (A message in flight, fault injection, is queued but not receivable yet.)
+            let receivable = mb.endpoint.queue.iter().any(|m| !self.in_flight(m.id));
+            if !mb.endpoint.receiver.is_empty() && receivable {
                 return Err(format!("{id}: the owner waits while messages are queued"));
             }
             match self.process(mb.owner) {
@@ -120,6 +162,15 @@ impl Kernel {
                 self.queued_bytes
             ));
         }
+        if self.procs.len() > self.config.max_processes
+            || self.mailboxes.len() > self.config.max_mailboxes
+        {
+            return Err(format!(
+                "{} processes and {} mailboxes exceed the limits",
+                self.procs.len(),
+                self.mailboxes.len()
+            ));
+        }
         if self.queued_bytes > self.config.memory_limit {
             return Err(format!(
                 "{} queued bytes exceed the limit",
@@ -132,6 +183,11 @@ impl Kernel {
             return Err(format!(
                 "ledger: sent {} != received {} + dropped {} + queued {queued}",
                 l.sent, l.received, l.dropped
+            ));
+        }
+        if sum != l {
+            return Err(format!(
+                "the endpoints' ledgers add up to {sum:?}, the kernel's is {l:?}"
             ));
         }
         Ok(())
@@ -186,6 +242,17 @@ fn check_endpoint(ep: &Endpoint, what: &str) -> Result<(), String> {
     }
     if ep.capacity == abi::Capacity::Zero && !ep.queue.is_empty() {
         return Err(format!("{what} has capacity 0 but queues messages"));
+    }
+    if ep.overflow != abi::Overflow::Block {
+        // Its policy answers a send to a full queue at once, so nobody ever waits for room.
+        if ep.capacity == abi::Capacity::Zero || !ep.senders.is_empty() {
+            return Err(format!(
+                "{what}: overflow {} at capacity {} with {} senders waiting",
+                ep.overflow,
+                ep.capacity,
+                ep.senders.len()
+            ));
+        }
     }
     if !ep.senders.is_empty() && !ep.is_full() {
         // Senders may stay blocked with room only when memory ran out.

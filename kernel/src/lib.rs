@@ -8,11 +8,13 @@
 //! time, and it is `no_std`: what it allocates comes from `alloc`.
 //!
 //! Rooms:
-//! - [`process`]: the process control block and its states; spawn, exit and wait;
+//! - [`process`]: the process control block and its states; spawn, exit, wait, and kill
+//!   (fault injection: [`Kernel::kill`]);
 //! - [`sched`]: the scheduler trait and the policies;
 //! - [`ipc`]: endpoints, mailboxes, wait queues and the send / receive / call / reply paths,
 //!   and IPC-aware blocking along the wait-for graph (priority inheritance, deadlock
-//!   refusal; both off by default, see [`KernelConfig`]);
+//!   refusal; both off by default, see [`KernelConfig`]), and fault injection's lost and
+//!   delayed messages (off by default; `docs/faults.md`);
 //! - [`trap`]: the trap table that decodes a frame and runs the syscall;
 //! - [`trace`]: the event model every state change is recorded in;
 //! - [`inspect`]: the read-only snapshot of the process and mailbox tables (what `sim ps`
@@ -21,7 +23,10 @@
 //!   builds.
 //!
 //! The kernel never panics because of anything a process does: every malformed frame,
-//! stale id or impossible request becomes an error code in the caller's return registers.
+//! stale id or impossible request becomes an error code in the caller's return registers,
+//! and so does every limit of [`KernelConfig`] a program runs into. Every message it accepts
+//! is accounted for — received, still queued, or dropped with a reason — in its total
+//! [`Ledger`] and in each endpoint's [`EndpointLedger`].
 
 #![no_std]
 #![forbid(unsafe_code)]
@@ -39,12 +44,12 @@ mod time;
 pub mod trace;
 pub mod trap;
 
-use crate::ipc::{Mailbox, WaitQueue, WaitQueueId};
+use crate::ipc::{Endpoint, Mailbox, WaitQueue, WaitQueueId};
 use crate::process::{ProcState, Process};
 use crate::sched::{Policy, ReadyInfo, ReadyReason, Scheduler, StopReason};
 use crate::slab::Slab;
 use crate::trace::{CpuId, Event, EventKind, ExitReason, TraceBuffer, WaitFor, WakeReason};
-use abi::{Error, MailboxId, Pid, SharedContext, Ticks, TrapState, RET_REGS};
+use abi::{Dest, Error, MailboxId, Pid, SharedContext, Ticks, TrapState, RET_REGS};
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::string::String;
@@ -60,6 +65,11 @@ pub struct KernelConfig {
     /// The most bytes all queued messages may hold together (each charged its length plus
     /// [`ipc::MESSAGE_OVERHEAD`]). Past it, sends get `OutOfMemory`.
     pub memory_limit: usize,
+    /// The most bytes the messages queued in any one endpoint (a mailbox or a process's
+    /// inbox) may hold, charged as for `memory_limit`. Past it, a send that would queue
+    /// there gets `OutOfMemory`, whatever the mailbox's overflow policy: one producer
+    /// cannot take the whole of `memory_limit` from everyone else.
+    pub max_mailbox_bytes: usize,
     /// The most processes (live and zombie) at once. Past it, spawn gets `OutOfMemory`.
     pub max_processes: usize,
     /// The most mailboxes at once. Past it, `create_mailbox` gets `OutOfMemory`.
@@ -79,6 +89,23 @@ pub struct KernelConfig {
     /// the chain of single holders from the queue the caller would wait on, so it costs the
     /// length of that chain. Off by default.
     pub refuse_deadlock: bool,
+    /// Fault injection: the chance, in percent, that a message is lost as the kernel accepts
+    /// it (the send succeeds; the message is dropped with reason `fault`). 0 (the default)
+    /// never; see `docs/faults.md`.
+    pub loss_percent: u8,
+    /// Fault injection: the chance, in percent, that a message queued at a mailbox or inbox
+    /// with room (never at a rendezvous) is in flight for [`delay_ticks`](Self::delay_ticks)
+    /// before any receive can take it. 0 (the default) never.
+    pub delay_percent: u8,
+    /// Fault injection: how long a delayed message is in flight, in ticks (0: no delay).
+    pub delay_ticks: Ticks,
+    /// The seed of the fault generator that draws losses and delays, apart from the
+    /// scheduler's seed so that either can vary alone. `sim::Machine` sets it from
+    /// `MachineConfig::fault_seed`.
+    pub fault_seed: u64,
+    /// A process whose messages are never lost or delayed: the scenario interpreter's
+    /// `init`, whose start messages every process waits for. `None` exempts nobody.
+    pub fault_exempt: Option<Pid>,
 }
 
 impl Default for KernelConfig {
@@ -86,12 +113,18 @@ impl Default for KernelConfig {
         KernelConfig {
             max_message: 4096,
             memory_limit: 16 << 20,
+            max_mailbox_bytes: 1 << 20,
             max_processes: 1 << 21,
             max_mailboxes: 1 << 21,
             check_invariants: cfg!(debug_assertions),
             trace: true,
             priority_inheritance: false,
             refuse_deadlock: false,
+            loss_percent: 0,
+            delay_percent: 0,
+            delay_ticks: 0,
+            fault_seed: 0,
+            fault_exempt: None,
         }
     }
 }
@@ -99,16 +132,54 @@ impl Default for KernelConfig {
 /// Where every message the kernel accepted has gone.
 ///
 /// Invariant: `sent == received + dropped + queued`, where `queued` counts the messages in
-/// every endpoint now. A send that fails (would block, timed out, peer gone) never entered
-/// the kernel and is not counted.
+/// every endpoint now; and the endpoints' own ledgers ([`EndpointLedger`], live and closed)
+/// add up to it. A send that fails (would block, timed out, mailbox full, out of memory,
+/// peer gone) never entered the kernel and is not counted.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Ledger {
-    /// Messages that entered the kernel: queued, or handed straight to a receiver.
+    /// Messages that entered the kernel: queued, handed straight to a receiver, or accepted
+    /// and dropped at once (a full `drop_newest` mailbox).
     pub sent: u64,
     /// Messages a receiver took.
     pub received: u64,
     /// Messages discarded with a reason in the trace.
     pub dropped: u64,
+}
+
+/// One endpoint's ledger: where every message bound for a mailbox or a process's inbox went.
+///
+/// Balances when `sent == received + queued + dropped` (the sum over `dropped`). A mailbox's
+/// record outlives the mailbox (`closed`), as does an inbox's its process, so a run's report
+/// accounts for every message even after its endpoint is gone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EndpointLedger {
+    /// Which endpoint: a mailbox, or a process's direct inbox (`Dest::Process`).
+    pub endpoint: abi::Dest,
+    /// The mailbox's registered name, or the inbox's process name; `None` for an anonymous
+    /// mailbox.
+    pub name: Option<String>,
+    /// Messages that entered the kernel bound here.
+    pub sent: u64,
+    /// Messages a receiver took from here.
+    pub received: u64,
+    /// Messages queued here now (0 once closed).
+    pub queued: u64,
+    /// Messages dropped here, by reason; only reasons that occurred have an entry.
+    pub dropped: BTreeMap<trace::DropReason, u64>,
+    /// Whether the endpoint is gone: the mailbox deleted, or the inbox's process exited.
+    pub closed: bool,
+}
+
+impl EndpointLedger {
+    /// Messages dropped here, whatever the reason.
+    pub fn dropped_total(&self) -> u64 {
+        self.dropped.values().sum()
+    }
+
+    /// Whether every message sent here was received, is queued, or was dropped.
+    pub fn balances(&self) -> bool {
+        self.sent == self.received + self.queued + self.dropped_total()
+    }
 }
 
 /// A line a process printed.
@@ -160,6 +231,12 @@ pub struct Kernel {
     next_msg: u64,
     queued_bytes: usize,
     ledger: Ledger,
+    /// Fault injection's generator and the messages in flight (`ipc/ops/faults.rs`).
+    faults: ipc::FaultState,
+    /// Endpoints created so far (mailboxes and inboxes): the next endpoint's serial.
+    endpoints_created: u64,
+    /// The final ledgers of endpoints that are gone and ever held a message, by serial.
+    closed: Vec<(u64, EndpointLedger)>,
     trace: TraceBuffer,
     console: Vec<ConsoleLine>,
     exited: Vec<ExitRecord>,
@@ -185,6 +262,7 @@ impl Kernel {
         programs: Vec<String>,
     ) -> Kernel {
         let trace = TraceBuffer::new(config.trace);
+        let faults = ipc::FaultState::new(config.fault_seed);
         Kernel {
             config,
             now: 0,
@@ -198,6 +276,9 @@ impl Kernel {
             next_msg: 0,
             queued_bytes: 0,
             ledger: Ledger::default(),
+            faults,
+            endpoints_created: 0,
+            closed: Vec::new(),
             trace,
             console: Vec::new(),
             exited: Vec::new(),
@@ -270,6 +351,27 @@ impl Kernel {
         self.ledger
     }
 
+    /// The ledger of every endpoint that ever had a message sent to it, live or gone, in the
+    /// order the endpoints were created. Costs a walk of the tables: for reports, not for
+    /// the fast path.
+    pub fn endpoint_ledgers(&self) -> Vec<EndpointLedger> {
+        let mut all: Vec<(u64, EndpointLedger)> = self.closed.clone();
+        for mb in self.mailboxes() {
+            if mb.endpoint.counts.sent > 0 {
+                let rec = ledger_of(Dest::Mailbox(mb.id), mb.name.clone(), &mb.endpoint, false);
+                all.push((mb.endpoint.serial, rec));
+            }
+        }
+        for p in self.processes() {
+            if p.inbox.counts.sent > 0 {
+                let rec = ledger_of(Dest::Process(p.pid), Some(p.name.clone()), &p.inbox, false);
+                all.push((p.inbox.serial, rec));
+            }
+        }
+        all.sort_by_key(|(serial, _)| *serial);
+        all.into_iter().map(|(_, rec)| rec).collect()
+    }
+
     /// Messages queued in every endpoint now.
     pub fn queued_messages(&self) -> u64 {
         let in_mailboxes: usize = self.mailboxes().map(|m| m.endpoint.queue.len()).sum();
@@ -337,9 +439,11 @@ impl Kernel {
         self.checkpoint();
     }
 
-    /// When the next timeout or sleep is due.
+    /// When the next timeout or sleep is due, or the next delayed message arrives.
     pub fn next_deadline(&mut self) -> Option<Ticks> {
-        self.timers.next_deadline(&self.procs)
+        let timer = self.timers.next_deadline(&self.procs);
+        let arrival = self.next_arrival();
+        timer.into_iter().chain(arrival).min()
     }
 
     /// Give `cpu` the next ready process, if any.
@@ -490,6 +594,21 @@ impl Kernel {
         self.mailboxes
             .get_mut(id.index(), id.generation())
             .ok_or((Error::NoSuchMailbox, 0))
+    }
+
+    /// The serial of an endpoint being created now (see [`Kernel::endpoint_ledgers`]).
+    pub(crate) fn next_endpoint_serial(&mut self) -> u64 {
+        self.endpoints_created += 1;
+        self.endpoints_created
+    }
+
+    /// An endpoint is going away: keep its final ledger if it ever had a message, so the
+    /// report still accounts for them.
+    pub(crate) fn close_endpoint(&mut self, endpoint: Dest, name: Option<String>, ep: &Endpoint) {
+        if ep.counts.sent > 0 {
+            self.closed
+                .push((ep.serial, ledger_of(endpoint, name, ep, true)));
+        }
     }
 
     fn emit(&mut self, kind: impl FnOnce() -> EventKind) {
@@ -723,6 +842,19 @@ impl Kernel {
             self.running -= 1;
             self.sched.stopped(pid, ran, why);
         }
+    }
+}
+
+/// An endpoint's counts as a ledger record.
+fn ledger_of(endpoint: Dest, name: Option<String>, ep: &Endpoint, closed: bool) -> EndpointLedger {
+    EndpointLedger {
+        endpoint,
+        name,
+        sent: ep.counts.sent,
+        received: ep.counts.received,
+        queued: ep.queue.len() as u64,
+        dropped: ep.counts.dropped.clone(),
+        closed,
     }
 }
 

@@ -4,6 +4,10 @@
 //! serial of its one armed timer; disarming is just forgetting it, and an entry whose serial a
 //! process no longer holds is skipped when it surfaces. Equal deadlines fire in arming order,
 //! so the order of wake-ups is deterministic.
+//!
+//! The timer interrupt also delivers delayed messages (fault injection) when they arrive:
+//! their arrival times are kept with the messages in flight (`ipc/ops/faults.rs`), and
+//! [`Kernel::next_deadline`] and `fire_timers` merge them with the timers in tick order.
 
 use crate::process::{ProcState, Process};
 use crate::slab::Slab;
@@ -62,9 +66,23 @@ impl Kernel {
         self.timers.heap.push(Reverse((deadline, serial, idx)));
     }
 
-    /// Fire every timer due by now.
+    /// Fire every timer due by now, and deliver every delayed message due by now (fault
+    /// injection), in tick order; at the same tick timers fire first, as they fire before a
+    /// send made at that tick is served.
     pub(crate) fn fire_timers(&mut self) {
-        while let Some(idx) = self.timers.pop_due(&self.procs, self.now) {
+        loop {
+            let now = self.now;
+            let arrival = self.next_arrival().filter(|&a| a <= now);
+            if let Some(a) = arrival {
+                let timer = self.timers.next_deadline(&self.procs);
+                if timer.is_none_or(|t| a < t) {
+                    self.arrive();
+                    continue;
+                }
+            }
+            let Some(idx) = self.timers.pop_due(&self.procs, now) else {
+                return;
+            };
             let state = self.proc_ref(idx).state;
             match state {
                 ProcState::Sleeping { .. } => {

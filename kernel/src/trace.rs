@@ -5,7 +5,7 @@
 //! name is born (spawn, mailbox creation) so that a trace describes itself.
 
 use crate::ipc::WaitQueueId;
-use abi::{Capacity, Dest, Error, MailboxId, Pid, Syscall, Sysno, Ticks, RET_REGS};
+use abi::{Capacity, Dest, Error, MailboxId, Overflow, Pid, Syscall, Sysno, Ticks, RET_REGS};
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -42,6 +42,9 @@ pub enum WakeReason {
     PeerExited,
     /// Its receive buffer is too small for the message now available.
     BufferTooSmall,
+    /// The request of its `call` was dropped by the mailbox's overflow policy: no reply can
+    /// come (the call fails with `mailbox_full`).
+    MessageDropped,
 }
 
 impl WakeReason {
@@ -54,6 +57,7 @@ impl WakeReason {
             WakeReason::MailboxDeleted => "mailbox_deleted",
             WakeReason::PeerExited => "peer_exited",
             WakeReason::BufferTooSmall => "buffer_too_small",
+            WakeReason::MessageDropped => "message_dropped",
         }
     }
 }
@@ -67,6 +71,12 @@ pub enum DropReason {
     OwnerExited,
     /// The process whose inbox held them exited.
     ReceiverExited,
+    /// The mailbox was full and its overflow policy dropped a message: the new one
+    /// (`drop_newest`, which was never queued) or the oldest queued (`drop_oldest`).
+    Overflow,
+    /// Fault injection lost it (`KernelConfig::loss_percent`): the kernel accepted it (the
+    /// send succeeded) and discarded it at once, never queued.
+    Fault,
 }
 
 impl DropReason {
@@ -76,6 +86,8 @@ impl DropReason {
             DropReason::MailboxDeleted => "mailbox_deleted",
             DropReason::OwnerExited => "owner_exited",
             DropReason::ReceiverExited => "receiver_exited",
+            DropReason::Overflow => "overflow",
+            DropReason::Fault => "fault",
         }
     }
 }
@@ -91,6 +103,103 @@ pub enum ExitReason {
     Panicked(String),
     /// It broke the trap protocol (suspended without a syscall); what it did.
     Fault(String),
+    /// Fault injection killed it ([`Kernel::kill`](crate::Kernel::kill)); its exit code is
+    /// [`ExitReason::KILLED_CODE`]. The `Fault` event just before its `Exit` says why.
+    Killed,
+}
+
+impl ExitReason {
+    /// The exit code of a killed process: 137, as a POSIX shell reports a process ended by
+    /// `SIGKILL` (128 + 9), so that it reads as "killed" wherever exit codes are shown.
+    pub const KILLED_CODE: i32 = 137;
+}
+
+/// What made fault injection kill a process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KillCause {
+    /// The plan's tick came (the kill happens at the first kernel entry at or after it).
+    Tick(Ticks),
+    /// The process trapped for the n-th time (counting from 1): it was killed instead of
+    /// having that syscall served.
+    Syscall(u64),
+}
+
+/// A fault injected into the run (see `docs/faults.md`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FaultKind {
+    /// A process was killed; its `Exit` (reason `Killed`) follows.
+    Kill {
+        /// The process.
+        pid: Pid,
+        /// Why now.
+        cause: KillCause,
+    },
+    /// A kill at a tick found no live process of the name it was given: nothing happened.
+    KillMissed {
+        /// The name the plan gave.
+        name: String,
+        /// The tick it was planned for.
+        tick: Ticks,
+    },
+    /// A message was lost: accepted (its send succeeded), then dropped at once (a
+    /// `MessagesDropped` with reason `fault` follows).
+    Lose {
+        /// The message.
+        msg: MsgId,
+        /// The sender.
+        from: Pid,
+        /// Where it was sent.
+        to: Dest,
+        /// Length in bytes.
+        len: usize,
+        /// The sender waits for a reply (which will never come).
+        call: bool,
+    },
+    /// A queued message is in flight: nobody can receive it before `until`.
+    Delay {
+        /// The message.
+        msg: MsgId,
+        /// The sender.
+        from: Pid,
+        /// The endpoint it is queued at.
+        to: Dest,
+        /// When it becomes receivable.
+        until: Ticks,
+        /// `None` when the fault generator delayed it; otherwise the earlier message from the
+        /// same sender to the same endpoint, still in flight, that it may not overtake.
+        behind: Option<MsgId>,
+    },
+    /// A delayed message became receivable at its endpoint (and went to the receiver waiting
+    /// there, if any).
+    Arrive {
+        /// The message.
+        msg: MsgId,
+        /// The sender.
+        from: Pid,
+        /// The endpoint it is queued at.
+        to: Dest,
+    },
+    /// The clock jumped forward; timeouts and sleeps due in the gap fire at `to`.
+    ClockJump {
+        /// The clock before.
+        from: Ticks,
+        /// The clock after.
+        to: Ticks,
+    },
+}
+
+impl FaultKind {
+    /// The name used in traces.
+    pub const fn name(&self) -> &'static str {
+        match self {
+            FaultKind::Kill { .. } => "kill",
+            FaultKind::KillMissed { .. } => "kill_missed",
+            FaultKind::Lose { .. } => "lose",
+            FaultKind::Delay { .. } => "delay",
+            FaultKind::Arrive { .. } => "arrive",
+            FaultKind::ClockJump { .. } => "clock_jump",
+        }
+    }
 }
 
 /// Why a reply reached nobody.
@@ -222,7 +331,9 @@ pub enum EventKind {
         /// Length in bytes.
         len: usize,
     },
-    /// Queued messages were discarded, never received.
+    /// Messages were discarded, never received: queued ones, oldest first, or (reason
+    /// `overflow` at a `drop_newest` mailbox) the message its sender was sending right then,
+    /// which was never queued.
     MessagesDropped {
         /// Where they were queued.
         via: Dest,
@@ -267,6 +378,8 @@ pub enum EventKind {
         owner: Pid,
         /// Its capacity.
         capacity: Capacity,
+        /// What a send does when it is full.
+        overflow: Overflow,
         /// Its registered name.
         name: Option<String>,
     },
@@ -375,6 +488,12 @@ pub enum EventKind {
         from: CpuId,
         /// The CPU it runs on now.
         to: CpuId,
+    },
+    /// A fault was injected (kill, lost or delayed message, clock jump): recorded before
+    /// its consequences.
+    Fault {
+        /// Which fault, and what it hit.
+        kind: FaultKind,
     },
 }
 

@@ -15,6 +15,13 @@
 //! Host threads only decide which seed runs where; what a seed does never depends on them,
 //! and the report is built from the results sorted by seed, so it is the same for any
 //! number of jobs. Nothing here reads the wall clock except to say how long it took.
+//!
+//! With fault injection ([`MachineConfig::faults`]), a target made with
+//! [`Target::varying_fault_seed`] also seeds the faults with each explored seed
+//! ([`MachineConfig::fault_seed`]), so one exploration varies schedules and lost or delayed
+//! messages together; otherwise every run keeps the configuration's fault seed. A process a
+//! planned fault killed is not a failure of its own (its exit code 137 is the plan's doing):
+//! [`classify`] looks at what the rest of the system made of it.
 
 use crate::{Machine, MachineConfig, Outcome, Policy, Report};
 use abi::{Pid, Ticks};
@@ -180,6 +187,7 @@ pub struct Target<'a> {
     main: String,
     arg: u64,
     command: String,
+    vary_fault_seed: bool,
 }
 
 impl<'a> Target<'a> {
@@ -195,6 +203,7 @@ impl<'a> Target<'a> {
             main: main.to_string(),
             arg,
             command,
+            vary_fault_seed: false,
         }
     }
 
@@ -206,6 +215,7 @@ impl<'a> Target<'a> {
             main: userland::scenario::INIT.to_string(),
             arg: 0,
             command,
+            vary_fault_seed: false,
         }
     }
 
@@ -219,6 +229,39 @@ impl<'a> Target<'a> {
     /// The start of the replay command.
     pub fn command(&self) -> &str {
         &self.command
+    }
+
+    /// Seed each run's faults with the run's seed too ([`MachineConfig::fault_seed`]), so
+    /// that exploring seeds varies which messages are lost or delayed along with the
+    /// schedule. Replay commands then carry `--fault-seed S`.
+    pub fn varying_fault_seed(mut self) -> Self {
+        self.vary_fault_seed = true;
+        self
+    }
+
+    /// Whether each run's faults are seeded with the run's seed.
+    pub fn varies_fault_seed(&self) -> bool {
+        self.vary_fault_seed
+    }
+
+    /// The configuration of the run of `seed`: `config` with that seed (and, when the target
+    /// varies it, that fault seed).
+    fn seeded(&self, config: &MachineConfig, seed: u64) -> MachineConfig {
+        let mut config = config.clone();
+        config.seed = seed;
+        if self.vary_fault_seed {
+            config.fault_seed = seed;
+        }
+        config
+    }
+
+    /// The flags that replay `seed` after the policy's.
+    fn seed_flags(&self, seed: u64) -> String {
+        if self.vary_fault_seed {
+            format!("--seed {seed} --fault-seed {seed}")
+        } else {
+            format!("--seed {seed}")
+        }
     }
 
     /// One run on a fresh machine. A target that cannot boot (no such program) is reported
@@ -290,7 +333,8 @@ pub struct Finding {
 /// the signature adds the process name without its copy index), or another exit. Without
 /// one, a deadlock is named by its wait-for cycle of process names, rotated to start at the
 /// smallest name so that the same cycle found from another process is the same signature,
-/// and a tick limit is just that.
+/// and a tick limit is just that. A process killed by fault injection (reason `killed`) is
+/// passed over: the kill was planned, what the others make of it is the test.
 pub fn classify(report: &Report) -> Option<Finding> {
     let names: BTreeMap<Pid, &str> = report
         .processes
@@ -298,7 +342,8 @@ pub fn classify(report: &Report) -> Option<Finding> {
         .map(|p| (p.pid, p.name.as_str()))
         .chain(report.exited.iter().map(|e| (e.pid, e.name.as_str())))
         .collect();
-    if let Some(e) = report.exited.iter().find(|e| e.code != 0) {
+    let failed = |e: &&kernel::ExitRecord| e.code != 0 && e.reason != ExitReason::Killed;
+    if let Some(e) = report.exited.iter().find(failed) {
         let expect = report
             .console
             .iter()
@@ -596,8 +641,7 @@ pub fn explore(
                     if i >= total || i > stop.load(Ordering::Relaxed) {
                         break;
                     }
-                    let mut config = base.clone();
-                    config.seed = first + i * stride;
+                    let config = target.seeded(&base, first + i * stride);
                     let finding = match target.run(config) {
                         Ok(report) => classify(&report),
                         Err(e) => Some(Finding {
@@ -655,7 +699,12 @@ pub fn explore(
                 detail: f.detail.clone(),
                 first_seed: seed,
                 count: 1,
-                replay: format!("{} {} --seed {seed}", target.command, strategy.flags()),
+                replay: format!(
+                    "{} {} {}",
+                    target.command,
+                    strategy.flags(),
+                    target.seed_flags(seed)
+                ),
             });
     }
     let mut failures: Vec<Failure> = by_signature.into_values().collect();
@@ -886,9 +935,8 @@ pub fn record_seed(
     strategy: Strategy,
     seed: u64,
 ) -> Result<(Report, ScheduleFile), abi::Error> {
-    let mut config = config.clone();
+    let mut config = target.seeded(config, seed);
     config.policy = strategy.policy();
-    config.seed = seed;
     config.kernel.trace = true;
     let report = target.run(config)?;
     let file = ScheduleFile {

@@ -4,8 +4,9 @@
 //! with their clocks, the timer and the loop that drives the kernel; [`report`] is what a
 //! run produced; [`render`] shows the trace in every format (text, JSON lines, Chrome
 //! trace, Gantt, SVG, statistics, the process table, a plain-words explanation);
-//! [`scenario`] connects the scenario language to the machine. The `sim` binary is the
-//! command line.
+//! [`scenario`] connects the scenario language to the machine; [`faults`] is the plan of
+//! faults a run injects (kills, lost and delayed messages, clock jumps). The `sim` binary is
+//! the command line.
 //!
 //! It must never reach into the kernel's decisions: it only calls the kernel's entry points
 //! and reads what the kernel reports.
@@ -14,11 +15,14 @@
 #![warn(missing_docs)]
 
 pub mod explore;
+pub mod faults;
 pub mod machine;
 pub mod render;
 pub mod report;
 pub mod scenario;
+pub mod soak;
 
+pub use faults::{FaultAt, FaultPlan};
 pub use kernel::sched::Policy;
 pub use kernel::KernelConfig;
 pub use machine::{Costs, Machine, MachineConfig, RunQueues};

@@ -26,13 +26,20 @@
 //! process and mailbox tables ([`Machine::process_table`], [`Machine::mailbox_table`]) and
 //! then resumed: pausing never changes what the run does, so `run_until(t)` followed by
 //! [`Machine::run`] gives the same trace as `run` alone.
+//!
+//! The machine also injects the faults of its [`FaultPlan`] that belong to the hardware:
+//! kills (at a tick, or instead of serving a process's n-th trap) and clock jumps. A planned
+//! tick is a moment something can change, like a timer deadline: an idle CPU wakes for it
+//! and a compute burst is cut at it, and the fault is applied at the first kernel entry at or
+//! after it. Lost and delayed messages are the kernel's (see [`crate::faults`]).
 
+use crate::faults::{FaultPlan, Schedule, Timed};
 use crate::report::{CpuStats, MachineStats, Outcome, Report};
-use abi::{Error, Pid, Ticks};
+use abi::{Error, Pid, Ticks, TrapState};
 use kernel::inspect::{MailboxInfo, ProcessInfo};
 use kernel::sched::percpu::{cpu_seed, PerCpu, QueueLengths};
 use kernel::sched::{Policy, Scheduler};
-use kernel::trace::{CpuId, Event, EventKind, ExitReason};
+use kernel::trace::{CpuId, Event, EventKind, ExitReason, FaultKind, KillCause};
 use kernel::{Kernel, KernelConfig, TrapOutcome};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
@@ -130,6 +137,11 @@ pub struct MachineConfig {
     pub cpus: u32,
     /// Where ready processes wait: one queue for the machine, or one per CPU.
     pub run_queues: RunQueues,
+    /// The faults to inject (`docs/faults.md`); empty by default.
+    pub faults: FaultPlan,
+    /// The seed of the kernel's fault generator (losses and delays), apart from `seed` so
+    /// that schedules and faults can vary alone. It replaces `kernel.fault_seed`.
+    pub fault_seed: u64,
 }
 
 impl MachineConfig {
@@ -149,6 +161,8 @@ impl Default for MachineConfig {
             kernel: KernelConfig::default(),
             cpus: 1,
             run_queues: RunQueues::default(),
+            faults: FaultPlan::default(),
+            fault_seed: 0,
         }
     }
 }
@@ -238,6 +252,8 @@ pub struct Machine {
     /// How the run ended, once it has: the loop must not turn again after that (a second
     /// deadlock or tick-limit event would be recorded).
     outcome: Option<Outcome>,
+    /// The planned kills and clock jumps still to come.
+    faults: Schedule,
 }
 
 impl Machine {
@@ -254,7 +270,12 @@ impl Machine {
                 (Box::new(per), Some(lengths))
             }
         };
-        let kernel = Kernel::with_scheduler(config.kernel.clone(), scheduler, names);
+        let mut kernel_config = config.kernel.clone();
+        config
+            .faults
+            .configure(&mut kernel_config, config.fault_seed);
+        let faults = Schedule::new(&config.faults);
+        let kernel = Kernel::with_scheduler(kernel_config, scheduler, names);
         Machine {
             config,
             kernel: spin::Mutex::new(kernel),
@@ -269,6 +290,7 @@ impl Machine {
             queues,
             last_cpu: Vec::new(),
             outcome: None,
+            faults,
         }
     }
 
@@ -337,6 +359,7 @@ impl Machine {
             console: kernel.console().to_vec(),
             ledger: kernel.ledger(),
             queued: kernel.queued_messages(),
+            ledgers: kernel.endpoint_ledgers(),
             machine,
             policy: kernel.policy_name(),
             seed: self.config.seed,
@@ -447,7 +470,7 @@ impl Machine {
     fn next_cpu(&mut self) -> usize {
         let earliest = self.now();
         if self.cpus.len() > 1 {
-            let due = self.kernel.lock().next_deadline();
+            let due = self.next_event();
             if let Some(due) = due.filter(|&due| due < earliest) {
                 self.cut_burst_at(due);
             }
@@ -500,6 +523,10 @@ impl Machine {
     /// if it is free) until it traps, or idle. `Some` when the run has ended.
     fn step(&mut self) -> Option<Outcome> {
         let c = self.next_cpu();
+        if self.apply_faults(c) {
+            // What the fault changed (a CPU freed, every clock moved) decides the next turn.
+            return None;
+        }
         match std::mem::take(&mut self.cpus[c].owed) {
             Owed::Nothing => self.begin(c),
             Owed::Dispatch(pid) => {
@@ -601,8 +628,8 @@ impl Machine {
     /// is over.
     fn nothing_to_run(&mut self, c: usize) -> Option<Outcome> {
         let (now, id) = (self.cpus[c].now, self.cpus[c].id);
+        let deadline = self.next_event();
         let mut k = self.kernel.lock();
-        let deadline = k.next_deadline();
         let waiting = k.has_ready();
         let others = || {
             self.cpus
@@ -629,6 +656,22 @@ impl Machine {
             cpu.parked = false;
             return None;
         }
+        if waiting {
+            // Work is queued for a CPU that stepped aside at this tick (with per-CPU queues a
+            // process readied after it looked lands on its queue): wake the CPUs that stepped
+            // aside so the one holding the work takes it, rather than ending the run beside
+            // ready processes.
+            drop(k);
+            let mut woke = false;
+            for cpu in self.cpus.iter_mut().filter(|cpu| cpu.parked) {
+                cpu.parked = false;
+                woke = true;
+            }
+            if woke {
+                return None;
+            }
+            k = self.kernel.lock();
+        }
         if let Some(deadlock) = k.deadlock() {
             k.record(
                 id,
@@ -654,7 +697,7 @@ impl Machine {
     fn run_burst(&mut self, c: usize, pid: Pid, burst: Ticks) {
         let now = self.cpus[c].now;
         let mut run = burst.min(self.cpus[c].slice_left);
-        if let Some(due) = self.kernel.lock().next_deadline() {
+        if let Some(due) = self.next_event() {
             if due > now {
                 run = run.min(due - now);
             }
@@ -673,6 +716,9 @@ impl Machine {
 
     /// The piece of `pid`'s burst that ran `ran` ticks on CPU `c` ends at its clock.
     fn end_burst(&mut self, c: usize, pid: Pid, ran: Ticks) {
+        if self.apply_faults(c) && self.cpus[c].current != Some(pid) {
+            return;
+        }
         let (now, id) = (self.cpus[c].now, self.cpus[c].id);
         let mut k = self.kernel.lock();
         k.advance(now, id);
@@ -752,10 +798,18 @@ impl Machine {
 
     /// The kernel serves the trap of the process on CPU `c`, at the CPU's clock.
     fn serve_trap(&mut self, c: usize, pid: Pid) {
+        if self.apply_faults(c) && self.cpus[c].current != Some(pid) {
+            return;
+        }
         let (now, id) = (self.cpus[c].now, self.cpus[c].id);
         let outcome = {
             let mut k = self.kernel.lock();
             k.advance(now, id);
+            if let Some(nth) = self.syscall_kill(&k, pid) {
+                drop(k);
+                self.kill(c, pid, KillCause::Syscall(nth));
+                return;
+            }
             k.trap(id, pid)
         };
         match outcome {
@@ -774,6 +828,101 @@ impl Machine {
                 self.end_process(c, pid, 102, ExitReason::Fault(what));
             }
         }
+    }
+
+    /// When something next could change: the kernel's next timer deadline or message
+    /// arrival, or the plan's next timed fault while any process is alive to notice it.
+    fn next_event(&self) -> Option<Ticks> {
+        let mut k = self.kernel.lock();
+        let fault = self.faults.next_tick().filter(|_| k.live_processes() > 0);
+        k.next_deadline().into_iter().chain(fault).min()
+    }
+
+    /// Apply every planned timed fault due by CPU `c`'s clock, on `c` (whose turn it is, so
+    /// everything before that clock has happened). Returns whether any was.
+    fn apply_faults(&mut self, c: usize) -> bool {
+        let mut applied = false;
+        while let Some((tick, fault)) = self.faults.pop_due(self.cpus[c].now) {
+            applied = true;
+            let (now, id) = (self.cpus[c].now, self.cpus[c].id);
+            match fault {
+                Timed::Kill(name) => {
+                    let victims: Vec<Pid> = {
+                        let mut k = self.kernel.lock();
+                        k.advance(now, id);
+                        let victims: Vec<Pid> = k
+                            .processes()
+                            .filter(|p| p.is_live() && p.name == name)
+                            .map(|p| p.pid)
+                            .collect();
+                        if victims.is_empty() {
+                            let kind = FaultKind::KillMissed { name, tick };
+                            k.record(id, EventKind::Fault { kind });
+                        }
+                        victims
+                    };
+                    for pid in victims {
+                        self.kill(c, pid, KillCause::Tick(tick));
+                    }
+                }
+                Timed::Jump(by) => self.jump(c, by),
+            }
+        }
+        applied
+    }
+
+    /// Kill `pid` (the kernel does the killing, on CPU `c`) and forget its body; a CPU that
+    /// was running it is free, whatever kernel work it owed for it.
+    fn kill(&mut self, c: usize, pid: Pid, cause: KillCause) {
+        let id = self.cpus[c].id;
+        self.kernel.lock().kill(id, pid, cause);
+        self.drop_body(pid);
+        for cpu in &mut self.cpus {
+            if cpu.current == Some(pid) {
+                cpu.current = None;
+                cpu.owed = Owed::Nothing;
+                cpu.parked = false;
+            }
+        }
+    }
+
+    /// Jump the clock `by` ticks forward at CPU `c`'s clock: every CPU's clock moves (a CPU
+    /// holding a process counts the gap as busy, as it does at the end of a run, and an idle
+    /// one as idle; a quantum is not used up by it), then the kernel's, firing whatever is
+    /// due in the gap.
+    fn jump(&mut self, c: usize, by: Ticks) {
+        let (now, id) = (self.cpus[c].now, self.cpus[c].id);
+        let to = now.saturating_add(by);
+        for cpu in &mut self.cpus {
+            cpu.now = cpu.now.saturating_add(by);
+            match cpu.current {
+                Some(_) => cpu.stats.busy += by,
+                None => cpu.stats.idle += by,
+            }
+            // A burst piece charged across the jump keeps its length: it moves with it.
+            if let Owed::Burst { from, .. } = &mut cpu.owed {
+                *from = from.saturating_add(by);
+            }
+        }
+        let mut k = self.kernel.lock();
+        k.advance(now, id);
+        let kind = FaultKind::ClockJump { from: now, to };
+        k.record(id, EventKind::Fault { kind });
+        k.advance(to, id);
+    }
+
+    /// The trap `pid` is about to have served, if the plan kills it there: its number among
+    /// the process's traps.
+    fn syscall_kill(&self, k: &Kernel, pid: Pid) -> Option<u64> {
+        if !self.faults.kills_at_syscalls() {
+            return None;
+        }
+        let p = k.process(pid)?;
+        if p.ctx.borrow().state != TrapState::Trapped {
+            return None;
+        }
+        let nth = p.stats.syscalls + 1;
+        self.faults.kills_at_syscall(&p.name, nth).then_some(nth)
     }
 
     fn end_process(&mut self, c: usize, pid: Pid, code: i32, reason: ExitReason) {

@@ -1,9 +1,10 @@
-//! What a run produced: how it ended, the trace, exit codes, console output and statistics.
+//! What a run produced: how it ended, the trace, exit codes, console output, statistics and
+//! the ledgers (the kernel's total and each endpoint's) that account for every message.
 
 use abi::{Pid, Ticks};
 use kernel::inspect::{MailboxInfo, ProcessInfo};
 use kernel::trace::{Event, ExitReason};
-use kernel::{ConsoleLine, Deadlock, ExitRecord, Ledger};
+use kernel::{ConsoleLine, Deadlock, EndpointLedger, ExitRecord, Ledger};
 
 /// How a run ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,6 +74,9 @@ pub struct Report {
     pub ledger: Ledger,
     /// Messages still queued at the end.
     pub queued: u64,
+    /// Where the messages bound for each endpoint went: every mailbox and process inbox
+    /// that ever had a message sent to it, live or gone, in the order they were created.
+    pub ledgers: Vec<EndpointLedger>,
     /// Whole-machine accounting.
     pub machine: MachineStats,
     /// The scheduling policy's name.
@@ -124,5 +128,53 @@ impl Report {
     /// or is still queued.
     pub fn ledger_balances(&self) -> bool {
         self.ledger.sent == self.ledger.received + self.ledger.dropped + self.queued
+    }
+
+    /// Whether every endpoint's ledger balances (`sent = received + queued + dropped`) and
+    /// together they add up to the total ledger; the first discrepancy, described, if not.
+    pub fn check_ledgers(&self) -> Result<(), String> {
+        let mut sum = (0, 0, 0, 0);
+        for l in &self.ledgers {
+            if !l.balances() {
+                return Err(format!(
+                    "{} {}: sent {} != received {} + queued {} + dropped {}",
+                    l.endpoint,
+                    l.name.as_deref().unwrap_or("(anonymous)"),
+                    l.sent,
+                    l.received,
+                    l.queued,
+                    l.dropped_total()
+                ));
+            }
+            sum.0 += l.sent;
+            sum.1 += l.received;
+            sum.2 += l.queued;
+            sum.3 += l.dropped_total();
+        }
+        let total = (
+            self.ledger.sent,
+            self.ledger.received,
+            self.queued,
+            self.ledger.dropped,
+        );
+        if sum != total {
+            return Err(format!(
+                "the endpoints add up to (sent, received, queued, dropped) {sum:?}, the total \
+                 is {total:?}"
+            ));
+        }
+        if !self.ledger_balances() {
+            return Err(format!(
+                "the total does not balance: {:?} with {} queued",
+                self.ledger, self.queued
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether every endpoint's ledger balances and they add up to the total (see
+    /// [`check_ledgers`](Self::check_ledgers)).
+    pub fn ledgers_balance(&self) -> bool {
+        self.check_ledgers().is_ok()
     }
 }

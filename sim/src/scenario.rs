@@ -5,11 +5,13 @@
 //! module only connects it to the hardware and draws its diagnostics with carets. It never
 //! interprets a statement.
 
+use crate::faults::FaultAt;
 use crate::{Machine, MachineConfig, Policy, Report, RunQueues};
 use codespan_reporting::diagnostic::{Diagnostic as Drawn, Label};
 use codespan_reporting::files::SimpleFile;
 use codespan_reporting::term::{self, Config};
 use kernel::sched::PolicySettings;
+use userland::scenario::ast::{CopyIndex, FaultMoment, FaultSpec};
 use userland::scenario::{Diagnostic, Scenario, SettingKey, SettingValue, Span};
 
 /// The scenario's `set` lines that choose a policy and its settings: the policy's name (when
@@ -172,7 +174,46 @@ pub fn configure(scenario: &Scenario, mut config: MachineConfig) -> MachineConfi
     if let Some(w) = word(SettingKey::RefuseDeadlock) {
         config.kernel.refuse_deadlock = w == "on";
     }
+    if let Some(n) = number(SettingKey::MaxMailboxBytes) {
+        config.kernel.max_mailbox_bytes = usize_of(n);
+    }
+    if let Some(n) = number(SettingKey::FaultSeed) {
+        config.fault_seed = n;
+    }
+    for f in &scenario.faults {
+        config.faults.faults.push(fault(scenario, &f.kind));
+    }
+    // Init is the first process a fresh machine boots (slot 0, generation 0). Its start
+    // messages are the scenario's scaffolding: a lost one would leave a process waiting
+    // forever for a start that is not part of the scenario.
+    config.kernel.fault_exempt = Some(abi::Pid::new(0, 0));
     config
+}
+
+/// A `fault` line as the machine's plan says it. A kill names the process as the trace
+/// does (`worker[1]`), which is how the machine finds it.
+fn fault(scenario: &Scenario, spec: &FaultSpec) -> FaultAt {
+    match spec {
+        FaultSpec::Kill { target, at } => {
+            let name =
+                scenario
+                    .process(&target.name.name)
+                    .map_or(target.name.name.clone(), |(_, p)| {
+                        let copy = match target.index {
+                            Some(CopyIndex::Fixed(n)) => n % p.count.max(1),
+                            _ => 0,
+                        };
+                        p.label(copy)
+                    });
+            match at {
+                FaultMoment::Tick(t) => FaultAt::kill_at_tick(name, *t),
+                FaultMoment::Syscall(n) => FaultAt::kill_at_syscall(name, *n),
+            }
+        }
+        FaultSpec::Lose { percent } => FaultAt::loss(*percent),
+        FaultSpec::Delay { percent, ticks } => FaultAt::delay(*percent, *ticks),
+        FaultSpec::Jump { ticks, at } => FaultAt::clock_jump(*at, *ticks),
+    }
 }
 
 /// A machine booted with the scenario's `init`, ready to run.
@@ -227,6 +268,7 @@ mod tests {
 
     #[test]
     fn every_setting_reaches_the_machine_configuration() {
+        use crate::KernelConfig;
         let text = "set policy fcfs\nset max_ticks 500\nset seed 7\nset memory_limit 4096\n\
                     set max_message 64\nset max_processes 9\nset max_mailboxes 3\n\
                     set syscall_cost 2\nset switch_cost 5\nprocess a { yield }\n";
@@ -242,12 +284,33 @@ mod tests {
         assert_eq!(c.costs.syscall, 2);
         assert_eq!(c.costs.context_switch, 5);
 
+        let text = "set max_mailbox_bytes 512\nset fault_seed 9\nprocess a { yield }\n\
+                    fault kill a at syscall 2\nfault lose 5%\nfault delay 7% by 3\n\
+                    fault jump 10 at tick 4\n";
+        let s = load("faults.sim", text).expect("loads");
+        let c = configure(&s, MachineConfig::default());
+        assert_eq!(c.kernel.max_mailbox_bytes, 512);
+        assert_eq!(c.fault_seed, 9);
+        assert_eq!(
+            c.faults.faults,
+            [
+                FaultAt::kill_at_syscall("a", 2),
+                FaultAt::loss(5),
+                FaultAt::delay(7, 3),
+                FaultAt::clock_jump(4, 10),
+            ]
+        );
+
         let rr = userland::scenario::load("q.sim", "set quantum 3\nprocess a { yield }\n")
             .expect("loads");
         let c = configure(&rr, MachineConfig::default());
         assert_eq!(c.policy, Policy::RoundRobin { quantum: 3 });
         let untouched = configure(&rr, MachineConfig::default());
-        assert_eq!(untouched.kernel, MachineConfig::default().kernel);
+        let expected = KernelConfig {
+            fault_exempt: Some(abi::Pid::new(0, 0)),
+            ..MachineConfig::default().kernel
+        };
+        assert_eq!(untouched.kernel, expected, "only init's exemption is added");
 
         let text = "set policy mlfq\nset quanta 2 4 8\nset boost 50\nset cpus 2\n\
                     set run_queues per_cpu_pinned\nset priority_inheritance on\n\

@@ -292,6 +292,35 @@ fn bad_files_are_clear_errors_with_exit_status_two() {
 }
 
 #[test]
+fn a_huge_file_is_refused_before_it_is_read() {
+    let dir = scratch("hugefile");
+    let path = dir.join("huge.sim");
+    // Sparse: 17 MiB that take no disk and no time to make.
+    let file = std::fs::File::create(&path).expect("create");
+    file.set_len(17 << 20).expect("set_len");
+    drop(file);
+    let shown = path.to_string_lossy().into_owned();
+    for command in ["run", "check"] {
+        let out = sim(&[command, &shown]);
+        assert_eq!(out.status.code(), Some(2), "{command}");
+        assert_eq!(
+            stderr(&out),
+            format!("sim: {shown} is 17825792 bytes; the largest scenario file read is 16 MiB\n"),
+            "{command}"
+        );
+        assert!(stdout(&out).is_empty(), "nothing ran");
+    }
+    // Exactly at the limit is read (and refused for what it holds, not for its size).
+    std::fs::File::create(&path)
+        .and_then(|f| f.set_len(16 << 20))
+        .expect("set_len");
+    let out = sim(&["check", &shown]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!stderr(&out).contains("16 MiB"), "{}", stderr(&out));
+    std::fs::remove_file(&path).ok();
+}
+
+#[test]
 fn a_failed_expect_makes_exit_status_one_and_says_where() {
     let dir = scratch("expect");
     let file = write(
@@ -537,4 +566,48 @@ fn the_priority_inheritance_flag_turns_it_on_over_a_scenario_that_has_it_off() {
         "--priority-inheritance",
     ]));
     assert!(on.starts_with("client done\nhog done\n"), "{on}");
+}
+
+#[test]
+fn explore_can_vary_the_fault_seed_and_its_replay_reproduces_the_failure() {
+    let dir = scratch("faultseed");
+    let file = write(
+        &dir,
+        "lossy.sim",
+        b"fault lose 30%\nmailbox m capacity 4 owner r\nprocess w {\n  repeat 3 { send m \"x\" }\n}\nprocess r {\n  repeat 3 {\n    receive m timeout 50\n    expect ok\n  }\n}\n",
+    );
+    let clean = sim(&["explore", &file, "--seeds", "0..20", "--strategy", "random"]);
+    assert_eq!(
+        clean.status.code(),
+        Some(0),
+        "fault seed 0 loses nothing here: {}",
+        stdout(&clean)
+    );
+    let out = sim(&[
+        "explore",
+        &file,
+        "--seeds",
+        "0..20",
+        "--strategy",
+        "random",
+        "--vary-fault-seed",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let text = stdout(&out);
+    let replay = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("replay: sim run "))
+        .expect("a replay command");
+    assert!(replay.contains("--fault-seed"), "{replay}");
+    let args: Vec<&str> = std::iter::once("run")
+        .chain(replay.split_whitespace())
+        .chain(["--trace", "none"])
+        .collect();
+    let again = sim(&args);
+    assert_eq!(again.status.code(), Some(1), "{}", stdout(&again));
+    assert!(
+        stdout(&again).contains("expect failed"),
+        "{}",
+        stdout(&again)
+    );
 }

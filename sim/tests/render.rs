@@ -282,7 +282,7 @@ fn every_event_kind_and_syscall_is_documented() {
         .iter()
         .map(|e| jsonl::event_name(&e.kind).to_string())
         .collect();
-    assert_eq!(kinds.len(), 29, "every_kind covers every EventKind");
+    assert_eq!(kinds.len(), 30, "every_kind covers every EventKind");
     let documented: BTreeSet<String> = fields.keys().cloned().collect();
     assert_eq!(kinds, documented);
     let args: BTreeSet<String> = doc_table("syscall").keys().cloned().collect();
@@ -888,6 +888,7 @@ fn every_kind() -> Vec<Event> {
                 id: mb,
                 owner: p0,
                 capacity: Capacity::Zero,
+                overflow: abi::Overflow::Block,
                 name: Some("box".into()),
             },
         ),
@@ -1104,6 +1105,15 @@ fn every_kind() -> Vec<Event> {
                 pid: p0,
                 from: 0,
                 to: 1,
+            },
+        ),
+        ev(
+            24,
+            EventKind::Fault {
+                kind: kernel::trace::FaultKind::Kill {
+                    pid: p1,
+                    cause: kernel::trace::KillCause::Tick(24),
+                },
             },
         ),
     ]

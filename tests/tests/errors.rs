@@ -7,7 +7,8 @@
 //! test here fails the build (the length check) and `every_error_code_has_a_test`.
 
 use abi::{
-    Capacity, Error, MailboxId, Mode, Pid, Source, Sysno, TrapFrame, MAX_NAME_LEN, RET_REGS,
+    Capacity, Error, MailboxId, Mode, Overflow, Pid, Source, Sysno, TrapFrame, MAX_NAME_LEN,
+    RET_REGS,
 };
 use kernel::ipc::MESSAGE_OVERHEAD;
 use sim::{MachineConfig, Report};
@@ -140,6 +141,7 @@ const ERROR_TESTS: &[(Error, fn())] = &[
     (Error::NoSuchProgram, no_such_program),
     (Error::NotChild, not_child),
     (Error::Deadlock, deadlock),
+    (Error::MailboxFull, mailbox_full),
 ];
 
 // A new error code without a test here does not build.
@@ -1546,4 +1548,82 @@ fn deadlock() {
         .filter(|e| matches!(e.kind, kernel::trace::EventKind::DeadlockRefused { .. }))
         .count();
     assert_eq!(refusals, 5, "each refusal is in the trace");
+}
+
+#[test]
+fn mailbox_full() {
+    // A full mailbox whose overflow policy is `fail` refuses at once, in every mode, and a
+    // `drop_newest` one refuses a call; after a receive frees the slot, sends go through.
+    let steps = Steps::default();
+    let s = steps.clone();
+    let report = run(
+        table(move |sys, _| {
+            let s = s.clone();
+            async move {
+                let Ok(mb) = s.rec(
+                    "create fail",
+                    sys.create_mailbox_with(Capacity::Bounded(1), Some("strict"), Overflow::Fail)
+                        .await,
+                ) else {
+                    return 1;
+                };
+                s.note("fill", sys.send(mb, b"a", Mode::NonBlocking).await);
+                s.note("send blocking", sys.send(mb, b"b", Mode::Blocking).await);
+                s.note(
+                    "send non-blocking",
+                    sys.send(mb, b"b", Mode::NonBlocking).await,
+                );
+                s.note(
+                    "send with a timeout",
+                    sys.send(mb, b"b", Mode::Timeout(5)).await,
+                );
+                s.note("call", sys.call(mb, b"c", Mode::Blocking).await);
+                s.note("take one", sys.receive(mb, Mode::NonBlocking).await);
+                s.note("send again", sys.send(mb, b"d", Mode::NonBlocking).await);
+                let Ok(lossy) = s.rec(
+                    "create drop_newest",
+                    sys.create_mailbox_with(Capacity::Bounded(1), None, Overflow::DropNewest)
+                        .await,
+                ) else {
+                    return 1;
+                };
+                s.note("fill lossy", sys.send(lossy, b"a", Mode::NonBlocking).await);
+                s.note("send to lossy", sys.send(lossy, b"b", Mode::Blocking).await);
+                s.note("call lossy", sys.call(lossy, b"c", Mode::Blocking).await);
+                carry_on(&sys, &s).await
+            }
+        }),
+        "main",
+    );
+    check(
+        &report,
+        &steps,
+        &[
+            ("create fail", OK),
+            ("fill", OK),
+            ("send blocking", Err(Error::MailboxFull)),
+            ("send non-blocking", Err(Error::MailboxFull)),
+            ("send with a timeout", Err(Error::MailboxFull)),
+            ("call", Err(Error::MailboxFull)),
+            ("take one", OK),
+            ("send again", OK),
+            ("create drop_newest", OK),
+            ("fill lossy", OK),
+            ("send to lossy", OK),
+            ("call lossy", Err(Error::MailboxFull)),
+            ("carried on", OK),
+        ],
+    );
+    // In: a and d to the strict mailbox, a and b to the lossy one; b was dropped for
+    // overflow, and the two still queued went when main exited.
+    let overflow: u64 = report
+        .ledgers
+        .iter()
+        .filter_map(|l| l.dropped.get(&kernel::trace::DropReason::Overflow))
+        .sum();
+    assert_eq!(
+        (report.ledger.sent, overflow, report.ledger.dropped),
+        (4, 1, 3),
+        "refused sends sent nothing; the lossy send was accepted and dropped"
+    );
 }

@@ -10,7 +10,8 @@
 //!
 //! - nothing panics outside the processes (the kernel, the machine), and no process panics
 //!   or faults (the programs only record what they saw);
-//! - the message ledger balances: sent = received + dropped + queued;
+//! - the message ledger balances: sent = received + dropped + queued, and so does every
+//!   endpoint's, the endpoints' adding up to the total;
 //! - the run ends completed (everyone exited, nothing left queued), deadlocked (someone is
 //!   blocked, and nobody blocked has exited) or at the tick limit;
 //! - what each call returned agrees with `docs/abi.md`: an error is one the call lists for
@@ -510,6 +511,8 @@ fn allowed(op: &Op, error: Error) -> bool {
                             | TimedOut
                             | PeerExited
                     ),
+                    // (`MailboxFull` from a mailbox a raw frame created with an overflow
+                    // policy.)
                     SendTo::Mailbox(_) => matches!(
                         error,
                         MessageTooLarge
@@ -518,6 +521,7 @@ fn allowed(op: &Op, error: Error) -> bool {
                             | WouldBlock
                             | TimedOut
                             | MailboxDeleted
+                            | MailboxFull
                     ),
                 }
         }
@@ -564,6 +568,7 @@ fn allowed(op: &Op, error: Error) -> bool {
                             | TimedOut
                             | MailboxDeleted
                             | PeerExited
+                            | MailboxFull
                     ),
                 }
         }
@@ -1075,6 +1080,9 @@ fn check_report(report: &Report, seen: &Seen) -> Result<(), TestCaseError> {
         report.ledger,
         report.queued
     );
+    if let Err(e) = report.check_ledgers() {
+        prop_assert!(false, "per-endpoint ledgers: {}", e);
+    }
     let spawned = report
         .events
         .iter()

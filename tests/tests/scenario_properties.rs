@@ -7,38 +7,17 @@
 //! 500 cases each by default; `PROPTEST_CASES` to hunt longer.
 
 use proptest::prelude::*;
-use sim::MachineConfig;
-use userland::scenario::{self, SHIPPED};
+use userland::scenario::SHIPPED;
 
 fn cases() -> u32 {
     system_tests::proptest_cases(500)
 }
 
-/// Load `text`; if it loads, run it briefly. Panics only on a broken promise.
+/// Load `text`; if it loads, run it briefly. Panics only on a broken promise. The checks
+/// are the `scenario_parser` fuzz target's (`system_tests::hostile::exercise_scenario`).
 fn exercise(text: &str) {
-    match scenario::load("fuzz.sim", text) {
-        Err(mistakes) => {
-            assert!(!mistakes.is_empty());
-            for d in &mistakes {
-                assert!(
-                    d.span.start <= d.span.end && d.span.end <= text.len(),
-                    "{d:?}"
-                );
-                assert!(text.is_char_boundary(d.span.start), "{d:?}");
-                assert!(!d.message.is_empty());
-            }
-            let drawn = sim::scenario::render_diagnostics("fuzz.sim", text, &mistakes);
-            assert!(drawn.contains("fuzz.sim:"), "{drawn}");
-        }
-        Ok(s) => {
-            let mut config = sim::scenario::configure(&s, MachineConfig::default());
-            config.max_ticks = config.max_ticks.min(2_000);
-            config.kernel.check_invariants = true;
-            config.kernel.max_processes = config.kernel.max_processes.min(200);
-            config.kernel.memory_limit = config.kernel.memory_limit.min(1 << 20);
-            let report = sim::scenario::run(s, config);
-            assert!(report.ledger_balances(), "{:?}", report.ledger);
-        }
+    if let Err(broken) = system_tests::hostile::exercise_scenario(text) {
+        panic!("{broken}\ntext: {text:?}");
     }
 }
 

@@ -28,6 +28,9 @@ fn run_text(file: &str, text: &str) -> Report {
         report.ledger,
         report.queued
     );
+    if let Err(e) = report.check_ledgers() {
+        panic!("{file}: every endpoint's ledger balances: {e}");
+    }
     assert_eq!(report.panics().count(), 0, "{file}: no process panicked");
     report
 }
@@ -427,7 +430,7 @@ fn mistakes_name_the_line_and_column_and_what_was_expected() {
             (1, 32),
             "number too large",
         ),
-        ("process a { yield } %\n", (1, 21), "unexpected character"),
+        ("process a { yield } @\n", (1, 21), "unexpected character"),
     ];
     for (text, (line, col), words) in cases {
         let d = mistakes(text);
@@ -521,4 +524,59 @@ fn priority_inheritance_ends_the_inversion_and_without_it_the_hog_runs_first() {
     let inverted = run_text("priority_inversion_off.sim", &off);
     assert_eq!(console(&inverted), ["hog done", "client done"]);
     assert!(!inverted.trace_text().contains("lend "));
+}
+
+#[test]
+fn an_overflow_policy_drops_the_oldest_message_and_the_ledger_says_so() {
+    let text = "mailbox q capacity 1 overflow drop_oldest owner r\n\
+                process w {\n  send q \"a\"\n  send q \"b\"\n  expect ok\n}\n\
+                process r {\n  sleep 30\n  receive q\n  expect bytes \"b\"\n  \
+                create fresh capacity 1 overflow fail\n  send fresh \"x\"\n  \
+                send fresh \"y\"\n  expect mailbox_full\n  receive fresh\n}\n";
+    let r = run_text("overflow.sim", text);
+    assert!(r.succeeded(), "{}", r.trace_text());
+    assert_eq!(r.ledger.dropped, 1, "the oldest message, dropped for room");
+    assert!(r.trace_text().contains("overflow"), "{}", r.trace_text());
+}
+
+#[test]
+fn a_killed_server_leaves_its_caller_with_peer_exited() {
+    let text = "mailbox service owner server\n\
+                process server {\n  receive service\n  sleep 100\n  reply \"late\"\n}\n\
+                process client {\n  call service \"job\"\n  expect peer_exited\n  \
+                print \"the server is gone\"\n}\n\
+                fault kill server at tick 40\n";
+    let r = run_text("kill.sim", text);
+    assert_eq!(console(&r), ["the server is gone"]);
+    let server = r.exit_named("server").expect("the server ended");
+    assert_ne!(server.code, 0, "a killed process does not exit 0");
+    assert!(r.trace_text().contains("fault"), "{}", r.trace_text());
+    assert!(!r.succeeded(), "a kill is a failure of the killed process");
+}
+
+#[test]
+fn a_fault_line_must_name_a_process() {
+    let d = mistakes("process a { yield }\nfault kill nobody at tick 3\n");
+    assert!(d[0].message.contains("no process named `nobody`"), "{d:?}");
+    let d = mistakes("process a { yield }\nfault lose 150%\n");
+    assert!(d[0].message.contains("150 is too large"), "{d:?}");
+}
+
+#[test]
+fn losing_every_message_still_starts_every_process() {
+    // Init's start messages are exempt from message faults; everything the scenario's own
+    // processes send is lost, and the ledger still balances.
+    let text = "set fault_seed 1\nfault lose 100%\n\
+                mailbox m capacity 4 owner r\n\
+                process w {\n  send m \"x\"\n  expect ok\n}\n\
+                process r {\n  receive m timeout 30\n  expect timed_out\n  print \"nothing came\"\n}\n";
+    let r = run_text("lose.sim", text);
+    assert!(r.succeeded(), "{}", r.trace_text());
+    assert_eq!(console(&r), ["nothing came"]);
+    assert_eq!(r.ledger.dropped, 1, "w's message, lost");
+    assert!(
+        r.trace_text().contains("fault      lose"),
+        "{}",
+        r.trace_text()
+    );
 }

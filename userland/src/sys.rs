@@ -6,8 +6,8 @@
 //! process again only once the kernel has written the return registers.
 
 use abi::{
-    Capacity, Dest, Error, MailboxId, Mode, Pid, RecvFlags, SharedContext, Source, Syscall, Ticks,
-    TrapState, RET_REGS,
+    Capacity, Dest, Error, MailboxId, Mode, Overflow, Pid, RecvFlags, SharedContext, Source,
+    Syscall, Ticks, TrapState, RET_REGS,
 };
 use core::convert::Infallible;
 use core::future::Future;
@@ -142,16 +142,32 @@ impl Sys {
     }
 
     /// `create_mailbox(capacity, name?)`: a new mailbox the caller owns. A name registers it
-    /// for [`lookup_mailbox`](Self::lookup_mailbox).
+    /// for [`lookup_mailbox`](Self::lookup_mailbox). When full, it makes senders wait
+    /// ([`Overflow::Block`]); [`create_mailbox_with`](Self::create_mailbox_with) chooses
+    /// another policy.
     pub async fn create_mailbox(
         &self,
         capacity: Capacity,
         name: Option<&str>,
     ) -> SysResult<MailboxId> {
+        self.create_mailbox_with(capacity, name, Overflow::Block)
+            .await
+    }
+
+    /// `create_mailbox(capacity, name?, overflow)`: a new mailbox the caller owns, with the
+    /// policy for a send that finds it full. A policy other than `Block` needs a bounded
+    /// capacity to act on; at capacity zero it is `InvalidArgument`.
+    pub async fn create_mailbox_with(
+        &self,
+        capacity: Capacity,
+        name: Option<&str>,
+        overflow: Overflow,
+    ) -> SysResult<MailboxId> {
         let name = name.unwrap_or("").as_bytes();
         let call = Syscall::CreateMailbox {
             capacity,
             name_len: name.len() as u64,
+            overflow,
         };
         self.trap(call, &[name])
             .await

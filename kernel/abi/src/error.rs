@@ -92,6 +92,10 @@ errors! {
     /// Blocking would close a cycle of processes each waiting for the next (the kernel
     /// setting `refuse_deadlock`, as MINIX's `ELOCKED`): the call did nothing.
     Deadlock = 16, "deadlock", "blocking would close a cycle of processes waiting on each other";
+    /// A send to a full bounded mailbox whose overflow policy is `fail` (see
+    /// [`Overflow`](crate::Overflow)): nothing was sent. Also the error of a `call` whose
+    /// request a `drop_newest` or `drop_oldest` mailbox discarded: no reply can come.
+    MailboxFull = 17, "mailbox_full", "the mailbox is full and its overflow policy refuses the message";
 }
 
 impl fmt::Display for Error {

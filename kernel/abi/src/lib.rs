@@ -2,8 +2,9 @@
 //!
 //! This crate owns every number that crosses the trap: syscall numbers ([`Sysno`]), the
 //! register layout of each call ([`Syscall`], encoded into and decoded from a [`TrapFrame`]),
-//! error codes ([`Error`]), identifiers ([`Pid`], [`MailboxId`]), buffering ([`Capacity`]) and
-//! synchronisation modes ([`Mode`], [`IpcFlags`]).
+//! error codes ([`Error`]), identifiers ([`Pid`], [`MailboxId`]), buffering ([`Capacity`],
+//! and a full mailbox's [`Overflow`] policy) and synchronisation modes ([`Mode`],
+//! [`IpcFlags`]).
 //!
 //! It must never contain policy: what a call *does* belongs to the kernel, how a program
 //! *uses* it belongs to `userland`. Both sides encode and decode through the functions here, so
@@ -23,8 +24,8 @@ pub use context::{Context, IpcBuffer, SharedContext, TrapState};
 pub use error::Error;
 pub use ids::{MailboxId, Pid};
 pub use syscall::{
-    Capacity, Dest, IpcFlags, Mode, RecvFlags, Source, Syscall, Sysno, TrapFrame, ARG_REGS,
-    RET_REGS,
+    Capacity, Dest, IpcFlags, Mode, Overflow, RecvFlags, Source, Syscall, Sysno, TrapFrame,
+    ARG_REGS, RET_REGS,
 };
 
 /// Virtual time, in ticks of the simulated clock.

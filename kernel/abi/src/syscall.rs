@@ -167,6 +167,83 @@ impl fmt::Display for Capacity {
     }
 }
 
+/// What a send to a full bounded mailbox does: the mailbox's overflow policy, fixed when it is
+/// created.
+///
+/// The policy applies only when the count capacity is reached (`Capacity::Bounded(n)` holding
+/// `n` messages). A rendezvous (`Capacity::Zero`) has no queue to overflow and accepts only
+/// `Block`; an unbounded mailbox is never full, so its policy never acts. The kernel's byte
+/// limits (`memory_limit`, `max_mailbox_bytes`) are not capacity: hitting one is always
+/// `out_of_memory`, whatever the policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum Overflow {
+    /// The sender waits for room (or, non-blocking or timed out, fails with `would_block` /
+    /// `timed_out`). The default, and what every mailbox did before policies existed.
+    #[default]
+    Block,
+    /// The send fails at once with `mailbox_full`, in every mode; nothing is sent.
+    Fail,
+    /// The new message is accepted and discarded: the send succeeds, and the message is
+    /// counted as sent and dropped (reason `overflow`).
+    DropNewest,
+    /// The oldest queued message is dropped (reason `overflow`) to make room, and the new
+    /// one is queued.
+    DropOldest,
+}
+
+impl Overflow {
+    /// Every policy, in register order.
+    pub const ALL: [Overflow; 4] = [
+        Overflow::Block,
+        Overflow::Fail,
+        Overflow::DropNewest,
+        Overflow::DropOldest,
+    ];
+
+    /// The register encoding: 0 block, 1 fail, 2 drop_newest, 3 drop_oldest. Block is 0 so
+    /// a frame written before policies existed (the register was 0) means what it meant.
+    pub const fn raw(self) -> u64 {
+        match self {
+            Overflow::Block => 0,
+            Overflow::Fail => 1,
+            Overflow::DropNewest => 2,
+            Overflow::DropOldest => 3,
+        }
+    }
+
+    /// Decode an overflow register. Any other value is malformed.
+    pub const fn from_raw(raw: u64) -> Result<Overflow, Error> {
+        match raw {
+            0 => Ok(Overflow::Block),
+            1 => Ok(Overflow::Fail),
+            2 => Ok(Overflow::DropNewest),
+            3 => Ok(Overflow::DropOldest),
+            _ => Err(Error::InvalidArgument),
+        }
+    }
+
+    /// The snake_case name used in traces, scenario files and docs.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Overflow::Block => "block",
+            Overflow::Fail => "fail",
+            Overflow::DropNewest => "drop_newest",
+            Overflow::DropOldest => "drop_oldest",
+        }
+    }
+
+    /// The policy whose [`name`](Self::name) is `name`.
+    pub fn from_name(name: &str) -> Option<Overflow> {
+        Overflow::ALL.into_iter().find(|o| o.name() == name)
+    }
+}
+
+impl fmt::Display for Overflow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 bitflags! {
     /// Synchronisation flags of `send`, `receive`, `call` and `wait`.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -327,6 +404,8 @@ pub enum Syscall {
         capacity: Capacity,
         /// Length of the name in the send buffer.
         name_len: u64,
+        /// What a send does when it is full (register 2; 0, `Block`, in older frames).
+        overflow: Overflow,
     },
     /// Delete a mailbox the caller owns.
     DeleteMailbox {
@@ -461,7 +540,11 @@ impl Syscall {
     pub fn encode(&self, frame: &mut TrapFrame) {
         frame.sysno = self.sysno() as u64;
         frame.args = match *self {
-            Syscall::CreateMailbox { capacity, name_len } => [capacity.raw(), name_len, 0, 0, 0, 0],
+            Syscall::CreateMailbox {
+                capacity,
+                name_len,
+                overflow,
+            } => [capacity.raw(), name_len, overflow.raw(), 0, 0, 0],
             Syscall::DeleteMailbox { mailbox } => [mailbox.raw(), 0, 0, 0, 0, 0],
             Syscall::LookupMailbox { name_len } => [name_len, 0, 0, 0, 0, 0],
             Syscall::TransferMailbox { mailbox, to } => [mailbox.raw(), to.raw(), 0, 0, 0, 0],
@@ -525,6 +608,7 @@ impl Syscall {
             Sysno::CreateMailbox => Syscall::CreateMailbox {
                 capacity: Capacity::from_raw(a[0])?,
                 name_len: a[1],
+                overflow: Overflow::from_raw(a[2])?,
             },
             Sysno::DeleteMailbox => Syscall::DeleteMailbox {
                 mailbox: MailboxId::from_raw(a[0]),
@@ -582,8 +666,18 @@ impl fmt::Display for Syscall {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let name = self.sysno().name();
         match *self {
-            Syscall::CreateMailbox { capacity, name_len } => {
-                write!(f, "{name}(capacity={capacity}, name_len={name_len})")
+            Syscall::CreateMailbox {
+                capacity,
+                name_len,
+                overflow,
+            } => {
+                write!(f, "{name}(capacity={capacity}, name_len={name_len}")?;
+                // Shown only when not the default, so traces of programs that never chose a
+                // policy read as they always have.
+                if overflow != Overflow::Block {
+                    write!(f, ", overflow={overflow}")?;
+                }
+                f.write_str(")")
             }
             Syscall::DeleteMailbox { mailbox } => write!(f, "{name}({mailbox})"),
             Syscall::LookupMailbox { name_len } => write!(f, "{name}(name_len={name_len})"),
@@ -662,6 +756,7 @@ mod tests {
             Syscall::CreateMailbox {
                 capacity: Capacity::Bounded(4),
                 name_len: 3,
+                overflow: Overflow::DropOldest,
             },
             Syscall::DeleteMailbox { mailbox: m },
             Syscall::LookupMailbox { name_len: 5 },
@@ -738,6 +833,44 @@ mod tests {
             spawn.to_string(),
             "spawn(arg=7, inbox=1, priority=2, burst=30)"
         );
+    }
+
+    #[test]
+    fn create_mailbox_takes_its_overflow_policy_in_the_third_register() {
+        let mut create = Syscall::CreateMailbox {
+            capacity: Capacity::Bounded(2),
+            name_len: 1,
+            overflow: Overflow::Block,
+        };
+        let mut frame = TrapFrame::default();
+        create.encode(&mut frame);
+        assert_eq!(frame.args, [2, 1, 0, 0, 0, 0], "the old layout, unchanged");
+        assert_eq!(
+            create.to_string(),
+            "create_mailbox(capacity=2, name_len=1)",
+            "the default, not shown"
+        );
+        for policy in Overflow::ALL {
+            if let Syscall::CreateMailbox { overflow, .. } = &mut create {
+                *overflow = policy;
+            }
+            create.encode(&mut frame);
+            assert_eq!(frame.args[2], policy.raw());
+            assert_eq!(Syscall::decode(&frame), Ok(create));
+            assert_eq!(Overflow::from_name(policy.name()), Some(policy));
+        }
+        assert_eq!(
+            create.to_string(),
+            "create_mailbox(capacity=2, name_len=1, overflow=drop_oldest)"
+        );
+        frame.args[2] = 4;
+        assert_eq!(
+            Syscall::decode(&frame),
+            Err(Error::InvalidArgument),
+            "an unknown policy"
+        );
+        frame.args[2] = u64::MAX;
+        assert_eq!(Syscall::decode(&frame), Err(Error::InvalidArgument));
     }
 
     #[test]

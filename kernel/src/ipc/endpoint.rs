@@ -1,18 +1,23 @@
 //! Endpoints: the message queues behind mailboxes and direct inboxes.
 //!
-//! An endpoint owns the messages queued at it and the two wait queues of processes that want
-//! to put into it or take from it.
+//! An endpoint owns the messages queued at it, the two wait queues of processes that want
+//! to put into it or take from it, and its own ledger ([`Counts`]): how many messages entered
+//! the kernel bound for it, were received from it, and were dropped from it, by reason. It
+//! never decides what a send does (that is `ops`); it only keeps the queue and the counts
+//! consistent with each other.
 //!
 //! Invariants (checked after every syscall in test builds):
-//! - `queue.len()` never exceeds the capacity;
+//! - `queue.len()` never exceeds the capacity, and `bytes` never exceeds the kernel's
+//!   `max_mailbox_bytes`;
 //! - a sender waits only while the queue is full: room is filled from the senders queue, in
 //!   FIFO order, the moment it frees, so a new sender never overtakes a waiting one;
-//! - a receiver waits only while nothing it accepts is queued.
+//! - a receiver waits only while nothing it accepts is queued;
+//! - its ledger balances: `sent = received + queued + dropped`.
 
 use super::waitqueue::WaitQueue;
-use crate::trace::MsgId;
-use abi::{Capacity, Pid};
-use alloc::collections::VecDeque;
+use crate::trace::{DropReason, MsgId};
+use abi::{Capacity, Overflow, Pid};
+use alloc::collections::{BTreeMap, VecDeque};
 use alloc::vec::Vec;
 
 /// Kernel bytes charged for each queued message on top of its payload, so that even empty
@@ -39,11 +44,40 @@ impl Message {
     }
 }
 
+/// One endpoint's ledger: where every message bound for it went. Updated in O(1) as each
+/// message moves (a drop by reason costs a lookup among the handful of reasons).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Messages that entered the kernel bound here: queued, handed to a receiver, or (at a
+    /// `drop_newest` mailbox that was full) accepted and dropped at once.
+    pub sent: u64,
+    /// Messages a receiver took from here (queued or handed over).
+    pub received: u64,
+    /// Messages dropped here, by reason; only reasons that occurred have an entry.
+    pub dropped: BTreeMap<DropReason, u64>,
+}
+
+impl Counts {
+    /// Messages dropped here, whatever the reason.
+    pub fn dropped_total(&self) -> u64 {
+        self.dropped.values().sum()
+    }
+
+    /// Count `n` messages dropped for `reason`.
+    pub fn drop(&mut self, reason: DropReason, n: u64) {
+        if n > 0 {
+            *self.dropped.entry(reason).or_insert(0) += n;
+        }
+    }
+}
+
 /// A message queue with its waiting senders and receiver.
 #[derive(Debug, Default)]
 pub struct Endpoint {
     /// How many messages it holds before senders wait.
     pub capacity: Capacity,
+    /// What a send does when the queue is full (always `Block` for a process's inbox).
+    pub overflow: Overflow,
     /// Messages in arrival order.
     pub queue: VecDeque<Message>,
     /// Senders waiting for room (or, at capacity zero, for a receiver).
@@ -52,10 +86,15 @@ pub struct Endpoint {
     pub receiver: WaitQueue,
     /// Bytes charged against the memory limit by the queued messages.
     pub bytes: usize,
+    /// Its ledger.
+    pub counts: Counts,
+    /// When it was created, in the kernel's count of endpoints (mailboxes and inboxes
+    /// together): orders the per-endpoint ledgers of a run.
+    pub serial: u64,
 }
 
 impl Endpoint {
-    /// An empty endpoint of this capacity.
+    /// An empty endpoint of this capacity that makes senders wait when full.
     pub fn new(capacity: Capacity) -> Self {
         Endpoint {
             capacity,
@@ -89,12 +128,21 @@ impl Endpoint {
         }
     }
 
-    /// Drop every queued message; how many there were and the bytes they held.
-    pub fn drain(&mut self) -> (usize, usize) {
+    /// Drop every queued message, counting them for `reason`; how many there were and the
+    /// bytes they held.
+    pub fn drain(&mut self, reason: DropReason) -> (usize, usize) {
         let n = self.queue.len();
         let bytes = self.bytes;
         self.queue.clear();
         self.bytes = 0;
+        self.counts.drop(reason, n as u64);
         (n, bytes)
+    }
+
+    /// Whether the ledger balances: every message sent here was received, is queued, or was
+    /// dropped.
+    pub fn balances(&self) -> bool {
+        self.counts.sent
+            == self.counts.received + self.queue.len() as u64 + self.counts.dropped_total()
     }
 }

@@ -6,7 +6,7 @@
 
 use super::endpoint::Endpoint;
 use super::waitqueue::WaitQueue;
-use abi::{Capacity, MailboxId, Pid};
+use abi::{Capacity, MailboxId, Overflow, Pid};
 use alloc::string::String;
 
 /// A mailbox (a port many processes may send to).
@@ -29,12 +29,21 @@ pub struct Mailbox {
 
 impl Mailbox {
     /// A new, empty mailbox.
-    pub fn new(id: MailboxId, owner: Pid, capacity: Capacity, name: Option<String>) -> Self {
+    pub fn new(
+        id: MailboxId,
+        owner: Pid,
+        capacity: Capacity,
+        overflow: Overflow,
+        name: Option<String>,
+    ) -> Self {
         Mailbox {
             id,
             owner,
             name,
-            endpoint: Endpoint::new(capacity),
+            endpoint: Endpoint {
+                overflow,
+                ..Endpoint::new(capacity)
+            },
             callers: WaitQueue::default(),
             owner_slot: 0,
         }

@@ -2,21 +2,36 @@
 //!
 //! Every path follows the same order, which is what makes delivery fair and predictable:
 //! 1. hand the message to a receiver already waiting for it;
-//! 2. otherwise queue it if the endpoint has room (and the kernel has memory);
+//! 2. otherwise queue it if the endpoint has room (and the kernel and the endpoint have
+//!    memory); a full mailbox whose overflow policy is not `block` decides here instead
+//!    (fail, drop the new message, or drop the oldest to make room);
 //! 3. otherwise wait on the endpoint's senders queue (or fail at once when non-blocking).
+//!
+//! Every message that enters the kernel is counted where it goes, in the kernel's total
+//! ledger and in its endpoint's ([`Counts`](super::Counts)): sent when it enters, received
+//! when a receiver takes it, dropped (with a reason) when it is discarded.
 //!
 //! A receive mirrors it: take the oldest queued message it accepts, else take straight from
 //! the oldest blocked sender it accepts, else wait. Taking a queued message frees a slot,
 //! which the oldest blocked sender fills at once.
+//!
+//! Fault injection (`ops/faults.rs`, off by default) hooks into these paths: a message may be
+//! lost as it is accepted, or queued *in flight*, passed over by receives until it arrives.
 
-use super::endpoint::{Endpoint, Message};
+mod faults;
+
+use self::faults::Fate;
+pub(crate) use self::faults::FaultState;
+use super::endpoint::{Endpoint, Message, MESSAGE_OVERHEAD};
 use super::mailbox::Mailbox;
 use super::waitqueue::WaitQueueId;
 use crate::process::{BlockedOp, ProcState};
 use crate::trace::{DropReason, EventKind, ReplyDropReason, WakeReason};
 use crate::trap::Flow;
 use crate::{Fail, Kernel};
-use abi::{Capacity, Dest, Error, MailboxId, Mode, Pid, RecvFlags, Source, Ticks, MAX_NAME_LEN};
+use abi::{
+    Capacity, Dest, Error, MailboxId, Mode, Overflow, Pid, RecvFlags, Source, Ticks, MAX_NAME_LEN,
+};
 use alloc::string::String;
 
 /// An endpoint, resolved from a live id.
@@ -128,10 +143,12 @@ impl Kernel {
             .map_err(|_| (Error::InvalidArgument, 0))
     }
 
-    /// Take the first `len` bytes of a process's send buffer as a new message.
-    fn new_message(&mut self, idx: u32, len: usize, call: bool) -> Message {
+    /// Take the first `len` bytes of a process's send buffer as a new message bound for
+    /// `target`: from here on the ledgers count it.
+    fn new_message(&mut self, idx: u32, len: usize, call: bool, target: Target) -> Message {
         self.next_msg += 1;
         self.ledger.sent += 1;
+        self.endpoint_mut(target).counts.sent += 1;
         let id = self.next_msg;
         let p = self.proc_mut(idx);
         p.stats.sent += 1;
@@ -144,8 +161,10 @@ impl Kernel {
         }
     }
 
-    /// Write a message into a receiver's buffer; the values its `receive` returns.
-    fn deliver(&mut self, ridx: u32, msg: &Message) -> [u64; 3] {
+    /// Write a message taken from `target` into a receiver's buffer; the values its
+    /// `receive` returns.
+    fn deliver(&mut self, ridx: u32, msg: &Message, target: Target) -> [u64; 3] {
+        self.endpoint_mut(target).counts.received += 1;
         let p = self.proc_mut(ridx);
         p.stats.received += 1;
         {
@@ -231,9 +250,18 @@ impl Kernel {
         let target = self.resolve_dest(dest)?;
         let me = self.pid_of(idx);
         let now = self.now;
+        // Fault injection (off unless configured, `faults.rs`): a message accepted now may be
+        // lost, or delayed (queued, and not handed over).
+        let fate = self.fate(target, me);
+        if fate == Fate::Lose && self.accepts_now(target, me, len) {
+            return self.lose_on_send(idx, target, dest, len, mode, call);
+        }
 
         // 1. A receiver is waiting: hand the message over.
-        if let Some(ridx) = self.waiting_receiver(target, me) {
+        if let Some(ridx) = self
+            .waiting_receiver(target, me)
+            .filter(|_| !self.must_queue(target, me, fate))
+        {
             let buf_len = match self.proc_ref(ridx).blocked().map(|b| b.op) {
                 Some(BlockedOp::Receive { buf_len, .. }) => buf_len,
                 _ => 0,
@@ -248,7 +276,7 @@ impl Kernel {
                     Err((Error::BufferTooSmall, len as u64)),
                 );
             } else {
-                let msg = self.new_message(idx, len, call.is_some());
+                let msg = self.new_message(idx, len, call.is_some(), target);
                 let receiver = self.pid_of(ridx);
                 self.emit(|| EventKind::MessageHandedOver {
                     msg: msg.id,
@@ -258,7 +286,7 @@ impl Kernel {
                     len,
                     call: msg.call,
                 });
-                let ret = self.deliver(ridx, &msg);
+                let ret = self.deliver(ridx, &msg, target);
                 self.wake(ridx, Some(me), WakeReason::Completed, Ok(ret));
                 return match call {
                     None => Ok(Flow::Done([0; 3])),
@@ -279,11 +307,23 @@ impl Kernel {
         }
 
         // 2. Room in the queue, and nobody waiting for it already (senders left blocked when
-        //    memory ran out keep their turn).
+        //    memory ran out keep their turn). A full mailbox whose overflow policy is not
+        //    `block` never makes a sender wait: its policy decides here, whatever the mode.
         let ep = self.endpoint(target);
-        if !ep.is_full() && ep.senders.is_empty() {
-            let cost = len + super::MESSAGE_OVERHEAD;
-            if self.queued_bytes + cost > self.config.memory_limit {
+        let overflowing = ep.is_full() && ep.overflow != Overflow::Block;
+        if (!ep.is_full() || overflowing) && ep.senders.is_empty() {
+            // What making room frees: the oldest message, under `drop_oldest`.
+            let freed = match (overflowing, ep.overflow) {
+                (false, _) => 0,
+                (true, Overflow::DropOldest) => ep.queue.front().map_or(0, Message::cost),
+                (true, Overflow::DropNewest) if call.is_none() => {
+                    return Ok(self.drop_newest(idx, len, target));
+                }
+                // `fail`; and a call under `drop_newest`, which is refused rather than
+                // accepted and discarded: it would wait for a reply that cannot come.
+                (true, _) => return Err((Error::MailboxFull, 0)),
+            };
+            if !self.fits(target, len + MESSAGE_OVERHEAD, freed) {
                 return Err((Error::OutOfMemory, 0));
             }
             if call.is_some() {
@@ -291,9 +331,13 @@ impl Kernel {
                 // the kernel, so a refused call has sent nothing.
                 self.refuse_deadlock(idx, target.callers())?;
             }
-            let msg = self.new_message(idx, len, call.is_some());
+            if overflowing {
+                self.drop_oldest(target, me);
+            }
+            let msg = self.new_message(idx, len, call.is_some(), target);
             let id = msg.id;
             self.queue_message(target, msg);
+            self.hold(target, id, fate);
             return match call {
                 None => Ok(Flow::Done([0; 3])),
                 Some(reply_len) => {
@@ -335,6 +379,70 @@ impl Kernel {
         Ok(Flow::Wait)
     }
 
+    /// Whether `cost` more queued bytes, once `freed` bytes are released, stay within both
+    /// the kernel's memory limit and the endpoint's.
+    fn fits(&self, target: Target, cost: usize, freed: usize) -> bool {
+        let total = self.queued_bytes.saturating_sub(freed).saturating_add(cost);
+        let here = self
+            .endpoint(target)
+            .bytes
+            .saturating_sub(freed)
+            .saturating_add(cost);
+        total <= self.config.memory_limit && here <= self.config.max_mailbox_bytes
+    }
+
+    /// `drop_newest` at a full mailbox: the message enters the kernel (the send succeeds and
+    /// it is counted as sent) and is dropped at once, never queued.
+    fn drop_newest(&mut self, idx: u32, len: usize, target: Target) -> Flow {
+        let _ = self.new_message(idx, len, false, target);
+        self.count_dropped(target, DropReason::Overflow, 1);
+        Flow::Done([0; 3])
+    }
+
+    /// `drop_oldest` at a full mailbox: drop the oldest queued message to make room. If it
+    /// was a call whose caller still waits for it to be received, that caller is woken with
+    /// `mailbox_full`: no reply can come.
+    fn drop_oldest(&mut self, target: Target, by: Pid) {
+        let Some(old) = self.endpoint_mut(target).take(0) else {
+            return;
+        };
+        self.queued_bytes -= old.cost();
+        self.count_dropped(target, DropReason::Overflow, 1);
+        if !old.call {
+            return;
+        }
+        let Some(cidx) = self.live_index(old.sender) else {
+            return;
+        };
+        match self.proc_ref(cidx).blocked().map(|b| b.op) {
+            Some(BlockedOp::AwaitReply {
+                msg,
+                received: false,
+                ..
+            }) if msg == old.id => self.wake(
+                cidx,
+                Some(by),
+                WakeReason::MessageDropped,
+                Err((Error::MailboxFull, 0)),
+            ),
+            // The caller gave up (timed out) while its request was queued.
+            _ => {}
+        }
+    }
+
+    /// Count `count` messages of `target` as dropped for `reason`, in the kernel's ledger and
+    /// the endpoint's, and say so in the trace. The messages must already be out of the
+    /// queue (or, for a message dropped as it arrives, never in it).
+    fn count_dropped(&mut self, target: Target, reason: DropReason, count: usize) {
+        if count == 0 {
+            return;
+        }
+        self.ledger.dropped += count as u64;
+        self.endpoint_mut(target).counts.drop(reason, count as u64);
+        let via = target.dest();
+        self.emit(|| EventKind::MessagesDropped { via, count, reason });
+    }
+
     /// Put an accepted message in an endpoint's queue.
     fn queue_message(&mut self, target: Target, msg: Message) {
         self.queued_bytes += msg.cost();
@@ -368,14 +476,20 @@ impl Kernel {
             else {
                 return;
             };
-            if self.queued_bytes + len + super::MESSAGE_OVERHEAD > self.config.memory_limit {
+            if !self.fits(target, len + MESSAGE_OVERHEAD, 0) {
                 // No memory to queue it: it stays with its sender, who is served directly
                 // by the next receive that finds the queue empty.
                 return;
             }
-            let msg = self.new_message(sidx, len, call.is_some());
+            let msg = self.new_message(sidx, len, call.is_some(), target);
             let id = msg.id;
-            self.queue_message(target, msg);
+            match self.fate(target, self.pid_of(sidx)) {
+                Fate::Lose => self.lose(target, msg),
+                fate => {
+                    self.queue_message(target, msg);
+                    self.hold(target, id, fate);
+                }
+            }
             self.sender_released(sidx, target, dest, id, call, None, by);
         }
     }
@@ -434,8 +548,8 @@ impl Kernel {
         };
         let via = target.dest();
 
-        // 1. The oldest queued message it accepts.
-        if let Some(pos) = self.endpoint(target).find(from) {
+        // 1. The oldest queued message it accepts (and that is not in flight, `faults.rs`).
+        if let Some(pos) = self.find_arrived(target, from) {
             let need = self.endpoint(target).queue[pos].bytes.len() as u64;
             if need > buf_len {
                 return Err((Error::BufferTooSmall, need));
@@ -452,7 +566,7 @@ impl Kernel {
                 via,
                 len: msg.bytes.len(),
             });
-            let ret = self.deliver(idx, &msg);
+            let ret = self.deliver(idx, &msg, target);
             if msg.call {
                 self.call_received(&msg, me);
             }
@@ -460,13 +574,16 @@ impl Kernel {
             return Ok(Flow::Done(ret));
         }
 
-        // 2. The oldest blocked sender it accepts (a rendezvous).
+        // 2. The oldest blocked sender it accepts (a rendezvous), unless its message would
+        //    overtake one of its own still in flight; fault injection may lose messages here.
+        self.lose_at_rendezvous(target, from, me);
         let sender = match from {
             None => self.endpoint(target).senders.front(),
             Some(p) => self
                 .live_index(p)
                 .filter(|&s| self.proc_ref(s).blocked().map(|b| b.queue) == Some(target.senders())),
         };
+        let sender = sender.filter(|&s| !self.in_flight_from(target, self.pid_of(s)));
         if let Some(sidx) = sender {
             let Some(BlockedOp::Send { len, call, dest }) =
                 self.proc_ref(sidx).blocked().map(|b| b.op)
@@ -476,7 +593,7 @@ impl Kernel {
             if len as u64 > buf_len {
                 return Err((Error::BufferTooSmall, len as u64));
             }
-            let msg = self.new_message(sidx, len, call.is_some());
+            let msg = self.new_message(sidx, len, call.is_some(), target);
             self.emit(|| EventKind::MessageHandedOver {
                 msg: msg.id,
                 from: msg.sender,
@@ -485,7 +602,7 @@ impl Kernel {
                 len,
                 call: msg.call,
             });
-            let ret = self.deliver(idx, &msg);
+            let ret = self.deliver(idx, &msg, target);
             self.sender_released(sidx, target, dest, msg.id, call, Some(me), me);
             return Ok(Flow::Done(ret));
         }
@@ -562,9 +679,15 @@ impl Kernel {
         idx: u32,
         capacity: Capacity,
         name_len: u64,
+        overflow: Overflow,
     ) -> Result<Flow, Fail> {
         let name = self.read_str(idx, 0, name_len, MAX_NAME_LEN)?;
         let name = (!name.is_empty()).then_some(name);
+        if capacity == Capacity::Zero && overflow != Overflow::Block {
+            // A rendezvous queues nothing, so nothing can overflow: a policy there is a
+            // mistake, not a request the kernel could honour.
+            return Err((Error::InvalidArgument, 0));
+        }
         if let Some(n) = &name {
             if self.names.contains_key(n) {
                 return Err((Error::NameInUse, 0));
@@ -576,8 +699,9 @@ impl Kernel {
         let owner = self.pid_of(idx);
         let (i, g) = self.mailboxes.next_key();
         let id = MailboxId::new(i, g);
-        self.mailboxes
-            .insert(Mailbox::new(id, owner, capacity, name.clone()));
+        let mut mailbox = Mailbox::new(id, owner, capacity, overflow, name.clone());
+        mailbox.endpoint.serial = self.next_endpoint_serial();
+        self.mailboxes.insert(mailbox);
         if let Some(n) = &name {
             self.names.insert(n.clone(), id);
         }
@@ -586,6 +710,7 @@ impl Kernel {
             id,
             owner,
             capacity,
+            overflow,
             name,
         });
         Ok(Flow::Done([id.raw(), 0, 0]))
@@ -679,7 +804,7 @@ impl Kernel {
         if let Some(n) = &mb.name {
             self.names.remove(n);
         }
-        let (dropped, bytes) = mb.endpoint.drain();
+        let (dropped, bytes) = mb.endpoint.drain(reason);
         self.queued_bytes -= bytes;
         self.ledger.dropped += dropped as u64;
         if dropped > 0 {
@@ -689,6 +814,7 @@ impl Kernel {
                 reason,
             });
         }
+        self.close_endpoint(Dest::Mailbox(id), mb.name.clone(), &mb.endpoint);
         // The mailbox is gone from the table, so its queues are emptied here, from the copy.
         let mut woken = 0;
         for mut q in [mb.endpoint.senders, mb.endpoint.receiver, mb.callers] {
@@ -716,10 +842,12 @@ impl Kernel {
         }
     }
 
-    /// Drop what is queued in a process's inbox (it exited).
+    /// Drop what is queued in a process's inbox (it exited), and close the inbox's ledger:
+    /// nothing can be sent to a process that is not live, so its record is final. The
+    /// zombie keeps an empty ledger, so the record is not counted twice.
     pub(crate) fn drop_inbox(&mut self, idx: u32) {
         let pid = self.pid_of(idx);
-        let (dropped, bytes) = self.proc_mut(idx).inbox.drain();
+        let (dropped, bytes) = self.proc_mut(idx).inbox.drain(DropReason::ReceiverExited);
         self.queued_bytes -= bytes;
         self.ledger.dropped += dropped as u64;
         if dropped > 0 {
@@ -729,6 +857,15 @@ impl Kernel {
                 reason: DropReason::ReceiverExited,
             });
         }
+        let p = self.proc_mut(idx);
+        let counts = core::mem::take(&mut p.inbox.counts);
+        let name = p.name.clone();
+        let closed = Endpoint {
+            counts,
+            serial: p.inbox.serial,
+            ..Endpoint::default()
+        };
+        self.close_endpoint(Dest::Process(pid), Some(name), &closed);
     }
 
     /// Whether `state` is blocked on `queue`.

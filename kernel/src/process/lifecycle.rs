@@ -5,11 +5,14 @@
 //! count in the trace, and every process waiting *on it* (sending to it, calling it, receiving
 //! only from it) is woken with `PeerExited`. Messages it sent that are still queued elsewhere
 //! stay deliverable.
+//!
+//! A kill ([`Kernel::kill`], fault injection) is an exit imposed from outside, wherever the
+//! process is: it takes the same path and keeps the same promises.
 
 use super::{BlockedOp, ProcState, Process, Siblings};
 use crate::ipc::WaitQueueId;
 use crate::sched::ReadyReason;
-use crate::trace::{DropReason, EventKind, ExitReason, WakeReason};
+use crate::trace::{CpuId, DropReason, EventKind, ExitReason, FaultKind, KillCause, WakeReason};
 use crate::trap::Flow;
 use crate::{Fail, Kernel};
 use abi::{Capacity, Context, Error, Mode, Pid, Ticks, MAX_PROGRAM_NAME_LEN};
@@ -71,9 +74,11 @@ impl Kernel {
             ctx,
             now,
         ));
+        let serial = self.next_endpoint_serial();
         let p = self.proc_mut(i);
         p.arg = arg;
         p.expected_burst = (expected_burst > 0).then_some(expected_burst);
+        p.inbox.serial = serial;
         self.sched.spawned(pid, &name);
         if let Some(parent) = parent.and_then(|p| self.live_index(p)) {
             self.adopt(parent, i);
@@ -144,6 +149,30 @@ impl Kernel {
             deadline,
         );
         Ok(Flow::Wait)
+    }
+
+    /// Kill `pid` wherever it is: running on any CPU, ready, blocked on any wait queue, or
+    /// sleeping (fault injection; `cpu` is the CPU the kill is recorded on). It exits through
+    /// the same path as `exit`, with code [`ExitReason::KILLED_CODE`] and reason
+    /// [`ExitReason::Killed`], so it releases exactly what an exit releases: a message it was
+    /// blocked sending never entered the kernel and is gone with it, messages it sent that
+    /// are queued stay deliverable, its mailboxes are deleted and everyone waiting on it is
+    /// woken. The trace shows a `Fault` event before the `Exit`. Returns whether a live
+    /// process was killed (a stale pid or a zombie is left alone).
+    ///
+    /// The machine that calls this owns the process's body and CPU: it must stop running
+    /// it.
+    pub fn kill(&mut self, cpu: CpuId, pid: Pid, cause: KillCause) -> bool {
+        self.cpu = cpu;
+        let Some(idx) = self.live_index(pid) else {
+            return false;
+        };
+        self.emit(|| EventKind::Fault {
+            kind: FaultKind::Kill { pid, cause },
+        });
+        self.exit_process(idx, ExitReason::KILLED_CODE, ExitReason::Killed);
+        self.checkpoint();
+        true
     }
 
     /// End a process: release everything it holds and everyone waiting on it.

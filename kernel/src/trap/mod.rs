@@ -106,9 +106,11 @@ impl Kernel {
     /// The trap table proper: one arm per syscall.
     fn dispatch(&mut self, idx: u32, call: Syscall) -> Result<Flow, Fail> {
         match call {
-            Syscall::CreateMailbox { capacity, name_len } => {
-                self.sys_create_mailbox(idx, capacity, name_len)
-            }
+            Syscall::CreateMailbox {
+                capacity,
+                name_len,
+                overflow,
+            } => self.sys_create_mailbox(idx, capacity, name_len, overflow),
             Syscall::DeleteMailbox { mailbox } => self.sys_delete_mailbox(idx, mailbox),
             Syscall::LookupMailbox { name_len } => self.sys_lookup_mailbox(idx, name_len),
             Syscall::TransferMailbox { mailbox, to } => self.sys_transfer_mailbox(idx, mailbox, to),

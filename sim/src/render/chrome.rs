@@ -31,7 +31,7 @@ use super::jsonl::{self, Encoder};
 use super::timeline::{Endpoint, State, Timeline};
 use super::Names;
 use abi::{Pid, Ticks};
-use kernel::trace::{CpuId, Event, EventKind, ExitReason, MsgId};
+use kernel::trace::{CpuId, Event, EventKind, ExitReason, FaultKind, MsgId};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -463,6 +463,7 @@ impl Points<'_> {
                     ExitReason::Returned => "returned",
                     ExitReason::Panicked(_) => "panicked",
                     ExitReason::Fault(_) => "fault",
+                    ExitReason::Killed => "killed",
                 };
                 self.on_process(e, *pid, format!("exit {code} ({how})"), &args)
             }
@@ -483,6 +484,18 @@ impl Points<'_> {
             }
             EventKind::Migrate { pid, from, to } => {
                 self.on_process(e, *pid, format!("migrate cpu{from} -> cpu{to}"), &args)
+            }
+            EventKind::Fault { kind } => {
+                let name = format!("fault: {}", n.fault(kind));
+                match kind {
+                    FaultKind::Kill { pid, .. } => self.on_process(e, *pid, name, &args),
+                    FaultKind::Lose { from, .. }
+                    | FaultKind::Delay { from, .. }
+                    | FaultKind::Arrive { from, .. } => self.on_process(e, *from, name, &args),
+                    // The clock jumps for every CPU and process alike.
+                    FaultKind::ClockJump { .. } => self.on_cpu(e, name, "g", &args),
+                    FaultKind::KillMissed { .. } => self.on_cpu(e, name, "t", &args),
+                }
             }
         }
     }

@@ -350,6 +350,10 @@ fn ended(names: &Names, end: End) -> String {
         End::Woken(b, WakeReason::BufferTooSmall) => {
             format!(", ended by {} with a message too big for its buffer", by(b))
         }
+        End::Woken(b, WakeReason::MessageDropped) => format!(
+            ", ended when {} overflowed the mailbox and its call was dropped",
+            by(b)
+        ),
         End::Moved(WaitQueueId::Replies(p)) => format!(", until {} took its call", names.pid(p)),
         End::Moved(WaitQueueId::MailboxCallers(m)) => {
             format!(", until its call was queued in {}", names.mailbox(m))
@@ -440,6 +444,10 @@ fn losses(out: &mut String, report: &Report, names: &Names) {
                     (DropReason::ReceiverExited, Dest::Mailbox(_)) => {
                         "its receiver exited".to_string()
                     }
+                    (DropReason::Overflow, _) => {
+                        "the mailbox was full and its overflow policy dropped them".to_string()
+                    }
+                    (DropReason::Fault, _) => "fault injection lost them".to_string(),
                 };
                 format!(
                     "{} dropped at {at} ({when}): {why}",

@@ -14,7 +14,7 @@
 use super::Names;
 use abi::{Capacity, Dest, Error, MailboxId, Mode, Pid, Source, Syscall};
 use kernel::ipc::WaitQueueId;
-use kernel::trace::{Event, EventKind, ExitReason, ReplyDropReason};
+use kernel::trace::{Event, EventKind, ExitReason, FaultKind, KillCause, ReplyDropReason};
 use serde_json::{json, Map, Value};
 
 /// The schema version every line carries as `"v"`.
@@ -52,6 +52,7 @@ pub const fn event_name(kind: &EventKind) -> &'static str {
         EventKind::PriorityReturned { .. } => "priority_returned",
         EventKind::DeadlockRefused { .. } => "deadlock_refused",
         EventKind::Migrate { .. } => "migrate",
+        EventKind::Fault { .. } => "fault",
     }
 }
 
@@ -238,11 +239,13 @@ impl Encoder {
                 id,
                 owner,
                 capacity: cap,
+                overflow,
                 ..
             } => {
                 self.mailbox(&mut f, "mailbox", *id);
                 self.pid(&mut f, "owner", *owner);
                 f.put("capacity", capacity(*cap));
+                f.put("overflow", json!(overflow.name()));
             }
             EventKind::MailboxDeleted {
                 id,
@@ -277,6 +280,7 @@ impl Encoder {
                     ExitReason::Returned => ("returned", None),
                     ExitReason::Panicked(m) => ("panicked", Some(m)),
                     ExitReason::Fault(m) => ("fault", Some(m)),
+                    ExitReason::Killed => ("killed", None),
                 };
                 f.put("reason", json!(how));
                 f.put("message", json!(message));
@@ -331,8 +335,76 @@ impl Encoder {
                 f.put("from_cpu", json!(from));
                 f.put("to_cpu", json!(to));
             }
+            EventKind::Fault { kind } => {
+                let subject = match kind {
+                    FaultKind::Kill { pid, .. } => Some(*pid),
+                    FaultKind::Lose { from, .. }
+                    | FaultKind::Delay { from, .. }
+                    | FaultKind::Arrive { from, .. } => Some(*from),
+                    FaultKind::KillMissed { .. } | FaultKind::ClockJump { .. } => None,
+                };
+                match subject {
+                    Some(p) => self.subject(&mut f, p),
+                    None => {
+                        f.put("pid", Value::Null);
+                        f.put("name", Value::Null);
+                    }
+                }
+                f.put("fault", json!(kind.name()));
+                f.put("args", Value::Object(self.fault_args(kind)));
+                f.put("text", json!(self.names.fault(kind)));
+            }
         }
         f.0
+    }
+
+    /// A fault's own fields, ids named.
+    fn fault_args(&self, kind: &FaultKind) -> Map<String, Value> {
+        let mut a = Fields::default();
+        let cause = |a: &mut Fields, c: KillCause| {
+            let (how, at) = match c {
+                KillCause::Tick(t) => ("tick", t),
+                KillCause::Syscall(n) => ("syscall", n),
+            };
+            a.put("cause", json!(how));
+            a.put("at", json!(at));
+        };
+        match kind {
+            FaultKind::Kill { cause: c, .. } => cause(&mut a, *c),
+            FaultKind::KillMissed { name, tick } => {
+                a.put("process", json!(name));
+                cause(&mut a, KillCause::Tick(*tick));
+            }
+            FaultKind::Lose {
+                msg, to, len, call, ..
+            } => {
+                a.put("msg", json!(msg));
+                self.dest(&mut a, "to", *to);
+                a.put("len", json!(len));
+                a.put("call", json!(call));
+            }
+            FaultKind::Delay {
+                msg,
+                to,
+                until,
+                behind,
+                ..
+            } => {
+                a.put("msg", json!(msg));
+                self.dest(&mut a, "to", *to);
+                a.put("until", json!(until));
+                a.put("behind", json!(behind));
+            }
+            FaultKind::Arrive { msg, to, .. } => {
+                a.put("msg", json!(msg));
+                self.dest(&mut a, "to", *to);
+            }
+            FaultKind::ClockJump { from, to } => {
+                a.put("from_tick", json!(from));
+                a.put("to_tick", json!(to));
+            }
+        }
+        a.0
     }
 
     /// A syscall's arguments, ids named.
@@ -342,9 +414,11 @@ impl Encoder {
             Syscall::CreateMailbox {
                 capacity: cap,
                 name_len,
+                overflow,
             } => {
                 a.put("capacity", capacity(cap));
                 a.put("name_len", json!(name_len));
+                a.put("overflow", json!(overflow.name()));
             }
             Syscall::DeleteMailbox { mailbox } => self.mailbox(&mut a, "mailbox", mailbox),
             Syscall::LookupMailbox { name_len } => a.put("name_len", json!(name_len)),

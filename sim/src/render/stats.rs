@@ -1,19 +1,22 @@
-//! Statistics of a run: per process, per endpoint, for the whole machine and, when it had
-//! several, per CPU.
+//! Statistics of a run: per process, per endpoint, the ledgers, for the whole machine and,
+//! when it had several, per CPU.
 //!
 //! This module owns the numbers ([`Stats`], which tests and tools can inspect) and their
 //! table. A process that exited is described by the kernel's own final accounting
 //! (`report.exited[..].stats`); one still alive at the end (blocked in a deadlock, cut off
 //! by the tick limit) by the [timeline](super::timeline) replay up to the run's end, which
-//! follows the same rules. Endpoint counters come from the trace; the machine's from
+//! follows the same rules. Endpoint counters come from the trace; the ledgers (where every
+//! message went, endpoint by endpoint, with drops by reason) from the kernel's own counts
+//! (`report.ledgers`), so they are there even without a trace; the machine's from
 //! `report.machine`. Column definitions are in `docs/trace-format.md`. The module never
 //! panics on any report.
 
 use super::timeline::{Endpoint, Timeline};
 use super::Names;
 use crate::Report;
-use abi::{Pid, Ticks};
-use kernel::trace::CpuId;
+use abi::{Dest, Pid, Ticks};
+use kernel::trace::{CpuId, DropReason};
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
 /// One process's numbers.
@@ -123,6 +126,34 @@ pub struct EndpointStats {
     pub max_blocked_senders: usize,
 }
 
+/// One endpoint's ledger as the kernel kept it (or the total over every endpoint).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LedgerRow {
+    /// `mb0:buffer`, `p3:name inbox`, with ` (deleted)` or ` (exited)` once gone; `total`
+    /// for the sum.
+    pub label: String,
+    /// Messages that entered the kernel bound here.
+    pub sent: u64,
+    /// Messages received from here.
+    pub received: u64,
+    /// Messages queued here at the end.
+    pub queued: u64,
+    /// Messages dropped here, by reason (only reasons that occurred).
+    pub dropped: BTreeMap<DropReason, u64>,
+}
+
+impl LedgerRow {
+    /// Messages dropped here, whatever the reason.
+    pub fn dropped_total(&self) -> u64 {
+        self.dropped.values().sum()
+    }
+
+    /// `sent = received + queued + dropped`.
+    pub fn balances(&self) -> bool {
+        self.sent == self.received + self.queued + self.dropped_total()
+    }
+}
+
 /// One CPU's numbers.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct CpuSummary {
@@ -166,6 +197,11 @@ pub struct Stats {
     pub averages: Averages,
     /// Every endpoint that saw a message or a blocked sender, mailboxes first.
     pub endpoints: Vec<EndpointStats>,
+    /// The kernel's ledger of every endpoint that ever had a message sent to it, in the
+    /// order the endpoints were created.
+    pub ledgers: Vec<LedgerRow>,
+    /// The kernel's total ledger (`label` = `total`).
+    pub ledger_total: LedgerRow,
     /// The machine.
     pub machine: MachineSummary,
 }
@@ -252,6 +288,42 @@ impl Stats {
             })
             .collect();
 
+        let ledgers: Vec<LedgerRow> = report
+            .ledgers
+            .iter()
+            .map(|l| {
+                let name = l.name.as_deref().map_or(String::new(), |n| format!(":{n}"));
+                let label = match (l.endpoint, l.closed) {
+                    (Dest::Mailbox(m), false) => format!("{m}{name}"),
+                    (Dest::Mailbox(m), true) => format!("{m}{name} (deleted)"),
+                    (Dest::Process(p), false) => format!("{p}{name} inbox"),
+                    (Dest::Process(p), true) => format!("{p}{name} inbox (exited)"),
+                };
+                LedgerRow {
+                    label,
+                    sent: l.sent,
+                    received: l.received,
+                    queued: l.queued,
+                    dropped: l.dropped.clone(),
+                }
+            })
+            .collect();
+        // The total's drops by reason are the endpoints' summed; its other counts are the
+        // kernel's own, so a disagreement between the two shows in the table.
+        let mut dropped: BTreeMap<DropReason, u64> = BTreeMap::new();
+        for l in &ledgers {
+            for (reason, n) in &l.dropped {
+                *dropped.entry(*reason).or_insert(0) += n;
+            }
+        }
+        let ledger_total = LedgerRow {
+            label: "total".into(),
+            sent: report.ledger.sent,
+            received: report.ledger.received,
+            queued: report.queued,
+            dropped,
+        };
+
         let m = &report.machine;
         let percent = |busy: Ticks, capacity: u128| {
             if capacity == 0 {
@@ -283,6 +355,8 @@ impl Stats {
             processes,
             averages,
             endpoints,
+            ledgers,
+            ledger_total,
             machine,
         }
     }
@@ -409,6 +483,39 @@ pub fn render(report: &Report) -> String {
             ]);
         }
         out.push_str(&table(&rows));
+    }
+
+    // A run in which no message entered the kernel has no ledger to show (and its table
+    // reads as it did before ledgers existed).
+    if !st.ledgers.is_empty() || st.ledger_total.sent > 0 {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "ledger (messages: where each went)");
+        // One column per drop reason that occurred anywhere, in a fixed order.
+        let reasons: Vec<DropReason> = st.ledger_total.dropped.keys().copied().collect();
+        let mut header: Vec<String> = ["endpoint", "sent", "received", "queued", "dropped"]
+            .map(String::from)
+            .to_vec();
+        header.extend(reasons.iter().map(|r| r.name().replace('_', " ")));
+        let mut rows = vec![header];
+        for l in st.ledgers.iter().chain([&st.ledger_total]) {
+            let mut row = vec![
+                l.label.clone(),
+                l.sent.to_string(),
+                l.received.to_string(),
+                l.queued.to_string(),
+                l.dropped_total().to_string(),
+            ];
+            row.extend(
+                reasons
+                    .iter()
+                    .map(|r| l.dropped.get(r).copied().unwrap_or(0).to_string()),
+            );
+            rows.push(row);
+        }
+        out.push_str(&table(&rows));
+        if !st.ledger_total.balances() || st.ledger_total.dropped_total() != report.ledger.dropped {
+            let _ = writeln!(out, "(the ledger does NOT balance: a kernel bug)");
+        }
     }
 
     let m = &st.machine;

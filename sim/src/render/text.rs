@@ -3,9 +3,9 @@
 //! This is the form snapshot tests compare, so it changes only when behaviour changes. Columns:
 //! tick, CPU, the process the event is about (`p3:name`), the event, its details.
 
-use abi::{Dest, Error, MailboxId, Pid, RecvFlags, Source, Syscall, Sysno, RET_REGS};
+use abi::{Dest, Error, MailboxId, Overflow, Pid, RecvFlags, Source, Syscall, Sysno, RET_REGS};
 use kernel::ipc::WaitQueueId;
-use kernel::trace::{Event, EventKind, ExitReason};
+use kernel::trace::{Event, EventKind, ExitReason, FaultKind, KillCause};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -132,6 +132,40 @@ impl Names {
         }
     }
 
+    /// An injected fault, as the text trace writes it after `fault`: `kill p3:worker (at
+    /// tick 40)`, `lose msg#4 -> mb0:jobs`, `delay msg#4 -> mb0:jobs until 57`, `arrive
+    /// msg#4 at mb0:jobs`, `clock jump 40 -> 90`.
+    pub fn fault(&self, kind: &FaultKind) -> String {
+        let cause = |c: &KillCause| match c {
+            KillCause::Tick(t) => format!("at tick {t}"),
+            KillCause::Syscall(n) => format!("at syscall {n}"),
+        };
+        match kind {
+            FaultKind::Kill { pid, cause: c } => format!("kill {} ({})", self.pid(*pid), cause(c)),
+            FaultKind::KillMissed { name, tick } => {
+                format!("kill {name} (at tick {tick}): no live process of that name")
+            }
+            FaultKind::Lose { msg, to, call, .. } => format!(
+                "lose msg#{msg} -> {}{}",
+                self.dest(*to),
+                if *call { " (call)" } else { "" }
+            ),
+            FaultKind::Delay {
+                msg,
+                to,
+                until,
+                behind,
+                ..
+            } => format!(
+                "delay msg#{msg} -> {} until {until}{}",
+                self.dest(*to),
+                behind.map_or(String::new(), |b| format!(" (behind msg#{b})"))
+            ),
+            FaultKind::Arrive { msg, to, .. } => format!("arrive msg#{msg} at {}", self.dest(*to)),
+            FaultKind::ClockJump { from, to } => format!("clock jump {from} -> {to}"),
+        }
+    }
+
     /// A syscall's return registers, read the way that syscall defines them.
     pub fn ret(&self, sysno: Option<Sysno>, ret: &[u64; RET_REGS]) -> String {
         if ret[0] != 0 {
@@ -180,6 +214,7 @@ pub fn exit_reason(reason: &ExitReason) -> String {
         ExitReason::Returned => "returned".to_string(),
         ExitReason::Panicked(m) => format!("panicked: {m}"),
         ExitReason::Fault(m) => format!("fault: {m}"),
+        ExitReason::Killed => "killed".to_string(),
     }
 }
 
@@ -320,10 +355,20 @@ fn describe(names: &Names, kind: &EventKind) -> (String, String) {
             id,
             owner,
             capacity,
+            overflow,
             ..
         } => (
             n.pid(*owner),
-            format!("mailbox    created {} capacity={capacity}", n.mailbox(*id)),
+            // The policy is shown only when it is not the default, so traces of programs
+            // that never chose one read as they always have.
+            if *overflow == Overflow::Block {
+                format!("mailbox    created {} capacity={capacity}", n.mailbox(*id))
+            } else {
+                format!(
+                    "mailbox    created {} capacity={capacity} overflow={overflow}",
+                    n.mailbox(*id)
+                )
+            },
         ),
         EventKind::MailboxDeleted {
             id,
@@ -399,6 +444,16 @@ fn describe(names: &Names, kind: &EventKind) -> (String, String) {
         }
         EventKind::Migrate { pid, from, to } => {
             (n.pid(*pid), format!("migrate    cpu{from} -> cpu{to}"))
+        }
+        EventKind::Fault { kind } => {
+            let actor = match kind {
+                FaultKind::Kill { pid, .. } => n.pid(*pid),
+                FaultKind::Lose { from, .. }
+                | FaultKind::Delay { from, .. }
+                | FaultKind::Arrive { from, .. } => n.pid(*from),
+                FaultKind::KillMissed { .. } | FaultKind::ClockJump { .. } => "-".into(),
+            };
+            (actor, format!("fault      {}", n.fault(kind)))
         }
     }
 }

@@ -16,9 +16,9 @@
 //! kernel's `ProcStats` (`cpu`, `ready`, `blocked`, `sleeping`) for every exited process.
 //! Processes still alive when the run ended are charged up to the run's end tick.
 
-use abi::{Dest, MailboxId, Pid, Ticks};
+use abi::{Dest, MailboxId, Overflow, Pid, Syscall, Ticks};
 use kernel::ipc::WaitQueueId;
-use kernel::trace::{CpuId, DropReason, Event, EventKind, MsgId};
+use kernel::trace::{CpuId, DropReason, Event, EventKind, FaultKind, MsgId};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// What a process is doing during a [`Span`].
@@ -205,7 +205,8 @@ impl Endpoint {
 /// Counters of one endpoint, from the events.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EndpointCounters {
-    /// Messages that entered the kernel bound here (queued or handed over).
+    /// Messages that entered the kernel bound here (queued, handed over, or dropped as they
+    /// arrived by a full `drop_newest` mailbox).
     pub accepted: u64,
     /// Of those, how many were queued.
     pub queued: u64,
@@ -307,6 +308,12 @@ struct Replay {
     pending: BTreeMap<Endpoint, VecDeque<MsgId>>,
     /// Senders blocked on each endpoint's senders queue now.
     blocked_senders: BTreeMap<Endpoint, usize>,
+    /// Mailboxes created with the `drop_newest` overflow policy: an overflow drop there is
+    /// of the message being sent, which was never queued.
+    drop_newest: BTreeSet<MailboxId>,
+    /// The sender and destination of the last `send` each CPU trapped with: the sender of a
+    /// message `drop_newest` drops in that trap.
+    last_send: BTreeMap<CpuId, (Pid, Dest)>,
     /// The last tick seen: ticks never run backwards in the replay.
     now: Ticks,
 }
@@ -320,6 +327,8 @@ impl Timeline {
             open: Vec::new(),
             pending: BTreeMap::new(),
             blocked_senders: BTreeMap::new(),
+            drop_newest: BTreeSet::new(),
+            last_send: BTreeMap::new(),
             now: 0,
         };
         for e in events {
@@ -441,6 +450,20 @@ impl Replay {
                     self.enter(i, State::Sleeping, tick);
                 }
             }
+            EventKind::Syscall {
+                pid,
+                call: Syscall::Send { dest, .. },
+            } => {
+                self.last_send.insert(e.cpu, (*pid, *dest));
+                if let Some(i) = self.live(*pid) {
+                    self.tl.processes[i].syscalls += 1;
+                }
+            }
+            EventKind::MailboxCreated { id, overflow, .. } => {
+                if *overflow == Overflow::DropNewest {
+                    self.drop_newest.insert(*id);
+                }
+            }
             EventKind::Syscall { pid, .. } | EventKind::BadSyscall { pid, .. } => {
                 if let Some(i) = self.live(*pid) {
                     self.tl.processes[i].syscalls += 1;
@@ -534,6 +557,31 @@ impl Replay {
                     });
                 }
             }
+            EventKind::MessagesDropped {
+                via: via @ Dest::Mailbox(m),
+                count,
+                reason: DropReason::Overflow,
+            } if self.drop_newest.contains(m) => {
+                // The message the sender was sending: accepted and dropped in its trap,
+                // never queued, so nothing pending goes.
+                if let Some((pid, _)) = self.last_send.get(&e.cpu).filter(|(_, d)| d == via) {
+                    let pid = *pid;
+                    self.count_sent(pid);
+                }
+                let stats = self.tl.endpoints.entry(Endpoint::from(*via)).or_default();
+                stats.accepted += *count as u64;
+                stats.dropped += *count as u64;
+            }
+            EventKind::MessagesDropped {
+                via,
+                count,
+                reason: DropReason::Fault,
+            } => {
+                // Lost as they were accepted (the `fault` event before counted them in):
+                // never queued, so nothing pending goes.
+                let stats = self.tl.endpoints.entry(Endpoint::from(*via)).or_default();
+                stats.dropped += *count as u64;
+            }
             EventKind::MessagesDropped { via, count, reason } => {
                 let ep = Endpoint::from(*via);
                 let pending = self.pending.entry(ep).or_default();
@@ -563,7 +611,6 @@ impl Replay {
             | EventKind::SendAbandoned { .. }
             | EventKind::ReplyDelivered { .. }
             | EventKind::ReplyDropped { .. }
-            | EventKind::MailboxCreated { .. }
             | EventKind::MailboxDeleted { .. }
             | EventKind::MailboxTransferred { .. }
             | EventKind::Print { .. }
@@ -573,6 +620,36 @@ impl Replay {
             | EventKind::PriorityReturned { .. }
             | EventKind::DeadlockRefused { .. }
             | EventKind::Migrate { .. } => {}
+            EventKind::Fault {
+                kind:
+                    FaultKind::Lose {
+                        msg,
+                        from,
+                        to,
+                        len,
+                        call,
+                    },
+            } => {
+                // A lost message entered the kernel and left it at once.
+                self.count_sent(*from);
+                let stats = self.tl.endpoints.entry(Endpoint::from(*to)).or_default();
+                stats.accepted += 1;
+                self.tl.messages.entry(*msg).or_insert(MessageFlow {
+                    msg: *msg,
+                    from: *from,
+                    via: *to,
+                    len: *len,
+                    call: *call,
+                    sent: tick,
+                    sent_cpu: e.cpu,
+                    handed_over: false,
+                    received: None,
+                    dropped: Some((tick, DropReason::Fault)),
+                });
+            }
+            // A kill's `exit` follows it; a delayed message stays queued (pending) until it
+            // is received; a clock jump moves every span on by itself.
+            EventKind::Fault { .. } => {}
         }
     }
 

@@ -50,6 +50,8 @@ pub struct Scenario {
     pub mailboxes: Vec<MailboxDecl>,
     /// `process` blocks, in order.
     pub processes: Vec<ProcessDecl>,
+    /// `fault` lines, in order.
+    pub faults: Vec<FaultDecl>,
 }
 
 impl Scenario {
@@ -114,6 +116,10 @@ pub enum SettingKey {
     SyscallCost,
     /// Ticks every context switch costs.
     SwitchCost,
+    /// The seed of the fault injector's random draws (message loss and delay).
+    FaultSeed,
+    /// The most bytes queued in one mailbox or inbox.
+    MaxMailboxBytes,
     /// How many CPUs the machine has.
     Cpus,
     /// `global`, `per_cpu` (with migration) or `per_cpu_pinned` (without).
@@ -155,6 +161,8 @@ impl SettingKey {
         SettingKey::MaxMailboxes,
         SettingKey::SyscallCost,
         SettingKey::SwitchCost,
+        SettingKey::FaultSeed,
+        SettingKey::MaxMailboxBytes,
         SettingKey::Cpus,
         SettingKey::RunQueues,
         SettingKey::PriorityInheritance,
@@ -195,6 +203,8 @@ impl SettingKey {
             SettingKey::MaxMailboxes => "max_mailboxes",
             SettingKey::SyscallCost => "syscall_cost",
             SettingKey::SwitchCost => "switch_cost",
+            SettingKey::FaultSeed => "fault_seed",
+            SettingKey::MaxMailboxBytes => "max_mailbox_bytes",
             SettingKey::Cpus => "cpus",
             SettingKey::RunQueues => "run_queues",
             SettingKey::PriorityInheritance => "priority_inheritance",
@@ -248,8 +258,93 @@ pub struct MailboxDecl {
     pub capacity: Capacity,
     /// Who receives from it. Without one, the single process that receives from it.
     pub owner: Option<Target>,
+    /// What a send to it does when it is full.
+    pub overflow: OverflowSpec,
     /// The whole line.
     pub span: Span,
+}
+
+/// `overflow POLICY`: what a send to a full bounded mailbox does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OverflowSpec {
+    /// The sender waits (or fails as its mode says): the default.
+    #[default]
+    Block,
+    /// The send fails at once with `mailbox_full`.
+    Fail,
+    /// The new message is accepted and dropped.
+    DropNewest,
+    /// The oldest queued message is dropped to make room.
+    DropOldest,
+}
+
+impl OverflowSpec {
+    /// The ABI's policy.
+    pub fn overflow(self) -> abi::Overflow {
+        match self {
+            OverflowSpec::Block => abi::Overflow::Block,
+            OverflowSpec::Fail => abi::Overflow::Fail,
+            OverflowSpec::DropNewest => abi::Overflow::DropNewest,
+            OverflowSpec::DropOldest => abi::Overflow::DropOldest,
+        }
+    }
+
+    /// Every policy, as written in a file.
+    pub const ALL: &'static [(&'static str, OverflowSpec)] = &[
+        ("block", OverflowSpec::Block),
+        ("fail", OverflowSpec::Fail),
+        ("drop_newest", OverflowSpec::DropNewest),
+        ("drop_oldest", OverflowSpec::DropOldest),
+    ];
+}
+
+/// `fault ...`: a fault injected into the run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FaultDecl {
+    /// Which fault.
+    pub kind: FaultSpec,
+    /// The whole line.
+    pub span: Span,
+}
+
+/// The faults a scenario can inject.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FaultSpec {
+    /// `fault kill PROCESS at tick N` / `at syscall N`.
+    Kill {
+        /// Whom.
+        target: Target,
+        /// When.
+        at: FaultMoment,
+    },
+    /// `fault lose N%`: each message is lost with this chance.
+    Lose {
+        /// Percent.
+        percent: u8,
+    },
+    /// `fault delay N% by T`: each message is held back T ticks with this chance.
+    Delay {
+        /// Percent.
+        percent: u8,
+        /// Ticks.
+        ticks: Ticks,
+    },
+    /// `fault jump N at tick T`: the clock jumps N ticks forward at tick T.
+    Jump {
+        /// How far.
+        ticks: Ticks,
+        /// When.
+        at: Ticks,
+    },
+}
+
+/// When a kill happens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultMoment {
+    /// At this tick, wherever the process is.
+    Tick(Ticks),
+    /// Instead of serving its Nth syscall (counting from 1).
+    Syscall(u64),
 }
 
 /// `process NAME [count N] [priority P] [inbox CAP] [spawned] { ... }`.
@@ -340,6 +435,8 @@ pub enum StmtKind {
         name: Ident,
         /// Its capacity.
         capacity: Capacity,
+        /// What a send does when it is full.
+        overflow: OverflowSpec,
     },
     /// `delete MAILBOX`.
     Delete {

@@ -33,6 +33,7 @@ pub fn check(s: &Scenario) -> Vec<Diagnostic> {
         c.body(&p.body, &mut ctx);
     }
     c.owners();
+    c.faults();
     c.out.sort_by_key(|d| d.span.start);
     c.out
 }
@@ -432,6 +433,15 @@ impl Checker<'_> {
             | StmtKind::Yield
             | StmtKind::Exit(_)
             | StmtKind::Print(_) => {}
+        }
+    }
+
+    /// A fault's target must be a process (one copy), and only one kill per copy makes sense.
+    fn faults(&mut self) {
+        for f in &self.s.faults {
+            if let FaultSpec::Kill { target, .. } = &f.kind {
+                self.process_target(target, false, "the process to kill");
+            }
         }
     }
 

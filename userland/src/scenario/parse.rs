@@ -27,6 +27,7 @@ enum Tok {
     RBracket,
     Plus,
     Minus,
+    Percent,
     /// The end of a statement: a newline or `;`.
     End,
     Eof,
@@ -44,6 +45,7 @@ impl Tok {
             Tok::RBracket => "`]`".to_string(),
             Tok::Plus => "`+`".to_string(),
             Tok::Minus => "`-`".to_string(),
+            Tok::Percent => "`%`".to_string(),
             Tok::End => "the end of the line".to_string(),
             Tok::Eof => "the end of the file".to_string(),
         }
@@ -94,6 +96,10 @@ fn lex(src: &str) -> Result<Vec<Token>, Diagnostic> {
             }
             b'-' => {
                 out.push(one(Tok::Minus));
+                i += 1;
+            }
+            b'%' => {
+                out.push(one(Tok::Percent));
                 i += 1;
             }
             b'"' => {
@@ -272,6 +278,100 @@ impl Parser<'_> {
         })
     }
 
+    fn overflow(&mut self) -> PResult<OverflowSpec> {
+        let names: Vec<&str> = OverflowSpec::ALL.iter().map(|(n, _)| *n).collect();
+        let expected = format!("an overflow policy: {}", names.join(", "));
+        let word = self.ident(&expected)?;
+        OverflowSpec::ALL
+            .iter()
+            .find(|(n, _)| *n == word.name)
+            .map(|(_, o)| *o)
+            .ok_or_else(|| {
+                Diagnostic::new(
+                    word.span,
+                    format!("unknown overflow policy `{}`", word.name),
+                    format!("expected {expected}"),
+                )
+            })
+    }
+
+    fn percent(&mut self) -> PResult<u8> {
+        let (n, _) = self.int_in("a percentage", 100)?;
+        if self.peek().kind != Tok::Percent {
+            return Err(self.unexpected("`%`"));
+        }
+        self.next();
+        Ok(n as u8)
+    }
+
+    /// `fault kill P at tick N | at syscall N`, `fault lose N%`, `fault delay N% by T`,
+    /// `fault jump N at tick T`.
+    fn fault(&mut self) -> PResult<FaultDecl> {
+        let start = self.next().span;
+        let what = "`kill`, `lose`, `delay` or `jump`";
+        let word = self.ident(what)?;
+        let kind = match word.name.as_str() {
+            "kill" => {
+                let target = self.target("the process to kill")?;
+                if !self.eat_word("at") {
+                    return Err(self.unexpected("`at`"));
+                }
+                let at = if self.eat_word("tick") {
+                    FaultMoment::Tick(self.int("a tick")?.0)
+                } else if self.eat_word("syscall") {
+                    let (n, span) = self.int("which of its syscalls, from 1")?;
+                    if n == 0 {
+                        return Err(Diagnostic::new(
+                            span,
+                            "syscalls count from 1",
+                            "expected 1 or more",
+                        ));
+                    }
+                    FaultMoment::Syscall(n)
+                } else {
+                    return Err(self.unexpected("`tick` or `syscall`"));
+                };
+                FaultSpec::Kill { target, at }
+            }
+            "lose" => FaultSpec::Lose {
+                percent: self.percent()?,
+            },
+            "delay" => {
+                let percent = self.percent()?;
+                if !self.eat_word("by") {
+                    return Err(self.unexpected("`by`"));
+                }
+                FaultSpec::Delay {
+                    percent,
+                    ticks: self.int("a delay in ticks")?.0,
+                }
+            }
+            "jump" => {
+                let ticks = self.int("how many ticks to jump")?.0;
+                if !(self.eat_word("at") && self.eat_word("tick")) {
+                    return Err(self.unexpected("`at tick`"));
+                }
+                FaultSpec::Jump {
+                    ticks,
+                    at: self.int("a tick")?.0,
+                }
+            }
+            _ => {
+                return Err(Diagnostic::new(
+                    word.span,
+                    format!("unknown fault `{}`", word.name),
+                    format!("expected {what}"),
+                ))
+            }
+        };
+        let end = self.toks[self.pos.saturating_sub(1)].span;
+        self.end_of_statement()?;
+        Ok(FaultDecl {
+            kind,
+            span: start.to(end),
+        })
+    }
+
     /// The end of a statement: a newline, `;`, or the `}` that closes its block.
     fn end_of_statement(&mut self) -> PResult<()> {
         match self.peek().kind {
@@ -302,10 +402,16 @@ impl Parser<'_> {
                     let p = self.process()?;
                     scenario.processes.push(p);
                 }
+                Tok::Word(w) if w == "fault" => {
+                    let f = self.fault()?;
+                    scenario.faults.push(f);
+                }
                 _ => {
                     return Err(self
-                        .unexpected("`set`, `mailbox` or `process`")
-                        .note("a scenario is made of `set`, `mailbox` and `process` declarations"))
+                        .unexpected("`set`, `mailbox`, `process` or `fault`")
+                        .note(
+                            "a scenario is made of `set`, `mailbox`, `process` and `fault` lines",
+                        ))
                 }
             }
         }
@@ -359,11 +465,14 @@ impl Parser<'_> {
         let name = self.ident("the mailbox's name")?;
         let mut capacity = Capacity::Zero;
         let mut owner = None;
+        let mut overflow = OverflowSpec::Block;
         loop {
             if self.eat_word("capacity") {
                 capacity = self.capacity()?;
             } else if self.eat_word("owner") {
                 owner = Some(self.target("the owning process's name")?);
+            } else if self.eat_word("overflow") {
+                overflow = self.overflow()?;
             } else {
                 break;
             }
@@ -373,12 +482,17 @@ impl Parser<'_> {
             Tok::End | Tok::Eof => {
                 self.next();
             }
-            _ => return Err(self.unexpected("`capacity`, `owner` or the end of the line")),
+            _ => {
+                return Err(
+                    self.unexpected("`capacity`, `owner`, `overflow` or the end of the line")
+                )
+            }
         }
         Ok(MailboxDecl {
             name,
             capacity,
             owner,
+            overflow,
             span: start.to(end),
         })
     }
@@ -587,12 +701,22 @@ impl Parser<'_> {
             "yield" => StmtKind::Yield,
             "create" => {
                 let name = self.ident("the new mailbox's name")?;
-                let capacity = if self.eat_word("capacity") {
-                    self.capacity()?
-                } else {
-                    Capacity::Zero
-                };
-                StmtKind::Create { name, capacity }
+                let mut capacity = Capacity::Zero;
+                let mut overflow = OverflowSpec::Block;
+                loop {
+                    if self.eat_word("capacity") {
+                        capacity = self.capacity()?;
+                    } else if self.eat_word("overflow") {
+                        overflow = self.overflow()?;
+                    } else {
+                        break;
+                    }
+                }
+                StmtKind::Create {
+                    name,
+                    capacity,
+                    overflow,
+                }
             }
             "delete" => StmtKind::Delete {
                 name: self.ident("a mailbox name")?,

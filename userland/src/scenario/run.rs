@@ -70,7 +70,11 @@ async fn init(sys: Sys, s: Rc<Scenario>, dir: Shared) -> i32 {
     let me = sys.getpid().await;
     dir.borrow_mut().init = Some(me);
     for m in &s.mailboxes {
-        match sys.create_mailbox(m.capacity, Some(&m.name.name)).await {
+        let overflow = m.overflow.overflow();
+        match sys
+            .create_mailbox_with(m.capacity, Some(&m.name.name), overflow)
+            .await
+        {
             Ok(id) => {
                 dir.borrow_mut().mailboxes.insert(m.name.name.clone(), id);
             }
@@ -317,8 +321,14 @@ impl<'a> Interp<'a> {
             StmtKind::Compute(t) => sys.compute(*t).await,
             StmtKind::Sleep(t) => sys.sleep(*t).await,
             StmtKind::Yield => sys.yield_now().await,
-            StmtKind::Create { name, capacity } => {
-                let r = sys.create_mailbox(*capacity, Some(&name.name)).await;
+            StmtKind::Create {
+                name,
+                capacity,
+                overflow,
+            } => {
+                let r = sys
+                    .create_mailbox_with(*capacity, Some(&name.name), overflow.overflow())
+                    .await;
                 if let Ok(id) = r {
                     self.dir
                         .borrow_mut()

@@ -55,6 +55,10 @@ pub struct ExploreArgs {
     /// `sim run FILE --replay PATH`.
     #[arg(long, value_name = "PATH")]
     save_schedule: Option<PathBuf>,
+    /// Seed each run's fault injection (`fault lose`, `fault delay`) with its seed too, so the
+    /// search varies faults as well as schedules.
+    #[arg(long)]
+    vary_fault_seed: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -85,6 +89,7 @@ const EXPLORE_ONLY: &[(&str, bool)] = &[
     ("--fail-fast", false),
     ("--format", true),
     ("--save-schedule", true),
+    ("--vary-fault-seed", false),
     ("--depth", true),
     ("--steps", true),
     ("--preempt", true),
@@ -103,7 +108,10 @@ pub fn run(mut args: ExploreArgs) -> CliResult {
     // The strategy's settings are this command's, not a `--policy` of `sim run`'s.
     let (depth, steps, preempt) = (m.depth.take(), m.steps.take(), m.preempt.take());
     let (target, config) = m.resolve()?;
-    let explored = library_target(&target, m.arg).with_command(replay_prefix());
+    let mut explored = library_target(&target, m.arg).with_command(replay_prefix());
+    if args.vary_fault_seed {
+        explored = explored.varying_fault_seed();
+    }
     let strategy = match args.strategy {
         StrategyArg::Random => {
             if depth.is_some() || steps.is_some() {

@@ -123,6 +123,9 @@ struct MachineArgs {
     /// The run's seed [default: 0].
     #[arg(long)]
     seed: Option<u64>,
+    /// The seed of the fault injector's draws (`fault lose`, `fault delay`) [default: 0].
+    #[arg(long)]
+    fault_seed: Option<u64>,
     /// Ticks every syscall costs [default: 1].
     #[arg(long)]
     syscall_cost: Option<u64>,
@@ -311,6 +314,9 @@ impl MachineArgs {
         }
         if let Some(n) = self.seed {
             config.seed = n;
+        }
+        if let Some(n) = self.fault_seed {
+            config.fault_seed = n;
         }
         if let Some(n) = self.syscall_cost {
             config.costs.syscall = n;

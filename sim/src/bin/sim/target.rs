@@ -92,16 +92,39 @@ fn load(file: &str, source: &str) -> Result<Target, String> {
     }
 }
 
-/// The file's text, or a clear error: a directory, an unreadable file and a file that is not
-/// UTF-8 text each say so.
+/// The largest scenario file `sim` reads. The largest shipped scenario is a few KiB; the
+/// limit only keeps a wrong argument (a disk image, a log, `/dev/zero`) from being read whole
+/// into memory before it is refused.
+const MAX_FILE_BYTES: u64 = 16 << 20;
+
+/// The file's text, or a clear error: a directory, an unreadable file, a file larger than
+/// `MAX_FILE_BYTES` and a file that is not UTF-8 text each say so.
 fn read_text(path: &Path) -> Result<String, String> {
+    use std::io::Read;
     let shown = path.display();
     if path.is_dir() {
         return Err(format!(
             "sim: {shown} is a directory; expected a .sim file\n"
         ));
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("sim: cannot read {shown}: {e}\n"))?;
+    let too_large = |size: String| {
+        format!("sim: {shown} is {size}; the largest scenario file read is 16 MiB\n")
+    };
+    let cannot = |e: std::io::Error| format!("sim: cannot read {shown}: {e}\n");
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    // A regular file says its size up front, so a huge one is refused without reading it.
+    let size = file.metadata().map_err(cannot)?.len();
+    if size > MAX_FILE_BYTES {
+        return Err(too_large(format!("{size} bytes")));
+    }
+    // A device or a pipe reports no size: read at most one byte past the limit to find out.
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large("more than 16 MiB".into()));
+    }
     String::from_utf8(bytes).map_err(|e| {
         format!(
             "sim: {shown} is not a text file (invalid UTF-8 at byte {})\n",

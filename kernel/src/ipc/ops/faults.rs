@@ -1,0 +1,393 @@
+//! Fault injection on the message path: lost and delayed messages.
+//!
+//! This module owns the fault generator (an [`Rng`] seeded by `KernelConfig::fault_seed`,
+//! apart from any scheduler's, so that exploration can vary schedules and faults
+//! independently) and the messages *in flight*: queued at their endpoint but not receivable
+//! before their arrival tick. For each message as the kernel accepts it, it draws the
+//! message's [`Fate`] (delivered, lost or delayed), and when an arrival's tick comes it makes
+//! the message receivable, handing it to the receiver waiting for it if there is one. It
+//! never kills a process or moves the clock: those faults belong to the machine, which owns
+//! time and traps, and reaches the kernel through `Kernel::kill` and `Kernel::advance`.
+//!
+//! With `loss_percent` and `delay_percent` at 0 (the default) it draws nothing and nothing is
+//! ever in flight, so every path runs exactly as it does without it.
+//!
+//! What it promises (`docs/faults.md`):
+//! - a lost message was accepted: its `send` succeeds, so the sender cannot tell; it is
+//!   counted sent and dropped (reason `fault`), and a lost `call` waits for a reply that
+//!   cannot come (until its timeout, its server's exit or its mailbox's deletion);
+//! - a delayed message is queued like any other (it takes its slot and its bytes, and the
+//!   ledgers count it queued) but no receive sees it before it arrives;
+//! - a delay never reorders one sender's messages to one endpoint: a message queued while an
+//!   earlier one from the same sender is in flight there waits behind it. Messages from other
+//!   senders may overtake a delayed one, as on any real link;
+//! - only buffered messages can be delayed: at a rendezvous (capacity 0) there is no queue to
+//!   be in flight in, so a message there is delivered or lost, never delayed.
+
+use super::Target;
+use crate::ipc::endpoint::{Message, MESSAGE_OVERHEAD};
+use crate::process::BlockedOp;
+use crate::sched::rng::Rng;
+use crate::trace::{DropReason, EventKind, FaultKind, MsgId, WakeReason};
+use crate::trap::Flow;
+use crate::{Fail, Kernel};
+use abi::{Capacity, Dest, Error, Mode, Overflow, Pid, Source, Ticks};
+use alloc::collections::{BTreeMap, BinaryHeap};
+use core::cmp::Reverse;
+
+/// What happens to one message the kernel accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Fate {
+    /// Delivered as usual.
+    Deliver,
+    /// Accepted and dropped at once.
+    Lose,
+    /// Queued, and receivable only this many ticks later.
+    Delay(Ticks),
+}
+
+/// Where a message in flight is queued, and when it arrives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct InFlight {
+    to: Dest,
+    until: Ticks,
+}
+
+/// The kernel's fault-injection state.
+#[derive(Debug)]
+pub(crate) struct FaultState {
+    rng: Rng,
+    /// Messages in flight, by id. An entry may outlive its message when the message is
+    /// dropped before it arrives (its endpoint deleted, say); it is discarded when its
+    /// arrival comes up, so a stale entry never makes a message invisible.
+    in_flight: BTreeMap<MsgId, InFlight>,
+    /// Arrivals, earliest first; message ids grow as messages are accepted, so arrivals at
+    /// the same tick come in the order the messages were sent.
+    arrivals: BinaryHeap<Reverse<(Ticks, MsgId)>>,
+}
+
+impl FaultState {
+    /// No message in flight; the generator seeded with `seed`.
+    pub(crate) fn new(seed: u64) -> Self {
+        FaultState {
+            rng: Rng::new(seed),
+            in_flight: BTreeMap::new(),
+            arrivals: BinaryHeap::new(),
+        }
+    }
+}
+
+impl Kernel {
+    /// Draw the fate of a message from `sender` bound for `target`. Without loss or delay
+    /// configured, or from the sender the configuration exempts, it draws nothing.
+    pub(super) fn fate(&mut self, target: Target, sender: Pid) -> Fate {
+        if self.config.fault_exempt == Some(sender) {
+            return Fate::Deliver;
+        }
+        let (loss, delay, ticks) = (
+            self.config.loss_percent,
+            self.config.delay_percent,
+            self.config.delay_ticks,
+        );
+        if loss == 0 && delay == 0 {
+            return Fate::Deliver;
+        }
+        // Both draws are always made, so that changing one percentage does not shift the
+        // other's stream.
+        let lost = self.faults.rng.chance(u64::from(loss));
+        let delayed = self.faults.rng.chance(u64::from(delay));
+        if lost {
+            Fate::Lose
+        } else if delayed && ticks > 0 && self.endpoint(target).capacity != Capacity::Zero {
+            Fate::Delay(ticks)
+        } else {
+            Fate::Deliver
+        }
+    }
+
+    /// Whether the message with this id is queued but not receivable yet.
+    pub(crate) fn in_flight(&self, id: MsgId) -> bool {
+        self.faults.in_flight.contains_key(&id)
+    }
+
+    /// Whether `sender` has a message in flight at `target`: its next message there must
+    /// wait behind it.
+    pub(super) fn in_flight_from(&self, target: Target, sender: Pid) -> bool {
+        !self.faults.in_flight.is_empty()
+            && self
+                .endpoint(target)
+                .queue
+                .iter()
+                .any(|m| m.sender == sender && self.in_flight(m.id))
+    }
+
+    /// Whether a message from `sender` must be queued at `target` rather than handed to a
+    /// waiting receiver: it is delayed, or would overtake its sender's message in flight.
+    pub(super) fn must_queue(&self, target: Target, sender: Pid, fate: Fate) -> bool {
+        matches!(fate, Fate::Delay(_)) || self.in_flight_from(target, sender)
+    }
+
+    /// The position of the oldest receivable message at `target` (from `from`, if given):
+    /// [`Endpoint::find`](crate::ipc::Endpoint::find), passing over messages in flight.
+    pub(super) fn find_arrived(&self, target: Target, from: Option<Pid>) -> Option<usize> {
+        let ep = self.endpoint(target);
+        if self.faults.in_flight.is_empty() {
+            return ep.find(from);
+        }
+        ep.queue
+            .iter()
+            .position(|m| from.is_none_or(|s| m.sender == s) && !self.in_flight(m.id))
+    }
+
+    /// Whether a send from `sender` of `len` bytes would be accepted at `target` now: a
+    /// receiver waits for it, the queue has room (and memory) for it, or the mailbox is full
+    /// and its overflow policy accepts it anyway (`drop_oldest`, `drop_newest`). Only such a
+    /// send can lose its message: one that waits has not handed it over yet, and one that
+    /// fails never sent it. A lost message is lost on its way: it makes no room and evicts
+    /// nothing.
+    pub(super) fn accepts_now(&self, target: Target, sender: Pid, len: usize) -> bool {
+        if self.waiting_receiver(target, sender).is_some() && !self.in_flight_from(target, sender) {
+            return true;
+        }
+        let ep = self.endpoint(target);
+        if !ep.senders.is_empty() {
+            return false;
+        }
+        if ep.is_full() {
+            return matches!(ep.overflow, Overflow::DropOldest | Overflow::DropNewest);
+        }
+        self.fits(target, len + MESSAGE_OVERHEAD, 0)
+    }
+
+    /// A `send` or `call` whose message is lost as it is accepted. The send succeeds; a call
+    /// waits for its reply as if the request were queued and never received: on the
+    /// endpoint's callers queue, until its timeout, its server's exit or the mailbox's
+    /// deletion.
+    pub(super) fn lose_on_send(
+        &mut self,
+        idx: u32,
+        target: Target,
+        dest: Dest,
+        len: usize,
+        mode: Mode,
+        call: Option<u64>,
+    ) -> Result<Flow, Fail> {
+        if call.is_some() {
+            // As for a queued call: refused before the message enters the kernel.
+            self.refuse_deadlock(idx, target.callers())?;
+        }
+        let msg = self.new_message(idx, len, call.is_some(), target);
+        let id = msg.id;
+        self.lose(target, msg);
+        match call {
+            None => Ok(Flow::Done([0; 3])),
+            Some(reply_len) => {
+                let deadline = super::deadline(mode, self.now).ok().flatten();
+                let server = match target {
+                    Target::Inbox(_, p) => Some(p),
+                    Target::Mailbox(_) => None,
+                };
+                let op = BlockedOp::AwaitReply {
+                    dest,
+                    msg: id,
+                    server,
+                    received: false,
+                    reply_len,
+                };
+                self.block(idx, target.callers(), op, deadline);
+                Ok(Flow::Wait)
+            }
+        }
+    }
+
+    /// Drop a message the kernel just accepted: say so, and count it sent (already) and
+    /// dropped with reason `fault`.
+    pub(super) fn lose(&mut self, target: Target, msg: Message) {
+        let to = target.dest();
+        self.emit(|| EventKind::Fault {
+            kind: FaultKind::Lose {
+                msg: msg.id,
+                from: msg.sender,
+                to,
+                len: msg.bytes.len(),
+                call: msg.call,
+            },
+        });
+        self.count_dropped(target, DropReason::Fault, 1);
+    }
+
+    /// A message was just queued at `target`: put it in flight if its fate delays it, or if
+    /// an earlier message from its sender is still in flight there (it arrives no sooner).
+    pub(super) fn hold(&mut self, target: Target, id: MsgId, fate: Fate) {
+        let own = match fate {
+            Fate::Delay(t) => Some(self.now.saturating_add(t)),
+            Fate::Deliver | Fate::Lose => None,
+        };
+        if own.is_none() && self.faults.in_flight.is_empty() {
+            return;
+        }
+        let ep = self.endpoint(target);
+        let Some(sender) = ep.queue.iter().rev().find(|m| m.id == id).map(|m| m.sender) else {
+            return;
+        };
+        // The latest arrival among the sender's earlier messages in flight here.
+        let ahead = ep
+            .queue
+            .iter()
+            .filter(|m| m.sender == sender && m.id != id)
+            .filter_map(|m| self.faults.in_flight.get(&m.id).map(|f| (f.until, m.id)))
+            .max();
+        let (until, behind) = match (own, ahead) {
+            (Some(o), Some((a, m))) if a > o => (a, Some(m)),
+            (Some(o), _) => (o, None),
+            (None, Some((a, m))) => (a, Some(m)),
+            (None, None) => return,
+        };
+        let to = target.dest();
+        self.faults.in_flight.insert(id, InFlight { to, until });
+        self.faults.arrivals.push(Reverse((until, id)));
+        self.emit(|| EventKind::Fault {
+            kind: FaultKind::Delay {
+                msg: id,
+                from: sender,
+                to,
+                until,
+                behind,
+            },
+        });
+    }
+
+    /// Before a receive takes a message straight from a blocked sender (a rendezvous): lose
+    /// the messages of the blocked senders it would take, one after another, while the fault
+    /// generator says so. Each loser's `send` completes as if its message were taken.
+    pub(super) fn lose_at_rendezvous(&mut self, target: Target, from: Option<Pid>, by: Pid) {
+        if self.config.loss_percent == 0 {
+            return;
+        }
+        loop {
+            // The sender the receive's rendezvous step would take, chosen the same way.
+            let sender = match from {
+                None => self.endpoint(target).senders.front(),
+                Some(p) => self.live_index(p).filter(|&s| {
+                    self.proc_ref(s).blocked().map(|b| b.queue) == Some(target.senders())
+                }),
+            };
+            let Some(sidx) = sender else {
+                return;
+            };
+            if self.in_flight_from(target, self.pid_of(sidx)) {
+                return;
+            }
+            let Some(BlockedOp::Send { len, call, dest }) =
+                self.proc_ref(sidx).blocked().map(|b| b.op)
+            else {
+                return;
+            };
+            if self.fate(target, self.pid_of(sidx)) != Fate::Lose {
+                return;
+            }
+            let msg = self.new_message(sidx, len, call.is_some(), target);
+            let id = msg.id;
+            self.lose(target, msg);
+            self.sender_released(sidx, target, dest, id, call, None, by);
+        }
+    }
+
+    /// When the next message in flight arrives. Arrivals whose message is gone (dropped with
+    /// its endpoint, or by an overflow policy) are discarded on the way.
+    pub(crate) fn next_arrival(&mut self) -> Option<Ticks> {
+        while let Some(Reverse((until, id))) = self.faults.arrivals.peek().copied() {
+            if self.still_queued(id) {
+                return Some(until);
+            }
+            self.faults.arrivals.pop();
+            self.faults.in_flight.remove(&id);
+        }
+        None
+    }
+
+    /// Whether the message in flight with this id is still queued at its endpoint.
+    fn still_queued(&self, id: MsgId) -> bool {
+        let Some(f) = self.faults.in_flight.get(&id) else {
+            return false;
+        };
+        match self.resolve_dest(f.to) {
+            Ok(t) => self.endpoint(t).queue.iter().any(|m| m.id == id),
+            Err(_) => false,
+        }
+    }
+
+    /// The next message in flight arrives (the timer interrupt calls this for every arrival
+    /// due): it becomes receivable, and the receiver waiting for it at its endpoint, if any,
+    /// takes it, as a send would have handed it over.
+    pub(crate) fn arrive(&mut self) {
+        let Some(Reverse((_, id))) = self.faults.arrivals.pop() else {
+            return;
+        };
+        let Some(f) = self.faults.in_flight.remove(&id) else {
+            return;
+        };
+        let Ok(target) = self.resolve_dest(f.to) else {
+            return;
+        };
+        let Some(from) = self
+            .endpoint(target)
+            .queue
+            .iter()
+            .find(|m| m.id == id)
+            .map(|m| m.sender)
+        else {
+            return;
+        };
+        let to = f.to;
+        self.emit(|| EventKind::Fault {
+            kind: FaultKind::Arrive { msg: id, from, to },
+        });
+        let Some(ridx) = self.waiting_receiver(target, from) else {
+            return;
+        };
+        let Some(BlockedOp::Receive { source, buf_len }) =
+            self.proc_ref(ridx).blocked().map(|b| b.op)
+        else {
+            return;
+        };
+        let only = match source {
+            Source::Process(p) => Some(p),
+            Source::Any | Source::Mailbox(_) => None,
+        };
+        // The oldest receivable message it accepts: this one, unless another arrived at the
+        // same tick ahead of it.
+        let Some(pos) = self.find_arrived(target, only) else {
+            return;
+        };
+        let need = self.endpoint(target).queue[pos].bytes.len();
+        if need as u64 > buf_len {
+            self.wake(
+                ridx,
+                None,
+                WakeReason::BufferTooSmall,
+                Err((Error::BufferTooSmall, need as u64)),
+            );
+            return;
+        }
+        let Some(msg) = self.endpoint_mut(target).take(pos) else {
+            return;
+        };
+        self.queued_bytes -= msg.cost();
+        let receiver = self.pid_of(ridx);
+        let via = target.dest();
+        self.emit(|| EventKind::MessageReceived {
+            msg: msg.id,
+            from: msg.sender,
+            by: receiver,
+            via,
+            len: msg.bytes.len(),
+        });
+        let ret = self.deliver(ridx, &msg, target);
+        self.wake(ridx, None, WakeReason::Completed, Ok(ret));
+        if msg.call {
+            self.call_received(&msg, receiver);
+        }
+        self.refill(target, receiver);
+    }
+}
