@@ -49,6 +49,19 @@ where
     t
 }
 
+/// Add a program to `table` whose body also gets the test's `log`, so each program can
+/// record what its syscalls returned.
+pub fn prog<F, Fut>(table: &mut ProgramTable, name: &str, log: &Log<String>, body: F)
+where
+    F: Fn(Sys, u64, Log<String>) -> Fut + 'static,
+    Fut: Future<Output = i32> + 'static,
+{
+    let log = log.clone();
+    table.add(name, "a test program", move |sys, arg| {
+        body(sys, arg, log.clone())
+    });
+}
+
 /// A log shared by the test and its programs: each program pushes what it saw.
 #[derive(Clone, Default)]
 pub struct Log<T>(Rc<RefCell<Vec<T>>>);

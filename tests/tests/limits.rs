@@ -11,23 +11,10 @@ use abi::{Capacity, Error, Mode, Pid, Source};
 use kernel::ipc::MESSAGE_OVERHEAD;
 use kernel::trace::{DropReason, EventKind};
 use sim::{Machine, MachineConfig, Outcome, Report};
-use std::future::Future;
-use system_tests::{config, run_with, Log};
-use userland::{ProgramTable, SpawnOptions, Sys};
+use system_tests::{config, prog, run_with, Log};
+use userland::{ProgramTable, SpawnOptions};
 
 // ----- helpers -----
-
-/// Add a program whose body also gets the test's log.
-fn prog<F, Fut>(table: &mut ProgramTable, name: &str, log: &Log<String>, body: F)
-where
-    F: Fn(Sys, u64, Log<String>) -> Fut + 'static,
-    Fut: Future<Output = i32> + 'static,
-{
-    let log = log.clone();
-    table.add(name, "a limits test program", move |sys, arg| {
-        body(sys, arg, log.clone())
-    });
-}
 
 /// A run that completed with every process exiting 0, and whose ledgers balance.
 fn check_clean(report: &Report) {

@@ -15,23 +15,10 @@ use kernel::EndpointLedger;
 use sim::render::stats;
 use sim::Report;
 use std::collections::BTreeMap;
-use std::future::Future;
-use system_tests::{config, run, run_with, Log};
+use system_tests::{config, prog, run, run_with, Log};
 use userland::{ProgramTable, Sys, SysResult};
 
 // ----- helpers -----
-
-/// Add a program whose body also gets the test's log.
-fn prog<F, Fut>(table: &mut ProgramTable, name: &str, log: &Log<String>, body: F)
-where
-    F: Fn(Sys, u64, Log<String>) -> Fut + 'static,
-    Fut: Future<Output = i32> + 'static,
-{
-    let log = log.clone();
-    table.add(name, "an overflow test program", move |sys, arg| {
-        body(sys, arg, log.clone())
-    });
-}
 
 /// A result without interesting values as `ok`, or the error.
 fn done<T>(r: &SysResult<T>) -> String {

@@ -10,23 +10,10 @@ use kernel::trace::{DropReason, EventKind, ExitReason, ReplyDropReason, WakeReas
 use kernel::Ledger;
 use sim::{Outcome, Report};
 use std::fmt::Debug;
-use std::future::Future;
-use system_tests::{config, run, run_with, Log};
-use userland::{Message, ProgramTable, SpawnOptions, Sys, SysResult};
+use system_tests::{config, prog, run, run_with, Log};
+use userland::{Message, ProgramTable, SpawnOptions, SysResult};
 
 // ----- helpers -----
-
-/// Add a program whose body also gets the test's log.
-fn prog<F, Fut>(table: &mut ProgramTable, name: &str, log: &Log<String>, body: F)
-where
-    F: Fn(Sys, u64, Log<String>) -> Fut + 'static,
-    Fut: Future<Output = i32> + 'static,
-{
-    let log = log.clone();
-    table.add(name, "a semantics test program", move |sys, arg| {
-        body(sys, arg, log.clone())
-    });
-}
 
 /// A received message (or reply) as `p1 "text"`, or the error.
 fn msg(r: &SysResult<Message>) -> String {
