@@ -28,6 +28,8 @@ Examples:
   sim ps philosophers_deadlock             the process table where the run ended
   sim explain timeouts                     what happened, in plain words
   sim run bounded_buffer --policy fcfs     a built-in Rust program
+  sim run producers --policy mlfq --cpus 2 another policy, two CPUs (docs/scheduling.md)
+  sim explore philosophers_deadlock        search seeded schedules for failures
 
 Exit status: 0 when every process exited 0; 1 when a process failed, an `expect` failed,
 the run deadlocked or hit --max-ticks; 2 for usage or scenario errors.
