@@ -431,12 +431,17 @@ impl Kernel {
     }
 
     /// Set the clock and fire every timeout and sleep due by then (the timer interrupt).
+    #[inline]
     pub fn advance(&mut self, now: Ticks, cpu: CpuId) {
         debug_assert!(now >= self.now, "time never runs backwards");
         self.now = now;
         self.cpu = cpu;
-        self.fire_timers();
-        self.checkpoint();
+        // Every kernel entry comes through here: the check that nothing is due is inline,
+        // the firing (and the invariant walk, when configured) out of line.
+        if self.timer_may_be_due() || self.config.check_invariants {
+            self.fire_timers();
+            self.checkpoint();
+        }
     }
 
     /// When the next timeout or sleep is due, or the next delayed message arrives.
@@ -454,7 +459,7 @@ impl Kernel {
             let Some(p) = self.procs.get_mut(pid.index(), pid.generation()) else {
                 continue;
             };
-            if p.state != ProcState::Ready {
+            if !matches!(p.state, ProcState::Ready) {
                 continue;
             }
             p.set_state(ProcState::Running(cpu), now);
@@ -476,7 +481,7 @@ impl Kernel {
         let Some(idx) = self.live_index(pid) else {
             return;
         };
-        if self.proc_ref(idx).state != ProcState::Running(cpu) {
+        if !matches!(self.proc_ref(idx).state, ProcState::Running(c) if c == cpu) {
             return;
         }
         self.mark_not_running(idx, StopReason::Preempted);

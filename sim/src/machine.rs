@@ -467,13 +467,22 @@ impl Machine {
     /// end at the deadline (as a burst is cut at a deadline known when it starts), on the
     /// lowest-id such CPU, which so takes the timer interrupt on time. No kernel entry has
     /// happened inside the piece, so nothing of it was seen yet.
+    #[inline]
     fn next_cpu(&mut self) -> usize {
+        // One CPU is always the CPU to step: no clocks to compare, no burst to cut.
+        if self.cpus.len() == 1 {
+            return 0;
+        }
+        self.next_of_several()
+    }
+
+    /// [`Machine::next_cpu`] with more than one CPU.
+    #[inline(never)]
+    fn next_of_several(&mut self) -> usize {
         let earliest = self.now();
-        if self.cpus.len() > 1 {
-            let due = self.next_event();
-            if let Some(due) = due.filter(|&due| due < earliest) {
-                self.cut_burst_at(due);
-            }
+        let due = self.next_event();
+        if let Some(due) = due.filter(|&due| due < earliest) {
+            self.cut_burst_at(due);
         }
         (0..self.cpus.len())
             .min_by_key(|&c| self.cpus[c].turn_key())
@@ -840,7 +849,18 @@ impl Machine {
 
     /// Apply every planned timed fault due by CPU `c`'s clock, on `c` (whose turn it is, so
     /// everything before that clock has happened). Returns whether any was.
+    #[inline]
     fn apply_faults(&mut self, c: usize) -> bool {
+        // The common case, checked inline: no timed fault is due by this CPU's clock.
+        if self.faults.next_tick().is_none_or(|t| t > self.cpus[c].now) {
+            return false;
+        }
+        self.apply_due_faults(c)
+    }
+
+    /// [`Machine::apply_faults`] once one is due.
+    #[inline(never)]
+    fn apply_due_faults(&mut self, c: usize) -> bool {
         let mut applied = false;
         while let Some((tick, fault)) = self.faults.pop_due(self.cpus[c].now) {
             applied = true;

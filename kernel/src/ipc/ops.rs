@@ -22,7 +22,7 @@ mod faults;
 
 use self::faults::Fate;
 pub(crate) use self::faults::FaultState;
-use super::endpoint::{Endpoint, Message, MESSAGE_OVERHEAD};
+use super::endpoint::{Endpoint, Message, Payload, MESSAGE_OVERHEAD};
 use super::mailbox::Mailbox;
 use super::waitqueue::WaitQueueId;
 use crate::process::{BlockedOp, ProcState};
@@ -152,7 +152,7 @@ impl Kernel {
         let id = self.next_msg;
         let p = self.proc_mut(idx);
         p.stats.sent += 1;
-        let bytes = p.ctx.borrow().ipc.send[..len].to_vec();
+        let bytes = Payload::from_slice(&p.ctx.borrow().ipc.send[..len]);
         Message {
             id,
             sender: p.pid,

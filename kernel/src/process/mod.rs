@@ -241,7 +241,7 @@ impl Process {
 
     /// Whether the process can still be named by sends, receives and transfers.
     pub fn is_live(&self) -> bool {
-        self.state != ProcState::Zombie
+        !matches!(self.state, ProcState::Zombie)
     }
 
     /// Move to `state` at `now`, charging the time spent in the old state.
