@@ -52,6 +52,7 @@ use crate::trace::{CpuId, Event, EventKind, ExitReason, TraceBuffer, WaitFor, Wa
 use abi::{Dest, Error, MailboxId, Pid, SharedContext, Ticks, TrapState, RET_REGS};
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
+use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -225,7 +226,7 @@ pub struct Kernel {
     procs: Slab<Process>,
     mailboxes: Slab<Mailbox>,
     names: BTreeMap<String, MailboxId>,
-    programs: Vec<String>,
+    programs: Vec<Rc<str>>,
     sched: Box<dyn Scheduler>,
     timers: time::Timers,
     next_msg: u64,
@@ -270,7 +271,7 @@ impl Kernel {
             procs: Slab::default(),
             mailboxes: Slab::default(),
             names: BTreeMap::new(),
-            programs,
+            programs: programs.into_iter().map(Rc::from).collect(),
             sched,
             timers: time::Timers::default(),
             next_msg: 0,
@@ -312,7 +313,7 @@ impl Kernel {
     fn program_id(&self, name: &str) -> Option<u32> {
         self.programs
             .iter()
-            .position(|p| p == name)
+            .position(|p| **p == *name)
             .map(|i| i as u32)
     }
 
@@ -342,7 +343,7 @@ impl Kernel {
     }
 
     /// The program table.
-    pub fn programs(&self) -> &[String] {
+    pub fn programs(&self) -> &[Rc<str>] {
         &self.programs
     }
 
@@ -364,7 +365,12 @@ impl Kernel {
         }
         for p in self.processes() {
             if p.inbox.counts.sent > 0 {
-                let rec = ledger_of(Dest::Process(p.pid), Some(p.name.clone()), &p.inbox, false);
+                let rec = ledger_of(
+                    Dest::Process(p.pid),
+                    Some(String::from(&*p.name)),
+                    &p.inbox,
+                    false,
+                );
                 all.push((p.inbox.serial, rec));
             }
         }
@@ -609,8 +615,9 @@ impl Kernel {
 
     /// An endpoint is going away: keep its final ledger if it ever had a message, so the
     /// report still accounts for them.
-    pub(crate) fn close_endpoint(&mut self, endpoint: Dest, name: Option<String>, ep: &Endpoint) {
+    pub(crate) fn close_endpoint(&mut self, endpoint: Dest, name: Option<&str>, ep: &Endpoint) {
         if ep.counts.sent > 0 {
+            let name = name.map(String::from);
             self.closed
                 .push((ep.serial, ledger_of(endpoint, name, ep, true)));
         }

@@ -319,13 +319,10 @@ impl Machine {
         let (ctx, program, arg) = {
             let k = self.kernel.lock();
             let Some(p) = k.process(pid) else { return };
-            (
-                p.ctx.clone(),
-                k.programs()[p.program as usize].clone(),
-                p.arg,
-            )
+            (p.ctx.clone(), p.program, p.arg)
         };
-        let Some(program) = self.programs.get(&program) else {
+        // The kernel's program ids are positions in the table it was built from (`new`).
+        let Some(program) = self.programs.at(program as usize) else {
             return;
         };
         let body = (program.entry)(Sys::new(ctx), arg);
@@ -872,7 +869,7 @@ impl Machine {
                         k.advance(now, id);
                         let victims: Vec<Pid> = k
                             .processes()
-                            .filter(|p| p.is_live() && p.name == name)
+                            .filter(|p| p.is_live() && *p.name == *name)
                             .map(|p| p.pid)
                             .collect();
                         if victims.is_empty() {

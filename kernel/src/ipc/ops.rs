@@ -814,7 +814,7 @@ impl Kernel {
                 reason,
             });
         }
-        self.close_endpoint(Dest::Mailbox(id), mb.name.clone(), &mb.endpoint);
+        self.close_endpoint(Dest::Mailbox(id), mb.name.as_deref(), &mb.endpoint);
         // The mailbox is gone from the table, so its queues are emptied here, from the copy.
         let mut woken = 0;
         for mut q in [mb.endpoint.senders, mb.endpoint.receiver, mb.callers] {
@@ -865,7 +865,7 @@ impl Kernel {
             serial: p.inbox.serial,
             ..Endpoint::default()
         };
-        self.close_endpoint(Dest::Process(pid), Some(name), &closed);
+        self.close_endpoint(Dest::Process(pid), Some(&name), &closed);
     }
 
     /// Whether `state` is blocked on `queue`.
