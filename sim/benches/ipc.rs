@@ -84,7 +84,12 @@ fn run(programs: &ProgramTable, program: &str, arg: u64, trace: bool) -> usize {
 /// The workloads timed as whole runs: (group, program, arg, elements, traced too).
 fn cases() -> Vec<(&'static str, &'static str, u64, bool)> {
     vec![
-        ("w1/ping_pong_mailbox", "w1_mailbox", size(10_000, 100), true),
+        (
+            "w1/ping_pong_mailbox",
+            "w1_mailbox",
+            size(10_000, 100),
+            true,
+        ),
         ("w1/ping_pong_call", "w1_call", size(10_000, 100), true),
         ("w3/fan_in_8x64", "w3_fan_in", size(100_000, 1_000), true),
         ("w4/wake_all_100k", "w4_wake_all", size(100_000, 200), false),
