@@ -13,9 +13,13 @@ use abi::{
     RET_REGS,
 };
 use kernel::ipc::WaitQueueId;
-use kernel::trace::{Event, EventKind, ExitReason, FaultKind, KillCause, ReplyDropReason};
+use kernel::trace::{
+    Event, EventKind, ExitReason, FaultKind, KillCause, ReplyDropReason, TraceSink,
+};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt::Write;
+use std::rc::Rc;
 
 /// Names learnt from the trace itself: processes from their spawn, mailboxes from their
 /// creation.
@@ -948,6 +952,7 @@ fn write_line(out: &mut String, n: &Names, e: &Event) {
 
 /// Render events as the stable text trace.
 pub fn text(events: &[Event]) -> String {
+    // (The same lines as `write_text`, kept whole for callers that want a string.)
     let mut names = Names::default();
     // Typical lines are 60-70 bytes: one allocation up front saves the doublings.
     let mut out = String::with_capacity(events.len() * 72);
@@ -956,6 +961,118 @@ pub fn text(events: &[Event]) -> String {
         write_line(&mut out, &names, e);
     }
     out
+}
+
+/// How much of the trace a [`TextStream`] gathers before it writes: big enough that a write
+/// is one system call per many lines, small enough to stay in the cache.
+const CHUNK: usize = 64 * 1024;
+
+/// Render events as the stable text trace (the same bytes as [`text`]) straight into `out`,
+/// a chunk at a time. A long trace is never held whole in memory, which is what makes the
+/// text trace of a million-message run cheap: building it as one string costs as much again
+/// in fresh memory as in formatting.
+pub fn write_text(events: &[Event], out: &mut impl std::io::Write) -> std::io::Result<()> {
+    let mut stream = TextStream::new(out);
+    for e in events {
+        stream.line(e);
+    }
+    stream.finish().map(drop)
+}
+
+/// The text trace written as events come, a chunk at a time: what [`write_text`] does with
+/// a finished trace, and what a run does as it goes when the stream is its trace sink
+/// ([`TextStream::into_sink`], `Machine::stream_trace`), so its events are never stored.
+pub struct TextStream<W: std::io::Write> {
+    names: Names,
+    chunk: String,
+    out: W,
+    /// The first write that failed; nothing more is written after it.
+    error: Option<std::io::Error>,
+}
+
+impl<W: std::io::Write> TextStream<W> {
+    /// A stream writing to `out`.
+    pub fn new(out: W) -> Self {
+        TextStream {
+            names: Names::default(),
+            chunk: String::with_capacity(CHUNK + 1024),
+            out,
+            error: None,
+        }
+    }
+
+    /// Render one more event.
+    pub fn line(&mut self, e: &Event) {
+        self.names.learn(&e.kind);
+        write_line(&mut self.chunk, &self.names, e);
+        if self.chunk.len() >= CHUNK {
+            self.write_chunk();
+        }
+    }
+
+    fn write_chunk(&mut self) {
+        if self.error.is_none() {
+            if let Err(e) = self.out.write_all(self.chunk.as_bytes()) {
+                self.error = Some(e);
+            }
+        }
+        self.chunk.clear();
+    }
+
+    /// The names learnt from the events so far (for a summary after a streamed run, whose
+    /// report holds no events to learn them from).
+    pub fn names(&self) -> &Names {
+        &self.names
+    }
+
+    /// Write what is left and flush; the writer back, or the first error.
+    pub fn finish(mut self) -> std::io::Result<W> {
+        self.write_chunk();
+        match self.error.take() {
+            Some(e) => Err(e),
+            None => self.out.flush().map(|()| self.out),
+        }
+    }
+
+    /// This stream shared between the kernel, which feeds it as its trace sink, and the
+    /// caller, who finishes it after the run.
+    pub fn into_sink(self) -> (SharedTextStream<W>, Box<dyn TraceSink>)
+    where
+        W: 'static,
+    {
+        let shared = SharedTextStream(Rc::new(RefCell::new(Some(self))));
+        let sink = Box::new(SharedTextStream(Rc::clone(&shared.0)));
+        (shared, sink)
+    }
+}
+
+/// A [`TextStream`] that the kernel feeds as its trace sink while the caller holds this
+/// handle to finish it ([`SharedTextStream::finish`]) once the run is over.
+pub struct SharedTextStream<W: std::io::Write>(Rc<RefCell<Option<TextStream<W>>>>);
+
+impl<W: std::io::Write> SharedTextStream<W> {
+    /// Finish the stream ([`TextStream::finish`]), with the names it learnt. Events that
+    /// come after this are dropped.
+    pub fn finish(self) -> std::io::Result<(W, Names)> {
+        let stream = self.0.borrow_mut().take();
+        match stream {
+            Some(mut stream) => {
+                let names = std::mem::take(&mut stream.names);
+                stream.finish().map(|out| (out, names))
+            }
+            None => Err(std::io::Error::other(
+                "the trace stream was already finished",
+            )),
+        }
+    }
+}
+
+impl<W: std::io::Write> TraceSink for SharedTextStream<W> {
+    fn record(&mut self, event: &Event) {
+        if let Some(stream) = self.0.borrow_mut().as_mut() {
+            stream.line(event);
+        }
+    }
 }
 
 /// The renderer as it was before it wrote straight into its output: `format!` per piece,
@@ -1440,7 +1557,7 @@ mod reference {
 
 #[cfg(test)]
 mod tests {
-    use super::{reference, text, Names};
+    use super::{reference, text, write_text, Names, CHUNK};
     use abi::{
         Capacity, Dest, Error, MailboxId, Mode, Overflow, Pid, Source, Syscall, Sysno, RET_REGS,
     };
@@ -1990,6 +2107,22 @@ mod tests {
             ev(1_000_000, send(Dest::Process(Pid::new(3, 0)))),
             ev(u64::MAX, send(Dest::Process(Pid::new(3, 7)))),
         ]
+    }
+
+    #[test]
+    fn the_streamed_trace_is_the_same_bytes_across_chunk_boundaries() {
+        let mut rng = Rng(0xc4u64);
+        // About 150 bytes a line on average: several 64 KiB chunks.
+        let events: Vec<Event> = (0..5_000).map(|_| rng.event()).collect();
+        let whole = text(&events);
+        assert!(whole.len() > 3 * CHUNK, "{} bytes", whole.len());
+        let mut streamed = Vec::new();
+        write_text(&events, &mut streamed).unwrap();
+        assert_eq!(String::from_utf8(streamed).unwrap(), whole);
+        // An empty trace writes nothing.
+        let mut none = Vec::new();
+        write_text(&[], &mut none).unwrap();
+        assert!(none.is_empty());
     }
 
     #[test]
