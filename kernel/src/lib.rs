@@ -410,6 +410,20 @@ impl Kernel {
         self.trace.take()
     }
 
+    /// Hand every event from now on to `sink` as it happens, instead of keeping it for
+    /// [`Kernel::take_events`] (when tracing is on); returns the sink replaced, if any.
+    pub fn set_trace_sink(
+        &mut self,
+        sink: Box<dyn trace::TraceSink>,
+    ) -> Option<Box<dyn trace::TraceSink>> {
+        self.trace.set_sink(sink)
+    }
+
+    /// Stop handing events to a sink, and return it.
+    pub fn take_trace_sink(&mut self) -> Option<Box<dyn trace::TraceSink>> {
+        self.trace.take_sink()
+    }
+
     /// Record an event the machine observed (idle, tick limit, deadlock).
     pub fn record(&mut self, cpu: CpuId, kind: EventKind) {
         self.trace.push(self.now, cpu, || kind);

@@ -3,8 +3,8 @@
 //! `call`/`reply`, W2 a ring passing one token, W3 eight producers into one bounded mailbox,
 //! W4 processes each blocked in a receive and woken once), each run as userland programs
 //! (`userland::programs::workloads`) on the default configuration with tracing off, and the
-//! smaller ones again with the text trace recorded and rendered to a sink, so the cost of
-//! tracing is known.
+//! smaller ones again with the text trace rendered to a sink as the run goes (as a
+//! `TextStream`, the way a long trace is written), so the cost of tracing is known.
 //!
 //! Run with `make bench` (or `cargo bench -p sim --bench ipc`). Figures are host time per
 //! simulated operation (criterion's "elements": a syscall, a round trip, a hop, a message, a
@@ -19,8 +19,8 @@
 //! set.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use sim::render::TextStream;
 use sim::{Machine, MachineConfig};
-use std::io::Write;
 use std::time::{Duration, Instant};
 use userland::programs::workloads::ring;
 use userland::{ProgramTable, Sys};
@@ -64,24 +64,27 @@ fn getpid_loop() -> ProgramTable {
     t
 }
 
-/// Run `program` with `arg`; with `trace`, render the text trace into a sink. Panics unless
-/// every process exited 0 (each workload checks its own results).
+/// Run `program` with `arg`; with `trace`, render the text trace into a sink as the run
+/// goes (`Machine::stream_trace`). Panics unless every process exited 0 (each workload
+/// checks its own results).
 fn run(programs: &ProgramTable, program: &str, arg: u64, trace: bool) -> usize {
-    let report = Machine::run_program(config(trace), programs.clone(), program, arg)
-        .expect("the workload is loaded");
+    let mut machine = Machine::new(config(trace), programs.clone());
+    let stream = trace.then(|| {
+        let (stream, sink) = TextStream::new(std::io::sink()).into_sink();
+        assert!(machine.stream_trace(sink).is_ok(), "one CPU streams");
+        stream
+    });
+    machine.boot(program, arg).expect("the workload is loaded");
+    let report = machine.run();
     assert!(report.succeeded(), "{program} failed");
-    if trace {
-        let text = report.trace_text();
-        std::io::sink()
-            .write_all(text.as_bytes())
-            .expect("a sink takes anything");
-        text.len()
-    } else {
-        report.events.len()
+    if let Some(stream) = stream {
+        stream.finish().expect("a sink takes anything");
     }
+    report.exited.len()
 }
 
-/// The workloads timed as whole runs: (group, program, arg, elements, traced too).
+/// The workloads timed as whole runs: (group, program, arg (also the number of elements),
+/// traced too).
 fn cases() -> Vec<(&'static str, &'static str, u64, bool)> {
     vec![
         (

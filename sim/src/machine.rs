@@ -39,7 +39,7 @@ use abi::{Error, Pid, Ticks, TrapState};
 use kernel::inspect::{MailboxInfo, ProcessInfo};
 use kernel::sched::percpu::{cpu_seed, PerCpu, QueueLengths};
 use kernel::sched::{Policy, Scheduler};
-use kernel::trace::{CpuId, Event, EventKind, ExitReason, FaultKind, KillCause};
+use kernel::trace::{CpuId, Event, EventKind, ExitReason, FaultKind, KillCause, TraceSink};
 use kernel::{Kernel, KernelConfig, TrapOutcome};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
@@ -312,6 +312,19 @@ impl Machine {
         let mut machine = Machine::new(config, programs);
         machine.boot(program, arg)?;
         Ok(machine.run())
+    }
+
+    /// Hand the run's trace events to `sink` as they happen (those recorded so far first)
+    /// instead of keeping them for the report, whose `events` are then empty: for a renderer
+    /// that writes as the run goes ([`crate::render::TextStream`]), so a long run's trace is
+    /// never held in memory. Only with one CPU: with several, the report joins each CPU's
+    /// idle stretches after the run, which a stream cannot; the sink is handed back.
+    pub fn stream_trace(&mut self, sink: Box<dyn TraceSink>) -> Result<(), Box<dyn TraceSink>> {
+        if self.cpus.len() > 1 {
+            return Err(sink);
+        }
+        self.kernel.lock().set_trace_sink(sink);
+        Ok(())
     }
 
     /// Start the first process.
