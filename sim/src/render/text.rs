@@ -3,10 +3,17 @@
 //! This is the form snapshot tests compare, so it changes only when behaviour changes. Columns:
 //! tick, CPU, the process the event is about (`p3:name`), the event, its details.
 //!
-//! Traces run to millions of events, so the renderer writes every line straight into the one
-//! output `String`: no temporary strings per event, integers formatted by hand, names found by
-//! slot index rather than in a tree. The `String`-returning [`Names`] methods other renderers
-//! use are thin wrappers over the same `write_*` code, so both always say the same thing.
+//! Traces run to millions of events, so the renderer writes every line straight into one
+//! output buffer of bytes: no temporary strings per event, no `char`s (all it adds itself is
+//! ASCII), integers formatted by hand a machine word at a time, and names found by slot index
+//! rather than in a tree and rendered once, when the trace introduces them, so that showing a
+//! process is copying its `p3:name` (and, for the actor column, its padding) whole.
+//!
+//! Everything written is either ASCII or a whole `&str`, so the bytes are UTF-8 by
+//! construction: they are checked once where a `String` is handed out ([`text`], the
+//! `String`-returning [`Names`] methods), and a streamed trace ([`TextStream`]) goes out as
+//! the bytes it is. Those [`Names`] methods, which other renderers use, are thin wrappers over
+//! the same byte-writing code as the trace, so both always say the same thing.
 
 use abi::{
     Capacity, Dest, Error, MailboxId, Mode, Overflow, Pid, RecvFlags, Source, Syscall, Sysno,
@@ -18,7 +25,7 @@ use kernel::trace::{
 };
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::fmt::Write;
+use std::io::Write;
 use std::rc::Rc;
 
 /// Names learnt from the trace itself: processes from their spawn, mailboxes from their
@@ -47,29 +54,93 @@ struct NameTable {
     other: BTreeMap<u64, Name>,
 }
 
-/// A learnt name, with its width worked out once rather than on every line that shows it.
+/// A learnt name, rendered once with its id rather than on every line that shows it. An
+/// entry is keyed by the whole raw id, generation included, so the rendering stays right for
+/// as long as the entry lives, wherever in the table it moves.
 #[derive(Clone, Debug)]
 struct Name {
-    text: String,
-    /// Its length in characters, which is what column padding counts.
-    chars: usize,
+    /// The id and name as the trace shows them (`p3:worker`, `mb0.1:jobs`), then the spaces
+    /// that pad them to the actor column's width and the space that ends the column.
+    /// (Mailboxes never head a line, so theirs goes unused: a few bytes per mailbox are
+    /// cheaper than a second kind of name.)
+    rendered: String,
+    /// Where the name starts in `rendered`: after the id and its `:`.
+    name_start: usize,
+    /// Where the id and name end in `rendered`: before the padding.
+    end: usize,
+    /// The start of `rendered`, zero-filled if it is shorter: what [`Name::push_prefix`]
+    /// copies whole.
+    head: [u8; NAME_HEAD],
 }
 
+/// How much of a rendered name is kept in a fixed-size array: enough for the actor column of
+/// a name that fits it.
+const NAME_HEAD: usize = 32;
+// A padded column is `ACTOR_WIDTH` characters and a space.
+const _: () = assert!(NAME_HEAD > ACTOR_WIDTH);
+
 impl Name {
-    fn new(text: &str) -> Name {
+    /// The name `text` of the id `raw`, shown with `prefix` (`p`, `mb`).
+    fn new(prefix: &[u8], raw: u64, text: &str) -> Name {
+        let mut out = Vec::with_capacity(ACTOR_WIDTH + 1 + text.len());
+        push_id(&mut out, prefix, raw);
+        out.push(b':');
+        let name_start = out.len();
+        out.extend_from_slice(text.as_bytes());
+        let end = out.len();
+        // `{:<22}` pads to 22 characters, not bytes: a name from a user program may be
+        // non-ASCII. (The id before it is ASCII: its bytes are its characters.)
+        let chars = name_start + text.chars().count();
+        out.extend_from_slice(&SPACES[..ACTOR_WIDTH.saturating_sub(chars)]);
+        out.push(b' ');
+        let mut head = [0; NAME_HEAD];
+        let kept = out.len().min(NAME_HEAD);
+        head[..kept].copy_from_slice(&out[..kept]);
         Name {
-            text: text.to_owned(),
-            chars: text.chars().count(),
+            rendered: into_string(out),
+            name_start,
+            end,
+            head,
+        }
+    }
+
+    /// The name alone, as learnt.
+    fn text(&self) -> &str {
+        &self.rendered[self.name_start..self.end]
+    }
+
+    /// `p3:name`, appended to `out`.
+    fn push_shown(&self, out: &mut Vec<u8>) {
+        self.push_prefix(out, self.end);
+    }
+
+    /// `p3:name`, padded to the actor column and followed by the space that ends it,
+    /// appended to `out`.
+    fn push_column(&self, out: &mut Vec<u8>) {
+        self.push_prefix(out, self.rendered.len());
+    }
+
+    /// The first `len` bytes of `rendered`, appended to `out`.
+    fn push_prefix(&self, out: &mut Vec<u8>, len: usize) {
+        if len <= NAME_HEAD {
+            // Nearly every name: all of `head` is written and the rest cut off again, a
+            // fixed-size copy (a few moves) rather than one of variable length (a call to
+            // `memcpy`), on a path that runs for most lines.
+            out.extend_from_slice(&self.head);
+            out.truncate(out.len() - (NAME_HEAD - len));
+        } else {
+            out.extend_from_slice(&self.rendered.as_bytes()[..len]);
         }
     }
 }
 
 impl NameTable {
-    /// Name the id `raw`, replacing any name it had (as a map insert would).
-    fn insert(&mut self, raw: u64, name: &str) {
+    /// Name the id `raw` (shown with `prefix`), replacing any name it had (as a map insert
+    /// would).
+    fn insert(&mut self, prefix: &[u8], raw: u64, name: &str) {
         let (index, generation) = (raw as u32 as usize, (raw >> 32) as u32);
         if index >= DENSE_SLOTS {
-            self.other.insert(raw, Name::new(name));
+            self.other.insert(raw, Name::new(prefix, raw, name));
             return;
         }
         if index >= self.latest.len() {
@@ -77,10 +148,10 @@ impl NameTable {
         }
         let slot = &mut self.latest[index];
         match slot {
-            Some((g, n)) if *g == generation => *n = Name::new(name),
+            Some((g, n)) if *g == generation => *n = Name::new(prefix, raw, name),
             _ => {
                 // The slot's previous generation keeps its name, in the tree.
-                if let Some((g, n)) = slot.replace((generation, Name::new(name))) {
+                if let Some((g, n)) = slot.replace((generation, Name::new(prefix, raw, name))) {
                     self.other.insert(u64::from(g) << 32 | index as u64, n);
                 }
                 // The slot is now authoritative for this id; drop any older copy so the
@@ -108,14 +179,20 @@ impl NameTable {
     }
 }
 
+/// How processes' ids are shown: `p3`.
+const PID_PREFIX: &[u8] = b"p";
+
+/// How mailboxes' ids are shown: `mb0`.
+const MAILBOX_PREFIX: &[u8] = b"mb";
+
 impl Names {
     /// Learn the names an event introduces.
     pub fn learn(&mut self, kind: &EventKind) {
         match kind {
-            EventKind::Spawn { pid, name, .. } => self.procs.insert(pid.raw(), name),
+            EventKind::Spawn { pid, name, .. } => self.procs.insert(PID_PREFIX, pid.raw(), name),
             EventKind::MailboxCreated {
                 id, name: Some(n), ..
-            } => self.mailboxes.insert(id.raw(), n),
+            } => self.mailboxes.insert(MAILBOX_PREFIX, id.raw(), n),
             _ => {}
         }
     }
@@ -131,187 +208,232 @@ impl Names {
 
     /// The name a process was spawned with, if the trace introduced it.
     pub fn process_name(&self, pid: Pid) -> Option<&str> {
-        self.procs.get(pid.raw()).map(|n| n.text.as_str())
+        self.procs.get(pid.raw()).map(Name::text)
     }
 
     /// The name a mailbox was created with, if it has one.
     pub fn mailbox_name(&self, id: MailboxId) -> Option<&str> {
-        self.mailboxes.get(id.raw()).map(|n| n.text.as_str())
+        self.mailboxes.get(id.raw()).map(Name::text)
     }
 
     /// `p3:name`, or `p3` for a process the trace never introduced.
     pub fn pid(&self, pid: Pid) -> String {
-        written(|s| self.write_pid(s, pid))
+        rendered(|out| self.push_pid(out, pid))
     }
 
     /// `mb0:name`, or `mb0` for an anonymous mailbox.
     pub fn mailbox(&self, id: MailboxId) -> String {
-        written(|s| self.write_mailbox(s, id))
+        rendered(|out| self.push_mailbox(out, id))
     }
 
     /// A send destination.
     pub fn dest(&self, dest: Dest) -> String {
-        written(|s| self.write_dest(s, dest))
+        rendered(|out| self.push_dest(out, dest))
     }
 
     /// A receive source.
     pub fn source(&self, source: Source) -> String {
-        written(|s| self.write_source(s, source))
+        rendered(|out| self.push_source(out, source))
     }
 
     /// A wait queue: its owner's name and which of its queues.
     pub fn queue(&self, q: WaitQueueId) -> String {
-        written(|s| self.write_queue(s, q))
+        rendered(|out| self.push_queue(out, q))
     }
 
     /// A syscall with its arguments, ids named.
     pub fn call(&self, call: &Syscall) -> String {
-        written(|s| self.write_call(s, call))
+        rendered(|out| self.push_call(out, call))
     }
 
     /// An injected fault, as the text trace writes it after `fault`: `kill p3:worker (at
     /// tick 40)`, `lose msg#4 -> mb0:jobs`, `delay msg#4 -> mb0:jobs until 57`, `arrive
     /// msg#4 at mb0:jobs`, `clock jump 40 -> 90`.
     pub fn fault(&self, kind: &FaultKind) -> String {
-        written(|s| self.write_fault(s, kind))
+        rendered(|out| self.push_fault(out, kind))
     }
 
     /// A syscall's return registers, read the way that syscall defines them.
     pub fn ret(&self, sysno: Option<Sysno>, ret: &[u64; RET_REGS]) -> String {
-        written(|s| self.write_ret(s, sysno, ret))
+        rendered(|out| self.push_ret(out, sysno, ret))
     }
 
     /// [`pid`](Self::pid), appended to `out`.
     pub fn write_pid(&self, out: &mut String, pid: Pid) {
-        self.push_pid(out, pid);
-    }
-
-    /// [`pid`](Self::pid), appended to `out`; returns how many characters that is. (The
-    /// text trace pads its actor column by characters, and knowing the width saves reading
-    /// back what it just wrote.)
-    fn push_pid(&self, out: &mut String, pid: Pid) -> usize {
-        let start = out.len();
-        push_id(out, "p", pid.raw());
-        let id = out.len() - start;
-        match self.procs.get(pid.raw()) {
-            Some(n) => {
-                out.push(':');
-                out.push_str(&n.text);
-                id + 1 + n.chars
-            }
-            None => id,
-        }
+        appended(out, |bytes| self.push_pid(bytes, pid));
     }
 
     /// [`mailbox`](Self::mailbox), appended to `out`.
     pub fn write_mailbox(&self, out: &mut String, id: MailboxId) {
-        push_id(out, "mb", id.raw());
-        if let Some(n) = self.mailboxes.get(id.raw()) {
-            out.push(':');
-            out.push_str(&n.text);
-        }
+        appended(out, |bytes| self.push_mailbox(bytes, id));
     }
 
     /// [`dest`](Self::dest), appended to `out`.
     pub fn write_dest(&self, out: &mut String, dest: Dest) {
-        match dest {
-            Dest::Process(p) => self.write_pid(out, p),
-            Dest::Mailbox(m) => self.write_mailbox(out, m),
-        }
+        appended(out, |bytes| self.push_dest(bytes, dest));
     }
 
     /// [`source`](Self::source), appended to `out`.
     pub fn write_source(&self, out: &mut String, source: Source) {
-        match source {
-            Source::Process(p) => {
-                out.push_str("from ");
-                self.write_pid(out, p);
-            }
-            Source::Mailbox(m) => self.write_mailbox(out, m),
-            Source::Any => out.push_str("any"),
-        }
+        appended(out, |bytes| self.push_source(bytes, source));
     }
 
     /// [`queue`](Self::queue), appended to `out`.
     pub fn write_queue(&self, out: &mut String, q: WaitQueueId) {
-        match q {
-            WaitQueueId::MailboxSenders(m)
-            | WaitQueueId::MailboxReceiver(m)
-            | WaitQueueId::MailboxCallers(m) => self.write_mailbox(out, m),
-            WaitQueueId::InboxSenders(p)
-            | WaitQueueId::InboxReceiver(p)
-            | WaitQueueId::ReceiversFrom(p)
-            | WaitQueueId::Replies(p)
-            | WaitQueueId::Exit(p) => self.write_pid(out, p),
-        }
-        out.push('.');
-        out.push_str(q.name());
+        appended(out, |bytes| self.push_queue(bytes, q));
     }
 
     /// [`call`](Self::call), appended to `out`.
     pub fn write_call(&self, out: &mut String, call: &Syscall) {
+        appended(out, |bytes| self.push_call(bytes, call));
+    }
+
+    /// [`fault`](Self::fault), appended to `out`.
+    pub fn write_fault(&self, out: &mut String, kind: &FaultKind) {
+        appended(out, |bytes| self.push_fault(bytes, kind));
+    }
+
+    /// [`ret`](Self::ret), appended to `out`.
+    pub fn write_ret(&self, out: &mut String, sysno: Option<Sysno>, ret: &[u64; RET_REGS]) {
+        appended(out, |bytes| self.push_ret(bytes, sysno, ret));
+    }
+}
+
+/// The byte-writing forms of the methods above, which the text trace itself uses: each
+/// appends what its `String`-returning namesake returns.
+impl Names {
+    /// [`pid`](Self::pid).
+    fn push_pid(&self, out: &mut Vec<u8>, pid: Pid) {
+        match self.procs.get(pid.raw()) {
+            Some(n) => n.push_shown(out),
+            None => push_id(out, PID_PREFIX, pid.raw()),
+        }
+    }
+
+    /// The actor column for `pid`: [`pid`](Self::pid) padded to [`ACTOR_WIDTH`], then the
+    /// space that ends the column.
+    fn push_actor(&self, out: &mut Vec<u8>, pid: Pid) {
+        match self.procs.get(pid.raw()) {
+            Some(n) => n.push_column(out),
+            None => {
+                let start = out.len();
+                push_id(out, PID_PREFIX, pid.raw());
+                // An id is ASCII: its bytes are its characters.
+                let width = out.len() - start;
+                out.extend_from_slice(&SPACES[..ACTOR_WIDTH.saturating_sub(width)]);
+                out.push(b' ');
+            }
+        }
+    }
+
+    /// [`mailbox`](Self::mailbox).
+    fn push_mailbox(&self, out: &mut Vec<u8>, id: MailboxId) {
+        match self.mailboxes.get(id.raw()) {
+            Some(n) => n.push_shown(out),
+            None => push_id(out, MAILBOX_PREFIX, id.raw()),
+        }
+    }
+
+    /// [`dest`](Self::dest).
+    fn push_dest(&self, out: &mut Vec<u8>, dest: Dest) {
+        match dest {
+            Dest::Process(p) => self.push_pid(out, p),
+            Dest::Mailbox(m) => self.push_mailbox(out, m),
+        }
+    }
+
+    /// [`source`](Self::source).
+    fn push_source(&self, out: &mut Vec<u8>, source: Source) {
+        match source {
+            Source::Process(p) => {
+                out.extend_from_slice(b"from ");
+                self.push_pid(out, p);
+            }
+            Source::Mailbox(m) => self.push_mailbox(out, m),
+            Source::Any => out.extend_from_slice(b"any"),
+        }
+    }
+
+    /// [`queue`](Self::queue).
+    fn push_queue(&self, out: &mut Vec<u8>, q: WaitQueueId) {
+        match q {
+            WaitQueueId::MailboxSenders(m)
+            | WaitQueueId::MailboxReceiver(m)
+            | WaitQueueId::MailboxCallers(m) => self.push_mailbox(out, m),
+            WaitQueueId::InboxSenders(p)
+            | WaitQueueId::InboxReceiver(p)
+            | WaitQueueId::ReceiversFrom(p)
+            | WaitQueueId::Replies(p)
+            | WaitQueueId::Exit(p) => self.push_pid(out, p),
+        }
+        out.push(b'.');
+        out.extend_from_slice(q.name().as_bytes());
+    }
+
+    /// [`call`](Self::call).
+    fn push_call(&self, out: &mut Vec<u8>, call: &Syscall) {
         let name = call.sysno().name();
         match *call {
             Syscall::DeleteMailbox { mailbox } => {
-                out.push_str(name);
-                out.push('(');
-                self.write_mailbox(out, mailbox);
-                out.push(')');
+                out.extend_from_slice(name.as_bytes());
+                out.push(b'(');
+                self.push_mailbox(out, mailbox);
+                out.push(b')');
             }
             Syscall::TransferMailbox { mailbox, to } => {
-                out.push_str(name);
-                out.push('(');
-                self.write_mailbox(out, mailbox);
-                out.push_str(", to ");
-                self.write_pid(out, to);
-                out.push(')');
+                out.extend_from_slice(name.as_bytes());
+                out.push(b'(');
+                self.push_mailbox(out, mailbox);
+                out.extend_from_slice(b", to ");
+                self.push_pid(out, to);
+                out.push(b')');
             }
             Syscall::Send { dest, len, mode }
             | Syscall::Call {
                 dest, len, mode, ..
             } => {
-                out.push_str(name);
-                out.push('(');
-                self.write_dest(out, dest);
-                out.push_str(", ");
+                out.extend_from_slice(name.as_bytes());
+                out.push(b'(');
+                self.push_dest(out, dest);
+                out.extend_from_slice(b", ");
                 push_u64(out, len);
-                out.push_str("B, ");
+                out.extend_from_slice(b"B, ");
                 push_mode(out, mode);
-                out.push(')');
+                out.push(b')');
             }
             Syscall::Receive {
                 source,
                 buf_len,
                 mode,
             } => {
-                out.push_str(name);
-                out.push('(');
-                self.write_source(out, source);
+                out.extend_from_slice(name.as_bytes());
+                out.push(b'(');
+                self.push_source(out, source);
                 // A buffer of 4 GiB or more is "whatever comes": not worth a column.
                 if buf_len < u64::from(u32::MAX) {
-                    out.push_str(", buf=");
+                    out.extend_from_slice(b", buf=");
                     push_u64(out, buf_len);
-                    out.push('B');
+                    out.push(b'B');
                 }
-                out.push_str(", ");
+                out.extend_from_slice(b", ");
                 push_mode(out, mode);
-                out.push(')');
+                out.push(b')');
             }
             Syscall::Reply { to, len } => {
-                out.push_str(name);
-                out.push('(');
-                self.write_pid(out, to);
-                out.push_str(", ");
+                out.extend_from_slice(name.as_bytes());
+                out.push(b'(');
+                self.push_pid(out, to);
+                out.extend_from_slice(b", ");
                 push_u64(out, len);
-                out.push_str("B)");
+                out.extend_from_slice(b"B)");
             }
             Syscall::Wait { child, mode } => {
-                out.push_str(name);
-                out.push('(');
-                self.write_pid(out, child);
-                out.push_str(", ");
+                out.extend_from_slice(name.as_bytes());
+                out.push(b'(');
+                self.push_pid(out, child);
+                out.extend_from_slice(b", ");
                 push_mode(out, mode);
-                out.push(')');
+                out.push(b')');
             }
             // No ids to name: the ABI's own rendering, so the two never drift apart.
             Syscall::CreateMailbox { .. }
@@ -328,38 +450,38 @@ impl Names {
         }
     }
 
-    /// [`fault`](Self::fault), appended to `out`.
-    pub fn write_fault(&self, out: &mut String, kind: &FaultKind) {
+    /// [`fault`](Self::fault).
+    fn push_fault(&self, out: &mut Vec<u8>, kind: &FaultKind) {
         match kind {
             FaultKind::Kill { pid, cause } => {
-                out.push_str("kill ");
-                self.write_pid(out, *pid);
+                out.extend_from_slice(b"kill ");
+                self.push_pid(out, *pid);
                 match cause {
                     KillCause::Tick(t) => {
-                        out.push_str(" (at tick ");
+                        out.extend_from_slice(b" (at tick ");
                         push_u64(out, *t);
                     }
                     KillCause::Syscall(n) => {
-                        out.push_str(" (at syscall ");
+                        out.extend_from_slice(b" (at syscall ");
                         push_u64(out, *n);
                     }
                 }
-                out.push(')');
+                out.push(b')');
             }
             FaultKind::KillMissed { name, tick } => {
-                out.push_str("kill ");
-                out.push_str(name);
-                out.push_str(" (at tick ");
+                out.extend_from_slice(b"kill ");
+                out.extend_from_slice(name.as_bytes());
+                out.extend_from_slice(b" (at tick ");
                 push_u64(out, *tick);
-                out.push_str("): no live process of that name");
+                out.extend_from_slice(b"): no live process of that name");
             }
             FaultKind::Lose { msg, to, call, .. } => {
-                out.push_str("lose msg#");
+                out.extend_from_slice(b"lose msg#");
                 push_u64(out, *msg);
-                out.push_str(" -> ");
-                self.write_dest(out, *to);
+                out.extend_from_slice(b" -> ");
+                self.push_dest(out, *to);
                 if *call {
-                    out.push_str(" (call)");
+                    out.extend_from_slice(b" (call)");
                 }
             }
             FaultKind::Delay {
@@ -369,223 +491,321 @@ impl Names {
                 behind,
                 ..
             } => {
-                out.push_str("delay msg#");
+                out.extend_from_slice(b"delay msg#");
                 push_u64(out, *msg);
-                out.push_str(" -> ");
-                self.write_dest(out, *to);
-                out.push_str(" until ");
+                out.extend_from_slice(b" -> ");
+                self.push_dest(out, *to);
+                out.extend_from_slice(b" until ");
                 push_u64(out, *until);
                 if let Some(b) = behind {
-                    out.push_str(" (behind msg#");
+                    out.extend_from_slice(b" (behind msg#");
                     push_u64(out, *b);
-                    out.push(')');
+                    out.push(b')');
                 }
             }
             FaultKind::Arrive { msg, to, .. } => {
-                out.push_str("arrive msg#");
+                out.extend_from_slice(b"arrive msg#");
                 push_u64(out, *msg);
-                out.push_str(" at ");
-                self.write_dest(out, *to);
+                out.extend_from_slice(b" at ");
+                self.push_dest(out, *to);
             }
             FaultKind::ClockJump { from, to } => {
-                out.push_str("clock jump ");
+                out.extend_from_slice(b"clock jump ");
                 push_u64(out, *from);
-                out.push_str(" -> ");
+                out.extend_from_slice(b" -> ");
                 push_u64(out, *to);
             }
         }
     }
 
-    /// [`ret`](Self::ret), appended to `out`.
-    pub fn write_ret(&self, out: &mut String, sysno: Option<Sysno>, ret: &[u64; RET_REGS]) {
+    /// [`ret`](Self::ret).
+    fn push_ret(&self, out: &mut Vec<u8>, sysno: Option<Sysno>, ret: &[u64; RET_REGS]) {
         if ret[0] != 0 {
             let err = Error::from_code(ret[0]);
-            out.push_str("err ");
-            out.push_str(err.map_or("unknown_error", Error::name));
+            out.extend_from_slice(b"err ");
+            out.extend_from_slice(err.map_or("unknown_error", Error::name).as_bytes());
             if err == Some(Error::BufferTooSmall) {
-                out.push_str(" (needs ");
+                out.extend_from_slice(b" (needs ");
                 push_u64(out, ret[1]);
-                out.push_str("B)");
+                out.extend_from_slice(b"B)");
             }
             return;
         }
         match sysno {
             Some(Sysno::CreateMailbox | Sysno::LookupMailbox) => {
-                out.push_str("ok ");
-                self.write_mailbox(out, MailboxId::from_raw(ret[1]));
+                out.extend_from_slice(b"ok ");
+                self.push_mailbox(out, MailboxId::from_raw(ret[1]));
             }
             Some(Sysno::Spawn | Sysno::GetPid) => {
-                out.push_str("ok ");
-                self.write_pid(out, Pid::from_raw(ret[1]));
+                out.extend_from_slice(b"ok ");
+                self.push_pid(out, Pid::from_raw(ret[1]));
             }
             Some(Sysno::Receive) => {
-                out.push_str("ok from ");
-                self.write_pid(out, Pid::from_raw(ret[1]));
-                out.push(' ');
+                out.extend_from_slice(b"ok from ");
+                self.push_pid(out, Pid::from_raw(ret[1]));
+                out.push(b' ');
                 push_u64(out, ret[2]);
-                out.push('B');
+                out.push(b'B');
                 if RecvFlags::from_bits_truncate(ret[3]).contains(RecvFlags::CALL) {
-                    out.push_str(" (call)");
+                    out.extend_from_slice(b" (call)");
                 }
             }
             Some(Sysno::Call) => {
-                out.push_str("ok reply from ");
-                self.write_pid(out, Pid::from_raw(ret[1]));
-                out.push(' ');
+                out.extend_from_slice(b"ok reply from ");
+                self.push_pid(out, Pid::from_raw(ret[1]));
+                out.push(b' ');
                 push_u64(out, ret[2]);
-                out.push('B');
+                out.push(b'B');
             }
             Some(Sysno::Wait) => {
-                out.push_str("ok ");
-                self.write_pid(out, Pid::from_raw(ret[2]));
-                out.push_str(" exited ");
+                out.extend_from_slice(b"ok ");
+                self.push_pid(out, Pid::from_raw(ret[2]));
+                out.extend_from_slice(b" exited ");
                 push_i64(out, ret[1] as i64);
             }
-            _ => out.push_str("ok"),
+            _ => out.extend_from_slice(b"ok"),
         }
     }
 
     /// `pids` joined by ` -> `, then the first again (closing the cycle); nothing for none.
-    fn write_cycle(&self, out: &mut String, pids: &[Pid]) {
+    fn push_cycle(&self, out: &mut Vec<u8>, pids: &[Pid]) {
         for (i, p) in pids.iter().enumerate() {
             if i > 0 {
-                out.push_str(" -> ");
+                out.extend_from_slice(b" -> ");
             }
-            self.write_pid(out, *p);
+            self.push_pid(out, *p);
         }
         if let Some(first) = pids.first() {
-            out.push_str(" -> ");
-            self.write_pid(out, *first);
+            out.extend_from_slice(b" -> ");
+            self.push_pid(out, *first);
         }
     }
 }
 
-/// What `write` appends to an empty string.
-fn written(write: impl FnOnce(&mut String)) -> String {
-    let mut s = String::new();
-    write(&mut s);
-    s
+/// The bytes `write` writes, as the string they are.
+fn rendered(write: impl FnOnce(&mut Vec<u8>)) -> String {
+    let mut out = Vec::new();
+    write(&mut out);
+    into_string(out)
+}
+
+/// The bytes `write` writes, appended to `out`. (Through a buffer of their own: checking
+/// what was just written is UTF-8 costs that many bytes, not all of `out`.)
+fn appended(out: &mut String, write: impl FnOnce(&mut Vec<u8>)) {
+    out.push_str(&rendered(write));
+}
+
+/// Rendered bytes as a `String`. They are UTF-8 by construction (ASCII, and whole `str`s),
+/// so this only checks what is known.
+fn into_string(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).expect("the text trace writes only ASCII and whole strs")
 }
 
 /// How a process ended, in words: `exit`, `returned`, `panicked: ...`, `fault: ...`.
 pub fn exit_reason(reason: &ExitReason) -> String {
-    written(|s| write_exit_reason(s, reason))
+    rendered(|out| push_exit_reason(out, reason))
 }
 
 /// [`exit_reason`], appended to `out`.
-fn write_exit_reason(out: &mut String, reason: &ExitReason) {
+fn push_exit_reason(out: &mut Vec<u8>, reason: &ExitReason) {
     match reason {
-        ExitReason::Exit => out.push_str("exit"),
-        ExitReason::Returned => out.push_str("returned"),
+        ExitReason::Exit => out.extend_from_slice(b"exit"),
+        ExitReason::Returned => out.extend_from_slice(b"returned"),
         ExitReason::Panicked(m) => {
-            out.push_str("panicked: ");
-            out.push_str(m);
+            out.extend_from_slice(b"panicked: ");
+            out.extend_from_slice(m.as_bytes());
         }
         ExitReason::Fault(m) => {
-            out.push_str("fault: ");
-            out.push_str(m);
+            out.extend_from_slice(b"fault: ");
+            out.extend_from_slice(m.as_bytes());
         }
-        ExitReason::Killed => out.push_str("killed"),
+        ExitReason::Killed => out.extend_from_slice(b"killed"),
     }
 }
 
-/// `00`, `01`, ... `99`: two digits per table look-up, half the divisions of one at a time.
-const DIGIT_PAIRS: [u8; 200] = {
-    let mut table = [0; 200];
+/// `00`, `01`, ... `99` as the two digits' ASCII bytes in one `u16`, tens in the high byte:
+/// two digits per table look-up, put together in a register rather than in memory.
+const DIGIT_PAIRS: [u16; 100] = {
+    let mut table = [0; 100];
     let mut i = 0;
     while i < 100 {
-        table[2 * i] = b'0' + (i / 10) as u8;
-        table[2 * i + 1] = b'0' + (i % 10) as u8;
+        table[i] = (b'0' as u16 + i as u16 / 10) << 8 | (b'0' as u16 + i as u16 % 10);
         i += 1;
     }
     table
 };
 
-/// The most digits a `u64` has.
-const MAX_DIGITS: usize = 20;
+/// 10^8: the numbers below it have at most the eight digits one `u64` of ASCII holds.
+const EIGHT_DIGITS: u64 = 100_000_000;
 
-/// `v` in decimal, written into the tail of `buf`: returns where the digits start.
-fn fill_digits(buf: &mut [u8; MAX_DIGITS], mut v: u64) -> usize {
-    let mut i = buf.len();
-    while v >= 100 {
-        let pair = (v % 100) as usize * 2;
-        v /= 100;
-        i -= 2;
-        buf[i..i + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
-    }
-    if v >= 10 {
-        let pair = v as usize * 2;
-        i -= 2;
-        buf[i..i + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
-    } else {
-        i -= 1;
-        buf[i] = b'0' + v as u8;
-    }
-    i
+/// `v` (below 10^8) as eight ASCII digits, zero-padded: the most significant in the highest
+/// byte, so that `to_be_bytes` reads them in order.
+fn eight_digits(v: u32) -> u64 {
+    let (high, low) = (v / 10_000, v % 10_000);
+    // `% 100`: a number's last two digits (and an index the compiler can see is in bounds).
+    let pair = |p: u32| u64::from(DIGIT_PAIRS[(p % 100) as usize]);
+    pair(high / 100) << 48 | pair(high) << 32 | pair(low / 100) << 16 | pair(low)
 }
 
-/// ASCII bytes, appended as the characters they are. (Per-byte pushes into reserved room
-/// beat validating a handful of bytes with `str::from_utf8`.)
-fn push_ascii(out: &mut String, bytes: &[u8]) {
-    out.extend(bytes.iter().map(|&b| char::from(b)));
+/// ASCII `0` in every byte of a word.
+const ZEROS: u64 = u64::from_ne_bytes([b'0'; 8]);
+
+/// ASCII space in every byte of a word.
+const BLANKS: u64 = u64::from_ne_bytes([b' '; 8]);
+
+/// How many of the eight digits [`eight_digits`] wrote are leading zeros: at most seven, as
+/// the last digit shows even when it is 0.
+fn leading_zero_digits(digits: u64) -> u32 {
+    // Less `0`, each byte is its digit's value, so the leading zeros are the leading zero
+    // bytes; setting the lowest bit keeps the last digit whatever it is.
+    ((digits ^ ZEROS) | 1).leading_zeros() / 8
+}
+
+/// `v` (below 10^8) in decimal.
+fn push_short(out: &mut Vec<u8>, v: u32) {
+    let digits = eight_digits(v);
+    let unused = leading_zero_digits(digits);
+    // The digits are moved to the top of the word and all eight bytes written, then the
+    // unused tail is cut off again: one fixed-size copy rather than one of variable length,
+    // which is a call to `memcpy`.
+    out.extend_from_slice(&(digits << (8 * unused)).to_be_bytes());
+    out.truncate(out.len() - unused as usize);
 }
 
 /// `v` in decimal, as `{v}` writes it.
-fn push_u64(out: &mut String, v: u64) {
+fn push_u64(out: &mut Vec<u8>, v: u64) {
     if v < 10 {
-        // Most ids, generations and priorities: one digit.
-        out.push(char::from(b'0' + v as u8));
-        return;
+        // Most ids, generations, CPUs and priorities: one digit.
+        out.push(b'0' + v as u8);
+    } else if v < 100 {
+        // Most message lengths: one pair.
+        out.extend_from_slice(&DIGIT_PAIRS[v as usize].to_be_bytes());
+    } else if v < EIGHT_DIGITS {
+        push_short(out, v as u32);
+    } else {
+        push_long(out, v);
     }
-    let mut buf = [0; MAX_DIGITS];
-    let start = fill_digits(&mut buf, v);
-    push_ascii(out, &buf[start..]);
+}
+
+/// `v` (at least 10^8) in decimal: its leading digits, then eight at a time.
+#[cold]
+fn push_long(out: &mut Vec<u8>, v: u64) {
+    let (high, low) = (v / EIGHT_DIGITS, (v % EIGHT_DIGITS) as u32);
+    if high < EIGHT_DIGITS {
+        push_short(out, high as u32);
+    } else {
+        // `u64::MAX` has 20 digits: at most four before the two groups of eight.
+        push_short(out, (high / EIGHT_DIGITS) as u32);
+        let middle = (high % EIGHT_DIGITS) as u32;
+        out.extend_from_slice(&eight_digits(middle).to_be_bytes());
+    }
+    out.extend_from_slice(&eight_digits(low).to_be_bytes());
 }
 
 /// `v` in decimal with its sign, as `{v}` writes it.
-fn push_i64(out: &mut String, v: i64) {
+fn push_i64(out: &mut Vec<u8>, v: i64) {
     if v < 0 {
-        out.push('-');
+        out.push(b'-');
     }
     push_u64(out, v.unsigned_abs());
 }
 
+/// Ticks below this fit the tick column; longer ones widen it.
+const TICK_LIMIT: u64 = 10u64.pow(TICK_WIDTH as u32);
+
+/// A tick below [`TICK_LIMIT`] as the tick column shows it, in the last [`TICK_WIDTH`] of
+/// the eight bytes: its eight-digit form with the leading zeros turned to spaces.
+fn tick_column(tick: u64) -> [u8; 8] {
+    let digits = eight_digits(tick as u32);
+    let shown = u64::MAX >> (8 * leading_zero_digits(digits));
+    (digits & shown | BLANKS & !shown).to_be_bytes()
+}
+
+/// A tick as the tick column shows it, `{tick:>6}`.
+fn push_tick(out: &mut Vec<u8>, tick: u64) {
+    if tick < TICK_LIMIT {
+        out.extend_from_slice(&tick_column(tick)[8 - TICK_WIDTH..]);
+    } else {
+        // As wide as the column or wider: no padding.
+        push_u64(out, tick);
+    }
+}
+
+/// The tick column of the line before. Runs of events share a tick (a send, its handoff,
+/// the wake and both returns happen at once), and formatting the same tick again would be
+/// the dearest part of a line's first columns.
+struct LastTick {
+    tick: u64,
+    /// [`tick_column`] of `tick`.
+    column: [u8; 8],
+}
+
+impl LastTick {
+    fn new() -> LastTick {
+        LastTick {
+            tick: 0,
+            column: tick_column(0),
+        }
+    }
+}
+
+/// The tick and CPU columns, `{tick:>6} cpu{cpu} `.
+fn push_head(out: &mut Vec<u8>, last: &mut LastTick, tick: u64, cpu: u32) {
+    if tick < TICK_LIMIT && cpu < 10 {
+        if tick != last.tick {
+            *last = LastTick {
+                tick,
+                column: tick_column(tick),
+            };
+        }
+        // Nearly every line: both columns are a fixed width (the CPU's is ` cpu0 `), so they
+        // go in one copy.
+        let mut head = [b' '; TICK_WIDTH + 6];
+        head[..TICK_WIDTH].copy_from_slice(&last.column[8 - TICK_WIDTH..]);
+        head[TICK_WIDTH..].copy_from_slice(&[b' ', b'c', b'p', b'u', b'0' + cpu as u8, b' ']);
+        out.extend_from_slice(&head);
+    } else {
+        push_tick(out, tick);
+        out.extend_from_slice(b" cpu");
+        push_u64(out, u64::from(cpu));
+        out.push(b' ');
+    }
+}
+
 /// A generational id as its `Display` shows it: `p3`, or `p3.1` after the slot's reuse.
-fn push_id(out: &mut String, prefix: &str, raw: u64) {
-    out.push_str(prefix);
+// Inlined, the prefix is a constant: a store or two rather than a call to `memcpy`.
+#[inline(always)]
+fn push_id(out: &mut Vec<u8>, prefix: &[u8], raw: u64) {
+    out.extend_from_slice(prefix);
     push_u64(out, u64::from(raw as u32));
     let generation = raw >> 32;
     if generation != 0 {
-        out.push('.');
+        out.push(b'.');
         push_u64(out, generation);
     }
 }
 
 /// A [`Mode`] as its `Display` shows it. (Sends and receives show one on every call, too
 /// often to go through `fmt`; the tests compare against the `Display` impl.)
-fn push_mode(out: &mut String, mode: Mode) {
+fn push_mode(out: &mut Vec<u8>, mode: Mode) {
     match mode {
-        Mode::Blocking => out.push_str("blocking"),
-        Mode::NonBlocking => out.push_str("nonblocking"),
+        Mode::Blocking => out.extend_from_slice(b"blocking"),
+        Mode::NonBlocking => out.extend_from_slice(b"nonblocking"),
         Mode::Timeout(t) => {
-            out.push_str("timeout=");
+            out.extend_from_slice(b"timeout=");
             push_u64(out, t);
         }
     }
 }
 
 /// A [`Capacity`] as its `Display` shows it.
-fn push_capacity(out: &mut String, capacity: Capacity) {
+fn push_capacity(out: &mut Vec<u8>, capacity: Capacity) {
     match capacity {
-        Capacity::Zero => out.push('0'),
+        Capacity::Zero => out.push(b'0'),
         Capacity::Bounded(n) => push_u64(out, u64::from(n)),
-        Capacity::Unbounded => out.push_str("unbounded"),
+        Capacity::Unbounded => out.extend_from_slice(b"unbounded"),
     }
 }
-
-/// Enough spaces for the widest padding a line needs.
-const SPACES: &str = "                      ";
-const _: () = assert!(SPACES.len() >= ACTOR_WIDTH && SPACES.len() >= TICK_WIDTH);
 
 /// Width of the actor column, in characters.
 const ACTOR_WIDTH: usize = 22;
@@ -593,25 +813,40 @@ const ACTOR_WIDTH: usize = 22;
 /// Width of the tick column, in characters.
 const TICK_WIDTH: usize = 6;
 
+// The tick column is cut from one eight-digit word.
+const _: () = assert!(TICK_WIDTH <= 8);
+
+/// Enough spaces for the widest padding a line needs.
+const SPACES: [u8; ACTOR_WIDTH] = [b' '; ACTOR_WIDTH];
+
+/// The actor column of an event about no one process: `-`, padded, and the space that ends
+/// the column.
+const NO_ACTOR: [u8; ACTOR_WIDTH + 1] = {
+    let mut column = [b' '; ACTOR_WIDTH + 1];
+    column[0] = b'-';
+    column
+};
+
 /// `text` as `{text:?}` writes it.
-fn push_debug_str(out: &mut String, text: &str) {
+fn push_debug_str(out: &mut Vec<u8>, text: &str) {
     // Printable ASCII other than `"` and `\` is the one case Debug leaves alone; anything
     // else takes the standard library's escaping, so the two can never disagree.
     if text
         .bytes()
         .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\')
     {
-        out.push('"');
-        out.push_str(text);
-        out.push('"');
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
     } else {
+        // Writing to a `Vec` cannot fail.
         let _ = write!(out, "{text:?}");
     }
 }
 
-/// The actor column of one event: the process it is about, or `-`. Returns its width in
-/// characters.
-fn write_actor(out: &mut String, n: &Names, kind: &EventKind) -> usize {
+/// The actor column of one event: the process it is about, or `-`; padded, and the space
+/// that ends the column.
+fn write_actor(out: &mut Vec<u8>, n: &Names, kind: &EventKind) {
     let pid = match kind {
         EventKind::Spawn { pid, .. }
         | EventKind::Dispatch { pid }
@@ -643,23 +878,23 @@ fn write_actor(out: &mut String, n: &Names, kind: &EventKind) -> usize {
             | FaultKind::Delay { from, .. }
             | FaultKind::Arrive { from, .. } => *from,
             FaultKind::KillMissed { .. } | FaultKind::ClockJump { .. } => {
-                out.push('-');
-                return 1;
+                out.extend_from_slice(&NO_ACTOR);
+                return;
             }
         },
         EventKind::MessagesDropped { .. }
         | EventKind::Idle { .. }
         | EventKind::Deadlock { .. }
         | EventKind::TickLimit { .. } => {
-            out.push('-');
-            return 1;
+            out.extend_from_slice(&NO_ACTOR);
+            return;
         }
     };
-    n.push_pid(out, pid)
+    n.push_actor(out, pid);
 }
 
 /// The description column of one event.
-fn write_description(out: &mut String, n: &Names, kind: &EventKind) {
+fn write_description(out: &mut Vec<u8>, n: &Names, kind: &EventKind) {
     match kind {
         EventKind::Spawn {
             parent,
@@ -669,62 +904,62 @@ fn write_description(out: &mut String, n: &Names, kind: &EventKind) {
             priority,
             ..
         } => {
-            out.push_str("spawn      program=");
-            out.push_str(program);
-            out.push_str(" parent=");
+            out.extend_from_slice(b"spawn      program=");
+            out.extend_from_slice(program.as_bytes());
+            out.extend_from_slice(b" parent=");
             match parent {
-                Some(p) => n.write_pid(out, *p),
-                None => out.push('-'),
+                Some(p) => n.push_pid(out, *p),
+                None => out.push(b'-'),
             }
-            out.push_str(" arg=");
+            out.extend_from_slice(b" arg=");
             push_u64(out, *arg);
-            out.push_str(" inbox=");
+            out.extend_from_slice(b" inbox=");
             push_capacity(out, *inbox);
-            out.push_str(" priority=");
+            out.extend_from_slice(b" priority=");
             push_u64(out, u64::from(*priority));
         }
-        EventKind::Dispatch { .. } => out.push_str("dispatch"),
+        EventKind::Dispatch { .. } => out.extend_from_slice(b"dispatch"),
         EventKind::Preempt { burst_left, .. } => {
             if *burst_left > 0 {
-                out.push_str("preempt    burst_left=");
+                out.extend_from_slice(b"preempt    burst_left=");
                 push_u64(out, *burst_left);
             } else {
-                out.push_str("preempt");
+                out.extend_from_slice(b"preempt");
             }
         }
         EventKind::Syscall { call, .. } => {
-            out.push_str("syscall    ");
-            n.write_call(out, call);
+            out.extend_from_slice(b"syscall    ");
+            n.push_call(out, call);
         }
         EventKind::BadSyscall { sysno, error, .. } => {
-            out.push_str("syscall    #");
+            out.extend_from_slice(b"syscall    #");
             push_u64(out, *sysno);
-            out.push_str(" refused: ");
-            out.push_str(error.name());
+            out.extend_from_slice(b" refused: ");
+            out.extend_from_slice(error.name().as_bytes());
         }
         EventKind::Return { sysno, ret, .. } => {
-            out.push_str("return     ");
-            n.write_ret(out, *sysno, ret);
+            out.extend_from_slice(b"return     ");
+            n.push_ret(out, *sysno, ret);
         }
         EventKind::Block {
             queue, deadline, ..
         } => {
-            out.push_str("block      on ");
-            n.write_queue(out, *queue);
+            out.extend_from_slice(b"block      on ");
+            n.push_queue(out, *queue);
             if let Some(d) = deadline {
-                out.push_str(" until ");
+                out.extend_from_slice(b" until ");
                 push_u64(out, *d);
             }
         }
         EventKind::Wake { by, reason, .. } => {
-            out.push_str("wake       by ");
+            out.extend_from_slice(b"wake       by ");
             match by {
-                Some(b) => n.write_pid(out, *b),
-                None => out.push_str("timer"),
+                Some(b) => n.push_pid(out, *b),
+                None => out.extend_from_slice(b"timer"),
             }
-            out.push_str(" (");
-            out.push_str(reason.name());
-            out.push(')');
+            out.extend_from_slice(b" (");
+            out.extend_from_slice(reason.name().as_bytes());
+            out.push(b')');
         }
         EventKind::MessageQueued {
             msg,
@@ -734,16 +969,16 @@ fn write_description(out: &mut String, n: &Names, kind: &EventKind) {
             call,
             ..
         } => {
-            out.push_str("queue      msg#");
+            out.extend_from_slice(b"queue      msg#");
             push_u64(out, *msg);
-            out.push_str(" -> ");
-            n.write_dest(out, *to);
-            out.push(' ');
+            out.extend_from_slice(b" -> ");
+            n.push_dest(out, *to);
+            out.push(b' ');
             push_u64(out, *len as u64);
-            out.push_str("B depth=");
+            out.extend_from_slice(b"B depth=");
             push_u64(out, *depth as u64);
             if *call {
-                out.push_str(" (call)");
+                out.extend_from_slice(b" (call)");
             }
         }
         EventKind::MessageHandedOver {
@@ -754,20 +989,20 @@ fn write_description(out: &mut String, n: &Names, kind: &EventKind) {
             call,
             ..
         } => {
-            out.push_str("handoff    msg#");
+            out.extend_from_slice(b"handoff    msg#");
             push_u64(out, *msg);
-            out.push_str(" -> ");
-            n.write_pid(out, *to);
+            out.extend_from_slice(b" -> ");
+            n.push_pid(out, *to);
             // Sent to the receiver's own inbox: the endpoint says nothing new.
             if *via != Dest::Process(*to) {
-                out.push_str(" via ");
-                n.write_dest(out, *via);
+                out.extend_from_slice(b" via ");
+                n.push_dest(out, *via);
             }
-            out.push(' ');
+            out.push(b' ');
             push_u64(out, *len as u64);
-            out.push('B');
+            out.push(b'B');
             if *call {
-                out.push_str(" (call)");
+                out.extend_from_slice(b" (call)");
             }
         }
         EventKind::MessageReceived {
@@ -777,49 +1012,49 @@ fn write_description(out: &mut String, n: &Names, kind: &EventKind) {
             len,
             ..
         } => {
-            out.push_str("take       msg#");
+            out.extend_from_slice(b"take       msg#");
             push_u64(out, *msg);
-            out.push_str(" from ");
-            n.write_pid(out, *from);
-            out.push_str(" at ");
-            n.write_dest(out, *via);
-            out.push(' ');
+            out.extend_from_slice(b" from ");
+            n.push_pid(out, *from);
+            out.extend_from_slice(b" at ");
+            n.push_dest(out, *via);
+            out.push(b' ');
             push_u64(out, *len as u64);
-            out.push('B');
+            out.push(b'B');
         }
         EventKind::MessagesDropped { via, count, reason } => {
-            out.push_str("drop       ");
+            out.extend_from_slice(b"drop       ");
             push_u64(out, *count as u64);
-            out.push_str(if *count == 1 {
-                " message at "
+            out.extend_from_slice(if *count == 1 {
+                b" message at "
             } else {
-                " messages at "
+                b" messages at "
             });
-            n.write_dest(out, *via);
-            out.push_str(" (");
-            out.push_str(reason.name());
-            out.push(')');
+            n.push_dest(out, *via);
+            out.extend_from_slice(b" (");
+            out.extend_from_slice(reason.name().as_bytes());
+            out.push(b')');
         }
         EventKind::SendAbandoned { to, error, .. } => {
-            out.push_str("abandon    send to ");
-            n.write_dest(out, *to);
-            out.push_str(" (");
-            out.push_str(error.name());
-            out.push_str("): message not delivered");
+            out.extend_from_slice(b"abandon    send to ");
+            n.push_dest(out, *to);
+            out.extend_from_slice(b" (");
+            out.extend_from_slice(error.name().as_bytes());
+            out.extend_from_slice(b"): message not delivered");
         }
         EventKind::ReplyDelivered { to, len, .. } => {
-            out.push_str("reply      -> ");
-            n.write_pid(out, *to);
-            out.push(' ');
+            out.extend_from_slice(b"reply      -> ");
+            n.push_pid(out, *to);
+            out.push(b' ');
             push_u64(out, *len as u64);
-            out.push('B');
+            out.push(b'B');
         }
         EventKind::ReplyDropped { to, reason, .. } => {
-            out.push_str("reply      -> ");
-            n.write_pid(out, *to);
-            out.push_str(match reason {
-                ReplyDropReason::NoSuchProcess => " dropped (no such process)",
-                ReplyDropReason::NotWaiting => " dropped (not waiting for this reply)",
+            out.extend_from_slice(b"reply      -> ");
+            n.push_pid(out, *to);
+            out.extend_from_slice(match reason {
+                ReplyDropReason::NoSuchProcess => b" dropped (no such process)".as_slice(),
+                ReplyDropReason::NotWaiting => b" dropped (not waiting for this reply)",
             });
         }
         EventKind::MailboxCreated {
@@ -828,126 +1063,116 @@ fn write_description(out: &mut String, n: &Names, kind: &EventKind) {
             overflow,
             ..
         } => {
-            out.push_str("mailbox    created ");
-            n.write_mailbox(out, *id);
-            out.push_str(" capacity=");
+            out.extend_from_slice(b"mailbox    created ");
+            n.push_mailbox(out, *id);
+            out.extend_from_slice(b" capacity=");
             push_capacity(out, *capacity);
             // The policy is shown only when it is not the default, so traces of programs
             // that never chose one read as they always have.
             if *overflow != Overflow::Block {
-                out.push_str(" overflow=");
-                out.push_str(overflow.name());
+                out.extend_from_slice(b" overflow=");
+                out.extend_from_slice(overflow.name().as_bytes());
             }
         }
         EventKind::MailboxDeleted {
             id, dropped, woken, ..
         } => {
-            out.push_str("mailbox    deleted ");
-            n.write_mailbox(out, *id);
-            out.push_str(" dropped=");
+            out.extend_from_slice(b"mailbox    deleted ");
+            n.push_mailbox(out, *id);
+            out.extend_from_slice(b" dropped=");
             push_u64(out, *dropped as u64);
-            out.push_str(" woken=");
+            out.extend_from_slice(b" woken=");
             push_u64(out, *woken as u64);
         }
         EventKind::MailboxTransferred { id, to, .. } => {
-            out.push_str("mailbox    transferred ");
-            n.write_mailbox(out, *id);
-            out.push_str(" to ");
-            n.write_pid(out, *to);
+            out.extend_from_slice(b"mailbox    transferred ");
+            n.push_mailbox(out, *id);
+            out.extend_from_slice(b" to ");
+            n.push_pid(out, *to);
         }
         EventKind::Sleep { until, .. } => {
-            out.push_str("sleep      until ");
+            out.extend_from_slice(b"sleep      until ");
             push_u64(out, *until);
         }
-        EventKind::Yield { .. } => out.push_str("yield"),
+        EventKind::Yield { .. } => out.extend_from_slice(b"yield"),
         EventKind::Idle { until } => {
-            out.push_str("idle       until ");
+            out.extend_from_slice(b"idle       until ");
             push_u64(out, *until);
         }
         EventKind::Print { text, .. } => {
-            out.push_str("print      ");
+            out.extend_from_slice(b"print      ");
             push_debug_str(out, text);
         }
         EventKind::Exit { code, reason, .. } => {
-            out.push_str("exit       code=");
+            out.extend_from_slice(b"exit       code=");
             push_i64(out, i64::from(*code));
-            out.push_str(" (");
-            write_exit_reason(out, reason);
-            out.push(')');
+            out.extend_from_slice(b" (");
+            push_exit_reason(out, reason);
+            out.push(b')');
         }
         EventKind::Deadlock { cycle, blocked } => {
-            out.push_str("deadlock  ");
+            out.extend_from_slice(b"deadlock  ");
             if cycle.is_empty() {
-                out.push_str(" no single cycle;");
+                out.extend_from_slice(b" no single cycle;");
             } else {
-                out.push_str(" cycle ");
-                n.write_cycle(out, cycle);
-                out.push(';');
+                out.extend_from_slice(b" cycle ");
+                n.push_cycle(out, cycle);
+                out.push(b';');
             }
             for w in blocked {
-                out.push(' ');
-                n.write_pid(out, w.pid);
-                out.push_str(" waits on ");
-                n.write_queue(out, w.queue);
-                out.push_str(" (held by ");
+                out.push(b' ');
+                n.push_pid(out, w.pid);
+                out.extend_from_slice(b" waits on ");
+                n.push_queue(out, w.queue);
+                out.extend_from_slice(b" (held by ");
                 match w.holder {
-                    Some(h) => n.write_pid(out, h),
-                    None => out.push_str("any sender"),
+                    Some(h) => n.push_pid(out, h),
+                    None => out.extend_from_slice(b"any sender"),
                 }
-                out.push_str(");");
+                out.extend_from_slice(b");");
             }
             // Every clause ends in `;`; the line does not.
             out.pop();
         }
         EventKind::TickLimit { limit } => {
-            out.push_str("tick-limit ");
+            out.extend_from_slice(b"tick-limit ");
             push_u64(out, *limit);
         }
         EventKind::PriorityLent { from, priority, .. } => {
-            out.push_str("lend       priority ");
+            out.extend_from_slice(b"lend       priority ");
             push_u64(out, u64::from(*priority));
-            out.push_str(" from ");
-            n.write_pid(out, *from);
+            out.extend_from_slice(b" from ");
+            n.push_pid(out, *from);
         }
         EventKind::PriorityReturned { priority, .. } => {
-            out.push_str("return     lent priority, back to ");
+            out.extend_from_slice(b"return     lent priority, back to ");
             push_u64(out, u64::from(*priority));
         }
         EventKind::DeadlockRefused { queue, cycle, .. } => {
-            out.push_str("refuse     block on ");
-            n.write_queue(out, *queue);
-            out.push_str(": deadlock, cycle ");
-            n.write_cycle(out, cycle);
+            out.extend_from_slice(b"refuse     block on ");
+            n.push_queue(out, *queue);
+            out.extend_from_slice(b": deadlock, cycle ");
+            n.push_cycle(out, cycle);
         }
         EventKind::Migrate { from, to, .. } => {
-            out.push_str("migrate    cpu");
+            out.extend_from_slice(b"migrate    cpu");
             push_u64(out, u64::from(*from));
-            out.push_str(" -> cpu");
+            out.extend_from_slice(b" -> cpu");
             push_u64(out, u64::from(*to));
         }
         EventKind::Fault { kind } => {
-            out.push_str("fault      ");
-            n.write_fault(out, kind);
+            out.extend_from_slice(b"fault      ");
+            n.push_fault(out, kind);
         }
     }
 }
 
 /// One event's line: `{tick:>6} cpu{cpu} {actor:<22} {description}` and a newline.
-fn write_line(out: &mut String, n: &Names, e: &Event) {
-    let mut buf = [0; MAX_DIGITS];
-    let tick = fill_digits(&mut buf, e.tick);
-    out.push_str(&SPACES[..TICK_WIDTH.saturating_sub(MAX_DIGITS - tick)]);
-    push_ascii(out, &buf[tick..]);
-    out.push_str(" cpu");
-    push_u64(out, u64::from(e.cpu));
-    out.push(' ');
-    // `{:<22}` pads to 22 characters, not bytes: a name from a user program may be
-    // non-ASCII.
-    let width = write_actor(out, n, &e.kind);
-    out.push_str(&SPACES[..ACTOR_WIDTH.saturating_sub(width)]);
-    out.push(' ');
+fn write_line(out: &mut Vec<u8>, n: &Names, last: &mut LastTick, e: &Event) {
+    push_head(out, last, e.tick, e.cpu);
+    write_actor(out, n, &e.kind);
     write_description(out, n, &e.kind);
-    out.push('\n');
+    out.push(b'\n');
 }
 
 /// Render events as the stable text trace.
@@ -955,12 +1180,13 @@ pub fn text(events: &[Event]) -> String {
     // (The same lines as `write_text`, kept whole for callers that want a string.)
     let mut names = Names::default();
     // Typical lines are 60-70 bytes: one allocation up front saves the doublings.
-    let mut out = String::with_capacity(events.len() * 72);
+    let mut last = LastTick::new();
+    let mut out = Vec::with_capacity(events.len() * 72);
     for e in events {
         names.learn(&e.kind);
-        write_line(&mut out, &names, e);
+        write_line(&mut out, &names, &mut last, e);
     }
-    out
+    into_string(out)
 }
 
 /// How much of the trace a [`TextStream`] gathers before it writes: big enough that a write
@@ -984,7 +1210,8 @@ pub fn write_text(events: &[Event], out: &mut impl std::io::Write) -> std::io::R
 /// ([`TextStream::into_sink`], `Machine::stream_trace`), so its events are never stored.
 pub struct TextStream<W: std::io::Write> {
     names: Names,
-    chunk: String,
+    last: LastTick,
+    chunk: Vec<u8>,
     out: W,
     /// The first write that failed; nothing more is written after it.
     error: Option<std::io::Error>,
@@ -995,7 +1222,8 @@ impl<W: std::io::Write> TextStream<W> {
     pub fn new(out: W) -> Self {
         TextStream {
             names: Names::default(),
-            chunk: String::with_capacity(CHUNK + 1024),
+            last: LastTick::new(),
+            chunk: Vec::with_capacity(CHUNK + 1024),
             out,
             error: None,
         }
@@ -1004,7 +1232,7 @@ impl<W: std::io::Write> TextStream<W> {
     /// Render one more event.
     pub fn line(&mut self, e: &Event) {
         self.names.learn(&e.kind);
-        write_line(&mut self.chunk, &self.names, e);
+        write_line(&mut self.chunk, &self.names, &mut self.last, e);
         if self.chunk.len() >= CHUNK {
             self.write_chunk();
         }
@@ -1012,7 +1240,7 @@ impl<W: std::io::Write> TextStream<W> {
 
     fn write_chunk(&mut self) {
         if self.error.is_none() {
-            if let Err(e) = self.out.write_all(self.chunk.as_bytes()) {
+            if let Err(e) = self.out.write_all(&self.chunk) {
                 self.error = Some(e);
             }
         }
@@ -2194,13 +2422,32 @@ mod tests {
     fn integers_print_as_display_does() {
         let mut rng = Rng(7);
         let edges = [0, 1, 9, 10, 99, 100, u64::MAX - 1, u64::MAX, 1 << 63];
-        for v in edges.into_iter().chain((0..1_000).map(|_| rng.next())) {
-            let mut s = String::new();
+        // Every width, at both ends: each digit count takes its own path through the
+        // word-at-a-time formatting.
+        let widths = (0..20).flat_map(|k| {
+            let p = 10u64.pow(k);
+            [p - 1, p, p + 1, p.saturating_mul(10) - 1]
+        });
+        let randoms = (0..1_000).map(|_| rng.next());
+        let all: Vec<u64> = edges.into_iter().chain(widths).chain(randoms).collect();
+        for &v in &all {
+            let mut s = Vec::new();
             super::push_u64(&mut s, v);
-            assert_eq!(s, v.to_string());
-            s.clear();
+            assert_eq!(String::from_utf8(s).unwrap(), v.to_string());
+            let mut s = Vec::new();
             super::push_i64(&mut s, v as i64);
-            assert_eq!(s, (v as i64).to_string());
+            assert_eq!(String::from_utf8(s).unwrap(), (v as i64).to_string());
+            let mut s = Vec::new();
+            super::push_tick(&mut s, v);
+            assert_eq!(String::from_utf8(s).unwrap(), format!("{v:>6}"));
         }
+        // Numbers after other text: the cut-off tail of a word must not take it along.
+        let mut s = b"x".to_vec();
+        for &v in &all {
+            super::push_u64(&mut s, v);
+            s.push(b',');
+        }
+        let expected: String = all.iter().map(|v| format!("{v},")).collect();
+        assert_eq!(String::from_utf8(s).unwrap(), format!("x{expected}"));
     }
 }
