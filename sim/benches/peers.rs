@@ -20,7 +20,10 @@
 //! whole `Machine::run_program` (spawning included), for the peers from before the first
 //! spawn to the last join (tokio's runtime and the machine's program table are built
 //! outside). W1 is divided by the rounds, W2 by the hops, W3 by the messages; W4 is the
-//! total time. Each side checks what it receives (the ring's token counts down, each fan-in
+//! total time. W2's "one hop" rows are the marginal cost of a hop instead, what the
+//! issue's 100k-against-1k target compares: the extra time of a ring making 1.1M hops over
+//! one making 100k, per extra hop, so building and stopping the ring (which grow with its
+//! size) cancel out; our ring is also built untimed (`Machine::run_until`). Each side checks what it receives (the ring's token counts down, each fan-in
 //! producer's messages arrive in order), so the work cannot be skipped.
 //!
 //! W4's memory is each side's own peak resident set: each W4 measurement runs in a child
@@ -84,6 +87,10 @@ struct Sizes {
     w2_small: u64,
     w2_large: u64,
     w2_hops: u64,
+    /// The marginal cost of a hop: the extra time of a ring making `w2_base + w2_extra` hops
+    /// over one making `w2_base`, per extra hop.
+    w2_base: u64,
+    w2_extra: u64,
     /// Above this many nodes the OS-thread ring is not run.
     w2_thread_limit: u64,
     w3_messages: u64,
@@ -98,6 +105,8 @@ const BENCH: Sizes = Sizes {
     w2_small: 1_000,
     w2_large: 100_000,
     w2_hops: 1_000_000,
+    w2_base: 100_000,
+    w2_extra: 1_000_000,
     w2_thread_limit: 1_000,
     w3_messages: 1_000_000,
     w4_processes: 1_000_000,
@@ -110,6 +119,8 @@ const SMOKE: Sizes = Sizes {
     w2_small: 10,
     w2_large: 50,
     w2_hops: 100,
+    w2_base: 100,
+    w2_extra: 100,
     w2_thread_limit: 10,
     w3_messages: 1_000,
     // A debug build checks every kernel invariant after every syscall, which costs time in
@@ -142,6 +153,41 @@ fn ours(programs: &ProgramTable, program: &str, arg: u64) -> Duration {
         report.outcome
     );
     elapsed
+}
+
+/// The time W2 takes to make its hops on a ring of `processes` already built: the machine
+/// runs untimed until the main process has started the token and exited (a tick that
+/// depends on the ring's size alone, found by a run of one hop), then the rest is timed.
+fn ours_w2_after_setup(programs: &ProgramTable, processes: u64, hops: u64) -> Duration {
+    let setup = Machine::run_program(
+        our_config(),
+        programs.clone(),
+        "w2_ring",
+        ring(processes, 1),
+    )
+    .expect("boot")
+    .exited
+    .iter()
+    .find(|e| e.name == "w2_ring")
+    .and_then(|e| e.stats.exited_at)
+    .expect("the main process exits");
+    let mut machine = Machine::new(our_config(), programs.clone());
+    machine
+        .boot("w2_ring", ring(processes, hops))
+        .expect("boot");
+    assert!(machine.run_until(setup).is_none(), "paused inside the ring");
+    let start = Instant::now();
+    let report = machine.run();
+    let elapsed = start.elapsed();
+    assert!(report.succeeded(), "w2_ring failed: {:?}", report.outcome);
+    elapsed
+}
+
+/// The extra time of `longer` hops over `shorter` ones: what the extra hops cost, with
+/// whatever both runs share (building and stopping the ring) cancelled out.
+fn marginal(shorter: Duration, longer: Duration) -> Duration {
+    // A figure must be positive; a difference lost in noise shows as 1 ns, not as 0.
+    longer.saturating_sub(shorter).max(Duration::from_nanos(1))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -656,6 +702,26 @@ fn run(sizes: &Sizes, bench: bool) {
         });
         w2.push((n, o, t, th));
     }
+    // W2's marginal cost of a hop at each size: ours with the ring built untimed, tokio by
+    // the difference of two whole runs (its building cancels out).
+    let (base, extra) = (sizes.w2_base, sizes.w2_extra);
+    let mut w2_hop = Vec::new();
+    for n in [sizes.w2_small, sizes.w2_large] {
+        let o = per_op(&format!("W2 hop at {} ours", short(n)), reps, extra, || {
+            let shorter = ours_w2_after_setup(&programs, n, base);
+            marginal(shorter, ours_w2_after_setup(&programs, n, base + extra))
+        });
+        let t = per_op(
+            &format!("W2 hop at {} tokio", short(n)),
+            reps,
+            extra,
+            || {
+                let shorter = on_tokio(&rt, tokio_w2(n, base));
+                marginal(shorter, on_tokio(&rt, tokio_w2(n, base + extra)))
+            },
+        );
+        w2_hop.push((n, o, t));
+    }
 
     // W3.
     let m = sizes.w3_messages;
@@ -690,6 +756,9 @@ fn run(sizes: &Sizes, bench: bool) {
         figures.extend([*o, *t]);
         figures.extend(*th);
     }
+    for (_, o, t) in &w2_hop {
+        figures.extend([*o, *t]);
+    }
     for x in figures {
         assert!(x.is_finite() && x > 0.0, "a figure is {x}");
     }
@@ -719,12 +788,27 @@ fn run(sizes: &Sizes, bench: bool) {
             target: faster_target(3.0, w1_tokio, w1_call),
         },
     ];
-    let small = w2[0].1;
     for &(n, o, t, th) in &w2 {
         let target = if n == sizes.w2_small {
             faster_target(3.0, t, o)
         } else {
-            let scale = o / small;
+            "(includes building it)".to_string()
+        };
+        rows.push(Row {
+            label: format!("W2 ring {} (ns/hop)", short(n)),
+            ours: o,
+            tokio: Some(t),
+            threads: th,
+            decimals: 1,
+            target,
+        });
+    }
+    let small_hop = w2_hop[0].1;
+    for &(n, o, t) in &w2_hop {
+        let target = if n == sizes.w2_small {
+            String::new()
+        } else {
+            let scale = o / small_hop;
             format!(
                 "{}/{} ≤ 1.5: {scale:.2} {}",
                 short(n),
@@ -733,10 +817,10 @@ fn run(sizes: &Sizes, bench: bool) {
             )
         };
         rows.push(Row {
-            label: format!("W2 ring {} (ns/hop)", short(n)),
+            label: format!("W2 one hop at {} (ns)", short(n)),
             ours: o,
             tokio: Some(t),
-            threads: th,
+            threads: None,
             decimals: 1,
             target,
         });
