@@ -143,7 +143,7 @@ fn ring_hops(c: &mut Criterion) {
     g.throughput(Throughput::Elements(extra));
     g.sample_size(10);
     for processes in [1_000u64, 100_000] {
-        let processes = size(processes, processes / 100);
+        let processes = size(processes, processes / 1_000 + 10);
         let setup = ring_setup_tick(&programs, processes);
         g.bench_with_input(
             BenchmarkId::from_parameter(processes),
