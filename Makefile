@@ -7,7 +7,7 @@ CARGO ?= cargo
 export INSTA_UPDATE := no
 export CI ?=
 
-.PHONY: demo test lint doc bench build clean
+.PHONY: demo test lint doc bench bench-peers build clean
 
 demo:
 	$(CARGO) run --quiet --release -p sim --bin sim -- run producers --trace gantt
@@ -29,8 +29,16 @@ lint:
 doc:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps
 
+# The criterion benchmarks: IPC workloads and syscalls (ipc), trace renderers (render) and
+# schedule exploration (explore). `make bench-peers` is separate: it is not criterion.
 bench:
-	$(CARGO) bench -p sim
+	$(CARGO) bench -p sim --bench ipc --bench render --bench explore
+
+# W1–W4 on this simulator, on tokio (current-thread) and on crossbeam with OS threads, in one
+# run: one table of the figures, the ratios and the targets (sim/benches/peers.rs). About
+# three minutes with the build; W4's memory is read from /proc, so Linux only.
+bench-peers:
+	$(CARGO) bench -p sim --bench peers
 
 # 10 million messages through random scenarios, checking that the simulator's memory stays
 # flat (docs/performance.md, "Soak"). About half a minute; not part of `test` or CI.

@@ -286,7 +286,7 @@ impl Kernel {
         }
         ProcessInfo {
             pid: p.pid,
-            name: p.name.clone(),
+            name: String::from(&*p.name),
             parent: p.parent,
             priority: p.priority,
             effective_priority: p.effective_priority,
@@ -336,7 +336,7 @@ impl Kernel {
     fn peer(&self, pid: Pid) -> Peer {
         Peer {
             pid,
-            name: self.process(pid).map(|p| p.name.clone()),
+            name: self.process(pid).map(|p| String::from(&*p.name)),
         }
     }
 
@@ -359,7 +359,7 @@ impl Kernel {
             Dest::Process(pid) => match self.process(pid) {
                 Some(p) => EndpointInfo {
                     dest,
-                    name: Some(p.name.clone()),
+                    name: Some(String::from(&*p.name)),
                     owner: Some(pid),
                     load: Some(Load::of(&p.inbox)),
                 },

@@ -52,6 +52,7 @@ use crate::trace::{CpuId, Event, EventKind, ExitReason, TraceBuffer, WaitFor, Wa
 use abi::{Dest, Error, MailboxId, Pid, SharedContext, Ticks, TrapState, RET_REGS};
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
+use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -225,7 +226,7 @@ pub struct Kernel {
     procs: Slab<Process>,
     mailboxes: Slab<Mailbox>,
     names: BTreeMap<String, MailboxId>,
-    programs: Vec<String>,
+    programs: Vec<Rc<str>>,
     sched: Box<dyn Scheduler>,
     timers: time::Timers,
     next_msg: u64,
@@ -270,7 +271,7 @@ impl Kernel {
             procs: Slab::default(),
             mailboxes: Slab::default(),
             names: BTreeMap::new(),
-            programs,
+            programs: programs.into_iter().map(Rc::from).collect(),
             sched,
             timers: time::Timers::default(),
             next_msg: 0,
@@ -312,7 +313,7 @@ impl Kernel {
     fn program_id(&self, name: &str) -> Option<u32> {
         self.programs
             .iter()
-            .position(|p| p == name)
+            .position(|p| **p == *name)
             .map(|i| i as u32)
     }
 
@@ -342,7 +343,7 @@ impl Kernel {
     }
 
     /// The program table.
-    pub fn programs(&self) -> &[String] {
+    pub fn programs(&self) -> &[Rc<str>] {
         &self.programs
     }
 
@@ -364,7 +365,12 @@ impl Kernel {
         }
         for p in self.processes() {
             if p.inbox.counts.sent > 0 {
-                let rec = ledger_of(Dest::Process(p.pid), Some(p.name.clone()), &p.inbox, false);
+                let rec = ledger_of(
+                    Dest::Process(p.pid),
+                    Some(String::from(&*p.name)),
+                    &p.inbox,
+                    false,
+                );
                 all.push((p.inbox.serial, rec));
             }
         }
@@ -404,6 +410,20 @@ impl Kernel {
         self.trace.take()
     }
 
+    /// Hand every event from now on to `sink` as it happens, instead of keeping it for
+    /// [`Kernel::take_events`] (when tracing is on); returns the sink replaced, if any.
+    pub fn set_trace_sink(
+        &mut self,
+        sink: Box<dyn trace::TraceSink>,
+    ) -> Option<Box<dyn trace::TraceSink>> {
+        self.trace.set_sink(sink)
+    }
+
+    /// Stop handing events to a sink, and return it.
+    pub fn take_trace_sink(&mut self) -> Option<Box<dyn trace::TraceSink>> {
+        self.trace.take_sink()
+    }
+
     /// Record an event the machine observed (idle, tick limit, deadlock).
     pub fn record(&mut self, cpu: CpuId, kind: EventKind) {
         self.trace.push(self.now, cpu, || kind);
@@ -431,12 +451,17 @@ impl Kernel {
     }
 
     /// Set the clock and fire every timeout and sleep due by then (the timer interrupt).
+    #[inline]
     pub fn advance(&mut self, now: Ticks, cpu: CpuId) {
         debug_assert!(now >= self.now, "time never runs backwards");
         self.now = now;
         self.cpu = cpu;
-        self.fire_timers();
-        self.checkpoint();
+        // Every kernel entry comes through here: the check that nothing is due is inline,
+        // the firing (and the invariant walk, when configured) out of line.
+        if self.timer_may_be_due() || self.config.check_invariants {
+            self.fire_timers();
+            self.checkpoint();
+        }
     }
 
     /// When the next timeout or sleep is due, or the next delayed message arrives.
@@ -454,7 +479,7 @@ impl Kernel {
             let Some(p) = self.procs.get_mut(pid.index(), pid.generation()) else {
                 continue;
             };
-            if p.state != ProcState::Ready {
+            if !matches!(p.state, ProcState::Ready) {
                 continue;
             }
             p.set_state(ProcState::Running(cpu), now);
@@ -476,7 +501,7 @@ impl Kernel {
         let Some(idx) = self.live_index(pid) else {
             return;
         };
-        if self.proc_ref(idx).state != ProcState::Running(cpu) {
+        if !matches!(self.proc_ref(idx).state, ProcState::Running(c) if c == cpu) {
             return;
         }
         self.mark_not_running(idx, StopReason::Preempted);
@@ -604,8 +629,9 @@ impl Kernel {
 
     /// An endpoint is going away: keep its final ledger if it ever had a message, so the
     /// report still accounts for them.
-    pub(crate) fn close_endpoint(&mut self, endpoint: Dest, name: Option<String>, ep: &Endpoint) {
+    pub(crate) fn close_endpoint(&mut self, endpoint: Dest, name: Option<&str>, ep: &Endpoint) {
         if ep.counts.sent > 0 {
+            let name = name.map(String::from);
             self.closed
                 .push((ep.serial, ledger_of(endpoint, name, ep, true)));
         }

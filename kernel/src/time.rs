@@ -58,6 +58,19 @@ impl Timers {
 }
 
 impl Kernel {
+    /// Whether a timer or a delayed message may be due by now. `false` is the common case on
+    /// every kernel entry: nothing in flight, and the earliest armed timer (stale or not) is
+    /// later than now.
+    #[inline]
+    pub(crate) fn timer_may_be_due(&self) -> bool {
+        !self.faults.no_arrivals()
+            || self
+                .timers
+                .heap
+                .peek()
+                .is_some_and(|Reverse((deadline, _, _))| *deadline <= self.now)
+    }
+
     /// Arm the one timer of the process in slot `idx`.
     pub(crate) fn arm_timer(&mut self, idx: u32, deadline: Ticks) {
         self.timers.next_serial += 1;
@@ -69,6 +82,7 @@ impl Kernel {
     /// Fire every timer due by now, and deliver every delayed message due by now (fault
     /// injection), in tick order; at the same tick timers fire first, as they fire before a
     /// send made at that tick is served.
+    #[inline(never)]
     pub(crate) fn fire_timers(&mut self) {
         loop {
             let now = self.now;

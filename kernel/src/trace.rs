@@ -6,8 +6,10 @@
 
 use crate::ipc::WaitQueueId;
 use abi::{Capacity, Dest, Error, MailboxId, Overflow, Pid, Syscall, Sysno, Ticks, RET_REGS};
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::fmt;
 
 /// A simulated CPU's number.
 pub type CpuId = u32;
@@ -509,11 +511,31 @@ pub struct WaitFor {
     pub holder: Option<Pid>,
 }
 
-/// Where the kernel keeps events until the machine reads them.
-#[derive(Debug, Default)]
+/// Where events go as they happen instead of into the buffer: a renderer writing a trace
+/// as the run goes (the text trace to a file, say), so a long run's events are never held
+/// all at once. It sees every event, in order, exactly once.
+pub trait TraceSink {
+    /// Take one event.
+    fn record(&mut self, event: &Event);
+}
+
+/// Where the kernel keeps events until the machine reads them, or the sink it hands them
+/// to as they happen.
+#[derive(Default)]
 pub struct TraceBuffer {
     enabled: bool,
     events: Vec<Event>,
+    sink: Option<Box<dyn TraceSink>>,
+}
+
+impl fmt::Debug for TraceBuffer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TraceBuffer")
+            .field("enabled", &self.enabled)
+            .field("events", &self.events.len())
+            .field("sink", &self.sink.is_some())
+            .finish()
+    }
 }
 
 impl TraceBuffer {
@@ -522,6 +544,7 @@ impl TraceBuffer {
         TraceBuffer {
             enabled,
             events: Vec::new(),
+            sink: None,
         }
     }
 
@@ -530,15 +553,34 @@ impl TraceBuffer {
         self.enabled
     }
 
+    /// From now on hand each event to `sink` instead of keeping it (when recording is
+    /// enabled), and return the sink that had them before, if any. Events kept so far go to
+    /// the new sink first, so it sees the whole trace.
+    pub fn set_sink(&mut self, mut sink: Box<dyn TraceSink>) -> Option<Box<dyn TraceSink>> {
+        for event in self.events.drain(..) {
+            sink.record(&event);
+        }
+        self.sink.replace(sink)
+    }
+
+    /// Stop handing events to a sink, and return it.
+    pub fn take_sink(&mut self) -> Option<Box<dyn TraceSink>> {
+        self.sink.take()
+    }
+
     /// Record an event.
     #[inline]
     pub fn push(&mut self, tick: Ticks, cpu: CpuId, kind: impl FnOnce() -> EventKind) {
         if self.enabled {
-            self.events.push(Event {
+            let event = Event {
                 tick,
                 cpu,
                 kind: kind(),
-            });
+            };
+            match &mut self.sink {
+                None => self.events.push(event),
+                Some(sink) => sink.record(&event),
+            }
         }
     }
 

@@ -195,6 +195,7 @@ impl Schedule {
     }
 
     /// When the next timed fault is due.
+    #[inline]
     pub(crate) fn next_tick(&self) -> Option<Ticks> {
         self.timed.last().map(|(t, _)| *t)
     }

@@ -39,7 +39,7 @@ use abi::{Error, Pid, Ticks, TrapState};
 use kernel::inspect::{MailboxInfo, ProcessInfo};
 use kernel::sched::percpu::{cpu_seed, PerCpu, QueueLengths};
 use kernel::sched::{Policy, Scheduler};
-use kernel::trace::{CpuId, Event, EventKind, ExitReason, FaultKind, KillCause};
+use kernel::trace::{CpuId, Event, EventKind, ExitReason, FaultKind, KillCause, TraceSink};
 use kernel::{Kernel, KernelConfig, TrapOutcome};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
@@ -230,6 +230,13 @@ impl Cpu {
         (self.now, class, self.id)
     }
 
+    /// Advance its clock by `ticks` of CPU time on its current quantum.
+    fn charge(&mut self, ticks: Ticks) {
+        self.now = self.now.saturating_add(ticks);
+        self.slice_left = self.slice_left.saturating_sub(ticks);
+        self.stats.busy += ticks;
+    }
+
     /// Whether it waits to decide a scheduling point.
     fn deciding(&self) -> bool {
         matches!(self.owed, Owed::Decide(_))
@@ -307,6 +314,19 @@ impl Machine {
         Ok(machine.run())
     }
 
+    /// Hand the run's trace events to `sink` as they happen (those recorded so far first)
+    /// instead of keeping them for the report, whose `events` are then empty: for a renderer
+    /// that writes as the run goes ([`crate::render::TextStream`]), so a long run's trace is
+    /// never held in memory. Only with one CPU: with several, the report joins each CPU's
+    /// idle stretches after the run, which a stream cannot; the sink is handed back.
+    pub fn stream_trace(&mut self, sink: Box<dyn TraceSink>) -> Result<(), Box<dyn TraceSink>> {
+        if self.cpus.len() > 1 {
+            return Err(sink);
+        }
+        self.kernel.lock().set_trace_sink(sink);
+        Ok(())
+    }
+
     /// Start the first process.
     pub fn boot(&mut self, program: &str, arg: u64) -> Result<Pid, Error> {
         let pid = self.kernel.lock().boot(program, "", arg)?;
@@ -319,13 +339,10 @@ impl Machine {
         let (ctx, program, arg) = {
             let k = self.kernel.lock();
             let Some(p) = k.process(pid) else { return };
-            (
-                p.ctx.clone(),
-                k.programs()[p.program as usize].clone(),
-                p.arg,
-            )
+            (p.ctx.clone(), p.program, p.arg)
         };
-        let Some(program) = self.programs.get(&program) else {
+        // The kernel's program ids are positions in the table it was built from (`new`).
+        let Some(program) = self.programs.at(program as usize) else {
             return;
         };
         let body = (program.entry)(Sys::new(ctx), arg);
@@ -467,13 +484,22 @@ impl Machine {
     /// end at the deadline (as a burst is cut at a deadline known when it starts), on the
     /// lowest-id such CPU, which so takes the timer interrupt on time. No kernel entry has
     /// happened inside the piece, so nothing of it was seen yet.
+    #[inline]
     fn next_cpu(&mut self) -> usize {
+        // One CPU is always the CPU to step: no clocks to compare, no burst to cut.
+        if self.cpus.len() == 1 {
+            return 0;
+        }
+        self.next_of_several()
+    }
+
+    /// [`Machine::next_cpu`] with more than one CPU.
+    #[inline(never)]
+    fn next_of_several(&mut self) -> usize {
         let earliest = self.now();
-        if self.cpus.len() > 1 {
-            let due = self.next_event();
-            if let Some(due) = due.filter(|&due| due < earliest) {
-                self.cut_burst_at(due);
-            }
+        let due = self.next_event();
+        if let Some(due) = due.filter(|&due| due < earliest) {
+            self.cut_burst_at(due);
         }
         (0..self.cpus.len())
             .min_by_key(|&c| self.cpus[c].turn_key())
@@ -560,21 +586,35 @@ impl Machine {
             k.record(id, EventKind::TickLimit { limit: max });
             return Some(Outcome::TickLimit);
         }
-        self.advance(c);
-        let pid = match self.cpus[c].current {
-            Some(pid) => pid,
+        // The timer interrupt, a dispatch if the CPU is free, and what the process has left
+        // of a compute burst: with one CPU, one kernel entry and one take of the lock.
+        let mut k = self.kernel.lock();
+        k.advance(now, id);
+        let (pid, burst) = match self.cpus[c].current {
+            Some(pid) => (pid, k.burst_left(pid)),
             None => {
-                let Some(pid) = self.dispatch(c) else {
+                let switch = self.config.costs.context_switch;
+                let Some(pid) = dispatch(&mut k, &mut self.cpus[c], &mut self.last_cpu, switch)
+                else {
+                    drop(k);
                     return self.nothing_to_run(c);
                 };
-                if !self.go_on(c, Owed::Dispatch(pid)) {
-                    return None;
+                if self.cpus.len() > 1 {
+                    // Another CPU may be due to step before the switch ends (`go_on` asks
+                    // the kernel, so the lock is let go first).
+                    drop(k);
+                    if !self.go_on(c, Owed::Dispatch(pid)) {
+                        return None;
+                    }
+                    k = self.kernel.lock();
                 }
-                self.advance(c);
-                pid
+                let (now, id) = (self.cpus[c].now, self.cpus[c].id);
+                k.advance(now, id);
+                (pid, k.burst_left(pid))
             }
         };
-        self.run_on(c, pid);
+        drop(k);
+        self.run_with(c, pid, burst);
         None
     }
 
@@ -582,39 +622,16 @@ impl Machine {
     /// traps.
     fn run_on(&mut self, c: usize, pid: Pid) {
         let burst = self.kernel.lock().burst_left(pid);
+        self.run_with(c, pid, burst);
+    }
+
+    /// [`Machine::run_on`] once the kernel has said how much of a burst `pid` has left.
+    fn run_with(&mut self, c: usize, pid: Pid, burst: Ticks) {
         if burst > 0 {
             self.run_burst(c, pid, burst);
         } else {
             self.run_user(c, pid);
         }
-    }
-
-    /// Give CPU `c` the next ready process, charging the context switch.
-    fn dispatch(&mut self, c: usize) -> Option<Pid> {
-        let id = self.cpus[c].id;
-        let (pid, quantum) = {
-            let mut k = self.kernel.lock();
-            let pid = k.schedule(id)?;
-            let slot = pid.index() as usize;
-            if self.last_cpu.len() <= slot {
-                self.last_cpu.resize(slot + 1, None);
-            }
-            if let Some((last, from)) = self.last_cpu[slot] {
-                if last == pid && from != id {
-                    k.record(id, EventKind::Migrate { pid, from, to: id });
-                }
-            }
-            self.last_cpu[slot] = Some((pid, id));
-            (pid, k.quantum(pid))
-        };
-        let cpu = &mut self.cpus[c];
-        cpu.stats.context_switches += 1;
-        cpu.current = Some(pid);
-        cpu.parked = false;
-        // The switch is the kernel's work: it does not eat into the new quantum.
-        self.charge(c, self.config.costs.context_switch);
-        self.cpus[c].slice_left = quantum.unwrap_or(Ticks::MAX);
-        Some(pid)
     }
 
     /// Nothing is ready for CPU `c`: idle until something could change, or stop.
@@ -687,10 +704,7 @@ impl Machine {
 
     /// Advance CPU `c`'s clock by `ticks` of CPU time on its current quantum.
     fn charge(&mut self, c: usize, ticks: Ticks) {
-        let cpu = &mut self.cpus[c];
-        cpu.now = cpu.now.saturating_add(ticks);
-        cpu.slice_left = cpu.slice_left.saturating_sub(ticks);
-        cpu.stats.busy += ticks;
+        self.cpus[c].charge(ticks);
     }
 
     /// Run part of a compute burst: until it ends, the quantum ends, or a timer is due.
@@ -731,46 +745,31 @@ impl Machine {
     /// CPU idles at this very tick, that CPU looks for work first ([`Owed::Decide`]): a
     /// process is not preempted for work an idle CPU takes anyway.
     fn end_of_slice(&mut self, c: usize, pid: Pid) {
-        let now = self.cpus[c].now;
-        let idle_beside = self
-            .cpus
-            .iter()
-            .enumerate()
-            .any(|(d, cpu)| d != c && cpu.current.is_none() && cpu.now <= now);
-        if idle_beside && self.kernel.lock().has_ready() {
+        if self.idle_beside(c) && self.kernel.lock().has_ready() {
             self.cpus[c].owed = Owed::Decide(pid);
             return;
         }
         self.decide(c, pid);
     }
 
+    /// Whether another CPU idles at or before CPU `c`'s clock.
+    #[inline]
+    fn idle_beside(&self, c: usize) -> bool {
+        let now = self.cpus[c].now;
+        self.cpus.len() > 1
+            && self
+                .cpus
+                .iter()
+                .enumerate()
+                .any(|(d, cpu)| d != c && cpu.current.is_none() && cpu.now <= now)
+    }
+
     /// Decide a scheduling point: preempt the process on CPU `c` if its quantum is used up
     /// and anyone else is ready for this CPU (else start a new quantum), or if the policy
     /// says so.
     fn decide(&mut self, c: usize, pid: Pid) {
-        let (now, id) = (self.cpus[c].now, self.cpus[c].id);
-        if self.cpus[c].slice_left > 0 {
-            let mut k = self.kernel.lock();
-            if k.should_preempt(id, pid) {
-                k.preempt(id, pid);
-                self.cpus[c].current = None;
-            }
-            return;
-        }
         let mut k = self.kernel.lock();
-        // With per-CPU queues only this CPU's own queue can take over: anyone else waiting
-        // belongs to another CPU, and the preempted process would be picked again at once.
-        let others = match &self.queues {
-            Some(queues) => !queues.is_empty(id),
-            None => k.has_ready(),
-        };
-        if others {
-            k.advance(now, id);
-            k.preempt(id, pid);
-            self.cpus[c].current = None;
-        } else {
-            self.cpus[c].slice_left = k.quantum(pid).unwrap_or(Ticks::MAX);
-        }
+        decide_locked(&mut k, &mut self.cpus[c], self.queues.as_ref(), pid);
     }
 
     /// Poll the program of the process on CPU `c` until it traps (or ends), then serve the
@@ -810,7 +809,16 @@ impl Machine {
                 self.kill(c, pid, KillCause::Syscall(nth));
                 return;
             }
-            k.trap(id, pid)
+            let outcome = k.trap(id, pid);
+            // The return from the trap is a scheduling point. Unless an idle CPU must look
+            // first (`end_of_slice`), it is decided in this same kernel entry.
+            if matches!(outcome, TrapOutcome::Continue | TrapOutcome::Compute)
+                && !self.idle_beside(c)
+            {
+                decide_locked(&mut k, &mut self.cpus[c], self.queues.as_ref(), pid);
+                return;
+            }
+            outcome
         };
         match outcome {
             TrapOutcome::Continue | TrapOutcome::Compute => self.end_of_slice(c, pid),
@@ -840,7 +848,18 @@ impl Machine {
 
     /// Apply every planned timed fault due by CPU `c`'s clock, on `c` (whose turn it is, so
     /// everything before that clock has happened). Returns whether any was.
+    #[inline]
     fn apply_faults(&mut self, c: usize) -> bool {
+        // The common case, checked inline: no timed fault is due by this CPU's clock.
+        if self.faults.next_tick().is_none_or(|t| t > self.cpus[c].now) {
+            return false;
+        }
+        self.apply_due_faults(c)
+    }
+
+    /// [`Machine::apply_faults`] once one is due.
+    #[inline(never)]
+    fn apply_due_faults(&mut self, c: usize) -> bool {
         let mut applied = false;
         while let Some((tick, fault)) = self.faults.pop_due(self.cpus[c].now) {
             applied = true;
@@ -852,7 +871,7 @@ impl Machine {
                         k.advance(now, id);
                         let victims: Vec<Pid> = k
                             .processes()
-                            .filter(|p| p.is_live() && p.name == name)
+                            .filter(|p| p.is_live() && *p.name == *name)
                             .map(|p| p.pid)
                             .collect();
                         if victims.is_empty() {
@@ -938,6 +957,64 @@ impl Machine {
                 *slot = None;
             }
         }
+    }
+}
+
+/// Give `cpu` the next ready process, holding the kernel lock, and charge the context switch
+/// (`switch` ticks). `last_cpu` is where each process (by pid slot) last ran: a dispatch
+/// elsewhere is recorded as a migration.
+fn dispatch(
+    k: &mut Kernel,
+    cpu: &mut Cpu,
+    last_cpu: &mut Vec<Option<(Pid, CpuId)>>,
+    switch: Ticks,
+) -> Option<Pid> {
+    let id = cpu.id;
+    let pid = k.schedule(id)?;
+    let slot = pid.index() as usize;
+    if last_cpu.len() <= slot {
+        last_cpu.resize(slot + 1, None);
+    }
+    if let Some((last, from)) = last_cpu[slot] {
+        if last == pid && from != id {
+            k.record(id, EventKind::Migrate { pid, from, to: id });
+        }
+    }
+    last_cpu[slot] = Some((pid, id));
+    let quantum = k.quantum(pid);
+    cpu.stats.context_switches += 1;
+    cpu.current = Some(pid);
+    cpu.parked = false;
+    // The switch is the kernel's work: it does not eat into the new quantum.
+    cpu.charge(switch);
+    cpu.slice_left = quantum.unwrap_or(Ticks::MAX);
+    Some(pid)
+}
+
+/// Decide a scheduling point on `cpu`, holding the kernel lock: preempt `pid` if its quantum
+/// is used up and anyone else is ready for this CPU (else start a new quantum), or if the
+/// policy says so ([`Machine::decide`]).
+fn decide_locked(k: &mut Kernel, cpu: &mut Cpu, queues: Option<&QueueLengths>, pid: Pid) {
+    let (now, id) = (cpu.now, cpu.id);
+    if cpu.slice_left > 0 {
+        if k.should_preempt(id, pid) {
+            k.preempt(id, pid);
+            cpu.current = None;
+        }
+        return;
+    }
+    // With per-CPU queues only this CPU's own queue can take over: anyone else waiting
+    // belongs to another CPU, and the preempted process would be picked again at once.
+    let others = match queues {
+        Some(queues) => !queues.is_empty(id),
+        None => k.has_ready(),
+    };
+    if others {
+        k.advance(now, id);
+        k.preempt(id, pid);
+        cpu.current = None;
+    } else {
+        cpu.slice_left = k.quantum(pid).unwrap_or(Ticks::MAX);
     }
 }
 

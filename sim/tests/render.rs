@@ -1225,3 +1225,77 @@ fn no_event_sequence_makes_a_renderer_panic() {
 fn g_end(seed: u64) -> u64 {
     seed % 50
 }
+
+/// Run `machine` with its text trace streamed as it goes (`Machine::stream_trace`): the
+/// bytes written, the names the stream learnt, and the report.
+fn streamed(mut machine: Machine) -> (String, sim::render::Names, Report) {
+    let (stream, sink) = sim::render::TextStream::new(Vec::new()).into_sink();
+    assert!(machine.stream_trace(sink).is_ok(), "one CPU streams");
+    let report = machine.run();
+    let (bytes, names) = stream.finish().expect("a Vec takes every write");
+    (
+        String::from_utf8(bytes).expect("the trace is text"),
+        names,
+        report,
+    )
+}
+
+#[test]
+fn a_streamed_text_trace_is_the_stored_one_for_every_program_and_scenario() {
+    let programs = userland::programs::builtin();
+    let mut runs: Vec<(String, Machine, Report)> = Vec::new();
+    for p in BUILTINS.iter().chain(&["mixed", "busy"]) {
+        let table = if BUILTINS.contains(p) {
+            programs.clone()
+        } else {
+            mixed_programs()
+        };
+        let config = MachineConfig {
+            max_ticks: 5_000,
+            ..MachineConfig::default()
+        };
+        let stored = Machine::run_program(config.clone(), table.clone(), p, 0).unwrap();
+        let mut machine = Machine::new(config, table);
+        machine.boot(p, 0).unwrap();
+        runs.push((p.to_string(), machine, stored));
+    }
+    for s in userland::scenario::SHIPPED {
+        let scenario = sim::scenario::load(s.path, s.source).expect("shipped scenarios load");
+        let config = sim::scenario::configure(&scenario, MachineConfig::default());
+        let stored = sim::scenario::run(scenario.clone(), config.clone());
+        runs.push((
+            s.name.to_string(),
+            sim::scenario::machine(scenario, config),
+            stored,
+        ));
+    }
+    for (what, machine, stored) in runs {
+        let (text, names, report) = streamed(machine);
+        assert!(!stored.events.is_empty(), "{what}");
+        assert_eq!(text, stored.trace_text(), "{what}");
+        assert!(
+            report.events.is_empty(),
+            "{what}: a streamed run keeps no events"
+        );
+        assert_eq!(report.outcome, stored.outcome, "{what}");
+        // The stream learnt every name the stored trace has.
+        let all = sim::render::Names::from_events(&stored.events);
+        for e in &stored.exited {
+            assert_eq!(names.pid(e.pid), all.pid(e.pid), "{what}");
+        }
+    }
+}
+
+#[test]
+fn a_trace_is_streamed_only_with_one_cpu() {
+    let config = MachineConfig {
+        cpus: 2,
+        ..MachineConfig::default()
+    };
+    let mut machine = Machine::new(config, userland::programs::builtin());
+    let (_, sink) = sim::render::TextStream::new(Vec::new()).into_sink();
+    assert!(machine.stream_trace(sink).is_err());
+    // The refused machine still keeps its trace.
+    machine.boot("ping_pong", 0).unwrap();
+    assert!(!machine.run().events.is_empty());
+}

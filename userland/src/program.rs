@@ -61,6 +61,12 @@ impl ProgramTable {
         self.programs.iter().find(|p| p.name == name)
     }
 
+    /// The program added `index`-th (from 0), which is its id in a kernel built from
+    /// [`ProgramTable::names`].
+    pub fn at(&self, index: usize) -> Option<&Program> {
+        self.programs.get(index)
+    }
+
     /// Every program, in the order added.
     pub fn iter(&self) -> impl Iterator<Item = &Program> {
         self.programs.iter()

@@ -128,8 +128,10 @@ impl Sys {
         Trap { ctx: &self.ctx }
     }
 
+    /// A copy of the received bytes. The buffer itself stays with the context, keeping its
+    /// capacity, so the kernel writes the next message without growing it.
     fn take_recv(&self) -> Vec<u8> {
-        core::mem::take(&mut self.ctx.borrow_mut().ipc.recv)
+        self.ctx.borrow().ipc.recv.as_slice().to_vec()
     }
 
     /// `getpid()`: the caller's own pid.

@@ -18,11 +18,64 @@ use super::waitqueue::WaitQueue;
 use crate::trace::{DropReason, MsgId};
 use abi::{Capacity, Overflow, Pid};
 use alloc::collections::{BTreeMap, VecDeque};
-use alloc::vec::Vec;
 
 /// Kernel bytes charged for each queued message on top of its payload, so that even empty
 /// messages count against the memory limit.
 pub const MESSAGE_OVERHEAD: usize = 32;
+
+/// Payloads up to this many bytes are stored inside the message itself.
+pub const INLINE_PAYLOAD: usize = 32;
+
+/// A message's bytes. Small payloads (the common case: a word, a request header) are held
+/// inline, so queueing or handing over such a message allocates nothing; larger ones are one
+/// exact heap allocation. Either way it reads as a `[u8]`.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Payload {
+    /// At most [`INLINE_PAYLOAD`] bytes, in place: the first `len` of `bytes`.
+    Inline {
+        /// How many of `bytes` are the payload.
+        len: u8,
+        /// The payload, then unused bytes.
+        bytes: [u8; INLINE_PAYLOAD],
+    },
+    /// More than [`INLINE_PAYLOAD`] bytes.
+    Heap(alloc::boxed::Box<[u8]>),
+}
+
+impl Payload {
+    /// A copy of `bytes`.
+    #[inline]
+    pub fn from_slice(bytes: &[u8]) -> Payload {
+        if bytes.len() <= INLINE_PAYLOAD {
+            let mut inline = [0u8; INLINE_PAYLOAD];
+            inline[..bytes.len()].copy_from_slice(bytes);
+            Payload::Inline {
+                len: bytes.len() as u8,
+                bytes: inline,
+            }
+        } else {
+            Payload::Heap(bytes.into())
+        }
+    }
+}
+
+impl core::ops::Deref for Payload {
+    type Target = [u8];
+
+    #[inline]
+    fn deref(&self) -> &[u8] {
+        match self {
+            Payload::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            Payload::Heap(bytes) => bytes,
+        }
+    }
+}
+
+impl core::fmt::Debug for Payload {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Debug::fmt(&**self, f)
+    }
+}
 
 /// A message inside the kernel.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,7 +85,7 @@ pub struct Message {
     /// Who sent it: stamped by the kernel, never taken from the sender's arguments.
     pub sender: Pid,
     /// The payload.
-    pub bytes: Vec<u8>,
+    pub bytes: Payload,
     /// The sender waits in `call` for the receiver's reply.
     pub call: bool,
 }

@@ -15,7 +15,7 @@ mod ops;
 mod waitfor;
 mod waitqueue;
 
-pub use endpoint::{Counts, Endpoint, Message, MESSAGE_OVERHEAD};
+pub use endpoint::{Counts, Endpoint, Message, Payload, INLINE_PAYLOAD, MESSAGE_OVERHEAD};
 pub use mailbox::Mailbox;
 pub(crate) use ops::{deadline, FaultState};
 pub use waitqueue::{Link, WaitQueue, WaitQueueId};

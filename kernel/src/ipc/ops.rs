@@ -22,7 +22,7 @@ mod faults;
 
 use self::faults::Fate;
 pub(crate) use self::faults::FaultState;
-use super::endpoint::{Endpoint, Message, MESSAGE_OVERHEAD};
+use super::endpoint::{Endpoint, Message, Payload, MESSAGE_OVERHEAD};
 use super::mailbox::Mailbox;
 use super::waitqueue::WaitQueueId;
 use crate::process::{BlockedOp, ProcState};
@@ -152,7 +152,7 @@ impl Kernel {
         let id = self.next_msg;
         let p = self.proc_mut(idx);
         p.stats.sent += 1;
-        let bytes = p.ctx.borrow().ipc.send[..len].to_vec();
+        let bytes = Payload::from_slice(&p.ctx.borrow().ipc.send[..len]);
         Message {
             id,
             sender: p.pid,
@@ -814,7 +814,7 @@ impl Kernel {
                 reason,
             });
         }
-        self.close_endpoint(Dest::Mailbox(id), mb.name.clone(), &mb.endpoint);
+        self.close_endpoint(Dest::Mailbox(id), mb.name.as_deref(), &mb.endpoint);
         // The mailbox is gone from the table, so its queues are emptied here, from the copy.
         let mut woken = 0;
         for mut q in [mb.endpoint.senders, mb.endpoint.receiver, mb.callers] {
@@ -865,7 +865,7 @@ impl Kernel {
             serial: p.inbox.serial,
             ..Endpoint::default()
         };
-        self.close_endpoint(Dest::Process(pid), Some(name), &closed);
+        self.close_endpoint(Dest::Process(pid), Some(&name), &closed);
     }
 
     /// Whether `state` is blocked on `queue`.

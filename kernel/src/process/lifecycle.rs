@@ -50,15 +50,17 @@ impl Kernel {
         if self.procs.len() >= self.config.max_processes {
             return Err(Error::OutOfMemory);
         }
+        // Names are shared: a process without a label holds its program's name, and the
+        // trace makes its own copies only when it records.
         let program_name = self
             .programs
             .get(program as usize)
             .cloned()
             .ok_or(Error::NoSuchProgram)?;
-        let name = if label.is_empty() {
+        let name: Rc<str> = if label.is_empty() {
             program_name.clone()
         } else {
-            String::from(label)
+            Rc::from(label)
         };
         let (i, g) = self.procs.next_key();
         let pid = Pid::new(i, g);
@@ -87,8 +89,8 @@ impl Kernel {
         self.emit(|| EventKind::Spawn {
             pid,
             parent,
-            program: program_name,
-            name,
+            program: String::from(&*program_name),
+            name: String::from(&*name),
             arg,
             inbox,
             priority,
@@ -222,7 +224,7 @@ impl Kernel {
         let parent = p.parent;
         let record = crate::ExitRecord {
             pid,
-            name: p.name.clone(),
+            name: String::from(&*p.name),
             code,
             reason,
             stats: p.stats,

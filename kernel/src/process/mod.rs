@@ -15,7 +15,7 @@ mod lifecycle;
 use crate::ipc::{Endpoint, Link, WaitQueue, WaitQueueId};
 use crate::trace::{CpuId, MsgId};
 use abi::{Capacity, Dest, MailboxId, Pid, SharedContext, Source, Ticks};
-use alloc::string::String;
+use alloc::rc::Rc;
 use alloc::vec::Vec;
 
 /// Where a process is in its life.
@@ -145,7 +145,7 @@ pub struct Process {
     /// Its pid.
     pub pid: Pid,
     /// The name traces show.
-    pub name: String,
+    pub name: Rc<str>,
     /// The program it runs (index into the kernel's program table).
     pub program: u32,
     /// The argument it was spawned with.
@@ -200,7 +200,7 @@ impl Process {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         pid: Pid,
-        name: String,
+        name: Rc<str>,
         program: u32,
         parent: Option<Pid>,
         priority: u8,
@@ -241,7 +241,7 @@ impl Process {
 
     /// Whether the process can still be named by sends, receives and transfers.
     pub fn is_live(&self) -> bool {
-        self.state != ProcState::Zombie
+        !matches!(self.state, ProcState::Zombie)
     }
 
     /// Move to `state` at `now`, charging the time spent in the old state.

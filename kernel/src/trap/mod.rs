@@ -55,7 +55,7 @@ impl Kernel {
         let Some(idx) = self.live_index(pid) else {
             return TrapOutcome::NotRunning;
         };
-        if self.proc_ref(idx).state != ProcState::Running(cpu) {
+        if !matches!(self.proc_ref(idx).state, ProcState::Running(c) if c == cpu) {
             return TrapOutcome::NotRunning;
         }
         let frame = {
@@ -163,14 +163,20 @@ impl Kernel {
     }
 
     /// Check every invariant when configured to; called at the end of every kernel entry.
+    #[inline]
     pub(crate) fn checkpoint(&self) {
         if self.config.check_invariants {
-            if let Err(violation) = self.check_invariants() {
-                panic!(
-                    "kernel invariant violated at tick {}: {violation}",
-                    self.now
-                );
-            }
+            self.check_now();
+        }
+    }
+
+    #[inline(never)]
+    fn check_now(&self) {
+        if let Err(violation) = self.check_invariants() {
+            panic!(
+                "kernel invariant violated at tick {}: {violation}",
+                self.now
+            );
         }
     }
 

@@ -14,4 +14,4 @@ pub mod stats;
 pub mod svg;
 pub mod timeline;
 
-pub use text::{exit_reason, text, Names};
+pub use text::{exit_reason, text, write_text, Names, SharedTextStream, TextStream};

@@ -2,33 +2,197 @@
 //!
 //! This is the form snapshot tests compare, so it changes only when behaviour changes. Columns:
 //! tick, CPU, the process the event is about (`p3:name`), the event, its details.
+//!
+//! Traces run to millions of events, so the renderer writes every line straight into one
+//! output buffer of bytes: no temporary strings per event, no `char`s (all it adds itself is
+//! ASCII), integers formatted by hand a machine word at a time, and names found by slot index
+//! rather than in a tree and rendered once, when the trace introduces them, so that showing a
+//! process is copying its `p3:name` (and, for the actor column, its padding) whole.
+//!
+//! Everything written is either ASCII or a whole `&str`, so the bytes are UTF-8 by
+//! construction: they are checked once where a `String` is handed out ([`text`], the
+//! `String`-returning [`Names`] methods), and a streamed trace ([`TextStream`]) goes out as
+//! the bytes it is. Those [`Names`] methods, which other renderers use, are thin wrappers over
+//! the same byte-writing code as the trace, so both always say the same thing.
 
-use abi::{Dest, Error, MailboxId, Overflow, Pid, RecvFlags, Source, Syscall, Sysno, RET_REGS};
+use abi::{
+    Capacity, Dest, Error, MailboxId, Mode, Overflow, Pid, RecvFlags, Source, Syscall, Sysno,
+    RET_REGS,
+};
 use kernel::ipc::WaitQueueId;
-use kernel::trace::{Event, EventKind, ExitReason, FaultKind, KillCause};
+use kernel::trace::{
+    Event, EventKind, ExitReason, FaultKind, KillCause, ReplyDropReason, TraceSink,
+};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::fmt::Write;
+use std::io::Write;
+use std::rc::Rc;
 
 /// Names learnt from the trace itself: processes from their spawn, mailboxes from their
 /// creation.
 #[derive(Debug, Default)]
 pub struct Names {
-    procs: BTreeMap<Pid, String>,
-    mailboxes: BTreeMap<MailboxId, String>,
+    procs: NameTable,
+    mailboxes: NameTable,
 }
+
+/// Slots below this index are looked up in a vector; ids beyond it (which a kernel with
+/// that many live objects, or a hand-made event, could carry) go to the tree, so a stray
+/// huge index never allocates a huge vector.
+const DENSE_SLOTS: usize = 1 << 16;
+
+/// Names keyed by a generational id's raw value (slot index in the low 32 bits, generation
+/// in the high 32): what a `BTreeMap<Pid, String>` would hold, found in O(1) for the common
+/// case of the newest generation of a low slot.
+#[derive(Debug, Default)]
+struct NameTable {
+    /// By slot index: the generation most recently named in that slot, and its name. When it
+    /// holds an id, it is that id's current name.
+    latest: Vec<Option<(u32, Name)>>,
+    /// Every other name: earlier generations of a slot (a stale id still names the process
+    /// that had it), and slots at or beyond [`DENSE_SLOTS`].
+    other: BTreeMap<u64, Name>,
+}
+
+/// A learnt name, rendered once with its id rather than on every line that shows it. An
+/// entry is keyed by the whole raw id, generation included, so the rendering stays right for
+/// as long as the entry lives, wherever in the table it moves.
+#[derive(Clone, Debug)]
+struct Name {
+    /// The id and name as the trace shows them (`p3:worker`, `mb0.1:jobs`), then the spaces
+    /// that pad them to the actor column's width and the space that ends the column.
+    /// (Mailboxes never head a line, so theirs goes unused: a few bytes per mailbox are
+    /// cheaper than a second kind of name.)
+    rendered: String,
+    /// Where the name starts in `rendered`: after the id and its `:`.
+    name_start: usize,
+    /// Where the id and name end in `rendered`: before the padding.
+    end: usize,
+    /// The start of `rendered`, zero-filled if it is shorter: what [`Name::push_prefix`]
+    /// copies whole.
+    head: [u8; NAME_HEAD],
+}
+
+/// How much of a rendered name is kept in a fixed-size array: enough for the actor column of
+/// a name that fits it.
+const NAME_HEAD: usize = 32;
+// A padded column is `ACTOR_WIDTH` characters and a space.
+const _: () = assert!(NAME_HEAD > ACTOR_WIDTH);
+
+impl Name {
+    /// The name `text` of the id `raw`, shown with `prefix` (`p`, `mb`).
+    fn new(prefix: &[u8], raw: u64, text: &str) -> Name {
+        let mut out = Vec::with_capacity(ACTOR_WIDTH + 1 + text.len());
+        push_id(&mut out, prefix, raw);
+        out.push(b':');
+        let name_start = out.len();
+        out.extend_from_slice(text.as_bytes());
+        let end = out.len();
+        // `{:<22}` pads to 22 characters, not bytes: a name from a user program may be
+        // non-ASCII. (The id before it is ASCII: its bytes are its characters.)
+        let chars = name_start + text.chars().count();
+        out.extend_from_slice(&SPACES[..ACTOR_WIDTH.saturating_sub(chars)]);
+        out.push(b' ');
+        let mut head = [0; NAME_HEAD];
+        let kept = out.len().min(NAME_HEAD);
+        head[..kept].copy_from_slice(&out[..kept]);
+        Name {
+            rendered: into_string(out),
+            name_start,
+            end,
+            head,
+        }
+    }
+
+    /// The name alone, as learnt.
+    fn text(&self) -> &str {
+        &self.rendered[self.name_start..self.end]
+    }
+
+    /// `p3:name`, appended to `out`.
+    fn push_shown(&self, out: &mut Vec<u8>) {
+        self.push_prefix(out, self.end);
+    }
+
+    /// `p3:name`, padded to the actor column and followed by the space that ends it,
+    /// appended to `out`.
+    fn push_column(&self, out: &mut Vec<u8>) {
+        self.push_prefix(out, self.rendered.len());
+    }
+
+    /// The first `len` bytes of `rendered`, appended to `out`.
+    fn push_prefix(&self, out: &mut Vec<u8>, len: usize) {
+        if len <= NAME_HEAD {
+            // Nearly every name: all of `head` is written and the rest cut off again, a
+            // fixed-size copy (a few moves) rather than one of variable length (a call to
+            // `memcpy`), on a path that runs for most lines.
+            out.extend_from_slice(&self.head);
+            out.truncate(out.len() - (NAME_HEAD - len));
+        } else {
+            out.extend_from_slice(&self.rendered.as_bytes()[..len]);
+        }
+    }
+}
+
+impl NameTable {
+    /// Name the id `raw` (shown with `prefix`), replacing any name it had (as a map insert
+    /// would).
+    fn insert(&mut self, prefix: &[u8], raw: u64, name: &str) {
+        let (index, generation) = (raw as u32 as usize, (raw >> 32) as u32);
+        if index >= DENSE_SLOTS {
+            self.other.insert(raw, Name::new(prefix, raw, name));
+            return;
+        }
+        if index >= self.latest.len() {
+            self.latest.resize(index + 1, None);
+        }
+        let slot = &mut self.latest[index];
+        match slot {
+            Some((g, n)) if *g == generation => *n = Name::new(prefix, raw, name),
+            _ => {
+                // The slot's previous generation keeps its name, in the tree.
+                if let Some((g, n)) = slot.replace((generation, Name::new(prefix, raw, name))) {
+                    self.other.insert(u64::from(g) << 32 | index as u64, n);
+                }
+                // The slot is now authoritative for this id; drop any older copy so the
+                // tree never holds a second, stale name for it.
+                if !self.other.is_empty() {
+                    self.other.remove(&raw);
+                }
+            }
+        }
+    }
+
+    /// The name of the id `raw`, if it has one.
+    fn get(&self, raw: u64) -> Option<&Name> {
+        let (index, generation) = (raw as u32 as usize, (raw >> 32) as u32);
+        if let Some(Some((g, n))) = self.latest.get(index) {
+            if *g == generation {
+                return Some(n);
+            }
+        }
+        if self.other.is_empty() {
+            None
+        } else {
+            self.other.get(&raw)
+        }
+    }
+}
+
+/// How processes' ids are shown: `p3`.
+const PID_PREFIX: &[u8] = b"p";
+
+/// How mailboxes' ids are shown: `mb0`.
+const MAILBOX_PREFIX: &[u8] = b"mb";
 
 impl Names {
     /// Learn the names an event introduces.
     pub fn learn(&mut self, kind: &EventKind) {
         match kind {
-            EventKind::Spawn { pid, name, .. } => {
-                self.procs.insert(*pid, name.clone());
-            }
+            EventKind::Spawn { pid, name, .. } => self.procs.insert(PID_PREFIX, pid.raw(), name),
             EventKind::MailboxCreated {
                 id, name: Some(n), ..
-            } => {
-                self.mailboxes.insert(*id, n.clone());
-            }
+            } => self.mailboxes.insert(MAILBOX_PREFIX, id.raw(), n),
             _ => {}
         }
     }
@@ -44,186 +208,695 @@ impl Names {
 
     /// The name a process was spawned with, if the trace introduced it.
     pub fn process_name(&self, pid: Pid) -> Option<&str> {
-        self.procs.get(&pid).map(String::as_str)
+        self.procs.get(pid.raw()).map(Name::text)
     }
 
     /// The name a mailbox was created with, if it has one.
     pub fn mailbox_name(&self, id: MailboxId) -> Option<&str> {
-        self.mailboxes.get(&id).map(String::as_str)
+        self.mailboxes.get(id.raw()).map(Name::text)
     }
 
     /// `p3:name`, or `p3` for a process the trace never introduced.
     pub fn pid(&self, pid: Pid) -> String {
-        match self.procs.get(&pid) {
-            Some(n) => format!("{pid}:{n}"),
-            None => pid.to_string(),
-        }
+        rendered(|out| self.push_pid(out, pid))
     }
 
     /// `mb0:name`, or `mb0` for an anonymous mailbox.
     pub fn mailbox(&self, id: MailboxId) -> String {
-        match self.mailboxes.get(&id) {
-            Some(n) => format!("{id}:{n}"),
-            None => id.to_string(),
-        }
+        rendered(|out| self.push_mailbox(out, id))
     }
 
     /// A send destination.
     pub fn dest(&self, dest: Dest) -> String {
-        match dest {
-            Dest::Process(p) => self.pid(p),
-            Dest::Mailbox(m) => self.mailbox(m),
-        }
+        rendered(|out| self.push_dest(out, dest))
     }
 
     /// A receive source.
     pub fn source(&self, source: Source) -> String {
-        match source {
-            Source::Process(p) => format!("from {}", self.pid(p)),
-            Source::Mailbox(m) => self.mailbox(m),
-            Source::Any => "any".to_string(),
-        }
+        rendered(|out| self.push_source(out, source))
     }
 
     /// A wait queue: its owner's name and which of its queues.
     pub fn queue(&self, q: WaitQueueId) -> String {
-        let owner = match q {
-            WaitQueueId::MailboxSenders(m)
-            | WaitQueueId::MailboxReceiver(m)
-            | WaitQueueId::MailboxCallers(m) => self.mailbox(m),
-            WaitQueueId::InboxSenders(p)
-            | WaitQueueId::InboxReceiver(p)
-            | WaitQueueId::ReceiversFrom(p)
-            | WaitQueueId::Replies(p)
-            | WaitQueueId::Exit(p) => self.pid(p),
-        };
-        format!("{owner}.{}", q.name())
+        rendered(|out| self.push_queue(out, q))
     }
 
     /// A syscall with its arguments, ids named.
     pub fn call(&self, call: &Syscall) -> String {
-        let name = call.sysno().name();
-        match *call {
-            Syscall::DeleteMailbox { mailbox } => format!("{name}({})", self.mailbox(mailbox)),
-            Syscall::TransferMailbox { mailbox, to } => {
-                format!("{name}({}, to {})", self.mailbox(mailbox), self.pid(to))
-            }
-            Syscall::Send { dest, len, mode } => {
-                format!("{name}({}, {len}B, {mode})", self.dest(dest))
-            }
-            Syscall::Receive {
-                source,
-                buf_len,
-                mode,
-            } => {
-                let buf = if buf_len >= u32::MAX as u64 {
-                    String::new()
-                } else {
-                    format!(", buf={buf_len}B")
-                };
-                format!("{name}({}{buf}, {mode})", self.source(source))
-            }
-            Syscall::Call {
-                dest, len, mode, ..
-            } => format!("{name}({}, {len}B, {mode})", self.dest(dest)),
-            Syscall::Reply { to, len } => format!("{name}({}, {len}B)", self.pid(to)),
-            Syscall::Wait { child, mode } => format!("{name}({}, {mode})", self.pid(child)),
-            other => other.to_string(),
-        }
+        rendered(|out| self.push_call(out, call))
     }
 
     /// An injected fault, as the text trace writes it after `fault`: `kill p3:worker (at
     /// tick 40)`, `lose msg#4 -> mb0:jobs`, `delay msg#4 -> mb0:jobs until 57`, `arrive
     /// msg#4 at mb0:jobs`, `clock jump 40 -> 90`.
     pub fn fault(&self, kind: &FaultKind) -> String {
-        let cause = |c: &KillCause| match c {
-            KillCause::Tick(t) => format!("at tick {t}"),
-            KillCause::Syscall(n) => format!("at syscall {n}"),
-        };
-        match kind {
-            FaultKind::Kill { pid, cause: c } => format!("kill {} ({})", self.pid(*pid), cause(c)),
-            FaultKind::KillMissed { name, tick } => {
-                format!("kill {name} (at tick {tick}): no live process of that name")
+        rendered(|out| self.push_fault(out, kind))
+    }
+
+    /// A syscall's return registers, read the way that syscall defines them.
+    pub fn ret(&self, sysno: Option<Sysno>, ret: &[u64; RET_REGS]) -> String {
+        rendered(|out| self.push_ret(out, sysno, ret))
+    }
+
+    /// [`pid`](Self::pid), appended to `out`.
+    pub fn write_pid(&self, out: &mut String, pid: Pid) {
+        appended(out, |bytes| self.push_pid(bytes, pid));
+    }
+
+    /// [`mailbox`](Self::mailbox), appended to `out`.
+    pub fn write_mailbox(&self, out: &mut String, id: MailboxId) {
+        appended(out, |bytes| self.push_mailbox(bytes, id));
+    }
+
+    /// [`dest`](Self::dest), appended to `out`.
+    pub fn write_dest(&self, out: &mut String, dest: Dest) {
+        appended(out, |bytes| self.push_dest(bytes, dest));
+    }
+
+    /// [`source`](Self::source), appended to `out`.
+    pub fn write_source(&self, out: &mut String, source: Source) {
+        appended(out, |bytes| self.push_source(bytes, source));
+    }
+
+    /// [`queue`](Self::queue), appended to `out`.
+    pub fn write_queue(&self, out: &mut String, q: WaitQueueId) {
+        appended(out, |bytes| self.push_queue(bytes, q));
+    }
+
+    /// [`call`](Self::call), appended to `out`.
+    pub fn write_call(&self, out: &mut String, call: &Syscall) {
+        appended(out, |bytes| self.push_call(bytes, call));
+    }
+
+    /// [`fault`](Self::fault), appended to `out`.
+    pub fn write_fault(&self, out: &mut String, kind: &FaultKind) {
+        appended(out, |bytes| self.push_fault(bytes, kind));
+    }
+
+    /// [`ret`](Self::ret), appended to `out`.
+    pub fn write_ret(&self, out: &mut String, sysno: Option<Sysno>, ret: &[u64; RET_REGS]) {
+        appended(out, |bytes| self.push_ret(bytes, sysno, ret));
+    }
+}
+
+/// The byte-writing forms of the methods above, which the text trace itself uses: each
+/// appends what its `String`-returning namesake returns.
+impl Names {
+    /// [`pid`](Self::pid).
+    fn push_pid(&self, out: &mut Vec<u8>, pid: Pid) {
+        match self.procs.get(pid.raw()) {
+            Some(n) => n.push_shown(out),
+            None => push_id(out, PID_PREFIX, pid.raw()),
+        }
+    }
+
+    /// The actor column for `pid`: [`pid`](Self::pid) padded to [`ACTOR_WIDTH`], then the
+    /// space that ends the column.
+    fn push_actor(&self, out: &mut Vec<u8>, pid: Pid) {
+        match self.procs.get(pid.raw()) {
+            Some(n) => n.push_column(out),
+            None => {
+                let start = out.len();
+                push_id(out, PID_PREFIX, pid.raw());
+                // An id is ASCII: its bytes are its characters.
+                let width = out.len() - start;
+                out.extend_from_slice(&SPACES[..ACTOR_WIDTH.saturating_sub(width)]);
+                out.push(b' ');
             }
-            FaultKind::Lose { msg, to, call, .. } => format!(
-                "lose msg#{msg} -> {}{}",
-                self.dest(*to),
-                if *call { " (call)" } else { "" }
-            ),
+        }
+    }
+
+    /// [`mailbox`](Self::mailbox).
+    fn push_mailbox(&self, out: &mut Vec<u8>, id: MailboxId) {
+        match self.mailboxes.get(id.raw()) {
+            Some(n) => n.push_shown(out),
+            None => push_id(out, MAILBOX_PREFIX, id.raw()),
+        }
+    }
+
+    /// [`dest`](Self::dest).
+    fn push_dest(&self, out: &mut Vec<u8>, dest: Dest) {
+        match dest {
+            Dest::Process(p) => self.push_pid(out, p),
+            Dest::Mailbox(m) => self.push_mailbox(out, m),
+        }
+    }
+
+    /// [`source`](Self::source).
+    fn push_source(&self, out: &mut Vec<u8>, source: Source) {
+        match source {
+            Source::Process(p) => {
+                out.extend_from_slice(b"from ");
+                self.push_pid(out, p);
+            }
+            Source::Mailbox(m) => self.push_mailbox(out, m),
+            Source::Any => out.extend_from_slice(b"any"),
+        }
+    }
+
+    /// [`queue`](Self::queue).
+    fn push_queue(&self, out: &mut Vec<u8>, q: WaitQueueId) {
+        match q {
+            WaitQueueId::MailboxSenders(m)
+            | WaitQueueId::MailboxReceiver(m)
+            | WaitQueueId::MailboxCallers(m) => self.push_mailbox(out, m),
+            WaitQueueId::InboxSenders(p)
+            | WaitQueueId::InboxReceiver(p)
+            | WaitQueueId::ReceiversFrom(p)
+            | WaitQueueId::Replies(p)
+            | WaitQueueId::Exit(p) => self.push_pid(out, p),
+        }
+        out.push(b'.');
+        out.extend_from_slice(q.name().as_bytes());
+    }
+
+    /// [`call`](Self::call).
+    fn push_call(&self, out: &mut Vec<u8>, call: &Syscall) {
+        let name = call.sysno().name();
+        match *call {
+            Syscall::DeleteMailbox { mailbox } => {
+                out.extend_from_slice(name.as_bytes());
+                out.push(b'(');
+                self.push_mailbox(out, mailbox);
+                out.push(b')');
+            }
+            Syscall::TransferMailbox { mailbox, to } => {
+                out.extend_from_slice(name.as_bytes());
+                out.push(b'(');
+                self.push_mailbox(out, mailbox);
+                out.extend_from_slice(b", to ");
+                self.push_pid(out, to);
+                out.push(b')');
+            }
+            Syscall::Send { dest, len, mode }
+            | Syscall::Call {
+                dest, len, mode, ..
+            } => {
+                out.extend_from_slice(name.as_bytes());
+                out.push(b'(');
+                self.push_dest(out, dest);
+                out.extend_from_slice(b", ");
+                push_u64(out, len);
+                out.extend_from_slice(b"B, ");
+                push_mode(out, mode);
+                out.push(b')');
+            }
+            Syscall::Receive {
+                source,
+                buf_len,
+                mode,
+            } => {
+                out.extend_from_slice(name.as_bytes());
+                out.push(b'(');
+                self.push_source(out, source);
+                // A buffer of 4 GiB or more is "whatever comes": not worth a column.
+                if buf_len < u64::from(u32::MAX) {
+                    out.extend_from_slice(b", buf=");
+                    push_u64(out, buf_len);
+                    out.push(b'B');
+                }
+                out.extend_from_slice(b", ");
+                push_mode(out, mode);
+                out.push(b')');
+            }
+            Syscall::Reply { to, len } => {
+                out.extend_from_slice(name.as_bytes());
+                out.push(b'(');
+                self.push_pid(out, to);
+                out.extend_from_slice(b", ");
+                push_u64(out, len);
+                out.extend_from_slice(b"B)");
+            }
+            Syscall::Wait { child, mode } => {
+                out.extend_from_slice(name.as_bytes());
+                out.push(b'(');
+                self.push_pid(out, child);
+                out.extend_from_slice(b", ");
+                push_mode(out, mode);
+                out.push(b')');
+            }
+            // No ids to name: the ABI's own rendering, so the two never drift apart.
+            Syscall::CreateMailbox { .. }
+            | Syscall::LookupMailbox { .. }
+            | Syscall::Spawn { .. }
+            | Syscall::Exit { .. }
+            | Syscall::GetPid
+            | Syscall::Yield
+            | Syscall::Sleep { .. }
+            | Syscall::Compute { .. }
+            | Syscall::Print { .. } => {
+                let _ = write!(out, "{call}");
+            }
+        }
+    }
+
+    /// [`fault`](Self::fault).
+    fn push_fault(&self, out: &mut Vec<u8>, kind: &FaultKind) {
+        match kind {
+            FaultKind::Kill { pid, cause } => {
+                out.extend_from_slice(b"kill ");
+                self.push_pid(out, *pid);
+                match cause {
+                    KillCause::Tick(t) => {
+                        out.extend_from_slice(b" (at tick ");
+                        push_u64(out, *t);
+                    }
+                    KillCause::Syscall(n) => {
+                        out.extend_from_slice(b" (at syscall ");
+                        push_u64(out, *n);
+                    }
+                }
+                out.push(b')');
+            }
+            FaultKind::KillMissed { name, tick } => {
+                out.extend_from_slice(b"kill ");
+                out.extend_from_slice(name.as_bytes());
+                out.extend_from_slice(b" (at tick ");
+                push_u64(out, *tick);
+                out.extend_from_slice(b"): no live process of that name");
+            }
+            FaultKind::Lose { msg, to, call, .. } => {
+                out.extend_from_slice(b"lose msg#");
+                push_u64(out, *msg);
+                out.extend_from_slice(b" -> ");
+                self.push_dest(out, *to);
+                if *call {
+                    out.extend_from_slice(b" (call)");
+                }
+            }
             FaultKind::Delay {
                 msg,
                 to,
                 until,
                 behind,
                 ..
-            } => format!(
-                "delay msg#{msg} -> {} until {until}{}",
-                self.dest(*to),
-                behind.map_or(String::new(), |b| format!(" (behind msg#{b})"))
-            ),
-            FaultKind::Arrive { msg, to, .. } => format!("arrive msg#{msg} at {}", self.dest(*to)),
-            FaultKind::ClockJump { from, to } => format!("clock jump {from} -> {to}"),
+            } => {
+                out.extend_from_slice(b"delay msg#");
+                push_u64(out, *msg);
+                out.extend_from_slice(b" -> ");
+                self.push_dest(out, *to);
+                out.extend_from_slice(b" until ");
+                push_u64(out, *until);
+                if let Some(b) = behind {
+                    out.extend_from_slice(b" (behind msg#");
+                    push_u64(out, *b);
+                    out.push(b')');
+                }
+            }
+            FaultKind::Arrive { msg, to, .. } => {
+                out.extend_from_slice(b"arrive msg#");
+                push_u64(out, *msg);
+                out.extend_from_slice(b" at ");
+                self.push_dest(out, *to);
+            }
+            FaultKind::ClockJump { from, to } => {
+                out.extend_from_slice(b"clock jump ");
+                push_u64(out, *from);
+                out.extend_from_slice(b" -> ");
+                push_u64(out, *to);
+            }
         }
     }
 
-    /// A syscall's return registers, read the way that syscall defines them.
-    pub fn ret(&self, sysno: Option<Sysno>, ret: &[u64; RET_REGS]) -> String {
+    /// [`ret`](Self::ret).
+    fn push_ret(&self, out: &mut Vec<u8>, sysno: Option<Sysno>, ret: &[u64; RET_REGS]) {
         if ret[0] != 0 {
-            let err = Error::from_code(ret[0]).map_or("unknown_error", |e| e.name());
-            return match Error::from_code(ret[0]) {
-                Some(Error::BufferTooSmall) => format!("err {err} (needs {}B)", ret[1]),
-                _ => format!("err {err}"),
-            };
+            let err = Error::from_code(ret[0]);
+            out.extend_from_slice(b"err ");
+            out.extend_from_slice(err.map_or("unknown_error", Error::name).as_bytes());
+            if err == Some(Error::BufferTooSmall) {
+                out.extend_from_slice(b" (needs ");
+                push_u64(out, ret[1]);
+                out.extend_from_slice(b"B)");
+            }
+            return;
         }
         match sysno {
             Some(Sysno::CreateMailbox | Sysno::LookupMailbox) => {
-                format!("ok {}", self.mailbox(MailboxId::from_raw(ret[1])))
+                out.extend_from_slice(b"ok ");
+                self.push_mailbox(out, MailboxId::from_raw(ret[1]));
             }
-            Some(Sysno::Spawn | Sysno::GetPid) => format!("ok {}", self.pid(Pid::from_raw(ret[1]))),
+            Some(Sysno::Spawn | Sysno::GetPid) => {
+                out.extend_from_slice(b"ok ");
+                self.push_pid(out, Pid::from_raw(ret[1]));
+            }
             Some(Sysno::Receive) => {
-                let call = if RecvFlags::from_bits_truncate(ret[3]).contains(RecvFlags::CALL) {
-                    " (call)"
-                } else {
-                    ""
-                };
-                format!(
-                    "ok from {} {}B{call}",
-                    self.pid(Pid::from_raw(ret[1])),
-                    ret[2]
-                )
+                out.extend_from_slice(b"ok from ");
+                self.push_pid(out, Pid::from_raw(ret[1]));
+                out.push(b' ');
+                push_u64(out, ret[2]);
+                out.push(b'B');
+                if RecvFlags::from_bits_truncate(ret[3]).contains(RecvFlags::CALL) {
+                    out.extend_from_slice(b" (call)");
+                }
             }
-            Some(Sysno::Call) => format!(
-                "ok reply from {} {}B",
-                self.pid(Pid::from_raw(ret[1])),
-                ret[2]
-            ),
-            Some(Sysno::Wait) => format!(
-                "ok {} exited {}",
-                self.pid(Pid::from_raw(ret[2])),
-                ret[1] as i64
-            ),
-            _ => "ok".to_string(),
+            Some(Sysno::Call) => {
+                out.extend_from_slice(b"ok reply from ");
+                self.push_pid(out, Pid::from_raw(ret[1]));
+                out.push(b' ');
+                push_u64(out, ret[2]);
+                out.push(b'B');
+            }
+            Some(Sysno::Wait) => {
+                out.extend_from_slice(b"ok ");
+                self.push_pid(out, Pid::from_raw(ret[2]));
+                out.extend_from_slice(b" exited ");
+                push_i64(out, ret[1] as i64);
+            }
+            _ => out.extend_from_slice(b"ok"),
         }
     }
+
+    /// `pids` joined by ` -> `, then the first again (closing the cycle); nothing for none.
+    fn push_cycle(&self, out: &mut Vec<u8>, pids: &[Pid]) {
+        for (i, p) in pids.iter().enumerate() {
+            if i > 0 {
+                out.extend_from_slice(b" -> ");
+            }
+            self.push_pid(out, *p);
+        }
+        if let Some(first) = pids.first() {
+            out.extend_from_slice(b" -> ");
+            self.push_pid(out, *first);
+        }
+    }
+}
+
+/// The bytes `write` writes, as the string they are.
+fn rendered(write: impl FnOnce(&mut Vec<u8>)) -> String {
+    let mut out = Vec::new();
+    write(&mut out);
+    into_string(out)
+}
+
+/// The bytes `write` writes, appended to `out`. (Through a buffer of their own: checking
+/// what was just written is UTF-8 costs that many bytes, not all of `out`.)
+fn appended(out: &mut String, write: impl FnOnce(&mut Vec<u8>)) {
+    out.push_str(&rendered(write));
+}
+
+/// Rendered bytes as a `String`. They are UTF-8 by construction (ASCII, and whole `str`s),
+/// so this only checks what is known.
+fn into_string(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).expect("the text trace writes only ASCII and whole strs")
 }
 
 /// How a process ended, in words: `exit`, `returned`, `panicked: ...`, `fault: ...`.
 pub fn exit_reason(reason: &ExitReason) -> String {
+    rendered(|out| push_exit_reason(out, reason))
+}
+
+/// [`exit_reason`], appended to `out`.
+fn push_exit_reason(out: &mut Vec<u8>, reason: &ExitReason) {
     match reason {
-        ExitReason::Exit => "exit".to_string(),
-        ExitReason::Returned => "returned".to_string(),
-        ExitReason::Panicked(m) => format!("panicked: {m}"),
-        ExitReason::Fault(m) => format!("fault: {m}"),
-        ExitReason::Killed => "killed".to_string(),
+        ExitReason::Exit => out.extend_from_slice(b"exit"),
+        ExitReason::Returned => out.extend_from_slice(b"returned"),
+        ExitReason::Panicked(m) => {
+            out.extend_from_slice(b"panicked: ");
+            out.extend_from_slice(m.as_bytes());
+        }
+        ExitReason::Fault(m) => {
+            out.extend_from_slice(b"fault: ");
+            out.extend_from_slice(m.as_bytes());
+        }
+        ExitReason::Killed => out.extend_from_slice(b"killed"),
     }
 }
 
-/// One event's actor column and its description.
-fn describe(names: &Names, kind: &EventKind) -> (String, String) {
-    let n = names;
+/// `00`, `01`, ... `99` as the two digits' ASCII bytes in one `u16`, tens in the high byte:
+/// two digits per table look-up, put together in a register rather than in memory.
+const DIGIT_PAIRS: [u16; 100] = {
+    let mut table = [0; 100];
+    let mut i = 0;
+    while i < 100 {
+        table[i] = (b'0' as u16 + i as u16 / 10) << 8 | (b'0' as u16 + i as u16 % 10);
+        i += 1;
+    }
+    table
+};
+
+/// 10^8: the numbers below it have at most the eight digits one `u64` of ASCII holds.
+const EIGHT_DIGITS: u64 = 100_000_000;
+
+/// `v` (below 10^8) as eight ASCII digits, zero-padded: the most significant in the highest
+/// byte, so that `to_be_bytes` reads them in order.
+fn eight_digits(v: u32) -> u64 {
+    let (high, low) = (v / 10_000, v % 10_000);
+    // `% 100`: a number's last two digits (and an index the compiler can see is in bounds).
+    let pair = |p: u32| u64::from(DIGIT_PAIRS[(p % 100) as usize]);
+    pair(high / 100) << 48 | pair(high) << 32 | pair(low / 100) << 16 | pair(low)
+}
+
+/// ASCII `0` in every byte of a word.
+const ZEROS: u64 = u64::from_ne_bytes([b'0'; 8]);
+
+/// ASCII space in every byte of a word.
+const BLANKS: u64 = u64::from_ne_bytes([b' '; 8]);
+
+/// How many of the eight digits [`eight_digits`] wrote are leading zeros: at most seven, as
+/// the last digit shows even when it is 0.
+fn leading_zero_digits(digits: u64) -> u32 {
+    // Less `0`, each byte is its digit's value, so the leading zeros are the leading zero
+    // bytes; setting the lowest bit keeps the last digit whatever it is.
+    ((digits ^ ZEROS) | 1).leading_zeros() / 8
+}
+
+/// `v` (below 10^8) in decimal.
+fn push_short(out: &mut Vec<u8>, v: u32) {
+    let digits = eight_digits(v);
+    let unused = leading_zero_digits(digits);
+    // The digits are moved to the top of the word and all eight bytes written, then the
+    // unused tail is cut off again: one fixed-size copy rather than one of variable length,
+    // which is a call to `memcpy`.
+    out.extend_from_slice(&(digits << (8 * unused)).to_be_bytes());
+    out.truncate(out.len() - unused as usize);
+}
+
+/// `v` in decimal, as `{v}` writes it.
+fn push_u64(out: &mut Vec<u8>, v: u64) {
+    if v < 10 {
+        // Most ids, generations, CPUs and priorities: one digit.
+        out.push(b'0' + v as u8);
+    } else if v < 100 {
+        // Most message lengths: one pair.
+        out.extend_from_slice(&DIGIT_PAIRS[v as usize].to_be_bytes());
+    } else if v < EIGHT_DIGITS {
+        push_short(out, v as u32);
+    } else {
+        push_long(out, v);
+    }
+}
+
+/// `v` (at least 10^8) in decimal: its leading digits, then eight at a time.
+#[cold]
+fn push_long(out: &mut Vec<u8>, v: u64) {
+    let (high, low) = (v / EIGHT_DIGITS, (v % EIGHT_DIGITS) as u32);
+    if high < EIGHT_DIGITS {
+        push_short(out, high as u32);
+    } else {
+        // `u64::MAX` has 20 digits: at most four before the two groups of eight.
+        push_short(out, (high / EIGHT_DIGITS) as u32);
+        let middle = (high % EIGHT_DIGITS) as u32;
+        out.extend_from_slice(&eight_digits(middle).to_be_bytes());
+    }
+    out.extend_from_slice(&eight_digits(low).to_be_bytes());
+}
+
+/// `v` in decimal with its sign, as `{v}` writes it.
+fn push_i64(out: &mut Vec<u8>, v: i64) {
+    if v < 0 {
+        out.push(b'-');
+    }
+    push_u64(out, v.unsigned_abs());
+}
+
+/// Ticks below this fit the tick column; longer ones widen it.
+const TICK_LIMIT: u64 = 10u64.pow(TICK_WIDTH as u32);
+
+/// A tick below [`TICK_LIMIT`] as the tick column shows it, in the last [`TICK_WIDTH`] of
+/// the eight bytes: its eight-digit form with the leading zeros turned to spaces.
+fn tick_column(tick: u64) -> [u8; 8] {
+    let digits = eight_digits(tick as u32);
+    let shown = u64::MAX >> (8 * leading_zero_digits(digits));
+    (digits & shown | BLANKS & !shown).to_be_bytes()
+}
+
+/// A tick as the tick column shows it, `{tick:>6}`.
+fn push_tick(out: &mut Vec<u8>, tick: u64) {
+    if tick < TICK_LIMIT {
+        out.extend_from_slice(&tick_column(tick)[8 - TICK_WIDTH..]);
+    } else {
+        // As wide as the column or wider: no padding.
+        push_u64(out, tick);
+    }
+}
+
+/// The tick column of the line before. Runs of events share a tick (a send, its handoff,
+/// the wake and both returns happen at once), and formatting the same tick again would be
+/// the dearest part of a line's first columns.
+struct LastTick {
+    tick: u64,
+    /// [`tick_column`] of `tick`.
+    column: [u8; 8],
+}
+
+impl LastTick {
+    fn new() -> LastTick {
+        LastTick {
+            tick: 0,
+            column: tick_column(0),
+        }
+    }
+}
+
+/// The tick and CPU columns, `{tick:>6} cpu{cpu} `.
+fn push_head(out: &mut Vec<u8>, last: &mut LastTick, tick: u64, cpu: u32) {
+    if tick < TICK_LIMIT && cpu < 10 {
+        if tick != last.tick {
+            *last = LastTick {
+                tick,
+                column: tick_column(tick),
+            };
+        }
+        // Nearly every line: both columns are a fixed width (the CPU's is ` cpu0 `), so they
+        // go in one copy.
+        let mut head = [b' '; TICK_WIDTH + 6];
+        head[..TICK_WIDTH].copy_from_slice(&last.column[8 - TICK_WIDTH..]);
+        head[TICK_WIDTH..].copy_from_slice(&[b' ', b'c', b'p', b'u', b'0' + cpu as u8, b' ']);
+        out.extend_from_slice(&head);
+    } else {
+        push_tick(out, tick);
+        out.extend_from_slice(b" cpu");
+        push_u64(out, u64::from(cpu));
+        out.push(b' ');
+    }
+}
+
+/// A generational id as its `Display` shows it: `p3`, or `p3.1` after the slot's reuse.
+// Inlined, the prefix is a constant: a store or two rather than a call to `memcpy`.
+#[inline(always)]
+fn push_id(out: &mut Vec<u8>, prefix: &[u8], raw: u64) {
+    out.extend_from_slice(prefix);
+    push_u64(out, u64::from(raw as u32));
+    let generation = raw >> 32;
+    if generation != 0 {
+        out.push(b'.');
+        push_u64(out, generation);
+    }
+}
+
+/// A [`Mode`] as its `Display` shows it. (Sends and receives show one on every call, too
+/// often to go through `fmt`; the tests compare against the `Display` impl.)
+fn push_mode(out: &mut Vec<u8>, mode: Mode) {
+    match mode {
+        Mode::Blocking => out.extend_from_slice(b"blocking"),
+        Mode::NonBlocking => out.extend_from_slice(b"nonblocking"),
+        Mode::Timeout(t) => {
+            out.extend_from_slice(b"timeout=");
+            push_u64(out, t);
+        }
+    }
+}
+
+/// A [`Capacity`] as its `Display` shows it.
+fn push_capacity(out: &mut Vec<u8>, capacity: Capacity) {
+    match capacity {
+        Capacity::Zero => out.push(b'0'),
+        Capacity::Bounded(n) => push_u64(out, u64::from(n)),
+        Capacity::Unbounded => out.extend_from_slice(b"unbounded"),
+    }
+}
+
+/// Width of the actor column, in characters.
+const ACTOR_WIDTH: usize = 22;
+
+/// Width of the tick column, in characters.
+const TICK_WIDTH: usize = 6;
+
+// The tick column is cut from one eight-digit word.
+const _: () = assert!(TICK_WIDTH <= 8);
+
+/// Enough spaces for the widest padding a line needs.
+const SPACES: [u8; ACTOR_WIDTH] = [b' '; ACTOR_WIDTH];
+
+/// The actor column of an event about no one process: `-`, padded, and the space that ends
+/// the column.
+const NO_ACTOR: [u8; ACTOR_WIDTH + 1] = {
+    let mut column = [b' '; ACTOR_WIDTH + 1];
+    column[0] = b'-';
+    column
+};
+
+/// `text` as `{text:?}` writes it.
+fn push_debug_str(out: &mut Vec<u8>, text: &str) {
+    // Printable ASCII other than `"` and `\` is the one case Debug leaves alone; anything
+    // else takes the standard library's escaping, so the two can never disagree.
+    if text
+        .bytes()
+        .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\')
+    {
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+    } else {
+        // Writing to a `Vec` cannot fail.
+        let _ = write!(out, "{text:?}");
+    }
+}
+
+/// The actor column of one event: the process it is about, or `-`; padded, and the space
+/// that ends the column.
+fn write_actor(out: &mut Vec<u8>, n: &Names, kind: &EventKind) {
+    let pid = match kind {
+        EventKind::Spawn { pid, .. }
+        | EventKind::Dispatch { pid }
+        | EventKind::Preempt { pid, .. }
+        | EventKind::Syscall { pid, .. }
+        | EventKind::BadSyscall { pid, .. }
+        | EventKind::Return { pid, .. }
+        | EventKind::Block { pid, .. }
+        | EventKind::Wake { pid, .. }
+        | EventKind::SendAbandoned { pid, .. }
+        | EventKind::Sleep { pid, .. }
+        | EventKind::Yield { pid }
+        | EventKind::Print { pid, .. }
+        | EventKind::Exit { pid, .. }
+        | EventKind::PriorityReturned { pid, .. }
+        | EventKind::DeadlockRefused { pid, .. }
+        | EventKind::Migrate { pid, .. } => *pid,
+        EventKind::MessageQueued { from, .. }
+        | EventKind::MessageHandedOver { from, .. }
+        | EventKind::ReplyDelivered { from, .. }
+        | EventKind::ReplyDropped { from, .. }
+        | EventKind::MailboxTransferred { from, .. } => *from,
+        EventKind::MessageReceived { by, .. } | EventKind::MailboxDeleted { by, .. } => *by,
+        EventKind::MailboxCreated { owner, .. } => *owner,
+        EventKind::PriorityLent { to, .. } => *to,
+        EventKind::Fault { kind } => match kind {
+            FaultKind::Kill { pid, .. } => *pid,
+            FaultKind::Lose { from, .. }
+            | FaultKind::Delay { from, .. }
+            | FaultKind::Arrive { from, .. } => *from,
+            FaultKind::KillMissed { .. } | FaultKind::ClockJump { .. } => {
+                out.extend_from_slice(&NO_ACTOR);
+                return;
+            }
+        },
+        EventKind::MessagesDropped { .. }
+        | EventKind::Idle { .. }
+        | EventKind::Deadlock { .. }
+        | EventKind::TickLimit { .. } => {
+            out.extend_from_slice(&NO_ACTOR);
+            return;
+        }
+    };
+    n.push_actor(out, pid);
+}
+
+/// The description column of one event.
+fn write_description(out: &mut Vec<u8>, n: &Names, kind: &EventKind) {
     match kind {
         EventKind::Spawn {
-            pid,
             parent,
             program,
             arg,
@@ -231,241 +904,1550 @@ fn describe(names: &Names, kind: &EventKind) -> (String, String) {
             priority,
             ..
         } => {
-            let parent = parent.map_or("-".to_string(), |p| n.pid(p));
-            (
-                n.pid(*pid),
-                format!(
-                    "spawn      program={program} parent={parent} arg={arg} inbox={inbox} priority={priority}"
-                ),
-            )
+            out.extend_from_slice(b"spawn      program=");
+            out.extend_from_slice(program.as_bytes());
+            out.extend_from_slice(b" parent=");
+            match parent {
+                Some(p) => n.push_pid(out, *p),
+                None => out.push(b'-'),
+            }
+            out.extend_from_slice(b" arg=");
+            push_u64(out, *arg);
+            out.extend_from_slice(b" inbox=");
+            push_capacity(out, *inbox);
+            out.extend_from_slice(b" priority=");
+            push_u64(out, u64::from(*priority));
         }
-        EventKind::Dispatch { pid } => (n.pid(*pid), "dispatch".into()),
-        EventKind::Preempt { pid, burst_left } => (
-            n.pid(*pid),
+        EventKind::Dispatch { .. } => out.extend_from_slice(b"dispatch"),
+        EventKind::Preempt { burst_left, .. } => {
             if *burst_left > 0 {
-                format!("preempt    burst_left={burst_left}")
+                out.extend_from_slice(b"preempt    burst_left=");
+                push_u64(out, *burst_left);
             } else {
-                "preempt".into()
-            },
-        ),
-        EventKind::Syscall { pid, call } => (n.pid(*pid), format!("syscall    {}", n.call(call))),
-        EventKind::BadSyscall { pid, sysno, error } => {
-            (n.pid(*pid), format!("syscall    #{sysno} refused: {error}"))
+                out.extend_from_slice(b"preempt");
+            }
         }
-        EventKind::Return { pid, sysno, ret } => {
-            (n.pid(*pid), format!("return     {}", n.ret(*sysno, ret)))
+        EventKind::Syscall { call, .. } => {
+            out.extend_from_slice(b"syscall    ");
+            n.push_call(out, call);
+        }
+        EventKind::BadSyscall { sysno, error, .. } => {
+            out.extend_from_slice(b"syscall    #");
+            push_u64(out, *sysno);
+            out.extend_from_slice(b" refused: ");
+            out.extend_from_slice(error.name().as_bytes());
+        }
+        EventKind::Return { sysno, ret, .. } => {
+            out.extend_from_slice(b"return     ");
+            n.push_ret(out, *sysno, ret);
         }
         EventKind::Block {
-            pid,
-            queue,
-            deadline,
+            queue, deadline, ..
         } => {
-            let until = deadline.map_or(String::new(), |d| format!(" until {d}"));
-            (
-                n.pid(*pid),
-                format!("block      on {}{until}", n.queue(*queue)),
-            )
+            out.extend_from_slice(b"block      on ");
+            n.push_queue(out, *queue);
+            if let Some(d) = deadline {
+                out.extend_from_slice(b" until ");
+                push_u64(out, *d);
+            }
         }
-        EventKind::Wake { pid, by, reason } => {
-            let by = by.map_or("timer".to_string(), |b| n.pid(b));
-            (
-                n.pid(*pid),
-                format!("wake       by {by} ({})", reason.name()),
-            )
+        EventKind::Wake { by, reason, .. } => {
+            out.extend_from_slice(b"wake       by ");
+            match by {
+                Some(b) => n.push_pid(out, *b),
+                None => out.extend_from_slice(b"timer"),
+            }
+            out.extend_from_slice(b" (");
+            out.extend_from_slice(reason.name().as_bytes());
+            out.push(b')');
         }
         EventKind::MessageQueued {
             msg,
-            from,
             to,
             len,
             depth,
             call,
-        } => (
-            n.pid(*from),
-            format!(
-                "queue      msg#{msg} -> {} {len}B depth={depth}{}",
-                n.dest(*to),
-                if *call { " (call)" } else { "" }
-            ),
-        ),
+            ..
+        } => {
+            out.extend_from_slice(b"queue      msg#");
+            push_u64(out, *msg);
+            out.extend_from_slice(b" -> ");
+            n.push_dest(out, *to);
+            out.push(b' ');
+            push_u64(out, *len as u64);
+            out.extend_from_slice(b"B depth=");
+            push_u64(out, *depth as u64);
+            if *call {
+                out.extend_from_slice(b" (call)");
+            }
+        }
         EventKind::MessageHandedOver {
             msg,
-            from,
             to,
             via,
             len,
             call,
-        } => (
-            n.pid(*from),
-            format!(
-                "handoff    msg#{msg} -> {}{} {len}B{}",
-                n.pid(*to),
-                match via {
-                    Dest::Process(p) if p == to => String::new(),
-                    _ => format!(" via {}", n.dest(*via)),
-                },
-                if *call { " (call)" } else { "" }
-            ),
-        ),
+            ..
+        } => {
+            out.extend_from_slice(b"handoff    msg#");
+            push_u64(out, *msg);
+            out.extend_from_slice(b" -> ");
+            n.push_pid(out, *to);
+            // Sent to the receiver's own inbox: the endpoint says nothing new.
+            if *via != Dest::Process(*to) {
+                out.extend_from_slice(b" via ");
+                n.push_dest(out, *via);
+            }
+            out.push(b' ');
+            push_u64(out, *len as u64);
+            out.push(b'B');
+            if *call {
+                out.extend_from_slice(b" (call)");
+            }
+        }
         EventKind::MessageReceived {
             msg,
             from,
-            by,
             via,
             len,
-        } => (
-            n.pid(*by),
-            format!(
-                "take       msg#{msg} from {} at {} {len}B",
-                n.pid(*from),
-                n.dest(*via)
-            ),
-        ),
-        EventKind::MessagesDropped { via, count, reason } => (
-            "-".into(),
-            format!(
-                "drop       {count} message{} at {} ({})",
-                if *count == 1 { "" } else { "s" },
-                n.dest(*via),
-                reason.name()
-            ),
-        ),
-        EventKind::SendAbandoned { pid, to, error } => (
-            n.pid(*pid),
-            format!(
-                "abandon    send to {} ({error}): message not delivered",
-                n.dest(*to)
-            ),
-        ),
-        EventKind::ReplyDelivered { from, to, len } => {
-            (n.pid(*from), format!("reply      -> {} {len}B", n.pid(*to)))
+            ..
+        } => {
+            out.extend_from_slice(b"take       msg#");
+            push_u64(out, *msg);
+            out.extend_from_slice(b" from ");
+            n.push_pid(out, *from);
+            out.extend_from_slice(b" at ");
+            n.push_dest(out, *via);
+            out.push(b' ');
+            push_u64(out, *len as u64);
+            out.push(b'B');
         }
-        EventKind::ReplyDropped { from, to, reason } => (
-            n.pid(*from),
-            format!(
-                "reply      -> {} dropped ({})",
-                n.pid(*to),
-                match reason {
-                    kernel::trace::ReplyDropReason::NoSuchProcess => "no such process",
-                    kernel::trace::ReplyDropReason::NotWaiting => "not waiting for this reply",
-                }
-            ),
-        ),
+        EventKind::MessagesDropped { via, count, reason } => {
+            out.extend_from_slice(b"drop       ");
+            push_u64(out, *count as u64);
+            out.extend_from_slice(if *count == 1 {
+                b" message at "
+            } else {
+                b" messages at "
+            });
+            n.push_dest(out, *via);
+            out.extend_from_slice(b" (");
+            out.extend_from_slice(reason.name().as_bytes());
+            out.push(b')');
+        }
+        EventKind::SendAbandoned { to, error, .. } => {
+            out.extend_from_slice(b"abandon    send to ");
+            n.push_dest(out, *to);
+            out.extend_from_slice(b" (");
+            out.extend_from_slice(error.name().as_bytes());
+            out.extend_from_slice(b"): message not delivered");
+        }
+        EventKind::ReplyDelivered { to, len, .. } => {
+            out.extend_from_slice(b"reply      -> ");
+            n.push_pid(out, *to);
+            out.push(b' ');
+            push_u64(out, *len as u64);
+            out.push(b'B');
+        }
+        EventKind::ReplyDropped { to, reason, .. } => {
+            out.extend_from_slice(b"reply      -> ");
+            n.push_pid(out, *to);
+            out.extend_from_slice(match reason {
+                ReplyDropReason::NoSuchProcess => b" dropped (no such process)".as_slice(),
+                ReplyDropReason::NotWaiting => b" dropped (not waiting for this reply)",
+            });
+        }
         EventKind::MailboxCreated {
             id,
-            owner,
             capacity,
             overflow,
             ..
-        } => (
-            n.pid(*owner),
+        } => {
+            out.extend_from_slice(b"mailbox    created ");
+            n.push_mailbox(out, *id);
+            out.extend_from_slice(b" capacity=");
+            push_capacity(out, *capacity);
             // The policy is shown only when it is not the default, so traces of programs
             // that never chose one read as they always have.
-            if *overflow == Overflow::Block {
-                format!("mailbox    created {} capacity={capacity}", n.mailbox(*id))
-            } else {
-                format!(
-                    "mailbox    created {} capacity={capacity} overflow={overflow}",
-                    n.mailbox(*id)
-                )
-            },
-        ),
+            if *overflow != Overflow::Block {
+                out.extend_from_slice(b" overflow=");
+                out.extend_from_slice(overflow.name().as_bytes());
+            }
+        }
         EventKind::MailboxDeleted {
-            id,
-            by,
-            dropped,
-            woken,
-        } => (
-            n.pid(*by),
-            format!(
-                "mailbox    deleted {} dropped={dropped} woken={woken}",
-                n.mailbox(*id)
-            ),
-        ),
-        EventKind::MailboxTransferred { id, from, to } => (
-            n.pid(*from),
-            format!(
-                "mailbox    transferred {} to {}",
-                n.mailbox(*id),
-                n.pid(*to)
-            ),
-        ),
-        EventKind::Sleep { pid, until } => (n.pid(*pid), format!("sleep      until {until}")),
-        EventKind::Yield { pid } => (n.pid(*pid), "yield".into()),
-        EventKind::Idle { until } => ("-".into(), format!("idle       until {until}")),
-        EventKind::Print { pid, text } => (n.pid(*pid), format!("print      {text:?}")),
-        EventKind::Exit { pid, code, reason } => (
-            n.pid(*pid),
-            format!("exit       code={code} ({})", exit_reason(reason)),
-        ),
+            id, dropped, woken, ..
+        } => {
+            out.extend_from_slice(b"mailbox    deleted ");
+            n.push_mailbox(out, *id);
+            out.extend_from_slice(b" dropped=");
+            push_u64(out, *dropped as u64);
+            out.extend_from_slice(b" woken=");
+            push_u64(out, *woken as u64);
+        }
+        EventKind::MailboxTransferred { id, to, .. } => {
+            out.extend_from_slice(b"mailbox    transferred ");
+            n.push_mailbox(out, *id);
+            out.extend_from_slice(b" to ");
+            n.push_pid(out, *to);
+        }
+        EventKind::Sleep { until, .. } => {
+            out.extend_from_slice(b"sleep      until ");
+            push_u64(out, *until);
+        }
+        EventKind::Yield { .. } => out.extend_from_slice(b"yield"),
+        EventKind::Idle { until } => {
+            out.extend_from_slice(b"idle       until ");
+            push_u64(out, *until);
+        }
+        EventKind::Print { text, .. } => {
+            out.extend_from_slice(b"print      ");
+            push_debug_str(out, text);
+        }
+        EventKind::Exit { code, reason, .. } => {
+            out.extend_from_slice(b"exit       code=");
+            push_i64(out, i64::from(*code));
+            out.extend_from_slice(b" (");
+            push_exit_reason(out, reason);
+            out.push(b')');
+        }
         EventKind::Deadlock { cycle, blocked } => {
-            let mut s = String::from("deadlock  ");
+            out.extend_from_slice(b"deadlock  ");
             if cycle.is_empty() {
-                s.push_str(" no single cycle;");
+                out.extend_from_slice(b" no single cycle;");
             } else {
-                let mut names: Vec<String> = cycle.iter().map(|p| n.pid(*p)).collect();
-                names.push(n.pid(cycle[0]));
-                let _ = write!(s, " cycle {};", names.join(" -> "));
+                out.extend_from_slice(b" cycle ");
+                n.push_cycle(out, cycle);
+                out.push(b';');
             }
             for w in blocked {
-                let holder = w.holder.map_or("any sender".to_string(), |h| n.pid(h));
-                let _ = write!(
-                    s,
-                    " {} waits on {} (held by {holder});",
-                    n.pid(w.pid),
-                    n.queue(w.queue)
-                );
+                out.push(b' ');
+                n.push_pid(out, w.pid);
+                out.extend_from_slice(b" waits on ");
+                n.push_queue(out, w.queue);
+                out.extend_from_slice(b" (held by ");
+                match w.holder {
+                    Some(h) => n.push_pid(out, h),
+                    None => out.extend_from_slice(b"any sender"),
+                }
+                out.extend_from_slice(b");");
             }
-            s.pop();
-            ("-".into(), s)
+            // Every clause ends in `;`; the line does not.
+            out.pop();
         }
-        EventKind::TickLimit { limit } => ("-".into(), format!("tick-limit {limit}")),
-        EventKind::PriorityLent { from, to, priority } => (
-            n.pid(*to),
-            format!("lend       priority {priority} from {}", n.pid(*from)),
-        ),
-        EventKind::PriorityReturned { pid, priority } => (
-            n.pid(*pid),
-            format!("return     lent priority, back to {priority}"),
-        ),
-        EventKind::DeadlockRefused { pid, queue, cycle } => {
-            let mut names: Vec<String> = cycle.iter().map(|p| n.pid(*p)).collect();
-            if let Some(first) = cycle.first() {
-                names.push(n.pid(*first));
-            }
-            (
-                n.pid(*pid),
-                format!(
-                    "refuse     block on {}: deadlock, cycle {}",
-                    n.queue(*queue),
-                    names.join(" -> ")
-                ),
-            )
+        EventKind::TickLimit { limit } => {
+            out.extend_from_slice(b"tick-limit ");
+            push_u64(out, *limit);
         }
-        EventKind::Migrate { pid, from, to } => {
-            (n.pid(*pid), format!("migrate    cpu{from} -> cpu{to}"))
+        EventKind::PriorityLent { from, priority, .. } => {
+            out.extend_from_slice(b"lend       priority ");
+            push_u64(out, u64::from(*priority));
+            out.extend_from_slice(b" from ");
+            n.push_pid(out, *from);
+        }
+        EventKind::PriorityReturned { priority, .. } => {
+            out.extend_from_slice(b"return     lent priority, back to ");
+            push_u64(out, u64::from(*priority));
+        }
+        EventKind::DeadlockRefused { queue, cycle, .. } => {
+            out.extend_from_slice(b"refuse     block on ");
+            n.push_queue(out, *queue);
+            out.extend_from_slice(b": deadlock, cycle ");
+            n.push_cycle(out, cycle);
+        }
+        EventKind::Migrate { from, to, .. } => {
+            out.extend_from_slice(b"migrate    cpu");
+            push_u64(out, u64::from(*from));
+            out.extend_from_slice(b" -> cpu");
+            push_u64(out, u64::from(*to));
         }
         EventKind::Fault { kind } => {
-            let actor = match kind {
-                FaultKind::Kill { pid, .. } => n.pid(*pid),
-                FaultKind::Lose { from, .. }
-                | FaultKind::Delay { from, .. }
-                | FaultKind::Arrive { from, .. } => n.pid(*from),
-                FaultKind::KillMissed { .. } | FaultKind::ClockJump { .. } => "-".into(),
-            };
-            (actor, format!("fault      {}", n.fault(kind)))
+            out.extend_from_slice(b"fault      ");
+            n.push_fault(out, kind);
         }
     }
 }
 
+/// One event's line: `{tick:>6} cpu{cpu} {actor:<22} {description}` and a newline.
+fn write_line(out: &mut Vec<u8>, n: &Names, last: &mut LastTick, e: &Event) {
+    push_head(out, last, e.tick, e.cpu);
+    write_actor(out, n, &e.kind);
+    write_description(out, n, &e.kind);
+    out.push(b'\n');
+}
+
 /// Render events as the stable text trace.
 pub fn text(events: &[Event]) -> String {
+    // (The same lines as `write_text`, kept whole for callers that want a string.)
     let mut names = Names::default();
-    let mut out = String::new();
+    // Typical lines are 60-70 bytes: one allocation up front saves the doublings.
+    let mut last = LastTick::new();
+    let mut out = Vec::with_capacity(events.len() * 72);
     for e in events {
         names.learn(&e.kind);
-        let (actor, what) = describe(&names, &e.kind);
-        let _ = writeln!(out, "{:>6} cpu{} {:<22} {}", e.tick, e.cpu, actor, what);
+        write_line(&mut out, &names, &mut last, e);
     }
-    out
+    into_string(out)
+}
+
+/// How much of the trace a [`TextStream`] gathers before it writes: big enough that a write
+/// is one system call per many lines, small enough to stay in the cache.
+const CHUNK: usize = 64 * 1024;
+
+/// Render events as the stable text trace (the same bytes as [`text`]) straight into `out`,
+/// a chunk at a time. A long trace is never held whole in memory, which is what makes the
+/// text trace of a million-message run cheap: building it as one string costs as much again
+/// in fresh memory as in formatting.
+pub fn write_text(events: &[Event], out: &mut impl std::io::Write) -> std::io::Result<()> {
+    let mut stream = TextStream::new(out);
+    for e in events {
+        stream.line(e);
+    }
+    stream.finish().map(drop)
+}
+
+/// The text trace written as events come, a chunk at a time: what [`write_text`] does with
+/// a finished trace, and what a run does as it goes when the stream is its trace sink
+/// ([`TextStream::into_sink`], `Machine::stream_trace`), so its events are never stored.
+pub struct TextStream<W: std::io::Write> {
+    names: Names,
+    last: LastTick,
+    chunk: Vec<u8>,
+    out: W,
+    /// The first write that failed; nothing more is written after it.
+    error: Option<std::io::Error>,
+}
+
+impl<W: std::io::Write> TextStream<W> {
+    /// A stream writing to `out`.
+    pub fn new(out: W) -> Self {
+        TextStream {
+            names: Names::default(),
+            last: LastTick::new(),
+            chunk: Vec::with_capacity(CHUNK + 1024),
+            out,
+            error: None,
+        }
+    }
+
+    /// Render one more event.
+    pub fn line(&mut self, e: &Event) {
+        self.names.learn(&e.kind);
+        write_line(&mut self.chunk, &self.names, &mut self.last, e);
+        if self.chunk.len() >= CHUNK {
+            self.write_chunk();
+        }
+    }
+
+    fn write_chunk(&mut self) {
+        if self.error.is_none() {
+            if let Err(e) = self.out.write_all(&self.chunk) {
+                self.error = Some(e);
+            }
+        }
+        self.chunk.clear();
+    }
+
+    /// The names learnt from the events so far (for a summary after a streamed run, whose
+    /// report holds no events to learn them from).
+    pub fn names(&self) -> &Names {
+        &self.names
+    }
+
+    /// Write what is left and flush; the writer back, or the first error.
+    pub fn finish(mut self) -> std::io::Result<W> {
+        self.write_chunk();
+        match self.error.take() {
+            Some(e) => Err(e),
+            None => self.out.flush().map(|()| self.out),
+        }
+    }
+
+    /// This stream shared between the kernel, which feeds it as its trace sink, and the
+    /// caller, who finishes it after the run.
+    pub fn into_sink(self) -> (SharedTextStream<W>, Box<dyn TraceSink>)
+    where
+        W: 'static,
+    {
+        let shared = SharedTextStream(Rc::new(RefCell::new(Some(self))));
+        let sink = Box::new(SharedTextStream(Rc::clone(&shared.0)));
+        (shared, sink)
+    }
+}
+
+/// A [`TextStream`] that the kernel feeds as its trace sink while the caller holds this
+/// handle to finish it ([`SharedTextStream::finish`]) once the run is over.
+pub struct SharedTextStream<W: std::io::Write>(Rc<RefCell<Option<TextStream<W>>>>);
+
+impl<W: std::io::Write> SharedTextStream<W> {
+    /// Finish the stream ([`TextStream::finish`]), with the names it learnt. Events that
+    /// come after this are dropped.
+    pub fn finish(self) -> std::io::Result<(W, Names)> {
+        let stream = self.0.borrow_mut().take();
+        match stream {
+            Some(mut stream) => {
+                let names = std::mem::take(&mut stream.names);
+                stream.finish().map(|out| (out, names))
+            }
+            None => Err(std::io::Error::other(
+                "the trace stream was already finished",
+            )),
+        }
+    }
+}
+
+impl<W: std::io::Write> TraceSink for SharedTextStream<W> {
+    fn record(&mut self, event: &Event) {
+        if let Some(stream) = self.0.borrow_mut().as_mut() {
+            stream.line(event);
+        }
+    }
+}
+
+/// The renderer as it was before it wrote straight into its output: `format!` per piece,
+/// names in trees. Kept verbatim as the oracle the fast one must match byte for byte.
+#[cfg(test)]
+mod reference {
+    use abi::{Dest, Error, MailboxId, Overflow, Pid, RecvFlags, Source, Syscall, Sysno, RET_REGS};
+    use kernel::ipc::WaitQueueId;
+    use kernel::trace::{Event, EventKind, ExitReason, FaultKind, KillCause};
+    use std::collections::BTreeMap;
+    use std::fmt::Write;
+
+    /// Names learnt from the trace itself: processes from their spawn, mailboxes from their
+    /// creation.
+    #[derive(Debug, Default)]
+    pub struct Names {
+        procs: BTreeMap<Pid, String>,
+        mailboxes: BTreeMap<MailboxId, String>,
+    }
+
+    impl Names {
+        /// Learn the names an event introduces.
+        pub fn learn(&mut self, kind: &EventKind) {
+            match kind {
+                EventKind::Spawn { pid, name, .. } => {
+                    self.procs.insert(*pid, name.clone());
+                }
+                EventKind::MailboxCreated {
+                    id, name: Some(n), ..
+                } => {
+                    self.mailboxes.insert(*id, n.clone());
+                }
+                _ => {}
+            }
+        }
+
+        /// The names every event in `events` introduces.
+        pub fn from_events(events: &[Event]) -> Names {
+            let mut names = Names::default();
+            for e in events {
+                names.learn(&e.kind);
+            }
+            names
+        }
+
+        /// The name a process was spawned with, if the trace introduced it.
+        pub fn process_name(&self, pid: Pid) -> Option<&str> {
+            self.procs.get(&pid).map(String::as_str)
+        }
+
+        /// The name a mailbox was created with, if it has one.
+        pub fn mailbox_name(&self, id: MailboxId) -> Option<&str> {
+            self.mailboxes.get(&id).map(String::as_str)
+        }
+
+        /// `p3:name`, or `p3` for a process the trace never introduced.
+        pub fn pid(&self, pid: Pid) -> String {
+            match self.procs.get(&pid) {
+                Some(n) => format!("{pid}:{n}"),
+                None => pid.to_string(),
+            }
+        }
+
+        /// `mb0:name`, or `mb0` for an anonymous mailbox.
+        pub fn mailbox(&self, id: MailboxId) -> String {
+            match self.mailboxes.get(&id) {
+                Some(n) => format!("{id}:{n}"),
+                None => id.to_string(),
+            }
+        }
+
+        /// A send destination.
+        pub fn dest(&self, dest: Dest) -> String {
+            match dest {
+                Dest::Process(p) => self.pid(p),
+                Dest::Mailbox(m) => self.mailbox(m),
+            }
+        }
+
+        /// A receive source.
+        pub fn source(&self, source: Source) -> String {
+            match source {
+                Source::Process(p) => format!("from {}", self.pid(p)),
+                Source::Mailbox(m) => self.mailbox(m),
+                Source::Any => "any".to_string(),
+            }
+        }
+
+        /// A wait queue: its owner's name and which of its queues.
+        pub fn queue(&self, q: WaitQueueId) -> String {
+            let owner = match q {
+                WaitQueueId::MailboxSenders(m)
+                | WaitQueueId::MailboxReceiver(m)
+                | WaitQueueId::MailboxCallers(m) => self.mailbox(m),
+                WaitQueueId::InboxSenders(p)
+                | WaitQueueId::InboxReceiver(p)
+                | WaitQueueId::ReceiversFrom(p)
+                | WaitQueueId::Replies(p)
+                | WaitQueueId::Exit(p) => self.pid(p),
+            };
+            format!("{owner}.{}", q.name())
+        }
+
+        /// A syscall with its arguments, ids named.
+        pub fn call(&self, call: &Syscall) -> String {
+            let name = call.sysno().name();
+            match *call {
+                Syscall::DeleteMailbox { mailbox } => format!("{name}({})", self.mailbox(mailbox)),
+                Syscall::TransferMailbox { mailbox, to } => {
+                    format!("{name}({}, to {})", self.mailbox(mailbox), self.pid(to))
+                }
+                Syscall::Send { dest, len, mode } => {
+                    format!("{name}({}, {len}B, {mode})", self.dest(dest))
+                }
+                Syscall::Receive {
+                    source,
+                    buf_len,
+                    mode,
+                } => {
+                    let buf = if buf_len >= u32::MAX as u64 {
+                        String::new()
+                    } else {
+                        format!(", buf={buf_len}B")
+                    };
+                    format!("{name}({}{buf}, {mode})", self.source(source))
+                }
+                Syscall::Call {
+                    dest, len, mode, ..
+                } => format!("{name}({}, {len}B, {mode})", self.dest(dest)),
+                Syscall::Reply { to, len } => format!("{name}({}, {len}B)", self.pid(to)),
+                Syscall::Wait { child, mode } => format!("{name}({}, {mode})", self.pid(child)),
+                other => other.to_string(),
+            }
+        }
+
+        /// An injected fault, as the text trace writes it after `fault`: `kill p3:worker (at
+        /// tick 40)`, `lose msg#4 -> mb0:jobs`, `delay msg#4 -> mb0:jobs until 57`, `arrive
+        /// msg#4 at mb0:jobs`, `clock jump 40 -> 90`.
+        pub fn fault(&self, kind: &FaultKind) -> String {
+            let cause = |c: &KillCause| match c {
+                KillCause::Tick(t) => format!("at tick {t}"),
+                KillCause::Syscall(n) => format!("at syscall {n}"),
+            };
+            match kind {
+                FaultKind::Kill { pid, cause: c } => {
+                    format!("kill {} ({})", self.pid(*pid), cause(c))
+                }
+                FaultKind::KillMissed { name, tick } => {
+                    format!("kill {name} (at tick {tick}): no live process of that name")
+                }
+                FaultKind::Lose { msg, to, call, .. } => format!(
+                    "lose msg#{msg} -> {}{}",
+                    self.dest(*to),
+                    if *call { " (call)" } else { "" }
+                ),
+                FaultKind::Delay {
+                    msg,
+                    to,
+                    until,
+                    behind,
+                    ..
+                } => format!(
+                    "delay msg#{msg} -> {} until {until}{}",
+                    self.dest(*to),
+                    behind.map_or(String::new(), |b| format!(" (behind msg#{b})"))
+                ),
+                FaultKind::Arrive { msg, to, .. } => {
+                    format!("arrive msg#{msg} at {}", self.dest(*to))
+                }
+                FaultKind::ClockJump { from, to } => format!("clock jump {from} -> {to}"),
+            }
+        }
+
+        /// A syscall's return registers, read the way that syscall defines them.
+        pub fn ret(&self, sysno: Option<Sysno>, ret: &[u64; RET_REGS]) -> String {
+            if ret[0] != 0 {
+                let err = Error::from_code(ret[0]).map_or("unknown_error", |e| e.name());
+                return match Error::from_code(ret[0]) {
+                    Some(Error::BufferTooSmall) => format!("err {err} (needs {}B)", ret[1]),
+                    _ => format!("err {err}"),
+                };
+            }
+            match sysno {
+                Some(Sysno::CreateMailbox | Sysno::LookupMailbox) => {
+                    format!("ok {}", self.mailbox(MailboxId::from_raw(ret[1])))
+                }
+                Some(Sysno::Spawn | Sysno::GetPid) => {
+                    format!("ok {}", self.pid(Pid::from_raw(ret[1])))
+                }
+                Some(Sysno::Receive) => {
+                    let call = if RecvFlags::from_bits_truncate(ret[3]).contains(RecvFlags::CALL) {
+                        " (call)"
+                    } else {
+                        ""
+                    };
+                    format!(
+                        "ok from {} {}B{call}",
+                        self.pid(Pid::from_raw(ret[1])),
+                        ret[2]
+                    )
+                }
+                Some(Sysno::Call) => format!(
+                    "ok reply from {} {}B",
+                    self.pid(Pid::from_raw(ret[1])),
+                    ret[2]
+                ),
+                Some(Sysno::Wait) => format!(
+                    "ok {} exited {}",
+                    self.pid(Pid::from_raw(ret[2])),
+                    ret[1] as i64
+                ),
+                _ => "ok".to_string(),
+            }
+        }
+    }
+
+    /// How a process ended, in words: `exit`, `returned`, `panicked: ...`, `fault: ...`.
+    pub fn exit_reason(reason: &ExitReason) -> String {
+        match reason {
+            ExitReason::Exit => "exit".to_string(),
+            ExitReason::Returned => "returned".to_string(),
+            ExitReason::Panicked(m) => format!("panicked: {m}"),
+            ExitReason::Fault(m) => format!("fault: {m}"),
+            ExitReason::Killed => "killed".to_string(),
+        }
+    }
+
+    /// One event's actor column and its description.
+    fn describe(names: &Names, kind: &EventKind) -> (String, String) {
+        let n = names;
+        match kind {
+            EventKind::Spawn {
+                pid,
+                parent,
+                program,
+                arg,
+                inbox,
+                priority,
+                ..
+            } => {
+                let parent = parent.map_or("-".to_string(), |p| n.pid(p));
+                (
+                    n.pid(*pid),
+                    format!(
+                        "spawn      program={program} parent={parent} arg={arg} inbox={inbox} priority={priority}"
+                    ),
+                )
+            }
+            EventKind::Dispatch { pid } => (n.pid(*pid), "dispatch".into()),
+            EventKind::Preempt { pid, burst_left } => (
+                n.pid(*pid),
+                if *burst_left > 0 {
+                    format!("preempt    burst_left={burst_left}")
+                } else {
+                    "preempt".into()
+                },
+            ),
+            EventKind::Syscall { pid, call } => {
+                (n.pid(*pid), format!("syscall    {}", n.call(call)))
+            }
+            EventKind::BadSyscall { pid, sysno, error } => {
+                (n.pid(*pid), format!("syscall    #{sysno} refused: {error}"))
+            }
+            EventKind::Return { pid, sysno, ret } => {
+                (n.pid(*pid), format!("return     {}", n.ret(*sysno, ret)))
+            }
+            EventKind::Block {
+                pid,
+                queue,
+                deadline,
+            } => {
+                let until = deadline.map_or(String::new(), |d| format!(" until {d}"));
+                (
+                    n.pid(*pid),
+                    format!("block      on {}{until}", n.queue(*queue)),
+                )
+            }
+            EventKind::Wake { pid, by, reason } => {
+                let by = by.map_or("timer".to_string(), |b| n.pid(b));
+                (
+                    n.pid(*pid),
+                    format!("wake       by {by} ({})", reason.name()),
+                )
+            }
+            EventKind::MessageQueued {
+                msg,
+                from,
+                to,
+                len,
+                depth,
+                call,
+            } => (
+                n.pid(*from),
+                format!(
+                    "queue      msg#{msg} -> {} {len}B depth={depth}{}",
+                    n.dest(*to),
+                    if *call { " (call)" } else { "" }
+                ),
+            ),
+            EventKind::MessageHandedOver {
+                msg,
+                from,
+                to,
+                via,
+                len,
+                call,
+            } => (
+                n.pid(*from),
+                format!(
+                    "handoff    msg#{msg} -> {}{} {len}B{}",
+                    n.pid(*to),
+                    match via {
+                        Dest::Process(p) if p == to => String::new(),
+                        _ => format!(" via {}", n.dest(*via)),
+                    },
+                    if *call { " (call)" } else { "" }
+                ),
+            ),
+            EventKind::MessageReceived {
+                msg,
+                from,
+                by,
+                via,
+                len,
+            } => (
+                n.pid(*by),
+                format!(
+                    "take       msg#{msg} from {} at {} {len}B",
+                    n.pid(*from),
+                    n.dest(*via)
+                ),
+            ),
+            EventKind::MessagesDropped { via, count, reason } => (
+                "-".into(),
+                format!(
+                    "drop       {count} message{} at {} ({})",
+                    if *count == 1 { "" } else { "s" },
+                    n.dest(*via),
+                    reason.name()
+                ),
+            ),
+            EventKind::SendAbandoned { pid, to, error } => (
+                n.pid(*pid),
+                format!(
+                    "abandon    send to {} ({error}): message not delivered",
+                    n.dest(*to)
+                ),
+            ),
+            EventKind::ReplyDelivered { from, to, len } => {
+                (n.pid(*from), format!("reply      -> {} {len}B", n.pid(*to)))
+            }
+            EventKind::ReplyDropped { from, to, reason } => (
+                n.pid(*from),
+                format!(
+                    "reply      -> {} dropped ({})",
+                    n.pid(*to),
+                    match reason {
+                        kernel::trace::ReplyDropReason::NoSuchProcess => "no such process",
+                        kernel::trace::ReplyDropReason::NotWaiting => "not waiting for this reply",
+                    }
+                ),
+            ),
+            EventKind::MailboxCreated {
+                id,
+                owner,
+                capacity,
+                overflow,
+                ..
+            } => (
+                n.pid(*owner),
+                // The policy is shown only when it is not the default, so traces of programs
+                // that never chose one read as they always have.
+                if *overflow == Overflow::Block {
+                    format!("mailbox    created {} capacity={capacity}", n.mailbox(*id))
+                } else {
+                    format!(
+                        "mailbox    created {} capacity={capacity} overflow={overflow}",
+                        n.mailbox(*id)
+                    )
+                },
+            ),
+            EventKind::MailboxDeleted {
+                id,
+                by,
+                dropped,
+                woken,
+            } => (
+                n.pid(*by),
+                format!(
+                    "mailbox    deleted {} dropped={dropped} woken={woken}",
+                    n.mailbox(*id)
+                ),
+            ),
+            EventKind::MailboxTransferred { id, from, to } => (
+                n.pid(*from),
+                format!(
+                    "mailbox    transferred {} to {}",
+                    n.mailbox(*id),
+                    n.pid(*to)
+                ),
+            ),
+            EventKind::Sleep { pid, until } => (n.pid(*pid), format!("sleep      until {until}")),
+            EventKind::Yield { pid } => (n.pid(*pid), "yield".into()),
+            EventKind::Idle { until } => ("-".into(), format!("idle       until {until}")),
+            EventKind::Print { pid, text } => (n.pid(*pid), format!("print      {text:?}")),
+            EventKind::Exit { pid, code, reason } => (
+                n.pid(*pid),
+                format!("exit       code={code} ({})", exit_reason(reason)),
+            ),
+            EventKind::Deadlock { cycle, blocked } => {
+                let mut s = String::from("deadlock  ");
+                if cycle.is_empty() {
+                    s.push_str(" no single cycle;");
+                } else {
+                    let mut names: Vec<String> = cycle.iter().map(|p| n.pid(*p)).collect();
+                    names.push(n.pid(cycle[0]));
+                    let _ = write!(s, " cycle {};", names.join(" -> "));
+                }
+                for w in blocked {
+                    let holder = w.holder.map_or("any sender".to_string(), |h| n.pid(h));
+                    let _ = write!(
+                        s,
+                        " {} waits on {} (held by {holder});",
+                        n.pid(w.pid),
+                        n.queue(w.queue)
+                    );
+                }
+                s.pop();
+                ("-".into(), s)
+            }
+            EventKind::TickLimit { limit } => ("-".into(), format!("tick-limit {limit}")),
+            EventKind::PriorityLent { from, to, priority } => (
+                n.pid(*to),
+                format!("lend       priority {priority} from {}", n.pid(*from)),
+            ),
+            EventKind::PriorityReturned { pid, priority } => (
+                n.pid(*pid),
+                format!("return     lent priority, back to {priority}"),
+            ),
+            EventKind::DeadlockRefused { pid, queue, cycle } => {
+                let mut names: Vec<String> = cycle.iter().map(|p| n.pid(*p)).collect();
+                if let Some(first) = cycle.first() {
+                    names.push(n.pid(*first));
+                }
+                (
+                    n.pid(*pid),
+                    format!(
+                        "refuse     block on {}: deadlock, cycle {}",
+                        n.queue(*queue),
+                        names.join(" -> ")
+                    ),
+                )
+            }
+            EventKind::Migrate { pid, from, to } => {
+                (n.pid(*pid), format!("migrate    cpu{from} -> cpu{to}"))
+            }
+            EventKind::Fault { kind } => {
+                let actor = match kind {
+                    FaultKind::Kill { pid, .. } => n.pid(*pid),
+                    FaultKind::Lose { from, .. }
+                    | FaultKind::Delay { from, .. }
+                    | FaultKind::Arrive { from, .. } => n.pid(*from),
+                    FaultKind::KillMissed { .. } | FaultKind::ClockJump { .. } => "-".into(),
+                };
+                (actor, format!("fault      {}", n.fault(kind)))
+            }
+        }
+    }
+
+    /// Render events as the stable text trace.
+    pub fn text(events: &[Event]) -> String {
+        let mut names = Names::default();
+        let mut out = String::new();
+        for e in events {
+            names.learn(&e.kind);
+            let (actor, what) = describe(&names, &e.kind);
+            let _ = writeln!(out, "{:>6} cpu{} {:<22} {}", e.tick, e.cpu, actor, what);
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{reference, text, write_text, Names, CHUNK};
+    use abi::{
+        Capacity, Dest, Error, MailboxId, Mode, Overflow, Pid, Source, Syscall, Sysno, RET_REGS,
+    };
+    use kernel::ipc::WaitQueueId;
+    use kernel::trace::{
+        DropReason, Event, EventKind, ExitReason, FaultKind, KillCause, ReplyDropReason, WaitFor,
+        WakeReason,
+    };
+
+    /// A small seeded generator (xorshift64*): the same events on every run, no dependency.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+        fn flip(&mut self) -> bool {
+            self.below(2) == 0
+        }
+        fn pick<T: Clone>(&mut self, items: &[T]) -> T {
+            items[self.below(items.len() as u64) as usize].clone()
+        }
+        /// Mostly small numbers, with the edges: 0, widths around the tick column, the maximum.
+        fn num(&mut self) -> u64 {
+            match self.below(8) {
+                0 => 0,
+                1 => u64::MAX,
+                2 => self.next(),
+                3 => 99_999 + self.below(3),
+                4 => 999_999 + self.below(3),
+                _ => self.below(1000),
+            }
+        }
+        /// Low slots in early generations (so names are learnt, reused and go stale), and
+        /// slots beyond the dense table.
+        fn raw_id(&mut self) -> u64 {
+            let index = match self.below(10) {
+                0 => u32::MAX,
+                1 => 70_000,
+                _ => self.below(6) as u32,
+            };
+            let generation = self.pick(&[0, 0, 0, 1, 2, u32::MAX]);
+            u64::from(generation) << 32 | u64::from(index)
+        }
+        fn pid(&mut self) -> Pid {
+            Pid::from_raw(self.raw_id())
+        }
+        fn mailbox(&mut self) -> MailboxId {
+            MailboxId::from_raw(self.raw_id())
+        }
+        fn dest(&mut self) -> Dest {
+            if self.flip() {
+                Dest::Process(self.pid())
+            } else {
+                Dest::Mailbox(self.mailbox())
+            }
+        }
+        fn name(&mut self) -> String {
+            self.pick(&[
+                "init",
+                "worker",
+                "",
+                "exactly-twenty-two-chr",
+                "a-name-longer-than-the-actor-column",
+                "ünïcødé",
+                "名前",
+                "ééééééééééé",
+                "tab\there \"quoted\" back\\slash",
+            ])
+            .to_string()
+        }
+        fn text(&mut self) -> String {
+            self.pick(&[
+                "hello",
+                "",
+                "line\nbreak",
+                "\"quoted\"",
+                "back\\slash",
+                "it's",
+                "tab\t",
+                "nul\0",
+                "del\u{7f}",
+                "ünïcødé",
+                "\u{301}combining first",
+                "bell\u{7}",
+                "名前",
+            ])
+            .to_string()
+        }
+        fn capacity(&mut self) -> Capacity {
+            match self.below(3) {
+                0 => Capacity::Zero,
+                1 => Capacity::Bounded(self.num() as u32),
+                _ => Capacity::Unbounded,
+            }
+        }
+        fn mode(&mut self) -> Mode {
+            match self.below(3) {
+                0 => Mode::Blocking,
+                1 => Mode::NonBlocking,
+                _ => Mode::Timeout(self.num()),
+            }
+        }
+        fn error(&mut self) -> Error {
+            self.pick(Error::ALL)
+        }
+        fn queue(&mut self) -> WaitQueueId {
+            let (m, p) = (self.mailbox(), self.pid());
+            self.pick(&[
+                WaitQueueId::MailboxSenders(m),
+                WaitQueueId::MailboxReceiver(m),
+                WaitQueueId::MailboxCallers(m),
+                WaitQueueId::InboxSenders(p),
+                WaitQueueId::InboxReceiver(p),
+                WaitQueueId::ReceiversFrom(p),
+                WaitQueueId::Replies(p),
+                WaitQueueId::Exit(p),
+            ])
+        }
+        fn pids(&mut self) -> Vec<Pid> {
+            (0..self.below(4)).map(|_| self.pid()).collect()
+        }
+        fn call(&mut self) -> Syscall {
+            let source = match self.below(3) {
+                0 => Source::Process(self.pid()),
+                1 => Source::Mailbox(self.mailbox()),
+                _ => Source::Any,
+            };
+            let buf_len = self.pick(&[
+                0,
+                64,
+                u64::from(u32::MAX) - 1,
+                u64::from(u32::MAX),
+                u64::MAX,
+            ]);
+            match self.pick(Sysno::ALL) {
+                Sysno::CreateMailbox => Syscall::CreateMailbox {
+                    capacity: self.capacity(),
+                    name_len: self.num(),
+                    overflow: self.pick(&Overflow::ALL),
+                },
+                Sysno::DeleteMailbox => Syscall::DeleteMailbox {
+                    mailbox: self.mailbox(),
+                },
+                Sysno::LookupMailbox => Syscall::LookupMailbox {
+                    name_len: self.num(),
+                },
+                Sysno::TransferMailbox => Syscall::TransferMailbox {
+                    mailbox: self.mailbox(),
+                    to: self.pid(),
+                },
+                Sysno::Send => Syscall::Send {
+                    dest: self.dest(),
+                    len: self.num(),
+                    mode: self.mode(),
+                },
+                Sysno::Receive => Syscall::Receive {
+                    source,
+                    buf_len,
+                    mode: self.mode(),
+                },
+                Sysno::Call => Syscall::Call {
+                    dest: self.dest(),
+                    len: self.num(),
+                    mode: self.mode(),
+                    reply_len: self.num(),
+                },
+                Sysno::Reply => Syscall::Reply {
+                    to: self.pid(),
+                    len: self.num(),
+                },
+                Sysno::Spawn => {
+                    let burst = self.num();
+                    Syscall::Spawn {
+                        program_len: self.num(),
+                        label_len: self.num(),
+                        arg: self.num(),
+                        inbox: self.capacity(),
+                        priority: self.num() as u8,
+                        expected_burst: self.pick(&[0, 1, burst]),
+                    }
+                }
+                Sysno::Exit => Syscall::Exit {
+                    code: self.next() as i32,
+                },
+                Sysno::Wait => Syscall::Wait {
+                    child: self.pid(),
+                    mode: self.mode(),
+                },
+                Sysno::GetPid => Syscall::GetPid,
+                Sysno::Yield => Syscall::Yield,
+                Sysno::Sleep => Syscall::Sleep { ticks: self.num() },
+                Sysno::Compute => Syscall::Compute { ticks: self.num() },
+                Sysno::Print => Syscall::Print { len: self.num() },
+            }
+        }
+        fn ret(&mut self) -> [u64; RET_REGS] {
+            // Mostly successes; every error code, and codes no error has.
+            let status = match self.below(4) {
+                0 => self.below(Error::ALL.len() as u64 + 3),
+                1 => self.next(),
+                _ => 0,
+            };
+            let mut ret = [status, self.raw_id(), self.raw_id(), self.below(4)];
+            if self.flip() {
+                ret[1] = self.num();
+                ret[2] = self.num();
+            }
+            ret
+        }
+        fn fault(&mut self) -> FaultKind {
+            match self.below(6) {
+                0 => FaultKind::Kill {
+                    pid: self.pid(),
+                    cause: if self.flip() {
+                        KillCause::Tick(self.num())
+                    } else {
+                        KillCause::Syscall(self.num())
+                    },
+                },
+                1 => FaultKind::KillMissed {
+                    name: self.name(),
+                    tick: self.num(),
+                },
+                2 => FaultKind::Lose {
+                    msg: self.num(),
+                    from: self.pid(),
+                    to: self.dest(),
+                    len: self.num() as usize,
+                    call: self.flip(),
+                },
+                3 => FaultKind::Delay {
+                    msg: self.num(),
+                    from: self.pid(),
+                    to: self.dest(),
+                    until: self.num(),
+                    behind: self.flip().then(|| self.num()),
+                },
+                4 => FaultKind::Arrive {
+                    msg: self.num(),
+                    from: self.pid(),
+                    to: self.dest(),
+                },
+                _ => FaultKind::ClockJump {
+                    from: self.num(),
+                    to: self.num(),
+                },
+            }
+        }
+        fn exit_reason(&mut self) -> ExitReason {
+            match self.below(5) {
+                0 => ExitReason::Exit,
+                1 => ExitReason::Returned,
+                2 => ExitReason::Panicked(self.text()),
+                3 => ExitReason::Fault(self.text()),
+                _ => ExitReason::Killed,
+            }
+        }
+
+        fn kind(&mut self) -> EventKind {
+            match self.below(VARIANTS as u64) {
+                0 => EventKind::Spawn {
+                    pid: self.pid(),
+                    parent: self.flip().then(|| self.pid()),
+                    program: self.name(),
+                    name: self.name(),
+                    arg: self.num(),
+                    inbox: self.capacity(),
+                    priority: self.num() as u8,
+                },
+                1 => EventKind::Dispatch { pid: self.pid() },
+                2 => EventKind::Preempt {
+                    pid: self.pid(),
+                    burst_left: self.num(),
+                },
+                3 => EventKind::Syscall {
+                    pid: self.pid(),
+                    call: self.call(),
+                },
+                4 => EventKind::BadSyscall {
+                    pid: self.pid(),
+                    sysno: self.num(),
+                    error: self.error(),
+                },
+                5 => EventKind::Return {
+                    pid: self.pid(),
+                    sysno: self.flip().then(|| self.pick(Sysno::ALL)),
+                    ret: self.ret(),
+                },
+                6 => EventKind::Block {
+                    pid: self.pid(),
+                    queue: self.queue(),
+                    deadline: self.flip().then(|| self.num()),
+                },
+                7 => EventKind::Wake {
+                    pid: self.pid(),
+                    by: self.flip().then(|| self.pid()),
+                    reason: self.pick(&[
+                        WakeReason::Completed,
+                        WakeReason::TimedOut,
+                        WakeReason::SleepEnded,
+                        WakeReason::MailboxDeleted,
+                        WakeReason::PeerExited,
+                        WakeReason::BufferTooSmall,
+                        WakeReason::MessageDropped,
+                    ]),
+                },
+                8 => EventKind::MessageQueued {
+                    msg: self.num(),
+                    from: self.pid(),
+                    to: self.dest(),
+                    len: self.num() as usize,
+                    depth: self.num() as usize,
+                    call: self.flip(),
+                },
+                9 => {
+                    let to = self.pid();
+                    EventKind::MessageHandedOver {
+                        msg: self.num(),
+                        from: self.pid(),
+                        to,
+                        via: if self.flip() {
+                            Dest::Process(to)
+                        } else {
+                            self.dest()
+                        },
+                        len: self.num() as usize,
+                        call: self.flip(),
+                    }
+                }
+                10 => EventKind::MessageReceived {
+                    msg: self.num(),
+                    from: self.pid(),
+                    by: self.pid(),
+                    via: self.dest(),
+                    len: self.num() as usize,
+                },
+                11 => {
+                    let many = self.num() as usize;
+                    EventKind::MessagesDropped {
+                        via: self.dest(),
+                        count: self.pick(&[0, 1, 1, 2, many]),
+                        reason: self.pick(&[
+                            DropReason::MailboxDeleted,
+                            DropReason::OwnerExited,
+                            DropReason::ReceiverExited,
+                            DropReason::Overflow,
+                            DropReason::Fault,
+                        ]),
+                    }
+                }
+                12 => EventKind::SendAbandoned {
+                    pid: self.pid(),
+                    to: self.dest(),
+                    error: self.error(),
+                },
+                13 => EventKind::ReplyDelivered {
+                    from: self.pid(),
+                    to: self.pid(),
+                    len: self.num() as usize,
+                },
+                14 => EventKind::ReplyDropped {
+                    from: self.pid(),
+                    to: self.pid(),
+                    reason: if self.flip() {
+                        ReplyDropReason::NoSuchProcess
+                    } else {
+                        ReplyDropReason::NotWaiting
+                    },
+                },
+                15 => EventKind::MailboxCreated {
+                    id: self.mailbox(),
+                    owner: self.pid(),
+                    capacity: self.capacity(),
+                    overflow: self.pick(&Overflow::ALL),
+                    name: self.flip().then(|| self.name()),
+                },
+                16 => EventKind::MailboxDeleted {
+                    id: self.mailbox(),
+                    by: self.pid(),
+                    dropped: self.num() as usize,
+                    woken: self.num() as usize,
+                },
+                17 => EventKind::MailboxTransferred {
+                    id: self.mailbox(),
+                    from: self.pid(),
+                    to: self.pid(),
+                },
+                18 => EventKind::Sleep {
+                    pid: self.pid(),
+                    until: self.num(),
+                },
+                19 => EventKind::Yield { pid: self.pid() },
+                20 => EventKind::Idle { until: self.num() },
+                21 => EventKind::Print {
+                    pid: self.pid(),
+                    text: self.text(),
+                },
+                22 => EventKind::Exit {
+                    pid: self.pid(),
+                    code: self.pick(&[0, 1, -1, 137, i32::MIN, i32::MAX]),
+                    reason: self.exit_reason(),
+                },
+                23 => EventKind::Deadlock {
+                    cycle: self.pids(),
+                    blocked: (0..self.below(4))
+                        .map(|_| WaitFor {
+                            pid: self.pid(),
+                            queue: self.queue(),
+                            holder: self.flip().then(|| self.pid()),
+                        })
+                        .collect(),
+                },
+                24 => EventKind::TickLimit { limit: self.num() },
+                25 => EventKind::PriorityLent {
+                    from: self.pid(),
+                    to: self.pid(),
+                    priority: self.num() as u8,
+                },
+                26 => EventKind::PriorityReturned {
+                    pid: self.pid(),
+                    priority: self.num() as u8,
+                },
+                27 => EventKind::DeadlockRefused {
+                    pid: self.pid(),
+                    queue: self.queue(),
+                    cycle: self.pids(),
+                },
+                28 => EventKind::Migrate {
+                    pid: self.pid(),
+                    from: self.num() as u32,
+                    to: self.num() as u32,
+                },
+                _ => EventKind::Fault { kind: self.fault() },
+            }
+        }
+
+        fn event(&mut self) -> Event {
+            Event {
+                tick: self.num(),
+                cpu: self.pick(&[0, 1, 7, 12, u32::MAX]),
+                kind: self.kind(),
+            }
+        }
+    }
+
+    /// How many `EventKind` variants [`variant`] tells apart.
+    const VARIANTS: usize = 30;
+
+    /// Which variant an event is. No wildcard arm: a new variant does not compile until the
+    /// generator makes it and this test covers it.
+    fn variant(kind: &EventKind) -> usize {
+        match kind {
+            EventKind::Spawn { .. } => 0,
+            EventKind::Dispatch { .. } => 1,
+            EventKind::Preempt { .. } => 2,
+            EventKind::Syscall { .. } => 3,
+            EventKind::BadSyscall { .. } => 4,
+            EventKind::Return { .. } => 5,
+            EventKind::Block { .. } => 6,
+            EventKind::Wake { .. } => 7,
+            EventKind::MessageQueued { .. } => 8,
+            EventKind::MessageHandedOver { .. } => 9,
+            EventKind::MessageReceived { .. } => 10,
+            EventKind::MessagesDropped { .. } => 11,
+            EventKind::SendAbandoned { .. } => 12,
+            EventKind::ReplyDelivered { .. } => 13,
+            EventKind::ReplyDropped { .. } => 14,
+            EventKind::MailboxCreated { .. } => 15,
+            EventKind::MailboxDeleted { .. } => 16,
+            EventKind::MailboxTransferred { .. } => 17,
+            EventKind::Sleep { .. } => 18,
+            EventKind::Yield { .. } => 19,
+            EventKind::Idle { .. } => 20,
+            EventKind::Print { .. } => 21,
+            EventKind::Exit { .. } => 22,
+            EventKind::Deadlock { .. } => 23,
+            EventKind::TickLimit { .. } => 24,
+            EventKind::PriorityLent { .. } => 25,
+            EventKind::PriorityReturned { .. } => 26,
+            EventKind::DeadlockRefused { .. } => 27,
+            EventKind::Migrate { .. } => 28,
+            EventKind::Fault { .. } => 29,
+        }
+    }
+
+    /// A trace that names, renames and reuses slots, then mentions live, stale and unknown
+    /// ids: the cases a slot-indexed name table could get wrong.
+    fn hand_made() -> Vec<Event> {
+        let ev = |tick, kind| Event { tick, cpu: 0, kind };
+        let spawn = |pid, name: &str| EventKind::Spawn {
+            pid,
+            parent: None,
+            program: "prog".into(),
+            name: name.into(),
+            arg: 0,
+            inbox: Capacity::Bounded(4),
+            priority: 1,
+        };
+        let created = |id, name: Option<&str>| EventKind::MailboxCreated {
+            id,
+            owner: Pid::new(0, 0),
+            capacity: Capacity::Zero,
+            overflow: Overflow::Block,
+            name: name.map(str::to_string),
+        };
+        let dispatch = |pid| EventKind::Dispatch { pid };
+        let send = |dest| EventKind::Syscall {
+            pid: Pid::new(0, 0),
+            call: Syscall::Send {
+                dest,
+                len: 8,
+                mode: Mode::Blocking,
+            },
+        };
+        vec![
+            ev(0, dispatch(Pid::new(3, 0))),
+            ev(1, spawn(Pid::new(3, 0), "old")),
+            ev(2, spawn(Pid::new(3, 1), "new")),
+            ev(3, dispatch(Pid::new(3, 0))),
+            ev(4, dispatch(Pid::new(3, 1))),
+            ev(5, dispatch(Pid::new(3, 2))),
+            ev(6, spawn(Pid::new(3, 0), "reborn")),
+            ev(7, dispatch(Pid::new(3, 0))),
+            ev(8, dispatch(Pid::new(3, 1))),
+            ev(9, spawn(Pid::new(3, 1), "renamed")),
+            ev(10, dispatch(Pid::new(3, 1))),
+            ev(11, dispatch(Pid::new(3, 0))),
+            ev(12, spawn(Pid::new(u32::MAX, u32::MAX), "far")),
+            ev(13, dispatch(Pid::new(u32::MAX, u32::MAX))),
+            ev(14, dispatch(Pid::new(u32::MAX, 0))),
+            ev(15, spawn(Pid::new(1, 0), "名前の長いプロセスです")),
+            ev(16, dispatch(Pid::new(1, 0))),
+            ev(17, created(MailboxId::new(0, 0), Some("jobs"))),
+            ev(18, created(MailboxId::new(1, 0), None)),
+            ev(19, created(MailboxId::new(0, 1), Some("jobs2"))),
+            ev(20, send(Dest::Mailbox(MailboxId::new(0, 0)))),
+            ev(21, send(Dest::Mailbox(MailboxId::new(0, 1)))),
+            ev(22, send(Dest::Mailbox(MailboxId::new(1, 0)))),
+            ev(23, send(Dest::Mailbox(MailboxId::new(9, 9)))),
+            ev(1_000_000, send(Dest::Process(Pid::new(3, 0)))),
+            ev(u64::MAX, send(Dest::Process(Pid::new(3, 7)))),
+        ]
+    }
+
+    #[test]
+    fn the_streamed_trace_is_the_same_bytes_across_chunk_boundaries() {
+        let mut rng = Rng(0xc4u64);
+        // About 150 bytes a line on average: several 64 KiB chunks.
+        let events: Vec<Event> = (0..5_000).map(|_| rng.event()).collect();
+        let whole = text(&events);
+        assert!(whole.len() > 3 * CHUNK, "{} bytes", whole.len());
+        let mut streamed = Vec::new();
+        write_text(&events, &mut streamed).unwrap();
+        assert_eq!(String::from_utf8(streamed).unwrap(), whole);
+        // An empty trace writes nothing.
+        let mut none = Vec::new();
+        write_text(&[], &mut none).unwrap();
+        assert!(none.is_empty());
+    }
+
+    #[test]
+    fn hand_made_trace_matches_the_reference() {
+        let events = hand_made();
+        assert_eq!(text(&events), reference::text(&events));
+    }
+
+    #[test]
+    fn generated_traces_match_the_reference_for_every_event_kind() {
+        let mut seen = [0usize; VARIANTS];
+        let mut calls = [0usize; 17];
+        for seed in 1..=20u64 {
+            let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+            let events: Vec<Event> = (0..2_000).map(|_| rng.event()).collect();
+            for e in &events {
+                seen[variant(&e.kind)] += 1;
+                if let EventKind::Syscall { call, .. } = &e.kind {
+                    calls[call.sysno() as usize] += 1;
+                }
+            }
+            let (new, old) = (text(&events), reference::text(&events));
+            if new != old {
+                for (i, (a, b)) in new.lines().zip(old.lines()).enumerate() {
+                    assert_eq!(a, b, "seed {seed}, line {i}: {:?}", events[i]);
+                }
+                assert_eq!(new, old, "seed {seed}");
+            }
+        }
+        assert!(seen.iter().all(|&n| n > 0), "every event kind: {seen:?}");
+        assert!(
+            Sysno::ALL.iter().all(|&s| calls[s as usize] > 0),
+            "every syscall: {calls:?}"
+        );
+    }
+
+    #[test]
+    fn string_methods_match_the_reference() {
+        let mut rng = Rng(0x5eed);
+        let mut events = hand_made();
+        events.extend((0..3_000).map(|_| rng.event()));
+        let new = Names::from_events(&events);
+        let old = reference::Names::from_events(&events);
+        for _ in 0..3_000 {
+            let (p, m) = (rng.pid(), rng.mailbox());
+            assert_eq!(new.pid(p), old.pid(p));
+            assert_eq!(new.process_name(p), old.process_name(p));
+            assert_eq!(new.mailbox(m), old.mailbox(m));
+            assert_eq!(new.mailbox_name(m), old.mailbox_name(m));
+            let d = rng.dest();
+            assert_eq!(new.dest(d), old.dest(d));
+            for s in [Source::Process(p), Source::Mailbox(m), Source::Any] {
+                assert_eq!(new.source(s), old.source(s));
+            }
+            let q = rng.queue();
+            assert_eq!(new.queue(q), old.queue(q));
+            let c = rng.call();
+            assert_eq!(new.call(&c), old.call(&c));
+            let f = rng.fault();
+            assert_eq!(new.fault(&f), old.fault(&f));
+            let (s, r) = (rng.flip().then(|| rng.pick(Sysno::ALL)), rng.ret());
+            assert_eq!(new.ret(s, &r), old.ret(s, &r));
+            let x = rng.exit_reason();
+            assert_eq!(super::exit_reason(&x), reference::exit_reason(&x));
+        }
+    }
+
+    #[test]
+    fn integers_print_as_display_does() {
+        let mut rng = Rng(7);
+        let edges = [0, 1, 9, 10, 99, 100, u64::MAX - 1, u64::MAX, 1 << 63];
+        // Every width, at both ends: each digit count takes its own path through the
+        // word-at-a-time formatting.
+        let widths = (0..20).flat_map(|k| {
+            let p = 10u64.pow(k);
+            [p - 1, p, p + 1, p.saturating_mul(10) - 1]
+        });
+        let randoms = (0..1_000).map(|_| rng.next());
+        let all: Vec<u64> = edges.into_iter().chain(widths).chain(randoms).collect();
+        for &v in &all {
+            let mut s = Vec::new();
+            super::push_u64(&mut s, v);
+            assert_eq!(String::from_utf8(s).unwrap(), v.to_string());
+            let mut s = Vec::new();
+            super::push_i64(&mut s, v as i64);
+            assert_eq!(String::from_utf8(s).unwrap(), (v as i64).to_string());
+            let mut s = Vec::new();
+            super::push_tick(&mut s, v);
+            assert_eq!(String::from_utf8(s).unwrap(), format!("{v:>6}"));
+        }
+        // Numbers after other text: the cut-off tail of a word must not take it along.
+        let mut s = b"x".to_vec();
+        for &v in &all {
+            super::push_u64(&mut s, v);
+            s.push(b',');
+        }
+        let expected: String = all.iter().map(|v| format!("{v},")).collect();
+        assert_eq!(String::from_utf8(s).unwrap(), format!("x{expected}"));
+    }
 }

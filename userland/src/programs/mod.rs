@@ -14,6 +14,7 @@
 //! | `transfer`       | moving a mailbox and its queued messages to another owner    | jobs (3, at most 4)   |
 //! | `prime_sieve`    | a pipeline of processes over bounded direct inboxes          | primes below N (100)  |
 //! | `deadlock`       | two symmetric receives waiting on each other; the cycle report | unused                |
+//! | `w1_mailbox` … `w4_wake_all` | the performance workloads ([`workloads`])         | see [`workloads`]     |
 
 use crate::ProgramTable;
 
@@ -24,6 +25,7 @@ pub mod prime_sieve;
 pub mod rpc;
 mod support;
 pub mod transfer;
+pub mod workloads;
 
 /// Every built-in example program, main programs in the order of the table above, each
 /// followed by its helpers.
@@ -35,5 +37,6 @@ pub fn builtin() -> ProgramTable {
     transfer::register(&mut table);
     prime_sieve::register(&mut table);
     deadlock::register(&mut table);
+    workloads::register(&mut table);
     table
 }

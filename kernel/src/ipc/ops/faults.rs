@@ -75,6 +75,12 @@ impl FaultState {
             arrivals: BinaryHeap::new(),
         }
     }
+
+    /// Whether no delayed message waits to arrive (always, unless delays are injected).
+    #[inline]
+    pub(crate) fn no_arrivals(&self) -> bool {
+        self.arrivals.is_empty()
+    }
 }
 
 impl Kernel {

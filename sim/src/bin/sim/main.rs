@@ -12,7 +12,7 @@ mod target;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use kernel::sched::PolicySettings;
-use output::{write_file, write_stderr, write_stdout};
+use output::{write_file, write_stderr, write_stdout, write_trace_file, write_trace_stdout};
 use sim::{MachineConfig, Outcome, Policy, Report};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -359,7 +359,7 @@ fn run(args: RunArgs) -> CliResult {
     }
     let end = report.ticks;
     let shown = match args.trace {
-        Format::Text => report.trace_text(),
+        Format::Text => return run_text(&args, &target, &report, &notes),
         Format::Jsonl => sim::render::jsonl::render(&report.events),
         Format::Chrome => sim::render::chrome::render(&report.events, end),
         Format::Gantt => sim::render::gantt::render(&report.events, end, args.width),
@@ -390,6 +390,24 @@ fn run(args: RunArgs) -> CliResult {
         }
     }
     Ok(status(&report))
+}
+
+/// The end of `sim run --trace text`: the trace is streamed where it goes, never built whole
+/// (a long run's is hundreds of megabytes), and the summary follows it.
+fn run_text(args: &RunArgs, target: &Target, report: &Report, notes: &str) -> CliResult {
+    let summary = format!("{notes}{}", summary(&target.label(), report, true));
+    match &args.out {
+        Some(path) => {
+            write_trace_file(path, &report.events)?;
+            write_stdout(&summary);
+        }
+        None => {
+            write_trace_stdout(&report.events);
+            let gap = if report.events.is_empty() { "" } else { "\n" };
+            write_stdout(&format!("{gap}{summary}"));
+        }
+    }
+    Ok(status(report))
 }
 
 fn ps(args: MachineArgs, at: Option<u64>) -> CliResult {

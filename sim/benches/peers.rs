@@ -1,0 +1,890 @@
+//! The peer harness: the performance workloads W1–W4 (`docs/performance.md`) on this
+//! simulator, on tokio's current-thread runtime and on crossbeam channels between OS threads,
+//! all in one process run, printed as one table with the ratios and the issue's targets.
+//!
+//! Run with `make bench-peers` (`cargo bench -p sim --bench peers`; a few minutes). Under
+//! `cargo test` (the binary is not given `--bench`) it runs a smoke mode instead: every
+//! measurement at tiny sizes, once, checking that each run succeeded and each figure is a
+//! finite number, in a few seconds.
+//!
+//! What is measured, the same sizes on every side:
+//!
+//! | workload | ours (a `userland` program on a fresh machine, trace off) | tokio, current thread | crossbeam + OS threads |
+//! |---|---|---|---|
+//! | W1 ping-pong, 16-byte messages | `w1_mailbox` (zero-capacity mailboxes) and `w1_call` (`call`/`reply`) | an `mpsc` request carrying a `oneshot::Sender` for the reply | two threads, `bounded(0)` each way |
+//! | W2 token ring | `w2_ring` | a task per node, `mpsc::channel(1)` between them | a thread per node, `bounded(0)` between them (not at 100k) |
+//! | W3 fan-in | `w3_fan_in`: 8 producers into a mailbox of capacity 64 | 8 producer tasks into `mpsc::channel(64)` | 8 producer threads into `bounded(64)` |
+//! | W4 wake all | `w4_wake_all` | a task per process awaiting its own `oneshot`, all blocked before the first send | — (a million OS threads) |
+//!
+//! Every figure is host wall time over the whole job, including setting it up: for ours the
+//! whole `Machine::run_program` (spawning included), for the peers from before the first
+//! spawn to the last join (tokio's runtime and the machine's program table are built
+//! outside). W1 is divided by the rounds, W2 by the hops, W3 by the messages; W4 is the
+//! total time. W2's "one hop" rows are the marginal cost of a hop instead, what the
+//! issue's 100k-against-1k target compares: the extra time of a ring making 1.1M hops over
+//! one making 100k, per extra hop, so building and stopping the ring (which grow with its
+//! size) cancel out; our ring is also built untimed (`Machine::run_until`). Each side checks what it receives (the ring's token counts down, each fan-in
+//! producer's messages arrive in order), so the work cannot be skipped.
+//!
+//! W4's memory is each side's own peak resident set: each W4 measurement runs in a child
+//! process (this binary re-executed with `--child w4 ours|tokio N`), which reads `VmRSS`
+//! from `/proc/self/status` once the machine or runtime is built and `VmHWM` after the
+//! workload; bytes per process = (`VmHWM` − that `VmRSS`) / N. Linux only. Our figure
+//! includes the run's `Report` (an exit record per process), as a caller of `run_program`
+//! pays for it.
+//!
+//! Each figure is the median of several repetitions (the table says how many). Ratios are
+//! peer / ours, so above 1 means the simulator is faster (or, for bytes, smaller).
+
+use std::hint::black_box;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sim::{Machine, MachineConfig};
+use userland::programs::builtin;
+use userland::programs::workloads::{ring, FAN_IN_CAPACITY, MESSAGE_LEN, PRODUCERS};
+use userland::ProgramTable;
+
+/// One workload message: a 16-byte payload, as on our side.
+type Msg = [u8; MESSAGE_LEN];
+
+fn message(value: u64) -> Msg {
+    let mut m = [0u8; MESSAGE_LEN];
+    m[..8].copy_from_slice(&value.to_le_bytes());
+    m
+}
+
+/// A W3 message: the producer's sequence number and its index.
+fn tagged(producer: u64, seq: u64) -> Msg {
+    let mut m = message(seq);
+    m[8..].copy_from_slice(&producer.to_le_bytes());
+    m
+}
+
+fn word(m: &Msg) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&m[..8]);
+    u64::from_le_bytes(w)
+}
+
+fn tag(m: &Msg) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&m[8..]);
+    u64::from_le_bytes(w)
+}
+
+/// Producer `p`'s share of W3's `messages`, as `w3_fan_in` splits them.
+fn share(messages: u64, p: u64) -> u64 {
+    messages / PRODUCERS + u64::from(p < messages % PRODUCERS)
+}
+
+/// The sizes and repetitions of one harness run.
+struct Sizes {
+    w1_rounds: u64,
+    /// The small and the large ring's processes (both make `w2_hops`).
+    w2_small: u64,
+    w2_large: u64,
+    w2_hops: u64,
+    /// The marginal cost of a hop: the extra time of a ring making `w2_base + w2_extra` hops
+    /// over one making `w2_base`, per extra hop.
+    w2_base: u64,
+    w2_extra: u64,
+    /// Above this many nodes the OS-thread ring is not run.
+    w2_thread_limit: u64,
+    w3_messages: u64,
+    w4_processes: u64,
+    /// Repetitions of each W1–W3 figure, and of each W4 child.
+    reps: usize,
+    w4_reps: usize,
+}
+
+const BENCH: Sizes = Sizes {
+    w1_rounds: 200_000,
+    w2_small: 1_000,
+    w2_large: 100_000,
+    w2_hops: 1_000_000,
+    w2_base: 100_000,
+    w2_extra: 1_000_000,
+    w2_thread_limit: 1_000,
+    w3_messages: 1_000_000,
+    w4_processes: 1_000_000,
+    reps: 7,
+    w4_reps: 3,
+};
+
+const SMOKE: Sizes = Sizes {
+    w1_rounds: 100,
+    w2_small: 10,
+    w2_large: 50,
+    w2_hops: 100,
+    w2_base: 100,
+    w2_extra: 100,
+    w2_thread_limit: 10,
+    w3_messages: 1_000,
+    // A debug build checks every kernel invariant after every syscall, which costs time in
+    // proportion to the processes: W4 is quadratic there.
+    w4_processes: 200,
+    reps: 1,
+    w4_reps: 1,
+};
+
+// ---------------------------------------------------------------------------------------
+// Ours.
+
+fn our_config() -> MachineConfig {
+    let mut c = MachineConfig::default();
+    c.kernel.trace = false;
+    // The default tick limit would cut the long runs short.
+    c.max_ticks = u64::MAX / 2;
+    c
+}
+
+/// Run `program` with `arg` on a fresh machine; the time of the whole `run_program`.
+fn ours(programs: &ProgramTable, program: &str, arg: u64) -> Duration {
+    let (config, programs) = (our_config(), programs.clone());
+    let start = Instant::now();
+    let report = Machine::run_program(config, programs, program, arg).expect("boot");
+    let elapsed = start.elapsed();
+    assert!(
+        report.succeeded(),
+        "{program} {arg:#x} failed: {:?}",
+        report.outcome
+    );
+    elapsed
+}
+
+/// The time W2 takes to make its hops on a ring of `processes` already built: the machine
+/// runs untimed until the main process has started the token and exited (a tick that
+/// depends on the ring's size alone, found by a run of one hop), then the rest is timed.
+fn ours_w2_after_setup(programs: &ProgramTable, processes: u64, hops: u64) -> Duration {
+    let setup = Machine::run_program(
+        our_config(),
+        programs.clone(),
+        "w2_ring",
+        ring(processes, 1),
+    )
+    .expect("boot")
+    .exited
+    .iter()
+    .find(|e| e.name == "w2_ring")
+    .and_then(|e| e.stats.exited_at)
+    .expect("the main process exits");
+    let mut machine = Machine::new(our_config(), programs.clone());
+    machine
+        .boot("w2_ring", ring(processes, hops))
+        .expect("boot");
+    assert!(machine.run_until(setup).is_none(), "paused inside the ring");
+    let start = Instant::now();
+    let report = machine.run();
+    let elapsed = start.elapsed();
+    assert!(report.succeeded(), "w2_ring failed: {:?}", report.outcome);
+    elapsed
+}
+
+/// The extra time of `longer` hops over `shorter` ones: what the extra hops cost, with
+/// whatever both runs share (building and stopping the ring) cancelled out.
+fn marginal(shorter: Duration, longer: Duration) -> Duration {
+    // A figure must be positive; a difference lost in noise shows as 1 ns, not as 0.
+    longer.saturating_sub(shorter).max(Duration::from_nanos(1))
+}
+
+// ---------------------------------------------------------------------------------------
+// tokio, current-thread runtime.
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("tokio runtime")
+}
+
+/// Time `job` on `rt`; the runtime is built outside.
+fn on_tokio<F: std::future::Future<Output = ()>>(rt: &tokio::runtime::Runtime, job: F) -> Duration {
+    let start = Instant::now();
+    rt.block_on(job);
+    start.elapsed()
+}
+
+async fn tokio_w1(rounds: u64) {
+    use tokio::sync::{mpsc, oneshot};
+    let (requests, mut inbox) = mpsc::channel::<(Msg, oneshot::Sender<Msg>)>(1);
+    let server = tokio::spawn(async move {
+        while let Some((m, reply)) = inbox.recv().await {
+            if reply.send(m).is_err() {
+                return false;
+            }
+        }
+        true
+    });
+    for round in 0..rounds {
+        let (reply, answer) = oneshot::channel();
+        requests
+            .send((message(round), reply))
+            .await
+            .expect("server gone");
+        assert_eq!(word(&answer.await.expect("no reply")), round);
+    }
+    drop(requests);
+    assert!(server.await.expect("server panicked"));
+}
+
+/// One ring node: forward the token with one less until it reaches 0, then return, which
+/// drops this node's sender and so stops its successor, and so on round the ring.
+async fn tokio_node(
+    mut inbox: tokio::sync::mpsc::Receiver<Msg>,
+    next: tokio::sync::mpsc::Sender<Msg>,
+) -> bool {
+    let mut last = u64::MAX;
+    while let Some(m) = inbox.recv().await {
+        let left = word(&m);
+        if left >= last {
+            return false;
+        }
+        last = left;
+        if left == 0 {
+            return true;
+        }
+        if next.send(message(left - 1)).await.is_err() {
+            return false;
+        }
+    }
+    true
+}
+
+async fn tokio_w2(processes: u64, hops: u64) {
+    use tokio::sync::mpsc;
+    let n = processes as usize;
+    let (mut senders, mut inboxes) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for _ in 0..n {
+        let (tx, rx) = mpsc::channel::<Msg>(1);
+        senders.push(tx);
+        inboxes.push(rx);
+    }
+    let first = senders[0].clone();
+    // Node i receives on inboxes[i] and sends to node i + 1.
+    senders.rotate_left(1);
+    let nodes: Vec<_> = inboxes
+        .into_iter()
+        .zip(senders)
+        .map(|(inbox, next)| tokio::spawn(tokio_node(inbox, next)))
+        .collect();
+    first.send(message(hops)).await.expect("ring gone");
+    drop(first);
+    for node in nodes {
+        assert!(node.await.expect("node panicked"), "ring node failed");
+    }
+}
+
+async fn tokio_w3(messages: u64) {
+    use tokio::sync::mpsc;
+    let (tx, mut queue) = mpsc::channel::<Msg>(FAN_IN_CAPACITY as usize);
+    let producers: Vec<_> = (0..PRODUCERS)
+        .map(|p| {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                for i in 0..share(messages, p) {
+                    tx.send(tagged(p, i)).await.expect("consumer gone");
+                }
+            })
+        })
+        .collect();
+    drop(tx);
+    let mut next = [0u64; PRODUCERS as usize];
+    for _ in 0..messages {
+        let m = queue.recv().await.expect("producers gone");
+        let p = tag(&m) as usize;
+        assert_eq!(word(&m), next[p], "producer {p} out of order");
+        next[p] += 1;
+    }
+    for p in producers {
+        p.await.expect("producer panicked");
+    }
+}
+
+async fn tokio_w4(processes: u64) {
+    use tokio::sync::oneshot;
+    let n = processes as usize;
+    // How many tasks have started (and so are about to block on their receiver).
+    let started = Arc::new(AtomicU64::new(0));
+    let (mut wakers, mut tasks) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for _ in 0..n {
+        let (tx, rx) = oneshot::channel::<Msg>();
+        let started = Arc::clone(&started);
+        tasks.push(tokio::spawn(async move {
+            started.fetch_add(1, Ordering::Relaxed);
+            rx.await.is_ok()
+        }));
+        wakers.push(tx);
+    }
+    // Let every task run up to its `await`, as our processes all block in `receive` first.
+    while started.load(Ordering::Relaxed) < processes {
+        tokio::task::yield_now().await;
+    }
+    for (i, tx) in wakers.into_iter().enumerate() {
+        tx.send(message(i as u64)).expect("task gone");
+    }
+    for task in tasks {
+        assert!(task.await.expect("task panicked"));
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// crossbeam-channel with OS threads.
+
+/// Stack size of the ring's threads: they need almost none.
+const THREAD_STACK: usize = 64 << 10;
+
+fn threads_w1(rounds: u64) -> Duration {
+    use crossbeam_channel::bounded;
+    let start = Instant::now();
+    let (ping, pings) = bounded::<Msg>(0);
+    let (pong, pongs) = bounded::<Msg>(0);
+    let ponger = std::thread::spawn(move || {
+        for m in pings {
+            if pong.send(m).is_err() {
+                return;
+            }
+        }
+    });
+    for round in 0..rounds {
+        ping.send(message(round)).expect("ponger gone");
+        assert_eq!(word(&pongs.recv().expect("ponger gone")), round);
+    }
+    drop(ping);
+    ponger.join().expect("ponger panicked");
+    start.elapsed()
+}
+
+fn threads_w2(processes: u64, hops: u64) -> Duration {
+    use crossbeam_channel::{bounded, Receiver, Sender};
+    fn node(inbox: Receiver<Msg>, next: Sender<Msg>) -> bool {
+        let mut last = u64::MAX;
+        for m in inbox {
+            let left = word(&m);
+            if left >= last {
+                return false;
+            }
+            last = left;
+            if left == 0 {
+                return true;
+            }
+            if next.send(message(left - 1)).is_err() {
+                return false;
+            }
+        }
+        true
+    }
+    let start = Instant::now();
+    let n = processes as usize;
+    let (mut senders, mut inboxes) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for _ in 0..n {
+        let (tx, rx) = bounded::<Msg>(0);
+        senders.push(tx);
+        inboxes.push(rx);
+    }
+    let first = senders[0].clone();
+    senders.rotate_left(1);
+    let nodes: Vec<_> = inboxes
+        .into_iter()
+        .zip(senders)
+        .map(|(inbox, next)| {
+            std::thread::Builder::new()
+                .stack_size(THREAD_STACK)
+                .spawn(move || node(inbox, next))
+                .expect("spawn a ring thread")
+        })
+        .collect();
+    first.send(message(hops)).expect("ring gone");
+    drop(first);
+    for node in nodes {
+        assert!(node.join().expect("node panicked"), "ring node failed");
+    }
+    start.elapsed()
+}
+
+fn threads_w3(messages: u64) -> Duration {
+    use crossbeam_channel::bounded;
+    let start = Instant::now();
+    let (tx, queue) = bounded::<Msg>(FAN_IN_CAPACITY as usize);
+    let producers: Vec<_> = (0..PRODUCERS)
+        .map(|p| {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for i in 0..share(messages, p) {
+                    tx.send(tagged(p, i)).expect("consumer gone");
+                }
+            })
+        })
+        .collect();
+    drop(tx);
+    let mut next = [0u64; PRODUCERS as usize];
+    for _ in 0..messages {
+        let m = queue.recv().expect("producers gone");
+        let p = tag(&m) as usize;
+        assert_eq!(word(&m), next[p], "producer {p} out of order");
+        next[p] += 1;
+    }
+    for p in producers {
+        p.join().expect("producer panicked");
+    }
+    start.elapsed()
+}
+
+// ---------------------------------------------------------------------------------------
+// W4 in a child process, for its own peak resident memory.
+
+/// A `kB` field of `/proc/self/status`, in bytes.
+fn status_bytes(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("read /proc/self/status");
+    let line = status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .unwrap_or_else(|| panic!("no {field} in /proc/self/status"));
+    let kib: u64 = line
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("bad {field} line {line:?}"));
+    kib * 1024
+}
+
+/// The child's side: run W4 once on `who` and print `w4 <seconds> <bytes per process>`.
+fn child_w4(who: &str, processes: u64) {
+    let (elapsed, baseline) = match who {
+        "ours" => {
+            let machine = Machine::new(our_config(), builtin());
+            let baseline = status_bytes("VmRSS");
+            let start = Instant::now();
+            let mut machine = machine;
+            machine.boot("w4_wake_all", processes).expect("boot");
+            let report = machine.run();
+            let elapsed = start.elapsed();
+            assert!(
+                report.succeeded(),
+                "w4_wake_all failed: {:?}",
+                report.outcome
+            );
+            black_box(&report);
+            (elapsed, baseline)
+        }
+        "tokio" => {
+            let rt = runtime();
+            let baseline = status_bytes("VmRSS");
+            (on_tokio(&rt, tokio_w4(processes)), baseline)
+        }
+        _ => panic!("unknown W4 side {who:?}"),
+    };
+    let peak = status_bytes("VmHWM");
+    let bytes = peak.saturating_sub(baseline) as f64 / processes as f64;
+    println!("w4 {} {}", elapsed.as_secs_f64(), bytes);
+}
+
+/// Run W4 on `who` in a child process: (seconds, bytes per process).
+fn w4_in_child(who: &str, processes: u64) -> (f64, f64) {
+    let exe = std::env::current_exe().expect("current_exe");
+    let out = Command::new(exe)
+        .args(["--child", "w4", who, &processes.to_string()])
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("run the W4 child");
+    assert!(
+        out.status.success(),
+        "W4 child ({who}) failed: {}",
+        out.status
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("w4 "))
+        .unwrap_or_else(|| panic!("no result from the W4 child ({who}): {stdout:?}"));
+    let mut fields = line.split_whitespace().map(|f| {
+        f.parse::<f64>()
+            .unwrap_or_else(|_| panic!("bad W4 child line {line:?}"))
+    });
+    match (fields.next(), fields.next()) {
+        (Some(seconds), Some(bytes)) => (seconds, bytes),
+        _ => panic!("bad W4 child line {line:?}"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Measuring and reporting.
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    assert!(!xs.is_empty());
+    xs.sort_by(f64::total_cmp);
+    let mid = xs.len() / 2;
+    if xs.len() % 2 == 1 {
+        xs[mid]
+    } else {
+        (xs[mid - 1] + xs[mid]) / 2.0
+    }
+}
+
+/// The median over `reps` runs of `run`, in nanoseconds per one of `ops`; logged to stderr.
+fn per_op(what: &str, reps: usize, ops: u64, mut run: impl FnMut() -> Duration) -> f64 {
+    let samples: Vec<f64> = (0..reps)
+        .map(|_| run().as_nanos() as f64 / ops as f64)
+        .collect();
+    let m = median(samples);
+    eprintln!("{what}: {m:.1} ns ({reps} reps)");
+    m
+}
+
+/// 1000 as `1k`, 1000000 as `1M`.
+fn short(n: u64) -> String {
+    match n {
+        n if n >= 1_000_000 && n % 1_000_000 == 0 => format!("{}M", n / 1_000_000),
+        n if n >= 1_000 && n % 1_000 == 0 => format!("{}k", n / 1_000),
+        n => n.to_string(),
+    }
+}
+
+/// A figure as printed, or "—" when the side does not run it.
+fn show(x: Option<f64>, decimals: usize) -> String {
+    x.map_or_else(|| "—".to_string(), |x| format!("{x:.decimals$}"))
+}
+
+fn ratio(peer: Option<f64>, ours: f64) -> Option<f64> {
+    peer.map(|p| p / ours)
+}
+
+/// A ratio with three significant digits or more.
+fn show_ratio(r: Option<f64>) -> String {
+    match r {
+        Some(r) if r < 0.1 => show(Some(r), 3),
+        r => show(r, 2),
+    }
+}
+
+fn met(ok: bool) -> &'static str {
+    if ok {
+        "met"
+    } else {
+        "missed"
+    }
+}
+
+struct Row {
+    label: String,
+    ours: f64,
+    tokio: Option<f64>,
+    threads: Option<f64>,
+    decimals: usize,
+    target: String,
+}
+
+impl Row {
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.label.clone(),
+            show(Some(self.ours), self.decimals),
+            show(self.tokio, self.decimals),
+            show(self.threads, self.decimals),
+            show_ratio(ratio(self.tokio, self.ours)),
+            show_ratio(ratio(self.threads, self.ours)),
+            self.target.clone(),
+        ]
+    }
+}
+
+/// "≥k× tokio: met" for a row where `tokio / ours` should be at least `k`.
+fn faster_target(k: f64, tokio: f64, ours: f64) -> String {
+    format!("≥{k}× tokio: {}", met(tokio / ours >= k))
+}
+
+fn print_table(rows: &[Row]) {
+    let header = [
+        "workload",
+        "ours",
+        "tokio (ct)",
+        "threads",
+        "tokio/ours",
+        "threads/ours",
+        "target",
+    ]
+    .map(String::from)
+    .to_vec();
+    let body: Vec<Vec<String>> = rows.iter().map(Row::cells).collect();
+    let width = |c: usize| {
+        std::iter::once(&header)
+            .chain(&body)
+            .map(|r| r[c].chars().count())
+            .max()
+            .unwrap_or(0)
+    };
+    let widths: Vec<usize> = (0..header.len()).map(width).collect();
+    let line = |cells: &[String]| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(c, (cell, &w))| {
+                let pad = " ".repeat(w - cell.chars().count());
+                // Text left, numbers right.
+                if c == 0 || c == cells.len() - 1 {
+                    format!("{cell}{pad}")
+                } else {
+                    format!("{pad}{cell}")
+                }
+            })
+            .collect();
+        println!("| {} |", padded.join(" | "));
+    };
+    line(&header);
+    let rule: Vec<String> = widths.iter().map(|&w| "-".repeat(w)).collect();
+    println!("|-{}-|", rule.join("-|-"));
+    for row in &body {
+        line(row);
+    }
+}
+
+fn machine_line() -> String {
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                Some(
+                    l.strip_prefix("model name")?
+                        .split_once(':')?
+                        .1
+                        .trim()
+                        .to_string(),
+                )
+            })
+        })
+        .unwrap_or_else(|| "model not reported".to_string());
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|| "unknown".to_string());
+    format!("machine: {cpus} CPUs ({model}), load average at start {load}")
+}
+
+fn run(sizes: &Sizes, bench: bool) {
+    let programs = builtin();
+    let rt = runtime();
+    let reps = sizes.reps;
+    let machine = machine_line();
+    eprintln!("{machine}");
+
+    // W1.
+    let r = sizes.w1_rounds;
+    let w1_mailbox = per_op("W1 mailbox, ours", reps, r, || {
+        ours(&programs, "w1_mailbox", r)
+    });
+    let w1_call = per_op("W1 call, ours", reps, r, || ours(&programs, "w1_call", r));
+    let w1_tokio = per_op("W1 tokio", reps, r, || on_tokio(&rt, tokio_w1(r)));
+    let w1_threads = per_op("W1 threads", reps, r, || threads_w1(r));
+
+    // W2. Ours also spawns the ring and sends the stopping 0 round it (`processes` more
+    // hops); tokio's and the threads' rings are spawned and stopped (each node's exit closes
+    // its successor's channel) inside the timing too. All three are divided by the hops
+    // alone.
+    let h = sizes.w2_hops;
+    let mut w2 = Vec::new();
+    for n in [sizes.w2_small, sizes.w2_large] {
+        let o = per_op(&format!("W2 ring {} ours", short(n)), reps, h, || {
+            ours(&programs, "w2_ring", ring(n, h))
+        });
+        let t = per_op(&format!("W2 ring {} tokio", short(n)), reps, h, || {
+            on_tokio(&rt, tokio_w2(n, h))
+        });
+        let th = (n <= sizes.w2_thread_limit).then(|| {
+            per_op(&format!("W2 ring {} threads", short(n)), reps, h, || {
+                threads_w2(n, h)
+            })
+        });
+        w2.push((n, o, t, th));
+    }
+    // W2's marginal cost of a hop at each size: ours with the ring built untimed, tokio by
+    // the difference of two whole runs (its building cancels out).
+    let (base, extra) = (sizes.w2_base, sizes.w2_extra);
+    let mut w2_hop = Vec::new();
+    for n in [sizes.w2_small, sizes.w2_large] {
+        let o = per_op(&format!("W2 hop at {} ours", short(n)), reps, extra, || {
+            let shorter = ours_w2_after_setup(&programs, n, base);
+            marginal(shorter, ours_w2_after_setup(&programs, n, base + extra))
+        });
+        let t = per_op(
+            &format!("W2 hop at {} tokio", short(n)),
+            reps,
+            extra,
+            || {
+                let shorter = on_tokio(&rt, tokio_w2(n, base));
+                marginal(shorter, on_tokio(&rt, tokio_w2(n, base + extra)))
+            },
+        );
+        w2_hop.push((n, o, t));
+    }
+
+    // W3.
+    let m = sizes.w3_messages;
+    let w3_ours = per_op("W3 fan-in ours", reps, m, || {
+        ours(&programs, "w3_fan_in", m)
+    });
+    let w3_tokio = per_op("W3 fan-in tokio", reps, m, || on_tokio(&rt, tokio_w3(m)));
+    let w3_threads = per_op("W3 fan-in threads", reps, m, || threads_w3(m));
+
+    // W4, each repetition a child process.
+    let p = sizes.w4_processes;
+    let mut w4 = Vec::new();
+    for who in ["ours", "tokio"] {
+        let runs: Vec<(f64, f64)> = (0..sizes.w4_reps).map(|_| w4_in_child(who, p)).collect();
+        let seconds = median(runs.iter().map(|r| r.0).collect());
+        let bytes = median(runs.iter().map(|r| r.1).collect());
+        eprintln!(
+            "W4 {} wake {who}: {seconds:.3} s, {bytes:.0} bytes/process ({} reps)",
+            short(p),
+            sizes.w4_reps
+        );
+        w4.push((seconds, bytes));
+    }
+    let ((w4_ours_s, w4_ours_b), (w4_tokio_s, w4_tokio_b)) = (w4[0], w4[1]);
+
+    // Every figure must be a real measurement.
+    let mut figures = vec![
+        w1_mailbox, w1_call, w1_tokio, w1_threads, w3_ours, w3_tokio, w3_threads, w4_ours_s,
+        w4_tokio_s,
+    ];
+    for (_, o, t, th) in &w2 {
+        figures.extend([*o, *t]);
+        figures.extend(*th);
+    }
+    for (_, o, t) in &w2_hop {
+        figures.extend([*o, *t]);
+    }
+    for x in figures {
+        assert!(x.is_finite() && x > 0.0, "a figure is {x}");
+    }
+    for b in [w4_ours_b, w4_tokio_b] {
+        // At the smoke test's size the workload may fit in memory the process already had.
+        assert!(
+            b.is_finite() && b >= 0.0 && (b > 0.0 || !bench),
+            "bytes/process {b}"
+        );
+    }
+
+    let mut rows = vec![
+        Row {
+            label: "W1 ping-pong, mailbox (ns/rt)".into(),
+            ours: w1_mailbox,
+            tokio: Some(w1_tokio),
+            threads: Some(w1_threads),
+            decimals: 1,
+            target: faster_target(3.0, w1_tokio, w1_mailbox),
+        },
+        Row {
+            label: "W1 ping-pong, call/reply (ns/rt)".into(),
+            ours: w1_call,
+            tokio: Some(w1_tokio),
+            threads: Some(w1_threads),
+            decimals: 1,
+            target: faster_target(3.0, w1_tokio, w1_call),
+        },
+    ];
+    for &(n, o, t, th) in &w2 {
+        let target = if n == sizes.w2_small {
+            faster_target(3.0, t, o)
+        } else {
+            "(includes building it)".to_string()
+        };
+        rows.push(Row {
+            label: format!("W2 ring {} (ns/hop)", short(n)),
+            ours: o,
+            tokio: Some(t),
+            threads: th,
+            decimals: 1,
+            target,
+        });
+    }
+    let small_hop = w2_hop[0].1;
+    for &(n, o, t) in &w2_hop {
+        let target = if n == sizes.w2_small {
+            String::new()
+        } else {
+            let scale = o / small_hop;
+            format!(
+                "{}/{} ≤ 1.5: {scale:.2} {}",
+                short(n),
+                short(sizes.w2_small),
+                met(scale <= 1.5)
+            )
+        };
+        rows.push(Row {
+            label: format!("W2 one hop at {} (ns)", short(n)),
+            ours: o,
+            tokio: Some(t),
+            threads: None,
+            decimals: 1,
+            target,
+        });
+    }
+    rows.extend([
+        Row {
+            label: "W3 fan-in (ns/msg)".into(),
+            ours: w3_ours,
+            tokio: Some(w3_tokio),
+            threads: Some(w3_threads),
+            decimals: 1,
+            target: faster_target(3.5, w3_tokio, w3_ours),
+        },
+        Row {
+            label: format!("W4 {} wake (s)", short(p)),
+            ours: w4_ours_s,
+            tokio: Some(w4_tokio_s),
+            threads: None,
+            decimals: 3,
+            target: faster_target(2.0, w4_tokio_s, w4_ours_s),
+        },
+        Row {
+            label: "W4 bytes/process".into(),
+            ours: w4_ours_b,
+            tokio: Some(w4_tokio_b),
+            threads: None,
+            decimals: 0,
+            target: format!("≤ ½ tokio's: {}", met(w4_ours_b * 2.0 <= w4_tokio_b)),
+        },
+    ]);
+
+    println!();
+    println!(
+        "Peers: W1–W4 on this simulator, tokio (current-thread runtime) and crossbeam-channel \
+         with OS threads{}",
+        if bench { "" } else { " — smoke sizes" }
+    );
+    println!("{machine}");
+    println!(
+        "sizes: W1 {} rounds, W2 {} hops, W3 {} messages, W4 {} processes; \
+         medians of {} runs (W1–W3) and {} child processes (W4)",
+        short(sizes.w1_rounds),
+        short(sizes.w2_hops),
+        short(sizes.w3_messages),
+        short(p),
+        sizes.reps,
+        sizes.w4_reps
+    );
+    println!("ratios are peer / ours: above 1, ours is faster (or smaller)");
+    println!();
+    print_table(&rows);
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [flag, w4, who, n] = args.as_slice() {
+        if flag == "--child" && w4 == "w4" {
+            child_w4(who, n.parse().expect("W4 processes"));
+            return;
+        }
+    }
+    // `cargo bench` passes `--bench`; `cargo test --all-targets` runs the binary without it.
+    let bench = args.iter().any(|a| a == "--bench");
+    let start = Instant::now();
+    run(if bench { &BENCH } else { &SMOKE }, bench);
+    eprintln!("peers: {:.1} s", start.elapsed().as_secs_f64());
+}
