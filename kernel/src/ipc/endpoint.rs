@@ -29,7 +29,7 @@ pub const INLINE_PAYLOAD: usize = 32;
 /// A message's bytes. Small payloads (the common case: a word, a request header) are held
 /// inline, so queueing or handing over such a message allocates nothing; larger ones are one
 /// exact heap allocation. Either way it reads as a `[u8]`.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub enum Payload {
     /// At most [`INLINE_PAYLOAD`] bytes, in place: the first `len` of `bytes`.
     Inline {
@@ -70,6 +70,15 @@ impl core::ops::Deref for Payload {
         }
     }
 }
+
+/// Two payloads are equal when their bytes are, however each is stored.
+impl PartialEq for Payload {
+    fn eq(&self, other: &Payload) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for Payload {}
 
 impl core::fmt::Debug for Payload {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -197,5 +206,47 @@ impl Endpoint {
     pub fn balances(&self) -> bool {
         self.counts.sent
             == self.counts.received + self.queue.len() as u64 + self.counts.dropped_total()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Payload, INLINE_PAYLOAD};
+    use alloc::format;
+    use alloc::vec::Vec;
+
+    #[test]
+    fn a_payload_reads_back_as_its_bytes_inline_up_to_the_limit_and_on_the_heap_beyond() {
+        for len in [
+            0,
+            1,
+            16,
+            INLINE_PAYLOAD - 1,
+            INLINE_PAYLOAD,
+            INLINE_PAYLOAD + 1,
+            4096,
+        ] {
+            let bytes: Vec<u8> = (0..len).map(|i| (i * 7 + 3) as u8).collect();
+            let p = Payload::from_slice(&bytes);
+            assert_eq!(&*p, bytes.as_slice(), "{len} bytes");
+            assert_eq!(
+                matches!(p, Payload::Inline { .. }),
+                len <= INLINE_PAYLOAD,
+                "{len}"
+            );
+            assert_eq!(format!("{p:?}"), format!("{bytes:?}"), "reads as a slice");
+            assert_eq!(p.clone(), p);
+        }
+        // Equal bytes are equal payloads, whatever the unused inline bytes hold and however
+        // they are stored.
+        let mut junk = [0xffu8; INLINE_PAYLOAD];
+        junk[..2].copy_from_slice(b"ab");
+        let inline = Payload::Inline {
+            len: 2,
+            bytes: junk,
+        };
+        assert_eq!(inline, Payload::from_slice(b"ab"));
+        assert_eq!(Payload::Heap(b"ab".as_slice().into()), inline);
+        assert_ne!(Payload::from_slice(b"ab"), Payload::from_slice(b"ac"));
     }
 }

@@ -1,0 +1,121 @@
+//! The performance workloads W1–W4 (`userland::programs::workloads`, docs/performance.md)
+//! as programs: each does the work it claims, under every policy and on several CPUs, with
+//! every kernel invariant checked after every syscall and its ledger balanced. The
+//! benchmarks time them; these tests make sure what is timed is the whole job done right.
+
+use sim::{Machine, MachineConfig, Policy, Report, RunQueues};
+use system_tests::config;
+use userland::programs::workloads::{ring, PRODUCERS};
+
+/// Run `program` with `arg` on `config`, expecting every process to exit 0.
+fn run(config: MachineConfig, program: &str, arg: u64) -> Report {
+    let what = format!(
+        "{program} {arg:#x} ({:?}, {} CPUs)",
+        config.policy, config.cpus
+    );
+    let report = Machine::run_program(config, userland::programs::builtin(), program, arg)
+        .expect("the workloads are built in");
+    assert!(report.succeeded(), "{what}: {:?}", report.outcome);
+    assert!(report.ledger_balances(), "{what}: {:?}", report.ledger);
+    assert_eq!(report.queued, 0, "{what}: nothing is left queued");
+    report
+}
+
+/// The default configuration, every invariant checked, and room for the bigger runs.
+fn checked() -> MachineConfig {
+    MachineConfig {
+        max_ticks: 1_000_000,
+        ..config()
+    }
+}
+
+#[test]
+fn w1_passes_every_round_both_ways() {
+    for (program, rounds) in [("w1_mailbox", 50u64), ("w1_call", 50)] {
+        let r = run(checked(), program, rounds);
+        // Each round is one message each way (a reply is not a message); the mailbox version
+        // also sends the peer's mailbox id and the stop.
+        let expected = match program {
+            "w1_mailbox" => 2 * rounds + 2,
+            _ => rounds,
+        };
+        assert_eq!(r.ledger.sent, expected, "{program}");
+        assert_eq!(r.ledger.received, expected, "{program}");
+    }
+}
+
+#[test]
+fn w2_makes_every_hop_and_stops_every_node() {
+    let (processes, hops) = (7u64, 40u64);
+    let r = run(checked(), "w2_ring", ring(processes, hops));
+    // One `next` per node and the token from the main process; then a forward for each
+    // value from `hops` down to 1; then the stopping 0 once round the ring, whose last
+    // send finds its receiver gone and is refused, so it is not counted.
+    assert_eq!(r.ledger.sent, processes + 1 + hops + processes - 1);
+    assert_eq!(r.exited.len() as u64, processes + 1);
+}
+
+#[test]
+fn w3_delivers_every_producers_messages_in_order() {
+    let messages = 203u64;
+    let r = run(checked(), "w3_fan_in", messages);
+    assert_eq!(r.ledger.sent, messages);
+    assert_eq!(r.ledger.received, messages);
+    assert_eq!(r.exited.len() as u64, PRODUCERS + 1);
+}
+
+#[test]
+fn w4_wakes_every_process_once() {
+    let processes = 60u64;
+    let r = run(checked(), "w4_wake_all", processes);
+    assert_eq!(r.ledger.sent, processes);
+    assert_eq!(r.ledger.received, processes);
+    assert_eq!(r.exited.len() as u64, processes + 1);
+}
+
+#[test]
+fn every_workload_runs_under_every_policy_and_on_several_cpus() {
+    let cases = [
+        ("w1_mailbox", 20),
+        ("w1_call", 20),
+        ("w2_ring", ring(5, 30)),
+        ("w3_fan_in", 100),
+        ("w4_wake_all", 20),
+    ];
+    let policies = [
+        "fcfs", "rr", "sjf", "srtf", "priority", "mlfq", "lottery", "random",
+    ];
+    for (program, arg) in cases {
+        for policy in policies {
+            let config = MachineConfig {
+                policy: Policy::parse(policy, &Default::default()).expect("a policy name"),
+                ..checked()
+            };
+            run(config, program, arg);
+        }
+        for cpus in [2, 4] {
+            for run_queues in [RunQueues::Global, RunQueues::PerCpu { migration: true }] {
+                let config = MachineConfig {
+                    cpus,
+                    run_queues,
+                    ..checked()
+                };
+                run(config, program, arg);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_workload_traced_and_untraced_does_the_same_work() {
+    let mut untraced = checked();
+    untraced.kernel.trace = false;
+    for (program, arg) in [("w1_call", 30), ("w3_fan_in", 64)] {
+        let a = run(checked(), program, arg);
+        let b = run(untraced.clone(), program, arg);
+        assert!(!a.events.is_empty() && b.events.is_empty(), "{program}");
+        assert_eq!(a.ticks, b.ticks, "{program}");
+        assert_eq!(a.ledger, b.ledger, "{program}");
+        assert_eq!(a.exited, b.exited, "{program}");
+    }
+}
