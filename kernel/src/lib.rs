@@ -419,11 +419,6 @@ impl Kernel {
         self.trace.set_sink(sink)
     }
 
-    /// Stop handing events to a sink, and return it.
-    pub fn take_trace_sink(&mut self) -> Option<Box<dyn trace::TraceSink>> {
-        self.trace.take_sink()
-    }
-
     /// Record an event the machine observed (idle, tick limit, deadlock).
     pub fn record(&mut self, cpu: CpuId, kind: EventKind) {
         self.trace.push(self.now, cpu, || kind);

@@ -563,11 +563,6 @@ impl TraceBuffer {
         self.sink.replace(sink)
     }
 
-    /// Stop handing events to a sink, and return it.
-    pub fn take_sink(&mut self) -> Option<Box<dyn TraceSink>> {
-        self.sink.take()
-    }
-
     /// Record an event.
     #[inline]
     pub fn push(&mut self, tick: Ticks, cpu: CpuId, kind: impl FnOnce() -> EventKind) {

@@ -1247,12 +1247,6 @@ impl<W: std::io::Write> TextStream<W> {
         self.chunk.clear();
     }
 
-    /// The names learnt from the events so far (for a summary after a streamed run, whose
-    /// report holds no events to learn them from).
-    pub fn names(&self) -> &Names {
-        &self.names
-    }
-
     /// Write what is left and flush; the writer back, or the first error.
     pub fn finish(mut self) -> std::io::Result<W> {
         self.write_chunk();
