@@ -611,3 +611,28 @@ fn explore_can_vary_the_fault_seed_and_its_replay_reproduces_the_failure() {
         stdout(&again)
     );
 }
+
+#[test]
+fn a_text_trace_written_to_a_file_is_the_one_printed_and_a_bad_path_is_refused() {
+    // Printed: the trace, a blank line, then the summary.
+    let printed = stdout(&sim(&["run", "producers"]));
+    let (trace, summary) = printed
+        .split_once("\n\n")
+        .expect("a blank line between the trace and the summary");
+    assert!(trace.lines().count() > 50 && summary.contains("== messages:"));
+
+    let dir = scratch("text-out");
+    let path = dir.join("trace.txt");
+    let out = sim(&["run", "producers", "--out", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        format!("{trace}\n")
+    );
+    assert_eq!(stdout(&out), summary, "only the summary goes to stdout");
+
+    let bad = dir.join("no-such-dir").join("trace.txt");
+    let out = sim(&["run", "producers", "--out", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("cannot write"), "{}", stderr(&out));
+}
