@@ -3,6 +3,8 @@
 //! Every renderer reads the trace (and, for summaries, the run's [`Report`](crate::Report));
 //! none of them reaches into the kernel. Each module owns one output format.
 
+#[cfg(test)]
+pub(crate) mod testgen;
 mod text;
 
 pub mod chrome;

@@ -1,0 +1,555 @@
+//! Test-only event generation shared by the renderers' tests: a seeded generator that makes
+//! every event kind and every syscall, and a hand-made trace of the naming edge cases (slot
+//! reuse, renames, stale and unknown ids). Renderers are checked against their reference
+//! implementations over these.
+
+use abi::{
+    Capacity, Dest, Error, MailboxId, Mode, Overflow, Pid, Source, Syscall, Sysno, RET_REGS,
+};
+use kernel::ipc::WaitQueueId;
+use kernel::trace::{
+    DropReason, Event, EventKind, ExitReason, FaultKind, KillCause, ReplyDropReason, WaitFor,
+    WakeReason,
+};
+
+/// A small seeded generator (xorshift64*): the same events on every run, no dependency.
+pub(crate) struct Rng(pub(crate) u64);
+
+impl Rng {
+    pub(crate) fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    pub(crate) fn flip(&mut self) -> bool {
+        self.below(2) == 0
+    }
+    pub(crate) fn pick<T: Clone>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len() as u64) as usize].clone()
+    }
+    /// Mostly small numbers, with the edges: 0, widths around the tick column, the maximum.
+    pub(crate) fn num(&mut self) -> u64 {
+        match self.below(8) {
+            0 => 0,
+            1 => u64::MAX,
+            2 => self.next(),
+            3 => 99_999 + self.below(3),
+            4 => 999_999 + self.below(3),
+            _ => self.below(1000),
+        }
+    }
+    /// Low slots in early generations (so names are learnt, reused and go stale), and
+    /// slots beyond the dense table.
+    pub(crate) fn raw_id(&mut self) -> u64 {
+        let index = match self.below(10) {
+            0 => u32::MAX,
+            1 => 70_000,
+            _ => self.below(6) as u32,
+        };
+        let generation = self.pick(&[0, 0, 0, 1, 2, u32::MAX]);
+        u64::from(generation) << 32 | u64::from(index)
+    }
+    pub(crate) fn pid(&mut self) -> Pid {
+        Pid::from_raw(self.raw_id())
+    }
+    pub(crate) fn mailbox(&mut self) -> MailboxId {
+        MailboxId::from_raw(self.raw_id())
+    }
+    pub(crate) fn dest(&mut self) -> Dest {
+        if self.flip() {
+            Dest::Process(self.pid())
+        } else {
+            Dest::Mailbox(self.mailbox())
+        }
+    }
+    pub(crate) fn name(&mut self) -> String {
+        self.pick(&[
+            "init",
+            "worker",
+            "",
+            "exactly-twenty-two-chr",
+            "a-name-longer-than-the-actor-column",
+            "ünïcødé",
+            "名前",
+            "ééééééééééé",
+            "tab\there \"quoted\" back\\slash",
+        ])
+        .to_string()
+    }
+    pub(crate) fn text(&mut self) -> String {
+        self.pick(&[
+            "hello",
+            "",
+            "line\nbreak",
+            "\"quoted\"",
+            "back\\slash",
+            "it's",
+            "tab\t",
+            "nul\0",
+            "del\u{7f}",
+            "ünïcødé",
+            "\u{301}combining first",
+            "bell\u{7}",
+            "名前",
+        ])
+        .to_string()
+    }
+    pub(crate) fn capacity(&mut self) -> Capacity {
+        match self.below(3) {
+            0 => Capacity::Zero,
+            1 => Capacity::Bounded(self.num() as u32),
+            _ => Capacity::Unbounded,
+        }
+    }
+    pub(crate) fn mode(&mut self) -> Mode {
+        match self.below(3) {
+            0 => Mode::Blocking,
+            1 => Mode::NonBlocking,
+            _ => Mode::Timeout(self.num()),
+        }
+    }
+    pub(crate) fn error(&mut self) -> Error {
+        self.pick(Error::ALL)
+    }
+    pub(crate) fn queue(&mut self) -> WaitQueueId {
+        let (m, p) = (self.mailbox(), self.pid());
+        self.pick(&[
+            WaitQueueId::MailboxSenders(m),
+            WaitQueueId::MailboxReceiver(m),
+            WaitQueueId::MailboxCallers(m),
+            WaitQueueId::InboxSenders(p),
+            WaitQueueId::InboxReceiver(p),
+            WaitQueueId::ReceiversFrom(p),
+            WaitQueueId::Replies(p),
+            WaitQueueId::Exit(p),
+        ])
+    }
+    pub(crate) fn pids(&mut self) -> Vec<Pid> {
+        (0..self.below(4)).map(|_| self.pid()).collect()
+    }
+    pub(crate) fn call(&mut self) -> Syscall {
+        let source = match self.below(3) {
+            0 => Source::Process(self.pid()),
+            1 => Source::Mailbox(self.mailbox()),
+            _ => Source::Any,
+        };
+        let buf_len = self.pick(&[
+            0,
+            64,
+            u64::from(u32::MAX) - 1,
+            u64::from(u32::MAX),
+            u64::MAX,
+        ]);
+        match self.pick(Sysno::ALL) {
+            Sysno::CreateMailbox => Syscall::CreateMailbox {
+                capacity: self.capacity(),
+                name_len: self.num(),
+                overflow: self.pick(&Overflow::ALL),
+            },
+            Sysno::DeleteMailbox => Syscall::DeleteMailbox {
+                mailbox: self.mailbox(),
+            },
+            Sysno::LookupMailbox => Syscall::LookupMailbox {
+                name_len: self.num(),
+            },
+            Sysno::TransferMailbox => Syscall::TransferMailbox {
+                mailbox: self.mailbox(),
+                to: self.pid(),
+            },
+            Sysno::Send => Syscall::Send {
+                dest: self.dest(),
+                len: self.num(),
+                mode: self.mode(),
+            },
+            Sysno::Receive => Syscall::Receive {
+                source,
+                buf_len,
+                mode: self.mode(),
+            },
+            Sysno::Call => Syscall::Call {
+                dest: self.dest(),
+                len: self.num(),
+                mode: self.mode(),
+                reply_len: self.num(),
+            },
+            Sysno::Reply => Syscall::Reply {
+                to: self.pid(),
+                len: self.num(),
+            },
+            Sysno::Spawn => {
+                let burst = self.num();
+                Syscall::Spawn {
+                    program_len: self.num(),
+                    label_len: self.num(),
+                    arg: self.num(),
+                    inbox: self.capacity(),
+                    priority: self.num() as u8,
+                    expected_burst: self.pick(&[0, 1, burst]),
+                }
+            }
+            Sysno::Exit => Syscall::Exit {
+                code: self.next() as i32,
+            },
+            Sysno::Wait => Syscall::Wait {
+                child: self.pid(),
+                mode: self.mode(),
+            },
+            Sysno::GetPid => Syscall::GetPid,
+            Sysno::Yield => Syscall::Yield,
+            Sysno::Sleep => Syscall::Sleep { ticks: self.num() },
+            Sysno::Compute => Syscall::Compute { ticks: self.num() },
+            Sysno::Print => Syscall::Print { len: self.num() },
+        }
+    }
+    pub(crate) fn ret(&mut self) -> [u64; RET_REGS] {
+        // Mostly successes; every error code, and codes no error has.
+        let status = match self.below(4) {
+            0 => self.below(Error::ALL.len() as u64 + 3),
+            1 => self.next(),
+            _ => 0,
+        };
+        let mut ret = [status, self.raw_id(), self.raw_id(), self.below(4)];
+        if self.flip() {
+            ret[1] = self.num();
+            ret[2] = self.num();
+        }
+        ret
+    }
+    pub(crate) fn fault(&mut self) -> FaultKind {
+        match self.below(6) {
+            0 => FaultKind::Kill {
+                pid: self.pid(),
+                cause: if self.flip() {
+                    KillCause::Tick(self.num())
+                } else {
+                    KillCause::Syscall(self.num())
+                },
+            },
+            1 => FaultKind::KillMissed {
+                name: self.name(),
+                tick: self.num(),
+            },
+            2 => FaultKind::Lose {
+                msg: self.num(),
+                from: self.pid(),
+                to: self.dest(),
+                len: self.num() as usize,
+                call: self.flip(),
+            },
+            3 => FaultKind::Delay {
+                msg: self.num(),
+                from: self.pid(),
+                to: self.dest(),
+                until: self.num(),
+                behind: self.flip().then(|| self.num()),
+            },
+            4 => FaultKind::Arrive {
+                msg: self.num(),
+                from: self.pid(),
+                to: self.dest(),
+            },
+            _ => FaultKind::ClockJump {
+                from: self.num(),
+                to: self.num(),
+            },
+        }
+    }
+    pub(crate) fn exit_reason(&mut self) -> ExitReason {
+        match self.below(5) {
+            0 => ExitReason::Exit,
+            1 => ExitReason::Returned,
+            2 => ExitReason::Panicked(self.text()),
+            3 => ExitReason::Fault(self.text()),
+            _ => ExitReason::Killed,
+        }
+    }
+
+    pub(crate) fn kind(&mut self) -> EventKind {
+        match self.below(VARIANTS as u64) {
+            0 => EventKind::Spawn {
+                pid: self.pid(),
+                parent: self.flip().then(|| self.pid()),
+                program: self.name(),
+                name: self.name(),
+                arg: self.num(),
+                inbox: self.capacity(),
+                priority: self.num() as u8,
+            },
+            1 => EventKind::Dispatch { pid: self.pid() },
+            2 => EventKind::Preempt {
+                pid: self.pid(),
+                burst_left: self.num(),
+            },
+            3 => EventKind::Syscall {
+                pid: self.pid(),
+                call: self.call(),
+            },
+            4 => EventKind::BadSyscall {
+                pid: self.pid(),
+                sysno: self.num(),
+                error: self.error(),
+            },
+            5 => EventKind::Return {
+                pid: self.pid(),
+                sysno: self.flip().then(|| self.pick(Sysno::ALL)),
+                ret: self.ret(),
+            },
+            6 => EventKind::Block {
+                pid: self.pid(),
+                queue: self.queue(),
+                deadline: self.flip().then(|| self.num()),
+            },
+            7 => EventKind::Wake {
+                pid: self.pid(),
+                by: self.flip().then(|| self.pid()),
+                reason: self.pick(&[
+                    WakeReason::Completed,
+                    WakeReason::TimedOut,
+                    WakeReason::SleepEnded,
+                    WakeReason::MailboxDeleted,
+                    WakeReason::PeerExited,
+                    WakeReason::BufferTooSmall,
+                    WakeReason::MessageDropped,
+                ]),
+            },
+            8 => EventKind::MessageQueued {
+                msg: self.num(),
+                from: self.pid(),
+                to: self.dest(),
+                len: self.num() as usize,
+                depth: self.num() as usize,
+                call: self.flip(),
+            },
+            9 => {
+                let to = self.pid();
+                EventKind::MessageHandedOver {
+                    msg: self.num(),
+                    from: self.pid(),
+                    to,
+                    via: if self.flip() {
+                        Dest::Process(to)
+                    } else {
+                        self.dest()
+                    },
+                    len: self.num() as usize,
+                    call: self.flip(),
+                }
+            }
+            10 => EventKind::MessageReceived {
+                msg: self.num(),
+                from: self.pid(),
+                by: self.pid(),
+                via: self.dest(),
+                len: self.num() as usize,
+            },
+            11 => {
+                let many = self.num() as usize;
+                EventKind::MessagesDropped {
+                    via: self.dest(),
+                    count: self.pick(&[0, 1, 1, 2, many]),
+                    reason: self.pick(&[
+                        DropReason::MailboxDeleted,
+                        DropReason::OwnerExited,
+                        DropReason::ReceiverExited,
+                        DropReason::Overflow,
+                        DropReason::Fault,
+                    ]),
+                }
+            }
+            12 => EventKind::SendAbandoned {
+                pid: self.pid(),
+                to: self.dest(),
+                error: self.error(),
+            },
+            13 => EventKind::ReplyDelivered {
+                from: self.pid(),
+                to: self.pid(),
+                len: self.num() as usize,
+            },
+            14 => EventKind::ReplyDropped {
+                from: self.pid(),
+                to: self.pid(),
+                reason: if self.flip() {
+                    ReplyDropReason::NoSuchProcess
+                } else {
+                    ReplyDropReason::NotWaiting
+                },
+            },
+            15 => EventKind::MailboxCreated {
+                id: self.mailbox(),
+                owner: self.pid(),
+                capacity: self.capacity(),
+                overflow: self.pick(&Overflow::ALL),
+                name: self.flip().then(|| self.name()),
+            },
+            16 => EventKind::MailboxDeleted {
+                id: self.mailbox(),
+                by: self.pid(),
+                dropped: self.num() as usize,
+                woken: self.num() as usize,
+            },
+            17 => EventKind::MailboxTransferred {
+                id: self.mailbox(),
+                from: self.pid(),
+                to: self.pid(),
+            },
+            18 => EventKind::Sleep {
+                pid: self.pid(),
+                until: self.num(),
+            },
+            19 => EventKind::Yield { pid: self.pid() },
+            20 => EventKind::Idle { until: self.num() },
+            21 => EventKind::Print {
+                pid: self.pid(),
+                text: self.text(),
+            },
+            22 => EventKind::Exit {
+                pid: self.pid(),
+                code: self.pick(&[0, 1, -1, 137, i32::MIN, i32::MAX]),
+                reason: self.exit_reason(),
+            },
+            23 => EventKind::Deadlock {
+                cycle: self.pids(),
+                blocked: (0..self.below(4))
+                    .map(|_| WaitFor {
+                        pid: self.pid(),
+                        queue: self.queue(),
+                        holder: self.flip().then(|| self.pid()),
+                    })
+                    .collect(),
+            },
+            24 => EventKind::TickLimit { limit: self.num() },
+            25 => EventKind::PriorityLent {
+                from: self.pid(),
+                to: self.pid(),
+                priority: self.num() as u8,
+            },
+            26 => EventKind::PriorityReturned {
+                pid: self.pid(),
+                priority: self.num() as u8,
+            },
+            27 => EventKind::DeadlockRefused {
+                pid: self.pid(),
+                queue: self.queue(),
+                cycle: self.pids(),
+            },
+            28 => EventKind::Migrate {
+                pid: self.pid(),
+                from: self.num() as u32,
+                to: self.num() as u32,
+            },
+            _ => EventKind::Fault { kind: self.fault() },
+        }
+    }
+
+    pub(crate) fn event(&mut self) -> Event {
+        Event {
+            tick: self.num(),
+            cpu: self.pick(&[0, 1, 7, 12, u32::MAX]),
+            kind: self.kind(),
+        }
+    }
+}
+
+/// How many `EventKind` variants [`variant`] tells apart.
+pub(crate) const VARIANTS: usize = 30;
+
+/// Which variant an event is. No wildcard arm: a new variant does not compile until the
+/// generator makes it and this test covers it.
+pub(crate) fn variant(kind: &EventKind) -> usize {
+    match kind {
+        EventKind::Spawn { .. } => 0,
+        EventKind::Dispatch { .. } => 1,
+        EventKind::Preempt { .. } => 2,
+        EventKind::Syscall { .. } => 3,
+        EventKind::BadSyscall { .. } => 4,
+        EventKind::Return { .. } => 5,
+        EventKind::Block { .. } => 6,
+        EventKind::Wake { .. } => 7,
+        EventKind::MessageQueued { .. } => 8,
+        EventKind::MessageHandedOver { .. } => 9,
+        EventKind::MessageReceived { .. } => 10,
+        EventKind::MessagesDropped { .. } => 11,
+        EventKind::SendAbandoned { .. } => 12,
+        EventKind::ReplyDelivered { .. } => 13,
+        EventKind::ReplyDropped { .. } => 14,
+        EventKind::MailboxCreated { .. } => 15,
+        EventKind::MailboxDeleted { .. } => 16,
+        EventKind::MailboxTransferred { .. } => 17,
+        EventKind::Sleep { .. } => 18,
+        EventKind::Yield { .. } => 19,
+        EventKind::Idle { .. } => 20,
+        EventKind::Print { .. } => 21,
+        EventKind::Exit { .. } => 22,
+        EventKind::Deadlock { .. } => 23,
+        EventKind::TickLimit { .. } => 24,
+        EventKind::PriorityLent { .. } => 25,
+        EventKind::PriorityReturned { .. } => 26,
+        EventKind::DeadlockRefused { .. } => 27,
+        EventKind::Migrate { .. } => 28,
+        EventKind::Fault { .. } => 29,
+    }
+}
+
+/// A trace that names, renames and reuses slots, then mentions live, stale and unknown
+/// ids: the cases a slot-indexed name table could get wrong.
+pub(crate) fn hand_made() -> Vec<Event> {
+    let ev = |tick, kind| Event { tick, cpu: 0, kind };
+    let spawn = |pid, name: &str| EventKind::Spawn {
+        pid,
+        parent: None,
+        program: "prog".into(),
+        name: name.into(),
+        arg: 0,
+        inbox: Capacity::Bounded(4),
+        priority: 1,
+    };
+    let created = |id, name: Option<&str>| EventKind::MailboxCreated {
+        id,
+        owner: Pid::new(0, 0),
+        capacity: Capacity::Zero,
+        overflow: Overflow::Block,
+        name: name.map(str::to_string),
+    };
+    let dispatch = |pid| EventKind::Dispatch { pid };
+    let send = |dest| EventKind::Syscall {
+        pid: Pid::new(0, 0),
+        call: Syscall::Send {
+            dest,
+            len: 8,
+            mode: Mode::Blocking,
+        },
+    };
+    vec![
+        ev(0, dispatch(Pid::new(3, 0))),
+        ev(1, spawn(Pid::new(3, 0), "old")),
+        ev(2, spawn(Pid::new(3, 1), "new")),
+        ev(3, dispatch(Pid::new(3, 0))),
+        ev(4, dispatch(Pid::new(3, 1))),
+        ev(5, dispatch(Pid::new(3, 2))),
+        ev(6, spawn(Pid::new(3, 0), "reborn")),
+        ev(7, dispatch(Pid::new(3, 0))),
+        ev(8, dispatch(Pid::new(3, 1))),
+        ev(9, spawn(Pid::new(3, 1), "renamed")),
+        ev(10, dispatch(Pid::new(3, 1))),
+        ev(11, dispatch(Pid::new(3, 0))),
+        ev(12, spawn(Pid::new(u32::MAX, u32::MAX), "far")),
+        ev(13, dispatch(Pid::new(u32::MAX, u32::MAX))),
+        ev(14, dispatch(Pid::new(u32::MAX, 0))),
+        ev(15, spawn(Pid::new(1, 0), "名前の長いプロセスです")),
+        ev(16, dispatch(Pid::new(1, 0))),
+        ev(17, created(MailboxId::new(0, 0), Some("jobs"))),
+        ev(18, created(MailboxId::new(1, 0), None)),
+        ev(19, created(MailboxId::new(0, 1), Some("jobs2"))),
+        ev(20, send(Dest::Mailbox(MailboxId::new(0, 0)))),
+        ev(21, send(Dest::Mailbox(MailboxId::new(0, 1)))),
+        ev(22, send(Dest::Mailbox(MailboxId::new(1, 0)))),
+        ev(23, send(Dest::Mailbox(MailboxId::new(9, 9)))),
+        ev(1_000_000, send(Dest::Process(Pid::new(3, 0)))),
+        ev(u64::MAX, send(Dest::Process(Pid::new(3, 7)))),
+    ]
+}
