@@ -15,6 +15,7 @@ use abi::Source;
 use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;
+use alloc::rc::Rc;
 
 impl Kernel {
     /// Check every invariant; the first violation found, described.
@@ -93,6 +94,13 @@ impl Kernel {
             queued += p.inbox.queue.len() as u64;
             if p.state == ProcState::Zombie && (!p.inbox.queue.is_empty() || !p.owned.is_empty()) {
                 return Err(format!("zombie {pid} still holds messages or mailboxes"));
+            }
+            if (p.state == ProcState::Zombie) != Rc::ptr_eq(&p.ctx, &self.released_context) {
+                return Err(format!(
+                    "{pid} ({}) keeps the wrong context: a zombie's is the shared blank one, \
+                     a live process's its own",
+                    p.state.name()
+                ));
             }
             if let ProcState::Blocked(b) = &p.state {
                 if let BlockedOp::Receive {

@@ -241,6 +241,9 @@ pub struct Kernel {
     trace: TraceBuffer,
     console: Vec<ConsoleLine>,
     exited: Vec<ExitRecord>,
+    /// The one context every zombie points at once it has released its own: a zombie never
+    /// traps again, so a million of them need not keep a million register files.
+    released_context: SharedContext,
     running: usize,
     live: usize,
 }
@@ -283,6 +286,7 @@ impl Kernel {
             trace,
             console: Vec::new(),
             exited: Vec::new(),
+            released_context: SharedContext::default(),
             running: 0,
             live: 0,
         }
@@ -317,7 +321,8 @@ impl Kernel {
             .map(|i| i as u32)
     }
 
-    /// The shared context of a process (live or zombie), for the machine to run it.
+    /// The shared context of a process, for the machine to run it. A zombie's is a blank
+    /// one shared by every zombie: its own is released when it exits.
     pub fn context(&self, pid: Pid) -> Option<SharedContext> {
         self.process(pid).map(|p| p.ctx.clone())
     }

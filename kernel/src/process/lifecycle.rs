@@ -216,7 +216,10 @@ impl Kernel {
         }
 
         let now = self.now;
+        let released = Rc::clone(&self.released_context);
         let p = self.proc_mut(idx);
+        // The body (the machine's handle) goes with the exit; this was the last other one.
+        p.ctx = released;
         p.set_state(ProcState::Zombie, now);
         p.exit_code = Some(code);
         p.stats.exited_at = Some(now);

@@ -7,7 +7,8 @@
 //! - a `Blocked` process is linked into exactly the wait queue its state names, and any
 //!   other process is linked into none;
 //! - a `Zombie` owns nothing and waits on nothing: it keeps its exit code until its parent
-//!   collects it, and its pid answers only `wait`;
+//!   collects it, and its pid answers only `wait`; its own context is released, and its
+//!   `ctx` is the kernel's one blank context shared by every zombie;
 //! - `timer` is non-zero exactly while a timeout or sleep of this process is armed.
 
 mod lifecycle;
