@@ -480,7 +480,7 @@ async fn caller(sys: Sys, dest: abi::Dest, p: Shared) -> i32 {
     let me = sys.getpid().await;
     role(&p, "caller", me);
     match sys.call(dest, b"request", PATIENT).await {
-        Ok(m) => p.borrow_mut().reply = Some((m.sender, m.bytes)),
+        Ok(m) => p.borrow_mut().reply = Some((m.sender, m.bytes.into_vec())),
         Err(e) => harm(&p, format!("the caller's call failed: {e}")),
     }
     0
@@ -577,7 +577,7 @@ fn non_owner(op: Op, p: &Shared) {
         let mine = sys.receive(mb, Mode::NonBlocking).await;
         let request = sys.receive(mb, Mode::NonBlocking).await;
         sys.sleep(2 * PHASE).await;
-        if mine.map(|m| m.bytes) != Ok(b"mine".to_vec()) {
+        if mine.map(|m| m.bytes.into_vec()) != Ok(b"mine".to_vec()) {
             harm(&p, "the owner's own message is gone");
         }
         match request {
@@ -604,7 +604,7 @@ fn non_owner(op: Op, p: &Shared) {
         let from_sender = sys
             .receive(Source::Process(sender), Mode::NonBlocking)
             .await;
-        if from_sender.map(|m| m.bytes) != Ok(b"for the owner".to_vec()) {
+        if from_sender.map(|m| m.bytes.into_vec()) != Ok(b"for the owner".to_vec()) {
             harm(&p, "the message in the owner's inbox was taken");
         }
         if sys.wait(child).await != Ok(5) {
@@ -687,7 +687,12 @@ fn former_owner(op: Op, p: &Shared) {
     add(&mut t, "heir", p, |sys, _, p| async move {
         sys.sleep(PHASE).await;
         let mb = mailbox(&p);
-        if sys.receive(mb, Mode::NonBlocking).await.map(|m| m.bytes) != Ok(b"kept".to_vec()) {
+        if sys
+            .receive(mb, Mode::NonBlocking)
+            .await
+            .map(|m| m.bytes.into_vec())
+            != Ok(b"kept".to_vec())
+        {
             harm(&p, "the new owner lost the message");
         }
         if sys.delete_mailbox(mb).await.is_err() {
@@ -784,7 +789,12 @@ fn stale(op: Op, p: &Shared) {
         };
         got(&p, g);
         // The new objects are untouched.
-        if sys.receive(new, Mode::NonBlocking).await.map(|m| m.bytes) != Ok(b"keep".to_vec()) {
+        if sys
+            .receive(new, Mode::NonBlocking)
+            .await
+            .map(|m| m.bytes.into_vec())
+            != Ok(b"keep".to_vec())
+        {
             harm(&p, "the new mailbox lost its message");
         }
         if sys.receive(new, Mode::NonBlocking).await != Err(Error::WouldBlock) {
@@ -796,14 +806,19 @@ fn stale(op: Op, p: &Shared) {
         if sys.delete_mailbox(new).await.is_err() {
             harm(&p, "main no longer owns the new mailbox");
         }
-        if sys.receive(own, Mode::NonBlocking).await.map(|m| m.bytes) != Ok(b"own".to_vec()) {
+        if sys
+            .receive(own, Mode::NonBlocking)
+            .await
+            .map(|m| m.bytes.into_vec())
+            != Ok(b"own".to_vec())
+        {
             harm(&p, "main's own mailbox changed hands");
         }
         if op == Op::ReceiveProcess {
             let m = sys
                 .receive(Source::Process(victim), Mode::NonBlocking)
                 .await;
-            if m.map(|m| m.bytes) != Ok(b"from the victim".to_vec()) {
+            if m.map(|m| m.bytes.into_vec()) != Ok(b"from the victim".to_vec()) {
                 harm(&p, "the victim's message was taken");
             }
         }
@@ -831,18 +846,18 @@ fn stale(op: Op, p: &Shared) {
                     harm(&p, "the victim could not send");
                 }
                 let m = sys.receive(Source::Any, PATIENT).await;
-                if m.map(|m| m.bytes) != Ok(b"real".to_vec()) {
+                if m.map(|m| m.bytes.into_vec()) != Ok(b"real".to_vec()) {
                     harm(&p, "the victim got something else first");
                 }
             }
             Op::Reply => match sys.call(parent, b"request", PATIENT).await {
-                Ok(m) => p.borrow_mut().reply = Some((m.sender, m.bytes)),
+                Ok(m) => p.borrow_mut().reply = Some((m.sender, m.bytes.into_vec())),
                 Err(e) => harm(&p, format!("the victim's call failed: {e}")),
             },
             _ => {
                 // The first message to reach the victim must be main's real one.
                 let m = sys.receive(Source::Any, PATIENT).await;
-                if m.map(|m| (m.sender, m.bytes)) != Ok((parent, b"real".to_vec())) {
+                if m.map(|m| (m.sender, m.bytes.into_vec())) != Ok((parent, b"real".to_vec())) {
                     harm(&p, "the victim got something else first");
                 }
             }

@@ -14,6 +14,6 @@ pub mod programs;
 pub mod scenario;
 pub mod sys;
 
-pub use abi::{Capacity, Dest, Error, MailboxId, Mode, Overflow, Pid, Source};
+pub use abi::{Capacity, Dest, Error, MailboxId, Mode, Overflow, Payload, Pid, Source};
 pub use program::{Entry, ProcessFuture, Program, ProgramTable};
 pub use sys::{Message, SpawnOptions, Sys, SysResult};

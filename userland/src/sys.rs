@@ -6,14 +6,13 @@
 //! process again only once the kernel has written the return registers.
 
 use abi::{
-    Capacity, Dest, Error, MailboxId, Mode, Overflow, Pid, RecvFlags, SharedContext, Source,
-    Syscall, Ticks, TrapState, RET_REGS,
+    Capacity, Dest, Error, MailboxId, Mode, Overflow, Payload, Pid, RecvFlags, SharedContext,
+    Source, Syscall, Ticks, TrapState, RET_REGS,
 };
 use core::convert::Infallible;
 use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context as TaskContext, Poll};
-use std::vec::Vec;
 
 /// What a syscall returns: its values or the error code.
 pub type SysResult<T> = Result<T, Error>;
@@ -26,8 +25,9 @@ pub const DEFAULT_RECV_BUFFER: u64 = u32::MAX as u64;
 pub struct Message {
     /// Who sent it, stamped by the kernel.
     pub sender: Pid,
-    /// The bytes.
-    pub bytes: Vec<u8>,
+    /// The bytes: read them as a `[u8]` (`&m.bytes[..8]`, `m.bytes == b"ok"`);
+    /// `into_vec` gives a `Vec<u8>`.
+    pub bytes: Payload,
     /// The sender is waiting in `call` for this process's `reply`.
     pub is_call: bool,
 }
@@ -128,10 +128,11 @@ impl Sys {
         Trap { ctx: &self.ctx }
     }
 
-    /// A copy of the received bytes. The buffer itself stays with the context, keeping its
+    /// A copy of the received bytes: in place, with no allocation, for a message of up to
+    /// [`abi::INLINE_PAYLOAD`] bytes. The buffer itself stays with the context, keeping its
     /// capacity, so the kernel writes the next message without growing it.
-    fn take_recv(&self) -> Vec<u8> {
-        self.ctx.borrow().ipc.recv.as_slice().to_vec()
+    fn take_recv(&self) -> Payload {
+        Payload::from_slice(&self.ctx.borrow().ipc.recv)
     }
 
     /// `getpid()`: the caller's own pid.

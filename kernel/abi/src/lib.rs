@@ -3,8 +3,8 @@
 //! This crate owns every number that crosses the trap: syscall numbers ([`Sysno`]), the
 //! register layout of each call ([`Syscall`], encoded into and decoded from a [`TrapFrame`]),
 //! error codes ([`Error`]), identifiers ([`Pid`], [`MailboxId`]), buffering ([`Capacity`],
-//! and a full mailbox's [`Overflow`] policy) and synchronisation modes ([`Mode`],
-//! [`IpcFlags`]).
+//! and a full mailbox's [`Overflow`] policy), synchronisation modes ([`Mode`],
+//! [`IpcFlags`]) and the one representation of a message's bytes on both sides ([`Payload`]).
 //!
 //! It must never contain policy: what a call *does* belongs to the kernel, how a program
 //! *uses* it belongs to `userland`. Both sides encode and decode through the functions here, so
@@ -18,11 +18,13 @@ extern crate alloc;
 mod context;
 mod error;
 mod ids;
+mod payload;
 mod syscall;
 
 pub use context::{Context, IpcBuffer, SharedContext, TrapState};
 pub use error::Error;
 pub use ids::{MailboxId, Pid};
+pub use payload::{Payload, INLINE_PAYLOAD};
 pub use syscall::{
     Capacity, Dest, IpcFlags, Mode, Overflow, RecvFlags, Source, Syscall, Sysno, TrapFrame,
     ARG_REGS, RET_REGS,

@@ -17,74 +17,12 @@
 use super::waitqueue::WaitQueue;
 use crate::trace::{DropReason, MsgId};
 use abi::{Capacity, Overflow, Pid};
+pub use abi::{Payload, INLINE_PAYLOAD};
 use alloc::collections::{BTreeMap, VecDeque};
 
 /// Kernel bytes charged for each queued message on top of its payload, so that even empty
 /// messages count against the memory limit.
 pub const MESSAGE_OVERHEAD: usize = 32;
-
-/// Payloads up to this many bytes are stored inside the message itself.
-pub const INLINE_PAYLOAD: usize = 32;
-
-/// A message's bytes. Small payloads (the common case: a word, a request header) are held
-/// inline, so queueing or handing over such a message allocates nothing; larger ones are one
-/// exact heap allocation. Either way it reads as a `[u8]`.
-#[derive(Clone)]
-pub enum Payload {
-    /// At most [`INLINE_PAYLOAD`] bytes, in place: the first `len` of `bytes`.
-    Inline {
-        /// How many of `bytes` are the payload.
-        len: u8,
-        /// The payload, then unused bytes.
-        bytes: [u8; INLINE_PAYLOAD],
-    },
-    /// More than [`INLINE_PAYLOAD`] bytes.
-    Heap(alloc::boxed::Box<[u8]>),
-}
-
-impl Payload {
-    /// A copy of `bytes`.
-    #[inline]
-    pub fn from_slice(bytes: &[u8]) -> Payload {
-        if bytes.len() <= INLINE_PAYLOAD {
-            let mut inline = [0u8; INLINE_PAYLOAD];
-            inline[..bytes.len()].copy_from_slice(bytes);
-            Payload::Inline {
-                len: bytes.len() as u8,
-                bytes: inline,
-            }
-        } else {
-            Payload::Heap(bytes.into())
-        }
-    }
-}
-
-impl core::ops::Deref for Payload {
-    type Target = [u8];
-
-    #[inline]
-    fn deref(&self) -> &[u8] {
-        match self {
-            Payload::Inline { len, bytes } => &bytes[..usize::from(*len)],
-            Payload::Heap(bytes) => bytes,
-        }
-    }
-}
-
-/// Two payloads are equal when their bytes are, however each is stored.
-impl PartialEq for Payload {
-    fn eq(&self, other: &Payload) -> bool {
-        **self == **other
-    }
-}
-
-impl Eq for Payload {}
-
-impl core::fmt::Debug for Payload {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        core::fmt::Debug::fmt(&**self, f)
-    }
-}
 
 /// A message inside the kernel.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -206,47 +144,5 @@ impl Endpoint {
     pub fn balances(&self) -> bool {
         self.counts.sent
             == self.counts.received + self.queue.len() as u64 + self.counts.dropped_total()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{Payload, INLINE_PAYLOAD};
-    use alloc::format;
-    use alloc::vec::Vec;
-
-    #[test]
-    fn a_payload_reads_back_as_its_bytes_inline_up_to_the_limit_and_on_the_heap_beyond() {
-        for len in [
-            0,
-            1,
-            16,
-            INLINE_PAYLOAD - 1,
-            INLINE_PAYLOAD,
-            INLINE_PAYLOAD + 1,
-            4096,
-        ] {
-            let bytes: Vec<u8> = (0..len).map(|i| (i * 7 + 3) as u8).collect();
-            let p = Payload::from_slice(&bytes);
-            assert_eq!(&*p, bytes.as_slice(), "{len} bytes");
-            assert_eq!(
-                matches!(p, Payload::Inline { .. }),
-                len <= INLINE_PAYLOAD,
-                "{len}"
-            );
-            assert_eq!(format!("{p:?}"), format!("{bytes:?}"), "reads as a slice");
-            assert_eq!(p.clone(), p);
-        }
-        // Equal bytes are equal payloads, whatever the unused inline bytes hold and however
-        // they are stored.
-        let mut junk = [0xffu8; INLINE_PAYLOAD];
-        junk[..2].copy_from_slice(b"ab");
-        let inline = Payload::Inline {
-            len: 2,
-            bytes: junk,
-        };
-        assert_eq!(inline, Payload::from_slice(b"ab"));
-        assert_eq!(Payload::Heap(b"ab".as_slice().into()), inline);
-        assert_ne!(Payload::from_slice(b"ab"), Payload::from_slice(b"ac"));
     }
 }
