@@ -657,7 +657,9 @@ impl Kernel {
             return Err((Error::BufferTooSmall, reply_len));
         }
         {
-            let bytes = self.proc_ref(idx).ctx.borrow().ipc.send[..len].to_vec();
+            // Copied out before the caller's buffer is borrowed, so the two contexts are never
+            // borrowed at once; a short reply is copied in place, with no allocation.
+            let bytes = Payload::from_slice(&self.proc_ref(idx).ctx.borrow().ipc.send[..len]);
             let caller = self.proc_ref(cidx);
             let mut ctx = caller.ctx.borrow_mut();
             ctx.ipc.recv.clear();
