@@ -14,8 +14,8 @@ use crate::Kernel;
 use abi::Source;
 use alloc::collections::BTreeMap;
 use alloc::format;
-use alloc::string::String;
 use alloc::rc::Rc;
+use alloc::string::String;
 
 impl Kernel {
     /// Check every invariant; the first violation found, described.
