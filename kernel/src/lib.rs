@@ -56,6 +56,7 @@ use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+pub use crate::slab::OptSlot;
 pub use crate::trap::TrapOutcome;
 
 /// The kernel's settings.

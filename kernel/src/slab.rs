@@ -5,6 +5,64 @@
 //! are reused last-freed-first, which keeps the store compact and reuse deterministic.
 
 use alloc::vec::Vec;
+use core::fmt;
+use core::num::NonZeroU32;
+
+/// A slot index that may be absent, in four bytes: held as index + 1, so that `None` is the
+/// zero a `NonZeroU32` leaves free. The links that thread processes into wait queues and
+/// lists of children are these, eleven to a process control block, where an `Option<u32>`
+/// would take eight bytes each. A slab never reaches index `u32::MAX`, the one index this
+/// cannot hold (that many processes would need terabytes).
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub struct OptSlot(Option<NonZeroU32>);
+
+impl OptSlot {
+    /// No slot.
+    pub const NONE: OptSlot = OptSlot(None);
+
+    /// Slot `index`.
+    #[inline]
+    pub fn some(index: u32) -> OptSlot {
+        OptSlot(NonZeroU32::new(index.wrapping_add(1)))
+    }
+
+    /// The slot index, if any.
+    #[inline]
+    pub fn get(self) -> Option<u32> {
+        self.0.map(|n| n.get() - 1)
+    }
+
+    /// Whether there is a slot.
+    #[inline]
+    pub fn is_some(self) -> bool {
+        self.0.is_some()
+    }
+
+    /// The slot index, leaving none behind.
+    #[inline]
+    pub fn take(&mut self) -> Option<u32> {
+        core::mem::take(self).get()
+    }
+
+    /// Set slot `index`; the slot index it replaces, if any.
+    #[inline]
+    pub fn replace(&mut self, index: u32) -> Option<u32> {
+        core::mem::replace(self, OptSlot::some(index)).get()
+    }
+}
+
+impl From<Option<u32>> for OptSlot {
+    fn from(index: Option<u32>) -> OptSlot {
+        index.map_or(OptSlot::NONE, OptSlot::some)
+    }
+}
+
+/// Shown as the `Option<u32>` it stands for.
+impl fmt::Debug for OptSlot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.get(), f)
+    }
+}
 
 enum Slot<T> {
     Occupied {
@@ -68,7 +126,10 @@ impl<T> Slab<T> {
                 self.free_head = next;
                 self.slots[i as usize] = Slot::Occupied { generation, value };
             }
-            None => self.slots.push(Slot::Occupied { generation, value }),
+            None => {
+                debug_assert!(index < u32::MAX, "a slab never reaches index u32::MAX");
+                self.slots.push(Slot::Occupied { generation, value })
+            }
         }
         self.len += 1;
         (index, generation)
@@ -159,5 +220,23 @@ mod tests {
         assert_eq!(slab.get(b.0, b.1), Some(&"b"));
         assert_eq!(slab.remove(a.0, a.1), None, "a stale key frees nothing");
         assert_eq!(slab.len(), 1);
+    }
+
+    #[test]
+    fn an_optional_slot_holds_every_index_but_the_last_in_four_bytes() {
+        assert_eq!(core::mem::size_of::<OptSlot>(), 4);
+        for i in [0, 1, 7, u32::MAX - 1] {
+            let mut s = OptSlot::some(i);
+            assert_eq!(s.get(), Some(i));
+            assert!(s.is_some());
+            assert_eq!(OptSlot::from(Some(i)), s);
+            assert_eq!(alloc::format!("{s:?}"), alloc::format!("{:?}", Some(i)));
+            assert_eq!(s.replace(3), Some(i));
+            assert_eq!(s.take(), Some(3));
+            assert_eq!(s, OptSlot::NONE);
+        }
+        assert_eq!(OptSlot::default().get(), None);
+        assert_eq!(OptSlot::from(None), OptSlot::NONE);
+        assert!(!OptSlot::NONE.is_some());
     }
 }

@@ -6,7 +6,7 @@
 //! The queue is FIFO, so wake order is the order of arrival.
 
 use crate::process::Process;
-use crate::slab::Slab;
+use crate::slab::{OptSlot, Slab};
 use abi::{MailboxId, Pid};
 use core::fmt;
 
@@ -66,8 +66,8 @@ impl fmt::Display for WaitQueueId {
 /// A process's place in a wait queue.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Link {
-    prev: Option<u32>,
-    next: Option<u32>,
+    prev: OptSlot,
+    next: OptSlot,
 }
 
 impl Link {
@@ -81,8 +81,8 @@ impl Link {
 /// A FIFO of blocked processes, by slot index.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct WaitQueue {
-    head: Option<u32>,
-    tail: Option<u32>,
+    head: OptSlot,
+    tail: OptSlot,
     len: u32,
 }
 
@@ -99,25 +99,26 @@ impl WaitQueue {
 
     /// The longest-waiting process's slot.
     pub fn front(&self) -> Option<u32> {
-        self.head
+        self.head.get()
     }
 
     /// Append the process in slot `index`, which must not be linked anywhere.
     pub fn push_back(&mut self, procs: &mut Slab<Process>, index: u32) {
-        if let Some(tail) = self.tail {
+        let at = OptSlot::some(index);
+        if let Some(tail) = self.tail.get() {
             if let Some(p) = procs.at_mut(tail) {
-                p.link.next = Some(index);
+                p.link.next = at;
             }
         } else {
-            self.head = Some(index);
+            self.head = at;
         }
         if let Some(p) = procs.at_mut(index) {
             p.link = Link {
                 prev: self.tail,
-                next: None,
+                next: OptSlot::NONE,
             };
         }
-        self.tail = Some(index);
+        self.tail = at;
         self.len += 1;
     }
 
@@ -127,7 +128,7 @@ impl WaitQueue {
             Some(p) => core::mem::take(&mut p.link),
             None => return,
         };
-        match link.prev {
+        match link.prev.get() {
             Some(prev) => {
                 if let Some(p) = procs.at_mut(prev) {
                     p.link.next = link.next;
@@ -135,7 +136,7 @@ impl WaitQueue {
             }
             None => self.head = link.next,
         }
-        match link.next {
+        match link.next.get() {
             Some(next) => {
                 if let Some(p) = procs.at_mut(next) {
                     p.link.prev = link.prev;
@@ -148,17 +149,17 @@ impl WaitQueue {
 
     /// Unlink and return the longest-waiting process's slot.
     pub fn pop_front(&mut self, procs: &mut Slab<Process>) -> Option<u32> {
-        let head = self.head?;
+        let head = self.head.get()?;
         self.remove(procs, head);
         Some(head)
     }
 
     /// The slots in FIFO order.
     pub fn iter<'a>(&self, procs: &'a Slab<Process>) -> impl Iterator<Item = u32> + 'a {
-        let mut cursor = self.head;
+        let mut cursor = self.head.get();
         core::iter::from_fn(move || {
             let at = cursor?;
-            cursor = procs.at(at).and_then(|p| p.link.next);
+            cursor = procs.at(at).and_then(|p| p.link.next.get());
             Some(at)
         })
     }

@@ -12,6 +12,7 @@
 use super::{BlockedOp, ProcState, Process, Siblings};
 use crate::ipc::WaitQueueId;
 use crate::sched::ReadyReason;
+use crate::slab::OptSlot;
 use crate::trace::{CpuId, DropReason, EventKind, ExitReason, FaultKind, KillCause, WakeReason};
 use crate::trap::Flow;
 use crate::{Fail, Kernel};
@@ -207,7 +208,7 @@ impl Kernel {
         let mut child = self.proc_mut(idx).first_child.take();
         while let Some(cidx) = child {
             let c = self.proc_mut(cidx);
-            child = c.siblings.next;
+            child = c.siblings.next.get();
             c.siblings = Siblings::default();
             c.parent = None;
             if c.state == ProcState::Zombie {
@@ -259,11 +260,11 @@ impl Kernel {
         let Some(p) = self.procs.at(idx) else { return };
         let (pid, parent, siblings) = (p.pid, p.parent, p.siblings);
         if let Some(pidx) = parent.and_then(|pp| self.live_index(pp)) {
-            match siblings.prev {
+            match siblings.prev.get() {
                 Some(prev) => self.proc_mut(prev).siblings.next = siblings.next,
                 None => self.proc_mut(pidx).first_child = siblings.next,
             }
-            if let Some(next) = siblings.next {
+            if let Some(next) = siblings.next.get() {
                 self.proc_mut(next).siblings.prev = siblings.prev;
             }
         }
@@ -274,11 +275,11 @@ impl Kernel {
     fn adopt(&mut self, parent: u32, child: u32) {
         let head = self.proc_mut(parent).first_child.replace(child);
         if let Some(h) = head {
-            self.proc_mut(h).siblings.prev = Some(child);
+            self.proc_mut(h).siblings.prev = OptSlot::some(child);
         }
         self.proc_mut(child).siblings = Siblings {
-            prev: None,
-            next: head,
+            prev: OptSlot::NONE,
+            next: head.into(),
         };
     }
 }

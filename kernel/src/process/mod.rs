@@ -14,6 +14,7 @@
 mod lifecycle;
 
 use crate::ipc::{Endpoint, Link, WaitQueue, WaitQueueId};
+use crate::slab::OptSlot;
 use crate::trace::{CpuId, MsgId};
 use abi::{Capacity, Dest, MailboxId, Pid, SharedContext, Source, Ticks};
 use alloc::rc::Rc;
@@ -106,9 +107,9 @@ pub enum BlockedOp {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Siblings {
     /// The previous child.
-    pub prev: Option<u32>,
+    pub prev: OptSlot,
     /// The next child.
-    pub next: Option<u32>,
+    pub next: OptSlot,
 }
 
 /// Per-process accounting, in ticks and counts.
@@ -183,7 +184,7 @@ pub struct Process {
     /// Mailboxes it owns.
     pub owned: Vec<MailboxId>,
     /// Its first child (live or zombie); children are linked through `siblings`.
-    pub first_child: Option<u32>,
+    pub first_child: OptSlot,
     /// Its place among its parent's children.
     pub siblings: Siblings,
     /// The serial of its armed timer, or 0.
@@ -228,7 +229,7 @@ impl Process {
             replies: WaitQueue::default(),
             exit_waiters: WaitQueue::default(),
             owned: Vec::new(),
-            first_child: None,
+            first_child: OptSlot::NONE,
             siblings: Siblings::default(),
             timer: 0,
             burst: 0,
