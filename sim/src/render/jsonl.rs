@@ -10,12 +10,21 @@
 //! The schema is a contract with scripts: a field is never renamed or removed without bumping
 //! [`VERSION`]; adding a field or an event kind is not a breaking change. The module never
 //! reads anything but the events, and never panics on any event sequence.
+//!
+//! Traces run to millions of events, so each line is written straight into a byte buffer,
+//! field by field in the schema's order, rather than built as a `serde_json` map and
+//! serialised: no tree and no temporary strings per field, names found by slot through
+//! [`Names`]. The bytes are what `serde_json` would print for the same object (its integer
+//! form and its string escaping); the tests hold them to the map-building encoder this one
+//! replaced. That byte writer is the one definition of the schema: [`Encoder::fields`], for
+//! renderers that want the fields as values, parses what it writes. [`render`] returns the
+//! whole trace; [`write_jsonl`] writes the same bytes a chunk at a time.
 
 use super::Names;
 use abi::{Capacity, Dest, Error, MailboxId, Mode, Pid, Source, Syscall};
 use kernel::ipc::WaitQueueId;
 use kernel::trace::{Event, EventKind, ExitReason, FaultKind, KillCause, ReplyDropReason};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 /// The schema version every line carries as `"v"`.
 pub const VERSION: u64 = 1;
@@ -84,31 +93,262 @@ impl Encoder {
     /// Learn from `event`, then encode it as one line (without the newline).
     pub fn line(&mut self, event: &Event) -> String {
         self.learn(&event.kind);
-        let mut out = format!(
-            "{{\"v\":{VERSION},\"tick\":{},\"cpu\":{},\"event\":\"{}\"",
-            event.tick,
-            event.cpu,
-            event_name(&event.kind)
-        );
-        // Sorted here rather than trusting the map: serde_json keeps insertion order instead
-        // when any crate in the build turns on its `preserve_order` feature.
-        let mut fields: Vec<(String, Value)> = self.fields(&event.kind).into_iter().collect();
-        fields.sort_by(|a, b| a.0.cmp(&b.0));
-        for (k, v) in fields {
-            // Keys are plain ASCII chosen here and values are serde_json values: neither
-            // serialisation can fail.
-            out.push(',');
-            out.push_str(&Value::String(k).to_string());
-            out.push(':');
-            out.push_str(&v.to_string());
-        }
-        out.push('}');
-        out
+        let mut out = Vec::with_capacity(256);
+        self.push_line(&mut out, event);
+        into_string(out)
     }
 
-    /// The kind's own fields (everything but `v`, `tick`, `cpu` and `event`), keys sorted.
+    /// The kind's own fields (everything but `v`, `tick`, `cpu` and `event`), keys sorted:
+    /// what [`Encoder::line`] writes, as values.
     pub fn fields(&self, kind: &EventKind) -> Map<String, Value> {
-        let mut f = Fields::default();
+        let mut out = Vec::with_capacity(256);
+        let mut w = Writer {
+            out: &mut out,
+            names: &self.names,
+        };
+        let object = w.open();
+        w.kind(kind);
+        w.close(object);
+        // Read back rather than built a second way, so the values can never say other than
+        // the line does. What the writer writes always parses (the tests parse every kind);
+        // were it ever not to, an empty map is a wrong answer but not a crash.
+        serde_json::from_slice(&out).unwrap_or_default()
+    }
+
+    /// `event` (whose names must already be learnt) as one line, without the newline,
+    /// appended to `out`.
+    fn push_line(&self, out: &mut Vec<u8>, event: &Event) {
+        out.extend_from_slice(b"{\"v\":");
+        push_u64(out, VERSION);
+        out.extend_from_slice(b",\"tick\":");
+        push_u64(out, event.tick);
+        out.extend_from_slice(b",\"cpu\":");
+        push_u64(out, u64::from(event.cpu));
+        // Event names are snake_case ASCII: nothing in them to escape.
+        out.extend_from_slice(b",\"event\":\"");
+        out.extend_from_slice(event_name(&event.kind).as_bytes());
+        out.push(b'"');
+        Writer {
+            out,
+            names: &self.names,
+        }
+        .kind(&event.kind);
+        out.push(b'}');
+    }
+}
+
+/// Writes fields into a line. Every field is written as `,"key":value`, the comma first:
+/// an object's first comma is then overwritten with its `{` ([`Writer::open`],
+/// [`Writer::close`]), so no field has to know whether it is the first.
+///
+/// Each kind's fields are written in sorted key order (bytewise, as `serde_json`'s default
+/// map keeps them), so the order is fixed here by hand: a field added out of order fails the
+/// tests against the reference encoder.
+struct Writer<'a> {
+    out: &'a mut Vec<u8>,
+    names: &'a Names,
+}
+
+impl Writer<'_> {
+    /// `,"key":`: what every field starts with.
+    // Inlined where the key is a literal, its copy is a store or two rather than a call to
+    // `memcpy`; so are the field writers below that take a key.
+    #[inline(always)]
+    fn key(&mut self, key: &str) {
+        self.out.extend_from_slice(b",\"");
+        self.out.extend_from_slice(key.as_bytes());
+        self.out.extend_from_slice(b"\":");
+    }
+
+    #[inline(always)]
+    fn u64(&mut self, key: &str, v: u64) {
+        self.key(key);
+        push_u64(self.out, v);
+    }
+
+    #[inline(always)]
+    fn i64(&mut self, key: &str, v: i64) {
+        self.key(key);
+        push_i64(self.out, v);
+    }
+
+    #[inline(always)]
+    fn bool(&mut self, key: &str, v: bool) {
+        self.key(key);
+        self.out
+            .extend_from_slice(if v { b"true".as_slice() } else { b"false" });
+    }
+
+    #[inline(always)]
+    fn str(&mut self, key: &str, v: &str) {
+        self.key(key);
+        push_str(self.out, v);
+    }
+
+    #[inline(always)]
+    fn opt_str(&mut self, key: &str, v: Option<&str>) {
+        self.key(key);
+        push_opt_str(self.out, v);
+    }
+
+    #[inline(always)]
+    fn opt_u64(&mut self, key: &str, v: Option<u64>) {
+        self.key(key);
+        match v {
+            Some(v) => push_u64(self.out, v),
+            None => self.out.extend_from_slice(b"null"),
+        }
+    }
+
+    #[inline(always)]
+    fn null(&mut self, key: &str) {
+        self.key(key);
+        self.out.extend_from_slice(b"null");
+    }
+
+    /// The start of an object's fields: where its `{` goes.
+    fn open(&mut self) -> usize {
+        self.out.len()
+    }
+
+    /// The end of the object whose fields began at `start`.
+    fn close(&mut self, start: usize) {
+        match self.out.get_mut(start) {
+            // The first field's comma.
+            Some(comma) => *comma = b'{',
+            None => self.out.push(b'{'),
+        }
+        self.out.push(b'}');
+    }
+
+    /// A process id as a string, `"p3"`.
+    #[inline(always)]
+    fn pid_id(&mut self, key: &str, pid: Pid) {
+        self.key(key);
+        self.out.push(b'"');
+        push_id(self.out, b"p", pid.raw());
+        self.out.push(b'"');
+    }
+
+    /// A process's name, or `null`.
+    #[inline(always)]
+    fn pid_name(&mut self, key: &str, pid: Pid) {
+        self.opt_str(key, self.names.process_name(pid));
+    }
+
+    /// The process an event is about: `name` and `pid`. (Written apart where a key sorts
+    /// between the two.)
+    fn subject(&mut self, pid: Pid) {
+        self.pid_name("name", pid);
+        self.pid_id("pid", pid);
+    }
+
+    /// A process field `key` and its `key_name`.
+    fn pid(&mut self, key: &str, key_name: &str, pid: Pid) {
+        self.pid_id(key, pid);
+        self.pid_name(key_name, pid);
+    }
+
+    /// An optional process field: both `null` when absent.
+    fn opt_pid(&mut self, key: &str, key_name: &str, pid: Option<Pid>) {
+        match pid {
+            Some(p) => self.pid(key, key_name, p),
+            None => {
+                self.null(key);
+                self.null(key_name);
+            }
+        }
+    }
+
+    /// A mailbox field `key` and its `key_name`.
+    fn mailbox(&mut self, key: &str, key_name: &str, id: MailboxId) {
+        self.key(key);
+        self.out.push(b'"');
+        push_id(self.out, b"mb", id.raw());
+        self.out.push(b'"');
+        self.opt_str(key_name, self.names.mailbox_name(id));
+    }
+
+    /// A destination: `"p3"` or `"mb0"` (the prefix tells which) and its name.
+    fn dest(&mut self, key: &str, key_name: &str, dest: Dest) {
+        match dest {
+            Dest::Process(p) => self.pid(key, key_name, p),
+            Dest::Mailbox(m) => self.mailbox(key, key_name, m),
+        }
+    }
+
+    /// A wait queue: `"mb0.senders"` and, as `key_name`, `"mb0:buffer.senders"`.
+    fn queue(&mut self, key: &str, key_name: &str, q: WaitQueueId) {
+        self.key(key);
+        self.out.push(b'"');
+        match q {
+            WaitQueueId::MailboxSenders(m)
+            | WaitQueueId::MailboxReceiver(m)
+            | WaitQueueId::MailboxCallers(m) => push_id(self.out, b"mb", m.raw()),
+            WaitQueueId::InboxSenders(p)
+            | WaitQueueId::InboxReceiver(p)
+            | WaitQueueId::ReceiversFrom(p)
+            | WaitQueueId::Replies(p)
+            | WaitQueueId::Exit(p) => push_id(self.out, b"p", p.raw()),
+        }
+        self.out.push(b'.');
+        self.out.extend_from_slice(q.name().as_bytes());
+        self.out.push(b'"');
+        // The text trace's own words for it, so the two never drift apart.
+        let shown = self.names.queue(q);
+        self.str(key_name, &shown);
+    }
+
+    /// A capacity: its count as a number, or `"unbounded"`.
+    fn capacity(&mut self, key: &str, c: Capacity) {
+        match c {
+            Capacity::Zero => self.u64(key, 0),
+            Capacity::Bounded(n) => self.u64(key, u64::from(n)),
+            Capacity::Unbounded => self.str(key, "unbounded"),
+        }
+    }
+
+    /// `mode`: `blocking`, `nonblocking` or `timeout`. Its [`Writer::timeout`] is a field of
+    /// its own, as `reply_len` and `source` sort between the two.
+    fn mode(&mut self, mode: Mode) {
+        self.str(
+            "mode",
+            match mode {
+                Mode::Blocking => "blocking",
+                Mode::NonBlocking => "nonblocking",
+                Mode::Timeout(_) => "timeout",
+            },
+        );
+    }
+
+    /// `timeout`: the mode's ticks, or `null` for a mode without one.
+    fn timeout(&mut self, mode: Mode) {
+        self.opt_u64(
+            "timeout",
+            match mode {
+                Mode::Timeout(t) => Some(t),
+                Mode::Blocking | Mode::NonBlocking => None,
+            },
+        );
+    }
+
+    /// `key` as an array of the processes' `{"name", "pid"}` objects.
+    fn cycle(&mut self, key: &str, pids: &[Pid]) {
+        self.key(key);
+        self.out.push(b'[');
+        for (i, p) in pids.iter().enumerate() {
+            if i > 0 {
+                self.out.push(b',');
+            }
+            let object = self.open();
+            self.subject(*p);
+            self.close(object);
+        }
+        self.out.push(b']');
+    }
+
+    /// The kind's own fields, keys sorted.
+    fn kind(&mut self, kind: &EventKind) {
         match kind {
             EventKind::Spawn {
                 pid,
@@ -119,52 +359,66 @@ impl Encoder {
                 priority,
                 ..
             } => {
-                self.subject(&mut f, *pid);
-                self.opt_pid(&mut f, "parent", *parent);
-                f.put("program", json!(program));
-                f.put("arg", json!(arg));
-                f.put("inbox", capacity(*inbox));
-                f.put("priority", json!(priority));
+                self.u64("arg", *arg);
+                self.capacity("inbox", *inbox);
+                self.pid_name("name", *pid);
+                self.opt_pid("parent", "parent_name", *parent);
+                self.pid_id("pid", *pid);
+                self.u64("priority", u64::from(*priority));
+                self.str("program", program);
             }
-            EventKind::Dispatch { pid } | EventKind::Yield { pid } => self.subject(&mut f, *pid),
+            EventKind::Dispatch { pid } | EventKind::Yield { pid } => self.subject(*pid),
             EventKind::Preempt { pid, burst_left } => {
-                self.subject(&mut f, *pid);
-                f.put("burst_left", json!(burst_left));
+                self.u64("burst_left", *burst_left);
+                self.subject(*pid);
             }
             EventKind::Syscall { pid, call } => {
-                self.subject(&mut f, *pid);
-                f.put("syscall", json!(call.sysno().name()));
-                f.put("args", Value::Object(self.args(call)));
-                f.put("text", json!(self.names.call(call)));
+                self.key("args");
+                let object = self.open();
+                self.args(call);
+                self.close(object);
+                self.subject(*pid);
+                self.str("syscall", call.sysno().name());
+                let text = self.names.call(call);
+                self.str("text", &text);
             }
             EventKind::BadSyscall { pid, sysno, error } => {
-                self.subject(&mut f, *pid);
-                f.put("sysno", json!(sysno));
-                f.put("error", json!(error.name()));
+                self.str("error", error.name());
+                self.subject(*pid);
+                self.u64("sysno", *sysno);
             }
             EventKind::Return { pid, sysno, ret } => {
-                self.subject(&mut f, *pid);
-                f.put("syscall", json!(sysno.map(|s| s.name())));
                 let ok = ret[0] == 0;
-                f.put("ok", json!(ok));
                 let error = (!ok).then(|| Error::from_code(ret[0]).map_or("unknown", |e| e.name()));
-                f.put("error", json!(error));
-                f.put("ret", json!([ret[1], ret[2], ret[3]]));
-                f.put("text", json!(self.names.ret(*sysno, ret)));
+                self.opt_str("error", error);
+                self.pid_name("name", *pid);
+                self.bool("ok", ok);
+                self.pid_id("pid", *pid);
+                self.key("ret");
+                self.out.push(b'[');
+                push_u64(self.out, ret[1]);
+                self.out.push(b',');
+                push_u64(self.out, ret[2]);
+                self.out.push(b',');
+                push_u64(self.out, ret[3]);
+                self.out.push(b']');
+                self.opt_str("syscall", sysno.map(|s| s.name()));
+                let text = self.names.ret(*sysno, ret);
+                self.str("text", &text);
             }
             EventKind::Block {
                 pid,
                 queue,
                 deadline,
             } => {
-                self.subject(&mut f, *pid);
-                self.queue(&mut f, "queue", *queue);
-                f.put("deadline", json!(deadline));
+                self.opt_u64("deadline", *deadline);
+                self.subject(*pid);
+                self.queue("queue", "queue_name", *queue);
             }
             EventKind::Wake { pid, by, reason } => {
-                self.subject(&mut f, *pid);
-                self.opt_pid(&mut f, "by", *by);
-                f.put("reason", json!(reason.name()));
+                self.opt_pid("by", "by_name", *by);
+                self.subject(*pid);
+                self.str("reason", reason.name());
             }
             EventKind::MessageQueued {
                 msg,
@@ -174,12 +428,12 @@ impl Encoder {
                 depth,
                 call,
             } => {
-                f.put("msg", json!(msg));
-                self.pid(&mut f, "from", *from);
-                self.dest(&mut f, "to", *to);
-                f.put("len", json!(len));
-                f.put("depth", json!(depth));
-                f.put("call", json!(call));
+                self.bool("call", *call);
+                self.u64("depth", *depth as u64);
+                self.pid("from", "from_name", *from);
+                self.u64("len", *len as u64);
+                self.u64("msg", *msg);
+                self.dest("to", "to_name", *to);
             }
             EventKind::MessageHandedOver {
                 msg,
@@ -189,12 +443,12 @@ impl Encoder {
                 len,
                 call,
             } => {
-                f.put("msg", json!(msg));
-                self.pid(&mut f, "from", *from);
-                self.pid(&mut f, "to", *to);
-                self.dest(&mut f, "via", *via);
-                f.put("len", json!(len));
-                f.put("call", json!(call));
+                self.bool("call", *call);
+                self.pid("from", "from_name", *from);
+                self.u64("len", *len as u64);
+                self.u64("msg", *msg);
+                self.pid("to", "to_name", *to);
+                self.dest("via", "via_name", *via);
             }
             EventKind::MessageReceived {
                 msg,
@@ -203,49 +457,49 @@ impl Encoder {
                 via,
                 len,
             } => {
-                f.put("msg", json!(msg));
-                self.pid(&mut f, "from", *from);
-                self.pid(&mut f, "by", *by);
-                self.dest(&mut f, "via", *via);
-                f.put("len", json!(len));
+                self.pid("by", "by_name", *by);
+                self.pid("from", "from_name", *from);
+                self.u64("len", *len as u64);
+                self.u64("msg", *msg);
+                self.dest("via", "via_name", *via);
             }
             EventKind::MessagesDropped { via, count, reason } => {
-                self.dest(&mut f, "via", *via);
-                f.put("count", json!(count));
-                f.put("reason", json!(reason.name()));
+                self.u64("count", *count as u64);
+                self.str("reason", reason.name());
+                self.dest("via", "via_name", *via);
             }
             EventKind::SendAbandoned { pid, to, error } => {
-                self.subject(&mut f, *pid);
-                self.dest(&mut f, "to", *to);
-                f.put("error", json!(error.name()));
+                self.str("error", error.name());
+                self.subject(*pid);
+                self.dest("to", "to_name", *to);
             }
             EventKind::ReplyDelivered { from, to, len } => {
-                self.pid(&mut f, "from", *from);
-                self.pid(&mut f, "to", *to);
-                f.put("len", json!(len));
+                self.pid("from", "from_name", *from);
+                self.u64("len", *len as u64);
+                self.pid("to", "to_name", *to);
             }
             EventKind::ReplyDropped { from, to, reason } => {
-                self.pid(&mut f, "from", *from);
-                self.pid(&mut f, "to", *to);
-                f.put(
+                self.pid("from", "from_name", *from);
+                self.str(
                     "reason",
-                    json!(match reason {
+                    match reason {
                         ReplyDropReason::NoSuchProcess => "no_such_process",
                         ReplyDropReason::NotWaiting => "not_waiting",
-                    }),
+                    },
                 );
+                self.pid("to", "to_name", *to);
             }
             EventKind::MailboxCreated {
                 id,
                 owner,
-                capacity: cap,
+                capacity,
                 overflow,
                 ..
             } => {
-                self.mailbox(&mut f, "mailbox", *id);
-                self.pid(&mut f, "owner", *owner);
-                f.put("capacity", capacity(*cap));
-                f.put("overflow", json!(overflow.name()));
+                self.capacity("capacity", *capacity);
+                self.mailbox("mailbox", "mailbox_name", *id);
+                self.str("overflow", overflow.name());
+                self.pid("owner", "owner_name", *owner);
             }
             EventKind::MailboxDeleted {
                 id,
@@ -253,87 +507,73 @@ impl Encoder {
                 dropped,
                 woken,
             } => {
-                self.mailbox(&mut f, "mailbox", *id);
-                self.pid(&mut f, "by", *by);
-                f.put("dropped", json!(dropped));
-                f.put("woken", json!(woken));
+                self.pid("by", "by_name", *by);
+                self.u64("dropped", *dropped as u64);
+                self.mailbox("mailbox", "mailbox_name", *id);
+                self.u64("woken", *woken as u64);
             }
             EventKind::MailboxTransferred { id, from, to } => {
-                self.mailbox(&mut f, "mailbox", *id);
-                self.pid(&mut f, "from", *from);
-                self.pid(&mut f, "to", *to);
+                self.pid("from", "from_name", *from);
+                self.mailbox("mailbox", "mailbox_name", *id);
+                self.pid("to", "to_name", *to);
             }
             EventKind::Sleep { pid, until } => {
-                self.subject(&mut f, *pid);
-                f.put("until", json!(until));
+                self.subject(*pid);
+                self.u64("until", *until);
             }
-            EventKind::Idle { until } => f.put("until", json!(until)),
+            EventKind::Idle { until } => self.u64("until", *until),
             EventKind::Print { pid, text } => {
-                self.subject(&mut f, *pid);
-                f.put("text", json!(text));
+                self.subject(*pid);
+                self.str("text", text);
             }
             EventKind::Exit { pid, code, reason } => {
-                self.subject(&mut f, *pid);
-                f.put("code", json!(code));
                 let (how, message) = match reason {
                     ExitReason::Exit => ("exit", None),
                     ExitReason::Returned => ("returned", None),
-                    ExitReason::Panicked(m) => ("panicked", Some(m)),
-                    ExitReason::Fault(m) => ("fault", Some(m)),
+                    ExitReason::Panicked(m) => ("panicked", Some(m.as_str())),
+                    ExitReason::Fault(m) => ("fault", Some(m.as_str())),
                     ExitReason::Killed => ("killed", None),
                 };
-                f.put("reason", json!(how));
-                f.put("message", json!(message));
+                self.i64("code", i64::from(*code));
+                self.opt_str("message", message);
+                self.subject(*pid);
+                self.str("reason", how);
             }
             EventKind::Deadlock { cycle, blocked } => {
-                let cycle: Vec<Value> = cycle
-                    .iter()
-                    .map(|p| {
-                        let mut o = Fields::default();
-                        self.subject(&mut o, *p);
-                        Value::Object(o.0)
-                    })
-                    .collect();
-                let blocked: Vec<Value> = blocked
-                    .iter()
-                    .map(|w| {
-                        let mut o = Fields::default();
-                        self.subject(&mut o, w.pid);
-                        self.queue(&mut o, "queue", w.queue);
-                        self.opt_pid(&mut o, "holder", w.holder);
-                        Value::Object(o.0)
-                    })
-                    .collect();
-                f.put("cycle", Value::Array(cycle));
-                f.put("blocked", Value::Array(blocked));
+                self.key("blocked");
+                self.out.push(b'[');
+                for (i, w) in blocked.iter().enumerate() {
+                    if i > 0 {
+                        self.out.push(b',');
+                    }
+                    let object = self.open();
+                    self.opt_pid("holder", "holder_name", w.holder);
+                    self.subject(w.pid);
+                    self.queue("queue", "queue_name", w.queue);
+                    self.close(object);
+                }
+                self.out.push(b']');
+                self.cycle("cycle", cycle);
             }
-            EventKind::TickLimit { limit } => f.put("limit", json!(limit)),
+            EventKind::TickLimit { limit } => self.u64("limit", *limit),
             EventKind::PriorityLent { from, to, priority } => {
-                self.pid(&mut f, "from", *from);
-                self.pid(&mut f, "to", *to);
-                f.put("priority", json!(priority));
+                self.pid("from", "from_name", *from);
+                self.u64("priority", u64::from(*priority));
+                self.pid("to", "to_name", *to);
             }
             EventKind::PriorityReturned { pid, priority } => {
-                self.subject(&mut f, *pid);
-                f.put("priority", json!(priority));
+                self.subject(*pid);
+                self.u64("priority", u64::from(*priority));
             }
             EventKind::DeadlockRefused { pid, queue, cycle } => {
-                self.subject(&mut f, *pid);
-                self.queue(&mut f, "queue", *queue);
-                let cycle: Vec<Value> = cycle
-                    .iter()
-                    .map(|p| {
-                        let mut o = Fields::default();
-                        self.subject(&mut o, *p);
-                        Value::Object(o.0)
-                    })
-                    .collect();
-                f.put("cycle", Value::Array(cycle));
+                self.cycle("cycle", cycle);
+                self.subject(*pid);
+                self.queue("queue", "queue_name", *queue);
             }
             EventKind::Migrate { pid, from, to } => {
-                self.subject(&mut f, *pid);
-                f.put("from_cpu", json!(from));
-                f.put("to_cpu", json!(to));
+                self.u64("from_cpu", u64::from(*from));
+                self.subject(*pid);
+                self.u64("to_cpu", u64::from(*to));
             }
             EventKind::Fault { kind } => {
                 let subject = match kind {
@@ -343,45 +583,47 @@ impl Encoder {
                     | FaultKind::Arrive { from, .. } => Some(*from),
                     FaultKind::KillMissed { .. } | FaultKind::ClockJump { .. } => None,
                 };
+                self.key("args");
+                let object = self.open();
+                self.fault_args(kind);
+                self.close(object);
+                self.str("fault", kind.name());
                 match subject {
-                    Some(p) => self.subject(&mut f, p),
+                    Some(p) => self.subject(p),
                     None => {
-                        f.put("pid", Value::Null);
-                        f.put("name", Value::Null);
+                        self.null("name");
+                        self.null("pid");
                     }
                 }
-                f.put("fault", json!(kind.name()));
-                f.put("args", Value::Object(self.fault_args(kind)));
-                f.put("text", json!(self.names.fault(kind)));
+                let text = self.names.fault(kind);
+                self.str("text", &text);
             }
         }
-        f.0
     }
 
-    /// A fault's own fields, ids named.
-    fn fault_args(&self, kind: &FaultKind) -> Map<String, Value> {
-        let mut a = Fields::default();
-        let cause = |a: &mut Fields, c: KillCause| {
+    /// A fault's own fields, ids named, keys sorted.
+    fn fault_args(&mut self, kind: &FaultKind) {
+        let cause = |w: &mut Self, c: KillCause| {
             let (how, at) = match c {
                 KillCause::Tick(t) => ("tick", t),
                 KillCause::Syscall(n) => ("syscall", n),
             };
-            a.put("cause", json!(how));
-            a.put("at", json!(at));
+            w.u64("at", at);
+            w.str("cause", how);
         };
         match kind {
-            FaultKind::Kill { cause: c, .. } => cause(&mut a, *c),
+            FaultKind::Kill { cause: c, .. } => cause(self, *c),
             FaultKind::KillMissed { name, tick } => {
-                a.put("process", json!(name));
-                cause(&mut a, KillCause::Tick(*tick));
+                cause(self, KillCause::Tick(*tick));
+                self.str("process", name);
             }
             FaultKind::Lose {
                 msg, to, len, call, ..
             } => {
-                a.put("msg", json!(msg));
-                self.dest(&mut a, "to", *to);
-                a.put("len", json!(len));
-                a.put("call", json!(call));
+                self.bool("call", *call);
+                self.u64("len", *len as u64);
+                self.u64("msg", *msg);
+                self.dest("to", "to_name", *to);
             }
             FaultKind::Delay {
                 msg,
@@ -390,61 +632,62 @@ impl Encoder {
                 behind,
                 ..
             } => {
-                a.put("msg", json!(msg));
-                self.dest(&mut a, "to", *to);
-                a.put("until", json!(until));
-                a.put("behind", json!(behind));
+                self.opt_u64("behind", *behind);
+                self.u64("msg", *msg);
+                self.dest("to", "to_name", *to);
+                self.u64("until", *until);
             }
             FaultKind::Arrive { msg, to, .. } => {
-                a.put("msg", json!(msg));
-                self.dest(&mut a, "to", *to);
+                self.u64("msg", *msg);
+                self.dest("to", "to_name", *to);
             }
             FaultKind::ClockJump { from, to } => {
-                a.put("from_tick", json!(from));
-                a.put("to_tick", json!(to));
+                self.u64("from_tick", *from);
+                self.u64("to_tick", *to);
             }
         }
-        a.0
     }
 
-    /// A syscall's arguments, ids named.
-    fn args(&self, call: &Syscall) -> Map<String, Value> {
-        let mut a = Fields::default();
+    /// A syscall's arguments, ids named, keys sorted.
+    fn args(&mut self, call: &Syscall) {
         match *call {
             Syscall::CreateMailbox {
-                capacity: cap,
+                capacity,
                 name_len,
                 overflow,
             } => {
-                a.put("capacity", capacity(cap));
-                a.put("name_len", json!(name_len));
-                a.put("overflow", json!(overflow.name()));
+                self.capacity("capacity", capacity);
+                self.u64("name_len", name_len);
+                self.str("overflow", overflow.name());
             }
-            Syscall::DeleteMailbox { mailbox } => self.mailbox(&mut a, "mailbox", mailbox),
-            Syscall::LookupMailbox { name_len } => a.put("name_len", json!(name_len)),
+            Syscall::DeleteMailbox { mailbox } => self.mailbox("mailbox", "mailbox_name", mailbox),
+            Syscall::LookupMailbox { name_len } => self.u64("name_len", name_len),
             Syscall::TransferMailbox { mailbox, to } => {
-                self.mailbox(&mut a, "mailbox", mailbox);
-                self.pid(&mut a, "to", to);
+                self.mailbox("mailbox", "mailbox_name", mailbox);
+                self.pid("to", "to_name", to);
             }
             Syscall::Send { dest, len, mode } => {
-                self.dest(&mut a, "dest", dest);
-                a.put("len", json!(len));
-                mode_fields(&mut a, mode);
+                self.dest("dest", "dest_name", dest);
+                self.u64("len", len);
+                self.mode(mode);
+                self.timeout(mode);
             }
             Syscall::Receive {
                 source,
                 buf_len,
                 mode,
             } => {
-                let (id, name) = match source {
-                    Source::Process(p) => (json!(p.to_string()), self.proc_name(p)),
-                    Source::Mailbox(m) => (json!(m.to_string()), self.mailbox_name(m)),
-                    Source::Any => (json!("any"), Value::Null),
-                };
-                a.put("source", id);
-                a.put("source_name", name);
-                a.put("buf_len", json!(buf_len));
-                mode_fields(&mut a, mode);
+                self.u64("buf_len", buf_len);
+                self.mode(mode);
+                match source {
+                    Source::Process(p) => self.pid("source", "source_name", p),
+                    Source::Mailbox(m) => self.mailbox("source", "source_name", m),
+                    Source::Any => {
+                        self.str("source", "any");
+                        self.null("source_name");
+                    }
+                }
+                self.timeout(mode);
             }
             Syscall::Call {
                 dest,
@@ -452,14 +695,15 @@ impl Encoder {
                 mode,
                 reply_len,
             } => {
-                self.dest(&mut a, "dest", dest);
-                a.put("len", json!(len));
-                mode_fields(&mut a, mode);
-                a.put("reply_len", json!(reply_len));
+                self.dest("dest", "dest_name", dest);
+                self.u64("len", len);
+                self.mode(mode);
+                self.u64("reply_len", reply_len);
+                self.timeout(mode);
             }
             Syscall::Reply { to, len } => {
-                self.pid(&mut a, "to", to);
-                a.put("len", json!(len));
+                self.u64("len", len);
+                self.pid("to", "to_name", to);
             }
             Syscall::Spawn {
                 program_len,
@@ -469,116 +713,1096 @@ impl Encoder {
                 priority,
                 expected_burst,
             } => {
-                a.put("program_len", json!(program_len));
-                a.put("label_len", json!(label_len));
-                a.put("arg", json!(arg));
-                a.put("inbox", capacity(inbox));
-                a.put("priority", json!(priority));
+                self.u64("arg", arg);
                 // Only when declared, as in the text trace: older traces keep their shape.
                 if expected_burst > 0 {
-                    a.put("expected_burst", json!(expected_burst));
+                    self.u64("expected_burst", expected_burst);
                 }
+                self.capacity("inbox", inbox);
+                self.u64("label_len", label_len);
+                self.u64("priority", u64::from(priority));
+                self.u64("program_len", program_len);
             }
-            Syscall::Exit { code } => a.put("code", json!(code)),
+            Syscall::Exit { code } => self.i64("code", i64::from(code)),
             Syscall::Wait { child, mode } => {
-                self.pid(&mut a, "child", child);
-                mode_fields(&mut a, mode);
+                self.pid("child", "child_name", child);
+                self.mode(mode);
+                self.timeout(mode);
             }
             Syscall::GetPid | Syscall::Yield => {}
-            Syscall::Sleep { ticks } | Syscall::Compute { ticks } => a.put("ticks", json!(ticks)),
-            Syscall::Print { len } => a.put("len", json!(len)),
+            Syscall::Sleep { ticks } | Syscall::Compute { ticks } => self.u64("ticks", ticks),
+            Syscall::Print { len } => self.u64("len", len),
         }
-        a.0
-    }
-
-    fn proc_name(&self, pid: Pid) -> Value {
-        json!(self.names.process_name(pid))
-    }
-
-    fn mailbox_name(&self, id: MailboxId) -> Value {
-        json!(self.names.mailbox_name(id))
-    }
-
-    /// The process an event is about: `pid` and `name`.
-    fn subject(&self, f: &mut Fields, pid: Pid) {
-        f.put("pid", json!(pid.to_string()));
-        f.put("name", self.proc_name(pid));
-    }
-
-    /// A process field `key` and its `key_name`.
-    fn pid(&self, f: &mut Fields, key: &str, pid: Pid) {
-        f.put(key, json!(pid.to_string()));
-        f.put(&format!("{key}_name"), self.proc_name(pid));
-    }
-
-    /// An optional process field: both `null` when absent.
-    fn opt_pid(&self, f: &mut Fields, key: &str, pid: Option<Pid>) {
-        match pid {
-            Some(p) => self.pid(f, key, p),
-            None => {
-                f.put(key, Value::Null);
-                f.put(&format!("{key}_name"), Value::Null);
-            }
-        }
-    }
-
-    fn mailbox(&self, f: &mut Fields, key: &str, id: MailboxId) {
-        f.put(key, json!(id.to_string()));
-        f.put(&format!("{key}_name"), self.mailbox_name(id));
-    }
-
-    /// A destination: `"p3"` or `"mb0"` (the prefix tells which) and its name.
-    fn dest(&self, f: &mut Fields, key: &str, dest: Dest) {
-        match dest {
-            Dest::Process(p) => self.pid(f, key, p),
-            Dest::Mailbox(m) => self.mailbox(f, key, m),
-        }
-    }
-
-    /// A wait queue: `"mb0.senders"` and, as `key_name`, `"mb0:buffer.senders"`.
-    fn queue(&self, f: &mut Fields, key: &str, q: WaitQueueId) {
-        f.put(key, json!(q.to_string()));
-        f.put(&format!("{key}_name"), json!(self.names.queue(q)));
     }
 }
 
-/// A JSON object under construction.
-#[derive(Default)]
-struct Fields(Map<String, Value>);
-
-impl Fields {
-    fn put(&mut self, key: &str, value: Value) {
-        self.0.insert(key.to_string(), value);
+/// A generational id as its `Display` shows it: `p3`, or `p3.1` after the slot's reuse.
+// Inlined, the prefix is a constant: a store or two rather than a call to `memcpy`.
+#[inline(always)]
+fn push_id(out: &mut Vec<u8>, prefix: &[u8], raw: u64) {
+    out.extend_from_slice(prefix);
+    push_u64(out, u64::from(raw as u32));
+    let generation = raw >> 32;
+    if generation != 0 {
+        out.push(b'.');
+        push_u64(out, generation);
     }
 }
 
-/// A capacity: its count as a number, or `"unbounded"`.
-fn capacity(c: Capacity) -> Value {
-    match c {
-        Capacity::Zero => json!(0),
-        Capacity::Bounded(n) => json!(n),
-        Capacity::Unbounded => json!("unbounded"),
+/// `00`, `01`, ... `99` as the two digits' ASCII bytes in one `u16`, tens in the high byte:
+/// two digits per table look-up, put together in a register rather than in memory. (The
+/// integer writing here is the text trace's, `text.rs`, whose own is private to it.)
+const DIGIT_PAIRS: [u16; 100] = {
+    let mut table = [0; 100];
+    let mut i = 0;
+    while i < 100 {
+        table[i] = (b'0' as u16 + i as u16 / 10) << 8 | (b'0' as u16 + i as u16 % 10);
+        i += 1;
+    }
+    table
+};
+
+/// 10^8: the numbers below it have at most the eight digits one `u64` of ASCII holds.
+const EIGHT_DIGITS: u64 = 100_000_000;
+
+/// ASCII `0` in every byte of a word.
+const ZEROS: u64 = u64::from_ne_bytes([b'0'; 8]);
+
+/// `v` (below 10^8) as eight ASCII digits, zero-padded: the most significant in the highest
+/// byte, so that `to_be_bytes` reads them in order.
+fn eight_digits(v: u32) -> u64 {
+    let (high, low) = (v / 10_000, v % 10_000);
+    // `% 100`: a number's last two digits (and an index the compiler can see is in bounds).
+    let pair = |p: u32| u64::from(DIGIT_PAIRS[(p % 100) as usize]);
+    pair(high / 100) << 48 | pair(high) << 32 | pair(low / 100) << 16 | pair(low)
+}
+
+/// How many of the eight digits [`eight_digits`] wrote are leading zeros: at most seven, as
+/// the last digit shows even when it is 0.
+fn leading_zero_digits(digits: u64) -> u32 {
+    // Less `0`, each byte is its digit's value, so the leading zeros are the leading zero
+    // bytes; setting the lowest bit keeps the last digit whatever it is.
+    ((digits ^ ZEROS) | 1).leading_zeros() / 8
+}
+
+/// `v` (below 10^8) in decimal.
+fn push_short(out: &mut Vec<u8>, v: u32) {
+    let digits = eight_digits(v);
+    let unused = leading_zero_digits(digits);
+    // All eight bytes are written and the unused tail cut off again: one fixed-size copy
+    // rather than one of variable length, which is a call to `memcpy`.
+    out.extend_from_slice(&(digits << (8 * unused)).to_be_bytes());
+    out.truncate(out.len() - unused as usize);
+}
+
+/// `v` in decimal, as `serde_json` (and `{v}`) writes it.
+fn push_u64(out: &mut Vec<u8>, v: u64) {
+    if v < 10 {
+        // Most ids, CPUs and priorities: one digit.
+        out.push(b'0' + v as u8);
+    } else if v < 100 {
+        out.extend_from_slice(&DIGIT_PAIRS[v as usize].to_be_bytes());
+    } else if v < EIGHT_DIGITS {
+        push_short(out, v as u32);
+    } else {
+        push_long(out, v);
     }
 }
 
-/// `mode` (`blocking`, `nonblocking`, `timeout`) and `timeout` (ticks or `null`).
-fn mode_fields(f: &mut Fields, mode: Mode) {
-    let (name, timeout) = match mode {
-        Mode::Blocking => ("blocking", None),
-        Mode::NonBlocking => ("nonblocking", None),
-        Mode::Timeout(t) => ("timeout", Some(t)),
-    };
-    f.put("mode", json!(name));
-    f.put("timeout", json!(timeout));
+/// `v` (at least 10^8) in decimal: its leading digits, then eight at a time.
+#[cold]
+fn push_long(out: &mut Vec<u8>, v: u64) {
+    let (high, low) = (v / EIGHT_DIGITS, (v % EIGHT_DIGITS) as u32);
+    if high < EIGHT_DIGITS {
+        push_short(out, high as u32);
+    } else {
+        // `u64::MAX` has 20 digits: at most four before the two groups of eight.
+        push_short(out, (high / EIGHT_DIGITS) as u32);
+        let middle = (high % EIGHT_DIGITS) as u32;
+        out.extend_from_slice(&eight_digits(middle).to_be_bytes());
+    }
+    out.extend_from_slice(&eight_digits(low).to_be_bytes());
+}
+
+/// `v` in decimal with its sign, as `serde_json` writes it.
+fn push_i64(out: &mut Vec<u8>, v: i64) {
+    if v < 0 {
+        out.push(b'-');
+    }
+    push_u64(out, v.unsigned_abs());
+}
+
+/// What `serde_json` writes in a string for each byte: 0 for the byte itself; otherwise the
+/// letter after the backslash, `u` meaning `\u00XX`. It escapes `"`, `\` and the control
+/// characters below 0x20 only: not DEL, not `/`, not anything beyond ASCII (whose bytes are
+/// all 0x80 and above, so a multi-byte character is copied whole).
+const ESCAPE: [u8; 256] = {
+    let mut table = [0; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = match b {
+            0x08 => b'b',
+            0x09 => b't',
+            0x0a => b'n',
+            0x0c => b'f',
+            0x0d => b'r',
+            _ => b'u',
+        };
+        b += 1;
+    }
+    table[b'"' as usize] = b'"';
+    table[b'\\' as usize] = b'\\';
+    table
+};
+
+/// `serde_json` writes `\u00XX` in lower case.
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// `text` as a JSON string, quoted and escaped as `serde_json` writes it.
+fn push_str(out: &mut Vec<u8>, text: &str) {
+    let bytes = text.as_bytes();
+    out.push(b'"');
+    if needs_escape(bytes) {
+        push_escaped(out, bytes);
+    } else {
+        // Nearly every string: names, error names, the syscalls' text.
+        out.extend_from_slice(bytes);
+    }
+    out.push(b'"');
+}
+
+/// `bytes` (a whole `str`) escaped, appended to `out`.
+fn push_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
+    // Copied in runs between the bytes that need escaping. Only ASCII bytes are escaped, so
+    // every run is whole characters.
+    let mut run = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape = ESCAPE[usize::from(b)];
+        if escape == 0 {
+            continue;
+        }
+        out.extend_from_slice(&bytes[run..i]);
+        if escape == b'u' {
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[usize::from(b >> 4)]);
+            out.push(HEX[usize::from(b & 0xf)]);
+        } else {
+            out.push(b'\\');
+            out.push(escape);
+        }
+        run = i + 1;
+    }
+    out.extend_from_slice(&bytes[run..]);
+}
+
+/// Whether any byte of `bytes` is one `serde_json` escapes, looked at eight at a time.
+fn needs_escape(bytes: &[u8]) -> bool {
+    let mut words = bytes.chunks_exact(8);
+    let in_words = words.by_ref().any(|w| match <[u8; 8]>::try_from(w) {
+        Ok(w) => word_needs_escape(u64::from_le_bytes(w)),
+        // Never (every chunk is eight bytes); the slow path is right for any string.
+        Err(_) => true,
+    });
+    let tail = words.remainder();
+    in_words || tail.iter().any(|&b| ESCAPE[usize::from(b)] != 0)
+}
+
+/// Whether any of the eight bytes of `word` is below 0x20, `"` or `\`.
+fn word_needs_escape(word: u64) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    // Some byte of `x` is below `n` (at most 0x80) exactly when this leaves a high bit set.
+    // Subtracting `n` from every byte wraps the lowest byte below `n`, setting its high bit
+    // (clear in `x`, so kept by `& !x`); and no byte wraps unless a byte at or beneath it is
+    // below `n`, as a borrow only starts at one. `& !x` drops the bytes at 0x80 and above,
+    // none of which is escaped. A byte equal to `c` is a zero byte of `x ^ c...`: below 1.
+    let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGHS;
+    let equal = |x: u64, c: u8| below(x ^ (ONES * u64::from(c)), 1);
+    (below(word, 0x20) | equal(word, b'"') | equal(word, b'\\')) != 0
+}
+
+/// A JSON string, or `null`.
+fn push_opt_str(out: &mut Vec<u8>, text: Option<&str>) {
+    match text {
+        Some(t) => push_str(out, t),
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
+/// Written bytes as a `String`. They are UTF-8 by construction (ASCII, and whole `str`s
+/// escaped only at ASCII bytes); were they ever not, the line is kept, with the bad bytes
+/// replaced, rather than the renderer panicking.
+fn into_string(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// How much a [`write_jsonl`] gathers before it writes: big enough that a write is one
+/// system call per many lines, small enough to stay in the cache.
+const CHUNK: usize = 64 * 1024;
+
+/// Every event's line, each ending in `\n`, appended to `buf`; whenever `buf` holds
+/// [`CHUNK`] bytes or more it is handed to `spill` (which may empty it). The one loop behind
+/// both [`render`] and [`write_jsonl`].
+fn encode(
+    events: &[Event],
+    buf: &mut Vec<u8>,
+    mut spill: impl FnMut(&mut Vec<u8>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let mut enc = Encoder::new();
+    for e in events {
+        enc.learn(&e.kind);
+        enc.push_line(buf, e);
+        buf.push(b'\n');
+        if buf.len() >= CHUNK {
+            spill(buf)?;
+        }
+    }
+    Ok(())
 }
 
 /// Render events as JSON lines: one object per line, each line ending in `\n`.
 pub fn render(events: &[Event]) -> String {
-    let mut enc = Encoder::new();
-    let mut out = String::new();
-    for e in events {
-        out.push_str(&enc.line(e));
-        out.push('\n');
+    // Lines run to 150-250 bytes: one allocation up front saves most of the doublings.
+    let mut out = Vec::with_capacity(events.len().saturating_mul(192));
+    // The whole trace stays in `out`: nothing to spill, and nothing that can fail.
+    let _ = encode(events, &mut out, |_| Ok(()));
+    into_string(out)
+}
+
+/// Render events as JSON lines (the same bytes as [`render`]) straight into `out`, a chunk
+/// at a time, so a long trace is never held whole in memory. Stops at the first write that
+/// fails and returns its error.
+pub fn write_jsonl<W: std::io::Write>(events: &[Event], mut out: W) -> std::io::Result<()> {
+    let mut chunk = Vec::with_capacity(CHUNK + 1024);
+    encode(events, &mut chunk, |chunk| {
+        out.write_all(chunk)?;
+        chunk.clear();
+        Ok(())
+    })?;
+    out.write_all(&chunk)?;
+    out.flush()
+}
+
+/// The encoder as it was before it wrote straight into its output: a `serde_json` map per
+/// event, sorted and serialised. Kept verbatim as the oracle the fast one must match byte
+/// for byte (lines) and value for value ([`Encoder::fields`]).
+#[cfg(test)]
+mod reference {
+    use super::{event_name, VERSION};
+    use crate::render::Names;
+    use abi::{Capacity, Dest, Error, MailboxId, Mode, Pid, Source, Syscall};
+    use kernel::ipc::WaitQueueId;
+    use kernel::trace::{Event, EventKind, ExitReason, FaultKind, KillCause, ReplyDropReason};
+    use serde_json::{json, Map, Value};
+
+    /// Turns events into JSON, knowing the names the trace introduced so far.
+    #[derive(Debug, Default)]
+    pub struct Encoder {
+        names: Names,
     }
-    out
+
+    impl Encoder {
+        /// An encoder that knows no names yet.
+        pub fn new() -> Encoder {
+            Encoder::default()
+        }
+
+        /// Learn the names an event introduces.
+        pub fn learn(&mut self, kind: &EventKind) {
+            self.names.learn(kind);
+        }
+
+        /// Learn from `event`, then encode it as one line (without the newline).
+        pub fn line(&mut self, event: &Event) -> String {
+            self.learn(&event.kind);
+            let mut out = format!(
+                "{{\"v\":{VERSION},\"tick\":{},\"cpu\":{},\"event\":\"{}\"",
+                event.tick,
+                event.cpu,
+                event_name(&event.kind)
+            );
+            // Sorted here rather than trusting the map: serde_json keeps insertion order
+            // instead when any crate in the build turns on its `preserve_order` feature.
+            let mut fields: Vec<(String, Value)> = self.fields(&event.kind).into_iter().collect();
+            fields.sort_by(|a, b| a.0.cmp(&b.0));
+            for (k, v) in fields {
+                // Keys are plain ASCII chosen here and values are serde_json values: neither
+                // serialisation can fail.
+                out.push(',');
+                out.push_str(&Value::String(k).to_string());
+                out.push(':');
+                out.push_str(&v.to_string());
+            }
+            out.push('}');
+            out
+        }
+
+        /// The kind's own fields (everything but `v`, `tick`, `cpu` and `event`), keys sorted.
+        pub fn fields(&self, kind: &EventKind) -> Map<String, Value> {
+            let mut f = Fields::default();
+            match kind {
+                EventKind::Spawn {
+                    pid,
+                    parent,
+                    program,
+                    arg,
+                    inbox,
+                    priority,
+                    ..
+                } => {
+                    self.subject(&mut f, *pid);
+                    self.opt_pid(&mut f, "parent", *parent);
+                    f.put("program", json!(program));
+                    f.put("arg", json!(arg));
+                    f.put("inbox", capacity(*inbox));
+                    f.put("priority", json!(priority));
+                }
+                EventKind::Dispatch { pid } | EventKind::Yield { pid } => {
+                    self.subject(&mut f, *pid)
+                }
+                EventKind::Preempt { pid, burst_left } => {
+                    self.subject(&mut f, *pid);
+                    f.put("burst_left", json!(burst_left));
+                }
+                EventKind::Syscall { pid, call } => {
+                    self.subject(&mut f, *pid);
+                    f.put("syscall", json!(call.sysno().name()));
+                    f.put("args", Value::Object(self.args(call)));
+                    f.put("text", json!(self.names.call(call)));
+                }
+                EventKind::BadSyscall { pid, sysno, error } => {
+                    self.subject(&mut f, *pid);
+                    f.put("sysno", json!(sysno));
+                    f.put("error", json!(error.name()));
+                }
+                EventKind::Return { pid, sysno, ret } => {
+                    self.subject(&mut f, *pid);
+                    f.put("syscall", json!(sysno.map(|s| s.name())));
+                    let ok = ret[0] == 0;
+                    f.put("ok", json!(ok));
+                    let error =
+                        (!ok).then(|| Error::from_code(ret[0]).map_or("unknown", |e| e.name()));
+                    f.put("error", json!(error));
+                    f.put("ret", json!([ret[1], ret[2], ret[3]]));
+                    f.put("text", json!(self.names.ret(*sysno, ret)));
+                }
+                EventKind::Block {
+                    pid,
+                    queue,
+                    deadline,
+                } => {
+                    self.subject(&mut f, *pid);
+                    self.queue(&mut f, "queue", *queue);
+                    f.put("deadline", json!(deadline));
+                }
+                EventKind::Wake { pid, by, reason } => {
+                    self.subject(&mut f, *pid);
+                    self.opt_pid(&mut f, "by", *by);
+                    f.put("reason", json!(reason.name()));
+                }
+                EventKind::MessageQueued {
+                    msg,
+                    from,
+                    to,
+                    len,
+                    depth,
+                    call,
+                } => {
+                    f.put("msg", json!(msg));
+                    self.pid(&mut f, "from", *from);
+                    self.dest(&mut f, "to", *to);
+                    f.put("len", json!(len));
+                    f.put("depth", json!(depth));
+                    f.put("call", json!(call));
+                }
+                EventKind::MessageHandedOver {
+                    msg,
+                    from,
+                    to,
+                    via,
+                    len,
+                    call,
+                } => {
+                    f.put("msg", json!(msg));
+                    self.pid(&mut f, "from", *from);
+                    self.pid(&mut f, "to", *to);
+                    self.dest(&mut f, "via", *via);
+                    f.put("len", json!(len));
+                    f.put("call", json!(call));
+                }
+                EventKind::MessageReceived {
+                    msg,
+                    from,
+                    by,
+                    via,
+                    len,
+                } => {
+                    f.put("msg", json!(msg));
+                    self.pid(&mut f, "from", *from);
+                    self.pid(&mut f, "by", *by);
+                    self.dest(&mut f, "via", *via);
+                    f.put("len", json!(len));
+                }
+                EventKind::MessagesDropped { via, count, reason } => {
+                    self.dest(&mut f, "via", *via);
+                    f.put("count", json!(count));
+                    f.put("reason", json!(reason.name()));
+                }
+                EventKind::SendAbandoned { pid, to, error } => {
+                    self.subject(&mut f, *pid);
+                    self.dest(&mut f, "to", *to);
+                    f.put("error", json!(error.name()));
+                }
+                EventKind::ReplyDelivered { from, to, len } => {
+                    self.pid(&mut f, "from", *from);
+                    self.pid(&mut f, "to", *to);
+                    f.put("len", json!(len));
+                }
+                EventKind::ReplyDropped { from, to, reason } => {
+                    self.pid(&mut f, "from", *from);
+                    self.pid(&mut f, "to", *to);
+                    f.put(
+                        "reason",
+                        json!(match reason {
+                            ReplyDropReason::NoSuchProcess => "no_such_process",
+                            ReplyDropReason::NotWaiting => "not_waiting",
+                        }),
+                    );
+                }
+                EventKind::MailboxCreated {
+                    id,
+                    owner,
+                    capacity: cap,
+                    overflow,
+                    ..
+                } => {
+                    self.mailbox(&mut f, "mailbox", *id);
+                    self.pid(&mut f, "owner", *owner);
+                    f.put("capacity", capacity(*cap));
+                    f.put("overflow", json!(overflow.name()));
+                }
+                EventKind::MailboxDeleted {
+                    id,
+                    by,
+                    dropped,
+                    woken,
+                } => {
+                    self.mailbox(&mut f, "mailbox", *id);
+                    self.pid(&mut f, "by", *by);
+                    f.put("dropped", json!(dropped));
+                    f.put("woken", json!(woken));
+                }
+                EventKind::MailboxTransferred { id, from, to } => {
+                    self.mailbox(&mut f, "mailbox", *id);
+                    self.pid(&mut f, "from", *from);
+                    self.pid(&mut f, "to", *to);
+                }
+                EventKind::Sleep { pid, until } => {
+                    self.subject(&mut f, *pid);
+                    f.put("until", json!(until));
+                }
+                EventKind::Idle { until } => f.put("until", json!(until)),
+                EventKind::Print { pid, text } => {
+                    self.subject(&mut f, *pid);
+                    f.put("text", json!(text));
+                }
+                EventKind::Exit { pid, code, reason } => {
+                    self.subject(&mut f, *pid);
+                    f.put("code", json!(code));
+                    let (how, message) = match reason {
+                        ExitReason::Exit => ("exit", None),
+                        ExitReason::Returned => ("returned", None),
+                        ExitReason::Panicked(m) => ("panicked", Some(m)),
+                        ExitReason::Fault(m) => ("fault", Some(m)),
+                        ExitReason::Killed => ("killed", None),
+                    };
+                    f.put("reason", json!(how));
+                    f.put("message", json!(message));
+                }
+                EventKind::Deadlock { cycle, blocked } => {
+                    let cycle: Vec<Value> = cycle
+                        .iter()
+                        .map(|p| {
+                            let mut o = Fields::default();
+                            self.subject(&mut o, *p);
+                            Value::Object(o.0)
+                        })
+                        .collect();
+                    let blocked: Vec<Value> = blocked
+                        .iter()
+                        .map(|w| {
+                            let mut o = Fields::default();
+                            self.subject(&mut o, w.pid);
+                            self.queue(&mut o, "queue", w.queue);
+                            self.opt_pid(&mut o, "holder", w.holder);
+                            Value::Object(o.0)
+                        })
+                        .collect();
+                    f.put("cycle", Value::Array(cycle));
+                    f.put("blocked", Value::Array(blocked));
+                }
+                EventKind::TickLimit { limit } => f.put("limit", json!(limit)),
+                EventKind::PriorityLent { from, to, priority } => {
+                    self.pid(&mut f, "from", *from);
+                    self.pid(&mut f, "to", *to);
+                    f.put("priority", json!(priority));
+                }
+                EventKind::PriorityReturned { pid, priority } => {
+                    self.subject(&mut f, *pid);
+                    f.put("priority", json!(priority));
+                }
+                EventKind::DeadlockRefused { pid, queue, cycle } => {
+                    self.subject(&mut f, *pid);
+                    self.queue(&mut f, "queue", *queue);
+                    let cycle: Vec<Value> = cycle
+                        .iter()
+                        .map(|p| {
+                            let mut o = Fields::default();
+                            self.subject(&mut o, *p);
+                            Value::Object(o.0)
+                        })
+                        .collect();
+                    f.put("cycle", Value::Array(cycle));
+                }
+                EventKind::Migrate { pid, from, to } => {
+                    self.subject(&mut f, *pid);
+                    f.put("from_cpu", json!(from));
+                    f.put("to_cpu", json!(to));
+                }
+                EventKind::Fault { kind } => {
+                    let subject = match kind {
+                        FaultKind::Kill { pid, .. } => Some(*pid),
+                        FaultKind::Lose { from, .. }
+                        | FaultKind::Delay { from, .. }
+                        | FaultKind::Arrive { from, .. } => Some(*from),
+                        FaultKind::KillMissed { .. } | FaultKind::ClockJump { .. } => None,
+                    };
+                    match subject {
+                        Some(p) => self.subject(&mut f, p),
+                        None => {
+                            f.put("pid", Value::Null);
+                            f.put("name", Value::Null);
+                        }
+                    }
+                    f.put("fault", json!(kind.name()));
+                    f.put("args", Value::Object(self.fault_args(kind)));
+                    f.put("text", json!(self.names.fault(kind)));
+                }
+            }
+            f.0
+        }
+
+        /// A fault's own fields, ids named.
+        fn fault_args(&self, kind: &FaultKind) -> Map<String, Value> {
+            let mut a = Fields::default();
+            let cause = |a: &mut Fields, c: KillCause| {
+                let (how, at) = match c {
+                    KillCause::Tick(t) => ("tick", t),
+                    KillCause::Syscall(n) => ("syscall", n),
+                };
+                a.put("cause", json!(how));
+                a.put("at", json!(at));
+            };
+            match kind {
+                FaultKind::Kill { cause: c, .. } => cause(&mut a, *c),
+                FaultKind::KillMissed { name, tick } => {
+                    a.put("process", json!(name));
+                    cause(&mut a, KillCause::Tick(*tick));
+                }
+                FaultKind::Lose {
+                    msg, to, len, call, ..
+                } => {
+                    a.put("msg", json!(msg));
+                    self.dest(&mut a, "to", *to);
+                    a.put("len", json!(len));
+                    a.put("call", json!(call));
+                }
+                FaultKind::Delay {
+                    msg,
+                    to,
+                    until,
+                    behind,
+                    ..
+                } => {
+                    a.put("msg", json!(msg));
+                    self.dest(&mut a, "to", *to);
+                    a.put("until", json!(until));
+                    a.put("behind", json!(behind));
+                }
+                FaultKind::Arrive { msg, to, .. } => {
+                    a.put("msg", json!(msg));
+                    self.dest(&mut a, "to", *to);
+                }
+                FaultKind::ClockJump { from, to } => {
+                    a.put("from_tick", json!(from));
+                    a.put("to_tick", json!(to));
+                }
+            }
+            a.0
+        }
+
+        /// A syscall's arguments, ids named.
+        fn args(&self, call: &Syscall) -> Map<String, Value> {
+            let mut a = Fields::default();
+            match *call {
+                Syscall::CreateMailbox {
+                    capacity: cap,
+                    name_len,
+                    overflow,
+                } => {
+                    a.put("capacity", capacity(cap));
+                    a.put("name_len", json!(name_len));
+                    a.put("overflow", json!(overflow.name()));
+                }
+                Syscall::DeleteMailbox { mailbox } => self.mailbox(&mut a, "mailbox", mailbox),
+                Syscall::LookupMailbox { name_len } => a.put("name_len", json!(name_len)),
+                Syscall::TransferMailbox { mailbox, to } => {
+                    self.mailbox(&mut a, "mailbox", mailbox);
+                    self.pid(&mut a, "to", to);
+                }
+                Syscall::Send { dest, len, mode } => {
+                    self.dest(&mut a, "dest", dest);
+                    a.put("len", json!(len));
+                    mode_fields(&mut a, mode);
+                }
+                Syscall::Receive {
+                    source,
+                    buf_len,
+                    mode,
+                } => {
+                    let (id, name) = match source {
+                        Source::Process(p) => (json!(p.to_string()), self.proc_name(p)),
+                        Source::Mailbox(m) => (json!(m.to_string()), self.mailbox_name(m)),
+                        Source::Any => (json!("any"), Value::Null),
+                    };
+                    a.put("source", id);
+                    a.put("source_name", name);
+                    a.put("buf_len", json!(buf_len));
+                    mode_fields(&mut a, mode);
+                }
+                Syscall::Call {
+                    dest,
+                    len,
+                    mode,
+                    reply_len,
+                } => {
+                    self.dest(&mut a, "dest", dest);
+                    a.put("len", json!(len));
+                    mode_fields(&mut a, mode);
+                    a.put("reply_len", json!(reply_len));
+                }
+                Syscall::Reply { to, len } => {
+                    self.pid(&mut a, "to", to);
+                    a.put("len", json!(len));
+                }
+                Syscall::Spawn {
+                    program_len,
+                    label_len,
+                    arg,
+                    inbox,
+                    priority,
+                    expected_burst,
+                } => {
+                    a.put("program_len", json!(program_len));
+                    a.put("label_len", json!(label_len));
+                    a.put("arg", json!(arg));
+                    a.put("inbox", capacity(inbox));
+                    a.put("priority", json!(priority));
+                    // Only when declared, as in the text trace: older traces keep their shape.
+                    if expected_burst > 0 {
+                        a.put("expected_burst", json!(expected_burst));
+                    }
+                }
+                Syscall::Exit { code } => a.put("code", json!(code)),
+                Syscall::Wait { child, mode } => {
+                    self.pid(&mut a, "child", child);
+                    mode_fields(&mut a, mode);
+                }
+                Syscall::GetPid | Syscall::Yield => {}
+                Syscall::Sleep { ticks } | Syscall::Compute { ticks } => {
+                    a.put("ticks", json!(ticks))
+                }
+                Syscall::Print { len } => a.put("len", json!(len)),
+            }
+            a.0
+        }
+
+        fn proc_name(&self, pid: Pid) -> Value {
+            json!(self.names.process_name(pid))
+        }
+
+        fn mailbox_name(&self, id: MailboxId) -> Value {
+            json!(self.names.mailbox_name(id))
+        }
+
+        /// The process an event is about: `pid` and `name`.
+        fn subject(&self, f: &mut Fields, pid: Pid) {
+            f.put("pid", json!(pid.to_string()));
+            f.put("name", self.proc_name(pid));
+        }
+
+        /// A process field `key` and its `key_name`.
+        fn pid(&self, f: &mut Fields, key: &str, pid: Pid) {
+            f.put(key, json!(pid.to_string()));
+            f.put(&format!("{key}_name"), self.proc_name(pid));
+        }
+
+        /// An optional process field: both `null` when absent.
+        fn opt_pid(&self, f: &mut Fields, key: &str, pid: Option<Pid>) {
+            match pid {
+                Some(p) => self.pid(f, key, p),
+                None => {
+                    f.put(key, Value::Null);
+                    f.put(&format!("{key}_name"), Value::Null);
+                }
+            }
+        }
+
+        fn mailbox(&self, f: &mut Fields, key: &str, id: MailboxId) {
+            f.put(key, json!(id.to_string()));
+            f.put(&format!("{key}_name"), self.mailbox_name(id));
+        }
+
+        /// A destination: `"p3"` or `"mb0"` (the prefix tells which) and its name.
+        fn dest(&self, f: &mut Fields, key: &str, dest: Dest) {
+            match dest {
+                Dest::Process(p) => self.pid(f, key, p),
+                Dest::Mailbox(m) => self.mailbox(f, key, m),
+            }
+        }
+
+        /// A wait queue: `"mb0.senders"` and, as `key_name`, `"mb0:buffer.senders"`.
+        fn queue(&self, f: &mut Fields, key: &str, q: WaitQueueId) {
+            f.put(key, json!(q.to_string()));
+            f.put(&format!("{key}_name"), json!(self.names.queue(q)));
+        }
+    }
+
+    /// A JSON object under construction.
+    #[derive(Default)]
+    struct Fields(Map<String, Value>);
+
+    impl Fields {
+        fn put(&mut self, key: &str, value: Value) {
+            self.0.insert(key.to_string(), value);
+        }
+    }
+
+    /// A capacity: its count as a number, or `"unbounded"`.
+    fn capacity(c: Capacity) -> Value {
+        match c {
+            Capacity::Zero => json!(0),
+            Capacity::Bounded(n) => json!(n),
+            Capacity::Unbounded => json!("unbounded"),
+        }
+    }
+
+    /// `mode` (`blocking`, `nonblocking`, `timeout`) and `timeout` (ticks or `null`).
+    fn mode_fields(f: &mut Fields, mode: Mode) {
+        let (name, timeout) = match mode {
+            Mode::Blocking => ("blocking", None),
+            Mode::NonBlocking => ("nonblocking", None),
+            Mode::Timeout(t) => ("timeout", Some(t)),
+        };
+        f.put("mode", json!(name));
+        f.put("timeout", json!(timeout));
+    }
+
+    /// Render events as JSON lines: one object per line, each line ending in `\n`.
+    pub fn render(events: &[Event]) -> String {
+        let mut enc = Encoder::new();
+        let mut out = String::new();
+        for e in events {
+            out.push_str(&enc.line(e));
+            out.push('\n');
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{reference, render, write_jsonl, Encoder, CHUNK};
+    use abi::{Source, Sysno};
+    use kernel::trace::{Event, EventKind, ExitReason};
+    use serde_json::Value;
+
+    use crate::render::testgen::{hand_made, variant, Rng, VARIANTS};
+
+    /// `events` rendered both ways, compared line by line first so a failure names the
+    /// event.
+    fn assert_matches_reference(what: &str, events: &[Event]) {
+        let (new, old) = (render(events), reference::render(events));
+        if new != old {
+            for (i, (a, b)) in new.lines().zip(old.lines()).enumerate() {
+                assert_eq!(a, b, "{what}, line {i}: {:?}", events[i]);
+            }
+            assert_eq!(new, old, "{what}");
+        }
+    }
+
+    fn generated(seed: u64, count: usize) -> Vec<Event> {
+        let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        (0..count).map(|_| rng.event()).collect()
+    }
+
+    #[test]
+    fn hand_made_trace_matches_the_reference() {
+        assert_matches_reference("hand made", &hand_made());
+    }
+
+    #[test]
+    fn generated_traces_match_the_reference_for_every_event_kind() {
+        let mut seen = [0usize; VARIANTS];
+        let mut calls = [0usize; 17];
+        for seed in 1..=20u64 {
+            let events = generated(seed, 2_000);
+            for e in &events {
+                seen[variant(&e.kind)] += 1;
+                if let EventKind::Syscall { call, .. } = &e.kind {
+                    calls[call.sysno() as usize] += 1;
+                }
+            }
+            assert_matches_reference(&format!("seed {seed}"), &events);
+        }
+        assert!(seen.iter().all(|&n| n > 0), "every event kind: {seen:?}");
+        assert!(
+            Sysno::ALL.iter().all(|&s| calls[s as usize] > 0),
+            "every syscall: {calls:?}"
+        );
+    }
+
+    #[test]
+    fn every_generated_line_parses_as_one_json_object() {
+        for seed in 1..=5u64 {
+            let events = generated(seed, 2_000);
+            let text = render(&events);
+            assert!(text.ends_with('\n'));
+            let lines: Vec<&str> = text.lines().collect();
+            assert_eq!(lines.len(), events.len(), "seed {seed}");
+            for (line, e) in lines.iter().zip(&events) {
+                let v: Value = serde_json::from_str(line)
+                    .unwrap_or_else(|err| panic!("seed {seed}: {err}: {line}"));
+                assert!(v.is_object(), "{line}");
+                assert_eq!(v["event"], super::event_name(&e.kind), "{line}");
+            }
+        }
+    }
+
+    #[test]
+    fn line_and_fields_match_the_reference() {
+        let mut events = hand_made();
+        events.extend(generated(0x11, 3_000));
+        let (mut new, mut old) = (Encoder::new(), reference::Encoder::new());
+        for e in &events {
+            assert_eq!(new.line(e), old.line(e), "{e:?}");
+            assert_eq!(new.fields(&e.kind), old.fields(&e.kind), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn strings_are_escaped_as_serde_json_escapes_them() {
+        let mut awkward: Vec<String> = [
+            "",
+            "plain",
+            "\"",
+            "\\",
+            "\"quoted\" and back\\slashed\\",
+            "\\\"",
+            "/slash/",
+            "del\u{7f}",
+            "ünïcødé",
+            "名前",
+            "emoji 🦀 and 👩‍👩‍👧",
+            "\u{301}combining first",
+            "\u{2028}line separator\u{2029}",
+            "\u{feff}bom",
+            "\u{80}\u{9f}\u{a0}\u{ff}",
+            "\u{10ffff}",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        // Every control character, alone and between other text.
+        for c in (0u8..0x20).chain([0x7f]) {
+            let c = char::from(c);
+            awkward.push(c.to_string());
+            awkward.push(format!("a{c}b{c}{c}é{c}"));
+        }
+        awkward.push((0u8..0x80).map(char::from).collect());
+        // Each escaped character at every place in and around the eight-byte words the fast
+        // check reads, among ASCII and among multi-byte characters (whose bytes are 0x80 and
+        // above, next to which a borrow could hide a byte that needs escaping).
+        for c in ['"', '\\', '\0', '\n', '\u{1f}'] {
+            for at in 0..20 {
+                awkward.push(format!("{}{c}{}", "x".repeat(at), "y".repeat(19 - at)));
+                awkward.push(format!("{}{c}{}", "é".repeat(at), "€".repeat(9)));
+                awkward.push(format!("{}{c}\u{7f}\u{80}", "\u{ff}".repeat(at)));
+            }
+        }
+        for s in &awkward {
+            let mut out = Vec::new();
+            super::push_str(&mut out, s);
+            let ours = String::from_utf8(out).unwrap();
+            assert_eq!(ours, serde_json::to_string(s).unwrap(), "{s:?}");
+            assert_eq!(serde_json::from_str::<String>(&ours).unwrap(), *s);
+        }
+        // The same strings where the trace carries them: a process's name, printed text,
+        // a panic message.
+        let events: Vec<Event> = awkward
+            .iter()
+            .enumerate()
+            .flat_map(|(i, s)| {
+                let pid = abi::Pid::new(i as u32, 0);
+                [
+                    EventKind::Spawn {
+                        pid,
+                        parent: None,
+                        program: s.clone(),
+                        name: s.clone(),
+                        arg: 0,
+                        inbox: abi::Capacity::Unbounded,
+                        priority: 0,
+                    },
+                    EventKind::Print {
+                        pid,
+                        text: s.clone(),
+                    },
+                    EventKind::Exit {
+                        pid,
+                        code: -1,
+                        reason: ExitReason::Panicked(s.clone()),
+                    },
+                ]
+            })
+            .map(|kind| Event {
+                tick: 1,
+                cpu: 0,
+                kind,
+            })
+            .collect();
+        assert_matches_reference("awkward strings", &events);
+    }
+
+    #[test]
+    fn the_word_at_a_time_check_finds_exactly_the_bytes_to_escape() {
+        let mut rng = Rng(0xe5c);
+        // The bytes either side of each boundary the check draws, and anything.
+        let edges = [
+            0x00, 0x01, 0x1f, 0x20, 0x21, 0x22, 0x23, 0x5b, 0x5c, 0x5d, 0x7f, 0x80,
+        ];
+        for _ in 0..200_000 {
+            let len = rng.below(20) as usize;
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| match rng.below(3) {
+                    0 => rng.next() as u8,
+                    1 => 0xff - rng.below(0x80) as u8,
+                    _ => rng.pick(&edges),
+                })
+                .collect();
+            let slow = bytes.iter().any(|&b| super::ESCAPE[usize::from(b)] != 0);
+            assert_eq!(super::needs_escape(&bytes), slow, "{bytes:02x?}");
+        }
+    }
+
+    #[test]
+    fn integers_print_as_serde_json_prints_them() {
+        let mut rng = Rng(7);
+        let widths = (0..20).flat_map(|k| {
+            let p = 10u64.pow(k);
+            [p - 1, p, p + 1, p.saturating_mul(10) - 1]
+        });
+        let edges = [0, 1, 9, 10, 99, 100, u64::MAX - 1, u64::MAX, 1 << 63];
+        let randoms = (0..1_000).map(|_| rng.next());
+        for v in edges.into_iter().chain(widths).chain(randoms) {
+            let mut out = b"x".to_vec();
+            super::push_u64(&mut out, v);
+            assert_eq!(out, format!("x{}", serde_json::json!(v)).into_bytes());
+            let signed = v as i64;
+            let mut out = Vec::new();
+            super::push_i64(&mut out, signed);
+            assert_eq!(out, serde_json::json!(signed).to_string().into_bytes());
+        }
+        for signed in [i64::MIN, i64::MIN + 1, -1, i64::from(i32::MIN), i64::MAX] {
+            let mut out = Vec::new();
+            super::push_i64(&mut out, signed);
+            assert_eq!(out, serde_json::json!(signed).to_string().into_bytes());
+        }
+    }
+
+    #[test]
+    fn the_streamed_lines_are_the_same_bytes_across_chunk_boundaries() {
+        let events = generated(0xc4, 5_000);
+        let whole = render(&events);
+        assert!(whole.len() > 3 * CHUNK, "{} bytes", whole.len());
+        let mut streamed = Vec::new();
+        write_jsonl(&events, &mut streamed).unwrap();
+        assert_eq!(String::from_utf8(streamed).unwrap(), whole);
+        // Every length up to a little past one chunk, so some trace ends exactly at, just
+        // before and just after a chunk boundary.
+        let mut sizes = 0;
+        let mut n = 0;
+        while sizes <= CHUNK + 4096 && n < events.len() {
+            n += 1;
+            let part = &events[..n];
+            let mut streamed = Vec::new();
+            write_jsonl(part, &mut streamed).unwrap();
+            assert_eq!(streamed, render(part).into_bytes(), "{n} events");
+            sizes = streamed.len();
+        }
+        // An empty trace writes nothing.
+        let mut none = Vec::new();
+        write_jsonl(&[], &mut none).unwrap();
+        assert!(none.is_empty());
+    }
+
+    #[test]
+    fn a_failing_writer_stops_the_stream_with_its_error() {
+        struct Full(usize);
+        impl std::io::Write for Full {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                if self.0 == 0 {
+                    return Err(std::io::Error::other("full"));
+                }
+                self.0 -= 1;
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let events = generated(0xc5, 3_000);
+        let err = write_jsonl(&events, Full(1)).unwrap_err();
+        assert_eq!(err.to_string(), "full");
+    }
+
+    #[test]
+    fn receive_sources_and_empty_arguments_match_the_reference() {
+        // The argument objects that can come out empty or lead with an id, directly.
+        let pid = abi::Pid::new(2, 0);
+        let kinds = [
+            abi::Syscall::GetPid,
+            abi::Syscall::Yield,
+            abi::Syscall::Receive {
+                source: Source::Any,
+                buf_len: 0,
+                mode: abi::Mode::Blocking,
+            },
+            abi::Syscall::Receive {
+                source: Source::Process(pid),
+                buf_len: u64::MAX,
+                mode: abi::Mode::Timeout(3),
+            },
+        ]
+        .map(|call| EventKind::Syscall { pid, call });
+        let events: Vec<Event> = kinds
+            .into_iter()
+            .map(|kind| Event {
+                tick: 0,
+                cpu: 0,
+                kind,
+            })
+            .collect();
+        assert_matches_reference("receive and empty args", &events);
+    }
 }
