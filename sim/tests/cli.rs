@@ -636,3 +636,49 @@ fn a_text_trace_written_to_a_file_is_the_one_printed_and_a_bad_path_is_refused()
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("cannot write"), "{}", stderr(&out));
 }
+
+#[test]
+fn streamed_json_traces_written_to_a_file_are_the_ones_printed_and_a_bad_path_is_refused() {
+    let dir = scratch("json-out");
+    for format in ["jsonl", "chrome"] {
+        let printed = sim(&["run", "producers", "--trace", format]);
+        assert_eq!(printed.status.code(), Some(0), "{format}");
+        let document = stdout(&printed);
+        assert!(document.len() > 1_000, "{format}: {document}");
+        let summary = stderr(&printed);
+        assert!(summary.contains("== messages:"), "{format}: {summary}");
+
+        let path = dir.join(format!("trace.{format}"));
+        let out = sim(&[
+            "run",
+            "producers",
+            "--trace",
+            format,
+            "--out",
+            path.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{format}");
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            document,
+            "{format}: the file holds exactly the printed document"
+        );
+        assert_eq!(
+            stdout(&out),
+            summary,
+            "{format}: the summary goes to stdout"
+        );
+
+        let bad = dir.join("no-such-dir").join(format!("trace.{format}"));
+        let out = sim(&[
+            "run",
+            "producers",
+            "--trace",
+            format,
+            "--out",
+            bad.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{format}");
+        assert!(stderr(&out).contains("cannot write"), "{}", stderr(&out));
+    }
+}

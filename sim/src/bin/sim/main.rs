@@ -12,7 +12,9 @@ mod target;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use kernel::sched::PolicySettings;
-use output::{write_file, write_stderr, write_stdout, write_trace_file, write_trace_stdout};
+use output::{
+    write_file, write_stderr, write_stdout, write_trace_file, write_trace_stdout, Streamed,
+};
 use sim::{MachineConfig, Outcome, Policy, Report};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -359,9 +361,12 @@ fn run(args: RunArgs) -> CliResult {
     }
     let end = report.ticks;
     let shown = match args.trace {
-        Format::Text => return run_text(&args, &target, &report, &notes),
-        Format::Jsonl => sim::render::jsonl::render(&report.events),
-        Format::Chrome => sim::render::chrome::render(&report.events, end),
+        Format::Text => return run_streamed(&args, &target, &report, &notes, Streamed::Text),
+        Format::Jsonl => return run_streamed(&args, &target, &report, &notes, Streamed::Jsonl),
+        Format::Chrome => {
+            let how = Streamed::Chrome { end };
+            return run_streamed(&args, &target, &report, &notes, how);
+        }
         Format::Gantt => sim::render::gantt::render(&report.events, end, args.width),
         Format::Svg => sim::render::svg::render_titled(&report.events, end, Some(&target.label())),
         Format::Stats => sim::render::stats::render(&report),
@@ -392,17 +397,29 @@ fn run(args: RunArgs) -> CliResult {
     Ok(status(&report))
 }
 
-/// The end of `sim run --trace text`: the trace is streamed where it goes, never built whole
-/// (a long run's is hundreds of megabytes), and the summary follows it.
-fn run_text(args: &RunArgs, target: &Target, report: &Report, notes: &str) -> CliResult {
+/// The end of `sim run --trace text|jsonl|chrome`: the trace is streamed where it goes,
+/// never built whole (a long run's is hundreds of megabytes). The summary follows a text
+/// trace on stdout; beside a machine-readable one on stdout it goes to stderr, so stdout
+/// holds nothing but the document.
+fn run_streamed(
+    args: &RunArgs,
+    target: &Target,
+    report: &Report,
+    notes: &str,
+    how: Streamed,
+) -> CliResult {
     let summary = format!("{notes}{}", summary(&target.label(), report, true));
     match &args.out {
         Some(path) => {
-            write_trace_file(path, &report.events)?;
+            write_trace_file(how, path, &report.events)?;
             write_stdout(&summary);
         }
+        None if args.trace.is_machine_readable() => {
+            write_trace_stdout(how, &report.events);
+            write_stderr(&summary);
+        }
         None => {
-            write_trace_stdout(&report.events);
+            write_trace_stdout(how, &report.events);
             let gap = if report.events.is_empty() { "" } else { "\n" };
             write_stdout(&format!("{gap}{summary}"));
         }
