@@ -648,15 +648,18 @@ fn streamed_json_traces_written_to_a_file_are_the_ones_printed_and_a_bad_path_is
         let summary = stderr(&printed);
         assert!(summary.contains("== messages:"), "{format}: {summary}");
 
+        let to = |path: &std::path::Path| {
+            sim(&[
+                "run",
+                "producers",
+                "--trace",
+                format,
+                "--out",
+                path.to_str().unwrap(),
+            ])
+        };
         let path = dir.join(format!("trace.{format}"));
-        let out = sim(&[
-            "run",
-            "producers",
-            "--trace",
-            format,
-            "--out",
-            path.to_str().unwrap(),
-        ]);
+        let out = to(&path);
         assert_eq!(out.status.code(), Some(0), "{format}");
         assert_eq!(
             std::fs::read_to_string(&path).unwrap(),
@@ -669,15 +672,7 @@ fn streamed_json_traces_written_to_a_file_are_the_ones_printed_and_a_bad_path_is
             "{format}: the summary goes to stdout"
         );
 
-        let bad = dir.join("no-such-dir").join(format!("trace.{format}"));
-        let out = sim(&[
-            "run",
-            "producers",
-            "--trace",
-            format,
-            "--out",
-            bad.to_str().unwrap(),
-        ]);
+        let out = to(&dir.join("no-such-dir").join(format!("trace.{format}")));
         assert_eq!(out.status.code(), Some(2), "{format}");
         assert!(stderr(&out).contains("cannot write"), "{}", stderr(&out));
     }

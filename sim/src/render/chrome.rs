@@ -26,8 +26,10 @@
 //! recently begun on its track, so a flow attaches to its message's instant.
 //!
 //! An instant's `args` are the event's JSON-lines fields (the [`jsonl`] schema: ids as
-//! strings, each with its `_name`) plus its `tick`. Every object's keys are in sorted order,
-//! as `serde_json` wrote them when this renderer built `Value` trees.
+//! strings, each with its `_name`) plus its `tick`, written by the JSON-lines field writer
+//! itself, so the two formats cannot drift apart. Every object's keys are in sorted order,
+//! as `serde_json` wrote them when this renderer built `Value` trees. Names and the text
+//! trace's words (`Names`) are written raw and escaped where they land.
 //!
 //! A trace has millions of output events, so the document is written as bytes straight into
 //! its output, in order, with no tree or string per entry: each track (a CPU's runs, the idle
@@ -39,19 +41,18 @@
 //!
 //! The module reads the events only and never panics on any event sequence.
 
-use super::jsonl;
+use super::bytes::{
+    escape_from, into_string, push_escaped, push_i64, push_pid_id, push_str, push_u64,
+};
+use super::jsonl::{self, exit_how};
 use super::timeline::{Endpoint, MessageFlow, ProcessTimeline, Span, State, Timeline};
 use super::Names;
-use abi::{
-    Capacity, Dest, Error, MailboxId, Mode, Pid, RecvFlags, Source, Syscall, Sysno, Ticks, RET_REGS,
-};
-use kernel::ipc::WaitQueueId;
-use kernel::trace::{
-    CpuId, Event, EventKind, ExitReason, FaultKind, KillCause, MsgId, ReplyDropReason,
-};
+use abi::{Pid, Ticks};
+use kernel::trace::{CpuId, Event, EventKind, FaultKind, MsgId};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 use std::io::{self, Write};
+use std::ops::Range;
 
 /// The trace process holding one thread per CPU.
 pub const CPUS_PID: u64 = 1;
@@ -86,9 +87,7 @@ pub fn render(events: &[Event], end: Ticks) -> String {
         out: io::sink(),
     };
     let _ = write_document(events, end, &mut sink);
-    // Only ASCII and whole `str`s (escaped at ASCII bytes) are written: always UTF-8.
-    String::from_utf8(sink.buf)
-        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    into_string(sink.buf)
 }
 
 /// Render events of a run that ended at `end` as a Chrome Trace Event JSON document (the
@@ -281,14 +280,15 @@ struct RowLabels {
 impl RowLabels {
     fn new(p: &ProcessTimeline) -> RowLabels {
         let mut label = vec![b'"'];
-        push_id(&mut label, b"p", p.pid.raw());
+        push_pid_id(&mut label, p.pid);
         label.push(b':');
         push_escaped(&mut label, &p.name);
         label.push(b'"');
         let mut name = Vec::with_capacity(p.name.len() + 2);
-        push_string(&mut name, &p.name);
-        let mut pid = Vec::with_capacity(8);
-        push_pid(&mut pid, p.pid);
+        push_str(&mut name, &p.name);
+        let mut pid = vec![b'"'];
+        push_pid_id(&mut pid, p.pid);
+        pid.push(b'"');
         RowLabels { label, name, pid }
     }
 }
@@ -502,12 +502,13 @@ impl<'a> Tracks<'a> {
             .map(|(ep, s)| {
                 let mut label = vec![b'"'];
                 match *ep {
-                    Endpoint::Mailbox(m) => push_shown_mailbox(&mut label, names, m),
+                    Endpoint::Mailbox(m) => names.push_mailbox(&mut label, m),
                     Endpoint::Inbox(p) => {
-                        push_shown_pid(&mut label, names, p);
+                        names.push_pid(&mut label, p);
                         label.extend_from_slice(b" inbox");
                     }
                 }
+                escape_from(&mut label, 1);
                 label.push(b'"');
                 Counter {
                     label,
@@ -632,7 +633,8 @@ fn write_state(out: &mut Vec<u8>, queue: &mut Vec<u8>, names: &Names, tid: u64, 
         }
         State::Blocked { queue: q } => {
             queue.clear();
-            push_shown_queue(queue, names, q);
+            names.push_queue(queue, q);
+            escape_from(queue, 0);
             out.extend_from_slice(b"\"queue\":\"");
             out.extend_from_slice(queue);
             out.extend_from_slice(b"\",");
@@ -679,15 +681,20 @@ struct Points<'a> {
     /// The tick of the event at hand, never before the previous one (as in the timeline), so
     /// a malformed trace still gives time-ordered events and flows that end after they begin.
     tick: Ticks,
-    /// The text of the event's call, return or fault (as the text trace shows it), as a JSON
-    /// string: it is both in an instant's name and its `text` field.
-    text_json: Vec<u8>,
     /// Where in the output the event's `args` object is, once the first instant that shows
     /// it has written it: a handoff's second instant copies it from there (nothing is
     /// spilled in between: an event's entries are written in one go).
     args: Option<(usize, usize)>,
-    /// The name of the instant at hand, as a JSON string.
+    /// Where in the output the contents of the `text` field of those `args` are, for an event
+    /// with a call, return or fault to show.
+    text: Option<Range<usize>>,
+    /// The name of the instant at hand, as a JSON string; without its closing quote when
+    /// `name_ends_in_text`.
     name: Vec<u8>,
+    /// Whether the instant's name ends with the event's text (a call, a failed return, a
+    /// fault): that comes from its `args`, written just before the name, and is copied from
+    /// there rather than written a second time.
+    name_ends_in_text: bool,
 }
 
 impl<'a> Points<'a> {
@@ -700,9 +707,10 @@ impl<'a> Points<'a> {
             messages: Messages::new(tl, dense_messages(events.len())),
             flows: FlowMarks::new(dense_messages(events.len())),
             tick: 0,
-            text_json: Vec::new(),
             args: None,
+            text: None,
             name: Vec::new(),
+            name_ends_in_text: false,
         }
     }
 
@@ -719,7 +727,8 @@ impl<'a> Points<'a> {
         self.tick = self.tick.max(e.tick);
         self.names.learn(&e.kind);
         self.args = None;
-        self.text_json.clear();
+        self.text = None;
+        self.name_ends_in_text = false;
         self.name.clear();
         self.name.push(b'"');
         let (name, n) = (&mut self.name, &self.names);
@@ -738,13 +747,8 @@ impl<'a> Points<'a> {
                 name.extend_from_slice(b"preempt\"");
                 self.on_process(out, e, *pid);
             }
-            EventKind::Syscall { pid, call } => {
-                let text = &mut self.text_json;
-                text.push(b'"');
-                push_call_text(text, n, call);
-                text.push(b'"');
-                name.clear();
-                name.extend_from_slice(text);
+            EventKind::Syscall { pid, .. } => {
+                self.name_ends_in_text = true;
                 self.on_process(out, e, *pid);
             }
             EventKind::BadSyscall { pid, sysno, error } => {
@@ -755,15 +759,11 @@ impl<'a> Points<'a> {
                 name.push(b'"');
                 self.on_process(out, e, *pid);
             }
-            EventKind::Return { pid, sysno, ret } => {
+            EventKind::Return { pid, ret, .. } => {
                 // A successful return is implied by what follows; a failure is worth a mark.
                 if ret[0] != 0 {
-                    let text = &mut self.text_json;
-                    text.push(b'"');
-                    push_ret_text(text, n, *sysno, ret);
-                    text.push(b'"');
                     name.extend_from_slice(b"return ");
-                    name.extend_from_slice(&text[1..]);
+                    self.name_ends_in_text = true;
                     self.on_process(out, e, *pid);
                 }
             }
@@ -777,8 +777,8 @@ impl<'a> Points<'a> {
                 name.extend_from_slice(b"queue msg#");
                 push_u64(name, *msg);
                 name.extend_from_slice(b" -> ");
-                push_shown_dest(name, n, *to);
-                name.push(b'"');
+                n.push_dest(name, *to);
+                end_name(name);
                 self.on_process(out, e, *from);
                 self.flow_start(out, *msg, *from);
             }
@@ -786,8 +786,8 @@ impl<'a> Points<'a> {
                 name.extend_from_slice(b"handoff msg#");
                 push_u64(name, *msg);
                 name.extend_from_slice(b" -> ");
-                push_shown_pid(name, n, *to);
-                name.push(b'"');
+                n.push_pid(name, *to);
+                end_name(name);
                 self.on_process(out, e, *from);
                 self.flow_start(out, *msg, *from);
                 let (name, n) = (&mut self.name, &self.names);
@@ -795,8 +795,8 @@ impl<'a> Points<'a> {
                 name.extend_from_slice(b"\"receive msg#");
                 push_u64(name, *msg);
                 name.extend_from_slice(b" from ");
-                push_shown_pid(name, n, *from);
-                name.push(b'"');
+                n.push_pid(name, *from);
+                end_name(name);
                 self.on_process(out, e, *to);
                 self.flow_end(out, *msg, *to);
             }
@@ -804,8 +804,8 @@ impl<'a> Points<'a> {
                 name.extend_from_slice(b"take msg#");
                 push_u64(name, *msg);
                 name.extend_from_slice(b" from ");
-                push_shown_pid(name, n, *from);
-                name.push(b'"');
+                n.push_pid(name, *from);
+                end_name(name);
                 self.on_process(out, e, *by);
                 self.flow_end(out, *msg, *by);
             }
@@ -813,8 +813,8 @@ impl<'a> Points<'a> {
                 name.extend_from_slice(b"drop ");
                 push_u64(name, *count as u64);
                 name.extend_from_slice(b" at ");
-                push_shown_dest(name, n, *via);
-                name.push(b'"');
+                n.push_dest(name, *via);
+                end_name(name);
                 self.on_cpu(out, e, b"t");
             }
             EventKind::SendAbandoned { pid, error, .. } => {
@@ -825,34 +825,35 @@ impl<'a> Points<'a> {
             }
             EventKind::ReplyDelivered { from, to, .. } => {
                 name.extend_from_slice(b"reply -> ");
-                push_shown_pid(name, n, *to);
-                name.push(b'"');
+                n.push_pid(name, *to);
+                end_name(name);
                 self.on_process(out, e, *from);
             }
             EventKind::ReplyDropped { from, to, .. } => {
                 name.extend_from_slice(b"reply -> ");
-                push_shown_pid(name, n, *to);
-                name.extend_from_slice(b" dropped\"");
+                n.push_pid(name, *to);
+                name.extend_from_slice(b" dropped");
+                end_name(name);
                 self.on_process(out, e, *from);
             }
             EventKind::MailboxCreated { id, owner, .. } => {
                 name.extend_from_slice(b"create ");
-                push_shown_mailbox(name, n, *id);
-                name.push(b'"');
+                n.push_mailbox(name, *id);
+                end_name(name);
                 self.on_process(out, e, *owner);
             }
             EventKind::MailboxDeleted { id, by, .. } => {
                 name.extend_from_slice(b"delete ");
-                push_shown_mailbox(name, n, *id);
-                name.push(b'"');
+                n.push_mailbox(name, *id);
+                end_name(name);
                 self.on_process(out, e, *by);
             }
             EventKind::MailboxTransferred { id, from, to } => {
                 name.extend_from_slice(b"transfer ");
-                push_shown_mailbox(name, n, *id);
+                n.push_mailbox(name, *id);
                 name.extend_from_slice(b" -> ");
-                push_shown_pid(name, n, *to);
-                name.push(b'"');
+                n.push_pid(name, *to);
+                end_name(name);
                 self.on_process(out, e, *from);
             }
             EventKind::Print { pid, .. } => {
@@ -881,8 +882,8 @@ impl<'a> Points<'a> {
                 name.extend_from_slice(b"lend priority ");
                 push_u64(name, u64::from(*priority));
                 name.extend_from_slice(b" from ");
-                push_shown_pid(name, n, *from);
-                name.push(b'"');
+                n.push_pid(name, *from);
+                end_name(name);
                 self.on_process(out, e, *to);
             }
             EventKind::PriorityReturned { pid, priority } => {
@@ -904,12 +905,8 @@ impl<'a> Points<'a> {
                 self.on_process(out, e, *pid);
             }
             EventKind::Fault { kind } => {
-                let text = &mut self.text_json;
-                text.push(b'"');
-                push_fault_text(text, n, kind);
-                text.push(b'"');
                 name.extend_from_slice(b"fault: ");
-                name.extend_from_slice(&text[1..]);
+                self.name_ends_in_text = true;
                 match kind {
                     FaultKind::Kill { pid, .. } => self.on_process(out, e, *pid),
                     FaultKind::Lose { from, .. }
@@ -941,7 +938,7 @@ impl<'a> Points<'a> {
             Some((start, end)) => out.extend_from_within(start..end),
             None => {
                 let start = out.len();
-                write_fields(out, &self.names, e, &self.text_json);
+                self.text = jsonl::push_fields_with_tick(out, &self.names, &e.kind, e.tick);
                 self.args = Some((start, out.len()));
             }
         }
@@ -950,6 +947,12 @@ impl<'a> Points<'a> {
         out.extend_from_slice(jsonl::event_name(&e.kind).as_bytes());
         out.extend_from_slice(b"\",\"name\":");
         out.extend_from_slice(&self.name);
+        if self.name_ends_in_text {
+            if let Some(text) = self.text.clone() {
+                out.extend_from_within(text);
+            }
+            out.push(b'"');
+        }
         out.extend_from_slice(b",\"ph\":\"i\",\"pid\":");
         push_u64(out, pid);
         out.extend_from_slice(b",\"s\":\"");
@@ -971,13 +974,7 @@ impl<'a> Points<'a> {
         if m.from != from || !self.flows.set(msg, STARTED) {
             return;
         }
-        out.extend_from_slice(b",\n{\"args\":{\"msg\":");
-        push_u64(out, msg);
-        out.extend_from_slice(b"},\"cat\":\"message\",\"id\":");
-        push_u64(out, msg);
-        out.extend_from_slice(b",\"name\":\"message\",\"ph\":\"s\",\"pid\":");
-        push_u64(out, PROCESSES_PID);
-        slice_tail(out, tid, self.tick);
+        write_flow(out, msg, false, tid, self.tick);
     }
 
     /// The end of a message's arrow, on its receiver's track, bound to the enclosing slice.
@@ -990,1268 +987,35 @@ impl<'a> Points<'a> {
         let Some(tid) = self.rows.tid(by) else {
             return;
         };
-        out.extend_from_slice(b",\n{\"args\":{\"msg\":");
-        push_u64(out, msg);
-        out.extend_from_slice(b"},\"bp\":\"e\",\"cat\":\"message\",\"id\":");
-        push_u64(out, msg);
-        out.extend_from_slice(b",\"name\":\"message\",\"ph\":\"f\",\"pid\":");
-        push_u64(out, PROCESSES_PID);
-        slice_tail(out, tid, self.tick);
+        write_flow(out, msg, true, tid, self.tick);
     }
 }
 
-/// How a process ended, in one word.
-const fn exit_how(reason: &ExitReason) -> &'static str {
-    match reason {
-        ExitReason::Exit => "exit",
-        ExitReason::Returned => "returned",
-        ExitReason::Panicked(_) => "panicked",
-        ExitReason::Fault(_) => "fault",
-        ExitReason::Killed => "killed",
-    }
-}
-
-/// `"key":` with the `{` that opens an object before it: its first field.
-macro_rules! first {
-    ($out:expr, $key:literal) => {
-        $out.extend_from_slice(concat!("{\"", $key, "\":").as_bytes())
-    };
-}
-
-/// `,"key":`: every later field.
-macro_rules! key {
-    ($out:expr, $key:literal) => {
-        $out.extend_from_slice(concat!(",\"", $key, "\":").as_bytes())
-    };
-}
-
-/// An event's JSON-lines fields (the [`jsonl`] schema) and its `tick`, as one object, keys
-/// sorted. `text` is the JSON string of its call, return or fault text, for the kinds that
-/// have one.
-fn write_fields(out: &mut Vec<u8>, n: &Names, e: &Event, text: &[u8]) {
-    match &e.kind {
-        EventKind::Spawn {
-            pid,
-            parent,
-            program,
-            arg,
-            inbox,
-            priority,
-            ..
-        } => {
-            first!(out, "arg");
-            push_u64(out, *arg);
-            key!(out, "inbox");
-            push_capacity(out, *inbox);
-            key!(out, "name");
-            push_proc_name(out, n, *pid);
-            key!(out, "parent");
-            push_opt(out, *parent, push_pid);
-            key!(out, "parent_name");
-            push_opt(out, *parent, |out, p| push_proc_name(out, n, p));
-            key!(out, "pid");
-            push_pid(out, *pid);
-            key!(out, "priority");
-            push_u64(out, u64::from(*priority));
-            key!(out, "program");
-            push_string(out, program);
-            key!(out, "tick");
-            push_u64(out, e.tick);
-        }
-        EventKind::Dispatch { pid } | EventKind::Yield { pid } => {
-            first!(out, "name");
-            push_proc_name(out, n, *pid);
-            key!(out, "pid");
-            push_pid(out, *pid);
-            key!(out, "tick");
-            push_u64(out, e.tick);
-        }
-        EventKind::Preempt { pid, burst_left } => {
-            first!(out, "burst_left");
-            push_u64(out, *burst_left);
-            key!(out, "name");
-            push_proc_name(out, n, *pid);
-            key!(out, "pid");
-            push_pid(out, *pid);
-            key!(out, "tick");
-            push_u64(out, e.tick);
-        }
-        EventKind::Syscall { pid, call } => {
-            first!(out, "args");
-            write_call_args(out, n, call);
-            key!(out, "name");
-            push_proc_name(out, n, *pid);
-            key!(out, "pid");
-            push_pid(out, *pid);
-            key!(out, "syscall");
-            push_ident(out, call.sysno().name());
-            key!(out, "text");
-            out.extend_from_slice(text);
-            key!(out, "tick");
-            push_u64(out, e.tick);
-        }
-        EventKind::BadSyscall { pid, sysno, error } => {
-            first!(out, "error");
-            push_ident(out, error.name());
-            key!(out, "name");
-            push_proc_name(out, n, *pid);
-            key!(out, "pid");
-            push_pid(out, *pid);
-            key!(out, "sysno");
-            push_u64(out, *sysno);
-            key!(out, "tick");
-            push_u64(out, e.tick);
-        }
-        EventKind::Return { pid, sysno, ret } => {
-            let ok = ret[0] == 0;
-            first!(out, "error");
-            if ok {
-                out.extend_from_slice(b"null");
-            } else {
-                push_ident(out, Error::from_code(ret[0]).map_or("unknown", Error::name));
-            }
-            key!(out, "name");
-            push_proc_name(out, n, *pid);
-            key!(out, "ok");
-            out.extend_from_slice(if ok { b"true" } else { b"false" });
-            key!(out, "pid");
-            push_pid(out, *pid);
-            key!(out, "ret");
-            out.push(b'[');
-            push_u64(out, ret[1]);
-            out.push(b',');
-            push_u64(out, ret[2]);
-            out.push(b',');
-            push_u64(out, ret[3]);
-            out.push(b']');
-            key!(out, "syscall");
-            push_opt(out, *sysno, |out, s| push_ident(out, s.name()));
-            key!(out, "text");
-            out.extend_from_slice(text);
-            key!(out, "tick");
-            push_u64(out, e.tick);
-        }
-        EventKind::Block {
-            pid,
-            queue,
-            deadline,
-        } => {
-            first!(out, "deadline");
-            push_opt(out, *deadline, push_u64);
-            key!(out, "name");
-            push_proc_name(out, n, *pid);
-            key!(out, "pid");
-            push_pid(out, *pid);
-            key!(out, "queue");
-            push_queue(out, *queue);
-            key!(out, "queue_name");
-            push_queue_name(out, n, *queue);
-            key!(out, "tick");
-            push_u64(out, e.tick);
-        }
-        EventKind::Wake { pid, by, reason } => {
-            first!(out, "by");
-            push_opt(out, *by, push_pid);
-            key!(out, "by_name");
-            push_opt(out, *by, |out, p| push_proc_name(out, n, p));
-            key!(out, "name");
-            push_proc_name(out, n, *pid);
-            key!(out, "pid");
-            push_pid(out, *pid);
-            key!(out, "reason");
-            push_ident(out, reason.name());
-            key!(out, "tick");
-            push_u64(out, e.tick);
-        }
-        EventKind::MessageQueued {
-            msg,
-            from,
-            to,
-            len,
-            depth,
-            call,
-        } => {
-            first!(out, "call");
-            push_bool(out, *call);
-            key!(out, "depth");
-            push_u64(out, *depth as u64);
-            key!(out, "from");
-            push_pid(out, *from);
-            key!(out, "from_name");
-            push_proc_name(out, n, *from);
-            key!(out, "len");
-            push_u64(out, *len as u64);
-            key!(out, "msg");
-            push_u64(out, *msg);
-            key!(out, "tick");
-            push_u64(out, e.tick);
-            key!(out, "to");
-            push_dest(out, *to);
-            key!(out, "to_name");
-            push_dest_name(out, n, *to);
-        }
-        EventKind::MessageHandedOver {
-            msg,
-            from,
-            to,
-            via,
-            len,
-            call,
-        } => {
-            first!(out, "call");
-            push_bool(out, *call);
-            key!(out, "from");
-            push_pid(out, *from);
-            key!(out, "from_name");
-            push_proc_name(out, n, *from);
-            key!(out, "len");
-            push_u64(out, *len as u64);
-            key!(out, "msg");
-            push_u64(out, *msg);
-            key!(out, "tick");
-            push_u64(out, e.tick);
-            key!(out, "to");
-            push_pid(out, *to);
-            key!(out, "to_name");
-            push_proc_name(out, n, *to);
-            key!(out, "via");
-            push_dest(out, *via);
-            key!(out, "via_name");
-            push_dest_name(out, n, *via);
-        }
-        EventKind::MessageReceived {
-            msg,
-            from,
-            by,
-            via,
-            len,
-        } => {
-            first!(out, "by");
-            push_pid(out, *by);
-            key!(out, "by_name");
-            push_proc_name(out, n, *by);
-            key!(out, "from");
-            push_pid(out, *from);
-            key!(out, "from_name");
-            push_proc_name(out, n, *from);
-            key!(out, "len");
-            push_u64(out, *len as u64);
-            key!(out, "msg");
-            push_u64(out, *msg);
-            key!(out, "tick");
-            push_u64(out, e.tick);
-            key!(out, "via");
-            push_dest(out, *via);
-            key!(out, "via_name");
-            push_dest_name(out, n, *via);
-        }
-        EventKind::MessagesDropped { via, count, reason } => {
-            first!(out, "count");
-            push_u64(out, *count as u64);
-            key!(out, "reason");
-            push_ident(out, reason.name());
-            key!(out, "tick");
-            push_u64(out, e.tick);
-            key!(out, "via");
-            push_dest(out, *via);
-            key!(out, "via_name");
-            push_dest_name(out, n, *via);
-        }
-        EventKind::SendAbandoned { pid, to, error } => {
-            first!(out, "error");
-            push_ident(out, error.name());
-            key!(out, "name");
-            push_proc_name(out, n, *pid);
-            key!(out, "pid");
-            push_pid(out, *pid);
-            key!(out, "tick");
-            push_u64(out, e.tick);
-            key!(out, "to");
-            push_dest(out, *to);
-            key!(out, "to_name");
-            push_dest_name(out, n, *to);
-        }
-        EventKind::ReplyDelivered { from, to, len } => {
-            first!(out, "from");
-            push_pid(out, *from);
-            key!(out, "from_name");
-            push_proc_name(out, n, *from);
-            key!(out, "len");
-            push_u64(out, *len as u64);
-            key!(out, "tick");
-            push_u64(out, e.tick);
-            key!(out, "to");
-            push_pid(out, *to);
-            key!(out, "to_name");
-            push_proc_name(out, n, *to);
-        }
-        EventKind::ReplyDropped { from, to, reason } => {
-            first!(out, "from");
-            push_pid(out, *from);
-            key!(out, "from_name");
-            push_proc_name(out, n, *from);
-            key!(out, "reason");
-            push_ident(
-                out,
-                match reason {
-                    ReplyDropReason::NoSuchProcess => "no_such_process",
-                    ReplyDropReason::NotWaiting => "not_waiting",
-                },
-            );
-            key!(out, "tick");
-            push_u64(out, e.tick);
-            key!(out, "to");
-            push_pid(out, *to);
-            key!(out, "to_name");
-            push_proc_name(out, n, *to);
-        }
-        EventKind::MailboxCreated {
-            id,
-            owner,
-            capacity,
-            overflow,
-            ..
-        } => {
-            first!(out, "capacity");
-            push_capacity(out, *capacity);
-            key!(out, "mailbox");
-            push_mailbox(out, *id);
-            key!(out, "mailbox_name");
-            push_mailbox_name(out, n, *id);
-            key!(out, "overflow");
-            push_ident(out, overflow.name());
-            key!(out, "owner");
-            push_pid(out, *owner);
-            key!(out, "owner_name");
-            push_proc_name(out, n, *owner);
-            key!(out, "tick");
-            push_u64(out, e.tick);
-        }
-        EventKind::MailboxDeleted {
-            id,
-            by,
-            dropped,
-            woken,
-        } => {
-            first!(out, "by");
-            push_pid(out, *by);
-            key!(out, "by_name");
-            push_proc_name(out, n, *by);
-            key!(out, "dropped");
-            push_u64(out, *dropped as u64);
-            key!(out, "mailbox");
-            push_mailbox(out, *id);
-            key!(out, "mailbox_name");
-            push_mailbox_name(out, n, *id);
-            key!(out, "tick");
-            push_u64(out, e.tick);
-            key!(out, "woken");
-            push_u64(out, *woken as u64);
-        }
-        EventKind::MailboxTransferred { id, from, to } => {
-            first!(out, "from");
-            push_pid(out, *from);
-            key!(out, "from_name");
-            push_proc_name(out, n, *from);
-            key!(out, "mailbox");
-            push_mailbox(out, *id);
-            key!(out, "mailbox_name");
-            push_mailbox_name(out, n, *id);
-            key!(out, "tick");
-            push_u64(out, e.tick);
-            key!(out, "to");
-            push_pid(out, *to);
-            key!(out, "to_name");
-            push_proc_name(out, n, *to);
-        }
-        EventKind::Sleep { pid, until } => {
-            first!(out, "name");
-            push_proc_name(out, n, *pid);
-            key!(out, "pid");
-            push_pid(out, *pid);
-            key!(out, "tick");
-            push_u64(out, e.tick);
-            key!(out, "until");
-            push_u64(out, *until);
-        }
-        EventKind::Idle { until } => {
-            first!(out, "tick");
-            push_u64(out, e.tick);
-            key!(out, "until");
-            push_u64(out, *until);
-        }
-        EventKind::Print { pid, text } => {
-            first!(out, "name");
-            push_proc_name(out, n, *pid);
-            key!(out, "pid");
-            push_pid(out, *pid);
-            key!(out, "text");
-            push_string(out, text);
-            key!(out, "tick");
-            push_u64(out, e.tick);
-        }
-        EventKind::Exit { pid, code, reason } => {
-            first!(out, "code");
-            push_i64(out, i64::from(*code));
-            key!(out, "message");
-            match reason {
-                ExitReason::Panicked(m) | ExitReason::Fault(m) => push_string(out, m),
-                ExitReason::Exit | ExitReason::Returned | ExitReason::Killed => {
-                    out.extend_from_slice(b"null")
-                }
-            }
-            key!(out, "name");
-            push_proc_name(out, n, *pid);
-            key!(out, "pid");
-            push_pid(out, *pid);
-            key!(out, "reason");
-            push_ident(out, exit_how(reason));
-            key!(out, "tick");
-            push_u64(out, e.tick);
-        }
-        EventKind::Deadlock { cycle, blocked } => {
-            first!(out, "blocked");
-            out.push(b'[');
-            for (i, w) in blocked.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                first!(out, "holder");
-                push_opt(out, w.holder, push_pid);
-                key!(out, "holder_name");
-                push_opt(out, w.holder, |out, p| push_proc_name(out, n, p));
-                key!(out, "name");
-                push_proc_name(out, n, w.pid);
-                key!(out, "pid");
-                push_pid(out, w.pid);
-                key!(out, "queue");
-                push_queue(out, w.queue);
-                key!(out, "queue_name");
-                push_queue_name(out, n, w.queue);
-                out.push(b'}');
-            }
-            out.push(b']');
-            key!(out, "cycle");
-            push_cycle(out, n, cycle);
-            key!(out, "tick");
-            push_u64(out, e.tick);
-        }
-        EventKind::TickLimit { limit } => {
-            first!(out, "limit");
-            push_u64(out, *limit);
-            key!(out, "tick");
-            push_u64(out, e.tick);
-        }
-        EventKind::PriorityLent { from, to, priority } => {
-            first!(out, "from");
-            push_pid(out, *from);
-            key!(out, "from_name");
-            push_proc_name(out, n, *from);
-            key!(out, "priority");
-            push_u64(out, u64::from(*priority));
-            key!(out, "tick");
-            push_u64(out, e.tick);
-            key!(out, "to");
-            push_pid(out, *to);
-            key!(out, "to_name");
-            push_proc_name(out, n, *to);
-        }
-        EventKind::PriorityReturned { pid, priority } => {
-            first!(out, "name");
-            push_proc_name(out, n, *pid);
-            key!(out, "pid");
-            push_pid(out, *pid);
-            key!(out, "priority");
-            push_u64(out, u64::from(*priority));
-            key!(out, "tick");
-            push_u64(out, e.tick);
-        }
-        EventKind::DeadlockRefused { pid, queue, cycle } => {
-            first!(out, "cycle");
-            push_cycle(out, n, cycle);
-            key!(out, "name");
-            push_proc_name(out, n, *pid);
-            key!(out, "pid");
-            push_pid(out, *pid);
-            key!(out, "queue");
-            push_queue(out, *queue);
-            key!(out, "queue_name");
-            push_queue_name(out, n, *queue);
-            key!(out, "tick");
-            push_u64(out, e.tick);
-        }
-        EventKind::Migrate { pid, from, to } => {
-            first!(out, "from_cpu");
-            push_u64(out, u64::from(*from));
-            key!(out, "name");
-            push_proc_name(out, n, *pid);
-            key!(out, "pid");
-            push_pid(out, *pid);
-            key!(out, "tick");
-            push_u64(out, e.tick);
-            key!(out, "to_cpu");
-            push_u64(out, u64::from(*to));
-        }
-        EventKind::Fault { kind } => {
-            let subject = match kind {
-                FaultKind::Kill { pid, .. } => Some(*pid),
-                FaultKind::Lose { from, .. }
-                | FaultKind::Delay { from, .. }
-                | FaultKind::Arrive { from, .. } => Some(*from),
-                FaultKind::KillMissed { .. } | FaultKind::ClockJump { .. } => None,
-            };
-            first!(out, "args");
-            write_fault_args(out, n, kind);
-            key!(out, "fault");
-            push_ident(out, kind.name());
-            key!(out, "name");
-            push_opt(out, subject, |out, p| push_proc_name(out, n, p));
-            key!(out, "pid");
-            push_opt(out, subject, push_pid);
-            key!(out, "text");
-            out.extend_from_slice(text);
-            key!(out, "tick");
-            push_u64(out, e.tick);
-        }
-    }
-    out.push(b'}');
-}
-
-/// A syscall's arguments, ids named, keys sorted.
-fn write_call_args(out: &mut Vec<u8>, n: &Names, call: &Syscall) {
-    match *call {
-        Syscall::CreateMailbox {
-            capacity,
-            name_len,
-            overflow,
-        } => {
-            first!(out, "capacity");
-            push_capacity(out, capacity);
-            key!(out, "name_len");
-            push_u64(out, name_len);
-            key!(out, "overflow");
-            push_ident(out, overflow.name());
-        }
-        Syscall::DeleteMailbox { mailbox } => {
-            first!(out, "mailbox");
-            push_mailbox(out, mailbox);
-            key!(out, "mailbox_name");
-            push_mailbox_name(out, n, mailbox);
-        }
-        Syscall::LookupMailbox { name_len } => {
-            first!(out, "name_len");
-            push_u64(out, name_len);
-        }
-        Syscall::TransferMailbox { mailbox, to } => {
-            first!(out, "mailbox");
-            push_mailbox(out, mailbox);
-            key!(out, "mailbox_name");
-            push_mailbox_name(out, n, mailbox);
-            key!(out, "to");
-            push_pid(out, to);
-            key!(out, "to_name");
-            push_proc_name(out, n, to);
-        }
-        Syscall::Send { dest, len, mode } => {
-            first!(out, "dest");
-            push_dest(out, dest);
-            key!(out, "dest_name");
-            push_dest_name(out, n, dest);
-            key!(out, "len");
-            push_u64(out, len);
-            key!(out, "mode");
-            push_mode_name(out, mode);
-            key!(out, "timeout");
-            push_timeout(out, mode);
-        }
-        Syscall::Receive {
-            source,
-            buf_len,
-            mode,
-        } => {
-            first!(out, "buf_len");
-            push_u64(out, buf_len);
-            key!(out, "mode");
-            push_mode_name(out, mode);
-            key!(out, "source");
-            match source {
-                Source::Process(p) => push_pid(out, p),
-                Source::Mailbox(m) => push_mailbox(out, m),
-                Source::Any => out.extend_from_slice(b"\"any\""),
-            }
-            key!(out, "source_name");
-            match source {
-                Source::Process(p) => push_proc_name(out, n, p),
-                Source::Mailbox(m) => push_mailbox_name(out, n, m),
-                Source::Any => out.extend_from_slice(b"null"),
-            }
-            key!(out, "timeout");
-            push_timeout(out, mode);
-        }
-        Syscall::Call {
-            dest,
-            len,
-            mode,
-            reply_len,
-        } => {
-            first!(out, "dest");
-            push_dest(out, dest);
-            key!(out, "dest_name");
-            push_dest_name(out, n, dest);
-            key!(out, "len");
-            push_u64(out, len);
-            key!(out, "mode");
-            push_mode_name(out, mode);
-            key!(out, "reply_len");
-            push_u64(out, reply_len);
-            key!(out, "timeout");
-            push_timeout(out, mode);
-        }
-        Syscall::Reply { to, len } => {
-            first!(out, "len");
-            push_u64(out, len);
-            key!(out, "to");
-            push_pid(out, to);
-            key!(out, "to_name");
-            push_proc_name(out, n, to);
-        }
-        Syscall::Spawn {
-            program_len,
-            label_len,
-            arg,
-            inbox,
-            priority,
-            expected_burst,
-        } => {
-            first!(out, "arg");
-            push_u64(out, arg);
-            // Only when declared, as in the text trace: older traces keep their shape.
-            if expected_burst > 0 {
-                key!(out, "expected_burst");
-                push_u64(out, expected_burst);
-            }
-            key!(out, "inbox");
-            push_capacity(out, inbox);
-            key!(out, "label_len");
-            push_u64(out, label_len);
-            key!(out, "priority");
-            push_u64(out, u64::from(priority));
-            key!(out, "program_len");
-            push_u64(out, program_len);
-        }
-        Syscall::Exit { code } => {
-            first!(out, "code");
-            push_i64(out, i64::from(code));
-        }
-        Syscall::Wait { child, mode } => {
-            first!(out, "child");
-            push_pid(out, child);
-            key!(out, "child_name");
-            push_proc_name(out, n, child);
-            key!(out, "mode");
-            push_mode_name(out, mode);
-            key!(out, "timeout");
-            push_timeout(out, mode);
-        }
-        Syscall::GetPid | Syscall::Yield => out.push(b'{'),
-        Syscall::Sleep { ticks } | Syscall::Compute { ticks } => {
-            first!(out, "ticks");
-            push_u64(out, ticks);
-        }
-        Syscall::Print { len } => {
-            first!(out, "len");
-            push_u64(out, len);
-        }
-    }
-    out.push(b'}');
-}
-
-/// A fault's own fields, ids named, keys sorted.
-fn write_fault_args(out: &mut Vec<u8>, n: &Names, kind: &FaultKind) {
-    let cause = |out: &mut Vec<u8>, c: KillCause| {
-        let (how, at) = match c {
-            KillCause::Tick(t) => ("tick", t),
-            KillCause::Syscall(s) => ("syscall", s),
-        };
-        first!(out, "at");
-        push_u64(out, at);
-        key!(out, "cause");
-        push_ident(out, how);
-    };
-    match kind {
-        FaultKind::Kill { cause: c, .. } => cause(out, *c),
-        FaultKind::KillMissed { name, tick } => {
-            cause(out, KillCause::Tick(*tick));
-            key!(out, "process");
-            push_string(out, name);
-        }
-        FaultKind::Lose {
-            msg, to, len, call, ..
-        } => {
-            first!(out, "call");
-            push_bool(out, *call);
-            key!(out, "len");
-            push_u64(out, *len as u64);
-            key!(out, "msg");
-            push_u64(out, *msg);
-            key!(out, "to");
-            push_dest(out, *to);
-            key!(out, "to_name");
-            push_dest_name(out, n, *to);
-        }
-        FaultKind::Delay {
-            msg,
-            to,
-            until,
-            behind,
-            ..
-        } => {
-            first!(out, "behind");
-            push_opt(out, *behind, push_u64);
-            key!(out, "msg");
-            push_u64(out, *msg);
-            key!(out, "to");
-            push_dest(out, *to);
-            key!(out, "to_name");
-            push_dest_name(out, n, *to);
-            key!(out, "until");
-            push_u64(out, *until);
-        }
-        FaultKind::Arrive { msg, to, .. } => {
-            first!(out, "msg");
-            push_u64(out, *msg);
-            key!(out, "to");
-            push_dest(out, *to);
-            key!(out, "to_name");
-            push_dest_name(out, n, *to);
-        }
-        FaultKind::ClockJump { from, to } => {
-            first!(out, "from_tick");
-            push_u64(out, *from);
-            key!(out, "to_tick");
-            push_u64(out, *to);
-        }
-    }
-    out.push(b'}');
-}
-
-// The texts of calls, returns and faults, as the text trace shows them (`Names::call`,
-// `Names::ret`, `Names::fault`), escaped for the inside of a JSON string. They are written
-// here rather than taken from `Names` because its `String`-returning methods allocate on
-// every call; the tests hold the two to the same text.
-
-/// A syscall with its arguments, ids named: `send(mb0:jobs, 8B, blocking)`.
-fn push_call_text(out: &mut Vec<u8>, n: &Names, call: &Syscall) {
-    let start = out.len();
-    out.extend_from_slice(call.sysno().name().as_bytes());
-    out.push(b'(');
-    match *call {
-        Syscall::DeleteMailbox { mailbox } => push_shown_mailbox(out, n, mailbox),
-        Syscall::TransferMailbox { mailbox, to } => {
-            push_shown_mailbox(out, n, mailbox);
-            out.extend_from_slice(b", to ");
-            push_shown_pid(out, n, to);
-        }
-        Syscall::Send { dest, len, mode }
-        | Syscall::Call {
-            dest, len, mode, ..
-        } => {
-            push_shown_dest(out, n, dest);
-            out.extend_from_slice(b", ");
-            push_u64(out, len);
-            out.extend_from_slice(b"B, ");
-            push_mode(out, mode);
-        }
-        Syscall::Receive {
-            source,
-            buf_len,
-            mode,
-        } => {
-            match source {
-                Source::Process(p) => {
-                    out.extend_from_slice(b"from ");
-                    push_shown_pid(out, n, p);
-                }
-                Source::Mailbox(m) => push_shown_mailbox(out, n, m),
-                Source::Any => out.extend_from_slice(b"any"),
-            }
-            // A buffer of 4 GiB or more is "whatever comes": not worth a column.
-            if buf_len < u64::from(u32::MAX) {
-                out.extend_from_slice(b", buf=");
-                push_u64(out, buf_len);
-                out.push(b'B');
-            }
-            out.extend_from_slice(b", ");
-            push_mode(out, mode);
-        }
-        Syscall::Reply { to, len } => {
-            push_shown_pid(out, n, to);
-            out.extend_from_slice(b", ");
-            push_u64(out, len);
-            out.push(b'B');
-        }
-        Syscall::Wait { child, mode } => {
-            push_shown_pid(out, n, child);
-            out.extend_from_slice(b", ");
-            push_mode(out, mode);
-        }
-        Syscall::Exit { code } => push_i64(out, i64::from(code)),
-        Syscall::GetPid | Syscall::Yield => {}
-        Syscall::Sleep { ticks } | Syscall::Compute { ticks } => push_u64(out, ticks),
-        Syscall::Print { len } => {
-            push_u64(out, len);
-            out.push(b'B');
-        }
-        // No ids to name, and rare: the ABI's own rendering (plain ASCII), so the two never
-        // drift apart.
-        Syscall::CreateMailbox { .. } | Syscall::LookupMailbox { .. } | Syscall::Spawn { .. } => {
-            out.truncate(start);
-            // Writing to a `Vec` cannot fail.
-            let _ = write!(out, "{call}");
-            return;
-        }
-    }
-    out.push(b')');
-}
-
-/// A syscall's return registers, read the way that syscall defines them: `ok mb0:jobs`,
-/// `err would_block`.
-fn push_ret_text(out: &mut Vec<u8>, n: &Names, sysno: Option<Sysno>, ret: &[u64; RET_REGS]) {
-    if ret[0] != 0 {
-        let err = Error::from_code(ret[0]);
-        out.extend_from_slice(b"err ");
-        out.extend_from_slice(err.map_or("unknown_error", Error::name).as_bytes());
-        if err == Some(Error::BufferTooSmall) {
-            out.extend_from_slice(b" (needs ");
-            push_u64(out, ret[1]);
-            out.extend_from_slice(b"B)");
-        }
-        return;
-    }
-    match sysno {
-        Some(Sysno::CreateMailbox | Sysno::LookupMailbox) => {
-            out.extend_from_slice(b"ok ");
-            push_shown_mailbox(out, n, MailboxId::from_raw(ret[1]));
-        }
-        Some(Sysno::Spawn | Sysno::GetPid) => {
-            out.extend_from_slice(b"ok ");
-            push_shown_pid(out, n, Pid::from_raw(ret[1]));
-        }
-        Some(Sysno::Receive) => {
-            out.extend_from_slice(b"ok from ");
-            push_shown_pid(out, n, Pid::from_raw(ret[1]));
-            out.push(b' ');
-            push_u64(out, ret[2]);
-            out.push(b'B');
-            if RecvFlags::from_bits_truncate(ret[3]).contains(RecvFlags::CALL) {
-                out.extend_from_slice(b" (call)");
-            }
-        }
-        Some(Sysno::Call) => {
-            out.extend_from_slice(b"ok reply from ");
-            push_shown_pid(out, n, Pid::from_raw(ret[1]));
-            out.push(b' ');
-            push_u64(out, ret[2]);
-            out.push(b'B');
-        }
-        Some(Sysno::Wait) => {
-            out.extend_from_slice(b"ok ");
-            push_shown_pid(out, n, Pid::from_raw(ret[2]));
-            out.extend_from_slice(b" exited ");
-            push_i64(out, ret[1] as i64);
-        }
-        _ => out.extend_from_slice(b"ok"),
-    }
-}
-
-/// An injected fault: `kill p3:worker (at tick 40)`, `lose msg#4 -> mb0:jobs`, ...
-fn push_fault_text(out: &mut Vec<u8>, n: &Names, kind: &FaultKind) {
-    match kind {
-        FaultKind::Kill { pid, cause } => {
-            out.extend_from_slice(b"kill ");
-            push_shown_pid(out, n, *pid);
-            let (how, at): (&[u8], _) = match cause {
-                KillCause::Tick(t) => (b" (at tick ", t),
-                KillCause::Syscall(s) => (b" (at syscall ", s),
-            };
-            out.extend_from_slice(how);
-            push_u64(out, *at);
-            out.push(b')');
-        }
-        FaultKind::KillMissed { name, tick } => {
-            out.extend_from_slice(b"kill ");
-            push_escaped(out, name);
-            out.extend_from_slice(b" (at tick ");
-            push_u64(out, *tick);
-            out.extend_from_slice(b"): no live process of that name");
-        }
-        FaultKind::Lose { msg, to, call, .. } => {
-            out.extend_from_slice(b"lose msg#");
-            push_u64(out, *msg);
-            out.extend_from_slice(b" -> ");
-            push_shown_dest(out, n, *to);
-            if *call {
-                out.extend_from_slice(b" (call)");
-            }
-        }
-        FaultKind::Delay {
-            msg,
-            to,
-            until,
-            behind,
-            ..
-        } => {
-            out.extend_from_slice(b"delay msg#");
-            push_u64(out, *msg);
-            out.extend_from_slice(b" -> ");
-            push_shown_dest(out, n, *to);
-            out.extend_from_slice(b" until ");
-            push_u64(out, *until);
-            if let Some(b) = behind {
-                out.extend_from_slice(b" (behind msg#");
-                push_u64(out, *b);
-                out.push(b')');
-            }
-        }
-        FaultKind::Arrive { msg, to, .. } => {
-            out.extend_from_slice(b"arrive msg#");
-            push_u64(out, *msg);
-            out.extend_from_slice(b" at ");
-            push_shown_dest(out, n, *to);
-        }
-        FaultKind::ClockJump { from, to } => {
-            out.extend_from_slice(b"clock jump ");
-            push_u64(out, *from);
-            out.extend_from_slice(b" -> ");
-            push_u64(out, *to);
-        }
-    }
-}
-
-/// A [`Mode`] as its `Display` shows it.
-fn push_mode(out: &mut Vec<u8>, mode: Mode) {
-    match mode {
-        Mode::Blocking => out.extend_from_slice(b"blocking"),
-        Mode::NonBlocking => out.extend_from_slice(b"nonblocking"),
-        Mode::Timeout(t) => {
-            out.extend_from_slice(b"timeout=");
-            push_u64(out, t);
-        }
-    }
-}
-
-/// Processes as `[{"name":...,"pid":"p3"},...]`.
-fn push_cycle(out: &mut Vec<u8>, n: &Names, pids: &[Pid]) {
-    out.push(b'[');
-    for (i, p) in pids.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        first!(out, "name");
-        push_proc_name(out, n, *p);
-        key!(out, "pid");
-        push_pid(out, *p);
-        out.push(b'}');
-    }
-    out.push(b']');
-}
-
-/// `value` written by `push`, or `null`.
-fn push_opt<T>(out: &mut Vec<u8>, value: Option<T>, push: impl FnOnce(&mut Vec<u8>, T)) {
-    match value {
-        Some(v) => push(out, v),
-        None => out.extend_from_slice(b"null"),
-    }
-}
-
-fn push_bool(out: &mut Vec<u8>, b: bool) {
-    out.extend_from_slice(if b { b"true" } else { b"false" });
-}
-
-/// A capacity: its count, or `"unbounded"`.
-fn push_capacity(out: &mut Vec<u8>, c: Capacity) {
-    match c {
-        Capacity::Zero => out.push(b'0'),
-        Capacity::Bounded(n) => push_u64(out, u64::from(n)),
-        Capacity::Unbounded => out.extend_from_slice(b"\"unbounded\""),
-    }
-}
-
-/// A mode's name: `"blocking"`, `"nonblocking"`, `"timeout"`.
-fn push_mode_name(out: &mut Vec<u8>, mode: Mode) {
-    out.extend_from_slice(match mode {
-        Mode::Blocking => b"\"blocking\"".as_slice(),
-        Mode::NonBlocking => b"\"nonblocking\"",
-        Mode::Timeout(_) => b"\"timeout\"",
+/// One end of message `msg`'s arrow, on track `tid`: its start (`"ph":"s"`), or its `end`
+/// (`"ph":"f"`, bound to the enclosing slice by `"bp":"e"`).
+// Inlined, `end` is known at each call: each writes its own constant text.
+#[inline(always)]
+fn write_flow(out: &mut Vec<u8>, msg: MsgId, end: bool, tid: u64, tick: Ticks) {
+    out.extend_from_slice(b",\n{\"args\":{\"msg\":");
+    push_u64(out, msg);
+    out.extend_from_slice(if end {
+        b"},\"bp\":\"e\",\"cat\":\"message\",\"id\":".as_slice()
+    } else {
+        b"},\"cat\":\"message\",\"id\":"
     });
+    push_u64(out, msg);
+    out.extend_from_slice(b",\"name\":\"message\",\"ph\":\"");
+    out.push(if end { b'f' } else { b's' });
+    out.extend_from_slice(b"\",\"pid\":");
+    push_u64(out, PROCESSES_PID);
+    slice_tail(out, tid, tick);
 }
 
-/// A mode's timeout in ticks, or `null`.
-fn push_timeout(out: &mut Vec<u8>, mode: Mode) {
-    match mode {
-        Mode::Timeout(t) => push_u64(out, t),
-        Mode::Blocking | Mode::NonBlocking => out.extend_from_slice(b"null"),
-    }
-}
-
-/// A pid as a JSON string: `"p3"`.
-fn push_pid(out: &mut Vec<u8>, pid: Pid) {
-    out.push(b'"');
-    push_id(out, b"p", pid.raw());
-    out.push(b'"');
-}
-
-/// A mailbox id as a JSON string: `"mb0"`.
-fn push_mailbox(out: &mut Vec<u8>, id: MailboxId) {
-    out.push(b'"');
-    push_id(out, b"mb", id.raw());
-    out.push(b'"');
-}
-
-/// A destination's id as a JSON string (the prefix tells which kind).
-fn push_dest(out: &mut Vec<u8>, dest: Dest) {
-    match dest {
-        Dest::Process(p) => push_pid(out, p),
-        Dest::Mailbox(m) => push_mailbox(out, m),
-    }
-}
-
-/// The name a process was spawned with, or `null`.
-fn push_proc_name(out: &mut Vec<u8>, n: &Names, pid: Pid) {
-    push_opt(out, n.process_name(pid), push_string);
-}
-
-/// The name a mailbox was created with, or `null`.
-fn push_mailbox_name(out: &mut Vec<u8>, n: &Names, id: MailboxId) {
-    push_opt(out, n.mailbox_name(id), push_string);
-}
-
-fn push_dest_name(out: &mut Vec<u8>, n: &Names, dest: Dest) {
-    match dest {
-        Dest::Process(p) => push_proc_name(out, n, p),
-        Dest::Mailbox(m) => push_mailbox_name(out, n, m),
-    }
-}
-
-/// A wait queue's id as a JSON string: `"mb0.senders"`.
-fn push_queue(out: &mut Vec<u8>, q: WaitQueueId) {
-    out.push(b'"');
-    match q {
-        WaitQueueId::MailboxSenders(m)
-        | WaitQueueId::MailboxReceiver(m)
-        | WaitQueueId::MailboxCallers(m) => push_id(out, b"mb", m.raw()),
-        WaitQueueId::InboxSenders(p)
-        | WaitQueueId::InboxReceiver(p)
-        | WaitQueueId::ReceiversFrom(p)
-        | WaitQueueId::Replies(p)
-        | WaitQueueId::Exit(p) => push_id(out, b"p", p.raw()),
-    }
-    out.push(b'.');
-    out.extend_from_slice(q.name().as_bytes());
-    out.push(b'"');
-}
-
-/// A wait queue as the text trace shows it, as a JSON string: `"mb0:jobs.senders"`.
-fn push_queue_name(out: &mut Vec<u8>, n: &Names, q: WaitQueueId) {
-    out.push(b'"');
-    push_shown_queue(out, n, q);
-    out.push(b'"');
-}
-
-// The `push_shown_*` functions write what `Names` shows for an id (`p3:name`, or `p3` for
-// one the trace never named), escaped for the inside of a JSON string.
-
-fn push_shown_pid(out: &mut Vec<u8>, n: &Names, pid: Pid) {
-    push_id(out, b"p", pid.raw());
-    if let Some(name) = n.process_name(pid) {
-        out.push(b':');
-        push_escaped(out, name);
-    }
-}
-
-fn push_shown_mailbox(out: &mut Vec<u8>, n: &Names, id: MailboxId) {
-    push_id(out, b"mb", id.raw());
-    if let Some(name) = n.mailbox_name(id) {
-        out.push(b':');
-        push_escaped(out, name);
-    }
-}
-
-fn push_shown_dest(out: &mut Vec<u8>, n: &Names, dest: Dest) {
-    match dest {
-        Dest::Process(p) => push_shown_pid(out, n, p),
-        Dest::Mailbox(m) => push_shown_mailbox(out, n, m),
-    }
-}
-
-fn push_shown_queue(out: &mut Vec<u8>, n: &Names, q: WaitQueueId) {
-    match q {
-        WaitQueueId::MailboxSenders(m)
-        | WaitQueueId::MailboxReceiver(m)
-        | WaitQueueId::MailboxCallers(m) => push_shown_mailbox(out, n, m),
-        WaitQueueId::InboxSenders(p)
-        | WaitQueueId::InboxReceiver(p)
-        | WaitQueueId::ReceiversFrom(p)
-        | WaitQueueId::Replies(p)
-        | WaitQueueId::Exit(p) => push_shown_pid(out, n, p),
-    }
-    out.push(b'.');
-    out.extend_from_slice(q.name().as_bytes());
-}
-
-/// A generational id as its `Display` shows it: `p3`, or `p3.1` after the slot's reuse.
-fn push_id(out: &mut Vec<u8>, prefix: &[u8], raw: u64) {
-    out.extend_from_slice(prefix);
-    push_u64(out, u64::from(raw as u32));
-    let generation = raw >> 32;
-    if generation != 0 {
-        out.push(b'.');
-        push_u64(out, generation);
-    }
-}
-
-/// A name this program chose (an error's, a syscall's, a reason's: snake_case ASCII, nothing
-/// to escape) as a JSON string.
-fn push_ident(out: &mut Vec<u8>, name: &str) {
-    out.push(b'"');
-    out.extend_from_slice(name.as_bytes());
-    out.push(b'"');
-}
-
-/// `s` as a JSON string, quotes included.
-fn push_string(out: &mut Vec<u8>, s: &str) {
-    out.push(b'"');
-    push_escaped(out, s);
-    out.push(b'"');
-}
-
-/// What a byte becomes inside a JSON string, as `serde_json` writes it: 0 for itself, `u`
-/// for `\u00XX`, else the letter after the backslash. Only `"`, `\` and the control
-/// characters below 0x20 are escaped; DEL, `/` and non-ASCII are not.
-const ESCAPES: [u8; 256] = {
-    let mut table = [0u8; 256];
-    let mut b = 0;
-    while b < 0x20 {
-        table[b] = b'u';
-        b += 1;
-    }
-    table[0x08] = b'b';
-    table[0x09] = b't';
-    table[0x0a] = b'n';
-    table[0x0c] = b'f';
-    table[0x0d] = b'r';
-    table[b'"' as usize] = b'"';
-    table[b'\\' as usize] = b'\\';
-    table
-};
-
-/// `s` escaped for the inside of a JSON string. Escapes replace single ASCII bytes, so the
-/// bytes stay UTF-8.
-fn push_escaped(out: &mut Vec<u8>, s: &str) {
-    let bytes = s.as_bytes();
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let escape = ESCAPES[b as usize];
-        if escape == 0 {
-            continue;
-        }
-        out.extend_from_slice(&bytes[start..i]);
-        if escape == b'u' {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            out.extend_from_slice(b"\\u00");
-            out.push(HEX[usize::from(b >> 4)]);
-            out.push(HEX[usize::from(b & 0xf)]);
-        } else {
-            out.push(b'\\');
-            out.push(escape);
-        }
-        start = i + 1;
-    }
-    out.extend_from_slice(&bytes[start..]);
-}
-
-/// `00`, `01`, ... `99` as the two digits' ASCII bytes in one `u16`, tens in the high byte:
-/// two digits per table look-up, put together in a register rather than in memory (bytes
-/// stored one by one and read back as a word stall the read).
-const DIGIT_PAIRS: [u16; 100] = {
-    let mut table = [0; 100];
-    let mut i = 0;
-    while i < 100 {
-        table[i] = (b'0' as u16 + i as u16 / 10) << 8 | (b'0' as u16 + i as u16 % 10);
-        i += 1;
-    }
-    table
-};
-
-/// 10^8: the numbers below it have at most the eight digits one `u64` of ASCII holds.
-const EIGHT_DIGITS: u64 = 100_000_000;
-
-/// `v` (below 10^8) as eight ASCII digits, zero-padded: the most significant in the highest
-/// byte, so that `to_be_bytes` reads them in order.
-fn eight_digits(v: u32) -> u64 {
-    let (high, low) = (v / 10_000, v % 10_000);
-    // `% 100`: a number's last two digits (and an index the compiler can see is in bounds).
-    let pair = |p: u32| u64::from(DIGIT_PAIRS[(p % 100) as usize]);
-    pair(high / 100) << 48 | pair(high) << 32 | pair(low / 100) << 16 | pair(low)
-}
-
-/// ASCII `0` in every byte of a word.
-const ZEROS: u64 = u64::from_ne_bytes([b'0'; 8]);
-
-/// How many of the eight digits [`eight_digits`] wrote are leading zeros: at most seven, as
-/// the last digit shows even when it is 0.
-fn leading_zero_digits(digits: u64) -> u32 {
-    // Less `0`, each byte is its digit's value, so the leading zeros are the leading zero
-    // bytes; setting the lowest bit keeps the last digit whatever it is.
-    ((digits ^ ZEROS) | 1).leading_zeros() / 8
-}
-
-/// `v` (below 10^8) in decimal.
-fn push_short(out: &mut Vec<u8>, v: u32) {
-    let digits = eight_digits(v);
-    let unused = leading_zero_digits(digits);
-    // All eight bytes are written, the digits moved to the front, and the unused tail cut
-    // off again: one fixed-size copy rather than one of variable length (a call to
-    // `memcpy`).
-    out.extend_from_slice(&(digits << (8 * unused)).to_be_bytes());
-    out.truncate(out.len() - unused as usize);
-}
-
-/// `v` in decimal, as `serde_json` (and `{v}`) writes it.
-fn push_u64(out: &mut Vec<u8>, v: u64) {
-    if v < 10 {
-        // Most pids, CPUs, flags and lengths: one digit.
-        out.push(b'0' + v as u8);
-    } else if v < 100 {
-        out.extend_from_slice(&DIGIT_PAIRS[v as usize].to_be_bytes());
-    } else if v < EIGHT_DIGITS {
-        push_short(out, v as u32);
-    } else {
-        push_long(out, v);
-    }
-}
-
-/// `v` (at least 10^8) in decimal: its leading digits, then eight at a time.
-#[cold]
-fn push_long(out: &mut Vec<u8>, v: u64) {
-    let (high, low) = (v / EIGHT_DIGITS, (v % EIGHT_DIGITS) as u32);
-    if high < EIGHT_DIGITS {
-        push_short(out, high as u32);
-    } else {
-        // `u64::MAX` has 20 digits: at most four before the two groups of eight.
-        push_short(out, (high / EIGHT_DIGITS) as u32);
-        let middle = (high % EIGHT_DIGITS) as u32;
-        out.extend_from_slice(&eight_digits(middle).to_be_bytes());
-    }
-    out.extend_from_slice(&eight_digits(low).to_be_bytes());
-}
-
-/// `v` in decimal with its sign.
-fn push_i64(out: &mut Vec<u8>, v: i64) {
-    if v < 0 {
-        out.push(b'-');
-    }
-    push_u64(out, v.unsigned_abs());
+/// Close an instant's name (a JSON string being written in `name`): what follows its opening
+/// quote was written raw, names and all, so it is escaped here.
+fn end_name(name: &mut Vec<u8>) {
+    escape_from(name, 1);
+    name.push(b'"');
 }
 
 /// The renderer as it was before it wrote straight into its output: a `serde_json::Value`
@@ -2261,13 +1025,11 @@ fn push_i64(out: &mut Vec<u8>, v: i64) {
 mod reference {
     use super::{cpu_tid, process_tid, CPUS_PID, MAILBOXES_PID, PROCESSES_PID};
     use crate::render::jsonl;
+    use crate::render::jsonl::reference::Encoder;
     use crate::render::timeline::{Endpoint, State, Timeline};
     use crate::render::Names;
-    use abi::{Capacity, Dest, Error, MailboxId, Mode, Pid, Source, Syscall, Ticks};
-    use kernel::ipc::WaitQueueId;
-    use kernel::trace::{
-        Event, EventKind, ExitReason, FaultKind, KillCause, MsgId, ReplyDropReason,
-    };
+    use abi::{Pid, Ticks};
+    use kernel::trace::{Event, EventKind, ExitReason, FaultKind, MsgId};
     use serde_json::{json, Map, Value};
     use std::collections::{BTreeMap, BTreeSet};
 
@@ -2716,497 +1478,15 @@ mod reference {
             }
         }
     }
-
-    /// The JSON-lines encoder's fields as they were built when this renderer used them: one
-    /// `Value` tree per event (copied from `jsonl.rs`, so the oracle stays put whatever that
-    /// module becomes).
-    #[derive(Debug, Default)]
-    pub struct Encoder {
-        names: Names,
-    }
-
-    impl Encoder {
-        pub fn new() -> Encoder {
-            Encoder::default()
-        }
-
-        pub fn learn(&mut self, kind: &EventKind) {
-            self.names.learn(kind);
-        }
-
-        pub fn names(&self) -> &Names {
-            &self.names
-        }
-
-        /// The kind's own fields (everything but `v`, `tick`, `cpu` and `event`), keys sorted.
-        pub fn fields(&self, kind: &EventKind) -> Map<String, Value> {
-            let mut f = Fields::default();
-            match kind {
-                EventKind::Spawn {
-                    pid,
-                    parent,
-                    program,
-                    arg,
-                    inbox,
-                    priority,
-                    ..
-                } => {
-                    self.subject(&mut f, *pid);
-                    self.opt_pid(&mut f, "parent", *parent);
-                    f.put("program", json!(program));
-                    f.put("arg", json!(arg));
-                    f.put("inbox", capacity(*inbox));
-                    f.put("priority", json!(priority));
-                }
-                EventKind::Dispatch { pid } | EventKind::Yield { pid } => {
-                    self.subject(&mut f, *pid)
-                }
-                EventKind::Preempt { pid, burst_left } => {
-                    self.subject(&mut f, *pid);
-                    f.put("burst_left", json!(burst_left));
-                }
-                EventKind::Syscall { pid, call } => {
-                    self.subject(&mut f, *pid);
-                    f.put("syscall", json!(call.sysno().name()));
-                    f.put("args", Value::Object(self.args(call)));
-                    f.put("text", json!(self.names.call(call)));
-                }
-                EventKind::BadSyscall { pid, sysno, error } => {
-                    self.subject(&mut f, *pid);
-                    f.put("sysno", json!(sysno));
-                    f.put("error", json!(error.name()));
-                }
-                EventKind::Return { pid, sysno, ret } => {
-                    self.subject(&mut f, *pid);
-                    f.put("syscall", json!(sysno.map(|s| s.name())));
-                    let ok = ret[0] == 0;
-                    f.put("ok", json!(ok));
-                    let error =
-                        (!ok).then(|| Error::from_code(ret[0]).map_or("unknown", |e| e.name()));
-                    f.put("error", json!(error));
-                    f.put("ret", json!([ret[1], ret[2], ret[3]]));
-                    f.put("text", json!(self.names.ret(*sysno, ret)));
-                }
-                EventKind::Block {
-                    pid,
-                    queue,
-                    deadline,
-                } => {
-                    self.subject(&mut f, *pid);
-                    self.queue(&mut f, "queue", *queue);
-                    f.put("deadline", json!(deadline));
-                }
-                EventKind::Wake { pid, by, reason } => {
-                    self.subject(&mut f, *pid);
-                    self.opt_pid(&mut f, "by", *by);
-                    f.put("reason", json!(reason.name()));
-                }
-                EventKind::MessageQueued {
-                    msg,
-                    from,
-                    to,
-                    len,
-                    depth,
-                    call,
-                } => {
-                    f.put("msg", json!(msg));
-                    self.pid(&mut f, "from", *from);
-                    self.dest(&mut f, "to", *to);
-                    f.put("len", json!(len));
-                    f.put("depth", json!(depth));
-                    f.put("call", json!(call));
-                }
-                EventKind::MessageHandedOver {
-                    msg,
-                    from,
-                    to,
-                    via,
-                    len,
-                    call,
-                } => {
-                    f.put("msg", json!(msg));
-                    self.pid(&mut f, "from", *from);
-                    self.pid(&mut f, "to", *to);
-                    self.dest(&mut f, "via", *via);
-                    f.put("len", json!(len));
-                    f.put("call", json!(call));
-                }
-                EventKind::MessageReceived {
-                    msg,
-                    from,
-                    by,
-                    via,
-                    len,
-                } => {
-                    f.put("msg", json!(msg));
-                    self.pid(&mut f, "from", *from);
-                    self.pid(&mut f, "by", *by);
-                    self.dest(&mut f, "via", *via);
-                    f.put("len", json!(len));
-                }
-                EventKind::MessagesDropped { via, count, reason } => {
-                    self.dest(&mut f, "via", *via);
-                    f.put("count", json!(count));
-                    f.put("reason", json!(reason.name()));
-                }
-                EventKind::SendAbandoned { pid, to, error } => {
-                    self.subject(&mut f, *pid);
-                    self.dest(&mut f, "to", *to);
-                    f.put("error", json!(error.name()));
-                }
-                EventKind::ReplyDelivered { from, to, len } => {
-                    self.pid(&mut f, "from", *from);
-                    self.pid(&mut f, "to", *to);
-                    f.put("len", json!(len));
-                }
-                EventKind::ReplyDropped { from, to, reason } => {
-                    self.pid(&mut f, "from", *from);
-                    self.pid(&mut f, "to", *to);
-                    f.put(
-                        "reason",
-                        json!(match reason {
-                            ReplyDropReason::NoSuchProcess => "no_such_process",
-                            ReplyDropReason::NotWaiting => "not_waiting",
-                        }),
-                    );
-                }
-                EventKind::MailboxCreated {
-                    id,
-                    owner,
-                    capacity: cap,
-                    overflow,
-                    ..
-                } => {
-                    self.mailbox(&mut f, "mailbox", *id);
-                    self.pid(&mut f, "owner", *owner);
-                    f.put("capacity", capacity(*cap));
-                    f.put("overflow", json!(overflow.name()));
-                }
-                EventKind::MailboxDeleted {
-                    id,
-                    by,
-                    dropped,
-                    woken,
-                } => {
-                    self.mailbox(&mut f, "mailbox", *id);
-                    self.pid(&mut f, "by", *by);
-                    f.put("dropped", json!(dropped));
-                    f.put("woken", json!(woken));
-                }
-                EventKind::MailboxTransferred { id, from, to } => {
-                    self.mailbox(&mut f, "mailbox", *id);
-                    self.pid(&mut f, "from", *from);
-                    self.pid(&mut f, "to", *to);
-                }
-                EventKind::Sleep { pid, until } => {
-                    self.subject(&mut f, *pid);
-                    f.put("until", json!(until));
-                }
-                EventKind::Idle { until } => f.put("until", json!(until)),
-                EventKind::Print { pid, text } => {
-                    self.subject(&mut f, *pid);
-                    f.put("text", json!(text));
-                }
-                EventKind::Exit { pid, code, reason } => {
-                    self.subject(&mut f, *pid);
-                    f.put("code", json!(code));
-                    let (how, message) = match reason {
-                        ExitReason::Exit => ("exit", None),
-                        ExitReason::Returned => ("returned", None),
-                        ExitReason::Panicked(m) => ("panicked", Some(m)),
-                        ExitReason::Fault(m) => ("fault", Some(m)),
-                        ExitReason::Killed => ("killed", None),
-                    };
-                    f.put("reason", json!(how));
-                    f.put("message", json!(message));
-                }
-                EventKind::Deadlock { cycle, blocked } => {
-                    let cycle: Vec<Value> = cycle
-                        .iter()
-                        .map(|p| {
-                            let mut o = Fields::default();
-                            self.subject(&mut o, *p);
-                            Value::Object(o.0)
-                        })
-                        .collect();
-                    let blocked: Vec<Value> = blocked
-                        .iter()
-                        .map(|w| {
-                            let mut o = Fields::default();
-                            self.subject(&mut o, w.pid);
-                            self.queue(&mut o, "queue", w.queue);
-                            self.opt_pid(&mut o, "holder", w.holder);
-                            Value::Object(o.0)
-                        })
-                        .collect();
-                    f.put("cycle", Value::Array(cycle));
-                    f.put("blocked", Value::Array(blocked));
-                }
-                EventKind::TickLimit { limit } => f.put("limit", json!(limit)),
-                EventKind::PriorityLent { from, to, priority } => {
-                    self.pid(&mut f, "from", *from);
-                    self.pid(&mut f, "to", *to);
-                    f.put("priority", json!(priority));
-                }
-                EventKind::PriorityReturned { pid, priority } => {
-                    self.subject(&mut f, *pid);
-                    f.put("priority", json!(priority));
-                }
-                EventKind::DeadlockRefused { pid, queue, cycle } => {
-                    self.subject(&mut f, *pid);
-                    self.queue(&mut f, "queue", *queue);
-                    let cycle: Vec<Value> = cycle
-                        .iter()
-                        .map(|p| {
-                            let mut o = Fields::default();
-                            self.subject(&mut o, *p);
-                            Value::Object(o.0)
-                        })
-                        .collect();
-                    f.put("cycle", Value::Array(cycle));
-                }
-                EventKind::Migrate { pid, from, to } => {
-                    self.subject(&mut f, *pid);
-                    f.put("from_cpu", json!(from));
-                    f.put("to_cpu", json!(to));
-                }
-                EventKind::Fault { kind } => {
-                    let subject = match kind {
-                        FaultKind::Kill { pid, .. } => Some(*pid),
-                        FaultKind::Lose { from, .. }
-                        | FaultKind::Delay { from, .. }
-                        | FaultKind::Arrive { from, .. } => Some(*from),
-                        FaultKind::KillMissed { .. } | FaultKind::ClockJump { .. } => None,
-                    };
-                    match subject {
-                        Some(p) => self.subject(&mut f, p),
-                        None => {
-                            f.put("pid", Value::Null);
-                            f.put("name", Value::Null);
-                        }
-                    }
-                    f.put("fault", json!(kind.name()));
-                    f.put("args", Value::Object(self.fault_args(kind)));
-                    f.put("text", json!(self.names.fault(kind)));
-                }
-            }
-            f.0
-        }
-
-        /// A fault's own fields, ids named.
-        fn fault_args(&self, kind: &FaultKind) -> Map<String, Value> {
-            let mut a = Fields::default();
-            let cause = |a: &mut Fields, c: KillCause| {
-                let (how, at) = match c {
-                    KillCause::Tick(t) => ("tick", t),
-                    KillCause::Syscall(n) => ("syscall", n),
-                };
-                a.put("cause", json!(how));
-                a.put("at", json!(at));
-            };
-            match kind {
-                FaultKind::Kill { cause: c, .. } => cause(&mut a, *c),
-                FaultKind::KillMissed { name, tick } => {
-                    a.put("process", json!(name));
-                    cause(&mut a, KillCause::Tick(*tick));
-                }
-                FaultKind::Lose {
-                    msg, to, len, call, ..
-                } => {
-                    a.put("msg", json!(msg));
-                    self.dest(&mut a, "to", *to);
-                    a.put("len", json!(len));
-                    a.put("call", json!(call));
-                }
-                FaultKind::Delay {
-                    msg,
-                    to,
-                    until,
-                    behind,
-                    ..
-                } => {
-                    a.put("msg", json!(msg));
-                    self.dest(&mut a, "to", *to);
-                    a.put("until", json!(until));
-                    a.put("behind", json!(behind));
-                }
-                FaultKind::Arrive { msg, to, .. } => {
-                    a.put("msg", json!(msg));
-                    self.dest(&mut a, "to", *to);
-                }
-                FaultKind::ClockJump { from, to } => {
-                    a.put("from_tick", json!(from));
-                    a.put("to_tick", json!(to));
-                }
-            }
-            a.0
-        }
-
-        /// A syscall's arguments, ids named.
-        fn args(&self, call: &Syscall) -> Map<String, Value> {
-            let mut a = Fields::default();
-            match *call {
-                Syscall::CreateMailbox {
-                    capacity: cap,
-                    name_len,
-                    overflow,
-                } => {
-                    a.put("capacity", capacity(cap));
-                    a.put("name_len", json!(name_len));
-                    a.put("overflow", json!(overflow.name()));
-                }
-                Syscall::DeleteMailbox { mailbox } => self.mailbox(&mut a, "mailbox", mailbox),
-                Syscall::LookupMailbox { name_len } => a.put("name_len", json!(name_len)),
-                Syscall::TransferMailbox { mailbox, to } => {
-                    self.mailbox(&mut a, "mailbox", mailbox);
-                    self.pid(&mut a, "to", to);
-                }
-                Syscall::Send { dest, len, mode } => {
-                    self.dest(&mut a, "dest", dest);
-                    a.put("len", json!(len));
-                    mode_fields(&mut a, mode);
-                }
-                Syscall::Receive {
-                    source,
-                    buf_len,
-                    mode,
-                } => {
-                    let (id, name) = match source {
-                        Source::Process(p) => (json!(p.to_string()), self.proc_name(p)),
-                        Source::Mailbox(m) => (json!(m.to_string()), self.mailbox_name(m)),
-                        Source::Any => (json!("any"), Value::Null),
-                    };
-                    a.put("source", id);
-                    a.put("source_name", name);
-                    a.put("buf_len", json!(buf_len));
-                    mode_fields(&mut a, mode);
-                }
-                Syscall::Call {
-                    dest,
-                    len,
-                    mode,
-                    reply_len,
-                } => {
-                    self.dest(&mut a, "dest", dest);
-                    a.put("len", json!(len));
-                    mode_fields(&mut a, mode);
-                    a.put("reply_len", json!(reply_len));
-                }
-                Syscall::Reply { to, len } => {
-                    self.pid(&mut a, "to", to);
-                    a.put("len", json!(len));
-                }
-                Syscall::Spawn {
-                    program_len,
-                    label_len,
-                    arg,
-                    inbox,
-                    priority,
-                    expected_burst,
-                } => {
-                    a.put("program_len", json!(program_len));
-                    a.put("label_len", json!(label_len));
-                    a.put("arg", json!(arg));
-                    a.put("inbox", capacity(inbox));
-                    a.put("priority", json!(priority));
-                    if expected_burst > 0 {
-                        a.put("expected_burst", json!(expected_burst));
-                    }
-                }
-                Syscall::Exit { code } => a.put("code", json!(code)),
-                Syscall::Wait { child, mode } => {
-                    self.pid(&mut a, "child", child);
-                    mode_fields(&mut a, mode);
-                }
-                Syscall::GetPid | Syscall::Yield => {}
-                Syscall::Sleep { ticks } | Syscall::Compute { ticks } => {
-                    a.put("ticks", json!(ticks))
-                }
-                Syscall::Print { len } => a.put("len", json!(len)),
-            }
-            a.0
-        }
-
-        fn proc_name(&self, pid: Pid) -> Value {
-            json!(self.names.process_name(pid))
-        }
-
-        fn mailbox_name(&self, id: MailboxId) -> Value {
-            json!(self.names.mailbox_name(id))
-        }
-
-        fn subject(&self, f: &mut Fields, pid: Pid) {
-            f.put("pid", json!(pid.to_string()));
-            f.put("name", self.proc_name(pid));
-        }
-
-        fn pid(&self, f: &mut Fields, key: &str, pid: Pid) {
-            f.put(key, json!(pid.to_string()));
-            f.put(&format!("{key}_name"), self.proc_name(pid));
-        }
-
-        fn opt_pid(&self, f: &mut Fields, key: &str, pid: Option<Pid>) {
-            match pid {
-                Some(p) => self.pid(f, key, p),
-                None => {
-                    f.put(key, Value::Null);
-                    f.put(&format!("{key}_name"), Value::Null);
-                }
-            }
-        }
-
-        fn mailbox(&self, f: &mut Fields, key: &str, id: MailboxId) {
-            f.put(key, json!(id.to_string()));
-            f.put(&format!("{key}_name"), self.mailbox_name(id));
-        }
-
-        fn dest(&self, f: &mut Fields, key: &str, dest: Dest) {
-            match dest {
-                Dest::Process(p) => self.pid(f, key, p),
-                Dest::Mailbox(m) => self.mailbox(f, key, m),
-            }
-        }
-
-        fn queue(&self, f: &mut Fields, key: &str, q: WaitQueueId) {
-            f.put(key, json!(q.to_string()));
-            f.put(&format!("{key}_name"), json!(self.names.queue(q)));
-        }
-    }
-
-    #[derive(Default)]
-    struct Fields(Map<String, Value>);
-
-    impl Fields {
-        fn put(&mut self, key: &str, value: Value) {
-            self.0.insert(key.to_string(), value);
-        }
-    }
-
-    fn capacity(c: Capacity) -> Value {
-        match c {
-            Capacity::Zero => json!(0),
-            Capacity::Bounded(n) => json!(n),
-            Capacity::Unbounded => json!("unbounded"),
-        }
-    }
-
-    fn mode_fields(f: &mut Fields, mode: Mode) {
-        let (name, timeout) = match mode {
-            Mode::Blocking => ("blocking", None),
-            Mode::NonBlocking => ("nonblocking", None),
-            Mode::Timeout(t) => ("timeout", Some(t)),
-        };
-        f.put("mode", json!(name));
-        f.put("timeout", json!(timeout));
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::testgen::{hand_made, variant, Rng, VARIANTS};
+    use crate::render::testgen::{awkward_strings, hand_made, variant, Rng, VARIANTS};
     use crate::{Machine, MachineConfig};
-    use abi::Sysno;
+    use abi::{Capacity, Dest, MailboxId, Sysno};
+    use kernel::trace::ExitReason;
     use serde_json::Value;
 
     /// `new` equals `old`, or the first line that differs is shown.
@@ -3243,22 +1523,12 @@ mod tests {
         }
     }
 
-    /// `rng`'s next event, but with a drop count small enough that the timeline's per-endpoint
-    /// sums cannot overflow (it adds them unchecked, which panics in a debug build).
-    fn event(rng: &mut Rng) -> Event {
-        let mut e = rng.event();
-        if let EventKind::MessagesDropped { count, .. } = &mut e.kind {
-            *count %= 1 << 48;
-        }
-        e
-    }
-
     #[test]
     fn generated_traces_match_the_reference_for_every_event_kind() {
         let mut seen = [0usize; VARIANTS];
         for seed in 1..=20u64 {
             let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-            let events: Vec<Event> = (0..2_000).map(|_| event(&mut rng)).collect();
+            let events: Vec<Event> = (0..2_000).map(|_| rng.event()).collect();
             for e in &events {
                 seen[variant(&e.kind)] += 1;
             }
@@ -3276,7 +1546,7 @@ mod tests {
         let mut tick = 0u64;
         let mut events = Vec::with_capacity(len);
         for i in 0..len {
-            let mut e = event(&mut rng);
+            let mut e = rng.event();
             tick = match rng.below(20) {
                 0 => tick.saturating_sub(rng.below(5)),
                 1..=9 => tick,
@@ -3351,77 +1621,6 @@ mod tests {
     }
 
     #[test]
-    fn fields_match_the_reference_for_every_event_kind() {
-        let mut rng = Rng(0xf1e1d5);
-        let mut events = hand_made();
-        events.extend((0..5_000).map(|_| rng.event()));
-        let mut enc = reference::Encoder::new();
-        let mut names = Names::default();
-        let (mut out, mut text) = (Vec::new(), Vec::new());
-        for e in &events {
-            enc.learn(&e.kind);
-            names.learn(&e.kind);
-            let mut fields = enc.fields(&e.kind);
-            fields.insert("tick".into(), Value::from(e.tick));
-            let expected = Value::Object(fields).to_string();
-            text.clear();
-            text.push(b'"');
-            match &e.kind {
-                EventKind::Syscall { call, .. } => push_call_text(&mut text, &names, call),
-                EventKind::Return { sysno, ret, .. } => {
-                    push_ret_text(&mut text, &names, *sysno, ret)
-                }
-                EventKind::Fault { kind } => push_fault_text(&mut text, &names, kind),
-                _ => {}
-            }
-            text.push(b'"');
-            out.clear();
-            write_fields(&mut out, &names, e, &text);
-            assert_eq!(String::from_utf8_lossy(&out), expected, "{e:?}");
-        }
-    }
-
-    #[test]
-    fn call_return_and_fault_texts_are_the_text_traces() {
-        let mut rng = Rng(0x7e47);
-        let mut events = hand_made();
-        events.extend((0..3_000).map(|_| event(&mut rng)));
-        // Names with quotes, backslashes and control characters, to be escaped.
-        events.extend((0..200).map(|i| Event {
-            tick: 0,
-            cpu: 0,
-            kind: EventKind::Spawn {
-                pid: Pid::new(i % 6, i % 3),
-                parent: None,
-                program: String::new(),
-                name: format!("a\"b\\c\u{1}{i}"),
-                arg: 0,
-                inbox: Capacity::Zero,
-                priority: 0,
-            },
-        }));
-        let names = Names::from_events(&events);
-        let json = |s: String| serde_json::to_vec(&Value::from(s)).expect("a string");
-        let quoted = |write: &dyn Fn(&mut Vec<u8>)| {
-            let mut out = vec![b'"'];
-            write(&mut out);
-            out.push(b'"');
-            out
-        };
-        for _ in 0..5_000 {
-            let c = rng.call();
-            let ours = quoted(&|out| push_call_text(out, &names, &c));
-            assert_eq!(ours, json(names.call(&c)), "{c:?}");
-            let (s, r) = (rng.flip().then(|| rng.pick(Sysno::ALL)), rng.ret());
-            let ours = quoted(&|out| push_ret_text(out, &names, s, &r));
-            assert_eq!(ours, json(names.ret(s, &r)), "{s:?} {r:?}");
-            let f = rng.fault();
-            let ours = quoted(&|out| push_fault_text(out, &names, &f));
-            assert_eq!(ours, json(names.fault(&f)), "{f:?}");
-        }
-    }
-
-    #[test]
     fn real_runs_match_the_reference() {
         let mut one = MachineConfig::default();
         one.kernel.check_invariants = false;
@@ -3450,43 +1649,9 @@ mod tests {
     }
 
     #[test]
-    fn strings_escape_as_serde_json_does() {
-        let mut awkward: Vec<String> = [
-            "",
-            "plain",
-            "\"quoted\"",
-            "back\\slash",
-            "\\\"",
-            "slash / solidus",
-            "del\u{7f}",
-            "ünïcødé",
-            "名前",
-            "emoji 🦀 and 👩‍👩‍👧",
-            "\u{301}combining first",
-            "\u{2028}line separator\u{2029}",
-            "\u{fffd}",
-            "\u{80}\u{9f}\u{a0}",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        let controls: String = (0u8..0x20).map(char::from).collect();
-        awkward.push(controls.clone());
-        for c in controls.chars() {
-            awkward.push(format!("a{c}b"));
-            awkward.push(c.to_string());
-        }
-        awkward.push("\"\\\u{0}\u{1f}\u{7f}é🦀\n".repeat(5));
-        for s in &awkward {
-            let mut out = Vec::new();
-            push_string(&mut out, s);
-            assert_eq!(
-                out,
-                serde_json::to_vec(&Value::from(s.as_str())).unwrap(),
-                "{s:?}"
-            );
-        }
-        // And where the document carries them: names, texts, queue and endpoint labels.
+    fn awkward_names_match_the_reference() {
+        let awkward = awkward_strings();
+        // Where the document carries them: names, texts, queue and endpoint labels.
         let mut rng = Rng(0xe5c);
         let mut events = lifelike(7, 200);
         for (i, e) in events.iter_mut().enumerate() {
@@ -3503,25 +1668,6 @@ mod tests {
             }
         }
         check(&events, 1_000, "awkward names");
-    }
-
-    #[test]
-    fn integers_print_as_serde_json_does() {
-        let mut rng = Rng(11);
-        let mut values = vec![0, 9, 10, 99, 100, 101, 999, 1000, u64::MAX, u64::MAX - 1];
-        values.extend((0..20).map(|k| 10u64.pow(k)));
-        values.extend((1..20).map(|k| 10u64.pow(k) - 1));
-        values.extend((0..2_000).map(|_| rng.num()));
-        for v in values {
-            let mut out = Vec::new();
-            push_u64(&mut out, v);
-            assert_eq!(out, Value::from(v).to_string().as_bytes(), "{v}");
-        }
-        for v in [0, 1, -1, 9, -10, i64::MIN, i64::MAX, i64::from(i32::MIN)] {
-            let mut out = Vec::new();
-            push_i64(&mut out, v);
-            assert_eq!(out, Value::from(v).to_string().as_bytes(), "{v}");
-        }
     }
 
     /// A writer that keeps what it is given and the size of every write.

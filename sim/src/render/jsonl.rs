@@ -14,17 +14,25 @@
 //! Traces run to millions of events, so each line is written straight into a byte buffer,
 //! field by field in the schema's order, rather than built as a `serde_json` map and
 //! serialised: no tree and no temporary strings per field, names found by slot through
-//! [`Names`]. The bytes are what `serde_json` would print for the same object (its integer
-//! form and its string escaping); the tests hold them to the map-building encoder this one
-//! replaced. That byte writer is the one definition of the schema: [`Encoder::fields`], for
-//! renderers that want the fields as values, parses what it writes. [`render`] returns the
-//! whole trace; [`write_jsonl`] writes the same bytes a chunk at a time.
+//! [`Names`], and the text trace's words for a call, return, fault or queue written in place
+//! and escaped there. The bytes are what `serde_json` would print for the same object (its
+//! integer form and its string escaping, from the shared `bytes` module); the tests hold them
+//! to the map-building encoder this one replaced. That byte writer is the one definition of
+//! the schema: [`Encoder::fields`], for renderers that want the fields as values, parses what
+//! it writes, and the [`chrome`](super::chrome) trace's instants carry what it writes as
+//! their `args`. [`render`] returns the whole trace; [`write_jsonl`] writes the same bytes a
+//! chunk at a time.
 
+use super::bytes::{
+    escape_from, into_string, push_i64, push_mailbox_id, push_opt_str, push_pid_id, push_queue_id,
+    push_str, push_u64,
+};
 use super::Names;
 use abi::{Capacity, Dest, Error, MailboxId, Mode, Pid, Source, Syscall};
 use kernel::ipc::WaitQueueId;
 use kernel::trace::{Event, EventKind, ExitReason, FaultKind, KillCause, ReplyDropReason};
 use serde_json::{Map, Value};
+use std::ops::Range;
 
 /// The schema version every line carries as `"v"`.
 pub const VERSION: u64 = 1;
@@ -102,10 +110,7 @@ impl Encoder {
     /// what [`Encoder::line`] writes, as values.
     pub fn fields(&self, kind: &EventKind) -> Map<String, Value> {
         let mut out = Vec::with_capacity(256);
-        let mut w = Writer {
-            out: &mut out,
-            names: &self.names,
-        };
+        let mut w = Writer::<false>::new(&mut out, &self.names, None);
         let object = w.open();
         w.kind(kind);
         w.close(object);
@@ -128,12 +133,60 @@ impl Encoder {
         out.extend_from_slice(b",\"event\":\"");
         out.extend_from_slice(event_name(&event.kind).as_bytes());
         out.push(b'"');
-        Writer {
-            out,
-            names: &self.names,
-        }
-        .kind(&event.kind);
+        Writer::<false>::new(out, &self.names, None).kind(&event.kind);
         out.push(b'}');
+    }
+}
+
+/// An event's fields (those of [`Encoder::fields`]) and its `tick` among them, as one object,
+/// keys sorted, appended to `out`: what a Chrome instant carries as its `args`. `names` are
+/// those the trace had introduced by the event.
+///
+/// Returns where in `out` the event's text is (its call, return or fault as the text trace
+/// shows it, escaped for a JSON string, without the quotes), for the kinds that have one, so
+/// a caller that shows the text again copies it rather than writing it twice.
+pub(super) fn push_fields_with_tick(
+    out: &mut Vec<u8>,
+    names: &Names,
+    kind: &EventKind,
+    tick: u64,
+) -> Option<Range<usize>> {
+    let mut w = Writer::<true>::new(out, names, Some(tick));
+    let object = w.open();
+    w.kind(kind);
+    // Last, where no key sorts after it.
+    w.put_tick();
+    w.close(object);
+    w.text
+}
+
+/// The longest key [`Writer::key`] writes with one fixed-size copy (the schema's longest is
+/// `expected_burst`, 14 bytes).
+const KEY_ROOM: usize = 16;
+
+/// Whether `key` sorts after `tick`, bytewise. By hand rather than `key > "tick"`, which is
+/// a call to `memcmp` wherever the key is not a literal (the field writers that take one
+/// are not all inlined), and this runs for every field before an instant's tick.
+#[inline(always)]
+fn sorts_after_tick(key: &str) -> bool {
+    const TICK: &[u8] = b"tick";
+    let key = key.as_bytes();
+    for (k, t) in key.iter().zip(TICK) {
+        if k != t {
+            return k > t;
+        }
+    }
+    key.len() > TICK.len()
+}
+
+/// How a process ended, in one word: its `reason` field.
+pub(super) const fn exit_how(reason: &ExitReason) -> &'static str {
+    match reason {
+        ExitReason::Exit => "exit",
+        ExitReason::Returned => "returned",
+        ExitReason::Panicked(_) => "panicked",
+        ExitReason::Fault(_) => "fault",
+        ExitReason::Killed => "killed",
     }
 }
 
@@ -144,20 +197,59 @@ impl Encoder {
 /// Each kind's fields are written in sorted key order (bytewise, as `serde_json`'s default
 /// map keeps them), so the order is fixed here by hand: a field added out of order fails the
 /// tests against the reference encoder.
-struct Writer<'a> {
+///
+/// With `TICK`, the object also has a `tick` field (Chrome's instants carry one in their
+/// `args`), written where its key sorts: just before the first key after it. A const
+/// parameter, so the JSON lines, which have no such field, pay nothing for the check.
+struct Writer<'a, const TICK: bool> {
     out: &'a mut Vec<u8>,
     names: &'a Names,
+    /// With `TICK`: the `tick` field's value until it is written.
+    tick: Option<u64>,
+    /// How many objects are open ([`Writer::open`]): `tick` goes among the fields of the
+    /// outermost, not those of an object nested in it.
+    depth: u32,
+    /// Where the event's text (call, return or fault) was written, escaped, without quotes.
+    text: Option<Range<usize>>,
 }
 
-impl Writer<'_> {
-    /// `,"key":`: what every field starts with.
-    // Inlined where the key is a literal, its copy is a store or two rather than a call to
-    // `memcpy`; so are the field writers below that take a key.
+impl<'a, const TICK: bool> Writer<'a, TICK> {
+    fn new(out: &'a mut Vec<u8>, names: &'a Names, tick: Option<u64>) -> Self {
+        Writer {
+            out,
+            names,
+            tick,
+            depth: 0,
+            text: None,
+        }
+    }
+
+    /// `,"key":`: what every field starts with (after `tick`, when this key is the first
+    /// that sorts after it).
+    // Inlined where the key is a literal, the field is put together at compile time and
+    // written as one fixed-size copy, the rest of it cut off again (a store or two, rather
+    // than three copies or a call to `memcpy`), and the comparison with `tick` is made at
+    // compile time too; so are the small field writers below that take a key. (Not those of
+    // ids with their names: repeated at every such field, their code outgrew the
+    // instruction cache, which cost more than the calls.)
     #[inline(always)]
     fn key(&mut self, key: &str) {
-        self.out.extend_from_slice(b",\"");
-        self.out.extend_from_slice(key.as_bytes());
-        self.out.extend_from_slice(b"\":");
+        if TICK && self.tick.is_some() && self.depth == 1 && sorts_after_tick(key) {
+            self.put_tick();
+        }
+        let len = key.len();
+        if len <= KEY_ROOM {
+            let mut field = [0; KEY_ROOM + 4];
+            field[..2].copy_from_slice(b",\"");
+            field[2..2 + len].copy_from_slice(key.as_bytes());
+            field[2 + len..4 + len].copy_from_slice(b"\":");
+            self.out.extend_from_slice(&field);
+            self.out.truncate(self.out.len() - (KEY_ROOM - len));
+        } else {
+            self.out.extend_from_slice(b",\"");
+            self.out.extend_from_slice(key.as_bytes());
+            self.out.extend_from_slice(b"\":");
+        }
     }
 
     #[inline(always)]
@@ -206,13 +298,43 @@ impl Writer<'_> {
         self.out.extend_from_slice(b"null");
     }
 
+    /// The `tick` field, unless it has been written (or there is none).
+    fn put_tick(&mut self) {
+        if let Some(tick) = self.tick.take() {
+            self.out.extend_from_slice(b",\"tick\":");
+            push_u64(self.out, tick);
+        }
+    }
+
+    /// `key` as a JSON string of what `write` writes: the text trace's words, written
+    /// straight into the line and escaped there. Returns where the string's contents are.
+    #[inline(always)]
+    fn shown(&mut self, key: &str, write: impl FnOnce(&Names, &mut Vec<u8>)) -> Range<usize> {
+        self.key(key);
+        self.out.push(b'"');
+        let start = self.out.len();
+        write(self.names, self.out);
+        // The words are raw text: a name in them may bring quotes or control characters.
+        escape_from(self.out, start);
+        let contents = start..self.out.len();
+        self.out.push(b'"');
+        contents
+    }
+
+    /// `text`: the event's call, return or fault, as the text trace shows it.
+    fn text(&mut self, write: impl FnOnce(&Names, &mut Vec<u8>)) {
+        self.text = Some(self.shown("text", write));
+    }
+
     /// The start of an object's fields: where its `{` goes.
     fn open(&mut self) -> usize {
+        self.depth += 1;
         self.out.len()
     }
 
     /// The end of the object whose fields began at `start`.
     fn close(&mut self, start: usize) {
+        self.depth = self.depth.saturating_sub(1);
         match self.out.get_mut(start) {
             // The first field's comma.
             Some(comma) => *comma = b'{',
@@ -226,7 +348,7 @@ impl Writer<'_> {
     fn pid_id(&mut self, key: &str, pid: Pid) {
         self.key(key);
         self.out.push(b'"');
-        push_id(self.out, b"p", pid.raw());
+        push_pid_id(self.out, pid);
         self.out.push(b'"');
     }
 
@@ -264,7 +386,7 @@ impl Writer<'_> {
     fn mailbox(&mut self, key: &str, key_name: &str, id: MailboxId) {
         self.key(key);
         self.out.push(b'"');
-        push_id(self.out, b"mb", id.raw());
+        push_mailbox_id(self.out, id);
         self.out.push(b'"');
         self.opt_str(key_name, self.names.mailbox_name(id));
     }
@@ -281,22 +403,10 @@ impl Writer<'_> {
     fn queue(&mut self, key: &str, key_name: &str, q: WaitQueueId) {
         self.key(key);
         self.out.push(b'"');
-        match q {
-            WaitQueueId::MailboxSenders(m)
-            | WaitQueueId::MailboxReceiver(m)
-            | WaitQueueId::MailboxCallers(m) => push_id(self.out, b"mb", m.raw()),
-            WaitQueueId::InboxSenders(p)
-            | WaitQueueId::InboxReceiver(p)
-            | WaitQueueId::ReceiversFrom(p)
-            | WaitQueueId::Replies(p)
-            | WaitQueueId::Exit(p) => push_id(self.out, b"p", p.raw()),
-        }
-        self.out.push(b'.');
-        self.out.extend_from_slice(q.name().as_bytes());
+        push_queue_id(self.out, q);
         self.out.push(b'"');
         // The text trace's own words for it, so the two never drift apart.
-        let shown = self.names.queue(q);
-        self.str(key_name, &shown);
+        self.shown(key_name, |n, out| n.push_queue(out, q));
     }
 
     /// A capacity: its count as a number, or `"unbounded"`.
@@ -379,8 +489,7 @@ impl Writer<'_> {
                 self.close(object);
                 self.subject(*pid);
                 self.str("syscall", call.sysno().name());
-                let text = self.names.call(call);
-                self.str("text", &text);
+                self.text(|n, out| n.push_call(out, call));
             }
             EventKind::BadSyscall { pid, sysno, error } => {
                 self.str("error", error.name());
@@ -403,8 +512,7 @@ impl Writer<'_> {
                 push_u64(self.out, ret[3]);
                 self.out.push(b']');
                 self.opt_str("syscall", sysno.map(|s| s.name()));
-                let text = self.names.ret(*sysno, ret);
-                self.str("text", &text);
+                self.text(|n, out| n.push_ret(out, *sysno, ret));
             }
             EventKind::Block {
                 pid,
@@ -527,17 +635,14 @@ impl Writer<'_> {
                 self.str("text", text);
             }
             EventKind::Exit { pid, code, reason } => {
-                let (how, message) = match reason {
-                    ExitReason::Exit => ("exit", None),
-                    ExitReason::Returned => ("returned", None),
-                    ExitReason::Panicked(m) => ("panicked", Some(m.as_str())),
-                    ExitReason::Fault(m) => ("fault", Some(m.as_str())),
-                    ExitReason::Killed => ("killed", None),
+                let message = match reason {
+                    ExitReason::Panicked(m) | ExitReason::Fault(m) => Some(m.as_str()),
+                    ExitReason::Exit | ExitReason::Returned | ExitReason::Killed => None,
                 };
                 self.i64("code", i64::from(*code));
                 self.opt_str("message", message);
                 self.subject(*pid);
-                self.str("reason", how);
+                self.str("reason", exit_how(reason));
             }
             EventKind::Deadlock { cycle, blocked } => {
                 self.key("blocked");
@@ -595,8 +700,7 @@ impl Writer<'_> {
                         self.null("pid");
                     }
                 }
-                let text = self.names.fault(kind);
-                self.str("text", &text);
+                self.text(|n, out| n.push_fault(out, kind));
             }
         }
     }
@@ -736,206 +840,6 @@ impl Writer<'_> {
     }
 }
 
-/// A generational id as its `Display` shows it: `p3`, or `p3.1` after the slot's reuse.
-// Inlined, the prefix is a constant: a store or two rather than a call to `memcpy`.
-#[inline(always)]
-fn push_id(out: &mut Vec<u8>, prefix: &[u8], raw: u64) {
-    out.extend_from_slice(prefix);
-    push_u64(out, u64::from(raw as u32));
-    let generation = raw >> 32;
-    if generation != 0 {
-        out.push(b'.');
-        push_u64(out, generation);
-    }
-}
-
-/// `00`, `01`, ... `99` as the two digits' ASCII bytes in one `u16`, tens in the high byte:
-/// two digits per table look-up, put together in a register rather than in memory. (The
-/// integer writing here is the text trace's, `text.rs`, whose own is private to it.)
-const DIGIT_PAIRS: [u16; 100] = {
-    let mut table = [0; 100];
-    let mut i = 0;
-    while i < 100 {
-        table[i] = (b'0' as u16 + i as u16 / 10) << 8 | (b'0' as u16 + i as u16 % 10);
-        i += 1;
-    }
-    table
-};
-
-/// 10^8: the numbers below it have at most the eight digits one `u64` of ASCII holds.
-const EIGHT_DIGITS: u64 = 100_000_000;
-
-/// ASCII `0` in every byte of a word.
-const ZEROS: u64 = u64::from_ne_bytes([b'0'; 8]);
-
-/// `v` (below 10^8) as eight ASCII digits, zero-padded: the most significant in the highest
-/// byte, so that `to_be_bytes` reads them in order.
-fn eight_digits(v: u32) -> u64 {
-    let (high, low) = (v / 10_000, v % 10_000);
-    // `% 100`: a number's last two digits (and an index the compiler can see is in bounds).
-    let pair = |p: u32| u64::from(DIGIT_PAIRS[(p % 100) as usize]);
-    pair(high / 100) << 48 | pair(high) << 32 | pair(low / 100) << 16 | pair(low)
-}
-
-/// How many of the eight digits [`eight_digits`] wrote are leading zeros: at most seven, as
-/// the last digit shows even when it is 0.
-fn leading_zero_digits(digits: u64) -> u32 {
-    // Less `0`, each byte is its digit's value, so the leading zeros are the leading zero
-    // bytes; setting the lowest bit keeps the last digit whatever it is.
-    ((digits ^ ZEROS) | 1).leading_zeros() / 8
-}
-
-/// `v` (below 10^8) in decimal.
-fn push_short(out: &mut Vec<u8>, v: u32) {
-    let digits = eight_digits(v);
-    let unused = leading_zero_digits(digits);
-    // All eight bytes are written and the unused tail cut off again: one fixed-size copy
-    // rather than one of variable length, which is a call to `memcpy`.
-    out.extend_from_slice(&(digits << (8 * unused)).to_be_bytes());
-    out.truncate(out.len() - unused as usize);
-}
-
-/// `v` in decimal, as `serde_json` (and `{v}`) writes it.
-fn push_u64(out: &mut Vec<u8>, v: u64) {
-    if v < 10 {
-        // Most ids, CPUs and priorities: one digit.
-        out.push(b'0' + v as u8);
-    } else if v < 100 {
-        out.extend_from_slice(&DIGIT_PAIRS[v as usize].to_be_bytes());
-    } else if v < EIGHT_DIGITS {
-        push_short(out, v as u32);
-    } else {
-        push_long(out, v);
-    }
-}
-
-/// `v` (at least 10^8) in decimal: its leading digits, then eight at a time.
-#[cold]
-fn push_long(out: &mut Vec<u8>, v: u64) {
-    let (high, low) = (v / EIGHT_DIGITS, (v % EIGHT_DIGITS) as u32);
-    if high < EIGHT_DIGITS {
-        push_short(out, high as u32);
-    } else {
-        // `u64::MAX` has 20 digits: at most four before the two groups of eight.
-        push_short(out, (high / EIGHT_DIGITS) as u32);
-        let middle = (high % EIGHT_DIGITS) as u32;
-        out.extend_from_slice(&eight_digits(middle).to_be_bytes());
-    }
-    out.extend_from_slice(&eight_digits(low).to_be_bytes());
-}
-
-/// `v` in decimal with its sign, as `serde_json` writes it.
-fn push_i64(out: &mut Vec<u8>, v: i64) {
-    if v < 0 {
-        out.push(b'-');
-    }
-    push_u64(out, v.unsigned_abs());
-}
-
-/// What `serde_json` writes in a string for each byte: 0 for the byte itself; otherwise the
-/// letter after the backslash, `u` meaning `\u00XX`. It escapes `"`, `\` and the control
-/// characters below 0x20 only: not DEL, not `/`, not anything beyond ASCII (whose bytes are
-/// all 0x80 and above, so a multi-byte character is copied whole).
-const ESCAPE: [u8; 256] = {
-    let mut table = [0; 256];
-    let mut b = 0;
-    while b < 0x20 {
-        table[b] = match b {
-            0x08 => b'b',
-            0x09 => b't',
-            0x0a => b'n',
-            0x0c => b'f',
-            0x0d => b'r',
-            _ => b'u',
-        };
-        b += 1;
-    }
-    table[b'"' as usize] = b'"';
-    table[b'\\' as usize] = b'\\';
-    table
-};
-
-/// `serde_json` writes `\u00XX` in lower case.
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
-/// `text` as a JSON string, quoted and escaped as `serde_json` writes it.
-fn push_str(out: &mut Vec<u8>, text: &str) {
-    let bytes = text.as_bytes();
-    out.push(b'"');
-    if needs_escape(bytes) {
-        push_escaped(out, bytes);
-    } else {
-        // Nearly every string: names, error names, the syscalls' text.
-        out.extend_from_slice(bytes);
-    }
-    out.push(b'"');
-}
-
-/// `bytes` (a whole `str`) escaped, appended to `out`.
-fn push_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
-    // Copied in runs between the bytes that need escaping. Only ASCII bytes are escaped, so
-    // every run is whole characters.
-    let mut run = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let escape = ESCAPE[usize::from(b)];
-        if escape == 0 {
-            continue;
-        }
-        out.extend_from_slice(&bytes[run..i]);
-        if escape == b'u' {
-            out.extend_from_slice(b"\\u00");
-            out.push(HEX[usize::from(b >> 4)]);
-            out.push(HEX[usize::from(b & 0xf)]);
-        } else {
-            out.push(b'\\');
-            out.push(escape);
-        }
-        run = i + 1;
-    }
-    out.extend_from_slice(&bytes[run..]);
-}
-
-/// Whether any byte of `bytes` is one `serde_json` escapes, looked at eight at a time.
-fn needs_escape(bytes: &[u8]) -> bool {
-    let mut words = bytes.chunks_exact(8);
-    let in_words = words.by_ref().any(|w| match <[u8; 8]>::try_from(w) {
-        Ok(w) => word_needs_escape(u64::from_le_bytes(w)),
-        // Never (every chunk is eight bytes); the slow path is right for any string.
-        Err(_) => true,
-    });
-    let tail = words.remainder();
-    in_words || tail.iter().any(|&b| ESCAPE[usize::from(b)] != 0)
-}
-
-/// Whether any of the eight bytes of `word` is below 0x20, `"` or `\`.
-fn word_needs_escape(word: u64) -> bool {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    // Some byte of `x` is below `n` (at most 0x80) exactly when this leaves a high bit set.
-    // Subtracting `n` from every byte wraps the lowest byte below `n`, setting its high bit
-    // (clear in `x`, so kept by `& !x`); and no byte wraps unless a byte at or beneath it is
-    // below `n`, as a borrow only starts at one. `& !x` drops the bytes at 0x80 and above,
-    // none of which is escaped. A byte equal to `c` is a zero byte of `x ^ c...`: below 1.
-    let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGHS;
-    let equal = |x: u64, c: u8| below(x ^ (ONES * u64::from(c)), 1);
-    (below(word, 0x20) | equal(word, b'"') | equal(word, b'\\')) != 0
-}
-
-/// A JSON string, or `null`.
-fn push_opt_str(out: &mut Vec<u8>, text: Option<&str>) {
-    match text {
-        Some(t) => push_str(out, t),
-        None => out.extend_from_slice(b"null"),
-    }
-}
-
-/// Written bytes as a `String`. They are UTF-8 by construction (ASCII, and whole `str`s
-/// escaped only at ASCII bytes); were they ever not, the line is kept, with the bad bytes
-/// replaced, rather than the renderer panicking.
-fn into_string(bytes: Vec<u8>) -> String {
-    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
-}
-
 /// How much a [`write_jsonl`] gathers before it writes: big enough that a write is one
 /// system call per many lines, small enough to stay in the cache.
 const CHUNK: usize = 64 * 1024;
@@ -985,9 +889,10 @@ pub fn write_jsonl<W: std::io::Write>(events: &[Event], mut out: W) -> std::io::
 
 /// The encoder as it was before it wrote straight into its output: a `serde_json` map per
 /// event, sorted and serialised. Kept verbatim as the oracle the fast one must match byte
-/// for byte (lines) and value for value ([`Encoder::fields`]).
+/// for byte (lines) and value for value ([`Encoder::fields`]). The Chrome renderer's
+/// reference takes its instants' fields from here too.
 #[cfg(test)]
-mod reference {
+pub(super) mod reference {
     use super::{event_name, VERSION};
     use crate::render::Names;
     use abi::{Capacity, Dest, Error, MailboxId, Mode, Pid, Source, Syscall};
@@ -1010,6 +915,11 @@ mod reference {
         /// Learn the names an event introduces.
         pub fn learn(&mut self, kind: &EventKind) {
             self.names.learn(kind);
+        }
+
+        /// The names learnt so far, for renderers that show `p3:name` text.
+        pub fn names(&self) -> &Names {
+            &self.names
         }
 
         /// Learn from `event`, then encode it as one line (without the newline).
@@ -1527,7 +1437,7 @@ mod tests {
     use kernel::trace::{Event, EventKind, ExitReason};
     use serde_json::Value;
 
-    use crate::render::testgen::{hand_made, variant, Rng, VARIANTS};
+    use crate::render::testgen::{awkward_strings, hand_made, variant, Rng, VARIANTS};
 
     /// `events` rendered both ways, compared line by line first so a failure names the
     /// event.
@@ -1601,54 +1511,69 @@ mod tests {
     }
 
     #[test]
-    fn strings_are_escaped_as_serde_json_escapes_them() {
-        let mut awkward: Vec<String> = [
-            "",
-            "plain",
-            "\"",
-            "\\",
-            "\"quoted\" and back\\slashed\\",
-            "\\\"",
-            "/slash/",
-            "del\u{7f}",
-            "ünïcødé",
-            "名前",
-            "emoji 🦀 and 👩‍👩‍👧",
-            "\u{301}combining first",
-            "\u{2028}line separator\u{2029}",
-            "\u{feff}bom",
-            "\u{80}\u{9f}\u{a0}\u{ff}",
-            "\u{10ffff}",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        // Every control character, alone and between other text.
-        for c in (0u8..0x20).chain([0x7f]) {
-            let c = char::from(c);
-            awkward.push(c.to_string());
-            awkward.push(format!("a{c}b{c}{c}é{c}"));
+    fn fields_with_tick_are_the_reference_fields_and_tick() {
+        let mut rng = Rng(0xf1e1d5);
+        let mut events = hand_made();
+        events.extend((0..3_000).map(|_| rng.event()));
+        // Names with quotes, backslashes and control characters, to be escaped in the texts
+        // that show them; then more events to show them in.
+        events.extend((0..200).map(|i| Event {
+            tick: 0,
+            cpu: 0,
+            kind: EventKind::Spawn {
+                pid: abi::Pid::new(i % 6, i % 3),
+                parent: None,
+                program: String::new(),
+                name: format!("a\"b\\c\u{1}{i}"),
+                arg: 0,
+                inbox: abi::Capacity::Zero,
+                priority: 0,
+            },
+        }));
+        events.extend((0..3_000).map(|_| rng.event()));
+        let mut old = reference::Encoder::new();
+        let mut names = crate::render::Names::default();
+        let mut out = Vec::new();
+        for e in &events {
+            old.learn(&e.kind);
+            names.learn(&e.kind);
+            let mut fields = old.fields(&e.kind);
+            fields.insert("tick".into(), Value::from(e.tick));
+            out.clear();
+            let text = super::push_fields_with_tick(&mut out, &names, &e.kind, e.tick);
+            let expected = Value::Object(fields.clone()).to_string();
+            assert_eq!(String::from_utf8_lossy(&out), expected, "{e:?}");
+            // What it says is the text is the `text` field's contents, for the kinds that
+            // show the text trace's words.
+            let shows_text = matches!(
+                e.kind,
+                EventKind::Syscall { .. } | EventKind::Return { .. } | EventKind::Fault { .. }
+            );
+            let expected = fields
+                .get("text")
+                .filter(|_| shows_text)
+                .map(Value::to_string);
+            let text = text.map(|t| format!("\"{}\"", String::from_utf8_lossy(&out[t])));
+            assert_eq!(text, expected, "{e:?}");
         }
-        awkward.push((0u8..0x80).map(char::from).collect());
-        // Each escaped character at every place in and around the eight-byte words the fast
-        // check reads, among ASCII and among multi-byte characters (whose bytes are 0x80 and
-        // above, next to which a borrow could hide a byte that needs escaping).
-        for c in ['"', '\\', '\0', '\n', '\u{1f}'] {
-            for at in 0..20 {
-                awkward.push(format!("{}{c}{}", "x".repeat(at), "y".repeat(19 - at)));
-                awkward.push(format!("{}{c}{}", "é".repeat(at), "€".repeat(9)));
-                awkward.push(format!("{}{c}\u{7f}\u{80}", "\u{ff}".repeat(at)));
-            }
+    }
+
+    #[test]
+    fn the_tick_is_placed_in_bytewise_key_order() {
+        let keys = [
+            "", "a", "s", "t", "te", "text", "ti", "tia", "tic", "tick", "tick_", "ticks", "tid",
+            "timeout", "tj", "to", "to_name", "u", "z", "~",
+        ];
+        for key in keys {
+            assert_eq!(super::sorts_after_tick(key), key > "tick", "{key:?}");
         }
-        for s in &awkward {
-            let mut out = Vec::new();
-            super::push_str(&mut out, s);
-            let ours = String::from_utf8(out).unwrap();
-            assert_eq!(ours, serde_json::to_string(s).unwrap(), "{s:?}");
-            assert_eq!(serde_json::from_str::<String>(&ours).unwrap(), *s);
-        }
-        // The same strings where the trace carries them: a process's name, printed text,
-        // a panic message.
+    }
+
+    #[test]
+    fn awkward_strings_match_the_reference() {
+        let awkward = awkward_strings();
+        // Where the trace carries them: a process's name (and the texts and queue names that
+        // show it), printed text, a panic message, a missed kill's name.
         let events: Vec<Event> = awkward
             .iter()
             .enumerate()
@@ -1673,6 +1598,24 @@ mod tests {
                         code: -1,
                         reason: ExitReason::Panicked(s.clone()),
                     },
+                    EventKind::Syscall {
+                        pid,
+                        call: abi::Syscall::Wait {
+                            child: pid,
+                            mode: abi::Mode::Blocking,
+                        },
+                    },
+                    EventKind::Block {
+                        pid,
+                        queue: kernel::ipc::WaitQueueId::Exit(pid),
+                        deadline: None,
+                    },
+                    EventKind::Fault {
+                        kind: kernel::trace::FaultKind::KillMissed {
+                            name: s.clone(),
+                            tick: 3,
+                        },
+                    },
                 ]
             })
             .map(|kind| Event {
@@ -1682,52 +1625,6 @@ mod tests {
             })
             .collect();
         assert_matches_reference("awkward strings", &events);
-    }
-
-    #[test]
-    fn the_word_at_a_time_check_finds_exactly_the_bytes_to_escape() {
-        let mut rng = Rng(0xe5c);
-        // The bytes either side of each boundary the check draws, and anything.
-        let edges = [
-            0x00, 0x01, 0x1f, 0x20, 0x21, 0x22, 0x23, 0x5b, 0x5c, 0x5d, 0x7f, 0x80,
-        ];
-        for _ in 0..200_000 {
-            let len = rng.below(20) as usize;
-            let bytes: Vec<u8> = (0..len)
-                .map(|_| match rng.below(3) {
-                    0 => rng.next() as u8,
-                    1 => 0xff - rng.below(0x80) as u8,
-                    _ => rng.pick(&edges),
-                })
-                .collect();
-            let slow = bytes.iter().any(|&b| super::ESCAPE[usize::from(b)] != 0);
-            assert_eq!(super::needs_escape(&bytes), slow, "{bytes:02x?}");
-        }
-    }
-
-    #[test]
-    fn integers_print_as_serde_json_prints_them() {
-        let mut rng = Rng(7);
-        let widths = (0..20).flat_map(|k| {
-            let p = 10u64.pow(k);
-            [p - 1, p, p + 1, p.saturating_mul(10) - 1]
-        });
-        let edges = [0, 1, 9, 10, 99, 100, u64::MAX - 1, u64::MAX, 1 << 63];
-        let randoms = (0..1_000).map(|_| rng.next());
-        for v in edges.into_iter().chain(widths).chain(randoms) {
-            let mut out = b"x".to_vec();
-            super::push_u64(&mut out, v);
-            assert_eq!(out, format!("x{}", serde_json::json!(v)).into_bytes());
-            let signed = v as i64;
-            let mut out = Vec::new();
-            super::push_i64(&mut out, signed);
-            assert_eq!(out, serde_json::json!(signed).to_string().into_bytes());
-        }
-        for signed in [i64::MIN, i64::MIN + 1, -1, i64::from(i32::MIN), i64::MAX] {
-            let mut out = Vec::new();
-            super::push_i64(&mut out, signed);
-            assert_eq!(out, serde_json::json!(signed).to_string().into_bytes());
-        }
     }
 
     #[test]

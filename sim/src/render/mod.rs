@@ -1,8 +1,10 @@
 //! Renderers: the one event model, shown in the forms people read.
 //!
 //! Every renderer reads the trace (and, for summaries, the run's [`Report`](crate::Report));
-//! none of them reaches into the kernel. Each module owns one output format.
+//! none of them reaches into the kernel. Each module owns one output format, but for
+//! `bytes`: the integers, ids and JSON strings the byte-writing ones share.
 
+pub(crate) mod bytes;
 #[cfg(test)]
 pub(crate) mod testgen;
 mod text;

@@ -455,6 +455,65 @@ impl Rng {
     }
 }
 
+/// Numbers of every decimal width, at both ends of each (every digit count takes its own
+/// path through word-at-a-time formatting), the edges of `u64` and `i64`, and random ones.
+pub(crate) fn awkward_integers() -> Vec<u64> {
+    let mut rng = Rng(7);
+    let edges = [0, 1, 9, 10, 99, 100, u64::MAX - 1, u64::MAX, 1 << 63];
+    let widths = (0..20).flat_map(|k| {
+        let p = 10u64.pow(k);
+        [p - 1, p, p + 1, p.saturating_mul(10) - 1]
+    });
+    let randoms = (0..1_000).map(|_| rng.next());
+    edges.into_iter().chain(widths).chain(randoms).collect()
+}
+
+/// Strings that JSON must escape, or that look as if it might: quotes, backslashes, every
+/// control character, DEL, non-ASCII of every width; each escaped character also at every
+/// place in and around the eight-byte words the escaping check reads, among ASCII and among
+/// multi-byte characters (whose bytes are 0x80 and above, next to which a borrow could hide
+/// a byte that needs escaping).
+pub(crate) fn awkward_strings() -> Vec<String> {
+    let mut awkward: Vec<String> = [
+        "",
+        "plain",
+        "\"",
+        "\\",
+        "\"quoted\" and back\\slashed\\",
+        "\\\"",
+        "/slash/",
+        "del\u{7f}",
+        "ünïcødé",
+        "名前",
+        "emoji 🦀 and 👩‍👩‍👧",
+        "\u{301}combining first",
+        "\u{2028}line separator\u{2029}",
+        "\u{feff}bom",
+        "\u{fffd}",
+        "\u{80}\u{9f}\u{a0}\u{ff}",
+        "\u{10ffff}",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    // Every control character, alone and between other text.
+    for c in (0u8..0x20).chain([0x7f]) {
+        let c = char::from(c);
+        awkward.push(c.to_string());
+        awkward.push(format!("a{c}b{c}{c}é{c}"));
+    }
+    awkward.push((0u8..0x80).map(char::from).collect());
+    awkward.push("\"\\\u{0}\u{1f}\u{7f}é🦀\n".repeat(5));
+    for c in ['"', '\\', '\0', '\n', '\u{1f}'] {
+        for at in 0..20 {
+            awkward.push(format!("{}{c}{}", "x".repeat(at), "y".repeat(19 - at)));
+            awkward.push(format!("{}{c}{}", "é".repeat(at), "€".repeat(9)));
+            awkward.push(format!("{}{c}\u{7f}\u{80}", "\u{ff}".repeat(at)));
+        }
+    }
+    awkward
+}
+
 /// How many `EventKind` variants [`variant`] tells apart.
 pub(crate) const VARIANTS: usize = 30;
 

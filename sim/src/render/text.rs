@@ -5,9 +5,10 @@
 //!
 //! Traces run to millions of events, so the renderer writes every line straight into one
 //! output buffer of bytes: no temporary strings per event, no `char`s (all it adds itself is
-//! ASCII), integers formatted by hand a machine word at a time, and names found by slot index
-//! rather than in a tree and rendered once, when the trace introduces them, so that showing a
-//! process is copying its `p3:name` (and, for the actor column, its padding) whole.
+//! ASCII), integers formatted by hand a machine word at a time (the `bytes` module, shared
+//! with the JSON renderers), and names found by slot index rather than in a tree and
+//! rendered once, when the trace introduces them, so that showing a process is copying its
+//! `p3:name` (and, for the actor column, its padding) whole.
 //!
 //! Everything written is either ASCII or a whole `&str`, so the bytes are UTF-8 by
 //! construction: they are checked once where a `String` is handed out ([`text`], the
@@ -15,6 +16,10 @@
 //! the bytes it is. Those [`Names`] methods, which other renderers use, are thin wrappers over
 //! the same byte-writing code as the trace, so both always say the same thing.
 
+use super::bytes::{
+    eight_digits, into_string, leading_zero_digits, push_i64, push_id, push_u64, MAILBOX_PREFIX,
+    PID_PREFIX,
+};
 use abi::{
     Capacity, Dest, Error, MailboxId, Mode, Overflow, Pid, RecvFlags, Source, Syscall, Sysno,
     RET_REGS,
@@ -179,12 +184,6 @@ impl NameTable {
     }
 }
 
-/// How processes' ids are shown: `p3`.
-const PID_PREFIX: &[u8] = b"p";
-
-/// How mailboxes' ids are shown: `mb0`.
-const MAILBOX_PREFIX: &[u8] = b"mb";
-
 impl Names {
     /// Learn the names an event introduces.
     pub fn learn(&mut self, kind: &EventKind) {
@@ -300,10 +299,12 @@ impl Names {
 }
 
 /// The byte-writing forms of the methods above, which the text trace itself uses: each
-/// appends what its `String`-returning namesake returns.
+/// appends what its `String`-returning namesake returns. The JSON renderers write them
+/// straight into their output too, then escape them there (`bytes::escape_from`): these
+/// write raw text, so a name may bring quotes or control characters with it.
 impl Names {
     /// [`pid`](Self::pid).
-    fn push_pid(&self, out: &mut Vec<u8>, pid: Pid) {
+    pub(crate) fn push_pid(&self, out: &mut Vec<u8>, pid: Pid) {
         match self.procs.get(pid.raw()) {
             Some(n) => n.push_shown(out),
             None => push_id(out, PID_PREFIX, pid.raw()),
@@ -327,7 +328,7 @@ impl Names {
     }
 
     /// [`mailbox`](Self::mailbox).
-    fn push_mailbox(&self, out: &mut Vec<u8>, id: MailboxId) {
+    pub(crate) fn push_mailbox(&self, out: &mut Vec<u8>, id: MailboxId) {
         match self.mailboxes.get(id.raw()) {
             Some(n) => n.push_shown(out),
             None => push_id(out, MAILBOX_PREFIX, id.raw()),
@@ -335,7 +336,7 @@ impl Names {
     }
 
     /// [`dest`](Self::dest).
-    fn push_dest(&self, out: &mut Vec<u8>, dest: Dest) {
+    pub(crate) fn push_dest(&self, out: &mut Vec<u8>, dest: Dest) {
         match dest {
             Dest::Process(p) => self.push_pid(out, p),
             Dest::Mailbox(m) => self.push_mailbox(out, m),
@@ -355,7 +356,7 @@ impl Names {
     }
 
     /// [`queue`](Self::queue).
-    fn push_queue(&self, out: &mut Vec<u8>, q: WaitQueueId) {
+    pub(crate) fn push_queue(&self, out: &mut Vec<u8>, q: WaitQueueId) {
         match q {
             WaitQueueId::MailboxSenders(m)
             | WaitQueueId::MailboxReceiver(m)
@@ -371,7 +372,7 @@ impl Names {
     }
 
     /// [`call`](Self::call).
-    fn push_call(&self, out: &mut Vec<u8>, call: &Syscall) {
+    pub(crate) fn push_call(&self, out: &mut Vec<u8>, call: &Syscall) {
         let name = call.sysno().name();
         match *call {
             Syscall::DeleteMailbox { mailbox } => {
@@ -451,7 +452,7 @@ impl Names {
     }
 
     /// [`fault`](Self::fault).
-    fn push_fault(&self, out: &mut Vec<u8>, kind: &FaultKind) {
+    pub(crate) fn push_fault(&self, out: &mut Vec<u8>, kind: &FaultKind) {
         match kind {
             FaultKind::Kill { pid, cause } => {
                 out.extend_from_slice(b"kill ");
@@ -519,7 +520,7 @@ impl Names {
     }
 
     /// [`ret`](Self::ret).
-    fn push_ret(&self, out: &mut Vec<u8>, sysno: Option<Sysno>, ret: &[u64; RET_REGS]) {
+    pub(crate) fn push_ret(&self, out: &mut Vec<u8>, sysno: Option<Sysno>, ret: &[u64; RET_REGS]) {
         if ret[0] != 0 {
             let err = Error::from_code(ret[0]);
             out.extend_from_slice(b"err ");
@@ -595,12 +596,6 @@ fn appended(out: &mut String, write: impl FnOnce(&mut Vec<u8>)) {
     out.push_str(&rendered(write));
 }
 
-/// Rendered bytes as a `String`. They are UTF-8 by construction (ASCII, and whole `str`s),
-/// so this only checks what is known.
-fn into_string(bytes: Vec<u8>) -> String {
-    String::from_utf8(bytes).expect("the text trace writes only ASCII and whole strs")
-}
-
 /// How a process ended, in words: `exit`, `returned`, `panicked: ...`, `fault: ...`.
 pub fn exit_reason(reason: &ExitReason) -> String {
     rendered(|out| push_exit_reason(out, reason))
@@ -623,92 +618,8 @@ fn push_exit_reason(out: &mut Vec<u8>, reason: &ExitReason) {
     }
 }
 
-/// `00`, `01`, ... `99` as the two digits' ASCII bytes in one `u16`, tens in the high byte:
-/// two digits per table look-up, put together in a register rather than in memory.
-const DIGIT_PAIRS: [u16; 100] = {
-    let mut table = [0; 100];
-    let mut i = 0;
-    while i < 100 {
-        table[i] = (b'0' as u16 + i as u16 / 10) << 8 | (b'0' as u16 + i as u16 % 10);
-        i += 1;
-    }
-    table
-};
-
-/// 10^8: the numbers below it have at most the eight digits one `u64` of ASCII holds.
-const EIGHT_DIGITS: u64 = 100_000_000;
-
-/// `v` (below 10^8) as eight ASCII digits, zero-padded: the most significant in the highest
-/// byte, so that `to_be_bytes` reads them in order.
-fn eight_digits(v: u32) -> u64 {
-    let (high, low) = (v / 10_000, v % 10_000);
-    // `% 100`: a number's last two digits (and an index the compiler can see is in bounds).
-    let pair = |p: u32| u64::from(DIGIT_PAIRS[(p % 100) as usize]);
-    pair(high / 100) << 48 | pair(high) << 32 | pair(low / 100) << 16 | pair(low)
-}
-
-/// ASCII `0` in every byte of a word.
-const ZEROS: u64 = u64::from_ne_bytes([b'0'; 8]);
-
 /// ASCII space in every byte of a word.
 const BLANKS: u64 = u64::from_ne_bytes([b' '; 8]);
-
-/// How many of the eight digits [`eight_digits`] wrote are leading zeros: at most seven, as
-/// the last digit shows even when it is 0.
-fn leading_zero_digits(digits: u64) -> u32 {
-    // Less `0`, each byte is its digit's value, so the leading zeros are the leading zero
-    // bytes; setting the lowest bit keeps the last digit whatever it is.
-    ((digits ^ ZEROS) | 1).leading_zeros() / 8
-}
-
-/// `v` (below 10^8) in decimal.
-fn push_short(out: &mut Vec<u8>, v: u32) {
-    let digits = eight_digits(v);
-    let unused = leading_zero_digits(digits);
-    // The digits are moved to the top of the word and all eight bytes written, then the
-    // unused tail is cut off again: one fixed-size copy rather than one of variable length,
-    // which is a call to `memcpy`.
-    out.extend_from_slice(&(digits << (8 * unused)).to_be_bytes());
-    out.truncate(out.len() - unused as usize);
-}
-
-/// `v` in decimal, as `{v}` writes it.
-fn push_u64(out: &mut Vec<u8>, v: u64) {
-    if v < 10 {
-        // Most ids, generations, CPUs and priorities: one digit.
-        out.push(b'0' + v as u8);
-    } else if v < 100 {
-        // Most message lengths: one pair.
-        out.extend_from_slice(&DIGIT_PAIRS[v as usize].to_be_bytes());
-    } else if v < EIGHT_DIGITS {
-        push_short(out, v as u32);
-    } else {
-        push_long(out, v);
-    }
-}
-
-/// `v` (at least 10^8) in decimal: its leading digits, then eight at a time.
-#[cold]
-fn push_long(out: &mut Vec<u8>, v: u64) {
-    let (high, low) = (v / EIGHT_DIGITS, (v % EIGHT_DIGITS) as u32);
-    if high < EIGHT_DIGITS {
-        push_short(out, high as u32);
-    } else {
-        // `u64::MAX` has 20 digits: at most four before the two groups of eight.
-        push_short(out, (high / EIGHT_DIGITS) as u32);
-        let middle = (high % EIGHT_DIGITS) as u32;
-        out.extend_from_slice(&eight_digits(middle).to_be_bytes());
-    }
-    out.extend_from_slice(&eight_digits(low).to_be_bytes());
-}
-
-/// `v` in decimal with its sign, as `{v}` writes it.
-fn push_i64(out: &mut Vec<u8>, v: i64) {
-    if v < 0 {
-        out.push(b'-');
-    }
-    push_u64(out, v.unsigned_abs());
-}
 
 /// Ticks below this fit the tick column; longer ones widen it.
 const TICK_LIMIT: u64 = 10u64.pow(TICK_WIDTH as u32);
@@ -769,19 +680,6 @@ fn push_head(out: &mut Vec<u8>, last: &mut LastTick, tick: u64, cpu: u32) {
         out.extend_from_slice(b" cpu");
         push_u64(out, u64::from(cpu));
         out.push(b' ');
-    }
-}
-
-/// A generational id as its `Display` shows it: `p3`, or `p3.1` after the slot's reuse.
-// Inlined, the prefix is a constant: a store or two rather than a call to `memcpy`.
-#[inline(always)]
-fn push_id(out: &mut Vec<u8>, prefix: &[u8], raw: u64) {
-    out.extend_from_slice(prefix);
-    push_u64(out, u64::from(raw as u32));
-    let generation = raw >> 32;
-    if generation != 0 {
-        out.push(b'.');
-        push_u64(out, generation);
     }
 }
 
@@ -1783,7 +1681,7 @@ mod tests {
     use abi::{Source, Sysno};
     use kernel::trace::{Event, EventKind};
 
-    use crate::render::testgen::{hand_made, variant, Rng, VARIANTS};
+    use crate::render::testgen::{awkward_integers, hand_made, variant, Rng, VARIANTS};
 
     #[test]
     fn the_streamed_trace_is_the_same_bytes_across_chunk_boundaries() {
@@ -1867,35 +1765,12 @@ mod tests {
     }
 
     #[test]
-    fn integers_print_as_display_does() {
-        let mut rng = Rng(7);
-        let edges = [0, 1, 9, 10, 99, 100, u64::MAX - 1, u64::MAX, 1 << 63];
-        // Every width, at both ends: each digit count takes its own path through the
-        // word-at-a-time formatting.
-        let widths = (0..20).flat_map(|k| {
-            let p = 10u64.pow(k);
-            [p - 1, p, p + 1, p.saturating_mul(10) - 1]
-        });
-        let randoms = (0..1_000).map(|_| rng.next());
-        let all: Vec<u64> = edges.into_iter().chain(widths).chain(randoms).collect();
-        for &v in &all {
-            let mut s = Vec::new();
-            super::push_u64(&mut s, v);
-            assert_eq!(String::from_utf8(s).unwrap(), v.to_string());
-            let mut s = Vec::new();
-            super::push_i64(&mut s, v as i64);
-            assert_eq!(String::from_utf8(s).unwrap(), (v as i64).to_string());
+    fn ticks_print_as_the_tick_column_pads_them() {
+        // Every width, at both ends, around the column's six.
+        for v in awkward_integers() {
             let mut s = Vec::new();
             super::push_tick(&mut s, v);
             assert_eq!(String::from_utf8(s).unwrap(), format!("{v:>6}"));
         }
-        // Numbers after other text: the cut-off tail of a word must not take it along.
-        let mut s = b"x".to_vec();
-        for &v in &all {
-            super::push_u64(&mut s, v);
-            s.push(b',');
-        }
-        let expected: String = all.iter().map(|v| format!("{v},")).collect();
-        assert_eq!(String::from_utf8(s).unwrap(), format!("x{expected}"));
     }
 }

@@ -489,7 +489,7 @@ impl Replay {
                 pending.push_back(*msg);
                 let now_depth = pending.len().max(*depth);
                 let stats = self.tl.endpoints.entry(ep).or_default();
-                stats.accepted += 1;
+                stats.accepted = stats.accepted.saturating_add(1);
                 stats.queued += 1;
                 stats.max_depth = stats.max_depth.max(now_depth);
                 stats.depth.push((tick, now_depth));
@@ -517,7 +517,7 @@ impl Replay {
                 self.count_sent(*from);
                 self.count_received(*to);
                 let stats = self.tl.endpoints.entry(Endpoint::from(*via)).or_default();
-                stats.accepted += 1;
+                stats.accepted = stats.accepted.saturating_add(1);
                 stats.handed_over += 1;
                 stats.received += 1;
                 self.tl.messages.entry(*msg).or_insert(MessageFlow {
@@ -563,14 +563,16 @@ impl Replay {
                 reason: DropReason::Overflow,
             } if self.drop_newest.contains(m) => {
                 // The message the sender was sending: accepted and dropped in its trap,
-                // never queued, so nothing pending goes.
+                // never queued, so nothing pending goes. (A made-up or damaged trace can
+                // claim any count, so the counters saturate here and below rather than
+                // overflow.)
                 if let Some((pid, _)) = self.last_send.get(&e.cpu).filter(|(_, d)| d == via) {
                     let pid = *pid;
                     self.count_sent(pid);
                 }
                 let stats = self.tl.endpoints.entry(Endpoint::from(*via)).or_default();
-                stats.accepted += *count as u64;
-                stats.dropped += *count as u64;
+                stats.accepted = stats.accepted.saturating_add(*count as u64);
+                stats.dropped = stats.dropped.saturating_add(*count as u64);
             }
             EventKind::MessagesDropped {
                 via,
@@ -580,7 +582,7 @@ impl Replay {
                 // Lost as they were accepted (the `fault` event before counted them in):
                 // never queued, so nothing pending goes.
                 let stats = self.tl.endpoints.entry(Endpoint::from(*via)).or_default();
-                stats.dropped += *count as u64;
+                stats.dropped = stats.dropped.saturating_add(*count as u64);
             }
             EventKind::MessagesDropped { via, count, reason } => {
                 let ep = Endpoint::from(*via);
@@ -595,7 +597,7 @@ impl Replay {
                     }
                 }
                 let stats = self.tl.endpoints.entry(ep).or_default();
-                stats.dropped += *count as u64;
+                stats.dropped = stats.dropped.saturating_add(*count as u64);
                 stats.depth.push((tick, depth));
             }
             EventKind::Idle { until } => {
@@ -633,7 +635,7 @@ impl Replay {
                 // A lost message entered the kernel and left it at once.
                 self.count_sent(*from);
                 let stats = self.tl.endpoints.entry(Endpoint::from(*to)).or_default();
-                stats.accepted += 1;
+                stats.accepted = stats.accepted.saturating_add(1);
                 self.tl.messages.entry(*msg).or_insert(MessageFlow {
                     msg: *msg,
                     from: *from,
@@ -724,5 +726,71 @@ impl Replay {
         }
         self.tl.end = end;
         self.tl
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Endpoint, Timeline};
+    use abi::{Capacity, Dest, MailboxId, Mode, Overflow, Pid, Syscall};
+    use kernel::trace::{DropReason, Event, EventKind};
+
+    #[test]
+    fn huge_drop_counts_saturate_the_counters() {
+        let (pid, mb) = (Pid::new(1, 0), MailboxId::new(0, 0));
+        let via = Dest::Mailbox(mb);
+        let ev = |kind| Event {
+            tick: 1,
+            cpu: 0,
+            kind,
+        };
+        let drop = |reason| {
+            ev(EventKind::MessagesDropped {
+                via,
+                count: usize::MAX,
+                reason,
+            })
+        };
+        let mut events = vec![
+            ev(EventKind::MailboxCreated {
+                id: mb,
+                owner: pid,
+                capacity: Capacity::Bounded(1),
+                overflow: Overflow::DropNewest,
+                name: None,
+            }),
+            ev(EventKind::Syscall {
+                pid,
+                call: Syscall::Send {
+                    dest: via,
+                    len: 1,
+                    mode: Mode::Blocking,
+                },
+            }),
+        ];
+        // Each way a drop is counted, twice over: past `u64::MAX` on every path.
+        for reason in [
+            DropReason::Overflow,
+            DropReason::Fault,
+            DropReason::MailboxDeleted,
+        ] {
+            events.extend([drop(reason), drop(reason)]);
+        }
+        // And one more message accepted after the counter is full.
+        events.push(ev(EventKind::MessageQueued {
+            msg: 1,
+            from: pid,
+            to: via,
+            len: 1,
+            depth: 1,
+            call: false,
+        }));
+        let tl = Timeline::from_events(&events, 2);
+        let stats = &tl.endpoints[&Endpoint::Mailbox(mb)];
+        assert_eq!((stats.accepted, stats.dropped), (u64::MAX, u64::MAX));
+        // The renderers built on the timeline take it too.
+        crate::render::chrome::render(&events, 2);
+        crate::render::svg::render(&events, 2);
+        crate::render::gantt::render(&events, 2, 40);
     }
 }
