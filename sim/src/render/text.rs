@@ -1095,7 +1095,7 @@ const CHUNK: usize = 64 * 1024;
 /// a chunk at a time. A long trace is never held whole in memory, which is what makes the
 /// text trace of a million-message run cheap: building it as one string costs as much again
 /// in fresh memory as in formatting.
-pub fn write_text(events: &[Event], out: &mut impl std::io::Write) -> std::io::Result<()> {
+pub fn write_text<W: std::io::Write>(events: &[Event], out: W) -> std::io::Result<()> {
     let mut stream = TextStream::new(out);
     for e in events {
         stream.line(e);

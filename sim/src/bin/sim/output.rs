@@ -42,9 +42,9 @@ pub enum Streamed {
 
 impl Streamed {
     /// Render `events` into `out`.
-    fn write(self, events: &[Event], mut out: &mut dyn Write) -> std::io::Result<()> {
+    fn write(self, events: &[Event], out: &mut dyn Write) -> std::io::Result<()> {
         match self {
-            Streamed::Text => sim::render::write_text(events, &mut out),
+            Streamed::Text => sim::render::write_text(events, out),
             Streamed::Jsonl => sim::render::jsonl::write_jsonl(events, out),
             Streamed::Chrome { end } => sim::render::chrome::write_chrome(events, end, out),
         }
