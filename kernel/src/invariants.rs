@@ -14,7 +14,6 @@ use crate::Kernel;
 use abi::Source;
 use alloc::collections::BTreeMap;
 use alloc::format;
-use alloc::rc::Rc;
 use alloc::string::String;
 
 impl Kernel {
@@ -95,12 +94,8 @@ impl Kernel {
             if p.state == ProcState::Zombie && (!p.inbox.queue.is_empty() || !p.owned.is_empty()) {
                 return Err(format!("zombie {pid} still holds messages or mailboxes"));
             }
-            if (p.state == ProcState::Zombie) != Rc::ptr_eq(&p.ctx, &self.released_context) {
-                return Err(format!(
-                    "{pid} ({}) keeps the wrong context: a zombie's is the shared blank one, \
-                     a live process's its own",
-                    p.state.name()
-                ));
+            if p.state == ProcState::Zombie && !p.ipc.is_empty() {
+                return Err(format!("zombie {pid} still holds bytes in its IPC buffer"));
             }
             if let ProcState::Blocked(b) = &p.state {
                 if let BlockedOp::Receive {

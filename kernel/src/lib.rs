@@ -1,15 +1,18 @@
 //! A deterministic message-passing microkernel.
 //!
-//! The kernel is a state machine with three kinds of entry, all called by the machine that
-//! hosts it (the `sim` crate): a **trap** from the process running on a CPU
-//! ([`Kernel::trap`]), the **timer** ([`Kernel::advance`], [`Kernel::preempt`],
-//! [`Kernel::run_burst`]) and **"who runs next on this CPU"** ([`Kernel::schedule`]). Time is
-//! handed to it in virtual ticks. It knows nothing of futures, host threads or wall-clock
-//! time, and it is `no_std`: what it allocates comes from `alloc`.
+//! The kernel is a state machine with one way in, [`Kernel::enter`]: the machine that hosts
+//! it (the `sim` crate) says what happened on a CPU at a tick ([`Entry`]: the timer interrupt
+//! at the start of a turn, a trap, a burst that ran, a program that ended, a planned fault)
+//! and the kernel answers with what that CPU does next ([`Action`]: return from the trap,
+//! run or compute this process, idle until a tick, stop with an [`Outcome`]). Every
+//! scheduling decision is taken inside that one call. Time is handed to it in virtual ticks.
+//! It knows nothing of futures, host threads or wall-clock time, it is `no_std` (what it
+//! allocates comes from `alloc`), and it is `Send`: it shares nothing with its host, which
+//! keeps it behind a lock as the one way in.
 //!
 //! Rooms:
 //! - [`process`]: the process control block and its states; spawn, exit, wait, and kill
-//!   (fault injection: [`Kernel::kill`]);
+//!   (fault injection: a planned kill, [`Entry::Kill`]);
 //! - [`sched`]: the scheduler trait and the policies;
 //! - [`ipc`]: endpoints, mailboxes, wait queues and the send / receive / call / reply paths,
 //!   and IPC-aware blocking along the wait-for graph (priority inheritance, deadlock
@@ -19,8 +22,10 @@
 //! - [`trace`]: the event model every state change is recorded in;
 //! - [`inspect`]: the read-only snapshot of the process and mailbox tables (what `sim ps`
 //!   prints), which never changes the kernel;
-//! - `time`: timeouts and sleeps; `invariants`: the checks run after every syscall in test
-//!   builds.
+//! - `entry`: the boundary ([`Entry`], [`Action`]) and the decisions taken at it: dispatch,
+//!   quanta, preemption, idling and the end of a run;
+//! - `time`: timeouts and sleeps; `invariants`: the checks run after every kernel entry in
+//!   test builds.
 //!
 //! The kernel never panics because of anything a process does: every malformed frame,
 //! stale id or impossible request becomes an error code in the caller's return registers,
@@ -34,6 +39,7 @@
 
 extern crate alloc;
 
+mod entry;
 pub mod inspect;
 mod invariants;
 pub mod ipc;
@@ -49,15 +55,15 @@ use crate::process::{ProcState, Process};
 use crate::sched::{Policy, ReadyInfo, ReadyReason, Scheduler, StopReason};
 use crate::slab::Slab;
 use crate::trace::{CpuId, Event, EventKind, ExitReason, TraceBuffer, WaitFor, WakeReason};
-use abi::{Dest, Error, MailboxId, Pid, SharedContext, Ticks, TrapState, RET_REGS};
+use abi::{Dest, Error, MailboxId, Pid, Ticks, RET_REGS};
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
-use alloc::rc::Rc;
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
+pub use crate::entry::{Action, Entry, Outcome, Outside, Platform, Start};
 pub use crate::slab::OptSlot;
-pub use crate::trap::TrapOutcome;
 
 /// The kernel's settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -108,6 +114,10 @@ pub struct KernelConfig {
     /// A process whose messages are never lost or delayed: the scenario interpreter's
     /// `init`, whose start messages every process waits for. `None` exempts nobody.
     pub fault_exempt: Option<Pid>,
+    /// Fault injection: `(name, n)` kills each process called `name` when it traps for the
+    /// n-th time (counting from 1, a malformed trap too), instead of serving that syscall.
+    /// Empty (the default) kills nobody.
+    pub kill_at_syscall: Vec<(String, u64)>,
 }
 
 impl Default for KernelConfig {
@@ -127,6 +137,7 @@ impl Default for KernelConfig {
             delay_ticks: 0,
             fault_seed: 0,
             fault_exempt: None,
+            kill_at_syscall: Vec::new(),
         }
     }
 }
@@ -220,14 +231,22 @@ pub struct Deadlock {
 }
 
 /// The kernel.
+///
+/// It is `Send`: it holds no handle shared with anything outside it, so the machine can keep
+/// it behind a lock as the one way in.
 pub struct Kernel {
     config: KernelConfig,
+    platform: Platform,
     now: Ticks,
     cpu: CpuId,
+    /// Each CPU as the kernel sees it: its process and its quantum.
+    cpus: Vec<entry::CpuSlot>,
+    /// Kernel entries so far ([`Kernel::entries`]).
+    entries: u64,
     procs: Slab<Process>,
     mailboxes: Slab<Mailbox>,
     names: BTreeMap<String, MailboxId>,
-    programs: Vec<Rc<str>>,
+    programs: Vec<Arc<str>>,
     sched: Box<dyn Scheduler>,
     timers: time::Timers,
     next_msg: u64,
@@ -242,9 +261,6 @@ pub struct Kernel {
     trace: TraceBuffer,
     console: Vec<ConsoleLine>,
     exited: Vec<ExitRecord>,
-    /// The one context every zombie points at once it has released its own: a zombie never
-    /// traps again, so a million of them need not keep a million register files.
-    released_context: SharedContext,
     running: usize,
     live: usize,
 }
@@ -254,28 +270,33 @@ pub struct Kernel {
 type Fail = (Error, u64);
 
 impl Kernel {
-    /// A kernel with no processes, scheduling by `policy`, that can spawn `programs` (by
-    /// name; the index is the program id the machine loads).
+    /// A kernel for one CPU with no tick limit and no processes, scheduling by `policy`, that
+    /// can spawn `programs` (by name; the index is the program id the machine loads).
     pub fn new(config: KernelConfig, policy: Policy, programs: Vec<String>) -> Kernel {
-        Self::with_scheduler(config, policy.build(0), programs)
+        Self::with_scheduler(config, Platform::default(), policy.build(0), programs)
     }
 
-    /// A kernel with a scheduler of the caller's own.
+    /// A kernel for `platform` with a scheduler of the caller's own.
     pub fn with_scheduler(
         config: KernelConfig,
+        platform: Platform,
         sched: Box<dyn Scheduler>,
         programs: Vec<String>,
     ) -> Kernel {
         let trace = TraceBuffer::new(config.trace);
         let faults = ipc::FaultState::new(config.fault_seed);
+        let cpus = platform.cpus.max(1);
         Kernel {
             config,
+            platform: Platform { cpus, ..platform },
             now: 0,
             cpu: 0,
+            cpus: (0..cpus).map(|_| entry::CpuSlot::default()).collect(),
+            entries: 0,
             procs: Slab::default(),
             mailboxes: Slab::default(),
             names: BTreeMap::new(),
-            programs: programs.into_iter().map(Rc::from).collect(),
+            programs: programs.into_iter().map(Arc::from).collect(),
             sched,
             timers: time::Timers::default(),
             next_msg: 0,
@@ -287,7 +308,6 @@ impl Kernel {
             trace,
             console: Vec::new(),
             exited: Vec::new(),
-            released_context: SharedContext::default(),
             running: 0,
             live: 0,
         }
@@ -322,12 +342,6 @@ impl Kernel {
             .map(|i| i as u32)
     }
 
-    /// The shared context of a process, for the machine to run it. A zombie's is a blank
-    /// one shared by every zombie: its own is released when it exits.
-    pub fn context(&self, pid: Pid) -> Option<SharedContext> {
-        self.process(pid).map(|p| p.ctx.clone())
-    }
-
     /// A process (live or zombie).
     pub fn process(&self, pid: Pid) -> Option<&Process> {
         self.procs.get(pid.index(), pid.generation())
@@ -349,7 +363,7 @@ impl Kernel {
     }
 
     /// The program table.
-    pub fn programs(&self) -> &[Rc<str>] {
+    pub fn programs(&self) -> &[Arc<str>] {
         &self.programs
     }
 
@@ -448,9 +462,10 @@ impl Kernel {
         self.trace.set_sink(sink)
     }
 
-    /// Record an event the machine observed (idle, tick limit, deadlock).
-    pub fn record(&mut self, cpu: CpuId, kind: EventKind) {
-        self.trace.push(self.now, cpu, || kind);
+    /// Take back the sink events go to, if any: the machine hands a streamed trace's
+    /// renderer back to its caller when the run is over.
+    pub fn take_trace_sink(&mut self) -> Option<Box<dyn trace::TraceSink>> {
+        self.trace.take_sink()
     }
 
     /// Processes alive (not exited).
@@ -459,33 +474,8 @@ impl Kernel {
     }
 
     /// Whether any process waits for a CPU.
-    pub fn has_ready(&self) -> bool {
+    fn has_ready(&self) -> bool {
         !self.sched.is_empty()
-    }
-
-    /// How long `pid`, just dispatched, may run before preemption; `None` for never.
-    pub fn quantum(&self, pid: Pid) -> Option<Ticks> {
-        self.sched.quantum(pid)
-    }
-
-    /// Whether the policy wants `pid`, running on `cpu`, to give way now (a scheduling
-    /// point: the machine asks after every syscall and timer interrupt, and preempts on yes).
-    pub fn should_preempt(&mut self, cpu: CpuId, pid: Pid) -> bool {
-        self.has_ready() && self.sched.should_preempt(cpu, pid, self.now)
-    }
-
-    /// Set the clock and fire every timeout and sleep due by then (the timer interrupt).
-    #[inline]
-    pub fn advance(&mut self, now: Ticks, cpu: CpuId) {
-        debug_assert!(now >= self.now, "time never runs backwards");
-        self.now = now;
-        self.cpu = cpu;
-        // Every kernel entry comes through here: the check that nothing is due is inline,
-        // the firing (and the invariant walk, when configured) out of line.
-        if self.timer_may_be_due() || self.config.check_invariants {
-            self.fire_timers();
-            self.checkpoint();
-        }
     }
 
     /// When the next timeout or sleep is due, or the next delayed message arrives.
@@ -495,85 +485,9 @@ impl Kernel {
         timer.into_iter().chain(arrival).min()
     }
 
-    /// Give `cpu` the next ready process, if any.
-    pub fn schedule(&mut self, cpu: CpuId) -> Option<Pid> {
-        self.cpu = cpu;
-        while let Some(pid) = self.sched.pick(cpu, self.now) {
-            let now = self.now;
-            let Some(p) = self.procs.get_mut(pid.index(), pid.generation()) else {
-                continue;
-            };
-            if !matches!(p.state, ProcState::Ready) {
-                continue;
-            }
-            p.set_state(ProcState::Running(cpu), now);
-            p.last_cpu = Some(cpu);
-            p.stats.dispatches += 1;
-            p.stats.first_run.get_or_insert(now);
-            self.running += 1;
-            self.trace.push(now, cpu, || EventKind::Dispatch { pid });
-            self.checkpoint();
-            return Some(pid);
-        }
-        None
-    }
-
-    /// The timer ended `pid`'s quantum: back to the run queue.
-    pub fn preempt(&mut self, cpu: CpuId, pid: Pid) {
-        self.cpu = cpu;
-        let now = self.now;
-        let Some(idx) = self.live_index(pid) else {
-            return;
-        };
-        if !matches!(self.proc_ref(idx).state, ProcState::Running(c) if c == cpu) {
-            return;
-        }
-        self.mark_not_running(idx, StopReason::Preempted);
-        let p = self.proc_mut(idx);
-        p.set_state(ProcState::Ready, now);
-        p.stats.preemptions += 1;
-        let burst_left = p.burst;
-        let info = self.ready_info(idx, ReadyReason::Preempted);
-        self.trace
-            .push(now, cpu, || EventKind::Preempt { pid, burst_left });
-        self.sched.enqueue(info);
-        self.checkpoint();
-    }
-
-    /// Ticks left of `pid`'s compute burst.
-    pub fn burst_left(&self, pid: Pid) -> Ticks {
-        self.process(pid).map_or(0, |p| p.burst)
-    }
-
-    /// `pid` computed for `ticks` of its burst; when the burst is done its `compute` call
-    /// returns. Returns whether it is done.
-    pub fn run_burst(&mut self, cpu: CpuId, pid: Pid, ticks: Ticks) -> bool {
-        self.cpu = cpu;
-        let Some(idx) = self.live_index(pid) else {
-            return true;
-        };
-        let p = self.proc_mut(idx);
-        p.burst = p.burst.saturating_sub(ticks);
-        if p.burst > 0 {
-            return false;
-        }
-        self.complete(idx, Ok([0; 3]));
-        self.checkpoint();
-        true
-    }
-
-    /// The program on `cpu` ended without `exit`: it returned `code`, panicked or faulted.
-    pub fn process_ended(&mut self, cpu: CpuId, pid: Pid, code: i32, reason: ExitReason) {
-        self.cpu = cpu;
-        if let Some(idx) = self.live_index(pid) {
-            self.exit_process(idx, code, reason);
-        }
-        self.checkpoint();
-    }
-
     /// Blocked processes and the wait-for cycle among them, if no process can run and no
     /// timer is armed; `None` while the machine can still make progress or nobody waits.
-    pub fn deadlock(&mut self) -> Option<Deadlock> {
+    fn deadlock(&mut self) -> Option<Deadlock> {
         if self.running > 0 || self.has_ready() || self.next_deadline().is_some() {
             return None;
         }
@@ -709,24 +623,16 @@ impl Kernel {
         Some(r)
     }
 
-    /// Write a syscall's result into the process's return registers.
+    /// Write a syscall's result into the process's return registers: its call is finished.
     fn complete(&mut self, idx: u32, result: Result<[u64; RET_REGS - 1], Fail>) {
-        let p = self.proc_ref(idx);
-        let pid = p.pid;
-        let ret = {
-            let mut ctx = p.ctx.borrow_mut();
-            match result {
-                Ok(values) => ctx.frame.set_ok(values),
-                Err((e, detail)) => ctx.frame.set_err(e, detail),
-            }
-            ctx.state = TrapState::Returned;
-            (abi::Sysno::from_raw(ctx.frame.sysno), ctx.frame.ret)
+        let p = self.proc_mut(idx);
+        p.ret = match result {
+            Ok(values) => [0, values[0], values[1], values[2]],
+            Err((e, detail)) => [e.code(), detail, 0, 0],
         };
-        self.emit(|| EventKind::Return {
-            pid,
-            sysno: ret.0,
-            ret: ret.1,
-        });
+        p.trap = process::TrapState::Returned;
+        let (pid, sysno, ret) = (p.pid, abi::Sysno::from_raw(p.sysno), p.ret);
+        self.emit(|| EventKind::Return { pid, sysno, ret });
     }
 
     /// Take a blocked process off its wait queue (if it is on one) and disarm its timer.
@@ -794,11 +700,13 @@ impl Kernel {
         n
     }
 
-    /// A blocked sender giving up: say in the trace that its message was not delivered.
+    /// A blocked sender giving up: say in the trace that its message was not delivered. The
+    /// message leaves its IPC buffer: it never entered the kernel.
     fn abandon_if_sending(&mut self, idx: u32, error: Error) {
-        let p = self.proc_ref(idx);
+        let p = self.proc_mut(idx);
         if let Some(b) = p.blocked() {
             if let process::BlockedOp::Send { dest, .. } = b.op {
+                p.ipc = abi::Payload::default();
                 let pid = p.pid;
                 self.emit(|| EventKind::SendAbandoned {
                     pid,
@@ -887,9 +795,14 @@ impl Kernel {
     /// running processes, and the policy hears how long it ran.
     fn mark_not_running(&mut self, idx: u32, why: StopReason) {
         let p = self.proc_ref(idx);
-        if matches!(p.state, ProcState::Running(_)) {
+        if let ProcState::Running(cpu) = p.state {
             let (pid, ran) = (p.pid, self.now.saturating_sub(p.since));
             self.running -= 1;
+            if let Some(slot) = self.cpus.get_mut(cpu as usize) {
+                if slot.current == Some(pid) {
+                    slot.current = None;
+                }
+            }
             self.sched.stopped(pid, ran, why);
         }
     }

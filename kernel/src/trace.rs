@@ -105,7 +105,7 @@ pub enum ExitReason {
     Panicked(String),
     /// It broke the trap protocol (suspended without a syscall); what it did.
     Fault(String),
-    /// Fault injection killed it ([`Kernel::kill`](crate::Kernel::kill)); its exit code is
+    /// Fault injection killed it (a planned kill); its exit code is
     /// [`ExitReason::KILLED_CODE`]. The `Fault` event just before its `Exit` says why.
     Killed,
 }
@@ -513,8 +513,9 @@ pub struct WaitFor {
 
 /// Where events go as they happen instead of into the buffer: a renderer writing a trace
 /// as the run goes (the text trace to a file, say), so a long run's events are never held
-/// all at once. It sees every event, in order, exactly once.
-pub trait TraceSink {
+/// all at once. It sees every event, in order, exactly once. It is `Send` because the kernel
+/// that holds it is.
+pub trait TraceSink: Send {
     /// Take one event.
     fn record(&mut self, event: &Event);
 }
@@ -577,6 +578,11 @@ impl TraceBuffer {
                 Some(sink) => sink.record(&event),
             }
         }
+    }
+
+    /// Take back the sink, if any: events are kept again from now on.
+    pub fn take_sink(&mut self) -> Option<Box<dyn TraceSink>> {
+        self.sink.take()
     }
 
     /// The events so far.

@@ -2,9 +2,9 @@
 //!
 //! This module owns the plan a run is configured with ([`FaultPlan`], the
 //! [`MachineConfig::faults`](crate::MachineConfig::faults) setting) and the machine's
-//! schedule of the faults the machine applies itself, because it owns time and traps: kills
-//! (at a tick, or at a process's n-th syscall) and clock jumps. Lost and delayed messages
-//! happen in the kernel's send path; the plan only sets the kernel's percentages
+//! schedule of the faults the machine applies itself, because it owns time: kills at a tick
+//! and clock jumps. Kills at a process's n-th syscall happen in the kernel's trap, lost and
+//! delayed messages in its send path; the plan only sets the kernel's settings for them
 //! ([`FaultPlan::configure`]). Nothing here draws at random: the kernel's fault generator,
 //! seeded by [`MachineConfig::fault_seed`](crate::MachineConfig::fault_seed), does, so the
 //! same plan and seeds give the same trace. `docs/faults.md` says what each fault does and
@@ -146,9 +146,10 @@ impl FaultPlan {
                     kernel.delay_percent = percent.min(100);
                     kernel.delay_ticks = ticks;
                 }
-                FaultAt::KillAtTick { .. }
-                | FaultAt::KillAtSyscall { .. }
-                | FaultAt::ClockJump { .. } => {}
+                FaultAt::KillAtSyscall { ref name, nth } => {
+                    kernel.kill_at_syscall.push((name.clone(), nth))
+                }
+                FaultAt::KillAtTick { .. } | FaultAt::ClockJump { .. } => {}
             }
         }
     }
@@ -163,35 +164,30 @@ pub(crate) enum Timed {
     Jump(Ticks),
 }
 
-/// The machine's share of a plan: what is still to happen at a tick, and the kills at a
-/// syscall.
+/// The machine's share of a plan: what is still to happen at a tick.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Schedule {
     /// The timed faults not applied yet, latest first (so the next is at the end).
     timed: Vec<(Ticks, Timed)>,
-    /// `(name, n)`: kill a process of that name at its n-th syscall.
-    at_syscall: Vec<(String, u64)>,
 }
 
 impl Schedule {
     /// The machine's faults of `plan`.
     pub(crate) fn new(plan: &FaultPlan) -> Schedule {
         let mut timed = Vec::new();
-        let mut at_syscall = Vec::new();
         for f in &plan.faults {
             match f {
                 FaultAt::KillAtTick { name, tick } => {
                     timed.push((*tick, Timed::Kill(name.clone())))
                 }
                 FaultAt::ClockJump { tick, by } => timed.push((*tick, Timed::Jump(*by))),
-                FaultAt::KillAtSyscall { name, nth } => at_syscall.push((name.clone(), *nth)),
-                FaultAt::Loss { .. } | FaultAt::Delay { .. } => {}
+                FaultAt::KillAtSyscall { .. } | FaultAt::Loss { .. } | FaultAt::Delay { .. } => {}
             }
         }
         // A stable sort keeps plan order at equal ticks; reversed, the next is popped last.
         timed.sort_by_key(|(t, _)| *t);
         timed.reverse();
-        Schedule { timed, at_syscall }
+        Schedule { timed }
     }
 
     /// When the next timed fault is due.
@@ -207,16 +203,6 @@ impl Schedule {
         } else {
             None
         }
-    }
-
-    /// Whether any kill waits for a syscall.
-    pub(crate) fn kills_at_syscalls(&self) -> bool {
-        !self.at_syscall.is_empty()
-    }
-
-    /// Whether a process called `name` is to be killed at its `nth` syscall.
-    pub(crate) fn kills_at_syscall(&self, name: &str, nth: u64) -> bool {
-        self.at_syscall.iter().any(|(n, k)| n == name && *k == nth)
     }
 }
 
@@ -239,10 +225,9 @@ mod tests {
         assert_eq!(s.pop_due(60), Some((50, Timed::Jump(10))));
         assert_eq!(s.pop_due(60), Some((50, Timed::Kill("b".into()))));
         assert_eq!(s.pop_due(u64::MAX), None);
-        assert!(s.kills_at_syscall("c", 2));
-        assert!(!s.kills_at_syscall("c", 3));
         let mut k = KernelConfig::default();
         plan.configure(&mut k, 9);
         assert_eq!((k.loss_percent, k.delay_percent, k.fault_seed), (100, 0, 9));
+        assert_eq!(k.kill_at_syscall, [("c".to_string(), 2)]);
     }
 }

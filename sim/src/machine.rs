@@ -1,50 +1,57 @@
 //! The machine: one or more CPUs, each with its own virtual clock, a programmable timer, and
 //! the loop that drives the kernel.
 //!
-//! The loop is the hardware. It raises the timer interrupt ([`Kernel::advance`]), asks the
-//! kernel whom to run on a free CPU, polls that process's program until it traps, exits or
-//! its quantum ends, charges the ticks to that CPU's clock, and repeats. When a CPU has
-//! nothing to run it jumps its clock to the next moment something could change; when no CPU
-//! can run anything and no timer is armed, it stops: either every process has exited or the
-//! rest are deadlocked.
+//! The machine is the hardware. It tells the kernel what happened on a CPU at a tick, in one
+//! entry ([`Kernel::enter`]: the timer interrupt at the start of a turn, a trap, a burst that
+//! ran, a program that ended, a planned fault) and does what the kernel answers ([`Action`]):
+//! poll this process's program, charge this much of its burst, idle until then, stop. It
+//! polls process bodies, charges ticks to its CPUs' clocks and orders its CPUs; every
+//! decision about who runs, for how long and when the run is over is the kernel's.
 //!
-//! Several CPUs are stepped in one host thread, deterministically: each turn steps the CPU
-//! whose clock is earliest (ties: a busy CPU before an idle one, then the lowest id), and
+//! **The trap.** Every process's syscall stubs hold the machine's syscall instruction (the
+//! [`Trap`] this module implements). With one CPU a trap is served inside the
+//! poll of the program that raised it: the syscall's cost is charged, the kernel is entered
+//! once, and if the process keeps its CPU the stub returns at once, as a syscall returns to
+//! the next instruction. Only when the process loses its CPU (it blocks, yields, is
+//! preempted, computes or exits) does it suspend, and the loop does what the kernel
+//! answered. With several CPUs, and at the moments the loop must act first (the tick limit,
+//! a planned fault, a pause), the trap is kept raised and the loop serves it in its turn.
+//!
+//! **Several CPUs** are stepped in one host thread, deterministically: each turn steps the
+//! CPU whose clock is earliest (ties: a busy CPU before an idle one, then the lowest id), and
 //! the ticks a turn charges are paid before the kernel entry that ends them, which waits
 //! while another CPU's clock is behind. So the kernel sees time that never runs backwards,
-//! and program code runs in the order of its simulated time. `docs/architecture.md`
-//! (section 4) states the rule in full.
+//! and program code runs in the order of its simulated time. `docs/architecture.md` (section
+//! 4) states the rule in full.
 //!
-//! The machine owns the process *bodies* (the futures the programs are) and the CPUs; the
-//! kernel owns everything else about a process, and decides everything: the machine only
-//! calls its entry points and asks it questions. The kernel sits behind a spin lock, the big
-//! kernel lock that every entry from every CPU takes and releases before any program code
-//! runs. With per-CPU run queues the machine also reads the queue lengths
-//! ([`QueueLengths`]), as hardware-facing code reads per-CPU counters, never changing them.
+//! **The big kernel lock.** The kernel is `Send` and sits behind a spin lock that is the only
+//! way in: every entry, from the loop or from a trap, takes it once and lets it go before any
+//! program code runs.
 //!
-//! A run can be paused between two turns of the loop ([`Machine::run_until`]) to look at the
-//! process and mailbox tables ([`Machine::process_table`], [`Machine::mailbox_table`]) and
-//! then resumed: pausing never changes what the run does, so `run_until(t)` followed by
+//! A run can be paused between two turns ([`Machine::run_until`]) to look at the process
+//! and mailbox tables ([`Machine::process_table`], [`Machine::mailbox_table`]) and then
+//! resumed: pausing never changes what the run does, so `run_until(t)` followed by
 //! [`Machine::run`] gives the same trace as `run` alone.
 //!
 //! The machine also injects the faults of its [`FaultPlan`] that belong to the hardware:
-//! kills (at a tick, or instead of serving a process's n-th trap) and clock jumps. A planned
-//! tick is a moment something can change, like a timer deadline: an idle CPU wakes for it
-//! and a compute burst is cut at it, and the fault is applied at the first kernel entry at or
-//! after it. Lost and delayed messages are the kernel's (see [`crate::faults`]).
+//! kills at a tick and clock jumps. A planned tick is a moment something can change, like a
+//! timer deadline: an idle CPU wakes for it and a compute burst is cut at it, and the fault
+//! is applied at the first kernel entry at or after it. Kills at a syscall, lost and delayed
+//! messages are the kernel's (see [`crate::faults`]).
 
 use crate::faults::{FaultPlan, Schedule, Timed};
-use crate::report::{CpuStats, MachineStats, Outcome, Report};
-use abi::{Error, Pid, Ticks, TrapState};
+use crate::report::{CpuStats, MachineStats, Report};
+use abi::{Error, Payload, Pid, Ticks, Trap, TrapFrame, Trapped, RET_REGS};
 use kernel::inspect::{MailboxInfo, ProcessInfo};
-use kernel::sched::percpu::{cpu_seed, PerCpu, QueueLengths};
+use kernel::sched::percpu::{cpu_seed, PerCpu};
 use kernel::sched::{Policy, Scheduler};
-use kernel::trace::{CpuId, Event, EventKind, ExitReason, FaultKind, KillCause, TraceSink};
-use kernel::{Kernel, KernelConfig, TrapOutcome};
+use kernel::trace::{CpuId, Event, EventKind, ExitReason, TraceSink};
+use kernel::{Action, Entry, Kernel, KernelConfig, Outcome, Outside, Platform, Start};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
+use std::rc::Rc;
 use std::str::FromStr;
 use std::sync::Once;
 use std::task::{Context, Poll, Waker};
@@ -175,10 +182,10 @@ enum Owed {
     /// Nothing: the CPU's next turn starts afresh.
     #[default]
     Nothing,
-    /// The context switch to this process was charged: bring the kernel's clock up, then run
+    /// The context switch to this process was charged: enter [`Entry::Switched`], then run
     /// it.
     Dispatch(Pid),
-    /// The process trapped and the syscall was charged: serve the trap.
+    /// The process trapped and the syscall was charged: serve the trap (the CPU's `raised`).
     Trap(Pid),
     /// `ran` ticks of the process's compute burst, begun at `from`, were charged.
     Burst {
@@ -189,11 +196,24 @@ enum Owed {
         /// When the piece began.
         from: Ticks,
     },
-    /// The process reached a scheduling point ([`Machine::end_of_slice`]) while someone was
-    /// ready and another CPU idled at the same tick: the idle CPUs take their pick first,
-    /// then this one decides whether the process gives way, so it is not preempted for work
-    /// an idle CPU takes anyway.
+    /// The process reached a scheduling point while someone was ready and another CPU idled
+    /// at the same tick: the idle CPUs take their pick first, then this one decides whether
+    /// the process gives way ([`Action::Defer`]), so it is not preempted for work an idle
+    /// CPU takes anyway.
     Decide(Pid),
+}
+
+/// A trap a process raised that the kernel has not served yet: its registers, kept by the
+/// CPU until the loop serves it (its outgoing bytes are the CPU's `out`).
+#[derive(Clone, Copy, Debug)]
+struct Raised {
+    frame: TrapFrame,
+    /// Its cost is charged.
+    charged: bool,
+    /// It was raised after an earlier trap of the same poll returned, when its turn could
+    /// not start in the trap (the tick limit, a planned fault or a pause comes first): the
+    /// loop starts that turn, and serves it there.
+    early: bool,
 }
 
 /// One simulated CPU.
@@ -204,14 +224,24 @@ struct Cpu {
     now: Ticks,
     /// The process on it.
     current: Option<Pid>,
-    /// Ticks left of the current quantum.
-    slice_left: Ticks,
     /// Kernel work charged and not done yet.
     owed: Owed,
     /// It found nothing to run at `now` and stepped aside for another idle CPU at the same
     /// tick that had not looked yet (only with per-CPU queues, where that CPU may hold
     /// work): it goes after the idle CPUs that have not looked.
     parked: bool,
+    /// A trap raised and not served yet.
+    raised: Option<Raised>,
+    /// The outgoing bytes of `raised` (kept, with its capacity, from trap to trap).
+    out: Vec<u8>,
+    /// What the kernel answered a trap served inside the last poll, when the process lost
+    /// its CPU: the loop carries it out.
+    answer: Option<Action>,
+    /// A trap of the current poll suspended the process (it is `raised`, or `answer`ed).
+    suspended: bool,
+    /// The process trapped again in the same poll after its first trap suspended it (a
+    /// program polling two syscalls at once): a fault.
+    trapped_twice: bool,
     /// Its accounting.
     stats: CpuStats,
 }
@@ -230,10 +260,10 @@ impl Cpu {
         (self.now, class, self.id)
     }
 
-    /// Advance its clock by `ticks` of CPU time on its current quantum.
+    /// Advance its clock by `ticks` of CPU time.
+    #[inline]
     fn charge(&mut self, ticks: Ticks) {
         self.now = self.now.saturating_add(ticks);
-        self.slice_left = self.slice_left.saturating_sub(ticks);
         self.stats.busy += ticks;
     }
 
@@ -241,26 +271,162 @@ impl Cpu {
     fn deciding(&self) -> bool {
         matches!(self.owed, Owed::Decide(_))
     }
+
+    /// Keep a trap raised for the loop.
+    fn raise(&mut self, frame: &TrapFrame, out: &[u8], charged: bool, early: bool) {
+        self.suspended = true;
+        self.out.clear();
+        self.out.extend_from_slice(out);
+        self.raised = Some(Raised {
+            frame: *frame,
+            charged,
+            early,
+        });
+    }
+
+    /// Forget the process on it and everything it owed for it.
+    fn release(&mut self) {
+        self.current = None;
+        self.owed = Owed::Nothing;
+        self.parked = false;
+        self.raised = None;
+        self.answer = None;
+        self.suspended = false;
+        self.trapped_twice = false;
+    }
+}
+
+/// The hardware beside the kernel: the CPUs, the planned faults, what a trap costs, and
+/// which process a CPU is polling now.
+struct Hardware {
+    cpus: Vec<Cpu>,
+    /// The planned kills and clock jumps still to come.
+    faults: Schedule,
+    costs: Costs,
+    max_ticks: Ticks,
+    /// Where [`Machine::run_until`] pauses (`Ticks::MAX`: nowhere).
+    pause_at: Ticks,
+    /// When the next planned fault strikes (`Ticks::MAX`: never).
+    next_fault: Ticks,
+    /// The earliest clock at which a turn must start in the loop rather than inside a trap:
+    /// the tick limit, the next planned fault, a pause ([`Hardware::refresh`]).
+    horizon: Ticks,
+    /// The process being polled, and the CPU it runs on.
+    polling: Option<(usize, Pid)>,
+    /// A trap of the current poll returned to the process: a later one starts a turn.
+    returned: bool,
+}
+
+impl Hardware {
+    /// Recompute `next_fault` and `horizon` after the plan or the pause changed.
+    fn refresh(&mut self) {
+        self.next_fault = self.faults.next_tick().unwrap_or(Ticks::MAX);
+        self.horizon = self.max_ticks.min(self.pause_at).min(self.next_fault);
+    }
+}
+
+/// What the machine's syscall instruction and its loop share: the kernel behind its lock,
+/// and the hardware.
+struct Board {
+    /// The big kernel lock: the only way into the kernel, taken once per entry.
+    kernel: spin::Mutex<Kernel>,
+    hw: RefCell<Hardware>,
+}
+
+impl Board {
+    /// Enter the kernel on CPU `cpu` at `now`, from inside a process's poll: a panic in the
+    /// kernel is the kernel's, not the process's ([`poll_body`] tells them apart).
+    #[inline]
+    fn enter_from_trap(&self, cpu: CpuId, now: Ticks, entry: Entry<'_>) -> Action {
+        IN_KERNEL.with(|f| f.set(true));
+        let action = self.kernel.lock().enter(cpu, now, entry);
+        IN_KERNEL.with(|f| f.set(false));
+        action
+    }
+
+    /// The process being polled.
+    fn polled(&self) -> Option<Pid> {
+        self.hw.borrow().polling.map(|(_, pid)| pid)
+    }
+}
+
+impl Trap for Board {
+    fn syscall(&self, frame: &TrapFrame, out: &[u8]) -> Trapped {
+        let mut hw = self.hw.borrow_mut();
+        let hw = &mut *hw;
+        let Some((c, _)) = hw.polling else {
+            return Trapped::Suspended;
+        };
+        let one = hw.cpus.len() == 1;
+        let (horizon, next_fault) = (hw.horizon, hw.next_fault);
+        let (returned, cost) = (hw.returned, hw.costs.syscall);
+        let cpu = &mut hw.cpus[c];
+        if cpu.suspended {
+            cpu.trapped_twice = true;
+            return Trapped::Suspended;
+        }
+        // After a trap of this poll returned, this one starts a new turn: if the tick limit,
+        // a planned fault or a pause comes first, the loop starts it.
+        let early = returned && cpu.now >= horizon;
+        if !one || early {
+            cpu.raise(frame, out, false, early);
+            return Trapped::Suspended;
+        }
+        // The trap takes its cost before the kernel acts, so the time a call takes is
+        // charged to the caller even when the call blocks it.
+        cpu.charge(cost);
+        if cpu.now >= next_fault {
+            // A planned fault strikes before the kernel serves the trap: the loop's.
+            cpu.raise(frame, out, true, false);
+            return Trapped::Suspended;
+        }
+        let (id, now) = (cpu.id, cpu.now);
+        let entry = Entry::Trap {
+            frame,
+            out,
+            defer: false,
+        };
+        let answer = self.enter_from_trap(id, now, entry);
+        if let Action::Return(ret) = answer {
+            hw.returned = true;
+            return Trapped::Returned(ret);
+        }
+        let cpu = &mut hw.cpus[c];
+        cpu.suspended = true;
+        cpu.answer = Some(answer);
+        Trapped::Suspended
+    }
+
+    fn resume(&self) -> Option<[u64; RET_REGS]> {
+        let pid = self.polled()?;
+        self.kernel.lock().resume(pid)
+    }
+
+    fn take_received(&self) -> Payload {
+        match self.polled() {
+            Some(pid) => self.kernel.lock().take_received(pid),
+            None => Payload::default(),
+        }
+    }
+
+    fn last_return(&self) -> [u64; RET_REGS] {
+        match self.polled() {
+            Some(pid) => self.kernel.lock().last_return(pid),
+            None => [0; RET_REGS],
+        }
+    }
 }
 
 /// A simulated machine with a kernel and the programs it can run.
 pub struct Machine {
     config: MachineConfig,
-    kernel: spin::Mutex<Kernel>,
+    board: Rc<Board>,
     programs: ProgramTable,
     /// Process bodies by pid slot.
     bodies: Vec<Option<(Pid, ProcessFuture)>>,
-    /// The CPUs, by id.
-    cpus: Vec<Cpu>,
-    /// The per-CPU run queues' lengths, when the run queues are per CPU.
-    queues: Option<QueueLengths>,
-    /// The CPU each process last ran on, by pid slot: a dispatch elsewhere is a migration.
-    last_cpu: Vec<Option<(Pid, CpuId)>>,
     /// How the run ended, once it has: the loop must not turn again after that (a second
     /// deadlock or tick-limit event would be recorded).
     outcome: Option<Outcome>,
-    /// The planned kills and clock jumps still to come.
-    faults: Schedule,
 }
 
 impl Machine {
@@ -268,36 +434,51 @@ impl Machine {
     pub fn new(config: MachineConfig, programs: ProgramTable) -> Machine {
         let names = programs.names().map(String::from).collect();
         let cpus = config.cpu_count();
-        let (scheduler, queues): (Box<dyn Scheduler>, _) = match config.run_queues {
-            RunQueues::Global => (config.policy.build(config.seed), None),
+        let scheduler: Box<dyn Scheduler> = match config.run_queues {
+            RunQueues::Global => config.policy.build(config.seed),
             RunQueues::PerCpu { migration } => {
                 let (policy, seed) = (config.policy, config.seed);
-                let per = PerCpu::new(cpus, migration, |cpu| policy.build(cpu_seed(seed, cpu)));
-                let lengths = per.lengths();
-                (Box::new(per), Some(lengths))
+                Box::new(PerCpu::new(cpus, migration, |cpu| {
+                    policy.build(cpu_seed(seed, cpu))
+                }))
             }
         };
         let mut kernel_config = config.kernel.clone();
         config
             .faults
             .configure(&mut kernel_config, config.fault_seed);
-        let faults = Schedule::new(&config.faults);
-        let kernel = Kernel::with_scheduler(kernel_config, scheduler, names);
-        Machine {
-            config,
-            kernel: spin::Mutex::new(kernel),
-            programs,
-            bodies: Vec::new(),
+        let platform = Platform {
+            cpus,
+            tick_limit: config.max_ticks,
+        };
+        let kernel = Kernel::with_scheduler(kernel_config, platform, scheduler, names);
+        let hw = Hardware {
             cpus: (0..cpus)
                 .map(|id| Cpu {
                     id,
                     ..Cpu::default()
                 })
                 .collect(),
-            queues,
-            last_cpu: Vec::new(),
+            faults: Schedule::new(&config.faults),
+            costs: config.costs,
+            max_ticks: config.max_ticks,
+            pause_at: Ticks::MAX,
+            next_fault: Ticks::MAX,
+            horizon: Ticks::MAX,
+            polling: None,
+            returned: false,
+        };
+        let mut hw = hw;
+        hw.refresh();
+        Machine {
+            config,
+            board: Rc::new(Board {
+                kernel: spin::Mutex::new(kernel),
+                hw: RefCell::new(hw),
+            }),
+            programs,
+            bodies: Vec::new(),
             outcome: None,
-            faults,
         }
     }
 
@@ -320,32 +501,26 @@ impl Machine {
     /// never held in memory. Only with one CPU: with several, the report joins each CPU's
     /// idle stretches after the run, which a stream cannot; the sink is handed back.
     pub fn stream_trace(&mut self, sink: Box<dyn TraceSink>) -> Result<(), Box<dyn TraceSink>> {
-        if self.cpus.len() > 1 {
+        if self.config.cpu_count() > 1 {
             return Err(sink);
         }
-        self.kernel.lock().set_trace_sink(sink);
+        self.board.kernel.lock().set_trace_sink(sink);
         Ok(())
     }
 
-    /// Start the first process.
+    /// Start the first process (its program is loaded when it is first dispatched).
     pub fn boot(&mut self, program: &str, arg: u64) -> Result<Pid, Error> {
-        let pid = self.kernel.lock().boot(program, "", arg)?;
-        self.load(pid);
-        Ok(pid)
+        self.board.kernel.lock().boot(program, "", arg)
     }
 
-    /// Build the body of a process the kernel just created.
-    fn load(&mut self, pid: Pid) {
-        let (ctx, program, arg) = {
-            let k = self.kernel.lock();
-            let Some(p) = k.process(pid) else { return };
-            (p.ctx.clone(), p.program, p.arg)
-        };
+    /// Build the body of a process dispatched for the first time.
+    fn load(&mut self, pid: Pid, start: Start) {
         // The kernel's program ids are positions in the table it was built from (`new`).
-        let Some(program) = self.programs.at(program as usize) else {
+        let Some(program) = self.programs.at(start.program as usize) else {
             return;
         };
-        let body = (program.entry)(Sys::new(ctx), arg);
+        let cpu: Rc<dyn Trap> = self.board.clone();
+        let body = (program.entry)(Sys::new(cpu), start.arg);
         let slot = pid.index() as usize;
         if self.bodies.len() <= slot {
             self.bodies.resize_with(slot + 1, || None);
@@ -359,11 +534,14 @@ impl Machine {
             Some(outcome) => outcome,
             None => self.run_loop(),
         };
+        // The bodies hold the machine's syscall instruction: they go first.
+        self.bodies = Vec::new();
         let ticks = self.end_tick();
         let machine = self.stats(ticks);
-        let mut kernel = self.kernel.into_inner();
+        let cpus = self.config.cpu_count();
+        let mut kernel = self.board.kernel.lock();
         let mut events = kernel.take_events();
-        if self.cpus.len() > 1 {
+        if cpus > 1 {
             events = join_idle(events);
         }
         Report {
@@ -385,14 +563,16 @@ impl Machine {
 
     /// When the run ended: the latest CPU clock, where the last CPU to finish stopped.
     fn end_tick(&self) -> Ticks {
-        self.cpus.iter().map(|c| c.now).max().unwrap_or(0)
+        let hw = self.board.hw.borrow();
+        hw.cpus.iter().map(|c| c.now).max().unwrap_or(0)
     }
 
     /// The machine's accounting for a run that ended at `ticks`: a CPU whose clock stopped
     /// earlier spent the rest running the process it holds (a run cut off by the tick
     /// limit), or else idling, so each CPU's busy and idle ticks add up to `ticks`.
     fn stats(&self, ticks: Ticks) -> MachineStats {
-        let per_cpu: Vec<CpuStats> = self
+        let hw = self.board.hw.borrow();
+        let per_cpu: Vec<CpuStats> = hw
             .cpus
             .iter()
             .map(|c| {
@@ -429,28 +609,39 @@ impl Machine {
         if let Some(outcome) = &self.outcome {
             return Some(outcome.clone());
         }
+        self.pause_at(tick);
         while self.now() < tick {
             if let Some(outcome) = self.step() {
+                self.pause_at(Ticks::MAX);
                 self.outcome = Some(outcome.clone());
                 return Some(outcome);
             }
         }
-        // Every turn starts with exactly this call on the CPU stepped next, and a second one
-        // at the same tick finds nothing due, so bringing the kernel's clock up to date here
-        // changes nothing after.
+        self.pause_at(Ticks::MAX);
+        // Every turn starts with exactly this entry's timer interrupt on the CPU stepped
+        // next, and a second one at the same tick finds nothing due, so bringing the
+        // kernel's clock up to date here changes nothing after.
         let c = self.next_cpu();
-        self.advance(c);
+        self.enter(c, Entry::Timer);
         None
+    }
+
+    /// Pause the run at `tick` (`Ticks::MAX`: nowhere).
+    fn pause_at(&mut self, tick: Ticks) {
+        let mut hw = self.board.hw.borrow_mut();
+        hw.pause_at = tick;
+        hw.refresh();
     }
 
     /// The machine's clock: the earliest of the CPUs' clocks (with one CPU, its clock).
     pub fn now(&self) -> Ticks {
-        self.cpus.iter().map(|c| c.now).min().unwrap_or(0)
+        let hw = self.board.hw.borrow();
+        hw.cpus.iter().map(|c| c.now).min().unwrap_or(0)
     }
 
     /// How many CPUs the machine has.
     pub fn cpu_count(&self) -> usize {
-        self.cpus.len()
+        self.config.cpu_count() as usize
     }
 
     /// How the run ended, if it has (only [`Machine::run_until`] can end it without consuming
@@ -461,12 +652,18 @@ impl Machine {
 
     /// Every process (live and zombie), in slot order, as it is now.
     pub fn process_table(&self) -> Vec<ProcessInfo> {
-        self.kernel.lock().process_table()
+        self.board.kernel.lock().process_table()
     }
 
     /// Every live mailbox, in slot order, as it is now.
     pub fn mailbox_table(&self) -> Vec<MailboxInfo> {
-        self.kernel.lock().mailbox_table()
+        self.board.kernel.lock().mailbox_table()
+    }
+
+    /// How many times the kernel was entered so far: once per event on a CPU (a trap, a
+    /// turn, a burst piece, a fault), never more.
+    pub fn kernel_entries(&self) -> u64 {
+        self.board.kernel.lock().entries()
     }
 
     fn run_loop(&mut self) -> Outcome {
@@ -475,6 +672,19 @@ impl Machine {
                 return outcome;
             }
         }
+    }
+
+    /// Enter the kernel from the loop, on CPU `c` at its clock.
+    fn enter(&self, c: usize, entry: Entry<'_>) -> Action {
+        let (id, now) = {
+            let hw = self.board.hw.borrow();
+            (hw.cpus[c].id, hw.cpus[c].now)
+        };
+        self.board.kernel.lock().enter(id, now, entry)
+    }
+
+    fn cpu<R>(&self, c: usize, f: impl FnOnce(&mut Cpu) -> R) -> R {
+        f(&mut self.board.hw.borrow_mut().cpus[c])
     }
 
     /// The CPU to step next: the first by [`Cpu::turn_key`].
@@ -487,7 +697,7 @@ impl Machine {
     #[inline]
     fn next_cpu(&mut self) -> usize {
         // One CPU is always the CPU to step: no clocks to compare, no burst to cut.
-        if self.cpus.len() == 1 {
+        if self.cpu_count() == 1 {
             return 0;
         }
         self.next_of_several()
@@ -498,32 +708,22 @@ impl Machine {
     fn next_of_several(&mut self) -> usize {
         let earliest = self.now();
         let due = self.next_event();
+        let mut hw = self.board.hw.borrow_mut();
         if let Some(due) = due.filter(|&due| due < earliest) {
-            self.cut_burst_at(due);
+            cut_burst_at(&mut hw.cpus, due);
         }
-        (0..self.cpus.len())
-            .min_by_key(|&c| self.cpus[c].turn_key())
+        (0..hw.cpus.len())
+            .min_by_key(|&c| hw.cpus[c].turn_key())
             .unwrap_or(0)
     }
 
-    /// Cut the first charged burst piece that spans `due` back to end there.
-    fn cut_burst_at(&mut self, due: Ticks) {
-        for cpu in &mut self.cpus {
-            if let Owed::Burst { pid, ran, from } = cpu.owed {
-                if from < due && due < cpu.now {
-                    let back = cpu.now - due;
-                    cpu.now = due;
-                    cpu.slice_left = cpu.slice_left.saturating_add(back);
-                    cpu.stats.busy = cpu.stats.busy.saturating_sub(back);
-                    cpu.owed = Owed::Burst {
-                        pid,
-                        ran: ran - back,
-                        from,
-                    };
-                    return;
-                }
-            }
-        }
+    /// When something next could change: the kernel's next timer deadline or message
+    /// arrival, or the plan's next timed fault while any process is alive to notice it.
+    fn next_event(&self) -> Option<Ticks> {
+        let mut k = self.board.kernel.lock();
+        let fault = self.board.hw.borrow().faults.next_tick();
+        let fault = fault.filter(|_| k.live_processes() > 0);
+        k.next_deadline().into_iter().chain(fault).min()
     }
 
     /// After a charge on CPU `c`: whether `c` is still the CPU to step, so the kernel entry
@@ -533,32 +733,63 @@ impl Machine {
         if self.next_cpu() == c {
             return true;
         }
-        self.cpus[c].owed = owed;
+        self.cpu(c, |cpu| cpu.owed = owed);
         false
     }
 
-    /// The timer interrupt on CPU `c` at its clock: the kernel's clock comes up to it and
-    /// every timeout and sleep due by then fires.
-    fn advance(&mut self, c: usize) {
-        let (now, id) = (self.cpus[c].now, self.cpus[c].id);
-        self.kernel.lock().advance(now, id);
+    /// What the machine knows of the world outside the kernel for CPU `c`'s turn: the next
+    /// planned fault and, with several CPUs, where the other CPUs stand.
+    fn outside(&self, c: usize) -> Outside {
+        let hw = self.board.hw.borrow();
+        let mut o = Outside {
+            planned: hw.faults.next_tick(),
+            ..Outside::default()
+        };
+        if hw.cpus.len() == 1 {
+            o.parked = hw.cpus[0].parked;
+            return o;
+        }
+        let now = hw.cpus[c].now;
+        for (d, cpu) in hw.cpus.iter().enumerate() {
+            o.parked |= cpu.parked;
+            if d == c {
+                continue;
+            }
+            let later = (cpu.now > now).then_some(cpu.now);
+            match cpu.current {
+                Some(_) => {
+                    o.busy_later = min_opt(o.busy_later, later);
+                    o.deciding_now |= cpu.now == now && cpu.deciding();
+                }
+                None => {
+                    o.idle_later = min_opt(o.idle_later, later);
+                    o.unlooked_now |= cpu.now == now && !cpu.parked;
+                }
+            }
+        }
+        o
     }
 
     /// One turn of the loop, on the CPU whose turn it is: finish the kernel work it owes,
-    /// or serve the tick limit and the timers, then run the process on it (dispatching one
-    /// if it is free) until it traps, or idle. `Some` when the run has ended.
+    /// or start afresh (the tick limit, the timers, the process on it or a dispatch), then
+    /// run the process on it until it traps, or idle. `Some` when the run has ended.
     fn step(&mut self) -> Option<Outcome> {
         let c = self.next_cpu();
         if self.apply_faults(c) {
             // What the fault changed (a CPU freed, every clock moved) decides the next turn.
             return None;
         }
-        match std::mem::take(&mut self.cpus[c].owed) {
-            Owed::Nothing => self.begin(c),
-            Owed::Dispatch(pid) => {
-                self.advance(c);
-                self.run_on(c, pid);
-                None
+        let owed = self.cpu(c, |cpu| std::mem::take(&mut cpu.owed));
+        match owed {
+            Owed::Nothing => {
+                let outside = self.outside(c);
+                let action = self.enter(c, Entry::Tick(outside));
+                self.act(c, action)
+            }
+            Owed::Dispatch(_) => {
+                let outside = self.outside(c);
+                let action = self.enter(c, Entry::Switched(outside));
+                self.act(c, action)
             }
             Owed::Trap(pid) => {
                 self.serve_trap(c, pid);
@@ -568,226 +799,148 @@ impl Machine {
                 self.end_burst(c, pid, ran);
                 None
             }
-            Owed::Decide(pid) => {
-                self.advance(c);
-                self.decide(c, pid);
-                None
+            Owed::Decide(_) => {
+                let action = self.enter(c, Entry::Decide);
+                self.act(c, action)
             }
         }
     }
 
-    /// A fresh turn on CPU `c`.
-    fn begin(&mut self, c: usize) -> Option<Outcome> {
-        let max = self.config.max_ticks;
-        let (now, id) = (self.cpus[c].now, self.cpus[c].id);
-        if now >= max {
-            let mut k = self.kernel.lock();
-            k.advance(now, id);
-            k.record(id, EventKind::TickLimit { limit: max });
-            return Some(Outcome::TickLimit);
-        }
-        // The timer interrupt, a dispatch if the CPU is free, and what the process has left
-        // of a compute burst: with one CPU, one kernel entry and one take of the lock.
-        let mut k = self.kernel.lock();
-        k.advance(now, id);
-        let (pid, burst) = match self.cpus[c].current {
-            Some(pid) => (pid, k.burst_left(pid)),
-            None => {
-                let switch = self.config.costs.context_switch;
-                let Some(pid) = dispatch(&mut k, &mut self.cpus[c], &mut self.last_cpu, switch)
-                else {
-                    drop(k);
-                    return self.nothing_to_run(c);
-                };
-                if self.cpus.len() > 1 {
-                    // Another CPU may be due to step before the switch ends (`go_on` asks
-                    // the kernel, so the lock is let go first).
-                    drop(k);
-                    if !self.go_on(c, Owed::Dispatch(pid)) {
-                        return None;
-                    }
-                    k = self.kernel.lock();
+    /// Do what the kernel answered for CPU `c`. `Some` when the run has ended.
+    fn act(&mut self, c: usize, action: Action) -> Option<Outcome> {
+        match action {
+            Action::Run(pid) => return self.run_user(c, pid),
+            Action::Compute { pid, ticks } => return self.run_burst(c, pid, ticks),
+            Action::Dispatch { pid, start } => {
+                if let Some(start) = start {
+                    self.load(pid, start);
                 }
-                let (now, id) = (self.cpus[c].now, self.cpus[c].id);
-                k.advance(now, id);
-                (pid, k.burst_left(pid))
+                let switch = self.config.costs.context_switch;
+                self.cpu(c, |cpu| {
+                    cpu.stats.context_switches += 1;
+                    cpu.current = Some(pid);
+                    cpu.parked = false;
+                    // The switch is the kernel's work: the quantum starts after it.
+                    cpu.charge(switch);
+                });
+                if self.go_on(c, Owed::Dispatch(pid)) {
+                    let outside = self.outside(c);
+                    let action = self.enter(c, Entry::Switched(outside));
+                    return self.act(c, action);
+                }
             }
-        };
-        drop(k);
-        self.run_with(c, pid, burst);
+            Action::Return(_) | Action::Continue => {}
+            Action::Free => self.cpu(c, |cpu| cpu.current = None),
+            Action::Exited => {
+                let pid = self.cpu(c, |cpu| {
+                    let pid = cpu.current;
+                    cpu.release();
+                    pid
+                });
+                if let Some(pid) = pid {
+                    self.drop_body(pid);
+                }
+            }
+            Action::Defer => self.cpu(c, |cpu| {
+                if let Some(pid) = cpu.current {
+                    cpu.owed = Owed::Decide(pid);
+                }
+            }),
+            Action::Idle { until } => self.cpu(c, |cpu| {
+                cpu.stats.idle += until.saturating_sub(cpu.now);
+                cpu.now = until.max(cpu.now);
+                cpu.parked = false;
+            }),
+            Action::Park => self.cpu(c, |cpu| cpu.parked = true),
+            Action::Unpark => {
+                for cpu in &mut self.board.hw.borrow_mut().cpus {
+                    cpu.parked = false;
+                }
+            }
+            Action::Killed(victims) => {
+                for pid in victims {
+                    self.forget(pid);
+                }
+            }
+            Action::Halt(outcome) => return Some(outcome),
+        }
         None
     }
 
-    /// Run the process on CPU `c`: a piece of its compute burst, or its program until it
-    /// traps.
-    fn run_on(&mut self, c: usize, pid: Pid) {
-        let burst = self.kernel.lock().burst_left(pid);
-        self.run_with(c, pid, burst);
-    }
-
-    /// [`Machine::run_on`] once the kernel has said how much of a burst `pid` has left.
-    fn run_with(&mut self, c: usize, pid: Pid, burst: Ticks) {
-        if burst > 0 {
-            self.run_burst(c, pid, burst);
-        } else {
-            self.run_user(c, pid);
-        }
-    }
-
-    /// Nothing is ready for CPU `c`: idle until something could change, or stop.
-    ///
-    /// Something could change at the next timer deadline, or when another CPU next enters
-    /// the kernel: a busy CPU at its clock; and, while work waits in a queue this CPU may not
-    /// take from (per-CPU queues without migration), an idle CPU at its clock too, since it
-    /// may start that work. This CPU idles until the earliest of those (strictly after its
-    /// own clock); if such an idle CPU is at this very tick and has not looked yet, this one
-    /// steps aside for it instead. When no CPU runs anything and no timer is armed, the run
-    /// is over.
-    fn nothing_to_run(&mut self, c: usize) -> Option<Outcome> {
-        let (now, id) = (self.cpus[c].now, self.cpus[c].id);
-        let deadline = self.next_event();
-        let mut k = self.kernel.lock();
-        let waiting = k.has_ready();
-        let others = || {
-            self.cpus
-                .iter()
-                .filter(|d| d.id != id && (d.current.is_some() || waiting))
-        };
-        // Another CPU still acts at this tick: an idle one that has not looked, or a busy one
-        // deciding whether its process gives way (which may make it ready for this one).
-        let look_first =
-            others().any(|d| d.now == now && (d.deciding() || (d.current.is_none() && !d.parked)));
-        let later = others().map(|d| d.now).filter(|&t| t > now).min();
-        if look_first {
-            drop(k);
-            self.cpus[c].parked = true;
+    /// Poll the program of the process on CPU `c` until it traps (or ends), then see to the
+    /// trap the poll left raised, if the trap was not served inside it.
+    fn run_user(&mut self, c: usize, pid: Pid) -> Option<Outcome> {
+        // A trap raised at the end of an earlier poll, whose turn is this one, is served
+        // now as if the poll had just raised it.
+        let left = self.cpu(c, |cpu| {
+            let raised = cpu.raised.as_mut()?;
+            raised.early = false;
+            Some(())
+        });
+        if left.is_some() {
+            self.trapped(c, pid);
             return None;
         }
-        if let Some(until) = [deadline, later].into_iter().flatten().min() {
-            let until = until.min(self.config.max_ticks);
-            k.record(id, EventKind::Idle { until });
-            drop(k);
-            let cpu = &mut self.cpus[c];
-            cpu.stats.idle += until.saturating_sub(cpu.now);
-            cpu.now = until.max(cpu.now);
-            cpu.parked = false;
-            return None;
-        }
-        if waiting {
-            // Work is queued for a CPU that stepped aside at this tick (with per-CPU queues a
-            // process readied after it looked lands on its queue): wake the CPUs that stepped
-            // aside so the one holding the work takes it, rather than ending the run beside
-            // ready processes.
-            drop(k);
-            let mut woke = false;
-            for cpu in self.cpus.iter_mut().filter(|cpu| cpu.parked) {
-                cpu.parked = false;
-                woke = true;
-            }
-            if woke {
-                return None;
-            }
-            k = self.kernel.lock();
-        }
-        if let Some(deadlock) = k.deadlock() {
-            k.record(
-                id,
-                EventKind::Deadlock {
-                    cycle: deadlock.cycle.clone(),
-                    blocked: deadlock.blocked.clone(),
-                },
-            );
-            return Some(Outcome::Deadlock(deadlock));
-        }
-        Some(Outcome::Completed)
-    }
-
-    /// Advance CPU `c`'s clock by `ticks` of CPU time on its current quantum.
-    fn charge(&mut self, c: usize, ticks: Ticks) {
-        self.cpus[c].charge(ticks);
-    }
-
-    /// Run part of a compute burst: until it ends, the quantum ends, or a timer is due.
-    fn run_burst(&mut self, c: usize, pid: Pid, burst: Ticks) {
-        let now = self.cpus[c].now;
-        let mut run = burst.min(self.cpus[c].slice_left);
-        if let Some(due) = self.next_event() {
-            if due > now {
-                run = run.min(due - now);
-            }
-        }
-        run = run.min(self.config.max_ticks.saturating_sub(now)).max(1);
-        self.charge(c, run);
-        let owed = Owed::Burst {
-            pid,
-            ran: run,
-            from: now,
-        };
-        if self.go_on(c, owed) {
-            self.end_burst(c, pid, run);
-        }
-    }
-
-    /// The piece of `pid`'s burst that ran `ran` ticks on CPU `c` ends at its clock.
-    fn end_burst(&mut self, c: usize, pid: Pid, ran: Ticks) {
-        if self.apply_faults(c) && self.cpus[c].current != Some(pid) {
-            return;
-        }
-        let (now, id) = (self.cpus[c].now, self.cpus[c].id);
-        let mut k = self.kernel.lock();
-        k.advance(now, id);
-        k.run_burst(id, pid, ran);
-        drop(k);
-        self.end_of_slice(c, pid);
-    }
-
-    /// A scheduling point after the process on CPU `c` ran. If someone is ready and another
-    /// CPU idles at this very tick, that CPU looks for work first ([`Owed::Decide`]): a
-    /// process is not preempted for work an idle CPU takes anyway.
-    fn end_of_slice(&mut self, c: usize, pid: Pid) {
-        if self.idle_beside(c) && self.kernel.lock().has_ready() {
-            self.cpus[c].owed = Owed::Decide(pid);
-            return;
-        }
-        self.decide(c, pid);
-    }
-
-    /// Whether another CPU idles at or before CPU `c`'s clock.
-    #[inline]
-    fn idle_beside(&self, c: usize) -> bool {
-        let now = self.cpus[c].now;
-        self.cpus.len() > 1
-            && self
-                .cpus
-                .iter()
-                .enumerate()
-                .any(|(d, cpu)| d != c && cpu.current.is_none() && cpu.now <= now)
-    }
-
-    /// Decide a scheduling point: preempt the process on CPU `c` if its quantum is used up
-    /// and anyone else is ready for this CPU (else start a new quantum), or if the policy
-    /// says so.
-    fn decide(&mut self, c: usize, pid: Pid) {
-        let mut k = self.kernel.lock();
-        decide_locked(&mut k, &mut self.cpus[c], self.queues.as_ref(), pid);
-    }
-
-    /// Poll the program of the process on CPU `c` until it traps (or ends), then serve the
-    /// trap.
-    fn run_user(&mut self, c: usize, pid: Pid) {
         let slot = pid.index() as usize;
+        {
+            let mut hw = self.board.hw.borrow_mut();
+            hw.polling = Some((c, pid));
+            hw.returned = false;
+            hw.cpus[c].suspended = false;
+        }
         let poll = match self.bodies.get_mut(slot).and_then(|b| b.as_mut()) {
             Some((body_pid, body)) if *body_pid == pid => poll_body(body),
             _ => Polled::Fault("no program loaded".into()),
         };
+        self.board.hw.borrow_mut().polling = None;
         match poll {
-            Polled::Ready(code) => self.end_process(c, pid, code, ExitReason::Returned),
-            Polled::Panicked(msg) => self.end_process(c, pid, 101, ExitReason::Panicked(msg)),
-            Polled::Fault(what) => self.end_process(c, pid, 102, ExitReason::Fault(what)),
+            Polled::Ready(code) => return self.end_process(c, pid, code, ExitReason::Returned),
+            Polled::Panicked(msg) => {
+                return self.end_process(c, pid, 101, ExitReason::Panicked(msg))
+            }
+            Polled::Fault(what) => return self.end_process(c, pid, 102, ExitReason::Fault(what)),
             Polled::Pending => {
+                let (twice, answer, raised) = self.cpu(c, |cpu| {
+                    let twice = std::mem::take(&mut cpu.trapped_twice);
+                    (twice, cpu.answer.take(), cpu.raised.map(|r| r.early))
+                });
+                if twice {
+                    self.cpu(c, |cpu| cpu.raised = None);
+                    let what = "trapped again while its first syscall was suspended".into();
+                    return self.end_process(c, pid, 102, ExitReason::Fault(what));
+                }
+                match (answer, raised) {
+                    (Some(answer), _) => return self.act(c, answer),
+                    // Its turn comes first: the loop starts it, and serves the trap there.
+                    (None, Some(true)) => {}
+                    (None, Some(false)) => self.trapped(c, pid),
+                    (None, None) => {
+                        let what = "suspended without a syscall (awaited something else)".into();
+                        return self.end_process(c, pid, 102, ExitReason::Fault(what));
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// The process on CPU `c` raised a trap the loop serves: its cost is charged (unless it
+    /// was), then the kernel serves it at the CPU's clock.
+    fn trapped(&mut self, c: usize, pid: Pid) {
+        let cost = self.config.costs.syscall;
+        let charged = self.cpu(c, |cpu| {
+            let raised = cpu.raised.as_mut()?;
+            let charged = raised.charged;
+            raised.charged = true;
+            Some(charged)
+        });
+        match charged {
+            None => {}
+            Some(true) => self.serve_trap(c, pid),
+            Some(false) => {
                 // The trap takes its cost before the kernel acts, so the time a call takes
                 // is charged to the caller even when the call blocks it.
-                self.charge(c, self.config.costs.syscall);
+                self.cpu(c, |cpu| cpu.charge(cost));
                 if self.go_on(c, Owed::Trap(pid)) {
                     self.serve_trap(c, pid);
                 }
@@ -795,55 +948,68 @@ impl Machine {
         }
     }
 
-    /// The kernel serves the trap of the process on CPU `c`, at the CPU's clock.
+    /// The kernel serves the raised trap of the process on CPU `c`, at the CPU's clock.
     fn serve_trap(&mut self, c: usize, pid: Pid) {
-        if self.apply_faults(c) && self.cpus[c].current != Some(pid) {
+        if self.apply_faults(c) && self.cpu(c, |cpu| cpu.current) != Some(pid) {
             return;
         }
-        let (now, id) = (self.cpus[c].now, self.cpus[c].id);
-        let outcome = {
-            let mut k = self.kernel.lock();
-            k.advance(now, id);
-            if let Some(nth) = self.syscall_kill(&k, pid) {
-                drop(k);
-                self.kill(c, pid, KillCause::Syscall(nth));
+        let defer = self.idle_beside(c);
+        let action = {
+            let mut hw = self.board.hw.borrow_mut();
+            let cpu = &mut hw.cpus[c];
+            let Some(raised) = cpu.raised.take() else {
                 return;
-            }
-            let outcome = k.trap(id, pid);
-            // The return from the trap is a scheduling point. Unless an idle CPU must look
-            // first (`end_of_slice`), it is decided in this same kernel entry.
-            if matches!(outcome, TrapOutcome::Continue | TrapOutcome::Compute)
-                && !self.idle_beside(c)
-            {
-                decide_locked(&mut k, &mut self.cpus[c], self.queues.as_ref(), pid);
-                return;
-            }
-            outcome
+            };
+            let entry = Entry::Trap {
+                frame: &raised.frame,
+                out: &cpu.out,
+                defer,
+            };
+            self.board.kernel.lock().enter(cpu.id, cpu.now, entry)
         };
-        match outcome {
-            TrapOutcome::Continue | TrapOutcome::Compute => self.end_of_slice(c, pid),
-            TrapOutcome::Spawned(child) => {
-                self.load(child);
-                self.end_of_slice(c, pid);
-            }
-            TrapOutcome::Descheduled | TrapOutcome::NotRunning => self.cpus[c].current = None,
-            TrapOutcome::Exited => {
-                self.drop_body(pid);
-                self.cpus[c].current = None;
-            }
-            TrapOutcome::NoTrap => {
-                let what = "suspended without a syscall (awaited something else)".into();
-                self.end_process(c, pid, 102, ExitReason::Fault(what));
-            }
-        }
+        self.act(c, action);
     }
 
-    /// When something next could change: the kernel's next timer deadline or message
-    /// arrival, or the plan's next timed fault while any process is alive to notice it.
-    fn next_event(&self) -> Option<Ticks> {
-        let mut k = self.kernel.lock();
-        let fault = self.faults.next_tick().filter(|_| k.live_processes() > 0);
-        k.next_deadline().into_iter().chain(fault).min()
+    /// Whether another CPU idles at or before CPU `c`'s clock: a scheduling point then waits
+    /// for it to look first, if anyone is ready.
+    #[inline]
+    fn idle_beside(&self, c: usize) -> bool {
+        let hw = self.board.hw.borrow();
+        let now = hw.cpus[c].now;
+        hw.cpus.len() > 1
+            && hw
+                .cpus
+                .iter()
+                .enumerate()
+                .any(|(d, cpu)| d != c && cpu.current.is_none() && cpu.now <= now)
+    }
+
+    /// Run a piece of the compute burst of the process on CPU `c`, of at most `ticks` (the
+    /// kernel's bound: the burst, the quantum, the next timer, the tick limit).
+    fn run_burst(&mut self, c: usize, pid: Pid, ticks: Ticks) -> Option<Outcome> {
+        let from = self.cpu(c, |cpu| {
+            cpu.charge(ticks);
+            cpu.now - ticks
+        });
+        let owed = Owed::Burst {
+            pid,
+            ran: ticks,
+            from,
+        };
+        if self.go_on(c, owed) {
+            self.end_burst(c, pid, ticks);
+        }
+        None
+    }
+
+    /// The piece of `pid`'s burst that ran `ran` ticks on CPU `c` ends at its clock.
+    fn end_burst(&mut self, c: usize, pid: Pid, ran: Ticks) {
+        if self.apply_faults(c) && self.cpu(c, |cpu| cpu.current) != Some(pid) {
+            return;
+        }
+        let defer = self.idle_beside(c);
+        let action = self.enter(c, Entry::Burst { ran, defer });
+        self.act(c, action);
     }
 
     /// Apply every planned timed fault due by CPU `c`'s clock, on `c` (whose turn it is, so
@@ -851,9 +1017,11 @@ impl Machine {
     #[inline]
     fn apply_faults(&mut self, c: usize) -> bool {
         // The common case, checked inline: no timed fault is due by this CPU's clock.
-        if self.faults.next_tick().is_none_or(|t| t > self.cpus[c].now) {
+        let hw = self.board.hw.borrow();
+        if hw.faults.next_tick().is_none_or(|t| t > hw.cpus[c].now) {
             return false;
         }
+        drop(hw);
         self.apply_due_faults(c)
     }
 
@@ -861,94 +1029,77 @@ impl Machine {
     #[inline(never)]
     fn apply_due_faults(&mut self, c: usize) -> bool {
         let mut applied = false;
-        while let Some((tick, fault)) = self.faults.pop_due(self.cpus[c].now) {
+        loop {
+            let due = {
+                let mut hw = self.board.hw.borrow_mut();
+                let now = hw.cpus[c].now;
+                let due = hw.faults.pop_due(now);
+                hw.refresh();
+                due
+            };
+            let Some((tick, fault)) = due else {
+                return applied;
+            };
             applied = true;
-            let (now, id) = (self.cpus[c].now, self.cpus[c].id);
             match fault {
                 Timed::Kill(name) => {
-                    let victims: Vec<Pid> = {
-                        let mut k = self.kernel.lock();
-                        k.advance(now, id);
-                        let victims: Vec<Pid> = k
-                            .processes()
-                            .filter(|p| p.is_live() && *p.name == *name)
-                            .map(|p| p.pid)
-                            .collect();
-                        if victims.is_empty() {
-                            let kind = FaultKind::KillMissed { name, tick };
-                            k.record(id, EventKind::Fault { kind });
-                        }
-                        victims
-                    };
-                    for pid in victims {
-                        self.kill(c, pid, KillCause::Tick(tick));
-                    }
+                    let action = self.enter(c, Entry::Kill { name: &name, tick });
+                    self.act(c, action);
                 }
-                Timed::Jump(by) => self.jump(c, by),
+                Timed::Jump(by) => {
+                    // The kernel sees the jump at the clock it was due at.
+                    let (id, now) = self.cpu(c, |cpu| (cpu.id, cpu.now));
+                    for cpu in &mut self.board.hw.borrow_mut().cpus {
+                        let now = cpu.now;
+                        cpu.now = now.saturating_add(by);
+                        match cpu.current {
+                            Some(_) => cpu.stats.busy += by,
+                            None => cpu.stats.idle += by,
+                        }
+                        // A burst piece charged across the jump keeps its length: it moves
+                        // with it.
+                        if let Owed::Burst { from, .. } = &mut cpu.owed {
+                            *from = from.saturating_add(by);
+                        }
+                    }
+                    self.board.kernel.lock().enter(id, now, Entry::Jump { by });
+                }
             }
         }
-        applied
     }
 
-    /// Kill `pid` (the kernel does the killing, on CPU `c`) and forget its body; a CPU that
-    /// was running it is free, whatever kernel work it owed for it.
-    fn kill(&mut self, c: usize, pid: Pid, cause: KillCause) {
-        let id = self.cpus[c].id;
-        self.kernel.lock().kill(id, pid, cause);
+    /// Forget `pid` (the kernel killed it): its body goes, and a CPU that was running it is
+    /// free, whatever kernel work it owed for it.
+    fn forget(&mut self, pid: Pid) {
         self.drop_body(pid);
-        for cpu in &mut self.cpus {
+        for cpu in &mut self.board.hw.borrow_mut().cpus {
             if cpu.current == Some(pid) {
-                cpu.current = None;
-                cpu.owed = Owed::Nothing;
-                cpu.parked = false;
+                cpu.release();
             }
         }
     }
 
-    /// Jump the clock `by` ticks forward at CPU `c`'s clock: every CPU's clock moves (a CPU
-    /// holding a process counts the gap as busy, as it does at the end of a run, and an idle
-    /// one as idle; a quantum is not used up by it), then the kernel's, firing whatever is
-    /// due in the gap.
-    fn jump(&mut self, c: usize, by: Ticks) {
-        let (now, id) = (self.cpus[c].now, self.cpus[c].id);
-        let to = now.saturating_add(by);
-        for cpu in &mut self.cpus {
-            cpu.now = cpu.now.saturating_add(by);
-            match cpu.current {
-                Some(_) => cpu.stats.busy += by,
-                None => cpu.stats.idle += by,
-            }
-            // A burst piece charged across the jump keeps its length: it moves with it.
-            if let Owed::Burst { from, .. } = &mut cpu.owed {
-                *from = from.saturating_add(by);
-            }
-        }
-        let mut k = self.kernel.lock();
-        k.advance(now, id);
-        let kind = FaultKind::ClockJump { from: now, to };
-        k.record(id, EventKind::Fault { kind });
-        k.advance(to, id);
-    }
-
-    /// The trap `pid` is about to have served, if the plan kills it there: its number among
-    /// the process's traps.
-    fn syscall_kill(&self, k: &Kernel, pid: Pid) -> Option<u64> {
-        if !self.faults.kills_at_syscalls() {
-            return None;
-        }
-        let p = k.process(pid)?;
-        if p.ctx.borrow().state != TrapState::Trapped {
-            return None;
-        }
-        let nth = p.stats.syscalls + 1;
-        self.faults.kills_at_syscall(&p.name, nth).then_some(nth)
-    }
-
-    fn end_process(&mut self, c: usize, pid: Pid, code: i32, reason: ExitReason) {
-        let id = self.cpus[c].id;
-        self.kernel.lock().process_ended(id, pid, code, reason);
+    /// The program of the process on CPU `c` ended without `exit`.
+    fn end_process(
+        &mut self,
+        c: usize,
+        pid: Pid,
+        code: i32,
+        reason: ExitReason,
+    ) -> Option<Outcome> {
+        let action = self.enter(
+            c,
+            Entry::Ended {
+                code,
+                reason: &reason,
+            },
+        );
         self.drop_body(pid);
-        self.cpus[c].current = None;
+        self.cpu(c, Cpu::release);
+        match action {
+            Action::Halt(outcome) => Some(outcome),
+            _ => None,
+        }
     }
 
     fn drop_body(&mut self, pid: Pid) {
@@ -960,61 +1111,31 @@ impl Machine {
     }
 }
 
-/// Give `cpu` the next ready process, holding the kernel lock, and charge the context switch
-/// (`switch` ticks). `last_cpu` is where each process (by pid slot) last ran: a dispatch
-/// elsewhere is recorded as a migration.
-fn dispatch(
-    k: &mut Kernel,
-    cpu: &mut Cpu,
-    last_cpu: &mut Vec<Option<(Pid, CpuId)>>,
-    switch: Ticks,
-) -> Option<Pid> {
-    let id = cpu.id;
-    let pid = k.schedule(id)?;
-    let slot = pid.index() as usize;
-    if last_cpu.len() <= slot {
-        last_cpu.resize(slot + 1, None);
+/// The smaller of two optional ticks.
+fn min_opt(a: Option<Ticks>, b: Option<Ticks>) -> Option<Ticks> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, None) => a,
+        (None, b) => b,
     }
-    if let Some((last, from)) = last_cpu[slot] {
-        if last == pid && from != id {
-            k.record(id, EventKind::Migrate { pid, from, to: id });
-        }
-    }
-    last_cpu[slot] = Some((pid, id));
-    let quantum = k.quantum(pid);
-    cpu.stats.context_switches += 1;
-    cpu.current = Some(pid);
-    cpu.parked = false;
-    // The switch is the kernel's work: it does not eat into the new quantum.
-    cpu.charge(switch);
-    cpu.slice_left = quantum.unwrap_or(Ticks::MAX);
-    Some(pid)
 }
 
-/// Decide a scheduling point on `cpu`, holding the kernel lock: preempt `pid` if its quantum
-/// is used up and anyone else is ready for this CPU (else start a new quantum), or if the
-/// policy says so ([`Machine::decide`]).
-fn decide_locked(k: &mut Kernel, cpu: &mut Cpu, queues: Option<&QueueLengths>, pid: Pid) {
-    let (now, id) = (cpu.now, cpu.id);
-    if cpu.slice_left > 0 {
-        if k.should_preempt(id, pid) {
-            k.preempt(id, pid);
-            cpu.current = None;
+/// Cut the first charged burst piece that spans `due` back to end there.
+fn cut_burst_at(cpus: &mut [Cpu], due: Ticks) {
+    for cpu in cpus {
+        if let Owed::Burst { pid, ran, from } = cpu.owed {
+            if from < due && due < cpu.now {
+                let back = cpu.now - due;
+                cpu.now = due;
+                cpu.stats.busy = cpu.stats.busy.saturating_sub(back);
+                cpu.owed = Owed::Burst {
+                    pid,
+                    ran: ran - back,
+                    from,
+                };
+                return;
+            }
         }
-        return;
-    }
-    // With per-CPU queues only this CPU's own queue can take over: anyone else waiting
-    // belongs to another CPU, and the preempted process would be picked again at once.
-    let others = match queues {
-        Some(queues) => !queues.is_empty(id),
-        None => k.has_ready(),
-    };
-    if others {
-        k.advance(now, id);
-        k.preempt(id, pid);
-        cpu.current = None;
-    } else {
-        cpu.slice_left = k.quantum(pid).unwrap_or(Ticks::MAX);
     }
 }
 
@@ -1056,6 +1177,9 @@ thread_local! {
     /// Set while a program is polled, so the panic hook stays quiet for process panics
     /// (the report carries them) and speaks for everything else.
     static IN_PROCESS: Cell<bool> = const { Cell::new(false) };
+    /// Set while a trap is in the kernel, inside a program's poll: a panic then is the
+    /// kernel's (a violated invariant), and goes on past the program.
+    static IN_KERNEL: Cell<bool> = const { Cell::new(false) };
     static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
@@ -1064,7 +1188,7 @@ fn install_panic_hook() {
     HOOK.call_once(|| {
         let default = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
-            if IN_PROCESS.with(|f| f.get()) {
+            if IN_PROCESS.with(|f| f.get()) && !IN_KERNEL.with(|f| f.get()) {
                 let location = info
                     .location()
                     .map(|l| format!(" at {}:{}", l.file(), l.line()))
@@ -1098,6 +1222,10 @@ fn poll_body(body: &mut ProcessFuture) -> Polled {
         Ok(Poll::Ready(code)) => Polled::Ready(code),
         Ok(Poll::Pending) => Polled::Pending,
         Err(payload) => {
+            if IN_KERNEL.with(|f| f.replace(false)) {
+                // Not the program's: the kernel panicked serving its trap.
+                panic::resume_unwind(payload);
+            }
             let msg = LAST_PANIC
                 .with(|p| p.borrow_mut().take())
                 .unwrap_or_else(|| panic_message(payload.as_ref()));

@@ -4,18 +4,11 @@
 use abi::{Pid, Ticks};
 use kernel::inspect::{MailboxInfo, ProcessInfo};
 use kernel::trace::{Event, ExitReason};
-use kernel::{ConsoleLine, Deadlock, EndpointLedger, ExitRecord, Ledger};
+use kernel::{ConsoleLine, EndpointLedger, ExitRecord, Ledger};
 
-/// How a run ended.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    /// Every process exited.
-    Completed,
-    /// Processes are blocked and nothing can wake them.
-    Deadlock(Deadlock),
-    /// The run reached its tick limit.
-    TickLimit,
-}
+/// How a run ended: the kernel decides it (every process exited, a deadlock, or the tick
+/// limit).
+pub use kernel::Outcome;
 
 /// One CPU's accounting.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -1046,18 +1046,23 @@ fn faults_never_break_an_invariant() {
     assert_eq!(runs, 84);
 }
 
-/// A kill through the kernel's own entry: a stale pid or a zombie is left alone.
+/// A kill through the kernel's own entry: the live processes of the name die, a name with
+/// none alive (the same one, once dead) kills nobody.
 #[test]
 fn the_kernel_kills_only_live_processes() {
+    use kernel::{Action, Entry};
     let mut k = kernel::Kernel::new(
         kernel::KernelConfig::default(),
         kernel::sched::Policy::default(),
         vec!["init".to_string()],
     );
     let pid = k.boot("init", "", 0).expect("boot");
-    assert!(k.kill(0, pid, KillCause::Tick(0)));
-    assert!(!k.kill(0, pid, KillCause::Tick(0)), "already gone");
-    assert!(!k.kill(0, Pid::new(7, 3), KillCause::Tick(0)));
+    let kill = Entry::Kill {
+        name: "init",
+        tick: 0,
+    };
+    assert_eq!(k.enter(0, 0, kill), Action::Killed(vec![pid]));
+    assert_eq!(k.enter(0, 0, kill), Action::Killed(vec![]), "already gone");
     assert_eq!(k.exited()[0].code, ExitReason::KILLED_CODE);
     assert_eq!(k.live_processes(), 0);
     assert!(k.check_invariants().is_ok());

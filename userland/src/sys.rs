@@ -1,18 +1,21 @@
 //! Typed syscall stubs: the only code in the project that builds trap frames.
 //!
-//! Each stub encodes its call with [`Syscall::encode`], copies outgoing bytes into the IPC
-//! buffer, raises the trap and suspends. That suspension *is* the trap: the machine sees the
-//! process stop with [`TrapState::Trapped`], hands the frame to the kernel, and polls the
-//! process again only once the kernel has written the return registers.
+//! Each stub encodes its call with [`Syscall::encode`] and raises the trap with
+//! [`Trap::syscall`], handing over the outgoing bytes. When the kernel finishes the call at
+//! once and the process keeps its CPU, the stub returns without suspending, as a syscall
+//! returns to the instruction after it. Otherwise the process lost its CPU: the stub
+//! suspends, and when the machine polls it again it reads the result with [`Trap::resume`].
+//! Received bytes are moved out of the IPC buffer with [`Trap::take_received`].
 
 use abi::{
-    Capacity, Dest, Error, MailboxId, Mode, Overflow, Payload, Pid, RecvFlags, SharedContext,
-    Source, Syscall, Ticks, TrapState, RET_REGS,
+    result_of, Capacity, Dest, Error, MailboxId, Mode, Overflow, Payload, Pid, RecvFlags, Source,
+    Syscall, Ticks, Trap, TrapFrame, Trapped, RET_REGS,
 };
 use core::convert::Infallible;
 use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context as TaskContext, Poll};
+use std::rc::Rc;
 
 /// What a syscall returns: its values or the error code.
 pub type SysResult<T> = Result<T, Error>;
@@ -98,41 +101,41 @@ impl<'a> SpawnOptions<'a> {
 
 /// A process's handle on the kernel: its syscalls.
 ///
-/// Cloning is cheap; every clone traps on behalf of the same process.
+/// Cloning is cheap; every clone traps on the CPU that runs it, for the process it runs.
 #[derive(Clone)]
 pub struct Sys {
-    ctx: SharedContext,
+    cpu: Rc<dyn Trap>,
 }
 
 impl Sys {
-    /// The handle for the process whose context this is. The machine makes one per process.
-    pub fn new(ctx: SharedContext) -> Sys {
-        Sys { ctx }
+    /// The handle on a CPU's trap. The machine makes one per process.
+    pub fn new(cpu: Rc<dyn Trap>) -> Sys {
+        Sys { cpu }
     }
 
     /// The raw return registers of the last finished syscall. After `BufferTooSmall`,
     /// register 1 holds the length the message needs.
     pub fn last_return(&self) -> [u64; RET_REGS] {
-        self.ctx.borrow().frame.ret
+        self.cpu.last_return()
     }
 
-    /// Raise a trap: encode `call`, put `out` in the send buffer, and wait for the kernel.
-    fn trap(&self, call: Syscall, out: &[&[u8]]) -> Trap<'_> {
-        let mut ctx = self.ctx.borrow_mut();
-        call.encode(&mut ctx.frame);
-        ctx.ipc.send.clear();
-        for part in out {
-            ctx.ipc.send.extend_from_slice(part);
+    /// Raise a trap: `call` in the registers, `out` as the outgoing bytes.
+    #[inline]
+    fn trap<'a>(&'a self, call: Syscall, out: &'a [u8]) -> Raised<'a> {
+        let mut frame = TrapFrame::default();
+        call.encode(&mut frame);
+        Raised {
+            cpu: &*self.cpu,
+            frame,
+            out,
+            raised: false,
         }
-        ctx.state = TrapState::Trapped;
-        Trap { ctx: &self.ctx }
     }
 
-    /// A copy of the received bytes: in place, with no allocation, for a message of up to
-    /// [`abi::INLINE_PAYLOAD`] bytes. The buffer itself stays with the context, keeping its
-    /// capacity, so the kernel writes the next message without growing it.
-    fn take_recv(&self) -> Payload {
-        Payload::from_slice(&self.ctx.borrow().ipc.recv)
+    /// The bytes the last finished call received: a message of up to
+    /// [`abi::INLINE_PAYLOAD`] bytes held in place, with no allocation.
+    fn take_received(&self) -> Payload {
+        self.cpu.take_received()
     }
 
     /// `getpid()`: the caller's own pid.
@@ -172,7 +175,7 @@ impl Sys {
             name_len: name.len() as u64,
             overflow,
         };
-        self.trap(call, &[name])
+        self.trap(call, name)
             .await
             .map(|r| MailboxId::from_raw(r[0]))
     }
@@ -182,7 +185,7 @@ impl Sys {
         let call = Syscall::LookupMailbox {
             name_len: name.len() as u64,
         };
-        self.trap(call, &[name.as_bytes()])
+        self.trap(call, name.as_bytes())
             .await
             .map(|r| MailboxId::from_raw(r[0]))
     }
@@ -208,7 +211,7 @@ impl Sys {
             len: bytes.len() as u64,
             mode,
         };
-        self.trap(call, &[bytes]).await.map(drop)
+        self.trap(call, bytes).await.map(drop)
     }
 
     /// `receive(source, mode)` with a buffer as large as any message.
@@ -233,7 +236,7 @@ impl Sys {
         let r = self.trap(call, &[]).await?;
         Ok(Message {
             sender: Pid::from_raw(r[0]),
-            bytes: self.take_recv(),
+            bytes: self.take_received(),
             is_call: RecvFlags::from_bits_truncate(r[2]).contains(RecvFlags::CALL),
         })
     }
@@ -263,10 +266,10 @@ impl Sys {
             mode,
             reply_len,
         };
-        let r = self.trap(call, &[bytes]).await?;
+        let r = self.trap(call, bytes).await?;
         Ok(Message {
             sender: Pid::from_raw(r[0]),
-            bytes: self.take_recv(),
+            bytes: self.take_received(),
             is_call: false,
         })
     }
@@ -278,7 +281,7 @@ impl Sys {
             to,
             len: bytes.len() as u64,
         };
-        self.trap(call, &[bytes]).await.map(drop)
+        self.trap(call, bytes).await.map(drop)
     }
 
     /// `spawn(program, arg)` with a rendezvous inbox and priority 0.
@@ -296,12 +299,11 @@ impl Sys {
             priority: options.priority,
             expected_burst: options.expected_burst,
         };
-        self.trap(
-            call,
-            &[options.program.as_bytes(), options.label.as_bytes()],
-        )
-        .await
-        .map(|r| Pid::from_raw(r[0]))
+        // The IPC buffer holds the program name, then the label.
+        let mut out = Vec::with_capacity(options.program.len() + options.label.len());
+        out.extend_from_slice(options.program.as_bytes());
+        out.extend_from_slice(options.label.as_bytes());
+        self.trap(call, &out).await.map(|r| Pid::from_raw(r[0]))
     }
 
     /// `exit(code)`: end the process. Never returns.
@@ -343,7 +345,7 @@ impl Sys {
         let call = Syscall::Print {
             len: text.len() as u64,
         };
-        self.trap(call, &[text.as_bytes()]).await.map(drop)
+        self.trap(call, text.as_bytes()).await.map(drop)
     }
 
     /// Raise a raw trap frame: any number, any registers, any bytes. For tests of the
@@ -354,36 +356,68 @@ impl Sys {
         args: [u64; abi::ARG_REGS],
         bytes: &[u8],
     ) -> [u64; RET_REGS] {
-        {
-            let mut ctx = self.ctx.borrow_mut();
-            ctx.frame.sysno = sysno;
-            ctx.frame.args = args;
-            ctx.ipc.send.clear();
-            ctx.ipc.send.extend_from_slice(bytes);
-            ctx.state = TrapState::Trapped;
-        }
-        let _ = Trap { ctx: &self.ctx }.await;
-        self.ctx.borrow().frame.ret
+        let frame = TrapFrame {
+            sysno,
+            args,
+            ret: [0; RET_REGS],
+        };
+        Raw(Raised {
+            cpu: &*self.cpu,
+            frame,
+            out: bytes,
+            raised: false,
+        })
+        .await
     }
 }
 
-/// The suspended half of a syscall: pending until the kernel has written the result.
-struct Trap<'a> {
-    ctx: &'a SharedContext,
+/// A trap, until its result is in: the first poll raises it, a later one resumes.
+struct Raised<'a> {
+    cpu: &'a dyn Trap,
+    /// The number and the argument registers.
+    frame: TrapFrame,
+    /// The outgoing bytes.
+    out: &'a [u8],
+    /// Whether the trap was raised (and the process suspended in it).
+    raised: bool,
 }
 
-impl Future for Trap<'_> {
+impl Raised<'_> {
+    /// The return registers, once the call is finished.
+    #[inline]
+    fn poll_registers(&mut self) -> Poll<[u64; RET_REGS]> {
+        if !self.raised {
+            self.raised = true;
+            return match self.cpu.syscall(&self.frame, self.out) {
+                Trapped::Returned(ret) => Poll::Ready(ret),
+                Trapped::Suspended => Poll::Pending,
+            };
+        }
+        // Polled again: the process runs again, so its call is finished (a poll before
+        // that stays pending, and the machine treats the suspension as a fault).
+        match self.cpu.resume() {
+            Some(ret) => Poll::Ready(ret),
+            None => Poll::Pending,
+        }
+    }
+}
+
+impl Future for Raised<'_> {
     type Output = SysResult<[u64; RET_REGS - 1]>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, _cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
-        let mut ctx = self.ctx.borrow_mut();
-        match ctx.state {
-            TrapState::Returned => {
-                ctx.state = TrapState::User;
-                Poll::Ready(ctx.frame.result())
-            }
-            // Still with the kernel (or never raised, which the machine treats as a fault).
-            TrapState::Trapped | TrapState::User => Poll::Pending,
-        }
+        self.get_mut().poll_registers().map(|ret| result_of(&ret))
+    }
+}
+
+/// A raised trap whose raw return registers are the result.
+struct Raw<'a>(Raised<'a>);
+
+impl Future for Raw<'_> {
+    type Output = [u64; RET_REGS];
+
+    fn poll(self: Pin<&mut Self>, _cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        self.get_mut().0.poll_registers()
     }
 }

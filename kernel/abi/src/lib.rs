@@ -4,7 +4,8 @@
 //! register layout of each call ([`Syscall`], encoded into and decoded from a [`TrapFrame`]),
 //! error codes ([`Error`]), identifiers ([`Pid`], [`MailboxId`]), buffering ([`Capacity`],
 //! and a full mailbox's [`Overflow`] policy), synchronisation modes ([`Mode`],
-//! [`IpcFlags`]) and the one representation of a message's bytes on both sides ([`Payload`]).
+//! [`IpcFlags`]), the one representation of a message's bytes on both sides ([`Payload`]) and
+//! the trap itself ([`Trap`]), the instruction a stub raises and the machine implements.
 //!
 //! It must never contain policy: what a call *does* belongs to the kernel, how a program
 //! *uses* it belongs to `userland`. Both sides encode and decode through the functions here, so
@@ -15,20 +16,20 @@
 
 extern crate alloc;
 
-mod context;
 mod error;
 mod ids;
 mod payload;
 mod syscall;
+mod trap;
 
-pub use context::{Context, IpcBuffer, SharedContext, TrapState};
 pub use error::Error;
 pub use ids::{MailboxId, Pid};
 pub use payload::{Payload, INLINE_PAYLOAD};
 pub use syscall::{
-    Capacity, Dest, IpcFlags, Mode, Overflow, RecvFlags, Source, Syscall, Sysno, TrapFrame,
-    ARG_REGS, RET_REGS,
+    result_of, Capacity, Dest, IpcFlags, Mode, Overflow, RecvFlags, Source, Syscall, Sysno,
+    TrapFrame, ARG_REGS, RET_REGS,
 };
+pub use trap::{Trap, Trapped};
 
 /// Virtual time, in ticks of the simulated clock.
 pub type Ticks = u64;

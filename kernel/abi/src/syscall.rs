@@ -1,7 +1,7 @@
 //! The trap table's numbers and each syscall's register layout.
 //!
 //! A syscall is a [`TrapFrame`]: a number, [`ARG_REGS`] argument registers and [`RET_REGS`]
-//! return registers; message bytes travel in the caller's [`IpcBuffer`](crate::IpcBuffer).
+//! return registers; message bytes travel beside it, in the caller's IPC buffer ([`Trap`](crate::Trap)).
 //! [`Syscall::encode`] (userland's side) and [`Syscall::decode`] (the kernel's side) are the
 //! only code that knows which argument sits in which register.
 
@@ -41,10 +41,17 @@ impl TrapFrame {
 
     /// The status register read back: `Ok(values)` or the error.
     pub fn result(&self) -> Result<[u64; RET_REGS - 1], Error> {
-        match self.ret[0] {
-            0 => Ok([self.ret[1], self.ret[2], self.ret[3]]),
-            code => Err(Error::from_code(code).unwrap_or(Error::UnknownSyscall)),
-        }
+        result_of(&self.ret)
+    }
+}
+
+/// Return registers read back: `Ok(values)` when the status register is 0, else the error
+/// its code names (a code no error has reads as `UnknownSyscall`).
+#[inline]
+pub fn result_of(ret: &[u64; RET_REGS]) -> Result<[u64; RET_REGS - 1], Error> {
+    match ret[0] {
+        0 => Ok([ret[1], ret[2], ret[3]]),
+        code => Err(Error::from_code(code).unwrap_or(Error::UnknownSyscall)),
     }
 }
 
@@ -287,6 +294,7 @@ impl Mode {
     }
 
     /// Decode the (flags, timeout) register pair. Unknown bits, or both flags, are malformed.
+    #[inline]
     pub fn decode(flags: u64, timeout: u64) -> Result<Mode, Error> {
         let flags = IpcFlags::from_bits(flags).ok_or(Error::InvalidArgument)?;
         if flags == IpcFlags::NONBLOCK {
@@ -393,8 +401,8 @@ impl fmt::Display for Source {
 /// A syscall with its arguments decoded from the registers.
 ///
 /// Lengths count bytes of the caller's IPC buffer: outgoing bytes (message, name, program)
-/// sit at the start of [`IpcBuffer::send`](crate::IpcBuffer), incoming bytes are written to
-/// [`IpcBuffer::recv`](crate::IpcBuffer).
+/// are the bytes handed to [`Trap::syscall`](crate::Trap::syscall), from the start; incoming
+/// bytes are read with [`Trap::take_received`](crate::Trap::take_received).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Syscall {
     /// New mailbox owned by the caller; `name_len` bytes of name (0: anonymous).
@@ -537,6 +545,7 @@ impl Syscall {
     }
 
     /// Write this call into a frame's number and argument registers (userland's side).
+    #[inline]
     pub fn encode(&self, frame: &mut TrapFrame) {
         frame.sysno = self.sysno() as u64;
         frame.args = match *self {
@@ -601,6 +610,7 @@ impl Syscall {
 
     /// Read a call from a frame (the kernel's side). Any register contents give either a
     /// call or an error; decoding never panics.
+    #[inline]
     pub fn decode(frame: &TrapFrame) -> Result<Syscall, Error> {
         let a = frame.args;
         let sysno = Sysno::from_raw(frame.sysno).ok_or(Error::UnknownSyscall)?;

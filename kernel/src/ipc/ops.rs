@@ -26,7 +26,7 @@ use super::endpoint::{Endpoint, Message, Payload, MESSAGE_OVERHEAD};
 use super::mailbox::Mailbox;
 use super::waitqueue::WaitQueueId;
 use crate::process::{BlockedOp, ProcState};
-use crate::trace::{DropReason, EventKind, ReplyDropReason, WakeReason};
+use crate::trace::{DropReason, EventKind, MsgId, ReplyDropReason, WakeReason};
 use crate::trap::Flow;
 use crate::{Fail, Kernel};
 use abi::{
@@ -65,6 +65,22 @@ impl Target {
             Target::Mailbox(m) => WaitQueueId::MailboxCallers(m),
         }
     }
+}
+
+/// A UTF-8 string of `len` bytes (at most `max`) at `offset` in the caller's outgoing bytes.
+pub(crate) fn read_str(out: &[u8], offset: u64, len: u64, max: usize) -> Result<String, Fail> {
+    if len > max as u64 {
+        return Err((Error::InvalidArgument, 0));
+    }
+    let end = offset.checked_add(len).ok_or((Error::InvalidArgument, 0))?;
+    let bytes = usize::try_from(offset)
+        .ok()
+        .zip(usize::try_from(end).ok())
+        .and_then(|(from, to)| out.get(from..to))
+        .ok_or((Error::InvalidArgument, 0))?;
+    core::str::from_utf8(bytes)
+        .map(String::from)
+        .map_err(|_| (Error::InvalidArgument, 0))
 }
 
 /// The deadline a mode sets, or the error it gives instead of waiting.
@@ -109,50 +125,25 @@ impl Kernel {
     }
 
     /// Check an outgoing length against the kernel limit and the caller's buffer.
-    pub(crate) fn outgoing_len(&self, idx: u32, len: u64) -> Result<usize, Fail> {
+    pub(crate) fn outgoing_len(&self, out: &[u8], len: u64) -> Result<usize, Fail> {
         if len > self.config.max_message as u64 {
             return Err((Error::MessageTooLarge, self.config.max_message as u64));
         }
-        let have = self.proc_ref(idx).ctx.borrow().ipc.send.len();
-        if len > have as u64 {
+        if len > out.len() as u64 {
             return Err((Error::InvalidArgument, 0));
         }
         Ok(len as usize)
     }
 
-    /// Read a UTF-8 string of `len` bytes at `offset` in the caller's send buffer.
-    pub(crate) fn read_str(
-        &self,
-        idx: u32,
-        offset: u64,
-        len: u64,
-        max: usize,
-    ) -> Result<String, Fail> {
-        if len > max as u64 {
-            return Err((Error::InvalidArgument, 0));
-        }
-        let ctx = self.proc_ref(idx).ctx.borrow();
-        let end = offset.checked_add(len).ok_or((Error::InvalidArgument, 0))?;
-        let bytes = ctx
-            .ipc
-            .send
-            .get(offset as usize..end as usize)
-            .ok_or((Error::InvalidArgument, 0))?;
-        core::str::from_utf8(bytes)
-            .map(String::from)
-            .map_err(|_| (Error::InvalidArgument, 0))
-    }
-
-    /// Take the first `len` bytes of a process's send buffer as a new message bound for
-    /// `target`: from here on the ledgers count it.
-    fn new_message(&mut self, idx: u32, len: usize, call: bool, target: Target) -> Message {
+    /// `bytes` as a new message from the process in slot `idx` bound for `target`: from
+    /// here on the ledgers count it.
+    fn new_message(&mut self, idx: u32, bytes: Payload, call: bool, target: Target) -> Message {
         self.next_msg += 1;
         self.ledger.sent += 1;
         self.endpoint_mut(target).counts.sent += 1;
         let id = self.next_msg;
         let p = self.proc_mut(idx);
         p.stats.sent += 1;
-        let bytes = Payload::from_slice(&p.ctx.borrow().ipc.send[..len]);
         Message {
             id,
             sender: p.pid,
@@ -161,29 +152,33 @@ impl Kernel {
         }
     }
 
-    /// Write a message taken from `target` into a receiver's buffer; the values its
+    /// The message a blocked sender holds, taken out of its IPC buffer: it leaves the sender
+    /// now, for a queue or a receiver.
+    fn held_message(&mut self, sidx: u32) -> Payload {
+        core::mem::take(&mut self.proc_mut(sidx).ipc)
+    }
+
+    /// Move a message taken from `target` into a receiver's IPC buffer; the values its
     /// `receive` returns.
-    fn deliver(&mut self, ridx: u32, msg: &Message, target: Target) -> [u64; 3] {
+    fn deliver(&mut self, ridx: u32, msg: Message, target: Target) -> [u64; 3] {
         self.endpoint_mut(target).counts.received += 1;
-        let p = self.proc_mut(ridx);
-        p.stats.received += 1;
-        {
-            let mut ctx = p.ctx.borrow_mut();
-            ctx.ipc.recv.clear();
-            ctx.ipc.recv.extend_from_slice(&msg.bytes);
-        }
         self.ledger.received += 1;
         let flags = if msg.call {
             RecvFlags::CALL
         } else {
             RecvFlags::empty()
         };
-        [msg.sender.raw(), msg.bytes.len() as u64, flags.bits()]
+        let ret = [msg.sender.raw(), msg.bytes.len() as u64, flags.bits()];
+        let p = self.proc_mut(ridx);
+        p.stats.received += 1;
+        p.ipc = msg.bytes;
+        ret
     }
 
-    /// A receiver took a call message: its caller now waits for that receiver's reply.
-    fn call_received(&mut self, msg: &Message, server: Pid) {
-        let Some(cidx) = self.live_index(msg.sender) else {
+    /// A receiver took the call message `msg` from `caller`: the caller now waits for that
+    /// receiver's reply.
+    fn call_received(&mut self, msg: MsgId, caller: Pid, server: Pid) {
+        let Some(cidx) = self.live_index(caller) else {
             return;
         };
         let Some(b) = self.proc_ref(cidx).blocked().copied() else {
@@ -195,7 +190,7 @@ impl Kernel {
                 msg: id,
                 reply_len,
                 ..
-            } if id == msg.id => {
+            } if id == msg => {
                 let op = BlockedOp::AwaitReply {
                     dest,
                     msg: id,
@@ -237,12 +232,13 @@ impl Kernel {
     pub(crate) fn sys_send(
         &mut self,
         idx: u32,
+        out: &[u8],
         dest: Dest,
         len: u64,
         mode: Mode,
         call: Option<u64>,
     ) -> Result<Flow, Fail> {
-        let len = self.outgoing_len(idx, len)?;
+        let len = self.outgoing_len(out, len)?;
         if call.is_some() && matches!(mode, Mode::NonBlocking | Mode::Timeout(0)) {
             // A call always waits for its reply; bound it with a (non-zero) timeout instead.
             return Err((Error::InvalidArgument, 0));
@@ -254,7 +250,7 @@ impl Kernel {
         // lost, or delayed (queued, and not handed over).
         let fate = self.fate(target, me);
         if fate == Fate::Lose && self.accepts_now(target, me, len) {
-            return self.lose_on_send(idx, target, dest, len, mode, call);
+            return self.lose_on_send(idx, &out[..len], target, dest, mode, call);
         }
 
         // 1. A receiver is waiting: hand the message over.
@@ -276,17 +272,19 @@ impl Kernel {
                     Err((Error::BufferTooSmall, len as u64)),
                 );
             } else {
-                let msg = self.new_message(idx, len, call.is_some(), target);
+                let bytes = Payload::from_slice(&out[..len]);
+                let msg = self.new_message(idx, bytes, call.is_some(), target);
                 let receiver = self.pid_of(ridx);
+                let id = msg.id;
                 self.emit(|| EventKind::MessageHandedOver {
-                    msg: msg.id,
+                    msg: id,
                     from: me,
                     to: receiver,
                     via: dest,
                     len,
-                    call: msg.call,
+                    call: call.is_some(),
                 });
-                let ret = self.deliver(ridx, &msg, target);
+                let ret = self.deliver(ridx, msg, target);
                 self.wake(ridx, Some(me), WakeReason::Completed, Ok(ret));
                 return match call {
                     None => Ok(Flow::Done([0; 3])),
@@ -294,7 +292,7 @@ impl Kernel {
                         let deadline = deadline(mode, now).ok().flatten();
                         let op = BlockedOp::AwaitReply {
                             dest,
-                            msg: msg.id,
+                            msg: id,
                             server: Some(receiver),
                             received: true,
                             reply_len,
@@ -317,7 +315,7 @@ impl Kernel {
                 (false, _) => 0,
                 (true, Overflow::DropOldest) => ep.queue.front().map_or(0, Message::cost),
                 (true, Overflow::DropNewest) if call.is_none() => {
-                    return Ok(self.drop_newest(idx, len, target));
+                    return Ok(self.drop_newest(idx, &out[..len], target));
                 }
                 // `fail`; and a call under `drop_newest`, which is refused rather than
                 // accepted and discarded: it would wait for a reply that cannot come.
@@ -334,7 +332,8 @@ impl Kernel {
             if overflowing {
                 self.drop_oldest(target, me);
             }
-            let msg = self.new_message(idx, len, call.is_some(), target);
+            let bytes = Payload::from_slice(&out[..len]);
+            let msg = self.new_message(idx, bytes, call.is_some(), target);
             let id = msg.id;
             self.queue_message(target, msg);
             self.hold(target, id, fate);
@@ -374,6 +373,8 @@ impl Kernel {
             }
         };
         self.refuse_deadlock(idx, target.senders())?;
+        // The message stays the sender's, in its IPC buffer, until it is taken.
+        self.proc_mut(idx).ipc = Payload::from_slice(&out[..len]);
         let op = BlockedOp::Send { dest, len, call };
         self.block(idx, target.senders(), op, deadline);
         Ok(Flow::Wait)
@@ -393,8 +394,8 @@ impl Kernel {
 
     /// `drop_newest` at a full mailbox: the message enters the kernel (the send succeeds and
     /// it is counted as sent) and is dropped at once, never queued.
-    fn drop_newest(&mut self, idx: u32, len: usize, target: Target) -> Flow {
-        let _ = self.new_message(idx, len, false, target);
+    fn drop_newest(&mut self, idx: u32, bytes: &[u8], target: Target) -> Flow {
+        let _ = self.new_message(idx, Payload::from_slice(bytes), false, target);
         self.count_dropped(target, DropReason::Overflow, 1);
         Flow::Done([0; 3])
     }
@@ -481,7 +482,8 @@ impl Kernel {
                 // by the next receive that finds the queue empty.
                 return;
             }
-            let msg = self.new_message(sidx, len, call.is_some(), target);
+            let bytes = self.held_message(sidx);
+            let msg = self.new_message(sidx, bytes, call.is_some(), target);
             let id = msg.id;
             match self.fate(target, self.pid_of(sidx)) {
                 Fate::Lose => self.lose(target, msg),
@@ -566,9 +568,10 @@ impl Kernel {
                 via,
                 len: msg.bytes.len(),
             });
-            let ret = self.deliver(idx, &msg, target);
-            if msg.call {
-                self.call_received(&msg, me);
+            let (id, sender, call) = (msg.id, msg.sender, msg.call);
+            let ret = self.deliver(idx, msg, target);
+            if call {
+                self.call_received(id, sender, me);
             }
             self.refill(target, me);
             return Ok(Flow::Done(ret));
@@ -593,17 +596,19 @@ impl Kernel {
             if len as u64 > buf_len {
                 return Err((Error::BufferTooSmall, len as u64));
             }
-            let msg = self.new_message(sidx, len, call.is_some(), target);
+            let bytes = self.held_message(sidx);
+            let msg = self.new_message(sidx, bytes, call.is_some(), target);
+            let (id, from) = (msg.id, msg.sender);
             self.emit(|| EventKind::MessageHandedOver {
-                msg: msg.id,
-                from: msg.sender,
+                msg: id,
+                from,
                 to: me,
                 via: dest,
                 len,
-                call: msg.call,
+                call: call.is_some(),
             });
-            let ret = self.deliver(idx, &msg, target);
-            self.sender_released(sidx, target, dest, msg.id, call, Some(me), me);
+            let ret = self.deliver(idx, msg, target);
+            self.sender_released(sidx, target, dest, id, call, Some(me), me);
             return Ok(Flow::Done(ret));
         }
 
@@ -625,8 +630,14 @@ impl Kernel {
     }
 
     /// `reply`.
-    pub(crate) fn sys_reply(&mut self, idx: u32, to: Pid, len: u64) -> Result<Flow, Fail> {
-        let len = self.outgoing_len(idx, len)?;
+    pub(crate) fn sys_reply(
+        &mut self,
+        idx: u32,
+        out: &[u8],
+        to: Pid,
+        len: u64,
+    ) -> Result<Flow, Fail> {
+        let len = self.outgoing_len(out, len)?;
         let me = self.pid_of(idx);
         let waiting = self.live_index(to).and_then(|cidx| {
             match self.proc_ref(cidx).blocked().map(|b| b.op) {
@@ -656,15 +667,8 @@ impl Kernel {
             // The caller keeps waiting; the server may answer again with a shorter reply.
             return Err((Error::BufferTooSmall, reply_len));
         }
-        {
-            // Copied out before the caller's buffer is borrowed, so the two contexts are never
-            // borrowed at once; a short reply is copied in place, with no allocation.
-            let bytes = Payload::from_slice(&self.proc_ref(idx).ctx.borrow().ipc.send[..len]);
-            let caller = self.proc_ref(cidx);
-            let mut ctx = caller.ctx.borrow_mut();
-            ctx.ipc.recv.clear();
-            ctx.ipc.recv.extend_from_slice(&bytes);
-        }
+        // A short reply is copied in place, with no allocation.
+        self.proc_mut(cidx).ipc = Payload::from_slice(&out[..len]);
         self.emit(|| EventKind::ReplyDelivered { from: me, to, len });
         self.wake(
             cidx,
@@ -679,11 +683,12 @@ impl Kernel {
     pub(crate) fn sys_create_mailbox(
         &mut self,
         idx: u32,
+        out: &[u8],
         capacity: Capacity,
         name_len: u64,
         overflow: Overflow,
     ) -> Result<Flow, Fail> {
-        let name = self.read_str(idx, 0, name_len, MAX_NAME_LEN)?;
+        let name = read_str(out, 0, name_len, MAX_NAME_LEN)?;
         let name = (!name.is_empty()).then_some(name);
         if capacity == Capacity::Zero && overflow != Overflow::Block {
             // A rendezvous queues nothing, so nothing can overflow: a policy there is a
@@ -719,8 +724,8 @@ impl Kernel {
     }
 
     /// `lookup_mailbox`.
-    pub(crate) fn sys_lookup_mailbox(&mut self, idx: u32, name_len: u64) -> Result<Flow, Fail> {
-        let name = self.read_str(idx, 0, name_len, MAX_NAME_LEN)?;
+    pub(crate) fn sys_lookup_mailbox(&mut self, out: &[u8], name_len: u64) -> Result<Flow, Fail> {
+        let name = read_str(out, 0, name_len, MAX_NAME_LEN)?;
         match self.names.get(&name) {
             Some(id) => Ok(Flow::Done([id.raw(), 0, 0])),
             None => Err((Error::NoSuchMailbox, 0)),

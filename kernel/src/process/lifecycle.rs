@@ -6,20 +6,20 @@
 //! only from it) is woken with `PeerExited`. Messages it sent that are still queued elsewhere
 //! stay deliverable.
 //!
-//! A kill ([`Kernel::kill`], fault injection) is an exit imposed from outside, wherever the
+//! A kill (fault injection: a planned kill at a tick or at a syscall) is an exit imposed from outside, wherever the
 //! process is: it takes the same path and keeps the same promises.
 
 use super::{BlockedOp, ProcState, Process, Siblings};
+use crate::ipc::read_str;
 use crate::ipc::WaitQueueId;
 use crate::sched::ReadyReason;
 use crate::slab::OptSlot;
-use crate::trace::{CpuId, DropReason, EventKind, ExitReason, FaultKind, KillCause, WakeReason};
+use crate::trace::{DropReason, EventKind, ExitReason, FaultKind, KillCause, WakeReason};
 use crate::trap::Flow;
 use crate::{Fail, Kernel};
-use abi::{Capacity, Context, Error, Mode, Pid, Ticks, MAX_PROGRAM_NAME_LEN};
-use alloc::rc::Rc;
+use abi::{Capacity, Error, Mode, Payload, Pid, Ticks, MAX_PROGRAM_NAME_LEN};
 use alloc::string::String;
-use core::cell::RefCell;
+use alloc::sync::Arc;
 
 impl Kernel {
     /// Create a ready process that declares no CPU burst.
@@ -58,14 +58,13 @@ impl Kernel {
             .get(program as usize)
             .cloned()
             .ok_or(Error::NoSuchProgram)?;
-        let name: Rc<str> = if label.is_empty() {
+        let name: Arc<str> = if label.is_empty() {
             program_name.clone()
         } else {
-            Rc::from(label)
+            Arc::from(label)
         };
         let (i, g) = self.procs.next_key();
         let pid = Pid::new(i, g);
-        let ctx = Rc::new(RefCell::new(Context::default()));
         let now = self.now;
         self.procs.insert(Process::new(
             pid,
@@ -74,7 +73,6 @@ impl Kernel {
             parent,
             priority,
             inbox,
-            ctx,
             now,
         ));
         let serial = self.next_endpoint_serial();
@@ -106,6 +104,7 @@ impl Kernel {
     pub(crate) fn sys_spawn(
         &mut self,
         idx: u32,
+        out: &[u8],
         program_len: u64,
         label_len: u64,
         arg: u64,
@@ -113,8 +112,8 @@ impl Kernel {
         priority: u8,
         expected_burst: Ticks,
     ) -> Result<Flow, Fail> {
-        let program = self.read_str(idx, 0, program_len, MAX_PROGRAM_NAME_LEN)?;
-        let label = self.read_str(idx, program_len, label_len, MAX_PROGRAM_NAME_LEN)?;
+        let program = read_str(out, 0, program_len, MAX_PROGRAM_NAME_LEN)?;
+        let label = read_str(out, program_len, label_len, MAX_PROGRAM_NAME_LEN)?;
         let program = self.program_id(&program).ok_or((Error::NoSuchProgram, 0))?;
         let parent = self.pid_of(idx);
         let child = self
@@ -155,7 +154,7 @@ impl Kernel {
     }
 
     /// Kill `pid` wherever it is: running on any CPU, ready, blocked on any wait queue, or
-    /// sleeping (fault injection; `cpu` is the CPU the kill is recorded on). It exits through
+    /// sleeping (fault injection, recorded on the CPU of the entry). It exits through
     /// the same path as `exit`, with code [`ExitReason::KILLED_CODE`] and reason
     /// [`ExitReason::Killed`], so it releases exactly what an exit releases: a message it was
     /// blocked sending never entered the kernel and is gone with it, messages it sent that
@@ -163,10 +162,9 @@ impl Kernel {
     /// woken. The trace shows a `Fault` event before the `Exit`. Returns whether a live
     /// process was killed (a stale pid or a zombie is left alone).
     ///
-    /// The machine that calls this owns the process's body and CPU: it must stop running
-    /// it.
-    pub fn kill(&mut self, cpu: CpuId, pid: Pid, cause: KillCause) -> bool {
-        self.cpu = cpu;
+    /// The machine that asked for it owns the process's body: it drops it
+    /// ([`Action::Killed`](crate::Action::Killed), [`Action::Exited`](crate::Action::Exited)).
+    pub(crate) fn kill(&mut self, pid: Pid, cause: KillCause) -> bool {
         let Some(idx) = self.live_index(pid) else {
             return false;
         };
@@ -174,7 +172,6 @@ impl Kernel {
             kind: FaultKind::Kill { pid, cause },
         });
         self.exit_process(idx, ExitReason::KILLED_CODE, ExitReason::Killed);
-        self.checkpoint();
         true
     }
 
@@ -217,10 +214,9 @@ impl Kernel {
         }
 
         let now = self.now;
-        let released = Rc::clone(&self.released_context);
         let p = self.proc_mut(idx);
-        // The body (the machine's handle) goes with the exit; this was the last other one.
-        p.ctx = released;
+        // A zombie never traps again: what its IPC buffer held goes with it.
+        p.ipc = Payload::default();
         p.set_state(ProcState::Zombie, now);
         p.exit_code = Some(code);
         p.stats.exited_at = Some(now);

@@ -7,8 +7,7 @@
 //! - a `Blocked` process is linked into exactly the wait queue its state names, and any
 //!   other process is linked into none;
 //! - a `Zombie` owns nothing and waits on nothing: it keeps its exit code until its parent
-//!   collects it, and its pid answers only `wait`; its own context is released, and its
-//!   `ctx` is the kernel's one blank context shared by every zombie;
+//!   collects it, and its pid answers only `wait`; its IPC buffer is empty;
 //! - `timer` is non-zero exactly while a timeout or sleep of this process is armed.
 
 mod lifecycle;
@@ -16,8 +15,8 @@ mod lifecycle;
 use crate::ipc::{Endpoint, Link, WaitQueue, WaitQueueId};
 use crate::slab::OptSlot;
 use crate::trace::{CpuId, MsgId};
-use abi::{Capacity, Dest, MailboxId, Pid, SharedContext, Source, Ticks};
-use alloc::rc::Rc;
+use abi::{Capacity, Dest, MailboxId, Payload, Pid, Source, Ticks, RET_REGS};
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 /// Where a process is in its life.
@@ -49,6 +48,18 @@ impl ProcState {
             ProcState::Zombie => "zombie",
         }
     }
+}
+
+/// Where a process's syscall stands.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TrapState {
+    /// No syscall yet: the process has only run its own code.
+    #[default]
+    User,
+    /// It trapped; the kernel has not finished the call.
+    Trapped,
+    /// The kernel finished its last call; the return registers hold the result.
+    Returned,
 }
 
 /// What a blocked process waits for.
@@ -147,7 +158,7 @@ pub struct Process {
     /// Its pid.
     pub pid: Pid,
     /// The name traces show.
-    pub name: Rc<str>,
+    pub name: Arc<str>,
     /// The program it runs (index into the kernel's program table).
     pub program: u32,
     /// The argument it was spawned with.
@@ -165,8 +176,15 @@ pub struct Process {
     pub expected_burst: Option<Ticks>,
     /// The CPU it last ran on.
     pub last_cpu: Option<CpuId>,
-    /// Its registers and IPC buffer, shared with the process.
-    pub ctx: SharedContext,
+    /// The number of its current (or last) syscall.
+    pub sysno: u64,
+    /// Its return registers: the result of its last finished call.
+    pub ret: [u64; RET_REGS],
+    /// Where its current syscall stands.
+    pub trap: TrapState,
+    /// Its IPC buffer: the message of a `send` or `call` it is blocked in (it is still the
+    /// sender's until taken), or the bytes its last finished `receive` or `call` received.
+    pub ipc: Payload,
     /// Where it is in its life.
     pub state: ProcState,
     /// When it entered its current state.
@@ -202,12 +220,11 @@ impl Process {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         pid: Pid,
-        name: Rc<str>,
+        name: Arc<str>,
         program: u32,
         parent: Option<Pid>,
         priority: u8,
         inbox: Capacity,
-        ctx: SharedContext,
         now: Ticks,
     ) -> Self {
         Process {
@@ -220,7 +237,10 @@ impl Process {
             effective_priority: priority,
             expected_burst: None,
             last_cpu: None,
-            ctx,
+            sysno: 0,
+            ret: [0; RET_REGS],
+            trap: TrapState::User,
+            ipc: Payload::default(),
             state: ProcState::Ready,
             since: now,
             link: Link::default(),

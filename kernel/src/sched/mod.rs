@@ -76,8 +76,9 @@ pub enum StopReason {
 /// ([`enqueue`](Self::enqueue)), a CPU is free ([`pick`](Self::pick)), a process left its CPU
 /// ([`stopped`](Self::stopped)), and after every syscall and timer interrupt, whether the
 /// running process should give way ([`should_preempt`](Self::should_preempt)). A policy
-/// decides from these calls alone, and from its seed if it is randomised.
-pub trait Scheduler {
+/// decides from these calls alone, and from its seed if it is randomised. It is `Send`
+/// because the kernel that holds it is.
+pub trait Scheduler: Send {
     /// The policy's name, as `--policy` spells it.
     fn name(&self) -> &'static str;
     /// A process became ready.
@@ -93,6 +94,14 @@ pub trait Scheduler {
     /// Whether nobody is queued.
     fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+    /// Whether anyone is queued that `cpu` could run instead of its process at the end of a
+    /// quantum. With one run queue that is anyone queued; with a queue per CPU, only this
+    /// CPU's own queue counts (the preempted process would go back to it and be picked
+    /// again at once).
+    fn has_waiting(&self, cpu: CpuId) -> bool {
+        let _ = cpu;
+        !self.is_empty()
     }
     /// `pid` left its CPU after running `ran` ticks since it was dispatched.
     fn stopped(&mut self, pid: Pid, ran: Ticks, why: StopReason) {

@@ -13,19 +13,15 @@
 //! preemption), never blocks, wakes or charges, and never panics: a CPU id past the last
 //! queue has an empty queue of its own.
 //!
-//! The machine reads the queue lengths through [`QueueLengths`] without entering the kernel,
-//! as a real kernel reads its per-CPU run-queue counters, so that at the end of a quantum it
-//! can tell whether *this* CPU has anyone else to run (the kernel's `has_ready` answers for
-//! every queue together).
+//! At the end of a quantum only this CPU's own queue counts as "someone else is ready"
+//! ([`Scheduler::has_waiting`]): a preempted process goes back to its own queue.
 
 use super::{ReadyInfo, Scheduler, StopReason};
 use crate::trace::CpuId;
 use abi::{Pid, Ticks};
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
-use alloc::rc::Rc;
 use alloc::vec::Vec;
-use core::cell::Cell;
 
 /// The seed of CPU `cpu`'s inner scheduler, derived from the run's seed: CPU 0 keeps the
 /// run's seed itself, so one CPU with per-CPU queues runs exactly as one global queue does;
@@ -40,29 +36,6 @@ pub fn cpu_seed(seed: u64, cpu: CpuId) -> u64 {
     z ^ (z >> 31)
 }
 
-/// The length of every CPU's run queue, shared between the [`PerCpu`] scheduler (which
-/// keeps it up to date) and whoever asked for it (the machine). Reading it never changes
-/// the scheduler.
-#[derive(Clone, Debug, Default)]
-pub struct QueueLengths(Rc<Vec<Cell<usize>>>);
-
-impl QueueLengths {
-    /// How many processes wait in `cpu`'s queue (0 for a CPU without a queue).
-    pub fn len(&self, cpu: CpuId) -> usize {
-        self.0.get(cpu as usize).map_or(0, Cell::get)
-    }
-
-    /// Whether `cpu`'s queue is empty.
-    pub fn is_empty(&self, cpu: CpuId) -> bool {
-        self.len(cpu) == 0
-    }
-
-    /// Every queue's length, by CPU.
-    pub fn all(&self) -> Vec<usize> {
-        self.0.iter().map(Cell::get).collect()
-    }
-}
-
 /// One run queue per CPU, each an inner scheduler of the same policy.
 pub struct PerCpu {
     queues: Vec<Box<dyn Scheduler>>,
@@ -70,7 +43,6 @@ pub struct PerCpu {
     /// The CPU whose inner scheduler a process belongs to now: the queue it waits in, or
     /// the CPU it runs on. Ordered, so nothing about it depends on hashing.
     home: BTreeMap<Pid, CpuId>,
-    lengths: QueueLengths,
 }
 
 impl PerCpu {
@@ -83,18 +55,16 @@ impl PerCpu {
     ) -> PerCpu {
         let cpus = cpus.max(1);
         let queues: Vec<Box<dyn Scheduler>> = (0..cpus).map(&mut build).collect();
-        let lengths = QueueLengths(Rc::new((0..cpus).map(|_| Cell::new(0)).collect()));
         PerCpu {
             queues,
             migration,
             home: BTreeMap::new(),
-            lengths,
         }
     }
 
-    /// A shared view of the queue lengths, kept up to date by this scheduler.
-    pub fn lengths(&self) -> QueueLengths {
-        self.lengths.clone()
+    /// How many processes wait in each CPU's queue, by CPU.
+    pub fn lengths(&self) -> Vec<usize> {
+        self.queues.iter().map(|q| q.len()).collect()
     }
 
     /// Whether an idle CPU steals from the others.
@@ -122,16 +92,9 @@ impl PerCpu {
             .min(self.queues.len().saturating_sub(1))
     }
 
-    fn refresh(&self, cpu: usize) {
-        if let (Some(cell), Some(q)) = (self.lengths.0.get(cpu), self.queues.get(cpu)) {
-            cell.set(q.len());
-        }
-    }
-
     /// Take a process from `from`'s queue for `cpu`.
     fn take(&mut self, from: usize, cpu: CpuId, now: Ticks) -> Option<Pid> {
         let pid = self.queues.get_mut(from)?.pick(cpu, now);
-        self.refresh(from);
         if let Some(pid) = pid {
             self.home.insert(pid, cpu);
         }
@@ -152,7 +115,6 @@ impl Scheduler for PerCpu {
         };
         self.home.insert(info.pid, target as CpuId);
         self.queues[target].enqueue(info);
-        self.refresh(target);
     }
 
     fn pick(&mut self, cpu: CpuId, now: Ticks) -> Option<Pid> {
@@ -178,6 +140,10 @@ impl Scheduler for PerCpu {
 
     fn len(&self) -> usize {
         self.queues.iter().map(|q| q.len()).sum()
+    }
+
+    fn has_waiting(&self, cpu: CpuId) -> bool {
+        self.queues.get(cpu as usize).is_some_and(|q| !q.is_empty())
     }
 
     fn stopped(&mut self, pid: Pid, ran: Ticks, why: StopReason) {
@@ -244,13 +210,13 @@ mod tests {
         for i in 0..5 {
             s.enqueue(ready(i, None));
         }
-        assert_eq!(s.lengths().all(), [2, 2, 1]);
+        assert_eq!(s.lengths(), [2, 2, 1]);
         assert_eq!(s.pick(0, 0), Some(pid(0)));
         assert_eq!(s.pick(0, 0), Some(pid(3)));
         assert_eq!(s.pick(1, 0), Some(pid(1)));
         assert_eq!(s.pick(2, 0), Some(pid(2)));
         assert_eq!(s.len(), 1);
-        assert_eq!(s.lengths().len(1), 1);
+        assert_eq!(s.lengths()[1], 1);
     }
 
     #[test]
@@ -258,11 +224,11 @@ mod tests {
         let mut s = rr(2, false);
         s.enqueue(ready(1, Some(1)));
         s.enqueue(ready(2, Some(1)));
-        assert_eq!(s.lengths().all(), [0, 2]);
+        assert_eq!(s.lengths(), [0, 2]);
         assert_eq!(s.pick(1, 0), Some(pid(1)));
         // A CPU id past the last queue falls back to the shortest.
         s.enqueue(ready(3, Some(9)));
-        assert_eq!(s.lengths().all(), [1, 1]);
+        assert_eq!(s.lengths(), [1, 1]);
     }
 
     #[test]
@@ -292,7 +258,7 @@ mod tests {
         // it is ready again with the thief as its last CPU it queues there.
         assert_eq!(s.quantum(pid(3)), Some(Policy::DEFAULT_QUANTUM));
         s.enqueue(ready(3, Some(2)));
-        assert_eq!(s.lengths().all(), [0, 0, 1]);
+        assert_eq!(s.lengths(), [0, 0, 1]);
     }
 
     #[test]

@@ -2,13 +2,15 @@
 //!
 //! This module owns decoding and dispatch only. It reads the frame through
 //! [`Syscall::decode`] (the ABI is defined once, in `abi`), runs the handler, and turns the
-//! handler's answer into return registers and a [`TrapOutcome`] the machine acts on. It never
-//! trusts the frame: any register contents end in a result or an error code.
+//! handler's answer into return registers and what became of the caller, which the kernel's
+//! entry (`entry.rs`) turns into what its CPU does next. It never trusts the frame: any
+//! register contents end in a result or an error code.
 
-use crate::process::ProcState;
-use crate::trace::{CpuId, EventKind, ExitReason};
+use crate::entry::Served;
+use crate::process::{ProcState, TrapState};
+use crate::trace::{EventKind, ExitReason};
 use crate::{Fail, Kernel};
-use abi::{Pid, Syscall, TrapState};
+use abi::{Pid, Syscall, TrapFrame};
 
 /// What a handler did with the call.
 pub(crate) enum Flow {
@@ -26,47 +28,16 @@ pub(crate) enum Flow {
     Compute,
 }
 
-/// What the machine must do after a trap.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TrapOutcome {
-    /// The call is finished: the process keeps the CPU.
-    Continue,
-    /// The call is finished and created `child`: the machine loads the child's program,
-    /// and the caller keeps the CPU.
-    Spawned(Pid),
-    /// The process started a CPU burst: the machine runs it (see [`Kernel::run_burst`]),
-    /// and the call returns when the burst is done.
-    Compute,
-    /// The process blocked, sleeps or yielded: the CPU is free.
-    Descheduled,
-    /// The process exited: the CPU is free and the machine drops its program.
-    Exited,
-    /// The process suspended without raising a trap (it awaited something that is not a
-    /// syscall): nothing was done, and the machine treats it as a fault.
-    NoTrap,
-    /// The pid is not a process running on this CPU: nothing was done.
-    NotRunning,
-}
-
 impl Kernel {
-    /// The process running on `cpu` trapped: serve the call in its frame.
-    pub fn trap(&mut self, cpu: CpuId, pid: Pid) -> TrapOutcome {
-        self.cpu = cpu;
-        let Some(idx) = self.live_index(pid) else {
-            return TrapOutcome::NotRunning;
-        };
-        if !matches!(self.proc_ref(idx).state, ProcState::Running(c) if c == cpu) {
-            return TrapOutcome::NotRunning;
-        }
-        let frame = {
-            let ctx = self.proc_ref(idx).ctx.borrow();
-            if ctx.state != TrapState::Trapped {
-                return TrapOutcome::NoTrap;
-            }
-            ctx.frame
-        };
-        self.proc_mut(idx).stats.syscalls += 1;
-        let call = match Syscall::decode(&frame) {
+    /// Serve the trap of the process in slot `idx`, running on its CPU: decode the frame,
+    /// run the handler, write the result (now, or later for a call that blocks).
+    pub(crate) fn serve(&mut self, idx: u32, frame: &TrapFrame, out: &[u8]) -> Served {
+        let p = self.proc_mut(idx);
+        p.stats.syscalls += 1;
+        p.sysno = frame.sysno;
+        p.trap = TrapState::Trapped;
+        let pid = p.pid;
+        let call = match Syscall::decode(frame) {
             Ok(call) => call,
             Err(error) => {
                 self.emit(|| EventKind::BadSyscall {
@@ -75,46 +46,42 @@ impl Kernel {
                     error,
                 });
                 self.complete(idx, Err((error, 0)));
-                self.checkpoint();
-                return TrapOutcome::Continue;
+                return Served::Finished;
             }
         };
-        log::debug!("t={} cpu{} {} {}", self.now, cpu, pid, call);
+        log::debug!("t={} cpu{} {} {}", self.now, self.cpu, pid, call);
         self.emit(|| EventKind::Syscall { pid, call });
-        let result = self.dispatch(idx, call);
-        let outcome = match result {
+        match self.table(idx, call, out) {
             Ok(Flow::Done(values)) => {
                 self.complete(idx, Ok(values));
-                TrapOutcome::Continue
+                Served::Finished
             }
             Err(fail) => {
                 self.complete(idx, Err(fail));
-                TrapOutcome::Continue
+                Served::Finished
             }
             Ok(Flow::Spawned(child)) => {
                 self.complete(idx, Ok([child.raw(), 0, 0]));
-                TrapOutcome::Spawned(child)
+                Served::Finished
             }
-            Ok(Flow::Compute) => TrapOutcome::Compute,
-            Ok(Flow::Wait) | Ok(Flow::Yield) => TrapOutcome::Descheduled,
-            Ok(Flow::Exit) => TrapOutcome::Exited,
-        };
-        self.checkpoint();
-        outcome
+            Ok(Flow::Compute) => Served::Compute,
+            Ok(Flow::Wait) | Ok(Flow::Yield) => Served::Descheduled,
+            Ok(Flow::Exit) => Served::Exited,
+        }
     }
 
     /// The trap table proper: one arm per syscall.
-    fn dispatch(&mut self, idx: u32, call: Syscall) -> Result<Flow, Fail> {
+    fn table(&mut self, idx: u32, call: Syscall, out: &[u8]) -> Result<Flow, Fail> {
         match call {
             Syscall::CreateMailbox {
                 capacity,
                 name_len,
                 overflow,
-            } => self.sys_create_mailbox(idx, capacity, name_len, overflow),
+            } => self.sys_create_mailbox(idx, out, capacity, name_len, overflow),
             Syscall::DeleteMailbox { mailbox } => self.sys_delete_mailbox(idx, mailbox),
-            Syscall::LookupMailbox { name_len } => self.sys_lookup_mailbox(idx, name_len),
+            Syscall::LookupMailbox { name_len } => self.sys_lookup_mailbox(out, name_len),
             Syscall::TransferMailbox { mailbox, to } => self.sys_transfer_mailbox(idx, mailbox, to),
-            Syscall::Send { dest, len, mode } => self.sys_send(idx, dest, len, mode, None),
+            Syscall::Send { dest, len, mode } => self.sys_send(idx, out, dest, len, mode, None),
             Syscall::Receive {
                 source,
                 buf_len,
@@ -125,8 +92,8 @@ impl Kernel {
                 len,
                 mode,
                 reply_len,
-            } => self.sys_send(idx, dest, len, mode, Some(reply_len)),
-            Syscall::Reply { to, len } => self.sys_reply(idx, to, len),
+            } => self.sys_send(idx, out, dest, len, mode, Some(reply_len)),
+            Syscall::Reply { to, len } => self.sys_reply(idx, out, to, len),
             Syscall::Spawn {
                 program_len,
                 label_len,
@@ -136,6 +103,7 @@ impl Kernel {
                 expected_burst,
             } => self.sys_spawn(
                 idx,
+                out,
                 program_len,
                 label_len,
                 arg,
@@ -158,7 +126,7 @@ impl Kernel {
                 self.proc_mut(idx).burst = ticks;
                 Ok(Flow::Compute)
             }
-            Syscall::Print { len } => self.sys_print(idx, len),
+            Syscall::Print { len } => self.sys_print(idx, out, len),
         }
     }
 
@@ -207,12 +175,9 @@ impl Kernel {
         Ok(Flow::Wait)
     }
 
-    fn sys_print(&mut self, idx: u32, len: u64) -> Result<Flow, Fail> {
-        let len = self.outgoing_len(idx, len)?;
-        let text = {
-            let ctx = self.proc_ref(idx).ctx.borrow();
-            alloc::string::String::from_utf8_lossy(&ctx.ipc.send[..len]).into_owned()
-        };
+    fn sys_print(&mut self, idx: u32, out: &[u8], len: u64) -> Result<Flow, Fail> {
+        let len = self.outgoing_len(out, len)?;
+        let text = alloc::string::String::from_utf8_lossy(&out[..len]).into_owned();
         let pid = self.pid_of(idx);
         log::info!("{pid}: {text}");
         self.console.push(crate::ConsoleLine {

@@ -28,10 +28,10 @@ use kernel::ipc::WaitQueueId;
 use kernel::trace::{
     Event, EventKind, ExitReason, FaultKind, KillCause, ReplyDropReason, TraceSink,
 };
-use std::cell::RefCell;
+
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 
 /// Names learnt from the trace itself: processes from their spawn, mailboxes from their
 /// creation.
@@ -1158,23 +1158,26 @@ impl<W: std::io::Write> TextStream<W> {
     /// caller, who finishes it after the run.
     pub fn into_sink(self) -> (SharedTextStream<W>, Box<dyn TraceSink>)
     where
-        W: 'static,
+        W: Send + 'static,
     {
-        let shared = SharedTextStream(Rc::new(RefCell::new(Some(self))));
-        let sink = Box::new(SharedTextStream(Rc::clone(&shared.0)));
+        let shared = SharedTextStream(Arc::new(Mutex::new(Some(self))));
+        let sink = Box::new(SharedTextStream(Arc::clone(&shared.0)));
         (shared, sink)
     }
 }
 
 /// A [`TextStream`] that the kernel feeds as its trace sink while the caller holds this
 /// handle to finish it ([`SharedTextStream::finish`]) once the run is over.
-pub struct SharedTextStream<W: std::io::Write>(Rc<RefCell<Option<TextStream<W>>>>);
+///
+/// The kernel is `Send`, so its sink is: the stream sits behind a mutex that only one side
+/// takes at a time (the kernel while the run goes, the caller after it).
+pub struct SharedTextStream<W: std::io::Write>(Arc<Mutex<Option<TextStream<W>>>>);
 
 impl<W: std::io::Write> SharedTextStream<W> {
     /// Finish the stream ([`TextStream::finish`]), with the names it learnt. Events that
     /// come after this are dropped.
     pub fn finish(self) -> std::io::Result<(W, Names)> {
-        let stream = self.0.borrow_mut().take();
+        let stream = self.0.lock().unwrap_or_else(|e| e.into_inner()).take();
         match stream {
             Some(mut stream) => {
                 let names = std::mem::take(&mut stream.names);
@@ -1187,9 +1190,9 @@ impl<W: std::io::Write> SharedTextStream<W> {
     }
 }
 
-impl<W: std::io::Write> TraceSink for SharedTextStream<W> {
+impl<W: std::io::Write + Send> TraceSink for SharedTextStream<W> {
     fn record(&mut self, event: &Event) {
-        if let Some(stream) = self.0.borrow_mut().as_mut() {
+        if let Some(stream) = self.0.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
             stream.line(event);
         }
     }

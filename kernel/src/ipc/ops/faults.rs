@@ -31,7 +31,7 @@ use crate::sched::rng::Rng;
 use crate::trace::{DropReason, EventKind, FaultKind, MsgId, WakeReason};
 use crate::trap::Flow;
 use crate::{Fail, Kernel};
-use abi::{Capacity, Dest, Error, Mode, Overflow, Pid, Source, Ticks};
+use abi::{Capacity, Dest, Error, Mode, Overflow, Payload, Pid, Source, Ticks};
 use alloc::collections::{BTreeMap, BinaryHeap};
 use core::cmp::Reverse;
 
@@ -172,9 +172,9 @@ impl Kernel {
     pub(super) fn lose_on_send(
         &mut self,
         idx: u32,
+        bytes: &[u8],
         target: Target,
         dest: Dest,
-        len: usize,
         mode: Mode,
         call: Option<u64>,
     ) -> Result<Flow, Fail> {
@@ -182,7 +182,7 @@ impl Kernel {
             // As for a queued call: refused before the message enters the kernel.
             self.refuse_deadlock(idx, target.callers())?;
         }
-        let msg = self.new_message(idx, len, call.is_some(), target);
+        let msg = self.new_message(idx, Payload::from_slice(bytes), call.is_some(), target);
         let id = msg.id;
         self.lose(target, msg);
         match call {
@@ -284,7 +284,7 @@ impl Kernel {
             if self.in_flight_from(target, self.pid_of(sidx)) {
                 return;
             }
-            let Some(BlockedOp::Send { len, call, dest }) =
+            let Some(BlockedOp::Send { call, dest, .. }) =
                 self.proc_ref(sidx).blocked().map(|b| b.op)
             else {
                 return;
@@ -292,7 +292,8 @@ impl Kernel {
             if self.fate(target, self.pid_of(sidx)) != Fate::Lose {
                 return;
             }
-            let msg = self.new_message(sidx, len, call.is_some(), target);
+            let bytes = self.held_message(sidx);
+            let msg = self.new_message(sidx, bytes, call.is_some(), target);
             let id = msg.id;
             self.lose(target, msg);
             self.sender_released(sidx, target, dest, id, call, None, by);
@@ -382,17 +383,18 @@ impl Kernel {
         self.queued_bytes -= msg.cost();
         let receiver = self.pid_of(ridx);
         let via = target.dest();
+        let (id, sender, call, len) = (msg.id, msg.sender, msg.call, msg.bytes.len());
         self.emit(|| EventKind::MessageReceived {
-            msg: msg.id,
-            from: msg.sender,
+            msg: id,
+            from: sender,
             by: receiver,
             via,
-            len: msg.bytes.len(),
+            len,
         });
-        let ret = self.deliver(ridx, &msg, target);
+        let ret = self.deliver(ridx, msg, target);
         self.wake(ridx, None, WakeReason::Completed, Ok(ret));
-        if msg.call {
-            self.call_received(&msg, receiver);
+        if call {
+            self.call_received(id, sender, receiver);
         }
         self.refill(target, receiver);
     }
