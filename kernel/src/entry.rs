@@ -31,14 +31,18 @@ pub struct Platform {
     pub cpus: u32,
     /// The tick at which the run stops with [`Outcome::TickLimit`].
     pub tick_limit: Ticks,
+    /// The ticks the machine charges for a context switch: with one CPU, the kernel
+    /// dispatches and starts the process's quantum after the switch in one entry.
+    pub switch_cost: Ticks,
 }
 
 impl Default for Platform {
-    /// One CPU and no tick limit to speak of.
+    /// One CPU, no tick limit to speak of, a tick per context switch.
     fn default() -> Self {
         Platform {
             cpus: 1,
             tick_limit: Ticks::MAX,
+            switch_cost: 1,
         }
     }
 }
@@ -70,6 +74,9 @@ pub enum Entry<'a> {
     /// The process on the CPU trapped with these registers and outgoing bytes; the trap's
     /// cost is paid. `defer`: another CPU idles at or before this one's clock, so if anyone
     /// is ready the scheduling point after the call waits for it to look ([`Action::Defer`]).
+    /// `turn`: when the process loses its CPU, the CPU's next turn may start in this same
+    /// entry (the machine has nothing of its own to do first), with these facts from
+    /// outside; the answer is then that turn's (a dispatch, idling, the end).
     Trap {
         /// The number and argument registers.
         frame: &'a TrapFrame,
@@ -77,6 +84,8 @@ pub enum Entry<'a> {
         out: &'a [u8],
         /// Defer the scheduling point while someone is ready.
         defer: bool,
+        /// The CPU's next turn, if it may follow at once.
+        turn: Option<Outside>,
     },
     /// The process on the CPU computed `ran` ticks of its burst. `defer` as for a trap.
     Burst {
@@ -152,13 +161,16 @@ pub enum Action {
     /// A scheduling point waits for the idle CPUs at this tick to look first: enter
     /// [`Entry::Decide`] at this CPU's next turn.
     Defer,
-    /// A process was dispatched on the free CPU: charge the context switch, then enter
-    /// [`Entry::Switched`]. `start` is set on its first dispatch: build its body.
+    /// A process was dispatched on the free CPU: charge the context switch, then do `then`
+    /// if the kernel could decide it already (one CPU), else enter [`Entry::Switched`] when
+    /// the switch is paid. `start` is set on its first dispatch: build its body.
     Dispatch {
         /// The process.
         pid: Pid,
         /// Its program, on its first dispatch.
         start: Option<Start>,
+        /// What it does once the switch is paid, when already decided.
+        then: Option<Then>,
     },
     /// Poll the body of the process on the CPU until it traps or ends.
     Run(Pid),
@@ -185,6 +197,15 @@ pub enum Action {
     Halt(Outcome),
 }
 
+/// What a process just dispatched does once the switch is paid ([`Action::Dispatch`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Then {
+    /// Poll its body ([`Action::Run`]).
+    Run,
+    /// Compute a piece of its burst ([`Action::Compute`]).
+    Compute(Ticks),
+}
+
 /// The kernel's view of one CPU.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct CpuSlot {
@@ -205,8 +226,14 @@ impl Kernel {
     pub fn enter(&mut self, cpu: CpuId, now: Ticks, entry: Entry<'_>) -> Action {
         // A trap is the hot path: it goes straight to its own code (inlined into a caller
         // that names the entry, this match is decided at compile time).
-        if let Entry::Trap { frame, out, defer } = entry {
-            return self.enter_trap(cpu, now, frame, out, defer);
+        if let Entry::Trap {
+            frame,
+            out,
+            defer,
+            turn,
+        } = entry
+        {
+            return self.enter_trap(cpu, now, frame, out, defer, turn);
         }
         self.enter_event(cpu, now, entry)
     }
@@ -225,7 +252,7 @@ impl Kernel {
     }
 
     /// [`Kernel::enter`] for a trap.
-    #[inline(never)]
+    #[inline]
     fn enter_trap(
         &mut self,
         cpu: CpuId,
@@ -233,9 +260,15 @@ impl Kernel {
         frame: &TrapFrame,
         out: &[u8],
         defer: bool,
+        turn: Option<Outside>,
     ) -> Action {
         self.arrive_at(cpu, now);
-        let action = self.trapped(cpu, frame, out, defer);
+        let mut action = self.trapped(cpu, frame, out, defer);
+        if let (Action::Free, Some(outside)) = (&action, turn) {
+            // The CPU's next turn follows in this entry: its timer interrupt would find
+            // nothing due at this same tick.
+            action = self.turn(cpu, outside);
+        }
         self.checkpoint();
         action
     }
@@ -245,7 +278,9 @@ impl Kernel {
     fn enter_event(&mut self, cpu: CpuId, now: Ticks, entry: Entry<'_>) -> Action {
         self.arrive_at(cpu, now);
         let action = match entry {
-            Entry::Trap { frame, out, defer } => self.trapped(cpu, frame, out, defer),
+            Entry::Trap {
+                frame, out, defer, ..
+            } => self.trapped(cpu, frame, out, defer),
             Entry::Timer => Action::Continue,
             Entry::Tick(outside) => self.turn(cpu, outside),
             Entry::Switched(outside) => self.switched(cpu, outside),
@@ -318,6 +353,12 @@ impl Kernel {
         let Some(idx) = self.running_on(cpu) else {
             return Action::Free;
         };
+        self.start_quantum(cpu, idx);
+        self.go_on(idx, outside)
+    }
+
+    /// The quantum of the process in slot `idx` on `cpu` starts now.
+    fn start_quantum(&mut self, cpu: CpuId, idx: u32) {
         let pid = self.pid_of(idx);
         let slice_end = match self.sched.quantum(pid) {
             Some(q) => self.now.saturating_add(q),
@@ -326,7 +367,6 @@ impl Kernel {
         let slot = self.slot_mut(cpu);
         slot.switching = false;
         slot.slice_end = slice_end;
-        self.go_on(idx, outside)
     }
 
     /// The process in slot `idx` goes on running on its CPU: its body, or a piece of its
@@ -361,15 +401,38 @@ impl Kernel {
     }
 
     /// A free CPU looks for work: the next ready process, or idling, or the end.
+    ///
+    /// With one CPU nothing can happen between the dispatch and the end of the switch, so
+    /// the kernel goes on to it in the same entry: the clock moves past the switch (timers
+    /// due during it fire), the quantum starts, and the answer says what the process does.
     fn dispatch(&mut self, cpu: CpuId, outside: Outside) -> Action {
-        match self.schedule(cpu) {
-            Some((pid, start)) => {
-                let slot = self.slot_mut(cpu);
-                slot.current = Some(pid);
-                slot.switching = true;
-                Action::Dispatch { pid, start }
-            }
-            None => self.nothing_to_run(cpu, outside),
+        let Some((pid, start)) = self.schedule(cpu) else {
+            return self.nothing_to_run(cpu, outside);
+        };
+        let slot = self.slot_mut(cpu);
+        slot.current = Some(pid);
+        slot.switching = true;
+        if self.platform.cpus > 1 {
+            return Action::Dispatch {
+                pid,
+                start,
+                then: None,
+            };
+        }
+        self.now = self.now.saturating_add(self.platform.switch_cost);
+        if self.timer_may_be_due() {
+            self.fire_timers();
+        }
+        let idx = pid.index();
+        self.start_quantum(cpu, idx);
+        let then = match self.go_on(idx, outside) {
+            Action::Compute { ticks, .. } => Then::Compute(ticks),
+            _ => Then::Run,
+        };
+        Action::Dispatch {
+            pid,
+            start,
+            then: Some(then),
         }
     }
 

@@ -266,11 +266,11 @@ impl Kernel {
             ProcState::Running(cpu) => StateInfo::Running { cpu },
             ProcState::Sleeping { until } => StateInfo::Sleeping { until },
             ProcState::Zombie => StateInfo::Zombie { code: p.exit_code },
-            ProcState::Blocked(b) => StateInfo::Blocked(WaitInfo {
-                on: self.wait_on(p, b.op),
-                queue: b.queue,
-                deadline: b.deadline,
-                holder: self.holder(b.queue).map(|h| self.peer(h)),
+            ProcState::Blocked => StateInfo::Blocked(WaitInfo {
+                on: self.wait_on(p, p.wait.op),
+                queue: p.wait.queue,
+                deadline: p.wait.deadline,
+                holder: self.holder(p.wait.queue).map(|h| self.peer(h)),
             }),
         };
         // The kernel charges a state's time when the process leaves it; a snapshot taken in
@@ -280,7 +280,7 @@ impl Kernel {
         match p.state {
             ProcState::Ready => stats.ready += spent,
             ProcState::Running(_) => stats.cpu += spent,
-            ProcState::Blocked(_) => stats.blocked += spent,
+            ProcState::Blocked => stats.blocked += spent,
             ProcState::Sleeping { .. } => stats.sleeping += spent,
             ProcState::Zombie => {}
         }

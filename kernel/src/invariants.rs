@@ -23,7 +23,7 @@ impl Kernel {
         let mut seen: BTreeMap<u32, WaitQueueId> = BTreeMap::new();
         let mut walk = |q: &WaitQueue, id: WaitQueueId| -> Result<(), String> {
             let mut n = 0;
-            for idx in q.iter(&self.procs) {
+            for idx in q.iter(&self.links) {
                 n += 1;
                 if let Some(prev) = seen.insert(idx, id) {
                     return Err(format!("slot {idx} is on both {prev} and {id}"));
@@ -32,7 +32,7 @@ impl Kernel {
                     .procs
                     .at(idx)
                     .ok_or(format!("{id} links a free slot"))?;
-                if !Kernel::is_blocked_on(&p.state, id) {
+                if !Kernel::is_blocked_on(p, id) {
                     return Err(format!(
                         "{} is on {id} but its state is {:?}",
                         p.pid, p.state
@@ -97,7 +97,7 @@ impl Kernel {
             if p.state == ProcState::Zombie && !p.ipc.is_empty() {
                 return Err(format!("zombie {pid} still holds bytes in its IPC buffer"));
             }
-            if let ProcState::Blocked(b) = &p.state {
+            if let Some(b) = p.blocked() {
                 if let BlockedOp::Receive {
                     source: Source::Any,
                     ..
@@ -112,7 +112,7 @@ impl Kernel {
             }
             let armed = match p.state {
                 ProcState::Sleeping { .. } => true,
-                ProcState::Blocked(b) => b.deadline.is_some(),
+                ProcState::Blocked => p.wait.deadline.is_some(),
                 _ => false,
             };
             if armed != (p.timer != 0) {
@@ -155,7 +155,7 @@ impl Kernel {
             queued += mb.endpoint.queue.len() as u64;
         }
         for (_, p) in self.procs.iter() {
-            if matches!(p.state, ProcState::Blocked(_)) && !seen.contains_key(&p.pid.index()) {
+            if matches!(p.state, ProcState::Blocked) && !seen.contains_key(&p.pid.index()) {
                 return Err(format!("{} is blocked but on no queue", p.pid));
             }
         }

@@ -62,7 +62,7 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
-pub use crate::entry::{Action, Entry, Outcome, Outside, Platform, Start};
+pub use crate::entry::{Action, Entry, Outcome, Outside, Platform, Start, Then};
 pub use crate::slab::OptSlot;
 
 /// The kernel's settings.
@@ -244,6 +244,8 @@ pub struct Kernel {
     /// Kernel entries so far ([`Kernel::entries`]).
     entries: u64,
     procs: Slab<Process>,
+    /// Each process's place in the wait queue it is blocked on, by slot.
+    links: ipc::Links,
     mailboxes: Slab<Mailbox>,
     names: BTreeMap<String, MailboxId>,
     programs: Vec<Arc<str>>,
@@ -294,6 +296,7 @@ impl Kernel {
             cpus: (0..cpus).map(|_| entry::CpuSlot::default()).collect(),
             entries: 0,
             procs: Slab::default(),
+            links: ipc::Links::default(),
             mailboxes: Slab::default(),
             names: BTreeMap::new(),
             programs: programs.into_iter().map(Arc::from).collect(),
@@ -579,12 +582,18 @@ impl Kernel {
         self.trace.push(self.now, self.cpu, kind);
     }
 
-    /// The wait queue a [`WaitQueueId`] names, if its owner still exists.
-    fn queue_slot(&mut self, queue: WaitQueueId) -> Option<&mut WaitQueue> {
+    /// Run `f` on the wait queue a [`WaitQueueId`] names (if its owner still exists) and the
+    /// links of every process, so `f` may relink any process.
+    #[inline]
+    fn with_queue<R>(
+        &mut self,
+        queue: WaitQueueId,
+        f: impl FnOnce(&mut WaitQueue, &mut ipc::Links) -> R,
+    ) -> Option<R> {
         fn proc_of(procs: &mut Slab<Process>, p: Pid) -> Option<&mut Process> {
             procs.get_mut(p.index(), p.generation())
         }
-        Some(match queue {
+        let q = match queue {
             WaitQueueId::MailboxSenders(m) => {
                 &mut self
                     .mailboxes
@@ -607,46 +616,43 @@ impl Kernel {
             WaitQueueId::ReceiversFrom(p) => &mut proc_of(&mut self.procs, p)?.receivers_from,
             WaitQueueId::Replies(p) => &mut proc_of(&mut self.procs, p)?.replies,
             WaitQueueId::Exit(p) => &mut proc_of(&mut self.procs, p)?.exit_waiters,
-        })
-    }
-
-    /// Run `f` on a wait queue and the process table together. The queue is copied out of
-    /// its owner and written back, so `f` may relink any process (the queue is a few words).
-    fn with_queue<R>(
-        &mut self,
-        queue: WaitQueueId,
-        f: impl FnOnce(&mut WaitQueue, &mut Slab<Process>) -> R,
-    ) -> Option<R> {
-        let mut q = *self.queue_slot(queue)?;
-        let r = f(&mut q, &mut self.procs);
-        *self.queue_slot(queue)? = q;
-        Some(r)
+        };
+        Some(f(q, &mut self.links))
     }
 
     /// Write a syscall's result into the process's return registers: its call is finished.
+    #[inline]
     fn complete(&mut self, idx: u32, result: Result<[u64; RET_REGS - 1], Fail>) {
+        self.complete_with(idx, registers(result));
+    }
+
+    /// [`Kernel::complete`] with the return registers written out.
+    fn complete_with(&mut self, idx: u32, ret: [u64; RET_REGS]) {
         let p = self.proc_mut(idx);
-        p.ret = match result {
-            Ok(values) => [0, values[0], values[1], values[2]],
-            Err((e, detail)) => [e.code(), detail, 0, 0],
-        };
+        p.ret = ret;
         p.trap = process::TrapState::Returned;
-        let (pid, sysno, ret) = (p.pid, abi::Sysno::from_raw(p.sysno), p.ret);
-        self.emit(|| EventKind::Return { pid, sysno, ret });
+        let (pid, sysno) = (p.pid, p.sysno);
+        self.emit(|| EventKind::Return {
+            pid,
+            sysno: abi::Sysno::from_raw(sysno),
+            ret,
+        });
     }
 
     /// Take a blocked process off its wait queue (if it is on one) and disarm its timer.
     fn unlink(&mut self, idx: u32) {
         let p = self.proc_mut(idx);
         p.timer = 0;
-        if let ProcState::Blocked(b) = p.state {
-            self.with_queue(b.queue, |q, procs| q.remove(procs, idx));
-            self.lenders_changed(b.queue);
+        if let Some(b) = p.blocked() {
+            let queue = b.queue;
+            self.with_queue(queue, |q, links| q.remove(links, idx));
+            self.lenders_changed(queue);
         }
     }
 
     /// Finish the call of a blocked or sleeping process that is already off its wait queue,
     /// and make it ready.
+    #[inline]
     fn make_ready(
         &mut self,
         idx: u32,
@@ -654,18 +660,45 @@ impl Kernel {
         reason: WakeReason,
         result: Result<[u64; RET_REGS - 1], Fail>,
     ) {
+        self.make_ready_with(idx, by, reason, registers(result));
+    }
+
+    /// [`Kernel::make_ready`] with the return registers written out.
+    fn make_ready_with(
+        &mut self,
+        idx: u32,
+        by: Option<Pid>,
+        reason: WakeReason,
+        ret: [u64; RET_REGS],
+    ) {
         let now = self.now;
         let p = self.proc_mut(idx);
         p.timer = 0;
         p.set_state(ProcState::Ready, now);
-        let pid = p.pid;
-        let info = self.ready_info(idx, ReadyReason::Woken);
-        self.emit(|| EventKind::Wake { pid, by, reason });
-        self.complete(idx, result);
+        p.ret = ret;
+        p.trap = process::TrapState::Returned;
+        let info = ReadyInfo {
+            pid: p.pid,
+            priority: p.effective_priority,
+            reason: ReadyReason::Woken,
+            now,
+            last_cpu: p.last_cpu,
+            expected_burst: p.expected_burst,
+        };
+        let (pid, sysno) = (p.pid, p.sysno);
+        if self.trace.enabled() {
+            self.emit(|| EventKind::Wake { pid, by, reason });
+            self.emit(|| EventKind::Return {
+                pid,
+                sysno: abi::Sysno::from_raw(sysno),
+                ret,
+            });
+        }
         self.sched.enqueue(info);
     }
 
     /// Wake a blocked process: off its queue, result written, ready.
+    #[inline]
     fn wake(
         &mut self,
         idx: u32,
@@ -674,7 +707,7 @@ impl Kernel {
         result: Result<[u64; RET_REGS - 1], Fail>,
     ) {
         self.unlink(idx);
-        self.make_ready(idx, by, reason, result);
+        self.make_ready_with(idx, by, reason, registers(result));
     }
 
     /// Wake every process on `queue` with `error`.
@@ -687,7 +720,7 @@ impl Kernel {
     ) -> usize {
         let mut n = 0;
         while let Some(idx) = self
-            .with_queue(queue, |q, procs| q.pop_front(procs))
+            .with_queue(queue, |q, links| q.pop_front(links))
             .flatten()
         {
             self.abandon_if_sending(idx, error);
@@ -726,17 +759,15 @@ impl Kernel {
         deadline: Option<Ticks>,
     ) {
         let now = self.now;
-        self.with_queue(queue, |q, procs| q.push_back(procs, idx));
+        self.with_queue(queue, |q, links| q.push_back(links, idx));
         self.mark_not_running(idx, StopReason::Blocked);
         let p = self.proc_mut(idx);
-        p.set_state(
-            ProcState::Blocked(process::Blocked {
-                queue,
-                op,
-                deadline,
-            }),
-            now,
-        );
+        p.wait = process::Blocked {
+            queue,
+            op,
+            deadline,
+        };
+        p.set_state(ProcState::Blocked, now);
         let pid = p.pid;
         if let Some(d) = deadline {
             self.arm_timer(idx, d);
@@ -755,15 +786,15 @@ impl Kernel {
             return;
         };
         if b.queue != queue {
-            self.with_queue(b.queue, |q, procs| q.remove(procs, idx));
-            self.with_queue(queue, |q, procs| q.push_back(procs, idx));
+            self.with_queue(b.queue, |q, links| q.remove(links, idx));
+            self.with_queue(queue, |q, links| q.push_back(links, idx));
         }
         let p = self.proc_mut(idx);
-        p.state = ProcState::Blocked(process::Blocked {
+        p.wait = process::Blocked {
             queue,
             op,
             deadline: b.deadline,
-        });
+        };
         let pid = p.pid;
         let deadline = b.deadline;
         self.emit(|| EventKind::Block {
@@ -805,6 +836,16 @@ impl Kernel {
             }
             self.sched.stopped(pid, ran, why);
         }
+    }
+}
+
+/// A syscall's result as return registers: status 0 and the values, or the error's code and
+/// its detail.
+#[inline]
+fn registers(result: Result<[u64; RET_REGS - 1], Fail>) -> [u64; RET_REGS] {
+    match result {
+        Ok([a, b, c]) => [0, a, b, c],
+        Err((e, detail)) => [e.code(), detail, 0, 0],
     }
 }
 

@@ -98,11 +98,6 @@ impl<T> Slab<T> {
         self.len
     }
 
-    /// Whether nothing is stored.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
     /// The (index, generation) the next [`insert`](Self::insert) will use.
     pub fn next_key(&self) -> (u32, u32) {
         match self.free_head {

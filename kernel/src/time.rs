@@ -102,7 +102,7 @@ impl Kernel {
                 ProcState::Sleeping { .. } => {
                     self.make_ready(idx, None, WakeReason::SleepEnded, Ok([0; 3]))
                 }
-                ProcState::Blocked(_) => {
+                ProcState::Blocked => {
                     self.abandon_if_sending(idx, Error::TimedOut);
                     self.unlink(idx);
                     self.make_ready(idx, None, WakeReason::TimedOut, Err((Error::TimedOut, 0)));

@@ -46,7 +46,7 @@ use kernel::inspect::{MailboxInfo, ProcessInfo};
 use kernel::sched::percpu::{cpu_seed, PerCpu};
 use kernel::sched::{Policy, Scheduler};
 use kernel::trace::{CpuId, Event, EventKind, ExitReason, TraceSink};
-use kernel::{Action, Entry, Kernel, KernelConfig, Outcome, Outside, Platform, Start};
+use kernel::{Action, Entry, Kernel, KernelConfig, Outcome, Outside, Platform, Start, Then};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -381,10 +381,17 @@ impl Trap for Board {
             return Trapped::Suspended;
         }
         let (id, now) = (cpu.id, cpu.now);
+        // Should the process lose its CPU, the CPU's next turn follows in the same entry,
+        // unless the run pauses first.
+        let turn = (now < hw.pause_at).then(|| Outside {
+            planned: hw.faults.next_tick(),
+            ..Outside::default()
+        });
         let entry = Entry::Trap {
             frame,
             out,
             defer: false,
+            turn,
         };
         let answer = self.enter_from_trap(id, now, entry);
         if let Action::Return(ret) = answer {
@@ -450,6 +457,7 @@ impl Machine {
         let platform = Platform {
             cpus,
             tick_limit: config.max_ticks,
+            switch_cost: config.costs.context_switch,
         };
         let kernel = Kernel::with_scheduler(kernel_config, platform, scheduler, names);
         let hw = Hardware {
@@ -792,12 +800,12 @@ impl Machine {
                 self.act(c, action)
             }
             Owed::Trap(pid) => {
-                self.serve_trap(c, pid);
-                None
+                let action = self.serve_trap(c, pid)?;
+                self.act(c, action)
             }
             Owed::Burst { pid, ran, .. } => {
-                self.end_burst(c, pid, ran);
-                None
+                let action = self.end_burst(c, pid, ran)?;
+                self.act(c, action)
             }
             Owed::Decide(_) => {
                 let action = self.enter(c, Entry::Decide);
@@ -806,29 +814,31 @@ impl Machine {
         }
     }
 
-    /// Do what the kernel answered for CPU `c`. `Some` when the run has ended.
-    fn act(&mut self, c: usize, action: Action) -> Option<Outcome> {
-        match action {
-            Action::Run(pid) => return self.run_user(c, pid),
-            Action::Compute { pid, ticks } => return self.run_burst(c, pid, ticks),
-            Action::Dispatch { pid, start } => {
-                if let Some(start) = start {
-                    self.load(pid, start);
+    /// Do what the kernel answered for CPU `c`, and what each answer leads to, until the
+    /// turn is over. `Some` when the run has ended.
+    fn act(&mut self, c: usize, mut action: Action) -> Option<Outcome> {
+        loop {
+            let next = match action {
+                Action::Run(pid) => self.run_user(c, pid),
+                Action::Compute { pid, ticks } => self.run_burst(c, pid, ticks),
+                Action::Dispatch { pid, start, then } => self.dispatched(c, pid, start, then),
+                Action::Halt(outcome) => return Some(outcome),
+                settled => {
+                    self.settle(c, settled);
+                    None
                 }
-                let switch = self.config.costs.context_switch;
-                self.cpu(c, |cpu| {
-                    cpu.stats.context_switches += 1;
-                    cpu.current = Some(pid);
-                    cpu.parked = false;
-                    // The switch is the kernel's work: the quantum starts after it.
-                    cpu.charge(switch);
-                });
-                if self.go_on(c, Owed::Dispatch(pid)) {
-                    let outside = self.outside(c);
-                    let action = self.enter(c, Entry::Switched(outside));
-                    return self.act(c, action);
-                }
+            };
+            match next {
+                Some(next) => action = next,
+                None => return None,
             }
+        }
+    }
+
+    /// Carry out an answer that ends the turn: the CPU keeps its process, is free, idles,
+    /// steps aside; bodies of processes that are gone are dropped.
+    fn settle(&mut self, c: usize, action: Action) {
+        match action {
             Action::Return(_) | Action::Continue => {}
             Action::Free => self.cpu(c, |cpu| cpu.current = None),
             Action::Exited => {
@@ -862,14 +872,47 @@ impl Machine {
                     self.forget(pid);
                 }
             }
-            Action::Halt(outcome) => return Some(outcome),
+            Action::Run(_) | Action::Compute { .. } | Action::Dispatch { .. } | Action::Halt(_) => {
+            }
         }
-        None
+    }
+
+    /// A process was dispatched on CPU `c`: its body is built on its first dispatch, the
+    /// switch is charged, and it runs or computes (asking the kernel first, once the switch
+    /// is paid, when the kernel could not decide it at the dispatch).
+    fn dispatched(
+        &mut self,
+        c: usize,
+        pid: Pid,
+        start: Option<Start>,
+        then: Option<Then>,
+    ) -> Option<Action> {
+        if let Some(start) = start {
+            self.load(pid, start);
+        }
+        let switch = self.config.costs.context_switch;
+        self.cpu(c, |cpu| {
+            cpu.stats.context_switches += 1;
+            cpu.current = Some(pid);
+            cpu.parked = false;
+            // The switch is the kernel's work: the quantum starts after it.
+            cpu.charge(switch);
+        });
+        match then {
+            Some(Then::Run) => Some(Action::Run(pid)),
+            Some(Then::Compute(ticks)) => Some(Action::Compute { pid, ticks }),
+            None if self.go_on(c, Owed::Dispatch(pid)) => {
+                let outside = self.outside(c);
+                Some(self.enter(c, Entry::Switched(outside)))
+            }
+            None => None,
+        }
     }
 
     /// Poll the program of the process on CPU `c` until it traps (or ends), then see to the
-    /// trap the poll left raised, if the trap was not served inside it.
-    fn run_user(&mut self, c: usize, pid: Pid) -> Option<Outcome> {
+    /// trap the poll left raised, if the trap was not served inside it; the answer to go on
+    /// with, if the turn goes on.
+    fn run_user(&mut self, c: usize, pid: Pid) -> Option<Action> {
         // A trap raised at the end of an earlier poll, whose turn is this one, is served
         // now as if the poll had just raised it.
         let left = self.cpu(c, |cpu| {
@@ -878,8 +921,7 @@ impl Machine {
             Some(())
         });
         if left.is_some() {
-            self.trapped(c, pid);
-            return None;
+            return self.trapped(c, pid);
         }
         let slot = pid.index() as usize;
         {
@@ -893,81 +935,79 @@ impl Machine {
             _ => Polled::Fault("no program loaded".into()),
         };
         self.board.hw.borrow_mut().polling = None;
-        match poll {
-            Polled::Ready(code) => return self.end_process(c, pid, code, ExitReason::Returned),
-            Polled::Panicked(msg) => {
-                return self.end_process(c, pid, 101, ExitReason::Panicked(msg))
-            }
-            Polled::Fault(what) => return self.end_process(c, pid, 102, ExitReason::Fault(what)),
+        let ended = match poll {
+            Polled::Ready(code) => (code, ExitReason::Returned),
+            Polled::Panicked(msg) => (101, ExitReason::Panicked(msg)),
+            Polled::Fault(what) => (102, ExitReason::Fault(what)),
             Polled::Pending => {
                 let (twice, answer, raised) = self.cpu(c, |cpu| {
                     let twice = std::mem::take(&mut cpu.trapped_twice);
                     (twice, cpu.answer.take(), cpu.raised.map(|r| r.early))
                 });
-                if twice {
-                    self.cpu(c, |cpu| cpu.raised = None);
-                    let what = "trapped again while its first syscall was suspended".into();
-                    return self.end_process(c, pid, 102, ExitReason::Fault(what));
-                }
-                match (answer, raised) {
-                    (Some(answer), _) => return self.act(c, answer),
+                match (twice, answer, raised) {
+                    (true, _, _) => {
+                        self.cpu(c, |cpu| cpu.raised = None);
+                        let what = "trapped again while its first syscall was suspended";
+                        (102, ExitReason::Fault(what.into()))
+                    }
+                    (false, Some(answer), _) => return Some(answer),
                     // Its turn comes first: the loop starts it, and serves the trap there.
-                    (None, Some(true)) => {}
-                    (None, Some(false)) => self.trapped(c, pid),
-                    (None, None) => {
-                        let what = "suspended without a syscall (awaited something else)".into();
-                        return self.end_process(c, pid, 102, ExitReason::Fault(what));
+                    (false, None, Some(true)) => return None,
+                    (false, None, Some(false)) => return self.trapped(c, pid),
+                    (false, None, None) => {
+                        let what = "suspended without a syscall (awaited something else)";
+                        (102, ExitReason::Fault(what.into()))
                     }
                 }
             }
-        }
-        None
+        };
+        let (code, reason) = ended;
+        Some(self.enter(
+            c,
+            Entry::Ended {
+                code,
+                reason: &reason,
+            },
+        ))
     }
 
     /// The process on CPU `c` raised a trap the loop serves: its cost is charged (unless it
     /// was), then the kernel serves it at the CPU's clock.
-    fn trapped(&mut self, c: usize, pid: Pid) {
+    fn trapped(&mut self, c: usize, pid: Pid) -> Option<Action> {
         let cost = self.config.costs.syscall;
         let charged = self.cpu(c, |cpu| {
             let raised = cpu.raised.as_mut()?;
             let charged = raised.charged;
             raised.charged = true;
             Some(charged)
-        });
-        match charged {
-            None => {}
-            Some(true) => self.serve_trap(c, pid),
-            Some(false) => {
-                // The trap takes its cost before the kernel acts, so the time a call takes
-                // is charged to the caller even when the call blocks it.
-                self.cpu(c, |cpu| cpu.charge(cost));
-                if self.go_on(c, Owed::Trap(pid)) {
-                    self.serve_trap(c, pid);
-                }
+        })?;
+        if !charged {
+            // The trap takes its cost before the kernel acts, so the time a call takes is
+            // charged to the caller even when the call blocks it.
+            self.cpu(c, |cpu| cpu.charge(cost));
+            if !self.go_on(c, Owed::Trap(pid)) {
+                return None;
             }
         }
+        self.serve_trap(c, pid)
     }
 
     /// The kernel serves the raised trap of the process on CPU `c`, at the CPU's clock.
-    fn serve_trap(&mut self, c: usize, pid: Pid) {
+    fn serve_trap(&mut self, c: usize, pid: Pid) -> Option<Action> {
         if self.apply_faults(c) && self.cpu(c, |cpu| cpu.current) != Some(pid) {
-            return;
+            return None;
         }
         let defer = self.idle_beside(c);
-        let action = {
-            let mut hw = self.board.hw.borrow_mut();
-            let cpu = &mut hw.cpus[c];
-            let Some(raised) = cpu.raised.take() else {
-                return;
-            };
-            let entry = Entry::Trap {
-                frame: &raised.frame,
-                out: &cpu.out,
-                defer,
-            };
-            self.board.kernel.lock().enter(cpu.id, cpu.now, entry)
+        let mut hw = self.board.hw.borrow_mut();
+        let cpu = &mut hw.cpus[c];
+        let raised = cpu.raised.take()?;
+        let entry = Entry::Trap {
+            frame: &raised.frame,
+            out: &cpu.out,
+            defer,
+            turn: None,
         };
-        self.act(c, action);
+        Some(self.board.kernel.lock().enter(cpu.id, cpu.now, entry))
     }
 
     /// Whether another CPU idles at or before CPU `c`'s clock: a scheduling point then waits
@@ -986,7 +1026,7 @@ impl Machine {
 
     /// Run a piece of the compute burst of the process on CPU `c`, of at most `ticks` (the
     /// kernel's bound: the burst, the quantum, the next timer, the tick limit).
-    fn run_burst(&mut self, c: usize, pid: Pid, ticks: Ticks) -> Option<Outcome> {
+    fn run_burst(&mut self, c: usize, pid: Pid, ticks: Ticks) -> Option<Action> {
         let from = self.cpu(c, |cpu| {
             cpu.charge(ticks);
             cpu.now - ticks
@@ -996,20 +1036,19 @@ impl Machine {
             ran: ticks,
             from,
         };
-        if self.go_on(c, owed) {
-            self.end_burst(c, pid, ticks);
+        if !self.go_on(c, owed) {
+            return None;
         }
-        None
+        self.end_burst(c, pid, ticks)
     }
 
     /// The piece of `pid`'s burst that ran `ran` ticks on CPU `c` ends at its clock.
-    fn end_burst(&mut self, c: usize, pid: Pid, ran: Ticks) {
+    fn end_burst(&mut self, c: usize, pid: Pid, ran: Ticks) -> Option<Action> {
         if self.apply_faults(c) && self.cpu(c, |cpu| cpu.current) != Some(pid) {
-            return;
+            return None;
         }
         let defer = self.idle_beside(c);
-        let action = self.enter(c, Entry::Burst { ran, defer });
-        self.act(c, action);
+        Some(self.enter(c, Entry::Burst { ran, defer }))
     }
 
     /// Apply every planned timed fault due by CPU `c`'s clock, on `c` (whose turn it is, so
@@ -1076,29 +1115,6 @@ impl Machine {
             if cpu.current == Some(pid) {
                 cpu.release();
             }
-        }
-    }
-
-    /// The program of the process on CPU `c` ended without `exit`.
-    fn end_process(
-        &mut self,
-        c: usize,
-        pid: Pid,
-        code: i32,
-        reason: ExitReason,
-    ) -> Option<Outcome> {
-        let action = self.enter(
-            c,
-            Entry::Ended {
-                code,
-                reason: &reason,
-            },
-        );
-        self.drop_body(pid);
-        self.cpu(c, Cpu::release);
-        match action {
-            Action::Halt(outcome) => Some(outcome),
-            _ => None,
         }
     }
 

@@ -610,7 +610,7 @@ impl Syscall {
 
     /// Read a call from a frame (the kernel's side). Any register contents give either a
     /// call or an error; decoding never panics.
-    #[inline]
+    #[inline(always)]
     pub fn decode(frame: &TrapFrame) -> Result<Syscall, Error> {
         let a = frame.args;
         let sysno = Sysno::from_raw(frame.sysno).ok_or(Error::UnknownSyscall)?;

@@ -18,4 +18,4 @@ mod waitqueue;
 pub use endpoint::{Counts, Endpoint, Message, Payload, INLINE_PAYLOAD, MESSAGE_OVERHEAD};
 pub use mailbox::Mailbox;
 pub(crate) use ops::{deadline, read_str, FaultState};
-pub use waitqueue::{Link, WaitQueue, WaitQueueId};
+pub use waitqueue::{Link, Links, WaitQueue, WaitQueueId};

@@ -25,7 +25,7 @@ pub(crate) use self::faults::FaultState;
 use super::endpoint::{Endpoint, Message, Payload, MESSAGE_OVERHEAD};
 use super::mailbox::Mailbox;
 use super::waitqueue::WaitQueueId;
-use crate::process::{BlockedOp, ProcState};
+use crate::process::BlockedOp;
 use crate::trace::{DropReason, EventKind, MsgId, ReplyDropReason, WakeReason};
 use crate::trap::Flow;
 use crate::{Fail, Kernel};
@@ -825,7 +825,7 @@ impl Kernel {
         // The mailbox is gone from the table, so its queues are emptied here, from the copy.
         let mut woken = 0;
         for mut q in [mb.endpoint.senders, mb.endpoint.receiver, mb.callers] {
-            while let Some(widx) = q.pop_front(&mut self.procs) {
+            while let Some(widx) = q.pop_front(&mut self.links) {
                 self.abandon_if_sending(widx, Error::MailboxDeleted);
                 self.make_ready(
                     widx,
@@ -875,8 +875,8 @@ impl Kernel {
         self.close_endpoint(Dest::Process(pid), Some(&name), &closed);
     }
 
-    /// Whether `state` is blocked on `queue`.
-    pub(crate) fn is_blocked_on(state: &ProcState, queue: WaitQueueId) -> bool {
-        matches!(state, ProcState::Blocked(b) if b.queue == queue)
+    /// Whether `p` is blocked on `queue`.
+    pub(crate) fn is_blocked_on(p: &crate::process::Process, queue: WaitQueueId) -> bool {
+        p.blocked().is_some_and(|b| b.queue == queue)
     }
 }

@@ -65,10 +65,10 @@ impl Kernel {
     /// Whether the process in slot `idx` is linked into `queue`, in O(1): it has a
     /// neighbour there, or it is the queue's only member.
     fn is_linked(&self, idx: u32, queue: WaitQueueId) -> bool {
-        let Some(p) = self.procs.at(idx) else {
+        if self.procs.at(idx).is_none() {
             return false;
-        };
-        if p.link.has_neighbour() {
+        }
+        if self.links.of(idx).has_neighbour() {
             return true;
         }
         let proc_of = |pid: Pid| self.process(pid);
@@ -99,7 +99,7 @@ impl Kernel {
         }
         let mut best: Option<(u8, Pid)> = None;
         for q in queues {
-            for l in q.iter(&self.procs) {
+            for l in q.iter(&self.links) {
                 if Some(l) == skip {
                     continue;
                 }

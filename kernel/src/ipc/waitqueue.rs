@@ -1,13 +1,15 @@
 //! Wait queues: FIFO lists of blocked processes, linked through the processes themselves.
 //!
 //! Invariant: a process is linked into at most one wait queue, and it is linked exactly when
-//! its state is `Blocked` on that queue. Because the links live in the process control block,
-//! push, pop and removal from the middle (a timeout, a kill) are O(1) and allocate nothing.
+//! its state is `Blocked` on that queue. Each process has one [`Link`], kept by process slot
+//! in the kernel's [`Links`] beside the process table, so push, pop and removal from the
+//! middle (a timeout, a kill) are O(1), allocate nothing, and work on a queue wherever it
+//! lives (in a mailbox, or in another process's control block) without touching the table.
 //! The queue is FIFO, so wake order is the order of arrival.
 
-use crate::process::Process;
-use crate::slab::{OptSlot, Slab};
+use crate::slab::OptSlot;
 use abi::{MailboxId, Pid};
+use alloc::vec::Vec;
 use core::fmt;
 
 /// Which wait queue: every blocked process names the one it sits on.
@@ -78,6 +80,31 @@ impl Link {
     }
 }
 
+/// Every process's [`Link`], by process slot: where the wait queues' chains run.
+#[derive(Clone, Debug, Default)]
+pub struct Links(Vec<Link>);
+
+impl Links {
+    /// Make room for the process in slot `index` (a new slot starts unlinked).
+    pub fn ensure(&mut self, index: u32) {
+        let need = index as usize + 1;
+        if self.0.len() < need {
+            self.0.resize(need, Link::default());
+        }
+    }
+
+    /// The link of the process in slot `index`.
+    #[inline]
+    pub fn of(&self, index: u32) -> Link {
+        self.0.get(index as usize).copied().unwrap_or_default()
+    }
+
+    #[inline]
+    fn at(&mut self, index: u32) -> Option<&mut Link> {
+        self.0.get_mut(index as usize)
+    }
+}
+
 /// A FIFO of blocked processes, by slot index.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct WaitQueue {
@@ -88,32 +115,33 @@ pub struct WaitQueue {
 
 impl WaitQueue {
     /// How many processes wait.
+    #[inline]
     pub fn len(&self) -> usize {
         self.len as usize
     }
 
     /// Whether nobody waits.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// The longest-waiting process's slot.
+    #[inline]
     pub fn front(&self) -> Option<u32> {
         self.head.get()
     }
 
     /// Append the process in slot `index`, which must not be linked anywhere.
-    pub fn push_back(&mut self, procs: &mut Slab<Process>, index: u32) {
+    #[inline]
+    pub fn push_back(&mut self, links: &mut Links, index: u32) {
         let at = OptSlot::some(index);
-        if let Some(tail) = self.tail.get() {
-            if let Some(p) = procs.at_mut(tail) {
-                p.link.next = at;
-            }
-        } else {
-            self.head = at;
+        match self.tail.get().and_then(|tail| links.at(tail)) {
+            Some(tail) => tail.next = at,
+            None => self.head = at,
         }
-        if let Some(p) = procs.at_mut(index) {
-            p.link = Link {
+        if let Some(link) = links.at(index) {
+            *link = Link {
                 prev: self.tail,
                 next: OptSlot::NONE,
             };
@@ -123,43 +151,37 @@ impl WaitQueue {
     }
 
     /// Unlink the process in slot `index`, which must be linked in this queue.
-    pub fn remove(&mut self, procs: &mut Slab<Process>, index: u32) {
-        let link = match procs.at_mut(index) {
-            Some(p) => core::mem::take(&mut p.link),
+    #[inline]
+    pub fn remove(&mut self, links: &mut Links, index: u32) {
+        let link = match links.at(index) {
+            Some(link) => core::mem::take(link),
             None => return,
         };
-        match link.prev.get() {
-            Some(prev) => {
-                if let Some(p) = procs.at_mut(prev) {
-                    p.link.next = link.next;
-                }
-            }
+        match link.prev.get().and_then(|prev| links.at(prev)) {
+            Some(prev) => prev.next = link.next,
             None => self.head = link.next,
         }
-        match link.next.get() {
-            Some(next) => {
-                if let Some(p) = procs.at_mut(next) {
-                    p.link.prev = link.prev;
-                }
-            }
+        match link.next.get().and_then(|next| links.at(next)) {
+            Some(next) => next.prev = link.prev,
             None => self.tail = link.prev,
         }
         self.len -= 1;
     }
 
-    /// Unlink and return the longest-waiting process's slot.
-    pub fn pop_front(&mut self, procs: &mut Slab<Process>) -> Option<u32> {
+    /// Unlink and return the longest-waiting process.
+    #[inline]
+    pub fn pop_front(&mut self, links: &mut Links) -> Option<u32> {
         let head = self.head.get()?;
-        self.remove(procs, head);
+        self.remove(links, head);
         Some(head)
     }
 
-    /// The slots in FIFO order.
-    pub fn iter<'a>(&self, procs: &'a Slab<Process>) -> impl Iterator<Item = u32> + 'a {
+    /// The waiting processes' slots, longest-waiting first.
+    pub fn iter<'a>(&self, links: &'a Links) -> impl Iterator<Item = u32> + 'a {
         let mut cursor = self.head.get();
         core::iter::from_fn(move || {
             let at = cursor?;
-            cursor = procs.at(at).and_then(|p| p.link.next.get());
+            cursor = links.of(at).next.get();
             Some(at)
         })
     }

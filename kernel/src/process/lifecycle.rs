@@ -76,6 +76,7 @@ impl Kernel {
             now,
         ));
         let serial = self.next_endpoint_serial();
+        self.links.ensure(i);
         let p = self.proc_mut(i);
         p.arg = arg;
         p.expected_burst = (expected_burst > 0).then_some(expected_burst);
@@ -236,7 +237,7 @@ impl Kernel {
             None => self.reap(idx),
             Some(_) => {
                 let waiter = self
-                    .with_queue(WaitQueueId::Exit(pid), |q, procs| q.pop_front(procs))
+                    .with_queue(WaitQueueId::Exit(pid), |q, links| q.pop_front(links))
                     .flatten();
                 if let Some(widx) = waiter {
                     self.make_ready(

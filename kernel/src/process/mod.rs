@@ -12,7 +12,7 @@
 
 mod lifecycle;
 
-use crate::ipc::{Endpoint, Link, WaitQueue, WaitQueueId};
+use crate::ipc::{Endpoint, WaitQueue, WaitQueueId};
 use crate::slab::OptSlot;
 use crate::trace::{CpuId, MsgId};
 use abi::{Capacity, Dest, MailboxId, Payload, Pid, Source, Ticks, RET_REGS};
@@ -26,8 +26,8 @@ pub enum ProcState {
     Ready,
     /// On a CPU.
     Running(CpuId),
-    /// Waiting on a wait queue.
-    Blocked(Blocked),
+    /// Waiting on a wait queue: the process's `wait` says which, in what call, until when.
+    Blocked,
     /// Waiting for the clock.
     Sleeping {
         /// When it wakes.
@@ -43,7 +43,7 @@ impl ProcState {
         match self {
             ProcState::Ready => "ready",
             ProcState::Running(_) => "running",
-            ProcState::Blocked(_) => "blocked",
+            ProcState::Blocked => "blocked",
             ProcState::Sleeping { .. } => "sleeping",
             ProcState::Zombie => "zombie",
         }
@@ -71,6 +71,19 @@ pub struct Blocked {
     pub op: BlockedOp,
     /// When its timeout fires.
     pub deadline: Option<Ticks>,
+}
+
+impl Default for Blocked {
+    /// A wait that is nobody's (what a process that never blocked holds).
+    fn default() -> Self {
+        Blocked {
+            queue: WaitQueueId::Exit(Pid::from_raw(0)),
+            op: BlockedOp::Wait {
+                child: Pid::from_raw(0),
+            },
+            deadline: None,
+        }
+    }
 }
 
 /// The syscall a blocked process is in, with what the kernel needs to finish it.
@@ -187,10 +200,10 @@ pub struct Process {
     pub ipc: Payload,
     /// Where it is in its life.
     pub state: ProcState,
+    /// What it waits for while `Blocked` (stale otherwise).
+    pub wait: Blocked,
     /// When it entered its current state.
     pub since: Ticks,
-    /// Its place in the wait queue it is blocked on.
-    pub link: Link,
     /// Its direct inbox: what others `send` to its pid.
     pub inbox: Endpoint,
     /// Processes waiting in `receive(from this pid)`.
@@ -242,8 +255,8 @@ impl Process {
             trap: TrapState::User,
             ipc: Payload::default(),
             state: ProcState::Ready,
+            wait: Blocked::default(),
             since: now,
-            link: Link::default(),
             inbox: Endpoint::new(inbox),
             receivers_from: WaitQueue::default(),
             replies: WaitQueue::default(),
@@ -272,7 +285,7 @@ impl Process {
         match self.state {
             ProcState::Ready => self.stats.ready += spent,
             ProcState::Running(_) => self.stats.cpu += spent,
-            ProcState::Blocked(_) => self.stats.blocked += spent,
+            ProcState::Blocked => self.stats.blocked += spent,
             ProcState::Sleeping { .. } => self.stats.sleeping += spent,
             ProcState::Zombie => {}
         }
@@ -281,9 +294,10 @@ impl Process {
     }
 
     /// What it is blocked in, if blocked.
+    #[inline]
     pub fn blocked(&self) -> Option<&Blocked> {
-        match &self.state {
-            ProcState::Blocked(b) => Some(b),
+        match self.state {
+            ProcState::Blocked => Some(&self.wait),
             _ => None,
         }
     }

@@ -39,18 +39,11 @@ impl Kernel {
         let pid = p.pid;
         let call = match Syscall::decode(frame) {
             Ok(call) => call,
-            Err(error) => {
-                self.emit(|| EventKind::BadSyscall {
-                    pid,
-                    sysno: frame.sysno,
-                    error,
-                });
-                self.complete(idx, Err((error, 0)));
-                return Served::Finished;
-            }
+            Err(error) => return self.bad_syscall(idx, frame.sysno, error),
         };
-        log::debug!("t={} cpu{} {} {}", self.now, self.cpu, pid, call);
-        self.emit(|| EventKind::Syscall { pid, call });
+        if self.trace.enabled() || log::log_enabled!(log::Level::Debug) {
+            self.note_call(pid, frame);
+        }
         match self.table(idx, call, out) {
             Ok(Flow::Done(values)) => {
                 self.complete(idx, Ok(values));
@@ -70,7 +63,29 @@ impl Kernel {
         }
     }
 
+    /// A frame that does not decode: its error is the call's result.
+    #[cold]
+    #[inline(never)]
+    fn bad_syscall(&mut self, idx: u32, sysno: u64, error: abi::Error) -> Served {
+        let pid = self.pid_of(idx);
+        self.emit(|| EventKind::BadSyscall { pid, sysno, error });
+        self.complete(idx, Err((error, 0)));
+        Served::Finished
+    }
+
+    /// Say what `pid` called, in the trace and the kernel's debug log (the frame decoded,
+    /// so it decodes again to the same call).
+    #[inline(never)]
+    fn note_call(&mut self, pid: Pid, frame: &TrapFrame) {
+        let Ok(call) = Syscall::decode(frame) else {
+            return;
+        };
+        log::debug!("t={} cpu{} {} {}", self.now, self.cpu, pid, call);
+        self.emit(|| EventKind::Syscall { pid, call });
+    }
+
     /// The trap table proper: one arm per syscall.
+    #[inline(always)]
     fn table(&mut self, idx: u32, call: Syscall, out: &[u8]) -> Result<Flow, Fail> {
         match call {
             Syscall::CreateMailbox {
