@@ -22,6 +22,7 @@ use crate::sched::{ReadyReason, StopReason};
 use crate::trace::{CpuId, EventKind, ExitReason, FaultKind, KillCause};
 use crate::{Deadlock, Kernel};
 use abi::{Pid, Ticks, TrapFrame, RET_REGS};
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 /// What the machine is made of, as the kernel needs to know it from boot.
@@ -52,8 +53,9 @@ impl Default for Platform {
 pub enum Outcome {
     /// Every process exited.
     Completed,
-    /// Processes are blocked and nothing can wake them.
-    Deadlock(Deadlock),
+    /// Processes are blocked and nothing can wake them (boxed: an answer of the kernel
+    /// stays a few words, and this one comes once a run).
+    Deadlock(Box<Deadlock>),
     /// The run reached its tick limit.
     TickLimit,
 }
@@ -85,7 +87,7 @@ pub enum Entry<'a> {
         /// Defer the scheduling point while someone is ready.
         defer: bool,
         /// The CPU's next turn, if it may follow at once.
-        turn: Option<Outside>,
+        turn: Option<&'a Outside>,
     },
     /// The process on the CPU computed `ran` ticks of its burst. `defer` as for a trap.
     Burst {
@@ -136,7 +138,8 @@ pub struct Outside {
     pub parked: bool,
 }
 
-/// What the process starting on a CPU runs: the body the machine builds for it.
+/// What a process runs: the body the machine builds for it when it first runs
+/// ([`Kernel::start_of`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Start {
     /// Its program, as an index into the program table the kernel was built with.
@@ -162,15 +165,13 @@ pub enum Action {
     /// [`Entry::Decide`] at this CPU's next turn.
     Defer,
     /// A process was dispatched on the free CPU: charge the context switch, then do `then`
-    /// if the kernel could decide it already (one CPU), else enter [`Entry::Switched`] when
-    /// the switch is paid. `start` is set on its first dispatch: build its body.
+    /// (with several CPUs: ask, [`Then::Ask`]). A process dispatched for the first time has
+    /// no body yet: its program is [`Kernel::start_of`] it.
     Dispatch {
         /// The process.
         pid: Pid,
-        /// Its program, on its first dispatch.
-        start: Option<Start>,
-        /// What it does once the switch is paid, when already decided.
-        then: Option<Then>,
+        /// What it does once the switch is paid.
+        then: Then,
     },
     /// Poll the body of the process on the CPU until it traps or ends.
     Run(Pid),
@@ -204,6 +205,9 @@ pub enum Then {
     Run,
     /// Compute a piece of its burst ([`Action::Compute`]).
     Compute(Ticks),
+    /// Enter [`Entry::Switched`] once the switch is paid (several CPUs: another CPU may act
+    /// in between).
+    Ask,
 }
 
 /// The kernel's view of one CPU.
@@ -260,14 +264,14 @@ impl Kernel {
         frame: &TrapFrame,
         out: &[u8],
         defer: bool,
-        turn: Option<Outside>,
+        turn: Option<&Outside>,
     ) -> Action {
         self.arrive_at(cpu, now);
         let mut action = self.trapped(cpu, frame, out, defer);
         if let (Action::Free, Some(outside)) = (&action, turn) {
             // The CPU's next turn follows in this entry: its timer interrupt would find
             // nothing due at this same tick.
-            action = self.turn(cpu, outside);
+            action = self.turn(cpu, *outside);
         }
         self.checkpoint();
         action
@@ -406,7 +410,7 @@ impl Kernel {
     /// the kernel goes on to it in the same entry: the clock moves past the switch (timers
     /// due during it fire), the quantum starts, and the answer says what the process does.
     fn dispatch(&mut self, cpu: CpuId, outside: Outside) -> Action {
-        let Some((pid, start)) = self.schedule(cpu) else {
+        let Some(pid) = self.schedule(cpu) else {
             return self.nothing_to_run(cpu, outside);
         };
         let slot = self.slot_mut(cpu);
@@ -415,8 +419,7 @@ impl Kernel {
         if self.platform.cpus > 1 {
             return Action::Dispatch {
                 pid,
-                start,
-                then: None,
+                then: Then::Ask,
             };
         }
         self.now = self.now.saturating_add(self.platform.switch_cost);
@@ -429,11 +432,7 @@ impl Kernel {
             Action::Compute { ticks, .. } => Then::Compute(ticks),
             _ => Then::Run,
         };
-        Action::Dispatch {
-            pid,
-            start,
-            then: Some(then),
-        }
+        Action::Dispatch { pid, then }
     }
 
     /// Nothing is ready for this CPU: idle until something could change, step aside for a
@@ -473,15 +472,14 @@ impl Kernel {
             Some(deadlock) => {
                 let (cycle, blocked) = (deadlock.cycle.clone(), deadlock.blocked.clone());
                 self.emit(|| EventKind::Deadlock { cycle, blocked });
-                Action::Halt(Outcome::Deadlock(deadlock))
+                Action::Halt(Outcome::Deadlock(Box::new(deadlock)))
             }
             None => Action::Halt(Outcome::Completed),
         }
     }
 
-    /// Give `cpu` the next ready process, if any: its pid, and its program when it runs for
-    /// the first time.
-    fn schedule(&mut self, cpu: CpuId) -> Option<(Pid, Option<Start>)> {
+    /// Give `cpu` the next ready process, if any.
+    fn schedule(&mut self, cpu: CpuId) -> Option<Pid> {
         while let Some(pid) = self.sched.pick(cpu, self.now) {
             let now = self.now;
             let Some(p) = self.procs.get_mut(pid.index(), pid.generation()) else {
@@ -493,23 +491,14 @@ impl Kernel {
             p.set_state(ProcState::Running(cpu), now);
             let from = p.last_cpu.replace(cpu);
             p.stats.dispatches += 1;
-            let start = match p.stats.first_run {
-                Some(_) => None,
-                None => {
-                    p.stats.first_run = Some(now);
-                    Some(Start {
-                        program: p.program,
-                        arg: p.arg,
-                    })
-                }
-            };
+            p.stats.first_run.get_or_insert(now);
             self.running += 1;
             self.trace.push(now, cpu, || EventKind::Dispatch { pid });
             if let Some(from) = from.filter(|&from| from != cpu) {
                 self.trace
                     .push(now, cpu, || EventKind::Migrate { pid, from, to: cpu });
             }
-            return Some((pid, start));
+            return Some(pid);
         }
         None
     }
@@ -662,6 +651,16 @@ impl Kernel {
             .get_mut(pid.index(), pid.generation())
             .map(|p| core::mem::take(&mut p.ipc))
             .unwrap_or_default()
+    }
+
+    /// What `pid` runs: its program and argument, for the machine to build its body when it
+    /// first runs (a process that has not run has no body yet).
+    pub fn start_of(&self, pid: Pid) -> Option<Start> {
+        let p = self.process(pid)?;
+        Some(Start {
+            program: p.program,
+            arg: p.arg,
+        })
     }
 
     /// The return registers of `pid`'s last finished call.

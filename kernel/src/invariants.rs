@@ -266,3 +266,23 @@ fn check_endpoint(ep: &Endpoint, what: &str) -> Result<(), String> {
     }
     Ok(())
 }
+
+impl Kernel {
+    /// Check every invariant when configured to; called at the end of every kernel entry.
+    #[inline]
+    pub(crate) fn checkpoint(&self) {
+        if self.config.check_invariants {
+            self.check_now();
+        }
+    }
+
+    #[inline(never)]
+    fn check_now(&self) {
+        if let Err(violation) = self.check_invariants() {
+            panic!(
+                "kernel invariant violated at tick {}: {violation}",
+                self.now
+            );
+        }
+    }
+}

@@ -46,7 +46,7 @@ use kernel::inspect::{MailboxInfo, ProcessInfo};
 use kernel::sched::percpu::{cpu_seed, PerCpu};
 use kernel::sched::{Policy, Scheduler};
 use kernel::trace::{CpuId, Event, EventKind, ExitReason, TraceSink};
-use kernel::{Action, Entry, Kernel, KernelConfig, Outcome, Outside, Platform, Start, Then};
+use kernel::{Action, Entry, Kernel, KernelConfig, Outcome, Outside, Platform, Then};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -311,6 +311,9 @@ struct Hardware {
     /// The earliest clock at which a turn must start in the loop rather than inside a trap:
     /// the tick limit, the next planned fault, a pause ([`Hardware::refresh`]).
     horizon: Ticks,
+    /// What the kernel needs to know from outside when a trap's entry goes on to the CPU's
+    /// next turn (one CPU): the next planned fault ([`Hardware::refresh`]).
+    alone: Outside,
     /// The process being polled, and the CPU it runs on.
     polling: Option<(usize, Pid)>,
     /// A trap of the current poll returned to the process: a later one starts a turn.
@@ -322,6 +325,10 @@ impl Hardware {
     fn refresh(&mut self) {
         self.next_fault = self.faults.next_tick().unwrap_or(Ticks::MAX);
         self.horizon = self.max_ticks.min(self.pause_at).min(self.next_fault);
+        self.alone = Outside {
+            planned: self.faults.next_tick(),
+            ..Outside::default()
+        };
     }
 }
 
@@ -383,10 +390,7 @@ impl Trap for Board {
         let (id, now) = (cpu.id, cpu.now);
         // Should the process lose its CPU, the CPU's next turn follows in the same entry,
         // unless the run pauses first.
-        let turn = (now < hw.pause_at).then(|| Outside {
-            planned: hw.faults.next_tick(),
-            ..Outside::default()
-        });
+        let turn = (now < hw.pause_at).then_some(&hw.alone);
         let entry = Entry::Trap {
             frame,
             out,
@@ -473,6 +477,7 @@ impl Machine {
             pause_at: Ticks::MAX,
             next_fault: Ticks::MAX,
             horizon: Ticks::MAX,
+            alone: Outside::default(),
             polling: None,
             returned: false,
         };
@@ -522,7 +527,10 @@ impl Machine {
     }
 
     /// Build the body of a process dispatched for the first time.
-    fn load(&mut self, pid: Pid, start: Start) {
+    fn load(&mut self, pid: Pid) {
+        let Some(start) = self.board.kernel.lock().start_of(pid) else {
+            return;
+        };
         // The kernel's program ids are positions in the table it was built from (`new`).
         let Some(program) = self.programs.at(start.program as usize) else {
             return;
@@ -821,7 +829,7 @@ impl Machine {
             let next = match action {
                 Action::Run(pid) => self.run_user(c, pid),
                 Action::Compute { pid, ticks } => self.run_burst(c, pid, ticks),
-                Action::Dispatch { pid, start, then } => self.dispatched(c, pid, start, then),
+                Action::Dispatch { pid, then } => self.dispatched(c, pid, then),
                 Action::Halt(outcome) => return Some(outcome),
                 settled => {
                     self.settle(c, settled);
@@ -880,15 +888,10 @@ impl Machine {
     /// A process was dispatched on CPU `c`: its body is built on its first dispatch, the
     /// switch is charged, and it runs or computes (asking the kernel first, once the switch
     /// is paid, when the kernel could not decide it at the dispatch).
-    fn dispatched(
-        &mut self,
-        c: usize,
-        pid: Pid,
-        start: Option<Start>,
-        then: Option<Then>,
-    ) -> Option<Action> {
-        if let Some(start) = start {
-            self.load(pid, start);
+    fn dispatched(&mut self, c: usize, pid: Pid, then: Then) -> Option<Action> {
+        let slot = pid.index() as usize;
+        if !matches!(self.bodies.get(slot), Some(Some((p, _))) if *p == pid) {
+            self.load(pid);
         }
         let switch = self.config.costs.context_switch;
         self.cpu(c, |cpu| {
@@ -899,13 +902,13 @@ impl Machine {
             cpu.charge(switch);
         });
         match then {
-            Some(Then::Run) => Some(Action::Run(pid)),
-            Some(Then::Compute(ticks)) => Some(Action::Compute { pid, ticks }),
-            None if self.go_on(c, Owed::Dispatch(pid)) => {
+            Then::Run => Some(Action::Run(pid)),
+            Then::Compute(ticks) => Some(Action::Compute { pid, ticks }),
+            Then::Ask if self.go_on(c, Owed::Dispatch(pid)) => {
                 let outside = self.outside(c);
                 Some(self.enter(c, Entry::Switched(outside)))
             }
-            None => None,
+            Then::Ask => None,
         }
     }
 

@@ -132,19 +132,26 @@ impl Sys {
         }
     }
 
-    /// The bytes the last finished call received: a message of up to
-    /// [`abi::INLINE_PAYLOAD`] bytes held in place, with no allocation.
-    fn take_received(&self) -> Payload {
-        self.cpu.take_received()
+    /// A syscall whose stub makes `finish` of its result: the stubs used in loops are plain
+    /// futures of this kind rather than `async fn`s, so a trap costs one future, not two.
+    #[inline]
+    fn call_with<'a, T, F>(&'a self, call: Syscall, out: &'a [u8], finish: F) -> Calling<'a, F>
+    where
+        F: FnOnce(&'a dyn Trap, SysResult<[u64; RET_REGS - 1]>) -> T + Unpin,
+    {
+        Calling {
+            raised: self.trap(call, out),
+            finish: Some(finish),
+        }
     }
 
     /// `getpid()`: the caller's own pid.
-    pub async fn getpid(&self) -> Pid {
-        match self.trap(Syscall::GetPid, &[]).await {
+    pub fn getpid(&self) -> impl Future<Output = Pid> + '_ {
+        self.call_with(Syscall::GetPid, &[], |_, r| match r {
             Ok(r) => Pid::from_raw(r[0]),
             // The kernel answers getpid for every live caller; nothing else reaches here.
             Err(_) => Pid::from_raw(u64::MAX),
-        }
+        })
     }
 
     /// `create_mailbox(capacity, name?)`: a new mailbox the caller owns. A name registers it
@@ -205,83 +212,100 @@ impl Sys {
     }
 
     /// `send(dest, bytes, mode)`: to a process's inbox or to a mailbox.
-    pub async fn send(&self, dest: impl Into<Dest>, bytes: &[u8], mode: Mode) -> SysResult<()> {
+    pub fn send<'a>(
+        &'a self,
+        dest: impl Into<Dest>,
+        bytes: &'a [u8],
+        mode: Mode,
+    ) -> impl Future<Output = SysResult<()>> + 'a {
         let call = Syscall::Send {
             dest: dest.into(),
             len: bytes.len() as u64,
             mode,
         };
-        self.trap(call, bytes).await.map(drop)
+        self.call_with(call, bytes, |_, r| r.map(drop))
     }
 
     /// `receive(source, mode)` with a buffer as large as any message.
-    pub async fn receive(&self, source: impl Into<Source>, mode: Mode) -> SysResult<Message> {
-        self.receive_upto(source, DEFAULT_RECV_BUFFER, mode).await
+    pub fn receive(
+        &self,
+        source: impl Into<Source>,
+        mode: Mode,
+    ) -> impl Future<Output = SysResult<Message>> + '_ {
+        self.receive_upto(source, DEFAULT_RECV_BUFFER, mode)
     }
 
     /// `receive(source, mode)` with a buffer of `buf_len` bytes. A longer message fails with
     /// `BufferTooSmall`, stays queued, and [`last_return`](Self::last_return)`()[1]` says
     /// how long it is.
-    pub async fn receive_upto(
+    pub fn receive_upto(
         &self,
         source: impl Into<Source>,
         buf_len: u64,
         mode: Mode,
-    ) -> SysResult<Message> {
+    ) -> impl Future<Output = SysResult<Message>> + '_ {
         let call = Syscall::Receive {
             source: source.into(),
             buf_len,
             mode,
         };
-        let r = self.trap(call, &[]).await?;
-        Ok(Message {
-            sender: Pid::from_raw(r[0]),
-            bytes: self.take_received(),
-            is_call: RecvFlags::from_bits_truncate(r[2]).contains(RecvFlags::CALL),
+        self.call_with(call, &[], |cpu, r| {
+            let r = r?;
+            Ok(Message {
+                sender: Pid::from_raw(r[0]),
+                bytes: cpu.take_received(),
+                is_call: RecvFlags::from_bits_truncate(r[2]).contains(RecvFlags::CALL),
+            })
         })
     }
 
     /// `call(dest, bytes, mode)`: send and wait for the receiver's reply in one trap. The
     /// mode bounds the whole call.
-    pub async fn call(
-        &self,
+    pub fn call<'a>(
+        &'a self,
         dest: impl Into<Dest>,
-        bytes: &[u8],
+        bytes: &'a [u8],
         mode: Mode,
-    ) -> SysResult<Message> {
-        self.call_upto(dest, bytes, mode, DEFAULT_RECV_BUFFER).await
+    ) -> impl Future<Output = SysResult<Message>> + 'a {
+        self.call_upto(dest, bytes, mode, DEFAULT_RECV_BUFFER)
     }
 
     /// `call` accepting a reply of at most `reply_len` bytes.
-    pub async fn call_upto(
-        &self,
+    pub fn call_upto<'a>(
+        &'a self,
         dest: impl Into<Dest>,
-        bytes: &[u8],
+        bytes: &'a [u8],
         mode: Mode,
         reply_len: u64,
-    ) -> SysResult<Message> {
+    ) -> impl Future<Output = SysResult<Message>> + 'a {
         let call = Syscall::Call {
             dest: dest.into(),
             len: bytes.len() as u64,
             mode,
             reply_len,
         };
-        let r = self.trap(call, bytes).await?;
-        Ok(Message {
-            sender: Pid::from_raw(r[0]),
-            bytes: self.take_received(),
-            is_call: false,
+        self.call_with(call, bytes, |cpu, r| {
+            let r = r?;
+            Ok(Message {
+                sender: Pid::from_raw(r[0]),
+                bytes: cpu.take_received(),
+                is_call: false,
+            })
         })
     }
 
     /// `reply(pid, bytes)`: answer a process waiting in `call` on the caller. A reply to a
     /// process that no longer waits is dropped (the trace shows it) and still returns `Ok`.
-    pub async fn reply(&self, to: Pid, bytes: &[u8]) -> SysResult<()> {
+    pub fn reply<'a>(
+        &'a self,
+        to: Pid,
+        bytes: &'a [u8],
+    ) -> impl Future<Output = SysResult<()>> + 'a {
         let call = Syscall::Reply {
             to,
             len: bytes.len() as u64,
         };
-        self.trap(call, bytes).await.map(drop)
+        self.call_with(call, bytes, |_, r| r.map(drop))
     }
 
     /// `spawn(program, arg)` with a rendezvous inbox and priority 0.
@@ -326,18 +350,18 @@ impl Sys {
     }
 
     /// `yield()`: let the next ready process run.
-    pub async fn yield_now(&self) {
-        let _ = self.trap(Syscall::Yield, &[]).await;
+    pub fn yield_now(&self) -> impl Future<Output = ()> + '_ {
+        self.call_with(Syscall::Yield, &[], |_, _| ())
     }
 
     /// `sleep(ticks)`.
-    pub async fn sleep(&self, ticks: Ticks) {
-        let _ = self.trap(Syscall::Sleep { ticks }, &[]).await;
+    pub fn sleep(&self, ticks: Ticks) -> impl Future<Output = ()> + '_ {
+        self.call_with(Syscall::Sleep { ticks }, &[], |_, _| ())
     }
 
     /// `compute(ticks)`: a CPU burst the timer can preempt.
-    pub async fn compute(&self, ticks: Ticks) {
-        let _ = self.trap(Syscall::Compute { ticks }, &[]).await;
+    pub fn compute(&self, ticks: Ticks) -> impl Future<Output = ()> + '_ {
+        self.call_with(Syscall::Compute { ticks }, &[], |_, _| ())
     }
 
     /// `print(text)`: a line on the machine's console (and in the trace).
@@ -408,6 +432,32 @@ impl Future for Raised<'_> {
     #[inline]
     fn poll(self: Pin<&mut Self>, _cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         self.get_mut().poll_registers().map(|ret| result_of(&ret))
+    }
+}
+
+/// A syscall in flight and what its stub makes of the result ([`Sys::call_with`]).
+struct Calling<'a, F> {
+    raised: Raised<'a>,
+    finish: Option<F>,
+}
+
+impl<'a, T, F> Future for Calling<'a, F>
+where
+    F: FnOnce(&'a dyn Trap, SysResult<[u64; RET_REGS - 1]>) -> T + Unpin,
+{
+    type Output = T;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, _cx: &mut TaskContext<'_>) -> Poll<T> {
+        let this = self.get_mut();
+        match this.raised.poll_registers() {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(ret) => match this.finish.take() {
+                Some(finish) => Poll::Ready(finish(this.raised.cpu, result_of(&ret))),
+                // Polled again after it finished: a future that has returned stays pending.
+                None => Poll::Pending,
+            },
+        }
     }
 }
 

@@ -36,12 +36,10 @@ impl Payload {
     #[inline]
     pub fn from_slice(bytes: &[u8]) -> Payload {
         if bytes.len() <= INLINE_PAYLOAD {
-            let mut inline = [0u8; INLINE_PAYLOAD];
-            inline[..bytes.len()].copy_from_slice(bytes);
             Payload(Repr::Inline {
                 // At most INLINE_PAYLOAD (32), so it fits.
                 len: bytes.len() as u8,
-                bytes: inline,
+                bytes: inline_copy(bytes),
             })
         } else {
             Payload(Repr::Heap(bytes.into()))
@@ -69,6 +67,24 @@ impl Payload {
     pub fn is_inline(&self) -> bool {
         matches!(self.0, Repr::Inline { .. })
     }
+}
+
+/// `bytes` (at most [`INLINE_PAYLOAD`] of them) at the start of an inline buffer, copied a
+/// word at a time: most messages are a few words, and a call into `memcpy` would cost more
+/// than the copy.
+#[inline]
+fn inline_copy(bytes: &[u8]) -> [u8; INLINE_PAYLOAD] {
+    let mut inline = [0u8; INLINE_PAYLOAD];
+    let mut words = bytes.chunks_exact(8);
+    for (to, word) in inline.chunks_exact_mut(8).zip(&mut words) {
+        to.copy_from_slice(word);
+    }
+    let tail = words.remainder();
+    let at = bytes.len() - tail.len();
+    for (to, b) in inline[at..].iter_mut().zip(tail) {
+        *to = *b;
+    }
+    inline
 }
 
 impl Default for Payload {

@@ -6,7 +6,9 @@
 
 use super::endpoint::Endpoint;
 use super::waitqueue::WaitQueue;
-use abi::{Capacity, MailboxId, Overflow, Pid};
+use crate::trace::{DropReason, EventKind, WakeReason};
+use crate::Kernel;
+use abi::{Capacity, Dest, Error, MailboxId, Overflow, Pid};
 use alloc::string::String;
 
 /// A mailbox (a port many processes may send to).
@@ -47,5 +49,115 @@ impl Mailbox {
             callers: WaitQueue::default(),
             owner_slot: 0,
         }
+    }
+}
+
+impl Kernel {
+    /// List `id` among the mailboxes the process in slot `idx` owns.
+    pub(crate) fn own(&mut self, idx: u32, id: MailboxId) {
+        let owned = &mut self.proc_mut(idx).owned;
+        owned.push(id);
+        let slot = owned.len() - 1;
+        if let Ok(mb) = self.live_mailbox_mut(id) {
+            mb.owner_slot = slot;
+        }
+    }
+
+    /// Take `id` off the list of mailboxes the process in slot `idx` owns, in O(1): the last
+    /// entry moves into its place.
+    pub(crate) fn disown(&mut self, idx: u32, id: MailboxId) {
+        let slot = match self.mailbox(id) {
+            Some(mb) => mb.owner_slot,
+            None => return,
+        };
+        let owned = &mut self.proc_mut(idx).owned;
+        if owned.get(slot) != Some(&id) {
+            return;
+        }
+        owned.swap_remove(slot);
+        if let Some(&moved) = owned.get(slot) {
+            if let Ok(mb) = self.live_mailbox_mut(moved) {
+                mb.owner_slot = slot;
+            }
+        }
+    }
+
+    /// Delete a mailbox: drop what is queued (counted, with a reason), wake everyone who
+    /// waits on it with `MailboxDeleted`, and free the id.
+    pub(crate) fn destroy_mailbox(&mut self, id: MailboxId, reason: DropReason) {
+        let Some(owner) = self.mailbox(id).map(|mb| mb.owner) else {
+            return;
+        };
+        if let Some(oidx) = self.live_index(owner) {
+            self.disown(oidx, id);
+        }
+        let Some(mut mb) = self.mailboxes.remove(id.index(), id.generation()) else {
+            return;
+        };
+        if let Some(n) = &mb.name {
+            self.names.remove(n);
+        }
+        let (dropped, bytes) = mb.endpoint.drain(reason);
+        self.queued_bytes -= bytes;
+        self.ledger.dropped += dropped as u64;
+        if dropped > 0 {
+            self.emit(|| EventKind::MessagesDropped {
+                via: Dest::Mailbox(id),
+                count: dropped,
+                reason,
+            });
+        }
+        self.close_endpoint(Dest::Mailbox(id), mb.name.as_deref(), &mb.endpoint);
+        // The mailbox is gone from the table, so its queues are emptied here, from the copy.
+        let mut woken = 0;
+        for mut q in [mb.endpoint.senders, mb.endpoint.receiver, mb.callers] {
+            while let Some(widx) = q.pop_front(&mut self.links) {
+                self.abandon_if_sending(widx, Error::MailboxDeleted);
+                self.make_ready(
+                    widx,
+                    Some(owner),
+                    WakeReason::MailboxDeleted,
+                    Err((Error::MailboxDeleted, 0)),
+                );
+                woken += 1;
+            }
+        }
+        self.emit(|| EventKind::MailboxDeleted {
+            id,
+            by: owner,
+            dropped,
+            woken,
+        });
+        if woken > 0 {
+            if let Some(oidx) = self.live_index(owner) {
+                self.refresh_priority(oidx);
+            }
+        }
+    }
+
+    /// Drop what is queued in a process's inbox (it exited), and close the inbox's ledger:
+    /// nothing can be sent to a process that is not live, so its record is final. The
+    /// zombie keeps an empty ledger, so the record is not counted twice.
+    pub(crate) fn drop_inbox(&mut self, idx: u32) {
+        let pid = self.pid_of(idx);
+        let (dropped, bytes) = self.proc_mut(idx).inbox.drain(DropReason::ReceiverExited);
+        self.queued_bytes -= bytes;
+        self.ledger.dropped += dropped as u64;
+        if dropped > 0 {
+            self.emit(|| EventKind::MessagesDropped {
+                via: Dest::Process(pid),
+                count: dropped,
+                reason: DropReason::ReceiverExited,
+            });
+        }
+        let p = self.proc_mut(idx);
+        let counts = core::mem::take(&mut p.inbox.counts);
+        let name = p.name.clone();
+        let closed = Endpoint {
+            counts,
+            serial: p.inbox.serial,
+            ..Endpoint::default()
+        };
+        self.close_endpoint(Dest::Process(pid), Some(&name), &closed);
     }
 }

@@ -150,10 +150,16 @@ impl Kernel {
 
     /// A lender joined or left one of `queue`'s waiters: recompute the effective priority of
     /// the queue's holder and of everyone it lends to in turn.
+    #[inline]
     pub(crate) fn lenders_changed(&mut self, queue: WaitQueueId) {
-        if !self.config.priority_inheritance || !lends(queue) {
-            return;
+        if self.config.priority_inheritance && lends(queue) {
+            self.refresh_holder(queue);
         }
+    }
+
+    /// [`Kernel::lenders_changed`] with inheritance on.
+    #[inline(never)]
+    fn refresh_holder(&mut self, queue: WaitQueueId) {
         if let Some(idx) = self.holder(queue).and_then(|h| self.live_index(h)) {
             self.refresh_priority(idx);
         }
@@ -217,10 +223,17 @@ impl Kernel {
     /// with the cycle in the trace. Follows the chain of single holders from `queue` until a
     /// process that is not blocked, a queue without a single holder, or the caller; a chain
     /// longer than the number of live processes runs into a cycle the caller is not in.
+    #[inline]
     pub(crate) fn refuse_deadlock(&mut self, idx: u32, queue: WaitQueueId) -> Result<(), Fail> {
         if !self.config.refuse_deadlock {
             return Ok(());
         }
+        self.refuse_cycle(idx, queue)
+    }
+
+    /// [`Kernel::refuse_deadlock`] with refusal on.
+    #[inline(never)]
+    fn refuse_cycle(&mut self, idx: u32, queue: WaitQueueId) -> Result<(), Fail> {
         let me = self.pid_of(idx);
         let mut cycle = alloc::vec![me];
         let mut at = self.holder(queue);

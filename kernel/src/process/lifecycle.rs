@@ -9,15 +9,13 @@
 //! A kill (fault injection: a planned kill at a tick or at a syscall) is an exit imposed from outside, wherever the
 //! process is: it takes the same path and keeps the same promises.
 
-use super::{BlockedOp, ProcState, Process, Siblings};
-use crate::ipc::read_str;
+use super::{ProcState, Process, Siblings};
 use crate::ipc::WaitQueueId;
 use crate::sched::ReadyReason;
 use crate::slab::OptSlot;
 use crate::trace::{DropReason, EventKind, ExitReason, FaultKind, KillCause, WakeReason};
-use crate::trap::Flow;
-use crate::{Fail, Kernel};
-use abi::{Capacity, Error, Mode, Payload, Pid, Ticks, MAX_PROGRAM_NAME_LEN};
+use crate::Kernel;
+use abi::{Capacity, Error, Payload, Pid, Ticks};
 use alloc::string::String;
 use alloc::sync::Arc;
 
@@ -98,60 +96,6 @@ impl Kernel {
         let info = self.ready_info(i, ReadyReason::Spawned);
         self.sched.enqueue(info);
         Ok(pid)
-    }
-
-    /// `spawn`.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn sys_spawn(
-        &mut self,
-        idx: u32,
-        out: &[u8],
-        program_len: u64,
-        label_len: u64,
-        arg: u64,
-        inbox: Capacity,
-        priority: u8,
-        expected_burst: Ticks,
-    ) -> Result<Flow, Fail> {
-        let program = read_str(out, 0, program_len, MAX_PROGRAM_NAME_LEN)?;
-        let label = read_str(out, program_len, label_len, MAX_PROGRAM_NAME_LEN)?;
-        let program = self.program_id(&program).ok_or((Error::NoSuchProgram, 0))?;
-        let parent = self.pid_of(idx);
-        let child = self
-            .create_process_declaring(
-                program,
-                &label,
-                Some(parent),
-                arg,
-                inbox,
-                priority,
-                expected_burst,
-            )
-            .map_err(|e| (e, 0))?;
-        Ok(Flow::Spawned(child))
-    }
-
-    /// `wait`.
-    pub(crate) fn sys_wait(&mut self, idx: u32, child: Pid, mode: Mode) -> Result<Flow, Fail> {
-        let me = self.pid_of(idx);
-        let c = self.process(child).ok_or((Error::NoSuchProcess, 0))?;
-        if c.parent != Some(me) {
-            return Err((Error::NotChild, 0));
-        }
-        if c.state == ProcState::Zombie {
-            let code = c.exit_code.unwrap_or(0);
-            self.reap(child.index());
-            return Ok(Flow::Done([code as i64 as u64, child.raw(), 0]));
-        }
-        let deadline = crate::ipc::deadline(mode, self.now)?;
-        self.refuse_deadlock(idx, WaitQueueId::Exit(child))?;
-        self.block(
-            idx,
-            WaitQueueId::Exit(child),
-            BlockedOp::Wait { child },
-            deadline,
-        );
-        Ok(Flow::Wait)
     }
 
     /// Kill `pid` wherever it is: running on any CPU, ready, blocked on any wait queue, or

@@ -1,16 +1,28 @@
 //! The trap table: from a trapping process's frame to the syscall that serves it.
 //!
-//! This module owns decoding and dispatch only. It reads the frame through
-//! [`Syscall::decode`] (the ABI is defined once, in `abi`), runs the handler, and turns the
-//! handler's answer into return registers and what became of the caller, which the kernel's
-//! entry (`entry.rs`) turns into what its CPU does next. It never trusts the frame: any
-//! register contents end in a result or an error code.
+//! This module owns decoding and dispatch. It reads the frame through [`Syscall::decode`]
+//! (the ABI is defined once, in `abi`), runs the handler, and turns the handler's answer
+//! into return registers and what became of the caller, which the kernel's entry
+//! (`entry.rs`) turns into what its CPU does next. It never trusts the frame: any register
+//! contents end in a result or an error code.
+//!
+//! The handlers are grouped by family, one file each: `ipc` (send, call, receive, reply),
+//! `mailbox` (create, lookup, delete, transfer), `process` (spawn, wait, print; exit and
+//! getpid are one line each in the table) and `time` (yield, sleep, compute). Each reads its
+//! arguments with the helpers here (`read_str`, `deadline`, `outgoing_len`) and works on
+//! the rooms (`ipc`, `process`, `sched`) through their operations.
+
+mod ipc;
+mod mailbox;
+mod process;
+mod time;
 
 use crate::entry::Served;
-use crate::process::{ProcState, TrapState};
+use crate::process::TrapState;
 use crate::trace::{EventKind, ExitReason};
 use crate::{Fail, Kernel};
-use abi::{Pid, Syscall, TrapFrame};
+use abi::{Error, Mode, Pid, Syscall, Ticks, TrapFrame};
+use alloc::string::String;
 
 /// What a handler did with the call.
 pub(crate) enum Flow {
@@ -66,7 +78,7 @@ impl Kernel {
     /// A frame that does not decode: its error is the call's result.
     #[cold]
     #[inline(never)]
-    fn bad_syscall(&mut self, idx: u32, sysno: u64, error: abi::Error) -> Served {
+    pub(crate) fn bad_syscall(&mut self, idx: u32, sysno: u64, error: abi::Error) -> Served {
         let pid = self.pid_of(idx);
         self.emit(|| EventKind::BadSyscall { pid, sysno, error });
         self.complete(idx, Err((error, 0)));
@@ -76,7 +88,7 @@ impl Kernel {
     /// Say what `pid` called, in the trace and the kernel's debug log (the frame decoded,
     /// so it decodes again to the same call).
     #[inline(never)]
-    fn note_call(&mut self, pid: Pid, frame: &TrapFrame) {
+    pub(crate) fn note_call(&mut self, pid: Pid, frame: &TrapFrame) {
         let Ok(call) = Syscall::decode(frame) else {
             return;
         };
@@ -86,7 +98,7 @@ impl Kernel {
 
     /// The trap table proper: one arm per syscall.
     #[inline(always)]
-    fn table(&mut self, idx: u32, call: Syscall, out: &[u8]) -> Result<Flow, Fail> {
+    pub(crate) fn table(&mut self, idx: u32, call: Syscall, out: &[u8]) -> Result<Flow, Fail> {
         match call {
             Syscall::CreateMailbox {
                 capacity,
@@ -134,73 +146,47 @@ impl Kernel {
             Syscall::GetPid => Ok(Flow::Done([self.pid_of(idx).raw(), 0, 0])),
             Syscall::Yield => self.sys_yield(idx),
             Syscall::Sleep { ticks } => self.sys_sleep(idx, ticks),
-            Syscall::Compute { ticks } => {
-                if ticks == 0 {
-                    return Ok(Flow::Done([0; 3]));
-                }
-                self.proc_mut(idx).burst = ticks;
-                Ok(Flow::Compute)
-            }
+            Syscall::Compute { ticks } => self.sys_compute(idx, ticks),
             Syscall::Print { len } => self.sys_print(idx, out, len),
         }
     }
+}
 
-    /// Check every invariant when configured to; called at the end of every kernel entry.
-    #[inline]
-    pub(crate) fn checkpoint(&self) {
-        if self.config.check_invariants {
-            self.check_now();
+/// A UTF-8 string of `len` bytes (at most `max`) at `offset` in the caller's outgoing bytes.
+pub(crate) fn read_str(out: &[u8], offset: u64, len: u64, max: usize) -> Result<String, Fail> {
+    if len > max as u64 {
+        return Err((Error::InvalidArgument, 0));
+    }
+    let end = offset.checked_add(len).ok_or((Error::InvalidArgument, 0))?;
+    let bytes = usize::try_from(offset)
+        .ok()
+        .zip(usize::try_from(end).ok())
+        .and_then(|(from, to)| out.get(from..to))
+        .ok_or((Error::InvalidArgument, 0))?;
+    core::str::from_utf8(bytes)
+        .map(String::from)
+        .map_err(|_| (Error::InvalidArgument, 0))
+}
+
+/// The deadline a mode sets, or the error it gives instead of waiting.
+pub(crate) fn deadline(mode: Mode, now: Ticks) -> Result<Option<Ticks>, Fail> {
+    match mode {
+        Mode::Blocking => Ok(None),
+        Mode::NonBlocking => Err((Error::WouldBlock, 0)),
+        Mode::Timeout(0) => Err((Error::TimedOut, 0)),
+        Mode::Timeout(t) => Ok(Some(now.saturating_add(t))),
+    }
+}
+
+impl Kernel {
+    /// Check an outgoing length against the kernel limit and the caller's buffer.
+    pub(crate) fn outgoing_len(&self, out: &[u8], len: u64) -> Result<usize, Fail> {
+        if len > self.config.max_message as u64 {
+            return Err((Error::MessageTooLarge, self.config.max_message as u64));
         }
-    }
-
-    #[inline(never)]
-    fn check_now(&self) {
-        if let Err(violation) = self.check_invariants() {
-            panic!(
-                "kernel invariant violated at tick {}: {violation}",
-                self.now
-            );
+        if len > out.len() as u64 {
+            return Err((Error::InvalidArgument, 0));
         }
-    }
-
-    fn sys_yield(&mut self, idx: u32) -> Result<Flow, Fail> {
-        let pid = self.pid_of(idx);
-        self.complete(idx, Ok([0; 3]));
-        self.mark_not_running(idx, crate::sched::StopReason::Yielded);
-        let now = self.now;
-        self.proc_mut(idx).set_state(ProcState::Ready, now);
-        self.emit(|| EventKind::Yield { pid });
-        let info = self.ready_info(idx, crate::sched::ReadyReason::Yielded);
-        self.sched.enqueue(info);
-        Ok(Flow::Yield)
-    }
-
-    fn sys_sleep(&mut self, idx: u32, ticks: abi::Ticks) -> Result<Flow, Fail> {
-        if ticks == 0 {
-            return self.sys_yield(idx);
-        }
-        let pid = self.pid_of(idx);
-        let until = self.now.saturating_add(ticks);
-        self.mark_not_running(idx, crate::sched::StopReason::Slept);
-        let now = self.now;
-        self.proc_mut(idx)
-            .set_state(ProcState::Sleeping { until }, now);
-        self.arm_timer(idx, until);
-        self.emit(|| EventKind::Sleep { pid, until });
-        Ok(Flow::Wait)
-    }
-
-    fn sys_print(&mut self, idx: u32, out: &[u8], len: u64) -> Result<Flow, Fail> {
-        let len = self.outgoing_len(out, len)?;
-        let text = alloc::string::String::from_utf8_lossy(&out[..len]).into_owned();
-        let pid = self.pid_of(idx);
-        log::info!("{pid}: {text}");
-        self.console.push(crate::ConsoleLine {
-            tick: self.now,
-            pid,
-            text: text.clone(),
-        });
-        self.emit(|| EventKind::Print { pid, text });
-        Ok(Flow::Done([0; 3]))
+        Ok(len as usize)
     }
 }

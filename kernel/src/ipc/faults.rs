@@ -24,8 +24,8 @@
 //! - only buffered messages can be delayed: at a rendezvous (capacity 0) there is no queue to
 //!   be in flight in, so a message there is delivered or lost, never delayed.
 
+use super::endpoint::{Message, MESSAGE_OVERHEAD};
 use super::Target;
-use crate::ipc::endpoint::{Message, MESSAGE_OVERHEAD};
 use crate::process::BlockedOp;
 use crate::sched::rng::Rng;
 use crate::trace::{DropReason, EventKind, FaultKind, MsgId, WakeReason};
@@ -86,7 +86,17 @@ impl FaultState {
 impl Kernel {
     /// Draw the fate of a message from `sender` bound for `target`. Without loss or delay
     /// configured, or from the sender the configuration exempts, it draws nothing.
-    pub(super) fn fate(&mut self, target: Target, sender: Pid) -> Fate {
+    #[inline]
+    pub(crate) fn fate(&mut self, target: Target, sender: Pid) -> Fate {
+        if self.config.loss_percent == 0 && self.config.delay_percent == 0 {
+            return Fate::Deliver;
+        }
+        self.draw_fate(target, sender)
+    }
+
+    /// [`Kernel::fate`] when losses or delays are configured.
+    #[inline(never)]
+    pub(crate) fn draw_fate(&mut self, target: Target, sender: Pid) -> Fate {
         if self.config.fault_exempt == Some(sender) {
             return Fate::Deliver;
         }
@@ -95,9 +105,6 @@ impl Kernel {
             self.config.delay_percent,
             self.config.delay_ticks,
         );
-        if loss == 0 && delay == 0 {
-            return Fate::Deliver;
-        }
         // Both draws are always made, so that changing one percentage does not shift the
         // other's stream.
         let lost = self.faults.rng.chance(u64::from(loss));
@@ -118,29 +125,47 @@ impl Kernel {
 
     /// Whether `sender` has a message in flight at `target`: its next message there must
     /// wait behind it.
-    pub(super) fn in_flight_from(&self, target: Target, sender: Pid) -> bool {
-        !self.faults.in_flight.is_empty()
-            && self
-                .endpoint(target)
-                .queue
-                .iter()
-                .any(|m| m.sender == sender && self.in_flight(m.id))
+    #[inline]
+    pub(crate) fn in_flight_from(&self, target: Target, sender: Pid) -> bool {
+        !self.faults.in_flight.is_empty() && self.queued_in_flight_from(target, sender)
+    }
+
+    /// [`Kernel::in_flight_from`] while messages are in flight.
+    #[inline(never)]
+    pub(crate) fn queued_in_flight_from(&self, target: Target, sender: Pid) -> bool {
+        self.endpoint(target)
+            .queue
+            .iter()
+            .any(|m| m.sender == sender && self.in_flight(m.id))
     }
 
     /// Whether a message from `sender` must be queued at `target` rather than handed to a
     /// waiting receiver: it is delayed, or would overtake its sender's message in flight.
-    pub(super) fn must_queue(&self, target: Target, sender: Pid, fate: Fate) -> bool {
+    #[inline]
+    pub(crate) fn must_queue(&self, target: Target, sender: Pid, fate: Fate) -> bool {
         matches!(fate, Fate::Delay(_)) || self.in_flight_from(target, sender)
     }
 
     /// The position of the oldest receivable message at `target` (from `from`, if given):
     /// [`Endpoint::find`](crate::ipc::Endpoint::find), passing over messages in flight.
-    pub(super) fn find_arrived(&self, target: Target, from: Option<Pid>) -> Option<usize> {
+    #[inline]
+    pub(crate) fn find_arrived(&self, target: Target, from: Option<Pid>) -> Option<usize> {
         let ep = self.endpoint(target);
         if self.faults.in_flight.is_empty() {
             return ep.find(from);
         }
-        ep.queue
+        self.find_arrived_in_flight(target, from)
+    }
+
+    /// [`Kernel::find_arrived`] while messages are in flight.
+    #[inline(never)]
+    pub(crate) fn find_arrived_in_flight(
+        &self,
+        target: Target,
+        from: Option<Pid>,
+    ) -> Option<usize> {
+        self.endpoint(target)
+            .queue
             .iter()
             .position(|m| from.is_none_or(|s| m.sender == s) && !self.in_flight(m.id))
     }
@@ -151,7 +176,7 @@ impl Kernel {
     /// send can lose its message: one that waits has not handed it over yet, and one that
     /// fails never sent it. A lost message is lost on its way: it makes no room and evicts
     /// nothing.
-    pub(super) fn accepts_now(&self, target: Target, sender: Pid, len: usize) -> bool {
+    pub(crate) fn accepts_now(&self, target: Target, sender: Pid, len: usize) -> bool {
         if self.waiting_receiver(target, sender).is_some() && !self.in_flight_from(target, sender) {
             return true;
         }
@@ -169,7 +194,7 @@ impl Kernel {
     /// waits for its reply as if the request were queued and never received: on the
     /// endpoint's callers queue, until its timeout, its server's exit or the mailbox's
     /// deletion.
-    pub(super) fn lose_on_send(
+    pub(crate) fn lose_on_send(
         &mut self,
         idx: u32,
         bytes: &[u8],
@@ -188,7 +213,7 @@ impl Kernel {
         match call {
             None => Ok(Flow::Done([0; 3])),
             Some(reply_len) => {
-                let deadline = super::deadline(mode, self.now).ok().flatten();
+                let deadline = crate::trap::deadline(mode, self.now).ok().flatten();
                 let server = match target {
                     Target::Inbox(_, p) => Some(p),
                     Target::Mailbox(_) => None,
@@ -208,7 +233,7 @@ impl Kernel {
 
     /// Drop a message the kernel just accepted: say so, and count it sent (already) and
     /// dropped with reason `fault`.
-    pub(super) fn lose(&mut self, target: Target, msg: Message) {
+    pub(crate) fn lose(&mut self, target: Target, msg: Message) {
         let to = target.dest();
         self.emit(|| EventKind::Fault {
             kind: FaultKind::Lose {
@@ -224,7 +249,7 @@ impl Kernel {
 
     /// A message was just queued at `target`: put it in flight if its fate delays it, or if
     /// an earlier message from its sender is still in flight there (it arrives no sooner).
-    pub(super) fn hold(&mut self, target: Target, id: MsgId, fate: Fate) {
+    pub(crate) fn hold(&mut self, target: Target, id: MsgId, fate: Fate) {
         let own = match fate {
             Fate::Delay(t) => Some(self.now.saturating_add(t)),
             Fate::Deliver | Fate::Lose => None,
@@ -266,10 +291,16 @@ impl Kernel {
     /// Before a receive takes a message straight from a blocked sender (a rendezvous): lose
     /// the messages of the blocked senders it would take, one after another, while the fault
     /// generator says so. Each loser's `send` completes as if its message were taken.
-    pub(super) fn lose_at_rendezvous(&mut self, target: Target, from: Option<Pid>, by: Pid) {
-        if self.config.loss_percent == 0 {
-            return;
+    #[inline]
+    pub(crate) fn lose_at_rendezvous(&mut self, target: Target, from: Option<Pid>, by: Pid) {
+        if self.config.loss_percent != 0 {
+            self.lose_blocked_senders(target, from, by);
         }
+    }
+
+    /// [`Kernel::lose_at_rendezvous`] when losses are configured.
+    #[inline(never)]
+    pub(crate) fn lose_blocked_senders(&mut self, target: Target, from: Option<Pid>, by: Pid) {
         loop {
             // The sender the receive's rendezvous step would take, chosen the same way.
             let sender = match from {
@@ -314,7 +345,7 @@ impl Kernel {
     }
 
     /// Whether the message in flight with this id is still queued at its endpoint.
-    fn still_queued(&self, id: MsgId) -> bool {
+    pub(crate) fn still_queued(&self, id: MsgId) -> bool {
         let Some(f) = self.faults.in_flight.get(&id) else {
             return false;
         };

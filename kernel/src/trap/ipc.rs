@@ -1,0 +1,326 @@
+//! The message syscalls: `send`, `call`, `receive` and `reply`.
+//!
+//! Every send follows the same order, which is what makes delivery fair and predictable:
+//! 1. hand the message to a receiver already waiting for it;
+//! 2. otherwise queue it if the endpoint has room (and the kernel and the endpoint have
+//!    memory); a full mailbox whose overflow policy is not `block` decides here instead
+//!    (fail, drop the new message, or drop the oldest to make room);
+//! 3. otherwise wait on the endpoint's senders queue (or fail at once when non-blocking).
+//!
+//! A receive mirrors it: take the oldest queued message it accepts, else take straight from
+//! the oldest blocked sender it accepts, else wait. Taking a queued message frees a slot,
+//! which the oldest blocked sender fills at once.
+//!
+//! Each handler resolves its endpoint (and its peer) from the caller's ids once, then moves
+//! the message through the paths of `ipc` (hand over, queue, take, refill), which count it in
+//! the ledgers. Fault injection (`ipc/faults.rs`, off by default) is consulted where a
+//! message is accepted and where a receive looks for one.
+
+use super::{deadline, Flow};
+use crate::ipc::WaitQueueId;
+use crate::ipc::{Fate, Message, Target, MESSAGE_OVERHEAD};
+use crate::process::BlockedOp;
+use crate::trace::{EventKind, ReplyDropReason, WakeReason};
+use crate::{Fail, Kernel};
+use abi::{Dest, Error, Mode, Overflow, Payload, Pid, Source};
+
+impl Kernel {
+    /// `send` and `call`.
+    pub(crate) fn sys_send(
+        &mut self,
+        idx: u32,
+        out: &[u8],
+        dest: Dest,
+        len: u64,
+        mode: Mode,
+        call: Option<u64>,
+    ) -> Result<Flow, Fail> {
+        let len = self.outgoing_len(out, len)?;
+        if call.is_some() && matches!(mode, Mode::NonBlocking | Mode::Timeout(0)) {
+            // A call always waits for its reply; bound it with a (non-zero) timeout instead.
+            return Err((Error::InvalidArgument, 0));
+        }
+        let target = self.resolve_dest(dest)?;
+        let me = self.pid_of(idx);
+        let now = self.now;
+        // Fault injection (off unless configured, `faults.rs`): a message accepted now may be
+        // lost, or delayed (queued, and not handed over).
+        let fate = self.fate(target, me);
+        if fate == Fate::Lose && self.accepts_now(target, me, len) {
+            return self.lose_on_send(idx, &out[..len], target, dest, mode, call);
+        }
+
+        // 1. A receiver is waiting: hand the message over.
+        if let Some(ridx) = self
+            .waiting_receiver(target, me)
+            .filter(|_| !self.must_queue(target, me, fate))
+        {
+            let buf_len = match self.proc_ref(ridx).blocked().map(|b| b.op) {
+                Some(BlockedOp::Receive { buf_len, .. }) => buf_len,
+                _ => 0,
+            };
+            if len as u64 > buf_len {
+                // Its buffer cannot take this message: it learns the length it needs, and
+                // the message goes on as if nobody had been waiting.
+                self.wake(
+                    ridx,
+                    Some(me),
+                    WakeReason::BufferTooSmall,
+                    Err((Error::BufferTooSmall, len as u64)),
+                );
+            } else {
+                let bytes = Payload::from_slice(&out[..len]);
+                let (id, ret) = self.hand_over(idx, ridx, bytes, call.is_some(), target);
+                let receiver = self.pid_of(ridx);
+                self.emit(|| EventKind::MessageHandedOver {
+                    msg: id,
+                    from: me,
+                    to: receiver,
+                    via: dest,
+                    len,
+                    call: call.is_some(),
+                });
+                self.wake(ridx, Some(me), WakeReason::Completed, Ok(ret));
+                return match call {
+                    None => Ok(Flow::Done([0; 3])),
+                    Some(reply_len) => {
+                        let deadline = deadline(mode, now).ok().flatten();
+                        let op = BlockedOp::AwaitReply {
+                            dest,
+                            msg: id,
+                            server: Some(receiver),
+                            received: true,
+                            reply_len,
+                        };
+                        self.block(idx, WaitQueueId::Replies(receiver), op, deadline);
+                        Ok(Flow::Wait)
+                    }
+                };
+            }
+        }
+
+        // 2. Room in the queue, and nobody waiting for it already (senders left blocked when
+        //    memory ran out keep their turn). A full mailbox whose overflow policy is not
+        //    `block` never makes a sender wait: its policy decides here, whatever the mode.
+        let ep = self.endpoint(target);
+        let overflowing = ep.is_full() && ep.overflow != Overflow::Block;
+        if (!ep.is_full() || overflowing) && ep.senders.is_empty() {
+            // What making room frees: the oldest message, under `drop_oldest`.
+            let freed = match (overflowing, ep.overflow) {
+                (false, _) => 0,
+                (true, Overflow::DropOldest) => ep.queue.front().map_or(0, Message::cost),
+                (true, Overflow::DropNewest) if call.is_none() => {
+                    return Ok(self.drop_newest(idx, &out[..len], target));
+                }
+                // `fail`; and a call under `drop_newest`, which is refused rather than
+                // accepted and discarded: it would wait for a reply that cannot come.
+                (true, _) => return Err((Error::MailboxFull, 0)),
+            };
+            if !self.fits(target, len + MESSAGE_OVERHEAD, freed) {
+                return Err((Error::OutOfMemory, 0));
+            }
+            if call.is_some() {
+                // A call waits once its message is queued: refuse before the message enters
+                // the kernel, so a refused call has sent nothing.
+                self.refuse_deadlock(idx, target.callers())?;
+            }
+            if overflowing {
+                self.drop_oldest(target, me);
+            }
+            let bytes = Payload::from_slice(&out[..len]);
+            let msg = self.new_message(idx, bytes, call.is_some(), target);
+            let id = msg.id;
+            self.queue_message(target, msg);
+            self.hold(target, id, fate);
+            return match call {
+                None => Ok(Flow::Done([0; 3])),
+                Some(reply_len) => {
+                    let deadline = deadline(mode, now).ok().flatten();
+                    let server = match target {
+                        Target::Inbox(_, p) => Some(p),
+                        Target::Mailbox(_) => None,
+                    };
+                    let op = BlockedOp::AwaitReply {
+                        dest,
+                        msg: id,
+                        server,
+                        received: false,
+                        reply_len,
+                    };
+                    self.block(idx, target.callers(), op, deadline);
+                    Ok(Flow::Wait)
+                }
+            };
+        }
+
+        // 3. Wait for room or a receiver.
+        let deadline = match deadline(mode, now) {
+            Ok(d) => d,
+            Err(fail) => {
+                if fail.0 == Error::TimedOut {
+                    self.emit(|| EventKind::SendAbandoned {
+                        pid: me,
+                        to: dest,
+                        error: Error::TimedOut,
+                    });
+                }
+                return Err(fail);
+            }
+        };
+        self.refuse_deadlock(idx, target.senders())?;
+        // The message stays the sender's, in its IPC buffer, until it is taken.
+        self.proc_mut(idx).ipc = Payload::from_slice(&out[..len]);
+        let op = BlockedOp::Send { dest, len, call };
+        self.block(idx, target.senders(), op, deadline);
+        Ok(Flow::Wait)
+    }
+
+    /// `receive`.
+    pub(crate) fn sys_receive(
+        &mut self,
+        idx: u32,
+        source: Source,
+        buf_len: u64,
+        mode: Mode,
+    ) -> Result<Flow, Fail> {
+        let me = self.pid_of(idx);
+        let (target, from) = match source {
+            Source::Mailbox(m) => {
+                if self.live_mailbox(m)?.owner != me {
+                    return Err((Error::NotOwner, 0));
+                }
+                (Target::Mailbox(m), None)
+            }
+            Source::Any => (Target::Inbox(idx, me), None),
+            Source::Process(p) => (Target::Inbox(idx, me), Some(p)),
+        };
+        let via = target.dest();
+
+        // 1. The oldest queued message it accepts (and that is not in flight, `faults.rs`).
+        if let Some(pos) = self.find_arrived(target, from) {
+            let need = self.endpoint(target).queue[pos].bytes.len() as u64;
+            if need > buf_len {
+                return Err((Error::BufferTooSmall, need));
+            }
+            let msg = self
+                .endpoint_mut(target)
+                .take(pos)
+                .expect("position found above");
+            self.queued_bytes -= msg.cost();
+            self.emit(|| EventKind::MessageReceived {
+                msg: msg.id,
+                from: msg.sender,
+                by: me,
+                via,
+                len: msg.bytes.len(),
+            });
+            let (id, sender, call) = (msg.id, msg.sender, msg.call);
+            let ret = self.deliver(idx, msg, target);
+            if call {
+                self.call_received(id, sender, me);
+            }
+            self.refill(target, me);
+            return Ok(Flow::Done(ret));
+        }
+
+        // 2. The oldest blocked sender it accepts (a rendezvous), unless its message would
+        //    overtake one of its own still in flight; fault injection may lose messages here.
+        self.lose_at_rendezvous(target, from, me);
+        let sender = match from {
+            None => self.endpoint(target).senders.front(),
+            Some(p) => self
+                .live_index(p)
+                .filter(|&s| self.proc_ref(s).blocked().map(|b| b.queue) == Some(target.senders())),
+        };
+        let sender = sender.filter(|&s| !self.in_flight_from(target, self.pid_of(s)));
+        if let Some(sidx) = sender {
+            let Some(BlockedOp::Send { len, call, dest }) =
+                self.proc_ref(sidx).blocked().map(|b| b.op)
+            else {
+                return Err((Error::InvalidArgument, 0));
+            };
+            if len as u64 > buf_len {
+                return Err((Error::BufferTooSmall, len as u64));
+            }
+            let bytes = self.held_message(sidx);
+            let (id, ret) = self.hand_over(sidx, idx, bytes, call.is_some(), target);
+            let from = self.pid_of(sidx);
+            self.emit(|| EventKind::MessageHandedOver {
+                msg: id,
+                from,
+                to: me,
+                via: dest,
+                len,
+                call: call.is_some(),
+            });
+            self.sender_released(sidx, target, dest, id, call, Some(me), me);
+            return Ok(Flow::Done(ret));
+        }
+
+        // 3. Nothing to take: a symmetric receive from a process that is gone has no link.
+        if let Some(p) = from {
+            if self.live_index(p).is_none() {
+                return Err((Error::NoSuchProcess, 0));
+            }
+        }
+        let deadline = deadline(mode, self.now)?;
+        let queue = match (source, target) {
+            (Source::Mailbox(m), _) => WaitQueueId::MailboxReceiver(m),
+            (Source::Process(p), _) => WaitQueueId::ReceiversFrom(p),
+            (Source::Any, _) => WaitQueueId::InboxReceiver(me),
+        };
+        self.refuse_deadlock(idx, queue)?;
+        self.block(idx, queue, BlockedOp::Receive { source, buf_len }, deadline);
+        Ok(Flow::Wait)
+    }
+
+    /// `reply`.
+    pub(crate) fn sys_reply(
+        &mut self,
+        idx: u32,
+        out: &[u8],
+        to: Pid,
+        len: u64,
+    ) -> Result<Flow, Fail> {
+        let len = self.outgoing_len(out, len)?;
+        let me = self.pid_of(idx);
+        let waiting = self.live_index(to).and_then(|cidx| {
+            match self.proc_ref(cidx).blocked().map(|b| b.op) {
+                Some(BlockedOp::AwaitReply {
+                    server: Some(s),
+                    received: true,
+                    reply_len,
+                    ..
+                }) if s == me => Some((cidx, reply_len)),
+                _ => None,
+            }
+        });
+        let Some((cidx, reply_len)) = waiting else {
+            let reason = if self.live_index(to).is_some() {
+                ReplyDropReason::NotWaiting
+            } else {
+                ReplyDropReason::NoSuchProcess
+            };
+            self.emit(|| EventKind::ReplyDropped {
+                from: me,
+                to,
+                reason,
+            });
+            return Ok(Flow::Done([0; 3]));
+        };
+        if len as u64 > reply_len {
+            // The caller keeps waiting; the server may answer again with a shorter reply.
+            return Err((Error::BufferTooSmall, reply_len));
+        }
+        // A short reply is copied in place, with no allocation.
+        self.proc_mut(cidx).ipc = Payload::from_slice(&out[..len]);
+        self.emit(|| EventKind::ReplyDelivered { from: me, to, len });
+        self.wake(
+            cidx,
+            Some(me),
+            WakeReason::Completed,
+            Ok([me.raw(), len as u64, 0]),
+        );
+        Ok(Flow::Done([0; 3]))
+    }
+}

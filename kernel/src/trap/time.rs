@@ -1,0 +1,51 @@
+//! The syscalls about time: `yield`, `sleep` and `compute`.
+//!
+//! A `yield` (or `sleep(0)`) gives the CPU up at once; a `sleep` leaves the process on the
+//! timer list alone, on no wait queue; a `compute` starts a CPU burst, which the kernel's
+//! entry runs in pieces (`entry.rs`) and finishes when the burst is done.
+
+use super::Flow;
+use crate::process::ProcState;
+use crate::trace::EventKind;
+use crate::{Fail, Kernel};
+use abi::Ticks;
+
+impl Kernel {
+    pub(crate) fn sys_yield(&mut self, idx: u32) -> Result<Flow, Fail> {
+        let pid = self.pid_of(idx);
+        self.complete(idx, Ok([0; 3]));
+        self.mark_not_running(idx, crate::sched::StopReason::Yielded);
+        let now = self.now;
+        self.proc_mut(idx).set_state(ProcState::Ready, now);
+        self.emit(|| EventKind::Yield { pid });
+        let info = self.ready_info(idx, crate::sched::ReadyReason::Yielded);
+        self.sched.enqueue(info);
+        Ok(Flow::Yield)
+    }
+
+    pub(crate) fn sys_sleep(&mut self, idx: u32, ticks: abi::Ticks) -> Result<Flow, Fail> {
+        if ticks == 0 {
+            return self.sys_yield(idx);
+        }
+        let pid = self.pid_of(idx);
+        let until = self.now.saturating_add(ticks);
+        self.mark_not_running(idx, crate::sched::StopReason::Slept);
+        let now = self.now;
+        self.proc_mut(idx)
+            .set_state(ProcState::Sleeping { until }, now);
+        self.arm_timer(idx, until);
+        self.emit(|| EventKind::Sleep { pid, until });
+        Ok(Flow::Wait)
+    }
+}
+
+impl Kernel {
+    /// `compute(ticks)`: start a burst (a zero-tick one returns at once).
+    pub(crate) fn sys_compute(&mut self, idx: u32, ticks: Ticks) -> Result<Flow, Fail> {
+        if ticks == 0 {
+            return Ok(Flow::Done([0; 3]));
+        }
+        self.proc_mut(idx).burst = ticks;
+        Ok(Flow::Compute)
+    }
+}
