@@ -55,18 +55,16 @@ impl Kernel {
                     rec.endpoint
                 ));
             }
-            sum.sent += rec.sent;
-            sum.received += rec.received;
-            sum.dropped += rec.dropped_total();
+            sum = sum.plus(&rec.ledger);
         }
         let mut add = |ep: &Endpoint, what: &str| -> Result<(), String> {
             if !ep.balances() {
                 return Err(format!(
                     "{what}: ledger sent {} != received {} + queued {} + dropped {}",
-                    ep.counts.sent,
-                    ep.counts.received,
+                    ep.ledger.sent,
+                    ep.ledger.received,
                     ep.queue.len(),
-                    ep.counts.dropped_total()
+                    ep.ledger.dropped.total()
                 ));
             }
             if ep.bytes > self.config.max_mailbox_bytes {
@@ -75,9 +73,7 @@ impl Kernel {
                     ep.bytes
                 ));
             }
-            sum.sent += ep.counts.sent;
-            sum.received += ep.counts.received;
-            sum.dropped += ep.counts.dropped_total();
+            sum = sum.plus(&ep.ledger);
             Ok(())
         };
         for (_, p) in self.procs.iter() {
@@ -182,10 +178,12 @@ impl Kernel {
         }
         self.check_effective_priorities()?;
         let l = self.ledger;
-        if l.sent != l.received + l.dropped + queued {
+        if !l.balances(queued) {
             return Err(format!(
                 "ledger: sent {} != received {} + dropped {} + queued {queued}",
-                l.sent, l.received, l.dropped
+                l.sent,
+                l.received,
+                l.dropped.total()
             ));
         }
         if sum != l {

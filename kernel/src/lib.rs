@@ -43,6 +43,7 @@ mod entry;
 pub mod inspect;
 mod invariants;
 pub mod ipc;
+mod ledger;
 pub mod process;
 pub mod sched;
 mod slab;
@@ -63,6 +64,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 pub use crate::entry::{Action, Entry, Outcome, Outside, Platform, Start, Then};
+pub use crate::ledger::{Drops, EndpointLedger, Ledger};
 pub use crate::slab::OptSlot;
 
 /// The kernel's settings.
@@ -139,59 +141,6 @@ impl Default for KernelConfig {
             fault_exempt: None,
             kill_at_syscall: Vec::new(),
         }
-    }
-}
-
-/// Where every message the kernel accepted has gone.
-///
-/// Invariant: `sent == received + dropped + queued`, where `queued` counts the messages in
-/// every endpoint now; and the endpoints' own ledgers ([`EndpointLedger`], live and closed)
-/// add up to it. A send that fails (would block, timed out, mailbox full, out of memory,
-/// peer gone) never entered the kernel and is not counted.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Ledger {
-    /// Messages that entered the kernel: queued, handed straight to a receiver, or accepted
-    /// and dropped at once (a full `drop_newest` mailbox).
-    pub sent: u64,
-    /// Messages a receiver took.
-    pub received: u64,
-    /// Messages discarded with a reason in the trace.
-    pub dropped: u64,
-}
-
-/// One endpoint's ledger: where every message bound for a mailbox or a process's inbox went.
-///
-/// Balances when `sent == received + queued + dropped` (the sum over `dropped`). A mailbox's
-/// record outlives the mailbox (`closed`), as does an inbox's its process, so a run's report
-/// accounts for every message even after its endpoint is gone.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EndpointLedger {
-    /// Which endpoint: a mailbox, or a process's direct inbox (`Dest::Process`).
-    pub endpoint: abi::Dest,
-    /// The mailbox's registered name, or the inbox's process name; `None` for an anonymous
-    /// mailbox.
-    pub name: Option<String>,
-    /// Messages that entered the kernel bound here.
-    pub sent: u64,
-    /// Messages a receiver took from here.
-    pub received: u64,
-    /// Messages queued here now (0 once closed).
-    pub queued: u64,
-    /// Messages dropped here, by reason; only reasons that occurred have an entry.
-    pub dropped: BTreeMap<trace::DropReason, u64>,
-    /// Whether the endpoint is gone: the mailbox deleted, or the inbox's process exited.
-    pub closed: bool,
-}
-
-impl EndpointLedger {
-    /// Messages dropped here, whatever the reason.
-    pub fn dropped_total(&self) -> u64 {
-        self.dropped.values().sum()
-    }
-
-    /// Whether every message sent here was received, is queued, or was dropped.
-    pub fn balances(&self) -> bool {
-        self.sent == self.received + self.queued + self.dropped_total()
     }
 }
 
@@ -393,13 +342,13 @@ impl Kernel {
     /// The closed endpoints' ledgers `all`, with the live endpoints' added, in creation order.
     fn ledgers_with(&self, mut all: Vec<(u64, EndpointLedger)>) -> Vec<EndpointLedger> {
         for mb in self.mailboxes() {
-            if mb.endpoint.counts.sent > 0 {
+            if mb.endpoint.ledger.sent > 0 {
                 let rec = ledger_of(Dest::Mailbox(mb.id), mb.name.clone(), &mb.endpoint, false);
                 all.push((mb.endpoint.serial, rec));
             }
         }
         for p in self.processes() {
-            if p.inbox.counts.sent > 0 {
+            if p.inbox.ledger.sent > 0 {
                 let rec = ledger_of(
                     Dest::Process(p.pid),
                     Some(String::from(&*p.name)),
@@ -571,7 +520,7 @@ impl Kernel {
     /// An endpoint is going away: keep its final ledger if it ever had a message, so the
     /// report still accounts for them.
     pub(crate) fn close_endpoint(&mut self, endpoint: Dest, name: Option<&str>, ep: &Endpoint) {
-        if ep.counts.sent > 0 {
+        if ep.ledger.sent > 0 {
             let name = name.map(String::from);
             self.closed
                 .push((ep.serial, ledger_of(endpoint, name, ep, true)));
@@ -854,10 +803,8 @@ fn ledger_of(endpoint: Dest, name: Option<String>, ep: &Endpoint, closed: bool) 
     EndpointLedger {
         endpoint,
         name,
-        sent: ep.counts.sent,
-        received: ep.counts.received,
+        ledger: ep.ledger,
         queued: ep.queue.len() as u64,
-        dropped: ep.counts.dropped.clone(),
         closed,
     }
 }

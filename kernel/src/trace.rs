@@ -82,6 +82,20 @@ pub enum DropReason {
 }
 
 impl DropReason {
+    /// Every reason, in order.
+    pub const ALL: [DropReason; 5] = [
+        DropReason::MailboxDeleted,
+        DropReason::OwnerExited,
+        DropReason::ReceiverExited,
+        DropReason::Overflow,
+        DropReason::Fault,
+    ];
+
+    /// Its place in [`DropReason::ALL`].
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+
     /// The name used in traces.
     pub const fn name(self) -> &'static str {
         match self {

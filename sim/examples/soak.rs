@@ -188,7 +188,7 @@ fn many_runs(args: &Args, started: Instant) -> Option<Samples> {
         }
         t.messages += report.ledger.sent;
         t.received += report.ledger.received;
-        t.dropped += report.ledger.dropped;
+        t.dropped += report.ledger.dropped.total();
         t.runs += 1;
         t.limit_runs += u64::from(soak::hit_memory_limit(&report));
         t.most_ticks_percent = t

@@ -120,40 +120,33 @@ impl Report {
     /// Whether the ledger balances: every message sent was received, dropped with a reason,
     /// or is still queued.
     pub fn ledger_balances(&self) -> bool {
-        self.ledger.sent == self.ledger.received + self.ledger.dropped + self.queued
+        self.ledger.balances(self.queued)
     }
 
     /// Whether every endpoint's ledger balances (`sent = received + queued + dropped`) and
     /// together they add up to the total ledger; the first discrepancy, described, if not.
     pub fn check_ledgers(&self) -> Result<(), String> {
-        let mut sum = (0, 0, 0, 0);
+        let (mut sum, mut queued) = (Ledger::default(), 0);
         for l in &self.ledgers {
             if !l.balances() {
                 return Err(format!(
                     "{} {}: sent {} != received {} + queued {} + dropped {}",
                     l.endpoint,
                     l.name.as_deref().unwrap_or("(anonymous)"),
-                    l.sent,
-                    l.received,
+                    l.ledger.sent,
+                    l.ledger.received,
                     l.queued,
-                    l.dropped_total()
+                    l.ledger.dropped.total()
                 ));
             }
-            sum.0 += l.sent;
-            sum.1 += l.received;
-            sum.2 += l.queued;
-            sum.3 += l.dropped_total();
+            sum = sum.plus(&l.ledger);
+            queued += l.queued;
         }
-        let total = (
-            self.ledger.sent,
-            self.ledger.received,
-            self.queued,
-            self.ledger.dropped,
-        );
-        if sum != total {
+        if (sum, queued) != (self.ledger, self.queued) {
             return Err(format!(
-                "the endpoints add up to (sent, received, queued, dropped) {sum:?}, the total \
-                 is {total:?}"
+                "the endpoints add up to {sum:?} with {queued} queued, the total is {:?} with \
+                 {} queued",
+                self.ledger, self.queued
             ));
         }
         if !self.ledger_balances() {

@@ -245,7 +245,10 @@ pub fn problem(report: &Report) -> Option<String> {
         let l = report.ledger;
         return Some(format!(
             "the ledger does not balance: sent {} != received {} + dropped {} + queued {}",
-            l.sent, l.received, l.dropped, report.queued
+            l.sent,
+            l.received,
+            l.dropped.total(),
+            report.queued
         ));
     }
     match &report.outcome {

@@ -35,7 +35,7 @@ fn ping_pong_bounces_each_round_over_rendezvous_mailboxes() {
             .any(|l| l.contains(&format!("got \"pong {round}\""))));
     }
     assert_eq!(report.ledger.sent, 6, "three rounds, one message each way");
-    assert_eq!(report.ledger.dropped, 0);
+    assert_eq!(report.ledger.dropped.total(), 0);
     insta::assert_snapshot!(report.trace_text());
 }
 

@@ -200,7 +200,7 @@ fn a_mailbox_storm_ends_in_out_of_memory_and_a_consistent_kernel() {
     let owner_exited: u64 = report
         .ledgers
         .iter()
-        .filter_map(|l| l.dropped.get(&DropReason::OwnerExited))
+        .map(|l| l.ledger.dropped.get(DropReason::OwnerExited))
         .sum();
     assert_eq!(
         owner_exited, MAX as u64,
@@ -363,9 +363,9 @@ fn a_flooded_inbox_meets_the_same_limit_and_leaves_room_for_others() {
         .expect("the sleeper's inbox has a ledger");
     assert_eq!(
         (
-            inbox.sent,
-            inbox.received,
-            inbox.dropped_total(),
+            inbox.ledger.sent,
+            inbox.ledger.received,
+            inbox.ledger.dropped.total(),
             inbox.closed
         ),
         (fit as u64, 1, fit as u64 - 1, true)

@@ -11,10 +11,9 @@
 
 use abi::{Capacity, Dest, Error, Mode, Overflow, Pid, Source, Sysno};
 use kernel::trace::{DropReason, EventKind, WakeReason};
-use kernel::EndpointLedger;
+use kernel::{Drops, EndpointLedger};
 use sim::render::stats;
 use sim::Report;
-use std::collections::BTreeMap;
 use system_tests::{config, prog, run, run_with, Log};
 use userland::{ProgramTable, Sys, SysResult};
 
@@ -63,8 +62,12 @@ fn ever_blocked(report: &Report, who: Pid) -> bool {
 }
 
 /// Drops by reason, as a ledger holds them.
-fn drops(pairs: &[(DropReason, u64)]) -> BTreeMap<DropReason, u64> {
-    pairs.iter().copied().collect()
+fn drops(pairs: &[(DropReason, u64)]) -> Drops {
+    let mut d = Drops::default();
+    for &(reason, n) in pairs {
+        d.add(reason, n);
+    }
+    d
 }
 
 /// The one ledger of the mailbox called `name`.
@@ -98,7 +101,7 @@ fn check_ledgers(report: &Report) {
         (
             report.ledger.sent,
             report.ledger.received,
-            report.ledger.dropped
+            report.ledger.dropped.total()
         ),
         "the trace's endpoint counters agree with the kernel's ledger"
     );
@@ -187,7 +190,13 @@ fn cell(policy: Overflow, mode: Mode, expect: Expect) -> Report {
         &[]
     };
     assert_eq!(
-        (l.sent, l.received, l.queued, l.dropped.clone(), l.closed),
+        (
+            l.ledger.sent,
+            l.ledger.received,
+            l.queued,
+            l.ledger.dropped,
+            l.closed
+        ),
         (
             expect.sent,
             expect.received.len() as u64,
@@ -197,7 +206,7 @@ fn cell(policy: Overflow, mode: Mode, expect: Expect) -> Report {
         ),
         "{policy} × {mode}: the mailbox's ledger (closed when main exited)"
     );
-    assert_eq!(report.ledger.dropped, expect.dropped);
+    assert_eq!(report.ledger.dropped.total(), expect.dropped);
     let drop_events: usize = report
         .events
         .iter()
@@ -493,7 +502,7 @@ fn drop_oldest_wakes_a_caller_whose_queued_request_it_drops() {
     // Dropped: the first request (by x), x (by the second request, which found the box
     // full), the second request (by y).
     assert_eq!(
-        (l.sent, l.received, l.dropped.clone()),
+        (l.ledger.sent, l.ledger.received, l.ledger.dropped),
         (4, 1, drops(&[(DropReason::Overflow, 3)]))
     );
     check_ledgers(&report);
@@ -554,7 +563,8 @@ fn policies_need_a_queue_to_overflow() {
         ]
     );
     assert_eq!(
-        report.ledger.dropped, 0,
+        report.ledger.dropped.total(),
+        0,
         "an unbounded mailbox never overflows"
     );
     let created: Vec<Overflow> = report
@@ -616,7 +626,7 @@ fn drop_oldest_drops_nothing_when_the_new_message_cannot_fit() {
     );
     let l = ledger_of(&report, "box");
     assert_eq!(
-        (l.sent, l.received, l.dropped.clone()),
+        (l.ledger.sent, l.ledger.received, l.ledger.dropped),
         (3, 2, drops(&[(DropReason::Overflow, 1)]))
     );
     check_ledgers(&report);
@@ -712,10 +722,10 @@ fn every_endpoint_keeps_a_ledger_that_balances() {
         .map(|l| {
             (
                 format!("{}:{}", l.endpoint, l.name.as_deref().unwrap_or("")),
-                l.sent,
-                l.received,
+                l.ledger.sent,
+                l.ledger.received,
                 l.queued,
-                l.dropped.iter().map(|(r, n)| (*r, *n)).collect(),
+                l.ledger.dropped.iter().collect(),
                 l.closed,
             )
         })

@@ -61,12 +61,20 @@ fn pid(report: &Report, name: &str) -> Pid {
         .pid
 }
 
-fn ledger(sent: u64, received: u64, dropped: u64) -> Ledger {
+/// A ledger with nothing dropped.
+fn ledger(sent: u64, received: u64) -> Ledger {
     Ledger {
         sent,
         received,
-        dropped,
+        ..Ledger::default()
     }
+}
+
+/// A ledger with `dropped` messages dropped, all for `reason`.
+fn ledger_dropping(sent: u64, received: u64, reason: DropReason, dropped: u64) -> Ledger {
+    let mut l = ledger(sent, received);
+    l.dropped.add(reason, dropped);
+    l
 }
 
 /// Every event kind of the run with its tick.
@@ -201,7 +209,7 @@ fn links() {
     assert_eq!(report.outcome, Outcome::Completed);
     assert_eq!(report.exit_code(pid(&report, "main")), Some(0));
     // Only the one message to the live mailbox entered the kernel.
-    assert_eq!(report.ledger, ledger(1, 1, 0));
+    assert_eq!(report.ledger, ledger(1, 1));
     // Nobody ever blocked on an endpoint: the only waits are for the children's exits.
     for (_, e) in events(&report) {
         if let EventKind::Block { queue, .. } = e {
@@ -325,7 +333,7 @@ fn direct_naming() {
     assert_eq!(handoffs, vec![(main, receiver)]);
     assert_eq!(report.outcome, Outcome::Completed);
     assert!(report.succeeded());
-    assert_eq!(report.ledger, ledger(5, 5, 0));
+    assert_eq!(report.ledger, ledger(5, 5));
     insta::assert_snapshot!(report.trace_text());
 }
 
@@ -438,7 +446,7 @@ fn indirect_naming() {
     assert_eq!(all, strs(&["s1a", "s1b", "s2a", "s2b"]));
 
     assert!(report.succeeded());
-    assert_eq!(report.ledger, ledger(5, 5, 0));
+    assert_eq!(report.ledger, ledger(5, 5));
     insta::assert_snapshot!(report.trace_text());
 }
 
@@ -516,7 +524,7 @@ fn zero_capacity() {
         ]
     );
     assert!(report.succeeded());
-    assert_eq!(report.ledger, ledger(2, 2, 0));
+    assert_eq!(report.ledger, ledger(2, 2));
     insta::assert_snapshot!(report.trace_text());
 }
 
@@ -626,7 +634,7 @@ fn bounded_capacity() {
         ]
     );
     assert!(report.succeeded());
-    assert_eq!(report.ledger, ledger(4, 4, 0));
+    assert_eq!(report.ledger, ledger(4, 4));
     insta::assert_snapshot!(report.trace_text());
 }
 
@@ -689,7 +697,7 @@ fn unbounded_capacity() {
     // Blocking sends to an unbounded mailbox never blocked.
     assert!(!events(&report).any(|(_, e)| matches!(e, EventKind::Block { .. })));
     assert!(report.succeeded());
-    assert_eq!(report.ledger, ledger(5, 5, 0));
+    assert_eq!(report.ledger, ledger(5, 5));
     insta::assert_snapshot!(report.trace_text());
 }
 
@@ -790,7 +798,7 @@ fn timed_modes() {
         .trace_text()
         .contains("abandon    send to p1:busy (timed_out): message not delivered"));
     assert!(report.succeeded());
-    assert_eq!(report.ledger, ledger(0, 0, 0));
+    assert_eq!(report.ledger, ledger(0, 0));
     insta::assert_snapshot!(report.trace_text());
 }
 
@@ -871,7 +879,7 @@ fn sender_pid_is_stamped() {
     assert_ne!(get("direct's message"), main);
     assert_ne!(get("indirect's message"), main);
     assert!(report.succeeded(), "{:?}", report.exited);
-    assert_eq!(report.ledger, ledger(2, 2, 0));
+    assert_eq!(report.ledger, ledger(2, 2));
     insta::assert_snapshot!(report.trace_text());
 }
 
@@ -942,7 +950,7 @@ fn fifo_per_sender() {
     let pos = |m: &str| got.iter().position(|e| e.ends_with(m)).expect(m);
     assert!(pos("\"b1\"") < pos("\"a3\""), "{got:?}");
     assert!(report.succeeded());
-    assert_eq!(report.ledger, ledger(6, 6, 0));
+    assert_eq!(report.ledger, ledger(6, 6));
     insta::assert_snapshot!(report.trace_text());
 }
 
@@ -1016,7 +1024,7 @@ fn buffer_too_small() {
     );
     assert_eq!(of(&log, "sender"), strs(&["send 10B -> ok"]));
     assert!(report.succeeded());
-    assert_eq!(report.ledger, ledger(2, 2, 0));
+    assert_eq!(report.ledger, ledger(2, 2));
     insta::assert_snapshot!(report.trace_text());
 }
 
@@ -1076,7 +1084,10 @@ fn deletion() {
     );
     assert!(report.succeeded());
     // The queued call was dropped; the blocked senders' messages never entered the kernel.
-    assert_eq!(report.ledger, ledger(1, 0, 1));
+    assert_eq!(
+        report.ledger,
+        ledger_dropping(1, 0, DropReason::MailboxDeleted, 1)
+    );
     assert_deleted(&report, DropReason::MailboxDeleted, 3);
     insta::assert_snapshot!("deletion_by_delete_mailbox", report.trace_text());
 
@@ -1110,7 +1121,10 @@ fn deletion() {
     assert_eq!(of(&log, "caller"), strs(&["call -> err mailbox_deleted"]));
     assert_eq!(of(&log, "sender"), strs(&["send -> err mailbox_deleted"]));
     assert!(report.succeeded());
-    assert_eq!(report.ledger, ledger(1, 0, 1));
+    assert_eq!(
+        report.ledger,
+        ledger_dropping(1, 0, DropReason::OwnerExited, 1)
+    );
     assert_deleted(&report, DropReason::OwnerExited, 2);
     insta::assert_snapshot!("deletion_by_owner_exit", report.trace_text());
 }
@@ -1212,7 +1226,7 @@ fn peer_exit() {
     );
     assert_eq!(report.exit_code(peer), Some(3));
     assert_eq!(report.outcome, Outcome::Completed);
-    assert_eq!(report.ledger, ledger(0, 0, 0));
+    assert_eq!(report.ledger, ledger(0, 0));
     insta::assert_snapshot!(report.trace_text());
 }
 
@@ -1389,7 +1403,7 @@ fn call_reply() {
         ]
     );
     assert!(report.succeeded(), "{:?}", report.exited);
-    assert_eq!(report.ledger, ledger(2, 2, 0));
+    assert_eq!(report.ledger, ledger(2, 2));
     insta::assert_snapshot!(report.trace_text());
 }
 

@@ -1,10 +1,10 @@
 //! Endpoints: the message queues behind mailboxes and direct inboxes.
 //!
 //! An endpoint owns the messages queued at it, the two wait queues of processes that want
-//! to put into it or take from it, and its own ledger ([`Counts`]): how many messages entered
-//! the kernel bound for it, were received from it, and were dropped from it, by reason. It
-//! never decides what a send does (that is `ops`); it only keeps the queue and the counts
-//! consistent with each other.
+//! to put into it or take from it, and its own [`Ledger`]: how many messages entered the
+//! kernel bound for it, were received from it, and were dropped from it, by reason. It never
+//! decides what a send does (that is the trap table's `ipc` handlers); it only keeps the
+//! queue and the counts consistent with each other.
 //!
 //! Invariants (checked after every syscall in test builds):
 //! - `queue.len()` never exceeds the capacity, and `bytes` never exceeds the kernel's
@@ -15,10 +15,11 @@
 //! - its ledger balances: `sent = received + queued + dropped`.
 
 use super::waitqueue::WaitQueue;
+use crate::ledger::Ledger;
 use crate::trace::{DropReason, MsgId};
 use abi::{Capacity, Overflow, Pid};
 pub use abi::{Payload, INLINE_PAYLOAD};
-use alloc::collections::{BTreeMap, VecDeque};
+use alloc::collections::VecDeque;
 
 /// Kernel bytes charged for each queued message on top of its payload, so that even empty
 /// messages count against the memory limit.
@@ -44,33 +45,6 @@ impl Message {
     }
 }
 
-/// One endpoint's ledger: where every message bound for it went. Updated in O(1) as each
-/// message moves (a drop by reason costs a lookup among the handful of reasons).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Counts {
-    /// Messages that entered the kernel bound here: queued, handed to a receiver, or (at a
-    /// `drop_newest` mailbox that was full) accepted and dropped at once.
-    pub sent: u64,
-    /// Messages a receiver took from here (queued or handed over).
-    pub received: u64,
-    /// Messages dropped here, by reason; only reasons that occurred have an entry.
-    pub dropped: BTreeMap<DropReason, u64>,
-}
-
-impl Counts {
-    /// Messages dropped here, whatever the reason.
-    pub fn dropped_total(&self) -> u64 {
-        self.dropped.values().sum()
-    }
-
-    /// Count `n` messages dropped for `reason`.
-    pub fn drop(&mut self, reason: DropReason, n: u64) {
-        if n > 0 {
-            *self.dropped.entry(reason).or_insert(0) += n;
-        }
-    }
-}
-
 /// A message queue with its waiting senders and receiver.
 #[derive(Debug, Default)]
 pub struct Endpoint {
@@ -86,8 +60,8 @@ pub struct Endpoint {
     pub receiver: WaitQueue,
     /// Bytes charged against the memory limit by the queued messages.
     pub bytes: usize,
-    /// Its ledger.
-    pub counts: Counts,
+    /// Where the messages bound here went, updated in O(1) as each message moves.
+    pub ledger: Ledger,
     /// When it was created, in the kernel's count of endpoints (mailboxes and inboxes
     /// together): orders the per-endpoint ledgers of a run.
     pub serial: u64,
@@ -135,14 +109,13 @@ impl Endpoint {
         let bytes = self.bytes;
         self.queue.clear();
         self.bytes = 0;
-        self.counts.drop(reason, n as u64);
+        self.ledger.dropped.add(reason, n as u64);
         (n, bytes)
     }
 
     /// Whether the ledger balances: every message sent here was received, is queued, or was
     /// dropped.
     pub fn balances(&self) -> bool {
-        self.counts.sent
-            == self.counts.received + self.queue.len() as u64 + self.counts.dropped_total()
+        self.ledger.balances(self.queue.len() as u64)
     }
 }

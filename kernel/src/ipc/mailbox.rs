@@ -99,7 +99,7 @@ impl Kernel {
         }
         let (dropped, bytes) = mb.endpoint.drain(reason);
         self.queued_bytes -= bytes;
-        self.ledger.dropped += dropped as u64;
+        self.ledger.dropped.add(reason, dropped as u64);
         if dropped > 0 {
             self.emit(|| EventKind::MessagesDropped {
                 via: Dest::Mailbox(id),
@@ -142,7 +142,9 @@ impl Kernel {
         let pid = self.pid_of(idx);
         let (dropped, bytes) = self.proc_mut(idx).inbox.drain(DropReason::ReceiverExited);
         self.queued_bytes -= bytes;
-        self.ledger.dropped += dropped as u64;
+        self.ledger
+            .dropped
+            .add(DropReason::ReceiverExited, dropped as u64);
         if dropped > 0 {
             self.emit(|| EventKind::MessagesDropped {
                 via: Dest::Process(pid),
@@ -151,10 +153,10 @@ impl Kernel {
             });
         }
         let p = self.proc_mut(idx);
-        let counts = core::mem::take(&mut p.inbox.counts);
+        let ledger = core::mem::take(&mut p.inbox.ledger);
         let name = p.name.clone();
         let closed = Endpoint {
-            counts,
+            ledger,
             serial: p.inbox.serial,
             ..Endpoint::default()
         };

@@ -29,7 +29,7 @@ impl Kernel {
     ) -> Message {
         self.next_msg += 1;
         self.ledger.sent += 1;
-        self.endpoint_mut(target).counts.sent += 1;
+        self.endpoint_mut(target).ledger.sent += 1;
         let id = self.next_msg;
         let p = self.proc_mut(idx);
         p.stats.sent += 1;
@@ -63,9 +63,9 @@ impl Kernel {
         self.next_msg += 1;
         self.ledger.sent += 1;
         self.ledger.received += 1;
-        let counts = &mut self.endpoint_mut(target).counts;
-        counts.sent += 1;
-        counts.received += 1;
+        let ledger = &mut self.endpoint_mut(target).ledger;
+        ledger.sent += 1;
+        ledger.received += 1;
         let sender = self.proc_mut(idx);
         sender.stats.sent += 1;
         let from = sender.pid;
@@ -84,7 +84,7 @@ impl Kernel {
     /// Move a message taken from `target` into a receiver's IPC buffer; the values its
     /// `receive` returns.
     pub(crate) fn deliver(&mut self, ridx: u32, msg: Message, target: Target) -> [u64; 3] {
-        self.endpoint_mut(target).counts.received += 1;
+        self.endpoint_mut(target).ledger.received += 1;
         self.ledger.received += 1;
         let flags = if msg.call {
             RecvFlags::CALL
@@ -209,8 +209,11 @@ impl Kernel {
         if count == 0 {
             return;
         }
-        self.ledger.dropped += count as u64;
-        self.endpoint_mut(target).counts.drop(reason, count as u64);
+        self.ledger.dropped.add(reason, count as u64);
+        self.endpoint_mut(target)
+            .ledger
+            .dropped
+            .add(reason, count as u64);
         let via = target.dest();
         self.emit(|| EventKind::MessagesDropped { via, count, reason });
     }

@@ -22,7 +22,7 @@ mod messages;
 mod waitfor;
 mod waitqueue;
 
-pub use endpoint::{Counts, Endpoint, Message, Payload, INLINE_PAYLOAD, MESSAGE_OVERHEAD};
+pub use endpoint::{Endpoint, Message, Payload, INLINE_PAYLOAD, MESSAGE_OVERHEAD};
 pub(crate) use faults::{Fate, FaultState};
 pub use mailbox::Mailbox;
 pub use waitqueue::{Link, Links, WaitQueue, WaitQueueId};

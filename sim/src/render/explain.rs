@@ -829,7 +829,7 @@ fn ledger(out: &mut String, report: &Report, names: &Names) {
         "Messages: {} sent, {} received, {} dropped, {} still queued; {}.",
         l.sent,
         l.received,
-        l.dropped,
+        l.dropped.total(),
         report.queued,
         if report.ledger_balances() {
             "every message is accounted for"

@@ -16,7 +16,7 @@ use super::Names;
 use crate::Report;
 use abi::{Dest, Pid, Ticks};
 use kernel::trace::{CpuId, DropReason};
-use std::collections::BTreeMap;
+use kernel::Ledger;
 use std::fmt::Write;
 
 /// One process's numbers.
@@ -132,25 +132,16 @@ pub struct LedgerRow {
     /// `mb0:buffer`, `p3:name inbox`, with ` (deleted)` or ` (exited)` once gone; `total`
     /// for the sum.
     pub label: String,
-    /// Messages that entered the kernel bound here.
-    pub sent: u64,
-    /// Messages received from here.
-    pub received: u64,
+    /// Where the messages bound here went.
+    pub ledger: Ledger,
     /// Messages queued here at the end.
     pub queued: u64,
-    /// Messages dropped here, by reason (only reasons that occurred).
-    pub dropped: BTreeMap<DropReason, u64>,
 }
 
 impl LedgerRow {
-    /// Messages dropped here, whatever the reason.
-    pub fn dropped_total(&self) -> u64 {
-        self.dropped.values().sum()
-    }
-
     /// `sent = received + queued + dropped`.
     pub fn balances(&self) -> bool {
-        self.sent == self.received + self.queued + self.dropped_total()
+        self.ledger.balances(self.queued)
     }
 }
 
@@ -301,27 +292,24 @@ impl Stats {
                 };
                 LedgerRow {
                     label,
-                    sent: l.sent,
-                    received: l.received,
+                    ledger: l.ledger,
                     queued: l.queued,
-                    dropped: l.dropped.clone(),
                 }
             })
             .collect();
         // The total's drops by reason are the endpoints' summed; its other counts are the
         // kernel's own, so a disagreement between the two shows in the table.
-        let mut dropped: BTreeMap<DropReason, u64> = BTreeMap::new();
-        for l in &ledgers {
-            for (reason, n) in &l.dropped {
-                *dropped.entry(*reason).or_insert(0) += n;
-            }
-        }
+        let dropped = ledgers
+            .iter()
+            .fold(Ledger::default(), |sum, l| sum.plus(&l.ledger))
+            .dropped;
         let ledger_total = LedgerRow {
             label: "total".into(),
-            sent: report.ledger.sent,
-            received: report.ledger.received,
+            ledger: Ledger {
+                dropped,
+                ..report.ledger
+            },
             queued: report.queued,
-            dropped,
         };
 
         let m = &report.machine;
@@ -487,11 +475,17 @@ pub fn render(report: &Report) -> String {
 
     // A run in which no message entered the kernel has no ledger to show (and its table
     // reads as it did before ledgers existed).
-    if !st.ledgers.is_empty() || st.ledger_total.sent > 0 {
+    if !st.ledgers.is_empty() || st.ledger_total.ledger.sent > 0 {
         let _ = writeln!(out);
         let _ = writeln!(out, "ledger (messages: where each went)");
         // One column per drop reason that occurred anywhere, in a fixed order.
-        let reasons: Vec<DropReason> = st.ledger_total.dropped.keys().copied().collect();
+        let reasons: Vec<DropReason> = st
+            .ledger_total
+            .ledger
+            .dropped
+            .iter()
+            .map(|(r, _)| r)
+            .collect();
         let mut header: Vec<String> = ["endpoint", "sent", "received", "queued", "dropped"]
             .map(String::from)
             .to_vec();
@@ -500,20 +494,16 @@ pub fn render(report: &Report) -> String {
         for l in st.ledgers.iter().chain([&st.ledger_total]) {
             let mut row = vec![
                 l.label.clone(),
-                l.sent.to_string(),
-                l.received.to_string(),
+                l.ledger.sent.to_string(),
+                l.ledger.received.to_string(),
                 l.queued.to_string(),
-                l.dropped_total().to_string(),
+                l.ledger.dropped.total().to_string(),
             ];
-            row.extend(
-                reasons
-                    .iter()
-                    .map(|r| l.dropped.get(r).copied().unwrap_or(0).to_string()),
-            );
+            row.extend(reasons.iter().map(|r| l.ledger.dropped.get(*r).to_string()));
             rows.push(row);
         }
         out.push_str(&table(&rows));
-        if !st.ledger_total.balances() || st.ledger_total.dropped_total() != report.ledger.dropped {
+        if !st.ledger_total.balances() || st.ledger_total.ledger.dropped != report.ledger.dropped {
             let _ = writeln!(out, "(the ledger does NOT balance: a kernel bug)");
         }
     }

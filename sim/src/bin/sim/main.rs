@@ -526,7 +526,10 @@ fn summary(label: &str, report: &Report, per_process: bool) -> String {
     ));
     line(format!(
         "== messages: {} sent, {} received, {} dropped, {} still queued",
-        report.ledger.sent, report.ledger.received, report.ledger.dropped, report.queued
+        report.ledger.sent,
+        report.ledger.received,
+        report.ledger.dropped.total(),
+        report.queued
     ));
     for e in report.exited.iter().filter(|_| per_process) {
         let s = &e.stats;
