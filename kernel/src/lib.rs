@@ -295,22 +295,22 @@ impl Kernel {
     }
 
     /// A process (live or zombie).
-    pub fn process(&self, pid: Pid) -> Option<&Process> {
+    pub(crate) fn process(&self, pid: Pid) -> Option<&Process> {
         self.procs.get(pid.index(), pid.generation())
     }
 
     /// Every process (live or zombie), in slot order.
-    pub fn processes(&self) -> impl Iterator<Item = &Process> {
+    pub(crate) fn processes(&self) -> impl Iterator<Item = &Process> {
         self.procs.iter().map(|(_, p)| p)
     }
 
     /// A live mailbox.
-    pub fn mailbox(&self, id: MailboxId) -> Option<&Mailbox> {
+    pub(crate) fn mailbox(&self, id: MailboxId) -> Option<&Mailbox> {
         self.mailboxes.get(id.index(), id.generation())
     }
 
     /// Every live mailbox, in slot order.
-    pub fn mailboxes(&self) -> impl Iterator<Item = &Mailbox> {
+    pub(crate) fn mailboxes(&self) -> impl Iterator<Item = &Mailbox> {
         self.mailboxes.iter().map(|(_, m)| m)
     }
 

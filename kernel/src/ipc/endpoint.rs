@@ -29,13 +29,13 @@ pub const MESSAGE_OVERHEAD: usize = 32;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Message {
     /// Its serial number in this run.
-    pub id: MsgId,
+    pub(crate) id: MsgId,
     /// Who sent it: stamped by the kernel, never taken from the sender's arguments.
-    pub sender: Pid,
+    pub(crate) sender: Pid,
     /// The payload.
-    pub bytes: Payload,
+    pub(crate) bytes: Payload,
     /// The sender waits in `call` for the receiver's reply.
-    pub call: bool,
+    pub(crate) call: bool,
 }
 
 impl Message {
@@ -49,22 +49,22 @@ impl Message {
 #[derive(Debug, Default)]
 pub struct Endpoint {
     /// How many messages it holds before senders wait.
-    pub capacity: Capacity,
+    pub(crate) capacity: Capacity,
     /// What a send does when the queue is full (always `Block` for a process's inbox).
-    pub overflow: Overflow,
+    pub(crate) overflow: Overflow,
     /// Messages in arrival order.
-    pub queue: VecDeque<Message>,
+    pub(crate) queue: VecDeque<Message>,
     /// Senders waiting for room (or, at capacity zero, for a receiver).
-    pub senders: WaitQueue,
+    pub(crate) senders: WaitQueue,
     /// The receiver waiting for a message.
-    pub receiver: WaitQueue,
+    pub(crate) receiver: WaitQueue,
     /// Bytes charged against the memory limit by the queued messages.
-    pub bytes: usize,
+    pub(crate) bytes: usize,
     /// Where the messages bound here went, updated in O(1) as each message moves.
-    pub ledger: Ledger,
+    pub(crate) ledger: Ledger,
     /// When it was created, in the kernel's count of endpoints (mailboxes and inboxes
     /// together): orders the per-endpoint ledgers of a run.
-    pub serial: u64,
+    pub(crate) serial: u64,
 }
 
 impl Endpoint {

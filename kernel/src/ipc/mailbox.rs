@@ -15,18 +15,18 @@ use alloc::string::String;
 #[derive(Debug)]
 pub struct Mailbox {
     /// Its id.
-    pub id: MailboxId,
+    pub(crate) id: MailboxId,
     /// The one process that may receive from it.
-    pub owner: Pid,
+    pub(crate) owner: Pid,
     /// Its registered name.
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// Its queue and waiters.
-    pub endpoint: Endpoint,
+    pub(crate) endpoint: Endpoint,
     /// Callers whose message is queued here, waiting for it to be received.
-    pub callers: WaitQueue,
+    pub(crate) callers: WaitQueue,
     /// Where this mailbox sits in its owner's list of owned mailboxes, so that a transfer
     /// or a delete unlists it in O(1).
-    pub owner_slot: usize,
+    pub(crate) owner_slot: usize,
 }
 
 impl Mailbox {

@@ -66,11 +66,11 @@ pub enum TrapState {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Blocked {
     /// The queue it sits on.
-    pub queue: WaitQueueId,
+    pub(crate) queue: WaitQueueId,
     /// The call it is in.
-    pub op: BlockedOp,
+    pub(crate) op: BlockedOp,
     /// When its timeout fires.
-    pub deadline: Option<Ticks>,
+    pub(crate) deadline: Option<Ticks>,
 }
 
 impl Default for Blocked {
@@ -131,9 +131,9 @@ pub enum BlockedOp {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Siblings {
     /// The previous child.
-    pub prev: OptSlot,
+    pub(crate) prev: OptSlot,
     /// The next child.
-    pub next: OptSlot,
+    pub(crate) next: OptSlot,
 }
 
 /// Per-process accounting, in ticks and counts.
@@ -169,63 +169,63 @@ pub struct ProcStats {
 #[derive(Debug)]
 pub struct Process {
     /// Its pid.
-    pub pid: Pid,
+    pub(crate) pid: Pid,
     /// The name traces show.
-    pub name: Arc<str>,
+    pub(crate) name: Arc<str>,
     /// The program it runs (index into the kernel's program table).
-    pub program: u32,
+    pub(crate) program: u32,
     /// The argument it was spawned with.
-    pub arg: u64,
+    pub(crate) arg: u64,
     /// Who spawned it, while that process lives.
-    pub parent: Option<Pid>,
+    pub(crate) parent: Option<Pid>,
     /// Its scheduling priority.
-    pub priority: u8,
+    pub(crate) priority: u8,
     /// The priority it runs at: its own, or a higher one lent by the processes waiting for it
     /// to receive or reply (priority inheritance, `KernelConfig::priority_inheritance`). Only
     /// `ipc::inherit` changes it.
-    pub effective_priority: u8,
+    pub(crate) effective_priority: u8,
     /// The CPU burst it declared at spawn, in ticks; `None` if it declared none (shortest-job
     /// policies then estimate from its measured bursts).
-    pub expected_burst: Option<Ticks>,
+    pub(crate) expected_burst: Option<Ticks>,
     /// The CPU it last ran on.
-    pub last_cpu: Option<CpuId>,
+    pub(crate) last_cpu: Option<CpuId>,
     /// The number of its current (or last) syscall.
-    pub sysno: u64,
+    pub(crate) sysno: u64,
     /// Its return registers: the result of its last finished call.
-    pub ret: [u64; RET_REGS],
+    pub(crate) ret: [u64; RET_REGS],
     /// Where its current syscall stands.
-    pub trap: TrapState,
+    pub(crate) trap: TrapState,
     /// Its IPC buffer: the message of a `send` or `call` it is blocked in (it is still the
     /// sender's until taken), or the bytes its last finished `receive` or `call` received.
-    pub ipc: Payload,
+    pub(crate) ipc: Payload,
     /// Where it is in its life.
-    pub state: ProcState,
+    pub(crate) state: ProcState,
     /// What it waits for while `Blocked` (stale otherwise).
-    pub wait: Blocked,
+    pub(crate) wait: Blocked,
     /// When it entered its current state.
-    pub since: Ticks,
+    pub(crate) since: Ticks,
     /// Its direct inbox: what others `send` to its pid.
-    pub inbox: Endpoint,
+    pub(crate) inbox: Endpoint,
     /// Processes waiting in `receive(from this pid)`.
-    pub receivers_from: WaitQueue,
+    pub(crate) receivers_from: WaitQueue,
     /// Callers waiting for this process's reply.
-    pub replies: WaitQueue,
+    pub(crate) replies: WaitQueue,
     /// Its parent, if waiting in `wait` for it.
-    pub exit_waiters: WaitQueue,
+    pub(crate) exit_waiters: WaitQueue,
     /// Mailboxes it owns.
-    pub owned: Vec<MailboxId>,
+    pub(crate) owned: Vec<MailboxId>,
     /// Its first child (live or zombie); children are linked through `siblings`.
-    pub first_child: OptSlot,
+    pub(crate) first_child: OptSlot,
     /// Its place among its parent's children.
-    pub siblings: Siblings,
+    pub(crate) siblings: Siblings,
     /// The serial of its armed timer, or 0.
-    pub timer: u64,
+    pub(crate) timer: u64,
     /// Ticks left of its current `compute` burst.
-    pub burst: Ticks,
+    pub(crate) burst: Ticks,
     /// Its exit code, once it has exited.
-    pub exit_code: Option<i32>,
+    pub(crate) exit_code: Option<i32>,
     /// Its accounting.
-    pub stats: ProcStats,
+    pub(crate) stats: ProcStats,
 }
 
 impl Process {
