@@ -34,9 +34,10 @@ doc:
 bench:
 	$(CARGO) bench -p sim --bench ipc --bench render --bench explore
 
-# W1–W4 on this simulator, on tokio (current-thread) and on crossbeam with OS threads, in one
-# run: one table of the figures, the ratios and the targets (sim/benches/peers.rs). About
-# three minutes with the build; W4's memory is read from /proc, so Linux only.
+# W1–W4 on this simulator, on tokio (current-thread) and on crossbeam with OS threads, and
+# exploring the philosophers on this simulator and on shuttle, in one run: one table of the
+# figures, the ratios and the targets (sim/benches/peers.rs). About three minutes with the
+# build; W4's memory is read from /proc, so Linux only.
 bench-peers:
 	$(CARGO) bench -p sim --bench peers
 

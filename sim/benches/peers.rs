@@ -1,6 +1,8 @@
 //! The peer harness: the performance workloads W1–W4 (`docs/performance.md`) on this
 //! simulator, on tokio's current-thread runtime and on crossbeam channels between OS threads,
-//! all in one process run, printed as one table with the ratios and the issue's targets.
+//! and schedule exploration of the dining philosophers on this simulator and on the
+//! [`shuttle`] crate, all in one process run, printed as one table with the ratios and the
+//! issue's targets.
 //!
 //! Run with `make bench-peers` (`cargo bench -p sim --bench peers`; a few minutes). Under
 //! `cargo test` (the binary is not given `--bench`) it runs a smoke mode instead: every
@@ -9,12 +11,13 @@
 //!
 //! What is measured, the same sizes on every side:
 //!
-//! | workload | ours (a `userland` program on a fresh machine, trace off) | tokio, current thread | crossbeam + OS threads |
-//! |---|---|---|---|
-//! | W1 ping-pong, 16-byte messages | `w1_mailbox` (zero-capacity mailboxes) and `w1_call` (`call`/`reply`) | an `mpsc` request carrying a `oneshot::Sender` for the reply | two threads, `bounded(0)` each way |
-//! | W2 token ring | `w2_ring` | a task per node, `mpsc::channel(1)` between them | a thread per node, `bounded(0)` between them (not at 100k) |
-//! | W3 fan-in | `w3_fan_in`: 8 producers into a mailbox of capacity 64 | 8 producer tasks into `mpsc::channel(64)` | 8 producer threads into `bounded(64)` |
-//! | W4 wake all | `w4_wake_all` | a task per process awaiting its own `oneshot`, all blocked before the first send | — (a million OS threads) |
+//! | workload | ours (a `userland` program on a fresh machine, trace off) | tokio, current thread | crossbeam + OS threads | shuttle |
+//! |---|---|---|---|---|
+//! | W1 ping-pong, 16-byte messages | `w1_mailbox` (zero-capacity mailboxes) and `w1_call` (`call`/`reply`) | an `mpsc` request carrying a `oneshot::Sender` for the reply | two threads, `bounded(0)` each way | — |
+//! | W2 token ring | `w2_ring` | a task per node, `mpsc::channel(1)` between them | a thread per node, `bounded(0)` between them (not at 100k) | — |
+//! | W3 fan-in | `w3_fan_in`: 8 producers into a mailbox of capacity 64 | 8 producer tasks into `mpsc::channel(64)` | 8 producer threads into `bounded(64)` | — |
+//! | W4 wake all | `w4_wake_all` | a task per process awaiting its own `oneshot`, all blocked before the first send | — (a million OS threads) | — |
+//! | exploration, random and PCT (depth 3) | the shipped scenario `philosophers` under [`sim::explore::explore`], one job, no invariant checks, PCT's steps from [`sim::explore::estimate_steps`] | — | — | the same philosophers as `shuttle::thread`s, each fork a thread serving `take`/`put` over rendezvous `shuttle::sync::mpsc` channels, under a `Runner` with shuttle's `RandomScheduler` or `PctScheduler` (depth 3) |
 //!
 //! Every figure is host wall time over the whole job, including setting it up: for ours the
 //! whole `Machine::run_program` (spawning included), for the peers from before the first
@@ -26,6 +29,16 @@
 //! size) cancel out; our ring is also built untimed (`Machine::run_until`). Each side checks what it receives (the ring's token counts down, each fan-in
 //! producer's messages arrive in order), so the work cannot be skipped.
 //!
+//! The exploration rows are rates instead: seeds (shuttle: iterations, one schedule each)
+//! per host second over one whole exploration of N seeds on the calling thread, which for
+//! ours is the whole `explore` call (a fresh machine per seed) and for shuttle the whole
+//! `Runner::run` (what `shuttle::check_random(f, N)` and `check_pct(f, N, 3)` do, with a fixed
+//! scheduler seed so every run explores the same schedules). Both sides run the same
+//! program: five forks and five philosophers (one of them, `lefty`, taking its forks in the
+//! other order, so it never deadlocks), two meals each. Each side checks every run: ours
+//! that no seed failed (every process exited cleanly, nothing deadlocked), shuttle's that
+//! every fork was taken and put back by the same philosopher and every meal was eaten.
+//!
 //! W4's memory is each side's own peak resident set: each W4 measurement runs in a child
 //! process (this binary re-executed with `--child w4 ours|tokio N`), which reads `VmRSS`
 //! from `/proc/self/status` once the machine or runtime is built and `VmHWM` after the
@@ -33,8 +46,10 @@
 //! includes the run's `Report` (an exit record per process), as a caller of `run_program`
 //! pays for it.
 //!
-//! Each figure is the median of several repetitions (the table says how many). Ratios are
-//! peer / ours, so above 1 means the simulator is faster (or, for bytes, smaller).
+//! Each figure is the median of several repetitions (the table says how many). Every ratio
+//! is one where above 1 means the simulator is faster (or, for bytes, smaller): peer / ours
+//! for the times and bytes (the `tokio/ours` and `threads/ours` columns), ours / peer for
+//! the rates (the `ours/shuttle` column).
 
 use std::hint::black_box;
 use std::process::{Command, Stdio};
@@ -95,7 +110,9 @@ struct Sizes {
     w2_thread_limit: u64,
     w3_messages: u64,
     w4_processes: u64,
-    /// Repetitions of each W1–W3 figure, and of each W4 child.
+    /// Seeds (ours) and iterations (shuttle) of one exploration of the philosophers.
+    explore_seeds: u64,
+    /// Repetitions of each W1–W3 figure and exploration, and of each W4 child.
     reps: usize,
     w4_reps: usize,
 }
@@ -110,6 +127,8 @@ const BENCH: Sizes = Sizes {
     w2_thread_limit: 1_000,
     w3_messages: 1_000_000,
     w4_processes: 1_000_000,
+    // About 0.6–0.9 s a run on either side (release, one thread of the development machine).
+    explore_seeds: 20_000,
     reps: 7,
     w4_reps: 3,
 };
@@ -126,6 +145,7 @@ const SMOKE: Sizes = Sizes {
     // A debug build checks every kernel invariant after every syscall, which costs time in
     // proportion to the processes: W4 is quadratic there.
     w4_processes: 200,
+    explore_seeds: 20,
     reps: 1,
     w4_reps: 1,
 };
@@ -432,6 +452,176 @@ fn threads_w3(messages: u64) -> Duration {
 }
 
 // ---------------------------------------------------------------------------------------
+// Schedule exploration: the shipped `philosophers` under `sim::explore`, and the same dining
+// philosophers under shuttle.
+
+/// The shipped scenario both sides explore (`userland/scenarios/philosophers.sim`).
+const PHILOSOPHERS: &str = "philosophers";
+
+/// The scenario's shape, which the shuttle version mirrors: five forks, five philosophers
+/// (the four `philosopher` copies and `lefty`), two meals each.
+const FORKS: usize = 5;
+const DINERS: usize = 5;
+const MEALS: usize = 2;
+
+/// The forks philosopher `p` takes, in that order (and puts back in the other): its own and
+/// the next, except `lefty` (the last), which takes fork 0 before fork 4, so every
+/// philosopher takes its lower-numbered fork first and no cycle of waits can form.
+fn forks_of(p: usize) -> [usize; 2] {
+    if p + 1 < DINERS {
+        [p, p + 1]
+    } else {
+        [0, FORKS - 1]
+    }
+}
+
+/// How many times fork `f` is taken: by each philosopher that uses it, once a meal (the
+/// scenario's `repeat 4`).
+fn serves(f: usize) -> usize {
+    (0..DINERS).filter(|&p| forks_of(p).contains(&f)).count() * MEALS
+}
+
+/// Ours: the shipped scenario and its machine, as `sim/benches/explore.rs` and a release
+/// `sim explore` set them up (no invariant checks; `explore` turns the trace off).
+fn our_philosophers() -> (sim::explore::Target<'static>, MachineConfig) {
+    let shipped = userland::scenario::shipped(PHILOSOPHERS).expect("shipped");
+    let scenario = userland::scenario::load(shipped.path, shipped.source).expect("it loads");
+    // The shuttle version below is written for this shape.
+    let copies = |name: &str| -> usize {
+        scenario
+            .processes
+            .iter()
+            .filter(|p| p.name.name == name)
+            .map(|p| p.count as usize)
+            .sum()
+    };
+    assert_eq!(copies("fork"), FORKS, "{PHILOSOPHERS}: forks");
+    assert_eq!(
+        copies("philosopher") + copies("lefty"),
+        DINERS,
+        "{PHILOSOPHERS}: philosophers"
+    );
+    let mut config = sim::scenario::configure(&scenario, MachineConfig::default());
+    config.kernel.check_invariants = false;
+    (sim::explore::Target::scenario(scenario), config)
+}
+
+/// The time of one whole `explore` call over seeds `0..seeds`, on one host thread.
+fn ours_explore(
+    target: &sim::explore::Target<'_>,
+    config: &MachineConfig,
+    strategy: sim::explore::Strategy,
+    seeds: u64,
+) -> Duration {
+    let options = sim::explore::Options {
+        jobs: 1,
+        ..Default::default()
+    };
+    let start = Instant::now();
+    let report = sim::explore::explore(target, config, strategy, 0..seeds, &options);
+    let elapsed = start.elapsed();
+    assert!(
+        report.failures.is_empty() && report.seeds_run == seeds,
+        "{PHILOSOPHERS} under {strategy}: {} of {seeds} seeds run, {} failing",
+        report.seeds_run,
+        report.failing_seeds
+    );
+    elapsed
+}
+
+/// One execution of the dining philosophers under shuttle, as the scenario runs them: a
+/// thread per fork and per philosopher, spawned by the main thread (the scenario's `init`),
+/// which joins them all. A fork takes a `take` on its rendezvous channel (a philosopher's
+/// `call`: the request carries the philosopher's reply sender), answers it with a grant (the
+/// scenario's `reply`), then waits for the `put` on a second rendezvous channel (its
+/// `receive from sender`: only the holder can send there, so no other philosopher's request
+/// is taken in between). The scenario's `compute` bursts have no counterpart: shuttle has no
+/// virtual time.
+fn shuttle_philosophers() {
+    use shuttle::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
+    use shuttle::thread;
+
+    type Take = (usize, Sender<usize>);
+    let mut takes: Vec<SyncSender<Take>> = Vec::with_capacity(FORKS);
+    let mut puts: Vec<SyncSender<usize>> = Vec::with_capacity(FORKS);
+    let mut forks = Vec::with_capacity(FORKS);
+    for f in 0..FORKS {
+        let (take, requests): (_, Receiver<Take>) = sync_channel(0);
+        let (put, returns) = sync_channel::<usize>(0);
+        takes.push(take);
+        puts.push(put);
+        forks.push(thread::spawn(move || {
+            for _ in 0..serves(f) {
+                let (who, grant) = requests.recv().expect("philosophers gone");
+                grant.send(f).expect("philosopher gone");
+                let from = returns.recv().expect("holder gone");
+                assert_eq!(from, who, "fork {f} put back by another philosopher");
+            }
+            serves(f)
+        }));
+    }
+    let diners: Vec<_> = (0..DINERS)
+        .map(|p| {
+            let mine = forks_of(p);
+            let take = mine.map(|f| takes[f].clone());
+            let put = mine.map(|f| puts[f].clone());
+            thread::spawn(move || {
+                let (grant, granted) = channel::<usize>();
+                for _ in 0..MEALS {
+                    for (f, take) in mine.iter().zip(&take) {
+                        take.send((p, grant.clone())).expect("fork gone");
+                        assert_eq!(granted.recv().expect("fork gone"), *f);
+                    }
+                    for put in put.iter().rev() {
+                        put.send(p).expect("fork gone");
+                    }
+                }
+                MEALS
+            })
+        })
+        .collect();
+    drop((takes, puts));
+    for (f, fork) in forks.into_iter().enumerate() {
+        assert_eq!(fork.join().expect("fork panicked"), serves(f));
+    }
+    for diner in diners {
+        assert_eq!(diner.join().expect("philosopher panicked"), MEALS);
+    }
+}
+
+/// PCT's bug depth on both sides: 3, two priority change points.
+const EXPLORE_DEPTH: u32 = 3;
+
+/// The two strategies on shuttle's side.
+#[derive(Clone, Copy)]
+enum ShuttleStrategy {
+    Random,
+    Pct { depth: usize },
+}
+
+/// The time of one whole shuttle run of `iterations` executions of the philosophers, on this
+/// thread: what `shuttle::check_random(f, iterations)` and `check_pct(f, iterations, depth)`
+/// do (a `Runner` with the default `Config`), with a fixed scheduler seed instead of one from
+/// the OS, so every run explores the same schedules.
+fn shuttle_explore(strategy: ShuttleStrategy, iterations: u64) -> Duration {
+    use shuttle::scheduler::{PctScheduler, RandomScheduler};
+    use shuttle::{Config, Runner};
+    let n = iterations as usize;
+    let start = Instant::now();
+    let ran = match strategy {
+        ShuttleStrategy::Random => Runner::new(RandomScheduler::new_from_seed(0, n), Config::new())
+            .run(shuttle_philosophers),
+        ShuttleStrategy::Pct { depth } => {
+            Runner::new(PctScheduler::new_from_seed(0, depth, n), Config::new())
+                .run(shuttle_philosophers)
+        }
+    };
+    let elapsed = start.elapsed();
+    assert_eq!(ran, n, "shuttle ran {ran} of {n} iterations");
+    elapsed
+}
+
+// ---------------------------------------------------------------------------------------
 // W4 in a child process, for its own peak resident memory.
 
 /// A `kB` field of `/proc/self/status`, in bytes.
@@ -535,6 +725,17 @@ fn per_op(what: &str, reps: usize, ops: u64, mut run: impl FnMut() -> Duration) 
     m
 }
 
+/// The median over `reps` runs of `run`, each doing `ops` seeds or iterations, in ops per
+/// second; logged to stderr.
+fn per_second(what: &str, reps: usize, ops: u64, mut run: impl FnMut() -> Duration) -> f64 {
+    let samples: Vec<f64> = (0..reps)
+        .map(|_| ops as f64 / run().as_secs_f64())
+        .collect();
+    let m = median(samples);
+    eprintln!("{what}: {m:.0}/s ({reps} reps)");
+    m
+}
+
 /// 1000 as `1k`, 1000000 as `1M`.
 fn short(n: u64) -> String {
     match n {
@@ -569,11 +770,15 @@ fn met(ok: bool) -> &'static str {
     }
 }
 
+/// One line of the table. `tokio` and `threads` are times (or bytes), where lower is better;
+/// `shuttle` is a rate (seeds or iterations per second), where higher is better, so each
+/// ratio column divides the way that makes above 1 mean that ours is faster (or smaller).
 struct Row {
     label: String,
     ours: f64,
     tokio: Option<f64>,
     threads: Option<f64>,
+    shuttle: Option<f64>,
     decimals: usize,
     target: String,
 }
@@ -585,8 +790,10 @@ impl Row {
             show(Some(self.ours), self.decimals),
             show(self.tokio, self.decimals),
             show(self.threads, self.decimals),
+            show(self.shuttle, self.decimals),
             show_ratio(ratio(self.tokio, self.ours)),
             show_ratio(ratio(self.threads, self.ours)),
+            show_ratio(self.shuttle.map(|s| self.ours / s)),
             self.target.clone(),
         ]
     }
@@ -603,8 +810,10 @@ fn print_table(rows: &[Row]) {
         "ours",
         "tokio (ct)",
         "threads",
+        "shuttle",
         "tokio/ours",
         "threads/ours",
+        "ours/shuttle",
         "target",
     ]
     .map(String::from)
@@ -747,6 +956,48 @@ fn run(sizes: &Sizes, bench: bool) {
     }
     let ((w4_ours_s, w4_ours_b), (w4_tokio_s, w4_tokio_b)) = (w4[0], w4[1]);
 
+    // Schedule exploration of the philosophers, ours then shuttle's, each strategy over the
+    // same number of seeds (iterations), on this thread. PCT's steps are estimated once,
+    // untimed, as `sim explore` does before its seeds; shuttle's PCT finds its own bound in
+    // its first iteration, which is timed (and counted).
+    let (target, config) = our_philosophers();
+    let steps = sim::explore::estimate_steps(&target, &config);
+    let seeds = sizes.explore_seeds;
+    let mut exploration = Vec::new();
+    for (name, ours_strategy, shuttle_strategy) in [
+        (
+            "random",
+            sim::explore::Strategy::Random {
+                preempt_percent: sim::explore::DEFAULT_PREEMPT_PERCENT,
+            },
+            ShuttleStrategy::Random,
+        ),
+        (
+            "PCT",
+            sim::explore::Strategy::Pct {
+                depth: EXPLORE_DEPTH,
+                steps,
+            },
+            ShuttleStrategy::Pct {
+                depth: EXPLORE_DEPTH as usize,
+            },
+        ),
+    ] {
+        let o = per_second(
+            &format!("explore {PHILOSOPHERS}, {name}, ours (seeds)"),
+            reps,
+            seeds,
+            || ours_explore(&target, &config, ours_strategy, seeds),
+        );
+        let s = per_second(
+            &format!("explore {PHILOSOPHERS}, {name}, shuttle (iterations)"),
+            reps,
+            seeds,
+            || shuttle_explore(shuttle_strategy, seeds),
+        );
+        exploration.push((name, o, s));
+    }
+
     // Every figure must be a real measurement.
     let mut figures = vec![
         w1_mailbox, w1_call, w1_tokio, w1_threads, w3_ours, w3_tokio, w3_threads, w4_ours_s,
@@ -758,6 +1009,9 @@ fn run(sizes: &Sizes, bench: bool) {
     }
     for (_, o, t) in &w2_hop {
         figures.extend([*o, *t]);
+    }
+    for (_, o, s) in &exploration {
+        figures.extend([*o, *s]);
     }
     for x in figures {
         assert!(x.is_finite() && x > 0.0, "a figure is {x}");
@@ -776,6 +1030,7 @@ fn run(sizes: &Sizes, bench: bool) {
             ours: w1_mailbox,
             tokio: Some(w1_tokio),
             threads: Some(w1_threads),
+            shuttle: None,
             decimals: 1,
             target: faster_target(3.0, w1_tokio, w1_mailbox),
         },
@@ -784,6 +1039,7 @@ fn run(sizes: &Sizes, bench: bool) {
             ours: w1_call,
             tokio: Some(w1_tokio),
             threads: Some(w1_threads),
+            shuttle: None,
             decimals: 1,
             target: faster_target(3.0, w1_tokio, w1_call),
         },
@@ -799,6 +1055,7 @@ fn run(sizes: &Sizes, bench: bool) {
             ours: o,
             tokio: Some(t),
             threads: th,
+            shuttle: None,
             decimals: 1,
             target,
         });
@@ -821,6 +1078,7 @@ fn run(sizes: &Sizes, bench: bool) {
             ours: o,
             tokio: Some(t),
             threads: None,
+            shuttle: None,
             decimals: 1,
             target,
         });
@@ -831,6 +1089,7 @@ fn run(sizes: &Sizes, bench: bool) {
             ours: w3_ours,
             tokio: Some(w3_tokio),
             threads: Some(w3_threads),
+            shuttle: None,
             decimals: 1,
             target: faster_target(3.5, w3_tokio, w3_ours),
         },
@@ -839,6 +1098,7 @@ fn run(sizes: &Sizes, bench: bool) {
             ours: w4_ours_s,
             tokio: Some(w4_tokio_s),
             threads: None,
+            shuttle: None,
             decimals: 3,
             target: faster_target(2.0, w4_tokio_s, w4_ours_s),
         },
@@ -847,29 +1107,47 @@ fn run(sizes: &Sizes, bench: bool) {
             ours: w4_ours_b,
             tokio: Some(w4_tokio_b),
             threads: None,
+            shuttle: None,
             decimals: 0,
             target: format!("≤ ½ tokio's: {}", met(w4_ours_b * 2.0 <= w4_tokio_b)),
         },
     ]);
+    for &(name, o, s) in &exploration {
+        rows.push(Row {
+            label: format!("explore {PHILOSOPHERS}, {name} (seeds/s)"),
+            ours: o,
+            tokio: None,
+            threads: None,
+            shuttle: Some(s),
+            decimals: 0,
+            target: format!("≥10× shuttle: {}", met(o / s >= 10.0)),
+        });
+    }
 
     println!();
     println!(
         "Peers: W1–W4 on this simulator, tokio (current-thread runtime) and crossbeam-channel \
-         with OS threads{}",
+         with OS threads; schedule exploration of {PHILOSOPHERS} on this simulator and on \
+         shuttle{}",
         if bench { "" } else { " — smoke sizes" }
     );
     println!("{machine}");
     println!(
-        "sizes: W1 {} rounds, W2 {} hops, W3 {} messages, W4 {} processes; \
-         medians of {} runs (W1–W3) and {} child processes (W4)",
+        "sizes: W1 {} rounds, W2 {} hops, W3 {} messages, W4 {} processes, exploration {} \
+         seeds (shuttle: iterations) on one thread; medians of {} runs (W1–W3, exploration) \
+         and {} child processes (W4)",
         short(sizes.w1_rounds),
         short(sizes.w2_hops),
         short(sizes.w3_messages),
         short(p),
+        short(seeds),
         sizes.reps,
         sizes.w4_reps
     );
-    println!("ratios are peer / ours: above 1, ours is faster (or smaller)");
+    println!(
+        "ratios: above 1, ours is faster (or smaller). tokio/ours and threads/ours divide \
+         times (or bytes), peer by ours; ours/shuttle divides rates (seeds/s), ours by shuttle's"
+    );
     println!();
     print_table(&rows);
 }
