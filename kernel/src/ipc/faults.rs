@@ -6,11 +6,19 @@
 //! before their arrival tick. For each message as the kernel accepts it, it draws the
 //! message's [`Fate`] (delivered, lost or delayed), and when an arrival's tick comes it makes
 //! the message receivable, handing it to the receiver waiting for it if there is one. It
-//! never kills a process or moves the clock: those faults belong to the machine, which owns
-//! time and traps, and reaches the kernel through `Kernel::kill` and `Kernel::advance`.
+//! never kills a process or moves the clock: kills and clock jumps are other entries of the
+//! kernel ([`Entry::Kill`](crate::Entry::Kill), [`Entry::Jump`](crate::Entry::Jump), and kills
+//! at a syscall in the trap).
 //!
-//! With `loss_percent` and `delay_percent` at 0 (the default) it draws nothing and nothing is
-//! ever in flight, so every path runs exactly as it does without it.
+//! The message paths reach it through its hooks, at the points where a message is accepted
+//! and where one is delivered: [`Kernel::on_send`] (a send hands a message over: its fate),
+//! `fate` itself where a blocked sender's message is accepted into a queue with room
+//! (`refill`), [`Kernel::on_rendezvous`] (a receive takes from a blocked sender: lost or
+//! passed over), `find_arrived` (a receive looks in a queue: messages in flight are passed
+//! over), and the timer's `arrive`. `queue_message` puts a message in flight as its fate
+//! says. With `loss_percent` and `delay_percent` at 0 (the default) each hook is one inline
+//! check: it draws nothing and nothing is ever in flight, so every path runs exactly as it
+//! does without it.
 //!
 //! What it promises (`docs/faults.md`):
 //! - a lost message was accepted: its `send` succeeds, so the sender cannot tell; it is
@@ -44,6 +52,17 @@ pub(crate) enum Fate {
     Lose,
     /// Queued, and receivable only this many ticks later.
     Delay(Ticks),
+    /// Queued behind a message of its sender's still in flight at the endpoint, which it
+    /// must not overtake: receivable when that one arrives.
+    Behind,
+}
+
+impl Fate {
+    /// Whether the message may go straight to a receiver waiting for it.
+    #[inline]
+    pub(crate) fn hands_over(self) -> bool {
+        matches!(self, Fate::Deliver)
+    }
 }
 
 /// Where a message in flight is queued, and when it arrives.
@@ -139,11 +158,39 @@ impl Kernel {
             .any(|m| m.sender == sender && self.in_flight(m.id))
     }
 
-    /// Whether a message from `sender` must be queued at `target` rather than handed to a
-    /// waiting receiver: it is delayed, or would overtake its sender's message in flight.
+    /// The hook where a `send` or `call` hands the kernel a message of `len` bytes from
+    /// `sender` for `target`: what becomes of it. Lost only if the kernel would accept it
+    /// now (a send that waits has not handed its message over yet); queued, not handed over,
+    /// if delayed or behind its sender's message in flight there.
     #[inline]
-    pub(crate) fn must_queue(&self, target: Target, sender: Pid, fate: Fate) -> bool {
-        matches!(fate, Fate::Delay(_)) || self.in_flight_from(target, sender)
+    pub(crate) fn on_send(&mut self, target: Target, sender: Pid, len: usize) -> Fate {
+        match self.fate(target, sender) {
+            Fate::Lose if self.accepts_now(target, sender, len) => Fate::Lose,
+            Fate::Delay(t) => Fate::Delay(t),
+            _ if self.in_flight_from(target, sender) => Fate::Behind,
+            _ => Fate::Deliver,
+        }
+    }
+
+    /// The hook where a receive looks for a blocked sender to take straight from (a
+    /// rendezvous): the sender in slot it takes, if any. The messages of the senders it would
+    /// take may be lost first (each loser's `send` completes as if taken), and a sender
+    /// whose earlier message is still in flight here is not taken (its message would
+    /// overtake that one).
+    pub(crate) fn on_rendezvous(
+        &mut self,
+        target: Target,
+        from: Option<Pid>,
+        by: Pid,
+    ) -> Option<u32> {
+        self.lose_at_rendezvous(target, from, by);
+        let sender = match from {
+            None => self.endpoint(target).senders.front(),
+            Some(p) => self
+                .live_index(p)
+                .filter(|&s| self.proc_ref(s).blocked().map(|b| b.queue) == Some(target.senders())),
+        };
+        sender.filter(|&s| !self.in_flight_from(target, self.pid_of(s)))
     }
 
     /// The position of the oldest receivable message at `target` (from `from`, if given):
@@ -252,7 +299,7 @@ impl Kernel {
     pub(crate) fn hold(&mut self, target: Target, id: MsgId, fate: Fate) {
         let own = match fate {
             Fate::Delay(t) => Some(self.now.saturating_add(t)),
-            Fate::Deliver | Fate::Lose => None,
+            Fate::Deliver | Fate::Lose | Fate::Behind => None,
         };
         if own.is_none() && self.faults.in_flight.is_empty() {
             return;
@@ -292,7 +339,7 @@ impl Kernel {
     /// the messages of the blocked senders it would take, one after another, while the fault
     /// generator says so. Each loser's `send` completes as if its message were taken.
     #[inline]
-    pub(crate) fn lose_at_rendezvous(&mut self, target: Target, from: Option<Pid>, by: Pid) {
+    fn lose_at_rendezvous(&mut self, target: Target, from: Option<Pid>, by: Pid) {
         if self.config.loss_percent != 0 {
             self.lose_blocked_senders(target, from, by);
         }

@@ -219,7 +219,9 @@ impl Kernel {
     }
 
     /// Put an accepted message in an endpoint's queue.
-    pub(crate) fn queue_message(&mut self, target: Target, msg: Message) {
+    ///
+    /// Fault injection's `fate` for it decides whether it is in flight for a while.
+    pub(crate) fn queue_message(&mut self, target: Target, msg: Message, fate: Fate) {
         self.queued_bytes += msg.cost();
         let (id, from, len, call) = (msg.id, msg.sender, msg.bytes.len(), msg.call);
         let ep = self.endpoint_mut(target);
@@ -234,6 +236,7 @@ impl Kernel {
             depth,
             call,
         });
+        self.hold(target, id, fate);
     }
 
     /// Fill free room in an endpoint from its blocked senders, oldest first.
@@ -261,10 +264,7 @@ impl Kernel {
             let id = msg.id;
             match self.fate(target, self.pid_of(sidx)) {
                 Fate::Lose => self.lose(target, msg),
-                fate => {
-                    self.queue_message(target, msg);
-                    self.hold(target, id, fate);
-                }
+                fate => self.queue_message(target, msg, fate),
             }
             self.sender_released(sidx, target, dest, id, call, None, by);
         }

@@ -43,17 +43,17 @@ impl Kernel {
         let target = self.resolve_dest(dest)?;
         let me = self.pid_of(idx);
         let now = self.now;
-        // Fault injection (off unless configured, `faults.rs`): a message accepted now may be
-        // lost, or delayed (queued, and not handed over).
-        let fate = self.fate(target, me);
-        if fate == Fate::Lose && self.accepts_now(target, me, len) {
+        // Fault injection's hook (off unless configured, `ipc/faults.rs`): a message accepted
+        // now may be lost, or delayed (queued, and not handed over).
+        let fate = self.on_send(target, me, len);
+        if fate == Fate::Lose {
             return self.lose_on_send(idx, &out[..len], target, dest, mode, call);
         }
 
         // 1. A receiver is waiting: hand the message over.
         if let Some(ridx) = self
             .waiting_receiver(target, me)
-            .filter(|_| !self.must_queue(target, me, fate))
+            .filter(|_| fate.hands_over())
         {
             let buf_len = match self.proc_ref(ridx).blocked().map(|b| b.op) {
                 Some(BlockedOp::Receive { buf_len, .. }) => buf_len,
@@ -130,8 +130,7 @@ impl Kernel {
             let bytes = Payload::from_slice(&out[..len]);
             let msg = self.new_message(idx, bytes, call.is_some(), target);
             let id = msg.id;
-            self.queue_message(target, msg);
-            self.hold(target, id, fate);
+            self.queue_message(target, msg, fate);
             return match call {
                 None => Ok(Flow::Done([0; 3])),
                 Some(reply_len) => {
@@ -223,17 +222,9 @@ impl Kernel {
             return Ok(Flow::Done(ret));
         }
 
-        // 2. The oldest blocked sender it accepts (a rendezvous), unless its message would
-        //    overtake one of its own still in flight; fault injection may lose messages here.
-        self.lose_at_rendezvous(target, from, me);
-        let sender = match from {
-            None => self.endpoint(target).senders.front(),
-            Some(p) => self
-                .live_index(p)
-                .filter(|&s| self.proc_ref(s).blocked().map(|b| b.queue) == Some(target.senders())),
-        };
-        let sender = sender.filter(|&s| !self.in_flight_from(target, self.pid_of(s)));
-        if let Some(sidx) = sender {
+        // 2. The oldest blocked sender it accepts (a rendezvous), through fault injection's
+        //    hook: its message may be lost, and it must not overtake one in flight.
+        if let Some(sidx) = self.on_rendezvous(target, from, me) {
             let Some(BlockedOp::Send { len, call, dest }) =
                 self.proc_ref(sidx).blocked().map(|b| b.op)
             else {
