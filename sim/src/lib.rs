@@ -4,8 +4,9 @@
 //! with their clocks, the timer and the loop that drives the kernel; [`report`] is what a
 //! run produced; [`render`] shows the trace in every format (text, JSON lines, Chrome
 //! trace, Gantt, SVG, statistics, the process table, a plain-words explanation);
-//! [`scenario`] connects the scenario language to the machine; [`faults`] is the plan of
-//! faults a run injects (kills, lost and delayed messages, clock jumps). The `sim` binary is
+//! [`scenario`] connects the scenario language to the machine; [`policy`] turns a policy's
+//! name and settings, as a user writes them, into a kernel `Policy`; [`faults`] is the plan
+//! of faults a run injects (kills, lost and delayed messages, clock jumps). The `sim` binary is
 //! the command line.
 //!
 //! It must never reach into the kernel's decisions: it only calls the kernel's entry points
@@ -17,6 +18,7 @@
 pub mod explore;
 pub mod faults;
 pub mod machine;
+pub mod policy;
 pub mod render;
 pub mod report;
 pub mod scenario;

@@ -6,11 +6,11 @@
 //! interprets a statement.
 
 use crate::faults::FaultAt;
+use crate::policy::{parse as parse_policy, PolicySettings};
 use crate::{Machine, MachineConfig, Policy, Report, RunQueues};
 use codespan_reporting::diagnostic::{Diagnostic as Drawn, Label};
 use codespan_reporting::files::SimpleFile;
 use codespan_reporting::term::{self, Config};
-use kernel::sched::PolicySettings;
 use userland::scenario::ast::{CopyIndex, FaultMoment, FaultSpec};
 use userland::scenario::{Diagnostic, Scenario, SettingKey, SettingValue, Span};
 
@@ -93,7 +93,7 @@ pub fn policy(scenario: &Scenario) -> Result<Option<Policy>, Diagnostic> {
         return Ok(None);
     };
     let name = name.unwrap_or_else(|| "rr".to_string());
-    Policy::parse(&name, &settings).map(Some).map_err(|why| {
+    parse_policy(&name, &settings).map(Some).map_err(|why| {
         // Point at the setting the complaint names, when it names one.
         let at = scenario
             .settings

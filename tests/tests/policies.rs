@@ -21,8 +21,9 @@
 //! numbers from the machine's side. `docs/scheduling.md` walks through the first workload.
 
 use abi::{Sysno, Ticks};
-use kernel::sched::{Policy, PolicySettings};
+use kernel::sched::Policy;
 use kernel::trace::EventKind;
+use sim::policy::PolicySettings;
 use sim::render::stats;
 use sim::{Costs, Outcome, Report};
 use std::collections::BTreeMap;
@@ -216,7 +217,7 @@ fn run(policy: Policy, jobs: &'static [Job], seed: u64) -> Report {
 }
 
 fn policy(name: &str, settings: PolicySettings) -> Policy {
-    Policy::parse(name, &settings).unwrap_or_else(|e| panic!("{name}: {e}"))
+    sim::policy::parse(name, &settings).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 /// One job's numbers in textbook time: (name, done, exit, turnaround, waiting).

@@ -3,7 +3,7 @@
 //! every kernel invariant checked after every syscall and its ledger balanced. The
 //! benchmarks time them; these tests make sure what is timed is the whole job done right.
 
-use sim::{Machine, MachineConfig, Policy, Report, RunQueues};
+use sim::{Machine, MachineConfig, Report, RunQueues};
 use system_tests::config;
 use userland::programs::workloads::{ring, PRODUCERS};
 
@@ -88,7 +88,7 @@ fn every_workload_runs_under_every_policy_and_on_several_cpus() {
     for (program, arg) in cases {
         for policy in policies {
             let config = MachineConfig {
-                policy: Policy::parse(policy, &Default::default()).expect("a policy name"),
+                policy: sim::policy::parse(policy, &Default::default()).expect("a policy name"),
                 ..checked()
             };
             run(config, program, arg);

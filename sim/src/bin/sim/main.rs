@@ -11,11 +11,11 @@ mod output;
 mod target;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use kernel::sched::PolicySettings;
 use output::{
     write_file, write_stderr, write_stdout, write_trace_file, write_trace_stdout, Streamed,
 };
-use sim::{MachineConfig, Outcome, Policy, Report};
+use sim::policy::{self, PolicySettings};
+use sim::{MachineConfig, Outcome, Report};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use target::Target;
@@ -85,7 +85,7 @@ struct MachineArgs {
     arg: u64,
     /// Scheduling policy [default: rr] (docs/scheduling.md). Its settings are the flags
     /// below; a setting the policy does not take is an error.
-    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(Policy::NAMES))]
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(policy::NAMES))]
     policy: Option<String>,
     /// Quantum in ticks: rr [10], lottery [10], priority (among equals), mlfq (the top
     /// level's, doubling down).
@@ -298,7 +298,7 @@ impl MachineArgs {
             // Their settings are applied with the exploration flags.
             return Ok(());
         }
-        config.policy = Policy::parse(&name, &settings).map_err(|e| format!("sim: {e}\n"))?;
+        config.policy = policy::parse(&name, &settings).map_err(|e| format!("sim: {e}\n"))?;
         Ok(())
     }
 
