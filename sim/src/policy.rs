@@ -86,7 +86,8 @@ pub fn parse(name: &str, settings: &PolicySettings) -> Result<Policy, String> {
             let boost = s.boost.unwrap_or(Policy::DEFAULT_MLFQ_BOOST);
             let quanta = match (&s.quanta, s.quantum) {
                 (Some(_), Some(_)) => {
-                    return Err("give either `quanta` (every level's quantum) or `quantum`                                     (the top level's, doubling down), not both"
+                    return Err("give either `quanta` (every level's quantum) or `quantum` \
+                                (the top level's, doubling down), not both"
                         .to_string())
                 }
                 (Some(list), None) => {
@@ -389,15 +390,18 @@ mod tests {
             }
         )
         .contains("1 to 8"));
-        assert!(err(
-            "mlfq",
-            PolicySettings {
-                quantum: Some(2),
-                quanta: Some(vec![2]),
-                ..d()
-            }
-        )
-        .contains("not both"));
+        assert_eq!(
+            err(
+                "mlfq",
+                PolicySettings {
+                    quantum: Some(2),
+                    quanta: Some(vec![2]),
+                    ..d()
+                }
+            ),
+            "give either `quanta` (every level's quantum) or `quantum` (the top level's, \
+             doubling down), not both"
+        );
         assert!(err(
             "pct",
             PolicySettings {
