@@ -246,10 +246,10 @@ impl Kernel {
     /// check that nothing is due is inline, the firing out of line).
     #[inline]
     fn arrive_at(&mut self, cpu: CpuId, now: Ticks) {
-        debug_assert!(now >= self.now, "time never runs backwards");
+        debug_assert!(now >= self.clock, "time never runs backwards");
         self.entries += 1;
-        self.now = now;
-        self.cpu = cpu;
+        self.clock = now;
+        self.trace.stamp(now, cpu);
         if self.timer_may_be_due() {
             self.fire_timers();
         }
@@ -309,7 +309,8 @@ impl Kernel {
                 for slot in &mut self.cpus {
                     slot.slice_end = slot.slice_end.saturating_add(by);
                 }
-                self.now = to;
+                self.clock = to;
+                self.trace.stamp(to, cpu);
                 if self.timer_may_be_due() {
                     self.fire_timers();
                 }
@@ -341,13 +342,13 @@ impl Kernel {
     /// A CPU's turn: the tick limit, then the CPU's process goes on, or a free CPU looks
     /// for work.
     fn turn(&mut self, cpu: CpuId, outside: Outside) -> Action {
-        if self.now >= self.platform.tick_limit {
+        if self.clock >= self.platform.tick_limit {
             let limit = self.platform.tick_limit;
             self.emit(|| EventKind::TickLimit { limit });
             return Action::Halt(Outcome::TickLimit);
         }
         match self.running_on(cpu) {
-            Some(idx) => self.go_on(idx, outside),
+            Some(idx) => self.go_on(cpu, idx, outside),
             None => self.dispatch(cpu, outside),
         }
     }
@@ -358,14 +359,14 @@ impl Kernel {
             return Action::Free;
         };
         self.start_quantum(cpu, idx);
-        self.go_on(idx, outside)
+        self.go_on(cpu, idx, outside)
     }
 
     /// The quantum of the process in slot `idx` on `cpu` starts now.
     fn start_quantum(&mut self, cpu: CpuId, idx: u32) {
         let pid = self.pid_of(idx);
         let slice_end = match self.sched.quantum(pid) {
-            Some(q) => self.now.saturating_add(q),
+            Some(q) => self.clock.saturating_add(q),
             None => Ticks::MAX,
         };
         let slot = self.slot_mut(cpu);
@@ -376,14 +377,14 @@ impl Kernel {
     /// The process in slot `idx` goes on running on its CPU: its body, or a piece of its
     /// compute burst that ends at the burst's end, the quantum's, the next moment something
     /// can change, or the tick limit, whichever comes first (at least one tick).
-    fn go_on(&mut self, idx: u32, outside: Outside) -> Action {
+    fn go_on(&mut self, cpu: CpuId, idx: u32, outside: Outside) -> Action {
         let p = self.proc_ref(idx);
         let (pid, burst) = (p.pid, p.burst);
         if burst == 0 {
             return Action::Run(pid);
         }
-        let now = self.now;
-        let slice_left = self.slot_mut(self.cpu).slice_end.saturating_sub(now);
+        let now = self.clock;
+        let slice_left = self.slot_mut(cpu).slice_end.saturating_sub(now);
         let mut ticks = burst.min(slice_left);
         if let Some(due) = self.next_change(outside) {
             if due > now {
@@ -422,13 +423,14 @@ impl Kernel {
                 then: Then::Ask,
             };
         }
-        self.now = self.now.saturating_add(self.platform.switch_cost);
+        self.clock = self.clock.saturating_add(self.platform.switch_cost);
+        self.trace.stamp(self.clock, cpu);
         if self.timer_may_be_due() {
             self.fire_timers();
         }
         let idx = pid.index();
         self.start_quantum(cpu, idx);
-        let then = match self.go_on(idx, outside) {
+        let then = match self.go_on(cpu, idx, outside) {
             Action::Compute { ticks, .. } => Then::Compute(ticks),
             _ => Then::Run,
         };
@@ -460,7 +462,8 @@ impl Kernel {
         };
         if let Some(until) = [deadline, later].into_iter().flatten().min() {
             let until = until.min(self.platform.tick_limit);
-            self.trace.push(self.now, cpu, || EventKind::Idle { until });
+            self.trace
+                .push(self.clock, cpu, || EventKind::Idle { until });
             return Action::Idle { until };
         }
         if waiting && outside.parked {
@@ -480,8 +483,8 @@ impl Kernel {
 
     /// Give `cpu` the next ready process, if any.
     fn schedule(&mut self, cpu: CpuId) -> Option<Pid> {
-        while let Some(pid) = self.sched.pick(cpu, self.now) {
-            let now = self.now;
+        while let Some(pid) = self.sched.pick(cpu, self.clock) {
+            let now = self.clock;
             let Some(p) = self.procs.get_mut(pid.index(), pid.generation()) else {
                 continue;
             };
@@ -523,7 +526,7 @@ impl Kernel {
         // The scheduling point after the call, its common case inline: the quantum goes on
         // and nobody is ready.
         let slot_end = self.cpus.get(cpu as usize).map_or(0, |s| s.slice_end);
-        let go_on = (slot_end > self.now && self.sched.is_empty()) || {
+        let go_on = (slot_end > self.clock && self.sched.is_empty()) || {
             matches!(self.decide(cpu, idx), Action::Continue)
         };
         if !go_on {
@@ -559,7 +562,7 @@ impl Kernel {
     /// quantum is used up and anyone else is ready for this CPU (else a new quantum starts),
     /// or if the policy says so.
     fn decide(&mut self, cpu: CpuId, idx: u32) -> Action {
-        let now = self.now;
+        let now = self.clock;
         let pid = self.pid_of(idx);
         let slot = self.slot_mut(cpu);
         if slot.slice_end > now {
@@ -585,7 +588,7 @@ impl Kernel {
 
     /// The quantum of the process in slot `idx` on `cpu` ended: back to the run queue.
     fn preempt(&mut self, cpu: CpuId, idx: u32) {
-        let now = self.now;
+        let now = self.clock;
         self.mark_not_running(idx, StopReason::Preempted);
         let p = self.proc_mut(idx);
         p.set_state(ProcState::Ready, now);

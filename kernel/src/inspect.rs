@@ -276,7 +276,7 @@ impl Kernel {
         // The kernel charges a state's time when the process leaves it; a snapshot taken in
         // the middle adds what has accrued so far, so totals are true at this moment.
         let mut stats = p.stats;
-        let spent = self.now.saturating_sub(p.since);
+        let spent = self.clock.saturating_sub(p.since);
         match p.state {
             ProcState::Ready => stats.ready += spent,
             ProcState::Running(_) => stats.cpu += spent,

@@ -279,7 +279,7 @@ impl Kernel {
         if let Err(violation) = self.check_invariants() {
             panic!(
                 "kernel invariant violated at tick {}: {violation}",
-                self.now
+                self.clock
             );
         }
     }

@@ -55,7 +55,7 @@ use crate::ipc::{Endpoint, Mailbox, WaitQueue, WaitQueueId};
 use crate::process::{ProcState, Process};
 use crate::sched::{Policy, ReadyInfo, ReadyReason, Scheduler, StopReason};
 use crate::slab::Slab;
-use crate::trace::{CpuId, Event, EventKind, ExitReason, TraceBuffer, WaitFor, WakeReason};
+use crate::trace::{Event, EventKind, ExitReason, TraceBuffer, WaitFor, WakeReason};
 use abi::{Dest, Error, MailboxId, Pid, Ticks, RET_REGS};
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
@@ -186,8 +186,9 @@ pub struct Deadlock {
 pub struct Kernel {
     config: KernelConfig,
     platform: Platform,
-    now: Ticks,
-    cpu: CpuId,
+    /// The kernel's clock: the tick of the entry it is serving, the latest the machine has
+    /// reported. It only moves forward, at an entry (or a clock jump inside one).
+    clock: Ticks,
     /// Each CPU as the kernel sees it: its process and its quantum.
     cpus: Vec<entry::CpuSlot>,
     /// Kernel entries so far ([`Kernel::entries`]).
@@ -240,8 +241,7 @@ impl Kernel {
         Kernel {
             config,
             platform: Platform { cpus, ..platform },
-            now: 0,
-            cpu: 0,
+            clock: 0,
             cpus: (0..cpus).map(|_| entry::CpuSlot::default()).collect(),
             entries: 0,
             procs: Slab::default(),
@@ -272,7 +272,7 @@ impl Kernel {
 
     /// The clock as the kernel last saw it.
     pub fn now(&self) -> Ticks {
-        self.now
+        self.clock
     }
 
     /// The scheduler's name.
@@ -527,8 +527,10 @@ impl Kernel {
         }
     }
 
+    /// Record an event at the tick and on the CPU of the entry being served.
+    #[inline]
     fn emit(&mut self, kind: impl FnOnce() -> EventKind) {
-        self.trace.push(self.now, self.cpu, kind);
+        self.trace.record(kind);
     }
 
     /// Run `f` on the wait queue a [`WaitQueueId`] names (if its owner still exists) and the
@@ -620,7 +622,7 @@ impl Kernel {
         reason: WakeReason,
         ret: [u64; RET_REGS],
     ) {
-        let now = self.now;
+        let now = self.clock;
         let p = self.proc_mut(idx);
         p.timer = 0;
         p.set_state(ProcState::Ready, now);
@@ -707,7 +709,7 @@ impl Kernel {
         op: process::BlockedOp,
         deadline: Option<Ticks>,
     ) {
-        let now = self.now;
+        let now = self.clock;
         self.with_queue(queue, |q, links| q.push_back(links, idx));
         self.mark_not_running(idx, StopReason::Blocked);
         let p = self.proc_mut(idx);
@@ -765,7 +767,7 @@ impl Kernel {
             pid: p.pid,
             priority: p.effective_priority,
             reason,
-            now: self.now,
+            now: self.clock,
             last_cpu: p.last_cpu,
             expected_burst: p.expected_burst,
         }
@@ -776,7 +778,7 @@ impl Kernel {
     fn mark_not_running(&mut self, idx: u32, why: StopReason) {
         let p = self.proc_ref(idx);
         if let ProcState::Running(cpu) = p.state {
-            let (pid, ran) = (p.pid, self.now.saturating_sub(p.since));
+            let (pid, ran) = (p.pid, self.clock.saturating_sub(p.since));
             self.running -= 1;
             if let Some(slot) = self.cpus.get_mut(cpu as usize) {
                 if slot.current == Some(pid) {

@@ -68,7 +68,7 @@ impl Kernel {
                 .timers
                 .heap
                 .peek()
-                .is_some_and(|Reverse((deadline, _, _))| *deadline <= self.now)
+                .is_some_and(|Reverse((deadline, _, _))| *deadline <= self.clock)
     }
 
     /// Arm the one timer of the process in slot `idx`.
@@ -85,7 +85,7 @@ impl Kernel {
     #[inline(never)]
     pub(crate) fn fire_timers(&mut self) {
         loop {
-            let now = self.now;
+            let now = self.clock;
             let arrival = self.next_arrival().filter(|&a| a <= now);
             if let Some(a) = arrival {
                 let timer = self.timers.next_deadline(&self.procs);

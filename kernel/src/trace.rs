@@ -539,6 +539,9 @@ pub trait TraceSink: Send {
 #[derive(Default)]
 pub struct TraceBuffer {
     enabled: bool,
+    /// The tick and CPU of the kernel entry being served: what [`TraceBuffer::record`]
+    /// stamps an event with.
+    at: (Ticks, CpuId),
     events: Vec<Event>,
     sink: Option<Box<dyn TraceSink>>,
 }
@@ -558,6 +561,7 @@ impl TraceBuffer {
     pub fn new(enabled: bool) -> Self {
         TraceBuffer {
             enabled,
+            at: (0, 0),
             events: Vec::new(),
             sink: None,
         }
@@ -576,6 +580,24 @@ impl TraceBuffer {
             sink.record(&event);
         }
         self.sink.replace(sink)
+    }
+
+    /// From now on stamp events with this tick and CPU (the kernel entry being served).
+    #[inline]
+    pub fn stamp(&mut self, tick: Ticks, cpu: CpuId) {
+        self.at = (tick, cpu);
+    }
+
+    /// The tick and CPU events are stamped with now.
+    pub fn stamped(&self) -> (Ticks, CpuId) {
+        self.at
+    }
+
+    /// Record an event at the stamped tick and CPU ([`TraceBuffer::stamp`]).
+    #[inline]
+    pub fn record(&mut self, kind: impl FnOnce() -> EventKind) {
+        let (tick, cpu) = self.at;
+        self.push(tick, cpu, kind);
     }
 
     /// Record an event.

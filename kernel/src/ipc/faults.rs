@@ -260,7 +260,7 @@ impl Kernel {
         match call {
             None => Ok(Flow::Done([0; 3])),
             Some(reply_len) => {
-                let deadline = crate::trap::deadline(mode, self.now).ok().flatten();
+                let deadline = crate::trap::deadline(mode, self.clock).ok().flatten();
                 let server = match target {
                     Target::Inbox(_, p) => Some(p),
                     Target::Mailbox(_) => None,
@@ -298,7 +298,7 @@ impl Kernel {
     /// an earlier message from its sender is still in flight there (it arrives no sooner).
     pub(crate) fn hold(&mut self, target: Target, id: MsgId, fate: Fate) {
         let own = match fate {
-            Fate::Delay(t) => Some(self.now.saturating_add(t)),
+            Fate::Delay(t) => Some(self.clock.saturating_add(t)),
             Fate::Deliver | Fate::Lose | Fate::Behind => None,
         };
         if own.is_none() && self.faults.in_flight.is_empty() {

@@ -63,7 +63,7 @@ impl Kernel {
         };
         let (i, g) = self.procs.next_key();
         let pid = Pid::new(i, g);
-        let now = self.now;
+        let now = self.clock;
         self.procs.insert(Process::new(
             pid,
             name.clone(),
@@ -158,7 +158,7 @@ impl Kernel {
             }
         }
 
-        let now = self.now;
+        let now = self.clock;
         let p = self.proc_mut(idx);
         // A zombie never traps again: what its IPC buffer held goes with it.
         p.ipc = Payload::default();

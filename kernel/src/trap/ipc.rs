@@ -42,7 +42,7 @@ impl Kernel {
         }
         let target = self.resolve_dest(dest)?;
         let me = self.pid_of(idx);
-        let now = self.now;
+        let now = self.clock;
         // Fault injection's hook (off unless configured, `ipc/faults.rs`): a message accepted
         // now may be lost, or delayed (queued, and not handed over).
         let fate = self.on_send(target, me, len);
@@ -254,7 +254,7 @@ impl Kernel {
                 return Err((Error::NoSuchProcess, 0));
             }
         }
-        let deadline = deadline(mode, self.now)?;
+        let deadline = deadline(mode, self.clock)?;
         let queue = match (source, target) {
             (Source::Mailbox(m), _) => WaitQueueId::MailboxReceiver(m),
             (Source::Process(p), _) => WaitQueueId::ReceiversFrom(p),

@@ -92,7 +92,8 @@ impl Kernel {
         let Ok(call) = Syscall::decode(frame) else {
             return;
         };
-        log::debug!("t={} cpu{} {} {}", self.now, self.cpu, pid, call);
+        let (tick, cpu) = self.trace.stamped();
+        log::debug!("t={tick} cpu{cpu} {pid} {call}");
         self.emit(|| EventKind::Syscall { pid, call });
     }
 

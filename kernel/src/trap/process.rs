@@ -55,7 +55,7 @@ impl Kernel {
             self.reap(child.index());
             return Ok(Flow::Done([code as i64 as u64, child.raw(), 0]));
         }
-        let deadline = deadline(mode, self.now)?;
+        let deadline = deadline(mode, self.clock)?;
         self.refuse_deadlock(idx, WaitQueueId::Exit(child))?;
         self.block(
             idx,
@@ -72,7 +72,7 @@ impl Kernel {
         let pid = self.pid_of(idx);
         log::info!("{pid}: {text}");
         self.console.push(crate::ConsoleLine {
-            tick: self.now,
+            tick: self.clock,
             pid,
             text: text.clone(),
         });

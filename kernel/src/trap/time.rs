@@ -15,7 +15,7 @@ impl Kernel {
         let pid = self.pid_of(idx);
         self.complete(idx, Ok([0; 3]));
         self.mark_not_running(idx, crate::sched::StopReason::Yielded);
-        let now = self.now;
+        let now = self.clock;
         self.proc_mut(idx).set_state(ProcState::Ready, now);
         self.emit(|| EventKind::Yield { pid });
         let info = self.ready_info(idx, crate::sched::ReadyReason::Yielded);
@@ -28,9 +28,9 @@ impl Kernel {
             return self.sys_yield(idx);
         }
         let pid = self.pid_of(idx);
-        let until = self.now.saturating_add(ticks);
+        let until = self.clock.saturating_add(ticks);
         self.mark_not_running(idx, crate::sched::StopReason::Slept);
-        let now = self.now;
+        let now = self.clock;
         self.proc_mut(idx)
             .set_state(ProcState::Sleeping { until }, now);
         self.arm_timer(idx, until);
