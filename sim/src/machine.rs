@@ -572,6 +572,7 @@ impl Machine {
             queued: kernel.queued_messages(),
             ledgers: kernel.take_endpoint_ledgers(),
             machine,
+            kernel_entries: kernel.entries(),
             policy: kernel.policy_name(),
             seed: self.config.seed,
         }

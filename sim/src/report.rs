@@ -72,6 +72,11 @@ pub struct Report {
     pub ledgers: Vec<EndpointLedger>,
     /// Whole-machine accounting.
     pub machine: MachineStats,
+    /// Times the machine entered the kernel ([`kernel::Kernel::enter`]): once per event on a
+    /// CPU (a trap, a turn, a burst piece, a program's end, a planned fault, and the timer
+    /// interrupt that brings the kernel's clock up to date when a run pauses). With one CPU, a
+    /// trap that takes its process off the CPU and the dispatch of the next are one entry.
+    pub kernel_entries: u64,
     /// The scheduling policy's name.
     pub policy: &'static str,
     /// The run's seed.

@@ -119,3 +119,38 @@ fn a_workload_traced_and_untraced_does_the_same_work() {
         assert_eq!(a.exited, b.exited, "{program}");
     }
 }
+
+/// The boundary between machine and kernel, counted rather than timed: with one CPU the
+/// kernel is entered exactly once per trap, and a trap that takes its process off the CPU
+/// carries the dispatch of the next in the same entry. The difference between two runs of
+/// different lengths cancels what both share (boot, the first dispatch, the exits).
+#[test]
+fn the_kernel_is_entered_once_per_trap() {
+    let mut programs = userland::programs::builtin();
+    programs.add(
+        "getpids",
+        "getpid in a loop",
+        |sys: userland::Sys, n: u64| async move {
+            for _ in 0..n {
+                sys.getpid().await;
+            }
+            0
+        },
+    );
+    let entries = |program: &str, arg: u64| {
+        let report = Machine::run_program(checked(), programs.clone(), program, arg)
+            .expect("the program is in the table");
+        assert!(report.succeeded(), "{program}: {:?}", report.outcome);
+        report.kernel_entries
+    };
+    // A syscall that keeps its CPU: one entry each.
+    assert_eq!(entries("getpids", 400) - entries("getpids", 200), 200);
+    // A `call` round trip is three traps (the client's call, the server's reply and its next
+    // receive), two of which block and hand the CPU over: three entries, not five.
+    assert_eq!(entries("w1_call", 60) - entries("w1_call", 30), 3 * 30);
+    // A mailbox round trip is four traps (a send and a receive each way): four entries.
+    assert_eq!(
+        entries("w1_mailbox", 60) - entries("w1_mailbox", 30),
+        4 * 30
+    );
+}
