@@ -526,7 +526,7 @@ impl Kernel {
         // The scheduling point after the call, its common case inline: the quantum goes on
         // and nobody is ready.
         let slot_end = self.cpus.get(cpu as usize).map_or(0, |s| s.slice_end);
-        let go_on = (slot_end > self.clock && self.sched.is_empty()) || {
+        let go_on = (slot_end > self.clock && (!self.sched_preempts || self.sched.is_empty())) || {
             matches!(self.decide(cpu, idx), Action::Continue)
         };
         if !go_on {
@@ -566,7 +566,7 @@ impl Kernel {
         let pid = self.pid_of(idx);
         let slot = self.slot_mut(cpu);
         if slot.slice_end > now {
-            if self.has_ready() && self.sched.should_preempt(cpu, pid, now) {
+            if self.sched_preempts && self.has_ready() && self.sched.should_preempt(cpu, pid, now) {
                 self.preempt(cpu, idx);
                 return Action::Free;
             }

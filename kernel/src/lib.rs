@@ -200,6 +200,10 @@ pub struct Kernel {
     names: BTreeMap<String, MailboxId>,
     programs: Vec<Arc<str>>,
     sched: Box<dyn Scheduler>,
+    /// Whether the policy may preempt at a scheduling point ([`Scheduler::may_preempt`]).
+    sched_preempts: bool,
+    /// Whether the policy hears when a process leaves its CPU ([`Scheduler::hears_stops`]).
+    sched_hears_stops: bool,
     timers: time::Timers,
     next_msg: u64,
     queued_bytes: usize,
@@ -249,6 +253,8 @@ impl Kernel {
             mailboxes: Slab::default(),
             names: BTreeMap::new(),
             programs: programs.into_iter().map(Arc::from).collect(),
+            sched_preempts: sched.may_preempt(),
+            sched_hears_stops: sched.hears_stops(),
             sched,
             timers: time::Timers::default(),
             next_msg: 0,
@@ -785,7 +791,9 @@ impl Kernel {
                     slot.current = None;
                 }
             }
-            self.sched.stopped(pid, ran, why);
+            if self.sched_hears_stops {
+                self.sched.stopped(pid, ran, why);
+            }
         }
     }
 }

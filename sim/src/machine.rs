@@ -443,6 +443,7 @@ pub struct Machine {
 impl Machine {
     /// A machine that can run `programs`.
     pub fn new(config: MachineConfig, programs: ProgramTable) -> Machine {
+        install_panic_hook();
         let names = programs.names().map(String::from).collect();
         let cpus = config.cpu_count();
         let scheduler: Box<dyn Scheduler> = match config.run_queues {
@@ -917,37 +918,36 @@ impl Machine {
     /// trap the poll left raised, if the trap was not served inside it; the answer to go on
     /// with, if the turn goes on.
     fn run_user(&mut self, c: usize, pid: Pid) -> Option<Action> {
-        // A trap raised at the end of an earlier poll, whose turn is this one, is served
-        // now as if the poll had just raised it.
-        let left = self.cpu(c, |cpu| {
-            let raised = cpu.raised.as_mut()?;
-            raised.early = false;
-            Some(())
-        });
-        if left.is_some() {
-            return self.trapped(c, pid);
-        }
-        let slot = pid.index() as usize;
         {
             let mut hw = self.board.hw.borrow_mut();
+            // A trap raised at the end of an earlier poll, whose turn is this one, is served
+            // now as if the poll had just raised it.
+            if let Some(raised) = hw.cpus[c].raised.as_mut() {
+                raised.early = false;
+                drop(hw);
+                return self.trapped(c, pid);
+            }
             hw.polling = Some((c, pid));
             hw.returned = false;
             hw.cpus[c].suspended = false;
         }
+        let slot = pid.index() as usize;
         let poll = match self.bodies.get_mut(slot).and_then(|b| b.as_mut()) {
             Some((body_pid, body)) if *body_pid == pid => poll_body(body),
             _ => Polled::Fault("no program loaded".into()),
         };
-        self.board.hw.borrow_mut().polling = None;
         let ended = match poll {
             Polled::Ready(code) => (code, ExitReason::Returned),
             Polled::Panicked(msg) => (101, ExitReason::Panicked(msg)),
             Polled::Fault(what) => (102, ExitReason::Fault(what)),
             Polled::Pending => {
-                let (twice, answer, raised) = self.cpu(c, |cpu| {
+                let (twice, answer, raised) = {
+                    let mut hw = self.board.hw.borrow_mut();
+                    hw.polling = None;
+                    let cpu = &mut hw.cpus[c];
                     let twice = std::mem::take(&mut cpu.trapped_twice);
                     (twice, cpu.answer.take(), cpu.raised.map(|r| r.early))
-                });
+                };
                 match (twice, answer, raised) {
                     (true, _, _) => {
                         self.cpu(c, |cpu| cpu.raised = None);
@@ -965,6 +965,7 @@ impl Machine {
                 }
             }
         };
+        self.board.hw.borrow_mut().polling = None;
         let (code, reason) = ended;
         Some(self.enter(
             c,
@@ -1233,7 +1234,6 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 }
 
 fn poll_body(body: &mut ProcessFuture) -> Polled {
-    install_panic_hook();
     let mut cx = Context::from_waker(Waker::noop());
     IN_PROCESS.with(|f| f.set(true));
     let result = panic::catch_unwind(AssertUnwindSafe(|| body.as_mut().poll(&mut cx)));

@@ -65,6 +65,9 @@ impl Random {
 }
 
 impl Scheduler for Random {
+    fn hears_stops(&self) -> bool {
+        false
+    }
     fn name(&self) -> &'static str {
         "random"
     }

@@ -47,6 +47,12 @@ impl Lottery {
 }
 
 impl Scheduler for Lottery {
+    fn may_preempt(&self) -> bool {
+        false
+    }
+    fn hears_stops(&self) -> bool {
+        false
+    }
     fn name(&self) -> &'static str {
         "lottery"
     }

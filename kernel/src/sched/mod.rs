@@ -99,6 +99,17 @@ pub trait Scheduler: Send {
         let _ = cpu;
         !self.is_empty()
     }
+    /// Whether the policy may ever say yes to [`should_preempt`](Self::should_preempt). One
+    /// that never does (round robin, FCFS, lottery) lets the kernel skip the question at
+    /// every scheduling point. Asked once, when the kernel is built.
+    fn may_preempt(&self) -> bool {
+        true
+    }
+    /// Whether the policy listens to [`stopped`](Self::stopped). One that does not lets the
+    /// kernel skip telling it. Asked once, when the kernel is built.
+    fn hears_stops(&self) -> bool {
+        true
+    }
     /// `pid` left its CPU after running `ran` ticks since it was dispatched.
     fn stopped(&mut self, pid: Pid, ran: Ticks, why: StopReason) {
         let _ = (pid, ran, why);
@@ -360,6 +371,12 @@ impl RoundRobin {
 }
 
 impl Scheduler for RoundRobin {
+    fn may_preempt(&self) -> bool {
+        false
+    }
+    fn hears_stops(&self) -> bool {
+        false
+    }
     fn name(&self) -> &'static str {
         "rr"
     }
@@ -384,6 +401,12 @@ pub struct Fcfs {
 }
 
 impl Scheduler for Fcfs {
+    fn may_preempt(&self) -> bool {
+        false
+    }
+    fn hears_stops(&self) -> bool {
+        false
+    }
     fn name(&self) -> &'static str {
         "fcfs"
     }

@@ -146,6 +146,15 @@ impl Scheduler for PerCpu {
         self.queues.get(cpu as usize).is_some_and(|q| !q.is_empty())
     }
 
+    fn may_preempt(&self) -> bool {
+        self.queues.iter().any(|q| q.may_preempt())
+    }
+
+    fn hears_stops(&self) -> bool {
+        // It keeps each process's home up to date when one exits.
+        true
+    }
+
     fn stopped(&mut self, pid: Pid, ran: Ticks, why: StopReason) {
         let home = self.home_of(pid);
         if let Some(q) = self.queues.get_mut(home) {
