@@ -267,12 +267,12 @@ impl Kernel {
         turn: Option<&Outside>,
     ) -> Action {
         self.arrive_at(cpu, now);
-        let mut action = self.trapped(cpu, frame, out, defer);
-        if let (Action::Free, Some(outside)) = (&action, turn) {
+        let action = match (self.trapped(cpu, frame, out, defer), turn) {
             // The CPU's next turn follows in this entry: its timer interrupt would find
             // nothing due at this same tick.
-            action = self.turn(cpu, *outside);
-        }
+            (Action::Free, Some(outside)) => self.turn(cpu, *outside),
+            (action, _) => action,
+        };
         self.checkpoint();
         action
     }
@@ -430,9 +430,15 @@ impl Kernel {
         }
         let idx = pid.index();
         self.start_quantum(cpu, idx);
-        let then = match self.go_on(cpu, idx, outside) {
-            Action::Compute { ticks, .. } => Then::Compute(ticks),
-            _ => Then::Run,
+        // Most processes are dispatched to run their program; one preempted in the middle of
+        // a burst computes on.
+        let then = if self.proc_ref(idx).burst == 0 {
+            Then::Run
+        } else {
+            match self.go_on(cpu, idx, outside) {
+                Action::Compute { ticks, .. } => Then::Compute(ticks),
+                _ => Then::Run,
+            }
         };
         Action::Dispatch { pid, then }
     }

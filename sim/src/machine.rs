@@ -24,9 +24,12 @@
 //! and program code runs in the order of its simulated time. `docs/architecture.md` (section
 //! 4) states the rule in full.
 //!
-//! **The big kernel lock.** The kernel is `Send` and sits behind a spin lock that is the only
-//! way in: every entry, from the loop or from a trap, takes it once and lets it go before any
-//! program code runs.
+//! **One way in, no lock.** The kernel is `Send`, but the machine steps every CPU in one host
+//! thread and shares its state with the processes' syscall instructions through an `Rc`, so
+//! nothing here can ever be shared between threads: the kernel sits in a `RefCell` whose
+//! borrow is the one way in, taken once per entry and let go before any program code runs.
+//! A lock would guard nothing and cost an atomic operation per entry (it was a fifth of a
+//! `call` round trip).
 //!
 //! A run can be paused between two turns ([`Machine::run_until`]) to look at the process
 //! and mailbox tables ([`Machine::process_table`], [`Machine::mailbox_table`]) and then
@@ -332,11 +335,10 @@ impl Hardware {
     }
 }
 
-/// What the machine's syscall instruction and its loop share: the kernel behind its lock,
-/// and the hardware.
+/// What the machine's syscall instruction and its loop share: the kernel and the hardware.
 struct Board {
-    /// The big kernel lock: the only way into the kernel, taken once per entry.
-    kernel: spin::Mutex<Kernel>,
+    /// The only way into the kernel, borrowed once per entry.
+    kernel: RefCell<Kernel>,
     hw: RefCell<Hardware>,
 }
 
@@ -346,7 +348,7 @@ impl Board {
     #[inline]
     fn enter_from_trap(&self, cpu: CpuId, now: Ticks, entry: Entry<'_>) -> Action {
         IN_KERNEL.with(|f| f.set(true));
-        let action = self.kernel.lock().enter(cpu, now, entry);
+        let action = self.kernel.borrow_mut().enter(cpu, now, entry);
         IN_KERNEL.with(|f| f.set(false));
         action
     }
@@ -410,19 +412,19 @@ impl Trap for Board {
 
     fn resume(&self) -> Option<[u64; RET_REGS]> {
         let pid = self.polled()?;
-        self.kernel.lock().resume(pid)
+        self.kernel.borrow_mut().resume(pid)
     }
 
     fn take_received(&self) -> Payload {
         match self.polled() {
-            Some(pid) => self.kernel.lock().take_received(pid),
+            Some(pid) => self.kernel.borrow_mut().take_received(pid),
             None => Payload::default(),
         }
     }
 
     fn last_return(&self) -> [u64; RET_REGS] {
         match self.polled() {
-            Some(pid) => self.kernel.lock().last_return(pid),
+            Some(pid) => self.kernel.borrow_mut().last_return(pid),
             None => [0; RET_REGS],
         }
     }
@@ -487,7 +489,7 @@ impl Machine {
         Machine {
             config,
             board: Rc::new(Board {
-                kernel: spin::Mutex::new(kernel),
+                kernel: RefCell::new(kernel),
                 hw: RefCell::new(hw),
             }),
             programs,
@@ -518,18 +520,18 @@ impl Machine {
         if self.config.cpu_count() > 1 {
             return Err(sink);
         }
-        self.board.kernel.lock().set_trace_sink(sink);
+        self.board.kernel.borrow_mut().set_trace_sink(sink);
         Ok(())
     }
 
     /// Start the first process (its program is loaded when it is first dispatched).
     pub fn boot(&mut self, program: &str, arg: u64) -> Result<Pid, Error> {
-        self.board.kernel.lock().boot(program, "", arg)
+        self.board.kernel.borrow_mut().boot(program, "", arg)
     }
 
     /// Build the body of a process dispatched for the first time.
     fn load(&mut self, pid: Pid) {
-        let Some(start) = self.board.kernel.lock().start_of(pid) else {
+        let Some(start) = self.board.kernel.borrow_mut().start_of(pid) else {
             return;
         };
         // The kernel's program ids are positions in the table it was built from (`new`).
@@ -556,7 +558,7 @@ impl Machine {
         let ticks = self.end_tick();
         let machine = self.stats(ticks);
         let cpus = self.config.cpu_count();
-        let mut kernel = self.board.kernel.lock();
+        let mut kernel = self.board.kernel.borrow_mut();
         let mut events = kernel.take_events();
         if cpus > 1 {
             events = join_idle(events);
@@ -670,18 +672,18 @@ impl Machine {
 
     /// Every process (live and zombie), in slot order, as it is now.
     pub fn process_table(&self) -> Vec<ProcessInfo> {
-        self.board.kernel.lock().process_table()
+        self.board.kernel.borrow_mut().process_table()
     }
 
     /// Every live mailbox, in slot order, as it is now.
     pub fn mailbox_table(&self) -> Vec<MailboxInfo> {
-        self.board.kernel.lock().mailbox_table()
+        self.board.kernel.borrow_mut().mailbox_table()
     }
 
     /// How many times the kernel was entered so far: once per event on a CPU (a trap, a
     /// turn, a burst piece, a fault), never more.
     pub fn kernel_entries(&self) -> u64 {
-        self.board.kernel.lock().entries()
+        self.board.kernel.borrow_mut().entries()
     }
 
     fn run_loop(&mut self) -> Outcome {
@@ -698,7 +700,7 @@ impl Machine {
             let hw = self.board.hw.borrow();
             (hw.cpus[c].id, hw.cpus[c].now)
         };
-        self.board.kernel.lock().enter(id, now, entry)
+        self.board.kernel.borrow_mut().enter(id, now, entry)
     }
 
     fn cpu<R>(&self, c: usize, f: impl FnOnce(&mut Cpu) -> R) -> R {
@@ -738,7 +740,7 @@ impl Machine {
     /// When something next could change: the kernel's next timer deadline or message
     /// arrival, or the plan's next timed fault while any process is alive to notice it.
     fn next_event(&self) -> Option<Ticks> {
-        let mut k = self.board.kernel.lock();
+        let mut k = self.board.kernel.borrow_mut();
         let fault = self.board.hw.borrow().faults.next_tick();
         let fault = fault.filter(|_| k.live_processes() > 0);
         k.next_deadline().into_iter().chain(fault).min()
@@ -810,11 +812,11 @@ impl Machine {
                 self.act(c, action)
             }
             Owed::Trap(pid) => {
-                let action = self.serve_trap(c, pid)?;
+                let action = self.serve_trap(c, pid);
                 self.act(c, action)
             }
             Owed::Burst { pid, ran, .. } => {
-                let action = self.end_burst(c, pid, ran)?;
+                let action = self.end_burst(c, pid, ran);
                 self.act(c, action)
             }
             Owed::Decide(_) => {
@@ -825,23 +827,20 @@ impl Machine {
     }
 
     /// Do what the kernel answered for CPU `c`, and what each answer leads to, until the
-    /// turn is over. `Some` when the run has ended.
+    /// turn is over (an answer that settles it: the CPU keeps its process, is free, idles,
+    /// ...). `Some` when the run has ended.
     fn act(&mut self, c: usize, mut action: Action) -> Option<Outcome> {
         loop {
-            let next = match action {
+            action = match action {
                 Action::Run(pid) => self.run_user(c, pid),
                 Action::Compute { pid, ticks } => self.run_burst(c, pid, ticks),
                 Action::Dispatch { pid, then } => self.dispatched(c, pid, then),
                 Action::Halt(outcome) => return Some(outcome),
                 settled => {
                     self.settle(c, settled);
-                    None
+                    return None;
                 }
             };
-            match next {
-                Some(next) => action = next,
-                None => return None,
-            }
         }
     }
 
@@ -890,7 +889,7 @@ impl Machine {
     /// A process was dispatched on CPU `c`: its body is built on its first dispatch, the
     /// switch is charged, and it runs or computes (asking the kernel first, once the switch
     /// is paid, when the kernel could not decide it at the dispatch).
-    fn dispatched(&mut self, c: usize, pid: Pid, then: Then) -> Option<Action> {
+    fn dispatched(&mut self, c: usize, pid: Pid, then: Then) -> Action {
         let slot = pid.index() as usize;
         if !matches!(self.bodies.get(slot), Some(Some((p, _))) if *p == pid) {
             self.load(pid);
@@ -904,20 +903,20 @@ impl Machine {
             cpu.charge(switch);
         });
         match then {
-            Then::Run => Some(Action::Run(pid)),
-            Then::Compute(ticks) => Some(Action::Compute { pid, ticks }),
+            Then::Run => Action::Run(pid),
+            Then::Compute(ticks) => Action::Compute { pid, ticks },
             Then::Ask if self.go_on(c, Owed::Dispatch(pid)) => {
                 let outside = self.outside(c);
-                Some(self.enter(c, Entry::Switched(outside)))
+                self.enter(c, Entry::Switched(outside))
             }
-            Then::Ask => None,
+            Then::Ask => Action::Continue,
         }
     }
 
     /// Poll the program of the process on CPU `c` until it traps (or ends), then see to the
     /// trap the poll left raised, if the trap was not served inside it; the answer to go on
     /// with, if the turn goes on.
-    fn run_user(&mut self, c: usize, pid: Pid) -> Option<Action> {
+    fn run_user(&mut self, c: usize, pid: Pid) -> Action {
         {
             let mut hw = self.board.hw.borrow_mut();
             // A trap raised at the end of an earlier poll, whose turn is this one, is served
@@ -954,9 +953,9 @@ impl Machine {
                         let what = "trapped again while its first syscall was suspended";
                         (102, ExitReason::Fault(what.into()))
                     }
-                    (false, Some(answer), _) => return Some(answer),
+                    (false, Some(answer), _) => return answer,
                     // Its turn comes first: the loop starts it, and serves the trap there.
-                    (false, None, Some(true)) => return None,
+                    (false, None, Some(true)) => return Action::Continue,
                     (false, None, Some(false)) => return self.trapped(c, pid),
                     (false, None, None) => {
                         let what = "suspended without a syscall (awaited something else)";
@@ -967,52 +966,57 @@ impl Machine {
         };
         self.board.hw.borrow_mut().polling = None;
         let (code, reason) = ended;
-        Some(self.enter(
+        self.enter(
             c,
             Entry::Ended {
                 code,
                 reason: &reason,
             },
-        ))
+        )
     }
 
     /// The process on CPU `c` raised a trap the loop serves: its cost is charged (unless it
     /// was), then the kernel serves it at the CPU's clock.
-    fn trapped(&mut self, c: usize, pid: Pid) -> Option<Action> {
+    fn trapped(&mut self, c: usize, pid: Pid) -> Action {
         let cost = self.config.costs.syscall;
         let charged = self.cpu(c, |cpu| {
             let raised = cpu.raised.as_mut()?;
             let charged = raised.charged;
             raised.charged = true;
             Some(charged)
-        })?;
+        });
+        let Some(charged) = charged else {
+            return Action::Continue;
+        };
         if !charged {
             // The trap takes its cost before the kernel acts, so the time a call takes is
             // charged to the caller even when the call blocks it.
             self.cpu(c, |cpu| cpu.charge(cost));
             if !self.go_on(c, Owed::Trap(pid)) {
-                return None;
+                return Action::Continue;
             }
         }
         self.serve_trap(c, pid)
     }
 
     /// The kernel serves the raised trap of the process on CPU `c`, at the CPU's clock.
-    fn serve_trap(&mut self, c: usize, pid: Pid) -> Option<Action> {
+    fn serve_trap(&mut self, c: usize, pid: Pid) -> Action {
         if self.apply_faults(c) && self.cpu(c, |cpu| cpu.current) != Some(pid) {
-            return None;
+            return Action::Continue;
         }
         let defer = self.idle_beside(c);
         let mut hw = self.board.hw.borrow_mut();
         let cpu = &mut hw.cpus[c];
-        let raised = cpu.raised.take()?;
+        let Some(raised) = cpu.raised.take() else {
+            return Action::Continue;
+        };
         let entry = Entry::Trap {
             frame: &raised.frame,
             out: &cpu.out,
             defer,
             turn: None,
         };
-        Some(self.board.kernel.lock().enter(cpu.id, cpu.now, entry))
+        self.board.kernel.borrow_mut().enter(cpu.id, cpu.now, entry)
     }
 
     /// Whether another CPU idles at or before CPU `c`'s clock: a scheduling point then waits
@@ -1031,7 +1035,7 @@ impl Machine {
 
     /// Run a piece of the compute burst of the process on CPU `c`, of at most `ticks` (the
     /// kernel's bound: the burst, the quantum, the next timer, the tick limit).
-    fn run_burst(&mut self, c: usize, pid: Pid, ticks: Ticks) -> Option<Action> {
+    fn run_burst(&mut self, c: usize, pid: Pid, ticks: Ticks) -> Action {
         let from = self.cpu(c, |cpu| {
             cpu.charge(ticks);
             cpu.now - ticks
@@ -1042,18 +1046,18 @@ impl Machine {
             from,
         };
         if !self.go_on(c, owed) {
-            return None;
+            return Action::Continue;
         }
         self.end_burst(c, pid, ticks)
     }
 
     /// The piece of `pid`'s burst that ran `ran` ticks on CPU `c` ends at its clock.
-    fn end_burst(&mut self, c: usize, pid: Pid, ran: Ticks) -> Option<Action> {
+    fn end_burst(&mut self, c: usize, pid: Pid, ran: Ticks) -> Action {
         if self.apply_faults(c) && self.cpu(c, |cpu| cpu.current) != Some(pid) {
-            return None;
+            return Action::Continue;
         }
         let defer = self.idle_beside(c);
-        Some(self.enter(c, Entry::Burst { ran, defer }))
+        self.enter(c, Entry::Burst { ran, defer })
     }
 
     /// Apply every planned timed fault due by CPU `c`'s clock, on `c` (whose turn it is, so
@@ -1106,7 +1110,10 @@ impl Machine {
                             *from = from.saturating_add(by);
                         }
                     }
-                    self.board.kernel.lock().enter(id, now, Entry::Jump { by });
+                    self.board
+                        .kernel
+                        .borrow_mut()
+                        .enter(id, now, Entry::Jump { by });
                 }
             }
         }
