@@ -12,7 +12,7 @@
 //! state it finds: an id that no longer resolves becomes a `None` in the snapshot, not an
 //! error.
 
-use crate::ipc::{Endpoint, WaitQueueId};
+use crate::ipc::{Endpoint, Inbox, WaitQueueId};
 use crate::process::{BlockedOp, ProcState, ProcStats, Process};
 use crate::trace::CpuId;
 use crate::Kernel;
@@ -37,6 +37,18 @@ impl Load {
             queued: endpoint.queue.len(),
             capacity: endpoint.capacity,
             bytes: endpoint.bytes,
+        }
+    }
+
+    /// An inbox's load: its endpoint's, or empty at its capacity while it was never used.
+    fn of_inbox(inbox: &Inbox) -> Load {
+        match inbox.get() {
+            Some(endpoint) => Load::of(endpoint),
+            None => Load {
+                queued: 0,
+                capacity: inbox.capacity(),
+                bytes: 0,
+            },
         }
     }
 
@@ -292,7 +304,7 @@ impl Kernel {
             effective_priority: p.effective_priority,
             state,
             since: p.since,
-            inbox: Load::of(&p.inbox),
+            inbox: Load::of_inbox(&p.inbox),
             owned: p.owned.clone(),
             stats,
         }
@@ -321,7 +333,7 @@ impl Kernel {
                     mailbox: self.endpoint_info(Dest::Mailbox(m)),
                 },
                 Source::Any => WaitOn::ReceiveAny {
-                    inbox: Load::of(&p.inbox),
+                    inbox: Load::of_inbox(&p.inbox),
                 },
                 Source::Process(from) => WaitOn::ReceiveFrom {
                     from: self.peer(from),
@@ -361,7 +373,7 @@ impl Kernel {
                     dest,
                     name: Some(String::from(&*p.name)),
                     owner: Some(pid),
-                    load: Some(Load::of(&p.inbox)),
+                    load: Some(Load::of_inbox(&p.inbox)),
                 },
                 None => EndpointInfo {
                     dest,

@@ -46,17 +46,9 @@ impl Kernel {
         };
         let mut queued_bytes = 0;
         let mut queued = 0u64;
-        // The endpoints' ledgers summed, starting with those of endpoints already gone.
-        let mut sum = crate::Ledger::default();
-        for (_, rec) in &self.closed {
-            if !rec.balances() || rec.queued != 0 {
-                return Err(format!(
-                    "closed ledger of {} does not balance: {rec:?}",
-                    rec.endpoint
-                ));
-            }
-            sum = sum.plus(&rec.ledger);
-        }
+        // The endpoints' ledgers summed, starting with those of endpoints already gone (each
+        // checked as it closed).
+        let mut sum = self.history.closed_total;
         let mut add = |ep: &Endpoint, what: &str| -> Result<(), String> {
             if !ep.balances() {
                 return Err(format!(
@@ -78,16 +70,22 @@ impl Kernel {
         };
         for (_, p) in self.procs.iter() {
             let pid = p.pid;
-            walk(&p.inbox.senders, WaitQueueId::InboxSenders(pid))?;
-            walk(&p.inbox.receiver, WaitQueueId::InboxReceiver(pid))?;
+            let inbox = p.inbox.get().unwrap_or(&crate::ipc::UNUSED);
+            walk(&inbox.senders, WaitQueueId::InboxSenders(pid))?;
+            walk(&inbox.receiver, WaitQueueId::InboxReceiver(pid))?;
             walk(&p.receivers_from, WaitQueueId::ReceiversFrom(pid))?;
             walk(&p.replies, WaitQueueId::Replies(pid))?;
             walk(&p.exit_waiters, WaitQueueId::Exit(pid))?;
-            check_endpoint(&p.inbox, &format!("{pid}.inbox"))?;
-            add(&p.inbox, &format!("{pid}.inbox"))?;
-            queued_bytes += p.inbox.bytes;
-            queued += p.inbox.queue.len() as u64;
-            if p.state == ProcState::Zombie && (!p.inbox.queue.is_empty() || !p.owned.is_empty()) {
+            if let Some(ep) = p.inbox.get() {
+                if ep.capacity != p.inbox.capacity() || ep.serial != p.inbox.serial() {
+                    return Err(format!("{pid}.inbox lost its capacity or serial"));
+                }
+            }
+            check_endpoint(inbox, &format!("{pid}.inbox"))?;
+            add(inbox, &format!("{pid}.inbox"))?;
+            queued_bytes += inbox.bytes;
+            queued += inbox.queue.len() as u64;
+            if p.state == ProcState::Zombie && (!inbox.queue.is_empty() || !p.owned.is_empty()) {
                 return Err(format!("zombie {pid} still holds messages or mailboxes"));
             }
             if p.state == ProcState::Zombie && !p.ipc.is_empty() {
@@ -99,7 +97,7 @@ impl Kernel {
                     ..
                 } = b.op
                 {
-                    if p.inbox.queue.iter().any(|m| !self.in_flight(m.id)) {
+                    if inbox.queue.iter().any(|m| !self.in_flight(m.id)) {
                         return Err(format!(
                             "{pid} waits in receive(any) over a non-empty inbox"
                         ));

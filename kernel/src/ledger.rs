@@ -26,6 +26,9 @@ use core::fmt;
 pub struct Drops([u64; DropReason::ALL.len()]);
 
 impl Drops {
+    /// Nothing dropped.
+    pub const NONE: Drops = Drops([0; DropReason::ALL.len()]);
+
     /// Count `n` more dropped for `reason`.
     #[inline]
     pub fn add(&mut self, reason: DropReason, n: u64) {
@@ -76,6 +79,13 @@ pub struct Ledger {
 }
 
 impl Ledger {
+    /// Nothing sent, received or dropped.
+    pub const EMPTY: Ledger = Ledger {
+        sent: 0,
+        received: 0,
+        dropped: Drops::NONE,
+    };
+
     /// Whether every message sent was received, is among the `queued`, or was dropped.
     pub fn balances(&self, queued: u64) -> bool {
         self.sent == self.received + self.dropped.total() + queued

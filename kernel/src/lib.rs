@@ -40,6 +40,7 @@
 extern crate alloc;
 
 mod entry;
+mod history;
 pub mod inspect;
 mod invariants;
 pub mod ipc;
@@ -64,6 +65,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 pub use crate::entry::{Action, Entry, Outcome, Outside, Platform, Start, Then};
+pub use crate::history::HistorySink;
 pub use crate::ledger::{Drops, EndpointLedger, Ledger};
 pub use crate::slab::OptSlot;
 
@@ -212,11 +214,11 @@ pub struct Kernel {
     faults: ipc::FaultState,
     /// Endpoints created so far (mailboxes and inboxes): the next endpoint's serial.
     endpoints_created: u64,
-    /// The final ledgers of endpoints that are gone and ever held a message, by serial.
-    closed: Vec<(u64, EndpointLedger)>,
+    /// The records of exited processes and the final ledgers of endpoints that are gone,
+    /// kept or handed to a sink.
+    history: history::History,
     trace: TraceBuffer,
     console: Vec<ConsoleLine>,
-    exited: Vec<ExitRecord>,
     running: usize,
     live: usize,
 }
@@ -262,10 +264,9 @@ impl Kernel {
             ledger: Ledger::default(),
             faults,
             endpoints_created: 0,
-            closed: Vec::new(),
+            history: history::History::default(),
             trace,
             console: Vec::new(),
-            exited: Vec::new(),
             running: 0,
             live: 0,
         }
@@ -334,14 +335,14 @@ impl Kernel {
     /// order the endpoints were created. Costs a walk of the tables: for reports, not for
     /// the fast path.
     pub fn endpoint_ledgers(&self) -> Vec<EndpointLedger> {
-        self.ledgers_with(self.closed.clone())
+        self.ledgers_with(self.history.closed.clone())
     }
 
     /// [`Kernel::endpoint_ledgers`], moving the closed endpoints' ledgers out instead of
     /// copying them: for the end of a run, where a million closed mailboxes would otherwise
     /// be held twice while the report is built.
     pub fn take_endpoint_ledgers(&mut self) -> Vec<EndpointLedger> {
-        let closed = core::mem::take(&mut self.closed);
+        let closed = core::mem::take(&mut self.history.closed);
         self.ledgers_with(closed)
     }
 
@@ -354,14 +355,14 @@ impl Kernel {
             }
         }
         for p in self.processes() {
-            if p.inbox.ledger.sent > 0 {
+            if let Some(inbox) = p.inbox.get().filter(|e| e.ledger.sent > 0) {
                 let rec = ledger_of(
                     Dest::Process(p.pid),
                     Some(String::from(&*p.name)),
-                    &p.inbox,
+                    inbox,
                     false,
                 );
-                all.push((p.inbox.serial, rec));
+                all.push((inbox.serial, rec));
             }
         }
         all.sort_by_key(|(serial, _)| *serial);
@@ -371,7 +372,11 @@ impl Kernel {
     /// Messages queued in every endpoint now.
     pub fn queued_messages(&self) -> u64 {
         let in_mailboxes: usize = self.mailboxes().map(|m| m.endpoint.queue.len()).sum();
-        let in_inboxes: usize = self.processes().map(|p| p.inbox.queue.len()).sum();
+        let in_inboxes: usize = self
+            .processes()
+            .filter_map(|p| p.inbox.get())
+            .map(|e| e.queue.len())
+            .sum();
         (in_mailboxes + in_inboxes) as u64
     }
 
@@ -385,15 +390,24 @@ impl Kernel {
         &self.console
     }
 
-    /// Every process that has exited, in exit order.
+    /// Every process that has exited, in exit order (none while a history sink takes the
+    /// records).
     pub fn exited(&self) -> &[ExitRecord] {
-        &self.exited
+        &self.history.exited
     }
 
     /// Take the exit records kept so far, leaving none: the end of a run moves them into its
     /// report rather than copying one record per process that ever lived.
     pub fn take_exited(&mut self) -> Vec<ExitRecord> {
-        core::mem::take(&mut self.exited)
+        core::mem::take(&mut self.history.exited)
+    }
+
+    /// Hand every exit record and every closed endpoint's final ledger to `sink` as it is
+    /// made (those kept so far first), instead of keeping them for the report; returns the
+    /// sink replaced, if any. For a run of very many processes whose history the caller
+    /// writes out or does not need.
+    pub fn set_history_sink(&mut self, sink: Box<dyn HistorySink>) -> Option<Box<dyn HistorySink>> {
+        self.history.set_sink(sink)
     }
 
     /// Take what processes printed so far, leaving nothing.
@@ -528,8 +542,11 @@ impl Kernel {
     pub(crate) fn close_endpoint(&mut self, endpoint: Dest, name: Option<&str>, ep: &Endpoint) {
         if ep.ledger.sent > 0 {
             let name = name.map(String::from);
-            self.closed
-                .push((ep.serial, ledger_of(endpoint, name, ep, true)));
+            let record = ledger_of(endpoint, name, ep, true);
+            if self.config.check_invariants && (!record.balances() || record.queued != 0) {
+                panic!("kernel invariant violated: closed ledger does not balance: {record:?}");
+            }
+            self.history.close(ep.serial, record);
         }
     }
 
@@ -568,8 +585,13 @@ impl Kernel {
             WaitQueueId::MailboxCallers(m) => {
                 &mut self.mailboxes.get_mut(m.index(), m.generation())?.callers
             }
-            WaitQueueId::InboxSenders(p) => &mut proc_of(&mut self.procs, p)?.inbox.senders,
-            WaitQueueId::InboxReceiver(p) => &mut proc_of(&mut self.procs, p)?.inbox.receiver,
+            // An inbox's queues exist once it is used (whoever waits there used it first).
+            WaitQueueId::InboxSenders(p) => {
+                &mut proc_of(&mut self.procs, p)?.inbox.get_mut()?.senders
+            }
+            WaitQueueId::InboxReceiver(p) => {
+                &mut proc_of(&mut self.procs, p)?.inbox.get_mut()?.receiver
+            }
             WaitQueueId::ReceiversFrom(p) => &mut proc_of(&mut self.procs, p)?.receivers_from,
             WaitQueueId::Replies(p) => &mut proc_of(&mut self.procs, p)?.replies,
             WaitQueueId::Exit(p) => &mut proc_of(&mut self.procs, p)?.exit_waiters,

@@ -49,7 +49,7 @@ use kernel::inspect::{MailboxInfo, ProcessInfo};
 use kernel::sched::percpu::{cpu_seed, PerCpu};
 use kernel::sched::{Policy, Scheduler};
 use kernel::trace::{CpuId, Event, EventKind, ExitReason, TraceSink};
-use kernel::{Action, Entry, Kernel, KernelConfig, Outcome, Outside, Platform, Then};
+use kernel::{Action, Entry, HistorySink, Kernel, KernelConfig, Outcome, Outside, Platform, Then};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -440,6 +440,8 @@ pub struct Machine {
     /// How the run ended, once it has: the loop must not turn again after that (a second
     /// deadlock or tick-limit event would be recorded).
     outcome: Option<Outcome>,
+    /// The run's history goes to a sink rather than into the report.
+    history_streamed: bool,
 }
 
 impl Machine {
@@ -495,6 +497,7 @@ impl Machine {
             programs,
             bodies: Vec::new(),
             outcome: None,
+            history_streamed: false,
         }
     }
 
@@ -522,6 +525,16 @@ impl Machine {
         }
         self.board.kernel.borrow_mut().set_trace_sink(sink);
         Ok(())
+    }
+
+    /// Hand every exit record and every closed endpoint's final ledger to `sink` as the run
+    /// makes them (those made so far first), instead of keeping them for the report: the
+    /// report's `exited` is then empty and its `ledgers` list only the endpoints still open
+    /// at the end ([`Report::history_streamed`]). For runs of very many processes whose
+    /// history the caller writes out, or does not need.
+    pub fn stream_history(&mut self, sink: Box<dyn HistorySink>) {
+        self.history_streamed = true;
+        self.board.kernel.borrow_mut().set_history_sink(sink);
     }
 
     /// Start the first process (its program is loaded when it is first dispatched).
@@ -576,6 +589,7 @@ impl Machine {
             ledgers: kernel.take_endpoint_ledgers(),
             machine,
             kernel_entries: kernel.entries(),
+            history_streamed: self.history_streamed,
             policy: kernel.policy_name(),
             seed: self.config.seed,
         }

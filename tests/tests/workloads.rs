@@ -154,3 +154,51 @@ fn the_kernel_is_entered_once_per_trap() {
         4 * 30
     );
 }
+
+/// A run's history handed to a sink as it is made: the sink sees exactly the exit records
+/// and closed ledgers a kept history would hold, in the same order, and the report keeps
+/// none of them.
+#[test]
+fn a_streamed_history_is_the_kept_one_given_away() {
+    use kernel::{EndpointLedger, ExitRecord, HistorySink};
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Default)]
+    struct Keep {
+        exited: Vec<ExitRecord>,
+        closed: Vec<EndpointLedger>,
+    }
+    struct Sink(Arc<Mutex<Keep>>);
+    impl HistorySink for Sink {
+        fn exited(&mut self, record: ExitRecord) {
+            self.0.lock().expect("one thread").exited.push(record);
+        }
+        fn closed(&mut self, ledger: EndpointLedger) {
+            self.0.lock().expect("one thread").closed.push(ledger);
+        }
+    }
+
+    let kept = run(checked(), "w4_wake_all", 40);
+    let given = Arc::new(Mutex::new(Keep::default()));
+    let mut machine = Machine::new(checked(), userland::programs::builtin());
+    machine.stream_history(Box::new(Sink(Arc::clone(&given))));
+    machine.boot("w4_wake_all", 40).expect("boot");
+    let streamed = machine.run();
+    assert!(streamed.succeeded(), "{:?}", streamed.outcome);
+    assert!(streamed.history_streamed && streamed.exited.is_empty());
+    assert!(
+        streamed.check_ledgers().is_ok(),
+        "{:?}",
+        streamed.check_ledgers()
+    );
+    let given = given.lock().expect("one thread");
+    assert_eq!(given.exited, kept.exited, "the same records, in exit order");
+    assert_eq!(given.exited.len(), 41, "40 sleepers and the main process");
+    let closed: Vec<&EndpointLedger> = kept.ledgers.iter().filter(|l| l.closed).collect();
+    assert_eq!(given.closed.iter().collect::<Vec<_>>(), closed);
+    assert_eq!(streamed.ledgers.iter().filter(|l| l.closed).count(), 0);
+    assert_eq!(
+        streamed.ledger, kept.ledger,
+        "the total is the kernel's either way"
+    );
+}

@@ -19,6 +19,7 @@ use crate::ledger::Ledger;
 use crate::trace::{DropReason, MsgId};
 use abi::{Capacity, Overflow, Pid};
 pub use abi::{Payload, INLINE_PAYLOAD};
+use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 
 /// Kernel bytes charged for each queued message on top of its payload, so that even empty
@@ -66,6 +67,19 @@ pub struct Endpoint {
     /// together): orders the per-endpoint ledgers of a run.
     pub(crate) serial: u64,
 }
+
+/// The endpoint of an inbox never used: empty, at capacity zero (a reader of an unused inbox
+/// sees this; every path that uses an inbox opens it first, [`Inbox::open`]).
+pub(crate) static UNUSED: Endpoint = Endpoint {
+    capacity: Capacity::Zero,
+    overflow: Overflow::Block,
+    queue: VecDeque::new(),
+    senders: WaitQueue::EMPTY,
+    receiver: WaitQueue::EMPTY,
+    bytes: 0,
+    ledger: Ledger::EMPTY,
+    serial: 0,
+};
 
 impl Endpoint {
     /// An empty endpoint of this capacity that makes senders wait when full.
@@ -117,5 +131,69 @@ impl Endpoint {
     /// dropped.
     pub fn balances(&self) -> bool {
         self.ledger.balances(self.queue.len() as u64)
+    }
+}
+
+/// A process's direct inbox: what others `send` to its pid.
+///
+/// Most processes are never sent to directly and never wait in `receive(any)`, so the
+/// endpoint behind an inbox is allocated the first time the inbox is used (a send to the
+/// process, or its own receive from the inbox): until then the inbox is its capacity and its
+/// serial, a few words in the control block.
+#[derive(Debug)]
+pub struct Inbox {
+    capacity: Capacity,
+    serial: u64,
+    endpoint: Option<Box<Endpoint>>,
+}
+
+impl Inbox {
+    /// An inbox of this capacity, created as the `serial`-th endpoint, not used yet.
+    pub fn new(capacity: Capacity, serial: u64) -> Self {
+        Inbox {
+            capacity,
+            serial,
+            endpoint: None,
+        }
+    }
+
+    /// Its capacity.
+    pub fn capacity(&self) -> Capacity {
+        self.capacity
+    }
+
+    /// When it was created, in the kernel's count of endpoints.
+    pub fn serial(&self) -> u64 {
+        self.serial
+    }
+
+    /// Its endpoint, if it was ever used.
+    #[inline]
+    pub fn get(&self) -> Option<&Endpoint> {
+        self.endpoint.as_deref()
+    }
+
+    /// Its endpoint, if it was ever used.
+    #[inline]
+    pub fn get_mut(&mut self) -> Option<&mut Endpoint> {
+        self.endpoint.as_deref_mut()
+    }
+
+    /// Its endpoint, made on first use.
+    #[inline]
+    pub fn open(&mut self) -> &mut Endpoint {
+        let (capacity, serial) = (self.capacity, self.serial);
+        self.endpoint.get_or_insert_with(|| {
+            Box::new(Endpoint {
+                serial,
+                ..Endpoint::new(capacity)
+            })
+        })
+    }
+
+    /// Let its endpoint go (the process exited and everyone waiting on it was woken),
+    /// leaving the inbox unused.
+    pub fn release(&mut self) {
+        self.endpoint = None;
     }
 }

@@ -140,7 +140,11 @@ impl Kernel {
     /// zombie keeps an empty ledger, so the record is not counted twice.
     pub(crate) fn drop_inbox(&mut self, idx: u32) {
         let pid = self.pid_of(idx);
-        let (dropped, bytes) = self.proc_mut(idx).inbox.drain(DropReason::ReceiverExited);
+        let Some(inbox) = self.proc_mut(idx).inbox.get_mut() else {
+            // Never used: nothing was sent to it, so it has no ledger to keep.
+            return;
+        };
+        let (dropped, bytes) = inbox.drain(DropReason::ReceiverExited);
         self.queued_bytes -= bytes;
         self.ledger
             .dropped
@@ -153,11 +157,14 @@ impl Kernel {
             });
         }
         let p = self.proc_mut(idx);
-        let ledger = core::mem::take(&mut p.inbox.ledger);
         let name = p.name.clone();
+        let Some(inbox) = p.inbox.get_mut() else {
+            return;
+        };
+        // Its record is final; the zombie keeps an empty ledger, so it is not counted twice.
         let closed = Endpoint {
-            ledger,
-            serial: p.inbox.serial,
+            ledger: core::mem::take(&mut inbox.ledger),
+            serial: inbox.serial,
             ..Endpoint::default()
         };
         self.close_endpoint(Dest::Process(pid), Some(&name), &closed);

@@ -22,7 +22,8 @@ mod messages;
 mod waitfor;
 mod waitqueue;
 
-pub use endpoint::{Endpoint, Message, Payload, INLINE_PAYLOAD, MESSAGE_OVERHEAD};
+pub(crate) use endpoint::UNUSED;
+pub use endpoint::{Endpoint, Inbox, Message, Payload, INLINE_PAYLOAD, MESSAGE_OVERHEAD};
 pub(crate) use faults::{Fate, FaultState};
 pub use mailbox::Mailbox;
 pub use waitqueue::{Link, Links, WaitQueue, WaitQueueId};
@@ -66,14 +67,14 @@ impl Target {
 impl Kernel {
     pub(crate) fn endpoint(&self, t: Target) -> &Endpoint {
         match t {
-            Target::Inbox(idx, _) => &self.proc_ref(idx).inbox,
+            Target::Inbox(idx, _) => self.proc_ref(idx).inbox.get().unwrap_or(&endpoint::UNUSED),
             Target::Mailbox(m) => &self.mailbox(m).expect("target resolved live").endpoint,
         }
     }
 
     pub(crate) fn endpoint_mut(&mut self, t: Target) -> &mut Endpoint {
         match t {
-            Target::Inbox(idx, _) => &mut self.proc_mut(idx).inbox,
+            Target::Inbox(idx, _) => self.proc_mut(idx).inbox.open(),
             Target::Mailbox(m) => {
                 &mut self
                     .mailboxes

@@ -76,8 +76,12 @@ impl Kernel {
             WaitQueueId::MailboxSenders(m) => self.mailbox(m).map(|mb| mb.endpoint.senders),
             WaitQueueId::MailboxReceiver(m) => self.mailbox(m).map(|mb| mb.endpoint.receiver),
             WaitQueueId::MailboxCallers(m) => self.mailbox(m).map(|mb| mb.callers),
-            WaitQueueId::InboxSenders(o) => proc_of(o).map(|o| o.inbox.senders),
-            WaitQueueId::InboxReceiver(o) => proc_of(o).map(|o| o.inbox.receiver),
+            WaitQueueId::InboxSenders(o) => {
+                proc_of(o).and_then(|o| o.inbox.get()).map(|e| e.senders)
+            }
+            WaitQueueId::InboxReceiver(o) => {
+                proc_of(o).and_then(|o| o.inbox.get()).map(|e| e.receiver)
+            }
             WaitQueueId::ReceiversFrom(o) => proc_of(o).map(|o| o.receivers_from),
             WaitQueueId::Replies(o) => proc_of(o).map(|o| o.replies),
             WaitQueueId::Exit(o) => proc_of(o).map(|o| o.exit_waiters),
@@ -90,7 +94,8 @@ impl Kernel {
     /// queue order; `None` when no lender is above `floor`.
     fn highest_lender(&self, idx: u32, skip: Option<u32>, floor: u8) -> Option<(u8, Pid)> {
         let p = self.proc_ref(idx);
-        let mut queues = alloc::vec![p.inbox.senders, p.replies];
+        let inbox = p.inbox.get().map_or(super::WaitQueue::EMPTY, |e| e.senders);
+        let mut queues = alloc::vec![inbox, p.replies];
         for m in &p.owned {
             if let Some(mb) = self.mailbox(*m) {
                 queues.push(mb.endpoint.senders);

@@ -114,6 +114,13 @@ pub struct WaitQueue {
 }
 
 impl WaitQueue {
+    /// A queue nobody waits in.
+    pub const EMPTY: WaitQueue = WaitQueue {
+        head: OptSlot::NONE,
+        tail: OptSlot::NONE,
+        len: 0,
+    };
+
     /// How many processes wait.
     #[inline]
     pub fn len(&self) -> usize {

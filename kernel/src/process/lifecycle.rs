@@ -10,7 +10,7 @@
 //! process is: it takes the same path and keeps the same promises.
 
 use super::{ProcState, Process, Siblings};
-use crate::ipc::WaitQueueId;
+use crate::ipc::{Inbox, WaitQueueId};
 use crate::sched::ReadyReason;
 use crate::slab::OptSlot;
 use crate::trace::{DropReason, EventKind, ExitReason, FaultKind, KillCause, WakeReason};
@@ -78,7 +78,7 @@ impl Kernel {
         let p = self.proc_mut(i);
         p.arg = arg;
         p.expected_burst = (expected_burst > 0).then_some(expected_burst);
-        p.inbox.serial = serial;
+        p.inbox = Inbox::new(inbox, serial);
         self.sched.spawned(pid, &name);
         if let Some(parent) = parent.and_then(|p| self.live_index(p)) {
             self.adopt(parent, i);
@@ -145,6 +145,8 @@ impl Kernel {
         ] {
             self.wake_all(queue, Some(pid), WakeReason::PeerExited, Error::PeerExited);
         }
+        // Nobody can send to it or wait on it any more: its inbox's memory goes.
+        self.proc_mut(idx).inbox.release();
 
         // Orphans: children lose their parent; those already dead are reaped now.
         let mut child = self.proc_mut(idx).first_child.take();
@@ -174,7 +176,7 @@ impl Kernel {
             reason,
             stats: p.stats,
         };
-        self.exited.push(record);
+        self.history.exit(record);
         self.live -= 1;
 
         match parent.and_then(|p| self.live_index(p)) {

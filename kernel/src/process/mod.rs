@@ -12,7 +12,7 @@
 
 mod lifecycle;
 
-use crate::ipc::{Endpoint, WaitQueue, WaitQueueId};
+use crate::ipc::{Inbox, WaitQueue, WaitQueueId};
 use crate::slab::OptSlot;
 use crate::trace::{CpuId, MsgId};
 use abi::{Capacity, Dest, MailboxId, Payload, Pid, Source, Ticks, RET_REGS};
@@ -204,8 +204,8 @@ pub struct Process {
     pub(crate) wait: Blocked,
     /// When it entered its current state.
     pub(crate) since: Ticks,
-    /// Its direct inbox: what others `send` to its pid.
-    pub(crate) inbox: Endpoint,
+    /// Its direct inbox: what others `send` to its pid (its endpoint made on first use).
+    pub(crate) inbox: Inbox,
     /// Processes waiting in `receive(from this pid)`.
     pub(crate) receivers_from: WaitQueue,
     /// Callers waiting for this process's reply.
@@ -257,7 +257,7 @@ impl Process {
             state: ProcState::Ready,
             wait: Blocked::default(),
             since: now,
-            inbox: Endpoint::new(inbox),
+            inbox: Inbox::new(inbox, 0),
             receivers_from: WaitQueue::default(),
             replies: WaitQueue::default(),
             exit_waiters: WaitQueue::default(),

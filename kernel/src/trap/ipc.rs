@@ -41,6 +41,10 @@ impl Kernel {
             return Err((Error::InvalidArgument, 0));
         }
         let target = self.resolve_dest(dest)?;
+        if let Target::Inbox(ridx, _) = target {
+            // The first message to a process uses its inbox.
+            self.proc_mut(ridx).inbox.open();
+        }
         let me = self.pid_of(idx);
         let now = self.clock;
         // Fault injection's hook (off unless configured, `ipc/faults.rs`): a message accepted
@@ -193,6 +197,9 @@ impl Kernel {
             Source::Any => (Target::Inbox(idx, me), None),
             Source::Process(p) => (Target::Inbox(idx, me), Some(p)),
         };
+        if let Target::Inbox(..) = target {
+            self.proc_mut(idx).inbox.open();
+        }
         let via = target.dest();
 
         // 1. The oldest queued message it accepts (and that is not in flight, `faults.rs`).
