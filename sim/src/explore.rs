@@ -209,6 +209,8 @@ impl<'a> Target<'a> {
     /// A checked scenario, booted with its `init`. Its replay command says `sim run FILE`.
     pub fn scenario(scenario: Scenario) -> Self {
         let command = format!("sim run {}", shell_word(&scenario.file));
+        // One checked scenario for every run: each run's programs share it, not a copy.
+        let scenario = std::sync::Arc::new(scenario);
         Target {
             programs: Box::new(move || userland::scenario::programs(scenario.clone())),
             main: userland::scenario::INIT.to_string(),

@@ -19,6 +19,7 @@ use abi::{Dest, Error, MailboxId, Mode, Pid, Source};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
+use std::sync::Arc;
 
 /// The name of the program that sets a scenario up.
 pub const INIT: &str = "init";
@@ -45,8 +46,8 @@ type Shared = Rc<RefCell<Directory>>;
 
 /// The programs that run `scenario`: `init` (boot it with argument 0) and one per process
 /// declaration. Build a fresh table for every run: the table holds the run's directory.
-pub fn programs(scenario: Scenario) -> ProgramTable {
-    let s = Rc::new(scenario);
+pub fn programs(scenario: impl Into<Arc<Scenario>>) -> ProgramTable {
+    let s: Arc<Scenario> = scenario.into();
     let dir: Shared = Rc::default();
     let mut table = ProgramTable::new();
     {
@@ -65,7 +66,7 @@ pub fn programs(scenario: Scenario) -> ProgramTable {
     table
 }
 
-async fn init(sys: Sys, s: Rc<Scenario>, dir: Shared) -> i32 {
+async fn init(sys: Sys, s: Arc<Scenario>, dir: Shared) -> i32 {
     let mut failed = false;
     let me = sys.getpid().await;
     dir.borrow_mut().init = Some(me);
@@ -202,7 +203,7 @@ struct Interp<'a> {
     vars: BTreeMap<String, String>,
 }
 
-async fn process(sys: Sys, s: Rc<Scenario>, dir: Shared, decl: usize, copy: u32) -> i32 {
+async fn process(sys: Sys, s: Arc<Scenario>, dir: Shared, decl: usize, copy: u32) -> i32 {
     let p = &s.processes[decl];
     // Wait for the go-ahead from init (or from the spawner): by then every copy started
     // with this one is bound in the directory.
