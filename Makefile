@@ -41,6 +41,23 @@ bench:
 bench-peers:
 	$(CARGO) bench -p sim --bench peers
 
+# Instructions per unit of work, which a noisy machine cannot blur: callgrind counts a
+# workload at two lengths and the difference is divided by the difference of the lengths,
+# so the setup cancels out (sim/examples/floor.rs). Needs valgrind. FLOOR_WORKLOADS picks
+# some of: getpid w1-mailbox w1-call w2-ring w3-fan-in.
+FLOOR_WORKLOADS ?= getpid w1-mailbox w1-call w2-ring w3-fan-in
+.PHONY: floor
+floor:
+	@command -v valgrind >/dev/null || { echo "make floor needs valgrind (apt-get install valgrind)"; exit 1; }
+	$(CARGO) build --quiet --profile bench -p sim --example floor
+	@for w in $(FLOOR_WORKLOADS); do \
+	  count() { valgrind --tool=callgrind --callgrind-out-file=/dev/null target/release/examples/floor $$w $$1 2>&1 \
+	    | awk '/Collected/ { print $$4 }'; }; \
+	  a=$$(count 20000); b=$$(count 40000); \
+	  [ -n "$$a" ] && [ -n "$$b" ] || { echo "$$w: the run failed"; exit 1; }; \
+	  awk -v w=$$w -v a=$$a -v b=$$b 'BEGIN { printf "%-11s %8.1f instructions per unit\n", w, (b - a) / 20000 }'; \
+	done
+
 # 10 million messages through random scenarios, checking that the simulator's memory stays
 # flat (docs/performance.md, "Soak"). About half a minute; not part of `test` or CI.
 .PHONY: soak
