@@ -1,6 +1,6 @@
 //! The kernel's invariants, checked as a whole.
 //!
-//! Run after every syscall when [`KernelConfig::check_invariants`](crate::KernelConfig) is on
+//! Run after every kernel entry when [`KernelConfig::check_invariants`](crate::KernelConfig) is on
 //! (the default in test builds). It walks every queue, so it is O(everything) and never runs
 //! on the fast path of a release build.
 //!
@@ -10,6 +10,7 @@
 
 use crate::ipc::{Endpoint, WaitQueue, WaitQueueId};
 use crate::process::{BlockedOp, ProcState};
+use crate::trace::CpuId;
 use crate::Kernel;
 use abi::Source;
 use alloc::collections::BTreeMap;
@@ -175,6 +176,7 @@ impl Kernel {
             ));
         }
         self.check_effective_priorities()?;
+        self.check_cpus()?;
         let l = self.ledger;
         if !l.balances(queued) {
             return Err(format!(
@@ -280,5 +282,71 @@ impl Kernel {
                 self.clock
             );
         }
+    }
+
+    /// A CPU's `current` process is live and `Running` on that CPU, and each `Running`
+    /// process is the `current` of exactly the CPU its state names.
+    fn check_cpus(&self) -> Result<(), String> {
+        for (cpu, slot) in self.cpus.iter().enumerate() {
+            let Some(pid) = slot.current else { continue };
+            let p = self
+                .process(pid)
+                .ok_or(format!("cpu{cpu} runs {pid}, which is gone"))?;
+            if p.state != ProcState::Running(cpu as CpuId) {
+                return Err(format!("cpu{cpu} runs {pid}, whose state is {:?}", p.state));
+            }
+        }
+        for (_, p) in self.procs.iter() {
+            if let ProcState::Running(cpu) = p.state {
+                let current = self.cpus.get(cpu as usize).and_then(|s| s.current);
+                if current != Some(p.pid) {
+                    return Err(format!(
+                        "{} is running on cpu{cpu}, which runs {current:?}",
+                        p.pid
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::entry::{Action, Entry, Outside};
+    use crate::sched::Policy;
+    use crate::{Kernel, KernelConfig};
+    use alloc::string::ToString;
+    use alloc::vec;
+
+    /// A kernel whose first process was dispatched on CPU 0 and is running there.
+    fn running() -> Kernel {
+        let mut k = Kernel::new(
+            KernelConfig::default(),
+            Policy::RoundRobin { quantum: 10 },
+            vec!["main".to_string()],
+        );
+        k.boot("main", "", 0).expect("boots");
+        let action = k.enter(0, 0, Entry::Tick(Outside::default()));
+        assert!(matches!(action, Action::Dispatch { .. }), "{action:?}");
+        k
+    }
+
+    #[test]
+    fn a_cpu_and_the_process_it_runs_must_agree() {
+        let mut k = running();
+        assert_eq!(k.check_invariants(), Ok(()));
+        // The CPU forgets its process, which still says it runs there.
+        let pid = k.cpus[0].current.take().expect("a process runs on cpu0");
+        let err = k.check_invariants().expect_err("caught");
+        assert!(err.contains("is running on cpu0"), "{err}");
+        // The CPU names a process that is not running.
+        k.cpus[0].current = Some(pid);
+        k.procs
+            .get_mut(pid.index(), pid.generation())
+            .expect("live")
+            .state = crate::process::ProcState::Ready;
+        let err = k.check_invariants().expect_err("caught");
+        assert!(err.contains("cpu0 runs"), "{err}");
     }
 }

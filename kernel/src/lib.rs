@@ -8,7 +8,7 @@
 //! scheduling decision is taken inside that one call. Time is handed to it in virtual ticks.
 //! It knows nothing of futures, host threads or wall-clock time, it is `no_std` (what it
 //! allocates comes from `alloc`), and it is `Send`: it shares nothing with its host, which
-//! keeps it behind a lock as the one way in.
+//! enters it one call at a time.
 //!
 //! Rooms:
 //! - [`process`]: the process control block and its states; spawn, exit, wait, and kill
@@ -86,7 +86,7 @@ pub struct KernelConfig {
     pub max_processes: usize,
     /// The most mailboxes at once. Past it, `create_mailbox` gets `OutOfMemory`.
     pub max_mailboxes: usize,
-    /// Check every invariant after every syscall (and panic on a violation: a kernel bug).
+    /// Check every invariant after every kernel entry (and panic on a violation: a kernel bug).
     pub check_invariants: bool,
     /// Record trace events.
     pub trace: bool,
@@ -183,8 +183,8 @@ pub struct Deadlock {
 
 /// The kernel.
 ///
-/// It is `Send`: it holds no handle shared with anything outside it, so the machine can keep
-/// it behind a lock as the one way in.
+/// It is `Send`: it holds no handle shared with anything outside it. Its host enters it one
+/// call at a time, through [`Kernel::enter`].
 pub struct Kernel {
     config: KernelConfig,
     platform: Platform,
@@ -210,7 +210,7 @@ pub struct Kernel {
     next_msg: u64,
     queued_bytes: usize,
     ledger: Ledger,
-    /// Fault injection's generator and the messages in flight (`ipc/ops/faults.rs`).
+    /// Fault injection's generator and the messages in flight (`ipc/faults.rs`).
     faults: ipc::FaultState,
     /// Endpoints created so far (mailboxes and inboxes): the next endpoint's serial.
     endpoints_created: u64,

@@ -10,8 +10,7 @@ use core::num::NonZeroU32;
 
 /// A slot index that may be absent, in four bytes: held as index + 1, so that `None` is the
 /// zero a `NonZeroU32` leaves free. The links that thread processes into wait queues and
-/// lists of children are these, fifteen to a process control block, where an `Option<u32>`
-/// would take eight bytes each. A slab never reaches index `u32::MAX`, the one index this
+/// lists of children are these, where an `Option<u32>` would take eight bytes each. A slab never reaches index `u32::MAX`, the one index this
 /// cannot hold (that many processes would need terabytes).
 #[derive(Clone, Copy, Default, PartialEq, Eq)]
 pub struct OptSlot(Option<NonZeroU32>);

@@ -6,7 +6,7 @@
 //! so the order of wake-ups is deterministic.
 //!
 //! The timer interrupt also delivers delayed messages (fault injection) when they arrive:
-//! their arrival times are kept with the messages in flight (`ipc/ops/faults.rs`), and
+//! their arrival times are kept with the messages in flight (`ipc/faults.rs`), and
 //! [`Kernel::next_deadline`] and `fire_timers` merge them with the timers in tick order.
 
 use crate::process::{ProcState, Process};

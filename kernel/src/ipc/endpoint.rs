@@ -6,7 +6,7 @@
 //! decides what a send does (that is the trap table's `ipc` handlers); it only keeps the
 //! queue and the counts consistent with each other.
 //!
-//! Invariants (checked after every syscall in test builds):
+//! Invariants (checked after every kernel entry in test builds):
 //! - `queue.len()` never exceeds the capacity, and `bytes` never exceeds the kernel's
 //!   `max_mailbox_bytes`;
 //! - a sender waits only while the queue is full: room is filled from the senders queue, in

@@ -22,7 +22,7 @@
 //! blocks, the holder chain from the queue it would wait on is followed; if it comes back to
 //! the caller, the call fails with `deadlock` and the trace records the cycle.
 //!
-//! Invariant (checked after every syscall in test builds, `invariants.rs`): with inheritance
+//! Invariant (checked after every kernel entry in test builds, `invariants.rs`): with inheritance
 //! off every effective priority is the process's own; with it on, each is the highest own
 //! priority among the process and every process whose chain of lending waits reaches it.
 //!

@@ -115,7 +115,9 @@ pub trait Scheduler: Send {
         let _ = (pid, ran, why);
     }
     /// Whether `running`, on `cpu` at `now`, should give its CPU to a queued process now.
-    /// Asked after every syscall and timer interrupt; a yes preempts it.
+    /// Asked at the scheduling point after a syscall that leaves `running` on its CPU and
+    /// after each piece of a compute burst, and only while another process is ready (and
+    /// the policy [`may_preempt`](Self::may_preempt)); a yes preempts it.
     fn should_preempt(&mut self, cpu: CpuId, running: Pid, now: Ticks) -> bool {
         let _ = (cpu, running, now);
         false
