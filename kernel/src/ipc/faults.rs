@@ -257,25 +257,7 @@ impl Kernel {
         let msg = self.new_message(idx, Payload::from_slice(bytes), call.is_some(), target);
         let id = msg.id;
         self.lose(target, msg);
-        match call {
-            None => Ok(Flow::Done([0; 3])),
-            Some(reply_len) => {
-                let deadline = crate::trap::deadline(mode, self.clock).ok().flatten();
-                let server = match target {
-                    Target::Inbox(_, p) => Some(p),
-                    Target::Mailbox(_) => None,
-                };
-                let op = BlockedOp::AwaitReply {
-                    dest,
-                    msg: id,
-                    server,
-                    received: false,
-                    reply_len,
-                };
-                self.block(idx, target.callers(), op, deadline);
-                Ok(Flow::Wait)
-            }
-        }
+        Ok(self.accepted(idx, target, dest, id, mode, call))
     }
 
     /// Drop a message the kernel just accepted: say so, and count it sent (already) and

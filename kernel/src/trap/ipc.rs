@@ -20,11 +20,42 @@ use super::{deadline, Flow};
 use crate::ipc::WaitQueueId;
 use crate::ipc::{Fate, Message, Target, MESSAGE_OVERHEAD};
 use crate::process::BlockedOp;
-use crate::trace::{EventKind, ReplyDropReason, WakeReason};
+use crate::trace::{EventKind, MsgId, ReplyDropReason, WakeReason};
 use crate::{Fail, Kernel};
 use abi::{Dest, Error, Mode, Overflow, Payload, Pid, Source};
 
 impl Kernel {
+    /// A `send` or `call` whose message `id` the kernel accepted without handing it to a
+    /// receiver (queued, in flight, or lost as a fault): a send is done; a call waits for its
+    /// reply on the endpoint's callers queue, as a request not yet received.
+    pub(crate) fn accepted(
+        &mut self,
+        idx: u32,
+        target: Target,
+        dest: Dest,
+        id: MsgId,
+        mode: Mode,
+        call: Option<u64>,
+    ) -> Flow {
+        let Some(reply_len) = call else {
+            return Flow::Done([0; 3]);
+        };
+        let deadline = deadline(mode, self.clock).ok().flatten();
+        let server = match target {
+            Target::Inbox(_, p) => Some(p),
+            Target::Mailbox(_) => None,
+        };
+        let op = BlockedOp::AwaitReply {
+            dest,
+            msg: id,
+            server,
+            received: false,
+            reply_len,
+        };
+        self.block(idx, target.callers(), op, deadline);
+        Flow::Wait
+    }
+
     /// `send` and `call`.
     pub(crate) fn sys_send(
         &mut self,
@@ -135,25 +166,7 @@ impl Kernel {
             let msg = self.new_message(idx, bytes, call.is_some(), target);
             let id = msg.id;
             self.queue_message(target, msg, fate);
-            return match call {
-                None => Ok(Flow::Done([0; 3])),
-                Some(reply_len) => {
-                    let deadline = deadline(mode, now).ok().flatten();
-                    let server = match target {
-                        Target::Inbox(_, p) => Some(p),
-                        Target::Mailbox(_) => None,
-                    };
-                    let op = BlockedOp::AwaitReply {
-                        dest,
-                        msg: id,
-                        server,
-                        received: false,
-                        reply_len,
-                    };
-                    self.block(idx, target.callers(), op, deadline);
-                    Ok(Flow::Wait)
-                }
-            };
+            return Ok(self.accepted(idx, target, dest, id, mode, call));
         }
 
         // 3. Wait for room or a receiver.
