@@ -765,6 +765,7 @@ pub fn run(trial: &Trial) -> Result<Summary, String> {
         outcome: match report.outcome {
             Outcome::Completed => "completed",
             Outcome::Deadlock(_) => "deadlock",
+            Outcome::Livelock(_) => "livelock",
             Outcome::TickLimit => "tick-limit",
         },
     };

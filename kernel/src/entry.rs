@@ -19,8 +19,9 @@
 
 use crate::process::{ProcState, TrapState};
 use crate::sched::{ReadyReason, StopReason};
+use crate::trace::LivelockCause;
 use crate::trace::{CpuId, EventKind, ExitReason, FaultKind, KillCause};
-use crate::{Deadlock, Kernel};
+use crate::{Deadlock, Kernel, Livelock};
 use abi::{Pid, Ticks, TrapFrame, RET_REGS};
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -56,6 +57,9 @@ pub enum Outcome {
     /// Processes are blocked and nothing can wake them (boxed: an answer of the kernel
     /// stays a few words, and this one comes once a run).
     Deadlock(Box<Deadlock>),
+    /// Work went on but the clock stopped moving, so the run would never reach its tick
+    /// limit (boxed, as a deadlock is).
+    Livelock(Box<Livelock>),
     /// The run reached its tick limit.
     TickLimit,
 }
@@ -117,6 +121,13 @@ pub enum Entry<'a> {
     Jump {
         /// How far.
         by: Ticks,
+    },
+    /// The program on the CPU ran `steps` steps of its own since its last trap and would run
+    /// on without one (an interpreter's budget ran out): its clock cannot move, so the run
+    /// ends as a livelock.
+    Stalled {
+        /// Its steps since its last trap.
+        steps: u64,
     },
 }
 
@@ -243,16 +254,24 @@ impl Kernel {
     }
 
     /// What every entry does first: count it, set the clock, and the timer interrupt (the
-    /// check that nothing is due is inline, the firing out of line).
+    /// check that nothing is due is inline, the firing out of line). `false` when time
+    /// has stopped: this is one entry too many at one tick, and the run must end.
     #[inline]
-    fn arrive_at(&mut self, cpu: CpuId, now: Ticks) {
+    #[must_use]
+    fn arrive_at(&mut self, cpu: CpuId, now: Ticks) -> bool {
         debug_assert!(now >= self.clock, "time never runs backwards");
         self.entries += 1;
+        self.steps_at_tick = if now == self.clock {
+            self.steps_at_tick + 1
+        } else {
+            1
+        };
         self.clock = now;
         self.trace.stamp(now, cpu);
         if self.timer_may_be_due() {
             self.fire_timers();
         }
+        self.steps_at_tick <= self.config.max_steps_per_tick
     }
 
     /// [`Kernel::enter`] for a trap.
@@ -266,7 +285,9 @@ impl Kernel {
         defer: bool,
         turn: Option<&Outside>,
     ) -> Action {
-        self.arrive_at(cpu, now);
+        if !self.arrive_at(cpu, now) {
+            return self.time_stopped(cpu, None);
+        }
         let action = match (self.trapped(cpu, frame, out, defer), turn) {
             // The CPU's next turn follows in this entry: its timer interrupt would find
             // nothing due at this same tick.
@@ -280,7 +301,9 @@ impl Kernel {
     /// [`Kernel::enter`] for everything but a trap.
     #[inline(never)]
     fn enter_event(&mut self, cpu: CpuId, now: Ticks, entry: Entry<'_>) -> Action {
-        self.arrive_at(cpu, now);
+        if !self.arrive_at(cpu, now) {
+            return self.time_stopped(cpu, None);
+        }
         let action = match entry {
             Entry::Trap {
                 frame, out, defer, ..
@@ -310,15 +333,48 @@ impl Kernel {
                     slot.slice_end = slot.slice_end.saturating_add(by);
                 }
                 self.clock = to;
+                self.steps_at_tick = 0;
                 self.trace.stamp(to, cpu);
                 if self.timer_may_be_due() {
                     self.fire_timers();
                 }
                 Action::Continue
             }
+            Entry::Stalled { steps } => self.time_stopped(cpu, Some(steps)),
         };
         self.checkpoint();
         action
+    }
+
+    /// The run's time stopped: too many entries at one tick, or (`spinning`: its steps) the
+    /// program on `cpu` would run on without ever trapping. The run ends as a livelock, with
+    /// the processes that were running or ready.
+    #[cold]
+    #[inline(never)]
+    fn time_stopped(&mut self, cpu: CpuId, spinning: Option<u64>) -> Action {
+        let cause = match (
+            spinning,
+            self.cpus.get(cpu as usize).and_then(|s| s.current),
+        ) {
+            (Some(steps), Some(pid)) => LivelockCause::Spinning { pid, steps },
+            // The entries served at this tick: this one, one too many, is not.
+            _ => LivelockCause::Steps {
+                steps: self.steps_at_tick - 1,
+            },
+        };
+        let processes: Vec<Pid> = self
+            .procs
+            .iter()
+            .map(|(_, p)| p)
+            .filter(|p| matches!(p.state, ProcState::Running(_) | ProcState::Ready))
+            .map(|p| p.pid)
+            .collect();
+        let listed = processes.clone();
+        self.emit(|| EventKind::Livelock {
+            cause,
+            processes: listed,
+        });
+        Action::Halt(Outcome::Livelock(Box::new(Livelock { cause, processes })))
     }
 
     /// How many times the kernel was entered: the structural measure of the boundary (one

@@ -68,6 +68,7 @@ pub use crate::entry::{Action, Entry, Outcome, Outside, Platform, Start, Then};
 pub use crate::history::HistorySink;
 pub use crate::ledger::{Drops, EndpointLedger, Ledger};
 pub use crate::slab::OptSlot;
+pub use crate::trace::LivelockCause;
 
 /// The kernel's settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,6 +87,11 @@ pub struct KernelConfig {
     pub max_processes: usize,
     /// The most mailboxes at once. Past it, `create_mailbox` gets `OutOfMemory`.
     pub max_mailboxes: usize,
+    /// The most kernel entries in a row at one tick. A run in which time stops passing (a
+    /// loop of syscalls that cost nothing, say, with `syscall_cost 0` and `switch_cost 0`)
+    /// would never reach its tick limit: past this many entries without the clock moving it
+    /// ends as [`Outcome::Livelock`].
+    pub max_steps_per_tick: u64,
     /// Check every invariant after every kernel entry (and panic on a violation: a kernel bug).
     pub check_invariants: bool,
     /// Record trace events.
@@ -132,6 +138,7 @@ impl Default for KernelConfig {
             max_mailbox_bytes: 1 << 20,
             max_processes: 1 << 21,
             max_mailboxes: 1 << 21,
+            max_steps_per_tick: DEFAULT_MAX_STEPS_PER_TICK,
             check_invariants: cfg!(debug_assertions),
             trace: true,
             priority_inheritance: false,
@@ -145,6 +152,12 @@ impl Default for KernelConfig {
         }
     }
 }
+
+/// [`KernelConfig::max_steps_per_tick`] by default. Runs that do real work in zero time do
+/// many entries at one tick (the soak's random scenarios at zero costs, of up to 20,000
+/// messages each, pass 100,000), so the bound is ten times that; a run whose time stopped
+/// still ends within a second or two.
+pub const DEFAULT_MAX_STEPS_PER_TICK: u64 = 1_000_000;
 
 /// A line a process printed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -181,6 +194,17 @@ pub struct Deadlock {
     pub blocked: Vec<WaitFor>,
 }
 
+/// Why the machine cannot go on: it keeps working, but its clock no longer moves, so the run
+/// would never reach its tick limit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Livelock {
+    /// What stopped time.
+    pub cause: LivelockCause,
+    /// The processes that were running or ready when the run stopped, in slot order: the
+    /// ones that kept the machine busy without time passing.
+    pub processes: Vec<Pid>,
+}
+
 /// The kernel.
 ///
 /// It is `Send`: it holds no handle shared with anything outside it. Its host enters it one
@@ -195,6 +219,9 @@ pub struct Kernel {
     cpus: Vec<entry::CpuSlot>,
     /// Kernel entries so far ([`Kernel::entries`]).
     entries: u64,
+    /// Kernel entries in a row at the clock's tick, this one included: the measure of a run
+    /// whose time stopped ([`KernelConfig::max_steps_per_tick`]).
+    steps_at_tick: u64,
     procs: Slab<Process>,
     /// Each process's place in the wait queue it is blocked on, by slot.
     links: ipc::Links,
@@ -250,6 +277,7 @@ impl Kernel {
             clock: 0,
             cpus: (0..cpus).map(|_| entry::CpuSlot::default()).collect(),
             entries: 0,
+            steps_at_tick: 0,
             procs: Slab::default(),
             links: ipc::Links::default(),
             mailboxes: Slab::default(),

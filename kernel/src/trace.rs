@@ -459,6 +459,13 @@ pub enum EventKind {
         /// Every blocked process, the queue it waits on and who could release it.
         blocked: Vec<WaitFor>,
     },
+    /// The run stopped because its time stopped: work went on without the clock moving.
+    Livelock {
+        /// What stopped time.
+        cause: LivelockCause,
+        /// The processes running or ready when it stopped, in slot order.
+        processes: Vec<Pid>,
+    },
     /// The run stopped at its tick limit.
     TickLimit {
         /// The limit.
@@ -510,6 +517,26 @@ pub enum EventKind {
     Fault {
         /// Which fault, and what it hit.
         kind: FaultKind,
+    },
+}
+
+/// What stopped a run's time ([`crate::Livelock`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LivelockCause {
+    /// This many kernel entries in a row at one tick: syscalls and switches that cost no
+    /// time, in a loop ([`crate::KernelConfig::max_steps_per_tick`]).
+    Steps {
+        /// The entries.
+        steps: u64,
+    },
+    /// A process ran this many steps of its own program (a scenario's statements) without
+    /// a syscall, and would run on: a program's own steps take no time, so its CPU's clock
+    /// cannot move until it traps.
+    Spinning {
+        /// The process.
+        pid: Pid,
+        /// Its steps since its last syscall.
+        steps: u64,
     },
 }
 

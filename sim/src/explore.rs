@@ -26,7 +26,7 @@
 use crate::{Machine, MachineConfig, Outcome, Policy, Report};
 use abi::{Pid, Ticks};
 use kernel::sched::explore::{Decision, Schedule, Who};
-use kernel::trace::{Event, EventKind, ExitReason};
+use kernel::trace::{Event, EventKind, ExitReason, LivelockCause};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io::{IsTerminal as _, Write as _};
@@ -298,6 +298,8 @@ pub enum FailureKind {
     Exit,
     /// The run reached its tick limit.
     TickLimit,
+    /// The run's clock stopped: work went on without time passing.
+    Livelock,
 }
 
 impl FailureKind {
@@ -309,6 +311,7 @@ impl FailureKind {
             FailureKind::Panic => "panic",
             FailureKind::Exit => "exit",
             FailureKind::TickLimit => "tick_limit",
+            FailureKind::Livelock => "livelock",
         }
     }
 }
@@ -400,6 +403,45 @@ pub fn classify(report: &Report) -> Option<Finding> {
                 kind: FailureKind::Deadlock,
                 detail: format!("{signature} ({} processes blocked)", d.blocked.len()),
                 signature,
+            })
+        }
+        Outcome::Livelock(l) => {
+            let name = |p: &Pid| {
+                names
+                    .get(p)
+                    .map_or_else(|| p.to_string(), |n| n.to_string())
+            };
+            let signature = match l.cause {
+                LivelockCause::Spinning { pid, .. } => {
+                    format!(
+                        "livelock: {} runs on without a syscall",
+                        family(&name(&pid))
+                    )
+                }
+                LivelockCause::Steps { .. } => {
+                    let mut busy: Vec<String> = l
+                        .processes
+                        .iter()
+                        .map(|p| family(&name(p)).to_string())
+                        .collect();
+                    busy.sort();
+                    busy.dedup();
+                    format!("livelock: time stopped with {} busy", busy.join(", "))
+                }
+            };
+            let detail = match l.cause {
+                LivelockCause::Spinning { pid, steps } => {
+                    format!("{} ran {steps} steps without a syscall", name(&pid))
+                }
+                LivelockCause::Steps { steps } => format!(
+                    "{steps} kernel entries at tick {} without the clock moving",
+                    report.ticks
+                ),
+            };
+            Some(Finding {
+                kind: FailureKind::Livelock,
+                signature,
+                detail,
             })
         }
         Outcome::TickLimit => Some(Finding {

@@ -245,6 +245,9 @@ struct Cpu {
     /// The process trapped again in the same poll after its first trap suspended it (a
     /// program polling two syscalls at once): a fault.
     trapped_twice: bool,
+    /// The program of the current poll gave up running without a trap ([`Trap::stall`]):
+    /// its steps since its last trap.
+    stalled: Option<u64>,
     /// Its accounting.
     stats: CpuStats,
 }
@@ -296,6 +299,7 @@ impl Cpu {
         self.answer = None;
         self.suspended = false;
         self.trapped_twice = false;
+        self.stalled = None;
     }
 }
 
@@ -426,6 +430,13 @@ impl Trap for Board {
         match self.polled() {
             Some(pid) => self.kernel.borrow_mut().last_return(pid),
             None => [0; RET_REGS],
+        }
+    }
+
+    fn stall(&self, steps: u64) {
+        let mut hw = self.hw.borrow_mut();
+        if let Some((c, _)) = hw.polling {
+            hw.cpus[c].stalled = Some(steps);
         }
     }
 }
@@ -954,13 +965,24 @@ impl Machine {
             Polled::Panicked(msg) => (101, ExitReason::Panicked(msg)),
             Polled::Fault(what) => (102, ExitReason::Fault(what)),
             Polled::Pending => {
-                let (twice, answer, raised) = {
+                let (twice, answer, raised, stalled) = {
                     let mut hw = self.board.hw.borrow_mut();
                     hw.polling = None;
                     let cpu = &mut hw.cpus[c];
                     let twice = std::mem::take(&mut cpu.trapped_twice);
-                    (twice, cpu.answer.take(), cpu.raised.map(|r| r.early))
+                    let stalled = cpu.stalled.take();
+                    (
+                        twice,
+                        cpu.answer.take(),
+                        cpu.raised.map(|r| r.early),
+                        stalled,
+                    )
                 };
+                if let Some(steps) = stalled {
+                    // It gave up without a trap: nothing it raised in this poll counts.
+                    self.cpu(c, |cpu| cpu.raised = None);
+                    return self.enter(c, Entry::Stalled { steps });
+                }
                 match (twice, answer, raised) {
                     (true, _, _) => {
                         self.cpu(c, |cpu| cpu.raised = None);

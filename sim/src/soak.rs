@@ -255,6 +255,7 @@ pub fn problem(report: &Report) -> Option<String> {
         Outcome::Completed => {}
         Outcome::TickLimit => return Some(format!("tick limit reached at {}", report.ticks)),
         Outcome::Deadlock(d) => return Some(format!("deadlock: {d:?}")),
+        Outcome::Livelock(l) => return Some(format!("livelock: {l:?}")),
     }
     if let Some(e) = report.exited.iter().find(|e| e.code != 0) {
         return Some(format!(

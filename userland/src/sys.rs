@@ -11,6 +11,7 @@ use abi::{
     result_of, Capacity, Dest, Error, MailboxId, Mode, Overflow, Payload, Pid, RecvFlags, Source,
     Syscall, Ticks, Trap, TrapFrame, Trapped, RET_REGS,
 };
+use core::cell::Cell;
 use core::convert::Infallible;
 use core::future::Future;
 use core::pin::Pin;
@@ -105,12 +106,31 @@ impl<'a> SpawnOptions<'a> {
 #[derive(Clone)]
 pub struct Sys {
     cpu: Rc<dyn Trap>,
+    /// Syscalls raised through this handle and its clones: how an interpreter tells whether
+    /// its statements still trap (see [`Sys::stall`]).
+    traps: Rc<Cell<u64>>,
 }
 
 impl Sys {
     /// The handle on a CPU's trap. The machine makes one per process.
     pub fn new(cpu: Rc<dyn Trap>) -> Sys {
-        Sys { cpu }
+        Sys {
+            cpu,
+            traps: Rc::default(),
+        }
+    }
+
+    /// How many syscalls this handle and its clones have raised.
+    pub fn traps(&self) -> u64 {
+        self.traps.get()
+    }
+
+    /// Give up: the program ran `steps` steps of its own since its last syscall and would
+    /// run on without one, which no clock can measure, so the machine ends the run as a
+    /// livelock ([`Trap::stall`]). The future never completes.
+    pub async fn stall(&self, steps: u64) {
+        self.cpu.stall(steps);
+        core::future::pending::<()>().await
     }
 
     /// The raw return registers of the last finished syscall. After `BufferTooSmall`,
@@ -124,6 +144,7 @@ impl Sys {
     fn trap<'a>(&'a self, call: Syscall, out: &'a [u8]) -> Raised<'a> {
         let mut frame = TrapFrame::default();
         call.encode(&mut frame);
+        self.traps.set(self.traps.get() + 1);
         Raised {
             cpu: &*self.cpu,
             frame,
@@ -385,6 +406,7 @@ impl Sys {
             args,
             ret: [0; RET_REGS],
         };
+        self.traps.set(self.traps.get() + 1);
         Raw(Raised {
             cpu: &*self.cpu,
             frame,

@@ -50,4 +50,10 @@ pub trait Trap {
 
     /// The return registers of the last finished call.
     fn last_return(&self) -> [u64; RET_REGS];
+
+    /// The process ran `steps` steps of its own program (an interpreter's statements, say)
+    /// since its last trap and would run on without one. A program's own steps take no
+    /// time, so its CPU's clock could never move again: the machine ends the run as a
+    /// livelock. After this the process suspends without trapping and is never resumed.
+    fn stall(&self, steps: u64);
 }

@@ -872,6 +872,10 @@ impl<'a> Points<'a> {
                 name.extend_from_slice(b"deadlock\"");
                 self.on_cpu(out, e, b"g");
             }
+            EventKind::Livelock { .. } => {
+                name.extend_from_slice(b"livelock\"");
+                self.on_cpu(out, e, b"g");
+            }
             EventKind::TickLimit { limit } => {
                 name.extend_from_slice(b"tick limit ");
                 push_u64(name, *limit);
@@ -1446,6 +1450,7 @@ mod reference {
                     self.on_process(e, *pid, format!("exit {code} ({how})"), &args)
                 }
                 EventKind::Deadlock { .. } => self.on_cpu(e, "deadlock".into(), "g", &args),
+                EventKind::Livelock { .. } => self.on_cpu(e, "livelock".into(), "g", &args),
                 EventKind::TickLimit { limit } => {
                     self.on_cpu(e, format!("tick limit {limit}"), "g", &args)
                 }

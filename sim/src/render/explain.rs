@@ -15,7 +15,7 @@ use crate::report::{Outcome, Report};
 use abi::{Capacity, Dest, Error, MailboxId, Pid, Syscall, Ticks};
 use kernel::inspect::{ProcessInfo, StateInfo, WaitInfo, WaitOn};
 use kernel::ipc::WaitQueueId;
-use kernel::trace::{DropReason, EventKind, ReplyDropReason, WakeReason};
+use kernel::trace::{DropReason, EventKind, LivelockCause, ReplyDropReason, WakeReason};
 use kernel::Deadlock;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -81,6 +81,29 @@ fn outcome(out: &mut String, report: &Report, names: &Names) {
             "The run deadlocked at tick {t}: {} blocked forever, and nothing can wake them.",
             count(d.blocked.len(), "process is", "processes are")
         ),
+        Outcome::Livelock(l) => {
+            let why = match l.cause {
+                LivelockCause::Steps { steps } => format!(
+                    "the kernel was entered {steps} times at this tick, so its clock had stopped \
+                     (syscalls and switches that cost no time, in a loop)"
+                ),
+                LivelockCause::Spinning { pid, steps } => format!(
+                    "{} ran {steps} steps of its own program without a syscall, and a program's \
+                     own steps take no time",
+                    names.pid(pid)
+                ),
+            };
+            let who: Vec<String> = l.processes.iter().map(|p| names.pid(*p)).collect();
+            writeln!(
+                out,
+                "The run stopped at tick {t} in a livelock: {why}. Running or ready then: {}.",
+                if who.is_empty() {
+                    "nobody".to_string()
+                } else {
+                    who.join(", ")
+                }
+            )
+        }
         Outcome::TickLimit => writeln!(
             out,
             "The run stopped at its tick limit, tick {t}, with {} still alive.",

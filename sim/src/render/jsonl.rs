@@ -30,7 +30,9 @@ use super::bytes::{
 use super::Names;
 use abi::{Capacity, Dest, Error, MailboxId, Mode, Pid, Source, Syscall};
 use kernel::ipc::WaitQueueId;
-use kernel::trace::{Event, EventKind, ExitReason, FaultKind, KillCause, ReplyDropReason};
+use kernel::trace::{
+    Event, EventKind, ExitReason, FaultKind, KillCause, LivelockCause, ReplyDropReason,
+};
 use serde_json::{Map, Value};
 use std::ops::Range;
 
@@ -64,6 +66,7 @@ pub const fn event_name(kind: &EventKind) -> &'static str {
         EventKind::Print { .. } => "print",
         EventKind::Exit { .. } => "exit",
         EventKind::Deadlock { .. } => "deadlock",
+        EventKind::Livelock { .. } => "livelock",
         EventKind::TickLimit { .. } => "tick_limit",
         EventKind::PriorityLent { .. } => "priority_lent",
         EventKind::PriorityReturned { .. } => "priority_returned",
@@ -660,6 +663,22 @@ impl<'a, const TICK: bool> Writer<'a, TICK> {
                 self.out.push(b']');
                 self.cycle("cycle", cycle);
             }
+            EventKind::Livelock { cause, processes } => match cause {
+                LivelockCause::Steps { steps } => {
+                    self.str("cause", "steps");
+                    // No process stopped time: the subject is absent, not missing.
+                    self.opt_str("name", None);
+                    self.opt_str("pid", None);
+                    self.cycle("processes", processes);
+                    self.u64("steps", *steps);
+                }
+                LivelockCause::Spinning { pid, steps } => {
+                    self.str("cause", "spinning");
+                    self.subject(*pid);
+                    self.cycle("processes", processes);
+                    self.u64("steps", *steps);
+                }
+            },
             EventKind::TickLimit { limit } => self.u64("limit", *limit),
             EventKind::PriorityLent { from, to, priority } => {
                 self.pid("from", "from_name", *from);
@@ -897,7 +916,9 @@ pub(super) mod reference {
     use crate::render::Names;
     use abi::{Capacity, Dest, Error, MailboxId, Mode, Pid, Source, Syscall};
     use kernel::ipc::WaitQueueId;
-    use kernel::trace::{Event, EventKind, ExitReason, FaultKind, KillCause, ReplyDropReason};
+    use kernel::trace::{
+        Event, EventKind, ExitReason, FaultKind, KillCause, LivelockCause, ReplyDropReason,
+    };
     use serde_json::{json, Map, Value};
 
     /// Turns events into JSON, knowing the names the trace introduced so far.
@@ -1150,6 +1171,30 @@ pub(super) mod reference {
                         .collect();
                     f.put("cycle", Value::Array(cycle));
                     f.put("blocked", Value::Array(blocked));
+                }
+                EventKind::Livelock { cause, processes } => {
+                    let processes: Vec<Value> = processes
+                        .iter()
+                        .map(|p| {
+                            let mut o = Fields::default();
+                            self.subject(&mut o, *p);
+                            Value::Object(o.0)
+                        })
+                        .collect();
+                    let (how, steps) = match cause {
+                        LivelockCause::Steps { steps } => {
+                            f.put("pid", Value::Null);
+                            f.put("name", Value::Null);
+                            ("steps", steps)
+                        }
+                        LivelockCause::Spinning { pid, steps } => {
+                            self.subject(&mut f, *pid);
+                            ("spinning", steps)
+                        }
+                    };
+                    f.put("cause", json!(how));
+                    f.put("processes", Value::Array(processes));
+                    f.put("steps", json!(steps));
                 }
                 EventKind::TickLimit { limit } => f.put("limit", json!(limit)),
                 EventKind::PriorityLent { from, to, priority } => {

@@ -8,8 +8,8 @@ use abi::{
 };
 use kernel::ipc::WaitQueueId;
 use kernel::trace::{
-    DropReason, Event, EventKind, ExitReason, FaultKind, KillCause, ReplyDropReason, WaitFor,
-    WakeReason,
+    DropReason, Event, EventKind, ExitReason, FaultKind, KillCause, LivelockCause, ReplyDropReason,
+    WaitFor, WakeReason,
 };
 
 /// A small seeded generator (xorshift64*): the same events on every run, no dependency.
@@ -442,7 +442,18 @@ impl Rng {
                 from: self.num() as u32,
                 to: self.num() as u32,
             },
-            _ => EventKind::Fault { kind: self.fault() },
+            29 => EventKind::Fault { kind: self.fault() },
+            _ => EventKind::Livelock {
+                cause: if self.flip() {
+                    LivelockCause::Steps { steps: self.num() }
+                } else {
+                    LivelockCause::Spinning {
+                        pid: self.pid(),
+                        steps: self.num(),
+                    }
+                },
+                processes: self.pids(),
+            },
         }
     }
 
@@ -515,7 +526,7 @@ pub(crate) fn awkward_strings() -> Vec<String> {
 }
 
 /// How many `EventKind` variants [`variant`] tells apart.
-pub(crate) const VARIANTS: usize = 30;
+pub(crate) const VARIANTS: usize = 31;
 
 /// Which variant an event is. No wildcard arm: a new variant does not compile until the
 /// generator makes it and this test covers it.
@@ -551,6 +562,7 @@ pub(crate) fn variant(kind: &EventKind) -> usize {
         EventKind::DeadlockRefused { .. } => 27,
         EventKind::Migrate { .. } => 28,
         EventKind::Fault { .. } => 29,
+        EventKind::Livelock { .. } => 30,
     }
 }
 

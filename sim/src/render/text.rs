@@ -26,7 +26,7 @@ use abi::{
 };
 use kernel::ipc::WaitQueueId;
 use kernel::trace::{
-    Event, EventKind, ExitReason, FaultKind, KillCause, ReplyDropReason, TraceSink,
+    Event, EventKind, ExitReason, FaultKind, KillCause, LivelockCause, ReplyDropReason, TraceSink,
 };
 
 use std::collections::BTreeMap;
@@ -761,7 +761,11 @@ fn write_actor(out: &mut Vec<u8>, n: &Names, kind: &EventKind) {
         | EventKind::Exit { pid, .. }
         | EventKind::PriorityReturned { pid, .. }
         | EventKind::DeadlockRefused { pid, .. }
-        | EventKind::Migrate { pid, .. } => *pid,
+        | EventKind::Migrate { pid, .. }
+        | EventKind::Livelock {
+            cause: LivelockCause::Spinning { pid, .. },
+            ..
+        } => *pid,
         EventKind::MessageQueued { from, .. }
         | EventKind::MessageHandedOver { from, .. }
         | EventKind::ReplyDelivered { from, .. }
@@ -783,6 +787,10 @@ fn write_actor(out: &mut Vec<u8>, n: &Names, kind: &EventKind) {
         EventKind::MessagesDropped { .. }
         | EventKind::Idle { .. }
         | EventKind::Deadlock { .. }
+        | EventKind::Livelock {
+            cause: LivelockCause::Steps { .. },
+            ..
+        }
         | EventKind::TickLimit { .. } => {
             out.extend_from_slice(&NO_ACTOR);
             return;
@@ -1032,6 +1040,24 @@ fn write_description(out: &mut Vec<u8>, n: &Names, kind: &EventKind) {
             // Every clause ends in `;`; the line does not.
             out.pop();
         }
+        EventKind::Livelock { cause, processes } => {
+            out.extend_from_slice(b"livelock   ");
+            match cause {
+                LivelockCause::Steps { steps } => {
+                    push_u64(out, *steps);
+                    out.extend_from_slice(b" kernel entries without the clock moving");
+                }
+                LivelockCause::Spinning { steps, .. } => {
+                    push_u64(out, *steps);
+                    out.extend_from_slice(b" steps of its own without a syscall");
+                }
+            }
+            out.extend_from_slice(b"; running or ready:");
+            for (i, pid) in processes.iter().enumerate() {
+                out.extend_from_slice(if i == 0 { b" " } else { b", " });
+                n.push_pid(out, *pid);
+            }
+        }
         EventKind::TickLimit { limit } => {
             out.extend_from_slice(b"tick-limit ");
             push_u64(out, *limit);
@@ -1204,7 +1230,7 @@ impl<W: std::io::Write + Send> TraceSink for SharedTextStream<W> {
 mod reference {
     use abi::{Dest, Error, MailboxId, Overflow, Pid, RecvFlags, Source, Syscall, Sysno, RET_REGS};
     use kernel::ipc::WaitQueueId;
-    use kernel::trace::{Event, EventKind, ExitReason, FaultKind, KillCause};
+    use kernel::trace::{Event, EventKind, ExitReason, FaultKind, KillCause, LivelockCause};
     use std::collections::BTreeMap;
     use std::fmt::Write;
 
@@ -1625,6 +1651,27 @@ mod reference {
                 }
                 s.pop();
                 ("-".into(), s)
+            }
+            EventKind::Livelock { cause, processes } => {
+                let who: Vec<String> = processes.iter().map(|p| n.pid(*p)).collect();
+                let (actor, what) = match cause {
+                    LivelockCause::Steps { steps } => (
+                        "-".to_string(),
+                        format!("{steps} kernel entries without the clock moving"),
+                    ),
+                    LivelockCause::Spinning { pid, steps } => (
+                        n.pid(*pid),
+                        format!("{steps} steps of its own without a syscall"),
+                    ),
+                };
+                let sep = if who.is_empty() { "" } else { " " };
+                (
+                    actor,
+                    format!(
+                        "livelock   {what}; running or ready:{sep}{}",
+                        who.join(", ")
+                    ),
+                )
             }
             EventKind::TickLimit { limit } => ("-".into(), format!("tick-limit {limit}")),
             EventKind::PriorityLent { from, to, priority } => (

@@ -617,6 +617,7 @@ impl Replay {
             | EventKind::MailboxTransferred { .. }
             | EventKind::Print { .. }
             | EventKind::Deadlock { .. }
+            | EventKind::Livelock { .. }
             | EventKind::TickLimit { .. }
             | EventKind::PriorityLent { .. }
             | EventKind::PriorityReturned { .. }

@@ -16,7 +16,7 @@ mod run;
 pub use ast::{line_col, Scenario, SettingKey, SettingValue, Span};
 pub use check::check;
 pub use parse::parse;
-pub use run::{capacity_text, programs, Directory, INIT};
+pub use run::{capacity_text, programs, Directory, INIT, MAX_STEPS_WITHOUT_SYSCALL};
 
 /// A mistake in a scenario file: where, what, and what was expected there.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -44,6 +44,13 @@ pub struct Directory {
 
 type Shared = Rc<RefCell<Directory>>;
 
+/// The most statements a process runs in a row without a syscall. Statements take no virtual
+/// time, so a body past this many (a `loop` of `let`s, an empty `loop`) would never let its
+/// CPU's clock move: the interpreter gives up, and the machine ends the run as a livelock.
+/// A million is far more than any body needs between two calls, and little enough to end a
+/// spinning run in well under a second.
+pub const MAX_STEPS_WITHOUT_SYSCALL: u64 = 1_000_000;
+
 /// The programs that run `scenario`: `init` (boot it with argument 0) and one per process
 /// declaration. Build a fresh table for every run: the table holds the run's directory.
 pub fn programs(scenario: impl Into<Arc<Scenario>>) -> ProgramTable {
@@ -161,6 +168,16 @@ enum Outcome {
     Failed(Error),
 }
 
+/// What a process does next.
+enum Next<'a> {
+    /// Run this statement.
+    Statement(&'a Stmt),
+    /// Its body is done.
+    End,
+    /// It ran [`MAX_STEPS_WITHOUT_SYSCALL`] steps without a syscall.
+    Stalled,
+}
+
 /// Where a process is in its body: one frame per block it is inside.
 struct Frame<'a> {
     body: &'a [Stmt],
@@ -199,6 +216,8 @@ struct Interp<'a> {
     /// The last message received (not a reply): whom `reply` and `from sender` mean.
     received: Option<Message>,
     frames: Vec<Frame<'a>>,
+    /// Steps (statements and turns of blocks) since the last statement that trapped.
+    steps: u64,
     /// Names bound by `let`.
     vars: BTreeMap<String, String>,
 }
@@ -227,6 +246,7 @@ async fn process(sys: Sys, s: Arc<Scenario>, dir: Shared, decl: usize, copy: u32
             pc: 0,
             repeat: Repeat::Once,
         }],
+        steps: 0,
         vars: BTreeMap::new(),
     };
     interp.run().await
@@ -234,21 +254,43 @@ async fn process(sys: Sys, s: Arc<Scenario>, dir: Shared, decl: usize, copy: u32
 
 impl<'a> Interp<'a> {
     async fn run(&mut self) -> i32 {
-        while let Some(st) = self.next_statement() {
+        loop {
+            let st = match self.next_statement() {
+                Next::Statement(st) => st,
+                Next::End => return 0,
+                Next::Stalled => {
+                    self.sys.stall(self.steps).await;
+                    return 1;
+                }
+            };
+            let traps = self.sys.traps();
             if let Some(code) = self.exec(st).await {
                 return code;
             }
+            if self.sys.traps() != traps {
+                self.steps = 0;
+            }
         }
-        0
     }
 
     /// The next statement to run, unwinding finished blocks and looping repeats.
-    fn next_statement(&mut self) -> Option<&'a Stmt> {
+    ///
+    /// Every statement and every turn of a block counts a step toward
+    /// [`MAX_STEPS_WITHOUT_SYSCALL`] (a statement that traps starts the count again): a body
+    /// that loops without a syscall runs in no time at all, so its budget runs out instead
+    /// of the tick limit.
+    fn next_statement(&mut self) -> Next<'a> {
         loop {
-            let frame = self.frames.last_mut()?;
+            if self.steps == MAX_STEPS_WITHOUT_SYSCALL {
+                return Next::Stalled;
+            }
+            self.steps += 1;
+            let Some(frame) = self.frames.last_mut() else {
+                return Next::End;
+            };
             if let Some(st) = frame.body.get(frame.pc) {
                 frame.pc += 1;
-                return Some(st);
+                return Next::Statement(st);
             }
             match frame.repeat {
                 Repeat::Times { i, times } if i + 1 < times => {

@@ -11,6 +11,7 @@ mod output;
 mod target;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use kernel::LivelockCause;
 use output::{
     write_file, write_stderr, write_stdout, write_trace_file, write_trace_stdout, Streamed,
 };
@@ -473,6 +474,7 @@ fn outcome_words(outcome: &Outcome) -> &'static str {
     match outcome {
         Outcome::Completed => "every process exited",
         Outcome::Deadlock(_) => "deadlock",
+        Outcome::Livelock(_) => "livelock",
         Outcome::TickLimit => "the tick limit",
     }
 }
@@ -593,6 +595,21 @@ fn summary(label: &str, report: &Report, per_process: bool) -> String {
                 &report.mailboxes,
                 report.ticks,
             ));
+        }
+        Outcome::Livelock(l) => {
+            let names = sim::render::Names::from_events(&report.events);
+            line(match l.cause {
+                LivelockCause::Steps { steps } => format!(
+                    "== LIVELOCK: {steps} kernel entries at tick {} without the clock moving",
+                    report.ticks
+                ),
+                LivelockCause::Spinning { pid, steps } => format!(
+                    "== LIVELOCK: {} ran {steps} steps of its own without a syscall",
+                    names.pid(pid)
+                ),
+            });
+            let busy: Vec<String> = l.processes.iter().map(|p| names.pid(*p)).collect();
+            line(format!("== running or ready: {}", busy.join(", ")));
         }
         Outcome::TickLimit => line(format!("== stopped at the tick limit {}", report.ticks)),
     }
