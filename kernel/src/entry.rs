@@ -261,17 +261,19 @@ impl Kernel {
     fn arrive_at(&mut self, cpu: CpuId, now: Ticks) -> bool {
         debug_assert!(now >= self.clock, "time never runs backwards");
         self.entries += 1;
-        self.steps_at_tick = if now == self.clock {
-            self.steps_at_tick + 1
+        let mut going = true;
+        if now == self.clock {
+            self.steps_at_tick += 1;
+            going = self.steps_at_tick <= self.config.max_steps_per_tick;
         } else {
-            1
-        };
-        self.clock = now;
+            self.steps_at_tick = 1;
+            self.clock = now;
+        }
         self.trace.stamp(now, cpu);
         if self.timer_may_be_due() {
             self.fire_timers();
         }
-        self.steps_at_tick <= self.config.max_steps_per_tick
+        going
     }
 
     /// [`Kernel::enter`] for a trap.

@@ -282,7 +282,7 @@ fn every_event_kind_and_syscall_is_documented() {
         .iter()
         .map(|e| jsonl::event_name(&e.kind).to_string())
         .collect();
-    assert_eq!(kinds.len(), 30, "every_kind covers every EventKind");
+    assert_eq!(kinds.len(), 31, "every_kind covers every EventKind");
     let documented: BTreeSet<String> = fields.keys().cloned().collect();
     assert_eq!(kinds, documented);
     let args: BTreeSet<String> = doc_table("syscall").keys().cloned().collect();
@@ -1073,6 +1073,23 @@ fn every_kind() -> Vec<Event> {
                     queue: WaitQueueId::Exit(p9),
                     holder: Some(p9),
                 }],
+            },
+        ),
+        ev(
+            23,
+            EventKind::Livelock {
+                cause: kernel::LivelockCause::Spinning {
+                    pid: p1,
+                    steps: 1_000_000,
+                },
+                processes: vec![p0, p1],
+            },
+        ),
+        ev(
+            23,
+            EventKind::Livelock {
+                cause: kernel::LivelockCause::Steps { steps: 1_000_000 },
+                processes: vec![p9],
             },
         ),
         ev(23, EventKind::TickLimit { limit: 23 }),
