@@ -113,11 +113,35 @@ pub fn policy_settings(scenario: &Scenario) -> (Option<String>, PolicySettings) 
 }
 
 /// Parse and check a scenario, including what only the machine can judge (that its policy
-/// settings fit its policy): every mistake, or a scenario that can run.
+/// settings fit its policy, that the machine can have its CPUs): every mistake, or a
+/// scenario that can run.
 pub fn load(file: &str, source: &str) -> Result<Scenario, Vec<Diagnostic>> {
     let scenario = userland::scenario::load(file, source)?;
-    policy(&scenario).map_err(|d| vec![d])?;
-    Ok(scenario)
+    let mut mistakes: Vec<Diagnostic> = policy(&scenario).err().into_iter().collect();
+    mistakes.extend(machine_settings(&scenario));
+    if mistakes.is_empty() {
+        Ok(scenario)
+    } else {
+        Err(mistakes)
+    }
+}
+
+/// The mistakes in the scenario's machine settings that only the machine can judge, each at
+/// its `set` line: a CPU count outside [`crate::limits::cpus`] (the check `--cpus` makes, so
+/// `set cpus 0` is refused as `--cpus 0` is, rather than taken as 1).
+fn machine_settings(scenario: &Scenario) -> Vec<Diagnostic> {
+    let mut mistakes = Vec::new();
+    for set in &scenario.settings {
+        if let (SettingKey::Cpus, SettingValue::Number(n)) = (set.key, &set.value) {
+            if let Err(why) = crate::limits::cpus(*n) {
+                mistakes.push(
+                    Diagnostic::new(set.span, why, format!("expected 1 to {}", crate::MAX_CPUS))
+                        .note("docs/security.md lists the limits"),
+                );
+            }
+        }
+    }
+    mistakes
 }
 
 /// `config` with the scenario's `set` lines applied. The scenario should have passed
@@ -160,7 +184,11 @@ pub fn configure(scenario: &Scenario, mut config: MachineConfig) -> MachineConfi
         config.costs.context_switch = n;
     }
     if let Some(n) = number(SettingKey::Cpus) {
-        config.cpus = u32::try_from(n).unwrap_or(u32::MAX).max(1);
+        // [`load`] refuses a count outside the bound; one that skipped it still never makes
+        // a machine that cannot be built.
+        config.cpus = u32::try_from(n)
+            .unwrap_or(u32::MAX)
+            .clamp(1, crate::MAX_CPUS);
     }
     if let Some(w) = word(SettingKey::RunQueues) {
         // The scenario language spells the names with `_`; the machine with `-`.

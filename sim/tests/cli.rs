@@ -677,3 +677,112 @@ fn streamed_json_traces_written_to_a_file_are_the_ones_printed_and_a_bad_path_is
         assert!(stderr(&out).contains("cannot write"), "{}", stderr(&out));
     }
 }
+
+#[test]
+fn a_cpu_count_outside_one_to_the_bound_is_refused_alike_by_the_flag_and_the_set_line() {
+    assert_eq!(sim::MAX_CPUS, 64, "docs/security.md gives the bound");
+    for n in ["0", "65", "100000", "4294967296", "99999999999999999999999"] {
+        let out = sim(&["run", "bounded_buffer", "--cpus", n, "--trace", "none"]);
+        assert_eq!(out.status.code(), Some(2), "--cpus {n}");
+        assert!(
+            stderr(&out).contains(&format!("a machine has 1 to 64 CPUs, not {n}")),
+            "--cpus {n}: {}",
+            stderr(&out)
+        );
+        assert!(stdout(&out).is_empty(), "--cpus {n}: nothing ran");
+    }
+    let most = sim(&["run", "bounded_buffer", "--cpus", "64", "--trace", "none"]);
+    assert_eq!(most.status.code(), Some(0), "{}", stderr(&most));
+
+    let dir = scratch("cpus-bound");
+    for n in ["0", "65", "100000"] {
+        // `set cpus 0` used to run on one CPU while `--cpus 0` was refused.
+        let file = write(
+            &dir,
+            &format!("cpus{n}.sim"),
+            format!("set cpus {n}\nprocess a {{ yield }}\n").as_bytes(),
+        );
+        for command in ["run", "check"] {
+            let out = sim(&[command, &file]);
+            assert_eq!(out.status.code(), Some(2), "{command} set cpus {n}");
+            let err = stderr(&out);
+            assert!(
+                err.contains(&format!("a machine has 1 to 64 CPUs, not {n}"))
+                    && err.contains(&format!("cpus{n}.sim:1:1"))
+                    && err.contains("nothing was run"),
+                "{command} set cpus {n}: {err}"
+            );
+            assert!(stdout(&out).is_empty(), "{command} set cpus {n}");
+        }
+    }
+    let fine = write(&dir, "cpus64.sim", b"set cpus 64\nprocess a { yield }\n");
+    assert_eq!(
+        sim(&["run", &fine, "--trace", "none"]).status.code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn a_pct_depth_beyond_the_bound_is_refused_before_anything_is_allocated() {
+    let refused = "`depth` must be 1 to 1000, not 4000000000";
+    let runs: [&[&str]; 3] = [
+        &[
+            "run",
+            "bounded_buffer",
+            "--policy",
+            "pct",
+            "--depth",
+            "4000000000",
+        ],
+        &[
+            "run",
+            "bounded_buffer",
+            "--policy",
+            "pct",
+            "--depth",
+            "4000000000",
+            "--steps",
+            "18446744073709551615",
+        ],
+        &[
+            "explore",
+            "bounded_buffer",
+            "--depth",
+            "4000000000",
+            "--seeds",
+            "0..2",
+        ],
+    ];
+    for args in runs {
+        let out = sim(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&out).contains(refused), "{args:?}: {}", stderr(&out));
+    }
+    let dir = scratch("pct-depth");
+    let file = write(
+        &dir,
+        "deep.sim",
+        b"set policy pct\nset depth 4000000000\nprocess a { yield }\n",
+    );
+    let out = sim(&["run", &file]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(refused) && stderr(&out).contains("deep.sim:2:1"),
+        "{}",
+        stderr(&out)
+    );
+    // At the bound, with any number of steps: PCT keeps nothing in proportion to them.
+    let out = sim(&[
+        "run",
+        "bounded_buffer",
+        "--policy",
+        "pct",
+        "--depth",
+        "1000",
+        "--steps",
+        "18446744073709551615",
+        "--trace",
+        "none",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}

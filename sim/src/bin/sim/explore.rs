@@ -25,7 +25,7 @@ use std::process::ExitCode;
     mut_arg("quantum", |a| a.hide(true)),
     mut_arg("seed", |a| a.hide(true)),
     mut_arg("replay", |a| a.hide(true)),
-    mut_arg("depth", |a| a.help("PCT's bug depth [default: 3]")),
+    mut_arg("depth", |a| a.help("PCT's bug depth, 1 to 1000 [default: 3]")),
     mut_arg("steps", |a| a.help("PCT's expected scheduling points [default: estimated from one run]")),
     mut_arg("preempt", |a| a.help("Random's chance of a preemption at each scheduling point, in percent [default: 10]")),
 )]

@@ -109,8 +109,8 @@ struct MachineArgs {
     /// mlfq: ticks between boosts to the top level [100; 0: off].
     #[arg(long)]
     boost: Option<u64>,
-    /// Simulated CPUs [1].
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    /// Simulated CPUs, 1 to 64 [1].
+    #[arg(long, value_parser = sim::limits::parse_cpus)]
     cpus: Option<u32>,
     /// Run queues: global, per-cpu (with migration) or per-cpu-pinned [global].
     #[arg(long)]
@@ -136,8 +136,8 @@ struct MachineArgs {
     /// Ticks every dispatch (context switch) costs [default: 1].
     #[arg(long)]
     switch_cost: Option<u64>,
-    /// PCT's bug depth, for --policy pct [default: 3].
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    /// PCT's bug depth, 1 to 1000, for --policy pct [default: 3].
+    #[arg(long, value_parser = sim::limits::parse_pct_depth)]
     depth: Option<u32>,
     /// PCT's expected scheduling points, for --policy pct [default: estimated from one
     /// run of the target].
