@@ -786,3 +786,38 @@ fn a_pct_depth_beyond_the_bound_is_refused_before_anything_is_allocated() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+#[test]
+fn a_schedule_to_replay_is_read_with_the_scenario_files_bound() {
+    let dir = scratch("replay-size");
+    let path = dir.join("huge.schedule");
+    // Sparse: 17 MiB that take no disk and no time to make.
+    std::fs::File::create(&path)
+        .and_then(|f| f.set_len(17 << 20))
+        .expect("set_len");
+    let shown = path.to_string_lossy().into_owned();
+    let out = sim(&["run", "bounded_buffer", "--replay", &shown]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        format!("sim: {shown} is 17825792 bytes; the largest schedule file read is 16 MiB\n")
+    );
+    assert!(stdout(&out).is_empty(), "nothing ran");
+    std::fs::remove_file(&path).ok();
+    // A device reports no size: it is read one byte past the bound, never whole.
+    if std::path::Path::new("/dev/zero").exists() {
+        let out = sim(&["run", "bounded_buffer", "--replay", "/dev/zero"]);
+        assert_eq!(out.status.code(), Some(2));
+        assert_eq!(
+            stderr(&out),
+            "sim: /dev/zero is more than 16 MiB; the largest schedule file read is 16 MiB\n"
+        );
+    }
+    let out = sim(&["run", "bounded_buffer", "--replay", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("is a directory; expected a schedule saved by `sim explore"),
+        "{}",
+        stderr(&out)
+    );
+}

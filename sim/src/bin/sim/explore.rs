@@ -8,7 +8,7 @@
 //! failures, the schedule file format) is `sim::explore`'s; this module never runs a seed.
 
 use crate::output::{write_file, write_stderr, write_stdout};
-use crate::target::Target;
+use crate::target::{read_text, FileKind, Target};
 use crate::{CliResult, MachineArgs};
 use clap::ValueEnum;
 use sim::explore::{self, Options, ScheduleFile, Shard, Strategy};
@@ -253,8 +253,7 @@ impl MachineArgs {
             };
         }
         if let Some(path) = &self.replay {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| format!("sim: cannot read {}: {e}\n", path.display()))?;
+            let text = read_text(path, FileKind::Schedule)?;
             let file = ScheduleFile::parse(&text)
                 .map_err(|e| format!("sim: {}: {e}\n", path.display()))?;
             if self.seed.is_none() {
