@@ -244,19 +244,21 @@ fn fault(scenario: &Scenario, spec: &FaultSpec) -> FaultAt {
     }
 }
 
-/// A machine booted with the scenario's `init`, ready to run.
-pub fn machine(scenario: Scenario, config: MachineConfig) -> Machine {
+/// A machine booted with the scenario's `init`, ready to run, or the kernel's reason it could
+/// not boot it. `init` is always in the table the interpreter builds, but the kernel may
+/// still refuse to create it: `set max_processes 0` leaves no room for it
+/// (`out_of_memory`), and a machine that cannot start has nothing to run.
+pub fn machine(scenario: Scenario, config: MachineConfig) -> Result<Machine, abi::Error> {
     let programs = userland::scenario::programs(scenario);
     let mut machine = Machine::new(config, programs);
-    // `init` is always in the table the interpreter builds, so booting it cannot fail.
-    let _ = machine.boot(userland::scenario::INIT, 0);
-    machine
+    machine.boot(userland::scenario::INIT, 0)?;
+    Ok(machine)
 }
 
 /// Run a checked scenario on a machine configured by `config` (apply [`configure`] first to
-/// honour its `set` lines).
-pub fn run(scenario: Scenario, config: MachineConfig) -> Report {
-    machine(scenario, config).run()
+/// honour its `set` lines), or say why it could not boot ([`machine`]).
+pub fn run(scenario: Scenario, config: MachineConfig) -> Result<Report, abi::Error> {
+    Ok(machine(scenario, config)?.run())
 }
 
 /// Draw diagnostics the way compilers do: `file:line:col`, the line, a caret under the
@@ -349,6 +351,36 @@ mod tests {
         assert_eq!(c.cpus, 2);
         assert_eq!(c.run_queues, RunQueues::PerCpu { migration: false });
         assert!(c.kernel.priority_inheritance && c.kernel.refuse_deadlock);
+    }
+
+    #[test]
+    fn a_scenario_whose_init_cannot_be_created_says_why_instead_of_running_nothing() {
+        let s = load("none.sim", "set max_processes 0\nprocess a { yield }\n").expect("loads");
+        let config = configure(&s, MachineConfig::default());
+        assert_eq!(
+            run(s.clone(), config.clone()).err(),
+            Some(abi::Error::OutOfMemory)
+        );
+        assert!(machine(s, config).is_err());
+        let one = load("one.sim", "set max_processes 2\nprocess a { yield }\n").expect("loads");
+        let report = run(one.clone(), configure(&one, MachineConfig::default())).expect("boots");
+        assert!(report.succeeded());
+    }
+
+    #[test]
+    fn a_cpu_count_the_machine_cannot_have_is_a_mistake_at_its_line() {
+        for n in [0, 65, 100_000] {
+            let text = format!("process a {{ yield }}\nset cpus {n}\n");
+            let mistakes = load("cpus.sim", &text).expect_err("outside 1 to 64");
+            assert_eq!(mistakes.len(), 1);
+            let at = userland::scenario::line_col(&text, mistakes[0].span.start);
+            assert_eq!(at, (2, 1), "{:?}", mistakes[0]);
+            assert_eq!(
+                mistakes[0].message,
+                format!("a machine has 1 to 64 CPUs, not {n}")
+            );
+        }
+        assert!(load("cpus.sim", "set cpus 64\nprocess a { yield }\n").is_ok());
     }
 
     #[test]

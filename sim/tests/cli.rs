@@ -821,3 +821,35 @@ fn a_schedule_to_replay_is_read_with_the_scenario_files_bound() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_machine_that_cannot_boot_says_why_and_runs_nothing() {
+    let dir = scratch("no-boot");
+    // No room for init: the boot error used to be dropped, nothing ran and the status was 0.
+    let file = write(
+        &dir,
+        "none.sim",
+        b"set max_processes 0\nprocess a { yield }\n",
+    );
+    let commands: [&[&str]; 5] = [
+        &["run", &file],
+        &["run", &file, "--trace", "none"],
+        &["ps", &file],
+        &["explain", &file],
+        &["explore", &file, "--seeds", "0..3"],
+    ];
+    for args in commands {
+        let out = sim(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(
+            stderr(&out),
+            format!(
+                "sim: could not boot {file} (its init): out_of_memory (a kernel memory limit was \
+                 reached); the kernel's limits (max_processes, memory_limit) leave no room for \
+                 it; nothing was run\n"
+            ),
+            "{args:?}"
+        );
+        assert!(stdout(&out).is_empty(), "{args:?}: {}", stdout(&out));
+    }
+}

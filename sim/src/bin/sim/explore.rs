@@ -108,6 +108,9 @@ pub fn run(mut args: ExploreArgs) -> CliResult {
     // The strategy's settings are this command's, not a `--policy` of `sim run`'s.
     let (depth, steps, preempt) = (m.depth.take(), m.steps.take(), m.preempt.take());
     let (target, config) = m.resolve()?;
+    // A target the kernel cannot boot fails the same way under every seed: a usage error,
+    // said once, rather than every seed reported as a failure of the program.
+    target.machine(config.clone(), m.arg)?;
     let mut explored = library_target(&target, m.arg).with_command(replay_prefix());
     if args.vary_fault_seed {
         explored = explored.varying_fault_seed();

@@ -612,7 +612,7 @@ mod tests {
     fn run_shipped(name: &str) -> Report {
         let s = userland::scenario::shipped(name).expect("shipped");
         let scenario = userland::scenario::load(s.path, s.source).expect("loads");
-        sim::scenario::run(scenario, MachineConfig::default())
+        sim::scenario::run(scenario, MachineConfig::default()).expect("boots")
     }
 
     #[test]

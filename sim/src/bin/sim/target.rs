@@ -57,17 +57,30 @@ impl Target {
     }
 
     /// A fresh machine booted with it. Every call builds new programs, so two machines never
-    /// share a scenario's directory.
+    /// share a scenario's directory. A machine whose kernel refuses to create the first
+    /// process (`set max_processes 0`, a memory limit too small for it) is an error that
+    /// gives the kernel's reason: nothing can run.
     pub fn machine(&self, config: MachineConfig, arg: u64) -> Result<Machine, String> {
+        let refused = |what: &str, e: abi::Error| {
+            let hint = match e {
+                abi::Error::OutOfMemory => {
+                    "; the kernel's limits (max_processes, memory_limit) leave no room for it"
+                }
+                _ => "",
+            };
+            format!(
+                "sim: could not boot {what}: {e} ({}){hint}; nothing was run\n",
+                e.description()
+            )
+        };
         match self {
-            Target::Scenario { scenario, .. } => {
-                Ok(sim::scenario::machine(scenario.clone(), config))
+            Target::Scenario { label, scenario } => {
+                sim::scenario::machine(scenario.clone(), config)
+                    .map_err(|e| refused(&format!("{label} (its init)"), e))
             }
             Target::Program { name } => {
                 let mut machine = Machine::new(config, userland::programs::builtin());
-                machine
-                    .boot(name, arg)
-                    .map_err(|e| format!("sim: could not boot {name}: {e}\n"))?;
+                machine.boot(name, arg).map_err(|e| refused(name, e))?;
                 Ok(machine)
             }
         }
