@@ -853,3 +853,34 @@ fn a_machine_that_cannot_boot_says_why_and_runs_nothing() {
         assert!(stdout(&out).is_empty(), "{args:?}: {}", stdout(&out));
     }
 }
+
+#[test]
+fn after_a_clock_jump_past_the_tick_limit_the_summary_and_the_trace_give_the_same_limit() {
+    let dir = scratch("jump-limit");
+    let file = write(
+        &dir,
+        "jump.sim",
+        b"set max_ticks 100\nprocess a {\n  loop {\n    yield\n  }\n}\nfault jump 500 at tick 20\n",
+    );
+    let out = sim(&["run", &file]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    let event = text
+        .lines()
+        .find_map(|l| {
+            l.split_once("tick-limit ")
+                .map(|(_, n)| n.trim().to_string())
+        })
+        .expect("a tick-limit event");
+    assert_eq!(event, "100", "the trace gives the configured limit");
+    // The summary used to call the tick the run stopped at (520) the limit.
+    assert!(
+        text.contains("== stopped at the tick limit 100, at tick 520\n"),
+        "{text}"
+    );
+    let none = stdout(&sim(&["run", &file, "--trace", "none"]));
+    assert!(
+        none.contains("== stopped at the tick limit 100, at tick 520\n"),
+        "{none}"
+    );
+}

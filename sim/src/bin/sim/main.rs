@@ -10,6 +10,7 @@ mod explore;
 mod output;
 mod target;
 
+use abi::Ticks;
 use clap::{Parser, Subcommand, ValueEnum};
 use output::{
     write_file, write_stderr, write_stdout, write_trace_file, write_trace_stdout, Streamed,
@@ -345,6 +346,7 @@ fn run(args: RunArgs) -> CliResult {
     let (target, config) = args.machine.resolve()?;
     let machine = target.machine(config.clone(), args.machine.arg)?;
     let report = machine.run();
+    let limit = config.max_ticks;
     let mut notes = explore::replay_note(&config, &report);
     if args.check_determinism {
         let again = target.machine(config, args.machine.arg)?.run();
@@ -361,11 +363,15 @@ fn run(args: RunArgs) -> CliResult {
     }
     let end = report.ticks;
     let shown = match args.trace {
-        Format::Text => return run_streamed(&args, &target, &report, &notes, Streamed::Text),
-        Format::Jsonl => return run_streamed(&args, &target, &report, &notes, Streamed::Jsonl),
+        Format::Text => {
+            return run_streamed(&args, &target, &report, &notes, limit, Streamed::Text)
+        }
+        Format::Jsonl => {
+            return run_streamed(&args, &target, &report, &notes, limit, Streamed::Jsonl)
+        }
         Format::Chrome => {
             let how = Streamed::Chrome { end };
-            return run_streamed(&args, &target, &report, &notes, how);
+            return run_streamed(&args, &target, &report, &notes, limit, how);
         }
         Format::Gantt => sim::render::gantt::render(&report.events, end, args.width),
         Format::Svg => sim::render::svg::render_titled(&report.events, end, Some(&target.label())),
@@ -379,7 +385,10 @@ fn run(args: RunArgs) -> CliResult {
     };
     // The stats table already has a row per process; the summary need not repeat them.
     let per_process = args.trace != Format::Stats;
-    let summary = format!("{notes}{}", summary(&target.label(), &report, per_process));
+    let summary = format!(
+        "{notes}{}",
+        summary(&target.label(), &report, limit, per_process)
+    );
     match &args.out {
         Some(path) => {
             write_file(path, &shown)?;
@@ -406,9 +415,10 @@ fn run_streamed(
     target: &Target,
     report: &Report,
     notes: &str,
+    limit: Ticks,
     how: Streamed,
 ) -> CliResult {
-    let summary = format!("{notes}{}", summary(&target.label(), report, true));
+    let summary = format!("{notes}{}", summary(&target.label(), report, limit, true));
     match &args.out {
         Some(path) => {
             write_trace_file(how, path, &report.events)?;
@@ -508,8 +518,9 @@ fn first_difference(a: &Report, b: &Report) -> Option<String> {
     }
 }
 
-/// The lines after the trace: totals, each process's end, and why the run failed.
-fn summary(label: &str, report: &Report, per_process: bool) -> String {
+/// The lines after the trace: totals, each process's end, and why the run failed. The run
+/// was configured to stop at `tick_limit`.
+fn summary(label: &str, report: &Report, tick_limit: Ticks, per_process: bool) -> String {
     let mut out = String::new();
     let mut line = |s: String| {
         out.push_str(&s);
@@ -594,7 +605,15 @@ fn summary(label: &str, report: &Report, per_process: bool) -> String {
                 report.ticks,
             ));
         }
-        Outcome::TickLimit => line(format!("== stopped at the tick limit {}", report.ticks)),
+        // The limit is the configured one, as the trace's `tick-limit` event says; the run
+        // ends past it when a clock jump (`fault jump`) or a charge carries a clock over it.
+        Outcome::TickLimit if report.ticks == tick_limit => {
+            line(format!("== stopped at the tick limit {tick_limit}"))
+        }
+        Outcome::TickLimit => line(format!(
+            "== stopped at the tick limit {tick_limit}, at tick {}",
+            report.ticks
+        )),
     }
     out
 }
