@@ -884,3 +884,95 @@ fn after_a_clock_jump_past_the_tick_limit_the_summary_and_the_trace_give_the_sam
         "{none}"
     );
 }
+
+#[test]
+fn the_trace_written_during_the_run_is_the_one_written_from_stored_events() {
+    // `--check-determinism` keeps the events and writes them after the run; without it a
+    // text or JSON-lines trace on one CPU is written as the run goes. The bytes are the same.
+    for s in userland::scenario::SHIPPED {
+        let live = sim(&["run", s.name, "--trace", "jsonl"]);
+        let stored = sim(&["run", s.name, "--trace", "jsonl", "--check-determinism"]);
+        assert_eq!(live.status.code(), stored.status.code(), "{}", s.name);
+        assert!(!live.stdout.is_empty(), "{}", s.name);
+        assert!(live.stdout == stored.stdout, "{}: jsonl differs", s.name);
+
+        let live = stdout(&sim(&["run", s.name]));
+        let stored = stdout(&sim(&["run", s.name, "--check-determinism"]));
+        let (trace, summary) = live.split_once("\n\n").expect("a trace, then the summary");
+        let (stored_trace, stored_summary) = stored.split_once("\n\n").expect("the same");
+        assert!(trace == stored_trace, "{}: text differs", s.name);
+        assert_eq!(
+            stored_summary.lines().skip(1).collect::<Vec<_>>(),
+            summary.lines().collect::<Vec<_>>(),
+            "{}: the same summary but the note on determinism",
+            s.name
+        );
+    }
+}
+
+/// `sim ARGS` with stdout, and stderr too if `both`, writing to a full device.
+#[cfg(target_os = "linux")]
+fn sim_into_full(args: &[&str], both: bool) -> Output {
+    let full = || std::fs::File::create("/dev/full").expect("/dev/full");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sim"));
+    command.args(args).stdout(full());
+    if both {
+        command.stderr(full());
+    }
+    command.output().expect("the sim binary runs")
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn output_that_cannot_be_written_is_an_error_and_never_a_panic() {
+    let dir = scratch("full");
+    let out_file = dir.join("trace.txt");
+    let out_file = out_file.to_str().unwrap();
+    let commands: [&[&str]; 12] = [
+        &["run", "producers"],
+        &["run", "producers", "--trace", "jsonl"],
+        &["run", "producers", "--trace", "chrome"],
+        &["run", "producers", "--trace", "gantt"],
+        &["run", "producers", "--trace", "none", "--cpus", "2"],
+        &["run", "producers", "--out", out_file],
+        &["list"],
+        &["check", "producers"],
+        &["ps", "producers"],
+        &["explain", "producers"],
+        &["explore", "philosophers_deadlock", "--seeds", "0..3"],
+        &["--help"],
+    ];
+    for args in commands {
+        // Stdout full: the error is said on stderr, status 2 (it used to be 0 for a run).
+        let out = sim_into_full(args, false);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("sim: cannot write the output: "),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+        assert!(!stderr(&out).contains("panicked"), "{args:?}");
+        // Both full: nowhere to say it, but still status 2 and no panic (it was 101).
+        let out = sim_into_full(args, true);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+    // Only stderr full: the summary beside a JSON document is lost, quietly; the document
+    // is whole and the run's own status stands.
+    let out = Command::new(env!("CARGO_BIN_EXE_sim"))
+        .args(["run", "producers", "--trace", "jsonl"])
+        .stderr(std::fs::File::create("/dev/full").expect("/dev/full"))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        out.stdout,
+        sim(&["run", "producers", "--trace", "jsonl"]).stdout
+    );
+    // A usage error with stderr full: status 2, nothing else to do.
+    let out = Command::new(env!("CARGO_BIN_EXE_sim"))
+        .args(["run", "--no-such-flag"])
+        .stderr(std::fs::File::create("/dev/full").expect("/dev/full"))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -167,7 +167,7 @@ pub fn run(mut args: ExploreArgs) -> CliResult {
             ReportFormat::Json => write_stderr(&note),
         }
     }
-    write_stdout(&shown);
+    write_stdout(&shown)?;
     Ok(if report.failures.is_empty() {
         ExitCode::SUCCESS
     } else {
