@@ -912,7 +912,7 @@ impl<W: std::io::Write> JsonlStream<W> {
         }
     }
 
-    /// Encode one more event: its line, as [`encode`] writes it.
+    /// Encode one more event: its line, as [`render`] writes it.
     pub fn line(&mut self, e: &Event) {
         self.enc.learn(&e.kind);
         self.enc.push_line(&mut self.chunk, e);
