@@ -61,9 +61,11 @@ impl Target {
     /// process (`set max_processes 0`, a memory limit too small for it) is an error that
     /// gives the kernel's reason: nothing can run.
     pub fn machine(&self, config: MachineConfig, arg: u64) -> Result<Machine, String> {
-        let refused = |what: &str, e: abi::Error| {
+        // `userland::Error` is `abi::Error`, named through a crate the fuzz target that
+        // compiles this file also has.
+        let refused = |what: &str, e: userland::Error| {
             let hint = match e {
-                abi::Error::OutOfMemory => {
+                userland::Error::OutOfMemory => {
                     "; the kernel's limits (max_processes, memory_limit) leave no room for it"
                 }
                 _ => "",
