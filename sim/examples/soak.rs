@@ -169,7 +169,7 @@ fn many_runs(args: &Args, started: Instant) -> Option<Samples> {
         };
         let config = soak::config(&scenario);
         let limit = config.max_ticks.max(1);
-        let report = sim::scenario::run(scenario, config);
+        let report = sim::scenario::run(scenario, config).expect("a generated scenario boots");
         if let Some(problem) = soak::problem(&report) {
             let what = format!("run {run} (`--show {run}` prints its scenario)");
             if !report.ledger_balances() {
@@ -281,7 +281,7 @@ fn long_run(args: &Args) -> Option<Samples> {
         }
     };
     let config = soak::config(&scenario);
-    let mut machine = sim::scenario::machine(scenario, config);
+    let mut machine = sim::scenario::machine(scenario, config).expect("a generated scenario boots");
     let mut samples: Vec<(u64, Option<Memory>)> = Vec::new();
     loop {
         let next = machine.now() + SLICE;

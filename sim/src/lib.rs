@@ -5,9 +5,10 @@
 //! run produced; [`render`] shows the trace in every format (text, JSON lines, Chrome
 //! trace, Gantt, SVG, statistics, the process table, a plain-words explanation);
 //! [`scenario`] connects the scenario language to the machine; [`policy`] turns a policy's
-//! name and settings, as a user writes them, into a kernel `Policy`; [`faults`] is the plan
-//! of faults a run injects (kills, lost and delayed messages, clock jumps). The `sim` binary is
-//! the command line.
+//! name and settings, as a user writes them, into a kernel `Policy`; [`limits`] bounds the
+//! machine settings a user gives (CPUs, PCT's depth); [`faults`] is the plan of faults a run
+//! injects (kills, lost and delayed messages, clock jumps). The `sim` binary is the command
+//! line.
 //!
 //! It must never reach into the kernel's decisions: it only calls the kernel's entry points
 //! and reads what the kernel reports.
@@ -17,6 +18,7 @@
 
 pub mod explore;
 pub mod faults;
+pub mod limits;
 pub mod machine;
 pub mod policy;
 pub mod render;
@@ -27,5 +29,6 @@ pub mod soak;
 pub use faults::{FaultAt, FaultPlan};
 pub use kernel::sched::Policy;
 pub use kernel::KernelConfig;
+pub use limits::MAX_CPUS;
 pub use machine::{Costs, Machine, MachineConfig, RunQueues};
 pub use report::{CpuStats, MachineStats, Outcome, Report};

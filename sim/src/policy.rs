@@ -132,10 +132,7 @@ pub fn parse(name: &str, settings: &PolicySettings) -> Result<Policy, String> {
         _ => Policy::Pct {
             depth: match s.depth {
                 None => Policy::DEFAULT_PCT_DEPTH,
-                Some(d) => u32::try_from(d)
-                    .ok()
-                    .filter(|d| *d >= 1)
-                    .ok_or_else(|| format!("`depth` must be 1 to {}, not {d}", u32::MAX))?,
+                Some(d) => crate::limits::pct_depth(d)?,
             },
             steps: s.steps.unwrap_or(Policy::DEFAULT_PCT_STEPS),
         },
@@ -162,7 +159,7 @@ pub struct PolicySettings {
     pub quanta: Option<Vec<Ticks>>,
     /// `boost`: mlfq; ticks between boosts, 0 = off.
     pub boost: Option<Ticks>,
-    /// `depth`: pct; at least 1.
+    /// `depth`: pct; 1..=[`crate::limits::MAX_PCT_DEPTH`].
     pub depth: Option<u64>,
     /// `steps`: pct.
     pub steps: Option<u64>,
@@ -410,6 +407,17 @@ mod tests {
             }
         )
         .contains("`depth`"));
+        // A depth beyond the bound would have PCT draw that many change points up front.
+        assert_eq!(
+            err(
+                "pct",
+                PolicySettings {
+                    depth: Some(4_000_000_000),
+                    ..d()
+                }
+            ),
+            "`depth` must be 1 to 1000, not 4000000000"
+        );
         assert!(err(
             "random",
             PolicySettings {

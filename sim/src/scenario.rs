@@ -113,11 +113,35 @@ pub fn policy_settings(scenario: &Scenario) -> (Option<String>, PolicySettings) 
 }
 
 /// Parse and check a scenario, including what only the machine can judge (that its policy
-/// settings fit its policy): every mistake, or a scenario that can run.
+/// settings fit its policy, that the machine can have its CPUs): every mistake, or a
+/// scenario that can run.
 pub fn load(file: &str, source: &str) -> Result<Scenario, Vec<Diagnostic>> {
     let scenario = userland::scenario::load(file, source)?;
-    policy(&scenario).map_err(|d| vec![d])?;
-    Ok(scenario)
+    let mut mistakes: Vec<Diagnostic> = policy(&scenario).err().into_iter().collect();
+    mistakes.extend(machine_settings(&scenario));
+    if mistakes.is_empty() {
+        Ok(scenario)
+    } else {
+        Err(mistakes)
+    }
+}
+
+/// The mistakes in the scenario's machine settings that only the machine can judge, each at
+/// its `set` line: a CPU count outside [`crate::limits::cpus`] (the check `--cpus` makes, so
+/// `set cpus 0` is refused as `--cpus 0` is, rather than taken as 1).
+fn machine_settings(scenario: &Scenario) -> Vec<Diagnostic> {
+    let mut mistakes = Vec::new();
+    for set in &scenario.settings {
+        if let (SettingKey::Cpus, SettingValue::Number(n)) = (set.key, &set.value) {
+            if let Err(why) = crate::limits::cpus(*n) {
+                mistakes.push(
+                    Diagnostic::new(set.span, why, format!("expected 1 to {}", crate::MAX_CPUS))
+                        .note("docs/security.md lists the limits"),
+                );
+            }
+        }
+    }
+    mistakes
 }
 
 /// `config` with the scenario's `set` lines applied. The scenario should have passed
@@ -160,7 +184,11 @@ pub fn configure(scenario: &Scenario, mut config: MachineConfig) -> MachineConfi
         config.costs.context_switch = n;
     }
     if let Some(n) = number(SettingKey::Cpus) {
-        config.cpus = u32::try_from(n).unwrap_or(u32::MAX).max(1);
+        // [`load`] refuses a count outside the bound; one that skipped it still never makes
+        // a machine that cannot be built.
+        config.cpus = u32::try_from(n)
+            .unwrap_or(u32::MAX)
+            .clamp(1, crate::MAX_CPUS);
     }
     if let Some(w) = word(SettingKey::RunQueues) {
         // The scenario language spells the names with `_`; the machine with `-`.
@@ -216,19 +244,21 @@ fn fault(scenario: &Scenario, spec: &FaultSpec) -> FaultAt {
     }
 }
 
-/// A machine booted with the scenario's `init`, ready to run.
-pub fn machine(scenario: Scenario, config: MachineConfig) -> Machine {
+/// A machine booted with the scenario's `init`, ready to run, or the kernel's reason it could
+/// not boot it. `init` is always in the table the interpreter builds, but the kernel may
+/// still refuse to create it: `set max_processes 0` leaves no room for it
+/// (`out_of_memory`), and a machine that cannot start has nothing to run.
+pub fn machine(scenario: Scenario, config: MachineConfig) -> Result<Machine, abi::Error> {
     let programs = userland::scenario::programs(scenario);
     let mut machine = Machine::new(config, programs);
-    // `init` is always in the table the interpreter builds, so booting it cannot fail.
-    let _ = machine.boot(userland::scenario::INIT, 0);
-    machine
+    machine.boot(userland::scenario::INIT, 0)?;
+    Ok(machine)
 }
 
 /// Run a checked scenario on a machine configured by `config` (apply [`configure`] first to
-/// honour its `set` lines).
-pub fn run(scenario: Scenario, config: MachineConfig) -> Report {
-    machine(scenario, config).run()
+/// honour its `set` lines), or say why it could not boot ([`machine`]).
+pub fn run(scenario: Scenario, config: MachineConfig) -> Result<Report, abi::Error> {
+    Ok(machine(scenario, config)?.run())
 }
 
 /// Draw diagnostics the way compilers do: `file:line:col`, the line, a caret under the
@@ -321,6 +351,36 @@ mod tests {
         assert_eq!(c.cpus, 2);
         assert_eq!(c.run_queues, RunQueues::PerCpu { migration: false });
         assert!(c.kernel.priority_inheritance && c.kernel.refuse_deadlock);
+    }
+
+    #[test]
+    fn a_scenario_whose_init_cannot_be_created_says_why_instead_of_running_nothing() {
+        let s = load("none.sim", "set max_processes 0\nprocess a { yield }\n").expect("loads");
+        let config = configure(&s, MachineConfig::default());
+        assert_eq!(
+            run(s.clone(), config.clone()).err(),
+            Some(abi::Error::OutOfMemory)
+        );
+        assert!(machine(s, config).is_err());
+        let one = load("one.sim", "set max_processes 2\nprocess a { yield }\n").expect("loads");
+        let report = run(one.clone(), configure(&one, MachineConfig::default())).expect("boots");
+        assert!(report.succeeded());
+    }
+
+    #[test]
+    fn a_cpu_count_the_machine_cannot_have_is_a_mistake_at_its_line() {
+        for n in [0, 65, 100_000] {
+            let text = format!("process a {{ yield }}\nset cpus {n}\n");
+            let mistakes = load("cpus.sim", &text).expect_err("outside 1 to 64");
+            assert_eq!(mistakes.len(), 1);
+            let at = userland::scenario::line_col(&text, mistakes[0].span.start);
+            assert_eq!(at, (2, 1), "{:?}", mistakes[0]);
+            assert_eq!(
+                mistakes[0].message,
+                format!("a machine has 1 to 64 CPUs, not {n}")
+            );
+        }
+        assert!(load("cpus.sim", "set cpus 64\nprocess a { yield }\n").is_ok());
     }
 
     #[test]

@@ -219,7 +219,7 @@ pub fn config(scenario: &Scenario) -> MachineConfig {
 pub fn run(generated: &Generated) -> Result<Report, String> {
     let scenario = load(generated)?;
     let config = config(&scenario);
-    Ok(crate::scenario::run(scenario, config))
+    crate::scenario::run(scenario, config).map_err(|e| format!("init did not boot: {e}"))
 }
 
 /// Parse and check a generated scenario (the diagnostics rendered on failure).

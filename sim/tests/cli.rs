@@ -677,3 +677,302 @@ fn streamed_json_traces_written_to_a_file_are_the_ones_printed_and_a_bad_path_is
         assert!(stderr(&out).contains("cannot write"), "{}", stderr(&out));
     }
 }
+
+#[test]
+fn a_cpu_count_outside_one_to_the_bound_is_refused_alike_by_the_flag_and_the_set_line() {
+    assert_eq!(sim::MAX_CPUS, 64, "docs/security.md gives the bound");
+    for n in ["0", "65", "100000", "4294967296", "99999999999999999999999"] {
+        let out = sim(&["run", "bounded_buffer", "--cpus", n, "--trace", "none"]);
+        assert_eq!(out.status.code(), Some(2), "--cpus {n}");
+        assert!(
+            stderr(&out).contains(&format!("a machine has 1 to 64 CPUs, not {n}")),
+            "--cpus {n}: {}",
+            stderr(&out)
+        );
+        assert!(stdout(&out).is_empty(), "--cpus {n}: nothing ran");
+    }
+    let most = sim(&["run", "bounded_buffer", "--cpus", "64", "--trace", "none"]);
+    assert_eq!(most.status.code(), Some(0), "{}", stderr(&most));
+
+    let dir = scratch("cpus-bound");
+    for n in ["0", "65", "100000"] {
+        // `set cpus 0` used to run on one CPU while `--cpus 0` was refused.
+        let file = write(
+            &dir,
+            &format!("cpus{n}.sim"),
+            format!("set cpus {n}\nprocess a {{ yield }}\n").as_bytes(),
+        );
+        for command in ["run", "check"] {
+            let out = sim(&[command, &file]);
+            assert_eq!(out.status.code(), Some(2), "{command} set cpus {n}");
+            let err = stderr(&out);
+            assert!(
+                err.contains(&format!("a machine has 1 to 64 CPUs, not {n}"))
+                    && err.contains(&format!("cpus{n}.sim:1:1"))
+                    && err.contains("nothing was run"),
+                "{command} set cpus {n}: {err}"
+            );
+            assert!(stdout(&out).is_empty(), "{command} set cpus {n}");
+        }
+    }
+    let fine = write(&dir, "cpus64.sim", b"set cpus 64\nprocess a { yield }\n");
+    assert_eq!(
+        sim(&["run", &fine, "--trace", "none"]).status.code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn a_pct_depth_beyond_the_bound_is_refused_before_anything_is_allocated() {
+    let refused = "`depth` must be 1 to 1000, not 4000000000";
+    let runs: [&[&str]; 3] = [
+        &[
+            "run",
+            "bounded_buffer",
+            "--policy",
+            "pct",
+            "--depth",
+            "4000000000",
+        ],
+        &[
+            "run",
+            "bounded_buffer",
+            "--policy",
+            "pct",
+            "--depth",
+            "4000000000",
+            "--steps",
+            "18446744073709551615",
+        ],
+        &[
+            "explore",
+            "bounded_buffer",
+            "--depth",
+            "4000000000",
+            "--seeds",
+            "0..2",
+        ],
+    ];
+    for args in runs {
+        let out = sim(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&out).contains(refused), "{args:?}: {}", stderr(&out));
+    }
+    let dir = scratch("pct-depth");
+    let file = write(
+        &dir,
+        "deep.sim",
+        b"set policy pct\nset depth 4000000000\nprocess a { yield }\n",
+    );
+    let out = sim(&["run", &file]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(refused) && stderr(&out).contains("deep.sim:2:1"),
+        "{}",
+        stderr(&out)
+    );
+    // At the bound, with any number of steps: PCT keeps nothing in proportion to them.
+    let out = sim(&[
+        "run",
+        "bounded_buffer",
+        "--policy",
+        "pct",
+        "--depth",
+        "1000",
+        "--steps",
+        "18446744073709551615",
+        "--trace",
+        "none",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn a_schedule_to_replay_is_read_with_the_scenario_files_bound() {
+    let dir = scratch("replay-size");
+    let path = dir.join("huge.schedule");
+    // Sparse: 17 MiB that take no disk and no time to make.
+    std::fs::File::create(&path)
+        .and_then(|f| f.set_len(17 << 20))
+        .expect("set_len");
+    let shown = path.to_string_lossy().into_owned();
+    let out = sim(&["run", "bounded_buffer", "--replay", &shown]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        format!("sim: {shown} is 17825792 bytes; the largest schedule file read is 16 MiB\n")
+    );
+    assert!(stdout(&out).is_empty(), "nothing ran");
+    std::fs::remove_file(&path).ok();
+    // A device reports no size: it is read one byte past the bound, never whole.
+    if std::path::Path::new("/dev/zero").exists() {
+        let out = sim(&["run", "bounded_buffer", "--replay", "/dev/zero"]);
+        assert_eq!(out.status.code(), Some(2));
+        assert_eq!(
+            stderr(&out),
+            "sim: /dev/zero is more than 16 MiB; the largest schedule file read is 16 MiB\n"
+        );
+    }
+    let out = sim(&["run", "bounded_buffer", "--replay", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("is a directory; expected a schedule saved by `sim explore"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_machine_that_cannot_boot_says_why_and_runs_nothing() {
+    let dir = scratch("no-boot");
+    // No room for init: the boot error used to be dropped, nothing ran and the status was 0.
+    let file = write(
+        &dir,
+        "none.sim",
+        b"set max_processes 0\nprocess a { yield }\n",
+    );
+    let commands: [&[&str]; 5] = [
+        &["run", &file],
+        &["run", &file, "--trace", "none"],
+        &["ps", &file],
+        &["explain", &file],
+        &["explore", &file, "--seeds", "0..3"],
+    ];
+    for args in commands {
+        let out = sim(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(
+            stderr(&out),
+            format!(
+                "sim: could not boot {file} (its init): out_of_memory (a kernel memory limit was \
+                 reached); the kernel's limits (max_processes, memory_limit) leave no room for \
+                 it; nothing was run\n"
+            ),
+            "{args:?}"
+        );
+        assert!(stdout(&out).is_empty(), "{args:?}: {}", stdout(&out));
+    }
+}
+
+#[test]
+fn after_a_clock_jump_past_the_tick_limit_the_summary_and_the_trace_give_the_same_limit() {
+    let dir = scratch("jump-limit");
+    let file = write(
+        &dir,
+        "jump.sim",
+        b"set max_ticks 100\nprocess a {\n  loop {\n    yield\n  }\n}\nfault jump 500 at tick 20\n",
+    );
+    let out = sim(&["run", &file]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    let event = text
+        .lines()
+        .find_map(|l| {
+            l.split_once("tick-limit ")
+                .map(|(_, n)| n.trim().to_string())
+        })
+        .expect("a tick-limit event");
+    assert_eq!(event, "100", "the trace gives the configured limit");
+    // The summary used to call the tick the run stopped at (520) the limit.
+    assert!(
+        text.contains("== stopped at the tick limit 100, at tick 520\n"),
+        "{text}"
+    );
+    let none = stdout(&sim(&["run", &file, "--trace", "none"]));
+    assert!(
+        none.contains("== stopped at the tick limit 100, at tick 520\n"),
+        "{none}"
+    );
+}
+
+#[test]
+fn the_trace_written_during_the_run_is_the_one_written_from_stored_events() {
+    // `--check-determinism` keeps the events and writes them after the run; without it a
+    // text or JSON-lines trace on one CPU is written as the run goes. The bytes are the same.
+    for s in userland::scenario::SHIPPED {
+        let live = sim(&["run", s.name, "--trace", "jsonl"]);
+        let stored = sim(&["run", s.name, "--trace", "jsonl", "--check-determinism"]);
+        assert_eq!(live.status.code(), stored.status.code(), "{}", s.name);
+        assert!(!live.stdout.is_empty(), "{}", s.name);
+        assert!(live.stdout == stored.stdout, "{}: jsonl differs", s.name);
+
+        let live = stdout(&sim(&["run", s.name]));
+        let stored = stdout(&sim(&["run", s.name, "--check-determinism"]));
+        let (trace, summary) = live.split_once("\n\n").expect("a trace, then the summary");
+        let (stored_trace, stored_summary) = stored.split_once("\n\n").expect("the same");
+        assert!(trace == stored_trace, "{}: text differs", s.name);
+        assert_eq!(
+            stored_summary.lines().skip(1).collect::<Vec<_>>(),
+            summary.lines().collect::<Vec<_>>(),
+            "{}: the same summary but the note on determinism",
+            s.name
+        );
+    }
+}
+
+/// `sim ARGS` with stdout, and stderr too if `both`, writing to a full device.
+#[cfg(target_os = "linux")]
+fn sim_into_full(args: &[&str], both: bool) -> Output {
+    let full = || std::fs::File::create("/dev/full").expect("/dev/full");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sim"));
+    command.args(args).stdout(full());
+    if both {
+        command.stderr(full());
+    }
+    command.output().expect("the sim binary runs")
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn output_that_cannot_be_written_is_an_error_and_never_a_panic() {
+    let dir = scratch("full");
+    let out_file = dir.join("trace.txt");
+    let out_file = out_file.to_str().unwrap();
+    let commands: [&[&str]; 12] = [
+        &["run", "producers"],
+        &["run", "producers", "--trace", "jsonl"],
+        &["run", "producers", "--trace", "chrome"],
+        &["run", "producers", "--trace", "gantt"],
+        &["run", "producers", "--trace", "none", "--cpus", "2"],
+        &["run", "producers", "--out", out_file],
+        &["list"],
+        &["check", "producers"],
+        &["ps", "producers"],
+        &["explain", "producers"],
+        &["explore", "philosophers_deadlock", "--seeds", "0..3"],
+        &["--help"],
+    ];
+    for args in commands {
+        // Stdout full: the error is said on stderr, status 2 (it used to be 0 for a run).
+        let out = sim_into_full(args, false);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("sim: cannot write the output: "),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+        assert!(!stderr(&out).contains("panicked"), "{args:?}");
+        // Both full: nowhere to say it, but still status 2 and no panic (it was 101).
+        let out = sim_into_full(args, true);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+    // Only stderr full: the summary beside a JSON document is lost, quietly; the document
+    // is whole and the run's own status stands.
+    let out = Command::new(env!("CARGO_BIN_EXE_sim"))
+        .args(["run", "producers", "--trace", "jsonl"])
+        .stderr(std::fs::File::create("/dev/full").expect("/dev/full"))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        out.stdout,
+        sim(&["run", "producers", "--trace", "jsonl"]).stdout
+    );
+    // A usage error with stderr full: status 2, nothing else to do.
+    let out = Command::new(env!("CARGO_BIN_EXE_sim"))
+        .args(["run", "--no-such-flag"])
+        .stderr(std::fs::File::create("/dev/full").expect("/dev/full"))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+}

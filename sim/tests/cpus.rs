@@ -62,7 +62,7 @@ fn scenario(s: &userland::scenario::Shipped, config: MachineConfig) -> Report {
     let mut c = sim::scenario::configure(&sc, config.clone());
     c.cpus = config.cpus;
     c.run_queues = config.run_queues;
-    sim::scenario::run(sc, c)
+    sim::scenario::run(sc, c).expect("boots")
 }
 
 /// `main` spawns two workers that each compute `ticks`, and waits for both.

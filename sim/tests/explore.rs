@@ -91,7 +91,7 @@ fn both_strategies_find_the_philosophers_deadlock_within_fifty_seeds() {
 #[test]
 fn exploration_finds_the_lock_order_inversion_that_round_robin_misses() {
     let s = load_file(&test_scenario("lock_order.sim"));
-    let rr = sim::scenario::run(s.clone(), config_for(&s));
+    let rr = sim::scenario::run(s.clone(), config_for(&s)).expect("boots");
     assert!(rr.succeeded(), "round robin avoids it: {:?}", rr.outcome);
     for strategy in [pct(&s), RANDOM] {
         let target = Target::scenario(s.clone());
@@ -108,7 +108,9 @@ fn exploration_finds_the_lock_order_inversion_that_round_robin_misses() {
 #[test]
 fn exploration_finds_the_message_race_that_round_robin_misses() {
     let s = load_file(&test_scenario("race.sim"));
-    assert!(sim::scenario::run(s.clone(), config_for(&s)).succeeded());
+    assert!(sim::scenario::run(s.clone(), config_for(&s))
+        .expect("boots")
+        .succeeded());
     let target = Target::scenario(s.clone());
     let report = explore::explore(&target, &config_for(&s), pct(&s), 0..40, &options());
     let f = report.failures.first().expect("pct finds the race");
@@ -223,7 +225,7 @@ fn a_reported_seed_replays_with_sim_run_byte_for_byte() {
     let mut config = sim::scenario::configure(&s, MachineConfig::default());
     config.policy = sim::Policy::Pct { depth: 3, steps };
     config.seed = seed;
-    let report = sim::scenario::run(s, config);
+    let report = sim::scenario::run(s, config).expect("boots");
     let finding = explore::classify(&report).expect("it fails");
     assert_eq!(finding.signature, first["signature"].as_str().unwrap());
     assert!(
@@ -245,7 +247,7 @@ fn every_recorded_schedule_replays_to_the_same_trace() {
                     explore::record_seed(&target, &config, strategy, seed).expect("boots");
                 let mut replay = config.clone();
                 replay.policy = sim::Policy::Replay(Box::leak(Box::new(file.schedule.clone())));
-                let again = sim::scenario::run(s.clone(), replay);
+                let again = sim::scenario::run(s.clone(), replay).expect("boots");
                 let d = explore::divergence(&file.schedule, &again.events);
                 assert!(d.exact, "{name} {strategy} seed {seed}: {d:?}");
                 assert_eq!(
@@ -335,7 +337,7 @@ fn a_saved_schedule_replays_exactly_and_survives_an_unrelated_line() {
     let s = load_file(&edited);
     let mut config = sim::scenario::configure(&s, MachineConfig::default());
     config.policy = sim::Policy::Replay(Box::leak(Box::new(schedule.schedule.clone())));
-    let report = sim::scenario::run(s, config);
+    let report = sim::scenario::run(s, config).expect("boots");
     assert!(matches!(report.outcome, Outcome::Deadlock(_)));
     let finding = explore::classify(&report).expect("it still fails");
     assert_eq!(finding.signature, LOCK_ORDER_CYCLE);

@@ -1279,10 +1279,10 @@ fn a_streamed_text_trace_is_the_stored_one_for_every_program_and_scenario() {
     for s in userland::scenario::SHIPPED {
         let scenario = sim::scenario::load(s.path, s.source).expect("shipped scenarios load");
         let config = sim::scenario::configure(&scenario, MachineConfig::default());
-        let stored = sim::scenario::run(scenario.clone(), config.clone());
+        let stored = sim::scenario::run(scenario.clone(), config.clone()).expect("boots");
         runs.push((
             s.name.to_string(),
-            sim::scenario::machine(scenario, config),
+            sim::scenario::machine(scenario, config).expect("boots"),
             stored,
         ));
     }

@@ -28,7 +28,7 @@ fn run_checked(g: &Generated, checks: bool) -> sim::Report {
     let scenario = soak::load(g).unwrap_or_else(|d| panic!("seed {}:\n{d}\n{}", g.seed, g.text));
     let mut config = soak::config(&scenario);
     config.kernel.check_invariants = checks;
-    sim::scenario::run(scenario, config)
+    sim::scenario::run(scenario, config).expect("boots")
 }
 
 #[test]
@@ -133,7 +133,7 @@ fn a_run_that_deadlocks_or_stops_at_the_tick_limit_is_a_problem() {
     ))
     .expect("shipped scenario");
     let s = sim::scenario::load("philosophers_deadlock.sim", &text).expect("loads");
-    let report = sim::scenario::run(s, MachineConfig::default());
+    let report = sim::scenario::run(s, MachineConfig::default()).expect("boots");
     let problem = soak::problem(&report).expect("a deadlock is a problem");
     assert!(problem.starts_with("deadlock"), "{problem}");
 
@@ -143,12 +143,13 @@ fn a_run_that_deadlocks_or_stops_at_the_tick_limit_is_a_problem() {
         max_ticks: 100,
         ..MachineConfig::default()
     };
-    let problem = soak::problem(&sim::scenario::run(s, config)).expect("a hang is a problem");
+    let report = sim::scenario::run(s, config).expect("boots");
+    let problem = soak::problem(&report).expect("a hang is a problem");
     assert!(problem.starts_with("tick limit"), "{problem}");
 
     let text = "process bad { exit 3 }\n";
     let s = sim::scenario::load("bad.sim", text).expect("loads");
-    let problem = soak::problem(&sim::scenario::run(s, MachineConfig::default()))
+    let problem = soak::problem(&sim::scenario::run(s, MachineConfig::default()).expect("boots"))
         .expect("a non-zero exit is a problem");
     assert!(problem.contains("code 3"), "{problem}");
 }
@@ -173,7 +174,7 @@ fn a_cpu_that_stepped_aside_still_runs_what_is_readied_on_its_queue_at_that_tick
                 set switch_cost 0\nprocess a { yield }\nprocess b { yield }\n";
     let s = sim::scenario::load("pinned.sim", text).expect("loads");
     let config = sim::scenario::configure(&s, MachineConfig::default());
-    let report = sim::scenario::run(s, config);
+    let report = sim::scenario::run(s, config).expect("boots");
     assert_eq!(soak::problem(&report), None);
     assert!(report.exit_named("b").is_some(), "b never ran");
 }

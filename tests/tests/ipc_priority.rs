@@ -743,7 +743,7 @@ fn explain_says_why_each_philosopher_and_fork_is_blocked() {
     let s = userland::scenario::shipped("philosophers_deadlock").expect("shipped");
     let scenario = userland::scenario::load(s.path, s.source).expect("loads");
     let cfg = sim::scenario::configure(&scenario, config());
-    let r = sim::scenario::run(scenario, cfg);
+    let r = sim::scenario::run(scenario, cfg).expect("boots");
     assert!(matches!(r.outcome, Outcome::Deadlock(_)));
     let text = explain::render(&r);
     let why = why_section(&text);

@@ -23,7 +23,7 @@ fn run(text: &str, tweak: impl FnOnce(&mut MachineConfig)) -> Report {
     let s = load(text);
     let mut config = sim::scenario::configure(&s, system_tests::config());
     tweak(&mut config);
-    sim::scenario::run(s, config)
+    sim::scenario::run(s, config).expect("it boots")
 }
 
 /// The livelock a run ended in, and the pid of the process called `name`.

@@ -21,7 +21,7 @@ fn load(file: &str, text: &str) -> scenario::Scenario {
 fn run_text(file: &str, text: &str) -> Report {
     let s = load(file, text);
     let cfg = sim::scenario::configure(&s, config());
-    let report = sim::scenario::run(s, cfg);
+    let report = sim::scenario::run(s, cfg).expect("boots");
     assert!(
         report.ledger_balances(),
         "{file}: the ledger balances: {:?} with {} queued",
@@ -497,7 +497,7 @@ fn a_declared_burst_orders_shortest_job_first() {
                 process middle burst 5 {\n  sleep 1\n  compute 5\n  print \"middle\"\n}\n";
     let s = sim::scenario::load("sjf.sim", text).expect("loads");
     let cfg = sim::scenario::configure(&s, config());
-    let r = sim::scenario::run(s, cfg);
+    let r = sim::scenario::run(s, cfg).expect("boots");
     assert!(r.succeeded());
     assert_eq!(console(&r), ["short", "middle", "long"]);
 }

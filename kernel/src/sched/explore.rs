@@ -129,6 +129,10 @@ impl Scheduler for Random {
 ///
 /// The priority a process was spawned with (`ReadyInfo::priority`) is ignored: exploration
 /// is about orders the programs must survive, whatever their priorities ask for.
+///
+/// **Bounds.** The depth is at most [`Pct::MAX_DEPTH`] (a larger one is taken as that), and
+/// the policy's memory is the change points plus a priority per live process: `O(depth)`
+/// for the points, whatever `steps` is, so `steps` may be any `u64`.
 #[derive(Debug)]
 pub struct Pct {
     rng: Rng,
@@ -151,14 +155,27 @@ pub struct Pct {
 }
 
 impl Pct {
-    /// PCT with depth `depth` (`depth - 1` change points; 0 and 1 mean none) over `steps`
-    /// scheduling points, every choice drawn from `seed`.
+    /// The largest bug depth: 999 change points. The paper's depths are 1 to 3, and the
+    /// chance PCT gives a bug of depth `d` falls as `k^-(d-1)`, so a depth in the hundreds
+    /// already finds nothing; the bound keeps a mistyped depth (which a user controls, as
+    /// `--depth` or `set depth`) from drawing and storing billions of change points before
+    /// the first tick.
+    pub const MAX_DEPTH: u32 = 1_000;
+
+    /// PCT with depth `depth` (`depth - 1` change points; 0 and 1 mean none; above
+    /// [`Pct::MAX_DEPTH`], that) over `steps` scheduling points, every choice drawn from
+    /// `seed`.
     pub fn new(seed: u64, depth: u32, steps: u64) -> Self {
+        // Clamped rather than refused: a policy cannot fail to build. The command line and
+        // scenarios refuse a depth above the bound before it gets here (`sim::policy`).
+        let depth = depth.min(Self::MAX_DEPTH);
         let mut rng = Rng::new(seed);
         let wanted = u64::from(depth.saturating_sub(1)).min(steps);
         let mut points: BTreeSet<u64> = BTreeSet::new();
-        // `wanted` is at most `steps`, so this ends; with the small depths PCT is used with,
-        // redraws are rare.
+        // `wanted` is at most `steps` and below `MAX_DEPTH`, so this ends soon: the set
+        // never holds more than 999 points, and with the small depths PCT is used with
+        // redraws are rare (with `wanted == steps` it draws about `steps * ln(steps)`
+        // times, a few thousand at most).
         while (points.len() as u64) < wanted {
             points.insert(1 + rng.below(steps));
         }
@@ -556,6 +573,26 @@ mod tests {
         assert!(Pct::new(0, 0, 20).change_points().is_empty());
         assert_eq!(Pct::new(0, 9, 3).change_points(), &[1, 2, 3]);
         assert!(Pct::new(0, 3, 0).change_points().is_empty());
+    }
+
+    #[test]
+    fn pct_takes_a_depth_above_its_bound_as_the_bound_and_any_steps_in_constant_memory() {
+        // Before the bound this drew four billion change points (gigabytes) before the first
+        // tick; now it draws MAX_DEPTH - 1 of them, whatever `steps` is.
+        let p = Pct::new(1, u32::MAX, u64::MAX);
+        assert_eq!(p.change_points().len(), Pct::MAX_DEPTH as usize - 1);
+        assert!(p.change_points().windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(
+            Pct::new(1, Pct::MAX_DEPTH, u64::MAX).change_points(),
+            p.change_points(),
+            "the same draws as the bound itself"
+        );
+        // Every point fits below the lowest initial priority (the bound), as the algorithm
+        // needs.
+        let mut p = Pct::new(3, u32::MAX, 10);
+        assert_eq!(p.change_points().len(), 10);
+        p.spawned(pid(0), "a");
+        assert!(p.priority(pid(0)) >= u64::from(Pct::MAX_DEPTH));
     }
 
     #[test]

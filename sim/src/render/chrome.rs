@@ -1648,7 +1648,7 @@ mod tests {
         for s in userland::scenario::SHIPPED {
             let scenario = crate::scenario::load(s.path, s.source).expect("shipped scenarios load");
             let config = crate::scenario::configure(&scenario, MachineConfig::default());
-            let r = crate::scenario::run(scenario, config);
+            let r = crate::scenario::run(scenario, config).expect("shipped scenarios boot");
             check(&r.events, r.ticks, s.name);
         }
     }

@@ -21,7 +21,8 @@
 //! the schema: [`Encoder::fields`], for renderers that want the fields as values, parses what
 //! it writes, and the [`chrome`](super::chrome) trace's instants carry what it writes as
 //! their `args`. [`render`] returns the whole trace; [`write_jsonl`] writes the same bytes a
-//! chunk at a time.
+//! chunk at a time, and [`JsonlStream`] writes them as a run makes its events, so they are
+//! never stored.
 
 use super::bytes::{
     escape_from, into_string, push_i64, push_mailbox_id, push_opt_str, push_pid_id, push_queue_id,
@@ -30,11 +31,13 @@ use super::bytes::{
 use super::Names;
 use abi::{Capacity, Dest, Error, MailboxId, Mode, Pid, Source, Syscall};
 use kernel::ipc::WaitQueueId;
+use kernel::trace::TraceSink;
 use kernel::trace::{
     Event, EventKind, ExitReason, FaultKind, KillCause, LivelockCause, ReplyDropReason,
 };
 use serde_json::{Map, Value};
 use std::ops::Range;
+use std::sync::{Arc, Mutex};
 
 /// The schema version every line carries as `"v"`.
 pub const VERSION: u64 = 1;
@@ -906,6 +909,95 @@ pub fn write_jsonl<W: std::io::Write>(events: &[Event], mut out: W) -> std::io::
     out.flush()
 }
 
+/// JSON lines written as events come, a chunk at a time: the bytes of [`render`] and
+/// [`write_jsonl`], for a run that hands each event to the stream as it happens
+/// ([`JsonlStream::into_sink`], `Machine::stream_trace`), so its events are never stored.
+pub struct JsonlStream<W: std::io::Write> {
+    enc: Encoder,
+    chunk: Vec<u8>,
+    out: W,
+    /// The first write that failed; nothing more is written after it.
+    error: Option<std::io::Error>,
+}
+
+impl<W: std::io::Write> JsonlStream<W> {
+    /// A stream writing to `out`.
+    pub fn new(out: W) -> Self {
+        JsonlStream {
+            enc: Encoder::new(),
+            chunk: Vec::with_capacity(CHUNK + 1024),
+            out,
+            error: None,
+        }
+    }
+
+    /// Encode one more event: its line, as [`render`] writes it.
+    pub fn line(&mut self, e: &Event) {
+        self.enc.learn(&e.kind);
+        self.enc.push_line(&mut self.chunk, e);
+        self.chunk.push(b'\n');
+        if self.chunk.len() >= CHUNK {
+            self.write_chunk();
+        }
+    }
+
+    fn write_chunk(&mut self) {
+        if self.error.is_none() {
+            if let Err(e) = self.out.write_all(&self.chunk) {
+                self.error = Some(e);
+            }
+        }
+        self.chunk.clear();
+    }
+
+    /// Write what is left and flush; the writer back, or the first error.
+    pub fn finish(mut self) -> std::io::Result<W> {
+        self.write_chunk();
+        match self.error.take() {
+            Some(e) => Err(e),
+            None => self.out.flush().map(|()| self.out),
+        }
+    }
+
+    /// This stream shared between the kernel, which feeds it as its trace sink, and the
+    /// caller, who finishes it after the run.
+    pub fn into_sink(self) -> (SharedJsonlStream<W>, Box<dyn TraceSink>)
+    where
+        W: Send + 'static,
+    {
+        let shared = SharedJsonlStream(Arc::new(Mutex::new(Some(self))));
+        let sink = Box::new(SharedJsonlStream(Arc::clone(&shared.0)));
+        (shared, sink)
+    }
+}
+
+/// A [`JsonlStream`] that the kernel feeds as its trace sink while the caller holds this
+/// handle to finish it ([`SharedJsonlStream::finish`]) once the run is over. (As
+/// `SharedTextStream`: the kernel is `Send`, so its sink is, behind a mutex that only one
+/// side takes at a time.)
+pub struct SharedJsonlStream<W: std::io::Write>(Arc<Mutex<Option<JsonlStream<W>>>>);
+
+impl<W: std::io::Write> SharedJsonlStream<W> {
+    /// Finish the stream ([`JsonlStream::finish`]). Events that come after this are dropped.
+    pub fn finish(self) -> std::io::Result<W> {
+        let stream = self.0.lock().unwrap_or_else(|e| e.into_inner()).take();
+        match stream {
+            Some(stream) => stream.finish(),
+            None => Err(std::io::Error::other(
+                "the trace stream was already finished",
+            )),
+        }
+    }
+}
+
+impl<W: std::io::Write + Send> TraceSink for SharedJsonlStream<W> {
+    fn record(&mut self, event: &Event) {
+        if let Some(stream) = self.0.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+            stream.line(event);
+        }
+    }
+}
+
 /// The encoder as it was before it wrote straight into its output: a `serde_json` map per
 /// event, sorted and serialised. Kept verbatim as the oracle the fast one must match byte
 /// for byte (lines) and value for value ([`Encoder::fields`]). The Chrome renderer's
@@ -1477,7 +1569,7 @@ pub(super) mod reference {
 
 #[cfg(test)]
 mod tests {
-    use super::{reference, render, write_jsonl, Encoder, CHUNK};
+    use super::{reference, render, write_jsonl, Encoder, JsonlStream, CHUNK};
     use abi::{Source, Sysno};
     use kernel::trace::{Event, EventKind, ExitReason};
     use serde_json::Value;
@@ -1699,6 +1791,28 @@ mod tests {
     }
 
     #[test]
+    fn a_stream_fed_event_by_event_writes_the_bytes_of_render() {
+        let events = generated(0xc6, 5_000);
+        let whole = render(&events);
+        assert!(whole.len() > 3 * CHUNK, "{} bytes", whole.len());
+        let mut stream = JsonlStream::new(Vec::new());
+        for e in &events {
+            stream.line(e);
+        }
+        assert_eq!(String::from_utf8(stream.finish().unwrap()).unwrap(), whole);
+        // As a trace sink, shared with the caller who finishes it.
+        let (shared, mut sink) = JsonlStream::new(Vec::new()).into_sink();
+        for e in &events[..100] {
+            sink.record(e);
+        }
+        let out = shared.finish().unwrap();
+        assert_eq!(out, render(&events[..100]).into_bytes());
+        sink.record(&events[100]);
+        // An empty stream writes nothing.
+        assert!(JsonlStream::new(Vec::new()).finish().unwrap().is_empty());
+    }
+
+    #[test]
     fn a_failing_writer_stops_the_stream_with_its_error() {
         struct Full(usize);
         impl std::io::Write for Full {
@@ -1716,6 +1830,14 @@ mod tests {
         let events = generated(0xc5, 3_000);
         let err = write_jsonl(&events, Full(1)).unwrap_err();
         assert_eq!(err.to_string(), "full");
+        let mut stream = JsonlStream::new(Full(1));
+        for e in &events {
+            stream.line(e);
+        }
+        assert_eq!(
+            stream.finish().err().map(|e| e.to_string()).as_deref(),
+            Some("full")
+        );
     }
 
     #[test]

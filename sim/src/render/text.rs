@@ -196,6 +196,17 @@ impl Names {
         }
     }
 
+    /// Name a process as its spawn would: for a caller that knows the name from elsewhere
+    /// than the trace (the process table, an exit record), such as a run that kept none.
+    pub fn name_process(&mut self, pid: Pid, name: &str) {
+        self.procs.insert(PID_PREFIX, pid.raw(), name);
+    }
+
+    /// Name a mailbox as its creation would (see [`Names::name_process`]).
+    pub fn name_mailbox(&mut self, id: MailboxId, name: &str) {
+        self.mailboxes.insert(MAILBOX_PREFIX, id.raw(), name);
+    }
+
     /// The names every event in `events` introduces.
     pub fn from_events(events: &[Event]) -> Names {
         let mut names = Names::default();

@@ -8,7 +8,7 @@
 //! failures, the schedule file format) is `sim::explore`'s; this module never runs a seed.
 
 use crate::output::{write_file, write_stderr, write_stdout};
-use crate::target::Target;
+use crate::target::{read_text, FileKind, Target};
 use crate::{CliResult, MachineArgs};
 use clap::ValueEnum;
 use sim::explore::{self, Options, ScheduleFile, Shard, Strategy};
@@ -25,7 +25,7 @@ use std::process::ExitCode;
     mut_arg("quantum", |a| a.hide(true)),
     mut_arg("seed", |a| a.hide(true)),
     mut_arg("replay", |a| a.hide(true)),
-    mut_arg("depth", |a| a.help("PCT's bug depth [default: 3]")),
+    mut_arg("depth", |a| a.help("PCT's bug depth, 1 to 1000 [default: 3]")),
     mut_arg("steps", |a| a.help("PCT's expected scheduling points [default: estimated from one run]")),
     mut_arg("preempt", |a| a.help("Random's chance of a preemption at each scheduling point, in percent [default: 10]")),
 )]
@@ -108,6 +108,9 @@ pub fn run(mut args: ExploreArgs) -> CliResult {
     // The strategy's settings are this command's, not a `--policy` of `sim run`'s.
     let (depth, steps, preempt) = (m.depth.take(), m.steps.take(), m.preempt.take());
     let (target, config) = m.resolve()?;
+    // A target the kernel cannot boot fails the same way under every seed: a usage error,
+    // said once, rather than every seed reported as a failure of the program.
+    target.machine(config.clone(), m.arg)?;
     let mut explored = library_target(&target, m.arg).with_command(replay_prefix());
     if args.vary_fault_seed {
         explored = explored.varying_fault_seed();
@@ -164,7 +167,7 @@ pub fn run(mut args: ExploreArgs) -> CliResult {
             ReportFormat::Json => write_stderr(&note),
         }
     }
-    write_stdout(&shown);
+    write_stdout(&shown)?;
     Ok(if report.failures.is_empty() {
         ExitCode::SUCCESS
     } else {
@@ -253,8 +256,7 @@ impl MachineArgs {
             };
         }
         if let Some(path) = &self.replay {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| format!("sim: cannot read {}: {e}\n", path.display()))?;
+            let text = read_text(path, FileKind::Schedule)?;
             let file = ScheduleFile::parse(&text)
                 .map_err(|e| format!("sim: {}: {e}\n", path.display()))?;
             if self.seed.is_none() {

@@ -10,14 +10,17 @@ mod explore;
 mod output;
 mod target;
 
+use abi::Ticks;
 use clap::{Parser, Subcommand, ValueEnum};
 use kernel::LivelockCause;
 use output::{
-    write_file, write_stderr, write_stdout, write_trace_file, write_trace_stdout, Streamed,
+    cannot_write, write_file, write_stderr, write_stdout, write_trace_file, write_trace_stdout,
+    Live, Streamed,
 };
 use sim::policy::{self, PolicySettings};
-use sim::{MachineConfig, Outcome, Report};
-use std::path::PathBuf;
+use sim::{Machine, MachineConfig, Outcome, Report};
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use target::Target;
 
@@ -110,8 +113,8 @@ struct MachineArgs {
     /// mlfq: ticks between boosts to the top level [100; 0: off].
     #[arg(long)]
     boost: Option<u64>,
-    /// Simulated CPUs [1].
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    /// Simulated CPUs, 1 to 64 [1].
+    #[arg(long, value_parser = sim::limits::parse_cpus)]
     cpus: Option<u32>,
     /// Run queues: global, per-cpu (with migration) or per-cpu-pinned [global].
     #[arg(long)]
@@ -137,8 +140,8 @@ struct MachineArgs {
     /// Ticks every dispatch (context switch) costs [default: 1].
     #[arg(long)]
     switch_cost: Option<u64>,
-    /// PCT's bug depth, for --policy pct [default: 3].
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    /// PCT's bug depth, 1 to 1000, for --policy pct [default: 3].
+    #[arg(long, value_parser = sim::limits::parse_pct_depth)]
     depth: Option<u32>,
     /// PCT's expected scheduling points, for --policy pct [default: estimated from one
     /// run of the target].
@@ -202,12 +205,24 @@ fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
         .target(env_logger::Target::Stderr)
         .init();
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::List => {
-            write_stdout(&list());
-            Ok(ExitCode::SUCCESS)
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Help and version go to stdout, and a write there that fails is an error like any
+        // other; a usage error goes to stderr, where a failure is ignored. (`Cli::parse`
+        // would print and exit by itself, ignoring a failed write to stdout.)
+        Err(e) => {
+            let printed = e.print();
+            if !e.use_stderr() {
+                if let Err(message) = output::stdout_written(printed) {
+                    write_stderr(&message);
+                    return ExitCode::from(2);
+                }
+            }
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
         }
+    };
+    let result = match cli.command {
+        Command::List => write_stdout(&list()).map(|()| ExitCode::SUCCESS),
         Command::Check { file } => check(&file),
         Command::Run(args) => run(args),
         Command::Ps { machine, at } => ps(machine, at),
@@ -255,7 +270,7 @@ fn check(file: &str) -> CliResult {
         scenario.processes.len(),
         boot,
         scenario.mailboxes.len()
-    ));
+    ))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -342,13 +357,86 @@ impl MachineArgs {
     }
 }
 
+/// What a run keeps of its trace: only what the output asked for needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Keep {
+    /// Nothing: the kernel records no event. A run that shows no trace (`--trace none`,
+    /// `console`, `sim ps`) would otherwise hold every event in memory to the end, hundreds
+    /// of megabytes a second for a busy loop, to throw them away.
+    Nothing,
+    /// Each event handed to its renderer as it happens, which writes it out ([`Live`]): the
+    /// text trace and JSON lines on one CPU.
+    Stream,
+    /// Every event, kept for the report: for a renderer that needs the whole trace (Chrome,
+    /// Gantt, SVG, statistics), for `--check-determinism` (which compares two runs' events),
+    /// for a replay (whose summary line compares the run's dispatches with the recording),
+    /// and for text or JSON lines on several CPUs (whose idle steps the machine joins after
+    /// the run, which a stream cannot).
+    Store,
+}
+
+impl Keep {
+    /// What a run of `sim run --trace format` on `config` keeps.
+    fn of(format: Format, check_determinism: bool, config: &MachineConfig) -> Keep {
+        if check_determinism || matches!(config.policy, sim::Policy::Replay(_)) {
+            return Keep::Store;
+        }
+        match format {
+            Format::None | Format::Console => Keep::Nothing,
+            Format::Text | Format::Jsonl if config.cpu_count() == 1 => Keep::Stream,
+            _ => Keep::Store,
+        }
+    }
+
+    /// Set `config`'s kernel to record what this keeps.
+    fn configure(self, config: &mut MachineConfig) {
+        config.kernel.trace = self != Keep::Nothing;
+    }
+}
+
+/// Open where the trace goes and have the machine feed it during the run. A file that
+/// cannot be created is refused before anything runs. `None` if the machine would not
+/// stream (several CPUs): the events are stored then, and rendered after the run.
+fn start_live(
+    how: Streamed,
+    out: Option<&Path>,
+    machine: &mut Machine,
+) -> Result<Option<Live<Box<dyn Write + Send>>>, String> {
+    let writer: Box<dyn Write + Send> = match out {
+        Some(path) => Box::new(std::fs::File::create(path).map_err(|e| cannot_write(path, &e))?),
+        None => Box::new(std::io::stdout()),
+    };
+    let Some((live, sink)) = Live::start(how, writer) else {
+        return Ok(None);
+    };
+    Ok(machine.stream_trace(sink).is_ok().then_some(live))
+}
+
+/// What `sim run` runs: the target, its machine configuration with the kernel recording only
+/// what the output needs, and what that is.
+fn configured(args: &RunArgs) -> Result<(Target, MachineConfig, Keep), String> {
+    let (target, mut config) = args.machine.resolve()?;
+    let keep = Keep::of(args.trace, args.check_determinism, &config);
+    keep.configure(&mut config);
+    Ok((target, config, keep))
+}
+
 fn run(args: RunArgs) -> CliResult {
-    let (target, config) = args.machine.resolve()?;
-    let machine = target.machine(config.clone(), args.machine.arg)?;
+    let (target, config, keep) = configured(&args)?;
+    let mut machine = target.machine(config.clone(), args.machine.arg)?;
+    let live = match (keep, args.trace) {
+        (Keep::Stream, Format::Text) => {
+            start_live(Streamed::Text, args.out.as_deref(), &mut machine)?
+        }
+        (Keep::Stream, Format::Jsonl) => {
+            start_live(Streamed::Jsonl, args.out.as_deref(), &mut machine)?
+        }
+        _ => None,
+    };
     let report = machine.run();
     let mut notes = explore::replay_note(&config, &report);
     if args.check_determinism {
-        let again = target.machine(config, args.machine.arg)?.run();
+        let again = target.machine(config.clone(), args.machine.arg)?.run();
         match first_difference(&report, &again) {
             None => notes.push_str(&format!(
                 "== deterministic: two runs gave the same {} events\n",
@@ -360,13 +448,22 @@ fn run(args: RunArgs) -> CliResult {
             }
         }
     }
+    // The stats table already has a row per process; the summary need not repeat them.
+    let per_process = args.trace != Format::Stats;
+    let summary = format!(
+        "{notes}{}",
+        summary(&target.label(), &report, config.max_ticks, per_process)
+    );
+    if let Some(live) = live {
+        finish_live(&args, live, &summary)?;
+        return Ok(status(&report));
+    }
     let end = report.ticks;
     let shown = match args.trace {
-        Format::Text => return run_streamed(&args, &target, &report, &notes, Streamed::Text),
-        Format::Jsonl => return run_streamed(&args, &target, &report, &notes, Streamed::Jsonl),
+        Format::Text => return run_streamed(&args, &report, &summary, Streamed::Text),
+        Format::Jsonl => return run_streamed(&args, &report, &summary, Streamed::Jsonl),
         Format::Chrome => {
-            let how = Streamed::Chrome { end };
-            return run_streamed(&args, &target, &report, &notes, how);
+            return run_streamed(&args, &report, &summary, Streamed::Chrome { end });
         }
         Format::Gantt => sim::render::gantt::render(&report.events, end, args.width),
         Format::Svg => sim::render::svg::render_titled(&report.events, end, Some(&target.label())),
@@ -378,58 +475,76 @@ fn run(args: RunArgs) -> CliResult {
             .collect(),
         Format::None => String::new(),
     };
-    // The stats table already has a row per process; the summary need not repeat them.
-    let per_process = args.trace != Format::Stats;
-    let summary = format!("{notes}{}", summary(&target.label(), &report, per_process));
     match &args.out {
         Some(path) => {
             write_file(path, &shown)?;
-            write_stdout(&summary);
+            write_stdout(&summary)?;
         }
         None if args.trace.is_machine_readable() => {
-            write_stdout(&shown);
+            write_stdout(&shown)?;
             write_stderr(&summary);
         }
         None => {
             let gap = if shown.is_empty() { "" } else { "\n" };
-            write_stdout(&format!("{shown}{gap}{summary}"));
+            write_stdout(&format!("{shown}{gap}{summary}"))?;
         }
     }
     Ok(status(&report))
 }
 
-/// The end of `sim run --trace text|jsonl|chrome`: the trace is streamed where it goes,
-/// never built whole (a long run's is hundreds of megabytes). The summary follows a text
-/// trace on stdout; beside a machine-readable one on stdout it goes to stderr, so stdout
-/// holds nothing but the document.
-fn run_streamed(
+/// The end of a run whose trace was written as it went ([`Keep::Stream`]): the trace's last
+/// chunk, then the summary where [`run_streamed`] puts it, so the output is the same.
+fn finish_live(
     args: &RunArgs,
-    target: &Target,
-    report: &Report,
-    notes: &str,
-    how: Streamed,
-) -> CliResult {
-    let summary = format!("{notes}{}", summary(&target.label(), report, true));
+    live: Live<Box<dyn Write + Send>>,
+    summary: &str,
+) -> Result<(), String> {
+    let written = live.finish().map(|(_, bytes)| bytes);
+    match &args.out {
+        Some(path) => {
+            written.map_err(|e| cannot_write(path, &e))?;
+            write_stdout(summary)
+        }
+        None if args.trace.is_machine_readable() => {
+            output::stdout_written(written)?;
+            write_stderr(summary);
+            Ok(())
+        }
+        None => {
+            let bytes = output::stdout_written(written)?;
+            let gap = if bytes == 0 { "" } else { "\n" };
+            write_stdout(&format!("{gap}{summary}"))
+        }
+    }
+}
+
+/// The end of `sim run --trace text|jsonl|chrome` whose events were stored: the trace is
+/// streamed where it goes, never built whole (a long run's is hundreds of megabytes). The
+/// summary follows a text trace on stdout; beside a machine-readable one on stdout it goes to
+/// stderr, so stdout holds nothing but the document.
+fn run_streamed(args: &RunArgs, report: &Report, summary: &str, how: Streamed) -> CliResult {
     match &args.out {
         Some(path) => {
             write_trace_file(how, path, &report.events)?;
-            write_stdout(&summary);
+            write_stdout(summary)?;
         }
         None if args.trace.is_machine_readable() => {
-            write_trace_stdout(how, &report.events);
-            write_stderr(&summary);
+            write_trace_stdout(how, &report.events)?;
+            write_stderr(summary);
         }
         None => {
-            write_trace_stdout(how, &report.events);
+            write_trace_stdout(how, &report.events)?;
             let gap = if report.events.is_empty() { "" } else { "\n" };
-            write_stdout(&format!("{gap}{summary}"));
+            write_stdout(&format!("{gap}{summary}"))?;
         }
     }
     Ok(status(report))
 }
 
 fn ps(args: MachineArgs, at: Option<u64>) -> CliResult {
-    let (target, config) = args.resolve()?;
+    let (target, mut config) = args.resolve()?;
+    // The process table is the kernel's own, never replayed from the trace.
+    Keep::Nothing.configure(&mut config);
     let mut machine = target.machine(config, args.arg)?;
     let mut out = String::new();
     if let Some(at) = at {
@@ -445,7 +560,7 @@ fn ps(args: MachineArgs, at: Option<u64>) -> CliResult {
             &machine.mailbox_table(),
             machine.now(),
         ));
-        write_stdout(&out);
+        write_stdout(&out)?;
         return Ok(ExitCode::SUCCESS);
     }
     let report = machine.run();
@@ -459,14 +574,15 @@ fn ps(args: MachineArgs, at: Option<u64>) -> CliResult {
         &report.mailboxes,
         report.ticks,
     ));
-    write_stdout(&out);
+    write_stdout(&out)?;
     Ok(status(&report))
 }
 
 fn explain(args: MachineArgs) -> CliResult {
+    // The account of waits and losses is replayed from the trace: it is kept.
     let (target, config) = args.resolve()?;
     let report = target.machine(config, args.arg)?.run();
-    write_stdout(&sim::render::explain::render(&report));
+    write_stdout(&sim::render::explain::render(&report))?;
     Ok(status(&report))
 }
 
@@ -510,8 +626,29 @@ fn first_difference(a: &Report, b: &Report) -> Option<String> {
     }
 }
 
-/// The lines after the trace: totals, each process's end, and why the run failed.
-fn summary(label: &str, report: &Report, per_process: bool) -> String {
+/// The names the summary shows, from the report's tables rather than its trace, which a run
+/// that renders none does not keep: every process in the table or among the exits, every
+/// live mailbox. That is everything a deadlock names: its processes are blocked, so alive,
+/// and so are the mailboxes they wait on.
+fn names_of(report: &Report) -> sim::render::Names {
+    let mut names = sim::render::Names::default();
+    for e in &report.exited {
+        names.name_process(e.pid, &e.name);
+    }
+    for p in &report.processes {
+        names.name_process(p.pid, &p.name);
+    }
+    for m in &report.mailboxes {
+        if let Some(name) = &m.name {
+            names.name_mailbox(m.id, name);
+        }
+    }
+    names
+}
+
+/// The lines after the trace: totals, each process's end, and why the run failed. The run
+/// was configured to stop at `tick_limit`.
+fn summary(label: &str, report: &Report, tick_limit: Ticks, per_process: bool) -> String {
     let mut out = String::new();
     let mut line = |s: String| {
         out.push_str(&s);
@@ -572,7 +709,7 @@ fn summary(label: &str, report: &Report, per_process: bool) -> String {
                 "== DEADLOCK: {} processes blocked forever",
                 d.blocked.len()
             ));
-            let names = sim::render::Names::from_events(&report.events);
+            let names = names_of(report);
             if !d.cycle.is_empty() {
                 let cycle: Vec<String> = d.cycle.iter().map(|p| names.pid(*p)).collect();
                 line(format!(
@@ -597,7 +734,7 @@ fn summary(label: &str, report: &Report, per_process: bool) -> String {
             ));
         }
         Outcome::Livelock(l) => {
-            let names = sim::render::Names::from_events(&report.events);
+            let names = names_of(report);
             line(match l.cause {
                 LivelockCause::Steps { steps } => format!(
                     "== LIVELOCK: {steps} kernel entries at tick {} without the clock moving",
@@ -611,7 +748,15 @@ fn summary(label: &str, report: &Report, per_process: bool) -> String {
             let busy: Vec<String> = l.processes.iter().map(|p| names.pid(*p)).collect();
             line(format!("== running or ready: {}", busy.join(", ")));
         }
-        Outcome::TickLimit => line(format!("== stopped at the tick limit {}", report.ticks)),
+        // The limit is the configured one, as the trace's `tick-limit` event says; the run
+        // ends past it when a clock jump (`fault jump`) or a charge carries a clock over it.
+        Outcome::TickLimit if report.ticks == tick_limit => {
+            line(format!("== stopped at the tick limit {tick_limit}"))
+        }
+        Outcome::TickLimit => line(format!(
+            "== stopped at the tick limit {tick_limit}, at tick {}",
+            report.ticks
+        )),
     }
     out
 }
@@ -629,7 +774,127 @@ mod tests {
     fn run_shipped(name: &str) -> Report {
         let s = userland::scenario::shipped(name).expect("shipped");
         let scenario = userland::scenario::load(s.path, s.source).expect("loads");
-        sim::scenario::run(scenario, MachineConfig::default())
+        sim::scenario::run(scenario, MachineConfig::default()).expect("boots")
+    }
+
+    /// `sim run` parsed from its words.
+    fn run_args(words: &[&str]) -> RunArgs {
+        let cli = Cli::try_parse_from(["sim", "run"].iter().chain(words)).expect("parses");
+        match cli.command {
+            Command::Run(args) => args,
+            other => panic!("not a run: {other:?}"),
+        }
+    }
+
+    /// Every shipped scenario and built-in program by name.
+    fn every_target() -> Vec<String> {
+        let programs = userland::programs::builtin();
+        let programs = programs
+            .iter()
+            .filter(|p| !p.name.contains('.'))
+            .map(|p| p.name.to_string());
+        let scenarios = userland::scenario::SHIPPED
+            .iter()
+            .map(|s| s.name.to_string());
+        programs.chain(scenarios).collect()
+    }
+
+    /// The run `sim run WORDS` makes, with the trace kept or not as it decides, but never
+    /// streamed: the report as the summary reads it.
+    fn configured_run(words: &[&str]) -> (Keep, Report, Ticks) {
+        let (target, config, keep) = configured(&run_args(words)).expect("configures");
+        let report = target.machine(config.clone(), 0).expect("boots").run();
+        (keep, report, config.max_ticks)
+    }
+
+    #[test]
+    fn a_run_that_shows_no_trace_keeps_no_event_and_its_summary_is_the_same() {
+        for name in every_target() {
+            let (keep, quiet, limit) = configured_run(&[&name, "--trace", "none"]);
+            assert_eq!(keep, Keep::Nothing, "{name}");
+            assert!(
+                quiet.events.is_empty(),
+                "{name}: {} events",
+                quiet.events.len()
+            );
+            let (_, console, _) = configured_run(&[&name, "--trace", "console"]);
+            assert!(console.events.is_empty(), "{name}");
+            assert_eq!(console.console_text(), quiet.console_text(), "{name}");
+            // The same run with its trace kept: the summary (which names the processes of a
+            // deadlock) does not depend on the trace.
+            let (keep, traced, _) = configured_run(&[&name, "--trace", "gantt"]);
+            assert_eq!(keep, Keep::Store, "{name}");
+            assert!(!traced.events.is_empty(), "{name}");
+            assert_eq!(
+                summary(&name, &quiet, limit, true),
+                summary(&name, &traced, limit, true),
+                "{name}"
+            );
+        }
+        // Explanations and determinism checks read the events; a replay's note too.
+        let (keep, report, _) =
+            configured_run(&["rendezvous", "--trace", "none", "--check-determinism"]);
+        assert_eq!(keep, Keep::Store);
+        assert!(!report.events.is_empty());
+    }
+
+    #[test]
+    fn a_deadlock_summary_names_its_processes_and_queues_without_the_trace() {
+        let (_, report, limit) = configured_run(&["philosophers_deadlock", "--trace", "none"]);
+        assert!(report.events.is_empty());
+        let text = summary("philosophers_deadlock", &report, limit, false);
+        assert!(
+            text.contains("== wait-for cycle: p1:fork[0] -> p6:philosopher[0] -> "),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "==   p1:fork[0] waits on p6:philosopher[0].receivers_from (held by \
+                 p6:philosopher[0])"
+            ),
+            "{text}"
+        );
+    }
+
+    /// The trace of `sim run WORDS` written while the run goes, and rendered from the stored
+    /// events of the same run.
+    fn live_and_stored(words: &[&str], how: Streamed) -> (Vec<u8>, Vec<u8>) {
+        let (target, mut config, keep) = configured(&run_args(words)).expect("configures");
+        assert_eq!(keep, Keep::Stream, "{words:?}");
+        let mut machine = target.machine(config.clone(), 0).expect("boots");
+        let (live, sink) = Live::start(how, Vec::new()).expect("streams");
+        assert!(machine.stream_trace(sink).is_ok());
+        let report = machine.run();
+        assert!(report.events.is_empty(), "{words:?}: nothing stored");
+        let (written, bytes) = live.finish().expect("writes");
+        assert_eq!(bytes, written.len() as u64);
+        Keep::Store.configure(&mut config);
+        let stored = target.machine(config, 0).expect("boots").run();
+        let mut rendered = Vec::new();
+        match how {
+            Streamed::Text => sim::render::write_text(&stored.events, &mut rendered),
+            Streamed::Jsonl => sim::render::jsonl::write_jsonl(&stored.events, &mut rendered),
+            Streamed::Chrome { .. } => unreachable!("never live"),
+        }
+        .expect("renders");
+        (written, rendered)
+    }
+
+    #[test]
+    fn a_trace_written_during_the_run_is_the_one_rendered_from_its_stored_events() {
+        for name in every_target() {
+            for (format, how) in [("text", Streamed::Text), ("jsonl", Streamed::Jsonl)] {
+                let (live, stored) = live_and_stored(&[&name, "--trace", format], how);
+                assert!(!live.is_empty(), "{name} {format}");
+                assert!(
+                    live == stored,
+                    "{name} {format}: the streamed trace differs"
+                );
+            }
+        }
+        // Several CPUs: the idle steps are joined after the run, so the events are stored.
+        let (_, _, keep) = configured(&run_args(&["producers", "--cpus", "2"])).expect("ok");
+        assert_eq!(keep, Keep::Store);
     }
 
     #[test]

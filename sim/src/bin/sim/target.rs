@@ -27,7 +27,7 @@ impl Target {
     pub fn resolve(word: &str) -> Result<Target, String> {
         let path = Path::new(word);
         if path.exists() {
-            let source = read_text(path)?;
+            let source = read_text(path, FileKind::Scenario)?;
             return load(word, &source);
         }
         if userland::programs::builtin().get(word).is_some() {
@@ -57,17 +57,32 @@ impl Target {
     }
 
     /// A fresh machine booted with it. Every call builds new programs, so two machines never
-    /// share a scenario's directory.
+    /// share a scenario's directory. A machine whose kernel refuses to create the first
+    /// process (`set max_processes 0`, a memory limit too small for it) is an error that
+    /// gives the kernel's reason: nothing can run.
     pub fn machine(&self, config: MachineConfig, arg: u64) -> Result<Machine, String> {
+        // `userland::Error` is `abi::Error`, named through a crate the fuzz target that
+        // compiles this file also has.
+        let refused = |what: &str, e: userland::Error| {
+            let hint = match e {
+                userland::Error::OutOfMemory => {
+                    "; the kernel's limits (max_processes, memory_limit) leave no room for it"
+                }
+                _ => "",
+            };
+            format!(
+                "sim: could not boot {what}: {e} ({}){hint}; nothing was run\n",
+                e.description()
+            )
+        };
         match self {
-            Target::Scenario { scenario, .. } => {
-                Ok(sim::scenario::machine(scenario.clone(), config))
+            Target::Scenario { label, scenario } => {
+                sim::scenario::machine(scenario.clone(), config)
+                    .map_err(|e| refused(&format!("{label} (its init)"), e))
             }
             Target::Program { name } => {
                 let mut machine = Machine::new(config, userland::programs::builtin());
-                machine
-                    .boot(name, arg)
-                    .map_err(|e| format!("sim: could not boot {name}: {e}\n"))?;
+                machine.boot(name, arg).map_err(|e| refused(name, e))?;
                 Ok(machine)
             }
         }
@@ -92,23 +107,54 @@ fn load(file: &str, source: &str) -> Result<Target, String> {
     }
 }
 
-/// The largest scenario file `sim` reads. The largest shipped scenario is a few KiB; the
-/// limit only keeps a wrong argument (a disk image, a log, `/dev/zero`) from being read whole
-/// into memory before it is refused.
+/// The largest file `sim` reads: a scenario, or a schedule to replay. The largest shipped
+/// scenario is a few KiB, and a saved schedule is a line per decision (a long run's is a few
+/// MiB); the limit only keeps a wrong argument (a disk image, a log, `/dev/zero`) from being
+/// read whole into memory before it is refused.
 const MAX_FILE_BYTES: u64 = 16 << 20;
 
+/// What a file read by [`read_text`] should hold, for its error messages.
+#[derive(Clone, Copy, Debug)]
+pub enum FileKind {
+    /// A scenario (`sim run FILE`, `sim check FILE`).
+    Scenario,
+    /// A schedule saved by `sim explore --save-schedule` (`--replay FILE`).
+    Schedule,
+}
+
+impl FileKind {
+    fn expected(self) -> &'static str {
+        match self {
+            FileKind::Scenario => "a .sim file",
+            FileKind::Schedule => "a schedule saved by `sim explore --save-schedule`",
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            FileKind::Scenario => "scenario",
+            FileKind::Schedule => "schedule",
+        }
+    }
+}
+
 /// The file's text, or a clear error: a directory, an unreadable file, a file larger than
-/// `MAX_FILE_BYTES` and a file that is not UTF-8 text each say so.
-fn read_text(path: &Path) -> Result<String, String> {
+/// `MAX_FILE_BYTES` and a file that is not UTF-8 text each say so. Every file the command
+/// line reads comes through here, so each has the same bound.
+pub fn read_text(path: &Path, kind: FileKind) -> Result<String, String> {
     use std::io::Read;
     let shown = path.display();
     if path.is_dir() {
         return Err(format!(
-            "sim: {shown} is a directory; expected a .sim file\n"
+            "sim: {shown} is a directory; expected {}\n",
+            kind.expected()
         ));
     }
     let too_large = |size: String| {
-        format!("sim: {shown} is {size}; the largest scenario file read is 16 MiB\n")
+        format!(
+            "sim: {shown} is {size}; the largest {} file read is 16 MiB\n",
+            kind.name()
+        )
     };
     let cannot = |e: std::io::Error| format!("sim: cannot read {shown}: {e}\n");
     let file = std::fs::File::open(path).map_err(cannot)?;
