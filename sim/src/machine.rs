@@ -143,7 +143,8 @@ pub struct MachineConfig {
     pub seed: u64,
     /// The kernel's settings.
     pub kernel: KernelConfig,
-    /// How many CPUs the machine has; 0 is taken as 1 ([`MachineConfig::cpu_count`]).
+    /// How many CPUs the machine has; 0 is taken as 1, and more than [`crate::MAX_CPUS`] as
+    /// that many ([`MachineConfig::cpu_count`]).
     pub cpus: u32,
     /// Where ready processes wait: one queue for the machine, or one per CPU.
     pub run_queues: RunQueues,
@@ -155,9 +156,11 @@ pub struct MachineConfig {
 }
 
 impl MachineConfig {
-    /// How many CPUs the machine has: [`MachineConfig::cpus`], at least 1.
+    /// How many CPUs the machine has: [`MachineConfig::cpus`], at least 1 and at most
+    /// [`crate::MAX_CPUS`] (the command line and scenarios refuse other values; a library
+    /// caller gets the nearest machine rather than an allocation that aborts).
     pub fn cpu_count(&self) -> u32 {
-        self.cpus.max(1)
+        self.cpus.clamp(1, crate::MAX_CPUS)
     }
 }
 
