@@ -447,7 +447,14 @@ pub fn classify(report: &Report) -> Option<Finding> {
         Outcome::TickLimit => Some(Finding {
             kind: FailureKind::TickLimit,
             signature: "tick limit".to_string(),
-            detail: format!("stopped at the tick limit {}", report.ticks),
+            detail: if report.ticks == report.max_ticks {
+                format!("stopped at the tick limit {}", report.ticks)
+            } else {
+                format!(
+                    "stopped at the tick limit {}, at tick {}",
+                    report.max_ticks, report.ticks
+                )
+            },
         }),
     }
 }

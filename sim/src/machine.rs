@@ -609,6 +609,7 @@ impl Machine {
             history_streamed: self.history_streamed,
             policy: kernel.policy_name(),
             seed: self.config.seed,
+            max_ticks: self.config.max_ticks,
         }
     }
 

@@ -85,6 +85,9 @@ pub struct Report {
     pub policy: &'static str,
     /// The run's seed.
     pub seed: u64,
+    /// The tick limit the run had ([`crate::MachineConfig::max_ticks`]): a run that reached
+    /// it stopped there, or past it when a clock jump carried a clock over it.
+    pub max_ticks: Ticks,
 }
 
 impl Report {

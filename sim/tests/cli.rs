@@ -883,6 +883,17 @@ fn after_a_clock_jump_past_the_tick_limit_the_summary_and_the_trace_give_the_sam
         none.contains("== stopped at the tick limit 100, at tick 520\n"),
         "{none}"
     );
+    // `explain` and exploration say the same.
+    let explained = stdout(&sim(&["explain", &file]));
+    assert!(
+        explained.contains("The run stopped past its tick limit 100, at tick 520,"),
+        "{explained}"
+    );
+    let explored = stdout(&sim(&["explore", &file, "--seeds", "0..1"]));
+    assert!(
+        explored.contains("stopped at the tick limit 100, at tick 520"),
+        "{explored}"
+    );
 }
 
 #[test]

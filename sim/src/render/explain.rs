@@ -104,9 +104,16 @@ fn outcome(out: &mut String, report: &Report, names: &Names) {
                 }
             )
         }
-        Outcome::TickLimit => writeln!(
+        Outcome::TickLimit if t == report.max_ticks => writeln!(
             out,
             "The run stopped at its tick limit, tick {t}, with {} still alive.",
+            count(alive, "process", "processes")
+        ),
+        // A clock jump (or a charge) carried the clock over the limit.
+        Outcome::TickLimit => writeln!(
+            out,
+            "The run stopped past its tick limit {}, at tick {t}, with {} still alive.",
+            report.max_ticks,
             count(alive, "process", "processes")
         ),
     };
