@@ -7,6 +7,10 @@
 //! stubs). It never formats diagnostics for a terminal: a [`Diagnostic`] carries byte spans
 //! and words, and the front end draws the carets. The language reference is
 //! `docs/scenarios.md`.
+//!
+//! Everything a scenario's author controls is bounded here, each bound a constant that
+//! `docs/scenarios.md` gives: how deep blocks nest ([`MAX_NESTING`], a mistake the parser
+//! reports).
 
 pub mod ast;
 mod check;
@@ -17,6 +21,12 @@ pub use ast::{line_col, Scenario, SettingKey, SettingValue, Span};
 pub use check::check;
 pub use parse::parse;
 pub use run::{capacity_text, programs, Directory, INIT};
+
+/// How deep blocks may nest, the process body counting as the first. The parser refuses the
+/// `{` that would open one more, so every tree it builds is at most this deep, and every
+/// walk over one (the checker's, the derived `Clone`, `Debug`, `PartialEq` and `Drop`)
+/// recurses at most this far: the bound is what keeps them all off the end of the stack.
+pub const MAX_NESTING: usize = 64;
 
 /// A mistake in a scenario file: where, what, and what was expected there.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -3,9 +3,13 @@
 //! A hand-written lexer and recursive-descent parser, so that every mistake is reported at
 //! its exact byte range with what was expected there. The parser checks form only (is this a
 //! statement, is that a number); whether names exist is the checker's business.
+//!
+//! The descent recurses once per block (a block's statements may hold blocks), so the parser
+//! counts how deep it is and refuses the `{` that would go past [`MAX_NESTING`]: no input
+//! can take it, or anything that walks what it built, deeper than that.
 
 use super::ast::*;
-use super::Diagnostic;
+use super::{Diagnostic, MAX_NESTING};
 use abi::{Capacity, Error};
 
 /// One token and where it is.
@@ -184,6 +188,8 @@ struct Parser<'a> {
     src: &'a str,
     toks: Vec<Token>,
     pos: usize,
+    /// How many blocks enclose the next token.
+    depth: usize,
 }
 
 type PResult<T> = Result<T, Diagnostic>;
@@ -542,13 +548,29 @@ impl Parser<'_> {
         Ok(decl)
     }
 
-    /// `{ statements }`.
+    /// `{ statements }`, at most [`MAX_NESTING`] deep.
     fn block(&mut self) -> PResult<Vec<Stmt>> {
         let open = self.peek().span;
         if self.peek().kind != Tok::LBrace {
             return Err(self.unexpected("`{`"));
         }
+        if self.depth >= MAX_NESTING {
+            return Err(Diagnostic::new(
+                open,
+                format!("blocks nest at most {MAX_NESTING} deep"),
+                format!("this `{{` would open block {}", self.depth + 1),
+            )
+            .note("the process body is the first block; move the innermost part into a `spawned` process of its own"));
+        }
         self.next();
+        self.depth += 1;
+        let body = self.statements(open);
+        self.depth -= 1;
+        body
+    }
+
+    /// The statements of the block opened at `open`, up to and including its `}`.
+    fn statements(&mut self, open: Span) -> PResult<Vec<Stmt>> {
         let mut body = Vec::new();
         loop {
             self.skip_ends();
@@ -889,17 +911,21 @@ fn parse_template(src: &str, raw: &str, span: Span) -> PResult<Template> {
                 let here = Span::new(base + i, base + close + 1);
                 let (name, offset) = match inner.find(['+', '-']) {
                     Some(k) => {
-                        let n: i64 = inner[k + 1..].trim().parse().map_err(|_| {
+                        let malformed = || {
                             Diagnostic::new(
                                 here,
                                 "malformed offset",
-                                "expected `{name+N}` or `{name-N}`",
+                                "expected `{name+N}` or `{name-N}`, N a 64-bit number",
                             )
-                        })?;
-                        (
-                            inner[..k].trim(),
-                            if &inner[k..k + 1] == "-" { -n } else { n },
-                        )
+                        };
+                        let n: i64 = inner[k + 1..].trim().parse().map_err(|_| malformed())?;
+                        // `{x--9223372036854775808}`: the one offset that has no negation.
+                        let n = if &inner[k..k + 1] == "-" {
+                            n.checked_neg().ok_or_else(malformed)?
+                        } else {
+                            n
+                        };
+                        (inner[..k].trim(), n)
                     }
                     None => (inner.trim(), 0),
                 };
@@ -943,6 +969,7 @@ pub fn parse(file: &str, source: &str) -> Result<Scenario, Diagnostic> {
         src: source,
         toks,
         pos: 0,
+        depth: 0,
     };
     let mut scenario = Scenario {
         file: file.to_string(),
@@ -951,4 +978,32 @@ pub fn parse(file: &str, source: &str) -> Result<Scenario, Diagnostic> {
     };
     parser.file(&mut scenario)?;
     Ok(scenario)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The depth counts blocks that enclose each other, not blocks in a row: a closed block
+    /// gives its level back.
+    #[test]
+    fn only_enclosing_blocks_count_toward_the_nesting_limit() {
+        let (open, close) = (
+            "repeat 1 { ".repeat(MAX_NESTING - 2),
+            "} ".repeat(MAX_NESTING - 2),
+        );
+        let inner = format!("{open}{close}");
+        let row = format!("repeat 1 {{ {inner} }}\n").repeat(200);
+        let text = format!("process a {{\n{row}}}\nprocess b {{\n{row}}}\n");
+        let s = parse("row.sim", &text).expect("every block is within the limit");
+        assert_eq!(s.processes[1].body.len(), 200);
+
+        let over = format!("process a {{ repeat 1 {{ {open}repeat 1 {{ }} {close}}} }}\n");
+        let d = parse("over.sim", &over).expect_err("one level too deep");
+        assert_eq!(d.message, format!("blocks nest at most {MAX_NESTING} deep"));
+        assert_eq!(
+            d.label,
+            format!("this `{{` would open block {}", MAX_NESTING + 1)
+        );
+    }
 }

@@ -1,0 +1,111 @@
+//! Hostile scenario text: whatever a user writes, `sim check` and `sim run` end with a clear
+//! answer. Deep nesting is a mistake at its line, thousands of mistakes draw a bounded
+//! report, checking and booting are linear, values and numbers have limits that are
+//! runtime errors of the process that exceeds them, and two spawners of one declaration
+//! never release each other's copies.
+
+use sim::Report;
+use system_tests::config;
+use userland::scenario::{self, Diagnostic, Scenario};
+
+/// Load a scenario the way `sim check` and `sim run` do (both call this before anything
+/// else), panicking with the drawn diagnostics if it has mistakes.
+fn load(file: &str, text: &str) -> Scenario {
+    match sim::scenario::load(file, text) {
+        Ok(s) => s,
+        Err(d) => panic!(
+            "{file} has mistakes:\n{}",
+            sim::scenario::render_diagnostics(file, text, &d)
+        ),
+    }
+}
+
+/// The mistakes of a text that must not load.
+fn mistakes(file: &str, text: &str) -> Vec<Diagnostic> {
+    match sim::scenario::load(file, text) {
+        Ok(_) => panic!("expected {file} to have mistakes"),
+        Err(d) => d,
+    }
+}
+
+/// Run a scenario with the test configuration (every invariant checked) and its settings.
+fn run(file: &str, text: &str) -> Report {
+    let s = load(file, text);
+    let cfg = sim::scenario::configure(&s, config());
+    let report = sim::scenario::run(s, cfg);
+    assert!(report.ledger_balances(), "{file}: the ledger balances");
+    assert_eq!(report.panics().count(), 0, "{file}: no process panicked");
+    report
+}
+
+// ----- nesting -----
+
+/// `depth` blocks, one inside the other: the process body and `depth - 1` nested
+/// statements cycling through every kind of block, each on its own line.
+fn nested(depth: usize) -> String {
+    let mut text = String::from("process a {\n  print \"start\"\n");
+    for level in 1..depth {
+        text.push_str(match level % 4 {
+            0 => "repeat 1 {\n",
+            1 => "loop {\n",
+            2 => "if ok {\n",
+            _ => "if not ok { yield } else {\n",
+        });
+    }
+    text.push_str("print \"deep\"\n");
+    for level in (1..depth).rev() {
+        text.push_str(if level % 4 == 1 { "break\n}\n" } else { "}\n" });
+    }
+    text.push_str("}\n");
+    text
+}
+
+#[test]
+fn ten_thousand_nested_blocks_are_one_mistake_at_the_brace_that_goes_too_deep() {
+    let text = nested(10_000);
+    let found = mistakes("deep.sim", &text);
+    assert_eq!(found.len(), 1, "{found:?}");
+    let d = &found[0];
+    assert_eq!(d.message, "blocks nest at most 64 deep");
+    // The process body is block 1 on line 1; block 65 opens on line 66 ("print" is line 2).
+    assert_eq!(&text[d.span.start..d.span.end], "{");
+    let (line, _) = scenario::line_col(&text, d.span.start);
+    assert_eq!(line, 66);
+    let drawn = sim::scenario::render_diagnostics("deep.sim", &text, &found);
+    let (_, col) = scenario::line_col(&text, d.span.start);
+    assert!(drawn.contains(&format!("deep.sim:66:{col}")), "{drawn}");
+    assert!(drawn.contains("blocks nest at most 64 deep"), "{drawn}");
+}
+
+#[test]
+fn blocks_nested_to_the_limit_check_run_and_drop() {
+    let text = nested(64);
+    let s = load("limit.sim", &text);
+    // Every recursive walk of the tree (clone, compare, debug, drop) is bounded by the
+    // limit: a small stack is plenty.
+    let copy = s.clone();
+    std::thread::Builder::new()
+        .stack_size(256 << 10)
+        .spawn(move || {
+            let again = copy.clone();
+            assert_eq!(again, copy);
+            assert!(format!("{again:?}").contains("Repeat"));
+            assert!(scenario::check(&again).is_empty());
+            drop(again);
+        })
+        .expect("a thread")
+        .join()
+        .expect("bounded recursion fits a small stack");
+    let report = run("limit.sim", &text);
+    assert!(report.succeeded(), "{:?}", report.outcome);
+    assert_eq!(
+        report.console_text(),
+        ["start", "deep"],
+        "the innermost statement ran"
+    );
+    // One more level is a mistake.
+    assert_eq!(
+        mistakes("over.sim", &nested(65))[0].message,
+        "blocks nest at most 64 deep"
+    );
+}
