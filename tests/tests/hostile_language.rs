@@ -109,3 +109,86 @@ fn blocks_nested_to_the_limit_check_run_and_drop() {
         "blocks nest at most 64 deep"
     );
 }
+
+// ----- diagnostics -----
+
+#[test]
+fn a_line_with_fifty_thousand_mistakes_draws_twenty_and_counts_the_rest() {
+    // 2,000 first: before the renderer was bounded this already drew 50 MB.
+    for n in [2_000, 50_000] {
+        let text = format!("process a {{ {}}}\n", "send x \"1\"; ".repeat(n));
+        let found = mistakes("bad.sim", &text);
+        assert_eq!(found.len(), n, "check keeps every mistake");
+        let drawn = sim::scenario::render_diagnostics("bad.sim", &text, &found);
+        assert!(
+            drawn.len() < 32 << 10,
+            "{n} mistakes on one line draw {} bytes",
+            drawn.len()
+        );
+        assert_eq!(
+            drawn
+                .matches("error: no mailbox or process named `x`")
+                .count(),
+            20
+        );
+        assert!(
+            drawn.ends_with(&format!("... and {} more mistakes not shown\n", n - 20)),
+            "{}",
+            &drawn[drawn.len().saturating_sub(200)..]
+        );
+        // True positions, even far along the line: the 20th mistake's column.
+        let (line, col) = scenario::line_col(&text, found[19].span.start);
+        assert!(drawn.contains(&format!("bad.sim:{line}:{col}")), "{drawn}");
+        for l in drawn.lines() {
+            assert!(
+                l.chars().count() <= 160,
+                "a drawn line of {} chars",
+                l.len()
+            );
+        }
+    }
+}
+
+#[test]
+fn a_mistake_far_along_a_long_line_is_drawn_in_a_window_at_its_true_column() {
+    let filler = "yield; ".repeat(20_000);
+    let text = format!("process a {{ print \"x\"; {filler}send nobdy \"hi\"; {filler}}}\n");
+    let found = mistakes("long.sim", &text);
+    assert_eq!(found.len(), 1, "{found:?}");
+    let drawn = sim::scenario::render_diagnostics("long.sim", &text, &found);
+    let (line, col) = scenario::line_col(&text, found[0].span.start);
+    assert!(col > 100_000, "the mistake is far along the line");
+    assert!(drawn.contains(&format!("long.sim:{line}:{col}")), "{drawn}");
+    assert!(drawn.len() < 2_000, "{drawn}");
+    // The window shows the mistake with the caret under it, and marks what it leaves out.
+    let shown = drawn
+        .lines()
+        .find(|l| l.contains("send nobdy"))
+        .unwrap_or_else(|| panic!("the line is shown: {drawn}"));
+    assert!(
+        shown.starts_with("1 │ …") && shown.ends_with('…'),
+        "{shown}"
+    );
+    let at = shown[..shown.find("nobdy").expect("the name")]
+        .chars()
+        .count();
+    let carets = drawn
+        .lines()
+        .find(|l| l.contains('^'))
+        .expect("a caret line");
+    assert_eq!(carets.chars().position(|c| c == '^'), Some(at), "{drawn}");
+    assert!(
+        carets.contains("^^^^^ expected a mailbox or process name"),
+        "{drawn}"
+    );
+}
+
+#[test]
+fn a_long_name_in_a_message_is_cut_short() {
+    let name = "n".repeat(100_000);
+    let text = format!("process a {{ send {name} \"x\" }}\n");
+    let found = mistakes("name.sim", &text);
+    let drawn = sim::scenario::render_diagnostics("name.sim", &text, &found);
+    assert!(drawn.len() < 4_000, "{} bytes", drawn.len());
+    assert!(drawn.contains("name.sim:1:18"), "{drawn}");
+}
