@@ -5,6 +5,8 @@
 //! never release each other's copies.
 
 use sim::Report;
+use std::sync::mpsc;
+use std::time::Duration;
 use system_tests::config;
 use userland::scenario::{self, Diagnostic, Scenario};
 
@@ -36,6 +38,17 @@ fn run(file: &str, text: &str) -> Report {
     assert!(report.ledger_balances(), "{file}: the ledger balances");
     assert_eq!(report.panics().count(), 0, "{file}: no process panicked");
     report
+}
+
+/// `f` on another thread, which must finish within `secs` seconds: a linear pass over the
+/// inputs below takes a fraction of that even in a debug build, a quadratic one minutes.
+fn within<T: Send + 'static>(secs: u64, what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(Duration::from_secs(secs))
+        .unwrap_or_else(|_| panic!("{what} did not finish within {secs} s"))
 }
 
 // ----- nesting -----
@@ -191,4 +204,52 @@ fn a_long_name_in_a_message_is_cut_short() {
     let drawn = sim::scenario::render_diagnostics("name.sim", &text, &found);
     assert!(drawn.len() < 4_000, "{} bytes", drawn.len());
     assert!(drawn.contains("name.sim:1:18"), "{drawn}");
+}
+
+// ----- linear checking -----
+
+#[test]
+fn checking_a_hundred_thousand_replies_is_linear() {
+    let text = format!(
+        "mailbox m\nprocess a {{\n  receive m\n{}}}\n",
+        "  reply \"r\"\n".repeat(100_000)
+    );
+    let mistakes = within(20, "checking 100,000 replies", move || {
+        sim::scenario::load("replies.sim", &text).err()
+    });
+    assert_eq!(mistakes, None);
+}
+
+#[test]
+fn checking_many_receives_sends_and_names_is_linear() {
+    // Each statement resolves names, each receive asks who can own its mailbox, and each
+    // unknown name looks for a close one: none of it may rescan the file.
+    let mut text = String::from("mailbox m owner p0\n");
+    for i in 0..20_000 {
+        text.push_str(&format!(
+            "process p{i} {{ receive m; send p{} \"x\"; send q{i} \"y\" }}\n",
+            (i + 1) % 20_000
+        ));
+    }
+    let found = within(20, "checking 20,000 processes", move || {
+        scenario::load("many.sim", &text).map(|_| ()).err()
+    })
+    .expect("mistakes");
+    // Every process but the owner receives from `m`, and every `q` is unknown.
+    assert_eq!(found.len(), 19_999 + 20_000);
+}
+
+#[test]
+fn eighty_thousand_declarations_load_and_find_their_programs() {
+    let mut text = String::new();
+    for i in 0..80_000 {
+        text.push_str(&format!("process p{i} {{ yield }}\n"));
+    }
+    let found = within(20, "loading 80,000 declarations", move || {
+        let s = scenario::load("wide.sim", &text).expect("it loads");
+        let programs = scenario::programs(s);
+        (0..80_000).all(|i| programs.get(&format!("p{i}")).is_some())
+            && programs.names().count() == 80_001
+    });
+    assert!(found, "init and one program per declaration");
 }

@@ -845,25 +845,54 @@ fn suggest<'a>(word: &str, list: &'a str) -> Option<&'a str> {
     list.split([',', ' '])
         .map(str::trim)
         .filter(|w| !w.is_empty() && *w != "or")
-        .map(|w| (edit_distance(word, w), w))
-        .filter(|(d, w)| *d <= 2 && *d < w.len())
+        .filter_map(|w| Some((distance_within(word, w, TYPO)?, w)))
+        .filter(|(d, w)| *d < w.len())
         .min_by_key(|(d, _)| *d)
         .map(|(_, w)| w)
 }
 
-/// Levenshtein distance, for "did you mean".
-pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
+/// The most edits between a word and the name it is taken to be a typo of.
+pub(crate) const TYPO: usize = 2;
+
+/// The Levenshtein distance between `a` and `b` if it is at most `max`, for "did you mean".
+///
+/// Only the cells within `max` of the diagonal can hold such a distance, so the work is
+/// `O(max × len)` rather than `O(len²)`: names can be as long as the file.
+pub(crate) fn distance_within(a: &str, b: &str, max: usize) -> Option<usize> {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
+    if a.len().abs_diff(b.len()) > max {
+        return None;
     }
-    prev[b.len()]
+    let far = max + 1;
+    // prev[j] and cur[j]: the distance between a[..i] and b[..j] (or `far`, for anything
+    // over `max`). Only the band of cells within `max` of the diagonal is computed; the cell
+    // just outside it on each side is set to `far`, so stale cells are never read.
+    let mut prev: Vec<usize> = (0..=b.len()).map(|j| j.min(far)).collect();
+    let mut cur = vec![far; b.len() + 1];
+    for (i, ca) in a.iter().enumerate() {
+        let (lo, hi) = ((i + 1).saturating_sub(max), (i + 1 + max).min(b.len()));
+        if lo == 0 {
+            cur[0] = (i + 1).min(far);
+        } else {
+            cur[lo - 1] = far;
+        }
+        for j in lo.max(1)..=hi {
+            let cost = usize::from(*ca != b[j - 1]);
+            cur[j] = (prev[j - 1] + cost)
+                .min(prev[j] + 1)
+                .min(cur[j - 1] + 1)
+                .min(far);
+        }
+        if let Some(next) = cur.get_mut(hi + 1) {
+            *next = far;
+        }
+        if cur[lo..=hi].iter().all(|&d| d >= far) {
+            return None;
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    Some(prev[b.len()]).filter(|&d| d <= max)
 }
 
 /// Split a string literal's raw text (between its quotes, starting at `span.start + 1`) into
@@ -983,6 +1012,40 @@ pub fn parse(file: &str, source: &str) -> Result<Scenario, Diagnostic> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_banded_distance_is_the_edit_distance_up_to_its_bound() {
+        /// The whole table, for reference.
+        fn full(a: &str, b: &str) -> usize {
+            let b: Vec<char> = b.chars().collect();
+            let mut prev: Vec<usize> = (0..=b.len()).collect();
+            for (i, ca) in a.chars().enumerate() {
+                let mut cur = vec![i + 1];
+                for (j, cb) in b.iter().enumerate() {
+                    let cost = usize::from(ca != *cb);
+                    cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+                }
+                prev = cur;
+            }
+            prev[b.len()]
+        }
+        let words = [
+            "", "a", "ab", "ba", "abc", "acb", "jobs", "jbos", "jobs2", "obs", "sender", "send",
+            "recieve", "receive", "ééx", "éx", "worker", "wroker", "xxxxxxxx",
+        ];
+        for a in words {
+            for b in words {
+                for max in 0..4 {
+                    let d = full(a, b);
+                    let want = (d <= max).then_some(d);
+                    assert_eq!(distance_within(a, b, max), want, "{a:?} {b:?} {max}");
+                }
+            }
+        }
+        let long = "n".repeat(1_000_000);
+        assert_eq!(distance_within(&long, &long, TYPO), Some(0));
+        assert_eq!(distance_within(&long, &format!("{long}ab"), TYPO), Some(2));
+    }
 
     /// The depth counts blocks that enclose each other, not blocks in a row: a closed block
     /// gives its level back.

@@ -13,7 +13,7 @@
 //! bound still traps, with an id the kernel refuses, so every failure is the kernel's answer.
 
 use super::ast::*;
-use super::check::owner_of;
+use super::check::boot_owners;
 use crate::{Capacity, Message, ProgramTable, SpawnOptions, Sys};
 use abi::{Dest, Error, MailboxId, Mode, Pid, Source};
 use std::cell::RefCell;
@@ -33,8 +33,8 @@ pub struct Directory {
     init: Option<Pid>,
     /// `(process declaration, copy)` to pid.
     procs: BTreeMap<(usize, u32), Pid>,
-    /// Pid to its scenario name.
-    labels: BTreeMap<Pid, String>,
+    /// Pid to its scenario name, and the `(process declaration, copy)` it was bound as.
+    labels: BTreeMap<Pid, (String, (usize, u32))>,
     /// Mailbox name to its id (the latest one created under that name).
     mailboxes: BTreeMap<String, MailboxId>,
     /// `(process declaration, copy)` to the process that will send it its start message,
@@ -44,29 +44,59 @@ pub struct Directory {
 
 type Shared = Rc<RefCell<Directory>>;
 
+/// What a run looks up by name, resolved once for the whole run: a statement finds its
+/// process or mailbox in an ordered map instead of scanning the declarations.
+struct Names {
+    /// Each process name, with its first declaration.
+    procs: BTreeMap<String, usize>,
+    /// The owner of each boot mailbox, in declaration order.
+    owners: Vec<Option<(usize, u32)>>,
+}
+
+impl Names {
+    fn of(s: &Scenario) -> Names {
+        let mut procs = BTreeMap::new();
+        for (i, p) in s.processes.iter().enumerate() {
+            procs.entry(p.name.name.clone()).or_insert(i);
+        }
+        Names {
+            procs,
+            owners: boot_owners(s),
+        }
+    }
+}
+
 /// The programs that run `scenario`: `init` (boot it with argument 0) and one per process
 /// declaration. Build a fresh table for every run: the table holds the run's directory.
 pub fn programs(scenario: impl Into<Arc<Scenario>>) -> ProgramTable {
     let s: Arc<Scenario> = scenario.into();
     let dir: Shared = Rc::default();
+    let names = Rc::new(Names::of(&s));
     let mut table = ProgramTable::new();
     {
-        let (s, dir) = (s.clone(), dir.clone());
+        let (s, dir, names) = (s.clone(), dir.clone(), names.clone());
         table.add(INIT, "sets up the scenario", move |sys, _| {
-            init(sys, s.clone(), dir.clone())
+            init(sys, s.clone(), dir.clone(), names.clone())
         });
     }
     for decl in 0..s.processes.len() {
-        let (s2, dir) = (s.clone(), dir.clone());
+        let (s2, dir, names) = (s.clone(), dir.clone(), names.clone());
         let about = format!("process `{}` of {}", s.processes[decl].name.name, s.file);
         table.add(&s.processes[decl].name.name, &about, move |sys, copy| {
-            process(sys, s2.clone(), dir.clone(), decl, copy as u32)
+            process(
+                sys,
+                s2.clone(),
+                dir.clone(),
+                names.clone(),
+                decl,
+                copy as u32,
+            )
         });
     }
     table
 }
 
-async fn init(sys: Sys, s: Arc<Scenario>, dir: Shared) -> i32 {
+async fn init(sys: Sys, s: Arc<Scenario>, dir: Shared, names: Rc<Names>) -> i32 {
     let mut failed = false;
     let me = sys.getpid().await;
     dir.borrow_mut().init = Some(me);
@@ -101,8 +131,8 @@ async fn init(sys: Sys, s: Arc<Scenario>, dir: Shared) -> i32 {
             }
         }
     }
-    for m in &s.mailboxes {
-        let Some(owner) = owner_of(&s, m) else {
+    for (m, owner) in s.mailboxes.iter().zip(&names.owners) {
+        let Some(owner) = *owner else {
             continue;
         };
         let (id, pid) = {
@@ -148,7 +178,7 @@ async fn spawn_copy(
     let pid = sys.spawn_with(options).await?;
     let mut d = dir.borrow_mut();
     d.procs.insert((decl, copy), pid);
-    d.labels.insert(pid, label);
+    d.labels.insert(pid, (label, (decl, copy)));
     Ok(pid)
 }
 
@@ -191,6 +221,7 @@ struct Interp<'a> {
     sys: Sys,
     s: &'a Scenario,
     dir: Shared,
+    names: Rc<Names>,
     decl: usize,
     copy: u32,
     label: String,
@@ -203,7 +234,14 @@ struct Interp<'a> {
     vars: BTreeMap<String, String>,
 }
 
-async fn process(sys: Sys, s: Arc<Scenario>, dir: Shared, decl: usize, copy: u32) -> i32 {
+async fn process(
+    sys: Sys,
+    s: Arc<Scenario>,
+    dir: Shared,
+    names: Rc<Names>,
+    decl: usize,
+    copy: u32,
+) -> i32 {
     let p = &s.processes[decl];
     // Wait for the go-ahead from init (or from the spawner): by then every copy started
     // with this one is bound in the directory.
@@ -216,6 +254,7 @@ async fn process(sys: Sys, s: Arc<Scenario>, dir: Shared, decl: usize, copy: u32
         sys,
         s: &s,
         dir,
+        names,
         decl,
         copy,
         label: p.label(copy),
@@ -356,7 +395,7 @@ impl<'a> Interp<'a> {
                     .get(&(self.decl, self.copy))
                     .copied();
                 let mut started = Vec::new();
-                if let (Some((decl, p)), Some(me)) = (self.s.process(&name.name), me) {
+                if let (Some((decl, p)), Some(me)) = (self.process(&name.name), me) {
                     for copy in 0..p.count {
                         self.dir.borrow_mut().starters.insert((decl, copy), me);
                         match spawn_copy(&sys, &self.dir, p, decl, copy).await {
@@ -494,12 +533,13 @@ impl<'a> Interp<'a> {
                 };
                 let matches = match t.index {
                     Some(_) => self.pid_of(t) == m.sender,
+                    // Any copy still bound to the sender's pid.
                     None => {
                         let d = self.dir.borrow();
-                        let decl = self.s.process(&t.name.name).map(|(i, _)| i);
-                        d.procs
-                            .iter()
-                            .any(|(&(dc, _), &pid)| Some(dc) == decl && pid == m.sender)
+                        let decl = self.process(&t.name.name).map(|(i, _)| i);
+                        d.labels.get(&m.sender).is_some_and(|&(_, key)| {
+                            Some(key.0) == decl && d.procs.get(&key) == Some(&m.sender)
+                        })
                     }
                 };
                 if matches {
@@ -530,13 +570,18 @@ impl<'a> Interp<'a> {
             .borrow()
             .labels
             .get(&pid)
-            .cloned()
-            .unwrap_or_else(|| pid.to_string())
+            .map_or_else(|| pid.to_string(), |(label, _)| label.clone())
+    }
+
+    /// The process declared as `name`.
+    fn process(&self, name: &str) -> Option<(usize, &'a ProcessDecl)> {
+        let i = *self.names.procs.get(name)?;
+        Some((i, &self.s.processes[i]))
     }
 
     /// The declaration and copy a process target names, wrapping indexes around the copies.
     fn resolve(&self, t: &Target) -> (usize, u32) {
-        let Some((decl, p)) = self.s.process(&t.name.name) else {
+        let Some((decl, p)) = self.process(&t.name.name) else {
             return (usize::MAX, 0);
         };
         let count = i64::from(p.count.max(1));
@@ -568,7 +613,7 @@ impl<'a> Interp<'a> {
     }
 
     fn dest(&self, t: &Target) -> Dest {
-        if self.s.process(&t.name.name).is_some() {
+        if self.process(&t.name.name).is_some() {
             Dest::Process(self.pid_of(t))
         } else {
             Dest::Mailbox(self.mailbox(&t.name.name))
