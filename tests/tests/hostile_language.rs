@@ -40,6 +40,16 @@ fn run(file: &str, text: &str) -> Report {
     report
 }
 
+/// The exit code of the process labelled `name`.
+fn exit_code(report: &Report, name: &str) -> i32 {
+    report
+        .exited
+        .iter()
+        .find(|e| e.name == name)
+        .unwrap_or_else(|| panic!("{name} exited: {:#?}", report.exited))
+        .code
+}
+
 /// `f` on another thread, which must finish within `secs` seconds: a linear pass over the
 /// inputs below takes a fraction of that even in a debug build, a quadratic one minutes.
 fn within<T: Send + 'static>(secs: u64, what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
@@ -252,4 +262,208 @@ fn eighty_thousand_declarations_load_and_find_their_programs() {
             && programs.names().count() == 80_001
     });
     assert!(found, "init and one program per declaration");
+}
+
+// ----- value size -----
+
+/// The console line of process `name`.
+fn console_of(report: &Report, name: &str) -> Vec<String> {
+    let pid = report
+        .exited
+        .iter()
+        .find(|e| e.name == name)
+        .map(|e| e.pid)
+        .expect("it ran");
+    report
+        .console
+        .iter()
+        .filter(|l| l.pid == pid)
+        .map(|l| l.text.clone())
+        .collect()
+}
+
+#[test]
+fn a_value_holds_at_most_64_kib() {
+    // Doubling reaches exactly 65,536 bytes after 16 rounds: allowed, and sent whole.
+    let text = "set max_message 70000\nmailbox m capacity 1\n\
+                process a {\n  let s \"x\"\n  repeat 16 { let s \"{s}{s}\"; yield }\n  \
+                send m \"{s}\"\n  expect ok\n  let t \"{s}y\"\n  print \"not reached\"\n}\n\
+                process b {\n  receive m\n  let n \"{msg}\"\n  print \"got it\"\n}\n";
+    let report = run("size.sim", text);
+    assert_eq!(exit_code(&report, "b"), 0);
+    assert_eq!(console_of(&report, "b"), ["got it"]);
+    assert_eq!(exit_code(&report, "a"), 1, "the 65,537th byte is an error");
+    assert_eq!(
+        console_of(&report, "a"),
+        ["error at size.sim:8:9: this text would be 65537 bytes; a value holds at most 65536 bytes"]
+    );
+}
+
+#[test]
+fn a_let_that_doubles_in_a_loop_stops_at_the_limit_not_at_a_gigabyte() {
+    let text = "process a {\n  let s \"ab\"\n  loop {\n    let s \"{s}{s}\"\n    yield\n  }\n}\n";
+    let report = run("double.sim", text);
+    assert_eq!(exit_code(&report, "a"), 1);
+    assert_eq!(
+        console_of(&report, "a"),
+        ["error at double.sim:4:11: this text would be 131072 bytes; a value holds at most 65536 bytes"]
+    );
+    assert!(
+        report.ticks < 200,
+        "it stops at once: {} ticks",
+        report.ticks
+    );
+}
+
+#[test]
+fn every_text_is_held_to_the_limit_before_its_syscall() {
+    for (statement, col) in [
+        ("send m \"{s}{s}\"", 10),
+        ("print \"{s}{s}\"", 9),
+        ("expect bytes \"{s}{s}\"", 16),
+        ("if not bytes \"{s}{s}\" { yield }", 16),
+    ] {
+        let text = format!(
+            "mailbox m capacity 1 owner a\nprocess a {{\n  let s \"x\"\n  \
+             repeat 16 {{ let s \"{{s}}{{s}}\" }}\n  print \"ready\"\n  {statement}\n}}\n"
+        );
+        let report = run("each.sim", &text);
+        assert_eq!(exit_code(&report, "a"), 1, "{statement}");
+        assert_eq!(
+            console_of(&report, "a"),
+            [
+                "ready".to_string(),
+                format!(
+                    "error at each.sim:6:{col}: this text would be 131072 bytes; \
+                     a value holds at most 65536 bytes"
+                )
+            ],
+            "{statement}"
+        );
+        assert_eq!(
+            report.ledger.sent, 1,
+            "{statement}: only init's start was sent"
+        );
+    }
+}
+
+// ----- arithmetic -----
+
+/// Run `body` as process `a`'s body after a `print` that gives `expect` a result.
+fn run_body(body: &str) -> Report {
+    run(
+        "num.sim",
+        &format!("process a {{\n  print \"go\"\n{body}\n}}\n"),
+    )
+}
+
+#[test]
+fn template_arithmetic_at_the_edges_of_the_range() {
+    let fine = [
+        (
+            "let x \"9223372036854775806\"\n  print \"{x+1}\"",
+            "9223372036854775807",
+        ),
+        (
+            "let x \"-9223372036854775807\"\n  print \"{x-1}\"",
+            "-9223372036854775808",
+        ),
+        (
+            "let x \"5\"\n  print \"{x-9223372036854775807}\"",
+            "-9223372036854775802",
+        ),
+        (
+            "repeat 2 { print \"{i+9223372036854775806}\" }",
+            "9223372036854775807",
+        ),
+        (
+            "print \"{copy-9223372036854775807}\"",
+            "-9223372036854775807",
+        ),
+        ("let x \"not a number\"\n  print \"{x+1}\"", "not a number"),
+    ];
+    for (body, last) in fine {
+        let report = run_body(body);
+        assert_eq!(exit_code(&report, "a"), 0, "{body}");
+        assert_eq!(
+            console_of(&report, "a").last().map(String::as_str),
+            Some(last)
+        );
+    }
+    let overflows = [
+        (
+            "let x \"9223372036854775807\"\n  print \"{x+1}\"",
+            4,
+            "9223372036854775807 + 1",
+        ),
+        (
+            "let x \"-9223372036854775808\"\n  print \"{x-1}\"",
+            4,
+            "-9223372036854775808 - 1",
+        ),
+        (
+            "let x \"-2\"\n  print \"{x-9223372036854775807}\"",
+            4,
+            "-2 - 9223372036854775807",
+        ),
+        (
+            "let x \"-1\"\n  print \"{x+-9223372036854775808}\"",
+            4,
+            "-1 - 9223372036854775808",
+        ),
+        (
+            "repeat 2 { print \"{i+9223372036854775807}\" }",
+            3,
+            "1 + 9223372036854775807",
+        ),
+    ];
+    for (body, line, sum) in overflows {
+        let report = run_body(body);
+        assert_eq!(exit_code(&report, "a"), 1, "{body}");
+        let console = console_of(&report, "a");
+        let last = console.last().expect("a line");
+        assert!(
+            last.starts_with(&format!("error at num.sim:{line}:"))
+                && last.ends_with(&format!("{sum} is outside the 64-bit range")),
+            "{body}: {last}"
+        );
+    }
+}
+
+#[test]
+fn an_offset_that_cannot_be_negated_is_a_mistake_not_a_panic() {
+    let text = "process a { let x \"1\"; print \"{x--9223372036854775808}\" }\n";
+    let found = mistakes("neg.sim", text);
+    assert_eq!(found[0].message, "malformed offset", "{found:?}");
+}
+
+/// Whether process `a` passes `expect multiple_of "divisor"` on the message `n`.
+fn multiple_of(n: &str, divisor: &str) -> Result<(), String> {
+    let text = format!(
+        "mailbox m capacity 1 owner a\nprocess a {{\n  send m \"{n}\"\n  receive m\n  \
+         expect multiple_of \"{divisor}\"\n}}\n"
+    );
+    let report = run("mult.sim", &text);
+    match exit_code(&report, "a") {
+        0 => Ok(()),
+        _ => Err(console_of(&report, "a").join("\n")),
+    }
+}
+
+#[test]
+fn multiple_of_is_exact_over_the_whole_range() {
+    let (min, max) = (i64::MIN.to_string(), i64::MAX.to_string());
+    assert_eq!(multiple_of(&min, "-1"), Ok(()), "i64::MIN % -1 is 0");
+    assert_eq!(multiple_of(&min, "1"), Ok(()));
+    assert_eq!(multiple_of(&min, &min), Ok(()));
+    assert_eq!(multiple_of(&max, &max), Ok(()));
+    assert_eq!(multiple_of(&max, "-1"), Ok(()));
+    assert_eq!(multiple_of("0", &min), Ok(()));
+    assert_eq!(multiple_of(&min, "2"), Ok(()));
+    let not = |n: &str, d: &str| multiple_of(n, d).expect_err("not a multiple");
+    assert!(not(&min, &max).ends_with(&format!("{min} is not a multiple of {max}")));
+    assert!(not(&max, &min).ends_with(&format!("{max} is not a multiple of {min}")));
+    assert!(not(&max, "2").contains("expect failed at mult.sim:5:10"));
+    assert!(not(&max, "0").ends_with("\"0\" is not a non-zero number"));
+    assert!(not("9223372036854775808", "1").ends_with("is not a number"));
 }

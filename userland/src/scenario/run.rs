@@ -11,11 +11,18 @@
 //! scenario's own read-only table that init and `spawn` fill in: like a shell's environment,
 //! it lives in the program image, not in the kernel. A name that is not yet (or no longer)
 //! bound still traps, with an id the kernel refuses, so every failure is the kernel's answer.
+//!
+//! What the kernel cannot judge, the interpreter does: a text longer than
+//! [`MAX_VALUE_BYTES`] (its length is computed before it is built) and arithmetic that
+//! leaves the 64-bit range stop the process with `error at FILE:LINE:COL: ...` and exit
+//! code 1, the way a failed `expect` does.
 
 use super::ast::*;
 use super::check::boot_owners;
+use super::MAX_VALUE_BYTES;
 use crate::{Capacity, Message, ProgramTable, SpawnOptions, Sys};
 use abi::{Dest, Error, MailboxId, Mode, Pid, Source};
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -191,6 +198,13 @@ enum Outcome {
     Failed(Error),
 }
 
+/// Why a statement cannot go on, where: the process prints `error at FILE:LINE:COL: why`
+/// and exits 1.
+struct Stop {
+    at: Span,
+    why: String,
+}
+
 /// Where a process is in its body: one frame per block it is inside.
 struct Frame<'a> {
     body: &'a [Stmt],
@@ -315,15 +329,28 @@ impl<'a> Interp<'a> {
 
     /// Run one statement; `Some(code)` when the process ends.
     async fn exec(&mut self, st: &'a Stmt) -> Option<i32> {
+        match self.step(st).await {
+            Ok(end) => end,
+            Err(stop) => {
+                let (line, col) = self.s.line_col(stop.at.start);
+                let text = format!("error at {}:{line}:{col}: {}", self.s.file, stop.why);
+                let _ = self.sys.print(&text).await;
+                match self.sys.exit(1).await {}
+            }
+        }
+    }
+
+    /// Run one statement: `Ok(Some(code))` when the process ends, `Err` when it cannot go on.
+    async fn step(&mut self, st: &'a Stmt) -> Result<Option<i32>, Stop> {
         let sys = self.sys.clone();
         match &st.kind {
             StmtKind::Send { to, payload, mode } => {
-                let bytes = self.fill(payload).await;
+                let bytes = self.fill(payload).await?;
                 let dest = self.dest(to);
                 self.last = done(sys.send(dest, bytes.as_bytes(), mode.mode()).await);
             }
             StmtKind::Call { to, payload, mode } => {
-                let bytes = self.fill(payload).await;
+                let bytes = self.fill(payload).await?;
                 let dest = self.dest(to);
                 self.last = match sys.call(dest, bytes.as_bytes(), mode.mode()).await {
                     Ok(m) => Outcome::Message(m),
@@ -351,7 +378,7 @@ impl<'a> Interp<'a> {
                 };
             }
             StmtKind::Reply { payload } => {
-                let bytes = self.fill(payload).await;
+                let bytes = self.fill(payload).await?;
                 let to = self
                     .received
                     .as_ref()
@@ -432,7 +459,8 @@ impl<'a> Interp<'a> {
                 then,
                 otherwise,
             } => {
-                let branch = if self.test(cond).is_ok() {
+                let want = self.expected(cond)?;
+                let branch = if self.test(cond, want.as_deref()).is_ok() {
                     then
                 } else {
                     otherwise
@@ -447,15 +475,16 @@ impl<'a> Interp<'a> {
                 }
             }
             StmtKind::Let { name, value } => {
-                let text = self.fill(value).await;
+                let text = self.fill(value).await?;
                 self.vars.insert(name.name.clone(), text);
             }
             StmtKind::Print(t) => {
-                let text = self.fill(t).await;
+                let text = self.fill(t).await?;
                 self.last = done(sys.print(&text).await);
             }
             StmtKind::Expect(e) => {
-                if let Err(why) = self.test(e) {
+                let want = self.expected(e)?;
+                if let Err(why) = self.test(e, want.as_deref()) {
                     let (line, col) = self.s.line_col(e.span.start);
                     let text = format!("expect failed at {}:{line}:{col}: {why}", self.s.file);
                     let _ = sys.print(&text).await;
@@ -463,29 +492,42 @@ impl<'a> Interp<'a> {
                 }
             }
         }
-        None
+        Ok(None)
     }
 
-    /// Whether the last result matches `e`; if not, what it was instead.
-    fn test(&self, e: &Expect) -> Result<(), String> {
-        match (self.holds(e), e.negated) {
-            (Ok(()), false) | (Err(_), true) => Ok(()),
-            (Err(why), false) => Err(why),
-            (Ok(()), true) => Err(format!("expected not {}, and it was", self.expect_text(e))),
+    /// The text `e` compares with, filled in: `bytes` and `multiple_of` have one.
+    fn expected(&self, e: &Expect) -> Result<Option<String>, Stop> {
+        match &e.kind {
+            ExpectKind::Bytes(t) | ExpectKind::MultipleOf(t) => self.fill_now(t).map(Some),
+            _ => Ok(None),
         }
     }
 
-    fn expect_text(&self, e: &Expect) -> String {
+    /// Whether the last result matches `e`, whose text is `want`; if not, what it was
+    /// instead.
+    fn test(&self, e: &Expect, want: Option<&str>) -> Result<(), String> {
+        match (self.holds(e, want), e.negated) {
+            (Ok(()), false) | (Err(_), true) => Ok(()),
+            (Err(why), false) => Err(why),
+            (Ok(()), true) => Err(format!(
+                "expected not {}, and it was",
+                self.expect_text(e, want)
+            )),
+        }
+    }
+
+    fn expect_text(&self, e: &Expect, want: Option<&str>) -> String {
+        let want = want.unwrap_or_default();
         match &e.kind {
             ExpectKind::Ok => "ok".to_string(),
             ExpectKind::Error(err) => err.name().to_string(),
-            ExpectKind::Bytes(t) => format!("bytes {:?}", self.fill_now(t)),
+            ExpectKind::Bytes(_) => format!("bytes {want:?}"),
             ExpectKind::Sender(t) => format!("sender {}", self.target_text(t)),
-            ExpectKind::MultipleOf(t) => format!("multiple_of {:?}", self.fill_now(t)),
+            ExpectKind::MultipleOf(_) => format!("multiple_of {want:?}"),
         }
     }
 
-    fn holds(&self, e: &Expect) -> Result<(), String> {
+    fn holds(&self, e: &Expect, want: Option<&str>) -> Result<(), String> {
         let got = match &self.last {
             Outcome::Nothing => "nothing yet".to_string(),
             Outcome::Ok | Outcome::Message(_) => "ok".to_string(),
@@ -500,8 +542,8 @@ impl<'a> Interp<'a> {
                 Outcome::Failed(err) if err == *want => Ok(()),
                 _ => Err(format!("expected {}, got {got}", want.name())),
             },
-            ExpectKind::Bytes(t) => {
-                let want = self.fill_now(t);
+            ExpectKind::Bytes(_) => {
+                let want = want.unwrap_or_default();
                 match &self.last {
                     Outcome::Message(m) if m.bytes == want.as_bytes() => Ok(()),
                     Outcome::Message(m) => Err(format!(
@@ -511,14 +553,15 @@ impl<'a> Interp<'a> {
                     _ => Err(format!("expected bytes {want:?}, got {got} (no message)")),
                 }
             }
-            ExpectKind::MultipleOf(t) => {
-                let divisor = self.fill_now(t);
+            ExpectKind::MultipleOf(_) => {
+                let divisor = want.unwrap_or_default();
                 let Outcome::Message(m) = &self.last else {
                     return Err(format!("expected a number, got {got} (no message)"));
                 };
                 let text = m.text();
                 match (text.trim().parse::<i64>(), divisor.trim().parse::<i64>()) {
-                    (Ok(n), Ok(d)) if d != 0 && n % d == 0 => Ok(()),
+                    // Checked: the one remainder that overflows, i64::MIN % -1, is 0.
+                    (Ok(n), Ok(d)) if d != 0 && n.checked_rem(d).unwrap_or(0) == 0 => Ok(()),
                     (Ok(n), Ok(d)) if d != 0 => Err(format!("{n} is not a multiple of {d}")),
                     (Ok(_), _) => Err(format!("{divisor:?} is not a non-zero number")),
                     (Err(_), _) => Err(format!("{text:?} is not a number")),
@@ -621,52 +664,109 @@ impl<'a> Interp<'a> {
     }
 
     /// Fill a template, asking the kernel for the pid if the template shows it.
-    async fn fill(&mut self, t: &Template) -> String {
+    async fn fill(&mut self, t: &Template) -> Result<String, Stop> {
         if self.pid.is_none() && t.pieces.contains(&Piece::Var(Var::Pid, 0)) {
             self.pid = Some(self.sys.getpid().await);
         }
         self.fill_now(t)
     }
 
-    fn fill_now(&self, t: &Template) -> String {
-        let mut out = String::new();
+    /// Fill a template: each piece's text first (borrowed where it can be), then their
+    /// total length, and only a text within [`MAX_VALUE_BYTES`] is built.
+    fn fill_now(&self, t: &Template) -> Result<String, Stop> {
         let loops: Vec<u64> = self
             .frames
             .iter()
             .filter_map(|f| f.repeat.index())
             .collect();
+        let mut parts: Vec<Cow<'_, str>> = Vec::with_capacity(t.pieces.len());
         for piece in &t.pieces {
-            match piece {
-                Piece::Text(s) => out.push_str(s),
-                Piece::Var(v, offset) => {
-                    let number = |n: u64| (n as i64 + offset).to_string();
-                    let text = match v {
-                        Var::I => loops.last().map_or(String::new(), |i| number(*i)),
-                        Var::Depth(d) => loops
-                            .get(usize::from(*d).saturating_sub(1))
-                            .map_or(String::new(), |i| number(*i)),
-                        Var::Name => self.label.clone(),
-                        Var::Copy => number(u64::from(self.copy)),
-                        Var::Let(name) => match self.vars.get(name) {
-                            Some(v) if *offset != 0 => v
-                                .trim()
-                                .parse::<i64>()
-                                .map_or_else(|_| v.clone(), |n| (n + offset).to_string()),
-                            Some(v) => v.clone(),
-                            None => String::new(),
-                        },
-                        Var::Pid => self.pid.map_or(String::new(), |p| p.to_string()),
-                        Var::Sender => self
-                            .received
-                            .as_ref()
-                            .map_or(String::new(), |m| self.name_of(m.sender)),
-                        Var::Msg => self.received.as_ref().map_or(String::new(), |m| m.text()),
-                    };
-                    out.push_str(&text);
+            parts.push(match piece {
+                Piece::Text(s) => Cow::Borrowed(s.as_str()),
+                Piece::Var(v, offset) => self.value(v, *offset, &loops, t.span)?,
+            });
+        }
+        let len = parts.iter().fold(0usize, |n, p| n.saturating_add(p.len()));
+        if len > MAX_VALUE_BYTES {
+            return Err(Stop {
+                at: t.span,
+                why: format!(
+                    "this text would be {len} bytes; a value holds at most {MAX_VALUE_BYTES} bytes"
+                ),
+            });
+        }
+        Ok(parts.concat())
+    }
+
+    /// The text of placeholder `v` plus `offset`, in the template at `at`; `loops` are the
+    /// iterations of the enclosing loops, outermost first.
+    fn value(&self, v: &Var, offset: i64, loops: &[u64], at: Span) -> Result<Cow<'_, str>, Stop> {
+        // The sum a placeholder with an offset shows, checked: out of range, the process
+        // stops rather than show a wrapped number.
+        let add = |n: i128| -> Result<Cow<'_, str>, Stop> {
+            if offset == 0 {
+                return Ok(Cow::Owned(n.to_string()));
+            }
+            let sum = n + i128::from(offset);
+            match i64::try_from(sum) {
+                Ok(sum) => Ok(Cow::Owned(sum.to_string())),
+                Err(_) => {
+                    let sign = if offset < 0 { '-' } else { '+' };
+                    Err(Stop {
+                        at,
+                        why: format!(
+                            "{{{}{sign}{}}} overflows: {n} {sign} {} is outside the 64-bit range",
+                            var_name(v),
+                            offset.unsigned_abs(),
+                            offset.unsigned_abs()
+                        ),
+                    })
                 }
             }
+        };
+        let empty = || Ok(Cow::Borrowed(""));
+        match v {
+            Var::I => loops.last().map_or_else(empty, |&i| add(i128::from(i))),
+            Var::Depth(d) => loops
+                .get(usize::from(*d).saturating_sub(1))
+                .map_or_else(empty, |&i| add(i128::from(i))),
+            Var::Name => Ok(Cow::Borrowed(self.label.as_str())),
+            Var::Copy => add(i128::from(self.copy)),
+            // A `let` value that is not a number shows as it is, offset or not.
+            Var::Let(name) => match self.vars.get(name) {
+                Some(v) if offset != 0 => match v.trim().parse::<i64>() {
+                    Ok(n) => add(i128::from(n)),
+                    Err(_) => Ok(Cow::Borrowed(v.as_str())),
+                },
+                Some(v) => Ok(Cow::Borrowed(v.as_str())),
+                None => empty(),
+            },
+            Var::Pid => Ok(self
+                .pid
+                .map_or(Cow::Borrowed(""), |p| Cow::Owned(p.to_string()))),
+            Var::Sender => Ok(self
+                .received
+                .as_ref()
+                .map_or(Cow::Borrowed(""), |m| Cow::Owned(self.name_of(m.sender)))),
+            Var::Msg => Ok(self
+                .received
+                .as_ref()
+                .map_or(Cow::Borrowed(""), |m| String::from_utf8_lossy(&m.bytes))),
         }
-        out
+    }
+}
+
+/// How a placeholder is written between its braces.
+fn var_name(v: &Var) -> String {
+    match v {
+        Var::I => "i".to_string(),
+        Var::Depth(d) => format!("i{d}"),
+        Var::Name => "name".to_string(),
+        Var::Copy => "copy".to_string(),
+        Var::Pid => "pid".to_string(),
+        Var::Sender => "sender".to_string(),
+        Var::Msg => "msg".to_string(),
+        Var::Let(name) => name.clone(),
     }
 }
 
