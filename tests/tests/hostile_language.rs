@@ -4,6 +4,7 @@
 //! runtime errors of the process that exceeds them, and two spawners of one declaration
 //! never release each other's copies.
 
+use sim::explore::{self, Options, Strategy, Target};
 use sim::Report;
 use std::sync::mpsc;
 use std::time::Duration;
@@ -466,4 +467,65 @@ fn multiple_of_is_exact_over_the_whole_range() {
     assert!(not(&max, "2").contains("expect failed at mult.sim:5:10"));
     assert!(not(&max, "0").ends_with("\"0\" is not a non-zero number"));
     assert!(not("9223372036854775808", "1").ends_with("is not a number"));
+}
+
+// ----- spawn -----
+
+/// Two boot processes spawn copies of one declaration at about the same time, and a
+/// spawned process spawns in turn after its own declaration was spawned again.
+const TWO_SPAWNERS: &str = "\
+process left {
+  spawn worker
+  expect ok
+  spawn boss
+  expect ok
+}
+process right {
+  spawn worker
+  expect ok
+  spawn boss
+  expect ok
+}
+process worker spawned count 2 {
+  print \"{name} runs\"
+}
+process boss spawned {
+  spawn helper
+  expect ok
+}
+process helper spawned {
+  print \"helper runs\"
+}
+";
+
+#[test]
+fn two_spawners_of_one_declaration_each_release_their_own_copies() {
+    let s = load("spawners.sim", TWO_SPAWNERS);
+    let mut c = config();
+    c.max_ticks = 20_000;
+    let options = Options {
+        jobs: 2,
+        ..Options::default()
+    };
+    let strategy = Strategy::Random {
+        preempt_percent: 30,
+    };
+    let found = explore::explore(&Target::scenario(s), &c, strategy, 0..1_000, &options);
+    assert_eq!(found.seeds_run, 1_000);
+    assert_eq!(found.failing_seeds, 0, "{}", found.render_text());
+
+    // Every copy ran its body, in a run with a trace too.
+    let report = run("spawners.sim", TWO_SPAWNERS);
+    assert!(
+        report.succeeded(),
+        "{:?}\n{}",
+        report.outcome,
+        report.trace_text()
+    );
+    let console = report.console_text();
+    assert_eq!(
+        console.iter().filter(|l| l.ends_with(" runs")).count(),
+        6,
+        "{console:?}"
+    );
 }

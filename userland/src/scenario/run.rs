@@ -7,6 +7,11 @@
 //! it exists. A `spawn` statement does the same for the copies it starts. Each process then
 //! runs its statements in order.
 //!
+//! Each copy a spawner starts gets a ticket in the directory before it is spawned, naming
+//! the spawner as the one whose `start` it waits for; the copy finds its ticket from its
+//! declaration and its spawn argument, which is unique among copies not yet running. So two
+//! spawners of one declaration never release each other's copies, at no extra syscall.
+//!
 //! The names the scenario uses (`producer[2]`, `jobs`) are kept in a [`Directory`], the
 //! scenario's own read-only table that init and `spawn` fill in: like a shell's environment,
 //! it lives in the program image, not in the kernel. A name that is not yet (or no longer)
@@ -23,7 +28,7 @@ use super::MAX_VALUE_BYTES;
 use crate::{Capacity, Message, ProgramTable, SpawnOptions, Sys};
 use abi::{Dest, Error, MailboxId, Mode, Pid, Source};
 use std::borrow::Cow;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -44,10 +49,25 @@ pub struct Directory {
     labels: BTreeMap<Pid, (String, (usize, u32))>,
     /// Mailbox name to its id (the latest one created under that name).
     mailboxes: BTreeMap<String, MailboxId>,
-    /// `(process declaration, copy)` to the process that will send it its start message,
-    /// recorded before the copy is spawned so the copy always knows whom to wait for.
-    starters: BTreeMap<(usize, u32), Pid>,
+    /// `(process declaration, copy, generation)` to the ticket of a copy spawned (or being
+    /// spawned) that has not run yet: recorded before the spawn, so the copy always finds
+    /// whom to wait for, and taken by the copy when it first runs.
+    tickets: BTreeMap<(usize, u32, u64), Rc<Ticket>>,
 }
+
+/// What a spawned copy learns from its spawner through the directory.
+#[derive(Debug)]
+struct Ticket {
+    /// The process whose `start` message releases it.
+    starter: Pid,
+    /// Its own pid, filled in when the spawn returns, before `start` is sent.
+    pid: Cell<Option<Pid>>,
+}
+
+/// A copy's spawn argument is its copy number plus this times its generation: the number
+/// of copies with that number still waiting to run when it was spawned (0 unless two
+/// spawners of one declaration race). The argument names the copy's ticket.
+const GENERATION: u64 = 1 << 32;
 
 type Shared = Rc<RefCell<Directory>>;
 
@@ -89,15 +109,8 @@ pub fn programs(scenario: impl Into<Arc<Scenario>>) -> ProgramTable {
     for decl in 0..s.processes.len() {
         let (s2, dir, names) = (s.clone(), dir.clone(), names.clone());
         let about = format!("process `{}` of {}", s.processes[decl].name.name, s.file);
-        table.add(&s.processes[decl].name.name, &about, move |sys, copy| {
-            process(
-                sys,
-                s2.clone(),
-                dir.clone(),
-                names.clone(),
-                decl,
-                copy as u32,
-            )
+        table.add(&s.processes[decl].name.name, &about, move |sys, arg| {
+            process(sys, s2.clone(), dir.clone(), names.clone(), decl, arg)
         });
     }
     table
@@ -127,8 +140,7 @@ async fn init(sys: Sys, s: Arc<Scenario>, dir: Shared, names: Rc<Names>) -> i32 
     let mut started = Vec::new();
     for (i, p) in s.processes.iter().enumerate().filter(|(_, p)| !p.spawned) {
         for copy in 0..p.count {
-            dir.borrow_mut().starters.insert((i, copy), me);
-            match spawn_copy(&sys, &dir, p, i, copy).await {
+            match spawn_copy(&sys, &dir, p, i, copy, me).await {
                 Ok(pid) => started.push(pid),
                 Err(e) => {
                     failed = true;
@@ -169,20 +181,49 @@ async fn init(sys: Sys, s: Arc<Scenario>, dir: Shared, names: Rc<Names>) -> i32 
     i32::from(failed)
 }
 
+/// Spawn copy `copy` of declaration `decl`, to be released by `starter`, and bind it.
 async fn spawn_copy(
     sys: &Sys,
     dir: &Shared,
     p: &ProcessDecl,
     decl: usize,
     copy: u32,
+    starter: Pid,
 ) -> Result<Pid, Error> {
+    // The ticket goes in before the spawn: the copy may run before the spawn returns.
+    let (key, ticket) = {
+        let mut d = dir.borrow_mut();
+        // Generation 0 when it is free (always, but for racing spawners); else one past the
+        // last one waiting. Waiting copies are live processes, far fewer than 2^32.
+        let generation = if d.tickets.contains_key(&(decl, copy, 0)) {
+            let mut waiting = d.tickets.range((decl, copy, 0)..=(decl, copy, u64::MAX));
+            waiting.next_back().map_or(0, |((_, _, g), _)| g + 1)
+        } else {
+            0
+        };
+        let ticket = Rc::new(Ticket {
+            starter,
+            pid: Cell::new(None),
+        });
+        let key = (decl, copy, generation);
+        d.tickets.insert(key, ticket.clone());
+        (key, ticket)
+    };
     let label = p.label(copy);
-    let options = SpawnOptions::new(&p.name.name, u64::from(copy))
+    let arg = u64::from(copy) + key.2 * GENERATION;
+    let options = SpawnOptions::new(&p.name.name, arg)
         .label(&label)
         .inbox(p.inbox)
         .priority(p.priority)
         .burst(p.burst);
-    let pid = sys.spawn_with(options).await?;
+    let pid = match sys.spawn_with(options).await {
+        Ok(pid) => pid,
+        Err(e) => {
+            dir.borrow_mut().tickets.remove(&key);
+            return Err(e);
+        }
+    };
+    ticket.pid.set(Some(pid));
     let mut d = dir.borrow_mut();
     d.procs.insert((decl, copy), pid);
     d.labels.insert(pid, (label, (decl, copy)));
@@ -239,6 +280,9 @@ struct Interp<'a> {
     decl: usize,
     copy: u32,
     label: String,
+    /// Its own pid, as its spawner learned it; `None` for a copy booted without a spawner.
+    me: Option<Pid>,
+    /// Its pid for `{pid}`, once asked of the kernel.
     pid: Option<Pid>,
     last: Outcome,
     /// The last message received (not a reply): whom `reply` and `from sender` mean.
@@ -254,13 +298,17 @@ async fn process(
     dir: Shared,
     names: Rc<Names>,
     decl: usize,
-    copy: u32,
+    arg: u64,
 ) -> i32 {
     let p = &s.processes[decl];
+    let (copy, generation) = ((arg % GENERATION) as u32, arg / GENERATION);
     // Wait for the go-ahead from init (or from the spawner): by then every copy started
-    // with this one is bound in the directory.
-    let starter = dir.borrow().starters.get(&(decl, copy)).copied();
-    let starter = starter.map_or(Source::Any, Source::Process);
+    // with this one is bound in the directory. Taking the ticket frees its key for the next
+    // copy with this number.
+    let ticket = dir.borrow_mut().tickets.remove(&(decl, copy, generation));
+    let starter = ticket
+        .as_ref()
+        .map_or(Source::Any, |t| Source::Process(t.starter));
     if sys.receive(starter, Mode::Blocking).await.is_err() {
         return 1;
     }
@@ -272,6 +320,7 @@ async fn process(
         decl,
         copy,
         label: p.label(copy),
+        me: ticket.and_then(|t| t.pid.get()),
         pid: None,
         last: Outcome::Nothing,
         received: None,
@@ -415,17 +464,15 @@ impl<'a> Interp<'a> {
             }
             StmtKind::Spawn { name } => {
                 let mut result = Ok(());
-                let me = self
-                    .dir
-                    .borrow()
-                    .procs
-                    .get(&(self.decl, self.copy))
-                    .copied();
+                // A copy booted without a spawner has no ticket: its binding, if any.
+                let me = self.me.or_else(|| {
+                    let d = self.dir.borrow();
+                    d.procs.get(&(self.decl, self.copy)).copied()
+                });
                 let mut started = Vec::new();
                 if let (Some((decl, p)), Some(me)) = (self.process(&name.name), me) {
                     for copy in 0..p.count {
-                        self.dir.borrow_mut().starters.insert((decl, copy), me);
-                        match spawn_copy(&sys, &self.dir, p, decl, copy).await {
+                        match spawn_copy(&sys, &self.dir, p, decl, copy, me).await {
                             Ok(pid) => started.push(pid),
                             Err(e) => result = Err(e),
                         }
