@@ -348,6 +348,19 @@ fn every_text_is_held_to_the_limit_before_its_syscall() {
     }
 }
 
+#[test]
+fn a_text_too_long_before_it_is_filled_in_is_a_mistake() {
+    let text = format!(
+        "process a {{\n  print \"{}\"\n  print \"{}{{name}}\"\n}}\n",
+        "x".repeat(70_000),
+        "y".repeat(65_536)
+    );
+    let found = mistakes("literal.sim", &text);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].message, "a text of 70000 bytes");
+    assert_eq!(scenario::line_col(&text, found[0].span.start), (2, 9));
+}
+
 // ----- arithmetic -----
 
 /// Run `body` as process `a`'s body after a `print` that gives `expect` a result.

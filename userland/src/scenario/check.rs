@@ -13,7 +13,7 @@
 
 use super::ast::*;
 use super::parse::{distance_within, TYPO};
-use super::Diagnostic;
+use super::{Diagnostic, MAX_VALUE_BYTES};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Names a scenario may not give to a process or mailbox, because the language or the
@@ -222,7 +222,8 @@ impl Checker<'_> {
         }
     }
 
-    /// Every `{NAME}` a process's templates use must be bound by one of its `let`s.
+    /// Every `{NAME}` a process's templates use must be bound by one of its `let`s, and no
+    /// text is longer than a value may be before it is even filled in.
     fn placeholders(&mut self, p: &ProcessDecl) {
         let mut bound = BTreeSet::new();
         let mut templates: Vec<&Template> = Vec::new();
@@ -251,6 +252,23 @@ impl Checker<'_> {
             }
         });
         for t in templates {
+            // What the text holds before any placeholder is filled in: over the limit, it
+            // could only stop the process when it runs.
+            let literal: usize = t
+                .pieces
+                .iter()
+                .map(|piece| match piece {
+                    Piece::Text(text) => text.len(),
+                    Piece::Var(..) => 0,
+                })
+                .sum();
+            if literal > MAX_VALUE_BYTES {
+                self.err(Diagnostic::new(
+                    t.span,
+                    format!("a text of {literal} bytes"),
+                    format!("a value holds at most {MAX_VALUE_BYTES} bytes"),
+                ));
+            }
             for piece in &t.pieces {
                 if let Piece::Var(Var::Let(name), _) = piece {
                     if !bound.contains(name) {

@@ -748,8 +748,8 @@ impl<'a> Interp<'a> {
     /// The text of placeholder `v` plus `offset`, in the template at `at`; `loops` are the
     /// iterations of the enclosing loops, outermost first.
     fn value(&self, v: &Var, offset: i64, loops: &[u64], at: Span) -> Result<Cow<'_, str>, Stop> {
-        // The sum a placeholder with an offset shows, checked: out of range, the process
-        // stops rather than show a wrapped number.
+        // The sum a placeholder with an offset shows: exact in 128 bits, and it must fit in
+        // 64; out of range, the process stops rather than show a wrapped number.
         let add = |n: i128| -> Result<Cow<'_, str>, Stop> {
             if offset == 0 {
                 return Ok(Cow::Owned(n.to_string()));
