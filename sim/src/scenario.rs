@@ -8,8 +8,8 @@
 use crate::faults::FaultAt;
 use crate::policy::{parse as parse_policy, PolicySettings};
 use crate::{Machine, MachineConfig, Policy, Report, RunQueues};
-use codespan_reporting::diagnostic::{Diagnostic as Drawn, Label};
-use codespan_reporting::files::SimpleFile;
+use codespan_reporting::diagnostic::{Diagnostic as Drawn, Label, LabelStyle};
+use codespan_reporting::files::Error as FilesError;
 use codespan_reporting::term::{self, Config};
 use userland::scenario::ast::{CopyIndex, FaultMoment, FaultSpec};
 use userland::scenario::{Diagnostic, Scenario, SettingKey, SettingValue, Span};
@@ -261,35 +261,282 @@ pub fn run(scenario: Scenario, config: MachineConfig) -> Result<Report, abi::Err
     Ok(machine(scenario, config)?.run())
 }
 
+/// The most diagnostics [`render_diagnostics`] draws; one line counts the rest.
+pub const MAX_DRAWN: usize = 20;
+
+/// The most characters of a source line a diagnostic shows: a longer line is shown as a
+/// window of this many characters around the mistake, an ellipsis marking each cut end.
+const WINDOW: usize = 120;
+
+/// How many characters of a cut line the window shows before the mistake.
+const LEAD: usize = 40;
+
+/// The most characters of a message, label or note drawn: they can quote a name, and a name
+/// can be as long as the file.
+const MAX_TEXT: usize = 1_000;
+
 /// Draw diagnostics the way compilers do: `file:line:col`, the line, a caret under the
 /// mistake, and what was expected. No colour: the text goes to logs and tests as well.
+///
+/// The drawing is bounded whatever the input: at most [`MAX_DRAWN`] diagnostics (then
+/// `... and N more mistakes not shown`), each source line at most `WINDOW` characters
+/// around its mistake, each text at most `MAX_TEXT` characters, while the line and column
+/// numbers stay those of the file. It reads the source once to find its lines, so it is
+/// linear in the source and in the number of diagnostics drawn.
 pub fn render_diagnostics(file: &str, source: &str, diagnostics: &[Diagnostic]) -> String {
-    let files = SimpleFile::new(file, source);
+    let starts: Vec<usize> = codespan_reporting::files::line_starts(source).collect();
     let config = Config::default();
     let mut out = String::new();
-    for d in diagnostics {
-        let mut labels = vec![Label::primary((), d.span.start..d.span.end).with_message(&d.label)];
-        for (span, text) in &d.related {
-            labels.push(Label::secondary((), span.start..span.end).with_message(text));
-        }
+    for d in diagnostics.iter().take(MAX_DRAWN) {
+        let (excerpt, labels) = Excerpt::of(file, source, &starts, d);
         let drawn = Drawn::error()
-            .with_message(&d.message)
+            .with_message(clip(&d.message))
             .with_labels(labels)
-            .with_notes(d.notes.clone());
+            .with_notes(d.notes.iter().map(|n| clip(n)).collect());
         let mut buf = Vec::new();
         let mut writer = term::termcolor::NoColor::new(&mut buf);
-        if term::emit(&mut writer, &config, &files, &drawn).is_err() {
-            // A span outside the text (a checker bug) still gets its message out.
+        if term::emit(&mut writer, &config, &excerpt, &drawn).is_err() {
+            // An excerpt the drawing refuses (a bug here) still gets its message out.
             let (line, col) = userland::scenario::line_col(source, d.span.start);
             out.push_str(&format!(
                 "error: {}\n  --> {file}:{line}:{col}\n",
-                d.message
+                clip(&d.message)
             ));
             continue;
         }
         out.push_str(&String::from_utf8_lossy(&buf));
     }
+    let hidden = diagnostics.len().saturating_sub(MAX_DRAWN);
+    if hidden > 0 {
+        let s = if hidden == 1 { "" } else { "s" };
+        out.push_str(&format!("... and {hidden} more mistake{s} not shown\n"));
+    }
     out
+}
+
+/// `text`, cut to `MAX_TEXT` characters with an ellipsis.
+fn clip(text: &str) -> String {
+    match text.char_indices().nth(MAX_TEXT) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
+    }
+}
+
+/// The largest char boundary of `text` at or before `at` (at most its length).
+fn floor_boundary(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+/// The lines one diagnostic shows, each cut to its window, as a small file of their own
+/// that keeps the true line and column numbers: what the drawing is handed instead of the
+/// whole source, so that a diagnostic never costs more than the lines it points at.
+struct Excerpt<'a> {
+    name: &'a str,
+    text: String,
+    lines: Vec<Shown>,
+}
+
+/// One line of an [`Excerpt`].
+struct Shown {
+    /// Its bytes in the excerpt, newline included.
+    range: std::ops::Range<usize>,
+    /// Its line number in the file.
+    number: usize,
+    /// Where its window's first character is in the excerpt (after an ellipsis, if cut).
+    content: usize,
+    /// The file's column of that character.
+    column: usize,
+    /// The window's bytes in the file.
+    window: std::ops::Range<usize>,
+}
+
+impl<'a> Excerpt<'a> {
+    /// The excerpt for `d` and its labels, pointing into it.
+    fn of(
+        name: &'a str,
+        source: &str,
+        starts: &[usize],
+        d: &Diagnostic,
+    ) -> (Excerpt<'a>, Vec<Label<()>>) {
+        use std::collections::BTreeMap;
+        // The line a byte is on, and where that line's text ends (before its newline).
+        let line_of = |at: usize| starts.partition_point(|&s| s <= at).saturating_sub(1);
+        let line_end = |line: usize| {
+            starts
+                .get(line + 1)
+                .map_or(source.len(), |next| next.saturating_sub(1))
+        };
+
+        // Each span inside the text and on at most two lines (a mistake at a newline ends
+        // on the next line); a longer one is cut at the end of its first line.
+        let mut spans = Vec::new();
+        let marks = std::iter::once((LabelStyle::Primary, d.span, d.label.as_str())).chain(
+            d.related
+                .iter()
+                .map(|(span, text)| (LabelStyle::Secondary, *span, text.as_str())),
+        );
+        for (style, span, text) in marks {
+            let start = floor_boundary(source, span.start);
+            let mut end = floor_boundary(source, span.end.max(start));
+            let (first, mut last) = (line_of(start), line_of(end));
+            if last > first + 1 {
+                end = line_end(first);
+                last = first;
+            }
+            spans.push((style, start, end, first, last, text));
+        }
+
+        // The lines to show, each with the first byte its window must show.
+        let mut focus: BTreeMap<usize, usize> = BTreeMap::new();
+        for &(_, start, _, first, last, _) in &spans {
+            let f = focus.entry(first).or_insert(start);
+            *f = (*f).min(start);
+            focus.entry(last).or_insert(starts[last]);
+        }
+        // The drawing shows the one line between two shown lines rather than a gap mark.
+        let lines: Vec<usize> = focus.keys().copied().collect();
+        for pair in lines.windows(2) {
+            if pair[1] == pair[0] + 2 {
+                focus.insert(pair[0] + 1, starts[pair[0] + 1]);
+            }
+        }
+
+        let mut excerpt = Excerpt {
+            name,
+            text: String::new(),
+            lines: Vec::new(),
+        };
+        // Excerpt line index of each shown file line.
+        let mut index: BTreeMap<usize, usize> = BTreeMap::new();
+        let mut previous: Option<usize> = None;
+        for (&line, &from) in &focus {
+            if previous.is_some_and(|p| line > p + 1) {
+                // Two empty lines that are never drawn: a gap of more than one line in the
+                // file stays one in the excerpt, which the drawing marks with `·`.
+                for _ in 0..2 {
+                    let at = excerpt.text.len();
+                    excerpt.text.push('\n');
+                    excerpt.lines.push(Shown {
+                        range: at..at + 1,
+                        number: line,
+                        content: at,
+                        column: 1,
+                        window: starts[line]..starts[line],
+                    });
+                }
+            }
+            previous = Some(line);
+            index.insert(line, excerpt.lines.len());
+            excerpt.push_line(source, starts[line]..line_end(line), from, line + 1);
+        }
+
+        let labels = spans
+            .iter()
+            .map(|&(style, start, end, first, last, text)| {
+                let from = excerpt.map(index[&first], start);
+                let to = excerpt.map(index[&last], end).max(from);
+                Label::new(style, (), from..to).with_message(clip(text))
+            })
+            .collect();
+        (excerpt, labels)
+    }
+
+    /// Add line `number` of the file, its bytes `bytes` (without the newline), cut to a
+    /// window that starts `LEAD` characters before the byte `from` when it is longer than
+    /// `WINDOW` characters. A long line costs its length, once per diagnostic drawn.
+    fn push_line(
+        &mut self,
+        source: &str,
+        bytes: std::ops::Range<usize>,
+        from: usize,
+        number: usize,
+    ) {
+        let (start, end) = (bytes.start, bytes.end);
+        let line = &source[bytes.clone()];
+        let chars = line.chars().count();
+        let (mut window, mut column) = (bytes, 1);
+        if chars > WINDOW {
+            let focus = line[..from.clamp(start, end) - start].chars().count();
+            let first = focus.saturating_sub(LEAD).min(chars - WINDOW);
+            let mut bytes = line.char_indices().map(|(i, _)| start + i).skip(first);
+            let from_byte = bytes.next().unwrap_or(end);
+            let to_byte = bytes.nth(WINDOW - 1).unwrap_or(end);
+            window = from_byte..to_byte;
+            column = first + 1;
+        }
+        let at = self.text.len();
+        if window.start > start {
+            self.text.push('…');
+        }
+        let content = self.text.len();
+        self.text.push_str(&source[window.clone()]);
+        if window.end < end {
+            self.text.push('…');
+        }
+        self.text.push('\n');
+        self.lines.push(Shown {
+            range: at..self.text.len(),
+            number,
+            content,
+            column,
+            window,
+        });
+    }
+
+    /// Where the file's byte `at`, on the line shown as excerpt line `line`, is in the
+    /// excerpt: a byte outside the window goes to the window's nearer end.
+    fn map(&self, line: usize, at: usize) -> usize {
+        let shown = &self.lines[line];
+        shown.content + at.clamp(shown.window.start, shown.window.end) - shown.window.start
+    }
+}
+
+impl<'a> codespan_reporting::files::Files<'a> for Excerpt<'_> {
+    type FileId = ();
+    type Name = &'a str;
+    type Source = &'a str;
+
+    fn name(&'a self, (): ()) -> Result<&'a str, FilesError> {
+        Ok(self.name)
+    }
+
+    fn source(&'a self, (): ()) -> Result<&'a str, FilesError> {
+        Ok(&self.text)
+    }
+
+    fn line_index(&'a self, (): (), at: usize) -> Result<usize, FilesError> {
+        Ok(self
+            .lines
+            .partition_point(|l| l.range.start <= at)
+            .saturating_sub(1))
+    }
+
+    fn line_number(&'a self, (): (), line: usize) -> Result<usize, FilesError> {
+        Ok(self.lines.get(line).map_or(line + 1, |l| l.number))
+    }
+
+    fn column_number(&'a self, (): (), line: usize, at: usize) -> Result<usize, FilesError> {
+        let shown = self.lines.get(line).ok_or(FilesError::LineTooLarge {
+            given: line,
+            max: self.lines.len().saturating_sub(1),
+        })?;
+        let at = floor_boundary(&self.text, at.clamp(shown.content, shown.range.end));
+        Ok(shown.column + self.text[shown.content..at].chars().count())
+    }
+
+    fn line_range(&'a self, (): (), line: usize) -> Result<std::ops::Range<usize>, FilesError> {
+        self.lines
+            .get(line)
+            .map(|l| l.range.clone())
+            .ok_or(FilesError::LineTooLarge {
+                given: line,
+                max: self.lines.len().saturating_sub(1),
+            })
+    }
 }
 
 #[cfg(test)]
@@ -351,6 +598,32 @@ mod tests {
         assert_eq!(c.cpus, 2);
         assert_eq!(c.run_queues, RunQueues::PerCpu { migration: false });
         assert!(c.kernel.priority_inheritance && c.kernel.refuse_deadlock);
+    }
+
+    /// Spans the checker never makes (past the end, inside a character, over many lines)
+    /// are still drawn at a true position, never a panic or an excerpt refused.
+    #[test]
+    fn odd_spans_are_drawn_inside_the_text() {
+        let text = "process a {\n  print \"é\"\n  yield\n  yield\n}\n";
+        let cases = [
+            (Span::new(1_000, 2_000), "f.sim:6:1"),
+            (Span::new(22, 23), "f.sim:2:10"),
+            (Span::new(14, 40), "f.sim:2:3"),
+            (Span::new(30, 12), "f.sim:3:6"),
+        ];
+        for (span, at) in cases {
+            let d = Diagnostic::new(span, "odd", "here").related(Span::new(0, 7), "and here");
+            let drawn = render_diagnostics("f.sim", text, &[d]);
+            assert!(drawn.contains(at), "{span:?}: {drawn}");
+            assert!(!drawn.contains("-->"), "drawn in full: {drawn}");
+        }
+        let one = Diagnostic::new(Span::new(0, 1), "one", "here");
+        let drawn = render_diagnostics("f.sim", text, &vec![one; MAX_DRAWN + 1]);
+        assert!(
+            drawn.ends_with("\n... and 1 more mistake not shown\n"),
+            "{drawn}"
+        );
+        assert_eq!(drawn.matches("error: one").count(), MAX_DRAWN);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! an exit code. The machine polls it on a simulated CPU; it never sees a host thread.
 
 use crate::Sys;
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -26,9 +27,16 @@ pub struct Program {
 }
 
 /// The programs a machine is booted with, in the order they were added.
+///
+/// A scenario adds one program per process declaration, so a table can hold as many
+/// programs as a file holds declarations: finding one by name is a lookup in an ordered
+/// index (deterministic, like everything the machine does), not a scan.
 #[derive(Clone, Default)]
 pub struct ProgramTable {
+    /// In the order added: a program's position is its id.
     programs: Vec<Program>,
+    /// Each name, with its position in `programs`.
+    index: BTreeMap<String, usize>,
 }
 
 impl ProgramTable {
@@ -49,16 +57,19 @@ impl ProgramTable {
             about: about.to_string(),
             entry,
         };
-        match self.programs.iter_mut().find(|p| p.name == name) {
-            Some(slot) => *slot = program,
-            None => self.programs.push(program),
+        match self.index.get(name) {
+            Some(&at) => self.programs[at] = program,
+            None => {
+                self.index.insert(name.to_string(), self.programs.len());
+                self.programs.push(program);
+            }
         }
         self
     }
 
     /// The program called `name`.
     pub fn get(&self, name: &str) -> Option<&Program> {
-        self.programs.iter().find(|p| p.name == name)
+        self.index.get(name).map(|&at| &self.programs[at])
     }
 
     /// The program added `index`-th (from 0), which is its id in a kernel built from
@@ -75,5 +86,46 @@ impl ProgramTable {
     /// Every program's name, in the order added.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.programs.iter().map(|p| p.name.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 80,000 programs, as a scenario with 80,000 declarations adds: adding and finding
+    /// each is a lookup (a scan per call took 20 s), and the table keeps its order.
+    #[test]
+    fn many_programs_are_added_and_found_by_name_in_order() {
+        let n = 80_000;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut t = ProgramTable::new();
+            for i in 0..n {
+                t.add(&format!("p{i}"), "", |_, _| async { 0 });
+            }
+            t.add("p7", "replaced", |_, _| async { 7 });
+            let found = (0..n).all(|i| t.get(&format!("p{i}")).is_some());
+            let _ = tx.send((t.names().map(str::to_string).collect::<Vec<_>>(), found, {
+                let p7 = t.get("p7").map(|p| p.about.clone());
+                (
+                    p7,
+                    t.at(7).map(|p| p.about.clone()),
+                    t.get("p80000").is_none(),
+                )
+            }));
+        });
+        let (names, found, (p7, at7, missing)) = rx
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("80,000 adds and lookups within 20 s");
+        assert!(found);
+        assert_eq!(names.len(), n, "a replaced program is not added twice");
+        assert!(names
+            .iter()
+            .enumerate()
+            .all(|(i, name)| *name == format!("p{i}")));
+        assert_eq!(p7.as_deref(), Some("replaced"));
+        assert_eq!(at7.as_deref(), Some("replaced"), "replaced in its place");
+        assert!(missing);
     }
 }

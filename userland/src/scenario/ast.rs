@@ -4,6 +4,8 @@
 //! Every node keeps the [`Span`] of the text it came from, so that any later stage (the
 //! checker before a run, the interpreter during one) can point at the exact place in the file.
 //! Nothing here resolves a name: names stay text until the checker has seen the whole file.
+//! A tree the parser builds is at most [`MAX_NESTING`](super::MAX_NESTING) blocks deep, which
+//! is what bounds the recursion of the derived traits below.
 
 use abi::{Capacity, Error, Ticks};
 

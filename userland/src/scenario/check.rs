@@ -5,9 +5,15 @@
 //! come to own, that `break`, `reply` and `expect` have something to act on, and that the
 //! settings make sense. It reports every mistake it finds, in file order, and changes
 //! nothing: a scenario that passes runs exactly as written.
+//!
+//! It is linear in the file: one walk over each process body gathers what the questions
+//! need (who receives from which mailbox, who creates and who is handed which), names are
+//! looked up in ordered maps, and a statement never rescans the file. The one search that
+//! compares a name with every other, "did you mean", has a fixed budget of work.
 
 use super::ast::*;
-use super::Diagnostic;
+use super::parse::{distance_within, TYPO};
+use super::{Diagnostic, MAX_VALUE_BYTES};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Names a scenario may not give to a process or mailbox, because the language or the
@@ -16,11 +22,7 @@ const RESERVED: &[&str] = &["init", "any", "from", "copy", "sender", "to", "unbo
 
 /// Check `s`; an empty list means it can run.
 pub fn check(s: &Scenario) -> Vec<Diagnostic> {
-    let mut c = Checker {
-        s,
-        out: Vec::new(),
-        created: BTreeMap::new(),
-    };
+    let mut c = Checker::new(s);
     c.declarations();
     c.settings();
     for (i, p) in s.processes.iter().enumerate() {
@@ -38,11 +40,38 @@ pub fn check(s: &Scenario) -> Vec<Diagnostic> {
     c.out
 }
 
+/// How many characters of names "did you mean" may compare in one check: enough for every
+/// suggestion in any file a person writes, and a bound on a file written to make the search
+/// quadratic (thousands of unknown names against thousands of declared ones). Past it,
+/// mistakes are still reported, without a suggestion.
+const SUGGESTION_WORK: usize = 20_000_000;
+
 struct Checker<'a> {
     s: &'a Scenario,
     out: Vec<Diagnostic>,
+    /// Each process name, with its first declaration.
+    procs: BTreeMap<&'a str, usize>,
+    /// Each boot mailbox name, with its first declaration.
+    boot: BTreeMap<&'a str, usize>,
     /// Mailbox names some process creates, with the first place each is created.
-    created: BTreeMap<String, Span>,
+    created: BTreeMap<&'a str, Span>,
+    /// What each process's body does, by declaration.
+    facts: Vec<Facts<'a>>,
+    /// Each mailbox name, with the processes that receive from it.
+    receivers: BTreeMap<&'a str, BTreeSet<usize>>,
+    /// `(mailbox, new owner)` of every `transfer`.
+    transfers: BTreeSet<(&'a str, &'a str)>,
+    /// What is left of [`SUGGESTION_WORK`].
+    suggestion_work: usize,
+}
+
+/// What one process's body does, gathered in one walk.
+#[derive(Default)]
+struct Facts<'a> {
+    /// It has a `receive` statement.
+    receives: bool,
+    /// The mailboxes it creates.
+    creates: BTreeSet<&'a str>,
 }
 
 struct BodyCtx {
@@ -51,20 +80,81 @@ struct BodyCtx {
     has_result: bool,
 }
 
-/// Every `(statement, process index)` in a body, nested blocks included.
+/// Every statement in a body, nested blocks included, in file order. Iterative: it keeps
+/// one iterator per open block rather than one stack frame.
 fn walk<'a>(body: &'a [Stmt], f: &mut impl FnMut(&'a Stmt)) {
-    for st in body {
+    let mut open = vec![body.iter()];
+    while let Some(block) = open.last_mut() {
+        let Some(st) = block.next() else {
+            open.pop();
+            continue;
+        };
         f(st);
         match &st.kind {
-            StmtKind::Repeat { body, .. } | StmtKind::Loop { body } => walk(body, f),
+            StmtKind::Repeat { body, .. } | StmtKind::Loop { body } => open.push(body.iter()),
             StmtKind::If {
                 then, otherwise, ..
             } => {
-                walk(then, f);
-                walk(otherwise, f);
+                open.push(otherwise.iter());
+                open.push(then.iter());
             }
             _ => {}
         }
+    }
+}
+
+impl<'a> Checker<'a> {
+    /// A checker with every body walked once and every name indexed.
+    fn new(s: &'a Scenario) -> Checker<'a> {
+        let mut c = Checker {
+            s,
+            out: Vec::new(),
+            procs: BTreeMap::new(),
+            boot: BTreeMap::new(),
+            created: BTreeMap::new(),
+            facts: Vec::with_capacity(s.processes.len()),
+            receivers: BTreeMap::new(),
+            transfers: BTreeSet::new(),
+            suggestion_work: SUGGESTION_WORK,
+        };
+        for (i, p) in s.processes.iter().enumerate() {
+            c.procs.entry(&p.name.name).or_insert(i);
+        }
+        for (i, m) in s.mailboxes.iter().enumerate() {
+            c.boot.entry(&m.name.name).or_insert(i);
+        }
+        for (i, p) in s.processes.iter().enumerate() {
+            let mut facts = Facts::default();
+            walk(&p.body, &mut |st| match &st.kind {
+                StmtKind::Receive { from, .. } => {
+                    facts.receives = true;
+                    if let SourceSpec::Mailbox(m) = from {
+                        c.receivers.entry(&m.name).or_default().insert(i);
+                    }
+                }
+                StmtKind::Create { name, .. } => {
+                    facts.creates.insert(&name.name);
+                    c.created.entry(&name.name).or_insert(name.span);
+                }
+                StmtKind::Transfer { name, to } => {
+                    c.transfers.insert((&name.name, &to.name.name));
+                }
+                _ => {}
+            });
+            c.facts.push(facts);
+        }
+        c
+    }
+
+    /// The process declared as `name`.
+    fn process(&self, name: &str) -> Option<(usize, &'a ProcessDecl)> {
+        let i = *self.procs.get(name)?;
+        Some((i, &self.s.processes[i]))
+    }
+
+    /// The boot mailbox declared as `name`.
+    fn mailbox(&self, name: &str) -> Option<&'a MailboxDecl> {
+        self.boot.get(name).map(|&i| &self.s.mailboxes[i])
     }
 }
 
@@ -75,13 +165,6 @@ impl Checker<'_> {
 
     fn declarations(&mut self) {
         let s = self.s;
-        for p in &s.processes {
-            walk(&p.body, &mut |st| {
-                if let StmtKind::Create { name, .. } = &st.kind {
-                    self.created.entry(name.name.clone()).or_insert(name.span);
-                }
-            });
-        }
         let mut seen: BTreeMap<&str, (Span, &str)> = BTreeMap::new();
         let decls = s
             .processes
@@ -110,10 +193,9 @@ impl Checker<'_> {
                 seen.insert(&ident.name, (ident.span, kind));
             }
         }
-        let created: Vec<(String, Span)> =
-            self.created.iter().map(|(n, s)| (n.clone(), *s)).collect();
+        let created: Vec<(&str, Span)> = self.created.iter().map(|(n, s)| (*n, *s)).collect();
         for (name, span) in created {
-            if let Some((decl, "process")) = seen.get(name.as_str()) {
+            if let Some((decl, "process")) = seen.get(name) {
                 self.err(
                     Diagnostic::new(
                         span,
@@ -140,7 +222,8 @@ impl Checker<'_> {
         }
     }
 
-    /// Every `{NAME}` a process's templates use must be bound by one of its `let`s.
+    /// Every `{NAME}` a process's templates use must be bound by one of its `let`s, and no
+    /// text is longer than a value may be before it is even filled in.
     fn placeholders(&mut self, p: &ProcessDecl) {
         let mut bound = BTreeSet::new();
         let mut templates: Vec<&Template> = Vec::new();
@@ -169,6 +252,23 @@ impl Checker<'_> {
             }
         });
         for t in templates {
+            // What the text holds before any placeholder is filled in: over the limit, it
+            // could only stop the process when it runs.
+            let literal: usize = t
+                .pieces
+                .iter()
+                .map(|piece| match piece {
+                    Piece::Text(text) => text.len(),
+                    Piece::Var(..) => 0,
+                })
+                .sum();
+            if literal > MAX_VALUE_BYTES {
+                self.err(Diagnostic::new(
+                    t.span,
+                    format!("a text of {literal} bytes"),
+                    format!("a value holds at most {MAX_VALUE_BYTES} bytes"),
+                ));
+            }
             for piece in &t.pieces {
                 if let Piece::Var(Var::Let(name), _) = piece {
                     if !bound.contains(name) {
@@ -211,13 +311,13 @@ impl Checker<'_> {
     }
 
     fn is_mailbox(&self, name: &str) -> bool {
-        self.s.mailbox(name).is_some() || self.created.contains_key(name)
+        self.boot.contains_key(name) || self.created.contains_key(name)
     }
 
     /// Resolve a target naming a process; `any_copy` allows a bare name for a process with
     /// several copies (`expect sender worker`).
     fn process_target(&mut self, t: &Target, any_copy: bool, what: &str) -> Option<usize> {
-        let Some((i, p)) = self.s.process(&t.name.name) else {
+        let Some((i, p)) = self.process(&t.name.name) else {
             let mut d = Diagnostic::new(
                 t.name.span,
                 format!("no process named `{}`", t.name.name),
@@ -261,17 +361,32 @@ impl Checker<'_> {
         }
     }
 
-    fn closest(&self, name: &str) -> Option<String> {
+    /// The declared or created name closest to `name`, if it is close enough to be a typo
+    /// and the search still has work left.
+    fn closest(&mut self, name: &str) -> Option<String> {
         let s = self.s;
-        s.processes
+        let names = s
+            .processes
             .iter()
-            .map(|p| p.name.name.clone())
-            .chain(s.mailboxes.iter().map(|m| m.name.name.clone()))
-            .chain(self.created.keys().cloned())
-            .map(|n| (super::parse::edit_distance(name, &n), n))
-            .filter(|(d, n)| *d <= 2 && *d < n.len())
-            .min_by_key(|(d, _)| *d)
-            .map(|(_, n)| n)
+            .map(|p| p.name.name.as_str())
+            .chain(s.mailboxes.iter().map(|m| m.name.name.as_str()))
+            .chain(self.created.keys().copied());
+        let mut best: Option<(usize, &str)> = None;
+        for n in names {
+            // A comparison costs about the shorter name's length times the band's width.
+            let cost = 1 + name.len().min(n.len()) * (2 * TYPO + 1);
+            let Some(left) = self.suggestion_work.checked_sub(cost) else {
+                self.suggestion_work = 0;
+                return None;
+            };
+            self.suggestion_work = left;
+            if let Some(d) = distance_within(name, n, TYPO) {
+                if d < n.len() && best.is_none_or(|(b, _)| d < b) {
+                    best = Some((d, n));
+                }
+            }
+        }
+        best.map(|(_, n)| n.to_string())
     }
 
     fn mailbox_name(&mut self, ident: &Ident, what: &str) -> bool {
@@ -283,7 +398,7 @@ impl Checker<'_> {
             format!("no mailbox named `{}`", ident.name),
             format!("expected {what}"),
         );
-        if self.s.process(&ident.name).is_some() {
+        if self.process(&ident.name).is_some() {
             d = d.note(format!(
                 "`{0}` is a process: receive from it with `receive from {0}`",
                 ident.name
@@ -325,7 +440,7 @@ impl Checker<'_> {
     fn statement(&mut self, st: &Stmt, ctx: &mut BodyCtx) {
         match &st.kind {
             StmtKind::Send { to, .. } | StmtKind::Call { to, .. } => {
-                if self.s.process(&to.name.name).is_some() {
+                if self.process(&to.name.name).is_some() {
                     self.process_target(to, false, "a mailbox or process name");
                 } else if self.is_mailbox(&to.name.name) {
                     if to.index.is_some() {
@@ -360,11 +475,7 @@ impl Checker<'_> {
             },
             StmtKind::Reply { .. } => {
                 let p = &self.s.processes[ctx.proc];
-                let mut receives = false;
-                walk(&p.body, &mut |s| {
-                    receives |= matches!(s.kind, StmtKind::Receive { .. })
-                });
-                if !receives {
+                if !self.facts[ctx.proc].receives {
                     self.err(
                         Diagnostic::new(
                             st.span,
@@ -383,7 +494,7 @@ impl Checker<'_> {
                 self.mailbox_name(name, "a mailbox name");
                 self.process_target(to, false, "the new owner's name");
             }
-            StmtKind::Spawn { name } => match self.s.process(&name.name) {
+            StmtKind::Spawn { name } => match self.process(&name.name) {
                 Some((_, p)) if p.spawned => {}
                 Some((_, p)) => self.err(
                     Diagnostic::new(
@@ -449,19 +560,12 @@ impl Checker<'_> {
     /// from it.
     fn boot_owner(&self, m: &MailboxDecl) -> Result<Option<usize>, Diagnostic> {
         if let Some(owner) = &m.owner {
-            return Ok(self.s.process(&owner.name.name).map(|(i, _)| i));
+            return Ok(self.process(&owner.name.name).map(|(i, _)| i));
         }
-        let receivers: BTreeSet<usize> = self
-            .s
-            .processes
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| receives_from(&p.body, &m.name.name))
-            .map(|(i, _)| i)
-            .collect();
-        match receivers.len() {
+        let receivers = self.receivers.get(m.name.name.as_str());
+        match receivers.map_or(0, BTreeSet::len) {
             1 => {
-                let i = *receivers.iter().next().unwrap_or(&0);
+                let i = receivers.and_then(|r| r.first()).copied().unwrap_or(0);
                 let p = &self.s.processes[i];
                 if p.count > 1 || p.spawned {
                     return Err(Diagnostic::new(
@@ -511,39 +615,17 @@ impl Checker<'_> {
     fn can_own(&mut self, proc: usize, m: &Ident) {
         let s = self.s;
         let p = &s.processes[proc];
-        let name = &m.name;
-        if let Some(decl) = s.mailbox(name) {
-            if let Ok(Some(owner)) = self.boot_owner(decl) {
-                if owner == proc {
-                    return;
-                }
-            }
-        }
-        let mut creates = false;
-        walk(
-            &p.body,
-            &mut |st| {
-                creates |= matches!(&st.kind, StmtKind::Create { name: n, .. } if n.name == *name)
-            },
-        );
-        if creates {
-            return;
-        }
-        let mut transferred = false;
-        for q in &s.processes {
-            walk(&q.body, &mut |st| {
-                if let StmtKind::Transfer { name: n, to } = &st.kind {
-                    transferred |= n.name == *name && to.name.name == p.name.name;
-                }
-            });
-        }
-        if transferred {
-            return;
-        }
-        let owner_note = match s
+        let name = m.name.as_str();
+        let boot_owner = self
             .mailbox(name)
-            .and_then(|d| self.boot_owner(d).ok().flatten())
+            .and_then(|decl| self.boot_owner(decl).ok().flatten());
+        if boot_owner == Some(proc)
+            || self.facts[proc].creates.contains(name)
+            || self.transfers.contains(&(name, p.name.name.as_str()))
         {
+            return;
+        }
+        let owner_note = match boot_owner {
             Some(o) => format!("`{name}` is owned by `{}`", s.processes[o].name.name),
             None => format!("`{name}` is created by another process"),
         };
@@ -562,28 +644,19 @@ impl Checker<'_> {
     }
 }
 
-/// Whether a body receives from mailbox `name` anywhere.
-fn receives_from(body: &[Stmt], name: &str) -> bool {
-    let mut found = false;
-    walk(
-        body,
-        &mut |st| found |= matches!(&st.kind, StmtKind::Receive { from: SourceSpec::Mailbox(m), .. } if m.name == name),
-    );
-    found
-}
-
-/// The process index that owns boot mailbox `m` when processes start, as the checker
-/// resolved it. Only meaningful for a scenario that passed [`check`].
-pub fn owner_of(s: &Scenario, m: &MailboxDecl) -> Option<(usize, u32)> {
-    let checker = Checker {
-        s,
-        out: Vec::new(),
-        created: BTreeMap::new(),
-    };
-    let proc = checker.boot_owner(m).ok().flatten()?;
-    let copy = match m.owner.as_ref().and_then(|o| o.index) {
-        Some(CopyIndex::Fixed(n)) => n,
-        _ => 0,
-    };
-    Some((proc, copy))
+/// The process and copy that owns each boot mailbox when processes start, in declaration
+/// order, as the checker resolved it. Only meaningful for a scenario that passed [`check`].
+pub fn boot_owners(s: &Scenario) -> Vec<Option<(usize, u32)>> {
+    let checker = Checker::new(s);
+    s.mailboxes
+        .iter()
+        .map(|m| {
+            let proc = checker.boot_owner(m).ok().flatten()?;
+            let copy = match m.owner.as_ref().and_then(|o| o.index) {
+                Some(CopyIndex::Fixed(n)) => n,
+                _ => 0,
+            };
+            Some((proc, copy))
+        })
+        .collect()
 }

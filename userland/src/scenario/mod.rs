@@ -7,6 +7,11 @@
 //! stubs). It never formats diagnostics for a terminal: a [`Diagnostic`] carries byte spans
 //! and words, and the front end draws the carets. The language reference is
 //! `docs/scenarios.md`.
+//!
+//! Everything a scenario's author controls is bounded here, each bound a constant that
+//! `docs/scenarios.md` gives: how deep blocks nest ([`MAX_NESTING`], a mistake the parser
+//! reports) and how long a value grows while running ([`MAX_VALUE_BYTES`], a runtime error
+//! of the process that exceeds it, as is arithmetic that leaves the 64-bit range).
 
 pub mod ast;
 mod check;
@@ -17,6 +22,18 @@ pub use ast::{line_col, Scenario, SettingKey, SettingValue, Span};
 pub use check::check;
 pub use parse::parse;
 pub use run::{capacity_text, programs, Directory, INIT, MAX_STEPS_WITHOUT_SYSCALL};
+
+/// How deep blocks may nest, the process body counting as the first. The parser refuses the
+/// `{` that would open one more, so every tree it builds is at most this deep, and every
+/// walk over one (the checker's, the derived `Clone`, `Debug`, `PartialEq` and `Drop`)
+/// recurses at most this far: the bound is what keeps them all off the end of the stack.
+pub const MAX_NESTING: usize = 64;
+
+/// The most bytes a value holds: a text once its placeholders are filled in (a message, a
+/// reply, a printed line, a `let` binding, what `expect bytes` compares). The interpreter
+/// computes a text's length before it builds it, so a text that would be longer never is:
+/// the process stops with an error at the text instead.
+pub const MAX_VALUE_BYTES: usize = 65_536;
 
 /// A mistake in a scenario file: where, what, and what was expected there.
 #[derive(Clone, Debug, PartialEq, Eq)]

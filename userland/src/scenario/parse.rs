@@ -3,9 +3,13 @@
 //! A hand-written lexer and recursive-descent parser, so that every mistake is reported at
 //! its exact byte range with what was expected there. The parser checks form only (is this a
 //! statement, is that a number); whether names exist is the checker's business.
+//!
+//! The descent recurses once per block (a block's statements may hold blocks), so the parser
+//! counts how deep it is and refuses the `{` that would go past [`MAX_NESTING`]: no input
+//! can take it, or anything that walks what it built, deeper than that.
 
 use super::ast::*;
-use super::Diagnostic;
+use super::{Diagnostic, MAX_NESTING};
 use abi::{Capacity, Error};
 
 /// One token and where it is.
@@ -184,6 +188,8 @@ struct Parser<'a> {
     src: &'a str,
     toks: Vec<Token>,
     pos: usize,
+    /// How many blocks enclose the next token.
+    depth: usize,
 }
 
 type PResult<T> = Result<T, Diagnostic>;
@@ -542,13 +548,29 @@ impl Parser<'_> {
         Ok(decl)
     }
 
-    /// `{ statements }`.
+    /// `{ statements }`, at most [`MAX_NESTING`] deep.
     fn block(&mut self) -> PResult<Vec<Stmt>> {
         let open = self.peek().span;
         if self.peek().kind != Tok::LBrace {
             return Err(self.unexpected("`{`"));
         }
+        if self.depth >= MAX_NESTING {
+            return Err(Diagnostic::new(
+                open,
+                format!("blocks nest at most {MAX_NESTING} deep"),
+                format!("this `{{` would open block {}", self.depth + 1),
+            )
+            .note("the process body is the first block; move the innermost part into a `spawned` process of its own"));
+        }
         self.next();
+        self.depth += 1;
+        let body = self.statements(open);
+        self.depth -= 1;
+        body
+    }
+
+    /// The statements of the block opened at `open`, up to and including its `}`.
+    fn statements(&mut self, open: Span) -> PResult<Vec<Stmt>> {
         let mut body = Vec::new();
         loop {
             self.skip_ends();
@@ -823,25 +845,54 @@ fn suggest<'a>(word: &str, list: &'a str) -> Option<&'a str> {
     list.split([',', ' '])
         .map(str::trim)
         .filter(|w| !w.is_empty() && *w != "or")
-        .map(|w| (edit_distance(word, w), w))
-        .filter(|(d, w)| *d <= 2 && *d < w.len())
+        .filter_map(|w| Some((distance_within(word, w, TYPO)?, w)))
+        .filter(|(d, w)| *d < w.len())
         .min_by_key(|(d, _)| *d)
         .map(|(_, w)| w)
 }
 
-/// Levenshtein distance, for "did you mean".
-pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
+/// The most edits between a word and the name it is taken to be a typo of.
+pub(crate) const TYPO: usize = 2;
+
+/// The Levenshtein distance between `a` and `b` if it is at most `max`, for "did you mean".
+///
+/// Only the cells within `max` of the diagonal can hold such a distance, so the work is
+/// `O(max × len)` rather than `O(len²)`: names can be as long as the file.
+pub(crate) fn distance_within(a: &str, b: &str, max: usize) -> Option<usize> {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
+    if a.len().abs_diff(b.len()) > max {
+        return None;
     }
-    prev[b.len()]
+    let far = max + 1;
+    // prev[j] and cur[j]: the distance between a[..i] and b[..j] (or `far`, for anything
+    // over `max`). Only the band of cells within `max` of the diagonal is computed; the cell
+    // just outside it on each side is set to `far`, so stale cells are never read.
+    let mut prev: Vec<usize> = (0..=b.len()).map(|j| j.min(far)).collect();
+    let mut cur = vec![far; b.len() + 1];
+    for (i, ca) in a.iter().enumerate() {
+        let (lo, hi) = ((i + 1).saturating_sub(max), (i + 1 + max).min(b.len()));
+        if lo == 0 {
+            cur[0] = (i + 1).min(far);
+        } else {
+            cur[lo - 1] = far;
+        }
+        for j in lo.max(1)..=hi {
+            let cost = usize::from(*ca != b[j - 1]);
+            cur[j] = (prev[j - 1] + cost)
+                .min(prev[j] + 1)
+                .min(cur[j - 1] + 1)
+                .min(far);
+        }
+        if let Some(next) = cur.get_mut(hi + 1) {
+            *next = far;
+        }
+        if cur[lo..=hi].iter().all(|&d| d >= far) {
+            return None;
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    Some(prev[b.len()]).filter(|&d| d <= max)
 }
 
 /// Split a string literal's raw text (between its quotes, starting at `span.start + 1`) into
@@ -889,17 +940,21 @@ fn parse_template(src: &str, raw: &str, span: Span) -> PResult<Template> {
                 let here = Span::new(base + i, base + close + 1);
                 let (name, offset) = match inner.find(['+', '-']) {
                     Some(k) => {
-                        let n: i64 = inner[k + 1..].trim().parse().map_err(|_| {
+                        let malformed = || {
                             Diagnostic::new(
                                 here,
                                 "malformed offset",
-                                "expected `{name+N}` or `{name-N}`",
+                                "expected `{name+N}` or `{name-N}`, N a 64-bit number",
                             )
-                        })?;
-                        (
-                            inner[..k].trim(),
-                            if &inner[k..k + 1] == "-" { -n } else { n },
-                        )
+                        };
+                        let n: i64 = inner[k + 1..].trim().parse().map_err(|_| malformed())?;
+                        // `{x--9223372036854775808}`: the one offset that has no negation.
+                        let n = if &inner[k..k + 1] == "-" {
+                            n.checked_neg().ok_or_else(malformed)?
+                        } else {
+                            n
+                        };
+                        (inner[..k].trim(), n)
                     }
                     None => (inner.trim(), 0),
                 };
@@ -943,6 +998,7 @@ pub fn parse(file: &str, source: &str) -> Result<Scenario, Diagnostic> {
         src: source,
         toks,
         pos: 0,
+        depth: 0,
     };
     let mut scenario = Scenario {
         file: file.to_string(),
@@ -951,4 +1007,66 @@ pub fn parse(file: &str, source: &str) -> Result<Scenario, Diagnostic> {
     };
     parser.file(&mut scenario)?;
     Ok(scenario)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_banded_distance_is_the_edit_distance_up_to_its_bound() {
+        /// The whole table, for reference.
+        fn full(a: &str, b: &str) -> usize {
+            let b: Vec<char> = b.chars().collect();
+            let mut prev: Vec<usize> = (0..=b.len()).collect();
+            for (i, ca) in a.chars().enumerate() {
+                let mut cur = vec![i + 1];
+                for (j, cb) in b.iter().enumerate() {
+                    let cost = usize::from(ca != *cb);
+                    cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+                }
+                prev = cur;
+            }
+            prev[b.len()]
+        }
+        let words = [
+            "", "a", "ab", "ba", "abc", "acb", "jobs", "jbos", "jobs2", "obs", "sender", "send",
+            "recieve", "receive", "ééx", "éx", "worker", "wroker", "xxxxxxxx",
+        ];
+        for a in words {
+            for b in words {
+                for max in 0..4 {
+                    let d = full(a, b);
+                    let want = (d <= max).then_some(d);
+                    assert_eq!(distance_within(a, b, max), want, "{a:?} {b:?} {max}");
+                }
+            }
+        }
+        let long = "n".repeat(1_000_000);
+        assert_eq!(distance_within(&long, &long, TYPO), Some(0));
+        assert_eq!(distance_within(&long, &format!("{long}ab"), TYPO), Some(2));
+    }
+
+    /// The depth counts blocks that enclose each other, not blocks in a row: a closed block
+    /// gives its level back.
+    #[test]
+    fn only_enclosing_blocks_count_toward_the_nesting_limit() {
+        let (open, close) = (
+            "repeat 1 { ".repeat(MAX_NESTING - 2),
+            "} ".repeat(MAX_NESTING - 2),
+        );
+        let inner = format!("{open}{close}");
+        let row = format!("repeat 1 {{ {inner} }}\n").repeat(200);
+        let text = format!("process a {{\n{row}}}\nprocess b {{\n{row}}}\n");
+        let s = parse("row.sim", &text).expect("every block is within the limit");
+        assert_eq!(s.processes[1].body.len(), 200);
+
+        let over = format!("process a {{ repeat 1 {{ {open}repeat 1 {{ }} {close}}} }}\n");
+        let d = parse("over.sim", &over).expect_err("one level too deep");
+        assert_eq!(d.message, format!("blocks nest at most {MAX_NESTING} deep"));
+        assert_eq!(
+            d.label,
+            format!("this `{{` would open block {}", MAX_NESTING + 1)
+        );
+    }
 }

@@ -7,16 +7,28 @@
 //! it exists. A `spawn` statement does the same for the copies it starts. Each process then
 //! runs its statements in order.
 //!
+//! Each copy a spawner starts gets a ticket in the directory before it is spawned, naming
+//! the spawner as the one whose `start` it waits for; the copy finds its ticket from its
+//! declaration and its spawn argument, which is unique among copies not yet running. So two
+//! spawners of one declaration never release each other's copies, at no extra syscall.
+//!
 //! The names the scenario uses (`producer[2]`, `jobs`) are kept in a [`Directory`], the
 //! scenario's own read-only table that init and `spawn` fill in: like a shell's environment,
 //! it lives in the program image, not in the kernel. A name that is not yet (or no longer)
 //! bound still traps, with an id the kernel refuses, so every failure is the kernel's answer.
+//!
+//! What the kernel cannot judge, the interpreter does: a text longer than
+//! [`MAX_VALUE_BYTES`] (its length is computed before it is built) and arithmetic that
+//! leaves the 64-bit range stop the process with `error at FILE:LINE:COL: ...` and exit
+//! code 1, the way a failed `expect` does.
 
 use super::ast::*;
-use super::check::owner_of;
+use super::check::boot_owners;
+use super::MAX_VALUE_BYTES;
 use crate::{Capacity, Message, ProgramTable, SpawnOptions, Sys};
 use abi::{Dest, Error, MailboxId, Mode, Pid, Source};
-use std::cell::RefCell;
+use std::borrow::Cow;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -33,14 +45,29 @@ pub struct Directory {
     init: Option<Pid>,
     /// `(process declaration, copy)` to pid.
     procs: BTreeMap<(usize, u32), Pid>,
-    /// Pid to its scenario name.
-    labels: BTreeMap<Pid, String>,
+    /// Pid to its scenario name, and the `(process declaration, copy)` it was bound as.
+    labels: BTreeMap<Pid, (String, (usize, u32))>,
     /// Mailbox name to its id (the latest one created under that name).
     mailboxes: BTreeMap<String, MailboxId>,
-    /// `(process declaration, copy)` to the process that will send it its start message,
-    /// recorded before the copy is spawned so the copy always knows whom to wait for.
-    starters: BTreeMap<(usize, u32), Pid>,
+    /// `(process declaration, copy, generation)` to the ticket of a copy spawned (or being
+    /// spawned) that has not run yet: recorded before the spawn, so the copy always finds
+    /// whom to wait for, and taken by the copy when it first runs.
+    tickets: BTreeMap<(usize, u32, u64), Rc<Ticket>>,
 }
+
+/// What a spawned copy learns from its spawner through the directory.
+#[derive(Debug)]
+struct Ticket {
+    /// The process whose `start` message releases it.
+    starter: Pid,
+    /// Its own pid, filled in when the spawn returns, before `start` is sent.
+    pid: Cell<Option<Pid>>,
+}
+
+/// A copy's spawn argument is its copy number plus this times its generation: the number
+/// of copies with that number still waiting to run when it was spawned (0 unless two
+/// spawners of one declaration race). The argument names the copy's ticket.
+const GENERATION: u64 = 1 << 32;
 
 type Shared = Rc<RefCell<Directory>>;
 
@@ -51,29 +78,52 @@ type Shared = Rc<RefCell<Directory>>;
 /// spinning run in well under a second.
 pub const MAX_STEPS_WITHOUT_SYSCALL: u64 = 1_000_000;
 
+/// What a run looks up by name, resolved once for the whole run: a statement finds its
+/// process or mailbox in an ordered map instead of scanning the declarations.
+struct Names {
+    /// Each process name, with its first declaration.
+    procs: BTreeMap<String, usize>,
+    /// The owner of each boot mailbox, in declaration order.
+    owners: Vec<Option<(usize, u32)>>,
+}
+
+impl Names {
+    fn of(s: &Scenario) -> Names {
+        let mut procs = BTreeMap::new();
+        for (i, p) in s.processes.iter().enumerate() {
+            procs.entry(p.name.name.clone()).or_insert(i);
+        }
+        Names {
+            procs,
+            owners: boot_owners(s),
+        }
+    }
+}
+
 /// The programs that run `scenario`: `init` (boot it with argument 0) and one per process
 /// declaration. Build a fresh table for every run: the table holds the run's directory.
 pub fn programs(scenario: impl Into<Arc<Scenario>>) -> ProgramTable {
     let s: Arc<Scenario> = scenario.into();
     let dir: Shared = Rc::default();
+    let names = Rc::new(Names::of(&s));
     let mut table = ProgramTable::new();
     {
-        let (s, dir) = (s.clone(), dir.clone());
+        let (s, dir, names) = (s.clone(), dir.clone(), names.clone());
         table.add(INIT, "sets up the scenario", move |sys, _| {
-            init(sys, s.clone(), dir.clone())
+            init(sys, s.clone(), dir.clone(), names.clone())
         });
     }
     for decl in 0..s.processes.len() {
-        let (s2, dir) = (s.clone(), dir.clone());
+        let (s2, dir, names) = (s.clone(), dir.clone(), names.clone());
         let about = format!("process `{}` of {}", s.processes[decl].name.name, s.file);
-        table.add(&s.processes[decl].name.name, &about, move |sys, copy| {
-            process(sys, s2.clone(), dir.clone(), decl, copy as u32)
+        table.add(&s.processes[decl].name.name, &about, move |sys, arg| {
+            process(sys, s2.clone(), dir.clone(), names.clone(), decl, arg)
         });
     }
     table
 }
 
-async fn init(sys: Sys, s: Arc<Scenario>, dir: Shared) -> i32 {
+async fn init(sys: Sys, s: Arc<Scenario>, dir: Shared, names: Rc<Names>) -> i32 {
     let mut failed = false;
     let me = sys.getpid().await;
     dir.borrow_mut().init = Some(me);
@@ -97,8 +147,7 @@ async fn init(sys: Sys, s: Arc<Scenario>, dir: Shared) -> i32 {
     let mut started = Vec::new();
     for (i, p) in s.processes.iter().enumerate().filter(|(_, p)| !p.spawned) {
         for copy in 0..p.count {
-            dir.borrow_mut().starters.insert((i, copy), me);
-            match spawn_copy(&sys, &dir, p, i, copy).await {
+            match spawn_copy(&sys, &dir, p, i, copy, me).await {
                 Ok(pid) => started.push(pid),
                 Err(e) => {
                     failed = true;
@@ -108,8 +157,8 @@ async fn init(sys: Sys, s: Arc<Scenario>, dir: Shared) -> i32 {
             }
         }
     }
-    for m in &s.mailboxes {
-        let Some(owner) = owner_of(&s, m) else {
+    for (m, owner) in s.mailboxes.iter().zip(&names.owners) {
+        let Some(owner) = *owner else {
             continue;
         };
         let (id, pid) = {
@@ -139,23 +188,52 @@ async fn init(sys: Sys, s: Arc<Scenario>, dir: Shared) -> i32 {
     i32::from(failed)
 }
 
+/// Spawn copy `copy` of declaration `decl`, to be released by `starter`, and bind it.
 async fn spawn_copy(
     sys: &Sys,
     dir: &Shared,
     p: &ProcessDecl,
     decl: usize,
     copy: u32,
+    starter: Pid,
 ) -> Result<Pid, Error> {
+    // The ticket goes in before the spawn: the copy may run before the spawn returns.
+    let (key, ticket) = {
+        let mut d = dir.borrow_mut();
+        // Generation 0 when it is free (always, but for racing spawners); else one past the
+        // last one waiting. Waiting copies are live processes, far fewer than 2^32.
+        let generation = if d.tickets.contains_key(&(decl, copy, 0)) {
+            let mut waiting = d.tickets.range((decl, copy, 0)..=(decl, copy, u64::MAX));
+            waiting.next_back().map_or(0, |((_, _, g), _)| g + 1)
+        } else {
+            0
+        };
+        let ticket = Rc::new(Ticket {
+            starter,
+            pid: Cell::new(None),
+        });
+        let key = (decl, copy, generation);
+        d.tickets.insert(key, ticket.clone());
+        (key, ticket)
+    };
     let label = p.label(copy);
-    let options = SpawnOptions::new(&p.name.name, u64::from(copy))
+    let arg = u64::from(copy) + key.2 * GENERATION;
+    let options = SpawnOptions::new(&p.name.name, arg)
         .label(&label)
         .inbox(p.inbox)
         .priority(p.priority)
         .burst(p.burst);
-    let pid = sys.spawn_with(options).await?;
+    let pid = match sys.spawn_with(options).await {
+        Ok(pid) => pid,
+        Err(e) => {
+            dir.borrow_mut().tickets.remove(&key);
+            return Err(e);
+        }
+    };
+    ticket.pid.set(Some(pid));
     let mut d = dir.borrow_mut();
     d.procs.insert((decl, copy), pid);
-    d.labels.insert(pid, label);
+    d.labels.insert(pid, (label, (decl, copy)));
     Ok(pid)
 }
 
@@ -176,6 +254,13 @@ enum Next<'a> {
     End,
     /// It ran [`MAX_STEPS_WITHOUT_SYSCALL`] steps without a syscall.
     Stalled,
+}
+
+/// Why a statement cannot go on, where: the process prints `error at FILE:LINE:COL: why`
+/// and exits 1.
+struct Stop {
+    at: Span,
+    why: String,
 }
 
 /// Where a process is in its body: one frame per block it is inside.
@@ -208,9 +293,13 @@ struct Interp<'a> {
     sys: Sys,
     s: &'a Scenario,
     dir: Shared,
+    names: Rc<Names>,
     decl: usize,
     copy: u32,
     label: String,
+    /// Its own pid, as its spawner learned it; `None` for a copy booted without a spawner.
+    me: Option<Pid>,
+    /// Its pid for `{pid}`, once asked of the kernel.
     pid: Option<Pid>,
     last: Outcome,
     /// The last message received (not a reply): whom `reply` and `from sender` mean.
@@ -222,12 +311,23 @@ struct Interp<'a> {
     vars: BTreeMap<String, String>,
 }
 
-async fn process(sys: Sys, s: Arc<Scenario>, dir: Shared, decl: usize, copy: u32) -> i32 {
+async fn process(
+    sys: Sys,
+    s: Arc<Scenario>,
+    dir: Shared,
+    names: Rc<Names>,
+    decl: usize,
+    arg: u64,
+) -> i32 {
     let p = &s.processes[decl];
+    let (copy, generation) = ((arg % GENERATION) as u32, arg / GENERATION);
     // Wait for the go-ahead from init (or from the spawner): by then every copy started
-    // with this one is bound in the directory.
-    let starter = dir.borrow().starters.get(&(decl, copy)).copied();
-    let starter = starter.map_or(Source::Any, Source::Process);
+    // with this one is bound in the directory. Taking the ticket frees its key for the next
+    // copy with this number.
+    let ticket = dir.borrow_mut().tickets.remove(&(decl, copy, generation));
+    let starter = ticket
+        .as_ref()
+        .map_or(Source::Any, |t| Source::Process(t.starter));
     if sys.receive(starter, Mode::Blocking).await.is_err() {
         return 1;
     }
@@ -235,9 +335,11 @@ async fn process(sys: Sys, s: Arc<Scenario>, dir: Shared, decl: usize, copy: u32
         sys,
         s: &s,
         dir,
+        names,
         decl,
         copy,
         label: p.label(copy),
+        me: ticket.and_then(|t| t.pid.get()),
         pid: None,
         last: Outcome::Nothing,
         received: None,
@@ -318,15 +420,28 @@ impl<'a> Interp<'a> {
 
     /// Run one statement; `Some(code)` when the process ends.
     async fn exec(&mut self, st: &'a Stmt) -> Option<i32> {
+        match self.step(st).await {
+            Ok(end) => end,
+            Err(stop) => {
+                let (line, col) = self.s.line_col(stop.at.start);
+                let text = format!("error at {}:{line}:{col}: {}", self.s.file, stop.why);
+                let _ = self.sys.print(&text).await;
+                match self.sys.exit(1).await {}
+            }
+        }
+    }
+
+    /// Run one statement: `Ok(Some(code))` when the process ends, `Err` when it cannot go on.
+    async fn step(&mut self, st: &'a Stmt) -> Result<Option<i32>, Stop> {
         let sys = self.sys.clone();
         match &st.kind {
             StmtKind::Send { to, payload, mode } => {
-                let bytes = self.fill(payload).await;
+                let bytes = self.fill(payload).await?;
                 let dest = self.dest(to);
                 self.last = done(sys.send(dest, bytes.as_bytes(), mode.mode()).await);
             }
             StmtKind::Call { to, payload, mode } => {
-                let bytes = self.fill(payload).await;
+                let bytes = self.fill(payload).await?;
                 let dest = self.dest(to);
                 self.last = match sys.call(dest, bytes.as_bytes(), mode.mode()).await {
                     Ok(m) => Outcome::Message(m),
@@ -354,7 +469,7 @@ impl<'a> Interp<'a> {
                 };
             }
             StmtKind::Reply { payload } => {
-                let bytes = self.fill(payload).await;
+                let bytes = self.fill(payload).await?;
                 let to = self
                     .received
                     .as_ref()
@@ -391,17 +506,15 @@ impl<'a> Interp<'a> {
             }
             StmtKind::Spawn { name } => {
                 let mut result = Ok(());
-                let me = self
-                    .dir
-                    .borrow()
-                    .procs
-                    .get(&(self.decl, self.copy))
-                    .copied();
+                // A copy booted without a spawner has no ticket: its binding, if any.
+                let me = self.me.or_else(|| {
+                    let d = self.dir.borrow();
+                    d.procs.get(&(self.decl, self.copy)).copied()
+                });
                 let mut started = Vec::new();
-                if let (Some((decl, p)), Some(me)) = (self.s.process(&name.name), me) {
+                if let (Some((decl, p)), Some(me)) = (self.process(&name.name), me) {
                     for copy in 0..p.count {
-                        self.dir.borrow_mut().starters.insert((decl, copy), me);
-                        match spawn_copy(&sys, &self.dir, p, decl, copy).await {
+                        match spawn_copy(&sys, &self.dir, p, decl, copy, me).await {
                             Ok(pid) => started.push(pid),
                             Err(e) => result = Err(e),
                         }
@@ -435,7 +548,8 @@ impl<'a> Interp<'a> {
                 then,
                 otherwise,
             } => {
-                let branch = if self.test(cond).is_ok() {
+                let want = self.expected(cond)?;
+                let branch = if self.test(cond, want.as_deref()).is_ok() {
                     then
                 } else {
                     otherwise
@@ -450,15 +564,16 @@ impl<'a> Interp<'a> {
                 }
             }
             StmtKind::Let { name, value } => {
-                let text = self.fill(value).await;
+                let text = self.fill(value).await?;
                 self.vars.insert(name.name.clone(), text);
             }
             StmtKind::Print(t) => {
-                let text = self.fill(t).await;
+                let text = self.fill(t).await?;
                 self.last = done(sys.print(&text).await);
             }
             StmtKind::Expect(e) => {
-                if let Err(why) = self.test(e) {
+                let want = self.expected(e)?;
+                if let Err(why) = self.test(e, want.as_deref()) {
                     let (line, col) = self.s.line_col(e.span.start);
                     let text = format!("expect failed at {}:{line}:{col}: {why}", self.s.file);
                     let _ = sys.print(&text).await;
@@ -466,29 +581,42 @@ impl<'a> Interp<'a> {
                 }
             }
         }
-        None
+        Ok(None)
     }
 
-    /// Whether the last result matches `e`; if not, what it was instead.
-    fn test(&self, e: &Expect) -> Result<(), String> {
-        match (self.holds(e), e.negated) {
-            (Ok(()), false) | (Err(_), true) => Ok(()),
-            (Err(why), false) => Err(why),
-            (Ok(()), true) => Err(format!("expected not {}, and it was", self.expect_text(e))),
+    /// The text `e` compares with, filled in: `bytes` and `multiple_of` have one.
+    fn expected(&self, e: &Expect) -> Result<Option<String>, Stop> {
+        match &e.kind {
+            ExpectKind::Bytes(t) | ExpectKind::MultipleOf(t) => self.fill_now(t).map(Some),
+            _ => Ok(None),
         }
     }
 
-    fn expect_text(&self, e: &Expect) -> String {
+    /// Whether the last result matches `e`, whose text is `want`; if not, what it was
+    /// instead.
+    fn test(&self, e: &Expect, want: Option<&str>) -> Result<(), String> {
+        match (self.holds(e, want), e.negated) {
+            (Ok(()), false) | (Err(_), true) => Ok(()),
+            (Err(why), false) => Err(why),
+            (Ok(()), true) => Err(format!(
+                "expected not {}, and it was",
+                self.expect_text(e, want)
+            )),
+        }
+    }
+
+    fn expect_text(&self, e: &Expect, want: Option<&str>) -> String {
+        let want = want.unwrap_or_default();
         match &e.kind {
             ExpectKind::Ok => "ok".to_string(),
             ExpectKind::Error(err) => err.name().to_string(),
-            ExpectKind::Bytes(t) => format!("bytes {:?}", self.fill_now(t)),
+            ExpectKind::Bytes(_) => format!("bytes {want:?}"),
             ExpectKind::Sender(t) => format!("sender {}", self.target_text(t)),
-            ExpectKind::MultipleOf(t) => format!("multiple_of {:?}", self.fill_now(t)),
+            ExpectKind::MultipleOf(_) => format!("multiple_of {want:?}"),
         }
     }
 
-    fn holds(&self, e: &Expect) -> Result<(), String> {
+    fn holds(&self, e: &Expect, want: Option<&str>) -> Result<(), String> {
         let got = match &self.last {
             Outcome::Nothing => "nothing yet".to_string(),
             Outcome::Ok | Outcome::Message(_) => "ok".to_string(),
@@ -503,8 +631,8 @@ impl<'a> Interp<'a> {
                 Outcome::Failed(err) if err == *want => Ok(()),
                 _ => Err(format!("expected {}, got {got}", want.name())),
             },
-            ExpectKind::Bytes(t) => {
-                let want = self.fill_now(t);
+            ExpectKind::Bytes(_) => {
+                let want = want.unwrap_or_default();
                 match &self.last {
                     Outcome::Message(m) if m.bytes == want.as_bytes() => Ok(()),
                     Outcome::Message(m) => Err(format!(
@@ -514,14 +642,15 @@ impl<'a> Interp<'a> {
                     _ => Err(format!("expected bytes {want:?}, got {got} (no message)")),
                 }
             }
-            ExpectKind::MultipleOf(t) => {
-                let divisor = self.fill_now(t);
+            ExpectKind::MultipleOf(_) => {
+                let divisor = want.unwrap_or_default();
                 let Outcome::Message(m) = &self.last else {
                     return Err(format!("expected a number, got {got} (no message)"));
                 };
                 let text = m.text();
                 match (text.trim().parse::<i64>(), divisor.trim().parse::<i64>()) {
-                    (Ok(n), Ok(d)) if d != 0 && n % d == 0 => Ok(()),
+                    // Checked: the one remainder that overflows, i64::MIN % -1, is 0.
+                    (Ok(n), Ok(d)) if d != 0 && n.checked_rem(d).unwrap_or(0) == 0 => Ok(()),
                     (Ok(n), Ok(d)) if d != 0 => Err(format!("{n} is not a multiple of {d}")),
                     (Ok(_), _) => Err(format!("{divisor:?} is not a non-zero number")),
                     (Err(_), _) => Err(format!("{text:?} is not a number")),
@@ -536,12 +665,13 @@ impl<'a> Interp<'a> {
                 };
                 let matches = match t.index {
                     Some(_) => self.pid_of(t) == m.sender,
+                    // Any copy still bound to the sender's pid.
                     None => {
                         let d = self.dir.borrow();
-                        let decl = self.s.process(&t.name.name).map(|(i, _)| i);
-                        d.procs
-                            .iter()
-                            .any(|(&(dc, _), &pid)| Some(dc) == decl && pid == m.sender)
+                        let decl = self.process(&t.name.name).map(|(i, _)| i);
+                        d.labels.get(&m.sender).is_some_and(|&(_, key)| {
+                            Some(key.0) == decl && d.procs.get(&key) == Some(&m.sender)
+                        })
                     }
                 };
                 if matches {
@@ -572,13 +702,18 @@ impl<'a> Interp<'a> {
             .borrow()
             .labels
             .get(&pid)
-            .cloned()
-            .unwrap_or_else(|| pid.to_string())
+            .map_or_else(|| pid.to_string(), |(label, _)| label.clone())
+    }
+
+    /// The process declared as `name`.
+    fn process(&self, name: &str) -> Option<(usize, &'a ProcessDecl)> {
+        let i = *self.names.procs.get(name)?;
+        Some((i, &self.s.processes[i]))
     }
 
     /// The declaration and copy a process target names, wrapping indexes around the copies.
     fn resolve(&self, t: &Target) -> (usize, u32) {
-        let Some((decl, p)) = self.s.process(&t.name.name) else {
+        let Some((decl, p)) = self.process(&t.name.name) else {
             return (usize::MAX, 0);
         };
         let count = i64::from(p.count.max(1));
@@ -610,7 +745,7 @@ impl<'a> Interp<'a> {
     }
 
     fn dest(&self, t: &Target) -> Dest {
-        if self.s.process(&t.name.name).is_some() {
+        if self.process(&t.name.name).is_some() {
             Dest::Process(self.pid_of(t))
         } else {
             Dest::Mailbox(self.mailbox(&t.name.name))
@@ -618,52 +753,109 @@ impl<'a> Interp<'a> {
     }
 
     /// Fill a template, asking the kernel for the pid if the template shows it.
-    async fn fill(&mut self, t: &Template) -> String {
+    async fn fill(&mut self, t: &Template) -> Result<String, Stop> {
         if self.pid.is_none() && t.pieces.contains(&Piece::Var(Var::Pid, 0)) {
             self.pid = Some(self.sys.getpid().await);
         }
         self.fill_now(t)
     }
 
-    fn fill_now(&self, t: &Template) -> String {
-        let mut out = String::new();
+    /// Fill a template: each piece's text first (borrowed where it can be), then their
+    /// total length, and only a text within [`MAX_VALUE_BYTES`] is built.
+    fn fill_now(&self, t: &Template) -> Result<String, Stop> {
         let loops: Vec<u64> = self
             .frames
             .iter()
             .filter_map(|f| f.repeat.index())
             .collect();
+        let mut parts: Vec<Cow<'_, str>> = Vec::with_capacity(t.pieces.len());
         for piece in &t.pieces {
-            match piece {
-                Piece::Text(s) => out.push_str(s),
-                Piece::Var(v, offset) => {
-                    let number = |n: u64| (n as i64 + offset).to_string();
-                    let text = match v {
-                        Var::I => loops.last().map_or(String::new(), |i| number(*i)),
-                        Var::Depth(d) => loops
-                            .get(usize::from(*d).saturating_sub(1))
-                            .map_or(String::new(), |i| number(*i)),
-                        Var::Name => self.label.clone(),
-                        Var::Copy => number(u64::from(self.copy)),
-                        Var::Let(name) => match self.vars.get(name) {
-                            Some(v) if *offset != 0 => v
-                                .trim()
-                                .parse::<i64>()
-                                .map_or_else(|_| v.clone(), |n| (n + offset).to_string()),
-                            Some(v) => v.clone(),
-                            None => String::new(),
-                        },
-                        Var::Pid => self.pid.map_or(String::new(), |p| p.to_string()),
-                        Var::Sender => self
-                            .received
-                            .as_ref()
-                            .map_or(String::new(), |m| self.name_of(m.sender)),
-                        Var::Msg => self.received.as_ref().map_or(String::new(), |m| m.text()),
-                    };
-                    out.push_str(&text);
+            parts.push(match piece {
+                Piece::Text(s) => Cow::Borrowed(s.as_str()),
+                Piece::Var(v, offset) => self.value(v, *offset, &loops, t.span)?,
+            });
+        }
+        let len = parts.iter().fold(0usize, |n, p| n.saturating_add(p.len()));
+        if len > MAX_VALUE_BYTES {
+            return Err(Stop {
+                at: t.span,
+                why: format!(
+                    "this text would be {len} bytes; a value holds at most {MAX_VALUE_BYTES} bytes"
+                ),
+            });
+        }
+        Ok(parts.concat())
+    }
+
+    /// The text of placeholder `v` plus `offset`, in the template at `at`; `loops` are the
+    /// iterations of the enclosing loops, outermost first.
+    fn value(&self, v: &Var, offset: i64, loops: &[u64], at: Span) -> Result<Cow<'_, str>, Stop> {
+        // The sum a placeholder with an offset shows: exact in 128 bits, and it must fit in
+        // 64; out of range, the process stops rather than show a wrapped number.
+        let add = |n: i128| -> Result<Cow<'_, str>, Stop> {
+            if offset == 0 {
+                return Ok(Cow::Owned(n.to_string()));
+            }
+            let sum = n + i128::from(offset);
+            match i64::try_from(sum) {
+                Ok(sum) => Ok(Cow::Owned(sum.to_string())),
+                Err(_) => {
+                    let sign = if offset < 0 { '-' } else { '+' };
+                    Err(Stop {
+                        at,
+                        why: format!(
+                            "{{{}{sign}{}}} overflows: {n} {sign} {} is outside the 64-bit range",
+                            var_name(v),
+                            offset.unsigned_abs(),
+                            offset.unsigned_abs()
+                        ),
+                    })
                 }
             }
+        };
+        let empty = || Ok(Cow::Borrowed(""));
+        match v {
+            Var::I => loops.last().map_or_else(empty, |&i| add(i128::from(i))),
+            Var::Depth(d) => loops
+                .get(usize::from(*d).saturating_sub(1))
+                .map_or_else(empty, |&i| add(i128::from(i))),
+            Var::Name => Ok(Cow::Borrowed(self.label.as_str())),
+            Var::Copy => add(i128::from(self.copy)),
+            // A `let` value that is not a number shows as it is, offset or not.
+            Var::Let(name) => match self.vars.get(name) {
+                Some(v) if offset != 0 => match v.trim().parse::<i64>() {
+                    Ok(n) => add(i128::from(n)),
+                    Err(_) => Ok(Cow::Borrowed(v.as_str())),
+                },
+                Some(v) => Ok(Cow::Borrowed(v.as_str())),
+                None => empty(),
+            },
+            Var::Pid => Ok(self
+                .pid
+                .map_or(Cow::Borrowed(""), |p| Cow::Owned(p.to_string()))),
+            Var::Sender => Ok(self
+                .received
+                .as_ref()
+                .map_or(Cow::Borrowed(""), |m| Cow::Owned(self.name_of(m.sender)))),
+            Var::Msg => Ok(self
+                .received
+                .as_ref()
+                .map_or(Cow::Borrowed(""), |m| String::from_utf8_lossy(&m.bytes))),
         }
-        out
+    }
+}
+
+/// How a placeholder is written between its braces.
+fn var_name(v: &Var) -> String {
+    match v {
+        Var::I => "i".to_string(),
+        Var::Depth(d) => format!("i{d}"),
+        Var::Name => "name".to_string(),
+        Var::Copy => "copy".to_string(),
+        Var::Pid => "pid".to_string(),
+        Var::Sender => "sender".to_string(),
+        Var::Msg => "msg".to_string(),
+        Var::Let(name) => name.clone(),
     }
 }
 
