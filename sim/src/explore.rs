@@ -300,6 +300,9 @@ pub enum FailureKind {
     TickLimit,
     /// The run's clock stopped: work went on without time passing.
     Livelock,
+    /// A scenario statement could not go on (a value too long, an arithmetic overflow):
+    /// its process printed `error at FILE:LINE:COL` and exited 1.
+    Error,
 }
 
 impl FailureKind {
@@ -312,6 +315,7 @@ impl FailureKind {
             FailureKind::Exit => "exit",
             FailureKind::TickLimit => "tick_limit",
             FailureKind::Livelock => "livelock",
+            FailureKind::Error => "error",
         }
     }
 }
@@ -348,16 +352,24 @@ pub fn classify(report: &Report) -> Option<Finding> {
         .collect();
     let failed = |e: &&kernel::ExitRecord| e.code != 0 && e.reason != ExitReason::Killed;
     if let Some(e) = report.exited.iter().find(failed) {
-        let expect = report
-            .console
-            .iter()
-            .find(|l| l.pid == e.pid && l.text.starts_with(EXPECT_FAILED));
-        if let Some(line) = expect {
-            let rest = &line.text[EXPECT_FAILED.len()..];
+        // A scenario's own report of why it stopped: the last `expect failed at` or
+        // `error at` line of the process, which names the statement.
+        let said = report.console.iter().rev().find_map(|l| {
+            let kinds = [
+                (EXPECT_FAILED, FailureKind::Expect),
+                (ERROR_AT, FailureKind::Error),
+            ];
+            let (prefix, kind) = kinds
+                .into_iter()
+                .find(|(prefix, _)| l.pid == e.pid && l.text.starts_with(prefix))?;
+            Some((l, prefix, kind))
+        });
+        if let Some((line, prefix, kind)) = said {
+            let rest = &line.text[prefix.len()..];
             let at = rest.split_once(": ").map_or(rest, |(at, _)| at);
             return Some(Finding {
-                kind: FailureKind::Expect,
-                signature: format!("{EXPECT_FAILED}{at}"),
+                kind,
+                signature: format!("{prefix}{at}"),
                 detail: format!("{}: {}", e.name, line.text),
             });
         }
@@ -461,6 +473,9 @@ pub fn classify(report: &Report) -> Option<Finding> {
 
 /// How a scenario's failed `expect` starts its console line.
 const EXPECT_FAILED: &str = "expect failed at ";
+
+/// How a scenario's runtime error starts its console line.
+const ERROR_AT: &str = "error at ";
 
 /// A panic message without the ` at FILE:LINE` the machine's panic hook appends: host
 /// positions change with every edit of the program's source, the bug does not.

@@ -317,6 +317,26 @@ fn a_let_that_doubles_in_a_loop_stops_at_the_limit_not_at_a_gigabyte() {
 }
 
 #[test]
+fn exploration_names_a_runtime_error_by_its_statement() {
+    let text = "process a {\n  let s \"ab\"\n  loop {\n    let s \"{s}{s}\"\n    yield\n  }\n}\n";
+    let s = load("double.sim", text);
+    let mut cfg = sim::scenario::configure(&s, config());
+    cfg.kernel.check_invariants = false;
+    let strategy = Strategy::Random {
+        preempt_percent: explore::DEFAULT_PREEMPT_PERCENT,
+    };
+    let options = Options {
+        jobs: 1,
+        ..Options::default()
+    };
+    let r = explore::explore(&Target::scenario(s), &cfg, strategy, 0..4, &options);
+    assert_eq!(r.failures.len(), 1, "{:?}", r.failures);
+    assert_eq!(r.failures[0].kind, explore::FailureKind::Error);
+    assert_eq!(r.failures[0].signature, "error at double.sim:4:11");
+    assert_eq!(r.failures[0].count, 4);
+}
+
+#[test]
 fn every_text_is_held_to_the_limit_before_its_syscall() {
     for (statement, col) in [
         ("send m \"{s}{s}\"", 10),

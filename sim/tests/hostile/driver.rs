@@ -51,7 +51,9 @@ pub fn run(case: &Case, dir: &Path, hang: Duration) -> Outcome {
     let start = Instant::now();
     let mut child = Command::new("bash")
         .arg("-c")
-        .arg(format!("ulimit -v {ADDRESS_SPACE_KIB} && exec \"$0\" \"$@\""))
+        .arg(format!(
+            "ulimit -v {ADDRESS_SPACE_KIB} && exec \"$0\" \"$@\""
+        ))
         .arg(env!("CARGO_BIN_EXE_sim"))
         .args(&args)
         .current_dir(dir)

@@ -695,7 +695,10 @@ fn summary(label: &str, report: &Report, tick_limit: Ticks, per_process: bool) -
             .console
             .iter()
             .rev()
-            .find(|l| l.pid == e.pid && l.text.starts_with("expect failed"))
+            .find(|l| {
+                l.pid == e.pid
+                    && (l.text.starts_with("expect failed at ") || l.text.starts_with("error at "))
+            })
             .map_or_else(|| sim::render::exit_reason(&e.reason), |l| l.text.clone());
         line(format!(
             "== FAILED: {}:{} exited {}: {why}",
