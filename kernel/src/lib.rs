@@ -228,6 +228,9 @@ pub struct Kernel {
     mailboxes: Slab<Mailbox>,
     names: BTreeMap<String, MailboxId>,
     programs: Vec<Arc<str>>,
+    /// Each program's index in `programs` by name (the first, if a name repeats): a scenario
+    /// has a program per process declaration, and `spawn` finds its program by name.
+    program_ids: BTreeMap<Arc<str>, u32>,
     sched: Box<dyn Scheduler>,
     /// Whether the policy may preempt at a scheduling point ([`Scheduler::may_preempt`]).
     sched_preempts: bool,
@@ -271,6 +274,11 @@ impl Kernel {
         let trace = TraceBuffer::new(config.trace);
         let faults = ipc::FaultState::new(config.fault_seed);
         let cpus = platform.cpus.max(1);
+        let programs: Vec<Arc<str>> = programs.into_iter().map(Arc::from).collect();
+        let mut program_ids = BTreeMap::new();
+        for (i, name) in programs.iter().enumerate() {
+            program_ids.entry(name.clone()).or_insert(i as u32);
+        }
         Kernel {
             config,
             platform: Platform { cpus, ..platform },
@@ -282,7 +290,8 @@ impl Kernel {
             links: ipc::Links::default(),
             mailboxes: Slab::default(),
             names: BTreeMap::new(),
-            programs: programs.into_iter().map(Arc::from).collect(),
+            program_ids,
+            programs,
             sched_preempts: sched.may_preempt(),
             sched_hears_stops: sched.hears_stops(),
             sched,
@@ -323,10 +332,7 @@ impl Kernel {
 
     /// The index of the program called `name` in the program table.
     fn program_id(&self, name: &str) -> Option<u32> {
-        self.programs
-            .iter()
-            .position(|p| **p == *name)
-            .map(|i| i as u32)
+        self.program_ids.get(name).copied()
     }
 
     /// A process (live or zombie).

@@ -11,7 +11,8 @@ use crate::{Machine, MachineConfig, Policy, Report, RunQueues};
 use codespan_reporting::diagnostic::{Diagnostic as Drawn, Label, LabelStyle};
 use codespan_reporting::files::Error as FilesError;
 use codespan_reporting::term::{self, Config};
-use userland::scenario::ast::{CopyIndex, FaultMoment, FaultSpec};
+use std::collections::BTreeMap;
+use userland::scenario::ast::{CopyIndex, FaultMoment, FaultSpec, ProcessDecl};
 use userland::scenario::{Diagnostic, Scenario, SettingKey, SettingValue, Span};
 
 /// The scenario's `set` lines that choose a policy and its settings: the policy's name (when
@@ -208,8 +209,14 @@ pub fn configure(scenario: &Scenario, mut config: MachineConfig) -> MachineConfi
     if let Some(n) = number(SettingKey::FaultSeed) {
         config.fault_seed = n;
     }
+    // Each process declaration by name, once: a file may hold many faults and many
+    // declarations.
+    let mut decls: BTreeMap<&str, &ProcessDecl> = BTreeMap::new();
+    for p in &scenario.processes {
+        decls.entry(p.name.name.as_str()).or_insert(p);
+    }
     for f in &scenario.faults {
-        config.faults.faults.push(fault(scenario, &f.kind));
+        config.faults.faults.push(fault(&decls, &f.kind));
     }
     // Init is the first process a fresh machine boots (slot 0, generation 0). Its start
     // messages are the scenario's scaffolding: a lost one would leave a process waiting
@@ -220,19 +227,18 @@ pub fn configure(scenario: &Scenario, mut config: MachineConfig) -> MachineConfi
 
 /// A `fault` line as the machine's plan says it. A kill names the process as the trace
 /// does (`worker[1]`), which is how the machine finds it.
-fn fault(scenario: &Scenario, spec: &FaultSpec) -> FaultAt {
+fn fault(decls: &BTreeMap<&str, &ProcessDecl>, spec: &FaultSpec) -> FaultAt {
     match spec {
         FaultSpec::Kill { target, at } => {
-            let name =
-                scenario
-                    .process(&target.name.name)
-                    .map_or(target.name.name.clone(), |(_, p)| {
-                        let copy = match target.index {
-                            Some(CopyIndex::Fixed(n)) => n % p.count.max(1),
-                            _ => 0,
-                        };
-                        p.label(copy)
-                    });
+            let name = decls
+                .get(target.name.name.as_str())
+                .map_or(target.name.name.clone(), |p| {
+                    let copy = match target.index {
+                        Some(CopyIndex::Fixed(n)) => n % p.count.max(1),
+                        _ => 0,
+                    };
+                    p.label(copy)
+                });
             match at {
                 FaultMoment::Tick(t) => FaultAt::kill_at_tick(name, *t),
                 FaultMoment::Syscall(n) => FaultAt::kill_at_syscall(name, *n),
