@@ -13,6 +13,7 @@ pub mod program;
 pub mod programs;
 pub mod scenario;
 pub mod sys;
+pub mod work;
 
 pub use abi::{Capacity, Dest, Error, MailboxId, Mode, Overflow, Payload, Pid, Source};
 pub use program::{Entry, ProcessFuture, Program, ProgramTable};

@@ -57,6 +57,7 @@ impl ProgramTable {
             about: about.to_string(),
             entry,
         };
+        crate::work::step(1);
         match self.index.get(name) {
             Some(&at) => self.programs[at] = program,
             None => {
@@ -69,6 +70,7 @@ impl ProgramTable {
 
     /// The program called `name`.
     pub fn get(&self, name: &str) -> Option<&Program> {
+        crate::work::step(1);
         self.index.get(name).map(|&at| &self.programs[at])
     }
 

@@ -89,6 +89,7 @@ fn walk<'a>(body: &'a [Stmt], f: &mut impl FnMut(&'a Stmt)) {
             open.pop();
             continue;
         };
+        crate::work::step(1);
         f(st);
         match &st.kind {
             StmtKind::Repeat { body, .. } | StmtKind::Loop { body } => open.push(body.iter()),
@@ -148,12 +149,14 @@ impl<'a> Checker<'a> {
 
     /// The process declared as `name`.
     fn process(&self, name: &str) -> Option<(usize, &'a ProcessDecl)> {
+        crate::work::step(1);
         let i = *self.procs.get(name)?;
         Some((i, &self.s.processes[i]))
     }
 
     /// The boot mailbox declared as `name`.
     fn mailbox(&self, name: &str) -> Option<&'a MailboxDecl> {
+        crate::work::step(1);
         self.boot.get(name).map(|&i| &self.s.mailboxes[i])
     }
 }
@@ -379,6 +382,7 @@ impl Checker<'_> {
                 self.suggestion_work = 0;
                 return None;
             };
+            crate::work::step(cost as u64);
             self.suggestion_work = left;
             if let Some(d) = distance_within(name, n, TYPO) {
                 if d < n.len() && best.is_none_or(|(b, _)| d < b) {
@@ -414,6 +418,7 @@ impl Checker<'_> {
 
     fn body(&mut self, body: &[Stmt], ctx: &mut BodyCtx) {
         for st in body {
+            crate::work::step(1);
             self.statement(st, ctx);
             if st.kind.has_result() {
                 ctx.has_result = true;
