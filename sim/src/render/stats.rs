@@ -617,7 +617,7 @@ mod tests {
         // comparisons for 65,535 processes, tens of seconds); by pid in a tree the work
         // grows with the processes. Counted, not timed: eight times the processes, at most
         // about eight times the steps.
-        assert!(userland::work::COUNTING, "the tests count work");
+        const { assert!(userland::work::COUNTING, "the tests count work") };
         let steps = |n| {
             let report = many(n);
             userland::work::take();
