@@ -264,7 +264,7 @@ impl Kernel {
         let mut going = true;
         if now == self.clock {
             self.steps_at_tick += 1;
-            going = self.steps_at_tick <= self.config.max_steps_per_tick;
+            going = self.steps_at_tick <= self.config.max_steps_per_tick.max(1);
         } else {
             self.steps_at_tick = 1;
             self.clock = now;

@@ -90,7 +90,7 @@ pub struct KernelConfig {
     /// The most kernel entries in a row at one tick. A run in which time stops passing (a
     /// loop of syscalls that cost nothing, say, with `syscall_cost 0` and `switch_cost 0`)
     /// would never reach its tick limit: past this many entries without the clock moving it
-    /// ends as [`Outcome::Livelock`].
+    /// ends as [`Outcome::Livelock`]. At least 1 (0 is taken as 1).
     pub max_steps_per_tick: u64,
     /// Check every invariant after every kernel entry (and panic on a violation: a kernel bug).
     pub check_invariants: bool,

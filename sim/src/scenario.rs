@@ -206,6 +206,9 @@ pub fn configure(scenario: &Scenario, mut config: MachineConfig) -> MachineConfi
     if let Some(n) = number(SettingKey::MaxMailboxBytes) {
         config.kernel.max_mailbox_bytes = usize_of(n);
     }
+    if let Some(n) = number(SettingKey::MaxStepsPerTick) {
+        config.kernel.max_steps_per_tick = n;
+    }
     if let Some(n) = number(SettingKey::FaultSeed) {
         config.fault_seed = n;
     }

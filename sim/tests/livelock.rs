@@ -56,3 +56,43 @@ fn syscalls_that_cost_nothing_stop_time_too() {
         "{text}"
     );
 }
+
+const FREE_YIELDS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/scenarios/free_yields.sim"
+);
+
+#[test]
+fn the_steps_at_one_tick_are_a_flag_and_a_setting() {
+    let out = sim(&[
+        "run",
+        FREE_YIELDS,
+        "--trace",
+        "none",
+        "--max-steps-per-tick",
+        "500",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("== LIVELOCK: 500 kernel entries at tick 0 without the clock moving"),
+        "{text}"
+    );
+    assert!(text.contains("== running or ready: p1:a, p2:b"), "{text}");
+
+    let dir = std::env::temp_dir().join(format!("sim-livelock-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    let set = dir.join("set.sim");
+    let body = std::fs::read_to_string(FREE_YIELDS).expect("the scenario");
+    std::fs::write(&set, format!("set max_steps_per_tick 700\n{body}")).expect("written");
+    let out = sim(&["run", &set.to_string_lossy(), "--trace", "none"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("== LIVELOCK: 700 kernel entries"), "{text}");
+
+    std::fs::write(&set, format!("set max_steps_per_tick 0\n{body}")).expect("written");
+    let out = sim(&["run", &set.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(2), "0 entries at a tick is refused");
+    let out = sim(&["run", FREE_YIELDS, "--max-steps-per-tick", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}

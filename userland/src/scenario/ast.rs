@@ -122,6 +122,8 @@ pub enum SettingKey {
     FaultSeed,
     /// The most bytes queued in one mailbox or inbox.
     MaxMailboxBytes,
+    /// The most kernel entries in a row at one tick before the run ends as a livelock.
+    MaxStepsPerTick,
     /// How many CPUs the machine has.
     Cpus,
     /// `global`, `per_cpu` (with migration) or `per_cpu_pinned` (without).
@@ -165,6 +167,7 @@ impl SettingKey {
         SettingKey::SwitchCost,
         SettingKey::FaultSeed,
         SettingKey::MaxMailboxBytes,
+        SettingKey::MaxStepsPerTick,
         SettingKey::Cpus,
         SettingKey::RunQueues,
         SettingKey::PriorityInheritance,
@@ -207,6 +210,7 @@ impl SettingKey {
             SettingKey::SwitchCost => "switch_cost",
             SettingKey::FaultSeed => "fault_seed",
             SettingKey::MaxMailboxBytes => "max_mailbox_bytes",
+            SettingKey::MaxStepsPerTick => "max_steps_per_tick",
             SettingKey::Cpus => "cpus",
             SettingKey::RunQueues => "run_queues",
             SettingKey::PriorityInheritance => "priority_inheritance",

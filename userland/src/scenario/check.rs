@@ -310,6 +310,13 @@ impl Checker<'_> {
                     "expected at least 1",
                 ));
             }
+            if set.key == SettingKey::MaxStepsPerTick && set.value == SettingValue::Number(0) {
+                self.err(Diagnostic::new(
+                    set.span,
+                    "no kernel entry at all at a tick",
+                    "expected at least 1",
+                ));
+            }
         }
     }
 

@@ -140,6 +140,10 @@ struct MachineArgs {
     /// Ticks every dispatch (context switch) costs [default: 1].
     #[arg(long)]
     switch_cost: Option<u64>,
+    /// Kernel entries in a row at one tick before the run ends as a livelock (time has
+    /// stopped: syscalls and switches that cost nothing, in a loop) [default: 1000000].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    max_steps_per_tick: Option<u64>,
     /// PCT's bug depth, 1 to 1000, for --policy pct [default: 3].
     #[arg(long, value_parser = sim::limits::parse_pct_depth)]
     depth: Option<u32>,
@@ -343,6 +347,9 @@ impl MachineArgs {
         }
         if let Some(n) = self.switch_cost {
             config.costs.context_switch = n;
+        }
+        if let Some(n) = self.max_steps_per_tick {
+            config.kernel.max_steps_per_tick = n;
         }
         if let Some(n) = self.cpus {
             config.cpus = n;
