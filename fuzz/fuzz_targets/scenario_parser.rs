@@ -2,7 +2,7 @@
 //! - as the command line reads a file (`sim/src/bin/sim/target.rs`, compiled in here as it
 //!   is): the bytes are written to a file and resolved; invalid UTF-8 must be refused as
 //!   "not a text file", and valid text must be accepted exactly when the loader accepts it;
-//! - as text (lossy UTF-8) through `system_tests::hostile::exercise_scenario`, the check
+//! - as text (lossy UTF-8) through `testkit::hostile::exercise_scenario`, the check
 //!   `tests/tests/scenario_properties.rs` runs bounded in `make test`: load, every mistake
 //!   inside the text, and what loads runs briefly with the ledger balanced.
 
@@ -54,7 +54,7 @@ fuzz_target!(|data: &[u8]| {
             }
         }
     }
-    if let Err(broken) = system_tests::hostile::exercise_scenario(&String::from_utf8_lossy(data)) {
+    if let Err(broken) = testkit::hostile::exercise_scenario(&String::from_utf8_lossy(data)) {
         panic!("{broken}");
     }
 });

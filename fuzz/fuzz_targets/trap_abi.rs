@@ -1,5 +1,5 @@
 //! Arbitrary bytes as trap frames raised by 2–4 processes, on a machine that checks every
-//! kernel invariant after every kernel entry (`system_tests::hostile` decodes and checks;
+//! kernel invariant after every kernel entry (`testkit::hostile` decodes and checks;
 //! `tests/tests/trap_fuzz.rs` runs the same code, bounded, in `make test`).
 //!
 //! A crash is a kernel or machine panic (an invariant violation is one), a process of the
@@ -12,7 +12,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    if let Err(broken) = system_tests::hostile::run_bytes(data) {
+    if let Err(broken) = testkit::hostile::run_bytes(data) {
         panic!("{broken}");
     }
 });

@@ -13,7 +13,7 @@ use abi::{
 use kernel::ipc::MESSAGE_OVERHEAD;
 use sim::{MachineConfig, Report};
 use std::collections::BTreeSet;
-use system_tests::{config, run, run_with, Log};
+use testkit::{config, run, run_with, Log};
 use userland::{ProgramTable, SpawnOptions, Sys, SysResult};
 
 // ----- harness -----

@@ -2,7 +2,7 @@
 //! should, and (the small ones) keeps the trace under snapshot. Runs are deterministic.
 
 use sim::{Machine, Outcome, Report};
-use system_tests::config;
+use testkit::config;
 
 /// The example programs that run to completion.
 const EXAMPLES: [&str; 5] = [
@@ -207,7 +207,7 @@ fn a_program_that_suspends_without_a_syscall_is_faulted_alone() {
             0
         },
     );
-    let report = system_tests::run(t, "main");
+    let report = testkit::run(t, "main");
     assert!(report.exit_named("main").is_some_and(|e| e.code == 0));
     let faulty = report.exit_named("faulty").expect("the child exited");
     assert_eq!(faulty.code, 102);

@@ -2,7 +2,7 @@
 //! it (`docs/faults.md`).
 //!
 //! Every test runs with every kernel invariant checked after every kernel entry
-//! ([`system_tests::config`]) and checks the ledger at the end ([`run_with`]), so a fault
+//! ([`testkit::config`]) and checks the ledger at the end ([`run_with`]), so a fault
 //! that broke an invariant or lost track of a message would fail it even where the test
 //! asserts something else.
 
@@ -10,7 +10,7 @@ use abi::{Capacity, Dest, Mode, Pid, Source};
 use kernel::trace::{DropReason, Event, EventKind, ExitReason, FaultKind, KillCause, WakeReason};
 use sim::explore::{self, Options, Strategy, Target};
 use sim::{FaultAt, FaultPlan, MachineConfig, Outcome, Report};
-use system_tests::{config, prog, run_with, Log};
+use testkit::{config, prog, run_with, Log};
 use userland::{Message, ProgramTable, SpawnOptions, Sys, SysResult};
 
 // ----- helpers -----

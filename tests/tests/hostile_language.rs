@@ -6,7 +6,7 @@
 
 use sim::explore::{self, Options, Strategy, Target};
 use sim::Report;
-use system_tests::config;
+use testkit::config;
 use userland::scenario::{self, Diagnostic, Scenario};
 
 /// Load a scenario the way `sim check` and `sim run` do (both call this before anything

@@ -6,7 +6,7 @@
 //! Each test runs small programs on the machine and asserts on what they saw, on the trace
 //! events and on the order in which they ran; the traces the tests are about are under
 //! snapshot. Every run checks every kernel invariant after every syscall, including that each
-//! effective priority is the highest of its own and its lenders' (`system_tests::config`).
+//! effective priority is the highest of its own and its lenders' (`testkit::config`).
 
 use abi::{Capacity, Error, Mode, Pid, Source};
 use kernel::inspect::ProcessInfo;
@@ -14,7 +14,7 @@ use kernel::ipc::WaitQueueId;
 use kernel::trace::EventKind;
 use sim::render::{explain, ps};
 use sim::{Machine, MachineConfig, Outcome, Policy, Report};
-use system_tests::{config, run_with, Log};
+use testkit::{config, run_with, Log};
 use userland::{ProgramTable, SpawnOptions, Sys};
 
 // ----- helpers -----

@@ -11,7 +11,7 @@ use abi::{Capacity, Error, Mode, Pid, Source};
 use kernel::ipc::MESSAGE_OVERHEAD;
 use kernel::trace::{DropReason, EventKind};
 use sim::{Machine, MachineConfig, Outcome, Report};
-use system_tests::{config, prog, run_with, Log};
+use testkit::{config, prog, run_with, Log};
 use userland::{ProgramTable, SpawnOptions};
 
 // ----- helpers -----

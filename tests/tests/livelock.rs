@@ -21,7 +21,7 @@ fn load(text: &str) -> Scenario {
 
 fn run(text: &str, tweak: impl FnOnce(&mut MachineConfig)) -> Report {
     let s = load(text);
-    let mut config = sim::scenario::configure(&s, system_tests::config());
+    let mut config = sim::scenario::configure(&s, testkit::config());
     tweak(&mut config);
     sim::scenario::run(s, config).expect("it boots")
 }

@@ -14,7 +14,7 @@ use kernel::trace::{DropReason, EventKind, WakeReason};
 use kernel::{Drops, EndpointLedger};
 use sim::render::stats;
 use sim::Report;
-use system_tests::{config, prog, run, run_with, Log};
+use testkit::{config, prog, run, run_with, Log};
 use userland::{ProgramTable, Sys, SysResult};
 
 // ----- helpers -----

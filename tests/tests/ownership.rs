@@ -4,7 +4,7 @@
 //! the bookkeeping.)
 
 use abi::{Capacity, Error, MailboxId, Mode};
-use system_tests::{run, Log};
+use testkit::{run, Log};
 use userland::{ProgramTable, Sys};
 
 #[test]

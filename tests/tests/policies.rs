@@ -27,7 +27,7 @@ use sim::policy::PolicySettings;
 use sim::render::stats;
 use sim::{Costs, Outcome, Report};
 use std::collections::BTreeMap;
-use system_tests::{config, run_with};
+use testkit::{config, run_with};
 use userland::{ProgramTable, SpawnOptions};
 
 /// The set-up instant: a job arriving at textbook time t sleeps `SETUP + t` ticks.

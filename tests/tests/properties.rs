@@ -1016,7 +1016,7 @@ fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
 
 /// Run a case; the report and what the programs saw, or the panic's message.
 fn run_case(case: Case) -> Result<(Report, Seen), String> {
-    let mut config: MachineConfig = system_tests::config();
+    let mut config: MachineConfig = testkit::config();
     config.max_ticks = MAX_TICKS;
     let Limits {
         memory,
@@ -1133,7 +1133,7 @@ fn check_report(report: &Report, seen: &Seen) -> Result<(), TestCaseError> {
 
 /// 2,000 cases (a few seconds in a debug build), or `PROPTEST_CASES` to hunt longer.
 fn cases() -> u32 {
-    system_tests::proptest_cases(2_000)
+    testkit::proptest_cases(2_000)
 }
 
 proptest! {

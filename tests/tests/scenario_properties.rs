@@ -10,13 +10,13 @@ use proptest::prelude::*;
 use userland::scenario::SHIPPED;
 
 fn cases() -> u32 {
-    system_tests::proptest_cases(500)
+    testkit::proptest_cases(500)
 }
 
 /// Load `text`; if it loads, run it briefly. Panics only on a broken promise. The checks
-/// are the `scenario_parser` fuzz target's (`system_tests::hostile::exercise_scenario`).
+/// are the `scenario_parser` fuzz target's (`testkit::hostile::exercise_scenario`).
 fn exercise(text: &str) {
-    if let Err(broken) = system_tests::hostile::exercise_scenario(text) {
+    if let Err(broken) = testkit::hostile::exercise_scenario(text) {
         panic!("{broken}\ntext: {text:?}");
     }
 }

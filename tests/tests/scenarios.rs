@@ -3,7 +3,7 @@
 //! is reported at its line and column before anything runs.
 
 use sim::{Outcome, Report};
-use system_tests::config;
+use testkit::config;
 use userland::scenario::{self, SHIPPED};
 
 /// Load (parse and check) a scenario, panicking with the drawn diagnostics if it has mistakes.

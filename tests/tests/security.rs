@@ -29,7 +29,7 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::rc::Rc;
-use system_tests::{config, run_with};
+use testkit::{config, run_with};
 use userland::{ProgramTable, SpawnOptions, Sys, SysResult};
 
 // ----- the table -----

@@ -10,7 +10,7 @@ use kernel::trace::{DropReason, EventKind, ExitReason, ReplyDropReason, WakeReas
 use kernel::Ledger;
 use sim::{Outcome, Report};
 use std::fmt::Debug;
-use system_tests::{config, prog, run, run_with, Log};
+use testkit::{config, prog, run, run_with, Log};
 use userland::{Message, ProgramTable, SpawnOptions, SysResult};
 
 // ----- helpers -----

@@ -1,5 +1,5 @@
 //! The `trap_abi` fuzz target's decoding, bounded, in `make test`: arbitrary bytes become
-//! trap frames raised by 2–4 processes (`system_tests::hostile`, the same code the fuzz
+//! trap frames raised by 2–4 processes (`testkit::hostile`, the same code the fuzz
 //! target in `fuzz/` calls), run with every kernel invariant checked after every kernel
 //! entry. A case fails if the kernel or the machine panics, an invariant breaks, the ledger
 //! does not balance, a process faults, or any returned registers contradict `docs/abi.md`.
@@ -10,10 +10,10 @@
 use proptest::collection::vec;
 use proptest::prelude::*;
 use std::path::PathBuf;
-use system_tests::hostile::{self, decode, encode, run, run_bytes, Trial};
+use testkit::hostile::{self, decode, encode, run, run_bytes, Trial};
 
 fn cases() -> u32 {
-    system_tests::proptest_cases(1_000)
+    testkit::proptest_cases(1_000)
 }
 
 /// The seed inputs encoded, with random bytes replaced, inserted or removed: valid-looking

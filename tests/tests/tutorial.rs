@@ -64,7 +64,7 @@ fn the_server_shouts_back_to_each_client() {
         .add("shout", "two clients and an echo server", main_program)
         .add("shout.server", "answers in capitals", server)
         .add("shout.client", "asks once", client);
-    let report = system_tests::run(programs, "shout");
+    let report = testkit::run(programs, "shout");
     assert!(report.succeeded());
     assert_eq!(
         report.console_text(),

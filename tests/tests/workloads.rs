@@ -4,7 +4,7 @@
 //! benchmarks time them; these tests make sure what is timed is the whole job done right.
 
 use sim::{Machine, MachineConfig, Report, RunQueues};
-use system_tests::config;
+use testkit::config;
 use userland::programs::workloads::{ring, PRODUCERS};
 
 /// Run `program` with `arg` on `config`, expecting every process to exit 0.

@@ -1,4 +1,5 @@
-//! Shared helpers for the system tests: boot a machine on a few test programs and run it.
+//! Test tooling, outside the product crates: boot a machine on a few test programs and run
+//! it with every check on, and turn hostile bytes into runs ([`hostile`]).
 //!
 //! Tests write their programs as closures against the userland [`Sys`] stubs, exactly as a
 //! user would, and record what each syscall returned in a [`Log`] they assert on afterwards,
