@@ -72,7 +72,7 @@ hostile:
 # flat (docs/performance.md, "Soak"). About half a minute; not part of `test` or CI.
 .PHONY: soak
 soak:
-	$(CARGO) run --release -p sim --example soak
+	$(CARGO) run --release -p testkit --example soak
 
 # Fuzz the trap ABI and the scenario parser (fuzz/, docs/security.md) for FUZZ_SECONDS each.
 # cargo-fuzz wants nightly compiler flags: RUSTC_BOOTSTRAP=1 lets the stable toolchain take

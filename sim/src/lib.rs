@@ -24,7 +24,6 @@ pub mod policy;
 pub mod render;
 pub mod report;
 pub mod scenario;
-pub mod soak;
 
 pub use faults::{FaultAt, FaultPlan};
 pub use kernel::sched::Policy;

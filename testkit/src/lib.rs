@@ -1,5 +1,6 @@
 //! Test tooling, outside the product crates: boot a machine on a few test programs and run
-//! it with every check on, and turn hostile bytes into runs ([`hostile`]).
+//! it with every check on, turn hostile bytes into runs ([`hostile`]), and generate the
+//! soak's random scenarios ([`soak`]).
 //!
 //! Tests write their programs as closures against the userland [`Sys`] stubs, exactly as a
 //! user would, and record what each syscall returned in a [`Log`] they assert on afterwards,
@@ -12,6 +13,7 @@ use std::rc::Rc;
 use userland::{ProgramTable, Sys};
 
 pub mod hostile;
+pub mod soak;
 
 /// The configuration tests run with: the defaults, with every kernel invariant checked after
 /// every syscall (it is on in debug builds already; this makes it explicit).

@@ -19,6 +19,7 @@
 //! | `scenarios`, `hostile_language`, `scenario_properties` | the scenario language end to end, under hostile text, and as a property |
 //! | `properties`, `trap_fuzz` | random programs and random trap frames against the machine |
 //! | `workloads` | the performance workloads, and one kernel entry per trap |
+//! | `soak` | the soak's scenario generator: what it writes loads, ends and balances |
 
 mod errors;
 mod examples;
@@ -35,6 +36,7 @@ mod scenario_properties;
 mod scenarios;
 mod security;
 mod semantics;
+mod soak;
 mod trap_fuzz;
 mod tutorial;
 mod workloads;

@@ -1,4 +1,4 @@
-//! Random scenarios for the soak run (`make soak`, `sim/examples/soak.rs`) and its tests.
+//! Random scenarios for the soak run (`make soak`, `testkit/examples/soak.rs`) and its tests.
 //!
 //! [`generate`] turns a seed into the *text* of a scenario file (so the soak exercises the
 //! parser, the checker and the interpreter as well as the kernel) and the machine settings
@@ -63,7 +63,7 @@
 //! The run itself is [`run`]: trace off and invariant checks off, as the soak wants them
 //! (the tests that want checks turn them on in the configuration from [`config`]).
 
-use crate::{MachineConfig, Outcome, Report};
+use sim::{MachineConfig, Outcome, Report};
 use kernel::sched::rng::Rng;
 use std::collections::BTreeMap;
 use userland::scenario::Scenario;
@@ -208,7 +208,7 @@ const STEADY_MOTIFS: [&str; 3] = ["queue", "inbox", "rpc"];
 /// The machine configuration a generated scenario runs with: its `set` lines applied, the
 /// trace and the invariant checks off (a soak measures the simulator, not its trace).
 pub fn config(scenario: &Scenario) -> MachineConfig {
-    let mut config = crate::scenario::configure(scenario, MachineConfig::default());
+    let mut config = sim::scenario::configure(scenario, MachineConfig::default());
     config.kernel.trace = false;
     config.kernel.check_invariants = false;
     config
@@ -219,14 +219,14 @@ pub fn config(scenario: &Scenario) -> MachineConfig {
 pub fn run(generated: &Generated) -> Result<Report, String> {
     let scenario = load(generated)?;
     let config = config(&scenario);
-    crate::scenario::run(scenario, config).map_err(|e| format!("init did not boot: {e}"))
+    sim::scenario::run(scenario, config).map_err(|e| format!("init did not boot: {e}"))
 }
 
 /// Parse and check a generated scenario (the diagnostics rendered on failure).
 pub fn load(generated: &Generated) -> Result<Scenario, String> {
     let file = generated.file_name();
-    crate::scenario::load(&file, &generated.text)
-        .map_err(|d| crate::scenario::render_diagnostics(&file, &generated.text, &d))
+    sim::scenario::load(&file, &generated.text)
+        .map_err(|d| sim::scenario::render_diagnostics(&file, &generated.text, &d))
 }
 
 /// Whether a run met the kernel's memory limit (some process printed

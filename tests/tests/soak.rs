@@ -1,4 +1,4 @@
-//! The soak run's scenario generator (`sim::soak`): what it writes loads, terminates,
+//! The soak run's scenario generator (`testkit::soak`): what it writes loads, terminates,
 //! balances its ledger and leaves the kernel's tables empty, on fifty seeds, and it reaches
 //! every motif, policy, capacity, mode and limit it claims to.
 //!
@@ -7,7 +7,7 @@
 //! the tests run in debug builds; ten of them run again with the kernel's invariant checks
 //! on (six times slower), so that a kernel bug the soak's settings provoke shows as such.
 
-use sim::soak::{self, Coverage, Generated};
+use testkit::soak::{self, Coverage, Generated};
 use sim::{MachineConfig, Outcome};
 
 /// Seeds the tests run: the first fifty of the soak with seed 0.

@@ -2,25 +2,25 @@
 //! show that the simulator's memory stays flat.
 //!
 //! ```text
-//! cargo run --release -p sim --example soak -- [--messages N] [--long L] [--seed S]
+//! cargo run --release -p testkit --example soak -- [--messages N] [--long L] [--seed S]
 //!                                              [--size M] [--bound-mib B] [--show RUN]
 //! make soak
 //! ```
 //!
-//! **Many runs.** Each run is a fresh scenario from `sim::soak::generate` (about `--size`
+//! **Many runs.** Each run is a fresh scenario from `testkit::soak::generate` (about `--size`
 //! messages at most, default 20,000) on a fresh machine with the trace and the invariant
 //! checks off, until the kernels have accepted `--messages` messages in all (default
 //! 10,000,000, counted by the ledgers' `sent`, `init`'s start messages included). After
 //! each run the ledger must balance, or the soak stops there; the run must also have
 //! completed with every exit code 0 and left the kernel's tables empty
-//! (`sim::soak::problem`), or the soak prints the run's number and scenario (`--show RUN`
+//! (`testkit::soak::problem`), or the soak prints the run's number and scenario (`--show RUN`
 //! prints it again, to replay with `sim run`), goes on, and fails at the end. After each
 //! run it samples the process's resident memory (`VmRSS`, `VmHWM` from
 //! `/proc/self/status`; Linux only).
 //!
 //! **One long run.** Short runs drop their machine, kernel and bodies every 20,000
 //! messages, which would hide anything that grows *inside* a run (a kernel table, a slab,
-//! the bodies). So the soak then runs one scenario from `sim::soak::generate_steady` of
+//! the bodies). So the soak then runs one scenario from `testkit::soak::generate_steady` of
 //! about `--long` messages (default 2,000,000; 0 skips it), whose own memory cannot grow
 //! (bounded queues, nothing printed), pausing every few thousand ticks to sample the RSS.
 //!
@@ -35,7 +35,7 @@
 //!
 //! Everything but the memory and time figures is determined by the seed.
 
-use sim::soak::{self, Coverage, Memory};
+use testkit::soak::{self, Coverage, Memory};
 use std::process::ExitCode;
 use std::time::Instant;
 
