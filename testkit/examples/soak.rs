@@ -35,9 +35,9 @@
 //!
 //! Everything but the memory and time figures is determined by the seed.
 
-use testkit::soak::{self, Coverage, Memory};
 use std::process::ExitCode;
 use std::time::Instant;
+use testkit::soak::{self, Coverage, Memory};
 
 /// The command line.
 struct Args {

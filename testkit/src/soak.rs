@@ -63,8 +63,8 @@
 //! The run itself is [`run`]: trace off and invariant checks off, as the soak wants them
 //! (the tests that want checks turn them on in the configuration from [`config`]).
 
-use sim::{MachineConfig, Outcome, Report};
 use kernel::sched::rng::Rng;
+use sim::{MachineConfig, Outcome, Report};
 use std::collections::BTreeMap;
 use userland::scenario::Scenario;
 

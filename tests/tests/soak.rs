@@ -7,8 +7,8 @@
 //! the tests run in debug builds; ten of them run again with the kernel's invariant checks
 //! on (six times slower), so that a kernel bug the soak's settings provoke shows as such.
 
-use testkit::soak::{self, Coverage, Generated};
 use sim::{MachineConfig, Outcome};
+use testkit::soak::{self, Coverage, Generated};
 
 /// Seeds the tests run: the first fifty of the soak with seed 0.
 fn seeds() -> impl Iterator<Item = u64> {
