@@ -35,63 +35,36 @@
 //!
 //! Everything but the memory and time figures is determined by the seed.
 
+use clap::Parser;
 use std::process::ExitCode;
 use std::time::Instant;
 use testkit::soak::{self, Coverage, Memory};
 
-/// The command line.
+/// The soak: millions of messages through random scenarios, memory sampled as it goes.
+#[derive(Parser, Debug)]
+#[command(
+    name = "soak",
+    about = "Show that the simulator's memory stays flat over millions of messages"
+)]
 struct Args {
+    /// Many runs, until the kernels accepted this many messages in all.
+    #[arg(long, default_value_t = 10_000_000, value_parser = clap::value_parser!(u64).range(1..))]
     messages: u64,
+    /// Then one run of about this many messages, sampled as it goes (0: none).
+    #[arg(long, default_value_t = 2_000_000)]
     long: u64,
+    /// The soak's seed.
+    #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// The most messages one of the many runs sends, about.
+    #[arg(long, default_value_t = 20_000)]
     size: u64,
+    /// Fail if the resident set grows more than this many MiB from 10% to 100% of a part.
+    #[arg(long, default_value_t = 4.0)]
     bound_mib: f64,
+    /// Print this run's scenario and stop.
+    #[arg(long)]
     show: Option<u64>,
-}
-
-fn usage() -> ! {
-    eprintln!(
-        "usage: soak [--messages N] [--long L] [--seed S] [--size M] [--bound-mib B] [--show RUN]\n\
-         \n\
-         --messages N   many runs, until the kernels accepted N messages in all [10000000]\n\
-         --long L       then one run of about L messages, sampled as it goes [2000000; 0: none]\n\
-         --seed S       the soak's seed [0]\n\
-         --size M       the most messages one of the many runs sends, about [20000]\n\
-         --bound-mib B  fail if RSS grows more than B MiB from 10% to 100% [4]\n\
-         --show RUN     print run RUN's scenario and stop"
-    );
-    std::process::exit(2)
-}
-
-fn parse_args() -> Args {
-    let mut args = Args {
-        messages: 10_000_000,
-        long: 2_000_000,
-        seed: 0,
-        size: 20_000,
-        bound_mib: 4.0,
-        show: None,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let value = it.next().unwrap_or_else(|| usage());
-        let number = || {
-            value
-                .replace('_', "")
-                .parse::<u64>()
-                .unwrap_or_else(|_| usage())
-        };
-        match flag.as_str() {
-            "--messages" => args.messages = number().max(1),
-            "--long" => args.long = number(),
-            "--seed" => args.seed = number(),
-            "--size" => args.size = number(),
-            "--bound-mib" => args.bound_mib = value.parse().unwrap_or_else(|_| usage()),
-            "--show" => args.show = Some(number()),
-            _ => usage(),
-        }
-    }
-    args
 }
 
 fn mib(kib: u64) -> f64 {
@@ -327,7 +300,7 @@ fn long_run(args: &Args) -> Option<Samples> {
 }
 
 fn main() -> ExitCode {
-    let args = parse_args();
+    let args = Args::parse();
     if let Some(run) = args.show {
         print!(
             "{}",
