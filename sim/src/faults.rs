@@ -36,7 +36,7 @@ pub enum FaultAt {
     KillAtTick {
         /// The process name, as the trace shows it.
         name: String,
-        /// When.
+        /// The tick the kill is planned for.
         tick: Ticks,
     },
     /// Kill each process called `name` when it traps for the `nth` time (counting from 1,
@@ -64,9 +64,9 @@ pub enum FaultAt {
     /// At `tick`, move the clock forward by `by` ticks: every CPU's clock jumps, and the
     /// timeouts and sleeps due in the gap fire at once.
     ClockJump {
-        /// When.
+        /// The tick the jump happens at.
         tick: Ticks,
-        /// How far.
+        /// How many ticks every clock moves forward.
         by: Ticks,
     },
 }

@@ -96,7 +96,7 @@ mod tests {
     use super::*;
 
     /// 80,000 programs, as a scenario with 80,000 declarations adds: adding and finding
-    /// each is a lookup (a scan per call took 20 s), and the table keeps its order.
+    /// each is a lookup, not a scan, and the table keeps its order.
     #[test]
     fn many_programs_are_added_and_found_by_name_in_order() {
         let n = 80_000;

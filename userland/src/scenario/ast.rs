@@ -35,7 +35,7 @@ impl Span {
 pub struct Ident {
     /// The name.
     pub name: String,
-    /// Where.
+    /// Where in the file it was written, for a diagnostic that points at it.
     pub span: Span,
 }
 
@@ -318,28 +318,28 @@ pub struct FaultDecl {
 pub enum FaultSpec {
     /// `fault kill PROCESS at tick N` / `at syscall N`.
     Kill {
-        /// Whom.
+        /// The process (or copy) to kill.
         target: Target,
-        /// When.
+        /// At a tick, or at its n-th syscall.
         at: FaultMoment,
     },
     /// `fault lose N%`: each message is lost with this chance.
     Lose {
-        /// Percent.
+        /// The chance, in percent.
         percent: u8,
     },
     /// `fault delay N% by T`: each message is held back T ticks with this chance.
     Delay {
-        /// Percent.
+        /// The chance, in percent.
         percent: u8,
-        /// Ticks.
+        /// How long a delayed message is held back, in ticks.
         ticks: Ticks,
     },
     /// `fault jump N at tick T`: the clock jumps N ticks forward at tick T.
     Jump {
-        /// How far.
+        /// How many ticks the clock jumps.
         ticks: Ticks,
-        /// When.
+        /// The tick it jumps at.
         at: Ticks,
     },
 }
@@ -467,12 +467,12 @@ pub enum StmtKind {
     Repeat {
         /// How many times.
         times: u64,
-        /// What.
+        /// The statements repeated.
         body: Vec<Stmt>,
     },
     /// `loop { ... }`: until `break`, `exit` or the end of the run.
     Loop {
-        /// What.
+        /// The statements looped over.
         body: Vec<Stmt>,
     },
     /// `if EXPECTATION { ... } [else { ... }]`: branch on the last result.
