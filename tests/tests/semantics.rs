@@ -1,17 +1,25 @@
-//! The message-passing semantics, one test per rule.
+//! The message-passing semantics, one test per rule (deletion has two: by `delete_mailbox`
+//! and by the owner's exit).
 //!
 //! Each test runs a few small programs on the machine, records what their syscalls returned
 //! in a [`Log`], asserts on it (and on exit codes, the outcome and the ledger) after the run,
 //! and snapshots the text trace, which must show the behaviour the test is about.
+//!
+//! The shape every test shares is expressed once: a program logs through its
+//! [`ProcessLog`] (`log.step("send a1").done(&result)` gives the entry `main: send a1 -> ok`),
+//! and [`RunLog`] checks the entries as one table of `who: entry` lines, in which `{name}`
+//! stands for the pid of the process called `name`.
 
 use abi::{Capacity, Dest, Error, MailboxId, Mode, Pid, Source};
 use kernel::ipc::WaitQueueId;
 use kernel::trace::{DropReason, EventKind, ExitReason, ReplyDropReason, WakeReason};
 use kernel::Ledger;
 use sim::{Outcome, Report};
-use std::fmt::Debug;
-use testkit::{config, prog, run, run_with, Log};
-use userland::{Message, ProgramTable, SpawnOptions, SysResult};
+use std::collections::BTreeMap;
+use std::fmt::{Debug, Display};
+use std::future::Future;
+use testkit::{config, run, run_with, Log};
+use userland::{Message, ProgramTable, SpawnOptions, Sys, SysResult};
 
 // ----- helpers -----
 
@@ -44,6 +52,143 @@ fn val<T: Debug>(r: &SysResult<T>) -> String {
     }
 }
 
+/// One process's part of the test's log: every entry it makes is `who: ...`.
+#[derive(Clone)]
+struct ProcessLog {
+    log: Log<String>,
+    who: String,
+}
+
+impl ProcessLog {
+    /// The same log, with entries under another name (a process told apart by its argument).
+    fn renamed(&self, who: String) -> ProcessLog {
+        ProcessLog {
+            log: self.log.clone(),
+            who,
+        }
+    }
+
+    /// Log `text` as it is.
+    fn entry(&self, text: impl Display) {
+        self.log.push(format!("{}: {text}", self.who));
+    }
+
+    /// The step `what`, about to be logged with its result as `what -> result`: the name goes
+    /// first, so that the call fits on the line after it.
+    fn step(&self, what: impl Display) -> LogStep<'_> {
+        LogStep {
+            log: self,
+            what: what.to_string(),
+        }
+    }
+}
+
+/// A step of a process by its name, logged by one of the methods, each for one kind of result.
+struct LogStep<'a> {
+    log: &'a ProcessLog,
+    what: String,
+}
+
+impl LogStep<'_> {
+    /// `what -> ok`, or the error.
+    fn done(self, r: &SysResult<()>) {
+        self.log.entry(format_args!("{} -> {}", self.what, done(r)));
+    }
+
+    /// `what -> p1 "text"`, or the error.
+    fn msg(self, r: &SysResult<Message>) {
+        self.log.entry(format_args!("{} -> {}", self.what, msg(r)));
+    }
+
+    /// `what -> ok VALUE`, or the error.
+    fn val<T: Debug>(self, r: &SysResult<T>) {
+        self.log.entry(format_args!("{} -> {}", self.what, val(r)));
+    }
+}
+
+/// Add the program `name` to `table`: its body gets the machine's `Sys`, its argument, and
+/// its own part of the test's `log` (entries `name: ...`).
+fn program<F, Fut>(table: &mut ProgramTable, name: &str, log: &Log<String>, body: F)
+where
+    F: Fn(Sys, u64, ProcessLog) -> Fut + 'static,
+    Fut: Future<Output = i32> + 'static,
+{
+    let log = ProcessLog {
+        log: log.clone(),
+        who: name.to_string(),
+    };
+    program_sharing(table, name, &log, body);
+}
+
+/// Add the program `name` to `table`: its body gets the machine's `Sys`, its argument, and
+/// a clone of `shared` (a log the test reads after the run).
+fn program_sharing<S, F, Fut>(table: &mut ProgramTable, name: &str, shared: &S, body: F)
+where
+    S: Clone + 'static,
+    F: Fn(Sys, u64, S) -> Fut + 'static,
+    Fut: Future<Output = i32> + 'static,
+{
+    let shared = shared.clone();
+    table.add(name, "a test program", move |sys, arg| {
+        body(sys, arg, shared.clone())
+    });
+}
+
+/// What a run's processes logged, with the report that knows their pids.
+struct RunLog<'a> {
+    report: &'a Report,
+    log: &'a Log<String>,
+}
+
+impl<'a> RunLog<'a> {
+    fn of(report: &'a Report, log: &'a Log<String>) -> Self {
+        RunLog { report, log }
+    }
+
+    /// `lines` with each `{name}` replaced by the pid of the (exited) process called `name`.
+    fn with_pids(&self, lines: &[&str]) -> Vec<String> {
+        lines
+            .iter()
+            .map(|line| {
+                self.report.exited.iter().fold(line.to_string(), |l, e| {
+                    l.replace(&format!("{{{}}}", e.name), &e.pid.to_string())
+                })
+            })
+            .collect()
+    }
+
+    /// Each process logged exactly its lines of `expected` (`who: entry`, `{name}` for a
+    /// pid), in that order; the order between processes is free. On a mismatch the message
+    /// shows every process's entries, so every process that differs is seen at once.
+    fn assert_per_process(&self, expected: &[&str]) {
+        let by_process = |lines: Vec<String>| {
+            let mut by: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for line in lines {
+                let (who, entry) = line.split_once(": ").expect("a `who: entry` line");
+                by.entry(who.to_string())
+                    .or_default()
+                    .push(entry.to_string());
+            }
+            by
+        };
+        assert_eq!(
+            by_process(self.log.entries()),
+            by_process(self.with_pids(expected)),
+            "what each process logged"
+        );
+    }
+
+    /// Everything logged is `expected` (`who: entry`, `{name}` for a pid), in exactly that
+    /// order across processes.
+    fn assert_in_order(&self, expected: &[&str]) {
+        assert_eq!(
+            self.log.entries(),
+            self.with_pids(expected),
+            "what the processes logged, in order"
+        );
+    }
+}
+
 /// What the process `who` logged (entries `who: ...`), without the prefix, in order.
 fn of(log: &Log<String>, who: &str) -> Vec<String> {
     let prefix = format!("{who}: ");
@@ -70,16 +215,17 @@ fn ledger(sent: u64, received: u64) -> Ledger {
     }
 }
 
-/// A ledger with `dropped` messages dropped, all for `reason`.
-fn ledger_dropping(sent: u64, received: u64, reason: DropReason, dropped: u64) -> Ledger {
-    let mut l = ledger(sent, received);
-    l.dropped.add(reason, dropped);
-    l
-}
-
 /// Every event kind of the run with its tick.
 fn events(report: &Report) -> impl Iterator<Item = (u64, &EventKind)> {
     report.events.iter().map(|e| (e.tick, &e.kind))
+}
+
+/// What `pick` takes from each event (with its tick) of the run, in order.
+fn pick_events<'a, T>(
+    report: &'a Report,
+    pick: impl FnMut((u64, &'a EventKind)) -> Option<T>,
+) -> Vec<T> {
+    events(report).filter_map(pick).collect()
 }
 
 /// The expected strings, owned.
@@ -95,117 +241,86 @@ fn strs(v: &[&str]) -> Vec<String> {
 fn links() {
     let log = Log::new();
     let mut t = ProgramTable::new();
-    prog(&mut t, "main", &log, |sys, _, log| async move {
-        let say = |s: String| log.push(format!("main: {s}"));
+    program(&mut t, "main", &log, |sys, _, log| async move {
         let ghost = Pid::new(40, 0);
         let ghost_mb = MailboxId::new(40, 0);
-        say(format!(
-            "send to never-pid -> {}",
-            done(&sys.send(ghost, b"x", Mode::Blocking).await)
-        ));
-        say(format!(
-            "receive from never-pid -> {}",
-            msg(&sys.receive(ghost, Mode::Blocking).await)
-        ));
-        say(format!(
-            "send to never-mailbox -> {}",
-            done(&sys.send(ghost_mb, b"x", Mode::Blocking).await)
-        ));
-        say(format!(
-            "receive from never-mailbox -> {}",
-            msg(&sys.receive(ghost_mb, Mode::Blocking).await)
-        ));
+        log.step("send to never-pid")
+            .done(&sys.send(ghost, b"x", Mode::Blocking).await);
+        log.step("receive from never-pid")
+            .msg(&sys.receive(ghost, Mode::Blocking).await);
+        log.step("send to never-mailbox")
+            .done(&sys.send(ghost_mb, b"x", Mode::Blocking).await);
+        log.step("receive from never-mailbox")
+            .msg(&sys.receive(ghost_mb, Mode::Blocking).await);
 
         // A child that exited and was reaped: its pid is stale.
         let child = sys.spawn("quick", 0).await.expect("spawn");
-        say(format!("wait child -> {}", val(&sys.wait(child).await)));
-        say(format!(
-            "send to reaped child -> {}",
-            done(&sys.send(child, b"x", Mode::Blocking).await)
-        ));
-        say(format!(
-            "receive from reaped child -> {}",
-            msg(&sys.receive(child, Mode::Blocking).await)
-        ));
+        log.step("wait child").val(&sys.wait(child).await);
+        log.step("send to reaped child")
+            .done(&sys.send(child, b"x", Mode::Blocking).await);
+        log.step("receive from reaped child")
+            .msg(&sys.receive(child, Mode::Blocking).await);
         // Its slot is reused by the next child, which must not answer to the old pid.
         let heir = sys.spawn("quick", 0).await.expect("spawn");
-        say(format!(
+        log.entry(format_args!(
             "same slot {}, new pid differs {}",
             heir.index() == child.index(),
             heir != child
         ));
-        say(format!(
-            "send to old pid while slot reused -> {}",
-            done(&sys.send(child, b"x", Mode::NonBlocking).await)
-        ));
-        say(format!("wait heir -> {}", val(&sys.wait(heir).await)));
+        log.step("send to old pid while slot reused")
+            .done(&sys.send(child, b"x", Mode::NonBlocking).await);
+        log.step("wait heir").val(&sys.wait(heir).await);
 
         // A deleted mailbox: its id is stale, even once its slot holds a new mailbox.
         let old = sys
             .create_mailbox(Capacity::Unbounded, None)
             .await
             .expect("create");
-        say(format!(
-            "delete -> {}",
-            done(&sys.delete_mailbox(old).await)
-        ));
+        log.step("delete").done(&sys.delete_mailbox(old).await);
         let new = sys
             .create_mailbox(Capacity::Unbounded, None)
             .await
             .expect("create");
-        say(format!(
+        log.entry(format_args!(
             "same slot {}, new id differs {}",
             new.index() == old.index(),
             new != old
         ));
-        say(format!(
-            "send to deleted mailbox -> {}",
-            done(&sys.send(old, b"x", Mode::Blocking).await)
-        ));
-        say(format!(
-            "receive from deleted mailbox -> {}",
-            msg(&sys.receive(old, Mode::Blocking).await)
-        ));
-        say(format!(
-            "delete deleted mailbox -> {}",
-            done(&sys.delete_mailbox(old).await)
-        ));
-        say(format!(
-            "send to new mailbox -> {}",
-            done(&sys.send(new, b"new", Mode::Blocking).await)
-        ));
-        say(format!(
-            "receive from new mailbox -> {}",
-            msg(&sys.receive(new, Mode::NonBlocking).await)
-        ));
+        log.step("send to deleted mailbox")
+            .done(&sys.send(old, b"x", Mode::Blocking).await);
+        log.step("receive from deleted mailbox")
+            .msg(&sys.receive(old, Mode::Blocking).await);
+        log.step("delete deleted mailbox")
+            .done(&sys.delete_mailbox(old).await);
+        log.step("send to new mailbox")
+            .done(&sys.send(new, b"new", Mode::Blocking).await);
+        log.step("receive from new mailbox")
+            .msg(&sys.receive(new, Mode::NonBlocking).await);
         0
     });
-    prog(&mut t, "quick", &log, |_, _, _| async move { 7 });
+    program(&mut t, "quick", &log, |_, _, _| async move { 7 });
 
     let report = run(t, "main");
 
-    assert_eq!(
-        of(&log, "main"),
-        strs(&[
-            "send to never-pid -> err no_such_process",
-            "receive from never-pid -> err no_such_process",
-            "send to never-mailbox -> err no_such_mailbox",
-            "receive from never-mailbox -> err no_such_mailbox",
-            "wait child -> ok 7",
-            "send to reaped child -> err no_such_process",
-            "receive from reaped child -> err no_such_process",
-            "same slot true, new pid differs true",
-            "send to old pid while slot reused -> err no_such_process",
-            "wait heir -> ok 7",
-            "delete -> ok",
-            "same slot true, new id differs true",
-            "send to deleted mailbox -> err no_such_mailbox",
-            "receive from deleted mailbox -> err no_such_mailbox",
-            "delete deleted mailbox -> err no_such_mailbox",
-            "send to new mailbox -> ok",
-            "receive from new mailbox -> p0 \"new\"",
-        ])
-    );
+    RunLog::of(&report, &log).assert_per_process(&[
+        "main: send to never-pid -> err no_such_process",
+        "main: receive from never-pid -> err no_such_process",
+        "main: send to never-mailbox -> err no_such_mailbox",
+        "main: receive from never-mailbox -> err no_such_mailbox",
+        "main: wait child -> ok 7",
+        "main: send to reaped child -> err no_such_process",
+        "main: receive from reaped child -> err no_such_process",
+        "main: same slot true, new pid differs true",
+        "main: send to old pid while slot reused -> err no_such_process",
+        "main: wait heir -> ok 7",
+        "main: delete -> ok",
+        "main: same slot true, new id differs true",
+        "main: send to deleted mailbox -> err no_such_mailbox",
+        "main: receive from deleted mailbox -> err no_such_mailbox",
+        "main: delete deleted mailbox -> err no_such_mailbox",
+        "main: send to new mailbox -> ok",
+        "main: receive from new mailbox -> {main} \"new\"",
+    ]);
     assert_eq!(report.outcome, Outcome::Completed);
     assert_eq!(report.exit_code(pid(&report, "main")), Some(0));
     // Only the one message to the live mailbox entered the kernel.
@@ -231,7 +346,7 @@ fn links() {
 fn direct_naming() {
     let log = Log::new();
     let mut t = ProgramTable::new();
-    prog(&mut t, "main", &log, |sys, _, log| async move {
+    program(&mut t, "main", &log, |sys, _, log| async move {
         let me = sys.getpid().await;
         let receiver = sys
             .spawn_with(SpawnOptions::new("receiver", me.raw()).inbox(Capacity::Bounded(3)))
@@ -240,56 +355,47 @@ fn direct_naming() {
         let other = sys.spawn("other", receiver.raw()).await.expect("spawn");
         // `other` queues b1 and b2 meanwhile; a1 comes after them.
         sys.sleep(20).await;
-        let r = sys.send(receiver, b"a1", Mode::Blocking).await;
-        log.push(format!("main: send a1 -> {}", done(&r)));
+        log.step("send a1")
+            .done(&sys.send(receiver, b"a1", Mode::Blocking).await);
         // The receiver waits for main, and `other` sends b3, meanwhile.
         sys.sleep(80).await;
-        let r = sys.send(receiver, b"a2", Mode::Blocking).await;
-        log.push(format!("main: send a2 -> {}", done(&r)));
+        log.step("send a2")
+            .done(&sys.send(receiver, b"a2", Mode::Blocking).await);
         for p in [other, receiver] {
             sys.wait(p).await.expect("wait");
         }
         0
     });
-    prog(&mut t, "other", &log, |sys, arg, log| async move {
+    program(&mut t, "other", &log, |sys, arg, log| async move {
         let receiver = Pid::from_raw(arg);
         for (m, pause) in [("b1", 0), ("b2", 70), ("b3", 0)] {
             let r = sys.send(receiver, m.as_bytes(), Mode::Blocking).await;
-            log.push(format!("other: send {m} -> {}", done(&r)));
+            log.step(format_args!("send {m}")).done(&r);
             if pause > 0 {
                 sys.sleep(pause).await;
             }
         }
         0
     });
-    prog(&mut t, "receiver", &log, |sys, arg, log| async move {
+    program(&mut t, "receiver", &log, |sys, arg, log| async move {
         let main = Pid::from_raw(arg);
         // Sleep until b1, b2 (from other) and a1 (from main) are queued.
         sys.sleep(50).await;
-        let say = |s: String| log.push(format!("receiver: {s}"));
-        say(format!(
-            "from main -> {}",
-            msg(&sys.receive(main, Mode::Blocking).await)
-        ));
-        say(format!(
-            "from main (nonblocking) -> {}",
-            msg(&sys.receive(main, Mode::NonBlocking).await)
-        ));
+        log.step("from main")
+            .msg(&sys.receive(main, Mode::Blocking).await);
+        log.step("from main (nonblocking)")
+            .msg(&sys.receive(main, Mode::NonBlocking).await);
         // Waits; b3 from `other` arrives meanwhile and must not end the wait.
-        say(format!(
-            "from main -> {}",
-            msg(&sys.receive(main, Mode::Blocking).await)
-        ));
+        log.step("from main")
+            .msg(&sys.receive(main, Mode::Blocking).await);
         for mode in [
             Mode::Blocking,
             Mode::Blocking,
             Mode::Blocking,
             Mode::NonBlocking,
         ] {
-            say(format!(
-                "any ({mode}) -> {}",
-                msg(&sys.receive(Source::Any, mode).await)
-            ));
+            log.step(format_args!("any ({mode})"))
+                .msg(&sys.receive(Source::Any, mode).await);
         }
         0
     });
@@ -299,37 +405,32 @@ fn direct_naming() {
     let main = pid(&report, "main");
     let other = pid(&report, "other");
     let receiver = pid(&report, "receiver");
-    assert_eq!(
-        of(&log, "other"),
-        strs(&["send b1 -> ok", "send b2 -> ok", "send b3 -> ok"])
-    );
-    assert_eq!(of(&log, "main"), strs(&["send a1 -> ok", "send a2 -> ok"]));
-    assert_eq!(
-        of(&log, "receiver"),
-        vec![
-            // The newest message, skipping the two older ones from `other`.
-            format!("from main -> {main} \"a1\""),
-            "from main (nonblocking) -> err would_block".to_string(),
-            format!("from main -> {main} \"a2\""),
-            // The others' messages were left queued; `any` takes the oldest first and names
-            // its sender.
-            format!("any (blocking) -> {other} \"b1\""),
-            format!("any (blocking) -> {other} \"b2\""),
-            format!("any (blocking) -> {other} \"b3\""),
-            "any (nonblocking) -> err would_block".to_string(),
-        ]
-    );
+    RunLog::of(&report, &log).assert_per_process(&[
+        "other: send b1 -> ok",
+        "other: send b2 -> ok",
+        "other: send b3 -> ok",
+        "main: send a1 -> ok",
+        "main: send a2 -> ok",
+        // The newest message, skipping the two older ones from `other`.
+        "receiver: from main -> {main} \"a1\"",
+        "receiver: from main (nonblocking) -> err would_block",
+        "receiver: from main -> {main} \"a2\"",
+        // The others' messages were left queued; `any` takes the oldest first and names its
+        // sender.
+        "receiver: any (blocking) -> {other} \"b1\"",
+        "receiver: any (blocking) -> {other} \"b2\"",
+        "receiver: any (blocking) -> {other} \"b3\"",
+        "receiver: any (nonblocking) -> err would_block",
+    ]);
     // b3 was queued although the receiver was waiting (for main); a2 went straight to it.
     let b3_queued = events(&report).any(
         |(_, e)| matches!(e, EventKind::MessageQueued { from, depth: 3, .. } if *from == other),
     );
     assert!(b3_queued);
-    let handoffs: Vec<(Pid, Pid)> = events(&report)
-        .filter_map(|(_, e)| match e {
-            EventKind::MessageHandedOver { from, to, .. } => Some((*from, *to)),
-            _ => None,
-        })
-        .collect();
+    let handoffs: Vec<(Pid, Pid)> = pick_events(&report, |(_, e)| match e {
+        EventKind::MessageHandedOver { from, to, .. } => Some((*from, *to)),
+        _ => None,
+    });
     assert_eq!(handoffs, vec![(main, receiver)]);
     assert_eq!(report.outcome, Outcome::Completed);
     assert!(report.succeeded());
@@ -345,8 +446,7 @@ fn direct_naming() {
 fn indirect_naming() {
     let log = Log::new();
     let mut t = ProgramTable::new();
-    prog(&mut t, "main", &log, |sys, _, log| async move {
-        let say = |s: String| log.push(format!("main: {s}"));
+    program(&mut t, "main", &log, |sys, _, log| async move {
         let jobs = sys
             .create_mailbox(Capacity::Bounded(4), Some("jobs"))
             .await
@@ -354,64 +454,49 @@ fn indirect_naming() {
         let s1 = sys.spawn("sender", 1).await.expect("spawn");
         let s2 = sys.spawn("sender", 2).await.expect("spawn");
         let heir = sys.spawn("heir", jobs.raw()).await.expect("spawn");
-        say(format!("wait sender 1 -> {}", val(&sys.wait(s1).await)));
-        say(format!("wait sender 2 -> {}", val(&sys.wait(s2).await)));
+        log.step("wait sender 1").val(&sys.wait(s1).await);
+        log.step("wait sender 2").val(&sys.wait(s2).await);
         for _ in 0..2 {
-            say(format!(
-                "receive -> {}",
-                msg(&sys.receive(jobs, Mode::Blocking).await)
-            ));
+            log.step("receive")
+                .msg(&sys.receive(jobs, Mode::Blocking).await);
         }
-        say(format!(
-            "transfer -> {}",
-            done(&sys.transfer_mailbox(jobs, heir).await)
-        ));
-        say(format!(
-            "receive after transfer -> {}",
-            msg(&sys.receive(jobs, Mode::NonBlocking).await)
-        ));
-        say(format!(
-            "send go -> {}",
-            done(&sys.send(heir, b"go", Mode::Blocking).await)
-        ));
-        say(format!("wait heir -> {}", val(&sys.wait(heir).await)));
+        log.step("transfer")
+            .done(&sys.transfer_mailbox(jobs, heir).await);
+        log.step("receive after transfer")
+            .msg(&sys.receive(jobs, Mode::NonBlocking).await);
+        log.step("send go")
+            .done(&sys.send(heir, b"go", Mode::Blocking).await);
+        log.step("wait heir").val(&sys.wait(heir).await);
         0
     });
-    prog(&mut t, "sender", &log, |sys, arg, log| async move {
+    program(&mut t, "sender", &log, |sys, arg, log| async move {
         let jobs = sys.lookup_mailbox("jobs").await.expect("lookup");
         for part in ["a", "b"] {
             let text = format!("s{arg}{part}");
             let r = sys.send(jobs, text.as_bytes(), Mode::Blocking).await;
-            log.push(format!("sender: send {text} -> {}", done(&r)));
+            log.step(format_args!("send {text}")).done(&r);
         }
         0
     });
-    prog(&mut t, "heir", &log, |sys, arg, log| async move {
+    program(&mut t, "heir", &log, |sys, arg, log| async move {
         let jobs = MailboxId::from_raw(arg);
-        let say = |s: String| log.push(format!("heir: {s}"));
-        say(format!(
-            "receive before transfer -> {}",
-            msg(&sys.receive(jobs, Mode::NonBlocking).await)
-        ));
-        say(format!(
-            "inbox -> {}",
-            msg(&sys.receive(Source::Any, Mode::Blocking).await)
-        ));
+        log.step("receive before transfer")
+            .msg(&sys.receive(jobs, Mode::NonBlocking).await);
+        log.step("inbox")
+            .msg(&sys.receive(Source::Any, Mode::Blocking).await);
         for _ in 0..2 {
-            say(format!(
-                "receive -> {}",
-                msg(&sys.receive(jobs, Mode::Blocking).await)
-            ));
+            log.step("receive")
+                .msg(&sys.receive(jobs, Mode::Blocking).await);
         }
-        say(format!(
-            "receive (nonblocking) -> {}",
-            msg(&sys.receive(jobs, Mode::NonBlocking).await)
-        ));
+        log.step("receive (nonblocking)")
+            .msg(&sys.receive(jobs, Mode::NonBlocking).await);
         0
     });
 
     let report = run(t, "main");
 
+    // Which owner read which message is not the rule, only that each was read once: the
+    // entries are checked one by one.
     let main_log = of(&log, "main");
     let heir_log = of(&log, "heir");
     assert_eq!(main_log[0], "wait sender 1 -> ok 0");
@@ -458,27 +543,24 @@ fn indirect_naming() {
 fn zero_capacity() {
     let log = Log::new();
     let mut t = ProgramTable::new();
-    prog(&mut t, "main", &log, |sys, _, log| async move {
+    program(&mut t, "main", &log, |sys, _, log| async move {
         let receiver = sys.spawn("receiver", 0).await.expect("spawn");
         let r = sys.send(receiver, b"nb", Mode::NonBlocking).await;
-        log.push(format!("main: send nb (nonblocking) -> {}", done(&r)));
-        let r = sys.send(receiver, b"m1", Mode::Blocking).await;
-        log.push(format!("main: send m1 -> {}", done(&r)));
-        let r = sys.send(receiver, b"m2", Mode::Blocking).await;
-        log.push(format!("main: send m2 -> {}", done(&r)));
-        log.push(format!(
-            "main: wait receiver -> {}",
-            val(&sys.wait(receiver).await)
-        ));
+        log.step("send nb (nonblocking)").done(&r);
+        log.step("send m1")
+            .done(&sys.send(receiver, b"m1", Mode::Blocking).await);
+        log.step("send m2")
+            .done(&sys.send(receiver, b"m2", Mode::Blocking).await);
+        log.step("wait receiver").val(&sys.wait(receiver).await);
         0
     });
-    prog(&mut t, "receiver", &log, |sys, _, log| async move {
+    program(&mut t, "receiver", &log, |sys, _, log| async move {
         sys.sleep(5).await;
-        log.push("receiver: receiving".to_string());
+        log.entry("receiving");
         let r = sys.receive(Source::Any, Mode::Blocking).await;
-        log.push(format!("receiver: got {}", msg(&r)));
+        log.entry(format_args!("got {}", msg(&r)));
         let r = sys.receive(Source::Any, Mode::Blocking).await;
-        log.push(format!("receiver: got {}", msg(&r)));
+        log.entry(format_args!("got {}", msg(&r)));
         0
     });
 
@@ -487,18 +569,15 @@ fn zero_capacity() {
     let main = pid(&report, "main");
     let receiver = pid(&report, "receiver");
     // The order is the point: main's blocking send returns only after the receiver took m1.
-    assert_eq!(
-        log.entries(),
-        vec![
-            "main: send nb (nonblocking) -> err would_block".to_string(),
-            "receiver: receiving".to_string(),
-            format!("receiver: got {main} \"m1\""),
-            "main: send m1 -> ok".to_string(),
-            "main: send m2 -> ok".to_string(),
-            format!("receiver: got {main} \"m2\""),
-            "main: wait receiver -> ok 0".to_string(),
-        ]
-    );
+    RunLog::of(&report, &log).assert_in_order(&[
+        "main: send nb (nonblocking) -> err would_block",
+        "receiver: receiving",
+        "receiver: got {main} \"m1\"",
+        "main: send m1 -> ok",
+        "main: send m2 -> ok",
+        "receiver: got {main} \"m2\"",
+        "main: wait receiver -> ok 0",
+    ]);
     // Nothing is ever queued at capacity zero: both messages went hand to hand.
     let queued = events(&report)
         .filter(|(_, e)| matches!(e, EventKind::MessageQueued { .. }))
@@ -508,14 +587,12 @@ fn zero_capacity() {
         .count();
     assert_eq!((queued, handoffs), (0, 2));
     // Main waited as a sender for m1; for m2 the receiver was already waiting.
-    let blocks: Vec<(Pid, WaitQueueId)> = events(&report)
-        .filter_map(|(_, e)| match e {
-            EventKind::Block { pid, queue, .. } if *queue != WaitQueueId::Exit(receiver) => {
-                Some((*pid, *queue))
-            }
-            _ => None,
-        })
-        .collect();
+    let blocks: Vec<(Pid, WaitQueueId)> = pick_events(&report, |(_, e)| match e {
+        EventKind::Block { pid, queue, .. } if *queue != WaitQueueId::Exit(receiver) => {
+            Some((*pid, *queue))
+        }
+        _ => None,
+    });
     assert_eq!(
         blocks,
         vec![
@@ -536,7 +613,7 @@ fn zero_capacity() {
 fn bounded_capacity() {
     let log = Log::new();
     let mut t = ProgramTable::new();
-    prog(&mut t, "main", &log, |sys, _, log| async move {
+    program(&mut t, "main", &log, |sys, _, log| async move {
         let buf = sys
             .create_mailbox(Capacity::Bounded(2), Some("buf"))
             .await
@@ -550,17 +627,18 @@ fn bounded_capacity() {
         // Let every sender try: s1, s2 fill the buffer, s3, s4 wait, s5 gives up.
         sys.sleep(50).await;
         for _ in 0..4 {
-            let r = sys.receive(buf, Mode::Blocking).await;
-            log.push(format!("main: receive -> {}", msg(&r)));
+            log.step("receive")
+                .msg(&sys.receive(buf, Mode::Blocking).await);
         }
-        let r = sys.receive(buf, Mode::NonBlocking).await;
-        log.push(format!("main: receive (nonblocking) -> {}", msg(&r)));
+        log.step("receive (nonblocking)")
+            .msg(&sys.receive(buf, Mode::NonBlocking).await);
         for s in senders {
             sys.wait(s).await.expect("wait");
         }
         0
     });
-    prog(&mut t, "sender", &log, |sys, arg, log| async move {
+    program(&mut t, "sender", &log, |sys, arg, log| async move {
+        let log = log.renamed(format!("s{arg}"));
         let buf = sys.lookup_mailbox("buf").await.expect("lookup");
         let mode = if arg == 5 {
             Mode::NonBlocking
@@ -568,31 +646,25 @@ fn bounded_capacity() {
             Mode::Blocking
         };
         let r = sys.send(buf, format!("m{arg}").as_bytes(), mode).await;
-        log.push(format!("s{arg}: send m{arg} ({mode}) -> {}", done(&r)));
+        log.step(format_args!("send m{arg} ({mode})")).done(&r);
         0
     });
 
     let report = run(t, "main");
 
     let s: Vec<Pid> = (1..=5).map(|i| pid(&report, &format!("s{i}"))).collect();
-    assert_eq!(
-        of(&log, "main"),
-        vec![
-            format!("receive -> {} \"m1\"", s[0]),
-            format!("receive -> {} \"m2\"", s[1]),
-            format!("receive -> {} \"m3\"", s[2]),
-            format!("receive -> {} \"m4\"", s[3]),
-            "receive (nonblocking) -> err would_block".to_string(),
-        ]
-    );
-    assert_eq!(of(&log, "s1"), strs(&["send m1 (blocking) -> ok"]));
-    assert_eq!(of(&log, "s2"), strs(&["send m2 (blocking) -> ok"]));
-    assert_eq!(of(&log, "s3"), strs(&["send m3 (blocking) -> ok"]));
-    assert_eq!(of(&log, "s4"), strs(&["send m4 (blocking) -> ok"]));
-    assert_eq!(
-        of(&log, "s5"),
-        strs(&["send m5 (nonblocking) -> err would_block"])
-    );
+    RunLog::of(&report, &log).assert_per_process(&[
+        "main: receive -> {s1} \"m1\"",
+        "main: receive -> {s2} \"m2\"",
+        "main: receive -> {s3} \"m3\"",
+        "main: receive -> {s4} \"m4\"",
+        "main: receive (nonblocking) -> err would_block",
+        "s1: send m1 (blocking) -> ok",
+        "s2: send m2 (blocking) -> ok",
+        "s3: send m3 (blocking) -> ok",
+        "s4: send m4 (blocking) -> ok",
+        "s5: send m5 (nonblocking) -> err would_block",
+    ]);
     // s5 gave up while s3 and s4 were still waiting.
     let order: Vec<String> = log
         .entries()
@@ -604,24 +676,20 @@ fn bounded_capacity() {
 
     // s3 and s4 wait in that order, and each freed slot releases exactly one of them.
     let buf_senders = |q: &WaitQueueId| matches!(q, WaitQueueId::MailboxSenders(_));
-    let blocked: Vec<Pid> = events(&report)
-        .filter_map(|(_, e)| match e {
-            EventKind::Block { pid, queue, .. } if buf_senders(queue) => Some(*pid),
-            _ => None,
-        })
-        .collect();
+    let blocked: Vec<Pid> = pick_events(&report, |(_, e)| match e {
+        EventKind::Block { pid, queue, .. } if buf_senders(queue) => Some(*pid),
+        _ => None,
+    });
     assert_eq!(blocked, vec![s[2], s[3]]);
-    let steps: Vec<String> = events(&report)
-        .filter_map(|(_, e)| match e {
-            EventKind::MessageReceived { .. } => Some("take".to_string()),
-            EventKind::Wake {
-                pid,
-                reason: WakeReason::Completed,
-                ..
-            } if s.contains(pid) => Some(format!("release {pid}")),
-            _ => None,
-        })
-        .collect();
+    let steps: Vec<String> = pick_events(&report, |(_, e)| match e {
+        EventKind::MessageReceived { .. } => Some("take".to_string()),
+        EventKind::Wake {
+            pid,
+            reason: WakeReason::Completed,
+            ..
+        } if s.contains(pid) => Some(format!("release {pid}")),
+        _ => None,
+    });
     assert_eq!(
         steps,
         vec![
@@ -646,7 +714,7 @@ fn bounded_capacity() {
 fn unbounded_capacity() {
     let log = Log::new();
     let mut t = ProgramTable::new();
-    prog(&mut t, "main", &log, |sys, _, log| async move {
+    program(&mut t, "main", &log, |sys, _, log| async move {
         let mb = sys
             .create_mailbox(Capacity::Unbounded, None)
             .await
@@ -655,20 +723,20 @@ fn unbounded_capacity() {
         for i in 0..6 {
             let text = format!("message-{i:02}");
             let r = sys.send(mb, text.as_bytes(), Mode::Blocking).await;
-            log.push(format!("main: send {text} -> {}", done(&r)));
+            log.step(format_args!("send {text}")).done(&r);
         }
         loop {
             let r = sys.receive(mb, Mode::NonBlocking).await;
-            log.push(format!("main: receive -> {}", msg(&r)));
+            log.step("receive").msg(&r);
             if r.is_err() {
                 break;
             }
         }
         // The memory is back: sending works again.
-        let r = sys.send(mb, b"message-99", Mode::Blocking).await;
-        log.push(format!("main: send message-99 -> {}", done(&r)));
-        let r = sys.receive(mb, Mode::NonBlocking).await;
-        log.push(format!("main: receive -> {}", msg(&r)));
+        log.step("send message-99")
+            .done(&sys.send(mb, b"message-99", Mode::Blocking).await);
+        log.step("receive")
+            .msg(&sys.receive(mb, Mode::NonBlocking).await);
         0
     });
     let mut cfg = config();
@@ -676,24 +744,21 @@ fn unbounded_capacity() {
 
     let report = run_with(cfg, t, "main");
 
-    assert_eq!(
-        of(&log, "main"),
-        strs(&[
-            "send message-00 -> ok",
-            "send message-01 -> ok",
-            "send message-02 -> ok",
-            "send message-03 -> ok",
-            "send message-04 -> err out_of_memory",
-            "send message-05 -> err out_of_memory",
-            "receive -> p0 \"message-00\"",
-            "receive -> p0 \"message-01\"",
-            "receive -> p0 \"message-02\"",
-            "receive -> p0 \"message-03\"",
-            "receive -> err would_block",
-            "send message-99 -> ok",
-            "receive -> p0 \"message-99\"",
-        ])
-    );
+    RunLog::of(&report, &log).assert_per_process(&[
+        "main: send message-00 -> ok",
+        "main: send message-01 -> ok",
+        "main: send message-02 -> ok",
+        "main: send message-03 -> ok",
+        "main: send message-04 -> err out_of_memory",
+        "main: send message-05 -> err out_of_memory",
+        "main: receive -> {main} \"message-00\"",
+        "main: receive -> {main} \"message-01\"",
+        "main: receive -> {main} \"message-02\"",
+        "main: receive -> {main} \"message-03\"",
+        "main: receive -> err would_block",
+        "main: send message-99 -> ok",
+        "main: receive -> {main} \"message-99\"",
+    ]);
     // Blocking sends to an unbounded mailbox never blocked.
     assert!(!events(&report).any(|(_, e)| matches!(e, EventKind::Block { .. })));
     assert!(report.succeeded());
@@ -710,86 +775,67 @@ fn unbounded_capacity() {
 fn timed_modes() {
     let log = Log::new();
     let mut t = ProgramTable::new();
-    prog(&mut t, "main", &log, |sys, _, log| async move {
-        let say = |s: String| log.push(format!("main: {s}"));
+    program(&mut t, "main", &log, |sys, _, log| async move {
         let mb = sys
             .create_mailbox(Capacity::Unbounded, None)
             .await
             .expect("create");
-        say(format!(
-            "receive (nonblocking) -> {}",
-            msg(&sys.receive(mb, Mode::NonBlocking).await)
-        ));
-        say(format!(
-            "receive (timeout 5) -> {}",
-            msg(&sys.receive(mb, Mode::Timeout(5)).await)
-        ));
+        log.step("receive (nonblocking)")
+            .msg(&sys.receive(mb, Mode::NonBlocking).await);
+        log.step("receive (timeout 5)")
+            .msg(&sys.receive(mb, Mode::Timeout(5)).await);
         let busy = sys.spawn("busy", 0).await.expect("spawn");
-        say(format!(
-            "send late (timeout 3) -> {}",
-            done(&sys.send(busy, b"late", Mode::Timeout(3)).await)
-        ));
-        say(format!("wait busy -> {}", val(&sys.wait(busy).await)));
+        log.step("send late (timeout 3)")
+            .done(&sys.send(busy, b"late", Mode::Timeout(3)).await);
+        log.step("wait busy").val(&sys.wait(busy).await);
         0
     });
-    prog(&mut t, "busy", &log, |sys, _, log| async move {
+    program(&mut t, "busy", &log, |sys, _, log| async move {
         sys.sleep(10).await;
-        let r = sys.receive(Source::Any, Mode::NonBlocking).await;
-        log.push(format!("busy: receive (nonblocking) -> {}", msg(&r)));
+        log.step("receive (nonblocking)")
+            .msg(&sys.receive(Source::Any, Mode::NonBlocking).await);
         0
     });
 
     let report = run(t, "main");
 
-    assert_eq!(
-        of(&log, "main"),
-        strs(&[
-            "receive (nonblocking) -> err would_block",
-            "receive (timeout 5) -> err timed_out",
-            "send late (timeout 3) -> err timed_out",
-            "wait busy -> ok 0",
-        ])
-    );
-    // The message given up on never arrived.
-    assert_eq!(
-        of(&log, "busy"),
-        strs(&["receive (nonblocking) -> err would_block"])
-    );
+    RunLog::of(&report, &log).assert_per_process(&[
+        "main: receive (nonblocking) -> err would_block",
+        "main: receive (timeout 5) -> err timed_out",
+        "main: send late (timeout 3) -> err timed_out",
+        "main: wait busy -> ok 0",
+        // The message given up on never arrived.
+        "busy: receive (nonblocking) -> err would_block",
+    ]);
     let main = pid(&report, "main");
     let busy = pid(&report, "busy");
 
     // Each timed wait ends exactly at its deadline, by the timer.
-    let deadlines: Vec<(u64, u64)> = events(&report)
-        .filter_map(|(tick, e)| match e {
-            EventKind::Block {
-                pid,
-                deadline: Some(d),
-                ..
-            } if *pid == main => Some((tick, *d)),
-            _ => None,
-        })
-        .collect();
-    let timeouts: Vec<u64> = events(&report)
-        .filter_map(|(tick, e)| match e {
-            EventKind::Wake {
-                pid,
-                by: None,
-                reason: WakeReason::TimedOut,
-            } if *pid == main => Some(tick),
-            _ => None,
-        })
-        .collect();
+    let deadlines: Vec<(u64, u64)> = pick_events(&report, |(tick, e)| match e {
+        EventKind::Block {
+            pid,
+            deadline: Some(d),
+            ..
+        } if *pid == main => Some((tick, *d)),
+        _ => None,
+    });
+    let timeouts: Vec<u64> = pick_events(&report, |(tick, e)| match e {
+        EventKind::Wake {
+            pid,
+            by: None,
+            reason: WakeReason::TimedOut,
+        } if *pid == main => Some(tick),
+        _ => None,
+    });
     assert_eq!(deadlines.len(), 2, "{deadlines:?}");
     assert_eq!(deadlines[0].1, deadlines[0].0 + 5);
     assert_eq!(deadlines[1].1, deadlines[1].0 + 3);
     assert_eq!(timeouts, vec![deadlines[0].1, deadlines[1].1]);
     // The trace says the late message was not delivered, at the moment the send gave up.
-    let abandoned: Vec<(u64, Pid, Dest, Error)> = events(&report)
-        .filter_map(|(tick, e)| match e {
-            EventKind::SendAbandoned { pid, to, error } => Some((tick, *pid, *to, *error)),
-            _ => None,
-        })
-        .collect();
+    let abandoned: Vec<(u64, Pid, Dest, Error)> = pick_events(&report, |(tick, e)| match e {
+        EventKind::SendAbandoned { pid, to, error } => Some((tick, *pid, *to, *error)),
+        _ => None,
+    });
     assert_eq!(
         abandoned,
         vec![(deadlines[1].1, main, Dest::Process(busy), Error::TimedOut)]
@@ -810,56 +856,44 @@ fn timed_modes() {
 fn sender_pid_is_stamped() {
     let pids: Log<(&'static str, Pid)> = Log::new();
     let mut t = ProgramTable::new();
-    let p = pids.clone();
-    t.add("main", "receives two messages", move |sys, _| {
-        let p = p.clone();
-        async move {
-            let me = sys.getpid().await;
-            let mb = sys
-                .create_mailbox(Capacity::Unbounded, Some("stamps"))
-                .await
-                .expect("create");
-            let a = sys.spawn("direct", me.raw()).await.expect("spawn");
-            let b = sys.spawn("indirect", me.raw()).await.expect("spawn");
-            p.push(("spawned direct", a));
-            p.push(("spawned indirect", b));
-            let m = sys.receive(Source::Any, Mode::Blocking).await.expect("any");
-            assert_eq!(m.text(), format!("I am {me}"));
-            p.push(("direct's message", m.sender));
-            let m = sys.receive(mb, Mode::Blocking).await.expect("mailbox");
-            assert_eq!(m.text(), format!("I am {me}"));
-            p.push(("indirect's message", m.sender));
-            sys.wait(a).await.expect("wait");
-            sys.wait(b).await.expect("wait");
-            0
-        }
+    program_sharing(&mut t, "main", &pids, |sys, _, p| async move {
+        let me = sys.getpid().await;
+        let mb = sys
+            .create_mailbox(Capacity::Unbounded, Some("stamps"))
+            .await
+            .expect("create");
+        let a = sys.spawn("direct", me.raw()).await.expect("spawn");
+        let b = sys.spawn("indirect", me.raw()).await.expect("spawn");
+        p.push(("spawned direct", a));
+        p.push(("spawned indirect", b));
+        let m = sys.receive(Source::Any, Mode::Blocking).await.expect("any");
+        assert_eq!(m.text(), format!("I am {me}"));
+        p.push(("direct's message", m.sender));
+        let m = sys.receive(mb, Mode::Blocking).await.expect("mailbox");
+        assert_eq!(m.text(), format!("I am {me}"));
+        p.push(("indirect's message", m.sender));
+        sys.wait(a).await.expect("wait");
+        sys.wait(b).await.expect("wait");
+        0
     });
-    let p = pids.clone();
-    t.add("direct", "sends to main's inbox", move |sys, arg| {
-        let p = p.clone();
-        async move {
-            p.push(("direct's getpid", sys.getpid().await));
-            // It claims to be main; the kernel knows better.
-            let main = Pid::from_raw(arg);
-            let claim = format!("I am {main}");
-            sys.send(main, claim.as_bytes(), Mode::Blocking)
-                .await
-                .expect("send");
-            0
-        }
+    program_sharing(&mut t, "direct", &pids, |sys, arg, p| async move {
+        p.push(("direct's getpid", sys.getpid().await));
+        // It claims to be main; the kernel knows better.
+        let main = Pid::from_raw(arg);
+        let claim = format!("I am {main}");
+        sys.send(main, claim.as_bytes(), Mode::Blocking)
+            .await
+            .expect("send");
+        0
     });
-    let p = pids.clone();
-    t.add("indirect", "sends to main's mailbox", move |sys, arg| {
-        let p = p.clone();
-        async move {
-            p.push(("indirect's getpid", sys.getpid().await));
-            let claim = format!("I am {}", Pid::from_raw(arg));
-            let mb = sys.lookup_mailbox("stamps").await.expect("lookup");
-            sys.send(mb, claim.as_bytes(), Mode::Blocking)
-                .await
-                .expect("send");
-            0
-        }
+    program_sharing(&mut t, "indirect", &pids, |sys, arg, p| async move {
+        p.push(("indirect's getpid", sys.getpid().await));
+        let claim = format!("I am {}", Pid::from_raw(arg));
+        let mb = sys.lookup_mailbox("stamps").await.expect("lookup");
+        sys.send(mb, claim.as_bytes(), Mode::Blocking)
+            .await
+            .expect("send");
+        0
     });
 
     let report = run(t, "main");
@@ -891,7 +925,7 @@ fn sender_pid_is_stamped() {
 fn fifo_per_sender() {
     let log = Log::new();
     let mut t = ProgramTable::new();
-    prog(&mut t, "main", &log, |sys, _, log| async move {
+    program(&mut t, "main", &log, |sys, _, log| async move {
         let mb = sys
             .create_mailbox(Capacity::Unbounded, Some("fifo"))
             .await
@@ -907,7 +941,7 @@ fn fifo_per_sender() {
         sys.sleep(50).await;
         loop {
             let r = sys.receive(mb, Mode::NonBlocking).await;
-            log.push(format!("main: {}", msg(&r)));
+            log.entry(msg(&r));
             if r.is_err() {
                 break;
             }
@@ -916,7 +950,7 @@ fn fifo_per_sender() {
         sys.wait(b).await.expect("wait");
         0
     });
-    prog(&mut t, "chatty", &log, |sys, arg, _| async move {
+    program(&mut t, "chatty", &log, |sys, arg, _| async move {
         let mb = sys.lookup_mailbox("fifo").await.expect("lookup");
         let name = if arg == 0 { "a" } else { "b" };
         for k in 1..=3 {
@@ -934,6 +968,8 @@ fn fifo_per_sender() {
 
     let report = run(t, "main");
 
+    // How the two senders interleave is not the rule, only each one's order: the entries
+    // are checked per sender.
     let a = pid(&report, "a");
     let b = pid(&report, "b");
     let got = of(&log, "main");
@@ -962,67 +998,55 @@ fn fifo_per_sender() {
 fn buffer_too_small() {
     let log = Log::new();
     let mut t = ProgramTable::new();
-    prog(&mut t, "main", &log, |sys, _, log| async move {
-        let say = |s: String| log.push(format!("main: {s}"));
+    program(&mut t, "main", &log, |sys, _, log| async move {
         // A queued message.
         let mb = sys
             .create_mailbox(Capacity::Unbounded, None)
             .await
             .expect("create");
-        say(format!(
-            "send 10B -> {}",
-            done(&sys.send(mb, b"0123456789", Mode::Blocking).await)
-        ));
+        log.step("send 10B")
+            .done(&sys.send(mb, b"0123456789", Mode::Blocking).await);
         let r = sys.receive_upto(mb, 4, Mode::Blocking).await;
-        say(format!(
+        log.entry(format_args!(
             "receive 4B -> {} needs {}",
             msg(&r),
             sys.last_return()[1]
         ));
-        say(format!(
-            "receive -> {}",
-            msg(&sys.receive(mb, Mode::NonBlocking).await)
-        ));
+        log.step("receive")
+            .msg(&sys.receive(mb, Mode::NonBlocking).await);
         // A receiver already waiting when the too-long message comes.
         let me = sys.getpid().await;
         let sender = sys.spawn("sender", me.raw()).await.expect("spawn");
         let r = sys.receive_upto(Source::Any, 4, Mode::Blocking).await;
-        say(format!(
+        log.entry(format_args!(
             "waiting receive 4B -> {} needs {}",
             msg(&r),
             sys.last_return()[1]
         ));
-        say(format!(
-            "receive -> {}",
-            msg(&sys.receive(Source::Any, Mode::Blocking).await)
-        ));
-        say(format!("wait sender -> {}", val(&sys.wait(sender).await)));
+        log.step("receive")
+            .msg(&sys.receive(Source::Any, Mode::Blocking).await);
+        log.step("wait sender").val(&sys.wait(sender).await);
         0
     });
-    prog(&mut t, "sender", &log, |sys, arg, log| async move {
+    program(&mut t, "sender", &log, |sys, arg, log| async move {
         let r = sys
             .send(Pid::from_raw(arg), b"abcdefghij", Mode::Blocking)
             .await;
-        log.push(format!("sender: send 10B -> {}", done(&r)));
+        log.step("send 10B").done(&r);
         0
     });
 
     let report = run(t, "main");
 
-    let main = pid(&report, "main");
-    let sender = pid(&report, "sender");
-    assert_eq!(
-        of(&log, "main"),
-        vec![
-            "send 10B -> ok".to_string(),
-            "receive 4B -> err buffer_too_small needs 10".to_string(),
-            format!("receive -> {main} \"0123456789\""),
-            "waiting receive 4B -> err buffer_too_small needs 10".to_string(),
-            format!("receive -> {sender} \"abcdefghij\""),
-            "wait sender -> ok 0".to_string(),
-        ]
-    );
-    assert_eq!(of(&log, "sender"), strs(&["send 10B -> ok"]));
+    RunLog::of(&report, &log).assert_per_process(&[
+        "main: send 10B -> ok",
+        "main: receive 4B -> err buffer_too_small needs 10",
+        "main: receive -> {main} \"0123456789\"",
+        "main: waiting receive 4B -> err buffer_too_small needs 10",
+        "main: receive -> {sender} \"abcdefghij\"",
+        "main: wait sender -> ok 0",
+        "sender: send 10B -> ok",
+    ]);
     assert!(report.succeeded());
     assert_eq!(report.ledger, ledger(2, 2));
     insta::assert_snapshot!(report.trace_text());
@@ -1030,121 +1054,40 @@ fn buffer_too_small() {
 
 // ----- 11. deletion -----
 
-/// The table for the deletion tests: `caller` calls and `sender` sends to the mailbox
+/// The helpers of the deletion tests: `caller` calls and `sender` sends to the mailbox
 /// named "box" (bounded to one message), each logging what it got.
 fn deletion_helpers(t: &mut ProgramTable, log: &Log<String>) {
-    prog(t, "caller", log, |sys, _, log| async move {
+    program(t, "caller", log, |sys, _, log| async move {
         let mb = sys.lookup_mailbox("box").await.expect("lookup");
-        let r = sys.call(mb, b"req", Mode::Blocking).await;
-        log.push(format!("caller: call -> {}", msg(&r)));
+        log.step("call")
+            .msg(&sys.call(mb, b"req", Mode::Blocking).await);
         0
     });
-    prog(t, "sender", log, |sys, _, log| async move {
+    program(t, "sender", log, |sys, _, log| async move {
         let mb = sys.lookup_mailbox("box").await.expect("lookup");
-        let r = sys.send(mb, b"msg", Mode::Blocking).await;
-        log.push(format!("sender: send -> {}", done(&r)));
+        log.step("send")
+            .done(&sys.send(mb, b"msg", Mode::Blocking).await);
         0
     });
 }
 
-/// Deleting a mailbox, or its owner's exit, wakes everyone blocked on it with
-/// `mailbox_deleted` and drops what is still queued, counted, with the reason.
-#[test]
-fn deletion() {
-    // By `delete_mailbox`: a caller whose call is queued and two blocked senders.
-    let log = Log::new();
-    let mut t = ProgramTable::new();
-    prog(&mut t, "main", &log, |sys, _, log| async move {
-        let mb = sys
-            .create_mailbox(Capacity::Bounded(1), Some("box"))
-            .await
-            .expect("create");
-        let kids = [
-            sys.spawn("caller", 0).await.expect("spawn"),
-            sys.spawn("sender", 0).await.expect("spawn"),
-            sys.spawn("sender", 0).await.expect("spawn"),
-        ];
-        sys.sleep(20).await;
-        let r = sys.delete_mailbox(mb).await;
-        log.push(format!("main: delete -> {}", done(&r)));
-        for k in kids {
-            sys.wait(k).await.expect("wait");
-        }
-        0
-    });
-    deletion_helpers(&mut t, &log);
-
-    let report = run(t, "main");
-
-    assert_eq!(of(&log, "main"), strs(&["delete -> ok"]));
-    assert_eq!(of(&log, "caller"), strs(&["call -> err mailbox_deleted"]));
-    assert_eq!(
-        of(&log, "sender"),
-        strs(&["send -> err mailbox_deleted", "send -> err mailbox_deleted"])
-    );
-    assert!(report.succeeded());
-    // The queued call was dropped; the blocked senders' messages never entered the kernel.
-    assert_eq!(
-        report.ledger,
-        ledger_dropping(1, 0, DropReason::MailboxDeleted, 1)
-    );
-    assert_deleted(&report, DropReason::MailboxDeleted, 3);
-    insta::assert_snapshot!("deletion_by_delete_mailbox", report.trace_text());
-
-    // By the owner's exit: a caller whose call is queued and a blocked sender.
-    let log = Log::new();
-    let mut t = ProgramTable::new();
-    prog(&mut t, "main", &log, |sys, _, log| async move {
-        let owner = sys.spawn("owner", 0).await.expect("spawn");
-        let caller = sys.spawn("caller", 0).await.expect("spawn");
-        let sender = sys.spawn("sender", 0).await.expect("spawn");
-        log.push(format!(
-            "main: wait owner -> {}",
-            val(&sys.wait(owner).await)
-        ));
-        sys.wait(caller).await.expect("wait");
-        sys.wait(sender).await.expect("wait");
-        0
-    });
-    prog(&mut t, "owner", &log, |sys, _, _| async move {
-        sys.create_mailbox(Capacity::Bounded(1), Some("box"))
-            .await
-            .expect("create");
-        sys.sleep(20).await;
-        0
-    });
-    deletion_helpers(&mut t, &log);
-
-    let report = run(t, "main");
-
-    assert_eq!(of(&log, "main"), strs(&["wait owner -> ok 0"]));
-    assert_eq!(of(&log, "caller"), strs(&["call -> err mailbox_deleted"]));
-    assert_eq!(of(&log, "sender"), strs(&["send -> err mailbox_deleted"]));
-    assert!(report.succeeded());
-    assert_eq!(
-        report.ledger,
-        ledger_dropping(1, 0, DropReason::OwnerExited, 1)
-    );
-    assert_deleted(&report, DropReason::OwnerExited, 2);
-    insta::assert_snapshot!("deletion_by_owner_exit", report.trace_text());
-}
-
-/// The run deleted one mailbox, dropping one message for `reason` and waking `woken`
-/// processes, each with `mailbox_deleted`.
+/// The run succeeded and deleted one mailbox, "box", dropping the one message queued in it
+/// (the call: blocked senders' messages never enter the kernel) for `reason` and waking
+/// `woken` processes, each with `mailbox_deleted`.
 fn assert_deleted(report: &Report, reason: DropReason, woken: usize) {
-    let drops: Vec<(usize, DropReason)> = events(report)
-        .filter_map(|(_, e)| match e {
-            EventKind::MessagesDropped { count, reason, .. } => Some((*count, *reason)),
-            _ => None,
-        })
-        .collect();
+    assert!(report.succeeded());
+    let mut dropped_one = ledger(1, 0);
+    dropped_one.dropped.add(reason, 1);
+    assert_eq!(report.ledger, dropped_one);
+    let drops: Vec<(usize, DropReason)> = pick_events(report, |(_, e)| match e {
+        EventKind::MessagesDropped { count, reason, .. } => Some((*count, *reason)),
+        _ => None,
+    });
     assert_eq!(drops, vec![(1, reason)]);
-    let deleted: Vec<(usize, usize)> = events(report)
-        .filter_map(|(_, e)| match e {
-            EventKind::MailboxDeleted { dropped, woken, .. } => Some((*dropped, *woken)),
-            _ => None,
-        })
-        .collect();
+    let deleted: Vec<(usize, usize)> = pick_events(report, |(_, e)| match e {
+        EventKind::MailboxDeleted { dropped, woken, .. } => Some((*dropped, *woken)),
+        _ => None,
+    });
     assert_eq!(deleted, vec![(1, woken)]);
     let wakes = events(report)
         .filter(|(_, e)| {
@@ -1165,6 +1108,79 @@ fn assert_deleted(report: &Report, reason: DropReason, woken: usize) {
     );
 }
 
+/// Deleting a mailbox wakes everyone blocked on it with `mailbox_deleted` and drops what is
+/// still queued, counted, with the reason: here a caller whose call is queued and two
+/// blocked senders.
+#[test]
+fn deletion_by_delete_mailbox() {
+    let log = Log::new();
+    let mut t = ProgramTable::new();
+    program(&mut t, "main", &log, |sys, _, log| async move {
+        let mb = sys
+            .create_mailbox(Capacity::Bounded(1), Some("box"))
+            .await
+            .expect("create");
+        let kids = [
+            sys.spawn("caller", 0).await.expect("spawn"),
+            sys.spawn("sender", 0).await.expect("spawn"),
+            sys.spawn("sender", 0).await.expect("spawn"),
+        ];
+        sys.sleep(20).await;
+        log.step("delete").done(&sys.delete_mailbox(mb).await);
+        for k in kids {
+            sys.wait(k).await.expect("wait");
+        }
+        0
+    });
+    deletion_helpers(&mut t, &log);
+
+    let report = run(t, "main");
+
+    RunLog::of(&report, &log).assert_per_process(&[
+        "main: delete -> ok",
+        "caller: call -> err mailbox_deleted",
+        "sender: send -> err mailbox_deleted",
+        "sender: send -> err mailbox_deleted",
+    ]);
+    assert_deleted(&report, DropReason::MailboxDeleted, 3);
+    insta::assert_snapshot!(report.trace_text());
+}
+
+/// The owner's exit deletes its mailbox, with the same effects as `delete_mailbox`: here a
+/// caller whose call is queued and a blocked sender.
+#[test]
+fn deletion_by_owner_exit() {
+    let log = Log::new();
+    let mut t = ProgramTable::new();
+    program(&mut t, "main", &log, |sys, _, log| async move {
+        let owner = sys.spawn("owner", 0).await.expect("spawn");
+        let caller = sys.spawn("caller", 0).await.expect("spawn");
+        let sender = sys.spawn("sender", 0).await.expect("spawn");
+        log.step("wait owner").val(&sys.wait(owner).await);
+        sys.wait(caller).await.expect("wait");
+        sys.wait(sender).await.expect("wait");
+        0
+    });
+    program(&mut t, "owner", &log, |sys, _, _| async move {
+        sys.create_mailbox(Capacity::Bounded(1), Some("box"))
+            .await
+            .expect("create");
+        sys.sleep(20).await;
+        0
+    });
+    deletion_helpers(&mut t, &log);
+
+    let report = run(t, "main");
+
+    RunLog::of(&report, &log).assert_per_process(&[
+        "main: wait owner -> ok 0",
+        "caller: call -> err mailbox_deleted",
+        "sender: send -> err mailbox_deleted",
+    ]);
+    assert_deleted(&report, DropReason::OwnerExited, 2);
+    insta::assert_snapshot!(report.trace_text());
+}
+
 // ----- 12. peer exit -----
 
 /// A process's exit wakes those blocked receiving only from it and those blocked sending
@@ -1173,52 +1189,46 @@ fn assert_deleted(report: &Report, reason: DropReason, woken: usize) {
 fn peer_exit() {
     let log = Log::new();
     let mut t = ProgramTable::new();
-    prog(&mut t, "main", &log, |sys, _, log| async move {
+    program(&mut t, "main", &log, |sys, _, log| async move {
         let peer = sys.spawn("peer", 0).await.expect("spawn");
         let listener = sys.spawn("listener", peer.raw()).await.expect("spawn");
         let talker = sys.spawn("talker", peer.raw()).await.expect("spawn");
-        log.push(format!("main: wait peer -> {}", val(&sys.wait(peer).await)));
+        log.step("wait peer").val(&sys.wait(peer).await);
         sys.wait(listener).await.expect("wait");
         sys.wait(talker).await.expect("wait");
         0
     });
-    prog(&mut t, "peer", &log, |sys, _, _| async move {
+    program(&mut t, "peer", &log, |sys, _, _| async move {
         sys.sleep(10).await;
         3
     });
-    prog(&mut t, "listener", &log, |sys, arg, log| async move {
+    program(&mut t, "listener", &log, |sys, arg, log| async move {
         let r = sys.receive(Pid::from_raw(arg), Mode::Blocking).await;
-        log.push(format!("listener: receive from peer -> {}", msg(&r)));
+        log.step("receive from peer").msg(&r);
         0
     });
-    prog(&mut t, "talker", &log, |sys, arg, log| async move {
+    program(&mut t, "talker", &log, |sys, arg, log| async move {
         let r = sys.send(Pid::from_raw(arg), b"hi", Mode::Blocking).await;
-        log.push(format!("talker: send to peer -> {}", done(&r)));
+        log.step("send to peer").done(&r);
         0
     });
 
     let report = run(t, "main");
 
-    assert_eq!(of(&log, "main"), strs(&["wait peer -> ok 3"]));
-    assert_eq!(
-        of(&log, "listener"),
-        strs(&["receive from peer -> err peer_exited"])
-    );
-    assert_eq!(
-        of(&log, "talker"),
-        strs(&["send to peer -> err peer_exited"])
-    );
+    RunLog::of(&report, &log).assert_per_process(&[
+        "main: wait peer -> ok 3",
+        "listener: receive from peer -> err peer_exited",
+        "talker: send to peer -> err peer_exited",
+    ]);
     let peer = pid(&report, "peer");
-    let mut woken: Vec<Pid> = events(&report)
-        .filter_map(|(_, e)| match e {
-            EventKind::Wake {
-                pid,
-                by: Some(by),
-                reason: WakeReason::PeerExited,
-            } if *by == peer => Some(*pid),
-            _ => None,
-        })
-        .collect();
+    let mut woken: Vec<Pid> = pick_events(&report, |(_, e)| match e {
+        EventKind::Wake {
+            pid,
+            by: Some(by),
+            reason: WakeReason::PeerExited,
+        } if *by == peer => Some(*pid),
+        _ => None,
+    });
     woken.sort();
     assert_eq!(
         woken,
@@ -1238,28 +1248,20 @@ fn peer_exit() {
 fn deadlock() {
     let pids: Log<(&'static str, Pid)> = Log::new();
     let mut t = ProgramTable::new();
-    let p = pids.clone();
-    t.add("main", "receives from its child", move |sys, _| {
-        let p = p.clone();
-        async move {
-            let me = sys.getpid().await;
-            p.push(("main", me));
-            let partner = sys.spawn("partner", me.raw()).await.expect("spawn");
-            p.push(("partner", partner));
-            let _ = sys.receive(partner, Mode::Blocking).await;
-            p.push(("main received", me));
-            0
-        }
+    program_sharing(&mut t, "main", &pids, |sys, _, p| async move {
+        let me = sys.getpid().await;
+        p.push(("main", me));
+        let partner = sys.spawn("partner", me.raw()).await.expect("spawn");
+        p.push(("partner", partner));
+        let _ = sys.receive(partner, Mode::Blocking).await;
+        p.push(("main received", me));
+        0
     });
-    let p = pids.clone();
-    t.add("partner", "receives from its parent", move |sys, arg| {
-        let p = p.clone();
-        async move {
-            let me = sys.getpid().await;
-            let _ = sys.receive(Pid::from_raw(arg), Mode::Blocking).await;
-            p.push(("partner received", me));
-            0
-        }
+    program_sharing(&mut t, "partner", &pids, |sys, arg, p| async move {
+        let me = sys.getpid().await;
+        let _ = sys.receive(Pid::from_raw(arg), Mode::Blocking).await;
+        p.push(("partner received", me));
+        0
     });
 
     let report = run(t, "main");
@@ -1308,7 +1310,7 @@ fn deadlock() {
 fn call_reply() {
     let log = Log::new();
     let mut t = ProgramTable::new();
-    prog(&mut t, "main", &log, |sys, _, _| async move {
+    program(&mut t, "main", &log, |sys, _, _| async move {
         let server = sys.spawn("server", 0).await.expect("spawn");
         let impatient = sys.spawn("impatient", server.raw()).await.expect("spawn");
         let client = sys.spawn("client", server.raw()).await.expect("spawn");
@@ -1318,37 +1320,37 @@ fn call_reply() {
         }
         0
     });
-    prog(&mut t, "server", &log, |sys, _, log| async move {
+    program(&mut t, "server", &log, |sys, _, log| async move {
         for (busy, answer) in [(10, "late"), (30, "pong")] {
             let r = sys.receive(Source::Any, Mode::Blocking).await;
-            log.push(format!("server: receive -> {}", msg(&r)));
+            log.step("receive").msg(&r);
             let Ok(m) = r else { return 1 };
             // Busy with the request.
             sys.sleep(busy).await;
             let r = sys.reply(m.sender, answer.as_bytes()).await;
-            log.push(format!("server: reply {answer} -> {}", done(&r)));
+            log.step(format_args!("reply {answer}")).done(&r);
         }
         0
     });
-    prog(&mut t, "impatient", &log, |sys, arg, log| async move {
+    program(&mut t, "impatient", &log, |sys, arg, log| async move {
         let r = sys
             .call(Pid::from_raw(arg), b"slow", Mode::Timeout(3))
             .await;
-        log.push(format!("impatient: call (timeout 3) -> {}", msg(&r)));
+        log.step("call (timeout 3)").msg(&r);
         // Still alive when the late reply comes.
         sys.sleep(30).await;
         0
     });
-    prog(&mut t, "client", &log, |sys, arg, log| async move {
+    program(&mut t, "client", &log, |sys, arg, log| async move {
         let r = sys.call(Pid::from_raw(arg), b"ping", Mode::Blocking).await;
-        log.push(format!("client: call -> {}", msg(&r)));
+        log.step("call").msg(&r);
         0
     });
-    prog(&mut t, "impostor", &log, |sys, arg, log| async move {
+    program(&mut t, "impostor", &log, |sys, arg, log| async move {
         // Reply while the client waits for the server's answer.
         sys.sleep(30).await;
         let r = sys.reply(Pid::from_raw(arg), b"fake").await;
-        log.push(format!("impostor: reply fake -> {}", done(&r)));
+        log.step("reply fake").done(&r);
         0
     });
 
@@ -1358,24 +1360,15 @@ fn call_reply() {
     let impatient = pid(&report, "impatient");
     let client = pid(&report, "client");
     let impostor = pid(&report, "impostor");
-    assert_eq!(
-        of(&log, "server"),
-        vec![
-            format!("receive -> {impatient} \"slow\" (call)"),
-            "reply late -> ok".to_string(),
-            format!("receive -> {client} \"ping\" (call)"),
-            "reply pong -> ok".to_string(),
-        ]
-    );
-    assert_eq!(
-        of(&log, "impatient"),
-        strs(&["call (timeout 3) -> err timed_out"])
-    );
-    assert_eq!(of(&log, "impostor"), strs(&["reply fake -> ok"]));
-    assert_eq!(
-        of(&log, "client"),
-        vec![format!("call -> {server} \"pong\"")]
-    );
+    RunLog::of(&report, &log).assert_per_process(&[
+        "server: receive -> {impatient} \"slow\" (call)",
+        "server: reply late -> ok",
+        "server: receive -> {client} \"ping\" (call)",
+        "server: reply pong -> ok",
+        "impatient: call (timeout 3) -> err timed_out",
+        "impostor: reply fake -> ok",
+        "client: call -> {server} \"pong\"",
+    ]);
     // The impostor replied while the client was waiting in its call, and the client still
     // got the real answer.
     let order: Vec<String> = log
@@ -1387,13 +1380,12 @@ fn call_reply() {
     assert_eq!(order.len(), 2);
     assert!(order[0].starts_with("impostor"), "{order:?}");
 
-    let replies: Vec<(Pid, Pid, Option<ReplyDropReason>)> = events(&report)
-        .filter_map(|(_, e)| match e {
+    let replies: Vec<(Pid, Pid, Option<ReplyDropReason>)> =
+        pick_events(&report, |(_, e)| match e {
             EventKind::ReplyDelivered { from, to, .. } => Some((*from, *to, None)),
             EventKind::ReplyDropped { from, to, reason } => Some((*from, *to, Some(*reason))),
             _ => None,
-        })
-        .collect();
+        });
     assert_eq!(
         replies,
         vec![
@@ -1431,7 +1423,7 @@ fn without_panic_location(trace: &str) -> String {
 fn wait_and_exit_codes() {
     let log = Log::new();
     let mut t = ProgramTable::new();
-    prog(&mut t, "main", &log, |sys, _, log| async move {
+    program(&mut t, "main", &log, |sys, _, log| async move {
         let me = sys.getpid().await;
         let answer = sys.spawn("answer", 0).await.expect("spawn");
         let quitter = sys.spawn("quitter", 0).await.expect("spawn");
@@ -1445,48 +1437,43 @@ fn wait_and_exit_codes() {
             ("survivor", survivor),
             ("nosy", nosy),
         ] {
-            log.push(format!("main: wait {name} -> {}", val(&sys.wait(p).await)));
+            log.step(format_args!("wait {name}"))
+                .val(&sys.wait(p).await);
         }
-        log.push(format!(
-            "main: wait answer again -> {}",
-            val(&sys.wait(answer).await)
-        ));
-        log.push(format!("main: wait self -> {}", val(&sys.wait(me).await)));
+        log.step("wait answer again").val(&sys.wait(answer).await);
+        log.step("wait self").val(&sys.wait(me).await);
         0
     });
-    prog(&mut t, "answer", &log, |_, _, _| async move { 42 });
-    prog(&mut t, "quitter", &log, |sys, _, _| async move {
+    program(&mut t, "answer", &log, |_, _, _| async move { 42 });
+    program(&mut t, "quitter", &log, |sys, _, _| async move {
         sys.exit(7).await;
         0
     });
-    prog(&mut t, "crasher", &log, |_, _, _| async move { crash() });
-    prog(&mut t, "survivor", &log, |sys, _, log| async move {
+    program(&mut t, "crasher", &log, |_, _, _| async move { crash() });
+    program(&mut t, "survivor", &log, |sys, _, log| async move {
         sys.sleep(20).await;
-        log.push("survivor: still running".to_string());
+        log.entry("still running");
         5
     });
-    prog(&mut t, "nosy", &log, |sys, arg, log| async move {
+    program(&mut t, "nosy", &log, |sys, arg, log| async move {
         let r = sys.wait(Pid::from_raw(arg)).await;
-        log.push(format!("nosy: wait sibling -> {}", val(&r)));
+        log.step("wait sibling").val(&r);
         0
     });
 
     let report = run(t, "main");
 
-    assert_eq!(
-        of(&log, "main"),
-        strs(&[
-            "wait answer -> ok 42",
-            "wait quitter -> ok 7",
-            "wait crasher -> ok 101",
-            "wait survivor -> ok 5",
-            "wait nosy -> ok 0",
-            "wait answer again -> err no_such_process",
-            "wait self -> err not_child",
-        ])
-    );
-    assert_eq!(of(&log, "nosy"), strs(&["wait sibling -> err not_child"]));
-    assert_eq!(of(&log, "survivor"), strs(&["still running"]));
+    RunLog::of(&report, &log).assert_per_process(&[
+        "main: wait answer -> ok 42",
+        "main: wait quitter -> ok 7",
+        "main: wait crasher -> ok 101",
+        "main: wait survivor -> ok 5",
+        "main: wait nosy -> ok 0",
+        "main: wait answer again -> err no_such_process",
+        "main: wait self -> err not_child",
+        "nosy: wait sibling -> err not_child",
+        "survivor: still running",
+    ]);
 
     assert_eq!(report.outcome, Outcome::Completed);
     let exit = |name: &str| report.exit_named(name).expect(name);
