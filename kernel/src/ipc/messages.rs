@@ -195,7 +195,7 @@ impl Kernel {
                 cidx,
                 Some(by),
                 WakeReason::MessageDropped,
-                Err((Error::MailboxFull, 0)),
+                Err(Error::MailboxFull.into()),
             ),
             // The caller gave up (timed out) while its request was queued.
             _ => {}

@@ -28,7 +28,8 @@ pub(crate) use faults::{Fate, FaultState};
 pub use mailbox::Mailbox;
 pub use waitqueue::{Link, Links, WaitQueue, WaitQueueId};
 
-use crate::{Fail, Kernel};
+use crate::trap::Refusal;
+use crate::Kernel;
 use abi::{Dest, Error, MailboxId, Pid};
 
 /// An endpoint, resolved from a live id.
@@ -85,12 +86,12 @@ impl Kernel {
         }
     }
 
-    pub(crate) fn resolve_dest(&self, dest: Dest) -> Result<Target, Fail> {
+    pub(crate) fn resolve_dest(&self, dest: Dest) -> Result<Target, Refusal> {
         match dest {
             Dest::Process(p) => self
                 .live_index(p)
                 .map(|idx| Target::Inbox(idx, p))
-                .ok_or((Error::NoSuchProcess, 0)),
+                .ok_or(Error::NoSuchProcess.into()),
             Dest::Mailbox(m) => self.live_mailbox(m).map(|_| Target::Mailbox(m)),
         }
     }

@@ -32,7 +32,8 @@
 use super::waitqueue::WaitQueueId;
 use crate::process::ProcState;
 use crate::trace::EventKind;
-use crate::{Fail, Kernel};
+use crate::trap::Refusal;
+use crate::Kernel;
 use abi::{Error, Pid};
 use alloc::collections::BTreeSet;
 use alloc::vec::Vec;
@@ -229,7 +230,7 @@ impl Kernel {
     /// process that is not blocked, a queue without a single holder, or the caller; a chain
     /// longer than the number of live processes runs into a cycle the caller is not in.
     #[inline]
-    pub(crate) fn refuse_deadlock(&mut self, idx: u32, queue: WaitQueueId) -> Result<(), Fail> {
+    pub(crate) fn refuse_deadlock(&mut self, idx: u32, queue: WaitQueueId) -> Result<(), Refusal> {
         if !self.config.refuse_deadlock {
             return Ok(());
         }
@@ -238,7 +239,7 @@ impl Kernel {
 
     /// [`Kernel::refuse_deadlock`] with refusal on.
     #[inline(never)]
-    fn refuse_cycle(&mut self, idx: u32, queue: WaitQueueId) -> Result<(), Fail> {
+    fn refuse_cycle(&mut self, idx: u32, queue: WaitQueueId) -> Result<(), Refusal> {
         let me = self.pid_of(idx);
         let mut cycle = alloc::vec![me];
         let mut at = self.holder(queue);
@@ -249,7 +250,7 @@ impl Kernel {
                     queue,
                     cycle,
                 });
-                return Err((Error::Deadlock, 0));
+                return Err(Error::Deadlock.into());
             }
             if cycle.len() > self.live {
                 break;

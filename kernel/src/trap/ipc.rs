@@ -16,12 +16,12 @@
 //! the ledgers. Fault injection (`ipc/faults.rs`, off by default) is consulted where a
 //! message is accepted and where a receive looks for one.
 
-use super::{deadline, Flow};
+use super::{deadline, Flow, Refusal};
 use crate::ipc::WaitQueueId;
 use crate::ipc::{Fate, Message, Target, MESSAGE_OVERHEAD};
 use crate::process::BlockedOp;
 use crate::trace::{EventKind, MsgId, ReplyDropReason, WakeReason};
-use crate::{Fail, Kernel};
+use crate::Kernel;
 use abi::{Dest, Error, Mode, Overflow, Payload, Pid, Source};
 
 impl Kernel {
@@ -65,11 +65,11 @@ impl Kernel {
         len: u64,
         mode: Mode,
         call: Option<u64>,
-    ) -> Result<Flow, Fail> {
+    ) -> Result<Flow, Refusal> {
         let len = self.outgoing_len(out, len)?;
         if call.is_some() && matches!(mode, Mode::NonBlocking | Mode::Timeout(0)) {
             // A call always waits for its reply; bound it with a (non-zero) timeout instead.
-            return Err((Error::InvalidArgument, 0));
+            return Err(Error::InvalidArgument.into());
         }
         let target = self.resolve_dest(dest)?;
         if let Target::Inbox(ridx, _) = target {
@@ -101,7 +101,7 @@ impl Kernel {
                     ridx,
                     Some(me),
                     WakeReason::BufferTooSmall,
-                    Err((Error::BufferTooSmall, len as u64)),
+                    Err(Refusal::buffer_too_small(len as u64)),
                 );
             } else {
                 let bytes = Payload::from_slice(&out[..len]);
@@ -149,10 +149,10 @@ impl Kernel {
                 }
                 // `fail`; and a call under `drop_newest`, which is refused rather than
                 // accepted and discarded: it would wait for a reply that cannot come.
-                (true, _) => return Err((Error::MailboxFull, 0)),
+                (true, _) => return Err(Error::MailboxFull.into()),
             };
             if !self.fits(target, len + MESSAGE_OVERHEAD, freed) {
-                return Err((Error::OutOfMemory, 0));
+                return Err(Error::OutOfMemory.into());
             }
             if call.is_some() {
                 // A call waits once its message is queued: refuse before the message enters
@@ -172,15 +172,15 @@ impl Kernel {
         // 3. Wait for room or a receiver.
         let deadline = match deadline(mode, now) {
             Ok(d) => d,
-            Err(fail) => {
-                if fail.0 == Error::TimedOut {
+            Err(refusal) => {
+                if refusal.error == Error::TimedOut {
                     self.emit(|| EventKind::SendAbandoned {
                         pid: me,
                         to: dest,
                         error: Error::TimedOut,
                     });
                 }
-                return Err(fail);
+                return Err(refusal);
             }
         };
         self.refuse_deadlock(idx, target.senders())?;
@@ -198,12 +198,12 @@ impl Kernel {
         source: Source,
         buf_len: u64,
         mode: Mode,
-    ) -> Result<Flow, Fail> {
+    ) -> Result<Flow, Refusal> {
         let me = self.pid_of(idx);
         let (target, from) = match source {
             Source::Mailbox(m) => {
                 if self.live_mailbox(m)?.owner != me {
-                    return Err((Error::NotOwner, 0));
+                    return Err(Error::NotOwner.into());
                 }
                 (Target::Mailbox(m), None)
             }
@@ -219,7 +219,7 @@ impl Kernel {
         if let Some(pos) = self.find_arrived(target, from) {
             let need = self.endpoint(target).queue[pos].bytes.len() as u64;
             if need > buf_len {
-                return Err((Error::BufferTooSmall, need));
+                return Err(Refusal::buffer_too_small(need));
             }
             let msg = self
                 .endpoint_mut(target)
@@ -248,10 +248,10 @@ impl Kernel {
             let Some(BlockedOp::Send { len, call, dest }) =
                 self.proc_ref(sidx).blocked().map(|b| b.op)
             else {
-                return Err((Error::InvalidArgument, 0));
+                return Err(Error::InvalidArgument.into());
             };
             if len as u64 > buf_len {
-                return Err((Error::BufferTooSmall, len as u64));
+                return Err(Refusal::buffer_too_small(len as u64));
             }
             let bytes = self.held_message(sidx);
             let (id, ret) = self.hand_over(sidx, idx, bytes, call.is_some(), target);
@@ -271,7 +271,7 @@ impl Kernel {
         // 3. Nothing to take: a symmetric receive from a process that is gone has no link.
         if let Some(p) = from {
             if self.live_index(p).is_none() {
-                return Err((Error::NoSuchProcess, 0));
+                return Err(Error::NoSuchProcess.into());
             }
         }
         let deadline = deadline(mode, self.clock)?;
@@ -292,7 +292,7 @@ impl Kernel {
         out: &[u8],
         to: Pid,
         len: u64,
-    ) -> Result<Flow, Fail> {
+    ) -> Result<Flow, Refusal> {
         let len = self.outgoing_len(out, len)?;
         let me = self.pid_of(idx);
         let waiting = self.live_index(to).and_then(|cidx| {
@@ -321,7 +321,7 @@ impl Kernel {
         };
         if len as u64 > reply_len {
             // The caller keeps waiting; the server may answer again with a shorter reply.
-            return Err((Error::BufferTooSmall, reply_len));
+            return Err(Refusal::buffer_too_small(reply_len));
         }
         // A short reply is copied in place, with no allocation.
         self.proc_mut(cidx).ipc = Payload::from_slice(&out[..len]);

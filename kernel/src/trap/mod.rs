@@ -20,8 +20,8 @@ mod time;
 use crate::entry::Served;
 use crate::process::TrapState;
 use crate::trace::{EventKind, ExitReason};
-use crate::{Fail, Kernel};
-use abi::{Error, Mode, Pid, Syscall, Ticks, TrapFrame};
+use crate::Kernel;
+use abi::{Error, Mode, Pid, Syscall, Ticks, TrapFrame, RET_REGS};
 use alloc::string::String;
 
 /// What a handler did with the call.
@@ -38,6 +38,54 @@ pub(crate) enum Flow {
     Spawned(Pid),
     /// The caller started a CPU burst.
     Compute,
+}
+
+/// Why the kernel refused a call, as the caller's return registers carry it
+/// ([`registers`]): the error's code in the status register, `detail` in the first value
+/// register.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Refusal {
+    /// What went wrong.
+    pub(crate) error: Error,
+    /// What the caller needs to try again: the length it needs, for `BufferTooSmall`; the
+    /// longest message the kernel takes, for `MessageTooLarge`; 0 for every other error.
+    pub(crate) detail: u64,
+}
+
+impl Refusal {
+    /// A buffer too small for what was to go in it: the caller learns the length it needs.
+    pub(crate) fn buffer_too_small(needed: u64) -> Refusal {
+        Refusal {
+            error: Error::BufferTooSmall,
+            detail: needed,
+        }
+    }
+
+    /// A message longer than the kernel takes: the caller learns the `limit`.
+    pub(crate) fn message_too_large(limit: u64) -> Refusal {
+        Refusal {
+            error: Error::MessageTooLarge,
+            detail: limit,
+        }
+    }
+}
+
+impl From<Error> for Refusal {
+    /// An error that tells the caller nothing more (detail 0).
+    #[inline]
+    fn from(error: Error) -> Refusal {
+        Refusal { error, detail: 0 }
+    }
+}
+
+/// A call's result as its return registers: status 0 and the values, or the refusal's error
+/// code and detail.
+#[inline]
+pub(crate) fn registers(result: Result<[u64; RET_REGS - 1], Refusal>) -> [u64; RET_REGS] {
+    match result {
+        Ok([a, b, c]) => [0, a, b, c],
+        Err(Refusal { error, detail }) => [error.code(), detail, 0, 0],
+    }
 }
 
 impl Kernel {
@@ -81,7 +129,7 @@ impl Kernel {
     pub(crate) fn bad_syscall(&mut self, idx: u32, sysno: u64, error: abi::Error) -> Served {
         let pid = self.pid_of(idx);
         self.emit(|| EventKind::BadSyscall { pid, sysno, error });
-        self.complete(idx, Err((error, 0)));
+        self.complete(idx, Err(error.into()));
         Served::Finished
     }
 
@@ -99,7 +147,7 @@ impl Kernel {
 
     /// The trap table proper: one arm per syscall.
     #[inline(always)]
-    pub(crate) fn table(&mut self, idx: u32, call: Syscall, out: &[u8]) -> Result<Flow, Fail> {
+    pub(crate) fn table(&mut self, idx: u32, call: Syscall, out: &[u8]) -> Result<Flow, Refusal> {
         match call {
             Syscall::CreateMailbox {
                 capacity,
@@ -154,39 +202,39 @@ impl Kernel {
 }
 
 /// A UTF-8 string of `len` bytes (at most `max`) at `offset` in the caller's outgoing bytes.
-pub(crate) fn read_str(out: &[u8], offset: u64, len: u64, max: usize) -> Result<String, Fail> {
+pub(crate) fn read_str(out: &[u8], offset: u64, len: u64, max: usize) -> Result<String, Refusal> {
     if len > max as u64 {
-        return Err((Error::InvalidArgument, 0));
+        return Err(Error::InvalidArgument.into());
     }
-    let end = offset.checked_add(len).ok_or((Error::InvalidArgument, 0))?;
+    let end = offset.checked_add(len).ok_or(Error::InvalidArgument)?;
     let bytes = usize::try_from(offset)
         .ok()
         .zip(usize::try_from(end).ok())
         .and_then(|(from, to)| out.get(from..to))
-        .ok_or((Error::InvalidArgument, 0))?;
+        .ok_or(Error::InvalidArgument)?;
     core::str::from_utf8(bytes)
         .map(String::from)
-        .map_err(|_| (Error::InvalidArgument, 0))
+        .map_err(|_| Error::InvalidArgument.into())
 }
 
 /// The deadline a mode sets, or the error it gives instead of waiting.
-pub(crate) fn deadline(mode: Mode, now: Ticks) -> Result<Option<Ticks>, Fail> {
+pub(crate) fn deadline(mode: Mode, now: Ticks) -> Result<Option<Ticks>, Refusal> {
     match mode {
         Mode::Blocking => Ok(None),
-        Mode::NonBlocking => Err((Error::WouldBlock, 0)),
-        Mode::Timeout(0) => Err((Error::TimedOut, 0)),
+        Mode::NonBlocking => Err(Error::WouldBlock.into()),
+        Mode::Timeout(0) => Err(Error::TimedOut.into()),
         Mode::Timeout(t) => Ok(Some(now.saturating_add(t))),
     }
 }
 
 impl Kernel {
     /// Check an outgoing length against the kernel limit and the caller's buffer.
-    pub(crate) fn outgoing_len(&self, out: &[u8], len: u64) -> Result<usize, Fail> {
+    pub(crate) fn outgoing_len(&self, out: &[u8], len: u64) -> Result<usize, Refusal> {
         if len > self.config.max_message as u64 {
-            return Err((Error::MessageTooLarge, self.config.max_message as u64));
+            return Err(Refusal::message_too_large(self.config.max_message as u64));
         }
         if len > out.len() as u64 {
-            return Err((Error::InvalidArgument, 0));
+            return Err(Error::InvalidArgument.into());
         }
         Ok(len as usize)
     }

@@ -4,14 +4,14 @@
 //! timer list alone, on no wait queue; a `compute` starts a CPU burst, which the kernel's
 //! entry runs in pieces (`entry.rs`) and finishes when the burst is done.
 
-use super::Flow;
+use super::{Flow, Refusal};
 use crate::process::ProcState;
 use crate::trace::EventKind;
-use crate::{Fail, Kernel};
+use crate::Kernel;
 use abi::Ticks;
 
 impl Kernel {
-    pub(crate) fn sys_yield(&mut self, idx: u32) -> Result<Flow, Fail> {
+    pub(crate) fn sys_yield(&mut self, idx: u32) -> Result<Flow, Refusal> {
         let pid = self.pid_of(idx);
         self.complete(idx, Ok([0; 3]));
         self.mark_not_running(idx, crate::sched::StopReason::Yielded);
@@ -23,7 +23,7 @@ impl Kernel {
         Ok(Flow::Yield)
     }
 
-    pub(crate) fn sys_sleep(&mut self, idx: u32, ticks: abi::Ticks) -> Result<Flow, Fail> {
+    pub(crate) fn sys_sleep(&mut self, idx: u32, ticks: abi::Ticks) -> Result<Flow, Refusal> {
         if ticks == 0 {
             return self.sys_yield(idx);
         }
@@ -41,7 +41,7 @@ impl Kernel {
 
 impl Kernel {
     /// `compute(ticks)`: start a burst (a zero-tick one returns at once).
-    pub(crate) fn sys_compute(&mut self, idx: u32, ticks: Ticks) -> Result<Flow, Fail> {
+    pub(crate) fn sys_compute(&mut self, idx: u32, ticks: Ticks) -> Result<Flow, Refusal> {
         if ticks == 0 {
             return Ok(Flow::Done([0; 3]));
         }
