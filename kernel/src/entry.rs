@@ -21,6 +21,7 @@ use crate::process::{ProcState, TrapState};
 use crate::sched::{ReadyReason, StopReason};
 use crate::trace::LivelockCause;
 use crate::trace::{CpuId, EventKind, ExitReason, FaultKind, KillCause};
+use crate::trap::Served;
 use crate::{Deadlock, Kernel, Livelock};
 use abi::{Pid, Ticks, TrapFrame, RET_REGS};
 use alloc::boxed::Box;
@@ -580,9 +581,11 @@ impl Kernel {
             return Action::Exited;
         }
         match self.serve(idx, frame, out) {
-            Served::Finished | Served::Compute => {}
-            Served::Descheduled => return Action::Free,
-            Served::Exited => return Action::Exited,
+            Ok(Served::Done(values)) => self.complete(idx, Ok(values)),
+            Err(refusal) => self.complete(idx, Err(refusal)),
+            Ok(Served::Compute) => {}
+            Ok(Served::Descheduled) => return Action::Free,
+            Ok(Served::Exited) => return Action::Exited,
         }
         if defer && self.has_ready() {
             return Action::Defer;
@@ -734,16 +737,4 @@ impl Kernel {
     pub fn last_return(&self, pid: Pid) -> [u64; RET_REGS] {
         self.process(pid).map_or([0; RET_REGS], |p| p.ret)
     }
-}
-
-/// What serving a trap did with the caller.
-pub(crate) enum Served {
-    /// The call finished (its result is written); the caller keeps its CPU.
-    Finished,
-    /// The caller started a CPU burst; the call finishes when it is done.
-    Compute,
-    /// The caller blocked, sleeps or yielded: its CPU is free.
-    Descheduled,
-    /// The caller exited.
-    Exited,
 }

@@ -37,7 +37,7 @@ use super::Target;
 use crate::process::BlockedOp;
 use crate::sched::rng::Rng;
 use crate::trace::{DropReason, EventKind, FaultKind, MsgId, WakeReason};
-use crate::trap::{Flow, Refusal};
+use crate::trap::{Refusal, Served};
 use crate::Kernel;
 use abi::{Capacity, Dest, Mode, Overflow, Payload, Pid, Source, Ticks};
 use alloc::collections::{BTreeMap, BinaryHeap};
@@ -249,7 +249,7 @@ impl Kernel {
         dest: Dest,
         mode: Mode,
         call: Option<u64>,
-    ) -> Result<Flow, Refusal> {
+    ) -> Result<Served, Refusal> {
         if call.is_some() {
             // As for a queued call: refused before the message enters the kernel.
             self.refuse_deadlock(idx, target.callers())?;

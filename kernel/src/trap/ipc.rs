@@ -16,7 +16,7 @@
 //! the ledgers. Fault injection (`ipc/faults.rs`, off by default) is consulted where a
 //! message is accepted and where a receive looks for one.
 
-use super::{deadline, Flow, Refusal};
+use super::{deadline, Refusal, Served};
 use crate::ipc::WaitQueueId;
 use crate::ipc::{Fate, Message, Target, MESSAGE_OVERHEAD};
 use crate::process::BlockedOp;
@@ -36,9 +36,9 @@ impl Kernel {
         id: MsgId,
         mode: Mode,
         call: Option<u64>,
-    ) -> Flow {
+    ) -> Served {
         let Some(reply_len) = call else {
-            return Flow::Done([0; 3]);
+            return Served::Done([0; 3]);
         };
         let deadline = deadline(mode, self.clock).ok().flatten();
         let server = match target {
@@ -53,7 +53,7 @@ impl Kernel {
             reply_len,
         };
         self.block(idx, target.callers(), op, deadline);
-        Flow::Wait
+        Served::Descheduled
     }
 
     /// `send` and `call`.
@@ -65,7 +65,7 @@ impl Kernel {
         len: u64,
         mode: Mode,
         call: Option<u64>,
-    ) -> Result<Flow, Refusal> {
+    ) -> Result<Served, Refusal> {
         let len = self.outgoing_len(out, len)?;
         if call.is_some() && matches!(mode, Mode::NonBlocking | Mode::Timeout(0)) {
             // A call always waits for its reply; bound it with a (non-zero) timeout instead.
@@ -117,7 +117,7 @@ impl Kernel {
                 });
                 self.wake(ridx, Some(me), WakeReason::Completed, Ok(ret));
                 return match call {
-                    None => Ok(Flow::Done([0; 3])),
+                    None => Ok(Served::Done([0; 3])),
                     Some(reply_len) => {
                         let deadline = deadline(mode, now).ok().flatten();
                         let op = BlockedOp::AwaitReply {
@@ -128,7 +128,7 @@ impl Kernel {
                             reply_len,
                         };
                         self.block(idx, WaitQueueId::Replies(receiver), op, deadline);
-                        Ok(Flow::Wait)
+                        Ok(Served::Descheduled)
                     }
                 };
             }
@@ -188,7 +188,7 @@ impl Kernel {
         self.proc_mut(idx).ipc = Payload::from_slice(&out[..len]);
         let op = BlockedOp::Send { dest, len, call };
         self.block(idx, target.senders(), op, deadline);
-        Ok(Flow::Wait)
+        Ok(Served::Descheduled)
     }
 
     /// `receive`.
@@ -198,7 +198,7 @@ impl Kernel {
         source: Source,
         buf_len: u64,
         mode: Mode,
-    ) -> Result<Flow, Refusal> {
+    ) -> Result<Served, Refusal> {
         let me = self.pid_of(idx);
         let (target, from) = match source {
             Source::Mailbox(m) => {
@@ -239,7 +239,7 @@ impl Kernel {
                 self.call_received(id, sender, me);
             }
             self.refill(target, me);
-            return Ok(Flow::Done(ret));
+            return Ok(Served::Done(ret));
         }
 
         // 2. The oldest blocked sender it accepts (a rendezvous), through fault injection's
@@ -265,7 +265,7 @@ impl Kernel {
                 call: call.is_some(),
             });
             self.sender_released(sidx, target, dest, id, call, Some(me), me);
-            return Ok(Flow::Done(ret));
+            return Ok(Served::Done(ret));
         }
 
         // 3. Nothing to take: a symmetric receive from a process that is gone has no link.
@@ -282,7 +282,7 @@ impl Kernel {
         };
         self.refuse_deadlock(idx, queue)?;
         self.block(idx, queue, BlockedOp::Receive { source, buf_len }, deadline);
-        Ok(Flow::Wait)
+        Ok(Served::Descheduled)
     }
 
     /// `reply`.
@@ -292,7 +292,7 @@ impl Kernel {
         out: &[u8],
         to: Pid,
         len: u64,
-    ) -> Result<Flow, Refusal> {
+    ) -> Result<Served, Refusal> {
         let len = self.outgoing_len(out, len)?;
         let me = self.pid_of(idx);
         let waiting = self.live_index(to).and_then(|cidx| {
@@ -317,7 +317,7 @@ impl Kernel {
                 to,
                 reason,
             });
-            return Ok(Flow::Done([0; 3]));
+            return Ok(Served::Done([0; 3]));
         };
         if len as u64 > reply_len {
             // The caller keeps waiting; the server may answer again with a shorter reply.
@@ -332,6 +332,6 @@ impl Kernel {
             WakeReason::Completed,
             Ok([me.raw(), len as u64, 0]),
         );
-        Ok(Flow::Done([0; 3]))
+        Ok(Served::Done([0; 3]))
     }
 }

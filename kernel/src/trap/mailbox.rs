@@ -5,7 +5,7 @@
 //! one, for `lookup_mailbox`. Deleting a mailbox (here, or by its owner's exit) is the
 //! `ipc` room's teardown: what is queued is dropped with a count, and every waiter is woken.
 
-use super::{read_str, Flow, Refusal};
+use super::{read_str, Refusal, Served};
 use crate::ipc::Mailbox;
 use crate::trace::{DropReason, EventKind};
 use crate::Kernel;
@@ -20,7 +20,7 @@ impl Kernel {
         capacity: Capacity,
         name_len: u64,
         overflow: Overflow,
-    ) -> Result<Flow, Refusal> {
+    ) -> Result<Served, Refusal> {
         let name = read_str(out, 0, name_len, MAX_NAME_LEN)?;
         let name = (!name.is_empty()).then_some(name);
         if capacity == Capacity::Zero && overflow != Overflow::Block {
@@ -53,7 +53,7 @@ impl Kernel {
             overflow,
             name,
         });
-        Ok(Flow::Done([id.raw(), 0, 0]))
+        Ok(Served::Done([id.raw(), 0, 0]))
     }
 
     /// `lookup_mailbox`.
@@ -61,10 +61,10 @@ impl Kernel {
         &mut self,
         out: &[u8],
         name_len: u64,
-    ) -> Result<Flow, Refusal> {
+    ) -> Result<Served, Refusal> {
         let name = read_str(out, 0, name_len, MAX_NAME_LEN)?;
         match self.names.get(&name) {
-            Some(id) => Ok(Flow::Done([id.raw(), 0, 0])),
+            Some(id) => Ok(Served::Done([id.raw(), 0, 0])),
             None => Err(Error::NoSuchMailbox.into()),
         }
     }
@@ -78,10 +78,14 @@ impl Kernel {
     }
 
     /// `delete_mailbox`.
-    pub(crate) fn sys_delete_mailbox(&mut self, idx: u32, id: MailboxId) -> Result<Flow, Refusal> {
+    pub(crate) fn sys_delete_mailbox(
+        &mut self,
+        idx: u32,
+        id: MailboxId,
+    ) -> Result<Served, Refusal> {
         self.owned_mailbox(idx, id)?;
         self.destroy_mailbox(id, DropReason::MailboxDeleted);
-        Ok(Flow::Done([0; 3]))
+        Ok(Served::Done([0; 3]))
     }
 
     /// `transfer_mailbox`.
@@ -90,7 +94,7 @@ impl Kernel {
         idx: u32,
         id: MailboxId,
         to: Pid,
-    ) -> Result<Flow, Refusal> {
+    ) -> Result<Served, Refusal> {
         self.owned_mailbox(idx, id)?;
         let new_idx = self.live_index(to).ok_or(Error::NoSuchProcess)?;
         let from = self.pid_of(idx);
@@ -101,6 +105,6 @@ impl Kernel {
         // Its waiting senders and callers now lend to the new owner, no longer to the old.
         self.refresh_priority(idx);
         self.refresh_priority(new_idx);
-        Ok(Flow::Done([0; 3]))
+        Ok(Served::Done([0; 3]))
     }
 }

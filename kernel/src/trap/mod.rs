@@ -1,10 +1,12 @@
 //! The trap table: from a trapping process's frame to the syscall that serves it.
 //!
-//! This module owns decoding and dispatch. It reads the frame through [`Syscall::decode`]
-//! (the ABI is defined once, in `abi`), runs the handler, and turns the handler's answer
-//! into return registers and what became of the caller, which the kernel's entry
-//! (`entry.rs`) turns into what its CPU does next. It never trusts the frame: any register
-//! contents end in a result or an error code.
+//! This module owns decoding and dispatch, and the words for a call's end. It reads the
+//! frame through [`Syscall::decode`] (the ABI is defined once, in `abi`) and runs the
+//! handler, whose answer is what became of the call (`Served`: finished with these values,
+//! computing, off its CPU, exited) or why it was refused (`Refusal`: an error and its
+//! detail register). The kernel's entry (`entry.rs`) writes a finished or refused call's
+//! return registers (`registers`) and turns the rest into what the CPU does next. It never
+//! trusts the frame: any register contents end in a result or an error code.
 //!
 //! The handlers are grouped by family, one file each: `ipc` (send, call, receive, reply),
 //! `mailbox` (create, lookup, delete, transfer), `process` (spawn, wait, print; exit and
@@ -17,27 +19,25 @@ mod mailbox;
 mod process;
 mod time;
 
-use crate::entry::Served;
 use crate::process::TrapState;
 use crate::trace::{EventKind, ExitReason};
 use crate::Kernel;
 use abi::{Error, Mode, Pid, Syscall, Ticks, TrapFrame, RET_REGS};
 use alloc::string::String;
 
-/// What a handler did with the call.
-pub(crate) enum Flow {
-    /// Finished now: the return values.
+/// What became of a call the trap table took on (a call it refused is a [`Refusal`]
+/// instead): the handlers answer it, and the kernel's entry acts on it (`entry.rs`).
+pub(crate) enum Served {
+    /// The call finished with these values (the return registers after status 0); the
+    /// caller keeps its CPU.
     Done([u64; 3]),
-    /// The caller blocked or sleeps; whoever releases it writes its result.
-    Wait,
-    /// The caller gave up its CPU; its call is finished.
-    Yield,
-    /// The caller exited.
-    Exit,
-    /// A child was created: the caller continues with its pid.
-    Spawned(Pid),
-    /// The caller started a CPU burst.
+    /// The caller keeps its CPU to compute a burst; the call finishes when the burst is done.
     Compute,
+    /// The caller gave up its CPU: it blocked or sleeps (whoever releases it writes its
+    /// result), or yielded (its call is already finished).
+    Descheduled,
+    /// The caller exited.
+    Exited,
 }
 
 /// Why the kernel refused a call, as the caller's return registers carry it
@@ -89,9 +89,17 @@ pub(crate) fn registers(result: Result<[u64; RET_REGS - 1], Refusal>) -> [u64; R
 }
 
 impl Kernel {
-    /// Serve the trap of the process in slot `idx`, running on its CPU: decode the frame,
-    /// run the handler, write the result (now, or later for a call that blocks).
-    pub(crate) fn serve(&mut self, idx: u32, frame: &TrapFrame, out: &[u8]) -> Served {
+    /// Serve the trap of the process in slot `idx`, running on its CPU: decode the frame and
+    /// run the handler. What became of the call, or why it was refused; the entry writes
+    /// the result of a finished or refused call.
+    // Inline: the entry matches the answer at once, so it never needs to exist in memory.
+    #[inline]
+    pub(crate) fn serve(
+        &mut self,
+        idx: u32,
+        frame: &TrapFrame,
+        out: &[u8],
+    ) -> Result<Served, Refusal> {
         let p = self.proc_mut(idx);
         p.stats.syscalls += 1;
         p.sysno = frame.sysno;
@@ -99,38 +107,21 @@ impl Kernel {
         let pid = p.pid;
         let call = match Syscall::decode(frame) {
             Ok(call) => call,
-            Err(error) => return self.bad_syscall(idx, frame.sysno, error),
+            Err(error) => return Err(self.bad_syscall(idx, frame.sysno, error)),
         };
         if self.trace.enabled() || log::log_enabled!(log::Level::Debug) {
             self.note_call(pid, frame);
         }
-        match self.table(idx, call, out) {
-            Ok(Flow::Done(values)) => {
-                self.complete(idx, Ok(values));
-                Served::Finished
-            }
-            Err(fail) => {
-                self.complete(idx, Err(fail));
-                Served::Finished
-            }
-            Ok(Flow::Spawned(child)) => {
-                self.complete(idx, Ok([child.raw(), 0, 0]));
-                Served::Finished
-            }
-            Ok(Flow::Compute) => Served::Compute,
-            Ok(Flow::Wait) | Ok(Flow::Yield) => Served::Descheduled,
-            Ok(Flow::Exit) => Served::Exited,
-        }
+        self.table(idx, call, out)
     }
 
     /// A frame that does not decode: its error is the call's result.
     #[cold]
     #[inline(never)]
-    pub(crate) fn bad_syscall(&mut self, idx: u32, sysno: u64, error: abi::Error) -> Served {
+    pub(crate) fn bad_syscall(&mut self, idx: u32, sysno: u64, error: abi::Error) -> Refusal {
         let pid = self.pid_of(idx);
         self.emit(|| EventKind::BadSyscall { pid, sysno, error });
-        self.complete(idx, Err(error.into()));
-        Served::Finished
+        error.into()
     }
 
     /// Say what `pid` called, in the trace and the kernel's debug log (the frame decoded,
@@ -147,7 +138,7 @@ impl Kernel {
 
     /// The trap table proper: one arm per syscall.
     #[inline(always)]
-    pub(crate) fn table(&mut self, idx: u32, call: Syscall, out: &[u8]) -> Result<Flow, Refusal> {
+    pub(crate) fn table(&mut self, idx: u32, call: Syscall, out: &[u8]) -> Result<Served, Refusal> {
         match call {
             Syscall::CreateMailbox {
                 capacity,
@@ -189,10 +180,10 @@ impl Kernel {
             ),
             Syscall::Exit { code } => {
                 self.exit_process(idx, code, ExitReason::Exit);
-                Ok(Flow::Exit)
+                Ok(Served::Exited)
             }
             Syscall::Wait { child, mode } => self.sys_wait(idx, child, mode),
-            Syscall::GetPid => Ok(Flow::Done([self.pid_of(idx).raw(), 0, 0])),
+            Syscall::GetPid => Ok(Served::Done([self.pid_of(idx).raw(), 0, 0])),
             Syscall::Yield => self.sys_yield(idx),
             Syscall::Sleep { ticks } => self.sys_sleep(idx, ticks),
             Syscall::Compute { ticks } => self.sys_compute(idx, ticks),

@@ -4,7 +4,7 @@
 //! Creating, ending and reaping a process is the `process` room's; these handlers read the
 //! caller's arguments and ask it.
 
-use super::{deadline, read_str, Flow, Refusal};
+use super::{deadline, read_str, Refusal, Served};
 use crate::ipc::WaitQueueId;
 use crate::process::{BlockedOp, ProcState};
 use crate::trace::EventKind;
@@ -24,7 +24,7 @@ impl Kernel {
         inbox: Capacity,
         priority: u8,
         expected_burst: Ticks,
-    ) -> Result<Flow, Refusal> {
+    ) -> Result<Served, Refusal> {
         let program = read_str(out, 0, program_len, MAX_PROGRAM_NAME_LEN)?;
         let label = read_str(out, program_len, label_len, MAX_PROGRAM_NAME_LEN)?;
         let program = self.program_id(&program).ok_or(Error::NoSuchProgram)?;
@@ -38,11 +38,11 @@ impl Kernel {
             priority,
             expected_burst,
         )?;
-        Ok(Flow::Spawned(child))
+        Ok(Served::Done([child.raw(), 0, 0]))
     }
 
     /// `wait`.
-    pub(crate) fn sys_wait(&mut self, idx: u32, child: Pid, mode: Mode) -> Result<Flow, Refusal> {
+    pub(crate) fn sys_wait(&mut self, idx: u32, child: Pid, mode: Mode) -> Result<Served, Refusal> {
         let me = self.pid_of(idx);
         let c = self.process(child).ok_or(Error::NoSuchProcess)?;
         if c.parent != Some(me) {
@@ -51,7 +51,7 @@ impl Kernel {
         if c.state == ProcState::Zombie {
             let code = c.exit_code.unwrap_or(0);
             self.reap(child.index());
-            return Ok(Flow::Done([code as i64 as u64, child.raw(), 0]));
+            return Ok(Served::Done([code as i64 as u64, child.raw(), 0]));
         }
         let deadline = deadline(mode, self.clock)?;
         self.refuse_deadlock(idx, WaitQueueId::Exit(child))?;
@@ -61,10 +61,10 @@ impl Kernel {
             BlockedOp::Wait { child },
             deadline,
         );
-        Ok(Flow::Wait)
+        Ok(Served::Descheduled)
     }
 
-    pub(crate) fn sys_print(&mut self, idx: u32, out: &[u8], len: u64) -> Result<Flow, Refusal> {
+    pub(crate) fn sys_print(&mut self, idx: u32, out: &[u8], len: u64) -> Result<Served, Refusal> {
         let len = self.outgoing_len(out, len)?;
         let text = alloc::string::String::from_utf8_lossy(&out[..len]).into_owned();
         let pid = self.pid_of(idx);
@@ -75,6 +75,6 @@ impl Kernel {
             text: text.clone(),
         });
         self.emit(|| EventKind::Print { pid, text });
-        Ok(Flow::Done([0; 3]))
+        Ok(Served::Done([0; 3]))
     }
 }
