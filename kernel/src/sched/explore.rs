@@ -34,6 +34,7 @@ use crate::trace::CpuId;
 use abi::{Pid, Ticks};
 use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -372,7 +373,8 @@ struct Slice {
 /// depends on everyone else.
 #[derive(Debug)]
 pub struct Replay {
-    schedule: &'static Schedule,
+    /// The recording, shared with the [`super::Policy`] it was built from.
+    schedule: Arc<Schedule>,
     /// The next decision to follow.
     cursor: usize,
     ready: VecDeque<Pid>,
@@ -386,10 +388,8 @@ pub struct Replay {
 }
 
 impl Replay {
-    /// A policy that follows `schedule`. (A policy must outlive the kernel, and
-    /// [`super::Policy`] stays `Copy`: so a schedule to replay is leaked once per program,
-    /// which is what replaying one saved file costs.)
-    pub fn new(schedule: &'static Schedule) -> Self {
+    /// A policy that follows `schedule`.
+    pub fn new(schedule: Arc<Schedule>) -> Self {
         Replay {
             schedule,
             cursor: 0,
@@ -411,10 +411,6 @@ impl Replay {
     pub fn position(&self) -> usize {
         self.cursor
     }
-
-    fn decision(&self) -> Option<&'static Decision> {
-        self.schedule.decisions.get(self.cursor)
-    }
 }
 
 impl Scheduler for Replay {
@@ -428,11 +424,13 @@ impl Scheduler for Replay {
         if self.ready.is_empty() {
             return None;
         }
+        // The recording is borrowed apart from the cursor, which moves while it is read.
+        let decisions = &self.schedule.decisions;
         // A preemption whose dispatch was not followed has nothing left to apply to.
-        while let Some(Decision::Preempt { .. }) = self.decision() {
+        while let Some(Decision::Preempt { .. }) = decisions.get(self.cursor) {
             self.cursor += 1;
         }
-        let wanted = match self.decision() {
+        let wanted = match decisions.get(self.cursor) {
             Some(Decision::Dispatch(who)) => self
                 .ready
                 .iter()
@@ -443,7 +441,7 @@ impl Scheduler for Replay {
         let (pid, preempt_after) = match wanted {
             Some((i, who)) => {
                 self.cursor += 1;
-                let after = match self.decision() {
+                let after = match decisions.get(self.cursor) {
                     Some(Decision::Preempt { who: w, after }) if w == who => {
                         self.cursor += 1;
                         Some(*after)
@@ -507,7 +505,6 @@ impl Scheduler for Replay {
 mod tests {
     use super::*;
     use crate::sched::ReadyReason;
-    use alloc::boxed::Box;
     use alloc::string::ToString;
 
     fn pid(i: u32) -> Pid {
@@ -695,13 +692,13 @@ mod tests {
         }
     }
 
-    fn leak(decisions: Vec<Decision>) -> &'static Schedule {
-        Box::leak(Box::new(Schedule { decisions }))
+    fn schedule(decisions: Vec<Decision>) -> Arc<Schedule> {
+        Arc::new(Schedule { decisions })
     }
 
     #[test]
     fn replay_follows_names_not_pids_and_falls_back_to_fifo() {
-        let s = leak(alloc::vec![
+        let s = schedule(alloc::vec![
             Decision::Dispatch(who("b", 0)),
             Decision::Preempt {
                 who: who("b", 0),
@@ -737,7 +734,7 @@ mod tests {
 
     #[test]
     fn replay_tells_apart_processes_with_one_name_by_their_spawn_order() {
-        let s = leak(alloc::vec![
+        let s = schedule(alloc::vec![
             Decision::Dispatch(who("w", 1)),
             Decision::Dispatch(who("w", 0)),
         ]);

@@ -17,6 +17,7 @@ use crate::trace::CpuId;
 use abi::{Pid, Ticks};
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
+use alloc::sync::Arc;
 use core::fmt;
 
 /// Why a process joins the run queue.
@@ -137,7 +138,7 @@ pub trait Scheduler: Send {
 ///
 /// The kernel takes a finished `Policy`; turning the words a user writes (a `--policy` flag, a
 /// scenario's `set policy` line) into one is the `sim` crate's (`sim::policy`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Policy {
     /// Round robin with a quantum in ticks.
     RoundRobin {
@@ -199,9 +200,9 @@ pub enum Policy {
         steps: u64,
     },
     /// Exploration: replay a recorded schedule, matching processes by name (see
-    /// [`explore::Replay`]). The schedule is `'static` so that `Policy` stays `Copy`: a
-    /// program leaks the one schedule it replays (`Box::leak`).
-    Replay(&'static explore::Schedule),
+    /// [`explore::Replay`]). Shared, so that cloning a policy (one scheduler per CPU, one
+    /// machine per replayed run) does not copy the recording.
+    Replay(Arc<explore::Schedule>),
 }
 
 impl Policy {
@@ -241,9 +242,9 @@ impl Policy {
     }
 
     /// A fresh scheduler for this policy; a randomised policy draws only from `seed`.
-    pub fn build(self, seed: u64) -> Box<dyn Scheduler> {
+    pub fn build(&self, seed: u64) -> Box<dyn Scheduler> {
         let _ = seed;
-        match self {
+        match *self {
             Policy::RoundRobin { quantum } => Box::new(RoundRobin::new(quantum.max(1))),
             Policy::Fcfs => Box::new(Fcfs::default()),
             Policy::Sjf {
@@ -270,12 +271,12 @@ impl Policy {
                 Box::new(explore::Random::new(seed, preempt_percent))
             }
             Policy::Pct { depth, steps } => Box::new(explore::Pct::new(seed, depth, steps)),
-            Policy::Replay(schedule) => Box::new(explore::Replay::new(schedule)),
+            Policy::Replay(ref schedule) => Box::new(explore::Replay::new(Arc::clone(schedule))),
         }
     }
 
     /// The policy's name, as `--policy` spells it.
-    pub fn name(self) -> &'static str {
+    pub fn name(&self) -> &'static str {
         match self {
             Policy::RoundRobin { .. } => "rr",
             Policy::Fcfs => "fcfs",
