@@ -4,12 +4,29 @@
 //! when a CPU is free. A policy owns only its run queue: it never blocks, wakes or charges
 //! anything, and it must decide from what it was told alone, so the same sequence of calls
 //! gives the same choices (determinism).
+//!
+//! One file per policy beside this one: `rr` and `fcfs` here, [`sjf`] (with `srtf`),
+//! [`priority`], [`mlfq`], [`lottery`]; the exploring policies [`random`], [`pct`] and
+//! [`replay`] (docs/exploration.md); [`percpu`], the per-CPU run queues around any of them;
+//! and [`rng`], the seeded generator every randomised one draws from.
+//!
+//! # Exploring policies
+//!
+//! `random` and `pct` search for failing interleavings, and `replay` follows one they found.
+//! They act at the policy's scheduling points: the kernel asks
+//! [`Scheduler::should_preempt`] after every syscall that leaves the caller on its CPU and
+//! after every piece of a compute burst, and only when some other process is ready (no
+//! other process ready, no choice to make). [`random::Random`] flips its coin at each,
+//! [`pct::Pct`] counts them as its steps, and [`replay::Replay`] checks each against the
+//! recorded preemption of the running process.
 
-pub mod explore;
 pub mod lottery;
 pub mod mlfq;
+pub mod pct;
 pub mod percpu;
 pub mod priority;
+pub mod random;
+pub mod replay;
 pub mod rng;
 pub mod sjf;
 
@@ -200,9 +217,9 @@ pub enum Policy {
         steps: u64,
     },
     /// Exploration: replay a recorded schedule, matching processes by name (see
-    /// [`explore::Replay`]). Shared, so that cloning a policy (one scheduler per CPU, one
+    /// [`replay::Replay`]). Shared, so that cloning a policy (one scheduler per CPU, one
     /// machine per replayed run) does not copy the recording.
-    Replay(Arc<explore::Schedule>),
+    Replay(Arc<replay::Schedule>),
 }
 
 impl Policy {
@@ -268,10 +285,10 @@ impl Policy {
             }
             Policy::Lottery { quantum } => Box::new(lottery::Lottery::new(seed, quantum)),
             Policy::Random { preempt_percent } => {
-                Box::new(explore::Random::new(seed, preempt_percent))
+                Box::new(random::Random::new(seed, preempt_percent))
             }
-            Policy::Pct { depth, steps } => Box::new(explore::Pct::new(seed, depth, steps)),
-            Policy::Replay(ref schedule) => Box::new(explore::Replay::new(Arc::clone(schedule))),
+            Policy::Pct { depth, steps } => Box::new(pct::Pct::new(seed, depth, steps)),
+            Policy::Replay(ref schedule) => Box::new(replay::Replay::new(Arc::clone(schedule))),
         }
     }
 
