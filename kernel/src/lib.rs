@@ -52,11 +52,11 @@ mod time;
 pub mod trace;
 pub mod trap;
 
-use crate::ipc::{Endpoint, Mailbox, WaitQueue, WaitQueueId};
+use crate::ipc::{Endpoint, Mailbox, WaitQueue};
 use crate::process::{ProcState, Process};
 use crate::sched::{Policy, ReadyInfo, ReadyReason, Scheduler, StopReason};
 use crate::slab::Slab;
-use crate::trace::{Event, EventKind, ExitReason, TraceBuffer, WaitFor, WakeReason};
+use crate::trace::{Event, EventKind, ExitReason, TraceBuffer, WaitFor, WaitQueueId, WakeReason};
 use crate::trap::{registers, Refusal};
 use abi::{Dest, Error, MailboxId, Pid, Ticks, RET_REGS};
 use alloc::boxed::Box;

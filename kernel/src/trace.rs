@@ -1,10 +1,12 @@
 //! The trace: one event for every state change, stamped with its tick and CPU.
 //!
-//! This module owns the event model only. It never formats for people: renderers (text,
-//! JSON, timelines) live in the `sim` crate and read these values. Events carry names where a
-//! name is born (spawn, mailbox creation) so that a trace describes itself.
+//! This module owns the event model: the events, the names they give what the ABI does not
+//! name (a CPU, [`CpuId`]; a message, [`MsgId`]; a wait queue, [`WaitQueueId`]), and the
+//! buffer or sink they go to. It depends on no other room of the kernel, so that every room
+//! can record events. It never formats for people: renderers (text, JSON, timelines) live
+//! in the `sim` crate and read these values. Events carry names where a name is born (spawn,
+//! mailbox creation) so that a trace describes itself.
 
-use crate::ipc::WaitQueueId;
 use abi::{Capacity, Dest, Error, MailboxId, Overflow, Pid, Syscall, Sysno, Ticks, RET_REGS};
 use alloc::boxed::Box;
 use alloc::string::String;
@@ -16,6 +18,59 @@ pub type CpuId = u32;
 
 /// A message's serial number, unique within a run: links a send to its receive.
 pub type MsgId = u64;
+
+/// Which wait queue: every blocked process names the one it sits on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum WaitQueueId {
+    /// Senders waiting for room in a mailbox (or, at capacity zero, for its owner to receive).
+    MailboxSenders(MailboxId),
+    /// The owner waiting for a message in its mailbox.
+    MailboxReceiver(MailboxId),
+    /// Callers whose message is queued in the mailbox, waiting for it to be received.
+    MailboxCallers(MailboxId),
+    /// Senders waiting for room in a process's direct inbox (or for it to receive).
+    InboxSenders(Pid),
+    /// The process itself, waiting in `receive(any)` on its inbox.
+    InboxReceiver(Pid),
+    /// Processes waiting in `receive(from pid)`: a symmetric receive names its sender.
+    ReceiversFrom(Pid),
+    /// Callers waiting for this process's reply.
+    Replies(Pid),
+    /// Parents waiting in `wait` for this process to exit.
+    Exit(Pid),
+}
+
+impl WaitQueueId {
+    /// The queue's label in traces (`senders`, `receiver`, `replies`, ...), shown after its
+    /// owner's name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            WaitQueueId::MailboxSenders(_) => "senders",
+            WaitQueueId::MailboxReceiver(_) => "receiver",
+            WaitQueueId::MailboxCallers(_) => "callers",
+            WaitQueueId::InboxSenders(_) => "inbox.senders",
+            WaitQueueId::InboxReceiver(_) => "inbox.receiver",
+            WaitQueueId::ReceiversFrom(_) => "receivers_from",
+            WaitQueueId::Replies(_) => "replies",
+            WaitQueueId::Exit(_) => "exit",
+        }
+    }
+}
+
+impl fmt::Display for WaitQueueId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WaitQueueId::MailboxSenders(m)
+            | WaitQueueId::MailboxReceiver(m)
+            | WaitQueueId::MailboxCallers(m) => write!(f, "{m}.{}", self.name()),
+            WaitQueueId::InboxSenders(p)
+            | WaitQueueId::InboxReceiver(p)
+            | WaitQueueId::ReceiversFrom(p)
+            | WaitQueueId::Replies(p)
+            | WaitQueueId::Exit(p) => write!(f, "{p}.{}", self.name()),
+        }
+    }
+}
 
 /// One state change.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -10,9 +10,9 @@
 //! syscall blocks (the handlers in `trap/ipc.rs` do) and never schedules.
 
 use super::endpoint::{Message, MESSAGE_OVERHEAD};
-use super::{Fate, Target, WaitQueueId};
+use super::{Fate, Target};
 use crate::process::BlockedOp;
-use crate::trace::{DropReason, EventKind, MsgId, WakeReason};
+use crate::trace::{DropReason, EventKind, MsgId, WaitQueueId, WakeReason};
 use crate::trap::Served;
 use crate::Kernel;
 use abi::{Dest, Error, Payload, Pid, RecvFlags, Source};

@@ -22,11 +22,14 @@ mod messages;
 mod waitfor;
 mod waitqueue;
 
+// A queue's name is the trace's (events name queues, and the event model depends on no
+// other room); it is reachable here too, beside the queues, where the renderers look for it.
+pub use crate::trace::WaitQueueId;
 pub(crate) use endpoint::UNUSED;
 pub use endpoint::{Endpoint, Inbox, Message, Payload, INLINE_PAYLOAD, MESSAGE_OVERHEAD};
 pub(crate) use faults::{Fate, FaultState};
 pub use mailbox::Mailbox;
-pub use waitqueue::{Link, Links, WaitQueue, WaitQueueId};
+pub use waitqueue::{Link, Links, WaitQueue};
 
 use crate::trap::Refusal;
 use crate::Kernel;

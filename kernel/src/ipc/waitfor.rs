@@ -29,9 +29,8 @@
 //! This module only reads the queues and changes effective priorities; it never blocks, wakes
 //! or moves a process, and it costs nothing while both settings are off.
 
-use super::waitqueue::WaitQueueId;
 use crate::process::ProcState;
-use crate::trace::EventKind;
+use crate::trace::{EventKind, WaitQueueId};
 use crate::trap::Refusal;
 use crate::Kernel;
 use abi::{Error, Pid};

@@ -12,9 +12,9 @@
 
 mod lifecycle;
 
-use crate::ipc::{Inbox, WaitQueue, WaitQueueId};
+use crate::ipc::{Inbox, WaitQueue};
 use crate::slab::OptSlot;
-use crate::trace::{CpuId, MsgId};
+use crate::trace::{CpuId, MsgId, WaitQueueId};
 use abi::{Capacity, Dest, MailboxId, Payload, Pid, Source, Ticks, RET_REGS};
 use alloc::sync::Arc;
 use alloc::vec::Vec;

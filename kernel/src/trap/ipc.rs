@@ -17,10 +17,9 @@
 //! message is accepted and where a receive looks for one.
 
 use super::{deadline, Refusal, Served};
-use crate::ipc::WaitQueueId;
 use crate::ipc::{Fate, Message, Target, MESSAGE_OVERHEAD};
 use crate::process::BlockedOp;
-use crate::trace::{EventKind, MsgId, ReplyDropReason, WakeReason};
+use crate::trace::{EventKind, MsgId, ReplyDropReason, WaitQueueId, WakeReason};
 use crate::Kernel;
 use abi::{Dest, Error, Mode, Overflow, Payload, Pid, Source};
 

@@ -5,9 +5,8 @@
 //! caller's arguments and ask it.
 
 use super::{deadline, read_str, Refusal, Served};
-use crate::ipc::WaitQueueId;
 use crate::process::{BlockedOp, ProcState};
-use crate::trace::EventKind;
+use crate::trace::{EventKind, WaitQueueId};
 use crate::Kernel;
 use abi::{Capacity, Error, Mode, Pid, Ticks, MAX_PROGRAM_NAME_LEN};
 
