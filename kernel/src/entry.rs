@@ -96,7 +96,7 @@ pub enum Entry<'a> {
     },
     /// The process on the CPU computed `ran` ticks of its burst. `defer` as for a trap.
     Burst {
-        /// Ticks computed.
+        /// The ticks it computed, at most the `ticks` of the [`Action::Compute`] it answers.
         ran: Ticks,
         /// Defer the scheduling point while someone is ready.
         defer: bool,
@@ -120,7 +120,7 @@ pub enum Entry<'a> {
     },
     /// A planned fault: every clock jumps `by` ticks forward; timers due in the gap fire.
     Jump {
-        /// How far.
+        /// The ticks added to every clock.
         by: Ticks,
     },
     /// The program on the CPU ran `steps` steps of its own since its last trap and would run

@@ -153,7 +153,7 @@ pub enum StateInfo {
     Ready,
     /// On a CPU.
     Running {
-        /// Which.
+        /// The CPU it runs on.
         cpu: CpuId,
     },
     /// Waiting on a wait queue.

@@ -154,20 +154,20 @@ impl Default for KernelConfig {
     }
 }
 
-/// [`KernelConfig::max_steps_per_tick`] by default. Runs that do real work in zero time do
-/// many entries at one tick (the soak's random scenarios at zero costs, of up to 20,000
-/// messages each, pass 100,000), so the bound is ten times that; a run whose time stopped
-/// still ends within a second or two.
+/// [`KernelConfig::max_steps_per_tick`] by default. Real work can take many entries at one
+/// tick (with zero syscall and switch costs, every trap of a long exchange lands on the same
+/// tick), so the bound sits far above what such runs need; it is still small enough that a
+/// run whose time stopped ends promptly rather than hanging.
 pub const DEFAULT_MAX_STEPS_PER_TICK: u64 = 1_000_000;
 
 /// A line a process printed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConsoleLine {
-    /// When.
+    /// The tick of the `print` call.
     pub tick: Ticks,
-    /// Who.
+    /// The process that printed it.
     pub pid: Pid,
-    /// What.
+    /// The line, as printed (bytes that are not UTF-8 replaced by U+FFFD).
     pub text: String,
 }
 

@@ -254,8 +254,8 @@ mod tests {
 
     #[test]
     fn pct_takes_a_depth_above_its_bound_as_the_bound_and_any_steps_in_constant_memory() {
-        // Before the bound this drew four billion change points (gigabytes) before the first
-        // tick; now it draws MAX_DEPTH - 1 of them, whatever `steps` is.
+        // Unbounded, this depth would draw four billion change points (gigabytes) before the
+        // first tick; the bound draws MAX_DEPTH - 1 of them, whatever `steps` is.
         let p = Pct::new(1, u32::MAX, u64::MAX);
         assert_eq!(p.change_points().len(), Pct::MAX_DEPTH as usize - 1);
         assert!(p.change_points().windows(2).all(|w| w[0] < w[1]));

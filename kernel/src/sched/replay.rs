@@ -62,7 +62,8 @@ pub enum Decision {
 /// A run's scheduling decisions in the order they were made, for [`Replay`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Schedule {
-    /// The decisions.
+    /// Every dispatch of the run, each followed by the preemption that ended its slice, if
+    /// one did.
     pub decisions: Vec<Decision>,
 }
 
