@@ -21,6 +21,7 @@ use crate::process::{ProcState, TrapState};
 use crate::sched::{ReadyReason, StopReason};
 use crate::trace::LivelockCause;
 use crate::trace::{CpuId, EventKind, ExitReason, FaultKind, KillCause};
+use crate::trap::Served;
 use crate::{Deadlock, Kernel, Livelock};
 use abi::{Pid, Ticks, TrapFrame, RET_REGS};
 use alloc::boxed::Box;
@@ -95,7 +96,7 @@ pub enum Entry<'a> {
     },
     /// The process on the CPU computed `ran` ticks of its burst. `defer` as for a trap.
     Burst {
-        /// Ticks computed.
+        /// The ticks it computed, at most the `ticks` of the [`Action::Compute`] it answers.
         ran: Ticks,
         /// Defer the scheduling point while someone is ready.
         defer: bool,
@@ -119,7 +120,7 @@ pub enum Entry<'a> {
     },
     /// A planned fault: every clock jumps `by` ticks forward; timers due in the gap fire.
     Jump {
-        /// How far.
+        /// The ticks added to every clock.
         by: Ticks,
     },
     /// The program on the CPU ran `steps` steps of its own since its last trap and would run
@@ -580,9 +581,11 @@ impl Kernel {
             return Action::Exited;
         }
         match self.serve(idx, frame, out) {
-            Served::Finished | Served::Compute => {}
-            Served::Descheduled => return Action::Free,
-            Served::Exited => return Action::Exited,
+            Ok(Served::Done(values)) => self.complete(idx, Ok(values)),
+            Err(refusal) => self.complete(idx, Err(refusal)),
+            Ok(Served::Compute) => {}
+            Ok(Served::Descheduled) => return Action::Free,
+            Ok(Served::Exited) => return Action::Exited,
         }
         if defer && self.has_ready() {
             return Action::Defer;
@@ -734,16 +737,4 @@ impl Kernel {
     pub fn last_return(&self, pid: Pid) -> [u64; RET_REGS] {
         self.process(pid).map_or([0; RET_REGS], |p| p.ret)
     }
-}
-
-/// What serving a trap did with the caller.
-pub(crate) enum Served {
-    /// The call finished (its result is written); the caller keeps its CPU.
-    Finished,
-    /// The caller started a CPU burst; the call finishes when it is done.
-    Compute,
-    /// The caller blocked, sleeps or yielded: its CPU is free.
-    Descheduled,
-    /// The caller exited.
-    Exited,
 }

@@ -12,9 +12,9 @@
 //! state it finds: an id that no longer resolves becomes a `None` in the snapshot, not an
 //! error.
 
-use crate::ipc::{Endpoint, Inbox, WaitQueueId};
+use crate::ipc::{Endpoint, Inbox};
 use crate::process::{BlockedOp, ProcState, ProcStats, Process};
-use crate::trace::CpuId;
+use crate::trace::{CpuId, WaitQueueId};
 use crate::Kernel;
 use abi::{Capacity, Dest, MailboxId, Overflow, Pid, Source, Ticks};
 use alloc::string::String;
@@ -153,7 +153,7 @@ pub enum StateInfo {
     Ready,
     /// On a CPU.
     Running {
-        /// Which.
+        /// The CPU it runs on.
         cpu: CpuId,
     },
     /// Waiting on a wait queue.

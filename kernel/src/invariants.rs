@@ -8,9 +8,10 @@
 //! its bytes within `max_mailbox_bytes`), the kernel's total, and the two agreeing: the
 //! endpoints' counts, live and closed, add up to the total.
 
-use crate::ipc::{Endpoint, WaitQueue, WaitQueueId};
+use crate::ipc::{Endpoint, WaitQueue};
 use crate::process::{BlockedOp, ProcState};
 use crate::trace::CpuId;
+use crate::trace::WaitQueueId;
 use crate::Kernel;
 use abi::Source;
 use alloc::collections::BTreeMap;

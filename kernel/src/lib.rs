@@ -52,11 +52,12 @@ mod time;
 pub mod trace;
 pub mod trap;
 
-use crate::ipc::{Endpoint, Mailbox, WaitQueue, WaitQueueId};
+use crate::ipc::{Endpoint, Mailbox, WaitQueue};
 use crate::process::{ProcState, Process};
 use crate::sched::{Policy, ReadyInfo, ReadyReason, Scheduler, StopReason};
 use crate::slab::Slab;
-use crate::trace::{Event, EventKind, ExitReason, TraceBuffer, WaitFor, WakeReason};
+use crate::trace::{Event, EventKind, ExitReason, TraceBuffer, WaitFor, WaitQueueId, WakeReason};
+use crate::trap::{registers, Refusal};
 use abi::{Dest, Error, MailboxId, Pid, Ticks, RET_REGS};
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
@@ -153,20 +154,20 @@ impl Default for KernelConfig {
     }
 }
 
-/// [`KernelConfig::max_steps_per_tick`] by default. Runs that do real work in zero time do
-/// many entries at one tick (the soak's random scenarios at zero costs, of up to 20,000
-/// messages each, pass 100,000), so the bound is ten times that; a run whose time stopped
-/// still ends within a second or two.
+/// [`KernelConfig::max_steps_per_tick`] by default. Real work can take many entries at one
+/// tick (with zero syscall and switch costs, every trap of a long exchange lands on the same
+/// tick), so the bound sits far above what such runs need; it is still small enough that a
+/// run whose time stopped ends promptly rather than hanging.
 pub const DEFAULT_MAX_STEPS_PER_TICK: u64 = 1_000_000;
 
 /// A line a process printed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConsoleLine {
-    /// When.
+    /// The tick of the `print` call.
     pub tick: Ticks,
-    /// Who.
+    /// The process that printed it.
     pub pid: Pid,
-    /// What.
+    /// The line, as printed (bytes that are not UTF-8 replaced by U+FFFD).
     pub text: String,
 }
 
@@ -252,10 +253,6 @@ pub struct Kernel {
     running: usize,
     live: usize,
 }
-
-/// A failed syscall: the error and the detail register (the length needed, for
-/// `BufferTooSmall`).
-type Fail = (Error, u64);
 
 impl Kernel {
     /// A kernel for one CPU with no tick limit and no processes, scheduling by `policy`, that
@@ -555,14 +552,14 @@ impl Kernel {
         self.proc_ref(idx).pid
     }
 
-    fn live_mailbox(&self, id: MailboxId) -> Result<&Mailbox, Fail> {
-        self.mailbox(id).ok_or((Error::NoSuchMailbox, 0))
+    fn live_mailbox(&self, id: MailboxId) -> Result<&Mailbox, Refusal> {
+        self.mailbox(id).ok_or(Error::NoSuchMailbox.into())
     }
 
-    fn live_mailbox_mut(&mut self, id: MailboxId) -> Result<&mut Mailbox, Fail> {
+    fn live_mailbox_mut(&mut self, id: MailboxId) -> Result<&mut Mailbox, Refusal> {
         self.mailboxes
             .get_mut(id.index(), id.generation())
-            .ok_or((Error::NoSuchMailbox, 0))
+            .ok_or(Error::NoSuchMailbox.into())
     }
 
     /// The serial of an endpoint being created now (see [`Kernel::endpoint_ledgers`]).
@@ -635,7 +632,7 @@ impl Kernel {
 
     /// Write a syscall's result into the process's return registers: its call is finished.
     #[inline]
-    fn complete(&mut self, idx: u32, result: Result<[u64; RET_REGS - 1], Fail>) {
+    fn complete(&mut self, idx: u32, result: Result<[u64; RET_REGS - 1], Refusal>) {
         self.complete_with(idx, registers(result));
     }
 
@@ -671,7 +668,7 @@ impl Kernel {
         idx: u32,
         by: Option<Pid>,
         reason: WakeReason,
-        result: Result<[u64; RET_REGS - 1], Fail>,
+        result: Result<[u64; RET_REGS - 1], Refusal>,
     ) {
         self.make_ready_with(idx, by, reason, registers(result));
     }
@@ -717,7 +714,7 @@ impl Kernel {
         idx: u32,
         by: Option<Pid>,
         reason: WakeReason,
-        result: Result<[u64; RET_REGS - 1], Fail>,
+        result: Result<[u64; RET_REGS - 1], Refusal>,
     ) {
         self.unlink(idx);
         self.make_ready_with(idx, by, reason, registers(result));
@@ -737,7 +734,7 @@ impl Kernel {
             .flatten()
         {
             self.abandon_if_sending(idx, error);
-            self.make_ready(idx, by, reason, Err((error, 0)));
+            self.make_ready(idx, by, reason, Err(error.into()));
             n += 1;
         }
         if n > 0 {
@@ -851,16 +848,6 @@ impl Kernel {
                 self.sched.stopped(pid, ran, why);
             }
         }
-    }
-}
-
-/// A syscall's result as return registers: status 0 and the values, or the error's code and
-/// its detail.
-#[inline]
-fn registers(result: Result<[u64; RET_REGS - 1], Fail>) -> [u64; RET_REGS] {
-    match result {
-        Ok([a, b, c]) => [0, a, b, c],
-        Err((e, detail)) => [e.code(), detail, 0, 0],
     }
 }
 

@@ -105,7 +105,7 @@ impl Kernel {
                 ProcState::Blocked => {
                     self.abandon_if_sending(idx, Error::TimedOut);
                     self.unlink(idx);
-                    self.make_ready(idx, None, WakeReason::TimedOut, Err((Error::TimedOut, 0)));
+                    self.make_ready(idx, None, WakeReason::TimedOut, Err(Error::TimedOut.into()));
                 }
                 // A timer is disarmed whenever a process leaves these states.
                 _ => self.proc_mut(idx).timer = 0,

@@ -1,10 +1,12 @@
 //! The trace: one event for every state change, stamped with its tick and CPU.
 //!
-//! This module owns the event model only. It never formats for people: renderers (text,
-//! JSON, timelines) live in the `sim` crate and read these values. Events carry names where a
-//! name is born (spawn, mailbox creation) so that a trace describes itself.
+//! This module owns the event model: the events, the names they give what the ABI does not
+//! name (a CPU, [`CpuId`]; a message, [`MsgId`]; a wait queue, [`WaitQueueId`]), and the
+//! buffer or sink they go to. It depends on no other room of the kernel, so that every room
+//! can record events. It never formats for people: renderers (text, JSON, timelines) live
+//! in the `sim` crate and read these values. Events carry names where a name is born (spawn,
+//! mailbox creation) so that a trace describes itself.
 
-use crate::ipc::WaitQueueId;
 use abi::{Capacity, Dest, Error, MailboxId, Overflow, Pid, Syscall, Sysno, Ticks, RET_REGS};
 use alloc::boxed::Box;
 use alloc::string::String;
@@ -16,6 +18,59 @@ pub type CpuId = u32;
 
 /// A message's serial number, unique within a run: links a send to its receive.
 pub type MsgId = u64;
+
+/// Which wait queue: every blocked process names the one it sits on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum WaitQueueId {
+    /// Senders waiting for room in a mailbox (or, at capacity zero, for its owner to receive).
+    MailboxSenders(MailboxId),
+    /// The owner waiting for a message in its mailbox.
+    MailboxReceiver(MailboxId),
+    /// Callers whose message is queued in the mailbox, waiting for it to be received.
+    MailboxCallers(MailboxId),
+    /// Senders waiting for room in a process's direct inbox (or for it to receive).
+    InboxSenders(Pid),
+    /// The process itself, waiting in `receive(any)` on its inbox.
+    InboxReceiver(Pid),
+    /// Processes waiting in `receive(from pid)`: a symmetric receive names its sender.
+    ReceiversFrom(Pid),
+    /// Callers waiting for this process's reply.
+    Replies(Pid),
+    /// Parents waiting in `wait` for this process to exit.
+    Exit(Pid),
+}
+
+impl WaitQueueId {
+    /// The queue's label in traces (`senders`, `receiver`, `replies`, ...), shown after its
+    /// owner's name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            WaitQueueId::MailboxSenders(_) => "senders",
+            WaitQueueId::MailboxReceiver(_) => "receiver",
+            WaitQueueId::MailboxCallers(_) => "callers",
+            WaitQueueId::InboxSenders(_) => "inbox.senders",
+            WaitQueueId::InboxReceiver(_) => "inbox.receiver",
+            WaitQueueId::ReceiversFrom(_) => "receivers_from",
+            WaitQueueId::Replies(_) => "replies",
+            WaitQueueId::Exit(_) => "exit",
+        }
+    }
+}
+
+impl fmt::Display for WaitQueueId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WaitQueueId::MailboxSenders(m)
+            | WaitQueueId::MailboxReceiver(m)
+            | WaitQueueId::MailboxCallers(m) => write!(f, "{m}.{}", self.name()),
+            WaitQueueId::InboxSenders(p)
+            | WaitQueueId::InboxReceiver(p)
+            | WaitQueueId::ReceiversFrom(p)
+            | WaitQueueId::Replies(p)
+            | WaitQueueId::Exit(p) => write!(f, "{p}.{}", self.name()),
+        }
+    }
+}
 
 /// One state change.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -145,9 +200,9 @@ pub enum KillCause {
 pub enum FaultKind {
     /// A process was killed; its `Exit` (reason `Killed`) follows.
     Kill {
-        /// The process.
+        /// The process killed.
         pid: Pid,
-        /// Why now.
+        /// What in the plan killed it: its tick, or the process's n-th syscall.
         cause: KillCause,
     },
     /// A kill at a tick found no live process of the name it was given: nothing happened.
@@ -228,7 +283,8 @@ pub enum ReplyDropReason {
     NotWaiting,
 }
 
-/// What happened.
+/// What changed, with the processes, messages and endpoints it concerns: enough for a
+/// reader of the trace alone to follow the run.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EventKind {
     /// A process was created.
@@ -245,7 +301,8 @@ pub enum EventKind {
         arg: u64,
         /// Its direct inbox's capacity.
         inbox: Capacity,
-        /// Its priority.
+        /// Its scheduling priority, as it asked (higher runs first, under the policies that
+        /// use it).
         priority: u8,
     },
     /// The scheduler gave a CPU to a process.
@@ -253,7 +310,8 @@ pub enum EventKind {
         /// Who runs now.
         pid: Pid,
     },
-    /// The timer took the CPU from a process whose quantum ended.
+    /// A process lost its CPU while it could still run: its quantum ended with another
+    /// process ready, or the policy preferred another. It is ready again.
     Preempt {
         /// Who lost the CPU.
         pid: Pid,
@@ -280,7 +338,7 @@ pub enum EventKind {
     Return {
         /// Whose call.
         pid: Pid,
-        /// Which call.
+        /// The call's number; `None` for one no syscall has (a frame that did not decode).
         sysno: Option<Sysno>,
         /// The return registers (register 0 is the status).
         ret: [u64; RET_REGS],
@@ -300,7 +358,7 @@ pub enum EventKind {
         pid: Pid,
         /// The process whose action woke it; `None` for the timer.
         by: Option<Pid>,
-        /// Why.
+        /// What ended its wait (the `Return` that follows says how its call ended).
         reason: WakeReason,
     },
     /// A message was put in a queue.
@@ -353,9 +411,9 @@ pub enum EventKind {
     MessagesDropped {
         /// Where they were queued.
         via: Dest,
-        /// How many.
+        /// How many messages were dropped at once.
         count: usize,
-        /// Why.
+        /// What dropped them.
         reason: DropReason,
     },
     /// A send or call gave up before its message entered the kernel: the message was not
@@ -383,7 +441,7 @@ pub enum EventKind {
         from: Pid,
         /// The intended caller.
         to: Pid,
-        /// Why.
+        /// Why nobody took it: the caller is gone, or not waiting for this replier.
         reason: ReplyDropReason,
     },
     /// A mailbox was created.
@@ -421,14 +479,14 @@ pub enum EventKind {
     },
     /// A process went to sleep.
     Sleep {
-        /// Who.
+        /// The process that sleeps.
         pid: Pid,
-        /// Until when.
+        /// The tick its sleep ends: it wakes at the first kernel entry at or after it.
         until: Ticks,
     },
     /// A process gave up its CPU with `yield`.
     Yield {
-        /// Who.
+        /// The process that yielded: ready again at once, its call finished.
         pid: Pid,
     },
     /// Nothing could run; the CPU idled until the next timer.
@@ -438,18 +496,19 @@ pub enum EventKind {
     },
     /// A process wrote a line to the console.
     Print {
-        /// Who.
+        /// The process that printed.
         pid: Pid,
-        /// The text.
+        /// The line, as printed (bytes that are not UTF-8 replaced by U+FFFD).
         text: String,
     },
     /// A process ended.
     Exit {
-        /// Who.
+        /// The process that ended: a zombie while a live parent has yet to collect the code.
         pid: Pid,
         /// Its exit code.
         code: i32,
-        /// How.
+        /// How it ended: `exit`, its program returned or panicked, it broke the trap
+        /// protocol, or fault injection killed it.
         reason: ExitReason,
     },
     /// Nothing can ever run again but processes are blocked.
@@ -468,7 +527,7 @@ pub enum EventKind {
     },
     /// The run stopped at its tick limit.
     TickLimit {
-        /// The limit.
+        /// The tick limit the run was given ([`crate::Platform::tick_limit`]).
         limit: Ticks,
     },
     /// Priority inheritance raised a process's effective priority: a process waiting for it
@@ -526,7 +585,7 @@ pub enum LivelockCause {
     /// This many kernel entries in a row at one tick: syscalls and switches that cost no
     /// time, in a loop ([`crate::KernelConfig::max_steps_per_tick`]).
     Steps {
-        /// The entries.
+        /// The entries served at that tick before the one that stopped the run.
         steps: u64,
     },
     /// A process ran this many steps of its own program (a scenario's statements) without

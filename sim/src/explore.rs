@@ -6,7 +6,7 @@
 //! [`FailureKind`] and a signature (so one bug seen on many seeds counts once), the
 //! [`ExploreReport`] and its text and JSON-lines forms, the schedule file format
 //! ([`ScheduleFile`]: [`record`] turns a run's trace into the decisions that
-//! [`kernel::sched::explore::Replay`] follows), and the test API for userland code
+//! [`kernel::sched::replay::Replay`] follows), and the test API for userland code
 //! ([`check_random`], [`check_pct`]).
 //!
 //! It never schedules anything itself: the policies are the kernel's (`Policy::Random`,
@@ -25,7 +25,7 @@
 
 use crate::{Machine, MachineConfig, Outcome, Policy, Report};
 use abi::{Pid, Ticks};
-use kernel::sched::explore::{Decision, Schedule, Who};
+use kernel::sched::replay::{Decision, Schedule, Who};
 use kernel::trace::{Event, EventKind, ExitReason, LivelockCause};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -48,12 +48,12 @@ pub const DEFAULT_DEPTH: u32 = 3;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Strategy {
     /// A random ready process at every dispatch and a preemption with this chance at every
-    /// scheduling point ([`kernel::sched::explore::Random`]).
+    /// scheduling point ([`kernel::sched::random::Random`]).
     Random {
         /// The chance of a preemption at each scheduling point, in percent.
         preempt_percent: u8,
     },
-    /// Probabilistic concurrency testing ([`kernel::sched::explore::Pct`]).
+    /// Probabilistic concurrency testing ([`kernel::sched::pct::Pct`]).
     Pct {
         /// The bug depth d: d - 1 priority change points.
         depth: u32,
@@ -1028,7 +1028,7 @@ pub struct Divergence {
     /// The run's dispatches that followed the recording.
     pub followed: usize,
     /// The run's dispatches that could not (no ready process had the recorded name, or the
-    /// recording had ended), as [`kernel::sched::explore::Replay`] counts them.
+    /// recording had ended), as [`kernel::sched::replay::Replay`] counts them.
     pub departed: usize,
 }
 

@@ -6,7 +6,7 @@
 //! command line turns a refusal into a usage error (exit status 2), the scenario loader into
 //! a mistake at the `set` line (`file:line:col`). `docs/security.md` lists every limit.
 
-use kernel::sched::explore::Pct;
+use kernel::sched::pct::Pct;
 
 /// The most CPUs a machine has. Each CPU costs memory and a turn of the machine loop, so a
 /// wrong value (`--cpus 100000`) would abort on allocation or crawl for minutes; 64 is far

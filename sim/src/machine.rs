@@ -470,7 +470,7 @@ impl Machine {
         let scheduler: Box<dyn Scheduler> = match config.run_queues {
             RunQueues::Global => config.policy.build(config.seed),
             RunQueues::PerCpu { migration } => {
-                let (policy, seed) = (config.policy, config.seed);
+                let (policy, seed) = (&config.policy, config.seed);
                 Box::new(PerCpu::new(cpus, migration, |cpu| {
                     policy.build(cpu_seed(seed, cpu))
                 }))

@@ -246,7 +246,7 @@ fn every_recorded_schedule_replays_to_the_same_trace() {
                 let (report, file) =
                     explore::record_seed(&target, &config, strategy, seed).expect("boots");
                 let mut replay = config.clone();
-                replay.policy = sim::Policy::Replay(Box::leak(Box::new(file.schedule.clone())));
+                replay.policy = sim::Policy::Replay(std::sync::Arc::new(file.schedule.clone()));
                 let again = sim::scenario::run(s.clone(), replay).expect("boots");
                 let d = explore::divergence(&file.schedule, &again.events);
                 assert!(d.exact, "{name} {strategy} seed {seed}: {d:?}");
@@ -336,7 +336,7 @@ fn a_saved_schedule_replays_exactly_and_survives_an_unrelated_line() {
     .unwrap();
     let s = load_file(&edited);
     let mut config = sim::scenario::configure(&s, MachineConfig::default());
-    config.policy = sim::Policy::Replay(Box::leak(Box::new(schedule.schedule.clone())));
+    config.policy = sim::Policy::Replay(std::sync::Arc::new(schedule.schedule.clone()));
     let report = sim::scenario::run(s, config).expect("boots");
     assert!(matches!(report.outcome, Outcome::Deadlock(_)));
     let finding = explore::classify(&report).expect("it still fails");

@@ -1027,7 +1027,7 @@ fn run_case(case: Case) -> Result<(Report, Seen), String> {
     k.memory_limit = memory.unwrap_or(k.memory_limit);
     k.max_processes = processes.unwrap_or(k.max_processes);
     k.max_mailboxes = mailboxes.unwrap_or(k.max_mailboxes);
-    config.policy = case.policy;
+    config.policy = case.policy.clone();
     let world = Rc::new(World {
         case,
         pids: RefCell::default(),

@@ -46,7 +46,7 @@ impl Payload {
         }
     }
 
-    /// The bytes.
+    /// The bytes, wherever they are kept.
     #[inline]
     pub fn as_slice(&self) -> &[u8] {
         match &self.0 {

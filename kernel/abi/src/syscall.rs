@@ -22,7 +22,7 @@ pub const RET_REGS: usize = 4;
 pub struct TrapFrame {
     /// The syscall number (a [`Sysno`] when valid).
     pub sysno: u64,
-    /// Argument registers.
+    /// The argument registers, in the layout of the call's [`Syscall`] variant.
     pub args: [u64; ARG_REGS],
     /// Return registers, written by the kernel.
     pub ret: [u64; RET_REGS],
@@ -34,7 +34,8 @@ impl TrapFrame {
         self.ret = [0, values[0], values[1], values[2]];
     }
 
-    /// Write a failure. `detail` goes to register 1 (the length needed, for `BufferTooSmall`).
+    /// Write a failure. `detail` goes to register 1: the length needed, for
+    /// `BufferTooSmall`; the kernel's limit, for `MessageTooLarge`; else 0.
     pub fn set_err(&mut self, error: Error, detail: u64) {
         self.ret = [error.code(), detail, 0, 0];
     }
@@ -185,7 +186,8 @@ impl fmt::Display for Capacity {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub enum Overflow {
     /// The sender waits for room (or, non-blocking or timed out, fails with `would_block` /
-    /// `timed_out`). The default, and what every mailbox did before policies existed.
+    /// `timed_out`). The default: register 2 of `create_mailbox` is 0 unless a policy is
+    /// asked for.
     #[default]
     Block,
     /// The send fails at once with `mailbox_full`, in every mode; nothing is sent.
@@ -208,7 +210,7 @@ impl Overflow {
     ];
 
     /// The register encoding: 0 block, 1 fail, 2 drop_newest, 3 drop_oldest. Block is 0 so
-    /// a frame written before policies existed (the register was 0) means what it meant.
+    /// that a frame which leaves the register clear asks for the plain, blocking mailbox.
     pub const fn raw(self) -> u64 {
         match self {
             Overflow::Block => 0,
@@ -412,12 +414,12 @@ pub enum Syscall {
         capacity: Capacity,
         /// Length of the name in the send buffer.
         name_len: u64,
-        /// What a send does when it is full (register 2; 0, `Block`, in older frames).
+        /// What a send does when it is full (register 2; 0 is `Block`).
         overflow: Overflow,
     },
     /// Delete a mailbox the caller owns.
     DeleteMailbox {
-        /// The mailbox.
+        /// The mailbox to delete: its queued messages are dropped, its waiters woken.
         mailbox: MailboxId,
     },
     /// The id of the live mailbox with this name, in register 1.
@@ -427,36 +429,37 @@ pub enum Syscall {
     },
     /// Hand ownership to another live process.
     TransferMailbox {
-        /// The mailbox.
+        /// The mailbox, which the caller must own.
         mailbox: MailboxId,
         /// The new owner.
         to: Pid,
     },
     /// Send `len` bytes.
     Send {
-        /// Where to.
+        /// A process (its inbox) or a mailbox.
         dest: Dest,
-        /// Message length.
+        /// The message's length in bytes, from the start of the send buffer.
         len: u64,
-        /// Whether to wait.
+        /// Whether to wait for room or a receiver: always, never, or until a timeout.
         mode: Mode,
     },
     /// Receive into a buffer of `buf_len` bytes. Returns the sender in register 1, the length
     /// in register 2 and [`RecvFlags`] in register 3.
     Receive {
-        /// Where from.
+        /// The caller's inbox (from any sender, or from one named process), or a mailbox
+        /// it owns.
         source: Source,
         /// How many bytes the caller accepts.
         buf_len: u64,
-        /// Whether to wait.
+        /// Whether to wait for a message: always, never, or until a timeout.
         mode: Mode,
     },
     /// Send `len` bytes and wait for the receiver's reply, which must fit `reply_len` bytes.
     /// Returns the replier in register 1 and the reply length in register 2.
     Call {
-        /// Where to.
+        /// A process (its inbox) or a mailbox.
         dest: Dest,
-        /// Message length.
+        /// The request's length in bytes, from the start of the send buffer.
         len: u64,
         /// Whether to wait, for the whole call.
         mode: Mode,
@@ -467,7 +470,7 @@ pub enum Syscall {
     Reply {
         /// The caller to answer.
         to: Pid,
-        /// Reply length.
+        /// The reply's length in bytes, from the start of the send buffer.
         len: u64,
     },
     /// Start a new process. The send buffer holds the program name, then the label.
@@ -495,9 +498,9 @@ pub enum Syscall {
     },
     /// Collect an exited child's code, in register 1.
     Wait {
-        /// The child.
+        /// A child of the caller's.
         child: Pid,
-        /// Whether to wait.
+        /// Whether to wait for it to exit: always, never, or until a timeout.
         mode: Mode,
     },
     /// The caller's pid, in register 1.
@@ -506,17 +509,17 @@ pub enum Syscall {
     Yield,
     /// Block for this many ticks.
     Sleep {
-        /// How long.
+        /// Ticks to sleep; 0 gives up the CPU as `yield` does.
         ticks: Ticks,
     },
     /// Use the CPU for this many ticks (the timer may preempt in between).
     Compute {
-        /// How long.
+        /// Ticks of CPU time to use; 0 returns at once.
         ticks: Ticks,
     },
     /// Write `len` bytes to the machine's console.
     Print {
-        /// Text length.
+        /// The text's length in bytes, from the start of the send buffer.
         len: u64,
     },
 }

@@ -33,7 +33,8 @@ pub struct Message {
     pub(crate) id: MsgId,
     /// Who sent it: stamped by the kernel, never taken from the sender's arguments.
     pub(crate) sender: Pid,
-    /// The payload.
+    /// The bytes the sender wrote, copied out of its IPC buffer when the kernel accepted
+    /// them.
     pub(crate) bytes: Payload,
     /// The sender waits in `call` for the receiver's reply.
     pub(crate) call: bool,

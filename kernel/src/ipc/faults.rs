@@ -37,9 +37,9 @@ use super::Target;
 use crate::process::BlockedOp;
 use crate::sched::rng::Rng;
 use crate::trace::{DropReason, EventKind, FaultKind, MsgId, WakeReason};
-use crate::trap::Flow;
-use crate::{Fail, Kernel};
-use abi::{Capacity, Dest, Error, Mode, Overflow, Payload, Pid, Source, Ticks};
+use crate::trap::{Refusal, Served};
+use crate::Kernel;
+use abi::{Capacity, Dest, Mode, Overflow, Payload, Pid, Source, Ticks};
 use alloc::collections::{BTreeMap, BinaryHeap};
 use core::cmp::Reverse;
 
@@ -249,7 +249,7 @@ impl Kernel {
         dest: Dest,
         mode: Mode,
         call: Option<u64>,
-    ) -> Result<Flow, Fail> {
+    ) -> Result<Served, Refusal> {
         if call.is_some() {
             // As for a queued call: refused before the message enters the kernel.
             self.refuse_deadlock(idx, target.callers())?;
@@ -433,7 +433,7 @@ impl Kernel {
                 ridx,
                 None,
                 WakeReason::BufferTooSmall,
-                Err((Error::BufferTooSmall, need as u64)),
+                Err(Refusal::buffer_too_small(need as u64)),
             );
             return;
         }

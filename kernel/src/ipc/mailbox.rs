@@ -117,7 +117,7 @@ impl Kernel {
                     widx,
                     Some(owner),
                     WakeReason::MailboxDeleted,
-                    Err((Error::MailboxDeleted, 0)),
+                    Err(Error::MailboxDeleted.into()),
                 );
                 woken += 1;
             }

@@ -10,10 +10,10 @@
 //! syscall blocks (the handlers in `trap/ipc.rs` do) and never schedules.
 
 use super::endpoint::{Message, MESSAGE_OVERHEAD};
-use super::{Fate, Target, WaitQueueId};
+use super::{Fate, Target};
 use crate::process::BlockedOp;
-use crate::trace::{DropReason, EventKind, MsgId, WakeReason};
-use crate::trap::Flow;
+use crate::trace::{DropReason, EventKind, MsgId, WaitQueueId, WakeReason};
+use crate::trap::Served;
 use crate::Kernel;
 use abi::{Dest, Error, Payload, Pid, RecvFlags, Source};
 
@@ -165,10 +165,10 @@ impl Kernel {
 
     /// `drop_newest` at a full mailbox: the message enters the kernel (the send succeeds and
     /// it is counted as sent) and is dropped at once, never queued.
-    pub(crate) fn drop_newest(&mut self, idx: u32, bytes: &[u8], target: Target) -> Flow {
+    pub(crate) fn drop_newest(&mut self, idx: u32, bytes: &[u8], target: Target) -> Served {
         let _ = self.new_message(idx, Payload::from_slice(bytes), false, target);
         self.count_dropped(target, DropReason::Overflow, 1);
-        Flow::Done([0; 3])
+        Served::Done([0; 3])
     }
 
     /// `drop_oldest` at a full mailbox: drop the oldest queued message to make room. If it
@@ -195,7 +195,7 @@ impl Kernel {
                 cidx,
                 Some(by),
                 WakeReason::MessageDropped,
-                Err((Error::MailboxFull, 0)),
+                Err(Error::MailboxFull.into()),
             ),
             // The caller gave up (timed out) while its request was queued.
             _ => {}

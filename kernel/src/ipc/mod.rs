@@ -22,13 +22,17 @@ mod messages;
 mod waitfor;
 mod waitqueue;
 
+// A queue's name is the trace's (events name queues, and the event model depends on no
+// other room); it is reachable here too, beside the queues, where the renderers look for it.
+pub use crate::trace::WaitQueueId;
 pub(crate) use endpoint::UNUSED;
 pub use endpoint::{Endpoint, Inbox, Message, Payload, INLINE_PAYLOAD, MESSAGE_OVERHEAD};
 pub(crate) use faults::{Fate, FaultState};
 pub use mailbox::Mailbox;
-pub use waitqueue::{Link, Links, WaitQueue, WaitQueueId};
+pub use waitqueue::{Link, Links, WaitQueue};
 
-use crate::{Fail, Kernel};
+use crate::trap::Refusal;
+use crate::Kernel;
 use abi::{Dest, Error, MailboxId, Pid};
 
 /// An endpoint, resolved from a live id.
@@ -85,12 +89,12 @@ impl Kernel {
         }
     }
 
-    pub(crate) fn resolve_dest(&self, dest: Dest) -> Result<Target, Fail> {
+    pub(crate) fn resolve_dest(&self, dest: Dest) -> Result<Target, Refusal> {
         match dest {
             Dest::Process(p) => self
                 .live_index(p)
                 .map(|idx| Target::Inbox(idx, p))
-                .ok_or((Error::NoSuchProcess, 0)),
+                .ok_or(Error::NoSuchProcess.into()),
             Dest::Mailbox(m) => self.live_mailbox(m).map(|_| Target::Mailbox(m)),
         }
     }

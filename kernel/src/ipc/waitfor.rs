@@ -29,10 +29,10 @@
 //! This module only reads the queues and changes effective priorities; it never blocks, wakes
 //! or moves a process, and it costs nothing while both settings are off.
 
-use super::waitqueue::WaitQueueId;
 use crate::process::ProcState;
-use crate::trace::EventKind;
-use crate::{Fail, Kernel};
+use crate::trace::{EventKind, WaitQueueId};
+use crate::trap::Refusal;
+use crate::Kernel;
 use abi::{Error, Pid};
 use alloc::collections::BTreeSet;
 use alloc::vec::Vec;
@@ -229,7 +229,7 @@ impl Kernel {
     /// process that is not blocked, a queue without a single holder, or the caller; a chain
     /// longer than the number of live processes runs into a cycle the caller is not in.
     #[inline]
-    pub(crate) fn refuse_deadlock(&mut self, idx: u32, queue: WaitQueueId) -> Result<(), Fail> {
+    pub(crate) fn refuse_deadlock(&mut self, idx: u32, queue: WaitQueueId) -> Result<(), Refusal> {
         if !self.config.refuse_deadlock {
             return Ok(());
         }
@@ -238,7 +238,7 @@ impl Kernel {
 
     /// [`Kernel::refuse_deadlock`] with refusal on.
     #[inline(never)]
-    fn refuse_cycle(&mut self, idx: u32, queue: WaitQueueId) -> Result<(), Fail> {
+    fn refuse_cycle(&mut self, idx: u32, queue: WaitQueueId) -> Result<(), Refusal> {
         let me = self.pid_of(idx);
         let mut cycle = alloc::vec![me];
         let mut at = self.holder(queue);
@@ -249,7 +249,7 @@ impl Kernel {
                     queue,
                     cycle,
                 });
-                return Err((Error::Deadlock, 0));
+                return Err(Error::Deadlock.into());
             }
             if cycle.len() > self.live {
                 break;

@@ -8,62 +8,7 @@
 //! The queue is FIFO, so wake order is the order of arrival.
 
 use crate::slab::OptSlot;
-use abi::{MailboxId, Pid};
 use alloc::vec::Vec;
-use core::fmt;
-
-/// Which wait queue: every blocked process names the one it sits on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum WaitQueueId {
-    /// Senders waiting for room in a mailbox (or, at capacity zero, for its owner to receive).
-    MailboxSenders(MailboxId),
-    /// The owner waiting for a message in its mailbox.
-    MailboxReceiver(MailboxId),
-    /// Callers whose message is queued in the mailbox, waiting for it to be received.
-    MailboxCallers(MailboxId),
-    /// Senders waiting for room in a process's direct inbox (or for it to receive).
-    InboxSenders(Pid),
-    /// The process itself, waiting in `receive(any)` on its inbox.
-    InboxReceiver(Pid),
-    /// Processes waiting in `receive(from pid)`: a symmetric receive names its sender.
-    ReceiversFrom(Pid),
-    /// Callers waiting for this process's reply.
-    Replies(Pid),
-    /// Parents waiting in `wait` for this process to exit.
-    Exit(Pid),
-}
-
-impl WaitQueueId {
-    /// The queue's label in traces (`senders`, `receiver`, `replies`, ...), shown after its
-    /// owner's name.
-    pub fn name(&self) -> &'static str {
-        match self {
-            WaitQueueId::MailboxSenders(_) => "senders",
-            WaitQueueId::MailboxReceiver(_) => "receiver",
-            WaitQueueId::MailboxCallers(_) => "callers",
-            WaitQueueId::InboxSenders(_) => "inbox.senders",
-            WaitQueueId::InboxReceiver(_) => "inbox.receiver",
-            WaitQueueId::ReceiversFrom(_) => "receivers_from",
-            WaitQueueId::Replies(_) => "replies",
-            WaitQueueId::Exit(_) => "exit",
-        }
-    }
-}
-
-impl fmt::Display for WaitQueueId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            WaitQueueId::MailboxSenders(m)
-            | WaitQueueId::MailboxReceiver(m)
-            | WaitQueueId::MailboxCallers(m) => write!(f, "{m}.{}", self.name()),
-            WaitQueueId::InboxSenders(p)
-            | WaitQueueId::InboxReceiver(p)
-            | WaitQueueId::ReceiversFrom(p)
-            | WaitQueueId::Replies(p)
-            | WaitQueueId::Exit(p) => write!(f, "{p}.{}", self.name()),
-        }
-    }
-}
 
 /// A process's place in a wait queue.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

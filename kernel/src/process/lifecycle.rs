@@ -10,9 +10,10 @@
 //! process is: it takes the same path and keeps the same promises.
 
 use super::{ProcState, Process, Siblings};
-use crate::ipc::{Inbox, WaitQueueId};
+use crate::ipc::Inbox;
 use crate::sched::ReadyReason;
 use crate::slab::OptSlot;
+use crate::trace::WaitQueueId;
 use crate::trace::{DropReason, EventKind, ExitReason, FaultKind, KillCause, WakeReason};
 use crate::Kernel;
 use abi::{Capacity, Error, Payload, Pid, Ticks};

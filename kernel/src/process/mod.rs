@@ -12,9 +12,9 @@
 
 mod lifecycle;
 
-use crate::ipc::{Inbox, WaitQueue, WaitQueueId};
+use crate::ipc::{Inbox, WaitQueue};
 use crate::slab::OptSlot;
-use crate::trace::{CpuId, MsgId};
+use crate::trace::{CpuId, MsgId, WaitQueueId};
 use abi::{Capacity, Dest, MailboxId, Payload, Pid, Source, Ticks, RET_REGS};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -91,18 +91,19 @@ impl Default for Blocked {
 pub enum BlockedOp {
     /// `send` or the send half of `call`; the message is still in the sender's IPC buffer.
     Send {
-        /// Where to.
+        /// The endpoint it sends to: a process's inbox or a mailbox.
         dest: Dest,
-        /// Message length.
+        /// The message's length in bytes (the bytes wait in the sender's IPC buffer).
         len: usize,
         /// `Some(reply buffer length)` when this is a `call`.
         call: Option<u64>,
     },
     /// `receive`.
     Receive {
-        /// Where from.
+        /// Whom it takes a message from: its inbox (any sender, or one named sender), or a
+        /// mailbox it owns.
         source: Source,
-        /// Buffer length.
+        /// Its buffer's length: a longer message wakes it with `BufferTooSmall`.
         buf_len: u64,
     },
     /// The reply half of `call`: the message has left the caller.
@@ -116,12 +117,12 @@ pub enum BlockedOp {
         server: Option<Pid>,
         /// Whether the server has received the message yet.
         received: bool,
-        /// Reply buffer length.
+        /// Its reply buffer's length: a longer reply is refused, and it waits on.
         reply_len: u64,
     },
     /// `wait(child)`.
     Wait {
-        /// The child.
+        /// The child whose exit it waits for.
         child: Pid,
     },
 }
@@ -149,7 +150,7 @@ pub struct ProcStats {
     pub sleeping: Ticks,
     /// Times given a CPU.
     pub dispatches: u64,
-    /// Times the timer took the CPU away.
+    /// Times it lost its CPU while it could still run (see the `Preempt` event).
     pub preemptions: u64,
     /// Syscalls made.
     pub syscalls: u64,
@@ -182,7 +183,7 @@ pub struct Process {
     pub(crate) priority: u8,
     /// The priority it runs at: its own, or a higher one lent by the processes waiting for it
     /// to receive or reply (priority inheritance, `KernelConfig::priority_inheritance`). Only
-    /// `ipc::inherit` changes it.
+    /// the wait-for code changes it (`ipc/waitfor.rs`), so the trace shows every change.
     pub(crate) effective_priority: u8,
     /// The CPU burst it declared at spawn, in ticks; `None` if it declared none (shortest-job
     /// policies then estimate from its measured bursts).

@@ -4,12 +4,29 @@
 //! when a CPU is free. A policy owns only its run queue: it never blocks, wakes or charges
 //! anything, and it must decide from what it was told alone, so the same sequence of calls
 //! gives the same choices (determinism).
+//!
+//! One file per policy beside this one: `rr` and `fcfs` here, [`sjf`] (with `srtf`),
+//! [`priority`], [`mlfq`], [`lottery`]; the exploring policies [`random`], [`pct`] and
+//! [`replay`] (docs/exploration.md); [`percpu`], the per-CPU run queues around any of them;
+//! and [`rng`], the seeded generator every randomised one draws from.
+//!
+//! # Exploring policies
+//!
+//! `random` and `pct` search for failing interleavings, and `replay` follows one they found.
+//! They act at the policy's scheduling points: the kernel asks
+//! [`Scheduler::should_preempt`] after every syscall that leaves the caller on its CPU and
+//! after every piece of a compute burst, and only when some other process is ready (no
+//! other process ready, no choice to make). [`random::Random`] flips its coin at each,
+//! [`pct::Pct`] counts them as its steps, and [`replay::Replay`] checks each against the
+//! recorded preemption of the running process.
 
-pub mod explore;
 pub mod lottery;
 pub mod mlfq;
+pub mod pct;
 pub mod percpu;
 pub mod priority;
+pub mod random;
+pub mod replay;
 pub mod rng;
 pub mod sjf;
 
@@ -17,6 +34,7 @@ use crate::trace::CpuId;
 use abi::{Pid, Ticks};
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
+use alloc::sync::Arc;
 use core::fmt;
 
 /// Why a process joins the run queue.
@@ -137,7 +155,7 @@ pub trait Scheduler: Send {
 ///
 /// The kernel takes a finished `Policy`; turning the words a user writes (a `--policy` flag, a
 /// scenario's `set policy` line) into one is the `sim` crate's (`sim::policy`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Policy {
     /// Round robin with a quantum in ticks.
     RoundRobin {
@@ -199,9 +217,9 @@ pub enum Policy {
         steps: u64,
     },
     /// Exploration: replay a recorded schedule, matching processes by name (see
-    /// [`explore::Replay`]). The schedule is `'static` so that `Policy` stays `Copy`: a
-    /// program leaks the one schedule it replays (`Box::leak`).
-    Replay(&'static explore::Schedule),
+    /// [`replay::Replay`]). Shared, so that cloning a policy (one scheduler per CPU, one
+    /// machine per replayed run) does not copy the recording.
+    Replay(Arc<replay::Schedule>),
 }
 
 impl Policy {
@@ -241,9 +259,9 @@ impl Policy {
     }
 
     /// A fresh scheduler for this policy; a randomised policy draws only from `seed`.
-    pub fn build(self, seed: u64) -> Box<dyn Scheduler> {
+    pub fn build(&self, seed: u64) -> Box<dyn Scheduler> {
         let _ = seed;
-        match self {
+        match *self {
             Policy::RoundRobin { quantum } => Box::new(RoundRobin::new(quantum.max(1))),
             Policy::Fcfs => Box::new(Fcfs::default()),
             Policy::Sjf {
@@ -267,15 +285,15 @@ impl Policy {
             }
             Policy::Lottery { quantum } => Box::new(lottery::Lottery::new(seed, quantum)),
             Policy::Random { preempt_percent } => {
-                Box::new(explore::Random::new(seed, preempt_percent))
+                Box::new(random::Random::new(seed, preempt_percent))
             }
-            Policy::Pct { depth, steps } => Box::new(explore::Pct::new(seed, depth, steps)),
-            Policy::Replay(schedule) => Box::new(explore::Replay::new(schedule)),
+            Policy::Pct { depth, steps } => Box::new(pct::Pct::new(seed, depth, steps)),
+            Policy::Replay(ref schedule) => Box::new(replay::Replay::new(Arc::clone(schedule))),
         }
     }
 
     /// The policy's name, as `--policy` spells it.
-    pub fn name(self) -> &'static str {
+    pub fn name(&self) -> &'static str {
         match self {
             Policy::RoundRobin { .. } => "rr",
             Policy::Fcfs => "fcfs",

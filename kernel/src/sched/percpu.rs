@@ -16,6 +16,7 @@
 //! At the end of a quantum only this CPU's own queue counts as "someone else is ready"
 //! ([`Scheduler::has_waiting`]): a preempted process goes back to its own queue.
 
+use super::rng::Rng;
 use super::{ReadyInfo, Scheduler, StopReason};
 use crate::trace::CpuId;
 use abi::{Pid, Ticks};
@@ -25,15 +26,13 @@ use alloc::vec::Vec;
 
 /// The seed of CPU `cpu`'s inner scheduler, derived from the run's seed: CPU 0 keeps the
 /// run's seed itself, so one CPU with per-CPU queues runs exactly as one global queue does;
-/// every other CPU gets a well-mixed, distinct one (SplitMix64 of the seed and the id).
+/// every other CPU gets a distinct one, the run's seed's stream `cpu`
+/// ([`Rng::derive_seed`]).
 pub fn cpu_seed(seed: u64, cpu: CpuId) -> u64 {
     if cpu == 0 {
         return seed;
     }
-    let mut z = seed ^ u64::from(cpu).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
+    Rng::derive_seed(seed, u64::from(cpu))
 }
 
 /// One run queue per CPU, each an inner scheduler of the same policy.
@@ -284,6 +283,11 @@ mod tests {
         }
         assert_eq!(cpu_seed(7, 0), 7);
         assert_ne!(cpu_seed(7, 1), cpu_seed(7, 2));
+        // A CPU's seed fixes its schedule: these are the seeds every recorded multi-CPU run
+        // was made with, and must stay so.
+        assert_eq!(cpu_seed(7, 1), 0xf75f_04cb_b5a1_a1dd);
+        assert_eq!(cpu_seed(7, 2), 0xb346_6f8a_7b81_a989);
+        assert_eq!(cpu_seed(42, 3), 0x5fd3_0d2f_cbef_75e3);
     }
 
     #[test]

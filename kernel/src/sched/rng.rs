@@ -5,6 +5,8 @@
 //! mixing function per draw, every seed (0 included) a full-period stream. Randomised
 //! policies (lottery, exploration) draw only from an `Rng` built from the run's seed, so the
 //! same seed gives the same choices on every machine: the determinism the traces rely on.
+//! A part that needs a stream of its own (each CPU's run queue) takes a seed derived from the
+//! run's ([`Rng::derive_seed`]).
 //!
 //! It never reads a clock, an address or the host's entropy, and never panics: `below(0)`
 //! is 0, `chance` clamps its percentage. It is not cryptographic and makes no claim to be.
@@ -33,13 +35,18 @@ impl Rng {
         Rng { state: seed }
     }
 
+    /// The seed of stream `stream` derived from `seed`: one generator per part of the
+    /// machine (a CPU's scheduler, say), each with a seed of its own, all fixed by the run's
+    /// seed. SplitMix64's mixing of `seed ^ stream·γ`, so neighbouring seeds and streams
+    /// give unrelated seeds.
+    pub const fn derive_seed(seed: u64, stream: u64) -> u64 {
+        mix(seed ^ stream.wrapping_mul(Self::GAMMA))
+    }
+
     /// The next 64 uniformly distributed bits.
     pub fn next_u64(&mut self) -> u64 {
         self.state = self.state.wrapping_add(Self::GAMMA);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        mix(self.state)
     }
 
     /// A uniform number in `0..n`; 0 when `n` is 0 (an empty range has no better answer,
@@ -71,6 +78,14 @@ impl Rng {
     }
 }
 
+/// SplitMix64's output function: a bijection of the 64-bit values that spreads every bit of
+/// its input over the whole output.
+const fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,6 +101,15 @@ mod tests {
         let a: alloc::vec::Vec<u64> = (0..8).map(|_| Rng::new(42).next_u64()).collect();
         assert!(a.iter().all(|x| *x == a[0]));
         assert_ne!(Rng::new(1).next_u64(), Rng::new(2).next_u64());
+    }
+
+    #[test]
+    fn a_derived_seed_is_the_mixed_seed_and_stream() {
+        // Stream 1 of seed 0 mixes γ, as the generator's first draw from seed 0 does.
+        assert_eq!(Rng::derive_seed(0, 1), Rng::new(0).next_u64());
+        assert_eq!(Rng::derive_seed(7, 1), 0xf75f_04cb_b5a1_a1dd);
+        assert_ne!(Rng::derive_seed(7, 1), Rng::derive_seed(7, 2));
+        assert_ne!(Rng::derive_seed(7, 1), Rng::derive_seed(8, 1));
     }
 
     #[test]

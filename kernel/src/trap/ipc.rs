@@ -16,12 +16,11 @@
 //! the ledgers. Fault injection (`ipc/faults.rs`, off by default) is consulted where a
 //! message is accepted and where a receive looks for one.
 
-use super::{deadline, Flow};
-use crate::ipc::WaitQueueId;
+use super::{deadline, Refusal, Served};
 use crate::ipc::{Fate, Message, Target, MESSAGE_OVERHEAD};
 use crate::process::BlockedOp;
-use crate::trace::{EventKind, MsgId, ReplyDropReason, WakeReason};
-use crate::{Fail, Kernel};
+use crate::trace::{EventKind, MsgId, ReplyDropReason, WaitQueueId, WakeReason};
+use crate::Kernel;
 use abi::{Dest, Error, Mode, Overflow, Payload, Pid, Source};
 
 impl Kernel {
@@ -36,9 +35,9 @@ impl Kernel {
         id: MsgId,
         mode: Mode,
         call: Option<u64>,
-    ) -> Flow {
+    ) -> Served {
         let Some(reply_len) = call else {
-            return Flow::Done([0; 3]);
+            return Served::Done([0; 3]);
         };
         let deadline = deadline(mode, self.clock).ok().flatten();
         let server = match target {
@@ -53,7 +52,7 @@ impl Kernel {
             reply_len,
         };
         self.block(idx, target.callers(), op, deadline);
-        Flow::Wait
+        Served::Descheduled
     }
 
     /// `send` and `call`.
@@ -65,11 +64,11 @@ impl Kernel {
         len: u64,
         mode: Mode,
         call: Option<u64>,
-    ) -> Result<Flow, Fail> {
+    ) -> Result<Served, Refusal> {
         let len = self.outgoing_len(out, len)?;
         if call.is_some() && matches!(mode, Mode::NonBlocking | Mode::Timeout(0)) {
             // A call always waits for its reply; bound it with a (non-zero) timeout instead.
-            return Err((Error::InvalidArgument, 0));
+            return Err(Error::InvalidArgument.into());
         }
         let target = self.resolve_dest(dest)?;
         if let Target::Inbox(ridx, _) = target {
@@ -101,7 +100,7 @@ impl Kernel {
                     ridx,
                     Some(me),
                     WakeReason::BufferTooSmall,
-                    Err((Error::BufferTooSmall, len as u64)),
+                    Err(Refusal::buffer_too_small(len as u64)),
                 );
             } else {
                 let bytes = Payload::from_slice(&out[..len]);
@@ -117,7 +116,7 @@ impl Kernel {
                 });
                 self.wake(ridx, Some(me), WakeReason::Completed, Ok(ret));
                 return match call {
-                    None => Ok(Flow::Done([0; 3])),
+                    None => Ok(Served::Done([0; 3])),
                     Some(reply_len) => {
                         let deadline = deadline(mode, now).ok().flatten();
                         let op = BlockedOp::AwaitReply {
@@ -128,7 +127,7 @@ impl Kernel {
                             reply_len,
                         };
                         self.block(idx, WaitQueueId::Replies(receiver), op, deadline);
-                        Ok(Flow::Wait)
+                        Ok(Served::Descheduled)
                     }
                 };
             }
@@ -149,10 +148,10 @@ impl Kernel {
                 }
                 // `fail`; and a call under `drop_newest`, which is refused rather than
                 // accepted and discarded: it would wait for a reply that cannot come.
-                (true, _) => return Err((Error::MailboxFull, 0)),
+                (true, _) => return Err(Error::MailboxFull.into()),
             };
             if !self.fits(target, len + MESSAGE_OVERHEAD, freed) {
-                return Err((Error::OutOfMemory, 0));
+                return Err(Error::OutOfMemory.into());
             }
             if call.is_some() {
                 // A call waits once its message is queued: refuse before the message enters
@@ -172,15 +171,15 @@ impl Kernel {
         // 3. Wait for room or a receiver.
         let deadline = match deadline(mode, now) {
             Ok(d) => d,
-            Err(fail) => {
-                if fail.0 == Error::TimedOut {
+            Err(refusal) => {
+                if refusal.error == Error::TimedOut {
                     self.emit(|| EventKind::SendAbandoned {
                         pid: me,
                         to: dest,
                         error: Error::TimedOut,
                     });
                 }
-                return Err(fail);
+                return Err(refusal);
             }
         };
         self.refuse_deadlock(idx, target.senders())?;
@@ -188,7 +187,7 @@ impl Kernel {
         self.proc_mut(idx).ipc = Payload::from_slice(&out[..len]);
         let op = BlockedOp::Send { dest, len, call };
         self.block(idx, target.senders(), op, deadline);
-        Ok(Flow::Wait)
+        Ok(Served::Descheduled)
     }
 
     /// `receive`.
@@ -198,12 +197,12 @@ impl Kernel {
         source: Source,
         buf_len: u64,
         mode: Mode,
-    ) -> Result<Flow, Fail> {
+    ) -> Result<Served, Refusal> {
         let me = self.pid_of(idx);
         let (target, from) = match source {
             Source::Mailbox(m) => {
                 if self.live_mailbox(m)?.owner != me {
-                    return Err((Error::NotOwner, 0));
+                    return Err(Error::NotOwner.into());
                 }
                 (Target::Mailbox(m), None)
             }
@@ -219,7 +218,7 @@ impl Kernel {
         if let Some(pos) = self.find_arrived(target, from) {
             let need = self.endpoint(target).queue[pos].bytes.len() as u64;
             if need > buf_len {
-                return Err((Error::BufferTooSmall, need));
+                return Err(Refusal::buffer_too_small(need));
             }
             let msg = self
                 .endpoint_mut(target)
@@ -239,7 +238,7 @@ impl Kernel {
                 self.call_received(id, sender, me);
             }
             self.refill(target, me);
-            return Ok(Flow::Done(ret));
+            return Ok(Served::Done(ret));
         }
 
         // 2. The oldest blocked sender it accepts (a rendezvous), through fault injection's
@@ -248,10 +247,10 @@ impl Kernel {
             let Some(BlockedOp::Send { len, call, dest }) =
                 self.proc_ref(sidx).blocked().map(|b| b.op)
             else {
-                return Err((Error::InvalidArgument, 0));
+                return Err(Error::InvalidArgument.into());
             };
             if len as u64 > buf_len {
-                return Err((Error::BufferTooSmall, len as u64));
+                return Err(Refusal::buffer_too_small(len as u64));
             }
             let bytes = self.held_message(sidx);
             let (id, ret) = self.hand_over(sidx, idx, bytes, call.is_some(), target);
@@ -265,13 +264,13 @@ impl Kernel {
                 call: call.is_some(),
             });
             self.sender_released(sidx, target, dest, id, call, Some(me), me);
-            return Ok(Flow::Done(ret));
+            return Ok(Served::Done(ret));
         }
 
         // 3. Nothing to take: a symmetric receive from a process that is gone has no link.
         if let Some(p) = from {
             if self.live_index(p).is_none() {
-                return Err((Error::NoSuchProcess, 0));
+                return Err(Error::NoSuchProcess.into());
             }
         }
         let deadline = deadline(mode, self.clock)?;
@@ -282,7 +281,7 @@ impl Kernel {
         };
         self.refuse_deadlock(idx, queue)?;
         self.block(idx, queue, BlockedOp::Receive { source, buf_len }, deadline);
-        Ok(Flow::Wait)
+        Ok(Served::Descheduled)
     }
 
     /// `reply`.
@@ -292,7 +291,7 @@ impl Kernel {
         out: &[u8],
         to: Pid,
         len: u64,
-    ) -> Result<Flow, Fail> {
+    ) -> Result<Served, Refusal> {
         let len = self.outgoing_len(out, len)?;
         let me = self.pid_of(idx);
         let waiting = self.live_index(to).and_then(|cidx| {
@@ -317,11 +316,11 @@ impl Kernel {
                 to,
                 reason,
             });
-            return Ok(Flow::Done([0; 3]));
+            return Ok(Served::Done([0; 3]));
         };
         if len as u64 > reply_len {
             // The caller keeps waiting; the server may answer again with a shorter reply.
-            return Err((Error::BufferTooSmall, reply_len));
+            return Err(Refusal::buffer_too_small(reply_len));
         }
         // A short reply is copied in place, with no allocation.
         self.proc_mut(cidx).ipc = Payload::from_slice(&out[..len]);
@@ -332,6 +331,6 @@ impl Kernel {
             WakeReason::Completed,
             Ok([me.raw(), len as u64, 0]),
         );
-        Ok(Flow::Done([0; 3]))
+        Ok(Served::Done([0; 3]))
     }
 }

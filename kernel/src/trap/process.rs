@@ -4,11 +4,10 @@
 //! Creating, ending and reaping a process is the `process` room's; these handlers read the
 //! caller's arguments and ask it.
 
-use super::{deadline, read_str, Flow};
-use crate::ipc::WaitQueueId;
+use super::{deadline, read_str, Refusal, Served};
 use crate::process::{BlockedOp, ProcState};
-use crate::trace::EventKind;
-use crate::{Fail, Kernel};
+use crate::trace::{EventKind, WaitQueueId};
+use crate::Kernel;
 use abi::{Capacity, Error, Mode, Pid, Ticks, MAX_PROGRAM_NAME_LEN};
 
 impl Kernel {
@@ -24,36 +23,34 @@ impl Kernel {
         inbox: Capacity,
         priority: u8,
         expected_burst: Ticks,
-    ) -> Result<Flow, Fail> {
+    ) -> Result<Served, Refusal> {
         let program = read_str(out, 0, program_len, MAX_PROGRAM_NAME_LEN)?;
         let label = read_str(out, program_len, label_len, MAX_PROGRAM_NAME_LEN)?;
-        let program = self.program_id(&program).ok_or((Error::NoSuchProgram, 0))?;
+        let program = self.program_id(&program).ok_or(Error::NoSuchProgram)?;
         let parent = self.pid_of(idx);
-        let child = self
-            .create_process_declaring(
-                program,
-                &label,
-                Some(parent),
-                arg,
-                inbox,
-                priority,
-                expected_burst,
-            )
-            .map_err(|e| (e, 0))?;
-        Ok(Flow::Spawned(child))
+        let child = self.create_process_declaring(
+            program,
+            &label,
+            Some(parent),
+            arg,
+            inbox,
+            priority,
+            expected_burst,
+        )?;
+        Ok(Served::Done([child.raw(), 0, 0]))
     }
 
     /// `wait`.
-    pub(crate) fn sys_wait(&mut self, idx: u32, child: Pid, mode: Mode) -> Result<Flow, Fail> {
+    pub(crate) fn sys_wait(&mut self, idx: u32, child: Pid, mode: Mode) -> Result<Served, Refusal> {
         let me = self.pid_of(idx);
-        let c = self.process(child).ok_or((Error::NoSuchProcess, 0))?;
+        let c = self.process(child).ok_or(Error::NoSuchProcess)?;
         if c.parent != Some(me) {
-            return Err((Error::NotChild, 0));
+            return Err(Error::NotChild.into());
         }
         if c.state == ProcState::Zombie {
             let code = c.exit_code.unwrap_or(0);
             self.reap(child.index());
-            return Ok(Flow::Done([code as i64 as u64, child.raw(), 0]));
+            return Ok(Served::Done([code as i64 as u64, child.raw(), 0]));
         }
         let deadline = deadline(mode, self.clock)?;
         self.refuse_deadlock(idx, WaitQueueId::Exit(child))?;
@@ -63,10 +60,10 @@ impl Kernel {
             BlockedOp::Wait { child },
             deadline,
         );
-        Ok(Flow::Wait)
+        Ok(Served::Descheduled)
     }
 
-    pub(crate) fn sys_print(&mut self, idx: u32, out: &[u8], len: u64) -> Result<Flow, Fail> {
+    pub(crate) fn sys_print(&mut self, idx: u32, out: &[u8], len: u64) -> Result<Served, Refusal> {
         let len = self.outgoing_len(out, len)?;
         let text = alloc::string::String::from_utf8_lossy(&out[..len]).into_owned();
         let pid = self.pid_of(idx);
@@ -77,6 +74,6 @@ impl Kernel {
             text: text.clone(),
         });
         self.emit(|| EventKind::Print { pid, text });
-        Ok(Flow::Done([0; 3]))
+        Ok(Served::Done([0; 3]))
     }
 }

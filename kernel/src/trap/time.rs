@@ -4,14 +4,14 @@
 //! timer list alone, on no wait queue; a `compute` starts a CPU burst, which the kernel's
 //! entry runs in pieces (`entry.rs`) and finishes when the burst is done.
 
-use super::Flow;
+use super::{Refusal, Served};
 use crate::process::ProcState;
 use crate::trace::EventKind;
-use crate::{Fail, Kernel};
+use crate::Kernel;
 use abi::Ticks;
 
 impl Kernel {
-    pub(crate) fn sys_yield(&mut self, idx: u32) -> Result<Flow, Fail> {
+    pub(crate) fn sys_yield(&mut self, idx: u32) -> Result<Served, Refusal> {
         let pid = self.pid_of(idx);
         self.complete(idx, Ok([0; 3]));
         self.mark_not_running(idx, crate::sched::StopReason::Yielded);
@@ -20,10 +20,10 @@ impl Kernel {
         self.emit(|| EventKind::Yield { pid });
         let info = self.ready_info(idx, crate::sched::ReadyReason::Yielded);
         self.sched.enqueue(info);
-        Ok(Flow::Yield)
+        Ok(Served::Descheduled)
     }
 
-    pub(crate) fn sys_sleep(&mut self, idx: u32, ticks: abi::Ticks) -> Result<Flow, Fail> {
+    pub(crate) fn sys_sleep(&mut self, idx: u32, ticks: abi::Ticks) -> Result<Served, Refusal> {
         if ticks == 0 {
             return self.sys_yield(idx);
         }
@@ -35,17 +35,17 @@ impl Kernel {
             .set_state(ProcState::Sleeping { until }, now);
         self.arm_timer(idx, until);
         self.emit(|| EventKind::Sleep { pid, until });
-        Ok(Flow::Wait)
+        Ok(Served::Descheduled)
     }
 }
 
 impl Kernel {
     /// `compute(ticks)`: start a burst (a zero-tick one returns at once).
-    pub(crate) fn sys_compute(&mut self, idx: u32, ticks: Ticks) -> Result<Flow, Fail> {
+    pub(crate) fn sys_compute(&mut self, idx: u32, ticks: Ticks) -> Result<Served, Refusal> {
         if ticks == 0 {
-            return Ok(Flow::Done([0; 3]));
+            return Ok(Served::Done([0; 3]));
         }
         self.proc_mut(idx).burst = ticks;
-        Ok(Flow::Compute)
+        Ok(Served::Compute)
     }
 }

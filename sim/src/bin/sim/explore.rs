@@ -262,8 +262,7 @@ impl MachineArgs {
             if self.seed.is_none() {
                 config.seed = file.seed;
             }
-            // One schedule per process run: leaking it is how `Policy` stays `Copy`.
-            config.policy = Policy::Replay(Box::leak(Box::new(file.schedule)));
+            config.policy = Policy::Replay(std::sync::Arc::new(file.schedule));
         }
         Ok(())
     }
@@ -272,7 +271,7 @@ impl MachineArgs {
 /// The summary line of a replayed run: whether it made exactly the recorded decisions.
 /// Empty when the run was not a replay.
 pub fn replay_note(config: &MachineConfig, report: &Report) -> String {
-    let Policy::Replay(schedule) = config.policy else {
+    let Policy::Replay(schedule) = &config.policy else {
         return String::new();
     };
     let d = explore::divergence(schedule, &report.events);
