@@ -17,6 +17,9 @@ use sim::{Machine, MachineConfig, Report};
 use std::collections::{BTreeMap, BTreeSet};
 use userland::{ProgramTable, SpawnOptions, Sys};
 
+mod common;
+use common::testgen;
+
 /// Every built-in program the tests run.
 const BUILTINS: &[&str] = &[
     "bounded_buffer",
@@ -165,6 +168,91 @@ fn run_zero_costs_of(program: &str) -> Report {
 
 fn run_zero_costs() -> Report {
     run_zero_costs_of("bounded_buffer")
+}
+
+// ----- the golden files: the text, JSON-lines and Chrome renderers' bytes -----
+
+/// Pin the text trace, the JSON lines and the Chrome document of `events` (of a run that
+/// ended at `end`) to the golden files `golden_{name}_{text,jsonl,chrome}`.
+fn pin(name: &str, events: &[Event], end: u64) {
+    for (format, rendered) in [
+        ("text", sim::render::text(events)),
+        ("jsonl", jsonl::render(events)),
+        ("chrome", chrome::render(events, end)),
+    ] {
+        // A snapshot is compared without its trailing whitespace: the last byte is pinned
+        // here instead. Every format ends its last line, and adds no empty one.
+        assert!(
+            rendered.is_empty() || (rendered.ends_with('\n') && !rendered.ends_with("\n\n")),
+            "{name} {format}: ends in one newline"
+        );
+        insta::assert_snapshot!(format!("golden_{name}_{format}"), rendered);
+    }
+}
+
+/// The real runs the golden files pin: the built-in programs on one CPU and on two, and the
+/// shorter shipped scenarios.
+fn golden_runs() -> Vec<(String, Report)> {
+    let mut runs = Vec::new();
+    for cpus in [1, 2] {
+        let base = MachineConfig {
+            cpus,
+            ..MachineConfig::default()
+        };
+        for (p, arg) in [
+            ("bounded_buffer", 0),
+            ("ping_pong", 0),
+            ("rpc", 0),
+            ("prime_sieve", 12),
+            ("deadlock", 0),
+            ("transfer", 0),
+        ] {
+            let r = Machine::run_program(base.clone(), userland::programs::builtin(), p, arg)
+                .expect("built in");
+            runs.push((format!("{p}_{cpus}cpu"), r));
+        }
+    }
+    for name in [
+        "deletion",
+        "memory_limit",
+        "naming",
+        "ownership",
+        "polling",
+        "priority_inversion",
+        "rendezvous",
+        "timeouts",
+    ] {
+        let s = userland::scenario::shipped(name).expect("shipped");
+        let scenario = sim::scenario::load(s.path, s.source).expect("loads");
+        let config = sim::scenario::configure(&scenario, MachineConfig::default());
+        let r = sim::scenario::run(scenario, config).expect("boots");
+        runs.push((name.to_string(), r));
+    }
+    runs
+}
+
+#[test]
+fn generated_traces_render_as_their_golden_files() {
+    let mut seen = [0usize; testgen::VARIANTS];
+    let mut calls = BTreeSet::new();
+    for (name, events, end) in testgen::golden_traces() {
+        for e in &events {
+            seen[testgen::variant(&e.kind)] += 1;
+            if let EventKind::Syscall { call, .. } = &e.kind {
+                calls.insert(call.sysno());
+            }
+        }
+        pin(name, &events, end);
+    }
+    assert!(seen.iter().all(|&n| n > 0), "every event kind: {seen:?}");
+    assert_eq!(calls.len(), Sysno::ALL.len(), "every syscall: {calls:?}");
+}
+
+#[test]
+fn real_runs_render_as_their_golden_files() {
+    for (name, r) in golden_runs() {
+        pin(&name, &r.events, r.ticks);
+    }
 }
 
 // ----- the documented JSON schema -----

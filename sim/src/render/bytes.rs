@@ -362,7 +362,7 @@ mod tests {
 
     #[test]
     fn the_word_at_a_time_check_finds_exactly_the_bytes_to_escape() {
-        let mut rng = Rng(0xe5c);
+        let mut rng = Rng::new(0xe5c);
         // The bytes either side of each boundary the check draws, and anything.
         let edges = [
             0x00, 0x01, 0x1f, 0x20, 0x21, 0x22, 0x23, 0x5b, 0x5c, 0x5d, 0x7f, 0x80,

@@ -1026,7 +1026,7 @@ fn end_name(name: &mut Vec<u8>) {
 /// per entry (and per event's fields), every entry sorted at the end. Kept as the oracle the
 /// fast one must match byte for byte.
 #[cfg(test)]
-mod reference {
+pub(crate) mod reference {
     use super::{cpu_tid, process_tid, CPUS_PID, MAILBOXES_PID, PROCESSES_PID};
     use crate::render::jsonl;
     use crate::render::jsonl::reference::Encoder;
@@ -1488,7 +1488,7 @@ mod reference {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::testgen::{awkward_strings, hand_made, variant, Rng, VARIANTS};
+    use crate::render::testgen::{awkward_strings, hand_made, lifelike, variant, Rng, VARIANTS};
     use crate::{Machine, MachineConfig};
     use abi::{Capacity, Dest, MailboxId, Sysno};
     use kernel::trace::ExitReason;
@@ -1532,7 +1532,7 @@ mod tests {
     fn generated_traces_match_the_reference_for_every_event_kind() {
         let mut seen = [0usize; VARIANTS];
         for seed in 1..=20u64 {
-            let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+            let mut rng = Rng::new(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
             let events: Vec<Event> = (0..2_000).map(|_| rng.event()).collect();
             for e in &events {
                 seen[variant(&e.kind)] += 1;
@@ -1540,72 +1540,6 @@ mod tests {
             check(&events, rng.num(), &format!("seed {seed}"));
         }
         assert!(seen.iter().all(|&n| n > 0), "every event kind: {seen:?}");
-    }
-
-    /// Random events made into something like a run: few processes and messages, so
-    /// processes are spawned before they act and messages are queued, handed over and taken
-    /// by them (flows), ticks mostly moving on (slices), now and then running backwards.
-    fn lifelike(seed: u64, len: usize) -> Vec<Event> {
-        let mut rng = Rng(seed.wrapping_mul(0x2545_f491_4f6c_dd1d) | 1);
-        let pid = |rng: &mut Rng| Pid::new(rng.below(4) as u32, rng.below(2) as u32);
-        let mut tick = 0u64;
-        let mut events = Vec::with_capacity(len);
-        for i in 0..len {
-            let mut e = rng.event();
-            tick = match rng.below(20) {
-                0 => tick.saturating_sub(rng.below(5)),
-                1..=9 => tick,
-                _ => tick + rng.below(4),
-            };
-            e.tick = tick;
-            e.cpu = rng.below(2) as u32;
-            let msg = rng.below(6);
-            match &mut e.kind {
-                EventKind::Spawn { pid: p, .. } => *p = pid(&mut rng),
-                EventKind::Dispatch { pid: p }
-                | EventKind::Preempt { pid: p, .. }
-                | EventKind::Yield { pid: p }
-                | EventKind::Sleep { pid: p, .. }
-                | EventKind::Block { pid: p, .. }
-                | EventKind::Wake { pid: p, .. }
-                | EventKind::Syscall { pid: p, .. }
-                | EventKind::Exit { pid: p, .. } => *p = pid(&mut rng),
-                EventKind::MessageQueued {
-                    msg: m, from, to, ..
-                } => {
-                    (*m, *from) = (msg, pid(&mut rng));
-                    *to = Dest::Process(pid(&mut rng));
-                }
-                EventKind::MessageHandedOver {
-                    msg: m, from, to, ..
-                } => (*m, *from, *to) = (msg, pid(&mut rng), pid(&mut rng)),
-                EventKind::MessageReceived {
-                    msg: m, from, by, ..
-                } => (*m, *from, *by) = (msg, pid(&mut rng), pid(&mut rng)),
-                EventKind::Fault {
-                    kind:
-                        FaultKind::Lose { msg: m, .. }
-                        | FaultKind::Delay { msg: m, .. }
-                        | FaultKind::Arrive { msg: m, .. },
-                } => *m = msg,
-                EventKind::Idle { until } => *until = tick + rng.below(3),
-                _ => {}
-            }
-            // Spawns first, so the rest have someone to be about.
-            if i < 8 {
-                e.kind = EventKind::Spawn {
-                    pid: Pid::new(i as u32 % 4, i as u32 / 4),
-                    parent: None,
-                    program: rng.name(),
-                    name: rng.name(),
-                    arg: 0,
-                    inbox: Capacity::Unbounded,
-                    priority: 1,
-                };
-            }
-            events.push(e);
-        }
-        events
     }
 
     #[test]
@@ -1657,7 +1591,7 @@ mod tests {
     fn awkward_names_match_the_reference() {
         let awkward = awkward_strings();
         // Where the document carries them: names, texts, queue and endpoint labels.
-        let mut rng = Rng(0xe5c);
+        let mut rng = Rng::new(0xe5c);
         let mut events = lifelike(7, 200);
         for (i, e) in events.iter_mut().enumerate() {
             let s = awkward[i % awkward.len()].clone();
@@ -1765,7 +1699,7 @@ mod tests {
     #[test]
     fn every_syscall_and_fault_is_covered_by_the_generated_traces() {
         let mut calls = [0usize; 17];
-        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15);
         for _ in 0..2_000 {
             if let EventKind::Syscall { call, .. } = rng.event().kind {
                 calls[call.sysno() as usize] += 1;

@@ -1003,7 +1003,7 @@ impl<W: std::io::Write + Send> TraceSink for SharedJsonlStream<W> {
 /// for byte (lines) and value for value ([`Encoder::fields`]). The Chrome renderer's
 /// reference takes its instants' fields from here too.
 #[cfg(test)]
-pub(super) mod reference {
+pub(crate) mod reference {
     use super::{event_name, VERSION};
     use crate::render::Names;
     use abi::{Capacity, Dest, Error, MailboxId, Mode, Pid, Source, Syscall};
@@ -1589,7 +1589,7 @@ mod tests {
     }
 
     fn generated(seed: u64, count: usize) -> Vec<Event> {
-        let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let mut rng = Rng::new(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
         (0..count).map(|_| rng.event()).collect()
     }
 
@@ -1649,7 +1649,7 @@ mod tests {
 
     #[test]
     fn fields_with_tick_are_the_reference_fields_and_tick() {
-        let mut rng = Rng(0xf1e1d5);
+        let mut rng = Rng::new(0xf1e1d5);
         let mut events = hand_made();
         events.extend((0..3_000).map(|_| rng.event()));
         // Names with quotes, backslashes and control characters, to be escaped in the texts

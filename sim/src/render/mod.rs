@@ -6,6 +6,9 @@
 
 pub(crate) mod bytes;
 #[cfg(test)]
+mod golden_source;
+#[cfg(test)]
+#[path = "../../tests/common/testgen.rs"]
 pub(crate) mod testgen;
 mod text;
 

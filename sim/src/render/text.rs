@@ -1238,7 +1238,7 @@ impl<W: std::io::Write + Send> TraceSink for SharedTextStream<W> {
 /// The renderer as it was before it wrote straight into its output: `format!` per piece,
 /// names in trees. Kept verbatim as the oracle the fast one must match byte for byte.
 #[cfg(test)]
-mod reference {
+pub(crate) mod reference {
     use abi::{Dest, Error, MailboxId, Overflow, Pid, RecvFlags, Source, Syscall, Sysno, RET_REGS};
     use kernel::ipc::WaitQueueId;
     use kernel::trace::{Event, EventKind, ExitReason, FaultKind, KillCause, LivelockCause};
@@ -1746,7 +1746,7 @@ mod tests {
 
     #[test]
     fn the_streamed_trace_is_the_same_bytes_across_chunk_boundaries() {
-        let mut rng = Rng(0xc4u64);
+        let mut rng = Rng::new(0xc4u64);
         // About 150 bytes a line on average: several 64 KiB chunks.
         let events: Vec<Event> = (0..5_000).map(|_| rng.event()).collect();
         let whole = text(&events);
@@ -1771,7 +1771,7 @@ mod tests {
         let mut seen = [0usize; VARIANTS];
         let mut calls = [0usize; 17];
         for seed in 1..=20u64 {
-            let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+            let mut rng = Rng::new(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
             let events: Vec<Event> = (0..2_000).map(|_| rng.event()).collect();
             for e in &events {
                 seen[variant(&e.kind)] += 1;
@@ -1796,7 +1796,7 @@ mod tests {
 
     #[test]
     fn string_methods_match_the_reference() {
-        let mut rng = Rng(0x5eed);
+        let mut rng = Rng::new(0x5eed);
         let mut events = hand_made();
         events.extend((0..3_000).map(|_| rng.event()));
         let new = Names::from_events(&events);
