@@ -546,19 +546,6 @@ pub fn lifelike(seed: u64, len: usize) -> Vec<Event> {
     events
 }
 
-/// Numbers of every decimal width, at both ends of each (every digit count takes its own
-/// path through word-at-a-time formatting), the edges of `u64` and `i64`, and random ones.
-pub fn awkward_integers() -> Vec<u64> {
-    let mut rng = Rng::new(7);
-    let edges = [0, 1, 9, 10, 99, 100, u64::MAX - 1, u64::MAX, 1 << 63];
-    let widths = (0..20).flat_map(|k| {
-        let p = 10u64.pow(k);
-        [p - 1, p, p + 1, p.saturating_mul(10) - 1]
-    });
-    let randoms = (0..1_000).map(|_| rng.next());
-    edges.into_iter().chain(widths).chain(randoms).collect()
-}
-
 /// Strings that JSON must escape, or that look as if it might: quotes, backslashes, every
 /// control character, DEL, non-ASCII of every width; each escaped character also at every
 /// place in and around the eight-byte words the escaping check reads, among ASCII and among

@@ -1,20 +1,23 @@
-//! The timeline: the trace replayed into per-process state spans, message flows and
-//! per-endpoint counters.
+//! The replay: the trace replayed into what happened when, per process, per message and per
+//! endpoint.
 //!
-//! This module owns the one replay every visual renderer ([`gantt`](super::gantt),
-//! [`svg`](super::svg), [`chrome`](super::chrome)) and the [`stats`](super::stats) table
-//! share, so they agree on what happened when. It reads events only; it never reaches into the
-//! kernel, never formats for people, and never panics on any event sequence: an event about a
-//! process the trace never spawned (or one that already exited) is ignored, and ticks that run
-//! backwards are clamped, so a truncated or hand-written trace still replays.
+//! This module owns the one model every visual renderer ([`gantt`](super::gantt),
+//! [`svg`](super::svg), [`chrome`](super::chrome)) draws and the [`stats`](super::stats)
+//! endpoint table counts, so they agree on what happened when: each process's life as
+//! contiguous state spans (what there is to draw), each message from its send to its receipt
+//! or drop (the arrows), each endpoint's queue depth over time. It renders nothing itself. It
+//! reads events only; it never reaches into the kernel, and never panics on any event
+//! sequence: an event about a process the trace never spawned (or one that already exited) is
+//! ignored, and ticks that run backwards are clamped, so a truncated or hand-written trace
+//! still replays.
 //!
-//! The replay follows the kernel's own accounting (`Process::set_state`): a process is
-//! `Ready` from its spawn, `Running` from a dispatch, `Ready` again after a preemption, a
-//! yield or a wake, `Blocked` from a block, `Sleeping` from a sleep, and its life ends at its
-//! exit. The kernel charges the time spent in a state when the process leaves it, at the tick
-//! of the event that records the change, so summing the spans per state gives exactly the
-//! kernel's `ProcStats` (`cpu`, `ready`, `blocked`, `sleeping`) for every exited process.
-//! Processes still alive when the run ended are charged up to the run's end tick.
+//! The spans follow the kernel's own transitions (`Process::set_state`): a process is `Ready`
+//! from its spawn, `Running` from a dispatch, `Ready` again after a preemption, a yield or a
+//! wake, `Blocked` from a block, `Sleeping` from a sleep, and its life ends at its exit. A
+//! state's span ends at the tick of the event that leaves it, as the kernel charges it, so a
+//! process's spans add up to the kernel's own totals (`ProcStats`), which stay the authority
+//! for the numbers: the statistics take them from the report. Processes still alive when the
+//! run ended are drawn up to the run's end tick.
 
 use abi::{Dest, MailboxId, Overflow, Pid, Syscall, Ticks};
 use kernel::ipc::WaitQueueId;
@@ -97,7 +100,7 @@ pub struct ProcessExit {
 
 /// One process, replayed.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ProcessTimeline {
+pub struct ProcessLife {
     /// Its pid.
     pub pid: Pid,
     /// The name its spawn gave it.
@@ -128,7 +131,7 @@ pub struct ProcessTimeline {
     pub first_run: Option<Ticks>,
 }
 
-impl ProcessTimeline {
+impl ProcessLife {
     /// `p3:name`, as every renderer labels it.
     pub fn label(&self) -> String {
         format!("{}:{}", self.pid, self.name)
@@ -277,11 +280,11 @@ pub struct IdleSpan {
 
 /// The whole trace, replayed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Timeline {
+pub struct Replay {
     /// The run's end tick (at least the last event's tick).
     pub end: Ticks,
     /// Every process the trace spawned, in spawn order.
-    pub processes: Vec<ProcessTimeline>,
+    pub processes: Vec<ProcessLife>,
     /// Every message that entered the kernel, by id.
     pub messages: BTreeMap<MsgId, MessageFlow>,
     /// Counters of every endpoint a message was sent to or a sender blocked on.
@@ -300,8 +303,8 @@ struct Open {
 }
 
 /// The replay in progress.
-struct Replay {
-    tl: Timeline,
+struct Replayer {
+    tl: Replay,
     index: BTreeMap<Pid, usize>,
     open: Vec<Option<Open>>,
     /// Message ids queued at each endpoint, in arrival order.
@@ -318,11 +321,11 @@ struct Replay {
     now: Ticks,
 }
 
-impl Timeline {
+impl Replay {
     /// Replay `events` of a run that ended at `end`.
-    pub fn from_events(events: &[Event], end: Ticks) -> Timeline {
-        let mut r = Replay {
-            tl: Timeline::default(),
+    pub fn from_events(events: &[Event], end: Ticks) -> Replay {
+        let mut r = Replayer {
+            tl: Replay::default(),
             index: BTreeMap::new(),
             open: Vec::new(),
             pending: BTreeMap::new(),
@@ -338,7 +341,7 @@ impl Timeline {
     }
 
     /// The process with this pid.
-    pub fn process(&self, pid: Pid) -> Option<&ProcessTimeline> {
+    pub fn process(&self, pid: Pid) -> Option<&ProcessLife> {
         self.position(pid).map(|i| &self.processes[i])
     }
 
@@ -381,7 +384,7 @@ impl Timeline {
     }
 }
 
-impl Replay {
+impl Replayer {
     fn event(&mut self, e: &Event) {
         // A trace that runs backwards is malformed; clamping keeps every span well formed.
         let tick = e.tick.max(self.now);
@@ -400,7 +403,7 @@ impl Replay {
                     return;
                 }
                 self.index.insert(*pid, self.tl.processes.len());
-                self.tl.processes.push(ProcessTimeline {
+                self.tl.processes.push(ProcessLife {
                     pid: *pid,
                     name: name.clone(),
                     program: program.clone(),
@@ -715,7 +718,7 @@ impl Replay {
         });
     }
 
-    fn finish(mut self, end: Ticks) -> Timeline {
+    fn finish(mut self, end: Ticks) -> Replay {
         let end = end.max(self.now);
         for i in 0..self.open.len() {
             self.close(i, end);
@@ -732,7 +735,7 @@ impl Replay {
 
 #[cfg(test)]
 mod tests {
-    use super::{Endpoint, Timeline};
+    use super::{Endpoint, Replay};
     use abi::{Capacity, Dest, MailboxId, Mode, Overflow, Pid, Syscall};
     use kernel::trace::{DropReason, Event, EventKind};
 
@@ -786,7 +789,7 @@ mod tests {
             depth: 1,
             call: false,
         }));
-        let tl = Timeline::from_events(&events, 2);
+        let tl = Replay::from_events(&events, 2);
         let stats = &tl.endpoints[&Endpoint::Mailbox(mb)];
         assert_eq!((stats.accepted, stats.dropped), (u64::MAX, u64::MAX));
         // The renderers built on the timeline take it too.
