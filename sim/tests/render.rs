@@ -1,9 +1,12 @@
-//! The trace formats, checked for their structure rather than only their bytes: every JSON
-//! line parses and has the fields `docs/trace-format.md` documents for its kind; the Chrome
-//! trace follows the Trace Event Format rules its viewers rely on; the SVG is well-formed
-//! with a row per process and an arrow per received message; the Gantt chart fits its
-//! width; the timeline replay and the statistics agree with the kernel's own accounting.
-//! A few snapshots pin the human-facing text of `bounded_buffer`.
+//! The trace formats. Golden files pin the bytes of the text trace, the JSON lines and the
+//! Chrome document over generated traces of every event kind and syscall and over real runs
+//! (`golden_*`); the rest checks structure rather than bytes: every JSON line parses, has the
+//! fields `docs/trace-format.md` documents for its kind and is what `serde_json` writes for
+//! them; the Chrome trace follows the Trace Event Format rules its viewers rely on; the SVG
+//! is well-formed with a row per process and an arrow per received message; the Gantt chart
+//! fits its width; the replay and the statistics agree with the kernel's own accounting; a
+//! streamed trace is the rendered one. A few snapshots pin the human-facing text of
+//! `bounded_buffer`.
 
 use abi::{Capacity, Dest, Error, MailboxId, Mode, Pid, Source, Syscall, Sysno};
 use kernel::ipc::WaitQueueId;
@@ -546,6 +549,7 @@ fn awkward_strings_read_back_unchanged_from_the_json_formats() {
             .map(|kind| ev(1, kind)),
         );
     }
+    check_json_bytes("awkward strings", &events, 5);
     let text = jsonl::render(&events);
     let lines: Vec<Value> = text
         .lines()
@@ -880,7 +884,7 @@ fn chrome_trace_follows_the_trace_event_rules() {
 }
 
 #[test]
-fn chrome_trace_slices_are_the_timeline() {
+fn chrome_trace_slices_are_the_replay() {
     let r = run("bounded_buffer");
     let v: Value = serde_json::from_str(&chrome::render(&r.events, r.ticks)).unwrap();
     let events = v["traceEvents"].as_array().unwrap();
@@ -1051,17 +1055,17 @@ fn gantt_of_bounded_buffer_narrow() {
     );
 }
 
-// ----- the timeline and the statistics against the kernel's accounting -----
+// ----- the replay and the statistics against the kernel's accounting -----
 
 #[test]
-fn timeline_totals_equal_the_kernels_accounting() {
+fn replayed_spans_add_up_to_the_kernels_accounting() {
     let mut checked = 0;
     for (name, r) in all_runs() {
         let tl = Replay::from_events(&r.events, r.ticks);
         for rec in &r.exited {
             let p = tl
                 .process(rec.pid)
-                .unwrap_or_else(|| panic!("{name}: {} is in the timeline", rec.pid));
+                .unwrap_or_else(|| panic!("{name}: {} is in the replay", rec.pid));
             let t = p.totals();
             let s = &rec.stats;
             let who = format!("{name}: {}:{}", rec.pid, rec.name);
@@ -1069,13 +1073,7 @@ fn timeline_totals_equal_the_kernels_accounting() {
             assert_eq!(t.ready, s.ready, "{who}: ready");
             assert_eq!(t.blocked, s.blocked, "{who}: blocked");
             assert_eq!(t.sleeping, s.sleeping, "{who}: sleeping");
-            assert_eq!(p.dispatches, s.dispatches, "{who}: dispatches");
-            assert_eq!(p.preemptions, s.preemptions, "{who}: preemptions");
-            assert_eq!(p.syscalls, s.syscalls, "{who}: syscalls");
-            assert_eq!(p.sent, s.sent, "{who}: sent");
-            assert_eq!(p.received, s.received, "{who}: received");
             assert_eq!(p.spawned, s.spawned_at, "{who}: spawned");
-            assert_eq!(p.first_run, s.first_run, "{who}: first run");
             assert_eq!(p.exit.map(|e| e.tick), s.exited_at, "{who}: exit");
             assert_eq!(p.exit.map(|e| e.code), Some(rec.code), "{who}: code");
             checked += 1;
@@ -1104,7 +1102,12 @@ fn the_mixed_run_reaches_every_state_and_the_alive_ones_run_to_the_end() {
     let t = mixed.totals();
     assert!(t.sleeping >= 5, "slept: {t:?}");
     assert!(t.blocked > 0 && t.cpu > 0 && t.ready > 0, "{t:?}");
-    assert!(mixed.preemptions > 0, "preempted");
+    assert!(
+        r.events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::Preempt { pid, .. } if pid == mixed.pid)),
+        "preempted"
+    );
     assert!(!tl.idle.is_empty(), "the CPU idled while mixed slept");
     let forever = tl.processes.iter().find(|p| p.name == "forever").unwrap();
     assert!(forever.exit.is_none());
@@ -1196,12 +1199,6 @@ fn stats_equal_the_exit_records_and_cover_every_process() {
                         "{who}: the spans"
                     );
                     assert_eq!(p.turnaround, r.ticks - tp.spawned, "{who}");
-                    assert_eq!(
-                        (p.dispatches, p.preemptions, p.sent, p.received),
-                        (tp.dispatches, tp.preemptions, tp.sent, tp.received),
-                        "{who}: the replay's counts"
-                    );
-                    assert_eq!(p.response, tp.first_run.map(|f| f - tp.spawned), "{who}");
                     alive += 1;
                 }
             }

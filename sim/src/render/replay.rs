@@ -19,7 +19,7 @@
 //! for the numbers: the statistics take them from the report. Processes still alive when the
 //! run ended are drawn up to the run's end tick.
 
-use abi::{Dest, MailboxId, Overflow, Pid, Syscall, Ticks};
+use abi::{Dest, MailboxId, Overflow, Pid, Ticks};
 use kernel::ipc::WaitQueueId;
 use kernel::trace::{CpuId, DropReason, Event, EventKind, FaultKind, MsgId};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -117,18 +117,6 @@ pub struct ProcessLife {
     pub exit: Option<ProcessExit>,
     /// Its states from spawn to exit (or to the run's end), in order, contiguous.
     pub spans: Vec<Span>,
-    /// Times it was dispatched onto a CPU.
-    pub dispatches: u64,
-    /// Times the timer took its CPU away.
-    pub preemptions: u64,
-    /// Syscalls it made (including ones that did not decode).
-    pub syscalls: u64,
-    /// Messages it sent that entered the kernel (queued or handed over).
-    pub sent: u64,
-    /// Messages it received.
-    pub received: u64,
-    /// The tick it first ran.
-    pub first_run: Option<Ticks>,
 }
 
 impl ProcessLife {
@@ -314,9 +302,6 @@ struct Replayer {
     /// Mailboxes created with the `drop_newest` overflow policy: an overflow drop there is
     /// of the message being sent, which was never queued.
     drop_newest: BTreeSet<MailboxId>,
-    /// The sender and destination of the last `send` each CPU trapped with: the sender of a
-    /// message `drop_newest` drops in that trap.
-    last_send: BTreeMap<CpuId, (Pid, Dest)>,
     /// The last tick seen: ticks never run backwards in the replay.
     now: Ticks,
 }
@@ -331,7 +316,6 @@ impl Replay {
             pending: BTreeMap::new(),
             blocked_senders: BTreeMap::new(),
             drop_newest: BTreeSet::new(),
-            last_send: BTreeMap::new(),
             now: 0,
         };
         for e in events {
@@ -412,12 +396,6 @@ impl Replayer {
                     spawned: tick,
                     exit: None,
                     spans: Vec::new(),
-                    dispatches: 0,
-                    preemptions: 0,
-                    syscalls: 0,
-                    sent: 0,
-                    received: 0,
-                    first_run: None,
                 });
                 self.open.push(Some(Open {
                     state: State::Ready,
@@ -426,19 +404,12 @@ impl Replayer {
             }
             EventKind::Dispatch { pid } => {
                 if let Some(i) = self.live(*pid) {
-                    let p = &mut self.tl.processes[i];
-                    p.dispatches += 1;
-                    p.first_run.get_or_insert(tick);
                     self.enter(i, State::Running { cpu: e.cpu }, tick);
                 }
             }
-            EventKind::Preempt { pid, .. } => {
-                if let Some(i) = self.live(*pid) {
-                    self.tl.processes[i].preemptions += 1;
-                    self.enter(i, State::Ready, tick);
-                }
-            }
-            EventKind::Yield { pid } | EventKind::Wake { pid, .. } => {
+            EventKind::Preempt { pid, .. }
+            | EventKind::Yield { pid }
+            | EventKind::Wake { pid, .. } => {
                 if let Some(i) = self.live(*pid) {
                     self.enter(i, State::Ready, tick);
                 }
@@ -453,23 +424,9 @@ impl Replayer {
                     self.enter(i, State::Sleeping, tick);
                 }
             }
-            EventKind::Syscall {
-                pid,
-                call: Syscall::Send { dest, .. },
-            } => {
-                self.last_send.insert(e.cpu, (*pid, *dest));
-                if let Some(i) = self.live(*pid) {
-                    self.tl.processes[i].syscalls += 1;
-                }
-            }
             EventKind::MailboxCreated { id, overflow, .. } => {
                 if *overflow == Overflow::DropNewest {
                     self.drop_newest.insert(*id);
-                }
-            }
-            EventKind::Syscall { pid, .. } | EventKind::BadSyscall { pid, .. } => {
-                if let Some(i) = self.live(*pid) {
-                    self.tl.processes[i].syscalls += 1;
                 }
             }
             EventKind::Exit { pid, code, .. } => {
@@ -487,7 +444,6 @@ impl Replayer {
                 call,
             } => {
                 let ep = Endpoint::from(*to);
-                self.count_sent(*from);
                 let pending = self.pending.entry(ep).or_default();
                 pending.push_back(*msg);
                 let now_depth = pending.len().max(*depth);
@@ -517,8 +473,6 @@ impl Replayer {
                 len,
                 call,
             } => {
-                self.count_sent(*from);
-                self.count_received(*to);
                 let stats = self.tl.endpoints.entry(Endpoint::from(*via)).or_default();
                 stats.accepted = stats.accepted.saturating_add(1);
                 stats.handed_over += 1;
@@ -542,7 +496,6 @@ impl Replayer {
             }
             EventKind::MessageReceived { msg, by, via, .. } => {
                 let ep = Endpoint::from(*via);
-                self.count_received(*by);
                 let pending = self.pending.entry(ep).or_default();
                 if let Some(pos) = pending.iter().position(|m| m == msg) {
                     pending.remove(pos);
@@ -569,10 +522,6 @@ impl Replayer {
                 // never queued, so nothing pending goes. (A made-up or damaged trace can
                 // claim any count, so the counters saturate here and below rather than
                 // overflow.)
-                if let Some((pid, _)) = self.last_send.get(&e.cpu).filter(|(_, d)| d == via) {
-                    let pid = *pid;
-                    self.count_sent(pid);
-                }
                 let stats = self.tl.endpoints.entry(Endpoint::from(*via)).or_default();
                 stats.accepted = stats.accepted.saturating_add(*count as u64);
                 stats.dropped = stats.dropped.saturating_add(*count as u64);
@@ -612,7 +561,9 @@ impl Replayer {
                     });
                 }
             }
-            EventKind::Return { .. }
+            EventKind::Syscall { .. }
+            | EventKind::BadSyscall { .. }
+            | EventKind::Return { .. }
             | EventKind::SendAbandoned { .. }
             | EventKind::ReplyDelivered { .. }
             | EventKind::ReplyDropped { .. }
@@ -637,7 +588,6 @@ impl Replayer {
                     },
             } => {
                 // A lost message entered the kernel and left it at once.
-                self.count_sent(*from);
                 let stats = self.tl.endpoints.entry(Endpoint::from(*to)).or_default();
                 stats.accepted = stats.accepted.saturating_add(1);
                 self.tl.messages.entry(*msg).or_insert(MessageFlow {
@@ -663,18 +613,6 @@ impl Replayer {
     fn live(&self, pid: Pid) -> Option<usize> {
         let i = *self.index.get(&pid)?;
         self.open.get(i)?.as_ref().map(|_| i)
-    }
-
-    fn count_sent(&mut self, pid: Pid) {
-        if let Some(i) = self.index.get(&pid) {
-            self.tl.processes[*i].sent += 1;
-        }
-    }
-
-    fn count_received(&mut self, pid: Pid) {
-        if let Some(i) = self.index.get(&pid) {
-            self.tl.processes[*i].received += 1;
-        }
     }
 
     /// Move process `i` to `state` at `tick`, closing the span it was in.
