@@ -15,6 +15,7 @@ use kernel::trace::{
 };
 use serde_json::Value;
 use sim::render::replay::{Replay, State};
+use sim::render::stream::CHUNK;
 use sim::render::{chrome, gantt, jsonl, stats, svg};
 use sim::{Machine, MachineConfig, Report};
 use std::collections::{BTreeMap, BTreeSet};
@@ -259,9 +260,6 @@ fn real_runs_render_as_their_golden_files() {
 }
 
 // ----- streaming: the same bytes, a chunk at a time -----
-
-/// How much a stream gathers before it writes.
-const CHUNK: usize = 64 * 1024;
 
 #[test]
 fn streamed_text_and_json_lines_are_the_rendered_bytes_across_chunk_boundaries() {

@@ -1,7 +1,7 @@
 //! Chrome Trace Event JSON: the trace as Perfetto (<https://ui.perfetto.dev>) and
 //! `chrome://tracing` show it, with flow arrows from each send to its receive.
 //!
-//! This module owns the mapping from the timeline onto the Trace Event Format (object form,
+//! This module owns the mapping from the replay onto the Trace Event Format (object form,
 //! documented in `docs/trace-format.md`):
 //!
 //! - trace process 1, `CPUs`: one thread per simulated CPU (`tid` = CPU + 1), with a complete
@@ -28,14 +28,14 @@
 //! An instant's `args` are the event's JSON-lines fields (the [`jsonl`] schema: ids as
 //! strings, each with its `_name`) plus its `tick`, written by the JSON-lines field writer
 //! itself, so the two formats cannot drift apart. Every object's keys are in sorted order,
-//! as `serde_json` wrote them when this renderer built `Value` trees. Names and the text
-//! trace's words (`Names`) are written raw and escaped where they land.
+//! as `serde_json` writes a map. Names and the text trace's words ([`Names`]) are written raw
+//! and escaped where they land.
 //!
-//! A trace has millions of output events, so the document is written as bytes straight into
+//! A trace can be long, so the document is written as bytes straight into
 //! its output, in order, with no tree or string per entry: each track (a CPU's runs, the idle
 //! stretches, a process's states, the point events, an endpoint's counter) is already in time
 //! order, and the tracks are merged as they are written, so nothing is sorted and nothing but
-//! the timeline is held besides the output. [`write_chrome`] hands that on a chunk at a time
+//! the replay is held besides the output. [`write_chrome`] hands that on a chunk at a time
 //! and never holds the document whole. Strings are escaped as `serde_json` escapes them; all
 //! numbers are integers.
 //!
@@ -105,10 +105,10 @@ pub fn write_chrome<W: Write>(events: &[Event], end: Ticks, out: W) -> io::Resul
     sink.out.flush()
 }
 
-/// Bytes of document to reserve per event, so that [`render`] allocates once: a run makes
-/// about 260 (instants with their arguments, slices, flows, counters). Reserving more than
-/// is written costs address space only, pages never touched; running short costs a copy of
-/// everything written so far.
+/// Bytes of document to reserve per event, a little over what a run makes (instants with
+/// their arguments, slices, flows, counters), so that [`render`] allocates once. Reserving
+/// more than is written costs address space only, pages never touched; running short costs a
+/// copy of everything written so far.
 const BYTES_PER_EVENT: usize = 320;
 
 /// Where the document goes: `buf`, handed to `out` whenever it holds `limit` bytes.
@@ -350,7 +350,7 @@ fn dense_messages(events: usize) -> u64 {
     (events as u64).saturating_mul(2).saturating_add(1024)
 }
 
-/// The timeline's messages by id, found by index rather than in its tree: every send looks
+/// The replay's messages by id, found by index rather than in its tree: every send looks
 /// its message up.
 struct Messages<'a> {
     /// Every message with an id below `limit`, at its id.
@@ -675,7 +675,7 @@ struct Points<'a> {
     names: Names,
     messages: Messages<'a>,
     flows: FlowMarks,
-    /// The tick of the event at hand, never before the previous one (as in the timeline), so
+    /// The tick of the event at hand, never before the previous one (as in the replay), so
     /// a malformed trace still gives time-ordered events and flows that end after they begin.
     tick: Ticks,
     /// Where in the output the event's `args` object is, once the first instant that shows

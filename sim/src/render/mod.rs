@@ -24,7 +24,7 @@ pub mod svg;
 pub mod timeline {
     pub use super::replay::*;
 
-    /// The whole trace, replayed: [`Replay`](super::replay::Replay).
+    /// The whole trace, replayed: [`Replay`].
     pub type Timeline = super::replay::Replay;
 }
 

@@ -29,14 +29,14 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 pub enum State {
     /// On a CPU.
     Running {
-        /// Which CPU.
+        /// The CPU it runs on.
         cpu: CpuId,
     },
     /// Waiting for a CPU.
     Ready,
     /// Waiting on a wait queue.
     Blocked {
-        /// Which queue.
+        /// The queue it waits on.
         queue: WaitQueueId,
     },
     /// Waiting for the clock.
@@ -65,7 +65,7 @@ pub struct Span {
     pub start: Ticks,
     /// The tick it ended (exclusive).
     pub end: Ticks,
-    /// The state.
+    /// What the process did throughout it.
     pub state: State,
 }
 
@@ -218,14 +218,14 @@ pub struct EndpointCounters {
     pub depth: Vec<(Ticks, usize)>,
 }
 
-/// Where a message was received.
+/// A message's receipt: when, where and by whom it was taken.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Receipt {
-    /// When.
+    /// The tick the receiver took it.
     pub tick: Ticks,
-    /// On which CPU.
+    /// The CPU the receiver ran on.
     pub cpu: CpuId,
-    /// By whom.
+    /// The process that took it.
     pub by: Pid,
 }
 
@@ -245,7 +245,7 @@ pub struct MessageFlow {
     /// When it entered the kernel (a message taken straight from a blocked sender enters at
     /// the receive).
     pub sent: Ticks,
-    /// On which CPU it was sent.
+    /// The CPU its sender ran on.
     pub sent_cpu: CpuId,
     /// Whether it went straight to its receiver, never queued.
     pub handed_over: bool,
@@ -258,11 +258,11 @@ pub struct MessageFlow {
 /// A stretch a CPU idled, waiting for a timer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct IdleSpan {
-    /// The CPU.
+    /// The CPU that idled.
     pub cpu: CpuId,
-    /// When it began.
+    /// The tick it began idling.
     pub start: Ticks,
-    /// When it ended (exclusive).
+    /// The tick it had work again (exclusive).
     pub end: Ticks,
 }
 
@@ -730,7 +730,7 @@ mod tests {
         let tl = Replay::from_events(&events, 2);
         let stats = &tl.endpoints[&Endpoint::Mailbox(mb)];
         assert_eq!((stats.accepted, stats.dropped), (u64::MAX, u64::MAX));
-        // The renderers built on the timeline take it too.
+        // The renderers built on the replay take it too.
         crate::render::chrome::render(&events, 2);
         crate::render::svg::render(&events, 2);
         crate::render::gantt::render(&events, 2, 40);

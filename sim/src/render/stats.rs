@@ -135,7 +135,7 @@ pub struct Averages {
 /// One endpoint's numbers: a mailbox, or a process's direct inbox.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EndpointStats {
-    /// Which endpoint.
+    /// The endpoint these numbers are of.
     pub endpoint: Endpoint,
     /// `mb0:buffer`, or `p3:name inbox`.
     pub label: String,
@@ -175,7 +175,7 @@ impl LedgerRow {
 /// One CPU's numbers.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct CpuSummary {
-    /// Which CPU.
+    /// The CPU these numbers are of.
     pub cpu: CpuId,
     /// Ticks it was busy.
     pub busy: Ticks,
@@ -220,7 +220,7 @@ pub struct Stats {
     pub ledgers: Vec<LedgerRow>,
     /// The kernel's total ledger (`label` = `total`).
     pub ledger_total: LedgerRow,
-    /// The machine.
+    /// The whole machine's numbers, and each CPU's.
     pub machine: MachineSummary,
 }
 
@@ -626,10 +626,8 @@ mod tests {
 
     #[test]
     fn the_numbers_of_many_processes_take_work_in_proportion_to_them() {
-        // Each process found its exit record by a search of the list once (2 billion
-        // comparisons for 65,535 processes, tens of seconds); by pid in a tree the work
-        // grows with the processes. Counted, not timed: eight times the processes, at most
-        // about eight times the steps.
+        // Each process's numbers are found by pid, not by a search of the lists per process.
+        // Counted, not timed: eight times the processes, at most about eight times the steps.
         const { assert!(userland::work::COUNTING, "the tests count work") };
         let steps = |n| {
             let report = many(n);

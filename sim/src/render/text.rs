@@ -344,7 +344,7 @@ fn push_head(out: &mut Vec<u8>, last: &mut LastTick, tick: u64, cpu: u32) {
 }
 
 /// A [`Mode`] as its `Display` shows it. (Sends and receives show one on every call, too
-/// often to go through `fmt`; the tests compare against the `Display` impl.)
+/// often to go through `fmt`; a test holds the two together.)
 fn push_mode(out: &mut Vec<u8>, mode: Mode) {
     match mode {
         Mode::Blocking => out.extend_from_slice(b"blocking"),
@@ -797,6 +797,32 @@ pub type SharedTextStream<W> = SharedStream<W, TextLines>;
 
 #[cfg(test)]
 mod tests {
+    use abi::{Capacity, Mode};
+
+    #[test]
+    fn modes_and_capacities_print_as_their_display_does() {
+        for mode in [
+            Mode::Blocking,
+            Mode::NonBlocking,
+            Mode::Timeout(0),
+            Mode::Timeout(u64::MAX),
+        ] {
+            let mut s = Vec::new();
+            super::push_mode(&mut s, mode);
+            assert_eq!(String::from_utf8(s).unwrap(), mode.to_string());
+        }
+        for capacity in [
+            Capacity::Zero,
+            Capacity::Bounded(1),
+            Capacity::Bounded(u32::MAX),
+            Capacity::Unbounded,
+        ] {
+            let mut s = Vec::new();
+            super::push_capacity(&mut s, capacity);
+            assert_eq!(String::from_utf8(s).unwrap(), capacity.to_string());
+        }
+    }
+
     #[test]
     fn ticks_print_as_the_tick_column_pads_them() {
         // Every width, at both ends, around the column's six.
