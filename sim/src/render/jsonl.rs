@@ -86,11 +86,6 @@ pub struct Encoder {
 }
 
 impl Encoder {
-    /// An encoder that knows no names yet.
-    pub fn new() -> Encoder {
-        Encoder::default()
-    }
-
     /// `event` (whose names must already be learnt) as one line, without the newline,
     /// appended to `out`.
     fn push_line(&self, out: &mut Vec<u8>, event: &Event) {
