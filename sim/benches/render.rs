@@ -1,8 +1,8 @@
 //! What each trace format costs to render, against the text trace measured in the same run.
 //!
-//! One fixed run (the built-in prime sieve up to 500, about 40,000 events) is rendered in
-//! every format; figures are host time per whole rendering, and per event in the throughput
-//! column. Run with `cargo bench -p sim --bench render`.
+//! One fixed run (the built-in prime sieve up to 500) is rendered in every format; figures
+//! are host time per whole rendering, and per event in the throughput column. Run with
+//! `cargo bench -p sim --bench render`; the figures are in `docs/performance.md`.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use sim::render;

@@ -1,9 +1,12 @@
-//! The trace formats, checked for their structure rather than only their bytes: every JSON
-//! line parses and has the fields `docs/trace-format.md` documents for its kind; the Chrome
-//! trace follows the Trace Event Format rules its viewers rely on; the SVG is well-formed
-//! with a row per process and an arrow per received message; the Gantt chart fits its
-//! width; the timeline replay and the statistics agree with the kernel's own accounting.
-//! A few snapshots pin the human-facing text of `bounded_buffer`.
+//! The trace formats. Golden files pin the bytes of the text trace, the JSON lines and the
+//! Chrome document over generated traces of every event kind and syscall and over real runs
+//! (`golden_*`); the rest checks structure rather than bytes: every JSON line parses, has the
+//! fields `docs/trace-format.md` documents for its kind and is what `serde_json` writes for
+//! them; the Chrome trace follows the Trace Event Format rules its viewers rely on; the SVG
+//! is well-formed with a row per process and an arrow per received message; the Gantt chart
+//! fits its width; the replay and the statistics agree with the kernel's own accounting; a
+//! streamed trace is the rendered one. A few snapshots pin the human-facing text of
+//! `bounded_buffer`.
 
 use abi::{Capacity, Dest, Error, MailboxId, Mode, Pid, Source, Syscall, Sysno};
 use kernel::ipc::WaitQueueId;
@@ -11,11 +14,15 @@ use kernel::trace::{
     DropReason, Event, EventKind, ExitReason, ReplyDropReason, WaitFor, WakeReason,
 };
 use serde_json::Value;
-use sim::render::timeline::{State, Timeline};
+use sim::render::replay::{Replay, State};
+use sim::render::stream::CHUNK;
 use sim::render::{chrome, gantt, jsonl, stats, svg};
 use sim::{Machine, MachineConfig, Report};
 use std::collections::{BTreeMap, BTreeSet};
 use userland::{ProgramTable, SpawnOptions, Sys};
+
+mod common;
+use common::testgen;
 
 /// Every built-in program the tests run.
 const BUILTINS: &[&str] = &[
@@ -165,6 +172,413 @@ fn run_zero_costs_of(program: &str) -> Report {
 
 fn run_zero_costs() -> Report {
     run_zero_costs_of("bounded_buffer")
+}
+
+// ----- the golden files: the text, JSON-lines and Chrome renderers' bytes -----
+
+/// Pin the text trace, the JSON lines and the Chrome document of `events` (of a run that
+/// ended at `end`) to the golden files `golden_{name}_{text,jsonl,chrome}`.
+fn pin(name: &str, events: &[Event], end: u64) {
+    for (format, rendered) in [
+        ("text", sim::render::text(events)),
+        ("jsonl", jsonl::render(events)),
+        ("chrome", chrome::render(events, end)),
+    ] {
+        // A snapshot is compared without its trailing whitespace: the last byte is pinned
+        // here instead. Every format ends its last line, and adds no empty one.
+        assert!(
+            rendered.is_empty() || (rendered.ends_with('\n') && !rendered.ends_with("\n\n")),
+            "{name} {format}: ends in one newline"
+        );
+        insta::assert_snapshot!(format!("golden_{name}_{format}"), rendered);
+    }
+}
+
+/// The real runs the golden files pin: the built-in programs on one CPU and on two, and the
+/// shorter shipped scenarios.
+fn golden_runs() -> Vec<(String, Report)> {
+    let mut runs = Vec::new();
+    for cpus in [1, 2] {
+        let base = MachineConfig {
+            cpus,
+            ..MachineConfig::default()
+        };
+        for (p, arg) in [
+            ("bounded_buffer", 0),
+            ("ping_pong", 0),
+            ("rpc", 0),
+            ("prime_sieve", 12),
+            ("deadlock", 0),
+            ("transfer", 0),
+        ] {
+            let r = Machine::run_program(base.clone(), userland::programs::builtin(), p, arg)
+                .expect("built in");
+            runs.push((format!("{p}_{cpus}cpu"), r));
+        }
+    }
+    for name in [
+        "deletion",
+        "memory_limit",
+        "naming",
+        "ownership",
+        "polling",
+        "priority_inversion",
+        "rendezvous",
+        "timeouts",
+    ] {
+        let s = userland::scenario::shipped(name).expect("shipped");
+        let scenario = sim::scenario::load(s.path, s.source).expect("loads");
+        let config = sim::scenario::configure(&scenario, MachineConfig::default());
+        let r = sim::scenario::run(scenario, config).expect("boots");
+        runs.push((name.to_string(), r));
+    }
+    runs
+}
+
+#[test]
+fn generated_traces_render_as_their_golden_files() {
+    let mut seen = [0usize; testgen::VARIANTS];
+    let mut calls = BTreeSet::new();
+    for (name, events, end) in testgen::golden_traces() {
+        for e in &events {
+            seen[testgen::variant(&e.kind)] += 1;
+            if let EventKind::Syscall { call, .. } = &e.kind {
+                calls.insert(call.sysno());
+            }
+        }
+        pin(name, &events, end);
+    }
+    assert!(seen.iter().all(|&n| n > 0), "every event kind: {seen:?}");
+    assert_eq!(calls.len(), Sysno::ALL.len(), "every syscall: {calls:?}");
+}
+
+#[test]
+fn real_runs_render_as_their_golden_files() {
+    for (name, r) in golden_runs() {
+        pin(&name, &r.events, r.ticks);
+    }
+}
+
+// ----- streaming: the same bytes, a chunk at a time -----
+
+#[test]
+fn streamed_text_and_json_lines_are_the_rendered_bytes_across_chunk_boundaries() {
+    let events = testgen::generated(0xc4, 5_000);
+    let text = sim::render::text(&events);
+    let lines = jsonl::render(&events);
+    assert!(text.len() > 3 * CHUNK, "{} bytes of text", text.len());
+    let mut streamed = Vec::new();
+    sim::render::write_text(&events, &mut streamed).unwrap();
+    assert!(streamed == text.as_bytes());
+    let mut streamed = Vec::new();
+    jsonl::write_jsonl(&events, &mut streamed).unwrap();
+    assert!(streamed == lines.as_bytes());
+    // Every length up to a little past one chunk, so some trace ends exactly at, just before
+    // and just after a chunk boundary.
+    let mut n = 0;
+    let mut size = 0;
+    while size <= CHUNK + 4096 {
+        n += 1;
+        let part = &events[..n];
+        let mut streamed = Vec::new();
+        jsonl::write_jsonl(part, &mut streamed).unwrap();
+        assert!(streamed == jsonl::render(part).as_bytes(), "{n} events");
+        size = streamed.len();
+        let mut streamed = Vec::new();
+        sim::render::write_text(part, &mut streamed).unwrap();
+        assert!(streamed == sim::render::text(part).as_bytes(), "{n} events");
+    }
+    // Fed event by event, and as a trace sink shared with the caller who finishes it; what
+    // comes after the finish is dropped.
+    let mut stream = jsonl::JsonlStream::new(Vec::new());
+    let mut text_stream = sim::render::TextStream::new(Vec::new());
+    for e in &events {
+        stream.line(e);
+        text_stream.line(e);
+    }
+    assert!(stream.finish().unwrap() == lines.as_bytes());
+    assert!(text_stream.finish().unwrap() == text.as_bytes());
+    let (shared, mut sink) = jsonl::JsonlStream::new(Vec::new()).into_sink();
+    let (text_shared, mut text_sink) = sim::render::TextStream::new(Vec::new()).into_sink();
+    for e in &events[..100] {
+        sink.record(e);
+        text_sink.record(e);
+    }
+    assert!(shared.finish().unwrap() == jsonl::render(&events[..100]).as_bytes());
+    let (written, _) = text_shared.finish().unwrap();
+    assert!(written == sim::render::text(&events[..100]).as_bytes());
+    sink.record(&events[100]);
+    text_sink.record(&events[100]);
+    // An empty trace writes nothing.
+    let mut none = Vec::new();
+    jsonl::write_jsonl(&[], &mut none).unwrap();
+    sim::render::write_text(&[], &mut none).unwrap();
+    assert!(none.is_empty());
+    assert!(jsonl::JsonlStream::new(Vec::new())
+        .finish()
+        .unwrap()
+        .is_empty());
+}
+
+/// A writer that keeps what it is given and the size of every write.
+#[derive(Default)]
+struct Recorder {
+    bytes: Vec<u8>,
+    writes: Vec<usize>,
+    flushed: bool,
+}
+
+impl std::io::Write for Recorder {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.bytes.extend_from_slice(buf);
+        self.writes.push(buf.len());
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.flushed = true;
+        Ok(())
+    }
+}
+
+/// A writer that takes a few bytes at a time, then fails.
+struct Failing {
+    budget: usize,
+}
+
+impl std::io::Write for Failing {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.budget == 0 {
+            return Err(std::io::Error::other("full"));
+        }
+        let n = buf.len().min(self.budget).min(7);
+        self.budget -= n;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_failing_writer_stops_a_stream_with_its_error() {
+    let events = testgen::generated(0xc5, 3_000);
+    let err = jsonl::write_jsonl(&events, Failing { budget: 100 }).unwrap_err();
+    assert_eq!(err.to_string(), "full");
+    let err = sim::render::write_text(&events, Failing { budget: 100 }).unwrap_err();
+    assert_eq!(err.to_string(), "full");
+    let mut stream = jsonl::JsonlStream::new(Failing { budget: 100 });
+    let mut text_stream = sim::render::TextStream::new(Failing { budget: 100 });
+    for e in &events {
+        stream.line(e);
+        text_stream.line(e);
+    }
+    assert_eq!(
+        stream.finish().err().map(|e| e.to_string()).as_deref(),
+        Some("full")
+    );
+    let failed = text_stream.finish().err().map(|e| e.to_string());
+    assert_eq!(failed.as_deref(), Some("full"));
+}
+
+#[test]
+fn the_streamed_chrome_document_is_the_rendered_one_across_chunk_boundaries() {
+    let mut config = MachineConfig::default();
+    config.kernel.check_invariants = false;
+    let r = Machine::run_program(config, userland::programs::builtin(), "prime_sieve", 200)
+        .expect("built in");
+    let whole = chrome::render(&r.events, r.ticks);
+    assert!(
+        whole.len() > 4 * CHUNK,
+        "{} bytes: not enough chunks",
+        whole.len()
+    );
+    let mut rec = Recorder::default();
+    chrome::write_chrome(&r.events, r.ticks, &mut rec).expect("the recorder takes every write");
+    assert!(rec.bytes == whole.as_bytes());
+    assert!(rec.flushed);
+    // Whole chunks (an entry may carry one past the limit), then the rest.
+    let (last, full) = rec.writes.split_last().expect("written");
+    assert!(
+        full.len() >= 4 && full.iter().all(|&n| n >= CHUNK),
+        "{:?}",
+        rec.writes
+    );
+    assert!(*last > 0);
+    // Every prefix of the trace, whatever falls on a boundary.
+    for k in [0, 1, r.events.len() / 3, r.events.len() / 2] {
+        let mut streamed = Vec::new();
+        chrome::write_chrome(&r.events[..k], r.ticks, &mut streamed).expect("a Vec");
+        assert!(
+            streamed == chrome::render(&r.events[..k], r.ticks).as_bytes(),
+            "first {k}"
+        );
+    }
+    // A failing writer's error comes back, early or late.
+    for budget in [0, 100, CHUNK + 3, whole.len() - 1] {
+        let failed = chrome::write_chrome(&r.events, r.ticks, Failing { budget });
+        assert!(failed.is_err(), "budget {budget}");
+    }
+    let budget = whole.len();
+    assert!(chrome::write_chrome(&r.events, r.ticks, Failing { budget }).is_ok());
+}
+
+// ----- strings the JSON formats must escape -----
+
+/// `v` as `serde_json` writes it, every object's keys in sorted (bytewise) order whatever
+/// order the map keeps them in.
+fn sorted_json(v: &Value) -> String {
+    match v {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            let fields: Vec<String> = keys
+                .iter()
+                .map(|k| format!("{}:{}", Value::from(k.as_str()), sorted_json(&map[*k])))
+                .collect();
+            format!("{{{}}}", fields.join(","))
+        }
+        Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(sorted_json).collect();
+            format!("[{}]", items.join(","))
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Every line of the JSON lines of `events` is one object, the one `serde_json` writes for
+/// what the line says: `v`, `tick`, `cpu` and `event` first, then the kind's fields in
+/// sorted order, integers and string escapes as `serde_json` makes them. So is every entry of
+/// the Chrome document.
+fn check_json_bytes(what: &str, events: &[Event], end: u64) {
+    let text = jsonl::render(events);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), events.len(), "{what}: one line per event");
+    for (line, e) in lines.iter().zip(events) {
+        let v: Value =
+            serde_json::from_str(line).unwrap_or_else(|err| panic!("{what}: {err}: {line}"));
+        assert_eq!(v["event"], jsonl::event_name(&e.kind), "{line}");
+        let head = ["v", "tick", "cpu", "event"];
+        let mut fields = v.as_object().expect("an object").clone();
+        let mut expected = String::from("{");
+        for key in head {
+            let value = fields.remove(key).expect("every line has the four");
+            expected.push_str(&format!("{}:{},", Value::from(key), sorted_json(&value)));
+        }
+        let rest = sorted_json(&Value::Object(fields));
+        expected.push_str(rest.strip_prefix('{').unwrap_or(&rest));
+        if expected.ends_with(",}") {
+            expected.replace_range(expected.len() - 2.., "}");
+        }
+        assert_eq!(*line, expected, "{what}");
+    }
+    let doc = chrome::render(events, end);
+    serde_json::from_str::<Value>(&doc).unwrap_or_else(|e| panic!("{what}: {e}"));
+    let entries = doc
+        .strip_prefix("{\"traceEvents\":[\n")
+        .and_then(|d| d.split_once("\n],\n"))
+        .map(|(entries, _)| entries)
+        .expect("the document's frame");
+    for entry in entries.split(",\n") {
+        let v: Value = serde_json::from_str(entry).unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!(entry, sorted_json(&v), "{what}");
+    }
+}
+
+#[test]
+fn json_is_written_as_serde_json_writes_it() {
+    for seed in 1..=3u64 {
+        let what = format!("generated {seed}");
+        check_json_bytes(&what, &testgen::generated(seed, 2_000), 100);
+        let what = format!("lifelike {seed}");
+        check_json_bytes(&what, &testgen::lifelike(seed, 600), 1_000);
+    }
+    for (name, r) in all_runs() {
+        check_json_bytes(&name, &r.events, r.ticks);
+    }
+}
+
+#[test]
+fn awkward_strings_read_back_unchanged_from_the_json_formats() {
+    // Where the trace carries them: a process's name (and the texts and queue names that
+    // show it), printed text, a panic message, a missed kill's name.
+    let awkward = testgen::awkward_strings();
+    let mut events = Vec::new();
+    for (i, s) in awkward.iter().enumerate() {
+        let pid = Pid::new(i as u32, 0);
+        events.extend(
+            [
+                EventKind::Spawn {
+                    pid,
+                    parent: None,
+                    program: s.clone(),
+                    name: s.clone(),
+                    arg: 0,
+                    inbox: Capacity::Unbounded,
+                    priority: 0,
+                },
+                EventKind::Print {
+                    pid,
+                    text: s.clone(),
+                },
+                EventKind::Syscall {
+                    pid,
+                    call: Syscall::Wait {
+                        child: pid,
+                        mode: Mode::Blocking,
+                    },
+                },
+                EventKind::Block {
+                    pid,
+                    queue: WaitQueueId::Exit(pid),
+                    deadline: None,
+                },
+                EventKind::Fault {
+                    kind: kernel::trace::FaultKind::KillMissed {
+                        name: s.clone(),
+                        tick: 3,
+                    },
+                },
+                EventKind::Exit {
+                    pid,
+                    code: -1,
+                    reason: ExitReason::Panicked(s.clone()),
+                },
+            ]
+            .map(|kind| ev(1, kind)),
+        );
+    }
+    check_json_bytes("awkward strings", &events, 5);
+    let text = jsonl::render(&events);
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert_eq!(
+        lines.len(),
+        events.len(),
+        "one line per event, whatever the strings"
+    );
+    for (i, (s, six)) in awkward.iter().zip(lines.chunks(6)).enumerate() {
+        let shown = format!("p{i}:{s}");
+        assert_eq!(six[0]["name"], *s);
+        assert_eq!(six[0]["program"], *s);
+        assert_eq!(six[1]["text"], *s);
+        assert_eq!(six[2]["text"], format!("wait({shown}, blocking)"));
+        assert_eq!(six[3]["queue_name"], format!("{shown}.exit"));
+        assert_eq!(six[4]["args"]["process"], *s);
+        assert_eq!(six[5]["message"], *s);
+    }
+    let doc: Value = serde_json::from_str(&chrome::render(&events, 5)).expect("parses");
+    let tracks: BTreeSet<&str> = doc["traceEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["name"] == "thread_name" && e["pid"] == chrome::PROCESSES_PID)
+        .filter_map(|e| e["args"]["name"].as_str())
+        .collect();
+    for (i, s) in awkward.iter().enumerate() {
+        assert!(tracks.contains(format!("p{i}:{s}").as_str()), "{s:?}");
+    }
 }
 
 // ----- the documented JSON schema -----
@@ -326,7 +740,7 @@ type Slice = (u64, u64, String);
 
 /// Check a Chrome trace document against the Trace Event Format rules its viewers rely on;
 /// returns the number of flows.
-fn check_chrome(what: &str, doc: &str, tl: &Timeline) -> usize {
+fn check_chrome(what: &str, doc: &str, tl: &Replay) -> usize {
     let v: Value = serde_json::from_str(doc).unwrap_or_else(|e| panic!("{what}: parses: {e}"));
     assert!(v["displayTimeUnit"].is_string(), "{what}: displayTimeUnit");
     let events = v["traceEvents"]
@@ -456,7 +870,7 @@ fn check_chrome(what: &str, doc: &str, tl: &Timeline) -> usize {
 #[test]
 fn chrome_trace_follows_the_trace_event_rules() {
     for (name, r) in all_runs() {
-        let tl = Timeline::from_events(&r.events, r.ticks);
+        let tl = Replay::from_events(&r.events, r.ticks);
         let flows = check_chrome(&name, &chrome::render(&r.events, r.ticks), &tl);
         assert_eq!(
             flows,
@@ -468,7 +882,7 @@ fn chrome_trace_follows_the_trace_event_rules() {
 }
 
 #[test]
-fn chrome_trace_slices_are_the_timeline() {
+fn chrome_trace_slices_are_the_replay() {
     let r = run("bounded_buffer");
     let v: Value = serde_json::from_str(&chrome::render(&r.events, r.ticks)).unwrap();
     let events = v["traceEvents"].as_array().unwrap();
@@ -514,7 +928,7 @@ fn svg_is_well_formed_with_a_row_per_process_and_an_arrow_per_message() {
             n.attribute("class")
                 .is_some_and(|cls| cls.split(' ').any(|x| x == c))
         };
-        let tl = Timeline::from_events(&r.events, r.ticks);
+        let tl = Replay::from_events(&r.events, r.ticks);
         let labels: Vec<String> = xml
             .descendants()
             .filter(|n| has_class(n, "row-label"))
@@ -558,7 +972,7 @@ fn svg_escapes_names() {
 #[test]
 fn gantt_rows_fit_the_width_with_a_row_per_process() {
     for (name, r) in all_runs() {
-        let tl = Timeline::from_events(&r.events, r.ticks);
+        let tl = Replay::from_events(&r.events, r.ticks);
         for width in [0, 10, 39, 40, 41, 57, 80, 100, 123, 200] {
             let chart = gantt::render(&r.events, r.ticks, width);
             let limit = width.max(gantt::MIN_WIDTH);
@@ -601,7 +1015,7 @@ fn gantt_cells_show_the_dominant_state() {
         .expect("p0's row");
     let cells: Vec<char> = row.split('|').nth(1).unwrap().chars().collect();
     assert_eq!(cells.len(), 87);
-    let tl = Timeline::from_events(&r.events, r.ticks);
+    let tl = Replay::from_events(&r.events, r.ticks);
     let p0 = tl.processes[0].clone();
     for (tick, c) in cells.iter().enumerate() {
         let tick = tick as u64;
@@ -639,17 +1053,17 @@ fn gantt_of_bounded_buffer_narrow() {
     );
 }
 
-// ----- the timeline and the statistics against the kernel's accounting -----
+// ----- the replay and the statistics against the kernel's accounting -----
 
 #[test]
-fn timeline_totals_equal_the_kernels_accounting() {
+fn replayed_spans_add_up_to_the_kernels_accounting() {
     let mut checked = 0;
     for (name, r) in all_runs() {
-        let tl = Timeline::from_events(&r.events, r.ticks);
+        let tl = Replay::from_events(&r.events, r.ticks);
         for rec in &r.exited {
             let p = tl
                 .process(rec.pid)
-                .unwrap_or_else(|| panic!("{name}: {} is in the timeline", rec.pid));
+                .unwrap_or_else(|| panic!("{name}: {} is in the replay", rec.pid));
             let t = p.totals();
             let s = &rec.stats;
             let who = format!("{name}: {}:{}", rec.pid, rec.name);
@@ -657,13 +1071,7 @@ fn timeline_totals_equal_the_kernels_accounting() {
             assert_eq!(t.ready, s.ready, "{who}: ready");
             assert_eq!(t.blocked, s.blocked, "{who}: blocked");
             assert_eq!(t.sleeping, s.sleeping, "{who}: sleeping");
-            assert_eq!(p.dispatches, s.dispatches, "{who}: dispatches");
-            assert_eq!(p.preemptions, s.preemptions, "{who}: preemptions");
-            assert_eq!(p.syscalls, s.syscalls, "{who}: syscalls");
-            assert_eq!(p.sent, s.sent, "{who}: sent");
-            assert_eq!(p.received, s.received, "{who}: received");
             assert_eq!(p.spawned, s.spawned_at, "{who}: spawned");
-            assert_eq!(p.first_run, s.first_run, "{who}: first run");
             assert_eq!(p.exit.map(|e| e.tick), s.exited_at, "{who}: exit");
             assert_eq!(p.exit.map(|e| e.code), Some(rec.code), "{who}: code");
             checked += 1;
@@ -687,12 +1095,17 @@ fn timeline_totals_equal_the_kernels_accounting() {
 #[test]
 fn the_mixed_run_reaches_every_state_and_the_alive_ones_run_to_the_end() {
     let r = run_mixed();
-    let tl = Timeline::from_events(&r.events, r.ticks);
+    let tl = Replay::from_events(&r.events, r.ticks);
     let mixed = &tl.processes[0];
     let t = mixed.totals();
     assert!(t.sleeping >= 5, "slept: {t:?}");
     assert!(t.blocked > 0 && t.cpu > 0 && t.ready > 0, "{t:?}");
-    assert!(mixed.preemptions > 0, "preempted");
+    assert!(
+        r.events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::Preempt { pid, .. } if pid == mixed.pid)),
+        "preempted"
+    );
     assert!(!tl.idle.is_empty(), "the CPU idled while mixed slept");
     let forever = tl.processes.iter().find(|p| p.name == "forever").unwrap();
     assert!(forever.exit.is_none());
@@ -701,7 +1114,7 @@ fn the_mixed_run_reaches_every_state_and_the_alive_ones_run_to_the_end() {
     let mb = tl
         .endpoints
         .iter()
-        .find(|(ep, _)| matches!(ep, sim::render::timeline::Endpoint::Mailbox(_)))
+        .find(|(ep, _)| matches!(ep, sim::render::replay::Endpoint::Mailbox(_)))
         .map(|(_, s)| s.clone())
         .unwrap();
     assert_eq!((mb.queued, mb.dropped, mb.max_depth), (2, 2, 2));
@@ -717,9 +1130,20 @@ fn the_mixed_run_reaches_every_state_and_the_alive_ones_run_to_the_end() {
 
 #[test]
 fn stats_equal_the_exit_records_and_cover_every_process() {
-    for (name, r) in all_runs() {
+    let mut alive = 0;
+    let mut runs = all_runs();
+    runs.extend(golden_runs());
+    // Cut off by the tick limit on two CPUs: the CPUs' clocks stop apart.
+    let two = MachineConfig {
+        max_ticks: 61,
+        cpus: 2,
+        ..MachineConfig::default()
+    };
+    let busy = Machine::run_program(two, mixed_programs(), "busy", 0).expect("busy boots");
+    runs.push(("tick_limit on 2 CPUs".into(), busy));
+    for (name, r) in runs {
         let st = stats::Stats::from_report(&r);
-        let tl = Timeline::from_events(&r.events, r.ticks);
+        let tl = Replay::from_events(&r.events, r.ticks);
         assert_eq!(
             st.processes.len(),
             tl.processes.len(),
@@ -746,14 +1170,34 @@ fn stats_equal_the_exit_records_and_cover_every_process() {
                     );
                 }
                 None => {
-                    let tp = tl.process(p.pid).unwrap();
-                    let t = tp.totals();
+                    // Still alive: the process table the run ended with has its numbers,
+                    // and the trace's spans up to the end add up to them.
+                    let info = r
+                        .processes
+                        .iter()
+                        .find(|i| i.pid == p.pid)
+                        .unwrap_or_else(|| panic!("{who}: in the process table"));
+                    let s = &info.stats;
                     assert_eq!(p.exit_code, None, "{who}");
                     assert_eq!(
                         (p.cpu, p.ready, p.blocked, p.sleeping),
-                        (t.cpu, t.ready, t.blocked, t.sleeping)
+                        (s.cpu, s.ready, s.blocked, s.sleeping),
+                        "{who}"
+                    );
+                    assert_eq!(
+                        (p.dispatches, p.preemptions, p.sent, p.received),
+                        (s.dispatches, s.preemptions, s.sent, s.received),
+                        "{who}"
+                    );
+                    let tp = tl.process(p.pid).unwrap();
+                    let t = tp.totals();
+                    assert_eq!(
+                        (p.cpu, p.ready, p.blocked, p.sleeping),
+                        (t.cpu, t.ready, t.blocked, t.sleeping),
+                        "{who}: the spans"
                     );
                     assert_eq!(p.turnaround, r.ticks - tp.spawned, "{who}");
+                    alive += 1;
                 }
             }
         }
@@ -774,6 +1218,7 @@ fn stats_equal_the_exit_records_and_cover_every_process() {
         assert_eq!(through, r.ledger.received, "{name}");
         assert_eq!(dropped, r.ledger.dropped.total(), "{name}");
     }
+    assert!(alive >= 5, "{alive} live processes checked");
 }
 
 #[test]
@@ -1191,7 +1636,7 @@ fn nonsense(seed: u64) -> Vec<Event> {
 }
 
 fn render_everything(what: &str, events: &[Event], end: u64) {
-    let tl = Timeline::from_events(events, end);
+    let tl = Replay::from_events(events, end);
     let _ = jsonl::render(events);
     let doc = chrome::render(events, end);
     serde_json::from_str::<Value>(&doc).unwrap_or_else(|e| panic!("{what}: chrome parses: {e}"));
@@ -1228,12 +1673,12 @@ fn no_event_sequence_makes_a_renderer_panic() {
     let r = run_zero_costs_of("rpc");
     assert_eq!(r.ticks, 0);
     render_everything("rpc in no time", &r.events, r.ticks);
-    let tl = Timeline::from_events(&r.events, r.ticks);
+    let tl = Replay::from_events(&r.events, r.ticks);
     check_chrome("rpc in no time", &chrome::render(&r.events, r.ticks), &tl);
     assert!(gantt::render(&r.events, r.ticks, 60).contains("the run took no time"));
     // The flows of a valid sequence survive into every format.
     let events = every_kind();
-    let tl = Timeline::from_events(&events, 30);
+    let tl = Replay::from_events(&events, 30);
     assert_eq!(tl.received_messages().count(), 2);
     let flows = check_chrome("every kind", &chrome::render(&events, 30), &tl);
     assert_eq!(flows, 2);

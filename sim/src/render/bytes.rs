@@ -4,9 +4,15 @@
 //! This module owns the byte-level forms the byte-writing renderers (the text trace,
 //! [`jsonl`](super::jsonl), [`chrome`](super::chrome)) share, so each is written, tuned and
 //! tested once. What it writes is what `{v}` (and `serde_json`) would for an integer, what an
-//! id's `Display` shows, and what `serde_json` writes for a string. It never allocates beyond
-//! the output buffer it is handed, never knows what a line or a document looks like, and
-//! never panics on any value.
+//! id's `Display` shows, and what `serde_json` writes for a string; the tests hold it to
+//! both. It never allocates beyond the output buffer it is handed, never knows what a line or
+//! a document looks like, and never panics on any value.
+//!
+//! Why by hand rather than with the `itoa` crate and `serde_json`'s own string escaping:
+//! both were tried in place of this module, byte for byte the same output, and both cost
+//! more work per rendering, the escaping most (the text the renderers escape is written in
+//! place, and `serde_json` can only escape a whole `&str` handed to it apart). The figures
+//! are in `docs/performance.md`, "Trace formats".
 
 use abi::{MailboxId, Pid};
 use kernel::ipc::WaitQueueId;
@@ -15,7 +21,7 @@ use kernel::ipc::WaitQueueId;
 // renderers' own modules, which the compiler may build apart from this one, on paths that run
 // for every field. The string writers are not: copied into every field that writes a string,
 // they made the Chrome renderer's hot code outgrow the instruction cache, which cost more
-// (measured) than the calls.
+// than the calls.
 
 /// `00`, `01`, ... `99` as the two digits' ASCII bytes in one `u16`, tens in the high byte:
 /// two digits per table look-up, put together in a register rather than in memory (bytes
@@ -307,7 +313,22 @@ pub(crate) fn into_string(bytes: Vec<u8>) -> String {
 #[cfg(test)]
 mod tests {
     use super::{escape_from, needs_escape, push_i64, push_str, push_u64, ESCAPE};
-    use crate::render::testgen::{awkward_integers, awkward_strings, Rng};
+    use kernel::sched::rng::Rng;
+
+    /// Numbers of every decimal width, at both ends of each (every digit count takes its own
+    /// path through word-at-a-time formatting), the edges of `u64`, and random ones.
+    fn awkward_integers() -> Vec<u64> {
+        let mut rng = Rng::new(7);
+        let widths = (0..20).flat_map(|k| {
+            let p = 10u64.pow(k);
+            [p - 1, p, p + 1, p.saturating_mul(10) - 1]
+        });
+        let randoms = (0..1_000).map(|_| rng.next_u64());
+        widths
+            .chain([0, u64::MAX - 1, u64::MAX, 1 << 63])
+            .chain(randoms)
+            .collect()
+    }
 
     #[test]
     fn integers_print_as_display_and_serde_json_do() {
@@ -344,17 +365,28 @@ mod tests {
 
     #[test]
     fn strings_are_escaped_as_serde_json_escapes_them() {
-        for s in &awkward_strings() {
+        // Every ASCII character and DEL, and a few beyond ASCII, at every place in and around
+        // the eight-byte words the escaping check reads, among ASCII and among multi-byte
+        // characters (whose bytes are 0x80 and above).
+        let mut strings = vec![String::new()];
+        for c in (0u8..0x80)
+            .map(char::from)
+            .chain(['é', '名', '🦀', '\u{2028}'])
+        {
+            for at in 0..18 {
+                strings.push(format!("{}{c}{}", "x".repeat(at), "y".repeat(17 - at)));
+                strings.push(format!("{}{c}{}", "é".repeat(at), "€".repeat(3)));
+            }
+        }
+        for s in &strings {
             let mut out = Vec::new();
             push_str(&mut out, s);
-            let ours = String::from_utf8(out).unwrap();
-            assert_eq!(ours, serde_json::to_string(s).unwrap(), "{s:?}");
-            assert_eq!(serde_json::from_str::<String>(&ours).unwrap(), *s);
+            let quoted = serde_json::to_string(s).unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), quoted, "{s:?}");
             // Escaped in place after other text: what is before it stays as it was.
             let mut out = b"a\"\n".to_vec();
             out.extend_from_slice(s.as_bytes());
             escape_from(&mut out, 3);
-            let quoted = serde_json::to_string(s).unwrap();
             assert_eq!(out[..3], *b"a\"\n");
             assert_eq!(out[3..], quoted.as_bytes()[1..quoted.len() - 1], "{s:?}");
         }
@@ -362,7 +394,7 @@ mod tests {
 
     #[test]
     fn the_word_at_a_time_check_finds_exactly_the_bytes_to_escape() {
-        let mut rng = Rng(0xe5c);
+        let mut rng = Rng::new(0xe5c);
         // The bytes either side of each boundary the check draws, and anything.
         let edges = [
             0x00, 0x01, 0x1f, 0x20, 0x21, 0x22, 0x23, 0x5b, 0x5c, 0x5d, 0x7f, 0x80,
@@ -371,9 +403,9 @@ mod tests {
             let len = rng.below(20) as usize;
             let bytes: Vec<u8> = (0..len)
                 .map(|_| match rng.below(3) {
-                    0 => rng.next() as u8,
+                    0 => rng.next_u64() as u8,
                     1 => 0xff - rng.below(0x80) as u8,
-                    _ => rng.pick(&edges),
+                    _ => edges[rng.below(edges.len() as u64) as usize],
                 })
                 .collect();
             let slow = bytes.iter().any(|&b| ESCAPE[usize::from(b)] != 0);

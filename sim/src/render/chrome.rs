@@ -1,7 +1,7 @@
 //! Chrome Trace Event JSON: the trace as Perfetto (<https://ui.perfetto.dev>) and
 //! `chrome://tracing` show it, with flow arrows from each send to its receive.
 //!
-//! This module owns the mapping from the timeline onto the Trace Event Format (object form,
+//! This module owns the mapping from the replay onto the Trace Event Format (object form,
 //! documented in `docs/trace-format.md`):
 //!
 //! - trace process 1, `CPUs`: one thread per simulated CPU (`tid` = CPU + 1), with a complete
@@ -28,14 +28,14 @@
 //! An instant's `args` are the event's JSON-lines fields (the [`jsonl`] schema: ids as
 //! strings, each with its `_name`) plus its `tick`, written by the JSON-lines field writer
 //! itself, so the two formats cannot drift apart. Every object's keys are in sorted order,
-//! as `serde_json` wrote them when this renderer built `Value` trees. Names and the text
-//! trace's words (`Names`) are written raw and escaped where they land.
+//! as `serde_json` writes a map. Names and the text trace's words ([`Names`]) are written raw
+//! and escaped where they land.
 //!
-//! A trace has millions of output events, so the document is written as bytes straight into
+//! A trace can be long, so the document is written as bytes straight into
 //! its output, in order, with no tree or string per entry: each track (a CPU's runs, the idle
 //! stretches, a process's states, the point events, an endpoint's counter) is already in time
 //! order, and the tracks are merged as they are written, so nothing is sorted and nothing but
-//! the timeline is held besides the output. [`write_chrome`] hands that on a chunk at a time
+//! the replay is held besides the output. [`write_chrome`] hands that on a chunk at a time
 //! and never holds the document whole. Strings are escaped as `serde_json` escapes them; all
 //! numbers are integers.
 //!
@@ -45,7 +45,8 @@ use super::bytes::{
     escape_from, into_string, push_escaped, push_i64, push_pid_id, push_str, push_u64,
 };
 use super::jsonl::{self, exit_how};
-use super::timeline::{Endpoint, MessageFlow, ProcessTimeline, Span, State, Timeline};
+use super::replay::{Endpoint, MessageFlow, ProcessLife, Replay, Span, State};
+use super::stream::CHUNK;
 use super::Names;
 use abi::{Pid, Ticks};
 use kernel::trace::{CpuId, Event, EventKind, FaultKind, MsgId};
@@ -104,14 +105,10 @@ pub fn write_chrome<W: Write>(events: &[Event], end: Ticks, out: W) -> io::Resul
     sink.out.flush()
 }
 
-/// How much of the document [`write_chrome`] gathers before it writes: a write is one
-/// system call per hundreds of events, and the chunk stays in the cache.
-const CHUNK: usize = 64 * 1024;
-
-/// Bytes of document to reserve per event, so that [`render`] allocates once: a run makes
-/// about 260 (instants with their arguments, slices, flows, counters). Reserving more than
-/// is written costs address space only, pages never touched; running short costs a copy of
-/// everything written so far.
+/// Bytes of document to reserve per event, a little over what a run makes (instants with
+/// their arguments, slices, flows, counters), so that [`render`] allocates once. Reserving
+/// more than is written costs address space only, pages never touched; running short costs a
+/// copy of everything written so far.
 const BYTES_PER_EVENT: usize = 320;
 
 /// Where the document goes: `buf`, handed to `out` whenever it holds `limit` bytes.
@@ -134,7 +131,7 @@ impl<W: Write> Sink<W> {
 /// The whole document, into `sink`; all but the end of it has gone to the sink's writer
 /// when this returns.
 fn write_document<W: Write>(events: &[Event], end: Ticks, sink: &mut Sink<W>) -> io::Result<()> {
-    let mut tl = Timeline::from_events(events, end);
+    let mut tl = Replay::from_events(events, end);
     // The merge below needs every track in time order. The replay already makes them so
     // (its ticks never run backwards); a stable sort of sorted data is one pass, and keeps
     // the order of ties, so this only makes sure.
@@ -198,7 +195,7 @@ fn write_document<W: Write>(events: &[Event], end: Ticks, sink: &mut Sink<W>) ->
 
 /// The document's opening and the metadata entries: names and sort order of the trace
 /// processes and threads.
-fn write_metadata(out: &mut Vec<u8>, tl: &Timeline, labels: &[RowLabels]) {
+fn write_metadata(out: &mut Vec<u8>, tl: &Replay, labels: &[RowLabels]) {
     out.extend_from_slice(b"{\"traceEvents\":[\n");
     // Process-level metadata names one of the process's own threads: Perfetto files every
     // event under its (pid, tid), and tid 0 would be the idle thread.
@@ -278,7 +275,7 @@ struct RowLabels {
 }
 
 impl RowLabels {
-    fn new(p: &ProcessTimeline) -> RowLabels {
+    fn new(p: &ProcessLife) -> RowLabels {
         let mut label = vec![b'"'];
         push_pid_id(&mut label, p.pid);
         label.push(b':');
@@ -307,7 +304,7 @@ struct Rows {
 const DENSE_SLOTS: usize = 1 << 16;
 
 impl Rows {
-    fn new(tl: &Timeline) -> Rows {
+    fn new(tl: &Replay) -> Rows {
         let mut rows = Rows {
             latest: Vec::new(),
             other: BTreeMap::new(),
@@ -353,17 +350,17 @@ fn dense_messages(events: usize) -> u64 {
     (events as u64).saturating_mul(2).saturating_add(1024)
 }
 
-/// The timeline's messages by id, found by index rather than in its tree: every send looks
+/// The replay's messages by id, found by index rather than in its tree: every send looks
 /// its message up.
 struct Messages<'a> {
     /// Every message with an id below `limit`, at its id.
     dense: Vec<Option<&'a MessageFlow>>,
     limit: u64,
-    tl: &'a Timeline,
+    tl: &'a Replay,
 }
 
 impl<'a> Messages<'a> {
-    fn new(tl: &'a Timeline, limit: u64) -> Messages<'a> {
+    fn new(tl: &'a Replay, limit: u64) -> Messages<'a> {
         let mut dense = Vec::new();
         for (&id, m) in tl.messages.range(..limit) {
             let i = id as usize;
@@ -463,7 +460,7 @@ struct Counter<'a> {
 
 /// Every track of the document, each with how far it has been written.
 struct Tracks<'a> {
-    tl: &'a Timeline,
+    tl: &'a Replay,
     /// The names the whole trace introduced, for slices and counters.
     names: &'a Names,
     labels: &'a [RowLabels],
@@ -482,7 +479,7 @@ struct Tracks<'a> {
 impl<'a> Tracks<'a> {
     fn new(
         events: &'a [Event],
-        tl: &'a Timeline,
+        tl: &'a Replay,
         names: &'a Names,
         rows: &'a Rows,
         labels: &'a [RowLabels],
@@ -678,7 +675,7 @@ struct Points<'a> {
     names: Names,
     messages: Messages<'a>,
     flows: FlowMarks,
-    /// The tick of the event at hand, never before the previous one (as in the timeline), so
+    /// The tick of the event at hand, never before the previous one (as in the replay), so
     /// a malformed trace still gives time-ordered events and flows that end after they begin.
     tick: Ticks,
     /// Where in the output the event's `args` object is, once the first instant that shows
@@ -698,7 +695,7 @@ struct Points<'a> {
 }
 
 impl<'a> Points<'a> {
-    fn new(events: &'a [Event], tl: &'a Timeline, rows: &'a Rows) -> Points<'a> {
+    fn new(events: &'a [Event], tl: &'a Replay, rows: &'a Rows) -> Points<'a> {
         Points {
             events,
             next: 0,
@@ -1020,760 +1017,4 @@ fn write_flow(out: &mut Vec<u8>, msg: MsgId, end: bool, tid: u64, tick: Ticks) {
 fn end_name(name: &mut Vec<u8>) {
     escape_from(name, 1);
     name.push(b'"');
-}
-
-/// The renderer as it was before it wrote straight into its output: a `serde_json::Value`
-/// per entry (and per event's fields), every entry sorted at the end. Kept as the oracle the
-/// fast one must match byte for byte.
-#[cfg(test)]
-mod reference {
-    use super::{cpu_tid, process_tid, CPUS_PID, MAILBOXES_PID, PROCESSES_PID};
-    use crate::render::jsonl;
-    use crate::render::jsonl::reference::Encoder;
-    use crate::render::timeline::{Endpoint, State, Timeline};
-    use crate::render::Names;
-    use abi::{Pid, Ticks};
-    use kernel::trace::{Event, EventKind, ExitReason, FaultKind, MsgId};
-    use serde_json::{json, Map, Value};
-    use std::collections::{BTreeMap, BTreeSet};
-
-    /// One output event waiting for its place in time order, already serialized: a trace has
-    /// millions of them, and a `Value` tree per event costs over ten times its text.
-    struct Entry {
-        ts: Ticks,
-        /// Slices (0) before point events (1) within a tick.
-        rank: u8,
-        seq: usize,
-        json: String,
-    }
-
-    struct Out {
-        entries: Vec<Entry>,
-    }
-
-    impl Out {
-        fn push(&mut self, ts: Ticks, rank: u8, value: Value) {
-            let seq = self.entries.len();
-            self.entries.push(Entry {
-                ts,
-                rank,
-                seq,
-                json: value.to_string(),
-            });
-        }
-    }
-
-    /// The name of a state slice on a process track.
-    fn state_name(names: &Names, state: State) -> String {
-        match state {
-            State::Blocked { queue } => format!("blocked on {}", names.queue(queue)),
-            other => other.name().to_string(),
-        }
-    }
-
-    /// An endpoint's label: `mb0:buffer`, or `p3:name inbox`.
-    fn endpoint_label(names: &Names, ep: Endpoint) -> String {
-        match ep {
-            Endpoint::Mailbox(m) => names.mailbox(m),
-            Endpoint::Inbox(p) => format!("{} inbox", names.pid(p)),
-        }
-    }
-
-    fn metadata(name: &str, pid: u64, tid: u64, args: Value) -> Value {
-        json!({"name": name, "ph": "M", "pid": pid, "tid": tid, "args": args})
-    }
-
-    /// Render events of a run that ended at `end` as a Chrome Trace Event JSON document.
-    pub fn render(events: &[Event], end: Ticks) -> String {
-        let tl = Timeline::from_events(events, end);
-        let names = Names::from_events(events);
-        let rows = tl.rows();
-
-        let mut meta: Vec<Value> = Vec::new();
-        // Process-level metadata names one of the process's own threads: Perfetto files every
-        // event under its (pid, tid), and tid 0 would be the idle thread.
-        let first_cpu = tl.cpus.iter().next().copied().unwrap_or(0);
-        meta.push(metadata(
-            "process_name",
-            CPUS_PID,
-            cpu_tid(first_cpu),
-            json!({"name": "CPUs"}),
-        ));
-        meta.push(metadata(
-            "process_sort_index",
-            CPUS_PID,
-            cpu_tid(first_cpu),
-            json!({"sort_index": 0}),
-        ));
-        for &cpu in &tl.cpus {
-            meta.push(metadata(
-                "thread_name",
-                CPUS_PID,
-                cpu_tid(cpu),
-                json!({ "name": format!("cpu{cpu}") }),
-            ));
-            meta.push(metadata(
-                "thread_sort_index",
-                CPUS_PID,
-                cpu_tid(cpu),
-                json!({ "sort_index": cpu }),
-            ));
-        }
-        meta.push(metadata(
-            "process_name",
-            PROCESSES_PID,
-            process_tid(0),
-            json!({"name": "Processes"}),
-        ));
-        meta.push(metadata(
-            "process_sort_index",
-            PROCESSES_PID,
-            process_tid(0),
-            json!({"sort_index": 1}),
-        ));
-        for (row, p) in tl.processes.iter().enumerate() {
-            meta.push(metadata(
-                "thread_name",
-                PROCESSES_PID,
-                process_tid(row),
-                json!({ "name": p.label() }),
-            ));
-            meta.push(metadata(
-                "thread_sort_index",
-                PROCESSES_PID,
-                process_tid(row),
-                json!({ "sort_index": row }),
-            ));
-        }
-        let has_counters = tl.endpoints.values().any(|s| !s.depth.is_empty());
-        if has_counters {
-            meta.push(metadata(
-                "process_name",
-                MAILBOXES_PID,
-                MAILBOXES_PID,
-                json!({"name": "Mailboxes"}),
-            ));
-            meta.push(metadata(
-                "process_sort_index",
-                MAILBOXES_PID,
-                MAILBOXES_PID,
-                json!({"sort_index": 2}),
-            ));
-        }
-
-        let mut out = Out {
-            entries: Vec::new(),
-        };
-
-        // Slices: what ran on each CPU, and every process's states.
-        for &cpu in &tl.cpus {
-            for (row, span) in tl.runs_on(cpu) {
-                let p = &tl.processes[row];
-                out.push(
-                    span.start,
-                    0,
-                    json!({
-                        "name": p.label(), "cat": "run", "ph": "X",
-                        "ts": span.start, "dur": span.ticks(),
-                        "pid": CPUS_PID, "tid": cpu_tid(cpu),
-                        "args": {"pid": p.pid.to_string(), "name": p.name, "ticks": span.ticks()},
-                    }),
-                );
-            }
-        }
-        for idle in &tl.idle {
-            out.push(
-                idle.start,
-                0,
-                json!({
-                    "name": "idle", "cat": "idle", "ph": "X",
-                    "ts": idle.start, "dur": idle.end - idle.start,
-                    "pid": CPUS_PID, "tid": cpu_tid(idle.cpu),
-                    "args": {"ticks": idle.end - idle.start},
-                }),
-            );
-        }
-        for (row, p) in tl.processes.iter().enumerate() {
-            for span in &p.spans {
-                let running = matches!(span.state, State::Running { .. });
-                if span.ticks() == 0 && !running {
-                    continue;
-                }
-                let mut args = Map::new();
-                args.insert("state".into(), json!(span.state.name()));
-                args.insert("ticks".into(), json!(span.ticks()));
-                match span.state {
-                    State::Running { cpu } => {
-                        args.insert("cpu".into(), json!(cpu));
-                    }
-                    State::Blocked { queue } => {
-                        args.insert("queue".into(), json!(names.queue(queue)));
-                    }
-                    State::Ready | State::Sleeping => {}
-                }
-                out.push(
-                    span.start,
-                    0,
-                    json!({
-                        "name": state_name(&names, span.state), "cat": "state", "ph": "X",
-                        "ts": span.start, "dur": span.ticks(),
-                        "pid": PROCESSES_PID, "tid": process_tid(row),
-                        "args": Value::Object(args),
-                    }),
-                );
-            }
-        }
-
-        // Point events, in trace order, each message's flow right after its instant.
-        let mut points = Points {
-            out: &mut out,
-            tl: &tl,
-            rows: &rows,
-            started: BTreeSet::new(),
-            finished: BTreeSet::new(),
-            tick: 0,
-        };
-        let mut enc = Encoder::new();
-        for e in events {
-            enc.learn(&e.kind);
-            points.event(&enc, e);
-        }
-
-        // Queue depths, one counter per endpoint.
-        for (ep, stats) in &tl.endpoints {
-            let label = endpoint_label(&names, *ep);
-            for &(tick, depth) in &stats.depth {
-                out.push(
-                    tick,
-                    1,
-                    json!({
-                        "name": label, "cat": "queue", "ph": "C",
-                        "ts": tick, "pid": MAILBOXES_PID, "tid": MAILBOXES_PID,
-                        "args": {"queued": depth},
-                    }),
-                );
-            }
-        }
-
-        out.entries.sort_by_key(|e| (e.ts, e.rank, e.seq));
-        let mut doc = String::from("{\"traceEvents\":[\n");
-        let meta: Vec<String> = meta.iter().map(Value::to_string).collect();
-        let lines = meta.iter().chain(out.entries.iter().map(|e| &e.json));
-        for (i, line) in lines.enumerate() {
-            if i > 0 {
-                doc.push_str(",\n");
-            }
-            doc.push_str(line);
-        }
-        doc.push_str("\n],\n\"displayTimeUnit\":\"ms\",\n\"otherData\":");
-        doc.push_str(
-            &json!({
-                "generator": "sim",
-                "format": "sim chrome trace 1",
-                "time_unit": "1 tick = 1 us",
-                "end_tick": tl.end,
-            })
-            .to_string(),
-        );
-        doc.push_str("\n}\n");
-        doc
-    }
-
-    /// Point events under construction: instants and flows.
-    struct Points<'a> {
-        out: &'a mut Out,
-        tl: &'a Timeline,
-        rows: &'a BTreeMap<Pid, usize>,
-        /// Messages whose flow has begun, and ended: each gets one `s` and one `f`, whatever the
-        /// trace repeats.
-        started: BTreeSet<MsgId>,
-        finished: BTreeSet<MsgId>,
-        /// The tick of the event at hand, never before the previous one (as in the timeline), so
-        /// a malformed trace still gives time-ordered events and flows that end after they begin.
-        tick: Ticks,
-    }
-
-    impl Points<'_> {
-        fn tid(&self, pid: Pid) -> Option<u64> {
-            self.rows.get(&pid).map(|r| process_tid(*r))
-        }
-
-        /// A thread-scoped instant on `pid`'s track.
-        fn on_process(&mut self, e: &Event, pid: Pid, name: String, args: &Map<String, Value>) {
-            if let Some(tid) = self.tid(pid) {
-                self.out.push(
-                    self.tick,
-                    1,
-                    json!({
-                        "name": name, "cat": jsonl::event_name(&e.kind), "ph": "i", "s": "t",
-                        "ts": self.tick, "pid": PROCESSES_PID, "tid": tid,
-                        "args": Value::Object(args.clone()),
-                    }),
-                );
-            }
-        }
-
-        /// An instant on the track of the event's CPU; `scope` `g` draws it across every track.
-        fn on_cpu(&mut self, e: &Event, name: String, scope: &str, args: &Map<String, Value>) {
-            self.out.push(
-                self.tick,
-                1,
-                json!({
-                    "name": name, "cat": jsonl::event_name(&e.kind), "ph": "i", "s": scope,
-                    "ts": self.tick, "pid": CPUS_PID, "tid": cpu_tid(e.cpu),
-                    "args": Value::Object(args.clone()),
-                }),
-            );
-        }
-
-        /// The start of a message's arrow, on its sender's track. Only messages that were
-        /// received, between processes the trace spawned, get one: an arrow needs both ends.
-        fn flow_start(&mut self, msg: MsgId, from: Pid) {
-            let Some(m) = self.tl.messages.get(&msg) else {
-                return;
-            };
-            let receiver = m.received.and_then(|r| self.tid(r.by));
-            let (Some(tid), Some(_)) = (self.tid(from), receiver) else {
-                return;
-            };
-            if m.from != from || !self.started.insert(msg) {
-                return;
-            }
-            self.out.push(
-                self.tick,
-                1,
-                json!({
-                    "name": "message", "cat": "message", "ph": "s", "id": msg,
-                    "ts": self.tick, "pid": PROCESSES_PID, "tid": tid,
-                    "args": {"msg": msg},
-                }),
-            );
-        }
-
-        /// The end of a message's arrow, on its receiver's track, bound to the enclosing slice.
-        fn flow_end(&mut self, msg: MsgId, by: Pid) {
-            if !self.started.contains(&msg) || !self.finished.insert(msg) {
-                return;
-            }
-            let Some(tid) = self.tid(by) else {
-                return;
-            };
-            self.out.push(
-                self.tick,
-                1,
-                json!({
-                    "name": "message", "cat": "message", "ph": "f", "bp": "e", "id": msg,
-                    "ts": self.tick, "pid": PROCESSES_PID, "tid": tid,
-                    "args": {"msg": msg},
-                }),
-            );
-        }
-
-        fn event(&mut self, enc: &Encoder, e: &Event) {
-            self.tick = self.tick.max(e.tick);
-            let n = enc.names();
-            let mut args = enc.fields(&e.kind);
-            args.insert("tick".into(), json!(e.tick));
-            match &e.kind {
-                EventKind::Spawn { pid, .. } => self.on_process(e, *pid, "spawn".into(), &args),
-                // State changes are already the slices' boundaries.
-                EventKind::Dispatch { .. }
-                | EventKind::Block { .. }
-                | EventKind::Yield { .. }
-                | EventKind::Sleep { .. }
-                | EventKind::Idle { .. } => {}
-                EventKind::Preempt { pid, .. } => self.on_process(e, *pid, "preempt".into(), &args),
-                EventKind::Syscall { pid, call } => self.on_process(e, *pid, n.call(call), &args),
-                EventKind::BadSyscall { pid, sysno, error } => {
-                    self.on_process(e, *pid, format!("syscall #{sysno} refused: {error}"), &args)
-                }
-                EventKind::Return { pid, sysno, ret } => {
-                    // A successful return is implied by what follows; a failure is worth a mark.
-                    if ret[0] != 0 {
-                        self.on_process(e, *pid, format!("return {}", n.ret(*sysno, ret)), &args);
-                    }
-                }
-                EventKind::Wake { pid, reason, .. } => {
-                    self.on_process(e, *pid, format!("wake ({})", reason.name()), &args)
-                }
-                EventKind::MessageQueued { msg, from, to, .. } => {
-                    let name = format!("queue msg#{msg} -> {}", n.dest(*to));
-                    self.on_process(e, *from, name, &args);
-                    self.flow_start(*msg, *from);
-                }
-                EventKind::MessageHandedOver { msg, from, to, .. } => {
-                    let name = format!("handoff msg#{msg} -> {}", n.pid(*to));
-                    self.on_process(e, *from, name, &args);
-                    self.flow_start(*msg, *from);
-                    let name = format!("receive msg#{msg} from {}", n.pid(*from));
-                    self.on_process(e, *to, name, &args);
-                    self.flow_end(*msg, *to);
-                }
-                EventKind::MessageReceived { msg, from, by, .. } => {
-                    let name = format!("take msg#{msg} from {}", n.pid(*from));
-                    self.on_process(e, *by, name, &args);
-                    self.flow_end(*msg, *by);
-                }
-                EventKind::MessagesDropped { via, count, .. } => {
-                    let name = format!("drop {count} at {}", n.dest(*via));
-                    self.on_cpu(e, name, "t", &args)
-                }
-                EventKind::SendAbandoned { pid, error, .. } => {
-                    self.on_process(e, *pid, format!("send abandoned ({error})"), &args)
-                }
-                EventKind::ReplyDelivered { from, to, .. } => {
-                    self.on_process(e, *from, format!("reply -> {}", n.pid(*to)), &args)
-                }
-                EventKind::ReplyDropped { from, to, .. } => {
-                    let name = format!("reply -> {} dropped", n.pid(*to));
-                    self.on_process(e, *from, name, &args)
-                }
-                EventKind::MailboxCreated { id, owner, .. } => {
-                    self.on_process(e, *owner, format!("create {}", n.mailbox(*id)), &args)
-                }
-                EventKind::MailboxDeleted { id, by, .. } => {
-                    self.on_process(e, *by, format!("delete {}", n.mailbox(*id)), &args)
-                }
-                EventKind::MailboxTransferred { id, from, to } => {
-                    let name = format!("transfer {} -> {}", n.mailbox(*id), n.pid(*to));
-                    self.on_process(e, *from, name, &args)
-                }
-                EventKind::Print { pid, .. } => self.on_process(e, *pid, "print".into(), &args),
-                EventKind::Exit { pid, code, reason } => {
-                    let how = match reason {
-                        ExitReason::Exit => "exit",
-                        ExitReason::Returned => "returned",
-                        ExitReason::Panicked(_) => "panicked",
-                        ExitReason::Fault(_) => "fault",
-                        ExitReason::Killed => "killed",
-                    };
-                    self.on_process(e, *pid, format!("exit {code} ({how})"), &args)
-                }
-                EventKind::Deadlock { .. } => self.on_cpu(e, "deadlock".into(), "g", &args),
-                EventKind::Livelock { .. } => self.on_cpu(e, "livelock".into(), "g", &args),
-                EventKind::TickLimit { limit } => {
-                    self.on_cpu(e, format!("tick limit {limit}"), "g", &args)
-                }
-                EventKind::PriorityLent { from, to, priority } => {
-                    let name = format!("lend priority {priority} from {}", n.pid(*from));
-                    self.on_process(e, *to, name, &args)
-                }
-                EventKind::PriorityReturned { pid, priority } => {
-                    let name = format!("priority back to {priority}");
-                    self.on_process(e, *pid, name, &args)
-                }
-                EventKind::DeadlockRefused { pid, .. } => {
-                    self.on_process(e, *pid, "deadlock refused".into(), &args)
-                }
-                EventKind::Migrate { pid, from, to } => {
-                    self.on_process(e, *pid, format!("migrate cpu{from} -> cpu{to}"), &args)
-                }
-                EventKind::Fault { kind } => {
-                    let name = format!("fault: {}", n.fault(kind));
-                    match kind {
-                        FaultKind::Kill { pid, .. } => self.on_process(e, *pid, name, &args),
-                        FaultKind::Lose { from, .. }
-                        | FaultKind::Delay { from, .. }
-                        | FaultKind::Arrive { from, .. } => self.on_process(e, *from, name, &args),
-                        // The clock jumps for every CPU and process alike.
-                        FaultKind::ClockJump { .. } => self.on_cpu(e, name, "g", &args),
-                        FaultKind::KillMissed { .. } => self.on_cpu(e, name, "t", &args),
-                    }
-                }
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::render::testgen::{awkward_strings, hand_made, variant, Rng, VARIANTS};
-    use crate::{Machine, MachineConfig};
-    use abi::{Capacity, Dest, MailboxId, Sysno};
-    use kernel::trace::ExitReason;
-    use serde_json::Value;
-
-    /// `new` equals `old`, or the first line that differs is shown.
-    fn assert_same(new: &str, old: &str, what: &str) {
-        if new != old {
-            for (i, (a, b)) in new.lines().zip(old.lines()).enumerate() {
-                assert_eq!(a, b, "{what}, line {i}");
-            }
-            assert_eq!(new, old, "{what}");
-        }
-    }
-
-    /// The document of `events`: the reference's, byte for byte, streamed or whole, and JSON.
-    fn check(events: &[Event], end: Ticks, what: &str) -> String {
-        let new = render(events, end);
-        assert_same(&new, &reference::render(events, end), what);
-        let mut streamed = Vec::new();
-        write_chrome(events, end, &mut streamed).expect("a Vec takes every write");
-        assert!(streamed == new.as_bytes(), "{what}: streamed");
-        if let Err(e) = serde_json::from_str::<Value>(&new) {
-            panic!("{what}: not JSON ({e})");
-        }
-        new
-    }
-
-    #[test]
-    fn hand_made_trace_matches_the_reference() {
-        let events = hand_made();
-        for end in [0, 30, u64::MAX] {
-            check(&events, end, &format!("hand made, end {end}"));
-        }
-        for k in 0..=events.len() {
-            check(&events[..k], 25, &format!("first {k} hand-made events"));
-        }
-    }
-
-    #[test]
-    fn generated_traces_match_the_reference_for_every_event_kind() {
-        let mut seen = [0usize; VARIANTS];
-        for seed in 1..=20u64 {
-            let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-            let events: Vec<Event> = (0..2_000).map(|_| rng.event()).collect();
-            for e in &events {
-                seen[variant(&e.kind)] += 1;
-            }
-            check(&events, rng.num(), &format!("seed {seed}"));
-        }
-        assert!(seen.iter().all(|&n| n > 0), "every event kind: {seen:?}");
-    }
-
-    /// Random events made into something like a run: few processes and messages, so
-    /// processes are spawned before they act and messages are queued, handed over and taken
-    /// by them (flows), ticks mostly moving on (slices), now and then running backwards.
-    fn lifelike(seed: u64, len: usize) -> Vec<Event> {
-        let mut rng = Rng(seed.wrapping_mul(0x2545_f491_4f6c_dd1d) | 1);
-        let pid = |rng: &mut Rng| Pid::new(rng.below(4) as u32, rng.below(2) as u32);
-        let mut tick = 0u64;
-        let mut events = Vec::with_capacity(len);
-        for i in 0..len {
-            let mut e = rng.event();
-            tick = match rng.below(20) {
-                0 => tick.saturating_sub(rng.below(5)),
-                1..=9 => tick,
-                _ => tick + rng.below(4),
-            };
-            e.tick = tick;
-            e.cpu = rng.below(2) as u32;
-            let msg = rng.below(6);
-            match &mut e.kind {
-                EventKind::Spawn { pid: p, .. } => *p = pid(&mut rng),
-                EventKind::Dispatch { pid: p }
-                | EventKind::Preempt { pid: p, .. }
-                | EventKind::Yield { pid: p }
-                | EventKind::Sleep { pid: p, .. }
-                | EventKind::Block { pid: p, .. }
-                | EventKind::Wake { pid: p, .. }
-                | EventKind::Syscall { pid: p, .. }
-                | EventKind::Exit { pid: p, .. } => *p = pid(&mut rng),
-                EventKind::MessageQueued {
-                    msg: m, from, to, ..
-                } => {
-                    (*m, *from) = (msg, pid(&mut rng));
-                    *to = Dest::Process(pid(&mut rng));
-                }
-                EventKind::MessageHandedOver {
-                    msg: m, from, to, ..
-                } => (*m, *from, *to) = (msg, pid(&mut rng), pid(&mut rng)),
-                EventKind::MessageReceived {
-                    msg: m, from, by, ..
-                } => (*m, *from, *by) = (msg, pid(&mut rng), pid(&mut rng)),
-                EventKind::Fault {
-                    kind:
-                        FaultKind::Lose { msg: m, .. }
-                        | FaultKind::Delay { msg: m, .. }
-                        | FaultKind::Arrive { msg: m, .. },
-                } => *m = msg,
-                EventKind::Idle { until } => *until = tick + rng.below(3),
-                _ => {}
-            }
-            // Spawns first, so the rest have someone to be about.
-            if i < 8 {
-                e.kind = EventKind::Spawn {
-                    pid: Pid::new(i as u32 % 4, i as u32 / 4),
-                    parent: None,
-                    program: rng.name(),
-                    name: rng.name(),
-                    arg: 0,
-                    inbox: Capacity::Unbounded,
-                    priority: 1,
-                };
-            }
-            events.push(e);
-        }
-        events
-    }
-
-    #[test]
-    fn lifelike_traces_match_the_reference() {
-        let (mut slices, mut flows, mut counters) = (0, 0, 0);
-        for seed in 1..=30u64 {
-            let events = lifelike(seed, 600);
-            let end = events.last().map_or(0, |e| e.tick + 5);
-            let doc = check(&events, end, &format!("lifelike seed {seed}"));
-            slices += doc.matches("\"ph\":\"X\"").count();
-            flows += doc.matches("\"ph\":\"f\"").count();
-            counters += doc.matches("\"ph\":\"C\"").count();
-        }
-        assert!(
-            slices > 1000 && flows > 50 && counters > 100,
-            "slices {slices}, flows {flows}, counters {counters}"
-        );
-    }
-
-    #[test]
-    fn real_runs_match_the_reference() {
-        let mut one = MachineConfig::default();
-        one.kernel.check_invariants = false;
-        let mut two = one.clone();
-        two.cpus = 2;
-        let programs = userland::programs::builtin;
-        for (what, config, program, arg) in [
-            ("prime_sieve", &one, "prime_sieve", 200),
-            ("prime_sieve on 2 CPUs", &two, "prime_sieve", 200),
-            ("ping_pong on 2 CPUs", &two, "ping_pong", 0),
-        ] {
-            let r =
-                Machine::run_program(config.clone(), programs(), program, arg).expect("built in");
-            let doc = check(&r.events, r.ticks, what);
-            assert!(
-                doc.contains("\"ph\":\"s\"") && doc.contains("\"ph\":\"f\""),
-                "{what}"
-            );
-        }
-        for s in userland::scenario::SHIPPED {
-            let scenario = crate::scenario::load(s.path, s.source).expect("shipped scenarios load");
-            let config = crate::scenario::configure(&scenario, MachineConfig::default());
-            let r = crate::scenario::run(scenario, config).expect("shipped scenarios boot");
-            check(&r.events, r.ticks, s.name);
-        }
-    }
-
-    #[test]
-    fn awkward_names_match_the_reference() {
-        let awkward = awkward_strings();
-        // Where the document carries them: names, texts, queue and endpoint labels.
-        let mut rng = Rng(0xe5c);
-        let mut events = lifelike(7, 200);
-        for (i, e) in events.iter_mut().enumerate() {
-            let s = awkward[i % awkward.len()].clone();
-            match &mut e.kind {
-                EventKind::Spawn { name, program, .. } => (*name, *program) = (s.clone(), s),
-                EventKind::Print { text, .. } => *text = s,
-                EventKind::Exit { reason, .. } => *reason = ExitReason::Panicked(s),
-                EventKind::MailboxCreated { name, id, .. } => {
-                    *id = MailboxId::new(rng.below(3) as u32, 0);
-                    *name = Some(s);
-                }
-                _ => {}
-            }
-        }
-        check(&events, 1_000, "awkward names");
-    }
-
-    /// A writer that keeps what it is given and the size of every write.
-    #[derive(Default)]
-    struct Recorder {
-        bytes: Vec<u8>,
-        writes: Vec<usize>,
-        flushed: bool,
-    }
-
-    impl Write for Recorder {
-        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            self.bytes.extend_from_slice(buf);
-            self.writes.push(buf.len());
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            self.flushed = true;
-            Ok(())
-        }
-    }
-
-    /// A writer that takes a few bytes at a time, then fails.
-    struct Failing {
-        budget: usize,
-    }
-
-    impl Write for Failing {
-        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            if self.budget == 0 {
-                return Err(io::Error::other("full"));
-            }
-            let n = buf.len().min(self.budget).min(7);
-            self.budget -= n;
-            Ok(n)
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
-
-    #[test]
-    fn the_streamed_document_is_the_rendered_one_across_chunk_boundaries() {
-        let mut config = MachineConfig::default();
-        config.kernel.check_invariants = false;
-        let r = Machine::run_program(config, userland::programs::builtin(), "prime_sieve", 200)
-            .expect("built in");
-        let whole = render(&r.events, r.ticks);
-        assert!(
-            whole.len() > 4 * CHUNK,
-            "{} bytes: not enough chunks",
-            whole.len()
-        );
-        let mut rec = Recorder::default();
-        write_chrome(&r.events, r.ticks, &mut rec).expect("the recorder takes every write");
-        assert!(rec.bytes == whole.as_bytes());
-        assert!(rec.flushed);
-        // Whole chunks (an entry may carry one past the limit), then the rest.
-        let (last, full) = rec.writes.split_last().expect("written");
-        assert!(
-            full.len() >= 4 && full.iter().all(|&n| n >= CHUNK),
-            "{:?}",
-            rec.writes
-        );
-        assert!(*last > 0);
-        // Every prefix of the trace, whatever falls on a boundary.
-        for k in [0, 1, r.events.len() / 3, r.events.len() / 2] {
-            let mut streamed = Vec::new();
-            write_chrome(&r.events[..k], r.ticks, &mut streamed).expect("a Vec");
-            assert!(
-                streamed == render(&r.events[..k], r.ticks).as_bytes(),
-                "first {k}"
-            );
-        }
-        // A failing writer's error comes back, early or late.
-        for budget in [0, 100, CHUNK + 3, whole.len() - 1] {
-            let failed = write_chrome(&r.events, r.ticks, Failing { budget });
-            assert!(failed.is_err(), "budget {budget}");
-        }
-        assert!(write_chrome(
-            &r.events,
-            r.ticks,
-            Failing {
-                budget: whole.len()
-            }
-        )
-        .is_ok());
-    }
-
-    #[test]
-    fn every_syscall_and_fault_is_covered_by_the_generated_traces() {
-        let mut calls = [0usize; 17];
-        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-        for _ in 0..2_000 {
-            if let EventKind::Syscall { call, .. } = rng.event().kind {
-                calls[call.sysno() as usize] += 1;
-            }
-        }
-        assert!(
-            Sysno::ALL.iter().all(|&s| calls[s as usize] > 0),
-            "{calls:?}"
-        );
-    }
 }

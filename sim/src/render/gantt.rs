@@ -9,7 +9,7 @@
 //! non-ASCII character replaced by `?`. A width below [`MIN_WIDTH`] (or above
 //! [`MAX_WIDTH`]) is clamped, never an error; no event sequence makes it panic.
 
-use super::timeline::{ProcessTimeline, State, Timeline};
+use super::replay::{ProcessLife, Replay, State};
 use abi::Ticks;
 use kernel::trace::{CpuId, Event};
 
@@ -96,7 +96,7 @@ fn nice_step(raw: u128) -> u128 {
 
 /// One process's cells: `cells` columns covering ticks `[0, end)`; with `by_cpu`, a running
 /// cell names its CPU.
-fn row_cells(p: &ProcessTimeline, end: Ticks, cells: usize, by_cpu: bool) -> String {
+fn row_cells(p: &ProcessLife, end: Ticks, cells: usize, by_cpu: bool) -> String {
     let (end, n) = (u128::from(end.max(1)), cells as u128);
     // Work in ticks scaled by the number of cells, so every boundary is an integer: cell i
     // covers [i * end, (i + 1) * end) and a span [s, e) covers [s * n, e * n).
@@ -172,7 +172,7 @@ fn wrap(items: &[String], width: usize) -> Vec<String> {
 /// Render events of a run that ended at `end` as a chart `width` columns wide.
 pub fn render(events: &[Event], end: Ticks, width: usize) -> String {
     let width = width.clamp(MIN_WIDTH, MAX_WIDTH);
-    let tl = Timeline::from_events(events, end);
+    let tl = Replay::from_events(events, end);
     let end = tl.end;
     let by_cpu = tl.cpus.len() > 1;
     let labels: Vec<String> = tl.processes.iter().map(|p| ascii(&p.label())).collect();

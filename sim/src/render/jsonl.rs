@@ -11,33 +11,29 @@
 //! [`VERSION`]; adding a field or an event kind is not a breaking change. The module never
 //! reads anything but the events, and never panics on any event sequence.
 //!
-//! Traces run to millions of events, so each line is written straight into a byte buffer,
-//! field by field in the schema's order, rather than built as a `serde_json` map and
-//! serialised: no tree and no temporary strings per field, names found by slot through
-//! [`Names`], and the text trace's words for a call, return, fault or queue written in place
-//! and escaped there. The bytes are what `serde_json` would print for the same object (its
-//! integer form and its string escaping, from the shared `bytes` module); the tests hold them
-//! to the map-building encoder this one replaced. That byte writer is the one definition of
-//! the schema: [`Encoder::fields`], for renderers that want the fields as values, parses what
-//! it writes, and the [`chrome`](super::chrome) trace's instants carry what it writes as
-//! their `args`. [`render`] returns the whole trace; [`write_jsonl`] writes the same bytes a
-//! chunk at a time, and [`JsonlStream`] writes them as a run makes its events, so they are
-//! never stored.
+//! Each line is written straight into a byte buffer, field by field in the schema's order,
+//! rather than built as a `serde_json` map and serialised: no tree and no temporary strings
+//! per field, names found by slot through [`Names`], and the text trace's words for a call,
+//! return, fault or queue written in place and escaped there. The bytes are what `serde_json`
+//! prints for the same object (its integer form and its string escaping, from the shared
+//! `bytes` module). That byte writer is the one definition of the schema: the
+//! [`chrome`](super::chrome) trace's instants carry what it writes as their `args`.
+//! [`render`] returns the whole trace; [`write_jsonl`] writes the same bytes a chunk at a
+//! time, and [`JsonlStream`] writes them as a run makes its events, so they are never stored.
 
 use super::bytes::{
     escape_from, into_string, push_i64, push_mailbox_id, push_opt_str, push_pid_id, push_queue_id,
     push_str, push_u64,
 };
+use super::stream::{render_lines, write_lines, LineWriter, SharedStream, Stream};
+use super::text::{push_call, push_fault, push_ret};
 use super::Names;
 use abi::{Capacity, Dest, Error, MailboxId, Mode, Pid, Source, Syscall};
 use kernel::ipc::WaitQueueId;
-use kernel::trace::TraceSink;
 use kernel::trace::{
     Event, EventKind, ExitReason, FaultKind, KillCause, LivelockCause, ReplyDropReason,
 };
-use serde_json::{Map, Value};
 use std::ops::Range;
-use std::sync::{Arc, Mutex};
 
 /// The schema version every line carries as `"v"`.
 pub const VERSION: u64 = 1;
@@ -79,9 +75,10 @@ pub const fn event_name(kind: &EventKind) -> &'static str {
     }
 }
 
-/// Turns events into JSON, knowing the names the trace introduced so far.
+/// The JSON-lines line renderer: turns events into JSON, knowing the names the trace
+/// introduced so far.
 ///
-/// Feed it the events in order ([`Encoder::line`] learns as it goes), so every line names
+/// Feed it the events in order ([`LineWriter::line`] learns as it goes), so every line names
 /// what the trace had named by then, exactly as the text trace does.
 #[derive(Debug, Default)]
 pub struct Encoder {
@@ -89,43 +86,6 @@ pub struct Encoder {
 }
 
 impl Encoder {
-    /// An encoder that knows no names yet.
-    pub fn new() -> Encoder {
-        Encoder::default()
-    }
-
-    /// Learn the names an event introduces.
-    pub fn learn(&mut self, kind: &EventKind) {
-        self.names.learn(kind);
-    }
-
-    /// The names learnt so far, for renderers that show `p3:name` text.
-    pub fn names(&self) -> &Names {
-        &self.names
-    }
-
-    /// Learn from `event`, then encode it as one line (without the newline).
-    pub fn line(&mut self, event: &Event) -> String {
-        self.learn(&event.kind);
-        let mut out = Vec::with_capacity(256);
-        self.push_line(&mut out, event);
-        into_string(out)
-    }
-
-    /// The kind's own fields (everything but `v`, `tick`, `cpu` and `event`), keys sorted:
-    /// what [`Encoder::line`] writes, as values.
-    pub fn fields(&self, kind: &EventKind) -> Map<String, Value> {
-        let mut out = Vec::with_capacity(256);
-        let mut w = Writer::<false>::new(&mut out, &self.names, None);
-        let object = w.open();
-        w.kind(kind);
-        w.close(object);
-        // Read back rather than built a second way, so the values can never say other than
-        // the line does. What the writer writes always parses (the tests parse every kind);
-        // were it ever not to, an empty map is a wrong answer but not a crash.
-        serde_json::from_slice(&out).unwrap_or_default()
-    }
-
     /// `event` (whose names must already be learnt) as one line, without the newline,
     /// appended to `out`.
     fn push_line(&self, out: &mut Vec<u8>, event: &Event) {
@@ -144,9 +104,19 @@ impl Encoder {
     }
 }
 
-/// An event's fields (those of [`Encoder::fields`]) and its `tick` among them, as one object,
-/// keys sorted, appended to `out`: what a Chrome instant carries as its `args`. `names` are
-/// those the trace had introduced by the event.
+impl LineWriter for Encoder {
+    const TYPICAL_LINE: usize = 192;
+
+    fn line(&mut self, out: &mut Vec<u8>, event: &Event) {
+        self.names.learn(&event.kind);
+        self.push_line(out, event);
+        out.push(b'\n');
+    }
+}
+
+/// An event's own fields (everything of its line but `v`, `tick`, `cpu` and `event`) and its
+/// `tick` among them, as one object, keys sorted, appended to `out`: what a Chrome instant
+/// carries as its `args`. `names` are those the trace had introduced by the event.
 ///
 /// Returns where in `out` the event's text is (its call, return or fault as the text trace
 /// shows it, escaped for a JSON string, without the quotes), for the kinds that have one, so
@@ -202,7 +172,7 @@ pub(super) const fn exit_how(reason: &ExitReason) -> &'static str {
 ///
 /// Each kind's fields are written in sorted key order (bytewise, as `serde_json`'s default
 /// map keeps them), so the order is fixed here by hand: a field added out of order fails the
-/// tests against the reference encoder.
+/// render tests, which hold every line to what `serde_json` writes for the same fields.
 ///
 /// With `TICK`, the object also has a `tick` field (Chrome's instants carry one in their
 /// `args`), written where its key sorts: just before the first key after it. A const
@@ -495,7 +465,7 @@ impl<'a, const TICK: bool> Writer<'a, TICK> {
                 self.close(object);
                 self.subject(*pid);
                 self.str("syscall", call.sysno().name());
-                self.text(|n, out| n.push_call(out, call));
+                self.text(|n, out| push_call(out, n, call));
             }
             EventKind::BadSyscall { pid, sysno, error } => {
                 self.str("error", error.name());
@@ -518,7 +488,7 @@ impl<'a, const TICK: bool> Writer<'a, TICK> {
                 push_u64(self.out, ret[3]);
                 self.out.push(b']');
                 self.opt_str("syscall", sysno.map(|s| s.name()));
-                self.text(|n, out| n.push_ret(out, *sysno, ret));
+                self.text(|n, out| push_ret(out, n, *sysno, ret));
             }
             EventKind::Block {
                 pid,
@@ -722,7 +692,7 @@ impl<'a, const TICK: bool> Writer<'a, TICK> {
                         self.null("pid");
                     }
                 }
-                self.text(|n, out| n.push_fault(out, kind));
+                self.text(|n, out| push_fault(out, n, kind));
             }
         }
     }
@@ -862,839 +832,29 @@ impl<'a, const TICK: bool> Writer<'a, TICK> {
     }
 }
 
-/// How much a [`write_jsonl`] gathers before it writes: big enough that a write is one
-/// system call per many lines, small enough to stay in the cache.
-const CHUNK: usize = 64 * 1024;
-
-/// Every event's line, each ending in `\n`, appended to `buf`; whenever `buf` holds
-/// [`CHUNK`] bytes or more it is handed to `spill` (which may empty it). The one loop behind
-/// both [`render`] and [`write_jsonl`].
-fn encode(
-    events: &[Event],
-    buf: &mut Vec<u8>,
-    mut spill: impl FnMut(&mut Vec<u8>) -> std::io::Result<()>,
-) -> std::io::Result<()> {
-    let mut enc = Encoder::new();
-    for e in events {
-        enc.learn(&e.kind);
-        enc.push_line(buf, e);
-        buf.push(b'\n');
-        if buf.len() >= CHUNK {
-            spill(buf)?;
-        }
-    }
-    Ok(())
-}
-
 /// Render events as JSON lines: one object per line, each line ending in `\n`.
 pub fn render(events: &[Event]) -> String {
-    // Lines run to 150-250 bytes: one allocation up front saves most of the doublings.
-    let mut out = Vec::with_capacity(events.len().saturating_mul(192));
-    // The whole trace stays in `out`: nothing to spill, and nothing that can fail.
-    let _ = encode(events, &mut out, |_| Ok(()));
-    into_string(out)
+    into_string(render_lines::<Encoder>(events))
 }
 
 /// Render events as JSON lines (the same bytes as [`render`]) straight into `out`, a chunk
 /// at a time, so a long trace is never held whole in memory. Stops at the first write that
 /// fails and returns its error.
-pub fn write_jsonl<W: std::io::Write>(events: &[Event], mut out: W) -> std::io::Result<()> {
-    let mut chunk = Vec::with_capacity(CHUNK + 1024);
-    encode(events, &mut chunk, |chunk| {
-        out.write_all(chunk)?;
-        chunk.clear();
-        Ok(())
-    })?;
-    out.write_all(&chunk)?;
-    out.flush()
+pub fn write_jsonl<W: std::io::Write>(events: &[Event], out: W) -> std::io::Result<()> {
+    write_lines::<Encoder, W>(events, out)
 }
 
 /// JSON lines written as events come, a chunk at a time: the bytes of [`render`] and
 /// [`write_jsonl`], for a run that hands each event to the stream as it happens
-/// ([`JsonlStream::into_sink`], `Machine::stream_trace`), so its events are never stored.
-pub struct JsonlStream<W: std::io::Write> {
-    enc: Encoder,
-    chunk: Vec<u8>,
-    out: W,
-    /// The first write that failed; nothing more is written after it.
-    error: Option<std::io::Error>,
-}
-
-impl<W: std::io::Write> JsonlStream<W> {
-    /// A stream writing to `out`.
-    pub fn new(out: W) -> Self {
-        JsonlStream {
-            enc: Encoder::new(),
-            chunk: Vec::with_capacity(CHUNK + 1024),
-            out,
-            error: None,
-        }
-    }
-
-    /// Encode one more event: its line, as [`render`] writes it.
-    pub fn line(&mut self, e: &Event) {
-        self.enc.learn(&e.kind);
-        self.enc.push_line(&mut self.chunk, e);
-        self.chunk.push(b'\n');
-        if self.chunk.len() >= CHUNK {
-            self.write_chunk();
-        }
-    }
-
-    fn write_chunk(&mut self) {
-        if self.error.is_none() {
-            if let Err(e) = self.out.write_all(&self.chunk) {
-                self.error = Some(e);
-            }
-        }
-        self.chunk.clear();
-    }
-
-    /// Write what is left and flush; the writer back, or the first error.
-    pub fn finish(mut self) -> std::io::Result<W> {
-        self.write_chunk();
-        match self.error.take() {
-            Some(e) => Err(e),
-            None => self.out.flush().map(|()| self.out),
-        }
-    }
-
-    /// This stream shared between the kernel, which feeds it as its trace sink, and the
-    /// caller, who finishes it after the run.
-    pub fn into_sink(self) -> (SharedJsonlStream<W>, Box<dyn TraceSink>)
-    where
-        W: Send + 'static,
-    {
-        let shared = SharedJsonlStream(Arc::new(Mutex::new(Some(self))));
-        let sink = Box::new(SharedJsonlStream(Arc::clone(&shared.0)));
-        (shared, sink)
-    }
-}
+/// ([`Stream::into_sink`], `Machine::stream_trace`), so its events are never stored.
+pub type JsonlStream<W> = Stream<W, Encoder>;
 
 /// A [`JsonlStream`] that the kernel feeds as its trace sink while the caller holds this
-/// handle to finish it ([`SharedJsonlStream::finish`]) once the run is over. (As
-/// `SharedTextStream`: the kernel is `Send`, so its sink is, behind a mutex that only one
-/// side takes at a time.)
-pub struct SharedJsonlStream<W: std::io::Write>(Arc<Mutex<Option<JsonlStream<W>>>>);
-
-impl<W: std::io::Write> SharedJsonlStream<W> {
-    /// Finish the stream ([`JsonlStream::finish`]). Events that come after this are dropped.
-    pub fn finish(self) -> std::io::Result<W> {
-        let stream = self.0.lock().unwrap_or_else(|e| e.into_inner()).take();
-        match stream {
-            Some(stream) => stream.finish(),
-            None => Err(std::io::Error::other(
-                "the trace stream was already finished",
-            )),
-        }
-    }
-}
-
-impl<W: std::io::Write + Send> TraceSink for SharedJsonlStream<W> {
-    fn record(&mut self, event: &Event) {
-        if let Some(stream) = self.0.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
-            stream.line(event);
-        }
-    }
-}
-
-/// The encoder as it was before it wrote straight into its output: a `serde_json` map per
-/// event, sorted and serialised. Kept verbatim as the oracle the fast one must match byte
-/// for byte (lines) and value for value ([`Encoder::fields`]). The Chrome renderer's
-/// reference takes its instants' fields from here too.
-#[cfg(test)]
-pub(super) mod reference {
-    use super::{event_name, VERSION};
-    use crate::render::Names;
-    use abi::{Capacity, Dest, Error, MailboxId, Mode, Pid, Source, Syscall};
-    use kernel::ipc::WaitQueueId;
-    use kernel::trace::{
-        Event, EventKind, ExitReason, FaultKind, KillCause, LivelockCause, ReplyDropReason,
-    };
-    use serde_json::{json, Map, Value};
-
-    /// Turns events into JSON, knowing the names the trace introduced so far.
-    #[derive(Debug, Default)]
-    pub struct Encoder {
-        names: Names,
-    }
-
-    impl Encoder {
-        /// An encoder that knows no names yet.
-        pub fn new() -> Encoder {
-            Encoder::default()
-        }
-
-        /// Learn the names an event introduces.
-        pub fn learn(&mut self, kind: &EventKind) {
-            self.names.learn(kind);
-        }
-
-        /// The names learnt so far, for renderers that show `p3:name` text.
-        pub fn names(&self) -> &Names {
-            &self.names
-        }
-
-        /// Learn from `event`, then encode it as one line (without the newline).
-        pub fn line(&mut self, event: &Event) -> String {
-            self.learn(&event.kind);
-            let mut out = format!(
-                "{{\"v\":{VERSION},\"tick\":{},\"cpu\":{},\"event\":\"{}\"",
-                event.tick,
-                event.cpu,
-                event_name(&event.kind)
-            );
-            // Sorted here rather than trusting the map: serde_json keeps insertion order
-            // instead when any crate in the build turns on its `preserve_order` feature.
-            let mut fields: Vec<(String, Value)> = self.fields(&event.kind).into_iter().collect();
-            fields.sort_by(|a, b| a.0.cmp(&b.0));
-            for (k, v) in fields {
-                // Keys are plain ASCII chosen here and values are serde_json values: neither
-                // serialisation can fail.
-                out.push(',');
-                out.push_str(&Value::String(k).to_string());
-                out.push(':');
-                out.push_str(&v.to_string());
-            }
-            out.push('}');
-            out
-        }
-
-        /// The kind's own fields (everything but `v`, `tick`, `cpu` and `event`), keys sorted.
-        pub fn fields(&self, kind: &EventKind) -> Map<String, Value> {
-            let mut f = Fields::default();
-            match kind {
-                EventKind::Spawn {
-                    pid,
-                    parent,
-                    program,
-                    arg,
-                    inbox,
-                    priority,
-                    ..
-                } => {
-                    self.subject(&mut f, *pid);
-                    self.opt_pid(&mut f, "parent", *parent);
-                    f.put("program", json!(program));
-                    f.put("arg", json!(arg));
-                    f.put("inbox", capacity(*inbox));
-                    f.put("priority", json!(priority));
-                }
-                EventKind::Dispatch { pid } | EventKind::Yield { pid } => {
-                    self.subject(&mut f, *pid)
-                }
-                EventKind::Preempt { pid, burst_left } => {
-                    self.subject(&mut f, *pid);
-                    f.put("burst_left", json!(burst_left));
-                }
-                EventKind::Syscall { pid, call } => {
-                    self.subject(&mut f, *pid);
-                    f.put("syscall", json!(call.sysno().name()));
-                    f.put("args", Value::Object(self.args(call)));
-                    f.put("text", json!(self.names.call(call)));
-                }
-                EventKind::BadSyscall { pid, sysno, error } => {
-                    self.subject(&mut f, *pid);
-                    f.put("sysno", json!(sysno));
-                    f.put("error", json!(error.name()));
-                }
-                EventKind::Return { pid, sysno, ret } => {
-                    self.subject(&mut f, *pid);
-                    f.put("syscall", json!(sysno.map(|s| s.name())));
-                    let ok = ret[0] == 0;
-                    f.put("ok", json!(ok));
-                    let error =
-                        (!ok).then(|| Error::from_code(ret[0]).map_or("unknown", |e| e.name()));
-                    f.put("error", json!(error));
-                    f.put("ret", json!([ret[1], ret[2], ret[3]]));
-                    f.put("text", json!(self.names.ret(*sysno, ret)));
-                }
-                EventKind::Block {
-                    pid,
-                    queue,
-                    deadline,
-                } => {
-                    self.subject(&mut f, *pid);
-                    self.queue(&mut f, "queue", *queue);
-                    f.put("deadline", json!(deadline));
-                }
-                EventKind::Wake { pid, by, reason } => {
-                    self.subject(&mut f, *pid);
-                    self.opt_pid(&mut f, "by", *by);
-                    f.put("reason", json!(reason.name()));
-                }
-                EventKind::MessageQueued {
-                    msg,
-                    from,
-                    to,
-                    len,
-                    depth,
-                    call,
-                } => {
-                    f.put("msg", json!(msg));
-                    self.pid(&mut f, "from", *from);
-                    self.dest(&mut f, "to", *to);
-                    f.put("len", json!(len));
-                    f.put("depth", json!(depth));
-                    f.put("call", json!(call));
-                }
-                EventKind::MessageHandedOver {
-                    msg,
-                    from,
-                    to,
-                    via,
-                    len,
-                    call,
-                } => {
-                    f.put("msg", json!(msg));
-                    self.pid(&mut f, "from", *from);
-                    self.pid(&mut f, "to", *to);
-                    self.dest(&mut f, "via", *via);
-                    f.put("len", json!(len));
-                    f.put("call", json!(call));
-                }
-                EventKind::MessageReceived {
-                    msg,
-                    from,
-                    by,
-                    via,
-                    len,
-                } => {
-                    f.put("msg", json!(msg));
-                    self.pid(&mut f, "from", *from);
-                    self.pid(&mut f, "by", *by);
-                    self.dest(&mut f, "via", *via);
-                    f.put("len", json!(len));
-                }
-                EventKind::MessagesDropped { via, count, reason } => {
-                    self.dest(&mut f, "via", *via);
-                    f.put("count", json!(count));
-                    f.put("reason", json!(reason.name()));
-                }
-                EventKind::SendAbandoned { pid, to, error } => {
-                    self.subject(&mut f, *pid);
-                    self.dest(&mut f, "to", *to);
-                    f.put("error", json!(error.name()));
-                }
-                EventKind::ReplyDelivered { from, to, len } => {
-                    self.pid(&mut f, "from", *from);
-                    self.pid(&mut f, "to", *to);
-                    f.put("len", json!(len));
-                }
-                EventKind::ReplyDropped { from, to, reason } => {
-                    self.pid(&mut f, "from", *from);
-                    self.pid(&mut f, "to", *to);
-                    f.put(
-                        "reason",
-                        json!(match reason {
-                            ReplyDropReason::NoSuchProcess => "no_such_process",
-                            ReplyDropReason::NotWaiting => "not_waiting",
-                        }),
-                    );
-                }
-                EventKind::MailboxCreated {
-                    id,
-                    owner,
-                    capacity: cap,
-                    overflow,
-                    ..
-                } => {
-                    self.mailbox(&mut f, "mailbox", *id);
-                    self.pid(&mut f, "owner", *owner);
-                    f.put("capacity", capacity(*cap));
-                    f.put("overflow", json!(overflow.name()));
-                }
-                EventKind::MailboxDeleted {
-                    id,
-                    by,
-                    dropped,
-                    woken,
-                } => {
-                    self.mailbox(&mut f, "mailbox", *id);
-                    self.pid(&mut f, "by", *by);
-                    f.put("dropped", json!(dropped));
-                    f.put("woken", json!(woken));
-                }
-                EventKind::MailboxTransferred { id, from, to } => {
-                    self.mailbox(&mut f, "mailbox", *id);
-                    self.pid(&mut f, "from", *from);
-                    self.pid(&mut f, "to", *to);
-                }
-                EventKind::Sleep { pid, until } => {
-                    self.subject(&mut f, *pid);
-                    f.put("until", json!(until));
-                }
-                EventKind::Idle { until } => f.put("until", json!(until)),
-                EventKind::Print { pid, text } => {
-                    self.subject(&mut f, *pid);
-                    f.put("text", json!(text));
-                }
-                EventKind::Exit { pid, code, reason } => {
-                    self.subject(&mut f, *pid);
-                    f.put("code", json!(code));
-                    let (how, message) = match reason {
-                        ExitReason::Exit => ("exit", None),
-                        ExitReason::Returned => ("returned", None),
-                        ExitReason::Panicked(m) => ("panicked", Some(m)),
-                        ExitReason::Fault(m) => ("fault", Some(m)),
-                        ExitReason::Killed => ("killed", None),
-                    };
-                    f.put("reason", json!(how));
-                    f.put("message", json!(message));
-                }
-                EventKind::Deadlock { cycle, blocked } => {
-                    let cycle: Vec<Value> = cycle
-                        .iter()
-                        .map(|p| {
-                            let mut o = Fields::default();
-                            self.subject(&mut o, *p);
-                            Value::Object(o.0)
-                        })
-                        .collect();
-                    let blocked: Vec<Value> = blocked
-                        .iter()
-                        .map(|w| {
-                            let mut o = Fields::default();
-                            self.subject(&mut o, w.pid);
-                            self.queue(&mut o, "queue", w.queue);
-                            self.opt_pid(&mut o, "holder", w.holder);
-                            Value::Object(o.0)
-                        })
-                        .collect();
-                    f.put("cycle", Value::Array(cycle));
-                    f.put("blocked", Value::Array(blocked));
-                }
-                EventKind::Livelock { cause, processes } => {
-                    let processes: Vec<Value> = processes
-                        .iter()
-                        .map(|p| {
-                            let mut o = Fields::default();
-                            self.subject(&mut o, *p);
-                            Value::Object(o.0)
-                        })
-                        .collect();
-                    let (how, steps) = match cause {
-                        LivelockCause::Steps { steps } => {
-                            f.put("pid", Value::Null);
-                            f.put("name", Value::Null);
-                            ("steps", steps)
-                        }
-                        LivelockCause::Spinning { pid, steps } => {
-                            self.subject(&mut f, *pid);
-                            ("spinning", steps)
-                        }
-                    };
-                    f.put("cause", json!(how));
-                    f.put("processes", Value::Array(processes));
-                    f.put("steps", json!(steps));
-                }
-                EventKind::TickLimit { limit } => f.put("limit", json!(limit)),
-                EventKind::PriorityLent { from, to, priority } => {
-                    self.pid(&mut f, "from", *from);
-                    self.pid(&mut f, "to", *to);
-                    f.put("priority", json!(priority));
-                }
-                EventKind::PriorityReturned { pid, priority } => {
-                    self.subject(&mut f, *pid);
-                    f.put("priority", json!(priority));
-                }
-                EventKind::DeadlockRefused { pid, queue, cycle } => {
-                    self.subject(&mut f, *pid);
-                    self.queue(&mut f, "queue", *queue);
-                    let cycle: Vec<Value> = cycle
-                        .iter()
-                        .map(|p| {
-                            let mut o = Fields::default();
-                            self.subject(&mut o, *p);
-                            Value::Object(o.0)
-                        })
-                        .collect();
-                    f.put("cycle", Value::Array(cycle));
-                }
-                EventKind::Migrate { pid, from, to } => {
-                    self.subject(&mut f, *pid);
-                    f.put("from_cpu", json!(from));
-                    f.put("to_cpu", json!(to));
-                }
-                EventKind::Fault { kind } => {
-                    let subject = match kind {
-                        FaultKind::Kill { pid, .. } => Some(*pid),
-                        FaultKind::Lose { from, .. }
-                        | FaultKind::Delay { from, .. }
-                        | FaultKind::Arrive { from, .. } => Some(*from),
-                        FaultKind::KillMissed { .. } | FaultKind::ClockJump { .. } => None,
-                    };
-                    match subject {
-                        Some(p) => self.subject(&mut f, p),
-                        None => {
-                            f.put("pid", Value::Null);
-                            f.put("name", Value::Null);
-                        }
-                    }
-                    f.put("fault", json!(kind.name()));
-                    f.put("args", Value::Object(self.fault_args(kind)));
-                    f.put("text", json!(self.names.fault(kind)));
-                }
-            }
-            f.0
-        }
-
-        /// A fault's own fields, ids named.
-        fn fault_args(&self, kind: &FaultKind) -> Map<String, Value> {
-            let mut a = Fields::default();
-            let cause = |a: &mut Fields, c: KillCause| {
-                let (how, at) = match c {
-                    KillCause::Tick(t) => ("tick", t),
-                    KillCause::Syscall(n) => ("syscall", n),
-                };
-                a.put("cause", json!(how));
-                a.put("at", json!(at));
-            };
-            match kind {
-                FaultKind::Kill { cause: c, .. } => cause(&mut a, *c),
-                FaultKind::KillMissed { name, tick } => {
-                    a.put("process", json!(name));
-                    cause(&mut a, KillCause::Tick(*tick));
-                }
-                FaultKind::Lose {
-                    msg, to, len, call, ..
-                } => {
-                    a.put("msg", json!(msg));
-                    self.dest(&mut a, "to", *to);
-                    a.put("len", json!(len));
-                    a.put("call", json!(call));
-                }
-                FaultKind::Delay {
-                    msg,
-                    to,
-                    until,
-                    behind,
-                    ..
-                } => {
-                    a.put("msg", json!(msg));
-                    self.dest(&mut a, "to", *to);
-                    a.put("until", json!(until));
-                    a.put("behind", json!(behind));
-                }
-                FaultKind::Arrive { msg, to, .. } => {
-                    a.put("msg", json!(msg));
-                    self.dest(&mut a, "to", *to);
-                }
-                FaultKind::ClockJump { from, to } => {
-                    a.put("from_tick", json!(from));
-                    a.put("to_tick", json!(to));
-                }
-            }
-            a.0
-        }
-
-        /// A syscall's arguments, ids named.
-        fn args(&self, call: &Syscall) -> Map<String, Value> {
-            let mut a = Fields::default();
-            match *call {
-                Syscall::CreateMailbox {
-                    capacity: cap,
-                    name_len,
-                    overflow,
-                } => {
-                    a.put("capacity", capacity(cap));
-                    a.put("name_len", json!(name_len));
-                    a.put("overflow", json!(overflow.name()));
-                }
-                Syscall::DeleteMailbox { mailbox } => self.mailbox(&mut a, "mailbox", mailbox),
-                Syscall::LookupMailbox { name_len } => a.put("name_len", json!(name_len)),
-                Syscall::TransferMailbox { mailbox, to } => {
-                    self.mailbox(&mut a, "mailbox", mailbox);
-                    self.pid(&mut a, "to", to);
-                }
-                Syscall::Send { dest, len, mode } => {
-                    self.dest(&mut a, "dest", dest);
-                    a.put("len", json!(len));
-                    mode_fields(&mut a, mode);
-                }
-                Syscall::Receive {
-                    source,
-                    buf_len,
-                    mode,
-                } => {
-                    let (id, name) = match source {
-                        Source::Process(p) => (json!(p.to_string()), self.proc_name(p)),
-                        Source::Mailbox(m) => (json!(m.to_string()), self.mailbox_name(m)),
-                        Source::Any => (json!("any"), Value::Null),
-                    };
-                    a.put("source", id);
-                    a.put("source_name", name);
-                    a.put("buf_len", json!(buf_len));
-                    mode_fields(&mut a, mode);
-                }
-                Syscall::Call {
-                    dest,
-                    len,
-                    mode,
-                    reply_len,
-                } => {
-                    self.dest(&mut a, "dest", dest);
-                    a.put("len", json!(len));
-                    mode_fields(&mut a, mode);
-                    a.put("reply_len", json!(reply_len));
-                }
-                Syscall::Reply { to, len } => {
-                    self.pid(&mut a, "to", to);
-                    a.put("len", json!(len));
-                }
-                Syscall::Spawn {
-                    program_len,
-                    label_len,
-                    arg,
-                    inbox,
-                    priority,
-                    expected_burst,
-                } => {
-                    a.put("program_len", json!(program_len));
-                    a.put("label_len", json!(label_len));
-                    a.put("arg", json!(arg));
-                    a.put("inbox", capacity(inbox));
-                    a.put("priority", json!(priority));
-                    // Only when declared, as in the text trace: older traces keep their shape.
-                    if expected_burst > 0 {
-                        a.put("expected_burst", json!(expected_burst));
-                    }
-                }
-                Syscall::Exit { code } => a.put("code", json!(code)),
-                Syscall::Wait { child, mode } => {
-                    self.pid(&mut a, "child", child);
-                    mode_fields(&mut a, mode);
-                }
-                Syscall::GetPid | Syscall::Yield => {}
-                Syscall::Sleep { ticks } | Syscall::Compute { ticks } => {
-                    a.put("ticks", json!(ticks))
-                }
-                Syscall::Print { len } => a.put("len", json!(len)),
-            }
-            a.0
-        }
-
-        fn proc_name(&self, pid: Pid) -> Value {
-            json!(self.names.process_name(pid))
-        }
-
-        fn mailbox_name(&self, id: MailboxId) -> Value {
-            json!(self.names.mailbox_name(id))
-        }
-
-        /// The process an event is about: `pid` and `name`.
-        fn subject(&self, f: &mut Fields, pid: Pid) {
-            f.put("pid", json!(pid.to_string()));
-            f.put("name", self.proc_name(pid));
-        }
-
-        /// A process field `key` and its `key_name`.
-        fn pid(&self, f: &mut Fields, key: &str, pid: Pid) {
-            f.put(key, json!(pid.to_string()));
-            f.put(&format!("{key}_name"), self.proc_name(pid));
-        }
-
-        /// An optional process field: both `null` when absent.
-        fn opt_pid(&self, f: &mut Fields, key: &str, pid: Option<Pid>) {
-            match pid {
-                Some(p) => self.pid(f, key, p),
-                None => {
-                    f.put(key, Value::Null);
-                    f.put(&format!("{key}_name"), Value::Null);
-                }
-            }
-        }
-
-        fn mailbox(&self, f: &mut Fields, key: &str, id: MailboxId) {
-            f.put(key, json!(id.to_string()));
-            f.put(&format!("{key}_name"), self.mailbox_name(id));
-        }
-
-        /// A destination: `"p3"` or `"mb0"` (the prefix tells which) and its name.
-        fn dest(&self, f: &mut Fields, key: &str, dest: Dest) {
-            match dest {
-                Dest::Process(p) => self.pid(f, key, p),
-                Dest::Mailbox(m) => self.mailbox(f, key, m),
-            }
-        }
-
-        /// A wait queue: `"mb0.senders"` and, as `key_name`, `"mb0:buffer.senders"`.
-        fn queue(&self, f: &mut Fields, key: &str, q: WaitQueueId) {
-            f.put(key, json!(q.to_string()));
-            f.put(&format!("{key}_name"), json!(self.names.queue(q)));
-        }
-    }
-
-    /// A JSON object under construction.
-    #[derive(Default)]
-    struct Fields(Map<String, Value>);
-
-    impl Fields {
-        fn put(&mut self, key: &str, value: Value) {
-            self.0.insert(key.to_string(), value);
-        }
-    }
-
-    /// A capacity: its count as a number, or `"unbounded"`.
-    fn capacity(c: Capacity) -> Value {
-        match c {
-            Capacity::Zero => json!(0),
-            Capacity::Bounded(n) => json!(n),
-            Capacity::Unbounded => json!("unbounded"),
-        }
-    }
-
-    /// `mode` (`blocking`, `nonblocking`, `timeout`) and `timeout` (ticks or `null`).
-    fn mode_fields(f: &mut Fields, mode: Mode) {
-        let (name, timeout) = match mode {
-            Mode::Blocking => ("blocking", None),
-            Mode::NonBlocking => ("nonblocking", None),
-            Mode::Timeout(t) => ("timeout", Some(t)),
-        };
-        f.put("mode", json!(name));
-        f.put("timeout", json!(timeout));
-    }
-
-    /// Render events as JSON lines: one object per line, each line ending in `\n`.
-    pub fn render(events: &[Event]) -> String {
-        let mut enc = Encoder::new();
-        let mut out = String::new();
-        for e in events {
-            out.push_str(&enc.line(e));
-            out.push('\n');
-        }
-        out
-    }
-}
+/// handle to finish it once the run is over.
+pub type SharedJsonlStream<W> = SharedStream<W, Encoder>;
 
 #[cfg(test)]
 mod tests {
-    use super::{reference, render, write_jsonl, Encoder, JsonlStream, CHUNK};
-    use abi::{Source, Sysno};
-    use kernel::trace::{Event, EventKind, ExitReason};
-    use serde_json::Value;
-
-    use crate::render::testgen::{awkward_strings, hand_made, variant, Rng, VARIANTS};
-
-    /// `events` rendered both ways, compared line by line first so a failure names the
-    /// event.
-    fn assert_matches_reference(what: &str, events: &[Event]) {
-        let (new, old) = (render(events), reference::render(events));
-        if new != old {
-            for (i, (a, b)) in new.lines().zip(old.lines()).enumerate() {
-                assert_eq!(a, b, "{what}, line {i}: {:?}", events[i]);
-            }
-            assert_eq!(new, old, "{what}");
-        }
-    }
-
-    fn generated(seed: u64, count: usize) -> Vec<Event> {
-        let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-        (0..count).map(|_| rng.event()).collect()
-    }
-
-    #[test]
-    fn hand_made_trace_matches_the_reference() {
-        assert_matches_reference("hand made", &hand_made());
-    }
-
-    #[test]
-    fn generated_traces_match_the_reference_for_every_event_kind() {
-        let mut seen = [0usize; VARIANTS];
-        let mut calls = [0usize; 17];
-        for seed in 1..=20u64 {
-            let events = generated(seed, 2_000);
-            for e in &events {
-                seen[variant(&e.kind)] += 1;
-                if let EventKind::Syscall { call, .. } = &e.kind {
-                    calls[call.sysno() as usize] += 1;
-                }
-            }
-            assert_matches_reference(&format!("seed {seed}"), &events);
-        }
-        assert!(seen.iter().all(|&n| n > 0), "every event kind: {seen:?}");
-        assert!(
-            Sysno::ALL.iter().all(|&s| calls[s as usize] > 0),
-            "every syscall: {calls:?}"
-        );
-    }
-
-    #[test]
-    fn every_generated_line_parses_as_one_json_object() {
-        for seed in 1..=5u64 {
-            let events = generated(seed, 2_000);
-            let text = render(&events);
-            assert!(text.ends_with('\n'));
-            let lines: Vec<&str> = text.lines().collect();
-            assert_eq!(lines.len(), events.len(), "seed {seed}");
-            for (line, e) in lines.iter().zip(&events) {
-                let v: Value = serde_json::from_str(line)
-                    .unwrap_or_else(|err| panic!("seed {seed}: {err}: {line}"));
-                assert!(v.is_object(), "{line}");
-                assert_eq!(v["event"], super::event_name(&e.kind), "{line}");
-            }
-        }
-    }
-
-    #[test]
-    fn line_and_fields_match_the_reference() {
-        let mut events = hand_made();
-        events.extend(generated(0x11, 3_000));
-        let (mut new, mut old) = (Encoder::new(), reference::Encoder::new());
-        for e in &events {
-            assert_eq!(new.line(e), old.line(e), "{e:?}");
-            assert_eq!(new.fields(&e.kind), old.fields(&e.kind), "{e:?}");
-        }
-    }
-
-    #[test]
-    fn fields_with_tick_are_the_reference_fields_and_tick() {
-        let mut rng = Rng(0xf1e1d5);
-        let mut events = hand_made();
-        events.extend((0..3_000).map(|_| rng.event()));
-        // Names with quotes, backslashes and control characters, to be escaped in the texts
-        // that show them; then more events to show them in.
-        events.extend((0..200).map(|i| Event {
-            tick: 0,
-            cpu: 0,
-            kind: EventKind::Spawn {
-                pid: abi::Pid::new(i % 6, i % 3),
-                parent: None,
-                program: String::new(),
-                name: format!("a\"b\\c\u{1}{i}"),
-                arg: 0,
-                inbox: abi::Capacity::Zero,
-                priority: 0,
-            },
-        }));
-        events.extend((0..3_000).map(|_| rng.event()));
-        let mut old = reference::Encoder::new();
-        let mut names = crate::render::Names::default();
-        let mut out = Vec::new();
-        for e in &events {
-            old.learn(&e.kind);
-            names.learn(&e.kind);
-            let mut fields = old.fields(&e.kind);
-            fields.insert("tick".into(), Value::from(e.tick));
-            out.clear();
-            let text = super::push_fields_with_tick(&mut out, &names, &e.kind, e.tick);
-            let expected = Value::Object(fields.clone()).to_string();
-            assert_eq!(String::from_utf8_lossy(&out), expected, "{e:?}");
-            // What it says is the text is the `text` field's contents, for the kinds that
-            // show the text trace's words.
-            let shows_text = matches!(
-                e.kind,
-                EventKind::Syscall { .. } | EventKind::Return { .. } | EventKind::Fault { .. }
-            );
-            let expected = fields
-                .get("text")
-                .filter(|_| shows_text)
-                .map(Value::to_string);
-            let text = text.map(|t| format!("\"{}\"", String::from_utf8_lossy(&out[t])));
-            assert_eq!(text, expected, "{e:?}");
-        }
-    }
-
     #[test]
     fn the_tick_is_placed_in_bytewise_key_order() {
         let keys = [
@@ -1704,169 +864,5 @@ mod tests {
         for key in keys {
             assert_eq!(super::sorts_after_tick(key), key > "tick", "{key:?}");
         }
-    }
-
-    #[test]
-    fn awkward_strings_match_the_reference() {
-        let awkward = awkward_strings();
-        // Where the trace carries them: a process's name (and the texts and queue names that
-        // show it), printed text, a panic message, a missed kill's name.
-        let events: Vec<Event> = awkward
-            .iter()
-            .enumerate()
-            .flat_map(|(i, s)| {
-                let pid = abi::Pid::new(i as u32, 0);
-                [
-                    EventKind::Spawn {
-                        pid,
-                        parent: None,
-                        program: s.clone(),
-                        name: s.clone(),
-                        arg: 0,
-                        inbox: abi::Capacity::Unbounded,
-                        priority: 0,
-                    },
-                    EventKind::Print {
-                        pid,
-                        text: s.clone(),
-                    },
-                    EventKind::Exit {
-                        pid,
-                        code: -1,
-                        reason: ExitReason::Panicked(s.clone()),
-                    },
-                    EventKind::Syscall {
-                        pid,
-                        call: abi::Syscall::Wait {
-                            child: pid,
-                            mode: abi::Mode::Blocking,
-                        },
-                    },
-                    EventKind::Block {
-                        pid,
-                        queue: kernel::ipc::WaitQueueId::Exit(pid),
-                        deadline: None,
-                    },
-                    EventKind::Fault {
-                        kind: kernel::trace::FaultKind::KillMissed {
-                            name: s.clone(),
-                            tick: 3,
-                        },
-                    },
-                ]
-            })
-            .map(|kind| Event {
-                tick: 1,
-                cpu: 0,
-                kind,
-            })
-            .collect();
-        assert_matches_reference("awkward strings", &events);
-    }
-
-    #[test]
-    fn the_streamed_lines_are_the_same_bytes_across_chunk_boundaries() {
-        let events = generated(0xc4, 5_000);
-        let whole = render(&events);
-        assert!(whole.len() > 3 * CHUNK, "{} bytes", whole.len());
-        let mut streamed = Vec::new();
-        write_jsonl(&events, &mut streamed).unwrap();
-        assert_eq!(String::from_utf8(streamed).unwrap(), whole);
-        // Every length up to a little past one chunk, so some trace ends exactly at, just
-        // before and just after a chunk boundary.
-        let mut sizes = 0;
-        let mut n = 0;
-        while sizes <= CHUNK + 4096 && n < events.len() {
-            n += 1;
-            let part = &events[..n];
-            let mut streamed = Vec::new();
-            write_jsonl(part, &mut streamed).unwrap();
-            assert_eq!(streamed, render(part).into_bytes(), "{n} events");
-            sizes = streamed.len();
-        }
-        // An empty trace writes nothing.
-        let mut none = Vec::new();
-        write_jsonl(&[], &mut none).unwrap();
-        assert!(none.is_empty());
-    }
-
-    #[test]
-    fn a_stream_fed_event_by_event_writes_the_bytes_of_render() {
-        let events = generated(0xc6, 5_000);
-        let whole = render(&events);
-        assert!(whole.len() > 3 * CHUNK, "{} bytes", whole.len());
-        let mut stream = JsonlStream::new(Vec::new());
-        for e in &events {
-            stream.line(e);
-        }
-        assert_eq!(String::from_utf8(stream.finish().unwrap()).unwrap(), whole);
-        // As a trace sink, shared with the caller who finishes it.
-        let (shared, mut sink) = JsonlStream::new(Vec::new()).into_sink();
-        for e in &events[..100] {
-            sink.record(e);
-        }
-        let out = shared.finish().unwrap();
-        assert_eq!(out, render(&events[..100]).into_bytes());
-        sink.record(&events[100]);
-        // An empty stream writes nothing.
-        assert!(JsonlStream::new(Vec::new()).finish().unwrap().is_empty());
-    }
-
-    #[test]
-    fn a_failing_writer_stops_the_stream_with_its_error() {
-        struct Full(usize);
-        impl std::io::Write for Full {
-            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-                if self.0 == 0 {
-                    return Err(std::io::Error::other("full"));
-                }
-                self.0 -= 1;
-                Ok(buf.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
-        let events = generated(0xc5, 3_000);
-        let err = write_jsonl(&events, Full(1)).unwrap_err();
-        assert_eq!(err.to_string(), "full");
-        let mut stream = JsonlStream::new(Full(1));
-        for e in &events {
-            stream.line(e);
-        }
-        assert_eq!(
-            stream.finish().err().map(|e| e.to_string()).as_deref(),
-            Some("full")
-        );
-    }
-
-    #[test]
-    fn receive_sources_and_empty_arguments_match_the_reference() {
-        // The argument objects that can come out empty or lead with an id, directly.
-        let pid = abi::Pid::new(2, 0);
-        let kinds = [
-            abi::Syscall::GetPid,
-            abi::Syscall::Yield,
-            abi::Syscall::Receive {
-                source: Source::Any,
-                buf_len: 0,
-                mode: abi::Mode::Blocking,
-            },
-            abi::Syscall::Receive {
-                source: Source::Process(pid),
-                buf_len: u64::MAX,
-                mode: abi::Mode::Timeout(3),
-            },
-        ]
-        .map(|call| EventKind::Syscall { pid, call });
-        let events: Vec<Event> = kinds
-            .into_iter()
-            .map(|kind| Event {
-                tick: 0,
-                cpu: 0,
-                kind,
-            })
-            .collect();
-        assert_matches_reference("receive and empty args", &events);
     }
 }

@@ -2,19 +2,22 @@
 //! when it had several, per CPU.
 //!
 //! This module owns the numbers ([`Stats`], which tests and tools can inspect) and their
-//! table. A process that exited is described by the kernel's own final accounting
-//! (`report.exited[..].stats`); one still alive at the end (blocked in a deadlock, cut off
-//! by the tick limit) by the [timeline](super::timeline) replay up to the run's end, which
-//! follows the same rules. Endpoint counters come from the trace; the ledgers (where every
+//! table. Every process's numbers are the kernel's own accounting: for one that exited, its
+//! exit record (`report.exited[..].stats`); for one still alive at the end (blocked in a
+//! deadlock, cut off by the tick limit), its row of the process table the run ended with
+//! (`report.processes[..].stats`, which counts its current state up to then). The trace
+//! says which processes there were, in spawn order; the endpoint counters come from its
+//! [replay](super::replay); the ledgers (where every
 //! message went, endpoint by endpoint, with drops by reason) from the kernel's own counts
 //! (`report.ledgers`), so they are there even without a trace; the machine's from
 //! `report.machine`. Column definitions are in `docs/trace-format.md`. The module never
 //! panics on any report.
 
-use super::timeline::{Endpoint, Timeline};
+use super::replay::{Endpoint, Replay};
 use super::Names;
 use crate::Report;
 use abi::{Dest, Pid, Ticks};
+use kernel::inspect::ProcessInfo;
 use kernel::trace::{CpuId, DropReason};
 use kernel::Ledger;
 use std::collections::{BTreeMap, BTreeSet};
@@ -79,6 +82,29 @@ impl ProcessStats {
         }
     }
 
+    /// A process still alive at the end, from its row of the process table the run ended
+    /// with (the authority for it); `end` is when the run ended.
+    pub fn from_live(info: &ProcessInfo, end: Ticks) -> ProcessStats {
+        let s = &info.stats;
+        ProcessStats {
+            pid: info.pid,
+            name: info.name.clone(),
+            exit_code: None,
+            spawned_at: s.spawned_at,
+            cpu: s.cpu,
+            ready: s.ready,
+            blocked: s.blocked,
+            sleeping: s.sleeping,
+            turnaround: end.saturating_sub(s.spawned_at),
+            response: s.first_run.map(|f| f.saturating_sub(s.spawned_at)),
+            waiting: s.ready,
+            dispatches: s.dispatches,
+            preemptions: s.preemptions,
+            sent: s.sent,
+            received: s.received,
+        }
+    }
+
     /// `p3:name`.
     pub fn label(&self) -> String {
         format!("{}:{}", self.pid, self.name)
@@ -109,7 +135,7 @@ pub struct Averages {
 /// One endpoint's numbers: a mailbox, or a process's direct inbox.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EndpointStats {
-    /// Which endpoint.
+    /// The endpoint these numbers are of.
     pub endpoint: Endpoint,
     /// `mb0:buffer`, or `p3:name inbox`.
     pub label: String,
@@ -149,7 +175,7 @@ impl LedgerRow {
 /// One CPU's numbers.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct CpuSummary {
-    /// Which CPU.
+    /// The CPU these numbers are of.
     pub cpu: CpuId,
     /// Ticks it was busy.
     pub busy: Ticks,
@@ -194,54 +220,41 @@ pub struct Stats {
     pub ledgers: Vec<LedgerRow>,
     /// The kernel's total ledger (`label` = `total`).
     pub ledger_total: LedgerRow,
-    /// The machine.
+    /// The whole machine's numbers, and each CPU's.
     pub machine: MachineSummary,
 }
 
 impl Stats {
     /// The numbers of a run.
     pub fn from_report(report: &Report) -> Stats {
-        let tl = Timeline::from_events(&report.events, report.ticks);
+        let tl = Replay::from_events(&report.events, report.ticks);
         let names = Names::from_events(&report.events);
-        // Each process's exit record, and the processes the trace shows, found by pid: a
-        // search of the list per process made the table quadratic (12 s for 65,535
-        // processes whose run took 0.4 s). A tree, not a hash map: nothing here may depend
-        // on a hash order. The first record of a pid wins, as `Report::exit_of` has it.
+        // The kernel's numbers of each process, found by pid: its exit record, or its row of
+        // the process table. Trees, not hash maps: nothing here may depend on a hash order.
+        // The first record of a pid wins, as `Report::exit_of` has it.
         let mut exits: BTreeMap<Pid, &kernel::ExitRecord> = BTreeMap::new();
         for rec in &report.exited {
             userland::work::step(1);
             exits.entry(rec.pid).or_insert(rec);
         }
-        let exit_of = |pid: Pid| {
+        let mut alive: BTreeMap<Pid, &ProcessInfo> = BTreeMap::new();
+        for info in &report.processes {
             userland::work::step(1);
-            exits.get(&pid).copied()
-        };
+            alive.entry(info.pid).or_insert(info);
+        }
         let traced: BTreeSet<Pid> = tl.processes.iter().map(|p| p.pid).collect();
+        // A process the kernel kept no numbers for (its exit record went to a history sink,
+        // `Machine::stream_history`) has none to show.
         let mut processes: Vec<ProcessStats> = tl
             .processes
             .iter()
-            .map(|p| match exit_of(p.pid) {
-                // The kernel's final accounting is the authority for a process that exited.
-                Some(rec) => ProcessStats::from_exit(rec, report.ticks),
-                None => {
-                    let t = p.totals();
-                    ProcessStats {
-                        pid: p.pid,
-                        name: p.name.clone(),
-                        exit_code: None,
-                        spawned_at: p.spawned,
-                        cpu: t.cpu,
-                        ready: t.ready,
-                        blocked: t.blocked,
-                        sleeping: t.sleeping,
-                        turnaround: p.lifetime(),
-                        response: p.first_run.map(|f| f.saturating_sub(p.spawned)),
-                        waiting: t.ready,
-                        dispatches: p.dispatches,
-                        preemptions: p.preemptions,
-                        sent: p.sent,
-                        received: p.received,
-                    }
+            .filter_map(|p| {
+                userland::work::step(1);
+                match exits.get(&p.pid) {
+                    Some(rec) => Some(ProcessStats::from_exit(rec, report.ticks)),
+                    None => alive
+                        .get(&p.pid)
+                        .map(|info| ProcessStats::from_live(info, report.ticks)),
                 }
             })
             .collect();
@@ -613,10 +626,8 @@ mod tests {
 
     #[test]
     fn the_numbers_of_many_processes_take_work_in_proportion_to_them() {
-        // Each process found its exit record by a search of the list once (2 billion
-        // comparisons for 65,535 processes, tens of seconds); by pid in a tree the work
-        // grows with the processes. Counted, not timed: eight times the processes, at most
-        // about eight times the steps.
+        // Each process's numbers are found by pid, not by a search of the lists per process.
+        // Counted, not timed: eight times the processes, at most about eight times the steps.
         const { assert!(userland::work::COUNTING, "the tests count work") };
         let steps = |n| {
             let report = many(n);

@@ -15,7 +15,7 @@
 //! `state state-<name>` (bars; a running bar of a run on several CPUs also `cpu-<n>`), `msg`
 //! (one per received message), `axis`, `legend`.
 
-use super::timeline::{State, Timeline};
+use super::replay::{Replay, State};
 use super::Names;
 use abi::Ticks;
 use kernel::trace::{CpuId, Event, EventKind};
@@ -127,7 +127,7 @@ pub fn render(events: &[Event], end: Ticks) -> String {
 /// [`render`] with the title's subject given (a scenario's file name, say) instead of the
 /// first program's name.
 pub fn render_titled(events: &[Event], end: Ticks, subject: Option<&str>) -> String {
-    let tl = Timeline::from_events(events, end);
+    let tl = Replay::from_events(events, end);
     let names = Names::from_events(events);
     let rows = tl.rows();
     let span = tl.end.max(1);

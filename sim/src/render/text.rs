@@ -3,613 +3,262 @@
 //! This is the form snapshot tests compare, so it changes only when behaviour changes. Columns:
 //! tick, CPU, the process the event is about (`p3:name`), the event, its details.
 //!
-//! Traces run to millions of events, so the renderer writes every line straight into one
-//! output buffer of bytes: no temporary strings per event, no `char`s (all it adds itself is
-//! ASCII), integers formatted by hand a machine word at a time (the `bytes` module, shared
-//! with the JSON renderers), and names found by slot index rather than in a tree and
-//! rendered once, when the trace introduces them, so that showing a process is copying its
-//! `p3:name` (and, for the actor column, its padding) whole.
+//! This module owns the text trace's words: each event's line ([`TextLines`]), and the words
+//! for a call, a return and a fault that the JSON formats repeat as their `text`, so the
+//! formats never say different things. It never reads anything but the events, and never
+//! panics on any event sequence.
 //!
-//! Everything written is either ASCII or a whole `&str`, so the bytes are UTF-8 by
-//! construction: they are checked once where a `String` is handed out ([`text`], the
-//! `String`-returning [`Names`] methods), and a streamed trace ([`TextStream`]) goes out as
-//! the bytes it is. Those [`Names`] methods, which other renderers use, are thin wrappers over
-//! the same byte-writing code as the trace, so both always say the same thing.
+//! A trace can be long, so every line is written straight into one output buffer of bytes:
+//! no temporary strings per event, no `char`s (all it adds itself is ASCII), and names that
+//! [`Names`] rendered once, when the trace introduced them, so that showing a process is
+//! copying its `p3:name` (and, for the actor column, its padding) whole. Everything written
+//! is ASCII or a whole `&str`, so the bytes are UTF-8 by construction: they are checked once
+//! where a `String` is handed out ([`text`]), and a streamed trace ([`TextStream`]) goes out
+//! as the bytes it is.
 
-use super::bytes::{
-    eight_digits, into_string, leading_zero_digits, push_i64, push_id, push_u64, MAILBOX_PREFIX,
-    PID_PREFIX,
-};
+use super::bytes::{eight_digits, into_string, leading_zero_digits, push_i64, push_u64};
+use super::stream::{render_lines, write_lines, LineWriter, SharedStream, Stream};
+use super::Names;
 use abi::{
     Capacity, Dest, Error, MailboxId, Mode, Overflow, Pid, RecvFlags, Source, Syscall, Sysno,
     RET_REGS,
 };
-use kernel::ipc::WaitQueueId;
 use kernel::trace::{
-    Event, EventKind, ExitReason, FaultKind, KillCause, LivelockCause, ReplyDropReason, TraceSink,
+    Event, EventKind, ExitReason, FaultKind, KillCause, LivelockCause, ReplyDropReason,
 };
-
-use std::collections::BTreeMap;
 use std::io::Write;
-use std::sync::{Arc, Mutex};
 
-/// Names learnt from the trace itself: processes from their spawn, mailboxes from their
-/// creation.
-#[derive(Debug, Default)]
-pub struct Names {
-    procs: NameTable,
-    mailboxes: NameTable,
-}
-
-/// Slots below this index are looked up in a vector; ids beyond it (which a kernel with
-/// that many live objects, or a hand-made event, could carry) go to the tree, so a stray
-/// huge index never allocates a huge vector.
-const DENSE_SLOTS: usize = 1 << 16;
-
-/// Names keyed by a generational id's raw value (slot index in the low 32 bits, generation
-/// in the high 32): what a `BTreeMap<Pid, String>` would hold, found in O(1) for the common
-/// case of the newest generation of a low slot.
-#[derive(Debug, Default)]
-struct NameTable {
-    /// By slot index: the generation most recently named in that slot, and its name. When it
-    /// holds an id, it is that id's current name.
-    latest: Vec<Option<(u32, Name)>>,
-    /// Every other name: earlier generations of a slot (a stale id still names the process
-    /// that had it), and slots at or beyond [`DENSE_SLOTS`].
-    other: BTreeMap<u64, Name>,
-}
-
-/// A learnt name, rendered once with its id rather than on every line that shows it. An
-/// entry is keyed by the whole raw id, generation included, so the rendering stays right for
-/// as long as the entry lives, wherever in the table it moves.
-#[derive(Clone, Debug)]
-struct Name {
-    /// The id and name as the trace shows them (`p3:worker`, `mb0.1:jobs`), then the spaces
-    /// that pad them to the actor column's width and the space that ends the column.
-    /// (Mailboxes never head a line, so theirs goes unused: a few bytes per mailbox are
-    /// cheaper than a second kind of name.)
-    rendered: String,
-    /// Where the name starts in `rendered`: after the id and its `:`.
-    name_start: usize,
-    /// Where the id and name end in `rendered`: before the padding.
-    end: usize,
-    /// The start of `rendered`, zero-filled if it is shorter: what [`Name::push_prefix`]
-    /// copies whole.
-    head: [u8; NAME_HEAD],
-}
-
-/// How much of a rendered name is kept in a fixed-size array: enough for the actor column of
-/// a name that fits it.
-const NAME_HEAD: usize = 32;
-// A padded column is `ACTOR_WIDTH` characters and a space.
-const _: () = assert!(NAME_HEAD > ACTOR_WIDTH);
-
-impl Name {
-    /// The name `text` of the id `raw`, shown with `prefix` (`p`, `mb`).
-    fn new(prefix: &[u8], raw: u64, text: &str) -> Name {
-        let mut out = Vec::with_capacity(ACTOR_WIDTH + 1 + text.len());
-        push_id(&mut out, prefix, raw);
-        out.push(b':');
-        let name_start = out.len();
-        out.extend_from_slice(text.as_bytes());
-        let end = out.len();
-        // `{:<22}` pads to 22 characters, not bytes: a name from a user program may be
-        // non-ASCII. (The id before it is ASCII: its bytes are its characters.)
-        let chars = name_start + text.chars().count();
-        out.extend_from_slice(&SPACES[..ACTOR_WIDTH.saturating_sub(chars)]);
-        out.push(b' ');
-        let mut head = [0; NAME_HEAD];
-        let kept = out.len().min(NAME_HEAD);
-        head[..kept].copy_from_slice(&out[..kept]);
-        Name {
-            rendered: into_string(out),
-            name_start,
-            end,
-            head,
+/// A receive source: `from p3:name`, a mailbox, or `any`.
+fn push_source(out: &mut Vec<u8>, n: &Names, source: Source) {
+    match source {
+        Source::Process(p) => {
+            out.extend_from_slice(b"from ");
+            n.push_pid(out, p);
         }
-    }
-
-    /// The name alone, as learnt.
-    fn text(&self) -> &str {
-        &self.rendered[self.name_start..self.end]
-    }
-
-    /// `p3:name`, appended to `out`.
-    fn push_shown(&self, out: &mut Vec<u8>) {
-        self.push_prefix(out, self.end);
-    }
-
-    /// `p3:name`, padded to the actor column and followed by the space that ends it,
-    /// appended to `out`.
-    fn push_column(&self, out: &mut Vec<u8>) {
-        self.push_prefix(out, self.rendered.len());
-    }
-
-    /// The first `len` bytes of `rendered`, appended to `out`.
-    fn push_prefix(&self, out: &mut Vec<u8>, len: usize) {
-        if len <= NAME_HEAD {
-            // Nearly every name: all of `head` is written and the rest cut off again, a
-            // fixed-size copy (a few moves) rather than one of variable length (a call to
-            // `memcpy`), on a path that runs for most lines.
-            out.extend_from_slice(&self.head);
-            out.truncate(out.len() - (NAME_HEAD - len));
-        } else {
-            out.extend_from_slice(&self.rendered.as_bytes()[..len]);
-        }
+        Source::Mailbox(m) => n.push_mailbox(out, m),
+        Source::Any => out.extend_from_slice(b"any"),
     }
 }
 
-impl NameTable {
-    /// Name the id `raw` (shown with `prefix`), replacing any name it had (as a map insert
-    /// would).
-    fn insert(&mut self, prefix: &[u8], raw: u64, name: &str) {
-        let (index, generation) = (raw as u32 as usize, (raw >> 32) as u32);
-        if index >= DENSE_SLOTS {
-            self.other.insert(raw, Name::new(prefix, raw, name));
-            return;
+/// A syscall with its arguments, ids named: `send(mb0:buffer, 22B, blocking)`.
+pub(super) fn push_call(out: &mut Vec<u8>, n: &Names, call: &Syscall) {
+    let name = call.sysno().name();
+    match *call {
+        Syscall::DeleteMailbox { mailbox } => {
+            out.extend_from_slice(name.as_bytes());
+            out.push(b'(');
+            n.push_mailbox(out, mailbox);
+            out.push(b')');
         }
-        if index >= self.latest.len() {
-            self.latest.resize(index + 1, None);
+        Syscall::TransferMailbox { mailbox, to } => {
+            out.extend_from_slice(name.as_bytes());
+            out.push(b'(');
+            n.push_mailbox(out, mailbox);
+            out.extend_from_slice(b", to ");
+            n.push_pid(out, to);
+            out.push(b')');
         }
-        let slot = &mut self.latest[index];
-        match slot {
-            Some((g, n)) if *g == generation => *n = Name::new(prefix, raw, name),
-            _ => {
-                // The slot's previous generation keeps its name, in the tree.
-                if let Some((g, n)) = slot.replace((generation, Name::new(prefix, raw, name))) {
-                    self.other.insert(u64::from(g) << 32 | index as u64, n);
-                }
-                // The slot is now authoritative for this id; drop any older copy so the
-                // tree never holds a second, stale name for it.
-                if !self.other.is_empty() {
-                    self.other.remove(&raw);
-                }
-            }
+        Syscall::Send { dest, len, mode }
+        | Syscall::Call {
+            dest, len, mode, ..
+        } => {
+            out.extend_from_slice(name.as_bytes());
+            out.push(b'(');
+            n.push_dest(out, dest);
+            out.extend_from_slice(b", ");
+            push_u64(out, len);
+            out.extend_from_slice(b"B, ");
+            push_mode(out, mode);
+            out.push(b')');
         }
-    }
-
-    /// The name of the id `raw`, if it has one.
-    fn get(&self, raw: u64) -> Option<&Name> {
-        let (index, generation) = (raw as u32 as usize, (raw >> 32) as u32);
-        if let Some(Some((g, n))) = self.latest.get(index) {
-            if *g == generation {
-                return Some(n);
-            }
-        }
-        if self.other.is_empty() {
-            None
-        } else {
-            self.other.get(&raw)
-        }
-    }
-}
-
-impl Names {
-    /// Learn the names an event introduces.
-    pub fn learn(&mut self, kind: &EventKind) {
-        match kind {
-            EventKind::Spawn { pid, name, .. } => self.procs.insert(PID_PREFIX, pid.raw(), name),
-            EventKind::MailboxCreated {
-                id, name: Some(n), ..
-            } => self.mailboxes.insert(MAILBOX_PREFIX, id.raw(), n),
-            _ => {}
-        }
-    }
-
-    /// Name a process as its spawn would: for a caller that knows the name from elsewhere
-    /// than the trace (the process table, an exit record), such as a run that kept none.
-    pub fn name_process(&mut self, pid: Pid, name: &str) {
-        self.procs.insert(PID_PREFIX, pid.raw(), name);
-    }
-
-    /// Name a mailbox as its creation would (see [`Names::name_process`]).
-    pub fn name_mailbox(&mut self, id: MailboxId, name: &str) {
-        self.mailboxes.insert(MAILBOX_PREFIX, id.raw(), name);
-    }
-
-    /// The names every event in `events` introduces.
-    pub fn from_events(events: &[Event]) -> Names {
-        let mut names = Names::default();
-        for e in events {
-            names.learn(&e.kind);
-        }
-        names
-    }
-
-    /// The name a process was spawned with, if the trace introduced it.
-    pub fn process_name(&self, pid: Pid) -> Option<&str> {
-        self.procs.get(pid.raw()).map(Name::text)
-    }
-
-    /// The name a mailbox was created with, if it has one.
-    pub fn mailbox_name(&self, id: MailboxId) -> Option<&str> {
-        self.mailboxes.get(id.raw()).map(Name::text)
-    }
-
-    /// `p3:name`, or `p3` for a process the trace never introduced.
-    pub fn pid(&self, pid: Pid) -> String {
-        rendered(|out| self.push_pid(out, pid))
-    }
-
-    /// `mb0:name`, or `mb0` for an anonymous mailbox.
-    pub fn mailbox(&self, id: MailboxId) -> String {
-        rendered(|out| self.push_mailbox(out, id))
-    }
-
-    /// A send destination.
-    pub fn dest(&self, dest: Dest) -> String {
-        rendered(|out| self.push_dest(out, dest))
-    }
-
-    /// A receive source.
-    pub fn source(&self, source: Source) -> String {
-        rendered(|out| self.push_source(out, source))
-    }
-
-    /// A wait queue: its owner's name and which of its queues.
-    pub fn queue(&self, q: WaitQueueId) -> String {
-        rendered(|out| self.push_queue(out, q))
-    }
-
-    /// A syscall with its arguments, ids named.
-    pub fn call(&self, call: &Syscall) -> String {
-        rendered(|out| self.push_call(out, call))
-    }
-
-    /// An injected fault, as the text trace writes it after `fault`: `kill p3:worker (at
-    /// tick 40)`, `lose msg#4 -> mb0:jobs`, `delay msg#4 -> mb0:jobs until 57`, `arrive
-    /// msg#4 at mb0:jobs`, `clock jump 40 -> 90`.
-    pub fn fault(&self, kind: &FaultKind) -> String {
-        rendered(|out| self.push_fault(out, kind))
-    }
-
-    /// A syscall's return registers, read the way that syscall defines them.
-    pub fn ret(&self, sysno: Option<Sysno>, ret: &[u64; RET_REGS]) -> String {
-        rendered(|out| self.push_ret(out, sysno, ret))
-    }
-
-    /// [`pid`](Self::pid), appended to `out`.
-    pub fn write_pid(&self, out: &mut String, pid: Pid) {
-        appended(out, |bytes| self.push_pid(bytes, pid));
-    }
-
-    /// [`mailbox`](Self::mailbox), appended to `out`.
-    pub fn write_mailbox(&self, out: &mut String, id: MailboxId) {
-        appended(out, |bytes| self.push_mailbox(bytes, id));
-    }
-
-    /// [`dest`](Self::dest), appended to `out`.
-    pub fn write_dest(&self, out: &mut String, dest: Dest) {
-        appended(out, |bytes| self.push_dest(bytes, dest));
-    }
-
-    /// [`source`](Self::source), appended to `out`.
-    pub fn write_source(&self, out: &mut String, source: Source) {
-        appended(out, |bytes| self.push_source(bytes, source));
-    }
-
-    /// [`queue`](Self::queue), appended to `out`.
-    pub fn write_queue(&self, out: &mut String, q: WaitQueueId) {
-        appended(out, |bytes| self.push_queue(bytes, q));
-    }
-
-    /// [`call`](Self::call), appended to `out`.
-    pub fn write_call(&self, out: &mut String, call: &Syscall) {
-        appended(out, |bytes| self.push_call(bytes, call));
-    }
-
-    /// [`fault`](Self::fault), appended to `out`.
-    pub fn write_fault(&self, out: &mut String, kind: &FaultKind) {
-        appended(out, |bytes| self.push_fault(bytes, kind));
-    }
-
-    /// [`ret`](Self::ret), appended to `out`.
-    pub fn write_ret(&self, out: &mut String, sysno: Option<Sysno>, ret: &[u64; RET_REGS]) {
-        appended(out, |bytes| self.push_ret(bytes, sysno, ret));
-    }
-}
-
-/// The byte-writing forms of the methods above, which the text trace itself uses: each
-/// appends what its `String`-returning namesake returns. The JSON renderers write them
-/// straight into their output too, then escape them there (`bytes::escape_from`): these
-/// write raw text, so a name may bring quotes or control characters with it.
-impl Names {
-    /// [`pid`](Self::pid).
-    pub(crate) fn push_pid(&self, out: &mut Vec<u8>, pid: Pid) {
-        match self.procs.get(pid.raw()) {
-            Some(n) => n.push_shown(out),
-            None => push_id(out, PID_PREFIX, pid.raw()),
-        }
-    }
-
-    /// The actor column for `pid`: [`pid`](Self::pid) padded to [`ACTOR_WIDTH`], then the
-    /// space that ends the column.
-    fn push_actor(&self, out: &mut Vec<u8>, pid: Pid) {
-        match self.procs.get(pid.raw()) {
-            Some(n) => n.push_column(out),
-            None => {
-                let start = out.len();
-                push_id(out, PID_PREFIX, pid.raw());
-                // An id is ASCII: its bytes are its characters.
-                let width = out.len() - start;
-                out.extend_from_slice(&SPACES[..ACTOR_WIDTH.saturating_sub(width)]);
-                out.push(b' ');
-            }
-        }
-    }
-
-    /// [`mailbox`](Self::mailbox).
-    pub(crate) fn push_mailbox(&self, out: &mut Vec<u8>, id: MailboxId) {
-        match self.mailboxes.get(id.raw()) {
-            Some(n) => n.push_shown(out),
-            None => push_id(out, MAILBOX_PREFIX, id.raw()),
-        }
-    }
-
-    /// [`dest`](Self::dest).
-    pub(crate) fn push_dest(&self, out: &mut Vec<u8>, dest: Dest) {
-        match dest {
-            Dest::Process(p) => self.push_pid(out, p),
-            Dest::Mailbox(m) => self.push_mailbox(out, m),
-        }
-    }
-
-    /// [`source`](Self::source).
-    fn push_source(&self, out: &mut Vec<u8>, source: Source) {
-        match source {
-            Source::Process(p) => {
-                out.extend_from_slice(b"from ");
-                self.push_pid(out, p);
-            }
-            Source::Mailbox(m) => self.push_mailbox(out, m),
-            Source::Any => out.extend_from_slice(b"any"),
-        }
-    }
-
-    /// [`queue`](Self::queue).
-    pub(crate) fn push_queue(&self, out: &mut Vec<u8>, q: WaitQueueId) {
-        match q {
-            WaitQueueId::MailboxSenders(m)
-            | WaitQueueId::MailboxReceiver(m)
-            | WaitQueueId::MailboxCallers(m) => self.push_mailbox(out, m),
-            WaitQueueId::InboxSenders(p)
-            | WaitQueueId::InboxReceiver(p)
-            | WaitQueueId::ReceiversFrom(p)
-            | WaitQueueId::Replies(p)
-            | WaitQueueId::Exit(p) => self.push_pid(out, p),
-        }
-        out.push(b'.');
-        out.extend_from_slice(q.name().as_bytes());
-    }
-
-    /// [`call`](Self::call).
-    pub(crate) fn push_call(&self, out: &mut Vec<u8>, call: &Syscall) {
-        let name = call.sysno().name();
-        match *call {
-            Syscall::DeleteMailbox { mailbox } => {
-                out.extend_from_slice(name.as_bytes());
-                out.push(b'(');
-                self.push_mailbox(out, mailbox);
-                out.push(b')');
-            }
-            Syscall::TransferMailbox { mailbox, to } => {
-                out.extend_from_slice(name.as_bytes());
-                out.push(b'(');
-                self.push_mailbox(out, mailbox);
-                out.extend_from_slice(b", to ");
-                self.push_pid(out, to);
-                out.push(b')');
-            }
-            Syscall::Send { dest, len, mode }
-            | Syscall::Call {
-                dest, len, mode, ..
-            } => {
-                out.extend_from_slice(name.as_bytes());
-                out.push(b'(');
-                self.push_dest(out, dest);
-                out.extend_from_slice(b", ");
-                push_u64(out, len);
-                out.extend_from_slice(b"B, ");
-                push_mode(out, mode);
-                out.push(b')');
-            }
-            Syscall::Receive {
-                source,
-                buf_len,
-                mode,
-            } => {
-                out.extend_from_slice(name.as_bytes());
-                out.push(b'(');
-                self.push_source(out, source);
-                // A buffer of 4 GiB or more is "whatever comes": not worth a column.
-                if buf_len < u64::from(u32::MAX) {
-                    out.extend_from_slice(b", buf=");
-                    push_u64(out, buf_len);
-                    out.push(b'B');
-                }
-                out.extend_from_slice(b", ");
-                push_mode(out, mode);
-                out.push(b')');
-            }
-            Syscall::Reply { to, len } => {
-                out.extend_from_slice(name.as_bytes());
-                out.push(b'(');
-                self.push_pid(out, to);
-                out.extend_from_slice(b", ");
-                push_u64(out, len);
-                out.extend_from_slice(b"B)");
-            }
-            Syscall::Wait { child, mode } => {
-                out.extend_from_slice(name.as_bytes());
-                out.push(b'(');
-                self.push_pid(out, child);
-                out.extend_from_slice(b", ");
-                push_mode(out, mode);
-                out.push(b')');
-            }
-            // No ids to name: the ABI's own rendering, so the two never drift apart.
-            Syscall::CreateMailbox { .. }
-            | Syscall::LookupMailbox { .. }
-            | Syscall::Spawn { .. }
-            | Syscall::Exit { .. }
-            | Syscall::GetPid
-            | Syscall::Yield
-            | Syscall::Sleep { .. }
-            | Syscall::Compute { .. }
-            | Syscall::Print { .. } => {
-                let _ = write!(out, "{call}");
-            }
-        }
-    }
-
-    /// [`fault`](Self::fault).
-    pub(crate) fn push_fault(&self, out: &mut Vec<u8>, kind: &FaultKind) {
-        match kind {
-            FaultKind::Kill { pid, cause } => {
-                out.extend_from_slice(b"kill ");
-                self.push_pid(out, *pid);
-                match cause {
-                    KillCause::Tick(t) => {
-                        out.extend_from_slice(b" (at tick ");
-                        push_u64(out, *t);
-                    }
-                    KillCause::Syscall(n) => {
-                        out.extend_from_slice(b" (at syscall ");
-                        push_u64(out, *n);
-                    }
-                }
-                out.push(b')');
-            }
-            FaultKind::KillMissed { name, tick } => {
-                out.extend_from_slice(b"kill ");
-                out.extend_from_slice(name.as_bytes());
-                out.extend_from_slice(b" (at tick ");
-                push_u64(out, *tick);
-                out.extend_from_slice(b"): no live process of that name");
-            }
-            FaultKind::Lose { msg, to, call, .. } => {
-                out.extend_from_slice(b"lose msg#");
-                push_u64(out, *msg);
-                out.extend_from_slice(b" -> ");
-                self.push_dest(out, *to);
-                if *call {
-                    out.extend_from_slice(b" (call)");
-                }
-            }
-            FaultKind::Delay {
-                msg,
-                to,
-                until,
-                behind,
-                ..
-            } => {
-                out.extend_from_slice(b"delay msg#");
-                push_u64(out, *msg);
-                out.extend_from_slice(b" -> ");
-                self.push_dest(out, *to);
-                out.extend_from_slice(b" until ");
-                push_u64(out, *until);
-                if let Some(b) = behind {
-                    out.extend_from_slice(b" (behind msg#");
-                    push_u64(out, *b);
-                    out.push(b')');
-                }
-            }
-            FaultKind::Arrive { msg, to, .. } => {
-                out.extend_from_slice(b"arrive msg#");
-                push_u64(out, *msg);
-                out.extend_from_slice(b" at ");
-                self.push_dest(out, *to);
-            }
-            FaultKind::ClockJump { from, to } => {
-                out.extend_from_slice(b"clock jump ");
-                push_u64(out, *from);
-                out.extend_from_slice(b" -> ");
-                push_u64(out, *to);
-            }
-        }
-    }
-
-    /// [`ret`](Self::ret).
-    pub(crate) fn push_ret(&self, out: &mut Vec<u8>, sysno: Option<Sysno>, ret: &[u64; RET_REGS]) {
-        if ret[0] != 0 {
-            let err = Error::from_code(ret[0]);
-            out.extend_from_slice(b"err ");
-            out.extend_from_slice(err.map_or("unknown_error", Error::name).as_bytes());
-            if err == Some(Error::BufferTooSmall) {
-                out.extend_from_slice(b" (needs ");
-                push_u64(out, ret[1]);
-                out.extend_from_slice(b"B)");
-            }
-            return;
-        }
-        match sysno {
-            Some(Sysno::CreateMailbox | Sysno::LookupMailbox) => {
-                out.extend_from_slice(b"ok ");
-                self.push_mailbox(out, MailboxId::from_raw(ret[1]));
-            }
-            Some(Sysno::Spawn | Sysno::GetPid) => {
-                out.extend_from_slice(b"ok ");
-                self.push_pid(out, Pid::from_raw(ret[1]));
-            }
-            Some(Sysno::Receive) => {
-                out.extend_from_slice(b"ok from ");
-                self.push_pid(out, Pid::from_raw(ret[1]));
-                out.push(b' ');
-                push_u64(out, ret[2]);
-                out.push(b'B');
-                if RecvFlags::from_bits_truncate(ret[3]).contains(RecvFlags::CALL) {
-                    out.extend_from_slice(b" (call)");
-                }
-            }
-            Some(Sysno::Call) => {
-                out.extend_from_slice(b"ok reply from ");
-                self.push_pid(out, Pid::from_raw(ret[1]));
-                out.push(b' ');
-                push_u64(out, ret[2]);
+        Syscall::Receive {
+            source,
+            buf_len,
+            mode,
+        } => {
+            out.extend_from_slice(name.as_bytes());
+            out.push(b'(');
+            push_source(out, n, source);
+            // A buffer of 4 GiB or more is "whatever comes": not worth a column.
+            if buf_len < u64::from(u32::MAX) {
+                out.extend_from_slice(b", buf=");
+                push_u64(out, buf_len);
                 out.push(b'B');
             }
-            Some(Sysno::Wait) => {
-                out.extend_from_slice(b"ok ");
-                self.push_pid(out, Pid::from_raw(ret[2]));
-                out.extend_from_slice(b" exited ");
-                push_i64(out, ret[1] as i64);
-            }
-            _ => out.extend_from_slice(b"ok"),
+            out.extend_from_slice(b", ");
+            push_mode(out, mode);
+            out.push(b')');
+        }
+        Syscall::Reply { to, len } => {
+            out.extend_from_slice(name.as_bytes());
+            out.push(b'(');
+            n.push_pid(out, to);
+            out.extend_from_slice(b", ");
+            push_u64(out, len);
+            out.extend_from_slice(b"B)");
+        }
+        Syscall::Wait { child, mode } => {
+            out.extend_from_slice(name.as_bytes());
+            out.push(b'(');
+            n.push_pid(out, child);
+            out.extend_from_slice(b", ");
+            push_mode(out, mode);
+            out.push(b')');
+        }
+        // No ids to name: the ABI's own rendering, so the two never drift apart.
+        Syscall::CreateMailbox { .. }
+        | Syscall::LookupMailbox { .. }
+        | Syscall::Spawn { .. }
+        | Syscall::Exit { .. }
+        | Syscall::GetPid
+        | Syscall::Yield
+        | Syscall::Sleep { .. }
+        | Syscall::Compute { .. }
+        | Syscall::Print { .. } => {
+            let _ = write!(out, "{call}");
         }
     }
+}
 
-    /// `pids` joined by ` -> `, then the first again (closing the cycle); nothing for none.
-    fn push_cycle(&self, out: &mut Vec<u8>, pids: &[Pid]) {
-        for (i, p) in pids.iter().enumerate() {
-            if i > 0 {
-                out.extend_from_slice(b" -> ");
+/// An injected fault, as the trace writes it after `fault`: `kill p3:worker (at tick 40)`,
+/// `lose msg#4 -> mb0:jobs`, `delay msg#4 -> mb0:jobs until 57`, `arrive msg#4 at mb0:jobs`,
+/// `clock jump 40 -> 90`.
+pub(super) fn push_fault(out: &mut Vec<u8>, n: &Names, kind: &FaultKind) {
+    match kind {
+        FaultKind::Kill { pid, cause } => {
+            out.extend_from_slice(b"kill ");
+            n.push_pid(out, *pid);
+            match cause {
+                KillCause::Tick(t) => {
+                    out.extend_from_slice(b" (at tick ");
+                    push_u64(out, *t);
+                }
+                KillCause::Syscall(n) => {
+                    out.extend_from_slice(b" (at syscall ");
+                    push_u64(out, *n);
+                }
             }
-            self.push_pid(out, *p);
+            out.push(b')');
         }
-        if let Some(first) = pids.first() {
+        FaultKind::KillMissed { name, tick } => {
+            out.extend_from_slice(b"kill ");
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(b" (at tick ");
+            push_u64(out, *tick);
+            out.extend_from_slice(b"): no live process of that name");
+        }
+        FaultKind::Lose { msg, to, call, .. } => {
+            out.extend_from_slice(b"lose msg#");
+            push_u64(out, *msg);
             out.extend_from_slice(b" -> ");
-            self.push_pid(out, *first);
+            n.push_dest(out, *to);
+            if *call {
+                out.extend_from_slice(b" (call)");
+            }
+        }
+        FaultKind::Delay {
+            msg,
+            to,
+            until,
+            behind,
+            ..
+        } => {
+            out.extend_from_slice(b"delay msg#");
+            push_u64(out, *msg);
+            out.extend_from_slice(b" -> ");
+            n.push_dest(out, *to);
+            out.extend_from_slice(b" until ");
+            push_u64(out, *until);
+            if let Some(b) = behind {
+                out.extend_from_slice(b" (behind msg#");
+                push_u64(out, *b);
+                out.push(b')');
+            }
+        }
+        FaultKind::Arrive { msg, to, .. } => {
+            out.extend_from_slice(b"arrive msg#");
+            push_u64(out, *msg);
+            out.extend_from_slice(b" at ");
+            n.push_dest(out, *to);
+        }
+        FaultKind::ClockJump { from, to } => {
+            out.extend_from_slice(b"clock jump ");
+            push_u64(out, *from);
+            out.extend_from_slice(b" -> ");
+            push_u64(out, *to);
         }
     }
 }
 
-/// The bytes `write` writes, as the string they are.
-fn rendered(write: impl FnOnce(&mut Vec<u8>)) -> String {
-    let mut out = Vec::new();
-    write(&mut out);
-    into_string(out)
+/// A syscall's return registers, read the way that syscall defines them: `ok from
+/// p1:producer 0 22B`, `err would_block`.
+pub(super) fn push_ret(out: &mut Vec<u8>, n: &Names, sysno: Option<Sysno>, ret: &[u64; RET_REGS]) {
+    if ret[0] != 0 {
+        let err = Error::from_code(ret[0]);
+        out.extend_from_slice(b"err ");
+        out.extend_from_slice(err.map_or("unknown_error", Error::name).as_bytes());
+        if err == Some(Error::BufferTooSmall) {
+            out.extend_from_slice(b" (needs ");
+            push_u64(out, ret[1]);
+            out.extend_from_slice(b"B)");
+        }
+        return;
+    }
+    match sysno {
+        Some(Sysno::CreateMailbox | Sysno::LookupMailbox) => {
+            out.extend_from_slice(b"ok ");
+            n.push_mailbox(out, MailboxId::from_raw(ret[1]));
+        }
+        Some(Sysno::Spawn | Sysno::GetPid) => {
+            out.extend_from_slice(b"ok ");
+            n.push_pid(out, Pid::from_raw(ret[1]));
+        }
+        Some(Sysno::Receive) => {
+            out.extend_from_slice(b"ok from ");
+            n.push_pid(out, Pid::from_raw(ret[1]));
+            out.push(b' ');
+            push_u64(out, ret[2]);
+            out.push(b'B');
+            if RecvFlags::from_bits_truncate(ret[3]).contains(RecvFlags::CALL) {
+                out.extend_from_slice(b" (call)");
+            }
+        }
+        Some(Sysno::Call) => {
+            out.extend_from_slice(b"ok reply from ");
+            n.push_pid(out, Pid::from_raw(ret[1]));
+            out.push(b' ');
+            push_u64(out, ret[2]);
+            out.push(b'B');
+        }
+        Some(Sysno::Wait) => {
+            out.extend_from_slice(b"ok ");
+            n.push_pid(out, Pid::from_raw(ret[2]));
+            out.extend_from_slice(b" exited ");
+            push_i64(out, ret[1] as i64);
+        }
+        _ => out.extend_from_slice(b"ok"),
+    }
 }
 
-/// The bytes `write` writes, appended to `out`. (Through a buffer of their own: checking
-/// what was just written is UTF-8 costs that many bytes, not all of `out`.)
-fn appended(out: &mut String, write: impl FnOnce(&mut Vec<u8>)) {
-    out.push_str(&rendered(write));
+/// `pids` joined by ` -> `, then the first again (closing the cycle); nothing for none.
+fn push_cycle(out: &mut Vec<u8>, n: &Names, pids: &[Pid]) {
+    for (i, p) in pids.iter().enumerate() {
+        if i > 0 {
+            out.extend_from_slice(b" -> ");
+        }
+        n.push_pid(out, *p);
+    }
+    if let Some(first) = pids.first() {
+        out.extend_from_slice(b" -> ");
+        n.push_pid(out, *first);
+    }
 }
 
 /// How a process ended, in words: `exit`, `returned`, `panicked: ...`, `fault: ...`.
 pub fn exit_reason(reason: &ExitReason) -> String {
-    rendered(|out| push_exit_reason(out, reason))
+    let mut out = Vec::new();
+    push_exit_reason(&mut out, reason);
+    into_string(out)
 }
 
 /// [`exit_reason`], appended to `out`.
@@ -662,8 +311,8 @@ struct LastTick {
     column: [u8; 8],
 }
 
-impl LastTick {
-    fn new() -> LastTick {
+impl Default for LastTick {
+    fn default() -> LastTick {
         LastTick {
             tick: 0,
             column: tick_column(0),
@@ -695,7 +344,7 @@ fn push_head(out: &mut Vec<u8>, last: &mut LastTick, tick: u64, cpu: u32) {
 }
 
 /// A [`Mode`] as its `Display` shows it. (Sends and receives show one on every call, too
-/// often to go through `fmt`; the tests compare against the `Display` impl.)
+/// often to go through `fmt`; a test holds the two together.)
 fn push_mode(out: &mut Vec<u8>, mode: Mode) {
     match mode {
         Mode::Blocking => out.extend_from_slice(b"blocking"),
@@ -717,16 +366,13 @@ fn push_capacity(out: &mut Vec<u8>, capacity: Capacity) {
 }
 
 /// Width of the actor column, in characters.
-const ACTOR_WIDTH: usize = 22;
+pub(super) const ACTOR_WIDTH: usize = 22;
 
 /// Width of the tick column, in characters.
 const TICK_WIDTH: usize = 6;
 
 // The tick column is cut from one eight-digit word.
 const _: () = assert!(TICK_WIDTH <= 8);
-
-/// Enough spaces for the widest padding a line needs.
-const SPACES: [u8; ACTOR_WIDTH] = [b' '; ACTOR_WIDTH];
 
 /// The actor column of an event about no one process: `-`, padded, and the space that ends
 /// the column.
@@ -846,7 +492,7 @@ fn write_description(out: &mut Vec<u8>, n: &Names, kind: &EventKind) {
         }
         EventKind::Syscall { call, .. } => {
             out.extend_from_slice(b"syscall    ");
-            n.push_call(out, call);
+            push_call(out, n, call);
         }
         EventKind::BadSyscall { sysno, error, .. } => {
             out.extend_from_slice(b"syscall    #");
@@ -856,7 +502,7 @@ fn write_description(out: &mut Vec<u8>, n: &Names, kind: &EventKind) {
         }
         EventKind::Return { sysno, ret, .. } => {
             out.extend_from_slice(b"return     ");
-            n.push_ret(out, *sysno, ret);
+            push_ret(out, n, *sysno, ret);
         }
         EventKind::Block {
             queue, deadline, ..
@@ -1033,7 +679,7 @@ fn write_description(out: &mut Vec<u8>, n: &Names, kind: &EventKind) {
                 out.extend_from_slice(b" no single cycle;");
             } else {
                 out.extend_from_slice(b" cycle ");
-                n.push_cycle(out, cycle);
+                push_cycle(out, n, cycle);
                 out.push(b';');
             }
             for w in blocked {
@@ -1087,7 +733,7 @@ fn write_description(out: &mut Vec<u8>, n: &Names, kind: &EventKind) {
             out.extend_from_slice(b"refuse     block on ");
             n.push_queue(out, *queue);
             out.extend_from_slice(b": deadlock, cycle ");
-            n.push_cycle(out, cycle);
+            push_cycle(out, n, cycle);
         }
         EventKind::Migrate { from, to, .. } => {
             out.extend_from_slice(b"migrate    cpu");
@@ -1097,738 +743,94 @@ fn write_description(out: &mut Vec<u8>, n: &Names, kind: &EventKind) {
         }
         EventKind::Fault { kind } => {
             out.extend_from_slice(b"fault      ");
-            n.push_fault(out, kind);
+            push_fault(out, n, kind);
         }
     }
 }
 
-/// One event's line: `{tick:>6} cpu{cpu} {actor:<22} {description}` and a newline.
-fn write_line(out: &mut Vec<u8>, n: &Names, last: &mut LastTick, e: &Event) {
-    push_head(out, last, e.tick, e.cpu);
-    write_actor(out, n, &e.kind);
-    write_description(out, n, &e.kind);
-    out.push(b'\n');
+/// The text trace's line renderer: each event's line, `{tick:>6} cpu{cpu} {actor:<22}
+/// {description}` and a newline, naming what the trace had named by then.
+#[derive(Default)]
+pub struct TextLines {
+    names: Names,
+    last: LastTick,
+}
+
+impl TextLines {
+    /// The names learnt from the events seen.
+    pub fn into_names(self) -> Names {
+        self.names
+    }
+}
+
+impl LineWriter for TextLines {
+    const TYPICAL_LINE: usize = 72;
+
+    fn line(&mut self, out: &mut Vec<u8>, e: &Event) {
+        self.names.learn(&e.kind);
+        push_head(out, &mut self.last, e.tick, e.cpu);
+        write_actor(out, &self.names, &e.kind);
+        write_description(out, &self.names, &e.kind);
+        out.push(b'\n');
+    }
 }
 
 /// Render events as the stable text trace.
 pub fn text(events: &[Event]) -> String {
-    // (The same lines as `write_text`, kept whole for callers that want a string.)
-    let mut names = Names::default();
-    // Typical lines are 60-70 bytes: one allocation up front saves the doublings.
-    let mut last = LastTick::new();
-    let mut out = Vec::with_capacity(events.len() * 72);
-    for e in events {
-        names.learn(&e.kind);
-        write_line(&mut out, &names, &mut last, e);
-    }
-    into_string(out)
+    into_string(render_lines::<TextLines>(events))
 }
 
-/// How much of the trace a [`TextStream`] gathers before it writes: big enough that a write
-/// is one system call per many lines, small enough to stay in the cache.
-const CHUNK: usize = 64 * 1024;
-
 /// Render events as the stable text trace (the same bytes as [`text`]) straight into `out`,
-/// a chunk at a time. A long trace is never held whole in memory, which is what makes the
-/// text trace of a million-message run cheap: building it as one string costs as much again
-/// in fresh memory as in formatting.
-pub fn write_text<W: std::io::Write>(events: &[Event], out: W) -> std::io::Result<()> {
-    let mut stream = TextStream::new(out);
-    for e in events {
-        stream.line(e);
-    }
-    stream.finish().map(drop)
+/// a chunk at a time, so a long trace is never held whole in memory.
+pub fn write_text<W: Write>(events: &[Event], out: W) -> std::io::Result<()> {
+    write_lines::<TextLines, W>(events, out)
 }
 
 /// The text trace written as events come, a chunk at a time: what [`write_text`] does with
 /// a finished trace, and what a run does as it goes when the stream is its trace sink
-/// ([`TextStream::into_sink`], `Machine::stream_trace`), so its events are never stored.
-pub struct TextStream<W: std::io::Write> {
-    names: Names,
-    last: LastTick,
-    chunk: Vec<u8>,
-    out: W,
-    /// The first write that failed; nothing more is written after it.
-    error: Option<std::io::Error>,
-}
-
-impl<W: std::io::Write> TextStream<W> {
-    /// A stream writing to `out`.
-    pub fn new(out: W) -> Self {
-        TextStream {
-            names: Names::default(),
-            last: LastTick::new(),
-            chunk: Vec::with_capacity(CHUNK + 1024),
-            out,
-            error: None,
-        }
-    }
-
-    /// Render one more event.
-    pub fn line(&mut self, e: &Event) {
-        self.names.learn(&e.kind);
-        write_line(&mut self.chunk, &self.names, &mut self.last, e);
-        if self.chunk.len() >= CHUNK {
-            self.write_chunk();
-        }
-    }
-
-    fn write_chunk(&mut self) {
-        if self.error.is_none() {
-            if let Err(e) = self.out.write_all(&self.chunk) {
-                self.error = Some(e);
-            }
-        }
-        self.chunk.clear();
-    }
-
-    /// Write what is left and flush; the writer back, or the first error.
-    pub fn finish(mut self) -> std::io::Result<W> {
-        self.write_chunk();
-        match self.error.take() {
-            Some(e) => Err(e),
-            None => self.out.flush().map(|()| self.out),
-        }
-    }
-
-    /// This stream shared between the kernel, which feeds it as its trace sink, and the
-    /// caller, who finishes it after the run.
-    pub fn into_sink(self) -> (SharedTextStream<W>, Box<dyn TraceSink>)
-    where
-        W: Send + 'static,
-    {
-        let shared = SharedTextStream(Arc::new(Mutex::new(Some(self))));
-        let sink = Box::new(SharedTextStream(Arc::clone(&shared.0)));
-        (shared, sink)
-    }
-}
+/// ([`Stream::into_sink`], `Machine::stream_trace`), so its events are never stored.
+pub type TextStream<W> = Stream<W, TextLines>;
 
 /// A [`TextStream`] that the kernel feeds as its trace sink while the caller holds this
-/// handle to finish it ([`SharedTextStream::finish`]) once the run is over.
-///
-/// The kernel is `Send`, so its sink is: the stream sits behind a mutex that only one side
-/// takes at a time (the kernel while the run goes, the caller after it).
-pub struct SharedTextStream<W: std::io::Write>(Arc<Mutex<Option<TextStream<W>>>>);
-
-impl<W: std::io::Write> SharedTextStream<W> {
-    /// Finish the stream ([`TextStream::finish`]), with the names it learnt. Events that
-    /// come after this are dropped.
-    pub fn finish(self) -> std::io::Result<(W, Names)> {
-        let stream = self.0.lock().unwrap_or_else(|e| e.into_inner()).take();
-        match stream {
-            Some(mut stream) => {
-                let names = std::mem::take(&mut stream.names);
-                stream.finish().map(|out| (out, names))
-            }
-            None => Err(std::io::Error::other(
-                "the trace stream was already finished",
-            )),
-        }
-    }
-}
-
-impl<W: std::io::Write + Send> TraceSink for SharedTextStream<W> {
-    fn record(&mut self, event: &Event) {
-        if let Some(stream) = self.0.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
-            stream.line(event);
-        }
-    }
-}
-
-/// The renderer as it was before it wrote straight into its output: `format!` per piece,
-/// names in trees. Kept verbatim as the oracle the fast one must match byte for byte.
-#[cfg(test)]
-mod reference {
-    use abi::{Dest, Error, MailboxId, Overflow, Pid, RecvFlags, Source, Syscall, Sysno, RET_REGS};
-    use kernel::ipc::WaitQueueId;
-    use kernel::trace::{Event, EventKind, ExitReason, FaultKind, KillCause, LivelockCause};
-    use std::collections::BTreeMap;
-    use std::fmt::Write;
-
-    /// Names learnt from the trace itself: processes from their spawn, mailboxes from their
-    /// creation.
-    #[derive(Debug, Default)]
-    pub struct Names {
-        procs: BTreeMap<Pid, String>,
-        mailboxes: BTreeMap<MailboxId, String>,
-    }
-
-    impl Names {
-        /// Learn the names an event introduces.
-        pub fn learn(&mut self, kind: &EventKind) {
-            match kind {
-                EventKind::Spawn { pid, name, .. } => {
-                    self.procs.insert(*pid, name.clone());
-                }
-                EventKind::MailboxCreated {
-                    id, name: Some(n), ..
-                } => {
-                    self.mailboxes.insert(*id, n.clone());
-                }
-                _ => {}
-            }
-        }
-
-        /// The names every event in `events` introduces.
-        pub fn from_events(events: &[Event]) -> Names {
-            let mut names = Names::default();
-            for e in events {
-                names.learn(&e.kind);
-            }
-            names
-        }
-
-        /// The name a process was spawned with, if the trace introduced it.
-        pub fn process_name(&self, pid: Pid) -> Option<&str> {
-            self.procs.get(&pid).map(String::as_str)
-        }
-
-        /// The name a mailbox was created with, if it has one.
-        pub fn mailbox_name(&self, id: MailboxId) -> Option<&str> {
-            self.mailboxes.get(&id).map(String::as_str)
-        }
-
-        /// `p3:name`, or `p3` for a process the trace never introduced.
-        pub fn pid(&self, pid: Pid) -> String {
-            match self.procs.get(&pid) {
-                Some(n) => format!("{pid}:{n}"),
-                None => pid.to_string(),
-            }
-        }
-
-        /// `mb0:name`, or `mb0` for an anonymous mailbox.
-        pub fn mailbox(&self, id: MailboxId) -> String {
-            match self.mailboxes.get(&id) {
-                Some(n) => format!("{id}:{n}"),
-                None => id.to_string(),
-            }
-        }
-
-        /// A send destination.
-        pub fn dest(&self, dest: Dest) -> String {
-            match dest {
-                Dest::Process(p) => self.pid(p),
-                Dest::Mailbox(m) => self.mailbox(m),
-            }
-        }
-
-        /// A receive source.
-        pub fn source(&self, source: Source) -> String {
-            match source {
-                Source::Process(p) => format!("from {}", self.pid(p)),
-                Source::Mailbox(m) => self.mailbox(m),
-                Source::Any => "any".to_string(),
-            }
-        }
-
-        /// A wait queue: its owner's name and which of its queues.
-        pub fn queue(&self, q: WaitQueueId) -> String {
-            let owner = match q {
-                WaitQueueId::MailboxSenders(m)
-                | WaitQueueId::MailboxReceiver(m)
-                | WaitQueueId::MailboxCallers(m) => self.mailbox(m),
-                WaitQueueId::InboxSenders(p)
-                | WaitQueueId::InboxReceiver(p)
-                | WaitQueueId::ReceiversFrom(p)
-                | WaitQueueId::Replies(p)
-                | WaitQueueId::Exit(p) => self.pid(p),
-            };
-            format!("{owner}.{}", q.name())
-        }
-
-        /// A syscall with its arguments, ids named.
-        pub fn call(&self, call: &Syscall) -> String {
-            let name = call.sysno().name();
-            match *call {
-                Syscall::DeleteMailbox { mailbox } => format!("{name}({})", self.mailbox(mailbox)),
-                Syscall::TransferMailbox { mailbox, to } => {
-                    format!("{name}({}, to {})", self.mailbox(mailbox), self.pid(to))
-                }
-                Syscall::Send { dest, len, mode } => {
-                    format!("{name}({}, {len}B, {mode})", self.dest(dest))
-                }
-                Syscall::Receive {
-                    source,
-                    buf_len,
-                    mode,
-                } => {
-                    let buf = if buf_len >= u32::MAX as u64 {
-                        String::new()
-                    } else {
-                        format!(", buf={buf_len}B")
-                    };
-                    format!("{name}({}{buf}, {mode})", self.source(source))
-                }
-                Syscall::Call {
-                    dest, len, mode, ..
-                } => format!("{name}({}, {len}B, {mode})", self.dest(dest)),
-                Syscall::Reply { to, len } => format!("{name}({}, {len}B)", self.pid(to)),
-                Syscall::Wait { child, mode } => format!("{name}({}, {mode})", self.pid(child)),
-                other => other.to_string(),
-            }
-        }
-
-        /// An injected fault, as the text trace writes it after `fault`: `kill p3:worker (at
-        /// tick 40)`, `lose msg#4 -> mb0:jobs`, `delay msg#4 -> mb0:jobs until 57`, `arrive
-        /// msg#4 at mb0:jobs`, `clock jump 40 -> 90`.
-        pub fn fault(&self, kind: &FaultKind) -> String {
-            let cause = |c: &KillCause| match c {
-                KillCause::Tick(t) => format!("at tick {t}"),
-                KillCause::Syscall(n) => format!("at syscall {n}"),
-            };
-            match kind {
-                FaultKind::Kill { pid, cause: c } => {
-                    format!("kill {} ({})", self.pid(*pid), cause(c))
-                }
-                FaultKind::KillMissed { name, tick } => {
-                    format!("kill {name} (at tick {tick}): no live process of that name")
-                }
-                FaultKind::Lose { msg, to, call, .. } => format!(
-                    "lose msg#{msg} -> {}{}",
-                    self.dest(*to),
-                    if *call { " (call)" } else { "" }
-                ),
-                FaultKind::Delay {
-                    msg,
-                    to,
-                    until,
-                    behind,
-                    ..
-                } => format!(
-                    "delay msg#{msg} -> {} until {until}{}",
-                    self.dest(*to),
-                    behind.map_or(String::new(), |b| format!(" (behind msg#{b})"))
-                ),
-                FaultKind::Arrive { msg, to, .. } => {
-                    format!("arrive msg#{msg} at {}", self.dest(*to))
-                }
-                FaultKind::ClockJump { from, to } => format!("clock jump {from} -> {to}"),
-            }
-        }
-
-        /// A syscall's return registers, read the way that syscall defines them.
-        pub fn ret(&self, sysno: Option<Sysno>, ret: &[u64; RET_REGS]) -> String {
-            if ret[0] != 0 {
-                let err = Error::from_code(ret[0]).map_or("unknown_error", |e| e.name());
-                return match Error::from_code(ret[0]) {
-                    Some(Error::BufferTooSmall) => format!("err {err} (needs {}B)", ret[1]),
-                    _ => format!("err {err}"),
-                };
-            }
-            match sysno {
-                Some(Sysno::CreateMailbox | Sysno::LookupMailbox) => {
-                    format!("ok {}", self.mailbox(MailboxId::from_raw(ret[1])))
-                }
-                Some(Sysno::Spawn | Sysno::GetPid) => {
-                    format!("ok {}", self.pid(Pid::from_raw(ret[1])))
-                }
-                Some(Sysno::Receive) => {
-                    let call = if RecvFlags::from_bits_truncate(ret[3]).contains(RecvFlags::CALL) {
-                        " (call)"
-                    } else {
-                        ""
-                    };
-                    format!(
-                        "ok from {} {}B{call}",
-                        self.pid(Pid::from_raw(ret[1])),
-                        ret[2]
-                    )
-                }
-                Some(Sysno::Call) => format!(
-                    "ok reply from {} {}B",
-                    self.pid(Pid::from_raw(ret[1])),
-                    ret[2]
-                ),
-                Some(Sysno::Wait) => format!(
-                    "ok {} exited {}",
-                    self.pid(Pid::from_raw(ret[2])),
-                    ret[1] as i64
-                ),
-                _ => "ok".to_string(),
-            }
-        }
-    }
-
-    /// How a process ended, in words: `exit`, `returned`, `panicked: ...`, `fault: ...`.
-    pub fn exit_reason(reason: &ExitReason) -> String {
-        match reason {
-            ExitReason::Exit => "exit".to_string(),
-            ExitReason::Returned => "returned".to_string(),
-            ExitReason::Panicked(m) => format!("panicked: {m}"),
-            ExitReason::Fault(m) => format!("fault: {m}"),
-            ExitReason::Killed => "killed".to_string(),
-        }
-    }
-
-    /// One event's actor column and its description.
-    fn describe(names: &Names, kind: &EventKind) -> (String, String) {
-        let n = names;
-        match kind {
-            EventKind::Spawn {
-                pid,
-                parent,
-                program,
-                arg,
-                inbox,
-                priority,
-                ..
-            } => {
-                let parent = parent.map_or("-".to_string(), |p| n.pid(p));
-                (
-                    n.pid(*pid),
-                    format!(
-                        "spawn      program={program} parent={parent} arg={arg} inbox={inbox} priority={priority}"
-                    ),
-                )
-            }
-            EventKind::Dispatch { pid } => (n.pid(*pid), "dispatch".into()),
-            EventKind::Preempt { pid, burst_left } => (
-                n.pid(*pid),
-                if *burst_left > 0 {
-                    format!("preempt    burst_left={burst_left}")
-                } else {
-                    "preempt".into()
-                },
-            ),
-            EventKind::Syscall { pid, call } => {
-                (n.pid(*pid), format!("syscall    {}", n.call(call)))
-            }
-            EventKind::BadSyscall { pid, sysno, error } => {
-                (n.pid(*pid), format!("syscall    #{sysno} refused: {error}"))
-            }
-            EventKind::Return { pid, sysno, ret } => {
-                (n.pid(*pid), format!("return     {}", n.ret(*sysno, ret)))
-            }
-            EventKind::Block {
-                pid,
-                queue,
-                deadline,
-            } => {
-                let until = deadline.map_or(String::new(), |d| format!(" until {d}"));
-                (
-                    n.pid(*pid),
-                    format!("block      on {}{until}", n.queue(*queue)),
-                )
-            }
-            EventKind::Wake { pid, by, reason } => {
-                let by = by.map_or("timer".to_string(), |b| n.pid(b));
-                (
-                    n.pid(*pid),
-                    format!("wake       by {by} ({})", reason.name()),
-                )
-            }
-            EventKind::MessageQueued {
-                msg,
-                from,
-                to,
-                len,
-                depth,
-                call,
-            } => (
-                n.pid(*from),
-                format!(
-                    "queue      msg#{msg} -> {} {len}B depth={depth}{}",
-                    n.dest(*to),
-                    if *call { " (call)" } else { "" }
-                ),
-            ),
-            EventKind::MessageHandedOver {
-                msg,
-                from,
-                to,
-                via,
-                len,
-                call,
-            } => (
-                n.pid(*from),
-                format!(
-                    "handoff    msg#{msg} -> {}{} {len}B{}",
-                    n.pid(*to),
-                    match via {
-                        Dest::Process(p) if p == to => String::new(),
-                        _ => format!(" via {}", n.dest(*via)),
-                    },
-                    if *call { " (call)" } else { "" }
-                ),
-            ),
-            EventKind::MessageReceived {
-                msg,
-                from,
-                by,
-                via,
-                len,
-            } => (
-                n.pid(*by),
-                format!(
-                    "take       msg#{msg} from {} at {} {len}B",
-                    n.pid(*from),
-                    n.dest(*via)
-                ),
-            ),
-            EventKind::MessagesDropped { via, count, reason } => (
-                "-".into(),
-                format!(
-                    "drop       {count} message{} at {} ({})",
-                    if *count == 1 { "" } else { "s" },
-                    n.dest(*via),
-                    reason.name()
-                ),
-            ),
-            EventKind::SendAbandoned { pid, to, error } => (
-                n.pid(*pid),
-                format!(
-                    "abandon    send to {} ({error}): message not delivered",
-                    n.dest(*to)
-                ),
-            ),
-            EventKind::ReplyDelivered { from, to, len } => {
-                (n.pid(*from), format!("reply      -> {} {len}B", n.pid(*to)))
-            }
-            EventKind::ReplyDropped { from, to, reason } => (
-                n.pid(*from),
-                format!(
-                    "reply      -> {} dropped ({})",
-                    n.pid(*to),
-                    match reason {
-                        kernel::trace::ReplyDropReason::NoSuchProcess => "no such process",
-                        kernel::trace::ReplyDropReason::NotWaiting => "not waiting for this reply",
-                    }
-                ),
-            ),
-            EventKind::MailboxCreated {
-                id,
-                owner,
-                capacity,
-                overflow,
-                ..
-            } => (
-                n.pid(*owner),
-                // The policy is shown only when it is not the default, so traces of programs
-                // that never chose one read as they always have.
-                if *overflow == Overflow::Block {
-                    format!("mailbox    created {} capacity={capacity}", n.mailbox(*id))
-                } else {
-                    format!(
-                        "mailbox    created {} capacity={capacity} overflow={overflow}",
-                        n.mailbox(*id)
-                    )
-                },
-            ),
-            EventKind::MailboxDeleted {
-                id,
-                by,
-                dropped,
-                woken,
-            } => (
-                n.pid(*by),
-                format!(
-                    "mailbox    deleted {} dropped={dropped} woken={woken}",
-                    n.mailbox(*id)
-                ),
-            ),
-            EventKind::MailboxTransferred { id, from, to } => (
-                n.pid(*from),
-                format!(
-                    "mailbox    transferred {} to {}",
-                    n.mailbox(*id),
-                    n.pid(*to)
-                ),
-            ),
-            EventKind::Sleep { pid, until } => (n.pid(*pid), format!("sleep      until {until}")),
-            EventKind::Yield { pid } => (n.pid(*pid), "yield".into()),
-            EventKind::Idle { until } => ("-".into(), format!("idle       until {until}")),
-            EventKind::Print { pid, text } => (n.pid(*pid), format!("print      {text:?}")),
-            EventKind::Exit { pid, code, reason } => (
-                n.pid(*pid),
-                format!("exit       code={code} ({})", exit_reason(reason)),
-            ),
-            EventKind::Deadlock { cycle, blocked } => {
-                let mut s = String::from("deadlock  ");
-                if cycle.is_empty() {
-                    s.push_str(" no single cycle;");
-                } else {
-                    let mut names: Vec<String> = cycle.iter().map(|p| n.pid(*p)).collect();
-                    names.push(n.pid(cycle[0]));
-                    let _ = write!(s, " cycle {};", names.join(" -> "));
-                }
-                for w in blocked {
-                    let holder = w.holder.map_or("any sender".to_string(), |h| n.pid(h));
-                    let _ = write!(
-                        s,
-                        " {} waits on {} (held by {holder});",
-                        n.pid(w.pid),
-                        n.queue(w.queue)
-                    );
-                }
-                s.pop();
-                ("-".into(), s)
-            }
-            EventKind::Livelock { cause, processes } => {
-                let who: Vec<String> = processes.iter().map(|p| n.pid(*p)).collect();
-                let (actor, what) = match cause {
-                    LivelockCause::Steps { steps } => (
-                        "-".to_string(),
-                        format!("{steps} kernel entries without the clock moving"),
-                    ),
-                    LivelockCause::Spinning { pid, steps } => (
-                        n.pid(*pid),
-                        format!("{steps} steps of its own without a syscall"),
-                    ),
-                };
-                let sep = if who.is_empty() { "" } else { " " };
-                (
-                    actor,
-                    format!(
-                        "livelock   {what}; running or ready:{sep}{}",
-                        who.join(", ")
-                    ),
-                )
-            }
-            EventKind::TickLimit { limit } => ("-".into(), format!("tick-limit {limit}")),
-            EventKind::PriorityLent { from, to, priority } => (
-                n.pid(*to),
-                format!("lend       priority {priority} from {}", n.pid(*from)),
-            ),
-            EventKind::PriorityReturned { pid, priority } => (
-                n.pid(*pid),
-                format!("return     lent priority, back to {priority}"),
-            ),
-            EventKind::DeadlockRefused { pid, queue, cycle } => {
-                let mut names: Vec<String> = cycle.iter().map(|p| n.pid(*p)).collect();
-                if let Some(first) = cycle.first() {
-                    names.push(n.pid(*first));
-                }
-                (
-                    n.pid(*pid),
-                    format!(
-                        "refuse     block on {}: deadlock, cycle {}",
-                        n.queue(*queue),
-                        names.join(" -> ")
-                    ),
-                )
-            }
-            EventKind::Migrate { pid, from, to } => {
-                (n.pid(*pid), format!("migrate    cpu{from} -> cpu{to}"))
-            }
-            EventKind::Fault { kind } => {
-                let actor = match kind {
-                    FaultKind::Kill { pid, .. } => n.pid(*pid),
-                    FaultKind::Lose { from, .. }
-                    | FaultKind::Delay { from, .. }
-                    | FaultKind::Arrive { from, .. } => n.pid(*from),
-                    FaultKind::KillMissed { .. } | FaultKind::ClockJump { .. } => "-".into(),
-                };
-                (actor, format!("fault      {}", n.fault(kind)))
-            }
-        }
-    }
-
-    /// Render events as the stable text trace.
-    pub fn text(events: &[Event]) -> String {
-        let mut names = Names::default();
-        let mut out = String::new();
-        for e in events {
-            names.learn(&e.kind);
-            let (actor, what) = describe(&names, &e.kind);
-            let _ = writeln!(out, "{:>6} cpu{} {:<22} {}", e.tick, e.cpu, actor, what);
-        }
-        out
-    }
-}
+/// handle to finish it once the run is over.
+pub type SharedTextStream<W> = SharedStream<W, TextLines>;
 
 #[cfg(test)]
 mod tests {
-    use super::{reference, text, write_text, Names, CHUNK};
-    use abi::{Source, Sysno};
-    use kernel::trace::{Event, EventKind};
-
-    use crate::render::testgen::{awkward_integers, hand_made, variant, Rng, VARIANTS};
+    use abi::{Capacity, Mode};
 
     #[test]
-    fn the_streamed_trace_is_the_same_bytes_across_chunk_boundaries() {
-        let mut rng = Rng(0xc4u64);
-        // About 150 bytes a line on average: several 64 KiB chunks.
-        let events: Vec<Event> = (0..5_000).map(|_| rng.event()).collect();
-        let whole = text(&events);
-        assert!(whole.len() > 3 * CHUNK, "{} bytes", whole.len());
-        let mut streamed = Vec::new();
-        write_text(&events, &mut streamed).unwrap();
-        assert_eq!(String::from_utf8(streamed).unwrap(), whole);
-        // An empty trace writes nothing.
-        let mut none = Vec::new();
-        write_text(&[], &mut none).unwrap();
-        assert!(none.is_empty());
-    }
-
-    #[test]
-    fn hand_made_trace_matches_the_reference() {
-        let events = hand_made();
-        assert_eq!(text(&events), reference::text(&events));
-    }
-
-    #[test]
-    fn generated_traces_match_the_reference_for_every_event_kind() {
-        let mut seen = [0usize; VARIANTS];
-        let mut calls = [0usize; 17];
-        for seed in 1..=20u64 {
-            let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-            let events: Vec<Event> = (0..2_000).map(|_| rng.event()).collect();
-            for e in &events {
-                seen[variant(&e.kind)] += 1;
-                if let EventKind::Syscall { call, .. } = &e.kind {
-                    calls[call.sysno() as usize] += 1;
-                }
-            }
-            let (new, old) = (text(&events), reference::text(&events));
-            if new != old {
-                for (i, (a, b)) in new.lines().zip(old.lines()).enumerate() {
-                    assert_eq!(a, b, "seed {seed}, line {i}: {:?}", events[i]);
-                }
-                assert_eq!(new, old, "seed {seed}");
-            }
+    fn modes_and_capacities_print_as_their_display_does() {
+        for mode in [
+            Mode::Blocking,
+            Mode::NonBlocking,
+            Mode::Timeout(0),
+            Mode::Timeout(u64::MAX),
+        ] {
+            let mut s = Vec::new();
+            super::push_mode(&mut s, mode);
+            assert_eq!(String::from_utf8(s).unwrap(), mode.to_string());
         }
-        assert!(seen.iter().all(|&n| n > 0), "every event kind: {seen:?}");
-        assert!(
-            Sysno::ALL.iter().all(|&s| calls[s as usize] > 0),
-            "every syscall: {calls:?}"
-        );
-    }
-
-    #[test]
-    fn string_methods_match_the_reference() {
-        let mut rng = Rng(0x5eed);
-        let mut events = hand_made();
-        events.extend((0..3_000).map(|_| rng.event()));
-        let new = Names::from_events(&events);
-        let old = reference::Names::from_events(&events);
-        for _ in 0..3_000 {
-            let (p, m) = (rng.pid(), rng.mailbox());
-            assert_eq!(new.pid(p), old.pid(p));
-            assert_eq!(new.process_name(p), old.process_name(p));
-            assert_eq!(new.mailbox(m), old.mailbox(m));
-            assert_eq!(new.mailbox_name(m), old.mailbox_name(m));
-            let d = rng.dest();
-            assert_eq!(new.dest(d), old.dest(d));
-            for s in [Source::Process(p), Source::Mailbox(m), Source::Any] {
-                assert_eq!(new.source(s), old.source(s));
-            }
-            let q = rng.queue();
-            assert_eq!(new.queue(q), old.queue(q));
-            let c = rng.call();
-            assert_eq!(new.call(&c), old.call(&c));
-            let f = rng.fault();
-            assert_eq!(new.fault(&f), old.fault(&f));
-            let (s, r) = (rng.flip().then(|| rng.pick(Sysno::ALL)), rng.ret());
-            assert_eq!(new.ret(s, &r), old.ret(s, &r));
-            let x = rng.exit_reason();
-            assert_eq!(super::exit_reason(&x), reference::exit_reason(&x));
+        for capacity in [
+            Capacity::Zero,
+            Capacity::Bounded(1),
+            Capacity::Bounded(u32::MAX),
+            Capacity::Unbounded,
+        ] {
+            let mut s = Vec::new();
+            super::push_capacity(&mut s, capacity);
+            assert_eq!(String::from_utf8(s).unwrap(), capacity.to_string());
         }
     }
 
     #[test]
     fn ticks_print_as_the_tick_column_pads_them() {
         // Every width, at both ends, around the column's six.
-        for v in awkward_integers() {
+        let widths = (0..20).flat_map(|k| {
+            let p = 10u64.pow(k);
+            [p - 1, p, p + 1, p.saturating_mul(10) - 1]
+        });
+        for v in widths.chain([u64::MAX - 1, u64::MAX, 1 << 63]) {
             let mut s = Vec::new();
             super::push_tick(&mut s, v);
             assert_eq!(String::from_utf8(s).unwrap(), format!("{v:>6}"));

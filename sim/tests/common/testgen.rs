@@ -1,7 +1,11 @@
-//! Test-only event generation shared by the renderers' tests: a seeded generator that makes
-//! every event kind and every syscall, and a hand-made trace of the naming edge cases (slot
-//! reuse, renames, stale and unknown ids). Renderers are checked against their reference
-//! implementations over these.
+//! Event generation for the renderers' tests: a seeded generator that makes every event
+//! kind and every syscall, traces shaped like a run (few processes, messages that are sent
+//! and received), a hand-made trace of the naming edge cases (slot reuse, renames, stale and
+//! unknown ids), and strings JSON must escape.
+//!
+//! Test scaffolding only: it lives beside the tests, outside the product library. Its
+//! randomness is the kernel's seeded generator (`kernel::sched::rng::Rng`), so a seed names
+//! the same events on every machine.
 
 use abi::{
     Capacity, Dest, Error, MailboxId, Mode, Overflow, Pid, Source, Syscall, Sysno, RET_REGS,
@@ -12,27 +16,27 @@ use kernel::trace::{
     WaitFor, WakeReason,
 };
 
-/// A small seeded generator (xorshift64*): the same events on every run, no dependency.
-pub(crate) struct Rng(pub(crate) u64);
+/// Events drawn from a seeded generator: the same events for the same seed, everywhere.
+pub struct Rng(kernel::sched::rng::Rng);
 
 impl Rng {
-    pub(crate) fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    pub fn new(seed: u64) -> Rng {
+        Rng(kernel::sched::rng::Rng::new(seed))
     }
-    pub(crate) fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
+    pub fn next(&mut self) -> u64 {
+        self.0.next_u64()
     }
-    pub(crate) fn flip(&mut self) -> bool {
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.0.below(n)
+    }
+    pub fn flip(&mut self) -> bool {
         self.below(2) == 0
     }
-    pub(crate) fn pick<T: Clone>(&mut self, items: &[T]) -> T {
+    pub fn pick<T: Clone>(&mut self, items: &[T]) -> T {
         items[self.below(items.len() as u64) as usize].clone()
     }
     /// Mostly small numbers, with the edges: 0, widths around the tick column, the maximum.
-    pub(crate) fn num(&mut self) -> u64 {
+    pub fn num(&mut self) -> u64 {
         match self.below(8) {
             0 => 0,
             1 => u64::MAX,
@@ -44,7 +48,7 @@ impl Rng {
     }
     /// Low slots in early generations (so names are learnt, reused and go stale), and
     /// slots beyond the dense table.
-    pub(crate) fn raw_id(&mut self) -> u64 {
+    pub fn raw_id(&mut self) -> u64 {
         let index = match self.below(10) {
             0 => u32::MAX,
             1 => 70_000,
@@ -53,20 +57,20 @@ impl Rng {
         let generation = self.pick(&[0, 0, 0, 1, 2, u32::MAX]);
         u64::from(generation) << 32 | u64::from(index)
     }
-    pub(crate) fn pid(&mut self) -> Pid {
+    pub fn pid(&mut self) -> Pid {
         Pid::from_raw(self.raw_id())
     }
-    pub(crate) fn mailbox(&mut self) -> MailboxId {
+    pub fn mailbox(&mut self) -> MailboxId {
         MailboxId::from_raw(self.raw_id())
     }
-    pub(crate) fn dest(&mut self) -> Dest {
+    pub fn dest(&mut self) -> Dest {
         if self.flip() {
             Dest::Process(self.pid())
         } else {
             Dest::Mailbox(self.mailbox())
         }
     }
-    pub(crate) fn name(&mut self) -> String {
+    pub fn name(&mut self) -> String {
         self.pick(&[
             "init",
             "worker",
@@ -80,7 +84,7 @@ impl Rng {
         ])
         .to_string()
     }
-    pub(crate) fn text(&mut self) -> String {
+    pub fn text(&mut self) -> String {
         self.pick(&[
             "hello",
             "",
@@ -89,7 +93,6 @@ impl Rng {
             "back\\slash",
             "it's",
             "tab\t",
-            "nul\0",
             "del\u{7f}",
             "ünïcødé",
             "\u{301}combining first",
@@ -98,24 +101,24 @@ impl Rng {
         ])
         .to_string()
     }
-    pub(crate) fn capacity(&mut self) -> Capacity {
+    pub fn capacity(&mut self) -> Capacity {
         match self.below(3) {
             0 => Capacity::Zero,
             1 => Capacity::Bounded(self.num() as u32),
             _ => Capacity::Unbounded,
         }
     }
-    pub(crate) fn mode(&mut self) -> Mode {
+    pub fn mode(&mut self) -> Mode {
         match self.below(3) {
             0 => Mode::Blocking,
             1 => Mode::NonBlocking,
             _ => Mode::Timeout(self.num()),
         }
     }
-    pub(crate) fn error(&mut self) -> Error {
+    pub fn error(&mut self) -> Error {
         self.pick(Error::ALL)
     }
-    pub(crate) fn queue(&mut self) -> WaitQueueId {
+    pub fn queue(&mut self) -> WaitQueueId {
         let (m, p) = (self.mailbox(), self.pid());
         self.pick(&[
             WaitQueueId::MailboxSenders(m),
@@ -128,10 +131,10 @@ impl Rng {
             WaitQueueId::Exit(p),
         ])
     }
-    pub(crate) fn pids(&mut self) -> Vec<Pid> {
+    pub fn pids(&mut self) -> Vec<Pid> {
         (0..self.below(4)).map(|_| self.pid()).collect()
     }
-    pub(crate) fn call(&mut self) -> Syscall {
+    pub fn call(&mut self) -> Syscall {
         let source = match self.below(3) {
             0 => Source::Process(self.pid()),
             1 => Source::Mailbox(self.mailbox()),
@@ -205,7 +208,7 @@ impl Rng {
             Sysno::Print => Syscall::Print { len: self.num() },
         }
     }
-    pub(crate) fn ret(&mut self) -> [u64; RET_REGS] {
+    pub fn ret(&mut self) -> [u64; RET_REGS] {
         // Mostly successes; every error code, and codes no error has.
         let status = match self.below(4) {
             0 => self.below(Error::ALL.len() as u64 + 3),
@@ -219,7 +222,7 @@ impl Rng {
         }
         ret
     }
-    pub(crate) fn fault(&mut self) -> FaultKind {
+    pub fn fault(&mut self) -> FaultKind {
         match self.below(6) {
             0 => FaultKind::Kill {
                 pid: self.pid(),
@@ -258,7 +261,7 @@ impl Rng {
             },
         }
     }
-    pub(crate) fn exit_reason(&mut self) -> ExitReason {
+    pub fn exit_reason(&mut self) -> ExitReason {
         match self.below(5) {
             0 => ExitReason::Exit,
             1 => ExitReason::Returned,
@@ -268,8 +271,11 @@ impl Rng {
         }
     }
 
-    pub(crate) fn kind(&mut self) -> EventKind {
-        match self.below(VARIANTS as u64) {
+    /// An event of any kind; syscalls (variant 3) come ten times as often as each other
+    /// kind, as in a run, so a few hundred events make every call.
+    pub fn kind(&mut self) -> EventKind {
+        let v = self.below(VARIANTS as u64 + 9);
+        match if v >= VARIANTS as u64 { 3 } else { v } {
             0 => EventKind::Spawn {
                 pid: self.pid(),
                 parent: self.flip().then(|| self.pid()),
@@ -457,7 +463,7 @@ impl Rng {
         }
     }
 
-    pub(crate) fn event(&mut self) -> Event {
+    pub fn event(&mut self) -> Event {
         Event {
             tick: self.num(),
             cpu: self.pick(&[0, 1, 7, 12, u32::MAX]),
@@ -466,17 +472,78 @@ impl Rng {
     }
 }
 
-/// Numbers of every decimal width, at both ends of each (every digit count takes its own
-/// path through word-at-a-time formatting), the edges of `u64` and `i64`, and random ones.
-pub(crate) fn awkward_integers() -> Vec<u64> {
-    let mut rng = Rng(7);
-    let edges = [0, 1, 9, 10, 99, 100, u64::MAX - 1, u64::MAX, 1 << 63];
-    let widths = (0..20).flat_map(|k| {
-        let p = 10u64.pow(k);
-        [p - 1, p, p + 1, p.saturating_mul(10) - 1]
-    });
-    let randoms = (0..1_000).map(|_| rng.next());
-    edges.into_iter().chain(widths).chain(randoms).collect()
+/// `count` events of every kind, about processes and mailboxes that mostly never existed: what
+/// a renderer must show whatever the trace says.
+pub fn generated(seed: u64, count: usize) -> Vec<Event> {
+    let mut rng = Rng::new(seed);
+    (0..count).map(|_| rng.event()).collect()
+}
+
+/// Random events made into something like a run: few processes and messages, so processes
+/// are spawned before they act and messages are queued, handed over and taken by them (what
+/// the timeline's flows and spans are made of), ticks mostly moving on, now and then running
+/// backwards.
+pub fn lifelike(seed: u64, len: usize) -> Vec<Event> {
+    let mut rng = Rng::new(seed);
+    let pid = |rng: &mut Rng| Pid::new(rng.below(4) as u32, rng.below(2) as u32);
+    let mut tick = 0u64;
+    let mut events = Vec::with_capacity(len);
+    for i in 0..len {
+        let mut e = rng.event();
+        tick = match rng.below(20) {
+            0 => tick.saturating_sub(rng.below(5)),
+            1..=9 => tick,
+            _ => tick + rng.below(4),
+        };
+        e.tick = tick;
+        e.cpu = rng.below(2) as u32;
+        let msg = rng.below(6);
+        match &mut e.kind {
+            EventKind::Spawn { pid: p, .. } => *p = pid(&mut rng),
+            EventKind::Dispatch { pid: p }
+            | EventKind::Preempt { pid: p, .. }
+            | EventKind::Yield { pid: p }
+            | EventKind::Sleep { pid: p, .. }
+            | EventKind::Block { pid: p, .. }
+            | EventKind::Wake { pid: p, .. }
+            | EventKind::Syscall { pid: p, .. }
+            | EventKind::Exit { pid: p, .. } => *p = pid(&mut rng),
+            EventKind::MessageQueued {
+                msg: m, from, to, ..
+            } => {
+                (*m, *from) = (msg, pid(&mut rng));
+                *to = Dest::Process(pid(&mut rng));
+            }
+            EventKind::MessageHandedOver {
+                msg: m, from, to, ..
+            } => (*m, *from, *to) = (msg, pid(&mut rng), pid(&mut rng)),
+            EventKind::MessageReceived {
+                msg: m, from, by, ..
+            } => (*m, *from, *by) = (msg, pid(&mut rng), pid(&mut rng)),
+            EventKind::Fault {
+                kind:
+                    FaultKind::Lose { msg: m, .. }
+                    | FaultKind::Delay { msg: m, .. }
+                    | FaultKind::Arrive { msg: m, .. },
+            } => *m = msg,
+            EventKind::Idle { until } => *until = tick + rng.below(3),
+            _ => {}
+        }
+        // Spawns first, so the rest have someone to be about.
+        if i < 8 {
+            e.kind = EventKind::Spawn {
+                pid: Pid::new(i as u32 % 4, i as u32 / 4),
+                parent: None,
+                program: rng.name(),
+                name: rng.name(),
+                arg: 0,
+                inbox: Capacity::Unbounded,
+                priority: 1,
+            };
+        }
+        events.push(e);
+    }
+    events
 }
 
 /// Strings that JSON must escape, or that look as if it might: quotes, backslashes, every
@@ -484,7 +551,7 @@ pub(crate) fn awkward_integers() -> Vec<u64> {
 /// place in and around the eight-byte words the escaping check reads, among ASCII and among
 /// multi-byte characters (whose bytes are 0x80 and above, next to which a borrow could hide
 /// a byte that needs escaping).
-pub(crate) fn awkward_strings() -> Vec<String> {
+pub fn awkward_strings() -> Vec<String> {
     let mut awkward: Vec<String> = [
         "",
         "plain",
@@ -526,11 +593,11 @@ pub(crate) fn awkward_strings() -> Vec<String> {
 }
 
 /// How many `EventKind` variants [`variant`] tells apart.
-pub(crate) const VARIANTS: usize = 31;
+pub const VARIANTS: usize = 31;
 
 /// Which variant an event is. No wildcard arm: a new variant does not compile until the
 /// generator makes it and this test covers it.
-pub(crate) fn variant(kind: &EventKind) -> usize {
+pub fn variant(kind: &EventKind) -> usize {
     match kind {
         EventKind::Spawn { .. } => 0,
         EventKind::Dispatch { .. } => 1,
@@ -568,7 +635,7 @@ pub(crate) fn variant(kind: &EventKind) -> usize {
 
 /// A trace that names, renames and reuses slots, then mentions live, stale and unknown
 /// ids: the cases a slot-indexed name table could get wrong.
-pub(crate) fn hand_made() -> Vec<Event> {
+pub fn hand_made() -> Vec<Event> {
     let ev = |tick, kind| Event { tick, cpu: 0, kind };
     let spawn = |pid, name: &str| EventKind::Spawn {
         pid,
@@ -622,5 +689,26 @@ pub(crate) fn hand_made() -> Vec<Event> {
         ev(23, send(Dest::Mailbox(MailboxId::new(9, 9)))),
         ev(1_000_000, send(Dest::Process(Pid::new(3, 0)))),
         ev(u64::MAX, send(Dest::Process(Pid::new(3, 7)))),
+    ]
+}
+
+/// The generated traces the golden files pin, by name, each with the tick its run ended at:
+/// every event kind and every syscall in the random ones, the timeline's spans, flows and
+/// counters in the lifelike ones, the naming edge cases in the hand-made one.
+pub fn golden_traces() -> Vec<(&'static str, Vec<Event>, u64)> {
+    let lifelike = |seed| {
+        let events = lifelike(seed, 250);
+        let end = events.last().map_or(0, |e| e.tick + 5);
+        (events, end)
+    };
+    let (lifelike_1, end_1) = lifelike(1);
+    let (lifelike_2, end_2) = lifelike(2);
+    vec![
+        ("generated_1", generated(1, 250), 100),
+        ("generated_2", generated(2, 250), 100),
+        ("generated_3", generated(3, 250), 100),
+        ("lifelike_1", lifelike_1, end_1),
+        ("lifelike_2", lifelike_2, end_2),
+        ("hand_made", hand_made(), 30),
     ]
 }

@@ -1,22 +1,25 @@
-//! The timeline: the trace replayed into per-process state spans, message flows and
-//! per-endpoint counters.
+//! The replay: the trace replayed into what happened when, per process, per message and per
+//! endpoint.
 //!
-//! This module owns the one replay every visual renderer ([`gantt`](super::gantt),
-//! [`svg`](super::svg), [`chrome`](super::chrome)) and the [`stats`](super::stats) table
-//! share, so they agree on what happened when. It reads events only; it never reaches into the
-//! kernel, never formats for people, and never panics on any event sequence: an event about a
-//! process the trace never spawned (or one that already exited) is ignored, and ticks that run
-//! backwards are clamped, so a truncated or hand-written trace still replays.
+//! This module owns the one model every visual renderer ([`gantt`](super::gantt),
+//! [`svg`](super::svg), [`chrome`](super::chrome)) draws and the [`stats`](super::stats)
+//! endpoint table counts, so they agree on what happened when: each process's life as
+//! contiguous state spans (what there is to draw), each message from its send to its receipt
+//! or drop (the arrows), each endpoint's queue depth over time. It renders nothing itself. It
+//! reads events only; it never reaches into the kernel, and never panics on any event
+//! sequence: an event about a process the trace never spawned (or one that already exited) is
+//! ignored, and ticks that run backwards are clamped, so a truncated or hand-written trace
+//! still replays.
 //!
-//! The replay follows the kernel's own accounting (`Process::set_state`): a process is
-//! `Ready` from its spawn, `Running` from a dispatch, `Ready` again after a preemption, a
-//! yield or a wake, `Blocked` from a block, `Sleeping` from a sleep, and its life ends at its
-//! exit. The kernel charges the time spent in a state when the process leaves it, at the tick
-//! of the event that records the change, so summing the spans per state gives exactly the
-//! kernel's `ProcStats` (`cpu`, `ready`, `blocked`, `sleeping`) for every exited process.
-//! Processes still alive when the run ended are charged up to the run's end tick.
+//! The spans follow the kernel's own transitions (`Process::set_state`): a process is `Ready`
+//! from its spawn, `Running` from a dispatch, `Ready` again after a preemption, a yield or a
+//! wake, `Blocked` from a block, `Sleeping` from a sleep, and its life ends at its exit. A
+//! state's span ends at the tick of the event that leaves it, as the kernel charges it, so a
+//! process's spans add up to the kernel's own totals (`ProcStats`), which stay the authority
+//! for the numbers: the statistics take them from the report. Processes still alive when the
+//! run ended are drawn up to the run's end tick.
 
-use abi::{Dest, MailboxId, Overflow, Pid, Syscall, Ticks};
+use abi::{Dest, MailboxId, Overflow, Pid, Ticks};
 use kernel::ipc::WaitQueueId;
 use kernel::trace::{CpuId, DropReason, Event, EventKind, FaultKind, MsgId};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -26,14 +29,14 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 pub enum State {
     /// On a CPU.
     Running {
-        /// Which CPU.
+        /// The CPU it runs on.
         cpu: CpuId,
     },
     /// Waiting for a CPU.
     Ready,
     /// Waiting on a wait queue.
     Blocked {
-        /// Which queue.
+        /// The queue it waits on.
         queue: WaitQueueId,
     },
     /// Waiting for the clock.
@@ -62,7 +65,7 @@ pub struct Span {
     pub start: Ticks,
     /// The tick it ended (exclusive).
     pub end: Ticks,
-    /// The state.
+    /// What the process did throughout it.
     pub state: State,
 }
 
@@ -97,7 +100,7 @@ pub struct ProcessExit {
 
 /// One process, replayed.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ProcessTimeline {
+pub struct ProcessLife {
     /// Its pid.
     pub pid: Pid,
     /// The name its spawn gave it.
@@ -114,21 +117,9 @@ pub struct ProcessTimeline {
     pub exit: Option<ProcessExit>,
     /// Its states from spawn to exit (or to the run's end), in order, contiguous.
     pub spans: Vec<Span>,
-    /// Times it was dispatched onto a CPU.
-    pub dispatches: u64,
-    /// Times the timer took its CPU away.
-    pub preemptions: u64,
-    /// Syscalls it made (including ones that did not decode).
-    pub syscalls: u64,
-    /// Messages it sent that entered the kernel (queued or handed over).
-    pub sent: u64,
-    /// Messages it received.
-    pub received: u64,
-    /// The tick it first ran.
-    pub first_run: Option<Ticks>,
 }
 
-impl ProcessTimeline {
+impl ProcessLife {
     /// `p3:name`, as every renderer labels it.
     pub fn label(&self) -> String {
         format!("{}:{}", self.pid, self.name)
@@ -227,14 +218,14 @@ pub struct EndpointCounters {
     pub depth: Vec<(Ticks, usize)>,
 }
 
-/// Where a message was received.
+/// A message's receipt: when, where and by whom it was taken.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Receipt {
-    /// When.
+    /// The tick the receiver took it.
     pub tick: Ticks,
-    /// On which CPU.
+    /// The CPU the receiver ran on.
     pub cpu: CpuId,
-    /// By whom.
+    /// The process that took it.
     pub by: Pid,
 }
 
@@ -254,7 +245,7 @@ pub struct MessageFlow {
     /// When it entered the kernel (a message taken straight from a blocked sender enters at
     /// the receive).
     pub sent: Ticks,
-    /// On which CPU it was sent.
+    /// The CPU its sender ran on.
     pub sent_cpu: CpuId,
     /// Whether it went straight to its receiver, never queued.
     pub handed_over: bool,
@@ -267,21 +258,21 @@ pub struct MessageFlow {
 /// A stretch a CPU idled, waiting for a timer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct IdleSpan {
-    /// The CPU.
+    /// The CPU that idled.
     pub cpu: CpuId,
-    /// When it began.
+    /// The tick it began idling.
     pub start: Ticks,
-    /// When it ended (exclusive).
+    /// The tick it had work again (exclusive).
     pub end: Ticks,
 }
 
 /// The whole trace, replayed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Timeline {
+pub struct Replay {
     /// The run's end tick (at least the last event's tick).
     pub end: Ticks,
     /// Every process the trace spawned, in spawn order.
-    pub processes: Vec<ProcessTimeline>,
+    pub processes: Vec<ProcessLife>,
     /// Every message that entered the kernel, by id.
     pub messages: BTreeMap<MsgId, MessageFlow>,
     /// Counters of every endpoint a message was sent to or a sender blocked on.
@@ -300,8 +291,8 @@ struct Open {
 }
 
 /// The replay in progress.
-struct Replay {
-    tl: Timeline,
+struct Replayer {
+    tl: Replay,
     index: BTreeMap<Pid, usize>,
     open: Vec<Option<Open>>,
     /// Message ids queued at each endpoint, in arrival order.
@@ -311,24 +302,20 @@ struct Replay {
     /// Mailboxes created with the `drop_newest` overflow policy: an overflow drop there is
     /// of the message being sent, which was never queued.
     drop_newest: BTreeSet<MailboxId>,
-    /// The sender and destination of the last `send` each CPU trapped with: the sender of a
-    /// message `drop_newest` drops in that trap.
-    last_send: BTreeMap<CpuId, (Pid, Dest)>,
     /// The last tick seen: ticks never run backwards in the replay.
     now: Ticks,
 }
 
-impl Timeline {
+impl Replay {
     /// Replay `events` of a run that ended at `end`.
-    pub fn from_events(events: &[Event], end: Ticks) -> Timeline {
-        let mut r = Replay {
-            tl: Timeline::default(),
+    pub fn from_events(events: &[Event], end: Ticks) -> Replay {
+        let mut r = Replayer {
+            tl: Replay::default(),
             index: BTreeMap::new(),
             open: Vec::new(),
             pending: BTreeMap::new(),
             blocked_senders: BTreeMap::new(),
             drop_newest: BTreeSet::new(),
-            last_send: BTreeMap::new(),
             now: 0,
         };
         for e in events {
@@ -338,7 +325,7 @@ impl Timeline {
     }
 
     /// The process with this pid.
-    pub fn process(&self, pid: Pid) -> Option<&ProcessTimeline> {
+    pub fn process(&self, pid: Pid) -> Option<&ProcessLife> {
         self.position(pid).map(|i| &self.processes[i])
     }
 
@@ -381,7 +368,7 @@ impl Timeline {
     }
 }
 
-impl Replay {
+impl Replayer {
     fn event(&mut self, e: &Event) {
         // A trace that runs backwards is malformed; clamping keeps every span well formed.
         let tick = e.tick.max(self.now);
@@ -400,7 +387,7 @@ impl Replay {
                     return;
                 }
                 self.index.insert(*pid, self.tl.processes.len());
-                self.tl.processes.push(ProcessTimeline {
+                self.tl.processes.push(ProcessLife {
                     pid: *pid,
                     name: name.clone(),
                     program: program.clone(),
@@ -409,12 +396,6 @@ impl Replay {
                     spawned: tick,
                     exit: None,
                     spans: Vec::new(),
-                    dispatches: 0,
-                    preemptions: 0,
-                    syscalls: 0,
-                    sent: 0,
-                    received: 0,
-                    first_run: None,
                 });
                 self.open.push(Some(Open {
                     state: State::Ready,
@@ -423,19 +404,12 @@ impl Replay {
             }
             EventKind::Dispatch { pid } => {
                 if let Some(i) = self.live(*pid) {
-                    let p = &mut self.tl.processes[i];
-                    p.dispatches += 1;
-                    p.first_run.get_or_insert(tick);
                     self.enter(i, State::Running { cpu: e.cpu }, tick);
                 }
             }
-            EventKind::Preempt { pid, .. } => {
-                if let Some(i) = self.live(*pid) {
-                    self.tl.processes[i].preemptions += 1;
-                    self.enter(i, State::Ready, tick);
-                }
-            }
-            EventKind::Yield { pid } | EventKind::Wake { pid, .. } => {
+            EventKind::Preempt { pid, .. }
+            | EventKind::Yield { pid }
+            | EventKind::Wake { pid, .. } => {
                 if let Some(i) = self.live(*pid) {
                     self.enter(i, State::Ready, tick);
                 }
@@ -450,23 +424,9 @@ impl Replay {
                     self.enter(i, State::Sleeping, tick);
                 }
             }
-            EventKind::Syscall {
-                pid,
-                call: Syscall::Send { dest, .. },
-            } => {
-                self.last_send.insert(e.cpu, (*pid, *dest));
-                if let Some(i) = self.live(*pid) {
-                    self.tl.processes[i].syscalls += 1;
-                }
-            }
             EventKind::MailboxCreated { id, overflow, .. } => {
                 if *overflow == Overflow::DropNewest {
                     self.drop_newest.insert(*id);
-                }
-            }
-            EventKind::Syscall { pid, .. } | EventKind::BadSyscall { pid, .. } => {
-                if let Some(i) = self.live(*pid) {
-                    self.tl.processes[i].syscalls += 1;
                 }
             }
             EventKind::Exit { pid, code, .. } => {
@@ -484,7 +444,6 @@ impl Replay {
                 call,
             } => {
                 let ep = Endpoint::from(*to);
-                self.count_sent(*from);
                 let pending = self.pending.entry(ep).or_default();
                 pending.push_back(*msg);
                 let now_depth = pending.len().max(*depth);
@@ -514,8 +473,6 @@ impl Replay {
                 len,
                 call,
             } => {
-                self.count_sent(*from);
-                self.count_received(*to);
                 let stats = self.tl.endpoints.entry(Endpoint::from(*via)).or_default();
                 stats.accepted = stats.accepted.saturating_add(1);
                 stats.handed_over += 1;
@@ -539,7 +496,6 @@ impl Replay {
             }
             EventKind::MessageReceived { msg, by, via, .. } => {
                 let ep = Endpoint::from(*via);
-                self.count_received(*by);
                 let pending = self.pending.entry(ep).or_default();
                 if let Some(pos) = pending.iter().position(|m| m == msg) {
                     pending.remove(pos);
@@ -566,10 +522,6 @@ impl Replay {
                 // never queued, so nothing pending goes. (A made-up or damaged trace can
                 // claim any count, so the counters saturate here and below rather than
                 // overflow.)
-                if let Some((pid, _)) = self.last_send.get(&e.cpu).filter(|(_, d)| d == via) {
-                    let pid = *pid;
-                    self.count_sent(pid);
-                }
                 let stats = self.tl.endpoints.entry(Endpoint::from(*via)).or_default();
                 stats.accepted = stats.accepted.saturating_add(*count as u64);
                 stats.dropped = stats.dropped.saturating_add(*count as u64);
@@ -609,7 +561,9 @@ impl Replay {
                     });
                 }
             }
-            EventKind::Return { .. }
+            EventKind::Syscall { .. }
+            | EventKind::BadSyscall { .. }
+            | EventKind::Return { .. }
             | EventKind::SendAbandoned { .. }
             | EventKind::ReplyDelivered { .. }
             | EventKind::ReplyDropped { .. }
@@ -634,7 +588,6 @@ impl Replay {
                     },
             } => {
                 // A lost message entered the kernel and left it at once.
-                self.count_sent(*from);
                 let stats = self.tl.endpoints.entry(Endpoint::from(*to)).or_default();
                 stats.accepted = stats.accepted.saturating_add(1);
                 self.tl.messages.entry(*msg).or_insert(MessageFlow {
@@ -660,18 +613,6 @@ impl Replay {
     fn live(&self, pid: Pid) -> Option<usize> {
         let i = *self.index.get(&pid)?;
         self.open.get(i)?.as_ref().map(|_| i)
-    }
-
-    fn count_sent(&mut self, pid: Pid) {
-        if let Some(i) = self.index.get(&pid) {
-            self.tl.processes[*i].sent += 1;
-        }
-    }
-
-    fn count_received(&mut self, pid: Pid) {
-        if let Some(i) = self.index.get(&pid) {
-            self.tl.processes[*i].received += 1;
-        }
     }
 
     /// Move process `i` to `state` at `tick`, closing the span it was in.
@@ -715,7 +656,7 @@ impl Replay {
         });
     }
 
-    fn finish(mut self, end: Ticks) -> Timeline {
+    fn finish(mut self, end: Ticks) -> Replay {
         let end = end.max(self.now);
         for i in 0..self.open.len() {
             self.close(i, end);
@@ -732,7 +673,7 @@ impl Replay {
 
 #[cfg(test)]
 mod tests {
-    use super::{Endpoint, Timeline};
+    use super::{Endpoint, Replay};
     use abi::{Capacity, Dest, MailboxId, Mode, Overflow, Pid, Syscall};
     use kernel::trace::{DropReason, Event, EventKind};
 
@@ -786,10 +727,10 @@ mod tests {
             depth: 1,
             call: false,
         }));
-        let tl = Timeline::from_events(&events, 2);
+        let tl = Replay::from_events(&events, 2);
         let stats = &tl.endpoints[&Endpoint::Mailbox(mb)];
         assert_eq!((stats.accepted, stats.dropped), (u64::MAX, u64::MAX));
-        // The renderers built on the timeline take it too.
+        // The renderers built on the replay take it too.
         crate::render::chrome::render(&events, 2);
         crate::render::svg::render(&events, 2);
         crate::render::gantt::render(&events, 2, 40);

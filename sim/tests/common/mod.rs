@@ -1,0 +1,3 @@
+//! Scaffolding shared by the integration tests of this directory that include it.
+
+pub mod testgen;
