@@ -10,7 +10,7 @@
 
 use kernel::inspect::StateInfo;
 use kernel::trace::{CpuId, Event, EventKind};
-use sim::render::timeline::{State, Timeline};
+use sim::render::replay::{Replay, State};
 use sim::render::{chrome, gantt, stats, svg};
 use sim::{Machine, MachineConfig, Outcome, Report, RunQueues};
 use std::collections::BTreeMap;
@@ -229,7 +229,7 @@ fn check_machine(what: &str, r: &Report, cpus: u32) {
         "{what}: events end by the end"
     );
     // A CPU does one thing at a time: its running and idle stretches never overlap.
-    let tl = Timeline::from_events(&r.events, r.ticks);
+    let tl = Replay::from_events(&r.events, r.ticks);
     for cpu in 0..cpus {
         let mut stretches: Vec<(u64, u64)> = tl
             .runs_on(cpu)
@@ -290,7 +290,7 @@ fn check_every_tick(what: &str, mut machine: Machine) -> Report {
 /// Whether some CPU idled through a stretch in which some process was ready: on a machine
 /// whose idle CPUs take ready work, that never happens.
 fn idled_beside_ready_work(r: &Report) -> bool {
-    let tl = Timeline::from_events(&r.events, r.ticks);
+    let tl = Replay::from_events(&r.events, r.ticks);
     tl.idle.iter().any(|i| {
         tl.processes.iter().any(|p| {
             p.spans.iter().any(|s| {
@@ -327,7 +327,7 @@ fn two_compute_bound_processes_finish_in_about_half_the_ticks_on_two_cpus() {
         "fewer context switches, the same compute"
     );
     // Both CPUs ran a worker: the trace shows both, each running one of them.
-    let tl = Timeline::from_events(&two.events, two.ticks);
+    let tl = Replay::from_events(&two.events, two.ticks);
     assert_eq!(tl.cpus.iter().copied().collect::<Vec<_>>(), [0, 1]);
     for cpu in [0, 1] {
         let long = tl.runs_on(cpu).iter().map(|(_, s)| s.ticks()).max();

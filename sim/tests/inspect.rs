@@ -7,7 +7,7 @@
 
 use abi::{Capacity, Dest, MailboxId, Mode, Pid, Source, Ticks};
 use kernel::inspect::{EndpointInfo, Load, Peer, ProcessInfo, StateInfo, WaitOn};
-use kernel::ipc::WaitQueueId;
+use kernel::trace::WaitQueueId;
 use sim::render::{explain, ps};
 use sim::{Machine, MachineConfig, Outcome, Report};
 use userland::{ProgramTable, SpawnOptions, Sys};

@@ -9,7 +9,7 @@
 //! `bounded_buffer`.
 
 use abi::{Capacity, Dest, Error, MailboxId, Mode, Pid, Source, Syscall, Sysno};
-use kernel::ipc::WaitQueueId;
+use kernel::trace::WaitQueueId;
 use kernel::trace::{
     DropReason, Event, EventKind, ExitReason, ReplyDropReason, WaitFor, WakeReason,
 };

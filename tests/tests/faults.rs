@@ -1157,7 +1157,7 @@ fn every_renderer_shows_the_faults() {
     assert!(chrome.contains("fault: kill p1:worker (at tick 60)"));
     assert!(chrome.contains("fault: clock jump 70 -> 100"));
 
-    let tl = sim::render::timeline::Timeline::from_events(&report.events, report.ticks);
+    let tl = sim::render::replay::Replay::from_events(&report.events, report.ticks);
     let lost = tl.messages.get(&2).expect("msg#2");
     assert_eq!(lost.dropped.map(|(_, r)| r), Some(DropReason::Fault));
     let _ = sim::render::gantt::render(&report.events, report.ticks, 60);

@@ -10,8 +10,8 @@
 
 use abi::{Capacity, Error, Mode, Pid, Source};
 use kernel::inspect::ProcessInfo;
-use kernel::ipc::WaitQueueId;
 use kernel::trace::EventKind;
+use kernel::trace::WaitQueueId;
 use sim::render::{explain, ps};
 use sim::{Machine, MachineConfig, Outcome, Policy, Report};
 use testkit::{config, run_with, Log};

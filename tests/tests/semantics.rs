@@ -11,7 +11,7 @@
 //! stands for the pid of the process called `name`.
 
 use abi::{Capacity, Dest, Error, MailboxId, Mode, Pid, Source};
-use kernel::ipc::WaitQueueId;
+use kernel::trace::WaitQueueId;
 use kernel::trace::{DropReason, EventKind, ExitReason, ReplyDropReason, WakeReason};
 use kernel::Ledger;
 use sim::{Outcome, Report};

@@ -15,7 +15,7 @@
 //! are in `docs/performance.md`, "Trace formats".
 
 use abi::{MailboxId, Pid};
-use kernel::ipc::WaitQueueId;
+use kernel::trace::WaitQueueId;
 
 // The integer writers and the escape check are `#[inline]`: they are called from the
 // renderers' own modules, which the compiler may build apart from this one, on paths that run

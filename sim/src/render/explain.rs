@@ -14,7 +14,7 @@ use super::Names;
 use crate::report::{Outcome, Report};
 use abi::{Capacity, Dest, Error, MailboxId, Pid, Syscall, Ticks};
 use kernel::inspect::{ProcessInfo, StateInfo, WaitInfo, WaitOn};
-use kernel::ipc::WaitQueueId;
+use kernel::trace::WaitQueueId;
 use kernel::trace::{DropReason, EventKind, LivelockCause, ReplyDropReason, WakeReason};
 use kernel::Deadlock;
 use std::collections::BTreeMap;

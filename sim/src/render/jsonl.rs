@@ -29,7 +29,7 @@ use super::stream::{render_lines, write_lines, LineWriter, SharedStream, Stream}
 use super::text::{push_call, push_fault, push_ret};
 use super::Names;
 use abi::{Capacity, Dest, Error, MailboxId, Mode, Pid, Source, Syscall};
-use kernel::ipc::WaitQueueId;
+use kernel::trace::WaitQueueId;
 use kernel::trace::{
     Event, EventKind, ExitReason, FaultKind, KillCause, LivelockCause, ReplyDropReason,
 };

@@ -20,14 +20,6 @@ pub mod replay;
 pub mod stats;
 pub mod svg;
 
-/// The [`replay`] under the name it had before: for callers written against it.
-pub mod timeline {
-    pub use super::replay::*;
-
-    /// The whole trace, replayed: [`Replay`].
-    pub type Timeline = super::replay::Replay;
-}
-
 pub use names::Names;
 pub use stream::{LineWriter, SharedStream, Stream};
 pub use text::{exit_reason, text, write_text, SharedTextStream, TextLines, TextStream};

@@ -14,7 +14,7 @@
 use super::bytes::{into_string, push_id, MAILBOX_PREFIX, PID_PREFIX};
 use super::text::ACTOR_WIDTH;
 use abi::{Dest, MailboxId, Pid};
-use kernel::ipc::WaitQueueId;
+use kernel::trace::WaitQueueId;
 use kernel::trace::{Event, EventKind};
 use std::collections::BTreeMap;
 
@@ -303,8 +303,8 @@ const SPACES: [u8; ACTOR_WIDTH] = [b' '; ACTOR_WIDTH];
 mod tests {
     use super::Names;
     use abi::{Capacity, MailboxId, Overflow, Pid};
-    use kernel::ipc::WaitQueueId;
     use kernel::trace::EventKind;
+    use kernel::trace::WaitQueueId;
 
     #[test]
     fn an_id_is_named_by_its_own_generation_only() {

@@ -20,7 +20,7 @@
 //! run ended are drawn up to the run's end tick.
 
 use abi::{Dest, MailboxId, Overflow, Pid, Ticks};
-use kernel::ipc::WaitQueueId;
+use kernel::trace::WaitQueueId;
 use kernel::trace::{CpuId, DropReason, Event, EventKind, FaultKind, MsgId};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 

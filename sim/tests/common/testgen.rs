@@ -10,7 +10,7 @@
 use abi::{
     Capacity, Dest, Error, MailboxId, Mode, Overflow, Pid, Source, Syscall, Sysno, RET_REGS,
 };
-use kernel::ipc::WaitQueueId;
+use kernel::trace::WaitQueueId;
 use kernel::trace::{
     DropReason, Event, EventKind, ExitReason, FaultKind, KillCause, LivelockCause, ReplyDropReason,
     WaitFor, WakeReason,
