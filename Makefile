@@ -32,24 +32,24 @@ doc:
 # The criterion benchmarks: IPC workloads and syscalls (ipc), trace renderers (render) and
 # schedule exploration (explore). `make bench-peers` is separate: it is not criterion.
 bench:
-	$(CARGO) bench -p sim --bench ipc --bench render --bench explore
+	$(CARGO) bench -p bench --bench ipc --bench render --bench explore
 
 # W1–W4 on this simulator, on tokio (current-thread) and on crossbeam with OS threads, and
 # exploring the philosophers on this simulator and on shuttle, in one run: one table of the
-# figures, the ratios and the targets (sim/benches/peers.rs). About three minutes with the
+# figures, the ratios and the targets (bench/benches/peers.rs). About three minutes with the
 # build; W4's memory is read from /proc, so Linux only.
 bench-peers:
-	$(CARGO) bench -p sim --bench peers
+	$(CARGO) bench -p bench --bench peers
 
 # Instructions per unit of work, which a noisy machine cannot blur: callgrind counts a
 # workload at two lengths and the difference is divided by the difference of the lengths,
-# so the setup cancels out (sim/examples/floor.rs). Needs valgrind. FLOOR_WORKLOADS picks
+# so the setup cancels out (bench/examples/floor.rs). Needs valgrind. FLOOR_WORKLOADS picks
 # some of: getpid w1-mailbox w1-call w2-ring w3-fan-in.
 FLOOR_WORKLOADS ?= getpid w1-mailbox w1-call w2-ring w3-fan-in
 .PHONY: floor
 floor:
 	@command -v valgrind >/dev/null || { echo "make floor needs valgrind (apt-get install valgrind)"; exit 1; }
-	$(CARGO) build --quiet --profile bench -p sim --example floor
+	$(CARGO) build --quiet --profile bench -p bench --example floor
 	@for w in $(FLOOR_WORKLOADS); do \
 	  count() { valgrind --tool=callgrind --callgrind-out-file=/dev/null target/release/examples/floor $$w $$1 2>&1 \
 	    | awk '/Collected/ { print $$4 }'; }; \

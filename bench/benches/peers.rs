@@ -4,7 +4,7 @@
 //! [`shuttle`] crate, all in one process run, printed as one table with the ratios and the
 //! issue's targets.
 //!
-//! Run with `make bench-peers` (`cargo bench -p sim --bench peers`; a few minutes). Under
+//! Run with `make bench-peers` (`cargo bench -p bench --bench peers`; a few minutes). Under
 //! `cargo test` (the binary is not given `--bench`) it runs a smoke mode instead: every
 //! measurement at tiny sizes, once, checking that each run succeeded and each figure is a
 //! finite number, in a few seconds.
@@ -482,7 +482,7 @@ fn serves(f: usize) -> usize {
     (0..DINERS).filter(|&p| forks_of(p).contains(&f)).count() * MEALS
 }
 
-/// Ours: the shipped scenario and its machine, as `sim/benches/explore.rs` and a release
+/// Ours: the shipped scenario and its machine, as `bench/benches/explore.rs` and a release
 /// `sim explore` set them up (no invariant checks; `explore` turns the trace off).
 fn our_philosophers() -> (sim::explore::Target<'static>, MachineConfig) {
     let shipped = userland::scenario::shipped(PHILOSOPHERS).expect("shipped");
@@ -1172,17 +1172,32 @@ fn run(sizes: &Sizes, bench: bool) {
     print_table(&rows);
 }
 
+/// The harness's command line: what `cargo bench` and `cargo test` pass, and the W4 child's.
+#[derive(clap::Parser, Debug)]
+#[command(about = "W1-W4 and exploration on the simulator and its peers, in one table")]
+struct Args {
+    /// Measure at full size (`cargo bench` passes it; `cargo test --all-targets` runs the
+    /// harness without it, at smoke size).
+    #[arg(long)]
+    bench: bool,
+    /// Run one W4 measurement as a child process: `w4 ours|tokio N`.
+    #[arg(long, num_args = 3, value_names = ["W4", "WHO", "N"])]
+    child: Option<Vec<String>>,
+    /// Anything else the bench runner passes (a filter): ignored.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    rest: Vec<String>,
+}
+
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if let [flag, w4, who, n] = args.as_slice() {
-        if flag == "--child" && w4 == "w4" {
+    let args = <Args as clap::Parser>::parse();
+    if let Some(child) = &args.child {
+        if let [w4, who, n] = child.as_slice() {
+            assert_eq!(w4, "w4", "the only child workload is w4");
             child_w4(who, n.parse().expect("W4 processes"));
             return;
         }
     }
-    // `cargo bench` passes `--bench`; `cargo test --all-targets` runs the binary without it.
-    let bench = args.iter().any(|a| a == "--bench");
     let start = Instant::now();
-    run(if bench { &BENCH } else { &SMOKE }, bench);
+    run(if args.bench { &BENCH } else { &SMOKE }, args.bench);
     eprintln!("peers: {:.1} s", start.elapsed().as_secs_f64());
 }

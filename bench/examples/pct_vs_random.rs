@@ -8,21 +8,31 @@
 //! example prints the median, mean and 90th percentile of those counts.
 //!
 //! ```text
-//! cargo run --release -p sim --example pct_vs_random [BASES]
+//! cargo run --release -p bench --example pct_vs_random [BASES]
 //! ```
 
+use clap::Parser;
 use sim::explore::{self, Options, Strategy, Target};
 use sim::MachineConfig;
 
 /// Seeds tried per base before giving up (counted as this many).
 const LIMIT: u64 = 100_000;
 
+/// Seeds to the first failure of the message race, PCT against random.
+#[derive(Parser, Debug)]
+#[command(about = "Seeds to the first failure of sim/tests/scenarios/race.sim, PCT against random")]
+struct Args {
+    /// Disjoint seed ranges (bases) to search from.
+    #[arg(default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    bases: u64,
+}
+
 fn main() {
-    let bases: u64 = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(200);
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/scenarios/race.sim");
+    let bases = Args::parse().bases;
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../sim/tests/scenarios/race.sim"
+    );
     let text = std::fs::read_to_string(path).expect("race.sim is there");
     let scenario = userland::scenario::load("race.sim", &text).expect("race.sim loads");
     let mut config = sim::scenario::configure(&scenario, MachineConfig::default());

@@ -6,7 +6,7 @@
 //! smaller ones again with the text trace rendered to a sink as the run goes (as a
 //! `TextStream`, the way a long trace is written), so the cost of tracing is known.
 //!
-//! Run with `make bench` (or `cargo bench -p sim --bench ipc`). Figures are host time per
+//! Run with `make bench` (or `cargo bench -p bench --bench ipc`). Figures are host time per
 //! simulated operation (criterion's "elements": a syscall, a round trip, a hop, a message, a
 //! process); compare runs only on the same machine. `make bench-peers` runs the same
 //! workloads against tokio and OS threads in one process and prints the ratios.

@@ -2,7 +2,7 @@
 //! that instruction counts are taken on (`make floor`).
 //!
 //! ```text
-//! cargo run --release -p sim --example floor -- WORKLOAD N
+//! cargo run --release -p bench --example floor -- WORKLOAD N
 //! make floor            # callgrind at two lengths; prints instructions per unit
 //! ```
 //!

@@ -2,7 +2,7 @@
 //! (it never fails, so every seed runs to the end), with PCT and random, on 1 and 2 host
 //! threads, 64 seeds per iteration.
 //!
-//! Run with `cargo bench -p sim --bench explore`. Criterion's "elements" are seeds; the
+//! Run with `cargo bench -p bench --bench explore`. Criterion's "elements" are seeds; the
 //! machine is configured as a release `sim explore` runs it (no trace, no invariant checks).
 //! Figures are host dependent: compare them only on the same machine (`docs/performance.md`
 //! has the ones measured when this was written).

@@ -2,7 +2,7 @@
 //!
 //! One fixed run (the built-in prime sieve up to 500) is rendered in every format; figures
 //! are host time per whole rendering, and per event in the throughput column. Run with
-//! `cargo bench -p sim --bench render`; the figures are in `docs/performance.md`.
+//! `cargo bench -p bench --bench render`; the figures are in `docs/performance.md`.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use sim::render;
