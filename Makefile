@@ -15,10 +15,13 @@ demo:
 build:
 	$(CARGO) build --workspace --all-targets
 
-# Every test binary, then one closing line with the totals over all of them.
+# Every test binary, then one closing line with the totals over all of them. The bench crate
+# holds measurements, not tests, and its peers (tokio, crossbeam, shuttle, criterion) are
+# the heaviest builds here: `make lint` compiles it (clippy --all-targets), `make bench` and
+# `make bench-peers` run it.
 test:
 	@mkdir -p target
-	@set -o pipefail; { $(CARGO) test --workspace --all-targets --no-fail-fast && $(CARGO) test --workspace --doc; } 2>&1 \
+	@set -o pipefail; { $(CARGO) test --workspace --exclude bench --all-targets --no-fail-fast && $(CARGO) test --workspace --exclude bench --doc; } 2>&1 \
 	  | tee target/test.log
 	@awk '/^test result:/ { p += $$4; f += $$6 } END { printf "%d passed, %d failed\n", p, f }' target/test.log
 
