@@ -3,19 +3,24 @@
 //! `--replay FILE`.
 //!
 //! This module owns the arguments of `sim explore`, turning a resolved target into the
-//! library's [`sim::explore::Target`], the replay command printed for each failure, and where
-//! the report and a saved schedule go. The exploring itself (seeds, threads, classifying
-//! failures, the schedule file format) is `sim::explore`'s; this module never runs a seed.
+//! library's [`sim::explore::Target`], the replay command printed for each failure, the
+//! progress bar drawn on a terminal while the seeds run, and where the report and a saved
+//! schedule go. The exploring itself (seeds, threads, classifying failures, the schedule file
+//! format) is `sim::explore`'s; this module never runs a seed.
 
 use crate::output::{write_file, write_stderr, write_stdout};
 use crate::target::{read_text, FileKind, Target};
 use crate::{CliResult, MachineArgs};
 use clap::ValueEnum;
-use sim::explore::{self, Options, ScheduleFile, Shard, Strategy};
+use indicatif::{ProgressBar, ProgressState, ProgressStyle};
+use sim::explore::{self, Options, Progress, ProgressFn, ScheduleFile, Shard, Strategy};
 use sim::{MachineConfig, Policy, Report};
+use std::io::IsTerminal as _;
 use std::ops::Range;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// `sim explore`: what to explore and how. The machine flags are `sim run`'s; the ones
 /// exploration itself varies are refused, and hidden from its help.
@@ -134,13 +139,24 @@ pub fn run(mut args: ExploreArgs) -> CliResult {
             }
         }
     };
+    // A bar is for someone watching: never drawn into a file or a pipe.
+    let (bar, tell) = match std::io::stderr().is_terminal() {
+        true => {
+            let (bar, tell) = progress_bar();
+            (Some(bar), Some(tell))
+        }
+        false => (None, None),
+    };
     let options = Options {
         jobs: args.jobs.map_or_else(explore::default_jobs, |j| j as usize),
         shard: args.shard,
         fail_fast: args.fail_fast,
-        progress: true,
+        progress: tell,
     };
     let report = explore::explore(&explored, &config, strategy, args.seeds.clone(), &options);
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
     let mut shown = match args.format {
         ReportFormat::Text => report.render_text(),
         ReportFormat::Json => report.render_json(),
@@ -173,6 +189,44 @@ pub fn run(mut args: ExploreArgs) -> CliResult {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// How the bar `sim explore` draws on stderr looks:
+/// `[#####     ] 120/400 seeds, 3 failing, 950 seeds/s`.
+const PROGRESS_TEMPLATE: &str = "[{bar:30}] {pos}/{len} seeds, {failing} failing, {rate}";
+
+/// A progress bar for stderr, and the callback that moves it as the library tells it.
+fn progress_bar() -> (ProgressBar, ProgressFn) {
+    // The failing count is drawn from here rather than set as the bar's message, so that one
+    // report is one redraw.
+    let failing = Arc::new(AtomicU64::new(0));
+    let shown = failing.clone();
+    // The template is a constant a test parses; a plain bar is only the fallback's shape.
+    let style = ProgressStyle::with_template(PROGRESS_TEMPLATE)
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("# ")
+        .with_key(
+            "failing",
+            move |_: &ProgressState, out: &mut dyn std::fmt::Write| {
+                let _ = write!(out, "{}", shown.load(Ordering::Relaxed));
+            },
+        )
+        .with_key(
+            "rate",
+            |state: &ProgressState, out: &mut dyn std::fmt::Write| {
+                let _ = write!(out, "{:.0} seeds/s", state.per_sec());
+            },
+        );
+    let bar = ProgressBar::new(0).with_style(style);
+    let moved = bar.clone();
+    let tell: ProgressFn = Arc::new(move |p: Progress| {
+        failing.store(p.failing, Ordering::Relaxed);
+        moved.update(|state| {
+            state.set_len(p.total);
+            state.set_pos(p.done);
+        });
+    });
+    (bar, tell)
 }
 
 /// The library's view of a resolved target: how to build its programs for every run.
@@ -286,5 +340,28 @@ pub fn replay_note(config: &MachineConfig, report: &Report) -> String {
             "== replay: {} dispatches followed the recording ({} decisions), {} departed from it (no ready process had the recorded name)\n",
             d.followed, d.recorded, d.departed
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_progress_bar_follows_what_the_library_tells_it() {
+        assert!(ProgressStyle::with_template(PROGRESS_TEMPLATE).is_ok());
+        let (bar, tell) = progress_bar();
+        tell(Progress {
+            done: 3,
+            total: 10,
+            failing: 1,
+        });
+        assert_eq!((bar.position(), bar.length()), (3, Some(10)));
+        tell(Progress {
+            done: 10,
+            total: 10,
+            failing: 2,
+        });
+        assert_eq!((bar.position(), bar.length()), (10, Some(10)));
     }
 }
