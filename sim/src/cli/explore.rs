@@ -3,24 +3,28 @@
 //! `--replay FILE`.
 //!
 //! This module owns the arguments of `sim explore`, turning a resolved target into the
-//! library's [`sim::explore::Target`], the replay command printed for each failure, the
-//! progress bar drawn on a terminal while the seeds run, and where the report and a saved
-//! schedule go. The exploring itself (seeds, threads, classifying failures, the schedule file
-//! format) is `sim::explore`'s; this module never runs a seed.
+//! library's [`crate::explore::Target`], the replay command printed for each failure (built
+//! from the arguments clap parsed), the progress bar drawn on a terminal while the seeds run,
+//! and where the report and a saved schedule go. The exploring itself (seeds, threads,
+//! classifying failures, the schedule file format) is `crate::explore`'s; this module never
+//! runs a seed.
 
-use crate::output::{write_file, write_stderr, write_stdout};
-use crate::target::{read_text, FileKind, Target};
-use crate::{CliResult, MachineArgs};
-use clap::ValueEnum;
+use super::arguments::MachineArgs;
+use super::output::{write_file, write_stderr, write_stdout};
+use super::target::{read_text, FileKind, Target};
+use super::CliResult;
+use crate::explore::{self, Options, Progress, ProgressFn, ScheduleFile, Shard, Strategy};
+use crate::{MachineConfig, Policy, Report};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, ValueEnum};
 use indicatif::{ProgressBar, ProgressState, ProgressStyle};
-use sim::explore::{self, Options, Progress, ProgressFn, ScheduleFile, Shard, Strategy};
-use sim::{MachineConfig, Policy, Report};
 use std::io::IsTerminal as _;
 use std::ops::Range;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use userland::ProgramTable;
 
 /// `sim explore`: what to explore and how. The machine flags are `sim run`'s; the ones
 /// exploration itself varies are refused, and hidden from its help.
@@ -34,7 +38,7 @@ use std::sync::Arc;
     mut_arg("steps", |a| a.help("PCT's expected scheduling points [default: estimated from one run]")),
     mut_arg("preempt", |a| a.help("Random's chance of a preemption at each scheduling point, in percent [default: 10]")),
 )]
-pub struct ExploreArgs {
+pub(crate) struct ExploreArgs {
     #[command(flatten)]
     machine: MachineArgs,
     /// How to choose the schedules.
@@ -84,24 +88,13 @@ enum ReportFormat {
     Json,
 }
 
-/// Flags of `sim run` that `sim explore` sets itself, with whether they take a value: they
-/// are left out of a replay command's copy of the user's flags.
-const EXPLORE_ONLY: &[(&str, bool)] = &[
-    ("--strategy", true),
-    ("--seeds", true),
-    ("--jobs", true),
-    ("--shard", true),
-    ("--fail-fast", false),
-    ("--format", true),
-    ("--save-schedule", true),
-    ("--vary-fault-seed", false),
-    ("--depth", true),
-    ("--steps", true),
-    ("--preempt", true),
-];
-
-/// Run `sim explore`.
-pub fn run(mut args: ExploreArgs) -> CliResult {
+/// Run `sim explore` over the targets `programs` and the scenarios hold; `replay` starts
+/// every replay command ([`replay_prefix`]).
+pub(crate) fn run(
+    mut args: ExploreArgs,
+    programs: fn() -> ProgramTable,
+    replay: String,
+) -> CliResult {
     let m = &mut args.machine;
     if m.policy.is_some() || m.quantum.is_some() || m.seed.is_some() || m.replay.is_some() {
         return Err(
@@ -112,11 +105,11 @@ pub fn run(mut args: ExploreArgs) -> CliResult {
     }
     // The strategy's settings are this command's, not a `--policy` of `sim run`'s.
     let (depth, steps, preempt) = (m.depth.take(), m.steps.take(), m.preempt.take());
-    let (target, config) = m.resolve()?;
+    let (target, config) = m.resolve(programs)?;
     // A target the kernel cannot boot fails the same way under every seed: a usage error,
     // said once, rather than every seed reported as a failure of the program.
     target.machine(config.clone(), m.arg)?;
-    let mut explored = library_target(&target, m.arg).with_command(replay_prefix());
+    let mut explored = library_target(&target, m.arg).with_command(replay.clone());
     if args.vary_fault_seed {
         explored = explored.varying_fault_seed();
     }
@@ -168,11 +161,10 @@ pub fn run(mut args: ExploreArgs) -> CliResult {
                     .map_err(|e| format!("sim: could not boot the target: {e}\n"))?;
                 write_file(path, &file.render())?;
                 format!(
-                    "== saved the schedule of seed {} ({} decisions) to {}; replay: sim run {} --replay {}\n",
+                    "== saved the schedule of seed {} ({} decisions) to {}; replay: {replay} --replay {}\n",
                     f.first_seed,
                     file.schedule.decisions.len(),
                     path.display(),
-                    file.scenario,
                     path.display()
                 )
             }
@@ -233,36 +225,75 @@ fn progress_bar() -> (ProgressBar, ProgressFn) {
 fn library_target(target: &Target, arg: u64) -> explore::Target<'static> {
     match target {
         Target::Scenario { scenario, .. } => explore::Target::scenario(scenario.clone()),
-        Target::Program { name } => explore::Target::new(userland::programs::builtin, name, arg),
+        Target::Program { name, programs } => explore::Target::new(*programs, name, arg),
     }
 }
 
-/// `sim run` and the user's own flags (the target, `--max-ticks` and any other machine
-/// flag, in the order given), without those `sim explore` sets: what every replay command
-/// starts with. Copying the words rather than rebuilding them from the parsed flags keeps
-/// every machine flag, including ones added after this was written.
-fn replay_prefix() -> String {
-    let words: Vec<String> = std::env::args().skip(2).collect();
-    let mut kept = vec!["sim".to_string(), "run".to_string()];
-    let mut i = 0;
-    while i < words.len() {
-        let w = &words[i];
-        let flag = w.split_once('=').map_or(w.as_str(), |(f, _)| f);
-        match EXPLORE_ONLY.iter().find(|(f, _)| *f == flag) {
-            Some((_, takes_value)) => {
-                i += if *takes_value && !w.contains('=') {
-                    2
-                } else {
-                    1
-                };
-            }
-            None => {
-                kept.push(explore::shell_word(w));
-                i += 1;
+/// The machine flags of `sim run` that a replay command sets itself, after the prefix: the
+/// policy and its settings, and the seed. `sim explore` refuses the ones it varies and takes
+/// the settings as its strategy's.
+const SET_BY_THE_REPLAY: &[&str] = &[
+    "policy", "quantum", "seed", "replay", "depth", "steps", "preempt",
+];
+
+/// The id clap gives the group of the arguments [`MachineArgs`] declares.
+const MACHINE_ARGS: &str = "MachineArgs";
+
+/// `BIN run` and the machine flags the user gave `BIN explore` (the target, `--max-ticks` and
+/// any other), in the order given, without those a replay sets itself: what every replay
+/// command starts with. `command` is the whole command line as parsed, `matches` what it
+/// parsed; `BIN` is the name it was run by. Built from clap's record of the arguments rather
+/// than from a list of them, so a machine flag added later is carried over too.
+pub(crate) fn replay_prefix(command: &clap::Command, matches: &ArgMatches) -> String {
+    let bin = command.get_bin_name().unwrap_or("sim");
+    let mut words = vec![explore::shell_word(bin), "run".to_string()];
+    let (Some(explore_command), Some(given)) = (
+        command.find_subcommand("explore"),
+        matches.subcommand_matches("explore"),
+    ) else {
+        return words.join(" ");
+    };
+    let machine: Vec<&clap::Id> = explore_command
+        .get_groups()
+        .filter(|g| g.get_id() == MACHINE_ARGS)
+        .flat_map(|g| g.get_args())
+        .collect();
+    let mut flags: Vec<(usize, Vec<String>)> = Vec::new();
+    for arg in explore_command.get_arguments() {
+        let id = arg.get_id().as_str();
+        if !machine.contains(&arg.get_id())
+            || SET_BY_THE_REPLAY.contains(&id)
+            || given.value_source(id) != Some(ValueSource::CommandLine)
+        {
+            continue;
+        }
+        let mut said: Vec<String> = arg
+            .get_long()
+            .map(|l| format!("--{l}"))
+            .into_iter()
+            .collect();
+        if arg.get_action().takes_values() {
+            let values: Vec<String> = given
+                .get_raw(id)
+                .into_iter()
+                .flatten()
+                .map(|v| v.to_string_lossy().into_owned())
+                .collect();
+            match arg.get_value_delimiter() {
+                Some(delimiter) => said.push(values.join(&delimiter.to_string())),
+                None => said.extend(values),
             }
         }
+        flags.push((given.index_of(id).unwrap_or(usize::MAX), said));
     }
-    kept.join(" ")
+    flags.sort_by_key(|(index, _)| *index);
+    words.extend(
+        flags
+            .into_iter()
+            .flat_map(|(_, said)| said)
+            .map(|w| explore::shell_word(&w)),
+    );
+    words.join(" ")
 }
 
 impl MachineArgs {
@@ -363,5 +394,89 @@ mod tests {
             failing: 2,
         });
         assert_eq!((bar.position(), bar.length()), (10, Some(10)));
+    }
+
+    /// The replay prefix of `BIN explore WORDS`, as `main` builds it.
+    fn prefix_of(bin: &str, words: &[&str]) -> String {
+        use clap::CommandFactory;
+        let mut command = super::super::arguments::Cli::command();
+        let argv = [bin, "explore"].into_iter().chain(words.iter().copied());
+        let matches = command.try_get_matches_from_mut(argv).expect("parses");
+        replay_prefix(&command, &matches)
+    }
+
+    #[test]
+    fn a_replay_command_keeps_the_machine_flags_as_given_and_drops_the_exploring_ones() {
+        let prefix = prefix_of(
+            "/usr/local/bin/sim",
+            &[
+                "--max-ticks=5000",
+                "my file.sim",
+                "--seeds",
+                "0..3",
+                "--cpus",
+                "2",
+                "--priority-inheritance",
+                "--jobs",
+                "4",
+                "--depth",
+                "2",
+                "--quanta",
+                "2,4",
+                "--vary-fault-seed",
+                "--format",
+                "json",
+            ],
+        );
+        assert_eq!(
+            prefix,
+            "sim run --max-ticks 5000 'my file.sim' --cpus 2 --priority-inheritance --quanta 2,4"
+        );
+        // The binary by the name it was run as: a program of the user's replays with itself.
+        assert_eq!(
+            prefix_of("target/debug/my-programs", &["client_server"]),
+            "my-programs run client_server"
+        );
+    }
+
+    #[test]
+    fn every_machine_flag_a_replay_does_not_set_is_carried_into_it() {
+        use clap::CommandFactory;
+        let command = super::super::arguments::Cli::command();
+        let explore = command.find_subcommand("explore").expect("explore");
+        let group: Vec<&clap::Id> = explore
+            .get_groups()
+            .filter(|g| g.get_id() == MACHINE_ARGS)
+            .flat_map(|g| g.get_args())
+            .collect();
+        assert!(group.len() > 10, "the machine flags are found: {group:?}");
+        let mut words = vec!["x.sim".to_string()];
+        let mut expected = Vec::new();
+        for arg in explore.get_arguments() {
+            let id = arg.get_id().as_str();
+            let Some(long) = arg.get_long() else { continue };
+            if !group.contains(&arg.get_id()) || SET_BY_THE_REPLAY.contains(&id) {
+                continue;
+            }
+            words.push(format!("--{long}"));
+            if arg.get_action().takes_values() {
+                // A number suits every machine flag but the one that names a layout.
+                let value = if id == "run_queues" { "global" } else { "1" };
+                words.push(value.to_string());
+            }
+            expected.push(format!("--{long}"));
+        }
+        let words: Vec<&str> = words.iter().map(String::as_str).collect();
+        let prefix = prefix_of("sim", &words);
+        for flag in &expected {
+            assert!(
+                prefix.split(' ').any(|w| w == flag),
+                "{flag} is missing from {prefix}"
+            );
+        }
+        assert!(
+            expected.iter().any(|f| f == "--max-steps-per-tick"),
+            "{expected:?}"
+        );
     }
 }
