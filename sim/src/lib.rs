@@ -9,7 +9,8 @@
 //! machine settings a user gives (CPUs, PCT's depth); [`faults`] is the plan of faults a run
 //! injects (kills, lost and delayed messages, clock jumps); [`cli`] is the whole command
 //! line, which the `sim` binary runs over the built-in programs and a program of yours can
-//! run over its own.
+//! run over its own; [`testing`] runs a program as a test wants it run (invariants checked,
+//! every message accounted for, no process panicked).
 //!
 //! It must never reach into the kernel's decisions: it only calls the kernel's entry points
 //! and reads what the kernel reports.
@@ -27,6 +28,7 @@ pub mod render;
 pub mod report;
 pub mod scenario;
 pub mod soak;
+pub mod testing;
 
 pub use faults::{FaultAt, FaultPlan};
 pub use kernel::sched::Policy;
