@@ -189,3 +189,21 @@ fn explain(args: MachineArgs, programs: fn() -> ProgramTable) -> CliResult {
     write_stdout(&crate::render::explain::render(&report))?;
     Ok(status(&report))
 }
+
+#[cfg(test)]
+mod tests {
+    /// The tutorial shows the example crate's `main.rs` as the few lines a user's own binary
+    /// is; the two must never drift apart.
+    #[test]
+    fn the_tutorial_shows_the_example_crates_main_as_it_is() {
+        let tutorial = include_str!("../../../docs/tutorial.md");
+        let main = include_str!("../../../examples/my-kernel-programs/src/main.rs");
+        let start = tutorial
+            .find("```rust\n//! The whole `sim` command line")
+            .expect("the tutorial shows the example's main.rs")
+            + "```rust\n".len();
+        let len = tutorial[start..].find("\n```").expect("the block ends") + 1;
+        assert_eq!(&tutorial[start..start + len], main);
+        assert!(main.contains("sim::cli::main(my_kernel_programs::programs)"));
+    }
+}
