@@ -1,6 +1,6 @@
 //! Arbitrary bytes as a scenario file, two ways:
-//! - as the command line reads a file (`sim/src/bin/sim/target.rs`, compiled in here as it
-//!   is): the bytes are written to a file and resolved; invalid UTF-8 must be refused as
+//! - as the command line reads a file (`sim::cli::target`, the command line's own code): the
+//!   bytes are written to a file and resolved; invalid UTF-8 must be refused as
 //!   "not a text file", and valid text must be accepted exactly when the loader accepts it;
 //! - as text (lossy UTF-8) through `testkit::hostile::exercise_scenario`, the check
 //!   `tests/tests/scenario_properties.rs` runs bounded in `make test`: load, every mistake
@@ -9,14 +9,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+// The CLI's own file reading, not a copy of it: `Target::resolve` is what `sim run FILE`
+// and `sim check FILE` call.
+use sim::cli::target;
 use std::path::PathBuf;
 use std::sync::OnceLock;
-
-// The CLI's own file reading, not a copy of it: `Target::resolve` is what `sim run FILE`
-// and `sim check FILE` call. Its other items serve the binary only.
-#[allow(dead_code)]
-#[path = "../../sim/src/bin/sim/target.rs"]
-mod target;
 
 /// One scratch file per fuzzing process (libFuzzer's `-fork`/`-jobs` run several).
 fn scratch() -> &'static PathBuf {
@@ -30,7 +27,7 @@ fuzz_target!(|data: &[u8]| {
     let path = scratch();
     std::fs::write(path, data).expect("the scratch file can be written");
     let shown = path.to_str().expect("a UTF-8 temp path");
-    let via_cli = target::Target::resolve(shown);
+    let via_cli = target::Target::resolve(shown, userland::programs::builtin);
     match std::str::from_utf8(data) {
         Err(_) => match via_cli {
             Err(message) => assert!(

@@ -16,6 +16,10 @@
 //! and the report is built from the results sorted by seed, so it is the same for any
 //! number of jobs. Nothing here reads the wall clock except to say how long it took.
 //!
+//! It never draws anything either: how far an exploration has got goes to the caller's
+//! [`Options::progress`] as numbers ([`Progress`]), and the caller decides whether and how
+//! to show them (the command line draws a bar on a terminal).
+//!
 //! With fault injection ([`MachineConfig::faults`]), a target made with
 //! [`Target::varying_fault_seed`] also seeds the faults with each explored seed
 //! ([`MachineConfig::fault_seed`]), so one exploration varies schedules and lost or delayed
@@ -29,10 +33,10 @@ use kernel::sched::replay::{Decision, Schedule, Who};
 use kernel::trace::{Event, EventKind, ExitReason, LivelockCause};
 use std::collections::BTreeMap;
 use std::fmt;
-use std::io::{IsTerminal as _, Write as _};
 use std::ops::Range;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use userland::scenario::Scenario;
 use userland::ProgramTable;
@@ -147,7 +151,7 @@ pub fn parse_seeds(s: &str) -> Result<Range<u64>, String> {
 }
 
 /// How to run an exploration.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct Options {
     /// Host threads running seeds at once (at least 1).
     pub jobs: usize,
@@ -156,8 +160,26 @@ pub struct Options {
     /// Stop at the first failing seed (the smallest: seeds are taken in order, and every
     /// smaller one is still finished).
     pub fail_fast: bool,
-    /// Draw a progress bar on stderr, if stderr is a terminal.
-    pub progress: bool,
+    /// Told how far the exploration has got: about ten times a second while seeds run, and
+    /// once more when the last worker stops, always on the thread that called [`explore`].
+    /// `None` (the default): nobody is told, and nothing waits to tell them.
+    pub progress: Option<ProgressFn>,
+}
+
+/// What [`Options::progress`] calls. An `Arc` so that options stay cheap to clone, and
+/// `Send + Sync` so that options can be shared with the threads that run the seeds.
+pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
+
+/// How far an exploration has got, as [`Options::progress`] is told it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Progress {
+    /// Seeds finished so far.
+    pub done: u64,
+    /// Seeds the exploration runs in all: the range, or the shard's part of it. With
+    /// [`Options::fail_fast`] it may stop before.
+    pub total: u64,
+    /// Finished seeds whose run failed.
+    pub failing: u64,
 }
 
 impl Default for Options {
@@ -166,8 +188,19 @@ impl Default for Options {
             jobs: 1,
             shard: None,
             fail_fast: false,
-            progress: false,
+            progress: None,
         }
+    }
+}
+
+impl fmt::Debug for Options {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Options")
+            .field("jobs", &self.jobs)
+            .field("shard", &self.shard)
+            .field("fail_fast", &self.fail_fast)
+            .field("progress", &self.progress.as_ref().map(|_| "Fn(Progress)"))
+            .finish()
     }
 }
 
@@ -697,7 +730,9 @@ pub fn explore(
     // between host threads, which a spin lock serves.
     let found: spin::Mutex<Vec<(u64, Finding)>> = spin::Mutex::new(Vec::new());
     let jobs = options.jobs.max(1).min(total.max(1) as usize);
-    let show = options.progress && std::io::stderr().is_terminal();
+    // Workers wake the calling thread as they stop, so that telling the progress never
+    // holds the report back by a whole interval.
+    let caller = std::thread::current();
 
     std::thread::scope(|scope| {
         for _ in 0..jobs {
@@ -728,19 +763,20 @@ pub fn explore(
                 }
                 found.lock().append(&mut mine);
                 finished.fetch_add(1, Ordering::Release);
+                caller.unpark();
             });
         }
-        if show {
+        if let Some(tell) = &options.progress {
+            let now = || Progress {
+                done: done.load(Ordering::Relaxed),
+                total,
+                failing: failing.load(Ordering::Relaxed),
+            };
             while finished.load(Ordering::Acquire) < jobs {
-                std::thread::sleep(Duration::from_millis(100));
-                draw_progress(
-                    done.load(Ordering::Relaxed),
-                    total,
-                    failing.load(Ordering::Relaxed),
-                    started.elapsed(),
-                );
+                tell(now());
+                std::thread::park_timeout(Duration::from_millis(100));
             }
-            let _ = std::io::stderr().write_all(b"\r\x1b[2K");
+            tell(now());
         }
     });
 
@@ -785,18 +821,6 @@ pub fn explore(
         stopped_early,
         elapsed: started.elapsed(),
     }
-}
-
-fn draw_progress(done: u64, total: u64, failing: u64, elapsed: Duration) {
-    const WIDTH: u64 = 30;
-    let filled = (done * WIDTH).checked_div(total).unwrap_or(WIDTH) as usize;
-    let rate = done as f64 / elapsed.as_secs_f64().max(1e-9);
-    let line = format!(
-        "\r\x1b[2K[{}{}] {done}/{total} seeds, {failing} failing, {rate:.0} seeds/s",
-        "#".repeat(filled),
-        " ".repeat(WIDTH as usize - filled)
-    );
-    let _ = std::io::stderr().write_all(line.as_bytes());
 }
 
 // ----- recording and replaying a schedule -----
@@ -1135,6 +1159,55 @@ mod tests {
         assert_eq!(family("init"), "init");
         assert_eq!(shell_word("a b"), "'a b'");
         assert_eq!(shell_word("x.sim"), "x.sim");
+    }
+
+    #[test]
+    fn progress_is_told_in_order_and_last_with_every_seed_finished() {
+        let told = Arc::new(spin::Mutex::new(Vec::new()));
+        let sink = told.clone();
+        let options = Options {
+            jobs: 2,
+            shard: Some(Shard { index: 1, count: 3 }),
+            progress: Some(Arc::new(move |p| sink.lock().push(p))),
+            ..Options::default()
+        };
+        let target = Target::new(userland::programs::builtin, "deadlock", 0);
+        let strategy = Strategy::Random {
+            preempt_percent: DEFAULT_PREEMPT_PERCENT,
+        };
+        let report = explore(
+            &target,
+            &MachineConfig::default(),
+            strategy,
+            0..30,
+            &options,
+        );
+        let told = told.lock().clone();
+        // Seeds 1, 4, ..., 28: the shard's ten.
+        let last = Progress {
+            done: 10,
+            total: 10,
+            failing: report.failing_seeds,
+        };
+        assert_eq!(told.last(), Some(&last), "{told:?}");
+        assert!(report.failing_seeds > 0, "the deadlock is found");
+        assert!(
+            told.windows(2)
+                .all(|w| w[0].done <= w[1].done && w[0].failing <= w[1].failing),
+            "{told:?}"
+        );
+        // Without a callback, nothing waits to tell: the same report.
+        let quiet = explore(
+            &target,
+            &MachineConfig::default(),
+            strategy,
+            0..30,
+            &Options {
+                progress: None,
+                ..options.clone()
+            },
+        );
+        assert_eq!(quiet.failures, report.failures);
     }
 
     #[test]

@@ -7,8 +7,10 @@
 //! [`scenario`] connects the scenario language to the machine; [`policy`] turns a policy's
 //! name and settings, as a user writes them, into a kernel `Policy`; [`limits`] bounds the
 //! machine settings a user gives (CPUs, PCT's depth); [`faults`] is the plan of faults a run
-//! injects (kills, lost and delayed messages, clock jumps). The `sim` binary is the command
-//! line.
+//! injects (kills, lost and delayed messages, clock jumps); [`cli`] is the whole command
+//! line, which the `sim` binary runs over the built-in programs and a program of yours can
+//! run over its own; [`testing`] runs a program as a test wants it run (invariants checked,
+//! every message accounted for, no process panicked).
 //!
 //! It must never reach into the kernel's decisions: it only calls the kernel's entry points
 //! and reads what the kernel reports.
@@ -16,6 +18,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod cli;
 pub mod explore;
 pub mod faults;
 pub mod limits;
@@ -24,6 +27,7 @@ pub mod policy;
 pub mod render;
 pub mod report;
 pub mod scenario;
+pub mod testing;
 
 pub use faults::{FaultAt, FaultPlan};
 pub use kernel::sched::Policy;

@@ -15,21 +15,18 @@ use userland::{ProgramTable, Sys};
 pub mod hostile;
 pub mod soak;
 
-/// The configuration tests run with: the defaults, with every kernel invariant checked after
-/// every syscall (it is on in debug builds already; this makes it explicit).
-pub fn config() -> MachineConfig {
-    let mut c = MachineConfig::default();
-    c.kernel.check_invariants = true;
-    c.max_ticks = 100_000;
-    c
-}
+/// The configuration tests run with: `sim::testing`'s (every kernel invariant checked after
+/// every kernel entry, the trace kept, a tick limit), as a user's own crate gets it.
+pub use sim::testing::config;
 
 /// Boot `main` from `programs` and run it to the end with [`config`].
 pub fn run(programs: ProgramTable, main: &str) -> Report {
     run_with(config(), programs, main)
 }
 
-/// Boot `main` from `programs` and run it to the end with `config`.
+/// Boot `main` from `programs` and run it to the end with `config`, checking that every
+/// message is accounted for. Unlike `sim::testing::run_with` it lets a process panic: the
+/// system tests include programs that crash on purpose, to test what the kernel makes of it.
 pub fn run_with(config: MachineConfig, programs: ProgramTable, main: &str) -> Report {
     let report = Machine::run_program(config, programs, main, 0).expect("main is in the table");
     assert!(

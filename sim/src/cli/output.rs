@@ -7,10 +7,10 @@
 //! the reader has all it wanted. A write to stderr that fails is ignored, as there is nowhere
 //! left to say so; nothing here panics on a failed write (no `println!`, no `eprintln!`).
 
+use crate::render::jsonl::{JsonlStream, SharedJsonlStream};
+use crate::render::{SharedTextStream, TextStream};
 use abi::Ticks;
 use kernel::trace::{Event, TraceSink};
-use sim::render::jsonl::{JsonlStream, SharedJsonlStream};
-use sim::render::{SharedTextStream, TextStream};
 use std::io::Write;
 use std::path::Path;
 
@@ -61,9 +61,9 @@ impl Streamed {
     /// Render `events` into `out`.
     fn write(self, events: &[Event], out: &mut dyn Write) -> std::io::Result<()> {
         match self {
-            Streamed::Text => sim::render::write_text(events, out),
-            Streamed::Jsonl => sim::render::jsonl::write_jsonl(events, out),
-            Streamed::Chrome { end } => sim::render::chrome::write_chrome(events, end, out),
+            Streamed::Text => crate::render::write_text(events, out),
+            Streamed::Jsonl => crate::render::jsonl::write_jsonl(events, out),
+            Streamed::Chrome { end } => crate::render::chrome::write_chrome(events, end, out),
         }
     }
 }

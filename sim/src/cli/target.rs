@@ -1,9 +1,15 @@
 //! What the user asked to run: a scenario (a file, or one shipped with the simulator) or a
-//! built-in Rust program, resolved from one command-line word.
+//! Rust program from the command's program table, resolved from one command-line word.
+//!
+//! This module owns that resolution, booting a machine on what it found, and reading the
+//! files the command line is given ([`read_text`], with one size bound for all of them). It
+//! is public so that the scenario fuzzer reads files exactly as the command line does. It
+//! never runs a machine or writes output: its errors are messages for the caller to show.
 
-use sim::{Machine, MachineConfig};
+use crate::{Machine, MachineConfig};
 use std::path::Path;
 use userland::scenario::{self, Scenario};
+use userland::ProgramTable;
 
 /// A resolved target.
 pub enum Target {
@@ -14,25 +20,29 @@ pub enum Target {
         /// The scenario.
         scenario: Scenario,
     },
-    /// A built-in program.
+    /// A program of the command's table.
     Program {
         /// Its name.
         name: String,
+        /// Builds the table it is in: every machine gets a fresh one.
+        programs: fn() -> ProgramTable,
     },
 }
 
 impl Target {
-    /// Resolve `word`: an existing file, then a built-in program, then a shipped scenario.
-    /// A scenario with mistakes is an error carrying the drawn diagnostics.
-    pub fn resolve(word: &str) -> Result<Target, String> {
+    /// Resolve `word`: an existing file, then a program of the tables `programs` builds,
+    /// then a shipped scenario. A scenario with mistakes is an error carrying the drawn
+    /// diagnostics.
+    pub fn resolve(word: &str, programs: fn() -> ProgramTable) -> Result<Target, String> {
         let path = Path::new(word);
         if path.exists() {
             let source = read_text(path, FileKind::Scenario)?;
             return load(word, &source);
         }
-        if userland::programs::builtin().get(word).is_some() {
+        if programs().get(word).is_some() {
             return Ok(Target::Program {
                 name: word.to_string(),
+                programs,
             });
         }
         if let Some(shipped) = scenario::shipped(word) {
@@ -52,7 +62,7 @@ impl Target {
     pub fn label(&self) -> String {
         match self {
             Target::Scenario { label, .. } => label.clone(),
-            Target::Program { name } => name.clone(),
+            Target::Program { name, .. } => name.clone(),
         }
     }
 
@@ -61,8 +71,6 @@ impl Target {
     /// process (`set max_processes 0`, a memory limit too small for it) is an error that
     /// gives the kernel's reason: nothing can run.
     pub fn machine(&self, config: MachineConfig, arg: u64) -> Result<Machine, String> {
-        // `userland::Error` is `abi::Error`, named through a crate the fuzz target that
-        // compiles this file also has.
         let refused = |what: &str, e: userland::Error| {
             let hint = match e {
                 userland::Error::OutOfMemory => {
@@ -77,11 +85,11 @@ impl Target {
         };
         match self {
             Target::Scenario { label, scenario } => {
-                sim::scenario::machine(scenario.clone(), config)
+                crate::scenario::machine(scenario.clone(), config)
                     .map_err(|e| refused(&format!("{label} (its init)"), e))
             }
-            Target::Program { name } => {
-                let mut machine = Machine::new(config, userland::programs::builtin());
+            Target::Program { name, programs } => {
+                let mut machine = Machine::new(config, programs());
                 machine.boot(name, arg).map_err(|e| refused(name, e))?;
                 Ok(machine)
             }
@@ -90,13 +98,13 @@ impl Target {
 }
 
 fn load(file: &str, source: &str) -> Result<Target, String> {
-    match sim::scenario::load(file, source) {
+    match crate::scenario::load(file, source) {
         Ok(scenario) => Ok(Target::Scenario {
             label: file.to_string(),
             scenario,
         }),
         Err(mistakes) => {
-            let mut text = sim::scenario::render_diagnostics(file, source, &mistakes);
+            let mut text = crate::scenario::render_diagnostics(file, source, &mistakes);
             let n = mistakes.len();
             text.push_str(&format!(
                 "sim: {file}: {n} mistake{} found; nothing was run\n",

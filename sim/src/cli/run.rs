@@ -1,372 +1,29 @@
-//! `sim`: run programs and scenario files on the simulated machine and show what the
-//! scheduler and the message queues did.
+//! `sim run`: one run of a target, its trace in the format asked for, and the summary lines
+//! every run ends with.
 //!
-//! The binary owns argument parsing, reading files and where output goes. Everything it shows
-//! comes from the library: the machine runs, `sim::render` draws, `sim::scenario` connects the
-//! scenario language. Exit status: 0 when every process exited 0; 1 when one failed, an
-//! `expect` failed, the run deadlocked or hit its tick limit; 2 for usage and scenario errors.
+//! This module owns what a run keeps of its trace (`Keep`), where the trace and the summary
+//! go, `--check-determinism`, the summary's words (which `sim ps` shares) and the exit
+//! status a report earns. It never draws a trace itself: `crate::render` does.
 
-mod explore;
-mod output;
-mod target;
-
-use abi::Ticks;
-use clap::{Parser, Subcommand, ValueEnum};
-use kernel::LivelockCause;
-use output::{
-    cannot_write, write_file, write_stderr, write_stdout, write_trace_file, write_trace_stdout,
-    Live, Streamed,
+use super::arguments::{Format, RunArgs};
+use super::explore;
+use super::output::{
+    self, cannot_write, write_file, write_stderr, write_stdout, write_trace_file,
+    write_trace_stdout, Live, Streamed,
 };
-use sim::policy::{self, PolicySettings};
-use sim::{Machine, MachineConfig, Outcome, Report};
+use super::target::Target;
+use super::CliResult;
+use crate::{Machine, MachineConfig, Outcome, Report};
+use abi::Ticks;
+use kernel::LivelockCause;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
-use target::Target;
-
-const AFTER_HELP: &str = "\
-Examples:
-  sim list
-  sim run producers                        a shipped scenario, its text trace
-  sim run producers --trace gantt          the same run as a timeline
-  sim run my.sim --trace chrome --out t.json   open t.json in ui.perfetto.dev
-  sim check my.sim                         parse and validate only
-  sim ps philosophers_deadlock             the process table where the run ended
-  sim explain timeouts                     what happened, in plain words
-  sim run bounded_buffer --policy fcfs     a built-in Rust program
-  sim run producers --policy mlfq --cpus 2 another policy, two CPUs (docs/scheduling.md)
-  sim explore philosophers_deadlock        search seeded schedules for failures
-
-Exit status: 0 when every process exited 0; 1 when a process failed, an `expect` failed,
-the run deadlocked or hit --max-ticks; 2 for usage or scenario errors.
-Kernel logging goes to stderr (RUST_LOG=debug), never into the trace.";
-
-/// Run programs and scenario files on a simulated message-passing microkernel and show what
-/// the scheduler and the message queues did.
-#[derive(Parser, Debug)]
-#[command(name = "sim", version, about, after_help = AFTER_HELP)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand, Debug)]
-enum Command {
-    /// Run a scenario file, a shipped scenario or a built-in program and print its trace.
-    Run(RunArgs),
-    /// Parse and validate a scenario without running it.
-    Check {
-        /// A `.sim` file or the name of a shipped scenario.
-        file: String,
-    },
-    /// List the built-in programs and shipped scenarios, one line each with what it shows.
-    List,
-    /// Show the process table at a moment of the run (by default, where it ended).
-    Ps {
-        #[command(flatten)]
-        machine: MachineArgs,
-        /// The tick to stop at and look.
-        #[arg(long)]
-        at: Option<u64>,
-    },
-    /// Explain the run's outcome in plain words: who waited for whom, what was dropped.
-    Explain {
-        #[command(flatten)]
-        machine: MachineArgs,
-    },
-    /// Run a target under many seeds of an exploring scheduler and report each distinct
-    /// failure with the smallest seed that shows it and the command that replays it.
-    Explore(explore::ExploreArgs),
-}
-
-/// What to run and on what machine. Flags given here override the scenario's `set` lines.
-#[derive(clap::Args, Debug)]
-struct MachineArgs {
-    /// A `.sim` file, a shipped scenario or a built-in program (see `sim list`).
-    target: String,
-    /// The argument a built-in program receives (0: its default).
-    #[arg(long, default_value_t = 0)]
-    arg: u64,
-    /// Scheduling policy [default: rr] (docs/scheduling.md). Its settings are the flags
-    /// below; a setting the policy does not take is an error.
-    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(policy::NAMES))]
-    policy: Option<String>,
-    /// Quantum in ticks: rr [10], lottery [10], priority (among equals), mlfq (the top
-    /// level's, doubling down).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
-    quantum: Option<u64>,
-    /// sjf/srtf: the weight of the last burst in the estimate, in percent [50].
-    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=100))]
-    alpha: Option<u64>,
-    /// sjf/srtf: the burst estimate before any was measured, in ticks [5].
-    #[arg(long)]
-    initial_estimate: Option<u64>,
-    /// priority: ticks of waiting per level of aging [0: off].
-    #[arg(long)]
-    aging: Option<u64>,
-    /// mlfq: how many levels [3].
-    #[arg(long)]
-    levels: Option<u64>,
-    /// mlfq: every level's quantum, top first, comma-separated [2,4,8].
-    #[arg(long, value_delimiter = ',')]
-    quanta: Option<Vec<u64>>,
-    /// mlfq: ticks between boosts to the top level [100; 0: off].
-    #[arg(long)]
-    boost: Option<u64>,
-    /// Simulated CPUs, 1 to 64 [1].
-    #[arg(long, value_parser = sim::limits::parse_cpus)]
-    cpus: Option<u32>,
-    /// Run queues: global, per-cpu (with migration) or per-cpu-pinned [global].
-    #[arg(long)]
-    run_queues: Option<sim::RunQueues>,
-    /// A sender blocked on a lower-priority receiver lends it its priority (docs/abi.md).
-    #[arg(long)]
-    priority_inheritance: bool,
-    /// A wait that would close a cycle of waiting processes fails with `deadlock`.
-    #[arg(long)]
-    refuse_deadlock: bool,
-    /// Stop the run at this tick [default: 1000000].
-    #[arg(long)]
-    max_ticks: Option<u64>,
-    /// The run's seed [default: 0].
-    #[arg(long)]
-    seed: Option<u64>,
-    /// The seed of the fault injector's draws (`fault lose`, `fault delay`) [default: 0].
-    #[arg(long)]
-    fault_seed: Option<u64>,
-    /// Ticks every syscall costs [default: 1].
-    #[arg(long)]
-    syscall_cost: Option<u64>,
-    /// Ticks every dispatch (context switch) costs [default: 1].
-    #[arg(long)]
-    switch_cost: Option<u64>,
-    /// Kernel entries in a row at one tick before the run ends as a livelock (time has
-    /// stopped: syscalls and switches that cost nothing, in a loop) [default: 1000000].
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
-    max_steps_per_tick: Option<u64>,
-    /// PCT's bug depth, 1 to 1000, for --policy pct [default: 3].
-    #[arg(long, value_parser = sim::limits::parse_pct_depth)]
-    depth: Option<u32>,
-    /// PCT's expected scheduling points, for --policy pct [default: estimated from one
-    /// run of the target].
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
-    steps: Option<u64>,
-    /// The chance of a preemption at each scheduling point in percent, for --policy random
-    /// [default: 10].
-    #[arg(long, value_parser = clap::value_parser!(u8).range(0..=100))]
-    preempt: Option<u8>,
-    /// Replay a schedule saved by `sim explore --save-schedule` (the policy follows it).
-    #[arg(long, value_name = "PATH", conflicts_with_all = ["policy", "quantum"])]
-    replay: Option<PathBuf>,
-}
-
-#[derive(clap::Args, Debug)]
-struct RunArgs {
-    #[command(flatten)]
-    machine: MachineArgs,
-    /// How to show the trace (see docs/trace-format.md).
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    trace: Format,
-    /// Write the trace to this file instead of standard output.
-    #[arg(long)]
-    out: Option<PathBuf>,
-    /// Columns the gantt timeline may use.
-    #[arg(long, default_value_t = 100)]
-    width: usize,
-    /// Run twice and fail (exit 1) if the two traces differ.
-    #[arg(long)]
-    check_determinism: bool,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
-enum Format {
-    /// The stable text trace, one event per line.
-    Text,
-    /// One JSON object per event (versioned schema).
-    Jsonl,
-    /// Chrome Trace Event JSON, for Perfetto and chrome://tracing.
-    Chrome,
-    /// A per-process timeline for the terminal.
-    Gantt,
-    /// The timeline as an SVG picture, with message arrows.
-    Svg,
-    /// Per-process, per-mailbox and machine statistics.
-    Stats,
-    /// Only what the processes printed.
-    Console,
-    /// Nothing but the summary.
-    None,
-}
-
-impl Format {
-    /// Formats a program reads: the summary must not be mixed into them.
-    fn is_machine_readable(self) -> bool {
-        matches!(self, Format::Jsonl | Format::Chrome | Format::Svg)
-    }
-}
-
-fn main() -> ExitCode {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
-        .target(env_logger::Target::Stderr)
-        .init();
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        // Help and version go to stdout, and a write there that fails is an error like any
-        // other; a usage error goes to stderr, where a failure is ignored. (`Cli::parse`
-        // would print and exit by itself, ignoring a failed write to stdout.)
-        Err(e) => {
-            let printed = e.print();
-            if !e.use_stderr() {
-                if let Err(message) = output::stdout_written(printed) {
-                    write_stderr(&message);
-                    return ExitCode::from(2);
-                }
-            }
-            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
-        }
-    };
-    let result = match cli.command {
-        Command::List => write_stdout(&list()).map(|()| ExitCode::SUCCESS),
-        Command::Check { file } => check(&file),
-        Command::Run(args) => run(args),
-        Command::Ps { machine, at } => ps(machine, at),
-        Command::Explain { machine } => explain(machine),
-        Command::Explore(args) => explore::run(args),
-    };
-    match result {
-        Ok(code) => code,
-        Err(message) => {
-            write_stderr(&message);
-            ExitCode::from(2)
-        }
-    }
-}
-
-/// A usage or input error: its message (ending in a newline) and exit status 2.
-type CliResult = Result<ExitCode, String>;
-
-fn list() -> String {
-    let mut out = String::from("Built-in programs (Rust, userland/src/programs):\n");
-    for p in userland::programs::builtin().iter() {
-        if !p.name.contains('.') {
-            out.push_str(&format!("  {:<22} {}\n", p.name, p.about));
-        }
-    }
-    out.push_str("\nShipped scenarios (userland/scenarios/NAME.sim):\n");
-    for s in userland::scenario::SHIPPED {
-        out.push_str(&format!("  {:<22} {}\n", s.name, s.about()));
-    }
-    out
-}
-
-fn check(file: &str) -> CliResult {
-    let target = Target::resolve(file)?;
-    let Target::Scenario { scenario, .. } = target else {
-        return Err(format!(
-            "sim: `{file}` is a built-in program, not a scenario: nothing to check\n"
-        ));
-    };
-    let boot = scenario.processes.iter().filter(|p| !p.spawned).count();
-    let copies: u32 = scenario.processes.iter().map(|p| p.count).sum();
-    write_stdout(&format!(
-        "{}: ok ({} process declarations, {copies} processes, {} starting at boot; {} boot mailboxes)\n",
-        scenario.file,
-        scenario.processes.len(),
-        boot,
-        scenario.mailboxes.len()
-    ))?;
-    Ok(ExitCode::SUCCESS)
-}
-
-impl MachineArgs {
-    /// The policy settings given as flags.
-    fn policy_flags(&self) -> PolicySettings {
-        PolicySettings {
-            quantum: self.quantum,
-            alpha_percent: self.alpha,
-            initial_estimate: self.initial_estimate,
-            aging: self.aging,
-            levels: self.levels,
-            quanta: self.quanta.clone(),
-            boost: self.boost,
-            depth: self.depth.map(u64::from),
-            steps: self.steps,
-            preempt_percent: self.preempt.map(u64::from),
-        }
-    }
-
-    /// Apply `--policy` and its settings. A new policy takes only the flags' settings; flags
-    /// without `--policy` adjust the policy the scenario chose (or round robin), over the
-    /// scenario's own settings. PCT without `--steps` is left to [`Self::exploring`], which
-    /// estimates them from a run.
-    fn choose_policy(&self, target: &Target, config: &mut MachineConfig) -> Result<(), String> {
-        let mut flags = self.policy_flags();
-        let (name, settings) = match (&self.policy, target) {
-            (Some(name), _) => (name.clone(), flags),
-            (None, _) if flags.given().is_empty() => return Ok(()),
-            (None, Target::Scenario { scenario, .. }) => {
-                let (name, mut settings) = sim::scenario::policy_settings(scenario);
-                settings.overlay(&mut flags);
-                (
-                    name.unwrap_or_else(|| config.policy.name().to_string()),
-                    settings,
-                )
-            }
-            (None, Target::Program { .. }) => (config.policy.name().to_string(), flags),
-        };
-        if matches!(name.as_str(), "random" | "pct") {
-            // Their settings are applied with the exploration flags.
-            return Ok(());
-        }
-        config.policy = policy::parse(&name, &settings).map_err(|e| format!("sim: {e}\n"))?;
-        Ok(())
-    }
-
-    /// The target and its machine configuration: defaults, then the scenario's settings,
-    /// then the flags given.
-    fn resolve(&self) -> Result<(Target, MachineConfig), String> {
-        let target = Target::resolve(&self.target)?;
-        let mut config = match &target {
-            Target::Scenario { scenario, .. } => {
-                sim::scenario::configure(scenario, MachineConfig::default())
-            }
-            Target::Program { .. } => MachineConfig::default(),
-        };
-        self.choose_policy(&target, &mut config)?;
-        if let Some(n) = self.max_ticks {
-            config.max_ticks = n;
-        }
-        if let Some(n) = self.seed {
-            config.seed = n;
-        }
-        if let Some(n) = self.fault_seed {
-            config.fault_seed = n;
-        }
-        if let Some(n) = self.syscall_cost {
-            config.costs.syscall = n;
-        }
-        if let Some(n) = self.switch_cost {
-            config.costs.context_switch = n;
-        }
-        if let Some(n) = self.max_steps_per_tick {
-            config.kernel.max_steps_per_tick = n;
-        }
-        if let Some(n) = self.cpus {
-            config.cpus = n;
-        }
-        if let Some(q) = self.run_queues {
-            config.run_queues = q;
-        }
-        config.kernel.priority_inheritance |= self.priority_inheritance;
-        config.kernel.refuse_deadlock |= self.refuse_deadlock;
-        self.exploring(&target, &mut config)?;
-        Ok((target, config))
-    }
-}
+use userland::ProgramTable;
 
 /// What a run keeps of its trace: only what the output asked for needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Keep {
+pub(crate) enum Keep {
     /// Nothing: the kernel records no event. A run that shows no trace (`--trace none`,
     /// `console`, `sim ps`) would otherwise hold every event in memory to the end, hundreds
     /// of megabytes a second for a busy loop, to throw them away.
@@ -385,7 +42,7 @@ enum Keep {
 impl Keep {
     /// What a run of `sim run --trace format` on `config` keeps.
     fn of(format: Format, check_determinism: bool, config: &MachineConfig) -> Keep {
-        if check_determinism || matches!(config.policy, sim::Policy::Replay(_)) {
+        if check_determinism || matches!(config.policy, crate::Policy::Replay(_)) {
             return Keep::Store;
         }
         match format {
@@ -396,7 +53,7 @@ impl Keep {
     }
 
     /// Set `config`'s kernel to record what this keeps.
-    fn configure(self, config: &mut MachineConfig) {
+    pub(crate) fn configure(self, config: &mut MachineConfig) {
         config.kernel.trace = self != Keep::Nothing;
     }
 }
@@ -421,15 +78,19 @@ fn start_live(
 
 /// What `sim run` runs: the target, its machine configuration with the kernel recording only
 /// what the output needs, and what that is.
-fn configured(args: &RunArgs) -> Result<(Target, MachineConfig, Keep), String> {
-    let (target, mut config) = args.machine.resolve()?;
+fn configured(
+    args: &RunArgs,
+    programs: fn() -> ProgramTable,
+) -> Result<(Target, MachineConfig, Keep), String> {
+    let (target, mut config) = args.machine.resolve(programs)?;
     let keep = Keep::of(args.trace, args.check_determinism, &config);
     keep.configure(&mut config);
     Ok((target, config, keep))
 }
 
-fn run(args: RunArgs) -> CliResult {
-    let (target, config, keep) = configured(&args)?;
+/// Run `sim run` over the targets `programs` and the scenarios hold.
+pub(crate) fn run(args: RunArgs, programs: fn() -> ProgramTable) -> CliResult {
+    let (target, config, keep) = configured(&args, programs)?;
     let mut machine = target.machine(config.clone(), args.machine.arg)?;
     let live = match (keep, args.trace) {
         (Keep::Stream, Format::Text) => {
@@ -472,9 +133,11 @@ fn run(args: RunArgs) -> CliResult {
         Format::Chrome => {
             return run_streamed(&args, &report, &summary, Streamed::Chrome { end });
         }
-        Format::Gantt => sim::render::gantt::render(&report.events, end, args.width),
-        Format::Svg => sim::render::svg::render_titled(&report.events, end, Some(&target.label())),
-        Format::Stats => sim::render::stats::render(&report),
+        Format::Gantt => crate::render::gantt::render(&report.events, end, args.width),
+        Format::Svg => {
+            crate::render::svg::render_titled(&report.events, end, Some(&target.label()))
+        }
+        Format::Stats => crate::render::stats::render(&report),
         Format::Console => report
             .console
             .iter()
@@ -548,52 +211,7 @@ fn run_streamed(args: &RunArgs, report: &Report, summary: &str, how: Streamed) -
     Ok(status(report))
 }
 
-fn ps(args: MachineArgs, at: Option<u64>) -> CliResult {
-    let (target, mut config) = args.resolve()?;
-    // The process table is the kernel's own, never replayed from the trace.
-    Keep::Nothing.configure(&mut config);
-    let mut machine = target.machine(config, args.arg)?;
-    let mut out = String::new();
-    if let Some(at) = at {
-        if let Some(outcome) = machine.run_until(at) {
-            out.push_str(&format!(
-                "(the run ended at tick {} before tick {at}: {})\n",
-                machine.now(),
-                outcome_words(&outcome)
-            ));
-        }
-        out.push_str(&sim::render::ps::render(
-            &machine.process_table(),
-            &machine.mailbox_table(),
-            machine.now(),
-        ));
-        write_stdout(&out)?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    let report = machine.run();
-    out.push_str(&format!(
-        "(the run ended at tick {}: {})\n",
-        report.ticks,
-        outcome_words(&report.outcome)
-    ));
-    out.push_str(&sim::render::ps::render(
-        &report.processes,
-        &report.mailboxes,
-        report.ticks,
-    ));
-    write_stdout(&out)?;
-    Ok(status(&report))
-}
-
-fn explain(args: MachineArgs) -> CliResult {
-    // The account of waits and losses is replayed from the trace: it is kept.
-    let (target, config) = args.resolve()?;
-    let report = target.machine(config, args.arg)?.run();
-    write_stdout(&sim::render::explain::render(&report))?;
-    Ok(status(&report))
-}
-
-fn outcome_words(outcome: &Outcome) -> &'static str {
+pub(crate) fn outcome_words(outcome: &Outcome) -> &'static str {
     match outcome {
         Outcome::Completed => "every process exited",
         Outcome::Deadlock(_) => "deadlock",
@@ -602,7 +220,8 @@ fn outcome_words(outcome: &Outcome) -> &'static str {
     }
 }
 
-fn status(report: &Report) -> ExitCode {
+/// The exit status a run earns: 0 when every process exited 0, 1 otherwise.
+pub(crate) fn status(report: &Report) -> ExitCode {
     if report.succeeded() {
         ExitCode::SUCCESS
     } else {
@@ -637,8 +256,8 @@ fn first_difference(a: &Report, b: &Report) -> Option<String> {
 /// that renders none does not keep: every process in the table or among the exits, every
 /// live mailbox. That is everything a deadlock names: its processes are blocked, so alive,
 /// and so are the mailboxes they wait on.
-fn names_of(report: &Report) -> sim::render::Names {
-    let mut names = sim::render::Names::default();
+fn names_of(report: &Report) -> crate::render::Names {
+    let mut names = crate::render::Names::default();
     for e in &report.exited {
         names.name_process(e.pid, &e.name);
     }
@@ -655,7 +274,12 @@ fn names_of(report: &Report) -> sim::render::Names {
 
 /// The lines after the trace: totals, each process's end, and why the run failed. The run
 /// was configured to stop at `tick_limit`.
-fn summary(label: &str, report: &Report, tick_limit: Ticks, per_process: bool) -> String {
+pub(crate) fn summary(
+    label: &str,
+    report: &Report,
+    tick_limit: Ticks,
+    per_process: bool,
+) -> String {
     let mut out = String::new();
     let mut line = |s: String| {
         out.push_str(&s);
@@ -684,7 +308,7 @@ fn summary(label: &str, report: &Report, tick_limit: Ticks, per_process: bool) -
             e.pid,
             e.name,
             e.code,
-            sim::render::exit_reason(&e.reason),
+            crate::render::exit_reason(&e.reason),
             s.cpu,
             s.ready,
             s.blocked,
@@ -706,7 +330,7 @@ fn summary(label: &str, report: &Report, tick_limit: Ticks, per_process: bool) -
                 l.pid == e.pid
                     && (l.text.starts_with("expect failed at ") || l.text.starts_with("error at "))
             })
-            .map_or_else(|| sim::render::exit_reason(&e.reason), |l| l.text.clone());
+            .map_or_else(|| crate::render::exit_reason(&e.reason), |l| l.text.clone());
         line(format!(
             "== FAILED: {}:{} exited {}: {why}",
             e.pid, e.name, e.code
@@ -737,7 +361,7 @@ fn summary(label: &str, report: &Report, tick_limit: Ticks, per_process: bool) -
                 ));
             }
             line("== the process table when the run stopped:".to_string());
-            out.push_str(&sim::render::ps::render(
+            out.push_str(&crate::render::ps::render(
                 &report.processes,
                 &report.mailboxes,
                 report.ticks,
@@ -773,18 +397,16 @@ fn summary(label: &str, report: &Report, tick_limit: Ticks, per_process: bool) -
 
 #[cfg(test)]
 mod tests {
+    use super::super::arguments::{Cli, Command};
     use super::*;
-    use clap::CommandFactory;
+    use clap::Parser;
 
-    #[test]
-    fn the_command_line_is_well_formed() {
-        Cli::command().debug_assert();
-    }
+    use userland::programs::builtin;
 
     fn run_shipped(name: &str) -> Report {
         let s = userland::scenario::shipped(name).expect("shipped");
         let scenario = userland::scenario::load(s.path, s.source).expect("loads");
-        sim::scenario::run(scenario, MachineConfig::default()).expect("boots")
+        crate::scenario::run(scenario, MachineConfig::default()).expect("boots")
     }
 
     /// `sim run` parsed from its words.
@@ -812,7 +434,7 @@ mod tests {
     /// The run `sim run WORDS` makes, with the trace kept or not as it decides, but never
     /// streamed: the report as the summary reads it.
     fn configured_run(words: &[&str]) -> (Keep, Report, Ticks) {
-        let (target, config, keep) = configured(&run_args(words)).expect("configures");
+        let (target, config, keep) = configured(&run_args(words), builtin).expect("configures");
         let report = target.machine(config.clone(), 0).expect("boots").run();
         (keep, report, config.max_ticks)
     }
@@ -869,7 +491,7 @@ mod tests {
     /// The trace of `sim run WORDS` written while the run goes, and rendered from the stored
     /// events of the same run.
     fn live_and_stored(words: &[&str], how: Streamed) -> (Vec<u8>, Vec<u8>) {
-        let (target, mut config, keep) = configured(&run_args(words)).expect("configures");
+        let (target, mut config, keep) = configured(&run_args(words), builtin).expect("configures");
         assert_eq!(keep, Keep::Stream, "{words:?}");
         let mut machine = target.machine(config.clone(), 0).expect("boots");
         let (live, sink) = Live::start(how, Vec::new()).expect("streams");
@@ -882,8 +504,8 @@ mod tests {
         let stored = target.machine(config, 0).expect("boots").run();
         let mut rendered = Vec::new();
         match how {
-            Streamed::Text => sim::render::write_text(&stored.events, &mut rendered),
-            Streamed::Jsonl => sim::render::jsonl::write_jsonl(&stored.events, &mut rendered),
+            Streamed::Text => crate::render::write_text(&stored.events, &mut rendered),
+            Streamed::Jsonl => crate::render::jsonl::write_jsonl(&stored.events, &mut rendered),
             Streamed::Chrome { .. } => unreachable!("never live"),
         }
         .expect("renders");
@@ -903,7 +525,8 @@ mod tests {
             }
         }
         // Several CPUs: the idle steps are joined after the run, so the events are stored.
-        let (_, _, keep) = configured(&run_args(&["producers", "--cpus", "2"])).expect("ok");
+        let (_, _, keep) =
+            configured(&run_args(&["producers", "--cpus", "2"]), builtin).expect("ok");
         assert_eq!(keep, Keep::Store);
     }
 
