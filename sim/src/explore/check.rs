@@ -1,0 +1,54 @@
+//! The test API: explore a program over seeds and panic on the first failing one, in the
+//! spirit of shuttle's `check_random` and `check_pct`.
+
+use super::*;
+
+/// Explore `main` from the tables `programs` builds under random schedules, one per seed in
+/// `seeds`, and panic on the first failing seed with the failure and how to replay it, in
+/// the spirit of `shuttle::check_random`. The machine is [`MachineConfig::default`].
+///
+/// ```no_run
+/// # fn programs() -> userland::ProgramTable { userland::programs::builtin() }
+/// sim::explore::check_random(programs, "bounded_buffer", 0..100);
+/// ```
+pub fn check_random(programs: impl Fn() -> ProgramTable + Sync, main: &str, seeds: Range<u64>) {
+    let target = Target::new(programs, main, 0);
+    let strategy = Strategy::Random {
+        preempt_percent: DEFAULT_PREEMPT_PERCENT,
+    };
+    check(&target, strategy, seeds);
+}
+
+/// As [`check_random`], with PCT of bug depth `depth` (its steps estimated by
+/// [`estimate_steps`] from one round-robin run).
+pub fn check_pct(
+    programs: impl Fn() -> ProgramTable + Sync,
+    main: &str,
+    seeds: Range<u64>,
+    depth: u32,
+) {
+    let target = Target::new(programs, main, 0);
+    let steps = estimate_steps(&target, &MachineConfig::default());
+    check(&target, Strategy::Pct { depth, steps }, seeds);
+}
+
+fn check(target: &Target<'_>, strategy: Strategy, seeds: Range<u64>) {
+    let options = Options {
+        jobs: default_jobs(),
+        fail_fast: true,
+        ..Options::default()
+    };
+    let report = explore(target, &MachineConfig::default(), strategy, seeds, &options);
+    if let Some(f) = report.failures.first() {
+        panic!(
+            "{} fails under {strategy} with seed {}: {}: {}\n  replay: Machine::run_program(MachineConfig {{ seed: {}, policy: {:?}, ..MachineConfig::default() }}, programs(), {:?}, 0)",
+            target.main,
+            f.first_seed,
+            f.kind.name(),
+            f.detail,
+            f.first_seed,
+            strategy.policy(),
+            target.main,
+        );
+    }
+}
