@@ -61,7 +61,7 @@ floor:
 	  awk -v w=$$w -v a=$$a -v b=$$b 'BEGIN { printf "%-11s %8.1f instructions per unit\n", w, (b - a) / 20000 }'; \
 	done
 
-# Hostile input through the command line (sim/tests/hostile): every class of input that
+# Hostile input through the command line (sim/tests/integration/hostile): every class of input that
 # once hung or aborted the tools, more seeds and larger inputs than `make test` runs
 # (HOSTILE_SEEDS, HOSTILE_SCALE); prints the cases per class and the largest memory seen.
 HOSTILE_SEEDS ?= 20
@@ -69,7 +69,7 @@ HOSTILE_SCALE ?= 4
 .PHONY: hostile
 hostile:
 	HOSTILE_SEEDS=$(HOSTILE_SEEDS) HOSTILE_SCALE=$(HOSTILE_SCALE) \
-	  $(CARGO) test --release -p sim --test hostile -- --ignored --nocapture hostile_inputs_at_scale
+	  $(CARGO) test --release -p sim --test integration -- --ignored --nocapture hostile::hostile_inputs_at_scale
 
 # 10 million messages through random scenarios, checking that the simulator's memory stays
 # flat (docs/performance.md, "Soak"). About half a minute; not part of `test` or CI.

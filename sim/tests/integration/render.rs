@@ -21,8 +21,7 @@ use sim::{Machine, MachineConfig, Report};
 use std::collections::{BTreeMap, BTreeSet};
 use userland::{ProgramTable, SpawnOptions, Sys};
 
-mod common;
-use common::testgen;
+use crate::common::testgen;
 
 /// Every built-in program the tests run.
 const BUILTINS: &[&str] = &[
