@@ -5,8 +5,8 @@
 //! module only connects it to the hardware and draws its diagnostics with carets. It never
 //! interprets a statement.
 
-use crate::faults::FaultAt;
 use crate::policy::{parse as parse_policy, PolicySettings};
+use crate::FaultAt;
 use crate::{Machine, MachineConfig, Policy, Report, RunQueues};
 use codespan_reporting::diagnostic::{Diagnostic as Drawn, Label, LabelStyle};
 use codespan_reporting::files::Error as FilesError;

@@ -14,7 +14,7 @@
 //! or the program's name): that is what a user knows before the run, pids are not.
 //!
 //! ```
-//! use sim::faults::{FaultAt, FaultPlan};
+//! use sim::{FaultAt, FaultPlan};
 //! let plan = FaultPlan::new()
 //!     .with(FaultAt::kill_at_tick("worker", 40))
 //!     .with(FaultAt::kill_at_syscall("client", 3))

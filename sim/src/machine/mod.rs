@@ -40,16 +40,19 @@
 //! kills at a tick and clock jumps. A planned tick is a moment something can change, like a
 //! timer deadline: an idle CPU wakes for it and a compute burst is cut at it, and the fault
 //! is applied at the first kernel entry at or after it. Kills at a syscall, lost and delayed
-//! messages are the kernel's (see [`crate::faults`]).
+//! messages are the kernel's (see [`fault_plan`]).
 
-use crate::faults::{FaultPlan, Schedule, Timed};
-use crate::report::{CpuStats, MachineStats, Report};
+pub mod fault_plan;
+pub mod report;
+
 use abi::{Error, Payload, Pid, Ticks, Trap, TrapFrame, Trapped, RET_REGS};
+use fault_plan::{FaultPlan, Schedule, Timed};
 use kernel::inspect::{MailboxInfo, ProcessInfo};
 use kernel::sched::percpu::{cpu_seed, PerCpu};
 use kernel::sched::{Policy, Scheduler};
 use kernel::trace::{CpuId, Event, EventKind, ExitReason, TraceSink};
 use kernel::{Action, Entry, HistorySink, Kernel, KernelConfig, Outcome, Outside, Platform, Then};
+use report::{CpuStats, MachineStats, Report};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::fmt;

@@ -11,7 +11,7 @@
 
 use super::ps;
 use super::Names;
-use crate::report::{Outcome, Report};
+use crate::{Outcome, Report};
 use abi::{Capacity, Dest, Error, MailboxId, Pid, Syscall, Ticks};
 use kernel::inspect::{ProcessInfo, StateInfo, WaitInfo, WaitOn};
 use kernel::trace::WaitQueueId;
