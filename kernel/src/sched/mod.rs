@@ -444,14 +444,22 @@ impl Scheduler for Fcfs {
     }
 }
 
+/// What the policies' unit tests build their processes from.
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use alloc::string::ToString;
+pub(crate) mod test_support {
+    use super::{ReadyInfo, ReadyReason};
+    use abi::Pid;
 
-    fn ready(i: u32) -> ReadyInfo {
+    /// Slot `i`, generation 0.
+    pub(crate) fn pid(i: u32) -> Pid {
+        Pid::new(i, 0)
+    }
+
+    /// Process `i` just spawned at tick 0 with priority 0 and nothing else known; a test
+    /// that needs another field says so with `ReadyInfo { field, ..ready(i) }`.
+    pub(crate) fn ready(i: u32) -> ReadyInfo {
         ReadyInfo {
-            pid: Pid::new(i, 0),
+            pid: pid(i),
             priority: 0,
             reason: ReadyReason::Spawned,
             now: 0,
@@ -459,6 +467,14 @@ mod tests {
             expected_burst: None,
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    use super::test_support::ready;
 
     #[test]
     fn both_policies_are_fifo_and_only_rr_preempts() {

@@ -219,23 +219,9 @@ impl Scheduler for Pct {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sched::ReadyReason;
     use alloc::collections::BTreeSet;
 
-    fn pid(i: u32) -> Pid {
-        Pid::new(i, 0)
-    }
-
-    fn ready(i: u32) -> ReadyInfo {
-        ReadyInfo {
-            pid: pid(i),
-            priority: 0,
-            reason: ReadyReason::Spawned,
-            now: 0,
-            last_cpu: None,
-            expected_burst: None,
-        }
-    }
+    use crate::sched::test_support::{pid, ready};
 
     #[test]
     fn pct_draws_depth_minus_one_distinct_change_points_within_steps() {

@@ -71,23 +71,9 @@ impl Scheduler for Random {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sched::ReadyReason;
     use alloc::collections::BTreeSet;
 
-    fn pid(i: u32) -> Pid {
-        Pid::new(i, 0)
-    }
-
-    fn ready(i: u32) -> ReadyInfo {
-        ReadyInfo {
-            pid: pid(i),
-            priority: 0,
-            reason: ReadyReason::Spawned,
-            now: 0,
-            last_cpu: None,
-            expected_burst: None,
-        }
-    }
+    use crate::sched::test_support::{pid, ready};
 
     fn picks(s: &mut dyn Scheduler, n: u32) -> Vec<Pid> {
         for i in 0..n {

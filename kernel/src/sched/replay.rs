@@ -229,23 +229,9 @@ impl Scheduler for Replay {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sched::ReadyReason;
     use alloc::string::ToString;
 
-    fn pid(i: u32) -> Pid {
-        Pid::new(i, 0)
-    }
-
-    fn ready(i: u32) -> ReadyInfo {
-        ReadyInfo {
-            pid: pid(i),
-            priority: 0,
-            reason: ReadyReason::Spawned,
-            now: 0,
-            last_cpu: None,
-            expected_burst: None,
-        }
-    }
+    use crate::sched::test_support::{pid, ready};
 
     fn who(name: &str, nth: u32) -> Who {
         Who {

@@ -8,25 +8,14 @@
 //! specific preemption. Seed ranges are small and fixed: every seed is deterministic, so a
 //! range that finds a bug today finds it on every machine.
 
+use crate::common::{sim, stdout};
 use sim::explore::{self, FailureKind, Options, ScheduleFile, Shard, Strategy, Target};
 use sim::{MachineConfig, Outcome};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use userland::scenario::{self, Scenario};
 
 const LOCK_ORDER_CYCLE: &str = "deadlock: a -> lock[1] -> b -> lock[0] -> a";
-
-fn sim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sim"))
-        .args(args)
-        .output()
-        .expect("the sim binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
 
 fn test_scenario(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

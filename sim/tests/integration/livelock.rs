@@ -2,14 +2,7 @@
 //! exit status 1, the trace and the summary say what stopped time, and `sim explain` says
 //! it in words.
 
-use std::process::{Command, Output};
-
-fn sim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sim"))
-        .args(args)
-        .output()
-        .expect("the sim binary runs")
-}
+use crate::common::sim;
 
 const SPIN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/scenarios/spin.sim");
 
