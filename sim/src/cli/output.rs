@@ -43,7 +43,7 @@ pub fn write_stderr(text: &str) {
 }
 
 /// A trace format the command line streams from stored events: rendered piece by piece into
-/// where it goes, never built whole (a long run's trace is hundreds of megabytes).
+/// where it goes, never built whole (a long run's trace has no bound but the tick limit).
 #[derive(Clone, Copy, Debug)]
 pub enum Streamed {
     /// The text trace.

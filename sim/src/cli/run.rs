@@ -25,8 +25,8 @@ use userland::ProgramTable;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Keep {
     /// Nothing: the kernel records no event. A run that shows no trace (`--trace none`,
-    /// `console`, `sim ps`) would otherwise hold every event in memory to the end, hundreds
-    /// of megabytes a second for a busy loop, to throw them away.
+    /// `console`, `sim ps`) would otherwise hold every event in memory to the end, growing
+    /// without bound for a busy loop, to throw them away.
     Nothing,
     /// Each event handed to its renderer as it happens, which writes it out ([`Live`]): the
     /// text trace and JSON lines on one CPU.
@@ -189,7 +189,7 @@ fn finish_live(
 }
 
 /// The end of `sim run --trace text|jsonl|chrome` whose events were stored: the trace is
-/// streamed where it goes, never built whole (a long run's is hundreds of megabytes). The
+/// streamed where it goes, never built whole (a long run's trace has no bound but the tick limit). The
 /// summary follows a text trace on stdout; beside a machine-readable one on stdout it goes to
 /// stderr, so stdout holds nothing but the document.
 fn run_streamed(args: &RunArgs, report: &Report, summary: &str, how: Streamed) -> CliResult {
