@@ -127,16 +127,19 @@
 
   // ----- the timeline -----
 
-  var ROW = 24, BAR = 14, TOP = 8, AXIS = 28;
+  // The labels stay put on the left; the plot beside them scrolls when the run is long.
+  var ROW = 24, BAR = 14, TOP = 8, AXIS = 28, LEFT = 12;
   var longest = 8;
   data.processes.forEach(function (p) { longest = Math.max(longest, p.label.length); });
-  var LEFT = Math.max(110, longest * 7.3 + 16);
+  var LABELS = Math.max(110, longest * 7.3 + 16);
   var span = Math.max(1, data.end);
   var PLOT = Math.max(960, Math.min(6000, span * 2));
   var x = function (t) { return LEFT + (t / span) * PLOT; };
   var rowY = function (r) { return TOP + r * ROW; };
   var height = TOP + Math.max(1, data.processes.length) * ROW + AXIS;
   var width = LEFT + PLOT + 30;
+  var byCpu = data.cpus > 1;
+  var labels = svg("svg", { id: "timeline-labels", width: LABELS, height: height });
   var chart = svg("svg", { width: width, height: height, viewBox: "0 0 " + width + " " + height });
   var defs = svg("defs", {});
   var marker = svg("marker", { id: "arrowhead", viewBox: "0 0 10 10", refX: 9, refY: 5,
@@ -146,13 +149,16 @@
   chart.appendChild(defs);
   data.processes.forEach(function (p, r) {
     if (r % 2 === 1) {
+      labels.appendChild(svg("rect", { x: 0, y: rowY(r), width: LABELS, height: ROW, fill: "#f7f7f7" }));
       chart.appendChild(svg("rect", { x: 0, y: rowY(r), width: width, height: ROW, fill: "#f7f7f7" }));
     }
     var label = svg("text", { "class": "row-label", x: 6, y: rowY(r) + ROW / 2 + 4 });
     label.textContent = p.label;
-    chart.appendChild(label);
+    labels.appendChild(label);
     p.spans.forEach(function (s) {
-      var rect = svg("rect", { "class": "span state-" + s[2], x: x(s[0]), y: rowY(r) + (ROW - BAR) / 2,
+      // With several CPUs a running bar takes its CPU's colour, as in the SVG timeline.
+      var cls = "span state-" + s[2] + (byCpu && s[3] !== null ? " cpu-" + (s[3] % 8) : "");
+      var rect = svg("rect", { "class": cls, x: x(s[0]), y: rowY(r) + (ROW - BAR) / 2,
         width: Math.max(0.5, x(s[1]) - x(s[0])), height: BAR });
       var tip = svg("title", {});
       tip.textContent = p.label + ": " + s[2] + (s[3] === null ? "" : " on cpu" + s[3]) +
@@ -177,7 +183,8 @@
   var axis = svg("g", { "class": "axis" });
   var base = rowY(Math.max(1, data.processes.length));
   axis.appendChild(svg("line", { x1: LEFT, y1: base, x2: LEFT + PLOT, y2: base, stroke: "#555" }));
-  var raw = span / 10, step = 1;
+  // A labelled tick every hundred pixels or so, at a round number of ticks.
+  var raw = span * 100 / PLOT, step = 1;
   while (step < raw) step *= step.toString().charAt(0) === "2" ? 2.5 : 2;
   for (var t = 0; t <= span; t += step) {
     axis.appendChild(svg("line", { x1: x(t), y1: base, x2: x(t), y2: base + 4, stroke: "#555" }));
@@ -193,7 +200,19 @@
     var px = (ev.clientX - box.left) * (width / box.width);
     if (px >= LEFT) showTick(Math.round(((px - LEFT) / PLOT) * span));
   });
-  document.getElementById("timeline").appendChild(chart);
+  var pane = el("div");
+  pane.id = "timeline-plot";
+  pane.appendChild(chart);
+  document.getElementById("timeline").appendChild(labels);
+  document.getElementById("timeline").appendChild(pane);
+  if (byCpu) {
+    var legend = document.getElementById("legend");
+    legend.appendChild(document.createTextNode(" · running bars by CPU:"));
+    for (var c = 0; c < Math.min(data.cpus, 8); c++) {
+      legend.appendChild(el("span", "swatch cpu-" + c));
+      legend.appendChild(document.createTextNode("cpu" + c + " "));
+    }
+  }
 
   // ----- the moment -----
 
@@ -208,6 +227,11 @@
     slider.value = String(now.tick);
     cursor.setAttribute("x1", x(now.tick));
     cursor.setAttribute("x2", x(now.tick));
+    // Keep the cursor in view when the timeline is wider than its pane.
+    var cx = x(now.tick);
+    if (cx < pane.scrollLeft + LEFT || cx > pane.scrollLeft + pane.clientWidth - 20) {
+      pane.scrollLeft = Math.max(0, cx - pane.clientWidth / 2);
+    }
     arrows.forEach(function (a) {
       a.line.setAttribute("class", a.received <= now.tick ? "msg" : "msg future");
     });

@@ -846,3 +846,28 @@ pub fn document(page: &Page) -> String {
         title = escape(&page.title),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::STYLE;
+    use crate::render::svg;
+
+    /// The page colours states and CPUs as the SVG timeline does, so the two pictures of a
+    /// run read alike.
+    #[test]
+    fn the_page_uses_the_svg_timelines_colours() {
+        for (class, fill) in [
+            ("state-running", svg::RUNNING_FILL),
+            ("state-ready", svg::READY_FILL),
+            ("state-blocked", svg::BLOCKED_FILL),
+            ("state-sleeping", svg::SLEEPING_FILL),
+        ] {
+            let rule = format!(".span.{class} {{ fill: {fill}; }}");
+            assert!(STYLE.contains(&rule), "{rule}");
+        }
+        for (cpu, fill) in svg::CPU_FILLS.iter().enumerate() {
+            let rule = format!(".span.cpu-{cpu}, #legend .swatch.cpu-{cpu} {{ fill: {fill};");
+            assert!(STYLE.contains(&rule), "{rule}");
+        }
+    }
+}
