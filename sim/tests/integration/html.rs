@@ -499,19 +499,25 @@ fn scratch(test: &str) -> PathBuf {
     dir
 }
 
-/// The Chromium to drive: `$CHROMIUM`, or the distribution's.
-fn chromium() -> Option<PathBuf> {
+/// The Chromium to drive: `$CHROMIUM`, or the distribution's; or where it was looked for.
+fn chromium() -> Result<PathBuf, PathBuf> {
     let path = std::env::var_os("CHROMIUM")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
-    path.exists().then_some(path)
+    if path.exists() {
+        Ok(path)
+    } else {
+        Err(path)
+    }
 }
 
-/// The document headless Chromium builds from `page` at `fragment` (`tick=12`), once its
-/// script has run.
-fn dump_dom(browser: &Path, page: &Path, fragment: &str, profile: &Path) -> String {
-    let url = format!("file://{}#{fragment}", page.display());
-    let out = Command::new(browser)
+/// Run headless Chromium with `args` and the profile `profile`: its standard output. A
+/// browser that has not finished in two minutes is stopped and the test fails, rather than
+/// the test hanging CI.
+fn headless(browser: &Path, profile: &Path, args: &[String]) -> String {
+    let out_path = profile.with_extension("stdout");
+    let err_path = profile.with_extension("stderr");
+    let mut child = Command::new(browser)
         .args([
             "--headless",
             "--disable-gpu",
@@ -520,16 +526,34 @@ fn dump_dom(browser: &Path, page: &Path, fragment: &str, profile: &Path) -> Stri
             "--disable-dev-shm-usage",
         ])
         .arg(format!("--user-data-dir={}", profile.display()))
-        .arg("--dump-dom")
-        .arg(&url)
-        .output()
-        .expect("chromium runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let dom = String::from_utf8(out.stdout).expect("the DOM is text");
+        .args(args)
+        .stdout(std::fs::File::create(&out_path).expect("a file for its output"))
+        .stderr(std::fs::File::create(&err_path).expect("a file for its errors"))
+        .spawn()
+        .expect("chromium starts");
+    let mut waited = 0;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("chromium can be waited for") {
+            break status;
+        }
+        if waited >= 120_000 {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("chromium {args:?} did not finish in two minutes");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        waited += 50;
+    };
+    let err = std::fs::read_to_string(&err_path).unwrap_or_default();
+    assert!(status.success(), "chromium {args:?}: {status}\n{err}");
+    std::fs::read_to_string(&out_path).expect("its output is text")
+}
+
+/// The document headless Chromium builds from `page` at `fragment` (`tick=12`), once its
+/// script has run.
+fn dump_dom(browser: &Path, page: &Path, fragment: &str, profile: &Path) -> String {
+    let url = format!("file://{}#{fragment}", page.display());
+    let dom = headless(browser, profile, &["--dump-dom".to_string(), url]);
     assert!(
         dom.contains(r#"data-ready="1""#),
         "the page's script ran at {fragment}"
@@ -701,11 +725,15 @@ fn check_in_browser(browser: &Path, dir: &Path, file: &Path, page: &Page, fragme
 #[test]
 #[ignore = "needs Chromium: `make browser-test` runs it"]
 fn the_page_shows_the_model_in_a_real_browser() {
-    let Some(browser) = chromium() else {
-        eprintln!(
-            "SKIPPED: no Chromium at /usr/bin/chromium (or $CHROMIUM); `apt-get install chromium`"
-        );
-        return;
+    let browser = match chromium() {
+        Ok(browser) => browser,
+        Err(missing) => {
+            eprintln!(
+                "SKIPPED: no Chromium at {} (set CHROMIUM, or `apt-get install chromium`)",
+                missing.display()
+            );
+            return;
+        }
     };
     let dir = scratch("browser");
 
@@ -838,22 +866,18 @@ fn the_page_shows_the_model_in_a_real_browser() {
 
     // A picture of it, for a person to look at: the page draws, and the screenshot is a PNG.
     let shot = dir.join("bounded_buffer.png");
-    let out = Command::new(&browser)
-        .args([
-            "--headless",
-            "--disable-gpu",
-            "--no-sandbox",
-            "--window-size=1280,1000",
-        ])
-        .arg(format!("--user-data-dir={}", dir.join("profile").display()))
-        .arg(format!("--screenshot={}", shot.display()))
-        .arg(format!(
-            "file://{}#tick={full}",
-            dir.join("bounded_buffer.html").display()
-        ))
-        .output()
-        .expect("chromium runs");
-    assert!(out.status.success());
+    headless(
+        &browser,
+        &dir.join("profile"),
+        &[
+            "--window-size=1280,1000".to_string(),
+            format!("--screenshot={}", shot.display()),
+            format!(
+                "file://{}#tick={full}",
+                dir.join("bounded_buffer.html").display()
+            ),
+        ],
+    );
     let png = std::fs::read(&shot).expect("a screenshot");
     assert!(
         png.starts_with(b"\x89PNG") && png.len() > 10_000,
