@@ -386,6 +386,96 @@ fn embedded(doc: &str) -> Value {
     serde_json::from_str(&doc[start..start + len]).expect("the data parses")
 }
 
+/// The state a reader of the embedded JSON builds after `k` steps, as the page's script
+/// builds it: per process row its state name, detail and since (`None` before its spawn),
+/// per endpoint its owner, whether it exists and its queued message ids.
+type JsonState = (
+    Vec<Option<(String, String, u64)>>,
+    Vec<(Option<u64>, bool, Vec<u64>)>,
+);
+
+fn json_state_at(data: &Value, k: usize) -> JsonState {
+    let rows = data["processes"].as_array().expect("processes").len();
+    let messages = data["messages"].as_array().expect("messages");
+    let mut procs = vec![None; rows];
+    let mut endpoints: Vec<(Option<u64>, bool, Vec<u64>)> = data["endpoints"]
+        .as_array()
+        .expect("endpoints")
+        .iter()
+        .map(|e| (e["owner"].as_u64(), e["kind"] == "inbox", Vec::new()))
+        .collect();
+    let n = |v: &Value| v.as_u64().expect("a number") as usize;
+    for step in data["steps"].as_array().expect("steps").iter().take(k) {
+        let tick = step[0].as_u64().expect("a tick");
+        for c in step[2].as_array().expect("changes") {
+            match c[0].as_str().expect("a kind") {
+                "state" => {
+                    let state = c[2].as_str().expect("a state").to_string();
+                    let detail = c[3].as_str().expect("a detail").to_string();
+                    procs[n(&c[1])] = Some((state, detail, tick));
+                }
+                "enqueue" => endpoints[n(&c[1])]
+                    .2
+                    .push(messages[n(&c[2])]["id"].as_u64().expect("id")),
+                "dequeue" => {
+                    let id = messages[n(&c[2])]["id"].as_u64().expect("id");
+                    endpoints[n(&c[1])].2.retain(|m| *m != id);
+                }
+                "drop" => {
+                    let queue = &mut endpoints[n(&c[1])].2;
+                    let count = n(&c[2]).min(queue.len());
+                    queue.drain(..count);
+                }
+                "owner" => {
+                    let e = &mut endpoints[n(&c[1])];
+                    e.0 = c[2].as_u64();
+                    e.1 = c[3].as_bool().expect("exists");
+                }
+                "print" => {}
+                other => panic!("an undocumented change {other}"),
+            }
+        }
+    }
+    (procs, endpoints)
+}
+
+#[test]
+fn the_embedded_data_gives_the_models_state_after_every_event() {
+    let mut runs = vec![(
+        "bounded_buffer".to_string(),
+        program_machine("bounded_buffer").run(),
+    )];
+    runs.push(("deletion".to_string(), scenario_machine("deletion").run()));
+    runs.push(("hostile".to_string(), hostile_run()));
+    for (what, report) in runs {
+        let page = Page::new(&report.events, report.ticks, &what);
+        let data = embedded(&html::document(&page));
+        assert_eq!(
+            data["steps"].as_array().map(Vec::len),
+            Some(report.events.len())
+        );
+        for k in 0..=page.steps.len() {
+            let snap = page.snapshot_at_step(k);
+            let (procs, endpoints) = json_state_at(&data, k);
+            let want: Vec<Option<(String, String, u64)>> = snap
+                .processes
+                .iter()
+                .map(|p| p.map(|p| (p.state.name().to_string(), page.detail(&p.state), p.since)))
+                .collect();
+            assert_eq!(procs, want, "{what} after {k} events");
+            let want: Vec<(Option<u64>, bool, Vec<u64>)> = snap
+                .endpoints
+                .iter()
+                .map(|e| {
+                    let queue = e.queue.iter().map(|&m| page.messages[m].id).collect();
+                    (e.owner.map(|o| o as u64), e.live, queue)
+                })
+                .collect();
+            assert_eq!(endpoints, want, "{what} after {k} events");
+        }
+    }
+}
+
 #[test]
 fn nothing_a_run_names_breaks_out_of_the_page() {
     let report = hostile_run();
