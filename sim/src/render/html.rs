@@ -238,6 +238,8 @@ struct Builder {
     names: Names,
     lines: TextLines,
     rows: BTreeMap<Pid, usize>,
+    /// Rows spawned so far: a second spawn of a pid is ignored, as the replay ignores it.
+    spawned: BTreeSet<usize>,
     live: BTreeSet<usize>,
     endpoints: Vec<EndpointRow>,
     endpoint_index: BTreeMap<Endpoint, usize>,
@@ -302,7 +304,9 @@ impl Builder {
         }
     }
 
-    fn step(&mut self, e: &Event) -> Step {
+    /// The step of event `e`, which happened at `tick` (its own, or a later one where the
+    /// trace ran backwards).
+    fn step(&mut self, e: &Event, tick: Ticks) -> Step {
         let mut line = Vec::new();
         self.lines.line(&mut line, e);
         // The names learnt as the text trace learns them: the ids an event introduces are
@@ -314,7 +318,8 @@ impl Builder {
             EventKind::Spawn { pid, inbox, .. } => {
                 self.inbox_capacity.entry(*pid).or_insert(*inbox);
                 if let Some(&row) = self.rows.get(pid) {
-                    if self.live.insert(row) {
+                    if self.spawned.insert(row) {
+                        self.live.insert(row);
                         changes.push(Change::Process {
                             row,
                             state: ProcState::Ready,
@@ -398,7 +403,7 @@ impl Builder {
                 ..
             } => {
                 let endpoint = self.endpoint(Endpoint::from(*to));
-                let msg = self.message(*msg, *from, *len, *call, e.tick);
+                let msg = self.message(*msg, *from, *len, *call, tick);
                 changes.push(Change::Enqueue { endpoint, msg });
             }
             EventKind::MessageHandedOver {
@@ -414,7 +419,7 @@ impl Builder {
                 if let Dest::Mailbox(m) = via {
                     self.endpoint(Endpoint::Mailbox(*m));
                 }
-                self.message(*msg, *from, *len, *call, e.tick);
+                self.message(*msg, *from, *len, *call, tick);
             }
             EventKind::MessageReceived { msg, via, .. } => {
                 let endpoint = self.endpoint(Endpoint::from(*via));
@@ -451,7 +456,7 @@ impl Builder {
                 if let Dest::Mailbox(m) = to {
                     self.endpoint(Endpoint::Mailbox(*m));
                 }
-                self.message(*msg, *from, *len, *call, e.tick);
+                self.message(*msg, *from, *len, *call, tick);
             }
             EventKind::Print { pid, text } => {
                 if let Some(&row) = self.rows.get(pid) {
@@ -464,7 +469,7 @@ impl Builder {
             _ => {}
         }
         Step {
-            tick: e.tick,
+            tick,
             line,
             changes,
         }
@@ -493,6 +498,7 @@ impl Page {
             names: Names::default(),
             lines: TextLines::default(),
             rows,
+            spawned: BTreeSet::new(),
             live: BTreeSet::new(),
             endpoints: Vec::new(),
             endpoint_index: BTreeMap::new(),
@@ -504,11 +510,9 @@ impl Page {
         let mut steps = Vec::with_capacity(kept.len());
         let mut now = 0;
         for e in kept {
-            let mut step = b.step(e);
             // Ticks never run backwards on the page, as in the replay.
-            now = now.max(step.tick);
-            step.tick = now;
-            steps.push(step);
+            now = now.max(e.tick);
+            steps.push(b.step(e, now));
         }
         let names = Names::from_events(kept);
         let processes = replay
