@@ -7,7 +7,7 @@ CARGO ?= cargo
 export INSTA_UPDATE := no
 export CI ?=
 
-.PHONY: demo test lint doc bench bench-peers build clean
+.PHONY: demo test lint doc bench bench-peers build clean browser-test
 
 demo:
 	$(CARGO) run --quiet --release -p sim --bin sim -- run producers --trace gantt
@@ -24,6 +24,17 @@ test:
 	@set -o pipefail; { $(CARGO) test --workspace --exclude bench --all-targets --no-fail-fast && $(CARGO) test --workspace --exclude bench --doc; } 2>&1 \
 	  | tee target/test.log
 	@awk '/^test result:/ { p += $$4; f += $$6 } END { printf "%d passed, %d failed\n", p, f }' target/test.log
+
+# The page that steps through a run (`sim run ... --trace html`), opened in headless Chromium
+# at a few ticks and driven through its buttons, checked against the page's model, which the
+# tests of `make test` hold against the kernel (sim/tests/integration/html.rs). Needs Debian's
+# chromium (`apt-get install chromium`; .ci/run installs it) or CHROMIUM=/path/to/it. A few
+# seconds of browser starts, so not part of `make test`.
+CHROMIUM ?= /usr/bin/chromium
+export CHROMIUM
+browser-test:
+	@test -x "$(CHROMIUM)" || { echo "make browser-test needs Chromium at $(CHROMIUM): apt-get install chromium"; exit 1; }
+	$(CARGO) test -p sim --test integration -- --ignored --exact html::the_page_shows_the_model_in_a_real_browser
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -19,6 +19,7 @@ Examples:
   sim run producers                        a shipped scenario, its text trace
   sim run producers --trace gantt          the same run as a timeline
   sim run my.sim --trace chrome --out t.json   open t.json in ui.perfetto.dev
+  sim run producers --trace html --out run.html   step through the run in a browser
   sim check my.sim                         parse and validate only
   sim ps philosophers_deadlock             the process table where the run ended
   sim explain timeouts                     what happened, in plain words
@@ -179,6 +180,8 @@ pub(crate) enum Format {
     Gantt,
     /// The timeline as an SVG picture, with message arrows.
     Svg,
+    /// One self-contained HTML page that steps through the run, tick by tick.
+    Html,
     /// Per-process, per-mailbox and machine statistics.
     Stats,
     /// Only what the processes printed.
@@ -190,7 +193,10 @@ pub(crate) enum Format {
 impl Format {
     /// Formats a program reads: the summary must not be mixed into them.
     pub(crate) fn is_machine_readable(self) -> bool {
-        matches!(self, Format::Jsonl | Format::Chrome | Format::Svg)
+        matches!(
+            self,
+            Format::Jsonl | Format::Chrome | Format::Svg | Format::Html
+        )
     }
 }
 

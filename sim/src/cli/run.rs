@@ -137,6 +137,7 @@ pub(crate) fn run(args: RunArgs, programs: fn() -> ProgramTable) -> CliResult {
         Format::Svg => {
             crate::render::svg::render_titled(&report.events, end, Some(&target.label()))
         }
+        Format::Html => crate::render::html::render(&report.events, end, &target.label()),
         Format::Stats => crate::render::stats::render(&report),
         Format::Console => report
             .console

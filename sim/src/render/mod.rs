@@ -4,7 +4,8 @@
 //! none of them reaches into the kernel. Each module owns one output format, but for those
 //! the formats share: `bytes` (integers, ids and JSON strings as bytes), [`Names`] (how an id
 //! is shown), [`stream`] (a trace written a chunk at a time) and [`replay`] (the trace
-//! replayed into spans, message flows and queue depths, which the pictures draw).
+//! replayed into spans, message flows and queue depths, which the pictures and the page
+//! draw).
 
 pub(crate) mod bytes;
 mod names;
@@ -14,6 +15,7 @@ mod text;
 pub mod chrome;
 pub mod explain;
 pub mod gantt;
+pub mod html;
 pub mod jsonl;
 pub mod ps;
 pub mod replay;

@@ -2,7 +2,7 @@
 //! endpoint.
 //!
 //! This module owns the one model every visual renderer ([`gantt`](super::gantt),
-//! [`svg`](super::svg), [`chrome`](super::chrome)) draws and the [`stats`](super::stats)
+//! [`svg`](super::svg), [`chrome`](super::chrome), [`html`](super::html)) draws and the [`stats`](super::stats)
 //! endpoint table counts, so they agree on what happened when: each process's life as
 //! contiguous state spans (what there is to draw), each message from its send to its receipt
 //! or drop (the arrows), each endpoint's queue depth over time. It renders nothing itself. It

@@ -1641,6 +1641,8 @@ fn render_everything(what: &str, events: &[Event], end: u64) {
     serde_json::from_str::<Value>(&doc).unwrap_or_else(|e| panic!("{what}: chrome parses: {e}"));
     let pic = svg::render(events, end);
     roxmltree::Document::parse(&pic).unwrap_or_else(|e| panic!("{what}: svg parses: {e}"));
+    let page = sim::render::html::render(events, end, what);
+    assert!(page.starts_with("<!DOCTYPE html>"), "{what}");
     for width in [0, 40, 75] {
         let chart = gantt::render(events, end, width);
         assert!(chart
