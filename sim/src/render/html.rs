@@ -39,7 +39,7 @@ pub enum ProcState {
     Ready,
     /// On a CPU.
     Running {
-        /// Which.
+        /// The CPU it runs on.
         cpu: u32,
     },
     /// Waiting on a wait queue, perhaps until a deadline.
@@ -104,7 +104,7 @@ pub enum Change {
     DropOldest {
         /// The endpoint.
         endpoint: usize,
-        /// How many.
+        /// How many were dropped.
         count: usize,
     },
     /// Endpoint `endpoint` now belongs to process row `owner` (a creation or a transfer) and
@@ -152,7 +152,7 @@ pub struct ProcessRow {
 /// inbox that a message was queued at.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EndpointRow {
-    /// Which.
+    /// The mailbox or inbox this row shows.
     pub endpoint: Endpoint,
     /// `mb0:buffer`, or `p3:name inbox`.
     pub label: String,
