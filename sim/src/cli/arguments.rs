@@ -93,6 +93,10 @@ pub(crate) struct MachineArgs {
     /// priority: ticks of waiting per level of aging [0: off].
     #[arg(long)]
     pub(crate) aging: Option<u64>,
+    /// priority, priority_np: which end of the numbers is the most urgent:
+    /// higher_is_higher [default] or lower_is_higher (as textbooks: 1 = highest).
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(PRIORITY_ORDERS))]
+    pub(crate) priority_order: Option<String>,
     /// mlfq: how many levels [3].
     #[arg(long)]
     pub(crate) levels: Option<u64>,
@@ -167,6 +171,9 @@ pub(crate) struct RunArgs {
     pub(crate) check_determinism: bool,
 }
 
+/// The values `--priority-order` takes, as the scenario language spells them.
+const PRIORITY_ORDERS: &[&str] = &["higher_is_higher", "lower_is_higher"];
+
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 pub(crate) enum Format {
     /// The stable text trace, one event per line.
@@ -181,6 +188,9 @@ pub(crate) enum Format {
     Svg,
     /// Per-process, per-mailbox and machine statistics.
     Stats,
+    /// Each job's arrival, burst, start, finish, turnaround, waiting and response time as
+    /// textbooks define them, with their averages and the schedule (docs/scheduling.md).
+    Textbook,
     /// Only what the processes printed.
     Console,
     /// Nothing but the summary.
@@ -208,6 +218,10 @@ impl MachineArgs {
             depth: self.depth.map(u64::from),
             steps: self.steps,
             preempt_percent: self.preempt.map(u64::from),
+            priority_order: self
+                .priority_order
+                .as_deref()
+                .and_then(kernel::sched::PriorityOrder::from_name),
         }
     }
 

@@ -138,6 +138,7 @@ pub(crate) fn run(args: RunArgs, programs: fn() -> ProgramTable) -> CliResult {
             crate::render::svg::render_titled(&report.events, end, Some(&target.label()))
         }
         Format::Stats => crate::render::stats::render(&report),
+        Format::Textbook => crate::render::textbook::render(&report),
         Format::Console => report
             .console
             .iter()
