@@ -410,3 +410,56 @@ process stuck arrive 1 { receive any }
     let shown = sim::render::textbook::render(&r);
     assert!(shown.contains("1 jobs had not finished"), "{shown}");
 }
+
+/// The `$ COMMAND` block of the tutorial that starts with `command`, without the command.
+fn tutorial_block(command: &str) -> &'static str {
+    let tutorial = include_str!("../../docs/tutorial.md");
+    let marker = format!("```\n$ {command}\n");
+    let start = tutorial
+        .find(&marker)
+        .expect("the tutorial shows the command")
+        + marker.len();
+    let len = tutorial[start..].find("```").expect("the block ends");
+    &tutorial[start..start + len]
+}
+
+#[test]
+fn the_tutorial_shows_the_textbook_views_as_the_program_prints_them() {
+    let (_, _, r) = figures("textbook_sjf");
+    assert_eq!(
+        tutorial_block("sim run textbook_sjf --trace textbook"),
+        sim::render::textbook::render(&r)
+    );
+    // The homework file, as the tutorial shows it, under `--policy srtf`.
+    let tutorial = include_str!("../../docs/tutorial.md");
+    let start = tutorial
+        .find("# My homework: three jobs")
+        .expect("the homework file");
+    let len = tutorial[start..].find("```").expect("the block ends");
+    let homework = &tutorial[start..start + len];
+    let srtf = sim::policy::parse("srtf", &Default::default()).unwrap();
+    let r = run_as(homework, Some(srtf));
+    assert_eq!(
+        tutorial_block("sim run homework.sim --trace textbook --policy srtf"),
+        sim::render::textbook::render(&r)
+    );
+    // And the file the tutorial shows for textbook_sjf is the shipped one, comments aside.
+    let shipped: Vec<&str> = userland::scenario::shipped("textbook_sjf")
+        .unwrap()
+        .source
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .skip_while(|l| l.is_empty())
+        .collect();
+    let shown = tutorial_block_plain("set policy sjf\n");
+    assert_eq!(shown.lines().collect::<Vec<_>>(), shipped);
+}
+
+/// The tutorial's code block that starts with `first` (its first line included).
+fn tutorial_block_plain(first: &str) -> &'static str {
+    let tutorial = include_str!("../../docs/tutorial.md");
+    let marker = format!("```\n{first}");
+    let start = tutorial.find(&marker).expect("the tutorial shows it") + "```\n".len();
+    let len = tutorial[start..].find("```").expect("the block ends");
+    &tutorial[start..start + len]
+}

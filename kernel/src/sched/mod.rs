@@ -6,7 +6,8 @@
 //! gives the same choices (determinism).
 //!
 //! One file per policy beside this one: `rr` and `fcfs` here, [`sjf`] (with `srtf`),
-//! [`priority`], [`mlfq`], [`lottery`]; the exploring policies [`random`], [`pct`] and
+//! [`priority`] (preemptive `priority` and non-preemptive `priority_np`, in either
+//! [`PriorityOrder`]), [`mlfq`], [`lottery`]; the exploring policies [`random`], [`pct`] and
 //! [`replay`] (docs/exploration.md); [`percpu`], the per-CPU run queues around any of them;
 //! and [`rng`], the seeded generator every randomised one draws from.
 //!

@@ -4,8 +4,10 @@
 //! in [`crate::sys`], as a shell's children would. `init` sets the stage: it creates the boot
 //! mailboxes, spawns every boot process, hands each mailbox to its owner, and then releases
 //! the processes one by one with a `start` message, so that no process names another before
-//! it exists. A `spawn` statement does the same for the copies it starts. Each process then
-//! runs its statements in order.
+//! it exists. A `spawn` statement does the same for the copies it starts. A copy declared
+//! `arrive T` is spawned with that arrival (the kernel holds it until then) and set free
+//! through its ticket instead of a `start` message (see `release`). Each process then runs
+//! its statements in order.
 //!
 //! Each copy a spawner starts gets a ticket in the directory before it is spawned, naming
 //! the spawner as the one whose `start` it waits for; the copy finds its ticket from its
