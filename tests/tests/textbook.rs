@@ -463,3 +463,21 @@ fn tutorial_block_plain(first: &str) -> &'static str {
     let len = tutorial[start..].find("```").expect("the block ends");
     &tutorial[start..start + len]
 }
+
+#[test]
+fn with_two_cpus_the_schedule_names_each_stretch_s_cpu() {
+    let s = userland::scenario::shipped("textbook_srtf").unwrap();
+    let loaded = sim::scenario::load(s.path, s.source).expect("loads");
+    let mut cfg = sim::scenario::configure(&loaded, config());
+    cfg.cpus = 2;
+    let r = sim::scenario::run(loaded, cfg).expect("boots");
+    assert!(r.succeeded());
+    let book = sim::render::textbook::Textbook::of(&r);
+    let cpus: std::collections::BTreeSet<u32> = book.schedule.iter().map(|s| s.cpu).collect();
+    assert_eq!(cpus.len(), 2, "both CPUs ran jobs: {:?}", book.schedule);
+    // Two CPUs, four jobs arriving 0 to 3: P1 and P2 never wait.
+    let waiting: Vec<Option<u64>> = book.jobs.iter().map(|j| j.waiting()).collect();
+    assert_eq!(waiting[..2], [Some(0), Some(0)]);
+    let shown = sim::render::textbook::render(&r);
+    assert!(shown.contains("P2 runs 4 ticks on cpu1 (done)"), "{shown}");
+}

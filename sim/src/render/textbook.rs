@@ -71,6 +71,8 @@ pub struct Stretch {
     pub from: Ticks,
     /// When it ended (exclusive).
     pub to: Ticks,
+    /// The CPU it ran on.
+    pub cpu: kernel::trace::CpuId,
 }
 
 /// The textbook view of a run.
@@ -173,15 +175,19 @@ impl Textbook {
             .flat_map(|(job, life)| {
                 life.spans
                     .iter()
-                    .filter(|s| matches!(s.state, State::Running { .. }) && s.end > s.start)
-                    .map(move |s| Stretch {
-                        job,
-                        from: s.start,
-                        to: s.end,
+                    .filter(|s| s.end > s.start)
+                    .filter_map(move |s| match s.state {
+                        State::Running { cpu } => Some(Stretch {
+                            job,
+                            from: s.start,
+                            to: s.end,
+                            cpu,
+                        }),
+                        _ => None,
                     })
             })
             .collect();
-        schedule.sort_by_key(|s| (s.from, s.to, s.job));
+        schedule.sort_by_key(|s| (s.from, s.cpu, s.to, s.job));
         Textbook {
             policy: report.policy.to_string(),
             jobs,
@@ -231,8 +237,15 @@ pub fn render(report: &Report) -> String {
     if book.schedule.is_empty() {
         let _ = writeln!(out, "  (no job ran)");
     }
+    // With one CPU the CPU goes without saying.
+    let several = report.machine.cpus() > 1;
     for s in &book.schedule {
         let job = &book.jobs[s.job];
+        let on = if several {
+            format!(" on cpu{}", s.cpu)
+        } else {
+            String::new()
+        };
         let done = match job.finish {
             Some(f) if f == s.to => " (done)",
             _ => "",
@@ -241,7 +254,7 @@ pub fn render(report: &Report) -> String {
         let plural = if ticks == 1 { "" } else { "s" };
         let _ = writeln!(
             out,
-            "  [{:>6} - {:>6} ] {} runs {ticks} tick{plural}{done}",
+            "  [{:>6} - {:>6} ] {} runs {ticks} tick{plural}{on}{done}",
             s.from, s.to, job.name
         );
     }
