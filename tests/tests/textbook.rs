@@ -481,3 +481,96 @@ fn with_two_cpus_the_schedule_names_each_stretch_s_cpu() {
     let shown = sim::render::textbook::render(&r);
     assert!(shown.contains("P2 runs 4 ticks on cpu1 (done)"), "{shown}");
 }
+
+/// A Rust workload: `main` spawns three jobs of burst 2, labelled and due at 5, 0 and 3.
+fn arriving_jobs() -> userland::ProgramTable {
+    let mut t = userland::ProgramTable::new();
+    t.add(
+        "main",
+        "spawns jobs that arrive later",
+        |sys: userland::Sys, _| async move {
+            for (label, at) in [("a", 5u64), ("b", 0), ("c", 3)] {
+                let job = userland::SpawnOptions::new("job", 2)
+                    .label(label)
+                    .arrive(Some(at));
+                if sys.spawn_with(job).await.is_err() {
+                    return 1;
+                }
+            }
+            0
+        },
+    )
+    .add(
+        "job",
+        "computes its argument",
+        |sys: userland::Sys, burst| async move {
+            sys.compute(burst).await;
+            0
+        },
+    );
+    t
+}
+
+fn zero_costs() -> sim::MachineConfig {
+    let mut c = config();
+    c.costs = sim::Costs {
+        syscall: 0,
+        context_switch: 0,
+    };
+    c.policy = kernel::sched::Policy::Fcfs;
+    c
+}
+
+#[test]
+fn spawn_options_arrive_holds_a_rust_job_until_its_tick() {
+    let r = testkit::run_with(zero_costs(), arriving_jobs(), "main");
+    assert!(r.succeeded(), "{}", r.trace_text());
+    let at = arrivals(&r);
+    assert_eq!((at["a"], at["b"], at["c"]), (5, 0, 3));
+    let book = sim::render::textbook::Textbook::of(&r);
+    assert_eq!(book.setup.as_deref(), Some("main"));
+    let starts: Vec<(String, Option<u64>)> = book
+        .jobs
+        .iter()
+        .map(|j| (j.name.clone(), j.start))
+        .collect();
+    // b at 0-2, idle to 3, c 3-5, a 5-7.
+    assert_eq!(
+        starts,
+        [
+            ("a".to_string(), Some(5)),
+            ("b".to_string(), Some(0)),
+            ("c".to_string(), Some(3))
+        ]
+    );
+    // The hold counts as sleeping, not as waiting for a CPU.
+    let a = r.exit_named("a").unwrap();
+    assert_eq!((a.stats.sleeping, a.stats.ready), (5, 0));
+}
+
+#[test]
+fn a_held_job_can_be_killed_and_a_far_arrival_ends_at_the_tick_limit() {
+    let mut c = zero_costs();
+    c.faults = sim::FaultPlan {
+        faults: vec![sim::FaultAt::kill_at_tick("a", 4)],
+    };
+    let r = testkit::run_with(c, arriving_jobs(), "main");
+    let a = r.exit_named("a").expect("a ended");
+    assert_eq!(a.reason, kernel::trace::ExitReason::Killed);
+    assert_eq!(a.stats.dispatches, 0, "killed while held, it never ran");
+    assert!(!arrivals(&r).contains_key("a"));
+    // The latest arrival the ABI takes: held until the tick limit ends the run.
+    let mut t = userland::ProgramTable::new();
+    t.add(
+        "main",
+        "spawns a job due at the end of time",
+        |sys: userland::Sys, _| async move {
+            let job = userland::SpawnOptions::new("main", 0).arrive(Some(abi::SPAWN_ARRIVAL_MAX));
+            i32::from(sys.spawn_with(job).await.is_err())
+        },
+    );
+    let mut c = zero_costs();
+    c.max_ticks = 50;
+    let r = testkit::run_with(c, t, "main");
+    assert!(matches!(r.outcome, Outcome::TickLimit), "{:?}", r.outcome);
+}

@@ -19,6 +19,7 @@ use crate::Kernel;
 use abi::{Capacity, Error, Payload, Pid, Ticks};
 use alloc::string::String;
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 
 impl Kernel {
     /// Create a ready process that declares no CPU burst.
@@ -136,14 +137,13 @@ impl Kernel {
     /// The children `spawner` spawned to arrive at once join the run queue, in spawn order:
     /// its stretch on the CPU is over.
     pub(crate) fn release_arrivals(&mut self, spawner: Pid) {
-        let mut i = 0;
-        while i < self.arriving.len() {
-            let (by, child) = self.arriving[i];
-            if by != spawner {
-                i += 1;
-                continue;
-            }
-            self.arriving.remove(i);
+        // One pass, whatever the list's length: its own children in spawn order, the other
+        // spawners' (several CPUs) kept for later.
+        let (mine, others): (Vec<_>, Vec<_>) = core::mem::take(&mut self.arriving)
+            .into_iter()
+            .partition(|&(by, _)| by == spawner);
+        self.arriving = others;
+        for (_, child) in mine {
             if let Some(cidx) = self.live_index(child) {
                 self.process_arrives(cidx);
             }
