@@ -292,6 +292,19 @@ impl MachineArgs {
         }
         config.kernel.priority_inheritance |= self.priority_inheritance;
         config.kernel.refuse_deadlock |= self.refuse_deadlock;
+        let lower_is_higher = matches!(
+            config.policy,
+            crate::Policy::Priority { order, .. } | crate::Policy::PriorityNp { order, .. }
+                if order == kernel::sched::PriorityOrder::LowerIsHigher
+        );
+        if lower_is_higher && config.kernel.priority_inheritance {
+            // As a scenario refuses it: inheritance lends the higher number, which this order
+            // makes the less urgent.
+            return Err("sim: priority inheritance lends the higher number, which \
+                        `--priority-order lower_is_higher` makes the less urgent: give one \
+                        or the other\n"
+                .to_string());
+        }
         self.exploring(&target, &mut config)?;
         Ok((target, config))
     }

@@ -384,6 +384,13 @@ fn every_trace_format_goes_to_stdout_or_to_out() {
             && book.contains("== messages:"),
         "{book}"
     );
+    let refused = sim(&["run", "textbook_priority", "--priority-inheritance"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("priority inheritance lends the higher number"),
+        "{}",
+        stderr(&refused)
+    );
 
     let dir = scratch("out");
     let path = dir.join("trace.json");
