@@ -107,7 +107,8 @@ impl Kernel {
                 }
             }
             let armed = match p.state {
-                ProcState::Sleeping { .. } => true,
+                // A child held for an arrival due at once waits for its spawner, not a timer.
+                ProcState::Sleeping { .. } => !self.arriving.iter().any(|&(_, c)| c == pid),
                 ProcState::Blocked => p.wait.deadline.is_some(),
                 _ => false,
             };

@@ -252,6 +252,10 @@ pub struct Kernel {
     console: Vec<ConsoleLine>,
     running: usize,
     live: usize,
+    /// Children spawned to arrive at once, with their spawner: held until the spawner's
+    /// stretch on its CPU ends (`process/lifecycle.rs`, `hold_until_arrival`). Short: only a
+    /// running spawner has entries.
+    arriving: Vec<(Pid, Pid)>,
 }
 
 impl Kernel {
@@ -303,6 +307,7 @@ impl Kernel {
             console: Vec::new(),
             running: 0,
             live: 0,
+            arriving: Vec::new(),
         }
     }
 
@@ -835,6 +840,10 @@ impl Kernel {
     /// Bookkeeping for a process leaving its CPU (before its state changes): the count of
     /// running processes, and the policy hears how long it ran.
     fn mark_not_running(&mut self, idx: u32, why: StopReason) {
+        if !self.arriving.is_empty() {
+            let pid = self.pid_of(idx);
+            self.release_arrivals(pid);
+        }
         let p = self.proc_ref(idx);
         if let ProcState::Running(cpu) = p.state {
             let (pid, ran) = (p.pid, self.clock.saturating_sub(p.since));

@@ -99,6 +99,9 @@ impl Kernel {
             };
             let state = self.proc_ref(idx).state;
             match state {
+                ProcState::Sleeping { .. } if self.proc_ref(idx).is_held_for_arrival() => {
+                    self.process_arrives(idx)
+                }
                 ProcState::Sleeping { .. } => {
                     self.make_ready(idx, None, WakeReason::SleepEnded, Ok([0; 3]))
                 }

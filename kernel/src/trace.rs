@@ -93,6 +93,9 @@ pub enum WakeReason {
     TimedOut,
     /// Its sleep ended.
     SleepEnded,
+    /// It was held since its spawn until its arrival tick, which has come: it joins the run
+    /// queue for the first time.
+    Arrived,
     /// The mailbox it waited on was deleted.
     MailboxDeleted,
     /// The process it waited on exited.
@@ -111,6 +114,7 @@ impl WakeReason {
             WakeReason::Completed => "completed",
             WakeReason::TimedOut => "timed_out",
             WakeReason::SleepEnded => "sleep_ended",
+            WakeReason::Arrived => "arrived",
             WakeReason::MailboxDeleted => "mailbox_deleted",
             WakeReason::PeerExited => "peer_exited",
             WakeReason::BufferTooSmall => "buffer_too_small",

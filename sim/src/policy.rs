@@ -12,10 +12,20 @@
 
 use crate::Policy;
 use abi::Ticks;
+use kernel::sched::PriorityOrder;
 
 /// The policy names `--policy` accepts, in the order the docs list them.
 pub const NAMES: &[&str] = &[
-    "rr", "fcfs", "sjf", "srtf", "priority", "mlfq", "lottery", "random", "pct",
+    "rr",
+    "fcfs",
+    "sjf",
+    "srtf",
+    "priority",
+    "priority_np",
+    "mlfq",
+    "lottery",
+    "random",
+    "pct",
 ];
 
 /// Turn a policy name and its settings, as the command line and scenario files give them,
@@ -33,7 +43,8 @@ pub fn parse(name: &str, settings: &PolicySettings) -> Result<Policy, String> {
         "rr" | "lottery" => &["quantum"],
         "fcfs" => &[],
         "sjf" | "srtf" => &["alpha", "initial_estimate"],
-        "priority" => &["quantum", "aging"],
+        "priority" => &["quantum", "aging", "priority_order"],
+        "priority_np" => &["aging", "priority_order"],
         "mlfq" => &["quantum", "levels", "quanta", "boost"],
         "random" => &["preempt"],
         "pct" => &["depth", "steps"],
@@ -81,6 +92,11 @@ pub fn parse(name: &str, settings: &PolicySettings) -> Result<Policy, String> {
         "priority" => Policy::Priority {
             quantum: positive("quantum", s.quantum)?,
             aging: s.aging.unwrap_or(0),
+            order: s.priority_order.unwrap_or_default(),
+        },
+        "priority_np" => Policy::PriorityNp {
+            aging: s.aging.unwrap_or(0),
+            order: s.priority_order.unwrap_or_default(),
         },
         "mlfq" => {
             let boost = s.boost.unwrap_or(Policy::DEFAULT_MLFQ_BOOST);
@@ -165,6 +181,9 @@ pub struct PolicySettings {
     pub steps: Option<u64>,
     /// `preempt`: random; percent, 0..=100.
     pub preempt_percent: Option<u64>,
+    /// `priority_order`: priority, priority_np; which end of the numbers is the most urgent
+    /// (`higher_is_higher`, the default, or `lower_is_higher`).
+    pub priority_order: Option<PriorityOrder>,
 }
 
 impl PolicySettings {
@@ -185,6 +204,7 @@ impl PolicySettings {
         take(&mut self.depth, &mut over.depth);
         take(&mut self.steps, &mut over.steps);
         take(&mut self.preempt_percent, &mut over.preempt_percent);
+        take(&mut self.priority_order, &mut over.priority_order);
     }
 
     /// The names of the settings given, as the command line and scenarios spell them.
@@ -200,6 +220,7 @@ impl PolicySettings {
             ("depth", self.depth.is_some()),
             ("steps", self.steps.is_some()),
             ("preempt", self.preempt_percent.is_some()),
+            ("priority_order", self.priority_order.is_some()),
         ]
         .into_iter()
         .filter_map(|(name, given)| given.then_some(name))
@@ -248,6 +269,7 @@ mod tests {
         assert_eq!(shown("sjf"), "sjf(alpha=50%, initial=5)");
         assert_eq!(shown("srtf"), "srtf(alpha=50%, initial=5)");
         assert_eq!(shown("priority"), "priority(quantum=none, aging=off)");
+        assert_eq!(shown("priority_np"), "priority_np(aging=off)");
         assert_eq!(shown("mlfq"), "mlfq(levels=3, quanta=2,4,8, boost=100)");
         assert_eq!(shown("lottery"), "lottery(quantum=10)");
     }
@@ -283,8 +305,43 @@ mod tests {
             parse("priority", &aging),
             Ok(Policy::Priority {
                 quantum: Some(4),
-                aging: 10
+                aging: 10,
+                order: PriorityOrder::HigherIsHigher,
             })
+        );
+        let book = PolicySettings {
+            priority_order: Some(PriorityOrder::LowerIsHigher),
+            ..PolicySettings::default()
+        };
+        assert_eq!(
+            parse("priority_np", &book),
+            Ok(Policy::PriorityNp {
+                aging: 0,
+                order: PriorityOrder::LowerIsHigher,
+            })
+        );
+        assert_eq!(
+            parse("priority_np", &book).unwrap().to_string(),
+            "priority_np(aging=off, order=lower_is_higher)"
+        );
+        assert_eq!(
+            parse("priority", &book).unwrap().to_string(),
+            "priority(quantum=none, aging=off, order=lower_is_higher)"
+        );
+        assert_eq!(
+            parse("rr", &book).unwrap_err(),
+            "`priority_order` does not apply to rr (it takes only quantum)"
+        );
+        assert_eq!(
+            parse(
+                "priority_np",
+                &PolicySettings {
+                    quantum: Some(2),
+                    ..PolicySettings::default()
+                }
+            )
+            .unwrap_err(),
+            "`quantum` does not apply to priority_np (it takes only aging, priority_order)"
         );
         let est = PolicySettings {
             alpha_percent: Some(100),

@@ -77,6 +77,12 @@ fn policy_lines(scenario: &Scenario) -> (Option<String>, PolicySettings, Option<
                 settings.preempt_percent = number;
                 true
             }
+            SettingKey::PriorityOrder => {
+                if let SettingValue::Word(w) = &set.value {
+                    settings.priority_order = kernel::sched::PriorityOrder::from_name(w);
+                }
+                true
+            }
             _ => false,
         };
         if used && first.is_none() {
@@ -140,6 +146,30 @@ fn machine_settings(scenario: &Scenario) -> Vec<Diagnostic> {
                         .note("docs/security.md lists the limits"),
                 );
             }
+        }
+    }
+    let is =
+        |key, word: &str| matches!(scenario.setting(key), Some(SettingValue::Word(w)) if w == word);
+    // Inheritance lends the higher number; under the other order it would lend the less
+    // urgent priority, so the two are refused together.
+    if is(SettingKey::PriorityOrder, "lower_is_higher") && is(SettingKey::PriorityInheritance, "on")
+    {
+        if let Some(set) = scenario
+            .settings
+            .iter()
+            .find(|set| set.key == SettingKey::PriorityInheritance)
+        {
+            mistakes.push(
+                Diagnostic::new(
+                    set.span,
+                    "priority inheritance lends the higher number, which `priority_order \
+                     lower_is_higher` makes the less urgent",
+                    "expected `priority_inheritance off` with `priority_order lower_is_higher`",
+                )
+                .note(
+                    "docs/scheduling.md: priority inheritance counts higher numbers as more urgent",
+                ),
+            );
         }
     }
     mistakes

@@ -694,6 +694,7 @@ pub fn config(knobs: u8) -> MachineConfig {
         _ => Policy::Priority {
             quantum: Some(2),
             aging: 0,
+            order: Default::default(),
         },
     };
     if knobs & Knobs::TWO_CPUS != 0 {

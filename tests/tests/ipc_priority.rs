@@ -32,6 +32,7 @@ fn by_priority(inherit: bool) -> MachineConfig {
     c.policy = Policy::Priority {
         quantum: None,
         aging: 0,
+        order: Default::default(),
     };
     c
 }
@@ -242,6 +243,7 @@ fn priority_inheritance_is_off_by_default() {
     c.policy = Policy::Priority {
         quantum: None,
         aging: 0,
+        order: Default::default(),
     };
     let r = run_with(c, inversion(), "main");
     assert!(r.events.iter().all(|e| !matches!(

@@ -20,6 +20,7 @@
 //! | `properties`, `trap_fuzz` | random programs and random trap frames against the machine |
 //! | `workloads` | the performance workloads, and one kernel entry per trap |
 //! | `soak` | the soak's scenario generator: what it writes loads, ends and balances |
+//! | `textbook` | textbook scheduling from scenarios: arrivals, the priority conventions, the textbook view and the book's examples |
 
 mod errors;
 mod examples;
@@ -37,6 +38,7 @@ mod scenarios;
 mod security;
 mod semantics;
 mod soak;
+mod textbook;
 mod trap_fuzz;
 mod tutorial;
 mod workloads;

@@ -59,7 +59,11 @@ fn console(report: &Report) -> Vec<&str> {
 
 #[test]
 fn every_shipped_scenario_checks_runs_and_keeps_its_trace() {
-    assert_eq!(SHIPPED.len(), 13, "one scenario per concept");
+    assert_eq!(
+        SHIPPED.len(),
+        18,
+        "one scenario per concept, five textbook exercises"
+    );
     for s in SHIPPED {
         assert!(!s.about().is_empty(), "{} says what it shows", s.name);
         let report = run_shipped(s.name);

@@ -60,6 +60,10 @@ pub struct SpawnOptions<'a> {
     /// The CPU burst the child declares, in ticks, for `sjf` and `srtf`; 0 declares
     /// nothing, and those policies estimate from the bursts they measure.
     pub expected_burst: Ticks,
+    /// The tick at which the child joins the run queue; `None`: at once. Until then the
+    /// kernel holds it (it sleeps, never having run); one due at once joins when the
+    /// caller's stretch on its CPU ends (docs/abi.md).
+    pub arrival: Option<Ticks>,
 }
 
 impl<'a> SpawnOptions<'a> {
@@ -72,6 +76,7 @@ impl<'a> SpawnOptions<'a> {
             inbox: Capacity::Zero,
             priority: 0,
             expected_burst: 0,
+            arrival: None,
         }
     }
 
@@ -96,6 +101,12 @@ impl<'a> SpawnOptions<'a> {
     /// Declare the child's CPU burst, in ticks (0: declare nothing).
     pub fn burst(mut self, ticks: Ticks) -> Self {
         self.expected_burst = ticks;
+        self
+    }
+
+    /// Hold the child until tick `at` (`None`: ready at once).
+    pub fn arrive(mut self, at: Option<Ticks>) -> Self {
+        self.arrival = at;
         self
     }
 }
@@ -343,6 +354,7 @@ impl Sys {
             inbox: options.inbox,
             priority: options.priority,
             expected_burst: options.expected_burst,
+            arrival: options.arrival,
         };
         // The IPC buffer holds the program name, then the label.
         let mut out = Vec::with_capacity(options.program.len() + options.label.len());

@@ -27,7 +27,7 @@ pub use ids::{MailboxId, Pid};
 pub use payload::{Payload, INLINE_PAYLOAD};
 pub use syscall::{
     result_of, Capacity, Dest, IpcFlags, Mode, Overflow, RecvFlags, Source, Syscall, Sysno,
-    TrapFrame, ARG_REGS, RET_REGS,
+    TrapFrame, ARG_REGS, RET_REGS, SPAWN_ARRIVAL_MAX,
 };
 pub use trap::{Trap, Trapped};
 

@@ -490,6 +490,9 @@ pub enum Syscall {
         /// The CPU burst the child declares it will need, in ticks, for shortest-job-first
         /// policies; 0 declares nothing (they then estimate from its measured bursts).
         expected_burst: Ticks,
+        /// The tick at which the child joins the run queue; `None`: at once. It travels in
+        /// the priority register above the priority's 8 bits (see [`SPAWN_ARRIVAL_MAX`]).
+        arrival: Option<Ticks>,
     },
     /// End the caller with an exit code. Never returns.
     Exit {
@@ -592,12 +595,13 @@ impl Syscall {
                 inbox,
                 priority,
                 expected_burst,
+                arrival,
             } => [
                 program_len,
                 label_len,
                 arg,
                 inbox.raw(),
-                priority as u64,
+                priority as u64 | encode_arrival(arrival) << ARRIVAL_SHIFT,
                 expected_burst,
             ],
             Syscall::Exit { code } => [code as i64 as u64, 0, 0, 0, 0, 0],
@@ -656,8 +660,9 @@ impl Syscall {
                 label_len: a[1],
                 arg: a[2],
                 inbox: Capacity::from_raw(a[3])?,
-                priority: u8::try_from(a[4]).map_err(|_| Error::InvalidArgument)?,
+                priority: decode_priority(a[4])?,
                 expected_burst: a[5],
+                arrival: decode_arrival(a[4] >> ARRIVAL_SHIFT)?,
             },
             Sysno::Exit => Syscall::Exit {
                 code: i32::try_from(a[0] as i64).map_err(|_| Error::InvalidArgument)?,
@@ -713,6 +718,7 @@ impl fmt::Display for Syscall {
                 inbox,
                 priority,
                 expected_burst,
+                arrival,
                 ..
             } => {
                 write!(f, "{name}(arg={arg}, inbox={inbox}, priority={priority}")?;
@@ -720,6 +726,9 @@ impl fmt::Display for Syscall {
                 // as they always have.
                 if expected_burst > 0 {
                     write!(f, ", burst={expected_burst}")?;
+                }
+                if let Some(at) = arrival {
+                    write!(f, ", arrive={at}")?;
                 }
                 f.write_str(")")
             }
@@ -729,6 +738,36 @@ impl fmt::Display for Syscall {
             Syscall::Sleep { ticks } | Syscall::Compute { ticks } => write!(f, "{name}({ticks})"),
             Syscall::Print { len } => write!(f, "{name}({len}B)"),
         }
+    }
+}
+
+/// The latest arrival tick `spawn` takes. `spawn`'s priority register holds the priority in
+/// bits 0 to 7, zeros in bits 8 to 15 (a priority above 255 is refused, as it always was),
+/// and the arrival as `tick + 1` in bits 16 to 63 (0: none); the all-ones field is refused.
+pub const SPAWN_ARRIVAL_MAX: Ticks = (1 << 48) - 3;
+
+/// Where the arrival starts in `spawn`'s priority register.
+const ARRIVAL_SHIFT: u32 = 16;
+
+/// The arrival field of `spawn`'s priority register (without the shift). A tick past
+/// [`SPAWN_ARRIVAL_MAX`] becomes the field the kernel refuses, rather than wrapping to a
+/// different tick.
+fn encode_arrival(arrival: Option<Ticks>) -> u64 {
+    const FIELD: u64 = (1 << 48) - 1;
+    arrival.map_or(0, |t| t.saturating_add(1).min(FIELD))
+}
+
+/// The priority from the low 16 bits of `spawn`'s priority register: above 255 is refused.
+fn decode_priority(register: u64) -> Result<u8, Error> {
+    u8::try_from(register & 0xffff).map_err(|_| Error::InvalidArgument)
+}
+
+/// The arrival from the field of `spawn`'s priority register (already shifted down).
+fn decode_arrival(field: u64) -> Result<Option<Ticks>, Error> {
+    match field {
+        0 => Ok(None),
+        f if f - 1 > SPAWN_ARRIVAL_MAX => Err(Error::InvalidArgument),
+        f => Ok(Some(f - 1)),
     }
 }
 
@@ -798,6 +837,7 @@ mod tests {
                 inbox: Capacity::Unbounded,
                 priority: 3,
                 expected_burst: 12,
+                arrival: Some(9),
             },
             Syscall::Exit { code: -3 },
             Syscall::Wait {
@@ -827,6 +867,7 @@ mod tests {
             inbox: Capacity::Bounded(1),
             priority: 2,
             expected_burst: 0,
+            arrival: None,
         };
         let mut frame = TrapFrame::default();
         spawn.encode(&mut frame);
@@ -846,6 +887,38 @@ mod tests {
             spawn.to_string(),
             "spawn(arg=7, inbox=1, priority=2, burst=30)"
         );
+    }
+
+    #[test]
+    fn spawn_carries_its_arrival_above_the_priority() {
+        let spawn = |arrival| Syscall::Spawn {
+            program_len: 4,
+            label_len: 0,
+            arg: 0,
+            inbox: Capacity::Zero,
+            priority: 7,
+            expected_burst: 0,
+            arrival,
+        };
+        let mut frame = TrapFrame::default();
+        spawn(Some(0)).encode(&mut frame);
+        assert_eq!(
+            frame.args[4],
+            7 | 1 << 16,
+            "arrival 0 is field 1: 0 means none"
+        );
+        assert_eq!(Syscall::decode(&frame), Ok(spawn(Some(0))));
+        assert_eq!(
+            spawn(Some(3)).to_string(),
+            "spawn(arg=0, inbox=0, priority=7, arrive=3)"
+        );
+        spawn(Some(SPAWN_ARRIVAL_MAX)).encode(&mut frame);
+        assert_eq!(Syscall::decode(&frame), Ok(spawn(Some(SPAWN_ARRIVAL_MAX))));
+        // Past the field, refused rather than wrapped to another tick.
+        spawn(Some(u64::MAX)).encode(&mut frame);
+        assert_eq!(Syscall::decode(&frame), Err(Error::InvalidArgument));
+        spawn(Some(SPAWN_ARRIVAL_MAX + 1)).encode(&mut frame);
+        assert_eq!(Syscall::decode(&frame), Err(Error::InvalidArgument));
     }
 
     #[test]

@@ -19,6 +19,7 @@ use crate::Kernel;
 use abi::{Capacity, Error, Payload, Pid, Ticks};
 use alloc::string::String;
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 
 impl Kernel {
     /// Create a ready process that declares no CPU burst.
@@ -31,11 +32,12 @@ impl Kernel {
         inbox: Capacity,
         priority: u8,
     ) -> Result<Pid, Error> {
-        self.create_process_declaring(program, label, parent, arg, inbox, priority, 0)
+        self.create_process_declaring(program, label, parent, arg, inbox, priority, 0, None)
     }
 
-    /// Create a ready process; `expected_burst` is the CPU burst it declares (0: none), which
-    /// the scheduler hears with every `enqueue`.
+    /// Create a process; `expected_burst` is the CPU burst it declares (0: none), which
+    /// the scheduler hears with every `enqueue`. It is ready at once, or with an `arrival`,
+    /// held until then ([`Kernel::hold_until_arrival`]).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn create_process_declaring(
         &mut self,
@@ -46,6 +48,7 @@ impl Kernel {
         inbox: Capacity,
         priority: u8,
         expected_burst: Ticks,
+        arrival: Option<Ticks>,
     ) -> Result<Pid, Error> {
         if self.procs.len() >= self.config.max_processes {
             return Err(Error::OutOfMemory);
@@ -94,9 +97,76 @@ impl Kernel {
             inbox,
             priority,
         });
-        let info = self.ready_info(i, ReadyReason::Spawned);
-        self.sched.enqueue(info);
+        match (arrival, parent) {
+            (Some(at), Some(spawner)) => self.hold_until_arrival(i, spawner, at),
+            _ => {
+                let info = self.ready_info(i, ReadyReason::Spawned);
+                self.sched.enqueue(info);
+            }
+        }
         Ok(pid)
+    }
+
+    /// Hold the process in slot `idx`, just spawned by `spawner`, until its arrival tick
+    /// `at`: it sleeps (the trace says until when) without ever having run, and joins the
+    /// run queue with a `wake` whose reason is `arrived` ([`Kernel::process_arrives`]).
+    ///
+    /// An arrival in the future is a timer, like a sleep's end. An arrival due at once (`at`
+    /// is now or past) waits for the end of the spawner's stretch on its CPU: until the
+    /// spawner leaves its CPU (blocks, sleeps, yields, exits, is preempted) or starts a
+    /// compute burst ([`Kernel::release_arrivals`]). So a spawner's set-up at one tick is
+    /// one step that no child it spawned to arrive then can interrupt: under any policy,
+    /// none of them runs or preempts the spawner before all are spawned and set up, and
+    /// they join the queue together, in spawn order, at that tick.
+    fn hold_until_arrival(&mut self, idx: u32, spawner: Pid, at: Ticks) {
+        let now = self.clock;
+        let p = self.proc_mut(idx);
+        let pid = p.pid;
+        p.set_state(ProcState::Sleeping { until: at.max(now) }, now);
+        self.emit(|| EventKind::Sleep {
+            pid,
+            until: at.max(now),
+        });
+        if at > now {
+            self.arm_timer(idx, at);
+        } else {
+            self.arriving.push((spawner, pid));
+        }
+    }
+
+    /// The children `spawner` spawned to arrive at once join the run queue, in spawn order:
+    /// its stretch on the CPU is over.
+    pub(crate) fn release_arrivals(&mut self, spawner: Pid) {
+        // One pass, whatever the list's length: its own children in spawn order, the other
+        // spawners' (several CPUs) kept for later.
+        let (mine, others): (Vec<_>, Vec<_>) = core::mem::take(&mut self.arriving)
+            .into_iter()
+            .partition(|&(by, _)| by == spawner);
+        self.arriving = others;
+        for (_, child) in mine {
+            if let Some(cidx) = self.live_index(child) {
+                self.process_arrives(cidx);
+            }
+        }
+    }
+
+    /// The process in slot `idx`, held since its spawn, arrives: it is ready now.
+    pub(crate) fn process_arrives(&mut self, idx: u32) {
+        let now = self.clock;
+        let p = self.proc_mut(idx);
+        if !p.is_held_for_arrival() {
+            return;
+        }
+        p.timer = 0;
+        p.set_state(ProcState::Ready, now);
+        let pid = p.pid;
+        self.emit(|| EventKind::Wake {
+            pid,
+            by: None,
+            reason: WakeReason::Arrived,
+        });
+        let info = self.ready_info(idx, ReadyReason::Spawned);
+        self.sched.enqueue(info);
     }
 
     /// Kill `pid` wherever it is: running on any CPU, ready, blocked on any wait queue, or

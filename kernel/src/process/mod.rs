@@ -294,6 +294,12 @@ impl Process {
         self.since = now;
     }
 
+    /// Whether it sleeps without ever having trapped: held since its spawn until its
+    /// arrival tick (a process can only sleep by its own call otherwise).
+    pub fn is_held_for_arrival(&self) -> bool {
+        matches!(self.state, ProcState::Sleeping { .. }) && self.trap == TrapState::User
+    }
+
     /// What it is blocked in, if blocked.
     #[inline]
     pub fn blocked(&self) -> Option<&Blocked> {

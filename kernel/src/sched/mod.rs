@@ -6,7 +6,8 @@
 //! gives the same choices (determinism).
 //!
 //! One file per policy beside this one: `rr` and `fcfs` here, [`sjf`] (with `srtf`),
-//! [`priority`], [`mlfq`], [`lottery`]; the exploring policies [`random`], [`pct`] and
+//! [`priority`] (preemptive `priority` and non-preemptive `priority_np`, in either
+//! [`PriorityOrder`]), [`mlfq`], [`lottery`]; the exploring policies [`random`], [`pct`] and
 //! [`replay`] (docs/exploration.md); [`percpu`], the per-CPU run queues around any of them;
 //! and [`rng`], the seeded generator every randomised one draws from.
 //!
@@ -180,12 +181,23 @@ pub enum Policy {
         /// The estimate τ(0) of a process with no measured burst, in ticks.
         initial_estimate: Ticks,
     },
-    /// Static priority, preemptive ([`priority`]); a higher number is a higher priority.
+    /// Static priority, preemptive ([`priority`]); by default a higher number is a higher
+    /// priority.
     Priority {
         /// The quantum among processes of equal priority; `None` runs each until it blocks.
         quantum: Option<Ticks>,
         /// Ticks of waiting that raise a queued process one level; 0 turns aging off.
         aging: Ticks,
+        /// Which end of the numbers is the most urgent.
+        order: PriorityOrder,
+    },
+    /// Static priority, non-preemptive ([`priority`]): the most urgent queued process runs
+    /// until it blocks, sleeps, yields or exits; an arrival, however urgent, waits for it.
+    PriorityNp {
+        /// Ticks of waiting that raise a queued process one level; 0 turns aging off.
+        aging: Ticks,
+        /// Which end of the numbers is the most urgent.
+        order: PriorityOrder,
     },
     /// Multilevel feedback queue ([`mlfq`]).
     Mlfq {
@@ -272,9 +284,16 @@ impl Policy {
                 alpha_percent,
                 initial_estimate,
             } => Box::new(sjf::ShortestJob::srtf(alpha_percent, initial_estimate)),
-            Policy::Priority { quantum, aging } => {
-                Box::new(priority::PriorityScheduler::new(quantum, aging))
-            }
+            Policy::Priority {
+                quantum,
+                aging,
+                order,
+            } => Box::new(priority::PriorityScheduler::new(quantum, aging).with_order(order)),
+            Policy::PriorityNp { aging, order } => Box::new(
+                priority::PriorityScheduler::new(None, aging)
+                    .with_order(order)
+                    .non_preemptive(),
+            ),
             Policy::Mlfq {
                 levels,
                 quanta,
@@ -300,6 +319,7 @@ impl Policy {
             Policy::Sjf { .. } => "sjf",
             Policy::Srtf { .. } => "srtf",
             Policy::Priority { .. } => "priority",
+            Policy::PriorityNp { .. } => "priority_np",
             Policy::Mlfq { .. } => "mlfq",
             Policy::Lottery { .. } => "lottery",
             Policy::Random { .. } => "random",
@@ -333,15 +353,27 @@ impl fmt::Display for Policy {
                 f,
                 "srtf(alpha={alpha_percent}%, initial={initial_estimate})"
             ),
-            Policy::Priority { quantum, aging } => {
+            Policy::Priority {
+                quantum,
+                aging,
+                order,
+            } => {
                 match quantum {
                     Some(q) => write!(f, "priority(quantum={q}, ")?,
                     None => f.write_str("priority(quantum=none, ")?,
                 }
                 match aging {
-                    0 => f.write_str("aging=off)"),
-                    a => write!(f, "aging={a})"),
+                    0 => f.write_str("aging=off")?,
+                    a => write!(f, "aging={a}")?,
                 }
+                write_order(f, *order)
+            }
+            Policy::PriorityNp { aging, order } => {
+                match aging {
+                    0 => f.write_str("priority_np(aging=off")?,
+                    a => write!(f, "priority_np(aging={a}")?,
+                }
+                write_order(f, *order)
             }
             Policy::Mlfq {
                 levels,
@@ -370,6 +402,52 @@ impl fmt::Display for Policy {
                 write!(f, "replay({} decisions)", schedule.decisions.len())
             }
         }
+    }
+}
+
+/// Which end of the priority numbers is the most urgent, for the priority policies.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PriorityOrder {
+    /// 255 is the most urgent, 0 the least: the kernel's own convention, which lottery
+    /// tickets and priority inheritance share.
+    #[default]
+    HigherIsHigher,
+    /// 0 is the most urgent, 255 the least, as many textbooks number priorities (1 =
+    /// highest).
+    LowerIsHigher,
+}
+
+impl PriorityOrder {
+    /// The setting's value as a user writes it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            PriorityOrder::HigherIsHigher => "higher_is_higher",
+            PriorityOrder::LowerIsHigher => "lower_is_higher",
+        }
+    }
+
+    /// The order written as `name`.
+    pub fn from_name(name: &str) -> Option<PriorityOrder> {
+        [PriorityOrder::HigherIsHigher, PriorityOrder::LowerIsHigher]
+            .into_iter()
+            .find(|o| o.name() == name)
+    }
+
+    /// A priority's urgency: a higher rank runs first, whichever the order.
+    pub const fn rank(self, priority: u8) -> u8 {
+        match self {
+            PriorityOrder::HigherIsHigher => priority,
+            PriorityOrder::LowerIsHigher => u8::MAX - priority,
+        }
+    }
+}
+
+/// `, order=lower_is_higher)` when the order is not the default, `)` otherwise, so the
+/// default reads as it always has.
+fn write_order(f: &mut fmt::Formatter<'_>, order: PriorityOrder) -> fmt::Result {
+    match order {
+        PriorityOrder::HigherIsHigher => f.write_str(")"),
+        o => write!(f, ", order={})", o.name()),
     }
 }
 

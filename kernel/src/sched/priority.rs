@@ -1,4 +1,6 @@
-//! Static priority scheduling, preemptive, with optional aging and an optional quantum.
+//! Static priority scheduling, preemptive (`priority`) or not (`priority_np`), with optional
+//! aging, an optional quantum (preemptive only) and a choice of which end of the numbers is
+//! the most urgent.
 //!
 //! This module owns one run queue ordered by priority and, within a priority, by arrival,
 //! and the priority of every process it has put on a CPU. It never changes a process's own
@@ -6,8 +8,14 @@
 //! priority inheritance lends a higher one) and through [`Scheduler::reprioritize`]; aging
 //! is the policy's own view, forgotten when the process is dispatched.
 //!
-//! **Higher number, higher priority**: 255 is the most urgent, 0 (the default of `spawn`)
-//! the least. (Some textbooks count the other way; here a bigger number wins.)
+//! **Higher number, higher priority** by default: 255 is the most urgent, 0 (the default of
+//! `spawn`) the least. With [`PriorityOrder::LowerIsHigher`] it is the other way round, as
+//! many textbooks number them (1 = highest); the policy turns each priority into a *rank*
+//! ([`PriorityOrder::rank`]) as it hears it and orders by rank, so everything below speaks of
+//! ranks, and aging raises a rank.
+//!
+//! - **Non-preemptive** (`priority_np`): never preempts; the highest rank queued runs next
+//!   when the CPU is free, until it blocks, sleeps, yields or exits.
 //!
 //! - **Preemption.** At every scheduling point, a queued process whose effective priority is
 //!   strictly higher than the running one's takes the CPU ([`Scheduler::should_preempt`]).
@@ -22,7 +30,7 @@
 //!   counts from when the process joined the queue and resets when it is dispatched. Among
 //!   equal effective priorities, the one that joined first goes first.
 
-use super::{ReadyInfo, ReadyReason, Scheduler, StopReason};
+use super::{PriorityOrder, ReadyInfo, ReadyReason, Scheduler, StopReason};
 use crate::trace::CpuId;
 use abi::{Pid, Ticks};
 use alloc::collections::{BTreeMap, BTreeSet};
@@ -39,11 +47,15 @@ struct Entry {
     since: Ticks,
 }
 
-/// Preemptive static priority.
+/// Static priority.
 #[derive(Debug)]
 pub struct PriorityScheduler {
     quantum: Option<Ticks>,
     aging: Ticks,
+    order: PriorityOrder,
+    /// Whether a higher rank queued takes the CPU at a scheduling point (`priority`) or
+    /// waits for the CPU to be free (`priority_np`).
+    preemptive: bool,
     queue: BTreeMap<Key, Entry>,
     /// Where each queued process sits in `queue`, so a priority change can find it.
     queued: BTreeMap<Pid, Key>,
@@ -64,6 +76,8 @@ impl PriorityScheduler {
         PriorityScheduler {
             quantum: quantum.map(|q| q.max(1)),
             aging,
+            order: PriorityOrder::HigherIsHigher,
+            preemptive: true,
             queue: BTreeMap::new(),
             queued: BTreeMap::new(),
             running: BTreeMap::new(),
@@ -71,6 +85,20 @@ impl PriorityScheduler {
             back: 0,
             front: -1,
         }
+    }
+
+    /// The same, numbering priorities in `order`.
+    pub fn with_order(mut self, order: PriorityOrder) -> Self {
+        self.order = order;
+        self
+    }
+
+    /// The same, never preempting: a process runs until it leaves its CPU of its own accord,
+    /// and no quantum applies.
+    pub fn non_preemptive(mut self) -> Self {
+        self.preemptive = false;
+        self.quantum = None;
+        self
     }
 
     /// A queued process's effective priority at `now`: its priority plus one level per
@@ -99,7 +127,15 @@ impl PriorityScheduler {
 
 impl Scheduler for PriorityScheduler {
     fn name(&self) -> &'static str {
-        "priority"
+        if self.preemptive {
+            "priority"
+        } else {
+            "priority_np"
+        }
+    }
+
+    fn may_preempt(&self) -> bool {
+        self.preemptive
     }
 
     fn enqueue(&mut self, info: ReadyInfo) {
@@ -116,7 +152,7 @@ impl Scheduler for PriorityScheduler {
             self.back += 1;
             self.back - 1
         };
-        let key = (Reverse(info.priority), serial);
+        let key = (Reverse(self.order.rank(info.priority)), serial);
         self.queue.insert(
             key,
             Entry {
@@ -153,6 +189,9 @@ impl Scheduler for PriorityScheduler {
     }
 
     fn should_preempt(&mut self, _cpu: CpuId, running: Pid, now: Ticks) -> bool {
+        if !self.preemptive {
+            return false;
+        }
         let Some(&mine) = self.running.get(&running) else {
             return false;
         };
@@ -164,6 +203,7 @@ impl Scheduler for PriorityScheduler {
     }
 
     fn reprioritize(&mut self, pid: Pid, priority: u8) {
+        let priority = self.order.rank(priority);
         if let Some(p) = self.running.get_mut(&pid) {
             *p = priority;
         }
@@ -265,6 +305,37 @@ mod tests {
         s.enqueue(ready(2, 1, 0, ReadyReason::Spawned));
         assert!(!s.should_preempt(0, pid(1), 19), "1 + 3 = 4, not above 4");
         assert!(s.should_preempt(0, pid(1), 20), "1 + 4 = 5 > 4");
+    }
+
+    #[test]
+    fn lower_is_higher_runs_the_smallest_number_first_and_equals_in_arrival_order() {
+        let mut s = PriorityScheduler::new(None, 0).with_order(PriorityOrder::LowerIsHigher);
+        for (i, prio) in [(1, 3), (2, 1), (3, 4), (4, 5), (5, 2), (6, 1)] {
+            s.enqueue(ready(i, prio, 0, ReadyReason::Spawned));
+        }
+        assert_eq!(
+            drain(&mut s, 0),
+            [pid(2), pid(6), pid(5), pid(1), pid(3), pid(4)]
+        );
+        // Preemption follows the order too: 1 outranks a running 3.
+        s.enqueue(ready(1, 3, 0, ReadyReason::Spawned));
+        assert_eq!(s.pick(0, 0), Some(pid(1)));
+        s.enqueue(ready(2, 1, 1, ReadyReason::Woken));
+        assert!(s.should_preempt(0, pid(1), 1));
+    }
+
+    #[test]
+    fn non_preemptive_never_takes_the_cpu_and_has_no_quantum() {
+        let mut s = PriorityScheduler::new(Some(4), 0).non_preemptive();
+        assert!(!s.may_preempt());
+        assert_eq!(s.quantum(pid(1)), None);
+        assert_eq!(s.name(), "priority_np");
+        s.enqueue(ready(1, 1, 0, ReadyReason::Spawned));
+        assert_eq!(s.pick(0, 0), Some(pid(1)));
+        s.enqueue(ready(2, 200, 1, ReadyReason::Woken));
+        assert!(!s.should_preempt(0, pid(1), 1), "an urgent arrival waits");
+        s.enqueue(ready(3, 100, 1, ReadyReason::Woken));
+        assert_eq!(drain(&mut s, 2), [pid(2), pid(3)]);
     }
 
     #[test]

@@ -168,6 +168,7 @@ impl Kernel {
                 inbox,
                 priority,
                 expected_burst,
+                arrival,
             } => self.sys_spawn(
                 idx,
                 out,
@@ -177,6 +178,7 @@ impl Kernel {
                 inbox,
                 priority,
                 expected_burst,
+                arrival,
             ),
             Syscall::Exit { code } => {
                 self.exit_process(idx, code, ExitReason::Exit);

@@ -23,6 +23,7 @@ impl Kernel {
         inbox: Capacity,
         priority: u8,
         expected_burst: Ticks,
+        arrival: Option<Ticks>,
     ) -> Result<Served, Refusal> {
         let program = read_str(out, 0, program_len, MAX_PROGRAM_NAME_LEN)?;
         let label = read_str(out, program_len, label_len, MAX_PROGRAM_NAME_LEN)?;
@@ -36,6 +37,7 @@ impl Kernel {
             inbox,
             priority,
             expected_burst,
+            arrival,
         )?;
         Ok(Served::Done([child.raw(), 0, 0]))
     }

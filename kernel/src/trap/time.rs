@@ -45,6 +45,11 @@ impl Kernel {
         if ticks == 0 {
             return Ok(Served::Done([0; 3]));
         }
+        // Its stretch of set-up is over: children it spawned to arrive now join the queue.
+        if !self.arriving.is_empty() {
+            let pid = self.pid_of(idx);
+            self.release_arrivals(pid);
+        }
         self.proc_mut(idx).burst = ticks;
         Ok(Served::Compute)
     }

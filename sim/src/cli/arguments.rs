@@ -94,6 +94,10 @@ pub(crate) struct MachineArgs {
     /// priority: ticks of waiting per level of aging [0: off].
     #[arg(long)]
     pub(crate) aging: Option<u64>,
+    /// priority, priority_np: which end of the numbers is the most urgent:
+    /// higher_is_higher [default] or lower_is_higher (as textbooks: 1 = highest).
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(PRIORITY_ORDERS))]
+    pub(crate) priority_order: Option<String>,
     /// mlfq: how many levels [3].
     #[arg(long)]
     pub(crate) levels: Option<u64>,
@@ -168,6 +172,9 @@ pub(crate) struct RunArgs {
     pub(crate) check_determinism: bool,
 }
 
+/// The values `--priority-order` takes, as the scenario language spells them.
+const PRIORITY_ORDERS: &[&str] = &["higher_is_higher", "lower_is_higher"];
+
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 pub(crate) enum Format {
     /// The stable text trace, one event per line.
@@ -184,6 +191,9 @@ pub(crate) enum Format {
     Html,
     /// Per-process, per-mailbox and machine statistics.
     Stats,
+    /// Each job's arrival, burst, start, finish, turnaround, waiting and response time as
+    /// textbooks define them, with their averages and the schedule (docs/scheduling.md).
+    Textbook,
     /// Only what the processes printed.
     Console,
     /// Nothing but the summary.
@@ -214,6 +224,10 @@ impl MachineArgs {
             depth: self.depth.map(u64::from),
             steps: self.steps,
             preempt_percent: self.preempt.map(u64::from),
+            priority_order: self
+                .priority_order
+                .as_deref()
+                .and_then(kernel::sched::PriorityOrder::from_name),
         }
     }
 
@@ -284,6 +298,19 @@ impl MachineArgs {
         }
         config.kernel.priority_inheritance |= self.priority_inheritance;
         config.kernel.refuse_deadlock |= self.refuse_deadlock;
+        let lower_is_higher = matches!(
+            config.policy,
+            crate::Policy::Priority { order, .. } | crate::Policy::PriorityNp { order, .. }
+                if order == kernel::sched::PriorityOrder::LowerIsHigher
+        );
+        if lower_is_higher && config.kernel.priority_inheritance {
+            // As a scenario refuses it: inheritance lends the higher number, which this order
+            // makes the less urgent.
+            return Err("sim: priority inheritance lends the higher number, which \
+                        `--priority-order lower_is_higher` makes the less urgent: give one \
+                        or the other\n"
+                .to_string());
+        }
         self.exploring(&target, &mut config)?;
         Ok((target, config))
     }

@@ -459,8 +459,12 @@ mod tests {
             }
             words.push(format!("--{long}"));
             if arg.get_action().takes_values() {
-                // A number suits every machine flag but the one that names a layout.
-                let value = if id == "run_queues" { "global" } else { "1" };
+                // A number suits every machine flag but those that take a word.
+                let value = match id {
+                    "run_queues" => "global",
+                    "priority_order" => "lower_is_higher",
+                    _ => "1",
+                };
                 words.push(value.to_string());
             }
             expected.push(format!("--{long}"));

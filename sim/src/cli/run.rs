@@ -139,6 +139,7 @@ pub(crate) fn run(args: RunArgs, programs: fn() -> ProgramTable) -> CliResult {
         }
         Format::Html => crate::render::html::render(&report.events, end, &target.label()),
         Format::Stats => crate::render::stats::render(&report),
+        Format::Textbook => crate::render::textbook::render(&report),
         Format::Console => report
             .console
             .iter()

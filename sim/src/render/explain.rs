@@ -372,6 +372,7 @@ fn ended(names: &Names, end: End) -> String {
         End::Woken(b, WakeReason::Completed) => format!(", woken by {}", by(b)),
         End::Woken(_, WakeReason::TimedOut) => ", then timed out".to_string(),
         End::Woken(_, WakeReason::SleepEnded) => String::new(),
+        End::Woken(_, WakeReason::Arrived) => ", held until its arrival".to_string(),
         // The owner's exit deletes its mailboxes too, so the waker is not always the deleter.
         End::Woken(_, WakeReason::MailboxDeleted) => {
             ", ended when the mailbox was deleted".to_string()

@@ -808,8 +808,13 @@ impl<'a, const TICK: bool> Writer<'a, TICK> {
                 inbox,
                 priority,
                 expected_burst,
+                arrival,
             } => {
                 self.u64("arg", arg);
+                // Only when declared, as in the text trace.
+                if let Some(at) = arrival {
+                    self.u64("arrival", at);
+                }
                 // Only when declared, as in the text trace: older traces keep their shape.
                 if expected_burst > 0 {
                     self.u64("expected_burst", expected_burst);

@@ -21,6 +21,7 @@ pub mod ps;
 pub mod replay;
 pub mod stats;
 pub mod svg;
+pub mod textbook;
 
 pub use names::Names;
 pub use stream::{LineWriter, SharedStream, Stream};

@@ -24,7 +24,7 @@ use abi::{
     RET_REGS,
 };
 use kernel::trace::{
-    Event, EventKind, ExitReason, FaultKind, KillCause, LivelockCause, ReplyDropReason,
+    Event, EventKind, ExitReason, FaultKind, KillCause, LivelockCause, ReplyDropReason, WakeReason,
 };
 use std::io::Write;
 
@@ -514,6 +514,13 @@ fn write_description(out: &mut Vec<u8>, n: &Names, kind: &EventKind) {
                 push_u64(out, *d);
             }
         }
+        // An arrival is the kernel's release of a held process, at its tick or as its
+        // spawner leaves the CPU: nobody woke it.
+        EventKind::Wake {
+            by: None,
+            reason: WakeReason::Arrived,
+            ..
+        } => out.extend_from_slice(b"wake       (arrived)"),
         EventKind::Wake { by, reason, .. } => {
             out.extend_from_slice(b"wake       by ");
             match by {

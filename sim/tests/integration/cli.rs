@@ -353,6 +353,30 @@ fn every_trace_format_goes_to_stdout_or_to_out() {
     assert!(gantt.contains("producer[2]") && gantt.contains("== messages:"));
     let stats = stdout(&sim(&["run", "producers", "--trace", "stats"]));
     assert!(stats.contains("consumer"), "{stats}");
+    // The textbook view, with the policy and its numbering given as flags over the file's.
+    let book = stdout(&sim(&[
+        "run",
+        "textbook_priority",
+        "--trace",
+        "textbook",
+        "--policy",
+        "priority",
+        "--priority-order",
+        "lower_is_higher",
+    ]));
+    assert!(
+        book.starts_with("textbook view: 5 jobs on priority; init is the set-up, not a job")
+            && book.contains("average                                      12.00     8.20")
+            && book.contains("== messages:"),
+        "{book}"
+    );
+    let refused = sim(&["run", "textbook_priority", "--priority-inheritance"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("priority inheritance lends the higher number"),
+        "{}",
+        stderr(&refused)
+    );
 
     let dir = scratch("out");
     let path = dir.join("trace.json");

@@ -1287,6 +1287,7 @@ fn every_kind() -> Vec<Event> {
                     inbox: Capacity::Bounded(2),
                     priority: 1,
                     expected_burst: 0,
+                    arrival: None,
                 },
             },
         ),

@@ -150,6 +150,9 @@ pub enum SettingKey {
     Steps,
     /// Random: the chance of a preemption at each scheduling point, in percent.
     Preempt,
+    /// Priority policies: `higher_is_higher` (the default) or `lower_is_higher` (1 is more
+    /// urgent than 2, as textbooks number them).
+    PriorityOrder,
 }
 
 impl SettingKey {
@@ -181,14 +184,25 @@ impl SettingKey {
         SettingKey::Depth,
         SettingKey::Steps,
         SettingKey::Preempt,
+        SettingKey::PriorityOrder,
     ];
 
     /// The words a key takes, for keys whose value is a word; empty for numbers.
     pub const fn words(self) -> &'static [&'static str] {
         match self {
             SettingKey::Policy => &[
-                "rr", "fcfs", "sjf", "srtf", "priority", "mlfq", "lottery", "random", "pct",
+                "rr",
+                "fcfs",
+                "sjf",
+                "srtf",
+                "priority",
+                "priority_np",
+                "mlfq",
+                "lottery",
+                "random",
+                "pct",
             ],
+            SettingKey::PriorityOrder => &["higher_is_higher", "lower_is_higher"],
             SettingKey::RunQueues => &["global", "per_cpu", "per_cpu_pinned"],
             SettingKey::PriorityInheritance | SettingKey::RefuseDeadlock => &["on", "off"],
             _ => &[],
@@ -224,6 +238,7 @@ impl SettingKey {
             SettingKey::Depth => "depth",
             SettingKey::Steps => "steps",
             SettingKey::Preempt => "preempt",
+            SettingKey::PriorityOrder => "priority_order",
         }
     }
 
@@ -353,7 +368,7 @@ pub enum FaultMoment {
     Syscall(u64),
 }
 
-/// `process NAME [count N] [priority P] [inbox CAP] [spawned] { ... }`.
+/// `process NAME [count N] [priority P] [inbox CAP] [burst N] [arrive T] [spawned] { ... }`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProcessDecl {
     /// Its name; copies are named `NAME[0]`, `NAME[1]`, ...
@@ -368,6 +383,9 @@ pub struct ProcessDecl {
     pub spawned: bool,
     /// The CPU burst it declares to shortest-job-first policies (0: none).
     pub burst: u64,
+    /// The tick at which each copy joins the run queue (`arrive T`); `None`: when its
+    /// spawner releases it.
+    pub arrive: Option<u64>,
     /// What each copy does.
     pub body: Vec<Stmt>,
     /// The header (`process ... {`).
@@ -382,6 +400,26 @@ impl ProcessDecl {
         } else {
             format!("{}[{copy}]", self.name.name)
         }
+    }
+
+    /// The CPU burst each copy declares to `sjf` and `srtf`: its `burst`, or, for a process
+    /// that arrives by the clock (`arrive T`) and declares none, the ticks of the `compute`
+    /// statements its body opens with (`print` and `let` between them do not leave the
+    /// CPU); 0 declares nothing. The policies would otherwise learn the burst only by
+    /// measuring it, after the job has run, which is too late for a textbook job.
+    pub fn declared_burst(&self) -> Ticks {
+        if self.burst > 0 || self.arrive.is_none() {
+            return self.burst;
+        }
+        let mut ticks: Ticks = 0;
+        for st in &self.body {
+            match &st.kind {
+                StmtKind::Compute(n) => ticks = ticks.saturating_add(*n),
+                StmtKind::Print(_) | StmtKind::Let { .. } => {}
+                _ => break,
+            }
+        }
+        ticks
     }
 }
 

@@ -132,6 +132,11 @@ shipped!(
     "philosophers_deadlock",
     "philosophers",
     "priority_inversion",
+    "textbook_fcfs",
+    "textbook_sjf",
+    "textbook_rr",
+    "textbook_srtf",
+    "textbook_priority",
 );
 
 /// The shipped scenario called `name` (with or without `.sim`).

@@ -513,6 +513,7 @@ impl Parser<'_> {
             inbox: Capacity::Zero,
             spawned: false,
             burst: 0,
+            arrive: None,
             body: Vec::new(),
             span: start,
         };
@@ -535,13 +536,17 @@ impl Parser<'_> {
                 decl.spawned = true;
             } else if self.eat_word("burst") {
                 decl.burst = self.int("the CPU burst it declares, in ticks")?.0;
+            } else if self.eat_word("arrive") {
+                let what = "the tick at which it arrives";
+                decl.arrive = Some(self.int_in(what, abi::SPAWN_ARRIVAL_MAX)?.0);
             } else {
                 break;
             }
         }
         decl.span = start.to(self.toks[self.pos.saturating_sub(1)].span);
         if self.peek().kind != Tok::LBrace {
-            return Err(self.unexpected("`count`, `priority`, `inbox`, `burst`, `spawned` or `{`"));
+            return Err(self
+                .unexpected("`count`, `priority`, `inbox`, `burst`, `arrive`, `spawned` or `{`"));
         }
         decl.body = self.block()?;
         self.end_of_statement()?;

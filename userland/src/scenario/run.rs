@@ -4,8 +4,10 @@
 //! in [`crate::sys`], as a shell's children would. `init` sets the stage: it creates the boot
 //! mailboxes, spawns every boot process, hands each mailbox to its owner, and then releases
 //! the processes one by one with a `start` message, so that no process names another before
-//! it exists. A `spawn` statement does the same for the copies it starts. Each process then
-//! runs its statements in order.
+//! it exists. A `spawn` statement does the same for the copies it starts. A copy declared
+//! `arrive T` is spawned with that arrival (the kernel holds it until then) and set free
+//! through its ticket instead of a `start` message (see `release`). Each process then runs
+//! its statements in order.
 //!
 //! Each copy a spawner starts gets a ticket in the directory before it is spawned, naming
 //! the spawner as the one whose `start` it waits for; the copy finds its ticket from its
@@ -62,6 +64,45 @@ struct Ticket {
     starter: Pid,
     /// Its own pid, filled in when the spawn returns, before `start` is sent.
     pid: Cell<Option<Pid>>,
+    /// For a copy declared `arrive T`: its spawner has bound every copy and handed over the
+    /// mailboxes, so it may run without a `start` message.
+    released: Cell<bool>,
+    /// For a copy declared `arrive T`: it ran before its release and waits for `start`.
+    waiting: Cell<bool>,
+}
+
+/// A copy spawned and bound, not released yet.
+struct Started {
+    pid: Pid,
+    ticket: Rc<Ticket>,
+    /// Declared `arrive T`: the kernel holds it until then.
+    arrives: bool,
+}
+
+/// Release copies once every one is bound (and, at boot, every mailbox is with its owner):
+/// a `start` message to each copy, in order; a copy declared `arrive T` is set free through
+/// its ticket instead, and gets a `start` only if it ran before this (when its spawner's
+/// set-up took ticks and its arrival came first).
+///
+/// Why an arriving copy takes no `start`: the message is a rendezvous, so a spawner sending
+/// it would wait for the copy to run, and a copy that the kernel holds until its arrival
+/// would hold the spawner, and every copy behind it, until then. The kernel already
+/// keeps a copy due at once out of the run queue until its spawner's stretch on the CPU is
+/// over, so with zero costs every arriving copy is released before it can first run.
+async fn release(sys: &Sys, started: Vec<Started>) -> Result<(), Error> {
+    for s in started.iter().filter(|s| s.arrives) {
+        s.ticket.released.set(true);
+    }
+    let mut result = Ok(());
+    for s in started {
+        if s.arrives && !s.ticket.waiting.get() {
+            continue;
+        }
+        if let Err(e) = sys.send(s.pid, b"start", Mode::Blocking).await {
+            result = Err(e);
+        }
+    }
+    result
 }
 
 /// A copy's spawn argument is its copy number plus this times its generation: the number
@@ -148,7 +189,7 @@ async fn init(sys: Sys, s: Arc<Scenario>, dir: Shared, names: Rc<Names>) -> i32 
     for (i, p) in s.processes.iter().enumerate().filter(|(_, p)| !p.spawned) {
         for copy in 0..p.count {
             match spawn_copy(&sys, &dir, p, i, copy, me).await {
-                Ok(pid) => started.push(pid),
+                Ok(copy) => started.push(copy),
                 Err(e) => {
                     failed = true;
                     let label = p.label(copy);
@@ -180,10 +221,8 @@ async fn init(sys: Sys, s: Arc<Scenario>, dir: Shared, names: Rc<Names>) -> i32 
             }
         }
     }
-    for pid in started {
-        if sys.send(pid, b"start", Mode::Blocking).await.is_err() {
-            failed = true;
-        }
+    if release(&sys, started).await.is_err() {
+        failed = true;
     }
     i32::from(failed)
 }
@@ -196,7 +235,7 @@ async fn spawn_copy(
     decl: usize,
     copy: u32,
     starter: Pid,
-) -> Result<Pid, Error> {
+) -> Result<Started, Error> {
     // The ticket goes in before the spawn: the copy may run before the spawn returns.
     let (key, ticket) = {
         let mut d = dir.borrow_mut();
@@ -211,6 +250,8 @@ async fn spawn_copy(
         let ticket = Rc::new(Ticket {
             starter,
             pid: Cell::new(None),
+            released: Cell::new(false),
+            waiting: Cell::new(false),
         });
         let key = (decl, copy, generation);
         d.tickets.insert(key, ticket.clone());
@@ -222,7 +263,8 @@ async fn spawn_copy(
         .label(&label)
         .inbox(p.inbox)
         .priority(p.priority)
-        .burst(p.burst);
+        .burst(p.declared_burst())
+        .arrive(p.arrive);
     let pid = match sys.spawn_with(options).await {
         Ok(pid) => pid,
         Err(e) => {
@@ -234,7 +276,11 @@ async fn spawn_copy(
     let mut d = dir.borrow_mut();
     d.procs.insert((decl, copy), pid);
     d.labels.insert(pid, (label, (decl, copy)));
-    Ok(pid)
+    Ok(Started {
+        pid,
+        ticket,
+        arrives: p.arrive.is_some(),
+    })
 }
 
 /// What the last statement with a result gave.
@@ -328,7 +374,16 @@ async fn process(
     let starter = ticket
         .as_ref()
         .map_or(Source::Any, |t| Source::Process(t.starter));
-    if sys.receive(starter, Mode::Blocking).await.is_err() {
+    // A copy that arrives by the clock was released through its ticket, unless it runs
+    // before its spawner is done: then it waits for `start` like the others.
+    let released = match &ticket {
+        Some(t) if p.arrive.is_some() => {
+            t.waiting.set(!t.released.get());
+            t.released.get()
+        }
+        _ => false,
+    };
+    if !released && sys.receive(starter, Mode::Blocking).await.is_err() {
         return 1;
     }
     let mut interp = Interp {
@@ -515,16 +570,14 @@ impl<'a> Interp<'a> {
                 if let (Some((decl, p)), Some(me)) = (self.process(&name.name), me) {
                     for copy in 0..p.count {
                         match spawn_copy(&sys, &self.dir, p, decl, copy, me).await {
-                            Ok(pid) => started.push(pid),
+                            Ok(copy) => started.push(copy),
                             Err(e) => result = Err(e),
                         }
                     }
                 }
                 // As init does at boot: release the copies once all of them are bound.
-                for pid in started {
-                    if let Err(e) = sys.send(pid, b"start", Mode::Blocking).await {
-                        result = Err(e);
-                    }
+                if let Err(e) = release(&sys, started).await {
+                    result = Err(e);
                 }
                 self.last = done(result);
             }

@@ -192,6 +192,7 @@ impl Rng {
                     inbox: self.capacity(),
                     priority: self.num() as u8,
                     expected_burst: self.pick(&[0, 1, burst]),
+                    arrival: None,
                 }
             }
             Sysno::Exit => Syscall::Exit {
