@@ -267,6 +267,25 @@ fn check_reports_mistakes_with_a_caret_and_exit_status_two() {
 }
 
 #[test]
+fn check_reports_every_syntax_mistake_in_file_order() {
+    let dir = scratch("typos");
+    let bad = write(
+        &dir,
+        "typos.sim",
+        b"process a {\n  sned a \"x\"\n  yield\n  recieve any\n}\n",
+    );
+    let out = sim(&["check", &bad]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    let first = err.find("typos.sim:2:3").expect("the first typo");
+    let second = err.find("typos.sim:4:3").expect("the second typo");
+    assert!(first < second, "file order: {err}");
+    assert!(err.contains("did you mean `send`?"), "{err}");
+    assert!(err.contains("did you mean `receive`?"), "{err}");
+    assert!(err.contains("2 mistakes found"), "{err}");
+}
+
+#[test]
 fn bad_files_are_clear_errors_with_exit_status_two() {
     let dir = scratch("badfiles");
     let missing = dir.join("missing.sim").to_string_lossy().into_owned();

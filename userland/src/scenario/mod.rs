@@ -20,7 +20,7 @@ mod run;
 
 pub use ast::{line_col, Scenario, SettingKey, SettingValue, Span};
 pub use check::check;
-pub use parse::parse;
+pub use parse::{parse, parse_all};
 pub use run::{capacity_text, programs, Directory, INIT, MAX_STEPS_WITHOUT_SYSCALL};
 
 /// How deep blocks may nest, the process body counting as the first. The parser refuses the
@@ -77,7 +77,7 @@ impl Diagnostic {
 
 /// Parse and check a scenario: every mistake, or a scenario that can run.
 pub fn load(file: &str, source: &str) -> Result<Scenario, Vec<Diagnostic>> {
-    let scenario = parse(file, source).map_err(|d| vec![d])?;
+    let scenario = parse_all(file, source)?;
     let mistakes = check(&scenario);
     if mistakes.is_empty() {
         Ok(scenario)

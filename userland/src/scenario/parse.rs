@@ -32,6 +32,9 @@ enum Tok {
     Plus,
     Minus,
     Percent,
+    /// Text the lexer could not read; its mistake is already reported, so the parser stays
+    /// quiet about it.
+    Bad,
     /// The end of a statement: a newline or `;`.
     End,
     Eof,
@@ -50,15 +53,19 @@ impl Tok {
             Tok::Plus => "`+`".to_string(),
             Tok::Minus => "`-`".to_string(),
             Tok::Percent => "`%`".to_string(),
+            Tok::Bad => "a mistake".to_string(),
             Tok::End => "the end of the line".to_string(),
             Tok::Eof => "the end of the file".to_string(),
         }
     }
 }
 
-fn lex(src: &str) -> Result<Vec<Token>, Diagnostic> {
+/// The tokens of `src`, and the mistakes found reading them. A mistake leaves a [`Tok::Bad`]
+/// token in its place and the lexer goes on, so the parser can report the lines after it.
+fn lex(src: &str) -> (Vec<Token>, Vec<Diagnostic>) {
     let bytes = src.as_bytes();
     let mut out = Vec::new();
+    let mut mistakes = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
         let c = bytes[i];
@@ -110,14 +117,7 @@ fn lex(src: &str) -> Result<Vec<Token>, Diagnostic> {
                 i += 1;
                 loop {
                     match bytes.get(i) {
-                        None | Some(b'\n') => {
-                            return Err(Diagnostic::new(
-                                Span::new(start, i),
-                                "unterminated string",
-                                "this string has no closing `\"`",
-                            )
-                            .note("a string ends on the line it starts; write a newline as \\n"))
-                        }
+                        None | Some(b'\n') => break,
                         Some(b'\\') => {
                             // Skip the escaped character whole, however many bytes it is.
                             i += 1;
@@ -126,6 +126,21 @@ fn lex(src: &str) -> Result<Vec<Token>, Diagnostic> {
                         Some(b'"') => break,
                         Some(_) => i += 1,
                     }
+                }
+                if bytes.get(i) != Some(&b'"') {
+                    mistakes.push(
+                        Diagnostic::new(
+                            Span::new(start, i),
+                            "unterminated string",
+                            "this string has no closing `\"`",
+                        )
+                        .note("a string ends on the line it starts; write a newline as \\n"),
+                    );
+                    out.push(Token {
+                        kind: Tok::Bad,
+                        span: Span::new(start, i),
+                    });
+                    continue;
                 }
                 let raw = src[start + 1..i].to_string();
                 i += 1;
@@ -140,17 +155,22 @@ fn lex(src: &str) -> Result<Vec<Token>, Diagnostic> {
                 }
                 let text: String = src[start..i].chars().filter(|&c| c != '_').collect();
                 let span = Span::new(start, i);
-                let n = text.parse::<u64>().map_err(|_| {
-                    if text.bytes().all(|b| b.is_ascii_digit()) {
-                        Diagnostic::new(span, "number too large", "this does not fit in 64 bits")
-                    } else {
-                        Diagnostic::new(span, "malformed number", "expected digits only")
+                let kind = match text.parse::<u64>() {
+                    Ok(n) => Tok::Int(n),
+                    Err(_) => {
+                        mistakes.push(if text.bytes().all(|b| b.is_ascii_digit()) {
+                            Diagnostic::new(
+                                span,
+                                "number too large",
+                                "this does not fit in 64 bits",
+                            )
+                        } else {
+                            Diagnostic::new(span, "malformed number", "expected digits only")
+                        });
+                        Tok::Bad
                     }
-                })?;
-                out.push(Token {
-                    kind: Tok::Int(n),
-                    span,
-                });
+                };
+                out.push(Token { kind, span });
             }
             c if c.is_ascii_alphabetic() || c == b'_' => {
                 while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
@@ -164,12 +184,19 @@ fn lex(src: &str) -> Result<Vec<Token>, Diagnostic> {
             _ => {
                 let ch = src[i..].chars().next().unwrap_or('?');
                 let span = Span::new(i, i + ch.len_utf8());
-                return Err(Diagnostic::new(
+                mistakes.push(
+                    Diagnostic::new(
+                        span,
+                        format!("unexpected character `{}`", ch.escape_default()),
+                        "not part of the scenario language",
+                    )
+                    .note("names are letters, digits and `_`; text goes in double quotes"),
+                );
+                out.push(Token {
+                    kind: Tok::Bad,
                     span,
-                    format!("unexpected character `{}`", ch.escape_default()),
-                    "not part of the scenario language",
-                )
-                .note("names are letters, digits and `_`; text goes in double quotes"));
+                });
+                i = span.end;
             }
         }
     }
@@ -177,8 +204,14 @@ fn lex(src: &str) -> Result<Vec<Token>, Diagnostic> {
         kind: Tok::Eof,
         span: Span::new(src.len(), src.len()),
     });
-    Ok(out)
+    (out, mistakes)
 }
+
+/// The words that start a declaration, for "did you mean".
+const DECLARATIONS: &str = "set, mailbox, process or fault";
+
+/// The attributes of a process header, for "did you mean".
+const PROCESS_ATTRIBUTES: &str = "count, priority, inbox, burst or spawned";
 
 /// The words that start a statement, for "expected" lists.
 const STATEMENTS: &str = "send, call, receive, reply, compute, sleep, yield, create, delete, \
@@ -190,6 +223,8 @@ struct Parser<'a> {
     pos: usize,
     /// How many blocks enclose the next token.
     depth: usize,
+    /// The mistakes found so far; the parser records one and goes on at the next statement.
+    mistakes: Vec<Diagnostic>,
 }
 
 type PResult<T> = Result<T, Diagnostic>;
@@ -214,6 +249,52 @@ impl Parser<'_> {
             format!("expected {expected}, found {}", t.kind.describe()),
             format!("expected {expected} here"),
         )
+    }
+
+    /// Keep a mistake, unless it is about a token the lexer already reported.
+    fn record(&mut self, mistake: Diagnostic) {
+        if self.peek().kind != Tok::Bad && self.mistakes.last() != Some(&mistake) {
+            self.mistakes.push(mistake);
+        }
+    }
+
+    /// After a mistake, go on at the next statement: past the end of this line (or `;`), or
+    /// up to the `}` that closes the enclosing block. A block that opens on the broken line
+    /// is still read, its statements checked and thrown away, so that its mistakes are
+    /// reported too; one nested too deep is skipped whole, brace by brace, without recursion.
+    fn recover(&mut self, top_level: bool) {
+        let mut open = 0usize;
+        loop {
+            match self.peek().kind {
+                Tok::Eof => return,
+                Tok::End if open == 0 => {
+                    self.next();
+                    return;
+                }
+                Tok::RBrace if open == 0 => {
+                    if !top_level {
+                        return;
+                    }
+                    self.next();
+                }
+                Tok::RBrace => {
+                    open -= 1;
+                    self.next();
+                }
+                Tok::LBrace if open == 0 && self.depth < MAX_NESTING => {
+                    if let Err(mistake) = self.block() {
+                        self.record(mistake);
+                    }
+                }
+                Tok::LBrace => {
+                    open += 1;
+                    self.next();
+                }
+                _ => {
+                    self.next();
+                }
+            }
+        }
     }
 
     fn skip_ends(&mut self) {
@@ -390,35 +471,39 @@ impl Parser<'_> {
         }
     }
 
-    fn file(&mut self, scenario: &mut Scenario) -> PResult<()> {
+    /// Every declaration of the file; a broken one is recorded and the parser goes on at the
+    /// next line.
+    fn file(&mut self, scenario: &mut Scenario) {
         loop {
             self.skip_ends();
             let t = self.peek().clone();
-            match &t.kind {
-                Tok::Eof => return Ok(()),
-                Tok::Word(w) if w == "set" => {
-                    let s = self.setting()?;
-                    scenario.settings.push(s);
-                }
+            let parsed = match &t.kind {
+                Tok::Eof => return,
+                Tok::Word(w) if w == "set" => self.setting().map(|s| scenario.settings.push(s)),
                 Tok::Word(w) if w == "mailbox" => {
-                    let m = self.mailbox()?;
-                    scenario.mailboxes.push(m);
+                    self.mailbox().map(|m| scenario.mailboxes.push(m))
                 }
                 Tok::Word(w) if w == "process" => {
-                    let p = self.process()?;
-                    scenario.processes.push(p);
+                    self.process().map(|p| scenario.processes.push(p))
                 }
-                Tok::Word(w) if w == "fault" => {
-                    let f = self.fault()?;
-                    scenario.faults.push(f);
-                }
-                _ => {
-                    return Err(self
+                Tok::Word(w) if w == "fault" => self.fault().map(|f| scenario.faults.push(f)),
+                other => {
+                    let mut d = self
                         .unexpected("`set`, `mailbox`, `process` or `fault`")
                         .note(
                             "a scenario is made of `set`, `mailbox`, `process` and `fault` lines",
-                        ))
+                        );
+                    if let Tok::Word(w) = other {
+                        if let Some(h) = suggest(w, DECLARATIONS) {
+                            d = d.note(format!("did you mean `{h}`?"));
+                        }
+                    }
+                    Err(d)
                 }
+            };
+            if let Err(mistake) = parsed {
+                self.record(mistake);
+                self.recover(true);
             }
         }
     }
@@ -517,6 +602,41 @@ impl Parser<'_> {
             span: start,
         };
         loop {
+            match self.process_attribute(&mut decl) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(mistake) => {
+                    // The body is still read, so that its mistakes are reported too.
+                    self.record(mistake.clone());
+                    while !matches!(self.peek().kind, Tok::LBrace | Tok::End | Tok::Eof) {
+                        self.next();
+                    }
+                    if self.peek().kind != Tok::LBrace {
+                        // Recorded already: the caller's record of it is a no-op.
+                        return Err(mistake);
+                    }
+                    break;
+                }
+            }
+        }
+        decl.span = start.to(self.toks[self.pos.saturating_sub(1)].span);
+        if self.peek().kind != Tok::LBrace {
+            let mut d = self.unexpected("`count`, `priority`, `inbox`, `burst`, `spawned` or `{`");
+            if let Tok::Word(w) = &self.peek().kind {
+                if let Some(h) = suggest(w, PROCESS_ATTRIBUTES) {
+                    d = d.note(format!("did you mean `{h}`?"));
+                }
+            }
+            return Err(d);
+        }
+        decl.body = self.block()?;
+        self.end_of_statement()?;
+        Ok(decl)
+    }
+
+    /// One attribute of a process header; `false` when the next token is not one.
+    fn process_attribute(&mut self, decl: &mut ProcessDecl) -> PResult<bool> {
+        {
             if self.eat_word("count") {
                 let (n, span) = self.int_in("a number of copies", u16::MAX as u64)?;
                 if n == 0 {
@@ -536,16 +656,10 @@ impl Parser<'_> {
             } else if self.eat_word("burst") {
                 decl.burst = self.int("the CPU burst it declares, in ticks")?.0;
             } else {
-                break;
+                return Ok(false);
             }
         }
-        decl.span = start.to(self.toks[self.pos.saturating_sub(1)].span);
-        if self.peek().kind != Tok::LBrace {
-            return Err(self.unexpected("`count`, `priority`, `inbox`, `burst`, `spawned` or `{`"));
-        }
-        decl.body = self.block()?;
-        self.end_of_statement()?;
-        Ok(decl)
+        Ok(true)
     }
 
     /// `{ statements }`, at most [`MAX_NESTING`] deep.
@@ -569,7 +683,8 @@ impl Parser<'_> {
         body
     }
 
-    /// The statements of the block opened at `open`, up to and including its `}`.
+    /// The statements of the block opened at `open`, up to and including its `}`. A broken
+    /// statement is recorded and left out, and the block goes on at the next one.
     fn statements(&mut self, open: Span) -> PResult<Vec<Stmt>> {
         let mut body = Vec::new();
         loop {
@@ -586,7 +701,13 @@ impl Parser<'_> {
                         "this `{` has no matching `}`",
                     ))
                 }
-                _ => body.push(self.statement()?),
+                _ => match self.statement() {
+                    Ok(stmt) => body.push(stmt),
+                    Err(mistake) => {
+                        self.record(mistake);
+                        self.recover(false);
+                    }
+                },
             }
         }
     }
@@ -991,22 +1112,36 @@ fn parse_template(src: &str, raw: &str, span: Span) -> PResult<Template> {
     Ok(Template { pieces, span })
 }
 
-/// Parse a scenario file. `file` is the name diagnostics show.
+/// Parse a scenario file. `file` is the name diagnostics show. On mistakes, the first of them
+/// in the file ([`parse_all`] gives every one).
 pub fn parse(file: &str, source: &str) -> Result<Scenario, Diagnostic> {
-    let toks = lex(source)?;
+    parse_all(file, source).map_err(|mut mistakes| mistakes.swap_remove(0))
+}
+
+/// Parse a scenario file, going on after each mistake at the next statement or declaration:
+/// the scenario, or every mistake of form found, in file order (never an empty list).
+pub fn parse_all(file: &str, source: &str) -> Result<Scenario, Vec<Diagnostic>> {
+    let (toks, mut mistakes) = lex(source);
     let mut parser = Parser {
         src: source,
         toks,
         pos: 0,
         depth: 0,
+        mistakes: Vec::new(),
     };
     let mut scenario = Scenario {
         file: file.to_string(),
         source: source.to_string(),
         ..Scenario::default()
     };
-    parser.file(&mut scenario)?;
-    Ok(scenario)
+    parser.file(&mut scenario);
+    mistakes.append(&mut parser.mistakes);
+    if mistakes.is_empty() {
+        return Ok(scenario);
+    }
+    // The lexer's and the parser's mistakes interleave: one order, the file's.
+    mistakes.sort_by_key(|d| d.span.start);
+    Err(mistakes)
 }
 
 #[cfg(test)]
@@ -1045,6 +1180,82 @@ mod tests {
         let long = "n".repeat(1_000_000);
         assert_eq!(distance_within(&long, &long, TYPO), Some(0));
         assert_eq!(distance_within(&long, &format!("{long}ab"), TYPO), Some(2));
+    }
+
+    /// Each mistake of form is reported where it is, in file order, and the parser goes on
+    /// at the next statement or declaration: typos on several lines are several mistakes.
+    #[test]
+    fn the_parser_goes_on_after_a_mistake_and_reports_each_in_file_order() {
+        let text = "mailbox jobs capacity 2\n\
+                    proces helper { compute 1 }\n\
+                    process worker count 2 {\n\
+                    \x20 sned jobs \"a\"\n\
+                    \x20 repeat 3 {\n\
+                    \x20   recieve jobs\n\
+                    \x20 }\n\
+                    \x20 send jobs \"x\" timeout soon\n\
+                    }\n\
+                    process consumer priorty 3 {\n\
+                    \x20 receive jobs; compute x; yield\n\
+                    \x20 print \"unterminated\n\
+                    \x20 print \"fine\" @\n\
+                    }\n";
+        let found = parse_all("typos.sim", text).expect_err("eight mistakes");
+        let at: Vec<(usize, usize, &str)> = found
+            .iter()
+            .map(|d| {
+                let (line, col) = line_col(text, d.span.start);
+                (line, col, d.message.as_str())
+            })
+            .collect();
+        assert_eq!(
+            at,
+            [
+                (2, 1, "expected `set`, `mailbox`, `process` or `fault`, found `proces`"),
+                (4, 3, "unknown statement `sned`"),
+                (6, 5, "unknown statement `recieve`"),
+                (8, 25, "expected a timeout in ticks, found `soon`"),
+                (
+                    10,
+                    18,
+                    "expected `count`, `priority`, `inbox`, `burst`, `spawned` or `{`, found `priorty`"
+                ),
+                (11, 25, "expected a number of ticks, found `x`"),
+                (12, 9, "unterminated string"),
+                (13, 16, "unexpected character `@`"),
+            ]
+        );
+        // "Did you mean" survives recovery, for statements, declarations and attributes.
+        for (i, hint) in [(0, "process"), (1, "send"), (2, "receive"), (4, "priority")] {
+            assert!(
+                found[i].notes.contains(&format!("did you mean `{hint}`?")),
+                "{:?}",
+                found[i]
+            );
+        }
+        // `parse` keeps its contract: the first mistake.
+        assert_eq!(parse("typos.sim", text).expect_err("mistakes"), found[0]);
+    }
+
+    /// A block opened on a broken line is still read (its mistakes count); an unclosed block
+    /// is one mistake at its `{`; a stray `}` at the top level is one mistake, not a loop.
+    #[test]
+    fn recovery_reads_blocks_on_broken_lines_and_always_ends() {
+        let text = "process a {\n  repeat many {\n    yeild\n  }\n  yield\n}\n}\nprocess b {\n";
+        let found = parse_all("blocks.sim", text).expect_err("mistakes");
+        let lines: Vec<usize> = found
+            .iter()
+            .map(|d| line_col(text, d.span.start).0)
+            .collect();
+        assert_eq!(lines, [2, 3, 7, 8], "{found:?}");
+        assert_eq!(found[1].message, "unknown statement `yeild`");
+        assert_eq!(found[3].message, "this block is never closed");
+        // A mistake-free file still parses, and a file of nothing but junk ends.
+        assert!(parse_all("ok.sim", "process a { yield }\n").is_ok());
+        let junk = "} { ] [ \" @ 99999999999999999999999 x\n".repeat(1000);
+        let found = parse_all("junk.sim", &junk).expect_err("junk");
+        assert!(!found.is_empty());
+        assert!(found.windows(2).all(|w| w[0].span.start <= w[1].span.start));
     }
 
     /// The depth counts blocks that enclose each other, not blocks in a row: a closed block
