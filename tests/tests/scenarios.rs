@@ -375,7 +375,7 @@ fn mistakes_name_the_line_and_column_and_what_was_expected() {
             "unknown placeholder `{nope}`",
         ),
         (
-            "process a {\n  compute x\n}\n",
+            "process a {\n  compute \"x\"\n}\n",
             (2, 11),
             "expected a number of ticks",
         ),
@@ -472,7 +472,7 @@ fn every_mistake_in_a_file_is_reported_not_only_the_first() {
 fn spawned_copies_can_name_each_other_at_once_even_with_a_quantum_of_one() {
     // With a 1-tick quantum the spawner is preempted right after each spawn; the copies
     // still wait for its start message, sent only once all three are bound.
-    let text = "set quantum 1\nprocess boss {\n  spawn w\n  expect ok\n}\nprocess w spawned count 3 inbox 1 {\n  send w[copy+1] \"hi from {name}\"\n  expect ok\n  receive any\n  expect sender w\n}\n";
+    let text = "set quantum 1\nprocess boss {\n  spawn w\n  expect ok\n}\nprocess w spawned count 3 inbox 1 {\n  send w[wrap copy+1] \"hi from {name}\"\n  expect ok\n  receive any\n  expect sender w\n}\n";
     let r = run_text("spawned.sim", text);
     assert!(r.succeeded(), "{:#?}\n{}", r.console_text(), r.trace_text());
     assert_eq!(r.exited.len(), 5, "init, boss and three copies");
@@ -582,5 +582,171 @@ fn losing_every_message_still_starts_every_process() {
         r.trace_text().contains("fault      lose"),
         "{}",
         r.trace_text()
+    );
+}
+
+// ----- values -----
+
+/// The console lines of a scenario that must run to a clean end.
+fn runs_clean(text: &str) -> Vec<String> {
+    let report = run_text("values.sim", text);
+    assert!(
+        report.succeeded(),
+        "{:?}: {:?}",
+        report.outcome,
+        report.console_text()
+    );
+    report
+        .console_text()
+        .into_iter()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn integer_values_drive_ifs_whiles_repeats_targets_timeouts_capacities_and_spawns() {
+    let text = "\
+process main {
+  let n = 3
+  let total = 0
+  let k = 0
+  while k < n * 2 {
+    let total = total + k
+    let k = k + 1
+  }
+  print \"total {total} after {k}\"
+  if total % 2 == 1 { print \"odd\" } else { print \"even\" }
+  expect (total - 15) / 5 == 0
+  repeat n - 1 { print \"again {i}\" }
+  create box capacity n - 1
+  expect ok
+  send box \"a\" nonblocking
+  send box \"b\" nonblocking
+  expect ok
+  send box \"c\" nonblocking
+  expect would_block
+  compute n
+  sleep {n}
+  spawn worker with n * 10
+  expect ok
+  send worker[n - 3] \"to zero\"
+  send worker[wrap n] \"to one\"
+  receive box timeout n * 2
+  expect bytes \"a\"
+}
+process worker spawned count 2 {
+  let me = arg + copy
+  print \"worker {copy} has {arg} and {me}\"
+  receive any timeout arg
+  if ok { print \"{name} got {msg}\" }
+}
+";
+    let mut got = runs_clean(text);
+    // The two workers' last lines come in whichever order the schedule gives.
+    got[6..].sort();
+    assert_eq!(
+        got,
+        [
+            "total 15 after 6",
+            "odd",
+            "again 0",
+            "again 1",
+            "worker 0 has 30 and 30",
+            "worker 1 has 30 and 31",
+            "worker[0] got to zero",
+            "worker[1] got to one",
+        ],
+        "{got:?}"
+    );
+}
+
+#[test]
+fn arithmetic_that_overflows_or_divides_by_zero_stops_that_process_with_its_place() {
+    for (line, why) in [
+        (
+            "let x = 9223372036854775807 + copy + 1",
+            "9223372036854775807 + 1 is outside the 64-bit range",
+        ),
+        ("let x = 7 / (copy - copy)", "7 / 0 divides by zero"),
+        ("let x = 7 % (copy * 0)", "7 % 0 divides by zero"),
+        (
+            "let x = -(-9223372036854775808 + copy)",
+            "-(-9223372036854775808) is outside",
+        ),
+        ("compute copy - 1", "-1 ticks: a count cannot be negative"),
+    ] {
+        let text = format!("process p {{\n  print \"before\"\n  {line}\n  print \"after\"\n}}\nprocess q {{ print \"q runs\" }}\n");
+        let report = run_text("arith.sim", &text);
+        assert!(!report.succeeded(), "{line}");
+        let console = console(&report);
+        assert!(
+            console.contains(&"before") && !console.contains(&"after"),
+            "{console:?}"
+        );
+        assert!(
+            console.contains(&"q runs"),
+            "another process is not affected"
+        );
+        let error = console
+            .iter()
+            .find(|l| l.starts_with("error at arith.sim:3:"))
+            .unwrap_or_else(|| panic!("{line}: {console:?}"));
+        assert!(error.contains(why), "{error}");
+    }
+}
+
+#[test]
+fn a_copy_index_wraps_only_when_the_scenario_says_wrap() {
+    // A static index past the copies is a mistake, with the way to wrap in a note.
+    let found = mistakes("process w count 3 { send w[1 + 2] \"x\" }\n");
+    assert_eq!(found[0].message, "`w` has no copy 3");
+    assert!(
+        found[0].notes.iter().any(|n| n.contains("[wrap ...]")),
+        "{:?}",
+        found[0]
+    );
+    // A computed one is a runtime error of the process that computed it: the last link of
+    // a chain does not silently address the first.
+    let chain = "process w count 3 inbox 1 {\n  send w[copy + 1] \"next\" nonblocking\n}\n";
+    let report = run_text("chain.sim", chain);
+    assert!(!report.succeeded());
+    let console = console(&report);
+    assert!(
+        console
+            .iter()
+            .any(|l| l.starts_with("error at chain.sim:2:10: `w` has no copy 3")),
+        "{console:?}"
+    );
+    // `wrap` makes a ring: every copy is sent to, none fails.
+    let ring = "process w count 3 inbox 1 {\n  send w[wrap copy + 1] \"from {copy}\"\n  receive any\n  print \"{name} {msg}\"\n}\n";
+    let mut got = runs_clean(ring);
+    got.sort();
+    assert_eq!(got, ["w[0] from 2", "w[1] from 0", "w[2] from 1"]);
+}
+
+#[test]
+fn values_are_checked_before_running() {
+    let found = mistakes("process p {\n  let count = 2\n  compute cuont\n  if cuont > 1 { yield }\n  let z = 1 / 0\n}\n");
+    let messages: Vec<&str> = found.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "unknown value `cuont`",
+            "unknown value `cuont`",
+            "this value cannot be computed"
+        ],
+        "{found:?}"
+    );
+    assert!(found[0]
+        .notes
+        .contains(&"did you mean `count`?".to_string()));
+    // A test of values needs a comparison, and a bare word keeps its old message.
+    assert_eq!(
+        mistakes("process p { let n = 1\n if n + 1 { yield } }\n")[0].message,
+        "a test of values needs a comparison"
+    );
+    assert_eq!(
+        mistakes("process p { send p \"x\" nonblocking\n expect okk }\n")[0].message,
+        "`okk` is not something to expect"
     );
 }

@@ -230,11 +230,16 @@ impl Checker<'_> {
     fn placeholders(&mut self, p: &ProcessDecl) {
         let mut bound = BTreeSet::new();
         let mut templates: Vec<&Template> = Vec::new();
+        let mut values: Vec<&Expr> = Vec::new();
         walk(&p.body, &mut |st| {
+            values.extend(statement_values(st));
             match &st.kind {
                 StmtKind::Let { name, value } => {
                     bound.insert(name.name.clone());
                     templates.push(value);
+                }
+                StmtKind::Assign { name, .. } => {
+                    bound.insert(name.name.clone());
                 }
                 StmtKind::Send { payload, .. }
                 | StmtKind::Call { payload, .. }
@@ -254,6 +259,33 @@ impl Checker<'_> {
                 templates.push(t);
             }
         });
+        for value in values {
+            for (name, span) in value.names() {
+                if Var::builtin(name).is_some() || bound.contains(name) {
+                    continue;
+                }
+                let mut d = Diagnostic::new(
+                    span,
+                    format!("unknown value `{name}`"),
+                    format!("`{}` never binds `{name}` with `let`", p.name.name),
+                )
+                .note("a value reads numbers, i, i1, i2, ..., copy, arg and names bound by `let`");
+                let close = bound
+                    .iter()
+                    .find(|b| distance_within(name, b, TYPO).is_some_and(|d| d < b.len()));
+                if let Some(b) = close {
+                    d = d.note(format!("did you mean `{b}`?"));
+                }
+                self.err(d);
+            }
+            if let Some(Err(why)) = value.constant() {
+                self.err(Diagnostic::new(
+                    value.span,
+                    "this value cannot be computed",
+                    why,
+                ));
+            }
+        }
         for t in templates {
             // What the text holds before any placeholder is filled in: over the limit, it
             // could only stop the process when it runs.
@@ -281,7 +313,7 @@ impl Checker<'_> {
                                 format!("unknown placeholder `{{{name}}}`"),
                                 format!("`{}` never binds `{name}` with `let`", p.name.name),
                             )
-                            .note("the placeholders are {i}, {i1}, {i2}, ..., {name}, {copy}, {pid}, {sender}, {msg} and names bound by `let`"),
+                            .note("the placeholders are {i}, {i1}, {i2}, ..., {name}, {copy}, {pid}, {sender}, {msg}, {arg} and names bound by `let`"),
                         );
                     }
                 }
@@ -346,7 +378,25 @@ impl Checker<'_> {
     }
 
     fn copy_index(&mut self, t: &Target, p: &ProcessDecl, any_copy: bool) {
-        match t.index {
+        // A value the file already fixes is checked like a number; any other is checked
+        // when it is computed.
+        if let Some(CopyIndex::Value { expr, wrap }) = &t.index {
+            if let (false, Some(Ok(n))) = (*wrap, expr.constant()) {
+                if u32::try_from(n).map_or(true, |n| n >= p.count) {
+                    self.err(
+                        Diagnostic::new(
+                            t.span,
+                            format!("`{}` has no copy {n}", p.name.name),
+                            format!("its copies are 0 to {}", p.count - 1),
+                        )
+                        .related(p.name.span, "declared here")
+                        .note("write `[wrap ...]` for an index that wraps around the copies"),
+                    );
+                }
+            }
+            return;
+        }
+        match &t.index {
             None if p.count > 1 && !any_copy => self.err(
                 Diagnostic::new(
                     t.span,
@@ -359,7 +409,7 @@ impl Checker<'_> {
                 )
                 .related(p.name.span, "declared here"),
             ),
-            Some(CopyIndex::Fixed(n)) if n >= p.count => self.err(
+            Some(CopyIndex::Fixed(n)) if *n >= p.count => self.err(
                 Diagnostic::new(
                     t.span,
                     format!("`{}` has no copy {n}", p.name.name),
@@ -434,7 +484,7 @@ impl Checker<'_> {
     }
 
     fn expectation(&mut self, e: &Expect, ctx: &BodyCtx, what: &str) {
-        if !ctx.has_result {
+        if !ctx.has_result && !matches!(e.kind, ExpectKind::Value(_)) {
             self.err(
                 Diagnostic::new(
                     e.span,
@@ -506,7 +556,7 @@ impl Checker<'_> {
                 self.mailbox_name(name, "a mailbox name");
                 self.process_target(to, false, "the new owner's name");
             }
-            StmtKind::Spawn { name } => match self.process(&name.name) {
+            StmtKind::Spawn { name, .. } => match self.process(&name.name) {
                 Some((_, p)) if p.spawned => {}
                 Some((_, p)) => self.err(
                     Diagnostic::new(
@@ -551,6 +601,7 @@ impl Checker<'_> {
             }
             StmtKind::Expect(e) => self.expectation(e, ctx, "expect"),
             StmtKind::Let { .. }
+            | StmtKind::Assign { .. }
             | StmtKind::Compute(_)
             | StmtKind::Sleep(_)
             | StmtKind::Yield
@@ -559,10 +610,22 @@ impl Checker<'_> {
         }
     }
 
+    /// A declaration's target is resolved before anything runs: its index is a number.
+    fn static_index(&mut self, t: &Target) {
+        if let Some(CopyIndex::Value { expr, .. }) = &t.index {
+            self.err(Diagnostic::new(
+                expr.span,
+                "a declaration names a copy by its number",
+                "expected a copy number",
+            ));
+        }
+    }
+
     /// A fault's target must be a process (one copy), and only one kill per copy makes sense.
     fn faults(&mut self) {
         for f in &self.s.faults {
             if let FaultSpec::Kill { target, .. } = &f.kind {
+                self.static_index(target);
                 self.process_target(target, false, "the process to kill");
             }
         }
@@ -605,6 +668,7 @@ impl Checker<'_> {
     fn owners(&mut self) {
         for m in &self.s.mailboxes {
             if let Some(owner) = &m.owner {
+                self.static_index(owner);
                 if let Some(i) = self.process_target(owner, false, "the owning process's name") {
                     if self.s.processes[i].spawned {
                         self.err(
@@ -664,11 +728,58 @@ pub fn boot_owners(s: &Scenario) -> Vec<Option<(usize, u32)>> {
         .iter()
         .map(|m| {
             let proc = checker.boot_owner(m).ok().flatten()?;
-            let copy = match m.owner.as_ref().and_then(|o| o.index) {
-                Some(CopyIndex::Fixed(n)) => n,
+            let copy = match m.owner.as_ref().and_then(|o| o.index.as_ref()) {
+                Some(&CopyIndex::Fixed(n)) => n,
                 _ => 0,
             };
             Some((proc, copy))
         })
         .collect()
+}
+
+/// The values a statement computes (not those of the blocks it holds), in order.
+fn statement_values(st: &Stmt) -> Vec<&Expr> {
+    fn target(t: &Target) -> Option<&Expr> {
+        match &t.index {
+            Some(CopyIndex::Value { expr, .. }) => Some(expr),
+            _ => None,
+        }
+    }
+    fn mode(m: &ModeSpec) -> Option<&Expr> {
+        match m {
+            ModeSpec::Timeout(e) => Some(e),
+            _ => None,
+        }
+    }
+    fn test(e: &Expect) -> Option<&Expr> {
+        match &e.kind {
+            ExpectKind::Value(v) => Some(v),
+            ExpectKind::Sender(t) => target(t),
+            _ => None,
+        }
+    }
+    match &st.kind {
+        StmtKind::Send { to, mode: m, .. } | StmtKind::Call { to, mode: m, .. } => {
+            target(to).into_iter().chain(mode(m)).collect()
+        }
+        StmtKind::Receive { from, mode: m, .. } => {
+            let from = match from {
+                SourceSpec::From(t) => target(t),
+                _ => None,
+            };
+            from.into_iter().chain(mode(m)).collect()
+        }
+        StmtKind::Compute(e) | StmtKind::Sleep(e) | StmtKind::Repeat { times: e, .. } => {
+            vec![e]
+        }
+        StmtKind::Assign { value, .. } => vec![value],
+        StmtKind::Create {
+            capacity: CapacitySpec::Count(e),
+            ..
+        } => vec![e],
+        StmtKind::Transfer { to, .. } => target(to).into_iter().collect(),
+        StmtKind::Spawn { arg, .. } => arg.iter().collect(),
+        StmtKind::If { cond, .. } | StmtKind::Expect(cond) => test(cond).into_iter().collect(),
+        _ => Vec::new(),
+    }
 }

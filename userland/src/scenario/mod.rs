@@ -29,6 +29,11 @@ pub use run::{capacity_text, programs, Directory, INIT, MAX_STEPS_WITHOUT_SYSCAL
 /// recurses at most this far: the bound is what keeps them all off the end of the stack.
 pub const MAX_NESTING: usize = 64;
 
+/// The most terms (numbers, names and operators) one value's expression holds. The parser
+/// refuses a longer one, so every walk over an expression tree (computing it, the derived
+/// traits) recurses at most this far.
+pub const MAX_EXPR_TERMS: usize = 256;
+
 /// The most bytes a value holds: a text once its placeholders are filled in (a message, a
 /// reply, a printed line, a `let` binding, what `expect bytes` compares). The interpreter
 /// computes a text's length before it builds it, so a text that would be longer never is:

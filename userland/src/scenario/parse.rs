@@ -9,7 +9,7 @@
 //! can take it, or anything that walks what it built, deeper than that.
 
 use super::ast::*;
-use super::{Diagnostic, MAX_NESTING};
+use super::{Diagnostic, MAX_EXPR_TERMS, MAX_NESTING};
 use abi::{Capacity, Error};
 
 /// One token and where it is.
@@ -32,6 +32,14 @@ enum Tok {
     Plus,
     Minus,
     Percent,
+    Star,
+    Slash,
+    LParen,
+    RParen,
+    /// `=`.
+    Assign,
+    /// A comparison: `==`, `!=`, `<`, `<=`, `>`, `>=`.
+    Compare(BinOp),
     /// Text the lexer could not read; its mistake is already reported, so the parser stays
     /// quiet about it.
     Bad,
@@ -53,6 +61,12 @@ impl Tok {
             Tok::Plus => "`+`".to_string(),
             Tok::Minus => "`-`".to_string(),
             Tok::Percent => "`%`".to_string(),
+            Tok::Star => "`*`".to_string(),
+            Tok::Slash => "`/`".to_string(),
+            Tok::LParen => "`(`".to_string(),
+            Tok::RParen => "`)`".to_string(),
+            Tok::Assign => "`=`".to_string(),
+            Tok::Compare(op) => format!("`{}`", op.symbol()),
             Tok::Bad => "a mistake".to_string(),
             Tok::End => "the end of the line".to_string(),
             Tok::Eof => "the end of the file".to_string(),
@@ -112,6 +126,44 @@ fn lex(src: &str) -> (Vec<Token>, Vec<Diagnostic>) {
             b'%' => {
                 out.push(one(Tok::Percent));
                 i += 1;
+            }
+            b'*' | b'/' | b'(' | b')' => {
+                out.push(one(match c {
+                    b'*' => Tok::Star,
+                    b'/' => Tok::Slash,
+                    b'(' => Tok::LParen,
+                    _ => Tok::RParen,
+                }));
+                i += 1;
+            }
+            b'=' | b'!' | b'<' | b'>' => {
+                let eq = bytes.get(i + 1) == Some(&b'=');
+                let kind = match (c, eq) {
+                    (b'=', true) => Tok::Compare(BinOp::Eq),
+                    (b'=', false) => Tok::Assign,
+                    (b'!', true) => Tok::Compare(BinOp::Ne),
+                    (b'<', true) => Tok::Compare(BinOp::Le),
+                    (b'<', false) => Tok::Compare(BinOp::Lt),
+                    (b'>', true) => Tok::Compare(BinOp::Ge),
+                    (b'>', false) => Tok::Compare(BinOp::Gt),
+                    _ => {
+                        mistakes.push(
+                            Diagnostic::new(
+                                Span::new(i, i + 1),
+                                "unexpected character `!`",
+                                "expected `!=`",
+                            )
+                            .note("`not` turns a test around: `if not n < 3`"),
+                        );
+                        Tok::Bad
+                    }
+                };
+                let len = if eq { 2 } else { 1 };
+                out.push(Token {
+                    kind,
+                    span: Span::new(i, i + len),
+                });
+                i += len;
             }
             b'"' => {
                 i += 1;
@@ -215,7 +267,7 @@ const PROCESS_ATTRIBUTES: &str = "count, priority, inbox, burst or spawned";
 
 /// The words that start a statement, for "expected" lists.
 const STATEMENTS: &str = "send, call, receive, reply, compute, sleep, yield, create, delete, \
-    transfer, spawn, exit, repeat, loop, if, break, print, let or expect";
+    transfer, spawn, exit, repeat, loop, while, if, break, print, let or expect";
 
 struct Parser<'a> {
     src: &'a str,
@@ -716,7 +768,7 @@ impl Parser<'_> {
         if self.eat_word("nonblocking") {
             Ok(ModeSpec::NonBlocking)
         } else if self.eat_word("timeout") {
-            Ok(ModeSpec::Timeout(self.int("a timeout in ticks")?.0))
+            Ok(ModeSpec::Timeout(self.expr("a timeout in ticks")?))
         } else {
             Ok(ModeSpec::Blocking)
         }
@@ -728,22 +780,20 @@ impl Parser<'_> {
         let mut index = None;
         if self.peek().kind == Tok::LBracket {
             self.next();
-            let idx = if self.eat_word("copy") {
-                let offset = match self.peek().kind {
-                    Tok::Plus => {
-                        self.next();
-                        self.int_in("an offset", u32::MAX as u64)?.0 as i64
-                    }
-                    Tok::Minus => {
-                        self.next();
-                        -(self.int_in("an offset", u32::MAX as u64)?.0 as i64)
-                    }
-                    _ => 0,
-                };
-                CopyIndex::Relative(offset)
-            } else {
-                let what = "a copy number or `copy`";
-                CopyIndex::Fixed(self.int_in(what, u32::MAX as u64)?.0 as u32)
+            let wrap = self.eat_word("wrap");
+            let expr = self.expr("a copy number, `copy` or a value")?;
+            let idx = match expr.kind {
+                ExprKind::Int(n) if !wrap => {
+                    let n = u32::try_from(n).map_err(|_| {
+                        Diagnostic::new(
+                            expr.span,
+                            format!("{n} is too large here"),
+                            format!("expected a copy number (at most {})", u32::MAX),
+                        )
+                    })?;
+                    CopyIndex::Fixed(n)
+                }
+                _ => CopyIndex::Value { expr, wrap },
             };
             if self.peek().kind != Tok::RBracket {
                 return Err(self.unexpected("`]`"));
@@ -752,6 +802,146 @@ impl Parser<'_> {
             index = Some(idx);
         }
         Ok(Target { name, index, span })
+    }
+
+    /// A value: at most one comparison of sums of products of (possibly negated) numbers,
+    /// names, `{name}`s and parenthesised values, at most [`MAX_EXPR_TERMS`] terms.
+    fn expr(&mut self, what: &str) -> PResult<Expr> {
+        let mut terms = 0;
+        self.comparison(what, &mut terms)
+    }
+
+    /// Count one more term of the value being read; past the bound, a mistake here.
+    fn term(&mut self, terms: &mut usize) -> PResult<()> {
+        *terms += 1;
+        if *terms > MAX_EXPR_TERMS {
+            return Err(Diagnostic::new(
+                self.peek().span,
+                format!("a value holds at most {MAX_EXPR_TERMS} terms"),
+                "this term is one too many",
+            )
+            .note("compute part of it with `let NAME = ...` first"));
+        }
+        Ok(())
+    }
+
+    fn comparison(&mut self, what: &str, terms: &mut usize) -> PResult<Expr> {
+        let left = self.sum(what, terms)?;
+        if let Tok::Compare(op) = self.peek().kind {
+            self.term(terms)?;
+            self.next();
+            let right = self.sum("a value to compare with", terms)?;
+            return Ok(binary(op, left, right));
+        }
+        Ok(left)
+    }
+
+    fn sum(&mut self, what: &str, terms: &mut usize) -> PResult<Expr> {
+        let mut left = self.product(what, terms)?;
+        loop {
+            let op = match self.peek().kind {
+                Tok::Plus => BinOp::Add,
+                Tok::Minus => BinOp::Sub,
+                _ => return Ok(left),
+            };
+            self.term(terms)?;
+            self.next();
+            let right = self.product("a value", terms)?;
+            left = binary(op, left, right);
+        }
+    }
+
+    fn product(&mut self, what: &str, terms: &mut usize) -> PResult<Expr> {
+        let mut left = self.unary(what, terms)?;
+        loop {
+            let op = match self.peek().kind {
+                Tok::Star => BinOp::Mul,
+                Tok::Slash => BinOp::Div,
+                Tok::Percent => BinOp::Rem,
+                _ => return Ok(left),
+            };
+            self.term(terms)?;
+            self.next();
+            let right = self.unary("a value", terms)?;
+            left = binary(op, left, right);
+        }
+    }
+
+    fn unary(&mut self, what: &str, terms: &mut usize) -> PResult<Expr> {
+        if self.peek().kind != Tok::Minus {
+            return self.primary(what, terms);
+        }
+        self.term(terms)?;
+        let minus = self.next().span;
+        // The one number that is only a number negated: -9223372036854775808.
+        if let Tok::Int(n) = self.peek().kind {
+            if n == i64::MIN.unsigned_abs() {
+                let span = minus.to(self.next().span);
+                return Ok(Expr {
+                    kind: ExprKind::Int(i64::MIN),
+                    span,
+                });
+            }
+        }
+        let x = self.unary("a value", terms)?;
+        Ok(Expr {
+            span: minus.to(x.span),
+            kind: ExprKind::Neg(Box::new(x)),
+        })
+    }
+
+    fn primary(&mut self, what: &str, terms: &mut usize) -> PResult<Expr> {
+        self.term(terms)?;
+        let t = self.peek().clone();
+        match t.kind {
+            Tok::Int(n) => {
+                self.next();
+                let n = i64::try_from(n).map_err(|_| {
+                    Diagnostic::new(
+                        t.span,
+                        "number too large",
+                        "a value is a 64-bit signed number",
+                    )
+                })?;
+                Ok(Expr {
+                    kind: ExprKind::Int(n),
+                    span: t.span,
+                })
+            }
+            Tok::Word(w) => {
+                self.next();
+                Ok(Expr {
+                    kind: ExprKind::Name(w),
+                    span: t.span,
+                })
+            }
+            // `{n}`, as in a text: the same name.
+            Tok::LBrace => {
+                self.next();
+                let name = self.ident("a name")?;
+                if self.peek().kind != Tok::RBrace {
+                    return Err(self.unexpected("`}`"));
+                }
+                let close = self.next().span;
+                Ok(Expr {
+                    kind: ExprKind::Name(name.name),
+                    span: t.span.to(close),
+                })
+            }
+            Tok::LParen => {
+                self.next();
+                let inner = self.comparison("a value", terms)?;
+                if self.peek().kind != Tok::RParen {
+                    return Err(self.unexpected("`)`"));
+                }
+                let close = self.next().span;
+                Ok(Expr {
+                    kind: inner.kind,
+                    span: t.span.to(close),
+                })
+            }
+            _ => Err(self.unexpected(what)),
+        }
     }
 
     fn template(&mut self, what: &str) -> PResult<Template> {
@@ -769,6 +959,16 @@ impl Parser<'_> {
         let start = self.peek().span;
         let what = "`ok`, an error name, `bytes \"...\"`, `sender NAME` or `multiple_of \"N\"`";
         let negated = self.eat_word("not");
+        let test_word = match &self.peek().kind {
+            Tok::Word(w) => {
+                matches!(w.as_str(), "ok" | "bytes" | "sender" | "multiple_of")
+                    || Error::from_name(w).is_some()
+            }
+            _ => false,
+        };
+        if !test_word {
+            return self.comparison_test(start, negated, what);
+        }
         let word = self.ident(what)?;
         let kind = match word.name.as_str() {
             "ok" => ExpectKind::Ok,
@@ -793,6 +993,34 @@ impl Parser<'_> {
             kind,
             negated,
             span: start.to(end),
+        })
+    }
+
+    /// A test that is a comparison of values (`n < 3`), after `if`, `while`, `expect` and
+    /// an optional `not`.
+    fn comparison_test(&mut self, start: Span, negated: bool, what: &str) -> PResult<Expect> {
+        let first = self.peek().clone();
+        let value = self.expr(&format!("{what}, or a comparison (`n < 3`)"))?;
+        if !value.is_comparison() {
+            if let (Tok::Word(name), ExprKind::Name(_)) = (&first.kind, &value.kind) {
+                let names: Vec<&str> = Error::ALL.iter().map(|e| e.name()).collect();
+                return Err(Diagnostic::new(
+                    first.span,
+                    format!("`{name}` is not something to expect"),
+                    format!("expected {what}, or a comparison (`n < 3`)"),
+                )
+                .note(format!("the error names are: {}", names.join(", "))));
+            }
+            return Err(Diagnostic::new(
+                value.span,
+                "a test of values needs a comparison",
+                "expected `==`, `!=`, `<`, `<=`, `>` or `>=` in this value",
+            ));
+        }
+        Ok(Expect {
+            span: start.to(value.span),
+            kind: ExpectKind::Value(value),
+            negated,
         })
     }
 
@@ -839,16 +1067,24 @@ impl Parser<'_> {
             "reply" => StmtKind::Reply {
                 payload: self.template("the reply, in quotes")?,
             },
-            "compute" => StmtKind::Compute(self.int("a number of ticks")?.0),
-            "sleep" => StmtKind::Sleep(self.int("a number of ticks")?.0),
+            "compute" => StmtKind::Compute(self.expr("a number of ticks")?),
+            "sleep" => StmtKind::Sleep(self.expr("a number of ticks")?),
             "yield" => StmtKind::Yield,
             "create" => {
                 let name = self.ident("the new mailbox's name")?;
-                let mut capacity = Capacity::Zero;
+                let mut capacity = CapacitySpec::Count(Expr {
+                    kind: ExprKind::Int(0),
+                    span: name.span,
+                });
                 let mut overflow = OverflowSpec::Block;
                 loop {
                     if self.eat_word("capacity") {
-                        capacity = self.capacity()?;
+                        capacity = if self.eat_word("unbounded") {
+                            CapacitySpec::Unbounded
+                        } else {
+                            let what = "a capacity: a number of messages, or `unbounded`";
+                            CapacitySpec::Count(self.expr(what)?)
+                        };
                     } else if self.eat_word("overflow") {
                         overflow = self.overflow()?;
                     } else {
@@ -874,6 +1110,11 @@ impl Parser<'_> {
             }
             "spawn" => StmtKind::Spawn {
                 name: self.ident("the name of a process declared `spawned`")?,
+                arg: if self.eat_word("with") {
+                    Some(self.expr("the value its copies see as `arg`")?)
+                } else {
+                    None
+                },
             },
             "exit" => {
                 let negative = if self.peek().kind == Tok::Minus {
@@ -893,7 +1134,7 @@ impl Parser<'_> {
                 })?)
             }
             "repeat" => {
-                let times = self.int("a number of times")?.0;
+                let times = self.expr("a number of times")?;
                 StmtKind::Repeat {
                     times,
                     body: self.block()?,
@@ -922,6 +1163,7 @@ impl Parser<'_> {
                     otherwise,
                 }
             }
+            "while" => self.while_loop(start)?,
             "break" => StmtKind::Break,
             "print" => StmtKind::Print(self.template("the text, in quotes")?),
             "let" => {
@@ -932,6 +1174,11 @@ impl Parser<'_> {
                         format!("`{}` is a built-in placeholder", name.name),
                         "choose another name",
                     ));
+                }
+                if self.peek().kind == Tok::Assign {
+                    self.next();
+                    let value = self.expr("a value: a number, a name or arithmetic")?;
+                    return self.finish(start, StmtKind::Assign { name, value });
                 }
                 StmtKind::Let {
                     name,
@@ -952,12 +1199,52 @@ impl Parser<'_> {
                 return Err(d);
             }
         };
+        self.finish(start, kind)
+    }
+
+    /// A statement that started at `start`, ending at the last token read.
+    fn finish(&mut self, start: Span, kind: StmtKind) -> PResult<Stmt> {
         let end = self.toks[self.pos.saturating_sub(1)].span;
         self.end_of_statement()?;
         Ok(Stmt {
             kind,
             span: start.to(end),
         })
+    }
+
+    /// `while TEST { body }`, read as `loop { if TEST { } else { break } body }`: `{i}`,
+    /// `break` and the step budget work as in any `loop`.
+    fn while_loop(&mut self, start: Span) -> PResult<StmtKind> {
+        let cond = self.expectation()?;
+        if self.depth + 1 >= MAX_NESTING {
+            return Err(Diagnostic::new(
+                start,
+                format!("blocks nest at most {MAX_NESTING} deep"),
+                format!("a `while` here needs block {} for its test", self.depth + 2),
+            ));
+        }
+        let mut body = self.block()?;
+        let test = Stmt {
+            span: cond.span,
+            kind: StmtKind::If {
+                cond,
+                then: Vec::new(),
+                otherwise: vec![Stmt {
+                    kind: StmtKind::Break,
+                    span: start,
+                }],
+            },
+        };
+        body.insert(0, test);
+        Ok(StmtKind::Loop { body })
+    }
+}
+
+/// `left op right`.
+fn binary(op: BinOp, left: Expr, right: Expr) -> Expr {
+    Expr {
+        span: left.span.to(right.span),
+        kind: ExprKind::Binary(op, Box::new(left), Box::new(right)),
     }
 }
 
@@ -1085,7 +1372,7 @@ fn parse_template(src: &str, raw: &str, span: Span) -> PResult<Template> {
                         format!("malformed placeholder `{{{inner}}}`"),
                         "expected a placeholder name",
                     )
-                    .note("the placeholders are {i}, {i1}, {i2}, ..., {name}, {copy}, {pid}, {sender}, {msg} and names bound by `let`; write a literal brace as \\{"));
+                    .note("the placeholders are {i}, {i1}, {i2}, ..., {name}, {copy}, {pid}, {sender}, {msg}, {arg} and names bound by `let`; write a literal brace as \\{"));
                 }
                 let var = Var::from_name(name);
                 if offset != 0 && !var.is_number() {
@@ -1193,10 +1480,10 @@ mod tests {
                     \x20 repeat 3 {\n\
                     \x20   recieve jobs\n\
                     \x20 }\n\
-                    \x20 send jobs \"x\" timeout soon\n\
+                    \x20 send jobs \"x\" timeout\n\
                     }\n\
                     process consumer priorty 3 {\n\
-                    \x20 receive jobs; compute x; yield\n\
+                    \x20 receive jobs; compute *; yield\n\
                     \x20 print \"unterminated\n\
                     \x20 print \"fine\" @\n\
                     }\n";
@@ -1214,13 +1501,13 @@ mod tests {
                 (2, 1, "expected `set`, `mailbox`, `process` or `fault`, found `proces`"),
                 (4, 3, "unknown statement `sned`"),
                 (6, 5, "unknown statement `recieve`"),
-                (8, 25, "expected a timeout in ticks, found `soon`"),
+                (8, 24, "expected a timeout in ticks, found the end of the line"),
                 (
                     10,
                     18,
                     "expected `count`, `priority`, `inbox`, `burst`, `spawned` or `{`, found `priorty`"
                 ),
-                (11, 25, "expected a number of ticks, found `x`"),
+                (11, 25, "expected a number of ticks, found `*`"),
                 (12, 9, "unterminated string"),
                 (13, 16, "unexpected character `@`"),
             ]
@@ -1241,7 +1528,7 @@ mod tests {
     /// is one mistake at its `{`; a stray `}` at the top level is one mistake, not a loop.
     #[test]
     fn recovery_reads_blocks_on_broken_lines_and_always_ends() {
-        let text = "process a {\n  repeat many {\n    yeild\n  }\n  yield\n}\n}\nprocess b {\n";
+        let text = "process a {\n  repeat * {\n    yeild\n  }\n  yield\n}\n}\nprocess b {\n";
         let found = parse_all("blocks.sim", text).expect_err("mistakes");
         let lines: Vec<usize> = found
             .iter()
