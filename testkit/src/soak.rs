@@ -1150,7 +1150,10 @@ impl Gen {
         r.line(format!("receive any timeout {idle}"));
         r.line("if not ok { break }");
         self.filler(&mut r);
-        r.line(format!("send {node}[wrap copy+1] \"{{msg}}\"{}", mode.suffix()));
+        r.line(format!(
+            "send {node}[wrap copy+1] \"{{msg}}\"{}",
+            mode.suffix()
+        ));
         r.close();
         self.procs.push(r);
         let h = self.header(&head, 1, "");

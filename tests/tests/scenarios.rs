@@ -750,3 +750,102 @@ fn values_are_checked_before_running() {
         "`okk` is not something to expect"
     );
 }
+
+// ----- replies, lookup, wait -----
+
+#[test]
+fn a_client_sees_its_reply_apart_from_what_it_received_and_reply_to_names_the_caller() {
+    let text = "\
+mailbox service owner server
+process server {
+  receive service
+  receive any
+  print \"server: call from {sender}? no, last received {msg} from {sender}\"
+  reply to client \"re: hello\"
+  expect ok
+}
+process client {
+  call service \"hello\"
+  expect bytes \"re: hello\"
+  print \"got [{reply}] from [{reply_sender}]; last received [{msg}] from [{sender}]\"
+}
+process notifier { send server \"note\" }
+";
+    let got = runs_clean(text);
+    assert_eq!(
+        got,
+        [
+            "server: call from notifier? no, last received note from notifier",
+            "got [re: hello] from [server]; last received [] from []",
+        ]
+    );
+    // `reply to` names a process, checked like any target.
+    let found = mistakes(
+        "process a { receive any\n reply to clinet \"x\" }\nprocess client { call a \"y\" }\n",
+    );
+    assert_eq!(found[0].message, "no process named `clinet`");
+    assert!(found[0]
+        .notes
+        .contains(&"did you mean `client`?".to_string()));
+}
+
+#[test]
+fn wait_collects_a_childs_exit_status_as_a_value() {
+    let text = "\
+process parent {
+  spawn child with 2
+  expect ok
+  wait child
+  expect ok
+  print \"child exited with {status}\"
+  if status == 7 { print \"seven\" }
+  let twice = status * 2
+  print \"twice {twice}\"
+  wait child nonblocking
+  expect no_such_process
+}
+process child spawned {
+  compute arg
+  exit 7
+}
+";
+    let report = run_text("wait.sim", text);
+    assert_eq!(
+        console(&report),
+        ["child exited with 7", "seven", "twice 14"]
+    );
+    // The child's non-zero exit is its own; the parent collected it and went on.
+    assert_eq!(report.exit_named("parent").map(|e| e.code), Some(0));
+    // Only a process this one spawns can be waited for.
+    let found = mistakes("process a { wait b }\nprocess b { yield }\n");
+    assert_eq!(found[0].message, "`b` starts at boot: `init` is its parent");
+    // `status` before any wait is a runtime error at its place.
+    let early = run_text("early.sim", "process a {\n  let s = status + 1\n}\n");
+    assert_eq!(
+        console(&early),
+        ["error at early.sim:2:11: `status` is read before any `wait` collected one"]
+    );
+}
+
+#[test]
+fn lookup_asks_the_kernel_for_the_live_mailbox_under_a_name() {
+    let text = "\
+process keeper {
+  create box capacity 1
+  delete box
+  expect ok
+  lookup box
+  expect no_such_mailbox
+  create box capacity 1
+  lookup box
+  expect ok
+  send box \"x\"
+  receive box nonblocking
+  expect bytes \"x\"
+  print \"found it\"
+}
+";
+    assert_eq!(runs_clean(text), ["found it"]);
+    let found = mistakes("process a { lookup bxo }\nprocess b { create box }\n");
+    assert_eq!(found[0].message, "no mailbox named `bxo`");
+}

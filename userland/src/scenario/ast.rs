@@ -499,6 +499,27 @@ pub enum StmtKind {
     },
     /// `expect EXPECTATION`: end the process with a failure unless the last result matches.
     Expect(Expect),
+    /// `reply to PROCESS "payload"`: answer that caller, whatever was received since.
+    ReplyTo {
+        /// The caller, waiting in `call`.
+        to: Target,
+        /// The reply.
+        payload: Template,
+    },
+    /// `lookup MAILBOX`: ask the kernel for the live mailbox registered under the name, and
+    /// name that one from now on.
+    Lookup {
+        /// The name it is registered under.
+        name: Ident,
+    },
+    /// `wait CHILD [MODE]`: wait for a process this one spawned to exit; its exit code is
+    /// `status`.
+    Wait {
+        /// The child.
+        child: Target,
+        /// Blocking, non-blocking or timed.
+        mode: ModeSpec,
+    },
     /// `let NAME = VALUE`: bind a process-local name to a number.
     Assign {
         /// The name.
@@ -522,6 +543,9 @@ impl StmtKind {
                 | StmtKind::Transfer { .. }
                 | StmtKind::Spawn { .. }
                 | StmtKind::Print(_)
+                | StmtKind::ReplyTo { .. }
+                | StmtKind::Lookup { .. }
+                | StmtKind::Wait { .. }
         )
     }
 }
@@ -809,6 +833,12 @@ pub enum Var {
     Msg,
     /// `{arg}`: the value its spawner gave with `spawn NAME with VALUE` (0 otherwise).
     Arg,
+    /// `{reply}`: the bytes of the last reply a `call` got.
+    Reply,
+    /// `{reply_sender}`: who sent the last reply a `call` got.
+    ReplySender,
+    /// `{status}`: the exit code of the last child `wait` collected.
+    Status,
     /// `{NAME}`: a name bound by `let`.
     Let(String),
 }
@@ -818,7 +848,7 @@ impl Var {
     pub fn is_number(&self) -> bool {
         matches!(
             self,
-            Var::I | Var::Depth(_) | Var::Copy | Var::Arg | Var::Let(_)
+            Var::I | Var::Depth(_) | Var::Copy | Var::Arg | Var::Status | Var::Let(_)
         )
     }
 
@@ -837,6 +867,9 @@ impl Var {
             "sender" => Var::Sender,
             "msg" => Var::Msg,
             "arg" => Var::Arg,
+            "reply" => Var::Reply,
+            "reply_sender" => Var::ReplySender,
+            "status" => Var::Status,
             _ => {
                 let depth: u8 = name.strip_prefix('i')?.parse().ok()?;
                 if depth == 0 {

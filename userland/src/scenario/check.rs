@@ -244,6 +244,7 @@ impl Checker<'_> {
                 StmtKind::Send { payload, .. }
                 | StmtKind::Call { payload, .. }
                 | StmtKind::Reply { payload }
+                | StmtKind::ReplyTo { payload, .. }
                 | StmtKind::Print(payload) => templates.push(payload),
                 _ => {}
             }
@@ -269,7 +270,7 @@ impl Checker<'_> {
                     format!("unknown value `{name}`"),
                     format!("`{}` never binds `{name}` with `let`", p.name.name),
                 )
-                .note("a value reads numbers, i, i1, i2, ..., copy, arg and names bound by `let`");
+                .note("a value reads numbers, i, i1, i2, ..., copy, arg, status and names bound by `let`");
                 let close = bound
                     .iter()
                     .find(|b| distance_within(name, b, TYPO).is_some_and(|d| d < b.len()));
@@ -313,7 +314,7 @@ impl Checker<'_> {
                                 format!("unknown placeholder `{{{name}}}`"),
                                 format!("`{}` never binds `{name}` with `let`", p.name.name),
                             )
-                            .note("the placeholders are {i}, {i1}, {i2}, ..., {name}, {copy}, {pid}, {sender}, {msg}, {arg} and names bound by `let`"),
+                            .note("the placeholders are {i}, {i1}, {i2}, ..., {name}, {copy}, {pid}, {sender}, {msg}, {arg}, {reply}, {reply_sender}, {status} and names bound by `let`"),
                         );
                     }
                 }
@@ -549,6 +550,27 @@ impl Checker<'_> {
                 }
             }
             StmtKind::Create { .. } => {}
+            StmtKind::ReplyTo { to, .. } => {
+                self.process_target(to, false, "the caller's name");
+            }
+            StmtKind::Lookup { name } => {
+                self.mailbox_name(name, "a mailbox name");
+            }
+            StmtKind::Wait { child, .. } => {
+                if let Some(i) = self.process_target(child, false, "a process this one spawns") {
+                    let p = &self.s.processes[i];
+                    if !p.spawned {
+                        self.err(
+                            Diagnostic::new(
+                                child.name.span,
+                                format!("`{}` starts at boot: `init` is its parent", p.name.name),
+                                "only a process this one spawns can be waited for",
+                            )
+                            .related(p.name.span, "declared here"),
+                        );
+                    }
+                }
+            }
             StmtKind::Delete { name } => {
                 self.mailbox_name(name, "a mailbox name");
             }
@@ -777,7 +799,10 @@ fn statement_values(st: &Stmt) -> Vec<&Expr> {
             capacity: CapacitySpec::Count(e),
             ..
         } => vec![e],
-        StmtKind::Transfer { to, .. } => target(to).into_iter().collect(),
+        StmtKind::Transfer { to, .. } | StmtKind::ReplyTo { to, .. } => {
+            target(to).into_iter().collect()
+        }
+        StmtKind::Wait { child, mode: m } => target(child).into_iter().chain(mode(m)).collect(),
         StmtKind::Spawn { arg, .. } => arg.iter().collect(),
         StmtKind::If { cond, .. } | StmtKind::Expect(cond) => test(cond).into_iter().collect(),
         _ => Vec::new(),

@@ -267,7 +267,7 @@ const PROCESS_ATTRIBUTES: &str = "count, priority, inbox, burst or spawned";
 
 /// The words that start a statement, for "expected" lists.
 const STATEMENTS: &str = "send, call, receive, reply, compute, sleep, yield, create, delete, \
-    transfer, spawn, exit, repeat, loop, while, if, break, print, let or expect";
+    transfer, lookup, spawn, wait, exit, repeat, loop, while, if, break, print, let or expect";
 
 struct Parser<'a> {
     src: &'a str,
@@ -1064,8 +1064,19 @@ impl Parser<'_> {
                 };
                 StmtKind::Receive { from, mode, buffer }
             }
+            "reply" if self.eat_word("to") => StmtKind::ReplyTo {
+                to: self.target("the caller's name")?,
+                payload: self.template("the reply, in quotes")?,
+            },
             "reply" => StmtKind::Reply {
                 payload: self.template("the reply, in quotes")?,
+            },
+            "lookup" => StmtKind::Lookup {
+                name: self.ident("the name a mailbox is registered under")?,
+            },
+            "wait" => StmtKind::Wait {
+                child: self.target("the name of a process this one spawned")?,
+                mode: self.mode()?,
             },
             "compute" => StmtKind::Compute(self.expr("a number of ticks")?),
             "sleep" => StmtKind::Sleep(self.expr("a number of ticks")?),
@@ -1372,7 +1383,7 @@ fn parse_template(src: &str, raw: &str, span: Span) -> PResult<Template> {
                         format!("malformed placeholder `{{{inner}}}`"),
                         "expected a placeholder name",
                     )
-                    .note("the placeholders are {i}, {i1}, {i2}, ..., {name}, {copy}, {pid}, {sender}, {msg}, {arg} and names bound by `let`; write a literal brace as \\{"));
+                    .note("the placeholders are {i}, {i1}, {i2}, ..., {name}, {copy}, {pid}, {sender}, {msg}, {arg}, {reply}, {reply_sender}, {status} and names bound by `let`; write a literal brace as \\{"));
                 }
                 let var = Var::from_name(name);
                 if offset != 0 && !var.is_number() {

@@ -308,6 +308,10 @@ struct Interp<'a> {
     last: Outcome,
     /// The last message received (not a reply): whom `reply` and `from sender` mean.
     received: Option<Message>,
+    /// The last reply a `call` got: `{reply}` and `{reply_sender}`.
+    replied: Option<Message>,
+    /// The exit code of the last child `wait` collected.
+    status: Option<i32>,
     frames: Vec<Frame<'a>>,
     /// Steps (statements and turns of blocks) since the last statement that trapped.
     steps: u64,
@@ -350,6 +354,8 @@ async fn process(
         pid: None,
         last: Outcome::Nothing,
         received: None,
+        replied: None,
+        status: None,
         frames: vec![Frame {
             body: &p.body,
             pc: 0,
@@ -454,7 +460,10 @@ impl<'a> Interp<'a> {
                 let dest = self.dest(to)?;
                 let mode = self.mode(mode)?;
                 self.last = match sys.call(dest, bytes.as_bytes(), mode).await {
-                    Ok(m) => Outcome::Message(m),
+                    Ok(m) => {
+                        self.replied = Some(m.clone());
+                        Outcome::Message(m)
+                    }
                     Err(e) => Outcome::Failed(e),
                 };
             }
@@ -486,6 +495,30 @@ impl<'a> Interp<'a> {
                     .as_ref()
                     .map_or(Pid::from_raw(UNBOUND), |m| m.sender);
                 self.last = done(sys.reply(to, bytes.as_bytes()).await);
+            }
+            StmtKind::ReplyTo { to, payload } => {
+                let bytes = self.fill(payload).await?;
+                let to = self.pid_of(to)?;
+                self.last = done(sys.reply(to, bytes.as_bytes()).await);
+            }
+            StmtKind::Lookup { name } => {
+                let r = sys.lookup_mailbox(&name.name).await;
+                if let Ok(id) = r {
+                    self.dir
+                        .borrow_mut()
+                        .mailboxes
+                        .insert(name.name.clone(), id);
+                }
+                self.last = done(r);
+            }
+            StmtKind::Wait { child, mode } => {
+                let pid = self.pid_of(child)?;
+                let mode = self.mode(mode)?;
+                let r = sys.wait_mode(pid, mode).await;
+                if let Ok(code) = r {
+                    self.status = Some(code);
+                }
+                self.last = done(r);
             }
             StmtKind::Compute(t) => sys.compute(self.count(t, "ticks")?).await,
             StmtKind::Sleep(t) => sys.sleep(self.count(t, "ticks")?).await,
@@ -749,6 +782,10 @@ impl<'a> Interp<'a> {
                 Var::Depth(d) => loop_index(loops.get(usize::from(d) - 1)),
                 Var::Copy => Ok(i64::from(self.copy)),
                 Var::Arg => Ok(self.arg),
+                Var::Status => self
+                    .status
+                    .map(i64::from)
+                    .ok_or_else(|| "`status` is read before any `wait` collected one".to_string()),
                 Var::Let(n) => match self.vars.get(&n) {
                     Some(v) => v
                         .trim()
@@ -923,6 +960,15 @@ impl<'a> Interp<'a> {
             Var::Name => Ok(Cow::Borrowed(self.label.as_str())),
             Var::Copy => add(i128::from(self.copy)),
             Var::Arg => add(i128::from(self.arg)),
+            Var::Status => self.status.map_or_else(empty, |code| add(i128::from(code))),
+            Var::Reply => Ok(self
+                .replied
+                .as_ref()
+                .map_or(Cow::Borrowed(""), |m| String::from_utf8_lossy(&m.bytes))),
+            Var::ReplySender => Ok(self
+                .replied
+                .as_ref()
+                .map_or(Cow::Borrowed(""), |m| Cow::Owned(self.name_of(m.sender)))),
             // A `let` value that is not a number shows as it is, offset or not.
             Var::Let(name) => match self.vars.get(name) {
                 Some(v) if offset != 0 => match v.trim().parse::<i64>() {
@@ -958,6 +1004,9 @@ fn var_name(v: &Var) -> String {
         Var::Sender => "sender".to_string(),
         Var::Msg => "msg".to_string(),
         Var::Arg => "arg".to_string(),
+        Var::Reply => "reply".to_string(),
+        Var::ReplySender => "reply_sender".to_string(),
+        Var::Status => "status".to_string(),
         Var::Let(name) => name.clone(),
     }
 }
