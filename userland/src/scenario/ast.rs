@@ -570,8 +570,9 @@ pub enum CopyIndex {
     Fixed(u32),
     /// `name[copy + 1]`, `name[i]`, `name[{n}]`, `name[wrap copy - 1]`.
     Value {
-        /// The index.
-        expr: Expr,
+        /// The index (boxed: a statement stays small, and so does each level of the
+        /// recursive walks over a tree of them).
+        expr: Box<Expr>,
         /// `wrap`: taken modulo the number of copies (always 0 to count - 1).
         wrap: bool,
     },
@@ -764,8 +765,8 @@ pub enum ModeSpec {
     Blocking,
     /// `nonblocking`.
     NonBlocking,
-    /// `timeout N`: N ticks, computed when the statement runs.
-    Timeout(Expr),
+    /// `timeout N`: N ticks, computed when the statement runs (boxed, as a copy index is).
+    Timeout(Box<Expr>),
 }
 
 /// What `expect` and `if` test the last result against.

@@ -550,26 +550,8 @@ impl Checker<'_> {
                 }
             }
             StmtKind::Create { .. } => {}
-            StmtKind::ReplyTo { to, .. } => {
-                self.process_target(to, false, "the caller's name");
-            }
-            StmtKind::Lookup { name } => {
-                self.mailbox_name(name, "a mailbox name");
-            }
-            StmtKind::Wait { child, .. } => {
-                if let Some(i) = self.process_target(child, false, "a process this one spawns") {
-                    let p = &self.s.processes[i];
-                    if !p.spawned {
-                        self.err(
-                            Diagnostic::new(
-                                child.name.span,
-                                format!("`{}` starts at boot: `init` is its parent", p.name.name),
-                                "only a process this one spawns can be waited for",
-                            )
-                            .related(p.name.span, "declared here"),
-                        );
-                    }
-                }
+            StmtKind::ReplyTo { .. } | StmtKind::Lookup { .. } | StmtKind::Wait { .. } => {
+                self.leaf_statement(st);
             }
             StmtKind::Delete { name } => {
                 self.mailbox_name(name, "a mailbox name");
@@ -629,6 +611,36 @@ impl Checker<'_> {
             | StmtKind::Yield
             | StmtKind::Exit(_)
             | StmtKind::Print(_) => {}
+        }
+    }
+
+    /// The statements that hold no block. Kept out of [`Self::statement`], which recurses
+    /// once per nested block: its frame is what the nesting limit multiplies.
+    #[inline(never)]
+    fn leaf_statement(&mut self, st: &Stmt) {
+        match &st.kind {
+            StmtKind::ReplyTo { to, .. } => {
+                self.process_target(to, false, "the caller's name");
+            }
+            StmtKind::Lookup { name } => {
+                self.mailbox_name(name, "a mailbox name");
+            }
+            StmtKind::Wait { child, .. } => {
+                if let Some(i) = self.process_target(child, false, "a process this one spawns") {
+                    let p = &self.s.processes[i];
+                    if !p.spawned {
+                        self.err(
+                            Diagnostic::new(
+                                child.name.span,
+                                format!("`{}` starts at boot: `init` is its parent", p.name.name),
+                                "only a process this one spawns can be waited for",
+                            )
+                            .related(p.name.span, "declared here"),
+                        );
+                    }
+                }
+            }
+            _ => {}
         }
     }
 

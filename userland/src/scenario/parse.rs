@@ -768,7 +768,9 @@ impl Parser<'_> {
         if self.eat_word("nonblocking") {
             Ok(ModeSpec::NonBlocking)
         } else if self.eat_word("timeout") {
-            Ok(ModeSpec::Timeout(self.expr("a timeout in ticks")?))
+            Ok(ModeSpec::Timeout(Box::new(
+                self.expr("a timeout in ticks")?,
+            )))
         } else {
             Ok(ModeSpec::Blocking)
         }
@@ -793,7 +795,10 @@ impl Parser<'_> {
                     })?;
                     CopyIndex::Fixed(n)
                 }
-                _ => CopyIndex::Value { expr, wrap },
+                _ => CopyIndex::Value {
+                    expr: Box::new(expr),
+                    wrap,
+                },
             };
             if self.peek().kind != Tok::RBracket {
                 return Err(self.unexpected("`]`"));
