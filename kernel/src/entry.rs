@@ -537,6 +537,9 @@ impl Kernel {
             return Action::Unpark;
         }
         match self.deadlock() {
+            // Only daemons wait, and only for work that will never come: they are idle, and
+            // the run is over.
+            Some(deadlock) if self.only_daemons(&deadlock) => Action::Halt(Outcome::Completed),
             Some(deadlock) => {
                 let (cycle, blocked) = (deadlock.cycle.clone(), deadlock.blocked.clone());
                 self.emit(|| EventKind::Deadlock { cycle, blocked });
@@ -544,6 +547,15 @@ impl Kernel {
             }
             None => Action::Halt(Outcome::Completed),
         }
+    }
+
+    /// Whether every process a would-be deadlock names is a daemon.
+    fn only_daemons(&self, deadlock: &Deadlock) -> bool {
+        deadlock.blocked.iter().all(|w| {
+            self.procs
+                .get(w.pid.index(), w.pid.generation())
+                .is_some_and(|p| p.daemon)
+        })
     }
 
     /// Give `cpu` the next ready process, if any.

@@ -129,6 +129,10 @@ pub struct KernelConfig {
     /// n-th time (counting from 1, a malformed trap too), instead of serving that syscall.
     /// Empty (the default) kills nobody.
     pub kill_at_syscall: Vec<(String, u64)>,
+    /// The names of daemons: a process spawned under one of them serves others, and the run
+    /// does not wait for it. When the only processes left blocked are daemons, the run ends
+    /// as completed instead of a deadlock. Empty (the default): no daemons.
+    pub daemons: Vec<String>,
 }
 
 impl Default for KernelConfig {
@@ -150,6 +154,7 @@ impl Default for KernelConfig {
             fault_seed: 0,
             fault_exempt: None,
             kill_at_syscall: Vec::new(),
+            daemons: Vec::new(),
         }
     }
 }

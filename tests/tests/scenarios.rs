@@ -849,3 +849,87 @@ process keeper {
     let found = mistakes("process a { lookup bxo }\nprocess b { create box }\n");
     assert_eq!(found[0].message, "no mailbox named `bxo`");
 }
+
+// ----- daemons and expected kills -----
+
+const SERVER: &str = "\
+mailbox service owner server
+process server daemon {
+  loop {
+    receive service
+    reply \"re: {msg}\"
+  }
+}
+process client count 2 {
+  repeat 2 {
+    call service \"hello {copy}\"
+    expect ok
+  }
+}
+";
+
+#[test]
+fn a_daemon_server_left_waiting_ends_the_run_as_completed_not_deadlocked() {
+    let report = run_text("daemon.sim", SERVER);
+    assert_eq!(report.outcome, Outcome::Completed);
+    assert!(report.succeeded(), "exit status 0");
+    let server = report
+        .processes
+        .iter()
+        .find(|p| p.name == "server")
+        .expect("the daemon is still there");
+    assert!(server.daemon);
+    assert_eq!(server.state.name(), "blocked", "idle in its receive");
+    assert!(report.exit_named("server").is_none(), "it never exited");
+    // The same server without `daemon` is the deadlock users met.
+    let plain = run_text("plain.sim", &SERVER.replace("server daemon", "server"));
+    assert!(
+        matches!(plain.outcome, Outcome::Deadlock(_)),
+        "{:?}",
+        plain.outcome
+    );
+    // Daemons blocked on each other beside a non-daemon blocked too: still a deadlock.
+    let stuck = "process a daemon { receive any }\nprocess b { receive any }\n";
+    assert!(matches!(
+        run_text("stuck.sim", stuck).outcome,
+        Outcome::Deadlock(_)
+    ));
+}
+
+const KILLED: &str = "\
+mailbox service owner server
+process server daemon {
+  loop {
+    receive service
+    reply \"re: {msg}\"
+  }
+}
+process client {
+  repeat 5 {
+    call service \"hello\" timeout 10
+    if peer_exited { print \"server gone\"; break }
+    sleep 5
+  }
+}
+fault kill server at tick 30
+";
+
+#[test]
+fn a_kill_the_scenario_expects_lets_the_run_pass_and_a_missed_one_fails_it() {
+    let unexpected = run_text("kill.sim", KILLED);
+    assert_eq!(unexpected.exit_named("server").map(|e| e.code), Some(137));
+    assert!(!unexpected.succeeded(), "an unplanned kill fails the run");
+    let expected = run_text("kill.sim", &format!("{KILLED}expect killed server\n"));
+    assert!(expected.succeeded(), "{:?}", expected.console_text());
+    assert_eq!(console(&expected), ["server gone"]);
+    // A kill that never happens (its process has exited by then) fails a run that
+    // expected it.
+    let late = KILLED.replace("kill server at tick 30", "kill client at tick 100000");
+    let missed = run_text("late.sim", &format!("{late}expect killed client\n"));
+    assert_eq!(missed.exit_named("client").map(|e| e.code), Some(0));
+    assert_eq!(missed.missed_kills().collect::<Vec<_>>(), ["client"]);
+    assert!(!missed.succeeded());
+    // Expecting a kill no `fault kill` line makes is a mistake.
+    let found = mistakes(&format!("{KILLED}expect killed client\n"));
+    assert_eq!(found[0].message, "nothing kills `client`");
+}

@@ -76,9 +76,12 @@ impl Kernel {
         ));
         let serial = self.next_endpoint_serial();
         self.links.ensure(i);
+        let daemon = self.config.daemons.iter().any(|d| **d == *name);
         let p = self.proc_mut(i);
+        p.daemon = daemon;
         p.arg = arg;
         p.expected_burst = (expected_burst > 0).then_some(expected_burst);
+
         p.inbox = Inbox::new(inbox, serial);
         self.sched.spawned(pid, &name);
         if let Some(parent) = parent.and_then(|p| self.live_index(p)) {

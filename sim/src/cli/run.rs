@@ -15,6 +15,7 @@ use super::target::Target;
 use super::CliResult;
 use crate::{Machine, MachineConfig, Outcome, Report};
 use abi::Ticks;
+use kernel::inspect::StateInfo;
 use kernel::LivelockCause;
 use std::io::Write;
 use std::path::Path;
@@ -321,7 +322,19 @@ pub(crate) fn summary(
             s.received
         ));
     }
-    for e in report.exited.iter().filter(|e| e.code != 0) {
+    for e in report.exited.iter().filter(|e| report.expected_kill(e)) {
+        line(format!("== killed as expected: {}:{}", e.pid, e.name));
+    }
+    for name in report.missed_kills() {
+        line(format!(
+            "== FAILED: {name} was expected to be killed (`expect killed`), and was not"
+        ));
+    }
+    for e in report
+        .exited
+        .iter()
+        .filter(|e| e.code != 0 && !report.expected_kill(e))
+    {
         let why = report
             .console
             .iter()
@@ -337,7 +350,20 @@ pub(crate) fn summary(
         ));
     }
     match &report.outcome {
-        Outcome::Completed => {}
+        Outcome::Completed => {
+            let idle = report
+                .processes
+                .iter()
+                .filter(|p| p.daemon && !matches!(p.state, StateInfo::Zombie { .. }));
+            for p in idle {
+                line(format!(
+                    "== idle daemon: {}:{} ({})",
+                    p.pid,
+                    p.name,
+                    crate::render::ps::describe(p)
+                ));
+            }
+        }
         Outcome::Deadlock(d) => {
             line(format!(
                 "== DEADLOCK: {} processes blocked forever",

@@ -93,6 +93,15 @@ pub fn priority(p: &ProcessInfo) -> String {
 /// waits on, ` timeout at T` for a timed wait and ` — held by p3:name` when one process
 /// could release it and the text has not named it already.
 pub fn describe(p: &ProcessInfo) -> String {
+    let what = state_text(p);
+    if p.daemon && !matches!(p.state, StateInfo::Zombie { .. }) {
+        format!("daemon, {what}")
+    } else {
+        what
+    }
+}
+
+fn state_text(p: &ProcessInfo) -> String {
     match &p.state {
         StateInfo::Ready => "ready".to_string(),
         StateInfo::Running { cpu } => format!("running on cpu{cpu}"),

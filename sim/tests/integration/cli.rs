@@ -286,6 +286,44 @@ fn check_reports_every_syntax_mistake_in_file_order() {
 }
 
 #[test]
+fn a_daemon_left_idle_and_an_expected_kill_end_the_run_with_status_zero() {
+    let dir = scratch("daemon");
+    let server = "mailbox service owner server\nprocess server daemon {\n  loop {\n    receive service\n    reply \"re\"\n  }\n}\nprocess client {\n  call service \"hi\"\n}\n";
+    let file = write(&dir, "daemon.sim", server.as_bytes());
+    let out = sim(&["run", &file, "--trace", "none"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("== idle daemon: p1:server (daemon, blocked: receive from mailbox service"),
+        "{text}"
+    );
+    assert!(!text.contains("DEADLOCK"), "{text}");
+    let explained = stdout(&sim(&["explain", &file]));
+    assert!(
+        explained.contains("2 processes exited 0, and 1 daemon was left idle"),
+        "{explained}"
+    );
+    let ps = stdout(&sim(&["ps", &file]));
+    assert!(ps.contains("daemon, blocked: receive"), "{ps}");
+
+    let killed = format!("{server}fault kill server at tick 25\n");
+    let unexpected = write(&dir, "killed.sim", killed.as_bytes());
+    assert_eq!(
+        sim(&["run", &unexpected, "--trace", "none"]).status.code(),
+        Some(1)
+    );
+    let expected = write(
+        &dir,
+        "expected.sim",
+        format!("{killed}expect killed server\n").as_bytes(),
+    );
+    let out = sim(&["run", &expected, "--trace", "none"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains("== killed as expected: p1:server"));
+    assert!(!stdout(&out).contains("FAILED"));
+}
+
+#[test]
 fn bad_files_are_clear_errors_with_exit_status_two() {
     let dir = scratch("badfiles");
     let missing = dir.join("missing.sim").to_string_lossy().into_owned();

@@ -54,6 +54,8 @@ pub struct Scenario {
     pub processes: Vec<ProcessDecl>,
     /// `fault` lines, in order.
     pub faults: Vec<FaultDecl>,
+    /// `expect killed PROCESS` lines: kills the run is meant to show, which do not fail it.
+    pub expected_kills: Vec<Target>,
 }
 
 impl Scenario {
@@ -368,6 +370,8 @@ pub struct ProcessDecl {
     pub spawned: bool,
     /// The CPU burst it declares to shortest-job-first policies (0: none).
     pub burst: u64,
+    /// `daemon`: it serves others; the run does not wait for it to exit.
+    pub daemon: bool,
     /// What each copy does.
     pub body: Vec<Stmt>,
     /// The header (`process ... {`).

@@ -656,7 +656,36 @@ impl Checker<'_> {
     }
 
     /// A fault's target must be a process (one copy), and only one kill per copy makes sense.
+    /// An expected kill must be one a `fault kill` line makes.
     fn faults(&mut self) {
+        for t in &self.s.expected_kills {
+            self.static_index(t);
+            if self
+                .process_target(t, false, "the process a `fault kill` kills")
+                .is_none()
+            {
+                continue;
+            }
+            let killed = self.s.faults.iter().any(|f| match &f.kind {
+                FaultSpec::Kill { target, .. } => {
+                    target.name.name == t.name.name && same_index(&target.index, &t.index)
+                }
+                _ => false,
+            });
+            if !killed {
+                self.err(
+                    Diagnostic::new(
+                        t.span,
+                        format!(
+                            "nothing kills `{}`",
+                            &self.s.source[t.span.start..t.span.end]
+                        ),
+                        "expected a process a `fault kill` line names",
+                    )
+                    .note("add `fault kill ... at tick N` (or `at syscall N`) for it"),
+                );
+            }
+        }
         for f in &self.s.faults {
             if let FaultSpec::Kill { target, .. } = &f.kind {
                 self.static_index(target);
@@ -769,6 +798,16 @@ pub fn boot_owners(s: &Scenario) -> Vec<Option<(usize, u32)>> {
             Some((proc, copy))
         })
         .collect()
+}
+
+/// Whether two declarations' indexes name the same copy (no index is copy 0).
+fn same_index(a: &Option<CopyIndex>, b: &Option<CopyIndex>) -> bool {
+    let copy = |i: &Option<CopyIndex>| match i {
+        None => Some(0),
+        Some(CopyIndex::Fixed(n)) => Some(*n),
+        Some(CopyIndex::Value { .. }) => None,
+    };
+    copy(a).is_some() && copy(a) == copy(b)
 }
 
 /// The values a statement computes (not those of the blocks it holds), in order.

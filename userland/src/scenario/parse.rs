@@ -260,10 +260,10 @@ fn lex(src: &str) -> (Vec<Token>, Vec<Diagnostic>) {
 }
 
 /// The words that start a declaration, for "did you mean".
-const DECLARATIONS: &str = "set, mailbox, process or fault";
+const DECLARATIONS: &str = "set, mailbox, process, fault or expect";
 
 /// The attributes of a process header, for "did you mean".
-const PROCESS_ATTRIBUTES: &str = "count, priority, inbox, burst or spawned";
+const PROCESS_ATTRIBUTES: &str = "count, priority, inbox, burst, spawned or daemon";
 
 /// The words that start a statement, for "expected" lists.
 const STATEMENTS: &str = "send, call, receive, reply, compute, sleep, yield, create, delete, \
@@ -511,6 +511,19 @@ impl Parser<'_> {
         })
     }
 
+    /// `expect killed PROCESS`: a kill the run is meant to show.
+    fn expected_kill(&mut self) -> PResult<Target> {
+        self.next();
+        if !self.eat_word("killed") {
+            return Err(self
+                .unexpected("`killed`")
+                .note("at the top level, `expect killed PROCESS` declares a kill the run is meant to show; other tests go inside a process"));
+        }
+        let target = self.target("the process a `fault kill` line kills")?;
+        self.end_of_statement()?;
+        Ok(target)
+    }
+
     /// The end of a statement: a newline, `;`, or the `}` that closes its block.
     fn end_of_statement(&mut self) -> PResult<()> {
         match self.peek().kind {
@@ -539,6 +552,9 @@ impl Parser<'_> {
                     self.process().map(|p| scenario.processes.push(p))
                 }
                 Tok::Word(w) if w == "fault" => self.fault().map(|f| scenario.faults.push(f)),
+                Tok::Word(w) if w == "expect" => self
+                    .expected_kill()
+                    .map(|t| scenario.expected_kills.push(t)),
                 other => {
                     let mut d = self
                         .unexpected("`set`, `mailbox`, `process` or `fault`")
@@ -650,6 +666,7 @@ impl Parser<'_> {
             inbox: Capacity::Zero,
             spawned: false,
             burst: 0,
+            daemon: false,
             body: Vec::new(),
             span: start,
         };
@@ -673,7 +690,8 @@ impl Parser<'_> {
         }
         decl.span = start.to(self.toks[self.pos.saturating_sub(1)].span);
         if self.peek().kind != Tok::LBrace {
-            let mut d = self.unexpected("`count`, `priority`, `inbox`, `burst`, `spawned` or `{`");
+            let mut d = self
+                .unexpected("`count`, `priority`, `inbox`, `burst`, `spawned`, `daemon` or `{`");
             if let Tok::Word(w) = &self.peek().kind {
                 if let Some(h) = suggest(w, PROCESS_ATTRIBUTES) {
                     d = d.note(format!("did you mean `{h}`?"));
@@ -707,6 +725,8 @@ impl Parser<'_> {
                 decl.spawned = true;
             } else if self.eat_word("burst") {
                 decl.burst = self.int("the CPU burst it declares, in ticks")?.0;
+            } else if self.eat_word("daemon") {
+                decl.daemon = true;
             } else {
                 return Ok(false);
             }
@@ -1521,7 +1541,7 @@ mod tests {
                 (
                     10,
                     18,
-                    "expected `count`, `priority`, `inbox`, `burst`, `spawned` or `{`, found `priorty`"
+                    "expected `count`, `priority`, `inbox`, `burst`, `spawned`, `daemon` or `{`, found `priorty`"
                 ),
                 (11, 25, "expected a number of ticks, found `*`"),
                 (12, 9, "unterminated string"),
