@@ -45,7 +45,8 @@ pub fn render(table: &[ProcessInfo], mailboxes: &[MailboxInfo], now: Ticks) -> S
             p.parent.map_or("-".to_string(), full_pid),
             priority(p),
             p.state.name().to_string(),
-            now.saturating_sub(p.since).to_string(),
+            // The tick it entered its state at: what the column's name says.
+            p.since.to_string(),
             describe(p),
         ]);
     }
