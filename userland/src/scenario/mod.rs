@@ -34,6 +34,11 @@ pub const MAX_NESTING: usize = 64;
 /// traits) recurses at most this far.
 pub const MAX_EXPR_TERMS: usize = 256;
 
+/// How deep parentheses and negations nest in one value (`-(-(x))` is 4 deep). Each level
+/// is a few frames of the parser's descent and a node of the tree every walk recurses into:
+/// the bound keeps them all within a small stack.
+pub const MAX_VALUE_DEPTH: usize = 16;
+
 /// The most bytes a value holds: a text once its placeholders are filled in (a message, a
 /// reply, a printed line, a `let` binding, what `expect bytes` compares). The interpreter
 /// computes a text's length before it builds it, so a text that would be longer never is:

@@ -9,7 +9,7 @@
 //! can take it, or anything that walks what it built, deeper than that.
 
 use super::ast::*;
-use super::{Diagnostic, MAX_EXPR_TERMS, MAX_NESTING};
+use super::{Diagnostic, MAX_EXPR_TERMS, MAX_NESTING, MAX_VALUE_DEPTH};
 use abi::{Capacity, Error};
 
 /// One token and where it is.
@@ -277,6 +277,8 @@ struct Parser<'a> {
     depth: usize,
     /// The mistakes found so far; the parser records one and goes on at the next statement.
     mistakes: Vec<Diagnostic>,
+    /// How many parentheses and negations enclose the next token of the value being read.
+    parens: usize,
 }
 
 type PResult<T> = Result<T, Diagnostic>;
@@ -892,11 +894,26 @@ impl Parser<'_> {
         }
     }
 
+    /// One more level of parentheses or negation in the value being read, or a mistake at
+    /// `at` past [`MAX_VALUE_DEPTH`].
+    fn nest_value(&mut self, at: Span, what: &str) -> PResult<()> {
+        if self.parens >= MAX_VALUE_DEPTH {
+            return Err(Diagnostic::new(
+                at,
+                format!("a value nests at most {MAX_VALUE_DEPTH} deep"),
+                format!("this `{what}` would open level {}", self.parens + 1),
+            )
+            .note("parentheses and `-` each open a level; compute the inner part with `let NAME = ...` first"));
+        }
+        Ok(())
+    }
+
     fn unary(&mut self, what: &str, terms: &mut usize) -> PResult<Expr> {
         if self.peek().kind != Tok::Minus {
             return self.primary(what, terms);
         }
         self.term(terms)?;
+        self.nest_value(self.peek().span, "-")?;
         let minus = self.next().span;
         // The one number that is only a number negated: -9223372036854775808.
         if let Tok::Int(n) = self.peek().kind {
@@ -908,7 +925,10 @@ impl Parser<'_> {
                 });
             }
         }
-        let x = self.unary("a value", terms)?;
+        self.parens += 1;
+        let x = self.unary("a value", terms);
+        self.parens -= 1;
+        let x = x?;
         Ok(Expr {
             span: minus.to(x.span),
             kind: ExprKind::Neg(Box::new(x)),
@@ -954,8 +974,12 @@ impl Parser<'_> {
                 })
             }
             Tok::LParen => {
+                self.nest_value(t.span, "(")?;
                 self.next();
-                let inner = self.comparison("a value", terms)?;
+                self.parens += 1;
+                let inner = self.comparison("a value", terms);
+                self.parens -= 1;
+                let inner = inner?;
                 if self.peek().kind != Tok::RParen {
                     return Err(self.unexpected("`)`"));
                 }
@@ -1451,6 +1475,7 @@ pub fn parse_all(file: &str, source: &str) -> Result<Scenario, Vec<Diagnostic>> 
         pos: 0,
         depth: 0,
         mistakes: Vec::new(),
+        parens: 0,
     };
     let mut scenario = Scenario {
         file: file.to_string(),
