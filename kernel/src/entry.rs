@@ -518,6 +518,11 @@ impl Kernel {
         if outside.deciding_now || (waiting && outside.unlooked_now) {
             return Action::Park;
         }
+        if !waiting && self.running == 0 && self.live > 0 && self.live == self.live_daemons {
+            // Only daemons are left, and none runs or is ready: whatever each waits for (a
+            // request, a timeout, the end of a sleep), every process it serves has exited.
+            return Action::Halt(Outcome::Completed);
+        }
         let later = match waiting {
             true => [outside.busy_later, outside.idle_later]
                 .into_iter()

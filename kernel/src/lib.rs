@@ -257,6 +257,8 @@ pub struct Kernel {
     console: Vec<ConsoleLine>,
     running: usize,
     live: usize,
+    /// How many of the `live` processes are daemons (`KernelConfig::daemons`).
+    live_daemons: usize,
 }
 
 impl Kernel {
@@ -308,6 +310,7 @@ impl Kernel {
             console: Vec::new(),
             running: 0,
             live: 0,
+            live_daemons: 0,
         }
     }
 

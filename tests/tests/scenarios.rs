@@ -888,6 +888,40 @@ fn a_daemon_server_left_waiting_ends_the_run_as_completed_not_deadlocked() {
         "{:?}",
         plain.outcome
     );
+    // Daemons that poll with a timeout or sleep are idle too once the others have exited:
+    // the run does not go on to its tick limit for them, on one CPU or several.
+    let polling = "\
+process server daemon {
+  loop {
+    receive any timeout 7
+    if ok { reply \"re\" }
+  }
+}
+process sleeper daemon { loop { sleep 50 } }
+process client {
+  call server \"hi\"
+  expect ok
+  compute 30
+}
+";
+    for cpus in [1, 2] {
+        let text = format!("set cpus {cpus}\n{polling}");
+        let report = run_text("polling.sim", &text);
+        assert_eq!(report.outcome, Outcome::Completed, "{cpus} cpus");
+        assert!(report.succeeded());
+        assert!(report.ticks < 200, "{cpus} cpus: ended at {}", report.ticks);
+        let states: Vec<&str> = report
+            .processes
+            .iter()
+            .filter(|p| p.daemon)
+            .map(|p| p.state.name())
+            .collect();
+        assert_eq!(
+            states.len(),
+            2,
+            "{cpus} cpus: both daemons left: {states:?}"
+        );
+    }
     // Daemons blocked on each other beside a non-daemon blocked too: still a deadlock.
     let stuck = "process a daemon { receive any }\nprocess b { receive any }\n";
     assert!(matches!(

@@ -77,6 +77,7 @@ impl Kernel {
         let serial = self.next_endpoint_serial();
         self.links.ensure(i);
         let daemon = self.config.daemons.iter().any(|d| **d == *name);
+        self.live_daemons += usize::from(daemon);
         let p = self.proc_mut(i);
         p.daemon = daemon;
         p.arg = arg;
@@ -173,6 +174,7 @@ impl Kernel {
         p.stats.exited_at = Some(now);
         p.burst = 0;
         let parent = p.parent;
+        let daemon = p.daemon;
         let record = crate::ExitRecord {
             pid,
             name: String::from(&*p.name),
@@ -182,6 +184,7 @@ impl Kernel {
         };
         self.history.exit(record);
         self.live -= 1;
+        self.live_daemons -= usize::from(daemon);
 
         match parent.and_then(|p| self.live_index(p)) {
             None => self.reap(idx),

@@ -288,7 +288,7 @@ fn check_reports_every_syntax_mistake_in_file_order() {
 #[test]
 fn a_daemon_left_idle_and_an_expected_kill_end_the_run_with_status_zero() {
     let dir = scratch("daemon");
-    let server = "mailbox service owner server\nprocess server daemon {\n  loop {\n    receive service\n    reply \"re\"\n  }\n}\nprocess client {\n  call service \"hi\"\n}\n";
+    let server = "mailbox service owner server\nprocess server daemon {\n  loop {\n    receive service\n    reply \"re\"\n  }\n}\nprocess client {\n  call service \"hi\"\n  sleep 40\n}\n";
     let file = write(&dir, "daemon.sim", server.as_bytes());
     let out = sim(&["run", &file, "--trace", "none"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
