@@ -640,3 +640,46 @@ fn values_at_their_bounds_run_and_one_past_is_one_mistake_not_a_deep_tree() {
         assert_eq!(scenario::line_col(&text, found[0].span.start).0, 2);
     }
 }
+
+#[test]
+fn a_file_of_nothing_but_mistakes_of_form_stops_at_a_thousand_in_bounded_memory() {
+    let max = scenario::MAX_FORM_MISTAKES;
+    for (what, text) in [
+        (
+            "statements",
+            format!("process a {{\n{}}}\n", "x; ".repeat(1 << 20)),
+        ),
+        ("declarations", "}\n".repeat(1 << 20)),
+        (
+            "characters",
+            format!("process a {{ {} }}\n", "@".repeat(1 << 20)),
+        ),
+        (
+            "mixed",
+            "process a {\n  sned x\n  print \"open\n  @\n}\n".repeat(1 << 16),
+        ),
+    ] {
+        let found = mistakes("junk.sim", &text);
+        assert_eq!(found.len(), max + 1, "{what}");
+        let last = found.last().expect("the stop");
+        assert_eq!(
+            last.message,
+            format!("stopped reading after {max} mistakes"),
+            "{what}"
+        );
+        assert!(
+            found.windows(2).all(|w| w[0].span.start <= w[1].span.start),
+            "{what}: file order"
+        );
+        let drawn = sim::scenario::render_diagnostics("junk.sim", &text, &found);
+        assert!(drawn.ends_with(&format!(
+            "... and {} more mistakes not shown\n",
+            max + 1 - 20
+        )));
+    }
+    // Below the bound, every mistake is there and nothing says it stopped.
+    let some = format!("process a {{\n{}}}\n", "x\n".repeat(max - 1));
+    let found = mistakes("some.sim", &some);
+    assert_eq!(found.len(), max - 1);
+    assert!(found.iter().all(|d| d.message == "unknown statement `x`"));
+}

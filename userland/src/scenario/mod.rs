@@ -39,6 +39,12 @@ pub const MAX_EXPR_TERMS: usize = 256;
 /// the bound keeps them all within a small stack.
 pub const MAX_VALUE_DEPTH: usize = 16;
 
+/// The most mistakes of form the parser collects before it stops reading a file: each is
+/// kept whole (its words, its notes), so a file of nothing but mistakes would otherwise
+/// cost far more memory than the file. Mistakes of meaning are looked for only in a file
+/// without any of these.
+pub const MAX_FORM_MISTAKES: usize = 1_000;
+
 /// The most bytes a value holds: a text once its placeholders are filled in (a message, a
 /// reply, a printed line, a `let` binding, what `expect bytes` compares). The interpreter
 /// computes a text's length before it builds it, so a text that would be longer never is:

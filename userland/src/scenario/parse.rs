@@ -9,7 +9,7 @@
 //! can take it, or anything that walks what it built, deeper than that.
 
 use super::ast::*;
-use super::{Diagnostic, MAX_EXPR_TERMS, MAX_NESTING, MAX_VALUE_DEPTH};
+use super::{Diagnostic, MAX_EXPR_TERMS, MAX_FORM_MISTAKES, MAX_NESTING, MAX_VALUE_DEPTH};
 use abi::{Capacity, Error};
 
 /// One token and where it is.
@@ -82,6 +82,14 @@ fn lex(src: &str) -> (Vec<Token>, Vec<Diagnostic>) {
     let mut mistakes = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
+        if mistakes.len() >= MAX_FORM_MISTAKES {
+            mistakes.push(stopped_reading(i));
+            out.push(Token {
+                kind: Tok::Eof,
+                span: Span::new(i, i),
+            });
+            return (out, mistakes);
+        }
         let c = bytes[i];
         let start = i;
         let one = |kind| Token {
@@ -259,6 +267,16 @@ fn lex(src: &str) -> (Vec<Token>, Vec<Diagnostic>) {
     (out, mistakes)
 }
 
+/// The last mistake of a file with [`MAX_FORM_MISTAKES`] before `at`.
+fn stopped_reading(at: usize) -> Diagnostic {
+    Diagnostic::new(
+        Span::new(at, at),
+        format!("stopped reading after {MAX_FORM_MISTAKES} mistakes"),
+        "the file is not read past here",
+    )
+    .note("correct the mistakes above, and `sim check` reads on")
+}
+
 /// The words that start a declaration, for "did you mean".
 const DECLARATIONS: &str = "set, mailbox, process, fault or expect";
 
@@ -279,6 +297,10 @@ struct Parser<'a> {
     mistakes: Vec<Diagnostic>,
     /// How many parentheses and negations enclose the next token of the value being read.
     parens: usize,
+    /// How many mistakes the lexer found: they count toward [`MAX_FORM_MISTAKES`] too.
+    lexed_mistakes: usize,
+    /// Where the parser (or the lexer) stopped reading, after [`MAX_FORM_MISTAKES`].
+    stopped: Option<usize>,
 }
 
 type PResult<T> = Result<T, Diagnostic>;
@@ -307,8 +329,18 @@ impl Parser<'_> {
 
     /// Keep a mistake, unless it is about a token the lexer already reported.
     fn record(&mut self, mistake: Diagnostic) {
+        if self.stopped.is_some() {
+            return;
+        }
         if self.peek().kind != Tok::Bad && self.mistakes.last() != Some(&mistake) {
             self.mistakes.push(mistake);
+        }
+        if self.mistakes.len() + self.lexed_mistakes >= MAX_FORM_MISTAKES {
+            // Stop: skip to the end, where every open block and loop ends at once.
+            let at = self.peek().span.start;
+            self.mistakes.push(stopped_reading(at));
+            self.stopped = Some(at);
+            self.pos = self.toks.len() - 1;
         }
     }
 
@@ -1476,6 +1508,9 @@ pub fn parse_all(file: &str, source: &str) -> Result<Scenario, Vec<Diagnostic>> 
         depth: 0,
         mistakes: Vec::new(),
         parens: 0,
+        lexed_mistakes: mistakes.len(),
+        // A lexer that stopped has said so: the parser adds nothing after it.
+        stopped: (mistakes.len() > MAX_FORM_MISTAKES).then_some(usize::MAX),
     };
     let mut scenario = Scenario {
         file: file.to_string(),
@@ -1483,6 +1518,10 @@ pub fn parse_all(file: &str, source: &str) -> Result<Scenario, Vec<Diagnostic>> 
         ..Scenario::default()
     };
     parser.file(&mut scenario);
+    if let Some(at) = parser.stopped {
+        // What the lexer found past where the parser stopped is past the report's end.
+        mistakes.retain(|d| d.span.start <= at);
+    }
     mistakes.append(&mut parser.mistakes);
     if mistakes.is_empty() {
         return Ok(scenario);
