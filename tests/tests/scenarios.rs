@@ -806,7 +806,7 @@ process parent {
 }
 process child spawned {
   compute arg
-  exit 7
+  exit arg * 3 + 1
 }
 ";
     let report = run_text("wait.sim", text);
@@ -816,6 +816,17 @@ process child spawned {
     );
     // The child's non-zero exit is its own; the parent collected it and went on.
     assert_eq!(report.exit_named("parent").map(|e| e.code), Some(0));
+    // An exit code is a value too: a number is checked before running, a computed one
+    // when it runs.
+    assert_eq!(
+        mistakes("process a { exit 2147483647 + 1 }\n")[0].message,
+        "exit code out of range"
+    );
+    let huge = run_text("huge.sim", "process a {\n  exit copy + 2147483648\n}\n");
+    assert_eq!(
+        console(&huge),
+        ["error at huge.sim:2:8: exit code 2147483648 is not a 32-bit code"]
+    );
     // Only a process this one spawns can be waited for.
     let found = mistakes("process a { wait b }\nprocess b { yield }\n");
     assert_eq!(found[0].message, "`b` starts at boot: `init` is its parent");

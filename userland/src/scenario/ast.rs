@@ -524,6 +524,8 @@ pub enum StmtKind {
         /// Blocking, non-blocking or timed.
         mode: ModeSpec,
     },
+    /// `exit VALUE` with a value computed when it runs (`exit status`); a 32-bit code.
+    ExitValue(Expr),
     /// `let NAME = VALUE`: bind a process-local name to a number.
     Assign {
         /// The name.

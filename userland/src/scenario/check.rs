@@ -492,7 +492,7 @@ impl Checker<'_> {
                     format!("nothing to {what} yet"),
                     "no statement before this one has a result",
                 )
-                .note("`expect` and `if` look at the result of the last send, call, receive, reply, create, delete, transfer, spawn or print"),
+                .note("`expect` and `if` look at the result of the last send, call, receive, reply, create, delete, transfer, lookup, spawn, wait or print (a comparison of values, `if n < 3`, needs none)"),
             );
         }
         if let ExpectKind::Sender(t) = &e.kind {
@@ -610,6 +610,7 @@ impl Checker<'_> {
             | StmtKind::Sleep(_)
             | StmtKind::Yield
             | StmtKind::Exit(_)
+            | StmtKind::ExitValue(_)
             | StmtKind::Print(_) => {}
         }
     }
@@ -845,7 +846,7 @@ fn statement_values(st: &Stmt) -> Vec<&Expr> {
         StmtKind::Compute(e) | StmtKind::Sleep(e) | StmtKind::Repeat { times: e, .. } => {
             vec![e]
         }
-        StmtKind::Assign { value, .. } => vec![value],
+        StmtKind::Assign { value, .. } | StmtKind::ExitValue(value) => vec![value],
         StmtKind::Create {
             capacity: CapacitySpec::Count(e),
             ..

@@ -1209,21 +1209,18 @@ impl Parser<'_> {
                 },
             },
             "exit" => {
-                let negative = if self.peek().kind == Tok::Minus {
-                    self.next();
-                    true
-                } else {
-                    false
-                };
-                let (n, span) = self.int("an exit code")?;
-                let code = if negative {
-                    i32::try_from(n).map(|n| -n)
-                } else {
-                    i32::try_from(n)
-                };
-                StmtKind::Exit(code.map_err(|_| {
-                    Diagnostic::new(span, "exit code out of range", "expected a 32-bit code")
-                })?)
+                let code = self.expr("an exit code")?;
+                match code.constant() {
+                    // A number (or arithmetic on numbers) is checked here, as it always was.
+                    Some(Ok(n)) => StmtKind::Exit(i32::try_from(n).map_err(|_| {
+                        Diagnostic::new(
+                            code.span,
+                            "exit code out of range",
+                            "expected a 32-bit code",
+                        )
+                    })?),
+                    _ => StmtKind::ExitValue(code),
+                }
             }
             "repeat" => {
                 let times = self.expr("a number of times")?;

@@ -586,6 +586,14 @@ impl<'a> Interp<'a> {
                 }
                 self.last = done(result);
             }
+            StmtKind::ExitValue(value) => {
+                let n = self.eval(value)?;
+                let code = i32::try_from(n).map_err(|_| Stop {
+                    at: value.span,
+                    why: format!("exit code {n} is not a 32-bit code"),
+                })?;
+                sys.exit(code).await;
+            }
             StmtKind::Exit(code) => {
                 sys.exit(*code).await;
             }
