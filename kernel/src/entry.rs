@@ -518,6 +518,11 @@ impl Kernel {
         if outside.deciding_now || (waiting && outside.unlooked_now) {
             return Action::Park;
         }
+        if !waiting && self.running == 0 && self.live > 0 && self.live == self.live_daemons {
+            // Only daemons are left, and none runs or is ready: whatever each waits for (a
+            // request, a timeout, the end of a sleep), every process it serves has exited.
+            return Action::Halt(Outcome::Completed);
+        }
         let later = match waiting {
             true => [outside.busy_later, outside.idle_later]
                 .into_iter()
@@ -537,6 +542,9 @@ impl Kernel {
             return Action::Unpark;
         }
         match self.deadlock() {
+            // Only daemons wait, and only for work that will never come: they are idle, and
+            // the run is over.
+            Some(deadlock) if self.only_daemons(&deadlock) => Action::Halt(Outcome::Completed),
             Some(deadlock) => {
                 let (cycle, blocked) = (deadlock.cycle.clone(), deadlock.blocked.clone());
                 self.emit(|| EventKind::Deadlock { cycle, blocked });
@@ -544,6 +552,15 @@ impl Kernel {
             }
             None => Action::Halt(Outcome::Completed),
         }
+    }
+
+    /// Whether every process a would-be deadlock names is a daemon.
+    fn only_daemons(&self, deadlock: &Deadlock) -> bool {
+        deadlock.blocked.iter().all(|w| {
+            self.procs
+                .get(w.pid.index(), w.pid.generation())
+                .is_some_and(|p| p.daemon)
+        })
     }
 
     /// Give `cpu` the next ready process, if any.

@@ -210,6 +210,8 @@ pub struct ProcessInfo {
     /// When it entered its current state (for a blocked process: when it first blocked in
     /// this call, even if the call has since moved to another queue).
     pub since: Ticks,
+    /// It is a daemon (`KernelConfig::daemons`): the run does not wait for it.
+    pub daemon: bool,
     /// Its direct inbox now.
     pub inbox: Load,
     /// The mailboxes it owns, in the order it came to own them (modulo removals).
@@ -304,6 +306,7 @@ impl Kernel {
             effective_priority: p.effective_priority,
             state,
             since: p.since,
+            daemon: p.daemon,
             inbox: Load::of_inbox(&p.inbox),
             owned: p.owned.clone(),
             stats,

@@ -129,6 +129,10 @@ pub struct KernelConfig {
     /// n-th time (counting from 1, a malformed trap too), instead of serving that syscall.
     /// Empty (the default) kills nobody.
     pub kill_at_syscall: Vec<(String, u64)>,
+    /// The names of daemons: a process spawned under one of them serves others, and the run
+    /// does not wait for it. When the only processes left blocked are daemons, the run ends
+    /// as completed instead of a deadlock. Empty (the default): no daemons.
+    pub daemons: Vec<String>,
 }
 
 impl Default for KernelConfig {
@@ -150,6 +154,7 @@ impl Default for KernelConfig {
             fault_seed: 0,
             fault_exempt: None,
             kill_at_syscall: Vec::new(),
+            daemons: Vec::new(),
         }
     }
 }
@@ -256,6 +261,8 @@ pub struct Kernel {
     /// stretch on its CPU ends (`process/lifecycle.rs`, `hold_until_arrival`). Short: only a
     /// running spawner has entries.
     arriving: Vec<(Pid, Pid)>,
+    /// How many of the `live` processes are daemons (`KernelConfig::daemons`).
+    live_daemons: usize,
 }
 
 impl Kernel {
@@ -308,6 +315,7 @@ impl Kernel {
             running: 0,
             live: 0,
             arriving: Vec::new(),
+            live_daemons: 0,
         }
     }
 

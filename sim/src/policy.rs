@@ -39,21 +39,11 @@ pub fn parse(name: &str, settings: &PolicySettings) -> Result<Policy, String> {
         "fifo" => "fcfs",
         other => other,
     };
-    let used: &[&str] = match name {
-        "rr" | "lottery" => &["quantum"],
-        "fcfs" => &[],
-        "sjf" | "srtf" => &["alpha", "initial_estimate"],
-        "priority" => &["quantum", "aging", "priority_order"],
-        "priority_np" => &["aging", "priority_order"],
-        "mlfq" => &["quantum", "levels", "quanta", "boost"],
-        "random" => &["preempt"],
-        "pct" => &["depth", "steps"],
-        _ => {
-            return Err(format!(
-                "unknown policy `{name}`: expected one of {}",
-                NAMES.join(", ")
-            ))
-        }
+    let Some(used) = settings_taken(name) else {
+        return Err(format!(
+            "unknown policy `{name}`: expected one of {}",
+            NAMES.join(", ")
+        ));
     };
     if let Some(extra) = settings.given().into_iter().find(|k| !used.contains(k)) {
         let takes = if used.is_empty() {
@@ -207,6 +197,26 @@ impl PolicySettings {
         take(&mut self.priority_order, &mut over.priority_order);
     }
 
+    /// Forget every setting not named in `keep`.
+    pub fn keep_only(&mut self, keep: &[&str]) {
+        fn drop_unless<T>(keep: &[&str], name: &str, setting: &mut Option<T>) {
+            if !keep.contains(&name) {
+                *setting = None;
+            }
+        }
+        drop_unless(keep, "quantum", &mut self.quantum);
+        drop_unless(keep, "alpha", &mut self.alpha_percent);
+        drop_unless(keep, "initial_estimate", &mut self.initial_estimate);
+        drop_unless(keep, "aging", &mut self.aging);
+        drop_unless(keep, "levels", &mut self.levels);
+        drop_unless(keep, "quanta", &mut self.quanta);
+        drop_unless(keep, "boost", &mut self.boost);
+        drop_unless(keep, "depth", &mut self.depth);
+        drop_unless(keep, "steps", &mut self.steps);
+        drop_unless(keep, "preempt", &mut self.preempt_percent);
+        drop_unless(keep, "priority_order", &mut self.priority_order);
+    }
+
     /// The names of the settings given, as the command line and scenarios spell them.
     pub fn given(&self) -> Vec<&'static str> {
         [
@@ -225,6 +235,31 @@ impl PolicySettings {
         .into_iter()
         .filter_map(|(name, given)| given.then_some(name))
         .collect()
+    }
+}
+
+/// The settings policy `name` takes, as the command line and scenarios spell them; `None`
+/// for a name that is no policy.
+pub fn settings_taken(name: &str) -> Option<&'static [&'static str]> {
+    Some(match name {
+        "rr" | "round-robin" | "lottery" => &["quantum"],
+        "fcfs" | "fifo" => &[],
+        "sjf" | "srtf" => &["alpha", "initial_estimate"],
+        "priority" => &["quantum", "aging", "priority_order"],
+        "priority_np" => &["aging", "priority_order"],
+        "mlfq" => &["quantum", "levels", "quanta", "boost"],
+        "random" => &["preempt"],
+        "pct" => &["depth", "steps"],
+        _ => return None,
+    })
+}
+
+/// How a run's policy reads in its summary: the bare name when it runs with its default
+/// settings, else the name with every setting in force (`rr(quantum=3)`).
+pub fn in_force(policy: &Policy) -> String {
+    match parse(policy.name(), &PolicySettings::default()) {
+        Ok(default) if default == *policy => policy.name().to_string(),
+        _ => policy.to_string(),
     }
 }
 

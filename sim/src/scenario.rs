@@ -12,7 +12,7 @@ use codespan_reporting::diagnostic::{Diagnostic as Drawn, Label, LabelStyle};
 use codespan_reporting::files::Error as FilesError;
 use codespan_reporting::term::{self, Config};
 use std::collections::BTreeMap;
-use userland::scenario::ast::{CopyIndex, FaultMoment, FaultSpec, ProcessDecl};
+use userland::scenario::ast::{CopyIndex, FaultMoment, FaultSpec, ProcessDecl, Target};
 use userland::scenario::{Diagnostic, Scenario, SettingKey, SettingValue, Span};
 
 /// The scenario's `set` lines that choose a policy and its settings: the policy's name (when
@@ -251,6 +251,13 @@ pub fn configure(scenario: &Scenario, mut config: MachineConfig) -> MachineConfi
     for f in &scenario.faults {
         config.faults.faults.push(fault(&decls, &f.kind));
     }
+    for p in scenario.processes.iter().filter(|p| p.daemon) {
+        let labels = (0..p.count).map(|copy| p.label(copy));
+        config.kernel.daemons.extend(labels);
+    }
+    for t in &scenario.expected_kills {
+        config.faults.expected_kills.push(kill_name(&decls, t));
+    }
     // Init is the first process a fresh machine boots (slot 0, generation 0). Its start
     // messages are the scenario's scaffolding: a lost one would leave a process waiting
     // forever for a start that is not part of the scenario.
@@ -258,20 +265,25 @@ pub fn configure(scenario: &Scenario, mut config: MachineConfig) -> MachineConfi
     config
 }
 
+/// The name a kill gives its target, as the trace does (`worker[1]`).
+fn kill_name(decls: &BTreeMap<&str, &ProcessDecl>, target: &Target) -> String {
+    decls
+        .get(target.name.name.as_str())
+        .map_or(target.name.name.clone(), |p| {
+            let copy = match target.index {
+                Some(CopyIndex::Fixed(n)) => n % p.count.max(1),
+                _ => 0,
+            };
+            p.label(copy)
+        })
+}
+
 /// A `fault` line as the machine's plan says it. A kill names the process as the trace
 /// does (`worker[1]`), which is how the machine finds it.
 fn fault(decls: &BTreeMap<&str, &ProcessDecl>, spec: &FaultSpec) -> FaultAt {
     match spec {
         FaultSpec::Kill { target, at } => {
-            let name = decls
-                .get(target.name.name.as_str())
-                .map_or(target.name.name.clone(), |p| {
-                    let copy = match target.index {
-                        Some(CopyIndex::Fixed(n)) => n % p.count.max(1),
-                        _ => 0,
-                    };
-                    p.label(copy)
-                });
+            let name = kill_name(decls, target);
             match at {
                 FaultMoment::Tick(t) => FaultAt::kill_at_tick(name, *t),
                 FaultMoment::Syscall(n) => FaultAt::kill_at_syscall(name, *n),

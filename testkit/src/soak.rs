@@ -12,7 +12,7 @@
 //! | `rpc` | clients `call` a server (mailbox or inbox) that replies | exact count |
 //! | `timed_rpc` | clients `call ... timeout N`; the server gives up when idle | idle timeout |
 //! | `pipeline` | a source and a chain of relays over mailboxes and inboxes | idle timeout, bounded tries |
-//! | `ring` | tokens passed round a ring of copies (`node[copy+1]`) | bounded hops, idle timeout |
+//! | `ring` | tokens passed round a ring of copies (`node[wrap copy+1]`) | bounded hops, idle timeout |
 //! | `handoff` | producers into a mailbox its owner transfers to an heir, who deletes it | exact count, then deletion |
 //! | `scratch` | a process creates a mailbox, talks to itself, deletes it with messages left | straight line |
 //!
@@ -1150,7 +1150,10 @@ impl Gen {
         r.line(format!("receive any timeout {idle}"));
         r.line("if not ok { break }");
         self.filler(&mut r);
-        r.line(format!("send {node}[copy+1] \"{{msg}}\"{}", mode.suffix()));
+        r.line(format!(
+            "send {node}[wrap copy+1] \"{{msg}}\"{}",
+            mode.suffix()
+        ));
         r.close();
         self.procs.push(r);
         let h = self.header(&head, 1, "");

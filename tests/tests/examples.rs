@@ -219,3 +219,24 @@ fn a_program_that_suspends_without_a_syscall_is_faulted_alone() {
         .trace_text()
         .contains("exit       code=102 (fault: suspended without a syscall"));
 }
+
+/// The README says which toolchain the workspace needs, and it is the one `Cargo.toml`
+/// declares: the two cannot drift apart.
+#[test]
+fn the_readme_states_the_toolchain_the_workspace_declares() {
+    let manifest = include_str!("../../Cargo.toml");
+    let version = manifest
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("rust-version = "))
+        .map(|v| v.trim_matches('"'))
+        .expect("the workspace declares its rust-version");
+    let readme = include_str!("../../README.md");
+    assert!(
+        readme.contains(&format!("Rust {version} or newer")),
+        "the README states Rust {version}"
+    );
+    assert!(
+        readme.contains("The first `make demo`"),
+        "and that the first build is slow"
+    );
+}

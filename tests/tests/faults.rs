@@ -49,6 +49,7 @@ fn with_faults(faults: &[FaultAt]) -> MachineConfig {
     let mut c = config();
     c.faults = FaultPlan {
         faults: faults.to_vec(),
+        ..FaultPlan::default()
     };
     c
 }

@@ -575,3 +575,111 @@ fn two_spawners_of_one_declaration_each_release_their_own_copies() {
         "{console:?}"
     );
 }
+
+// ----- values -----
+
+#[test]
+fn values_at_their_bounds_run_and_one_past_is_one_mistake_not_a_deep_tree() {
+    let depth = scenario::MAX_VALUE_DEPTH;
+    // At the bounds, every shape (a long sum, deep parentheses, a chain of negations)
+    // parses, checks, clones and compares on a small stack, and runs.
+    let sum = format!(
+        "let x = {}1",
+        "1 + ".repeat(scenario::MAX_EXPR_TERMS / 2 - 1)
+    );
+    let parens = format!("let x = {}1{}", "(".repeat(depth), ")".repeat(depth));
+    let negs = format!("let x = {}1", "-".repeat(depth));
+    for (line, value) in [(&sum, "128"), (&parens, "1"), (&negs, "1")] {
+        let text = format!("process a {{\n  {line}\n  print \"{{x}}\"\n}}\n");
+        let s = load("bound.sim", &text);
+        std::thread::Builder::new()
+            .stack_size(256 << 10)
+            .spawn(move || {
+                let again = s.clone();
+                assert_eq!(again, s);
+                assert!(scenario::check(&again).is_empty());
+            })
+            .expect("a thread")
+            .join()
+            .expect("a value at the bounds fits a small stack");
+        let report = run("bound.sim", &text);
+        assert_eq!(console_of(&report, "a"), [value], "{line}");
+    }
+    // One past a bound, or a hundred thousand past: one mistake, on its line, found
+    // without descending that deep.
+    for (line, message) in [
+        (
+            format!("let x = {}1", "1 + ".repeat(scenario::MAX_EXPR_TERMS / 2)),
+            format!("a value holds at most {} terms", scenario::MAX_EXPR_TERMS),
+        ),
+        (
+            format!("compute {}1", "1 * ".repeat(100_000)),
+            format!("a value holds at most {} terms", scenario::MAX_EXPR_TERMS),
+        ),
+        (
+            format!(
+                "let x = {}1{}",
+                "(".repeat(depth + 1),
+                ")".repeat(depth + 1)
+            ),
+            format!("a value nests at most {depth} deep"),
+        ),
+        (
+            format!("let x = {}1{}", "(".repeat(100_000), ")".repeat(100_000)),
+            format!("a value nests at most {depth} deep"),
+        ),
+        (
+            format!("let x = {}1", "-".repeat(100_000)),
+            format!("a value nests at most {depth} deep"),
+        ),
+    ] {
+        let text = format!("process a {{\n  {line}\n}}\n");
+        let found = mistakes("over.sim", &text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].message, message);
+        assert_eq!(scenario::line_col(&text, found[0].span.start).0, 2);
+    }
+}
+
+#[test]
+fn a_file_of_nothing_but_mistakes_of_form_stops_at_a_thousand_in_bounded_memory() {
+    let max = scenario::MAX_FORM_MISTAKES;
+    for (what, text) in [
+        (
+            "statements",
+            format!("process a {{\n{}}}\n", "x; ".repeat(1 << 20)),
+        ),
+        ("declarations", "}\n".repeat(1 << 20)),
+        (
+            "characters",
+            format!("process a {{ {} }}\n", "@".repeat(1 << 20)),
+        ),
+        (
+            "mixed",
+            "process a {\n  sned x\n  print \"open\n  @\n}\n".repeat(1 << 16),
+        ),
+    ] {
+        let found = mistakes("junk.sim", &text);
+        assert_eq!(found.len(), max + 1, "{what}");
+        let last = found.last().expect("the stop");
+        assert_eq!(
+            last.message,
+            format!("stopped reading after {max} mistakes"),
+            "{what}"
+        );
+        assert!(
+            found.windows(2).all(|w| w[0].span.start <= w[1].span.start),
+            "{what}: file order"
+        );
+        let drawn = sim::scenario::render_diagnostics("junk.sim", &text, &found);
+        assert!(drawn.ends_with(&format!(
+            "... and {} more mistakes not shown\n",
+            max + 1 - 20
+        )));
+    }
+    // Below the bound, every mistake is there and nothing says it stopped.
+    let some = format!("process a {{\n{}}}\n", "x\n".repeat(max - 1));
+    let found = mistakes("some.sim", &some);
+    assert_eq!(found.len(), max - 1);
+    assert!(found.iter().all(|d| d.message == "unknown statement `x`"));
+}

@@ -379,7 +379,7 @@ fn mistakes_name_the_line_and_column_and_what_was_expected() {
             "unknown placeholder `{nope}`",
         ),
         (
-            "process a {\n  compute x\n}\n",
+            "process a {\n  compute \"x\"\n}\n",
             (2, 11),
             "expected a number of ticks",
         ),
@@ -476,7 +476,7 @@ fn every_mistake_in_a_file_is_reported_not_only_the_first() {
 fn spawned_copies_can_name_each_other_at_once_even_with_a_quantum_of_one() {
     // With a 1-tick quantum the spawner is preempted right after each spawn; the copies
     // still wait for its start message, sent only once all three are bound.
-    let text = "set quantum 1\nprocess boss {\n  spawn w\n  expect ok\n}\nprocess w spawned count 3 inbox 1 {\n  send w[copy+1] \"hi from {name}\"\n  expect ok\n  receive any\n  expect sender w\n}\n";
+    let text = "set quantum 1\nprocess boss {\n  spawn w\n  expect ok\n}\nprocess w spawned count 3 inbox 1 {\n  send w[wrap copy+1] \"hi from {name}\"\n  expect ok\n  receive any\n  expect sender w\n}\n";
     let r = run_text("spawned.sim", text);
     assert!(r.succeeded(), "{:#?}\n{}", r.console_text(), r.trace_text());
     assert_eq!(r.exited.len(), 5, "init, boss and three copies");
@@ -587,4 +587,398 @@ fn losing_every_message_still_starts_every_process() {
         "{}",
         r.trace_text()
     );
+}
+
+// ----- values -----
+
+/// The console lines of a scenario that must run to a clean end.
+fn runs_clean(text: &str) -> Vec<String> {
+    let report = run_text("values.sim", text);
+    assert!(
+        report.succeeded(),
+        "{:?}: {:?}",
+        report.outcome,
+        report.console_text()
+    );
+    report
+        .console_text()
+        .into_iter()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn integer_values_drive_ifs_whiles_repeats_targets_timeouts_capacities_and_spawns() {
+    let text = "\
+process main {
+  let n = 3
+  let total = 0
+  let k = 0
+  while k < n * 2 {
+    let total = total + k
+    let k = k + 1
+  }
+  print \"total {total} after {k}\"
+  if total % 2 == 1 { print \"odd\" } else { print \"even\" }
+  expect (total - 15) / 5 == 0
+  repeat n - 1 { print \"again {i}\" }
+  create box capacity n - 1
+  expect ok
+  send box \"a\" nonblocking
+  send box \"b\" nonblocking
+  expect ok
+  send box \"c\" nonblocking
+  expect would_block
+  compute n
+  sleep {n}
+  spawn worker with n * 10
+  expect ok
+  send worker[n - 3] \"to zero\"
+  send worker[wrap n] \"to one\"
+  receive box timeout n * 2
+  expect bytes \"a\"
+}
+process worker spawned count 2 {
+  let me = arg + copy
+  print \"worker {copy} has {arg} and {me}\"
+  receive any timeout arg
+  if ok { print \"{name} got {msg}\" }
+}
+";
+    let mut got = runs_clean(text);
+    // The two workers' last lines come in whichever order the schedule gives.
+    got[6..].sort();
+    assert_eq!(
+        got,
+        [
+            "total 15 after 6",
+            "odd",
+            "again 0",
+            "again 1",
+            "worker 0 has 30 and 30",
+            "worker 1 has 30 and 31",
+            "worker[0] got to zero",
+            "worker[1] got to one",
+        ],
+        "{got:?}"
+    );
+}
+
+#[test]
+fn arithmetic_that_overflows_or_divides_by_zero_stops_that_process_with_its_place() {
+    for (line, why) in [
+        (
+            "let x = 9223372036854775807 + copy + 1",
+            "9223372036854775807 + 1 is outside the 64-bit range",
+        ),
+        ("let x = 7 / (copy - copy)", "7 / 0 divides by zero"),
+        ("let x = 7 % (copy * 0)", "7 % 0 divides by zero"),
+        (
+            "let x = -(-9223372036854775808 + copy)",
+            "-(-9223372036854775808) is outside",
+        ),
+        ("compute copy - 1", "-1 ticks: a count cannot be negative"),
+    ] {
+        let text = format!("process p {{\n  print \"before\"\n  {line}\n  print \"after\"\n}}\nprocess q {{ print \"q runs\" }}\n");
+        let report = run_text("arith.sim", &text);
+        assert!(!report.succeeded(), "{line}");
+        let console = console(&report);
+        assert!(
+            console.contains(&"before") && !console.contains(&"after"),
+            "{console:?}"
+        );
+        assert!(
+            console.contains(&"q runs"),
+            "another process is not affected"
+        );
+        let error = console
+            .iter()
+            .find(|l| l.starts_with("error at arith.sim:3:"))
+            .unwrap_or_else(|| panic!("{line}: {console:?}"));
+        assert!(error.contains(why), "{error}");
+    }
+}
+
+#[test]
+fn a_copy_index_wraps_only_when_the_scenario_says_wrap() {
+    // A static index past the copies is a mistake, with the way to wrap in a note.
+    let found = mistakes("process w count 3 { send w[1 + 2] \"x\" }\n");
+    assert_eq!(found[0].message, "`w` has no copy 3");
+    assert!(
+        found[0].notes.iter().any(|n| n.contains("[wrap ...]")),
+        "{:?}",
+        found[0]
+    );
+    // A computed one is a runtime error of the process that computed it: the last link of
+    // a chain does not silently address the first.
+    let chain = "process w count 3 inbox 1 {\n  send w[copy + 1] \"next\" nonblocking\n}\n";
+    let report = run_text("chain.sim", chain);
+    assert!(!report.succeeded());
+    let console = console(&report);
+    assert!(
+        console
+            .iter()
+            .any(|l| l.starts_with("error at chain.sim:2:10: `w` has no copy 3")),
+        "{console:?}"
+    );
+    // `wrap` makes a ring: every copy is sent to, none fails.
+    let ring = "process w count 3 inbox 1 {\n  send w[wrap copy + 1] \"from {copy}\"\n  receive any\n  print \"{name} {msg}\"\n}\n";
+    let mut got = runs_clean(ring);
+    got.sort();
+    assert_eq!(got, ["w[0] from 2", "w[1] from 0", "w[2] from 1"]);
+}
+
+#[test]
+fn values_are_checked_before_running() {
+    let found = mistakes("process p {\n  let count = 2\n  compute cuont\n  if cuont > 1 { yield }\n  let z = 1 / 0\n}\n");
+    let messages: Vec<&str> = found.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "unknown value `cuont`",
+            "unknown value `cuont`",
+            "this value cannot be computed"
+        ],
+        "{found:?}"
+    );
+    assert!(found[0]
+        .notes
+        .contains(&"did you mean `count`?".to_string()));
+    // A test of values needs a comparison, and a bare word keeps its old message.
+    assert_eq!(
+        mistakes("process p { let n = 1\n if n + 1 { yield } }\n")[0].message,
+        "a test of values needs a comparison"
+    );
+    assert_eq!(
+        mistakes("process p { send p \"x\" nonblocking\n expect okk }\n")[0].message,
+        "`okk` is not something to expect"
+    );
+}
+
+// ----- replies, lookup, wait -----
+
+#[test]
+fn a_client_sees_its_reply_apart_from_what_it_received_and_reply_to_names_the_caller() {
+    let text = "\
+mailbox service owner server
+process server {
+  receive service
+  receive any
+  print \"server: call from {sender}? no, last received {msg} from {sender}\"
+  reply to client \"re: hello\"
+  expect ok
+}
+process client {
+  call service \"hello\"
+  expect bytes \"re: hello\"
+  print \"got [{reply}] from [{reply_sender}]; last received [{msg}] from [{sender}]\"
+}
+process notifier { send server \"note\" }
+";
+    let got = runs_clean(text);
+    assert_eq!(
+        got,
+        [
+            "server: call from notifier? no, last received note from notifier",
+            "got [re: hello] from [server]; last received [] from []",
+        ]
+    );
+    // `reply to` names a process, checked like any target.
+    let found = mistakes(
+        "process a { receive any\n reply to clinet \"x\" }\nprocess client { call a \"y\" }\n",
+    );
+    assert_eq!(found[0].message, "no process named `clinet`");
+    assert!(found[0]
+        .notes
+        .contains(&"did you mean `client`?".to_string()));
+}
+
+#[test]
+fn wait_collects_a_childs_exit_status_as_a_value() {
+    let text = "\
+process parent {
+  spawn child with 2
+  expect ok
+  wait child
+  expect ok
+  print \"child exited with {status}\"
+  if status == 7 { print \"seven\" }
+  let twice = status * 2
+  print \"twice {twice}\"
+  wait child nonblocking
+  expect no_such_process
+}
+process child spawned {
+  compute arg
+  exit arg * 3 + 1
+}
+";
+    let report = run_text("wait.sim", text);
+    assert_eq!(
+        console(&report),
+        ["child exited with 7", "seven", "twice 14"]
+    );
+    // The child's non-zero exit is its own; the parent collected it and went on.
+    assert_eq!(report.exit_named("parent").map(|e| e.code), Some(0));
+    // An exit code is a value too: a number is checked before running, a computed one
+    // when it runs.
+    assert_eq!(
+        mistakes("process a { exit 2147483647 + 1 }\n")[0].message,
+        "exit code out of range"
+    );
+    let huge = run_text("huge.sim", "process a {\n  exit copy + 2147483648\n}\n");
+    assert_eq!(
+        console(&huge),
+        ["error at huge.sim:2:8: exit code 2147483648 is not a 32-bit code"]
+    );
+    // Only a process this one spawns can be waited for.
+    let found = mistakes("process a { wait b }\nprocess b { yield }\n");
+    assert_eq!(found[0].message, "`b` starts at boot: `init` is its parent");
+    // `status` before any wait is a runtime error at its place.
+    let early = run_text("early.sim", "process a {\n  let s = status + 1\n}\n");
+    assert_eq!(
+        console(&early),
+        ["error at early.sim:2:11: `status` is read before any `wait` collected one"]
+    );
+}
+
+#[test]
+fn lookup_asks_the_kernel_for_the_live_mailbox_under_a_name() {
+    let text = "\
+process keeper {
+  create box capacity 1
+  delete box
+  expect ok
+  lookup box
+  expect no_such_mailbox
+  create box capacity 1
+  lookup box
+  expect ok
+  send box \"x\"
+  receive box nonblocking
+  expect bytes \"x\"
+  print \"found it\"
+}
+";
+    assert_eq!(runs_clean(text), ["found it"]);
+    let found = mistakes("process a { lookup bxo }\nprocess b { create box }\n");
+    assert_eq!(found[0].message, "no mailbox named `bxo`");
+}
+
+// ----- daemons and expected kills -----
+
+const SERVER: &str = "\
+mailbox service owner server
+process server daemon {
+  loop {
+    receive service
+    reply \"re: {msg}\"
+  }
+}
+process client count 2 {
+  repeat 2 {
+    call service \"hello {copy}\"
+    expect ok
+  }
+}
+";
+
+#[test]
+fn a_daemon_server_left_waiting_ends_the_run_as_completed_not_deadlocked() {
+    let report = run_text("daemon.sim", SERVER);
+    assert_eq!(report.outcome, Outcome::Completed);
+    assert!(report.succeeded(), "exit status 0");
+    let server = report
+        .processes
+        .iter()
+        .find(|p| p.name == "server")
+        .expect("the daemon is still there");
+    assert!(server.daemon);
+    assert_eq!(server.state.name(), "blocked", "idle in its receive");
+    assert!(report.exit_named("server").is_none(), "it never exited");
+    // The same server without `daemon` is the deadlock users met.
+    let plain = run_text("plain.sim", &SERVER.replace("server daemon", "server"));
+    assert!(
+        matches!(plain.outcome, Outcome::Deadlock(_)),
+        "{:?}",
+        plain.outcome
+    );
+    // Daemons that poll with a timeout or sleep are idle too once the others have exited:
+    // the run does not go on to its tick limit for them, on one CPU or several.
+    let polling = "\
+process server daemon {
+  loop {
+    receive any timeout 7
+    if ok { reply \"re\" }
+  }
+}
+process sleeper daemon { loop { sleep 50 } }
+process client {
+  call server \"hi\"
+  expect ok
+  compute 30
+}
+";
+    for cpus in [1, 2] {
+        let text = format!("set cpus {cpus}\n{polling}");
+        let report = run_text("polling.sim", &text);
+        assert_eq!(report.outcome, Outcome::Completed, "{cpus} cpus");
+        assert!(report.succeeded());
+        assert!(report.ticks < 200, "{cpus} cpus: ended at {}", report.ticks);
+        let states: Vec<&str> = report
+            .processes
+            .iter()
+            .filter(|p| p.daemon)
+            .map(|p| p.state.name())
+            .collect();
+        assert_eq!(
+            states.len(),
+            2,
+            "{cpus} cpus: both daemons left: {states:?}"
+        );
+    }
+    // Daemons blocked on each other beside a non-daemon blocked too: still a deadlock.
+    let stuck = "process a daemon { receive any }\nprocess b { receive any }\n";
+    assert!(matches!(
+        run_text("stuck.sim", stuck).outcome,
+        Outcome::Deadlock(_)
+    ));
+}
+
+const KILLED: &str = "\
+mailbox service owner server
+process server daemon {
+  loop {
+    receive service
+    reply \"re: {msg}\"
+  }
+}
+process client {
+  repeat 5 {
+    call service \"hello\" timeout 10
+    if peer_exited { print \"server gone\"; break }
+    sleep 5
+  }
+}
+fault kill server at tick 30
+";
+
+#[test]
+fn a_kill_the_scenario_expects_lets_the_run_pass_and_a_missed_one_fails_it() {
+    let unexpected = run_text("kill.sim", KILLED);
+    assert_eq!(unexpected.exit_named("server").map(|e| e.code), Some(137));
+    assert!(!unexpected.succeeded(), "an unplanned kill fails the run");
+    let expected = run_text("kill.sim", &format!("{KILLED}expect killed server\n"));
+    assert!(expected.succeeded(), "{:?}", expected.console_text());
+    assert_eq!(console(&expected), ["server gone"]);
+    // A kill that never happens (its process has exited by then) fails a run that
+    // expected it.
+    let late = KILLED.replace("kill server at tick 30", "kill client at tick 100000");
+    let missed = run_text("late.sim", &format!("{late}expect killed client\n"));
+    assert_eq!(missed.exit_named("client").map(|e| e.code), Some(0));
+    assert_eq!(missed.missed_kills().collect::<Vec<_>>(), ["client"]);
+    assert!(!missed.succeeded());
+    // Expecting a kill no `fault kill` line makes is a mistake.
+    let found = mistakes(&format!("{KILLED}expect killed client\n"));
+    assert_eq!(found[0].message, "nothing kills `client`");
 }

@@ -1511,3 +1511,74 @@ fn wait_and_exit_codes() {
     assert!(position("crasher") < position("survivor"));
     insta::assert_snapshot!(without_panic_location(&report.trace_text()));
 }
+
+// ----- daemons -----
+
+/// A server that answers every call, forever.
+async fn daemon_server(sys: Sys, _arg: u64) -> i32 {
+    loop {
+        let Ok(request) = sys.receive(Source::Any, Mode::Blocking).await else {
+            return 1;
+        };
+        if sys.reply(request.sender, b"done").await.is_err() {
+            return 1;
+        }
+    }
+}
+
+/// Start the server, call it twice, exit.
+async fn daemon_client(sys: Sys, _arg: u64) -> i32 {
+    let Ok(server) = sys.spawn("daemon.server", 0).await else {
+        return 1;
+    };
+    for _ in 0..2 {
+        if sys.call(server, b"work", Mode::Blocking).await.is_err() {
+            return 1;
+        }
+    }
+    0
+}
+
+fn daemon_programs() -> ProgramTable {
+    let mut programs = ProgramTable::new();
+    programs
+        .add("daemon.client", "calls the server twice", daemon_client)
+        .add("daemon.server", "serves forever", daemon_server);
+    programs
+}
+
+#[test]
+fn a_daemon_in_the_kernel_settings_is_left_idle_and_the_run_completes() {
+    // Without the setting, the server left waiting is a deadlock: the run never completes.
+    let plain = run(daemon_programs(), "daemon.client");
+    let Outcome::Deadlock(d) = &plain.outcome else {
+        panic!("{:?}", plain.outcome)
+    };
+    assert_eq!(d.blocked.len(), 1, "only the server waits");
+    // Named a daemon, the same server ends the run as completed, still blocked in its
+    // receive, and the kernel's table says it is a daemon.
+    let mut c = config();
+    c.kernel.daemons = vec!["daemon.server".to_string()];
+    let served = run_with(c.clone(), daemon_programs(), "daemon.client");
+    assert_eq!(served.outcome, Outcome::Completed);
+    assert!(served.succeeded());
+    assert_eq!(served.exit_named("daemon.client").map(|e| e.code), Some(0));
+    let server = served
+        .processes
+        .iter()
+        .find(|p| p.name == "daemon.server")
+        .expect("still there");
+    assert!(server.daemon);
+    assert_eq!(server.state.name(), "blocked");
+    // Nothing of the daemon decision is in the trace: the run's events are those of the
+    // deadlocked run, less the deadlock.
+    assert!(!served
+        .events
+        .iter()
+        .any(|e| matches!(e.kind, EventKind::Deadlock { .. })));
+    assert_eq!(served.events.len() + 1, plain.events.len());
+    // A daemon that is not blocked alone changes nothing: a client is not a daemon.
+    c.kernel.daemons = vec!["daemon.client".to_string()];
+    let wrong = run_with(c, daemon_programs(), "daemon.client");
+    assert!(matches!(wrong.outcome, Outcome::Deadlock(_)));
+}

@@ -408,7 +408,40 @@ process stuck arrive 1 { receive any }
     let sums = book.sums();
     assert_eq!((sums.jobs, sums.turnaround, sums.waiting), (1, 2, 0));
     let shown = sim::render::textbook::render(&r);
-    assert!(shown.contains("1 jobs had not finished"), "{shown}");
+    assert!(shown.contains("(1 job not finished"), "{shown}");
+}
+
+#[test]
+fn the_textbook_view_leaves_out_a_daemon_that_served_the_jobs() {
+    // A server that never exits serves both jobs; the run completes, and the figures are
+    // the jobs' alone.
+    let text = "
+set syscall_cost 0
+set switch_cost 0
+process server daemon { loop { receive any; reply \"ok\" } }
+process a arrive 0 { compute 2; call server \"x\" }
+process b arrive 1 { compute 3; call server \"y\" }
+";
+    let s = sim::scenario::load("t.sim", text).expect("loads");
+    let cfg = sim::scenario::configure(&s, config());
+    let r = sim::scenario::run(s, cfg).expect("boots");
+    assert_eq!(r.outcome, Outcome::Completed, "only the daemon is left");
+    let book = sim::render::textbook::Textbook::of(&r);
+    assert_eq!(book.daemons, ["server"]);
+    let names: Vec<&str> = book.jobs.iter().map(|j| j.name.as_str()).collect();
+    assert_eq!(names, ["a", "b"]);
+    assert!(
+        book.jobs.iter().all(|j| j.finish.is_some()),
+        "{:?}",
+        book.jobs
+    );
+    let shown = sim::render::textbook::render(&r);
+    assert!(
+        shown.starts_with(
+            "textbook view: 2 jobs on rr; init is the set-up, not a job; server serves, not jobs"
+        ),
+        "{shown}"
+    );
 }
 
 /// The `$ COMMAND` block of the tutorial that starts with `command`, without the command.
@@ -553,6 +586,7 @@ fn a_held_job_can_be_killed_and_a_far_arrival_ends_at_the_tick_limit() {
     let mut c = zero_costs();
     c.faults = sim::FaultPlan {
         faults: vec![sim::FaultAt::kill_at_tick("a", 4)],
+        ..Default::default()
     };
     let r = testkit::run_with(c, arriving_jobs(), "main");
     let a = r.exit_named("a").expect("a ended");

@@ -79,9 +79,13 @@ impl Kernel {
         ));
         let serial = self.next_endpoint_serial();
         self.links.ensure(i);
+        let daemon = self.config.daemons.iter().any(|d| **d == *name);
+        self.live_daemons += usize::from(daemon);
         let p = self.proc_mut(i);
+        p.daemon = daemon;
         p.arg = arg;
         p.expected_burst = (expected_burst > 0).then_some(expected_burst);
+
         p.inbox = Inbox::new(inbox, serial);
         self.sched.spawned(pid, &name);
         if let Some(parent) = parent.and_then(|p| self.live_index(p)) {
@@ -240,6 +244,7 @@ impl Kernel {
         p.stats.exited_at = Some(now);
         p.burst = 0;
         let parent = p.parent;
+        let daemon = p.daemon;
         let record = crate::ExitRecord {
             pid,
             name: String::from(&*p.name),
@@ -249,6 +254,7 @@ impl Kernel {
         };
         self.history.exit(record);
         self.live -= 1;
+        self.live_daemons -= usize::from(daemon);
 
         match parent.and_then(|p| self.live_index(p)) {
             None => self.reap(idx),

@@ -188,6 +188,9 @@ pub struct Process {
     /// The CPU burst it declared at spawn, in ticks; `None` if it declared none (shortest-job
     /// policies then estimate from its measured bursts).
     pub(crate) expected_burst: Option<Ticks>,
+    /// It was spawned under a name in `KernelConfig::daemons`: it serves others, and the run
+    /// does not wait for it to exit.
+    pub(crate) daemon: bool,
     /// The CPU it last ran on.
     pub(crate) last_cpu: Option<CpuId>,
     /// The number of its current (or last) syscall.
@@ -250,6 +253,7 @@ impl Process {
             priority,
             effective_priority: priority,
             expected_burst: None,
+            daemon: false,
             last_cpu: None,
             sysno: 0,
             ret: [0; RET_REGS],

@@ -74,9 +74,10 @@ pub(crate) enum Command {
 pub(crate) struct MachineArgs {
     /// A `.sim` file, a shipped scenario or a built-in program (see `sim list`).
     pub(crate) target: String,
-    /// The argument a built-in program receives (0: its default).
-    #[arg(long, default_value_t = 0)]
-    pub(crate) arg: u64,
+    /// The argument a built-in program receives [default: 0]. A scenario takes none: it
+    /// is an error with one.
+    #[arg(long)]
+    pub(crate) arg: Option<u64>,
     /// Scheduling policy [default: rr] (docs/scheduling.md). Its settings are the flags
     /// below; a setting the policy does not take is an error.
     #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(policy::NAMES))]
@@ -231,13 +232,20 @@ impl MachineArgs {
         }
     }
 
-    /// Apply `--policy` and its settings. A new policy takes only the flags' settings; flags
-    /// without `--policy` adjust the policy the scenario chose (or round robin), over the
-    /// scenario's own settings. PCT without `--steps` is left to [`Self::exploring`], which
-    /// estimates them from a run.
+    /// Apply `--policy` and its settings. A scenario's own settings survive unless a flag
+    /// gives the same one: under `--policy`, those the new policy takes (`set quantum 3`
+    /// stays under `--policy rr`, `set alpha` is dropped), and flags without `--policy`
+    /// adjust the policy the scenario chose (or round robin). PCT without `--steps` is left
+    /// to [`Self::exploring`], which estimates them from a run.
     fn choose_policy(&self, target: &Target, config: &mut MachineConfig) -> Result<(), String> {
         let mut flags = self.policy_flags();
         let (name, settings) = match (&self.policy, target) {
+            (Some(name), Target::Scenario { scenario, .. }) => {
+                let (_, mut settings) = crate::scenario::policy_settings(scenario);
+                settings.keep_only(policy::settings_taken(name).unwrap_or(&[]));
+                settings.overlay(&mut flags);
+                (name.clone(), settings)
+            }
             (Some(name), _) => (name.clone(), flags),
             (None, _) if flags.given().is_empty() => return Ok(()),
             (None, Target::Scenario { scenario, .. }) => {
@@ -265,6 +273,11 @@ impl MachineArgs {
         programs: fn() -> ProgramTable,
     ) -> Result<(Target, MachineConfig), String> {
         let target = Target::resolve(&self.target, programs)?;
+        if let (Target::Scenario { label, .. }, Some(_)) = (&target, self.arg) {
+            return Err(format!(
+                "sim: {label} is a scenario, and `--arg` is for built-in programs: a scenario takes no argument (a process gives one to those it spawns with `spawn NAME with VALUE`)\n"
+            ));
+        }
         let mut config = match &target {
             Target::Scenario { scenario, .. } => {
                 crate::scenario::configure(scenario, MachineConfig::default())

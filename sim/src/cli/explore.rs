@@ -108,8 +108,8 @@ pub(crate) fn run(
     let (target, config) = m.resolve(programs)?;
     // A target the kernel cannot boot fails the same way under every seed: a usage error,
     // said once, rather than every seed reported as a failure of the program.
-    target.machine(config.clone(), m.arg)?;
-    let mut explored = library_target(&target, m.arg).with_command(replay.clone());
+    target.machine(config.clone(), m.arg.unwrap_or(0))?;
+    let mut explored = library_target(&target, m.arg.unwrap_or(0)).with_command(replay.clone());
     if args.vary_fault_seed {
         explored = explored.varying_fault_seed();
     }
@@ -333,7 +333,9 @@ impl MachineArgs {
             };
             let steps = match self.steps.or(steps) {
                 Some(steps) => steps,
-                None => explore::estimate_steps(&library_target(target, self.arg), config),
+                None => {
+                    explore::estimate_steps(&library_target(target, self.arg.unwrap_or(0)), config)
+                }
             };
             config.policy = Policy::Pct {
                 depth: self.depth.unwrap_or(depth),

@@ -135,12 +135,18 @@ fn check(file: &str, programs: fn() -> ProgramTable) -> CliResult {
     };
     let boot = scenario.processes.iter().filter(|p| !p.spawned).count();
     let copies: u32 = scenario.processes.iter().map(|p| p.count).sum();
+    let count =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     write_stdout(&format!(
-        "{}: ok ({} process declarations, {copies} processes, {} starting at boot; {} boot mailboxes)\n",
+        "{}: ok ({}, {}, {boot} starting at boot; {})\n",
         scenario.file,
-        scenario.processes.len(),
-        boot,
-        scenario.mailboxes.len()
+        count(
+            scenario.processes.len(),
+            "process declaration",
+            "process declarations"
+        ),
+        count(copies as usize, "process", "processes"),
+        count(scenario.mailboxes.len(), "boot mailbox", "boot mailboxes"),
     ))?;
     Ok(ExitCode::SUCCESS)
 }
@@ -149,7 +155,7 @@ fn ps(args: MachineArgs, at: Option<u64>, programs: fn() -> ProgramTable) -> Cli
     let (target, mut config) = args.resolve(programs)?;
     // The process table is the kernel's own, never replayed from the trace.
     Keep::Nothing.configure(&mut config);
-    let mut machine = target.machine(config, args.arg)?;
+    let mut machine = target.machine(config, args.arg.unwrap_or(0))?;
     let mut out = String::new();
     if let Some(at) = at {
         if let Some(outcome) = machine.run_until(at) {
@@ -185,7 +191,7 @@ fn ps(args: MachineArgs, at: Option<u64>, programs: fn() -> ProgramTable) -> Cli
 fn explain(args: MachineArgs, programs: fn() -> ProgramTable) -> CliResult {
     // The account of waits and losses is replayed from the trace: it is kept.
     let (target, config) = args.resolve(programs)?;
-    let report = target.machine(config, args.arg)?.run();
+    let report = target.machine(config, args.arg.unwrap_or(0))?.run();
     write_stdout(&crate::render::explain::render(&report))?;
     Ok(status(&report))
 }

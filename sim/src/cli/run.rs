@@ -14,7 +14,7 @@ use super::output::{
 use super::target::Target;
 use super::CliResult;
 use crate::{Machine, MachineConfig, Outcome, Report};
-use abi::Ticks;
+use kernel::inspect::StateInfo;
 use kernel::LivelockCause;
 use std::io::Write;
 use std::path::Path;
@@ -91,7 +91,7 @@ fn configured(
 /// Run `sim run` over the targets `programs` and the scenarios hold.
 pub(crate) fn run(args: RunArgs, programs: fn() -> ProgramTable) -> CliResult {
     let (target, config, keep) = configured(&args, programs)?;
-    let mut machine = target.machine(config.clone(), args.machine.arg)?;
+    let mut machine = target.machine(config.clone(), args.machine.arg.unwrap_or(0))?;
     let live = match (keep, args.trace) {
         (Keep::Stream, Format::Text) => {
             start_live(Streamed::Text, args.out.as_deref(), &mut machine)?
@@ -104,7 +104,9 @@ pub(crate) fn run(args: RunArgs, programs: fn() -> ProgramTable) -> CliResult {
     let report = machine.run();
     let mut notes = explore::replay_note(&config, &report);
     if args.check_determinism {
-        let again = target.machine(config.clone(), args.machine.arg)?.run();
+        let again = target
+            .machine(config.clone(), args.machine.arg.unwrap_or(0))?
+            .run();
         match first_difference(&report, &again) {
             None => notes.push_str(&format!(
                 "== deterministic: two runs gave the same {} events\n",
@@ -120,7 +122,7 @@ pub(crate) fn run(args: RunArgs, programs: fn() -> ProgramTable) -> CliResult {
     let per_process = args.trace != Format::Stats;
     let summary = format!(
         "{notes}{}",
-        summary(&target.label(), &report, config.max_ticks, per_process)
+        summary(&target.label(), &report, &config, per_process)
     );
     if let Some(live) = live {
         finish_live(&args, live, &summary)?;
@@ -279,9 +281,10 @@ fn names_of(report: &Report) -> crate::render::Names {
 pub(crate) fn summary(
     label: &str,
     report: &Report,
-    tick_limit: Ticks,
+    config: &MachineConfig,
     per_process: bool,
 ) -> String {
+    let tick_limit = config.max_ticks;
     let mut out = String::new();
     let mut line = |s: String| {
         out.push_str(&s);
@@ -289,7 +292,7 @@ pub(crate) fn summary(
     };
     line(format!(
         "== {label} on policy {} (seed {}): {} ticks, {} busy, {} idle, {} context switches",
-        report.policy,
+        crate::policy::in_force(&config.policy),
         report.seed,
         report.ticks,
         report.machine.busy,
@@ -323,7 +326,19 @@ pub(crate) fn summary(
             s.received
         ));
     }
-    for e in report.exited.iter().filter(|e| e.code != 0) {
+    for e in report.exited.iter().filter(|e| report.expected_kill(e)) {
+        line(format!("== killed as expected: {}:{}", e.pid, e.name));
+    }
+    for name in report.missed_kills() {
+        line(format!(
+            "== FAILED: {name} was expected to be killed (`expect killed`), and was not"
+        ));
+    }
+    for e in report
+        .exited
+        .iter()
+        .filter(|e| e.code != 0 && !report.expected_kill(e))
+    {
         let why = report
             .console
             .iter()
@@ -339,7 +354,20 @@ pub(crate) fn summary(
         ));
     }
     match &report.outcome {
-        Outcome::Completed => {}
+        Outcome::Completed => {
+            let idle = report
+                .processes
+                .iter()
+                .filter(|p| p.daemon && !matches!(p.state, StateInfo::Zombie { .. }));
+            for p in idle {
+                line(format!(
+                    "== idle daemon: {}:{} ({})",
+                    p.pid,
+                    p.name,
+                    crate::render::ps::describe(p)
+                ));
+            }
+        }
         Outcome::Deadlock(d) => {
             line(format!(
                 "== DEADLOCK: {} processes blocked forever",
@@ -435,10 +463,10 @@ mod tests {
 
     /// The run `sim run WORDS` makes, with the trace kept or not as it decides, but never
     /// streamed: the report as the summary reads it.
-    fn configured_run(words: &[&str]) -> (Keep, Report, Ticks) {
+    fn configured_run(words: &[&str]) -> (Keep, Report, MachineConfig) {
         let (target, config, keep) = configured(&run_args(words), builtin).expect("configures");
         let report = target.machine(config.clone(), 0).expect("boots").run();
-        (keep, report, config.max_ticks)
+        (keep, report, config)
     }
 
     #[test]
@@ -460,8 +488,8 @@ mod tests {
             assert_eq!(keep, Keep::Store, "{name}");
             assert!(!traced.events.is_empty(), "{name}");
             assert_eq!(
-                summary(&name, &quiet, limit, true),
-                summary(&name, &traced, limit, true),
+                summary(&name, &quiet, &limit, true),
+                summary(&name, &traced, &limit, true),
                 "{name}"
             );
         }
@@ -476,7 +504,7 @@ mod tests {
     fn a_deadlock_summary_names_its_processes_and_queues_without_the_trace() {
         let (_, report, limit) = configured_run(&["philosophers_deadlock", "--trace", "none"]);
         assert!(report.events.is_empty());
-        let text = summary("philosophers_deadlock", &report, limit, false);
+        let text = summary("philosophers_deadlock", &report, &limit, false);
         assert!(
             text.contains("== wait-for cycle: p1:fork[0] -> p6:philosopher[0] -> "),
             "{text}"

@@ -115,6 +115,10 @@ pub struct FaultPlan {
     /// The faults, in any order: the machine applies timed ones in tick order (equal ticks
     /// in this order). Of several `Loss` (or `Delay`) entries the last one counts.
     pub faults: Vec<FaultAt>,
+    /// The processes (by name, as a kill names them) whose kill is what the run is meant to
+    /// show: killed, they do not fail the run; not killed, they do
+    /// ([`crate::Report::succeeded`]).
+    pub expected_kills: Vec<String>,
 }
 
 impl FaultPlan {

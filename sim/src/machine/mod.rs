@@ -613,6 +613,7 @@ impl Machine {
             policy: kernel.policy_name(),
             seed: self.config.seed,
             max_ticks: self.config.max_ticks,
+            expected_kills: self.config.faults.expected_kills.clone(),
         }
     }
 

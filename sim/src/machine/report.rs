@@ -88,6 +88,8 @@ pub struct Report {
     /// The tick limit the run had ([`crate::MachineConfig::max_ticks`]): a run that reached
     /// it stopped there, or past it when a clock jump carried a clock over it.
     pub max_ticks: Ticks,
+    /// The processes whose kill the run expected ([`crate::FaultPlan::expected_kills`]).
+    pub expected_kills: Vec<String>,
 }
 
 impl Report {
@@ -106,9 +108,33 @@ impl Report {
         self.exited.iter().find(|e| e.name == name)
     }
 
-    /// Whether every process exited with code 0 and nothing deadlocked or ran out of time.
+    /// Whether every process exited with code 0 (or was killed as the run expected), every
+    /// expected kill happened, and nothing deadlocked or ran out of time.
     pub fn succeeded(&self) -> bool {
-        self.outcome == Outcome::Completed && self.exited.iter().all(|e| e.code == 0)
+        self.outcome == Outcome::Completed
+            && self
+                .exited
+                .iter()
+                .all(|e| e.code == 0 || self.expected_kill(e))
+            && self.missed_kills().next().is_none()
+    }
+
+    /// Whether `e` is a kill the run expected.
+    pub fn expected_kill(&self, e: &ExitRecord) -> bool {
+        e.reason == ExitReason::Killed && self.expected_kills.contains(&e.name)
+    }
+
+    /// The expected kills that did not happen.
+    pub fn missed_kills(&self) -> impl Iterator<Item = &str> {
+        self.expected_kills
+            .iter()
+            .filter(|name| {
+                !self
+                    .exited
+                    .iter()
+                    .any(|e| &e.name == *name && e.reason == ExitReason::Killed)
+            })
+            .map(String::as_str)
     }
 
     /// Processes that panicked, with their messages.

@@ -52,7 +52,11 @@ fn count(n: usize, one: &str, many: &str) -> String {
 }
 
 fn outcome(out: &mut String, report: &Report, names: &Names) {
-    let failed: Vec<_> = report.exited.iter().filter(|e| e.code != 0).collect();
+    let failed: Vec<_> = report
+        .exited
+        .iter()
+        .filter(|e| e.code != 0 && !report.expected_kill(e))
+        .collect();
     let exited = report.exited.len();
     let alive = report
         .processes
@@ -61,6 +65,12 @@ fn outcome(out: &mut String, report: &Report, names: &Names) {
         .count();
     let t = report.ticks;
     let _ = match &report.outcome {
+        Outcome::Completed if failed.is_empty() && alive > 0 => writeln!(
+            out,
+            "The run completed at tick {t}: {} exited 0, and {} left idle.",
+            count(exited, "process", "processes"),
+            count(alive, "daemon was", "daemons were")
+        ),
         Outcome::Completed if failed.is_empty() => writeln!(
             out,
             "The run completed at tick {t}: {} exited 0.",

@@ -45,7 +45,8 @@ pub fn render(table: &[ProcessInfo], mailboxes: &[MailboxInfo], now: Ticks) -> S
             p.parent.map_or("-".to_string(), full_pid),
             priority(p),
             p.state.name().to_string(),
-            now.saturating_sub(p.since).to_string(),
+            // The tick it entered its state at: what the column's name says.
+            p.since.to_string(),
             describe(p),
         ]);
     }
@@ -93,6 +94,15 @@ pub fn priority(p: &ProcessInfo) -> String {
 /// waits on, ` timeout at T` for a timed wait and ` — held by p3:name` when one process
 /// could release it and the text has not named it already.
 pub fn describe(p: &ProcessInfo) -> String {
+    let what = state_text(p);
+    if p.daemon && !matches!(p.state, StateInfo::Zombie { .. }) {
+        format!("daemon, {what}")
+    } else {
+        what
+    }
+}
+
+fn state_text(p: &ProcessInfo) -> String {
     match &p.state {
         StateInfo::Ready => "ready".to_string(),
         StateInfo::Running { cpu } => format!("running on cpu{cpu}"),

@@ -5,7 +5,9 @@
 //!
 //! This module owns the figures ([`Textbook`], which tests read) and their table. A *job* is
 //! every process but the first one (the scenario's `init`, or a program's `main`: it sets
-//! the run up and is not part of the exercise). Each figure comes from the trace and the
+//! the run up and is not part of the exercise) and but the daemons still serving when the
+//! run ended (`daemon`: they serve the jobs and never finish, so they would only be rows
+//! without a turnaround). Each figure comes from the trace and the
 //! kernel's own accounting:
 //!
 //! - **arrival**: the tick the job joined the run queue for its arrival (`wake ... arrived`,
@@ -86,6 +88,8 @@ pub struct Textbook {
     pub schedule: Vec<Stretch>,
     /// The process left out as the run's set-up, if there was one.
     pub setup: Option<String>,
+    /// The daemons left out, by name, in spawn order.
+    pub daemons: Vec<String>,
 }
 
 /// Sums of a column over the finished jobs, kept whole so tests compare exactly.
@@ -150,9 +154,15 @@ impl Textbook {
                 ),
             }
         };
+        let is_daemon = |pid: Pid| report.processes.iter().any(|p| p.pid == pid && p.daemon);
+        let daemons: Vec<String> = spawned
+            .iter()
+            .filter(|(pid, _, _, _)| is_daemon(*pid))
+            .map(|(_, name, _, _)| name.clone())
+            .collect();
         let jobs: Vec<Job> = spawned
             .iter()
-            .filter(|(_, _, first, _)| !first)
+            .filter(|(pid, _, first, _)| !first && !is_daemon(*pid))
             .map(|(pid, name, _, spawned_at)| {
                 let (burst, finish) = account(*pid);
                 Job {
@@ -193,6 +203,7 @@ impl Textbook {
             jobs,
             schedule,
             setup,
+            daemons,
         }
     }
 
@@ -212,18 +223,36 @@ impl Textbook {
     }
 }
 
+/// `1 job`, `2 jobs`.
+fn jobs(n: impl Into<u64>) -> String {
+    let n: u64 = n.into();
+    if n == 1 {
+        "1 job".to_string()
+    } else {
+        format!("{n} jobs")
+    }
+}
+
 /// The textbook view as text: the schedule, then one row per job and the averages.
 pub fn render(report: &Report) -> String {
     let book = Textbook::of(report);
     let mut out = String::new();
-    let left_out = book
+    let mut left_out = book
         .setup
         .as_deref()
         .map_or(String::new(), |s| format!("; {s} is the set-up, not a job"));
+    if !book.daemons.is_empty() {
+        let _ = write!(
+            left_out,
+            "; {} serve{}, not jobs",
+            book.daemons.join(", "),
+            if book.daemons.len() == 1 { "s" } else { "" }
+        );
+    }
     let _ = writeln!(
         out,
-        "textbook view: {} jobs on {}{left_out}",
-        book.jobs.len(),
+        "textbook view: {} on {}{left_out}",
+        jobs(book.jobs.len() as u64),
         book.policy
     );
     let name_width = book
@@ -301,7 +330,8 @@ pub fn render(report: &Report) -> String {
     if unfinished > 0 {
         let _ = writeln!(
             out,
-            "({unfinished} jobs had not finished when the run ended: not in the sums)"
+            "({} not finished when the run ended: not in the sums)",
+            jobs(unfinished)
         );
     }
     out

@@ -519,7 +519,7 @@ fn ps_lists_every_process_with_its_generation() {
     };
     assert_eq!(
         words("p1.1 ")[..7],
-        ["p1.1", "zoo.quitter", "p0.0", "0", "zombie", "28", "zombie"],
+        ["p1.1", "zoo.quitter", "p0.0", "0", "zombie", "22", "zombie"],
         "the reused slot shows its generation: {text}"
     );
     assert_eq!(

@@ -54,6 +54,8 @@ pub struct Scenario {
     pub processes: Vec<ProcessDecl>,
     /// `fault` lines, in order.
     pub faults: Vec<FaultDecl>,
+    /// `expect killed PROCESS` lines: kills the run is meant to show, which do not fail it.
+    pub expected_kills: Vec<Target>,
 }
 
 impl Scenario {
@@ -386,6 +388,8 @@ pub struct ProcessDecl {
     /// The tick at which each copy joins the run queue (`arrive T`); `None`: when its
     /// spawner releases it.
     pub arrive: Option<u64>,
+    /// `daemon`: it serves others; the run does not wait for it to exit.
+    pub daemon: bool,
     /// What each copy does.
     pub body: Vec<Stmt>,
     /// The header (`process ... {`).
@@ -404,7 +408,7 @@ impl ProcessDecl {
 
     /// The CPU burst each copy declares to `sjf` and `srtf`: its `burst`, or, for a process
     /// that arrives by the clock (`arrive T`) and declares none, the ticks of the `compute`
-    /// statements its body opens with (`print` and `let` between them do not leave the
+    /// statements with fixed ticks its body opens with (`print` and `let` between them do not leave the
     /// CPU); 0 declares nothing. The policies would otherwise learn the burst only by
     /// measuring it, after the job has run, which is too late for a textbook job.
     pub fn declared_burst(&self) -> Ticks {
@@ -414,7 +418,12 @@ impl ProcessDecl {
         let mut ticks: Ticks = 0;
         for st in &self.body {
             match &st.kind {
-                StmtKind::Compute(n) => ticks = ticks.saturating_add(*n),
+                // Only a compute whose ticks the file fixes declares anything: a computed
+                // one is known only when it runs.
+                StmtKind::Compute(n) => match n.constant() {
+                    Some(Ok(t)) if t >= 0 => ticks = ticks.saturating_add(t as Ticks),
+                    _ => break,
+                },
                 StmtKind::Print(_) | StmtKind::Let { .. } => {}
                 _ => break,
             }
@@ -468,9 +477,9 @@ pub enum StmtKind {
         payload: Template,
     },
     /// `compute N`: a CPU burst of N ticks.
-    Compute(Ticks),
+    Compute(Expr),
     /// `sleep N`.
-    Sleep(Ticks),
+    Sleep(Expr),
     /// `yield`.
     Yield,
     /// `create NAME [capacity CAP]`: a mailbox the process creates and owns.
@@ -478,7 +487,7 @@ pub enum StmtKind {
         /// Its name.
         name: Ident,
         /// Its capacity.
-        capacity: Capacity,
+        capacity: CapacitySpec,
         /// What a send does when it is full.
         overflow: OverflowSpec,
     },
@@ -494,17 +503,19 @@ pub enum StmtKind {
         /// The new owner.
         to: Target,
     },
-    /// `spawn PROCESS`: start every copy of a process declared `spawned`.
+    /// `spawn PROCESS [with VALUE]`: start every copy of a process declared `spawned`.
     Spawn {
         /// The declaration.
         name: Ident,
+        /// The value each copy sees as `arg` (0 without one).
+        arg: Option<Expr>,
     },
     /// `exit CODE`.
     Exit(i32),
     /// `repeat N { ... }`.
     Repeat {
         /// How many times.
-        times: u64,
+        times: Expr,
         /// The statements repeated.
         body: Vec<Stmt>,
     },
@@ -535,6 +546,36 @@ pub enum StmtKind {
     },
     /// `expect EXPECTATION`: end the process with a failure unless the last result matches.
     Expect(Expect),
+    /// `reply to PROCESS "payload"`: answer that caller, whatever was received since.
+    ReplyTo {
+        /// The caller, waiting in `call`.
+        to: Target,
+        /// The reply.
+        payload: Template,
+    },
+    /// `lookup MAILBOX`: ask the kernel for the live mailbox registered under the name, and
+    /// name that one from now on.
+    Lookup {
+        /// The name it is registered under.
+        name: Ident,
+    },
+    /// `wait CHILD [MODE]`: wait for a process this one spawned to exit; its exit code is
+    /// `status`.
+    Wait {
+        /// The child.
+        child: Target,
+        /// Blocking, non-blocking or timed.
+        mode: ModeSpec,
+    },
+    /// `exit VALUE` with a value computed when it runs (`exit status`); a 32-bit code.
+    ExitValue(Expr),
+    /// `let NAME = VALUE`: bind a process-local name to a number.
+    Assign {
+        /// The name.
+        name: Ident,
+        /// Its value, computed when the statement runs.
+        value: Expr,
+    },
 }
 
 impl StmtKind {
@@ -551,6 +592,9 @@ impl StmtKind {
                 | StmtKind::Transfer { .. }
                 | StmtKind::Spawn { .. }
                 | StmtKind::Print(_)
+                | StmtKind::ReplyTo { .. }
+                | StmtKind::Lookup { .. }
+                | StmtKind::Wait { .. }
         )
     }
 }
@@ -566,14 +610,187 @@ pub struct Target {
     pub span: Span,
 }
 
-/// Which copy: a number, or relative to the copy running the statement. Both wrap around the
-/// number of copies, so `node[copy + 1]` is a ring.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Which copy: a number, or a value computed when the statement runs. Only `wrap` wraps
+/// around the number of copies (`node[wrap copy + 1]` is a ring); any other index past the
+/// copies is a mistake (a number) or a runtime error (a value).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CopyIndex {
     /// `name[2]`.
     Fixed(u32),
-    /// `name[copy]`, `name[copy + 1]`, `name[copy - 1]`.
-    Relative(i64),
+    /// `name[copy + 1]`, `name[i]`, `name[{n}]`, `name[wrap copy - 1]`.
+    Value {
+        /// The index (boxed: a statement stays small, and so does each level of the
+        /// recursive walks over a tree of them).
+        expr: Box<Expr>,
+        /// `wrap`: taken modulo the number of copies (always 0 to count - 1).
+        wrap: bool,
+    },
+}
+
+/// A capacity a statement gives: `unbounded`, or a number of messages (0: a rendezvous).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CapacitySpec {
+    /// `unbounded`.
+    Unbounded,
+    /// A number of messages, computed when the statement runs.
+    Count(Expr),
+}
+
+/// An integer value: a number, a name, or arithmetic and comparisons over them. Every value
+/// is a 64-bit signed number; arithmetic is checked (a result outside the range, or a
+/// division by zero, stops the process with a runtime error) and a comparison is 1 or 0.
+/// A tree is at most [`MAX_EXPR_TERMS`](super::MAX_EXPR_TERMS) nodes, which bounds every walk
+/// over it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expr {
+    /// What it computes.
+    pub kind: ExprKind,
+    /// Where it is written.
+    pub span: Span,
+}
+
+/// The forms of a value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExprKind {
+    /// A number as written.
+    Int(i64),
+    /// A name: `i`, `i1`..., `copy`, `arg`, `status`, or one bound by `let` (`{n}` too).
+    Name(String),
+    /// `-x`.
+    Neg(Box<Expr>),
+    /// `a OP b`.
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+}
+
+/// The operators of a value, loosest-binding last in the list below.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinOp {
+    /// `*`
+    Mul,
+    /// `/`, rounding toward zero.
+    Div,
+    /// `%`, with the sign of the left side.
+    Rem,
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+}
+
+impl BinOp {
+    /// As written.
+    pub const fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::Rem => "%",
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Eq => "==",
+            BinOp::Ne => "!=",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+        }
+    }
+
+    /// Whether it compares (and gives 1 or 0).
+    pub const fn compares(self) -> bool {
+        matches!(
+            self,
+            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
+        )
+    }
+
+    /// `a OP b`, or why not (overflow, division by zero).
+    pub fn apply(self, a: i64, b: i64) -> Result<i64, String> {
+        let overflow = || format!("{a} {} {b} is outside the 64-bit range", self.symbol());
+        let checked = |r: Option<i64>| r.ok_or_else(overflow);
+        match self {
+            BinOp::Add => checked(a.checked_add(b)),
+            BinOp::Sub => checked(a.checked_sub(b)),
+            BinOp::Mul => checked(a.checked_mul(b)),
+            BinOp::Div | BinOp::Rem if b == 0 => {
+                Err(format!("{a} {} 0 divides by zero", self.symbol()))
+            }
+            BinOp::Div => checked(a.checked_div(b)),
+            BinOp::Rem => checked(a.checked_rem(b)),
+            BinOp::Eq => Ok(i64::from(a == b)),
+            BinOp::Ne => Ok(i64::from(a != b)),
+            BinOp::Lt => Ok(i64::from(a < b)),
+            BinOp::Le => Ok(i64::from(a <= b)),
+            BinOp::Gt => Ok(i64::from(a > b)),
+            BinOp::Ge => Ok(i64::from(a >= b)),
+        }
+    }
+}
+
+impl Expr {
+    /// Every name the value reads, in order, with where each is written.
+    pub fn names(&self) -> Vec<(&str, Span)> {
+        let mut out = Vec::new();
+        let mut open = vec![self];
+        while let Some(e) = open.pop() {
+            match &e.kind {
+                ExprKind::Int(_) => {}
+                ExprKind::Name(n) => out.push((n.as_str(), e.span)),
+                ExprKind::Neg(x) => open.push(x),
+                ExprKind::Binary(_, a, b) => {
+                    open.push(b);
+                    open.push(a);
+                }
+            }
+        }
+        out
+    }
+
+    /// Its value when it reads no name: `None` if it does, `Some(Err)` if it cannot be
+    /// computed.
+    pub fn constant(&self) -> Option<Result<i64, String>> {
+        if !self.names().is_empty() {
+            return None;
+        }
+        Some(self.eval(&mut |_| Err(String::new())))
+    }
+
+    /// Its value, names read through `lookup`.
+    pub fn eval(
+        &self,
+        lookup: &mut impl FnMut(&str) -> Result<i64, String>,
+    ) -> Result<i64, String> {
+        match &self.kind {
+            ExprKind::Int(n) => Ok(*n),
+            ExprKind::Name(n) => lookup(n),
+            ExprKind::Neg(x) => {
+                let v = x.eval(lookup)?;
+                v.checked_neg()
+                    .ok_or_else(|| format!("-({v}) is outside the 64-bit range"))
+            }
+            ExprKind::Binary(op, a, b) => {
+                let a = a.eval(lookup)?;
+                let b = b.eval(lookup)?;
+                op.apply(a, b)
+            }
+        }
+    }
+
+    /// Whether its top is a comparison: what `if`, `while` and `expect` take.
+    pub fn is_comparison(&self) -> bool {
+        matches!(&self.kind, ExprKind::Binary(op, ..) if op.compares())
+    }
 }
 
 /// Where a `receive` takes from.
@@ -590,26 +807,15 @@ pub enum SourceSpec {
 }
 
 /// How long a send or receive may wait.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum ModeSpec {
     /// As long as it takes.
     #[default]
     Blocking,
     /// `nonblocking`.
     NonBlocking,
-    /// `timeout N`.
-    Timeout(Ticks),
-}
-
-impl ModeSpec {
-    /// The ABI mode.
-    pub fn mode(self) -> abi::Mode {
-        match self {
-            ModeSpec::Blocking => abi::Mode::Blocking,
-            ModeSpec::NonBlocking => abi::Mode::NonBlocking,
-            ModeSpec::Timeout(t) => abi::Mode::Timeout(t),
-        }
-    }
+    /// `timeout N`: N ticks, computed when the statement runs (boxed, as a copy index is).
+    Timeout(Box<Expr>),
 }
 
 /// What `expect` and `if` test the last result against.
@@ -636,6 +842,8 @@ pub enum ExpectKind {
     Sender(Target),
     /// `multiple_of "N"`: the last message is a whole number that N divides.
     MultipleOf(Template),
+    /// A comparison of values (`n < 3`): it holds. Looks at no result.
+    Value(Expr),
 }
 
 /// A payload with placeholders, filled in when the statement runs.
@@ -673,6 +881,14 @@ pub enum Var {
     Sender,
     /// `{msg}`: the last message's bytes as text.
     Msg,
+    /// `{arg}`: the value its spawner gave with `spawn NAME with VALUE` (0 otherwise).
+    Arg,
+    /// `{reply}`: the bytes of the last reply a `call` got.
+    Reply,
+    /// `{reply_sender}`: who sent the last reply a `call` got.
+    ReplySender,
+    /// `{status}`: the exit code of the last child `wait` collected.
+    Status,
     /// `{NAME}`: a name bound by `let`.
     Let(String),
 }
@@ -680,7 +896,10 @@ pub enum Var {
 impl Var {
     /// Whether the placeholder is a number that an offset (`{i+1}`) can be added to.
     pub fn is_number(&self) -> bool {
-        matches!(self, Var::I | Var::Depth(_) | Var::Copy | Var::Let(_))
+        matches!(
+            self,
+            Var::I | Var::Depth(_) | Var::Copy | Var::Arg | Var::Status | Var::Let(_)
+        )
     }
 
     /// The placeholder written as `{name}`; any other name is a `let` binding.
@@ -697,6 +916,10 @@ impl Var {
             "pid" => Var::Pid,
             "sender" => Var::Sender,
             "msg" => Var::Msg,
+            "arg" => Var::Arg,
+            "reply" => Var::Reply,
+            "reply_sender" => Var::ReplySender,
+            "status" => Var::Status,
             _ => {
                 let depth: u8 = name.strip_prefix('i')?.parse().ok()?;
                 if depth == 0 {

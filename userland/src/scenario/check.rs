@@ -230,15 +230,21 @@ impl Checker<'_> {
     fn placeholders(&mut self, p: &ProcessDecl) {
         let mut bound = BTreeSet::new();
         let mut templates: Vec<&Template> = Vec::new();
+        let mut values: Vec<&Expr> = Vec::new();
         walk(&p.body, &mut |st| {
+            values.extend(statement_values(st));
             match &st.kind {
                 StmtKind::Let { name, value } => {
                     bound.insert(name.name.clone());
                     templates.push(value);
                 }
+                StmtKind::Assign { name, .. } => {
+                    bound.insert(name.name.clone());
+                }
                 StmtKind::Send { payload, .. }
                 | StmtKind::Call { payload, .. }
                 | StmtKind::Reply { payload }
+                | StmtKind::ReplyTo { payload, .. }
                 | StmtKind::Print(payload) => templates.push(payload),
                 _ => {}
             }
@@ -254,6 +260,33 @@ impl Checker<'_> {
                 templates.push(t);
             }
         });
+        for value in values {
+            for (name, span) in value.names() {
+                if Var::builtin(name).is_some() || bound.contains(name) {
+                    continue;
+                }
+                let mut d = Diagnostic::new(
+                    span,
+                    format!("unknown value `{name}`"),
+                    format!("`{}` never binds `{name}` with `let`", p.name.name),
+                )
+                .note("a value reads numbers, i, i1, i2, ..., copy, arg, status and names bound by `let`");
+                let close = bound
+                    .iter()
+                    .find(|b| distance_within(name, b, TYPO).is_some_and(|d| d < b.len()));
+                if let Some(b) = close {
+                    d = d.note(format!("did you mean `{b}`?"));
+                }
+                self.err(d);
+            }
+            if let Some(Err(why)) = value.constant() {
+                self.err(Diagnostic::new(
+                    value.span,
+                    "this value cannot be computed",
+                    why,
+                ));
+            }
+        }
         for t in templates {
             // What the text holds before any placeholder is filled in: over the limit, it
             // could only stop the process when it runs.
@@ -281,7 +314,7 @@ impl Checker<'_> {
                                 format!("unknown placeholder `{{{name}}}`"),
                                 format!("`{}` never binds `{name}` with `let`", p.name.name),
                             )
-                            .note("the placeholders are {i}, {i1}, {i2}, ..., {name}, {copy}, {pid}, {sender}, {msg} and names bound by `let`"),
+                            .note("the placeholders are {i}, {i1}, {i2}, ..., {name}, {copy}, {pid}, {sender}, {msg}, {arg}, {reply}, {reply_sender}, {status} and names bound by `let`"),
                         );
                     }
                 }
@@ -346,7 +379,25 @@ impl Checker<'_> {
     }
 
     fn copy_index(&mut self, t: &Target, p: &ProcessDecl, any_copy: bool) {
-        match t.index {
+        // A value the file already fixes is checked like a number; any other is checked
+        // when it is computed.
+        if let Some(CopyIndex::Value { expr, wrap }) = &t.index {
+            if let (false, Some(Ok(n))) = (*wrap, expr.constant()) {
+                if u32::try_from(n).map_or(true, |n| n >= p.count) {
+                    self.err(
+                        Diagnostic::new(
+                            t.span,
+                            format!("`{}` has no copy {n}", p.name.name),
+                            format!("its copies are 0 to {}", p.count - 1),
+                        )
+                        .related(p.name.span, "declared here")
+                        .note("write `[wrap ...]` for an index that wraps around the copies"),
+                    );
+                }
+            }
+            return;
+        }
+        match &t.index {
             None if p.count > 1 && !any_copy => self.err(
                 Diagnostic::new(
                     t.span,
@@ -359,7 +410,7 @@ impl Checker<'_> {
                 )
                 .related(p.name.span, "declared here"),
             ),
-            Some(CopyIndex::Fixed(n)) if n >= p.count => self.err(
+            Some(CopyIndex::Fixed(n)) if *n >= p.count => self.err(
                 Diagnostic::new(
                     t.span,
                     format!("`{}` has no copy {n}", p.name.name),
@@ -434,14 +485,14 @@ impl Checker<'_> {
     }
 
     fn expectation(&mut self, e: &Expect, ctx: &BodyCtx, what: &str) {
-        if !ctx.has_result {
+        if !ctx.has_result && !matches!(e.kind, ExpectKind::Value(_)) {
             self.err(
                 Diagnostic::new(
                     e.span,
                     format!("nothing to {what} yet"),
                     "no statement before this one has a result",
                 )
-                .note("`expect` and `if` look at the result of the last send, call, receive, reply, create, delete, transfer, spawn or print"),
+                .note("`expect` and `if` look at the result of the last send, call, receive, reply, create, delete, transfer, lookup, spawn, wait or print (a comparison of values, `if n < 3`, needs none)"),
             );
         }
         if let ExpectKind::Sender(t) = &e.kind {
@@ -499,6 +550,9 @@ impl Checker<'_> {
                 }
             }
             StmtKind::Create { .. } => {}
+            StmtKind::ReplyTo { .. } | StmtKind::Lookup { .. } | StmtKind::Wait { .. } => {
+                self.leaf_statement(st);
+            }
             StmtKind::Delete { name } => {
                 self.mailbox_name(name, "a mailbox name");
             }
@@ -506,7 +560,7 @@ impl Checker<'_> {
                 self.mailbox_name(name, "a mailbox name");
                 self.process_target(to, false, "the new owner's name");
             }
-            StmtKind::Spawn { name } => match self.process(&name.name) {
+            StmtKind::Spawn { name, .. } => match self.process(&name.name) {
                 Some((_, p)) if p.spawned => {}
                 Some((_, p)) => self.err(
                     Diagnostic::new(
@@ -551,18 +605,91 @@ impl Checker<'_> {
             }
             StmtKind::Expect(e) => self.expectation(e, ctx, "expect"),
             StmtKind::Let { .. }
+            | StmtKind::Assign { .. }
             | StmtKind::Compute(_)
             | StmtKind::Sleep(_)
             | StmtKind::Yield
             | StmtKind::Exit(_)
+            | StmtKind::ExitValue(_)
             | StmtKind::Print(_) => {}
         }
     }
 
+    /// The statements that hold no block. Kept out of [`Self::statement`], which recurses
+    /// once per nested block: its frame is what the nesting limit multiplies.
+    #[inline(never)]
+    fn leaf_statement(&mut self, st: &Stmt) {
+        match &st.kind {
+            StmtKind::ReplyTo { to, .. } => {
+                self.process_target(to, false, "the caller's name");
+            }
+            StmtKind::Lookup { name } => {
+                self.mailbox_name(name, "a mailbox name");
+            }
+            StmtKind::Wait { child, .. } => {
+                if let Some(i) = self.process_target(child, false, "a process this one spawns") {
+                    let p = &self.s.processes[i];
+                    if !p.spawned {
+                        self.err(
+                            Diagnostic::new(
+                                child.name.span,
+                                format!("`{}` starts at boot: `init` is its parent", p.name.name),
+                                "only a process this one spawns can be waited for",
+                            )
+                            .related(p.name.span, "declared here"),
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A declaration's target is resolved before anything runs: its index is a number.
+    fn static_index(&mut self, t: &Target) {
+        if let Some(CopyIndex::Value { expr, .. }) = &t.index {
+            self.err(Diagnostic::new(
+                expr.span,
+                "a declaration names a copy by its number",
+                "expected a copy number",
+            ));
+        }
+    }
+
     /// A fault's target must be a process (one copy), and only one kill per copy makes sense.
+    /// An expected kill must be one a `fault kill` line makes.
     fn faults(&mut self) {
+        for t in &self.s.expected_kills {
+            self.static_index(t);
+            if self
+                .process_target(t, false, "the process a `fault kill` kills")
+                .is_none()
+            {
+                continue;
+            }
+            let killed = self.s.faults.iter().any(|f| match &f.kind {
+                FaultSpec::Kill { target, .. } => {
+                    target.name.name == t.name.name && same_index(&target.index, &t.index)
+                }
+                _ => false,
+            });
+            if !killed {
+                self.err(
+                    Diagnostic::new(
+                        t.span,
+                        format!(
+                            "nothing kills `{}`",
+                            &self.s.source[t.span.start..t.span.end]
+                        ),
+                        "expected a process a `fault kill` line names",
+                    )
+                    .note("add `fault kill ... at tick N` (or `at syscall N`) for it"),
+                );
+            }
+        }
         for f in &self.s.faults {
             if let FaultSpec::Kill { target, .. } = &f.kind {
+                self.static_index(target);
                 self.process_target(target, false, "the process to kill");
             }
         }
@@ -605,6 +732,7 @@ impl Checker<'_> {
     fn owners(&mut self) {
         for m in &self.s.mailboxes {
             if let Some(owner) = &m.owner {
+                self.static_index(owner);
                 if let Some(i) = self.process_target(owner, false, "the owning process's name") {
                     if self.s.processes[i].spawned {
                         self.err(
@@ -664,11 +792,71 @@ pub fn boot_owners(s: &Scenario) -> Vec<Option<(usize, u32)>> {
         .iter()
         .map(|m| {
             let proc = checker.boot_owner(m).ok().flatten()?;
-            let copy = match m.owner.as_ref().and_then(|o| o.index) {
-                Some(CopyIndex::Fixed(n)) => n,
+            let copy = match m.owner.as_ref().and_then(|o| o.index.as_ref()) {
+                Some(&CopyIndex::Fixed(n)) => n,
                 _ => 0,
             };
             Some((proc, copy))
         })
         .collect()
+}
+
+/// Whether two declarations' indexes name the same copy (no index is copy 0).
+fn same_index(a: &Option<CopyIndex>, b: &Option<CopyIndex>) -> bool {
+    let copy = |i: &Option<CopyIndex>| match i {
+        None => Some(0),
+        Some(CopyIndex::Fixed(n)) => Some(*n),
+        Some(CopyIndex::Value { .. }) => None,
+    };
+    copy(a).is_some() && copy(a) == copy(b)
+}
+
+/// The values a statement computes (not those of the blocks it holds), in order.
+fn statement_values(st: &Stmt) -> Vec<&Expr> {
+    fn target(t: &Target) -> Option<&Expr> {
+        match &t.index {
+            Some(CopyIndex::Value { expr, .. }) => Some(expr),
+            _ => None,
+        }
+    }
+    fn mode(m: &ModeSpec) -> Option<&Expr> {
+        match m {
+            ModeSpec::Timeout(e) => Some(e),
+            _ => None,
+        }
+    }
+    fn test(e: &Expect) -> Option<&Expr> {
+        match &e.kind {
+            ExpectKind::Value(v) => Some(v),
+            ExpectKind::Sender(t) => target(t),
+            _ => None,
+        }
+    }
+    match &st.kind {
+        StmtKind::Send { to, mode: m, .. } | StmtKind::Call { to, mode: m, .. } => {
+            target(to).into_iter().chain(mode(m)).collect()
+        }
+        StmtKind::Receive { from, mode: m, .. } => {
+            let from = match from {
+                SourceSpec::From(t) => target(t),
+                _ => None,
+            };
+            from.into_iter().chain(mode(m)).collect()
+        }
+        StmtKind::Compute(e) | StmtKind::Sleep(e) | StmtKind::Repeat { times: e, .. } => {
+            vec![e]
+        }
+        StmtKind::Assign { value, .. } | StmtKind::ExitValue(value) => vec![value],
+        StmtKind::Create {
+            capacity: CapacitySpec::Count(e),
+            ..
+        } => vec![e],
+        StmtKind::Transfer { to, .. } | StmtKind::ReplyTo { to, .. } => {
+            target(to).into_iter().collect()
+        }
+        StmtKind::Wait { child, mode: m } => target(child).into_iter().chain(mode(m)).collect(),
+        StmtKind::Spawn { arg, .. } => arg.iter().collect(),
+        StmtKind::If { cond, .. } | StmtKind::Expect(cond) => test(cond).into_iter().collect(),
+        _ => Vec::new(),
+    }
 }

@@ -20,7 +20,7 @@ mod run;
 
 pub use ast::{line_col, Scenario, SettingKey, SettingValue, Span};
 pub use check::check;
-pub use parse::parse;
+pub use parse::{parse, parse_all};
 pub use run::{capacity_text, programs, Directory, INIT, MAX_STEPS_WITHOUT_SYSCALL};
 
 /// How deep blocks may nest, the process body counting as the first. The parser refuses the
@@ -28,6 +28,22 @@ pub use run::{capacity_text, programs, Directory, INIT, MAX_STEPS_WITHOUT_SYSCAL
 /// walk over one (the checker's, the derived `Clone`, `Debug`, `PartialEq` and `Drop`)
 /// recurses at most this far: the bound is what keeps them all off the end of the stack.
 pub const MAX_NESTING: usize = 64;
+
+/// The most terms (numbers, names and operators) one value's expression holds. The parser
+/// refuses a longer one, so every walk over an expression tree (computing it, the derived
+/// traits) recurses at most this far.
+pub const MAX_EXPR_TERMS: usize = 256;
+
+/// How deep parentheses and negations nest in one value (`-(-(x))` is 4 deep). Each level
+/// is a few frames of the parser's descent and a node of the tree every walk recurses into:
+/// the bound keeps them all within a small stack.
+pub const MAX_VALUE_DEPTH: usize = 16;
+
+/// The most mistakes of form the parser collects before it stops reading a file: each is
+/// kept whole (its words, its notes), so a file of nothing but mistakes would otherwise
+/// cost far more memory than the file. Mistakes of meaning are looked for only in a file
+/// without any of these.
+pub const MAX_FORM_MISTAKES: usize = 1_000;
 
 /// The most bytes a value holds: a text once its placeholders are filled in (a message, a
 /// reply, a printed line, a `let` binding, what `expect bytes` compares). The interpreter
@@ -77,7 +93,7 @@ impl Diagnostic {
 
 /// Parse and check a scenario: every mistake, or a scenario that can run.
 pub fn load(file: &str, source: &str) -> Result<Scenario, Vec<Diagnostic>> {
-    let scenario = parse(file, source).map_err(|d| vec![d])?;
+    let scenario = parse_all(file, source)?;
     let mistakes = check(&scenario);
     if mistakes.is_empty() {
         Ok(scenario)

@@ -9,7 +9,7 @@
 //! can take it, or anything that walks what it built, deeper than that.
 
 use super::ast::*;
-use super::{Diagnostic, MAX_NESTING};
+use super::{Diagnostic, MAX_EXPR_TERMS, MAX_FORM_MISTAKES, MAX_NESTING, MAX_VALUE_DEPTH};
 use abi::{Capacity, Error};
 
 /// One token and where it is.
@@ -32,6 +32,17 @@ enum Tok {
     Plus,
     Minus,
     Percent,
+    Star,
+    Slash,
+    LParen,
+    RParen,
+    /// `=`.
+    Assign,
+    /// A comparison: `==`, `!=`, `<`, `<=`, `>`, `>=`.
+    Compare(BinOp),
+    /// Text the lexer could not read; its mistake is already reported, so the parser stays
+    /// quiet about it.
+    Bad,
     /// The end of a statement: a newline or `;`.
     End,
     Eof,
@@ -50,17 +61,35 @@ impl Tok {
             Tok::Plus => "`+`".to_string(),
             Tok::Minus => "`-`".to_string(),
             Tok::Percent => "`%`".to_string(),
+            Tok::Star => "`*`".to_string(),
+            Tok::Slash => "`/`".to_string(),
+            Tok::LParen => "`(`".to_string(),
+            Tok::RParen => "`)`".to_string(),
+            Tok::Assign => "`=`".to_string(),
+            Tok::Compare(op) => format!("`{}`", op.symbol()),
+            Tok::Bad => "a mistake".to_string(),
             Tok::End => "the end of the line".to_string(),
             Tok::Eof => "the end of the file".to_string(),
         }
     }
 }
 
-fn lex(src: &str) -> Result<Vec<Token>, Diagnostic> {
+/// The tokens of `src`, and the mistakes found reading them. A mistake leaves a [`Tok::Bad`]
+/// token in its place and the lexer goes on, so the parser can report the lines after it.
+fn lex(src: &str) -> (Vec<Token>, Vec<Diagnostic>) {
     let bytes = src.as_bytes();
     let mut out = Vec::new();
+    let mut mistakes = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
+        if mistakes.len() >= MAX_FORM_MISTAKES {
+            mistakes.push(stopped_reading(i));
+            out.push(Token {
+                kind: Tok::Eof,
+                span: Span::new(i, i),
+            });
+            return (out, mistakes);
+        }
         let c = bytes[i];
         let start = i;
         let one = |kind| Token {
@@ -106,18 +135,49 @@ fn lex(src: &str) -> Result<Vec<Token>, Diagnostic> {
                 out.push(one(Tok::Percent));
                 i += 1;
             }
+            b'*' | b'/' | b'(' | b')' => {
+                out.push(one(match c {
+                    b'*' => Tok::Star,
+                    b'/' => Tok::Slash,
+                    b'(' => Tok::LParen,
+                    _ => Tok::RParen,
+                }));
+                i += 1;
+            }
+            b'=' | b'!' | b'<' | b'>' => {
+                let eq = bytes.get(i + 1) == Some(&b'=');
+                let kind = match (c, eq) {
+                    (b'=', true) => Tok::Compare(BinOp::Eq),
+                    (b'=', false) => Tok::Assign,
+                    (b'!', true) => Tok::Compare(BinOp::Ne),
+                    (b'<', true) => Tok::Compare(BinOp::Le),
+                    (b'<', false) => Tok::Compare(BinOp::Lt),
+                    (b'>', true) => Tok::Compare(BinOp::Ge),
+                    (b'>', false) => Tok::Compare(BinOp::Gt),
+                    _ => {
+                        mistakes.push(
+                            Diagnostic::new(
+                                Span::new(i, i + 1),
+                                "unexpected character `!`",
+                                "expected `!=`",
+                            )
+                            .note("`not` turns a test around: `if not n < 3`"),
+                        );
+                        Tok::Bad
+                    }
+                };
+                let len = if eq { 2 } else { 1 };
+                out.push(Token {
+                    kind,
+                    span: Span::new(i, i + len),
+                });
+                i += len;
+            }
             b'"' => {
                 i += 1;
                 loop {
                     match bytes.get(i) {
-                        None | Some(b'\n') => {
-                            return Err(Diagnostic::new(
-                                Span::new(start, i),
-                                "unterminated string",
-                                "this string has no closing `\"`",
-                            )
-                            .note("a string ends on the line it starts; write a newline as \\n"))
-                        }
+                        None | Some(b'\n') => break,
                         Some(b'\\') => {
                             // Skip the escaped character whole, however many bytes it is.
                             i += 1;
@@ -126,6 +186,21 @@ fn lex(src: &str) -> Result<Vec<Token>, Diagnostic> {
                         Some(b'"') => break,
                         Some(_) => i += 1,
                     }
+                }
+                if bytes.get(i) != Some(&b'"') {
+                    mistakes.push(
+                        Diagnostic::new(
+                            Span::new(start, i),
+                            "unterminated string",
+                            "this string has no closing `\"`",
+                        )
+                        .note("a string ends on the line it starts; write a newline as \\n"),
+                    );
+                    out.push(Token {
+                        kind: Tok::Bad,
+                        span: Span::new(start, i),
+                    });
+                    continue;
                 }
                 let raw = src[start + 1..i].to_string();
                 i += 1;
@@ -140,17 +215,22 @@ fn lex(src: &str) -> Result<Vec<Token>, Diagnostic> {
                 }
                 let text: String = src[start..i].chars().filter(|&c| c != '_').collect();
                 let span = Span::new(start, i);
-                let n = text.parse::<u64>().map_err(|_| {
-                    if text.bytes().all(|b| b.is_ascii_digit()) {
-                        Diagnostic::new(span, "number too large", "this does not fit in 64 bits")
-                    } else {
-                        Diagnostic::new(span, "malformed number", "expected digits only")
+                let kind = match text.parse::<u64>() {
+                    Ok(n) => Tok::Int(n),
+                    Err(_) => {
+                        mistakes.push(if text.bytes().all(|b| b.is_ascii_digit()) {
+                            Diagnostic::new(
+                                span,
+                                "number too large",
+                                "this does not fit in 64 bits",
+                            )
+                        } else {
+                            Diagnostic::new(span, "malformed number", "expected digits only")
+                        });
+                        Tok::Bad
                     }
-                })?;
-                out.push(Token {
-                    kind: Tok::Int(n),
-                    span,
-                });
+                };
+                out.push(Token { kind, span });
             }
             c if c.is_ascii_alphabetic() || c == b'_' => {
                 while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
@@ -164,12 +244,19 @@ fn lex(src: &str) -> Result<Vec<Token>, Diagnostic> {
             _ => {
                 let ch = src[i..].chars().next().unwrap_or('?');
                 let span = Span::new(i, i + ch.len_utf8());
-                return Err(Diagnostic::new(
+                mistakes.push(
+                    Diagnostic::new(
+                        span,
+                        format!("unexpected character `{}`", ch.escape_default()),
+                        "not part of the scenario language",
+                    )
+                    .note("names are letters, digits and `_`; text goes in double quotes"),
+                );
+                out.push(Token {
+                    kind: Tok::Bad,
                     span,
-                    format!("unexpected character `{}`", ch.escape_default()),
-                    "not part of the scenario language",
-                )
-                .note("names are letters, digits and `_`; text goes in double quotes"));
+                });
+                i = span.end;
             }
         }
     }
@@ -177,12 +264,28 @@ fn lex(src: &str) -> Result<Vec<Token>, Diagnostic> {
         kind: Tok::Eof,
         span: Span::new(src.len(), src.len()),
     });
-    Ok(out)
+    (out, mistakes)
 }
+
+/// The last mistake of a file with [`MAX_FORM_MISTAKES`] before `at`.
+fn stopped_reading(at: usize) -> Diagnostic {
+    Diagnostic::new(
+        Span::new(at, at),
+        format!("stopped reading after {MAX_FORM_MISTAKES} mistakes"),
+        "the file is not read past here",
+    )
+    .note("correct the mistakes above, and `sim check` reads on")
+}
+
+/// The words that start a declaration, for "did you mean".
+const DECLARATIONS: &str = "set, mailbox, process, fault or expect";
+
+/// The attributes of a process header, for "did you mean".
+const PROCESS_ATTRIBUTES: &str = "count, priority, inbox, burst, arrive, spawned or daemon";
 
 /// The words that start a statement, for "expected" lists.
 const STATEMENTS: &str = "send, call, receive, reply, compute, sleep, yield, create, delete, \
-    transfer, spawn, exit, repeat, loop, if, break, print, let or expect";
+    transfer, lookup, spawn, wait, exit, repeat, loop, while, if, break, print, let or expect";
 
 struct Parser<'a> {
     src: &'a str,
@@ -190,6 +293,14 @@ struct Parser<'a> {
     pos: usize,
     /// How many blocks enclose the next token.
     depth: usize,
+    /// The mistakes found so far; the parser records one and goes on at the next statement.
+    mistakes: Vec<Diagnostic>,
+    /// How many parentheses and negations enclose the next token of the value being read.
+    parens: usize,
+    /// How many mistakes the lexer found: they count toward [`MAX_FORM_MISTAKES`] too.
+    lexed_mistakes: usize,
+    /// Where the parser (or the lexer) stopped reading, after [`MAX_FORM_MISTAKES`].
+    stopped: Option<usize>,
 }
 
 type PResult<T> = Result<T, Diagnostic>;
@@ -214,6 +325,62 @@ impl Parser<'_> {
             format!("expected {expected}, found {}", t.kind.describe()),
             format!("expected {expected} here"),
         )
+    }
+
+    /// Keep a mistake, unless it is about a token the lexer already reported.
+    fn record(&mut self, mistake: Diagnostic) {
+        if self.stopped.is_some() {
+            return;
+        }
+        if self.peek().kind != Tok::Bad && self.mistakes.last() != Some(&mistake) {
+            self.mistakes.push(mistake);
+        }
+        if self.mistakes.len() + self.lexed_mistakes >= MAX_FORM_MISTAKES {
+            // Stop: skip to the end, where every open block and loop ends at once.
+            let at = self.peek().span.start;
+            self.mistakes.push(stopped_reading(at));
+            self.stopped = Some(at);
+            self.pos = self.toks.len() - 1;
+        }
+    }
+
+    /// After a mistake, go on at the next statement: past the end of this line (or `;`), or
+    /// up to the `}` that closes the enclosing block. A block that opens on the broken line
+    /// is still read, its statements checked and thrown away, so that its mistakes are
+    /// reported too; one nested too deep is skipped whole, brace by brace, without recursion.
+    fn recover(&mut self, top_level: bool) {
+        let mut open = 0usize;
+        loop {
+            match self.peek().kind {
+                Tok::Eof => return,
+                Tok::End if open == 0 => {
+                    self.next();
+                    return;
+                }
+                Tok::RBrace if open == 0 => {
+                    if !top_level {
+                        return;
+                    }
+                    self.next();
+                }
+                Tok::RBrace => {
+                    open -= 1;
+                    self.next();
+                }
+                Tok::LBrace if open == 0 && self.depth < MAX_NESTING => {
+                    if let Err(mistake) = self.block() {
+                        self.record(mistake);
+                    }
+                }
+                Tok::LBrace => {
+                    open += 1;
+                    self.next();
+                }
+                _ => {
+                    self.next();
+                }
+            }
+        }
     }
 
     fn skip_ends(&mut self) {
@@ -378,6 +545,19 @@ impl Parser<'_> {
         })
     }
 
+    /// `expect killed PROCESS`: a kill the run is meant to show.
+    fn expected_kill(&mut self) -> PResult<Target> {
+        self.next();
+        if !self.eat_word("killed") {
+            return Err(self
+                .unexpected("`killed`")
+                .note("at the top level, `expect killed PROCESS` declares a kill the run is meant to show; other tests go inside a process"));
+        }
+        let target = self.target("the process a `fault kill` line kills")?;
+        self.end_of_statement()?;
+        Ok(target)
+    }
+
     /// The end of a statement: a newline, `;`, or the `}` that closes its block.
     fn end_of_statement(&mut self) -> PResult<()> {
         match self.peek().kind {
@@ -390,35 +570,42 @@ impl Parser<'_> {
         }
     }
 
-    fn file(&mut self, scenario: &mut Scenario) -> PResult<()> {
+    /// Every declaration of the file; a broken one is recorded and the parser goes on at the
+    /// next line.
+    fn file(&mut self, scenario: &mut Scenario) {
         loop {
             self.skip_ends();
             let t = self.peek().clone();
-            match &t.kind {
-                Tok::Eof => return Ok(()),
-                Tok::Word(w) if w == "set" => {
-                    let s = self.setting()?;
-                    scenario.settings.push(s);
-                }
+            let parsed = match &t.kind {
+                Tok::Eof => return,
+                Tok::Word(w) if w == "set" => self.setting().map(|s| scenario.settings.push(s)),
                 Tok::Word(w) if w == "mailbox" => {
-                    let m = self.mailbox()?;
-                    scenario.mailboxes.push(m);
+                    self.mailbox().map(|m| scenario.mailboxes.push(m))
                 }
                 Tok::Word(w) if w == "process" => {
-                    let p = self.process()?;
-                    scenario.processes.push(p);
+                    self.process().map(|p| scenario.processes.push(p))
                 }
-                Tok::Word(w) if w == "fault" => {
-                    let f = self.fault()?;
-                    scenario.faults.push(f);
-                }
-                _ => {
-                    return Err(self
+                Tok::Word(w) if w == "fault" => self.fault().map(|f| scenario.faults.push(f)),
+                Tok::Word(w) if w == "expect" => self
+                    .expected_kill()
+                    .map(|t| scenario.expected_kills.push(t)),
+                other => {
+                    let mut d = self
                         .unexpected("`set`, `mailbox`, `process` or `fault`")
                         .note(
                             "a scenario is made of `set`, `mailbox`, `process` and `fault` lines",
-                        ))
+                        );
+                    if let Tok::Word(w) = other {
+                        if let Some(h) = suggest(w, DECLARATIONS) {
+                            d = d.note(format!("did you mean `{h}`?"));
+                        }
+                    }
+                    Err(d)
                 }
+            };
+            if let Err(mistake) = parsed {
+                self.record(mistake);
+                self.recover(true);
             }
         }
     }
@@ -514,10 +701,48 @@ impl Parser<'_> {
             spawned: false,
             burst: 0,
             arrive: None,
+            daemon: false,
             body: Vec::new(),
             span: start,
         };
         loop {
+            match self.process_attribute(&mut decl) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(mistake) => {
+                    // The body is still read, so that its mistakes are reported too.
+                    self.record(mistake.clone());
+                    while !matches!(self.peek().kind, Tok::LBrace | Tok::End | Tok::Eof) {
+                        self.next();
+                    }
+                    if self.peek().kind != Tok::LBrace {
+                        // Recorded already: the caller's record of it is a no-op.
+                        return Err(mistake);
+                    }
+                    break;
+                }
+            }
+        }
+        decl.span = start.to(self.toks[self.pos.saturating_sub(1)].span);
+        if self.peek().kind != Tok::LBrace {
+            let mut d = self.unexpected(
+                "`count`, `priority`, `inbox`, `burst`, `arrive`, `spawned`, `daemon` or `{`",
+            );
+            if let Tok::Word(w) = &self.peek().kind {
+                if let Some(h) = suggest(w, PROCESS_ATTRIBUTES) {
+                    d = d.note(format!("did you mean `{h}`?"));
+                }
+            }
+            return Err(d);
+        }
+        decl.body = self.block()?;
+        self.end_of_statement()?;
+        Ok(decl)
+    }
+
+    /// One attribute of a process header; `false` when the next token is not one.
+    fn process_attribute(&mut self, decl: &mut ProcessDecl) -> PResult<bool> {
+        {
             if self.eat_word("count") {
                 let (n, span) = self.int_in("a number of copies", u16::MAX as u64)?;
                 if n == 0 {
@@ -539,18 +764,13 @@ impl Parser<'_> {
             } else if self.eat_word("arrive") {
                 let what = "the tick at which it arrives";
                 decl.arrive = Some(self.int_in(what, abi::SPAWN_ARRIVAL_MAX)?.0);
+            } else if self.eat_word("daemon") {
+                decl.daemon = true;
             } else {
-                break;
+                return Ok(false);
             }
         }
-        decl.span = start.to(self.toks[self.pos.saturating_sub(1)].span);
-        if self.peek().kind != Tok::LBrace {
-            return Err(self
-                .unexpected("`count`, `priority`, `inbox`, `burst`, `arrive`, `spawned` or `{`"));
-        }
-        decl.body = self.block()?;
-        self.end_of_statement()?;
-        Ok(decl)
+        Ok(true)
     }
 
     /// `{ statements }`, at most [`MAX_NESTING`] deep.
@@ -574,7 +794,8 @@ impl Parser<'_> {
         body
     }
 
-    /// The statements of the block opened at `open`, up to and including its `}`.
+    /// The statements of the block opened at `open`, up to and including its `}`. A broken
+    /// statement is recorded and left out, and the block goes on at the next one.
     fn statements(&mut self, open: Span) -> PResult<Vec<Stmt>> {
         let mut body = Vec::new();
         loop {
@@ -591,7 +812,13 @@ impl Parser<'_> {
                         "this `{` has no matching `}`",
                     ))
                 }
-                _ => body.push(self.statement()?),
+                _ => match self.statement() {
+                    Ok(stmt) => body.push(stmt),
+                    Err(mistake) => {
+                        self.record(mistake);
+                        self.recover(false);
+                    }
+                },
             }
         }
     }
@@ -600,7 +827,9 @@ impl Parser<'_> {
         if self.eat_word("nonblocking") {
             Ok(ModeSpec::NonBlocking)
         } else if self.eat_word("timeout") {
-            Ok(ModeSpec::Timeout(self.int("a timeout in ticks")?.0))
+            Ok(ModeSpec::Timeout(Box::new(
+                self.expr("a timeout in ticks")?,
+            )))
         } else {
             Ok(ModeSpec::Blocking)
         }
@@ -612,22 +841,23 @@ impl Parser<'_> {
         let mut index = None;
         if self.peek().kind == Tok::LBracket {
             self.next();
-            let idx = if self.eat_word("copy") {
-                let offset = match self.peek().kind {
-                    Tok::Plus => {
-                        self.next();
-                        self.int_in("an offset", u32::MAX as u64)?.0 as i64
-                    }
-                    Tok::Minus => {
-                        self.next();
-                        -(self.int_in("an offset", u32::MAX as u64)?.0 as i64)
-                    }
-                    _ => 0,
-                };
-                CopyIndex::Relative(offset)
-            } else {
-                let what = "a copy number or `copy`";
-                CopyIndex::Fixed(self.int_in(what, u32::MAX as u64)?.0 as u32)
+            let wrap = self.eat_word("wrap");
+            let expr = self.expr("a copy number, `copy` or a value")?;
+            let idx = match expr.kind {
+                ExprKind::Int(n) if !wrap => {
+                    let n = u32::try_from(n).map_err(|_| {
+                        Diagnostic::new(
+                            expr.span,
+                            format!("{n} is too large here"),
+                            format!("expected a copy number (at most {})", u32::MAX),
+                        )
+                    })?;
+                    CopyIndex::Fixed(n)
+                }
+                _ => CopyIndex::Value {
+                    expr: Box::new(expr),
+                    wrap,
+                },
             };
             if self.peek().kind != Tok::RBracket {
                 return Err(self.unexpected("`]`"));
@@ -636,6 +866,168 @@ impl Parser<'_> {
             index = Some(idx);
         }
         Ok(Target { name, index, span })
+    }
+
+    /// A value: at most one comparison of sums of products of (possibly negated) numbers,
+    /// names, `{name}`s and parenthesised values, at most [`MAX_EXPR_TERMS`] terms.
+    fn expr(&mut self, what: &str) -> PResult<Expr> {
+        let mut terms = 0;
+        self.comparison(what, &mut terms)
+    }
+
+    /// Count one more term of the value being read; past the bound, a mistake here.
+    fn term(&mut self, terms: &mut usize) -> PResult<()> {
+        *terms += 1;
+        if *terms > MAX_EXPR_TERMS {
+            return Err(Diagnostic::new(
+                self.peek().span,
+                format!("a value holds at most {MAX_EXPR_TERMS} terms"),
+                "this term is one too many",
+            )
+            .note("compute part of it with `let NAME = ...` first"));
+        }
+        Ok(())
+    }
+
+    fn comparison(&mut self, what: &str, terms: &mut usize) -> PResult<Expr> {
+        let left = self.sum(what, terms)?;
+        if let Tok::Compare(op) = self.peek().kind {
+            self.term(terms)?;
+            self.next();
+            let right = self.sum("a value to compare with", terms)?;
+            return Ok(binary(op, left, right));
+        }
+        Ok(left)
+    }
+
+    fn sum(&mut self, what: &str, terms: &mut usize) -> PResult<Expr> {
+        let mut left = self.product(what, terms)?;
+        loop {
+            let op = match self.peek().kind {
+                Tok::Plus => BinOp::Add,
+                Tok::Minus => BinOp::Sub,
+                _ => return Ok(left),
+            };
+            self.term(terms)?;
+            self.next();
+            let right = self.product("a value", terms)?;
+            left = binary(op, left, right);
+        }
+    }
+
+    fn product(&mut self, what: &str, terms: &mut usize) -> PResult<Expr> {
+        let mut left = self.unary(what, terms)?;
+        loop {
+            let op = match self.peek().kind {
+                Tok::Star => BinOp::Mul,
+                Tok::Slash => BinOp::Div,
+                Tok::Percent => BinOp::Rem,
+                _ => return Ok(left),
+            };
+            self.term(terms)?;
+            self.next();
+            let right = self.unary("a value", terms)?;
+            left = binary(op, left, right);
+        }
+    }
+
+    /// One more level of parentheses or negation in the value being read, or a mistake at
+    /// `at` past [`MAX_VALUE_DEPTH`].
+    fn nest_value(&mut self, at: Span, what: &str) -> PResult<()> {
+        if self.parens >= MAX_VALUE_DEPTH {
+            return Err(Diagnostic::new(
+                at,
+                format!("a value nests at most {MAX_VALUE_DEPTH} deep"),
+                format!("this `{what}` would open level {}", self.parens + 1),
+            )
+            .note("parentheses and `-` each open a level; compute the inner part with `let NAME = ...` first"));
+        }
+        Ok(())
+    }
+
+    fn unary(&mut self, what: &str, terms: &mut usize) -> PResult<Expr> {
+        if self.peek().kind != Tok::Minus {
+            return self.primary(what, terms);
+        }
+        self.term(terms)?;
+        self.nest_value(self.peek().span, "-")?;
+        let minus = self.next().span;
+        // The one number that is only a number negated: -9223372036854775808.
+        if let Tok::Int(n) = self.peek().kind {
+            if n == i64::MIN.unsigned_abs() {
+                let span = minus.to(self.next().span);
+                return Ok(Expr {
+                    kind: ExprKind::Int(i64::MIN),
+                    span,
+                });
+            }
+        }
+        self.parens += 1;
+        let x = self.unary("a value", terms);
+        self.parens -= 1;
+        let x = x?;
+        Ok(Expr {
+            span: minus.to(x.span),
+            kind: ExprKind::Neg(Box::new(x)),
+        })
+    }
+
+    fn primary(&mut self, what: &str, terms: &mut usize) -> PResult<Expr> {
+        self.term(terms)?;
+        let t = self.peek().clone();
+        match t.kind {
+            Tok::Int(n) => {
+                self.next();
+                let n = i64::try_from(n).map_err(|_| {
+                    Diagnostic::new(
+                        t.span,
+                        "number too large",
+                        "a value is a 64-bit signed number",
+                    )
+                })?;
+                Ok(Expr {
+                    kind: ExprKind::Int(n),
+                    span: t.span,
+                })
+            }
+            Tok::Word(w) => {
+                self.next();
+                Ok(Expr {
+                    kind: ExprKind::Name(w),
+                    span: t.span,
+                })
+            }
+            // `{n}`, as in a text: the same name.
+            Tok::LBrace => {
+                self.next();
+                let name = self.ident("a name")?;
+                if self.peek().kind != Tok::RBrace {
+                    return Err(self.unexpected("`}`"));
+                }
+                let close = self.next().span;
+                Ok(Expr {
+                    kind: ExprKind::Name(name.name),
+                    span: t.span.to(close),
+                })
+            }
+            Tok::LParen => {
+                self.nest_value(t.span, "(")?;
+                self.next();
+                self.parens += 1;
+                let inner = self.comparison("a value", terms);
+                self.parens -= 1;
+                let inner = inner?;
+                if self.peek().kind != Tok::RParen {
+                    return Err(self.unexpected("`)`"));
+                }
+                let close = self.next().span;
+                Ok(Expr {
+                    kind: inner.kind,
+                    span: t.span.to(close),
+                })
+            }
+            _ => Err(self.unexpected(what)),
+        }
     }
 
     fn template(&mut self, what: &str) -> PResult<Template> {
@@ -653,6 +1045,16 @@ impl Parser<'_> {
         let start = self.peek().span;
         let what = "`ok`, an error name, `bytes \"...\"`, `sender NAME` or `multiple_of \"N\"`";
         let negated = self.eat_word("not");
+        let test_word = match &self.peek().kind {
+            Tok::Word(w) => {
+                matches!(w.as_str(), "ok" | "bytes" | "sender" | "multiple_of")
+                    || Error::from_name(w).is_some()
+            }
+            _ => false,
+        };
+        if !test_word {
+            return self.comparison_test(start, negated, what);
+        }
         let word = self.ident(what)?;
         let kind = match word.name.as_str() {
             "ok" => ExpectKind::Ok,
@@ -677,6 +1079,34 @@ impl Parser<'_> {
             kind,
             negated,
             span: start.to(end),
+        })
+    }
+
+    /// A test that is a comparison of values (`n < 3`), after `if`, `while`, `expect` and
+    /// an optional `not`.
+    fn comparison_test(&mut self, start: Span, negated: bool, what: &str) -> PResult<Expect> {
+        let first = self.peek().clone();
+        let value = self.expr(&format!("{what}, or a comparison (`n < 3`)"))?;
+        if !value.is_comparison() {
+            if let (Tok::Word(name), ExprKind::Name(_)) = (&first.kind, &value.kind) {
+                let names: Vec<&str> = Error::ALL.iter().map(|e| e.name()).collect();
+                return Err(Diagnostic::new(
+                    first.span,
+                    format!("`{name}` is not something to expect"),
+                    format!("expected {what}, or a comparison (`n < 3`)"),
+                )
+                .note(format!("the error names are: {}", names.join(", "))));
+            }
+            return Err(Diagnostic::new(
+                value.span,
+                "a test of values needs a comparison",
+                "expected `==`, `!=`, `<`, `<=`, `>` or `>=` in this value",
+            ));
+        }
+        Ok(Expect {
+            span: start.to(value.span),
+            kind: ExpectKind::Value(value),
+            negated,
         })
     }
 
@@ -720,19 +1150,38 @@ impl Parser<'_> {
                 };
                 StmtKind::Receive { from, mode, buffer }
             }
+            "reply" if self.eat_word("to") => StmtKind::ReplyTo {
+                to: self.target("the caller's name")?,
+                payload: self.template("the reply, in quotes")?,
+            },
             "reply" => StmtKind::Reply {
                 payload: self.template("the reply, in quotes")?,
             },
-            "compute" => StmtKind::Compute(self.int("a number of ticks")?.0),
-            "sleep" => StmtKind::Sleep(self.int("a number of ticks")?.0),
+            "lookup" => StmtKind::Lookup {
+                name: self.ident("the name a mailbox is registered under")?,
+            },
+            "wait" => StmtKind::Wait {
+                child: self.target("the name of a process this one spawned")?,
+                mode: self.mode()?,
+            },
+            "compute" => StmtKind::Compute(self.expr("a number of ticks")?),
+            "sleep" => StmtKind::Sleep(self.expr("a number of ticks")?),
             "yield" => StmtKind::Yield,
             "create" => {
                 let name = self.ident("the new mailbox's name")?;
-                let mut capacity = Capacity::Zero;
+                let mut capacity = CapacitySpec::Count(Expr {
+                    kind: ExprKind::Int(0),
+                    span: name.span,
+                });
                 let mut overflow = OverflowSpec::Block;
                 loop {
                     if self.eat_word("capacity") {
-                        capacity = self.capacity()?;
+                        capacity = if self.eat_word("unbounded") {
+                            CapacitySpec::Unbounded
+                        } else {
+                            let what = "a capacity: a number of messages, or `unbounded`";
+                            CapacitySpec::Count(self.expr(what)?)
+                        };
                     } else if self.eat_word("overflow") {
                         overflow = self.overflow()?;
                     } else {
@@ -758,26 +1207,28 @@ impl Parser<'_> {
             }
             "spawn" => StmtKind::Spawn {
                 name: self.ident("the name of a process declared `spawned`")?,
+                arg: if self.eat_word("with") {
+                    Some(self.expr("the value its copies see as `arg`")?)
+                } else {
+                    None
+                },
             },
             "exit" => {
-                let negative = if self.peek().kind == Tok::Minus {
-                    self.next();
-                    true
-                } else {
-                    false
-                };
-                let (n, span) = self.int("an exit code")?;
-                let code = if negative {
-                    i32::try_from(n).map(|n| -n)
-                } else {
-                    i32::try_from(n)
-                };
-                StmtKind::Exit(code.map_err(|_| {
-                    Diagnostic::new(span, "exit code out of range", "expected a 32-bit code")
-                })?)
+                let code = self.expr("an exit code")?;
+                match code.constant() {
+                    // A number (or arithmetic on numbers) is checked here, as it always was.
+                    Some(Ok(n)) => StmtKind::Exit(i32::try_from(n).map_err(|_| {
+                        Diagnostic::new(
+                            code.span,
+                            "exit code out of range",
+                            "expected a 32-bit code",
+                        )
+                    })?),
+                    _ => StmtKind::ExitValue(code),
+                }
             }
             "repeat" => {
-                let times = self.int("a number of times")?.0;
+                let times = self.expr("a number of times")?;
                 StmtKind::Repeat {
                     times,
                     body: self.block()?,
@@ -806,6 +1257,7 @@ impl Parser<'_> {
                     otherwise,
                 }
             }
+            "while" => self.while_loop(start)?,
             "break" => StmtKind::Break,
             "print" => StmtKind::Print(self.template("the text, in quotes")?),
             "let" => {
@@ -816,6 +1268,11 @@ impl Parser<'_> {
                         format!("`{}` is a built-in placeholder", name.name),
                         "choose another name",
                     ));
+                }
+                if self.peek().kind == Tok::Assign {
+                    self.next();
+                    let value = self.expr("a value: a number, a name or arithmetic")?;
+                    return self.finish(start, StmtKind::Assign { name, value });
                 }
                 StmtKind::Let {
                     name,
@@ -836,12 +1293,52 @@ impl Parser<'_> {
                 return Err(d);
             }
         };
+        self.finish(start, kind)
+    }
+
+    /// A statement that started at `start`, ending at the last token read.
+    fn finish(&mut self, start: Span, kind: StmtKind) -> PResult<Stmt> {
         let end = self.toks[self.pos.saturating_sub(1)].span;
         self.end_of_statement()?;
         Ok(Stmt {
             kind,
             span: start.to(end),
         })
+    }
+
+    /// `while TEST { body }`, read as `loop { if TEST { } else { break } body }`: `{i}`,
+    /// `break` and the step budget work as in any `loop`.
+    fn while_loop(&mut self, start: Span) -> PResult<StmtKind> {
+        let cond = self.expectation()?;
+        if self.depth + 1 >= MAX_NESTING {
+            return Err(Diagnostic::new(
+                start,
+                format!("blocks nest at most {MAX_NESTING} deep"),
+                format!("a `while` here needs block {} for its test", self.depth + 2),
+            ));
+        }
+        let mut body = self.block()?;
+        let test = Stmt {
+            span: cond.span,
+            kind: StmtKind::If {
+                cond,
+                then: Vec::new(),
+                otherwise: vec![Stmt {
+                    kind: StmtKind::Break,
+                    span: start,
+                }],
+            },
+        };
+        body.insert(0, test);
+        Ok(StmtKind::Loop { body })
+    }
+}
+
+/// `left op right`.
+fn binary(op: BinOp, left: Expr, right: Expr) -> Expr {
+    Expr {
+        span: left.span.to(right.span),
+        kind: ExprKind::Binary(op, Box::new(left), Box::new(right)),
     }
 }
 
@@ -969,7 +1466,7 @@ fn parse_template(src: &str, raw: &str, span: Span) -> PResult<Template> {
                         format!("malformed placeholder `{{{inner}}}`"),
                         "expected a placeholder name",
                     )
-                    .note("the placeholders are {i}, {i1}, {i2}, ..., {name}, {copy}, {pid}, {sender}, {msg} and names bound by `let`; write a literal brace as \\{"));
+                    .note("the placeholders are {i}, {i1}, {i2}, ..., {name}, {copy}, {pid}, {sender}, {msg}, {arg}, {reply}, {reply_sender}, {status} and names bound by `let`; write a literal brace as \\{"));
                 }
                 let var = Var::from_name(name);
                 if offset != 0 && !var.is_number() {
@@ -996,22 +1493,44 @@ fn parse_template(src: &str, raw: &str, span: Span) -> PResult<Template> {
     Ok(Template { pieces, span })
 }
 
-/// Parse a scenario file. `file` is the name diagnostics show.
+/// Parse a scenario file. `file` is the name diagnostics show. On mistakes, the first of them
+/// in the file ([`parse_all`] gives every one).
 pub fn parse(file: &str, source: &str) -> Result<Scenario, Diagnostic> {
-    let toks = lex(source)?;
+    parse_all(file, source).map_err(|mut mistakes| mistakes.swap_remove(0))
+}
+
+/// Parse a scenario file, going on after each mistake at the next statement or declaration:
+/// the scenario, or every mistake of form found, in file order (never an empty list).
+pub fn parse_all(file: &str, source: &str) -> Result<Scenario, Vec<Diagnostic>> {
+    let (toks, mut mistakes) = lex(source);
     let mut parser = Parser {
         src: source,
         toks,
         pos: 0,
         depth: 0,
+        mistakes: Vec::new(),
+        parens: 0,
+        lexed_mistakes: mistakes.len(),
+        // A lexer that stopped has said so: the parser adds nothing after it.
+        stopped: (mistakes.len() > MAX_FORM_MISTAKES).then_some(usize::MAX),
     };
     let mut scenario = Scenario {
         file: file.to_string(),
         source: source.to_string(),
         ..Scenario::default()
     };
-    parser.file(&mut scenario)?;
-    Ok(scenario)
+    parser.file(&mut scenario);
+    if let Some(at) = parser.stopped {
+        // What the lexer found past where the parser stopped is past the report's end.
+        mistakes.retain(|d| d.span.start <= at);
+    }
+    mistakes.append(&mut parser.mistakes);
+    if mistakes.is_empty() {
+        return Ok(scenario);
+    }
+    // The lexer's and the parser's mistakes interleave: one order, the file's.
+    mistakes.sort_by_key(|d| d.span.start);
+    Err(mistakes)
 }
 
 #[cfg(test)]
@@ -1050,6 +1569,82 @@ mod tests {
         let long = "n".repeat(1_000_000);
         assert_eq!(distance_within(&long, &long, TYPO), Some(0));
         assert_eq!(distance_within(&long, &format!("{long}ab"), TYPO), Some(2));
+    }
+
+    /// Each mistake of form is reported where it is, in file order, and the parser goes on
+    /// at the next statement or declaration: typos on several lines are several mistakes.
+    #[test]
+    fn the_parser_goes_on_after_a_mistake_and_reports_each_in_file_order() {
+        let text = "mailbox jobs capacity 2\n\
+                    proces helper { compute 1 }\n\
+                    process worker count 2 {\n\
+                    \x20 sned jobs \"a\"\n\
+                    \x20 repeat 3 {\n\
+                    \x20   recieve jobs\n\
+                    \x20 }\n\
+                    \x20 send jobs \"x\" timeout\n\
+                    }\n\
+                    process consumer priorty 3 {\n\
+                    \x20 receive jobs; compute *; yield\n\
+                    \x20 print \"unterminated\n\
+                    \x20 print \"fine\" @\n\
+                    }\n";
+        let found = parse_all("typos.sim", text).expect_err("eight mistakes");
+        let at: Vec<(usize, usize, &str)> = found
+            .iter()
+            .map(|d| {
+                let (line, col) = line_col(text, d.span.start);
+                (line, col, d.message.as_str())
+            })
+            .collect();
+        assert_eq!(
+            at,
+            [
+                (2, 1, "expected `set`, `mailbox`, `process` or `fault`, found `proces`"),
+                (4, 3, "unknown statement `sned`"),
+                (6, 5, "unknown statement `recieve`"),
+                (8, 24, "expected a timeout in ticks, found the end of the line"),
+                (
+                    10,
+                    18,
+                    "expected `count`, `priority`, `inbox`, `burst`, `arrive`, `spawned`, `daemon` or `{`, found `priorty`"
+                ),
+                (11, 25, "expected a number of ticks, found `*`"),
+                (12, 9, "unterminated string"),
+                (13, 16, "unexpected character `@`"),
+            ]
+        );
+        // "Did you mean" survives recovery, for statements, declarations and attributes.
+        for (i, hint) in [(0, "process"), (1, "send"), (2, "receive"), (4, "priority")] {
+            assert!(
+                found[i].notes.contains(&format!("did you mean `{hint}`?")),
+                "{:?}",
+                found[i]
+            );
+        }
+        // `parse` keeps its contract: the first mistake.
+        assert_eq!(parse("typos.sim", text).expect_err("mistakes"), found[0]);
+    }
+
+    /// A block opened on a broken line is still read (its mistakes count); an unclosed block
+    /// is one mistake at its `{`; a stray `}` at the top level is one mistake, not a loop.
+    #[test]
+    fn recovery_reads_blocks_on_broken_lines_and_always_ends() {
+        let text = "process a {\n  repeat * {\n    yeild\n  }\n  yield\n}\n}\nprocess b {\n";
+        let found = parse_all("blocks.sim", text).expect_err("mistakes");
+        let lines: Vec<usize> = found
+            .iter()
+            .map(|d| line_col(text, d.span.start).0)
+            .collect();
+        assert_eq!(lines, [2, 3, 7, 8], "{found:?}");
+        assert_eq!(found[1].message, "unknown statement `yeild`");
+        assert_eq!(found[3].message, "this block is never closed");
+        // A mistake-free file still parses, and a file of nothing but junk ends.
+        assert!(parse_all("ok.sim", "process a { yield }\n").is_ok());
+        let junk = "} { ] [ \" @ 99999999999999999999999 x\n".repeat(1000);
+        let found = parse_all("junk.sim", &junk).expect_err("junk");
+        assert!(!found.is_empty());
+        assert!(found.windows(2).all(|w| w[0].span.start <= w[1].span.start));
     }
 
     /// The depth counts blocks that enclose each other, not blocks in a row: a closed block

@@ -69,6 +69,8 @@ struct Ticket {
     released: Cell<bool>,
     /// For a copy declared `arrive T`: it ran before its release and waits for `start`.
     waiting: Cell<bool>,
+    /// The value it sees as `arg`.
+    arg: i64,
 }
 
 /// A copy spawned and bound, not released yet.
@@ -188,7 +190,7 @@ async fn init(sys: Sys, s: Arc<Scenario>, dir: Shared, names: Rc<Names>) -> i32 
     let mut started = Vec::new();
     for (i, p) in s.processes.iter().enumerate().filter(|(_, p)| !p.spawned) {
         for copy in 0..p.count {
-            match spawn_copy(&sys, &dir, p, i, copy, me).await {
+            match spawn_copy(&sys, &dir, p, i, copy, me, 0).await {
                 Ok(copy) => started.push(copy),
                 Err(e) => {
                     failed = true;
@@ -235,6 +237,7 @@ async fn spawn_copy(
     decl: usize,
     copy: u32,
     starter: Pid,
+    arg: i64,
 ) -> Result<Started, Error> {
     // The ticket goes in before the spawn: the copy may run before the spawn returns.
     let (key, ticket) = {
@@ -252,6 +255,7 @@ async fn spawn_copy(
             pid: Cell::new(None),
             released: Cell::new(false),
             waiting: Cell::new(false),
+            arg,
         });
         let key = (decl, copy, generation);
         d.tickets.insert(key, ticket.clone());
@@ -350,11 +354,17 @@ struct Interp<'a> {
     last: Outcome,
     /// The last message received (not a reply): whom `reply` and `from sender` mean.
     received: Option<Message>,
+    /// The last reply a `call` got: `{reply}` and `{reply_sender}`.
+    replied: Option<Message>,
+    /// The exit code of the last child `wait` collected.
+    status: Option<i32>,
     frames: Vec<Frame<'a>>,
     /// Steps (statements and turns of blocks) since the last statement that trapped.
     steps: u64,
     /// Names bound by `let`.
     vars: BTreeMap<String, String>,
+    /// What its spawner gave it with `spawn NAME with VALUE`.
+    arg: i64,
 }
 
 async fn process(
@@ -386,6 +396,7 @@ async fn process(
     if !released && sys.receive(starter, Mode::Blocking).await.is_err() {
         return 1;
     }
+    let arg = ticket.as_ref().map_or(0, |t| t.arg);
     let mut interp = Interp {
         sys,
         s: &s,
@@ -398,6 +409,8 @@ async fn process(
         pid: None,
         last: Outcome::Nothing,
         received: None,
+        replied: None,
+        status: None,
         frames: vec![Frame {
             body: &p.body,
             pc: 0,
@@ -405,6 +418,7 @@ async fn process(
         }],
         steps: 0,
         vars: BTreeMap::new(),
+        arg,
     };
     interp.run().await
 }
@@ -492,21 +506,26 @@ impl<'a> Interp<'a> {
         match &st.kind {
             StmtKind::Send { to, payload, mode } => {
                 let bytes = self.fill(payload).await?;
-                let dest = self.dest(to);
-                self.last = done(sys.send(dest, bytes.as_bytes(), mode.mode()).await);
+                let dest = self.dest(to)?;
+                let mode = self.mode(mode)?;
+                self.last = done(sys.send(dest, bytes.as_bytes(), mode).await);
             }
             StmtKind::Call { to, payload, mode } => {
                 let bytes = self.fill(payload).await?;
-                let dest = self.dest(to);
-                self.last = match sys.call(dest, bytes.as_bytes(), mode.mode()).await {
-                    Ok(m) => Outcome::Message(m),
+                let dest = self.dest(to)?;
+                let mode = self.mode(mode)?;
+                self.last = match sys.call(dest, bytes.as_bytes(), mode).await {
+                    Ok(m) => {
+                        self.replied = Some(m.clone());
+                        Outcome::Message(m)
+                    }
                     Err(e) => Outcome::Failed(e),
                 };
             }
             StmtKind::Receive { from, mode, buffer } => {
                 let source = match from {
                     SourceSpec::Mailbox(m) => Source::Mailbox(self.mailbox(&m.name)),
-                    SourceSpec::From(t) => Source::Process(self.pid_of(t)),
+                    SourceSpec::From(t) => Source::Process(self.pid_of(t)?),
                     SourceSpec::FromSender(_) => Source::Process(
                         self.received
                             .as_ref()
@@ -515,7 +534,8 @@ impl<'a> Interp<'a> {
                     SourceSpec::Any => Source::Any,
                 };
                 let buf = buffer.unwrap_or(crate::sys::DEFAULT_RECV_BUFFER);
-                self.last = match sys.receive_upto(source, buf, mode.mode()).await {
+                let mode = self.mode(mode)?;
+                self.last = match sys.receive_upto(source, buf, mode).await {
                     Ok(m) => {
                         self.received = Some(m.clone());
                         Outcome::Message(m)
@@ -531,16 +551,50 @@ impl<'a> Interp<'a> {
                     .map_or(Pid::from_raw(UNBOUND), |m| m.sender);
                 self.last = done(sys.reply(to, bytes.as_bytes()).await);
             }
-            StmtKind::Compute(t) => sys.compute(*t).await,
-            StmtKind::Sleep(t) => sys.sleep(*t).await,
+            StmtKind::ReplyTo { to, payload } => {
+                let bytes = self.fill(payload).await?;
+                let to = self.pid_of(to)?;
+                self.last = done(sys.reply(to, bytes.as_bytes()).await);
+            }
+            StmtKind::Lookup { name } => {
+                let r = sys.lookup_mailbox(&name.name).await;
+                if let Ok(id) = r {
+                    self.dir
+                        .borrow_mut()
+                        .mailboxes
+                        .insert(name.name.clone(), id);
+                }
+                self.last = done(r);
+            }
+            StmtKind::Wait { child, mode } => {
+                let pid = self.pid_of(child)?;
+                let mode = self.mode(mode)?;
+                let r = sys.wait_mode(pid, mode).await;
+                if let Ok(code) = r {
+                    self.status = Some(code);
+                }
+                self.last = done(r);
+            }
+            StmtKind::Compute(t) => sys.compute(self.count(t, "ticks")?).await,
+            StmtKind::Sleep(t) => sys.sleep(self.count(t, "ticks")?).await,
             StmtKind::Yield => sys.yield_now().await,
             StmtKind::Create {
                 name,
                 capacity,
                 overflow,
             } => {
+                let capacity = match capacity {
+                    CapacitySpec::Unbounded => Capacity::Unbounded,
+                    CapacitySpec::Count(e) => match self.count(e, "messages")? {
+                        0 => Capacity::Zero,
+                        n => Capacity::Bounded(u32::try_from(n).map_err(|_| Stop {
+                            at: e.span,
+                            why: format!("a capacity of {n} messages: at most {}", u32::MAX),
+                        })?),
+                    },
+                };
                 let r = sys
-                    .create_mailbox_with(*capacity, Some(&name.name), overflow.overflow())
+                    .create_mailbox_with(capacity, Some(&name.name), overflow.overflow())
                     .await;
                 if let Ok(id) = r {
                     self.dir
@@ -556,10 +610,14 @@ impl<'a> Interp<'a> {
             }
             StmtKind::Transfer { name, to } => {
                 let id = self.mailbox(&name.name);
-                let pid = self.pid_of(to);
+                let pid = self.pid_of(to)?;
                 self.last = done(sys.transfer_mailbox(id, pid).await);
             }
-            StmtKind::Spawn { name } => {
+            StmtKind::Spawn { name, arg } => {
+                let arg = match arg {
+                    Some(e) => self.eval(e)?,
+                    None => 0,
+                };
                 let mut result = Ok(());
                 // A copy booted without a spawner has no ticket: its binding, if any.
                 let me = self.me.or_else(|| {
@@ -569,7 +627,7 @@ impl<'a> Interp<'a> {
                 let mut started = Vec::new();
                 if let (Some((decl, p)), Some(me)) = (self.process(&name.name), me) {
                     for copy in 0..p.count {
-                        match spawn_copy(&sys, &self.dir, p, decl, copy, me).await {
+                        match spawn_copy(&sys, &self.dir, p, decl, copy, me, arg).await {
                             Ok(copy) => started.push(copy),
                             Err(e) => result = Err(e),
                         }
@@ -581,18 +639,21 @@ impl<'a> Interp<'a> {
                 }
                 self.last = done(result);
             }
+            StmtKind::ExitValue(value) => {
+                let n = self.eval(value)?;
+                let code = i32::try_from(n).map_err(|_| Stop {
+                    at: value.span,
+                    why: format!("exit code {n} is not a 32-bit code"),
+                })?;
+                sys.exit(code).await;
+            }
             StmtKind::Exit(code) => {
                 sys.exit(*code).await;
             }
             StmtKind::Repeat { times, body } => {
-                if *times > 0 {
-                    self.enter(
-                        body,
-                        Repeat::Times {
-                            i: 0,
-                            times: *times,
-                        },
-                    );
+                let times = self.count(times, "times")?;
+                if times > 0 {
+                    self.enter(body, Repeat::Times { i: 0, times });
                 }
             }
             StmtKind::Loop { body } => self.enter(body, Repeat::Forever { i: 0 }),
@@ -620,6 +681,10 @@ impl<'a> Interp<'a> {
                 let text = self.fill(value).await?;
                 self.vars.insert(name.name.clone(), text);
             }
+            StmtKind::Assign { name, value } => {
+                let n = self.eval(value)?;
+                self.vars.insert(name.name.clone(), n.to_string());
+            }
             StmtKind::Print(t) => {
                 let text = self.fill(t).await?;
                 self.last = done(sys.print(&text).await);
@@ -641,6 +706,8 @@ impl<'a> Interp<'a> {
     fn expected(&self, e: &Expect) -> Result<Option<String>, Stop> {
         match &e.kind {
             ExpectKind::Bytes(t) | ExpectKind::MultipleOf(t) => self.fill_now(t).map(Some),
+            // A comparison is computed here, where it can stop the process: 1 or 0.
+            ExpectKind::Value(v) => self.eval(v).map(|n| Some(n.to_string())),
             _ => Ok(None),
         }
     }
@@ -666,6 +733,7 @@ impl<'a> Interp<'a> {
             ExpectKind::Bytes(_) => format!("bytes {want:?}"),
             ExpectKind::Sender(t) => format!("sender {}", self.target_text(t)),
             ExpectKind::MultipleOf(_) => format!("multiple_of {want:?}"),
+            ExpectKind::Value(v) => self.source(v.span).to_string(),
         }
     }
 
@@ -676,6 +744,10 @@ impl<'a> Interp<'a> {
             Outcome::Failed(err) => err.name().to_string(),
         };
         match &e.kind {
+            ExpectKind::Value(v) => match want {
+                Some("0") => Err(format!("expected {}, and it was not", self.source(v.span))),
+                _ => Ok(()),
+            },
             ExpectKind::Ok => match self.last {
                 Outcome::Ok | Outcome::Message(_) => Ok(()),
                 _ => Err(format!("expected ok, got {got}")),
@@ -717,7 +789,7 @@ impl<'a> Interp<'a> {
                     ));
                 };
                 let matches = match t.index {
-                    Some(_) => self.pid_of(t) == m.sender,
+                    Some(_) => self.pid_of(t).is_ok_and(|pid| pid == m.sender),
                     // Any copy still bound to the sender's pid.
                     None => {
                         let d = self.dir.borrow();
@@ -741,13 +813,69 @@ impl<'a> Interp<'a> {
     }
 
     fn target_text(&self, t: &Target) -> String {
-        match t.index {
-            None => t.name.name.clone(),
-            Some(_) => {
-                let (decl, copy) = self.resolve(t);
+        match (t.index.is_some(), self.resolve(t)) {
+            (true, Ok((decl, copy))) if decl < self.s.processes.len() => {
                 self.s.processes[decl].label(copy)
             }
+            _ => self.source(t.span).to_string(),
         }
+    }
+
+    /// The text of the file at `span`.
+    fn source(&self, span: Span) -> &'a str {
+        self.s.source.get(span.start..span.end).unwrap_or("")
+    }
+
+    /// The value of `e` now.
+    fn eval(&self, e: &Expr) -> Result<i64, Stop> {
+        let loops: Vec<u64> = self
+            .frames
+            .iter()
+            .filter_map(|f| f.repeat.index())
+            .collect();
+        let mut lookup = |name: &str| -> Result<i64, String> {
+            let loop_index = |i: Option<&u64>| {
+                i.map(|&i| i as i64)
+                    .ok_or_else(|| format!("`{name}` is read outside its loop"))
+            };
+            match Var::from_name(name) {
+                Var::I => loop_index(loops.last()),
+                Var::Depth(d) => loop_index(loops.get(usize::from(d) - 1)),
+                Var::Copy => Ok(i64::from(self.copy)),
+                Var::Arg => Ok(self.arg),
+                Var::Status => self
+                    .status
+                    .map(i64::from)
+                    .ok_or_else(|| "`status` is read before any `wait` collected one".to_string()),
+                Var::Let(n) => match self.vars.get(&n) {
+                    Some(v) => v
+                        .trim()
+                        .parse::<i64>()
+                        .map_err(|_| format!("`{n}` is {v:?}, not a number")),
+                    None => Err(format!("`{n}` is read before any `let` binds it")),
+                },
+                _ => Err(format!("`{name}` is not a number")),
+            }
+        };
+        e.eval(&mut lookup).map_err(|why| Stop { at: e.span, why })
+    }
+
+    /// The value of `e` now, as a count of `what` (not negative).
+    fn count(&self, e: &Expr, what: &str) -> Result<u64, Stop> {
+        let n = self.eval(e)?;
+        u64::try_from(n).map_err(|_| Stop {
+            at: e.span,
+            why: format!("{n} {what}: a count cannot be negative"),
+        })
+    }
+
+    /// The ABI mode of `m`, its timeout computed now.
+    fn mode(&self, m: &ModeSpec) -> Result<Mode, Stop> {
+        Ok(match m {
+            ModeSpec::Blocking => Mode::Blocking,
+            ModeSpec::NonBlocking => Mode::NonBlocking,
+            ModeSpec::Timeout(t) => Mode::Timeout(self.count(t, "ticks")?),
+        })
     }
 
     fn name_of(&self, pid: Pid) -> String {
@@ -764,28 +892,46 @@ impl<'a> Interp<'a> {
         Some((i, &self.s.processes[i]))
     }
 
-    /// The declaration and copy a process target names, wrapping indexes around the copies.
-    fn resolve(&self, t: &Target) -> (usize, u32) {
+    /// The declaration and copy a process target names. An index computed now must be one
+    /// of the copies, unless the target says `wrap`.
+    fn resolve(&self, t: &Target) -> Result<(usize, u32), Stop> {
         let Some((decl, p)) = self.process(&t.name.name) else {
-            return (usize::MAX, 0);
+            return Ok((usize::MAX, 0));
         };
         let count = i64::from(p.count.max(1));
-        let copy = match t.index {
+        let copy = match &t.index {
             None => 0,
-            Some(CopyIndex::Fixed(n)) => i64::from(n).rem_euclid(count),
-            Some(CopyIndex::Relative(off)) => (i64::from(self.copy) + off).rem_euclid(count),
+            Some(CopyIndex::Fixed(n)) => i64::from(*n).rem_euclid(count),
+            Some(CopyIndex::Value { expr, wrap }) => {
+                let n = self.eval(expr)?;
+                if *wrap {
+                    n.rem_euclid(count)
+                } else if (0..count).contains(&n) {
+                    n
+                } else {
+                    return Err(Stop {
+                        at: expr.span,
+                        why: format!(
+                            "`{}` has no copy {n}: its copies are 0 to {} (write `[wrap ...]` to wrap around them)",
+                            p.name.name,
+                            count - 1
+                        ),
+                    });
+                }
+            }
         };
-        (decl, copy as u32)
+        Ok((decl, copy as u32))
     }
 
-    fn pid_of(&self, t: &Target) -> Pid {
-        let key = self.resolve(t);
-        self.dir
+    fn pid_of(&self, t: &Target) -> Result<Pid, Stop> {
+        let key = self.resolve(t)?;
+        Ok(self
+            .dir
             .borrow()
             .procs
             .get(&key)
             .copied()
-            .unwrap_or(Pid::from_raw(UNBOUND))
+            .unwrap_or(Pid::from_raw(UNBOUND)))
     }
 
     fn mailbox(&self, name: &str) -> MailboxId {
@@ -797,12 +943,12 @@ impl<'a> Interp<'a> {
             .unwrap_or(MailboxId::from_raw(UNBOUND))
     }
 
-    fn dest(&self, t: &Target) -> Dest {
-        if self.process(&t.name.name).is_some() {
-            Dest::Process(self.pid_of(t))
+    fn dest(&self, t: &Target) -> Result<Dest, Stop> {
+        Ok(if self.process(&t.name.name).is_some() {
+            Dest::Process(self.pid_of(t)?)
         } else {
             Dest::Mailbox(self.mailbox(&t.name.name))
-        }
+        })
     }
 
     /// Fill a template, asking the kernel for the pid if the template shows it.
@@ -874,6 +1020,16 @@ impl<'a> Interp<'a> {
                 .map_or_else(empty, |&i| add(i128::from(i))),
             Var::Name => Ok(Cow::Borrowed(self.label.as_str())),
             Var::Copy => add(i128::from(self.copy)),
+            Var::Arg => add(i128::from(self.arg)),
+            Var::Status => self.status.map_or_else(empty, |code| add(i128::from(code))),
+            Var::Reply => Ok(self
+                .replied
+                .as_ref()
+                .map_or(Cow::Borrowed(""), |m| String::from_utf8_lossy(&m.bytes))),
+            Var::ReplySender => Ok(self
+                .replied
+                .as_ref()
+                .map_or(Cow::Borrowed(""), |m| Cow::Owned(self.name_of(m.sender)))),
             // A `let` value that is not a number shows as it is, offset or not.
             Var::Let(name) => match self.vars.get(name) {
                 Some(v) if offset != 0 => match v.trim().parse::<i64>() {
@@ -908,6 +1064,10 @@ fn var_name(v: &Var) -> String {
         Var::Pid => "pid".to_string(),
         Var::Sender => "sender".to_string(),
         Var::Msg => "msg".to_string(),
+        Var::Arg => "arg".to_string(),
+        Var::Reply => "reply".to_string(),
+        Var::ReplySender => "reply_sender".to_string(),
+        Var::Status => "status".to_string(),
         Var::Let(name) => name.clone(),
     }
 }
