@@ -162,7 +162,7 @@ fn ps(args: MachineArgs, at: Option<u64>, programs: fn() -> ProgramTable) -> Cli
             out.push_str(&format!(
                 "(the run ended at tick {} before tick {at}: {})\n",
                 machine.now(),
-                outcome_words(&outcome)
+                outcome_words(&outcome, &machine.process_table())
             ));
         }
         out.push_str(&crate::render::ps::render(
@@ -177,7 +177,7 @@ fn ps(args: MachineArgs, at: Option<u64>, programs: fn() -> ProgramTable) -> Cli
     out.push_str(&format!(
         "(the run ended at tick {}: {})\n",
         report.ticks,
-        outcome_words(&report.outcome)
+        outcome_words(&report.outcome, &report.processes)
     ));
     out.push_str(&crate::render::ps::render(
         &report.processes,

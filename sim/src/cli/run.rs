@@ -14,7 +14,7 @@ use super::output::{
 use super::target::Target;
 use super::CliResult;
 use crate::{Machine, MachineConfig, Outcome, Report};
-use kernel::inspect::StateInfo;
+use kernel::inspect::{ProcessInfo, StateInfo};
 use kernel::LivelockCause;
 use std::io::Write;
 use std::path::Path;
@@ -215,8 +215,14 @@ fn run_streamed(args: &RunArgs, report: &Report, summary: &str, how: Streamed) -
     Ok(status(report))
 }
 
-pub(crate) fn outcome_words(outcome: &Outcome) -> &'static str {
+/// How a run ended, in words; `processes` is the table at its end, which tells whether
+/// daemons were left serving.
+pub(crate) fn outcome_words(outcome: &Outcome, processes: &[ProcessInfo]) -> &'static str {
+    let serving = processes
+        .iter()
+        .any(|p| p.daemon && !matches!(p.state, StateInfo::Zombie { .. }));
     match outcome {
+        Outcome::Completed if serving => "every process exited but the idle daemons",
         Outcome::Completed => "every process exited",
         Outcome::Deadlock(_) => "deadlock",
         Outcome::Livelock(_) => "livelock",

@@ -291,6 +291,10 @@ fn a_daemon_left_idle_and_an_expected_kill_end_the_run_with_status_zero() {
     );
     let ps = stdout(&sim(&["ps", &file]));
     assert!(ps.contains("daemon, blocked: receive"), "{ps}");
+    assert!(
+        ps.contains(": every process exited but the idle daemons)"),
+        "{ps}"
+    );
 
     let killed = format!("{server}fault kill server at tick 25\n");
     let unexpected = write(&dir, "killed.sim", killed.as_bytes());
