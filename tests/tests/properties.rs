@@ -546,10 +546,11 @@ fn allowed(op: &Op, error: Error) -> bool {
                     ),
                 }
         }
-        // A call always waits for its reply: a non-blocking or zero-timeout call is
-        // refused (only a message too large is checked before).
+        // A call always waits for its reply: a non-blocking call is refused (only a message
+        // too large is checked before). A zero-timeout call tries its request once and gives
+        // up on the reply at once, so it fails like any timed call.
         Op::Call {
-            mode: Mode::NonBlocking | Mode::Timeout(0),
+            mode: Mode::NonBlocking,
             ..
         } => matches!(error, InvalidArgument | MessageTooLarge),
         Op::Call { to, mode, .. } => {
@@ -838,6 +839,7 @@ impl Proc {
                     .call_upto(self.dest(to), &request, mode, reply_buf)
                     .await;
                 self.check(op, &r);
+                // Neither can wait for a reply, so neither can get one.
                 if r.is_ok() && matches!(mode, Mode::NonBlocking | Mode::Timeout(0)) {
                     self.anomaly(format!("{op:?} succeeded"));
                 }

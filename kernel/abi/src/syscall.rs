@@ -281,7 +281,9 @@ pub enum Mode {
     Blocking,
     /// Never wait: fail with `WouldBlock`.
     NonBlocking,
-    /// Wait at most this many ticks, then fail with `TimedOut`.
+    /// Wait at most this many ticks, then fail with `TimedOut`. `Timeout(0)` tries once and
+    /// never waits: what would wait fails with `TimedOut` at once (a `call` sends its request
+    /// if it can go at once, and gives up on the reply).
     Timeout(Ticks),
 }
 

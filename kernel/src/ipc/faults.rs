@@ -250,14 +250,14 @@ impl Kernel {
         mode: Mode,
         call: Option<u64>,
     ) -> Result<Served, Refusal> {
-        if call.is_some() {
+        if call.is_some() && mode != Mode::Timeout(0) {
             // As for a queued call: refused before the message enters the kernel.
             self.refuse_deadlock(idx, target.callers())?;
         }
         let msg = self.new_message(idx, Payload::from_slice(bytes), call.is_some(), target);
         let id = msg.id;
         self.lose(target, msg);
-        Ok(self.accepted(idx, target, dest, id, mode, call))
+        self.accepted(idx, target, dest, id, mode, call)
     }
 
     /// Drop a message the kernel just accepted: say so, and count it sent (already) and

@@ -26,7 +26,8 @@ use abi::{Dest, Error, Mode, Overflow, Payload, Pid, Source};
 impl Kernel {
     /// A `send` or `call` whose message `id` the kernel accepted without handing it to a
     /// receiver (queued, in flight, or lost as a fault): a send is done; a call waits for its
-    /// reply on the endpoint's callers queue, as a request not yet received.
+    /// reply on the endpoint's callers queue, as a request not yet received, or, with a zero
+    /// timeout, gives up on the reply at once.
     pub(crate) fn accepted(
         &mut self,
         idx: u32,
@@ -35,10 +36,13 @@ impl Kernel {
         id: MsgId,
         mode: Mode,
         call: Option<u64>,
-    ) -> Served {
+    ) -> Result<Served, Refusal> {
         let Some(reply_len) = call else {
-            return Served::Done([0; 3]);
+            return Ok(Served::Done([0; 3]));
         };
+        if mode == Mode::Timeout(0) {
+            return Err(Error::TimedOut.into());
+        }
         let deadline = deadline(mode, self.clock).ok().flatten();
         let server = match target {
             Target::Inbox(_, p) => Some(p),
@@ -52,7 +56,7 @@ impl Kernel {
             reply_len,
         };
         self.block(idx, target.callers(), op, deadline);
-        Served::Descheduled
+        Ok(Served::Descheduled)
     }
 
     /// `send` and `call`.
@@ -66,8 +70,9 @@ impl Kernel {
         call: Option<u64>,
     ) -> Result<Served, Refusal> {
         let len = self.outgoing_len(out, len)?;
-        if call.is_some() && matches!(mode, Mode::NonBlocking | Mode::Timeout(0)) {
-            // A call always waits for its reply; bound it with a (non-zero) timeout instead.
+        if call.is_some() && mode == Mode::NonBlocking {
+            // A call always waits for its reply; bound it with a timeout instead (a zero
+            // timeout tries the request once and gives up on the reply at once).
             return Err(Error::InvalidArgument.into());
         }
         let target = self.resolve_dest(dest)?;
@@ -117,6 +122,8 @@ impl Kernel {
                 self.wake(ridx, Some(me), WakeReason::Completed, Ok(ret));
                 return match call {
                     None => Ok(Served::Done([0; 3])),
+                    // The request is delivered; the reply cannot come within no time at all.
+                    Some(_) if mode == Mode::Timeout(0) => Err(Error::TimedOut.into()),
                     Some(reply_len) => {
                         let deadline = deadline(mode, now).ok().flatten();
                         let op = BlockedOp::AwaitReply {
@@ -153,9 +160,9 @@ impl Kernel {
             if !self.fits(target, len + MESSAGE_OVERHEAD, freed) {
                 return Err(Error::OutOfMemory.into());
             }
-            if call.is_some() {
+            if call.is_some() && mode != Mode::Timeout(0) {
                 // A call waits once its message is queued: refuse before the message enters
-                // the kernel, so a refused call has sent nothing.
+                // the kernel, so a refused call has sent nothing. (A zero timeout never waits.)
                 self.refuse_deadlock(idx, target.callers())?;
             }
             if overflowing {
@@ -165,7 +172,7 @@ impl Kernel {
             let msg = self.new_message(idx, bytes, call.is_some(), target);
             let id = msg.id;
             self.queue_message(target, msg, fate);
-            return Ok(self.accepted(idx, target, dest, id, mode, call));
+            return self.accepted(idx, target, dest, id, mode, call);
         }
 
         // 3. Wait for room or a receiver.
