@@ -13,7 +13,7 @@ use crate::process::{BlockedOp, ProcState};
 use crate::trace::CpuId;
 use crate::trace::WaitQueueId;
 use crate::Kernel;
-use abi::Source;
+use abi::{Lifetime, Receivers, Source};
 use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;
@@ -116,7 +116,7 @@ impl Kernel {
             }
             for m in &p.owned {
                 match self.mailbox(*m) {
-                    Some(mb) if mb.owner == pid => {}
+                    Some(mb) if mb.owner == Some(pid) => {}
                     _ => return Err(format!("{pid} lists {m} as owned but does not own it")),
                 }
             }
@@ -133,13 +133,37 @@ impl Kernel {
             if !mb.endpoint.receiver.is_empty() && receivable {
                 return Err(format!("{id}: the owner waits while messages are queued"));
             }
-            match self.process(mb.owner) {
-                Some(o) if o.is_live() && o.owned.get(mb.owner_slot) == Some(&id) => {}
+            match mb.owner.map(|o| (o, self.process(o))) {
+                Some((_, Some(o))) if o.is_live() && o.owned.get(mb.owner_slot) == Some(&id) => {}
+                None if mb.lifetime == Lifetime::System => {}
                 _ => {
                     return Err(format!(
-                        "{id}: owner {} is not live or does not list it",
+                        "{id}: owner {:?} is not live or does not list it",
                         mb.owner
                     ))
+                }
+            }
+            if !mb.receivers.is_shared() && !mb.granted.is_empty() {
+                return Err(format!("{id}: granted receivers on an owner_only mailbox"));
+            }
+            if mb.owner.is_some_and(|o| mb.granted.contains(&o)) {
+                return Err(format!(
+                    "{id}: its owner is also among its granted receivers"
+                ));
+            }
+            if mb.receivers == Receivers::OneAtATime && mb.endpoint.receiver.len() > 1 {
+                return Err(format!(
+                    "{id}: one_at_a_time with several receivers waiting"
+                ));
+            }
+            // Every waiting receiver may receive here: a revoke wakes the one it concerns.
+            for widx in mb.endpoint.receiver.iter(&self.links) {
+                let w = self.proc_ref(widx);
+                if !mb.may_receive(w.pid) {
+                    return Err(format!(
+                        "{id}: {} waits to receive without the right",
+                        w.pid
+                    ));
                 }
             }
             if let Some(n) = &mb.name {

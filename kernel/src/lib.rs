@@ -516,9 +516,14 @@ impl Kernel {
     /// The process that could release a wait queue's waiters, when exactly one can.
     pub fn holder(&self, queue: WaitQueueId) -> Option<Pid> {
         match queue {
-            WaitQueueId::MailboxSenders(m) | WaitQueueId::MailboxCallers(m) => {
-                self.mailbox(m).map(|mb| mb.owner)
-            }
+            // A shared mailbox with granted receivers can be released by any of them: no one
+            // process holds its queues. (A grantee that exited stays on the list until the
+            // owner's next grant prunes it, so a holder never changes without a syscall of
+            // the mailbox's that says so.)
+            WaitQueueId::MailboxSenders(m) | WaitQueueId::MailboxCallers(m) => self
+                .mailbox(m)
+                .filter(|mb| mb.granted.is_empty())
+                .and_then(|mb| mb.owner),
             WaitQueueId::InboxSenders(p)
             | WaitQueueId::ReceiversFrom(p)
             | WaitQueueId::Replies(p)

@@ -22,7 +22,7 @@ use std::collections::BTreeSet;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use testkit::{config, run_with, Log};
-use userland::{ProgramTable, SpawnOptions, Sys, SysResult};
+use userland::{MailboxOptions, ProgramTable, Receivers, SpawnOptions, Sys, SysResult};
 
 // ----- harness -----
 
@@ -254,6 +254,7 @@ const ERROR_TESTS: &[(Error, fn())] = &[
     (Error::NotChild, not_child),
     (Error::Deadlock, deadlock),
     (Error::MailboxFull, mailbox_full),
+    (Error::ReceiverBusy, receiver_busy),
 ];
 
 // A new error code without a test here does not build.
@@ -1224,6 +1225,59 @@ fn deadlock() {
         .filter(|e| matches!(e.kind, kernel::trace::EventKind::DeadlockRefused { .. }))
         .count();
     assert_eq!(refusals, 5, "each refusal is in the trace");
+}
+
+#[test]
+fn receiver_busy() {
+    // A `one_at_a_time` mailbox lets one receiver wait: a second receive that would wait
+    // beside it fails at once, in every mode; once the first is served, a receive may wait
+    // again.
+    use Error::ReceiverBusy as E;
+    Case::main(|sys, s| async move {
+        let options = MailboxOptions::new(Capacity::Unbounded)
+            .name("single")
+            .receivers(Receivers::OneAtATime);
+        let mb = s
+            .step("create")
+            .need(sys.create_mailbox_opts(options).await)?;
+        let waiter = s.step("spawn").need(sys.spawn("single_waiter", 0).await)?;
+        s.step("grant").note(sys.grant_receive(mb, waiter).await);
+        sys.sleep(5).await;
+        s.step("receive blocking")
+            .note(sys.receive(mb, Mode::Blocking).await);
+        s.step("receive non-blocking")
+            .note(sys.receive(mb, Mode::NonBlocking).await);
+        s.step("receive with a timeout")
+            .note(sys.receive(mb, Mode::Timeout(5)).await);
+        s.step("send")
+            .note(sys.send(mb, b"x", Mode::Blocking).await);
+        s.step("wait").note(sys.wait(waiter).await);
+        s.step("receive after")
+            .note(sys.receive(mb, Mode::Timeout(3)).await);
+        Ok(())
+    })
+    .program(
+        "single_waiter",
+        "waits on mailbox single",
+        |sys, _, s| async move {
+            let mb = sys.lookup_mailbox("single").await?;
+            s.step("waiter receives")
+                .need(sys.receive(mb, Mode::Blocking).await)
+                .map(drop)
+        },
+    )
+    .expect(&[
+        ("create", OK),
+        ("spawn", OK),
+        ("grant", OK),
+        ("receive blocking", Err(E)),
+        ("receive non-blocking", Err(E)),
+        ("receive with a timeout", Err(E)),
+        ("send", OK),
+        ("waiter receives", OK),
+        ("wait", OK),
+        ("receive after", Err(Error::TimedOut)),
+    ]);
 }
 
 #[test]

@@ -12,7 +12,10 @@
 //!   or faults (the programs only record what they saw);
 //! - the message ledger balances: sent = received + dropped + queued, and so does every
 //!   endpoint's, the endpoints' adding up to the total;
-//! - the run ends completed (everyone exited, nothing left queued), deadlocked (someone is
+//! - every message is read by exactly one receiver, even from a mailbox several processes
+//!   share (a second take of a message would be out of its sender's order);
+//! - the run ends completed (everyone exited, nothing left queued but in mailboxes the
+//!   system owns), deadlocked (someone is
 //!   blocked, and nobody blocked has exited) or at the tick limit;
 //! - what each call returned agrees with `docs/abi.md`: an error is one the call lists for
 //!   its destination and mode; a message arrives intact, stamped with its real sender,
@@ -25,7 +28,9 @@
 //! 2,000 cases run by default (a few seconds in a debug build); set `PROPTEST_CASES`
 //! to hunt longer. Failures are not persisted: the shrunk case is in the failure message.
 
-use abi::{Capacity, Dest, Error, MailboxId, Mode, Pid, Source, Sysno, RET_REGS};
+use abi::{
+    Capacity, Dest, Error, Lifetime, MailboxId, Mode, Pid, Receivers, Source, Sysno, RET_REGS,
+};
 use kernel::trace::{EventKind, ExitReason};
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -34,7 +39,7 @@ use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::panic::{self, AssertUnwindSafe};
 use std::rc::Rc;
-use userland::{ProgramTable, SpawnOptions, Sys, SysResult};
+use userland::{MailboxOptions, ProgramTable, SpawnOptions, Sys, SysResult};
 
 /// Runs stop here at the latest.
 const MAX_TICKS: u64 = 20_000;
@@ -114,10 +119,14 @@ enum Op {
     Create {
         capacity: Capacity,
         name: Option<Name>,
+        receivers: Receivers,
+        lifetime: Lifetime,
     },
     Lookup(Name),
     Delete(MbRef),
     Transfer(MbRef, PidRef),
+    Grant(MbRef, PidRef),
+    Revoke(MbRef, PidRef),
     Send {
         to: SendTo,
         len: usize,
@@ -194,6 +203,20 @@ fn capacity() -> impl Strategy<Value = Capacity> {
         2 => (1..4u32).prop_map(Capacity::Bounded),
         1 => Just(Capacity::Unbounded),
     ]
+}
+
+/// Mostly mailboxes only their owner reads, and shared ones of every policy.
+fn receivers() -> impl Strategy<Value = Receivers> {
+    prop_oneof![
+        3 => Just(Receivers::OwnerOnly),
+        1 => Just(Receivers::Fifo),
+        1 => Just(Receivers::RoundRobin),
+        1 => Just(Receivers::OneAtATime),
+    ]
+}
+
+fn lifetime() -> impl Strategy<Value = Lifetime> {
+    prop_oneof![3 => Just(Lifetime::Owner), 1 => Just(Lifetime::System)]
 }
 
 /// Mostly calls that cannot hang, a few that can (a deadlock is a legal end).
@@ -312,11 +335,18 @@ fn raw() -> impl Strategy<Value = Op> {
 /// Any operation but `Spawn`.
 fn leaf_op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        3 => (capacity(), proptest::option::of(name()))
-            .prop_map(|(capacity, name)| Op::Create { capacity, name }),
+        3 => (capacity(), proptest::option::of(name()), receivers(), lifetime())
+            .prop_map(|(capacity, name, receivers, lifetime)| Op::Create {
+                capacity,
+                name,
+                receivers,
+                lifetime
+            }),
         1 => name().prop_map(Op::Lookup),
         1 => mb_ref().prop_map(Op::Delete),
         1 => (mb_ref(), pid_ref()).prop_map(|(m, p)| Op::Transfer(m, p)),
+        2 => (mb_ref(), pid_ref()).prop_map(|(m, p)| Op::Grant(m, p)),
+        1 => (mb_ref(), pid_ref()).prop_map(|(m, p)| Op::Revoke(m, p)),
         5 => (send_to(), len(), mode()).prop_map(|(to, len, mode)| Op::Send { to, len, mode }),
         8 => (recv_from(), buf(), mode(), proptest::option::of(len())).prop_map(
             |(from, buf, mode, answer)| Op::Receive {
@@ -499,6 +529,11 @@ fn allowed(op: &Op, error: Error) -> bool {
         Op::Lookup(_) => matches!(error, InvalidArgument | NoSuchMailbox),
         Op::Delete(_) => matches!(error, NoSuchMailbox | NotOwner),
         Op::Transfer(..) => matches!(error, NoSuchMailbox | NotOwner | NoSuchProcess),
+        Op::Grant(..) => matches!(
+            error,
+            NoSuchMailbox | NotOwner | InvalidArgument | NoSuchProcess | OutOfMemory
+        ),
+        Op::Revoke(..) => matches!(error, NoSuchMailbox | NotOwner),
         Op::Send { to, mode, .. } => {
             mode_allows(mode)
                 && match to {
@@ -533,17 +568,21 @@ fn allowed(op: &Op, error: Error) -> bool {
                         error,
                         BufferTooSmall | NoSuchProcess | WouldBlock | TimedOut | PeerExited
                     ),
-                    // (`MailboxDeleted` only "in principle": the owner cannot delete it
-                    // while it waits on it.)
-                    RecvFrom::Mailbox(_) => matches!(
-                        error,
-                        NoSuchMailbox
-                            | NotOwner
-                            | BufferTooSmall
-                            | WouldBlock
-                            | TimedOut
-                            | MailboxDeleted
-                    ),
+                    // (`MailboxDeleted` for a grantee of a shared mailbox, or a receiver whose
+                    // grant was revoked while it waited: `NotOwner`; `ReceiverBusy` at a
+                    // `one_at_a_time` one, in every mode.)
+                    RecvFrom::Mailbox(_) => {
+                        matches!(error, ReceiverBusy)
+                            || matches!(
+                                error,
+                                NoSuchMailbox
+                                    | NotOwner
+                                    | BufferTooSmall
+                                    | WouldBlock
+                                    | TimedOut
+                                    | MailboxDeleted
+                            )
+                    }
                 }
         }
         // A call always waits for its reply: a non-blocking call is refused (only a message
@@ -743,9 +782,18 @@ impl Proc {
     async fn step(&mut self, op: &Op) {
         let sys = self.sys.clone();
         match *op {
-            Op::Create { capacity, name } => {
+            Op::Create {
+                capacity,
+                name,
+                receivers,
+                lifetime,
+            } => {
                 let name = name.map(Name::text);
-                let r = sys.create_mailbox(capacity, name.as_deref()).await;
+                let mut options = MailboxOptions::new(capacity)
+                    .receivers(receivers)
+                    .lifetime(lifetime);
+                options.name = name.as_deref();
+                let r = sys.create_mailbox_opts(options).await;
                 self.check(op, &r);
                 if let Ok(id) = r {
                     if self.world.created.borrow().contains(&id) {
@@ -769,6 +817,14 @@ impl Proc {
             }
             Op::Transfer(m, p) => {
                 let r = sys.transfer_mailbox(self.mailbox(m), self.pid(p)).await;
+                self.check(op, &r);
+            }
+            Op::Grant(m, p) => {
+                let r = sys.grant_receive(self.mailbox(m), self.pid(p)).await;
+                self.check(op, &r);
+            }
+            Op::Revoke(m, p) => {
+                let r = sys.revoke_receive(self.mailbox(m), self.pid(p)).await;
                 self.check(op, &r);
             }
             Op::Send { to, len, mode } => {
@@ -1107,7 +1163,18 @@ fn check_report(report: &Report, seen: &Seen) -> Result<(), TestCaseError> {
     };
     match &report.outcome {
         Outcome::Completed => {
-            prop_assert_eq!(report.queued, 0, "nothing stays queued once all exited");
+            // Mailboxes die with their owners, except those the system owns.
+            let system: u64 = report
+                .mailboxes
+                .iter()
+                .filter(|m| m.lifetime == Lifetime::System)
+                .map(|m| m.queued as u64)
+                .sum();
+            prop_assert_eq!(
+                report.queued,
+                system,
+                "nothing stays queued once all exited, but in system mailboxes"
+            );
             prop_assert_eq!(spawned, report.exited.len(), "every process exited");
             settled(report)?;
         }

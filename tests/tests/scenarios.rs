@@ -59,7 +59,7 @@ fn console(report: &Report) -> Vec<&str> {
 
 #[test]
 fn every_shipped_scenario_checks_runs_and_keeps_its_trace() {
-    assert_eq!(SHIPPED.len(), 13, "one scenario per concept");
+    assert_eq!(SHIPPED.len(), 14, "one scenario per concept");
     for s in SHIPPED {
         assert!(!s.about().is_empty(), "{} says what it shows", s.name);
         let report = run_shipped(s.name);
@@ -196,6 +196,33 @@ fn deletion_wakes_the_waiting_senders_and_drops_the_queued_order() {
     );
     assert_eq!(r.ledger.dropped.total(), 1);
     assert!(r.trace_text().contains("dropped=1 woken=2"));
+}
+
+#[test]
+fn worker_pool_gives_each_job_to_exactly_one_worker_and_deletion_wakes_the_waiting_ones() {
+    let r = run_shipped("worker_pool");
+    let mut took: Vec<String> = console(&r)
+        .iter()
+        .filter_map(|l| l.split_once(" took ").map(|(_, job)| job.to_string()))
+        .collect();
+    took.sort();
+    assert_eq!(
+        took,
+        (0..6).map(|i| format!("job {i}")).collect::<Vec<_>>(),
+        "each job read by exactly one worker"
+    );
+    let workers: std::collections::BTreeSet<&str> = console(&r)
+        .iter()
+        .filter_map(|l| l.split_once(" took ").map(|(w, _)| w))
+        .collect();
+    assert!(workers.len() > 1, "the jobs are spread: {workers:?}");
+    let text = r.trace_text();
+    assert!(
+        text.contains("mailbox    created mb0:jobs capacity=0 receivers=fifo"),
+        "{text}"
+    );
+    assert_eq!(text.matches("grant      receive mb0:jobs to").count(), 3);
+    assert!(text.contains("(mailbox_deleted)"), "{text}");
 }
 
 #[test]

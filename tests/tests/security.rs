@@ -52,9 +52,13 @@ enum Op {
     Reply,
     Wait,
     Lookup,
+    /// `grant_receive`, attacked through the mailbox it names.
+    GrantReceive,
+    /// `revoke_receive`, attacked through the mailbox it names.
+    RevokeReceive,
 }
 
-const OPS: [Op; 12] = [
+const OPS: [Op; 14] = [
     Op::DeleteMailbox,
     Op::TransferMailbox,
     Op::TransferTo,
@@ -67,6 +71,8 @@ const OPS: [Op; 12] = [
     Op::Reply,
     Op::Wait,
     Op::Lookup,
+    Op::GrantReceive,
+    Op::RevokeReceive,
 ];
 
 impl Op {
@@ -80,6 +86,8 @@ impl Op {
             Op::Reply => Sysno::Reply,
             Op::Wait => Sysno::Wait,
             Op::Lookup => Sysno::LookupMailbox,
+            Op::GrantReceive => Sysno::GrantReceive,
+            Op::RevokeReceive => Sysno::RevokeReceive,
         }
     }
 }
@@ -222,6 +230,19 @@ matrix! {
     forged_reply: Reply, ForgedSender => TrueSender;
     forged_wait: Wait, ForgedSender => Refused(NotChild);
 
+    // Only the owner grants or revokes the receive privilege: a process cannot grant itself
+    // the right to read another's mailbox, nor take a receiver's right away.
+    non_owner_grant_receive: GrantReceive, NonOwner => Refused(NotOwner);
+    non_owner_revoke_receive: RevokeReceive, NonOwner => Refused(NotOwner);
+    former_owner_grant_receive: GrantReceive, FormerOwner => Refused(NotOwner);
+    former_owner_revoke_receive: RevokeReceive, FormerOwner => Refused(NotOwner);
+    stale_grant_receive: GrantReceive, StaleId => Refused(NoSuchMailbox);
+    stale_revoke_receive: RevokeReceive, StaleId => Refused(NoSuchMailbox);
+    exited_grant_receive: GrantReceive, Exited => Refused(NoSuchMailbox);
+    exited_revoke_receive: RevokeReceive, Exited => Refused(NoSuchMailbox);
+    forged_grant_receive: GrantReceive, ForgedSender => Refused(NotOwner);
+    forged_revoke_receive: RevokeReceive, ForgedSender => Refused(NotOwner);
+
     not_waiting_reply: Reply, NotWaiting => Dropped;
     unreceived_reply: Reply, Unreceived => Dropped;
 }
@@ -272,6 +293,8 @@ const NOT_APPLICABLE: &[(Attack, &[Op], &str)] = &[
             Op::CallProcess,
             Op::Wait,
             Op::Lookup,
+            Op::GrantReceive,
+            Op::RevokeReceive,
         ],
         "only a reply is aimed at a process waiting for it",
     ),
@@ -289,6 +312,8 @@ const NOT_APPLICABLE: &[(Attack, &[Op], &str)] = &[
             Op::CallProcess,
             Op::Wait,
             Op::Lookup,
+            Op::GrantReceive,
+            Op::RevokeReceive,
         ],
         "only a reply is aimed at a process waiting for it",
     ),
@@ -505,6 +530,8 @@ fn non_owner(op: Op, p: &Shared) {
         let g = match op {
             Op::DeleteMailbox => refused_or_allowed(&sys.delete_mailbox(mb).await),
             Op::TransferMailbox => refused_or_allowed(&sys.transfer_mailbox(mb, me).await),
+            Op::GrantReceive => refused_or_allowed(&sys.grant_receive(mb, me).await),
+            Op::RevokeReceive => refused_or_allowed(&sys.revoke_receive(mb, owner).await),
             Op::SendMailbox => {
                 refused_or_allowed(&sys.send(mb, b"attack", Mode::NonBlocking).await)
             }
@@ -676,6 +703,8 @@ fn former_owner(op: Op, p: &Shared) {
             Op::DeleteMailbox => refused_or_allowed(&sys.delete_mailbox(mb).await),
             Op::TransferMailbox => refused_or_allowed(&sys.transfer_mailbox(mb, me).await),
             Op::ReceiveMailbox => refused_or_allowed(&sys.receive(mb, Mode::NonBlocking).await),
+            Op::GrantReceive => refused_or_allowed(&sys.grant_receive(mb, me).await),
+            Op::RevokeReceive => refused_or_allowed(&sys.revoke_receive(mb, heir).await),
             _ => unreachable!("no row"),
         };
         got(&p, g);
@@ -753,6 +782,8 @@ fn stale(op: Op, p: &Shared) {
         let g = match op {
             Op::DeleteMailbox => refused_or_allowed(&sys.delete_mailbox(old).await),
             Op::TransferMailbox => refused_or_allowed(&sys.transfer_mailbox(old, victim).await),
+            Op::GrantReceive => refused_or_allowed(&sys.grant_receive(old, me).await),
+            Op::RevokeReceive => refused_or_allowed(&sys.revoke_receive(old, victim).await),
             Op::TransferTo => refused_or_allowed(&sys.transfer_mailbox(own, gone).await),
             Op::SendMailbox => {
                 refused_or_allowed(&sys.send(old, b"attack", Mode::NonBlocking).await)
@@ -892,6 +923,8 @@ fn exited(op: Op, p: &Shared) {
         let g = match op {
             Op::DeleteMailbox => refused_or_allowed(&sys.delete_mailbox(dead).await),
             Op::TransferMailbox => refused_or_allowed(&sys.transfer_mailbox(dead, zombie).await),
+            Op::GrantReceive => refused_or_allowed(&sys.grant_receive(dead, zombie).await),
+            Op::RevokeReceive => refused_or_allowed(&sys.revoke_receive(dead, zombie).await),
             Op::TransferTo => refused_or_allowed(&sys.transfer_mailbox(own, zombie).await),
             Op::SendMailbox => refused_or_allowed(&sys.send(dead, b"x", Mode::NonBlocking).await),
             Op::SendProcess => refused_or_allowed(&sys.send(zombie, b"x", Mode::NonBlocking).await),
@@ -989,6 +1022,10 @@ fn forged(op: Op, p: &Shared) {
             Op::TransferMailbox => Some(status(
                 raw(Sysno::TransferMailbox, [mb, me.raw(), r, r, r, r]).await,
             )),
+            Op::GrantReceive => Some(status(
+                raw(Sysno::GrantReceive, [mb, me.raw(), r, r, r, r]).await,
+            )),
+            Op::RevokeReceive => Some(status(raw(Sysno::RevokeReceive, [mb, r, r, r, r, r]).await)),
             Op::ReceiveMailbox => {
                 // Non-blocking, with the owner's pid in the spare register.
                 Some(status(raw(Sysno::Receive, [1, mb, 64, 1, 0, r]).await))

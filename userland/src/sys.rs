@@ -8,8 +8,8 @@
 //! Received bytes are moved out of the IPC buffer with [`Trap::take_received`].
 
 use abi::{
-    result_of, Capacity, Dest, Error, MailboxId, Mode, Overflow, Payload, Pid, RecvFlags, Source,
-    Syscall, Ticks, Trap, TrapFrame, Trapped, RET_REGS,
+    result_of, Capacity, Dest, Error, Lifetime, MailboxId, Mode, Overflow, Payload, Pid, Receivers,
+    RecvFlags, SendFlags, Source, Syscall, Ticks, Trap, TrapFrame, Trapped, RET_REGS,
 };
 use core::cell::Cell;
 use core::convert::Infallible;
@@ -96,6 +96,61 @@ impl<'a> SpawnOptions<'a> {
     /// Declare the child's CPU burst, in ticks (0: declare nothing).
     pub fn burst(mut self, ticks: Ticks) -> Self {
         self.expected_burst = ticks;
+        self
+    }
+}
+
+/// How a new mailbox is made, for [`Sys::create_mailbox_opts`]: the capacity, and, where
+/// the defaults will not do, a name, an overflow policy, a receiver policy and a lifetime.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MailboxOptions<'a> {
+    /// How many messages it buffers.
+    pub capacity: Capacity,
+    /// The name it registers, if any.
+    pub name: Option<&'a str>,
+    /// What a send does when it is full.
+    pub overflow: Overflow,
+    /// Who may receive and which waiting receiver a message goes to.
+    pub receivers: Receivers,
+    /// Whether it dies with its owner.
+    pub lifetime: Lifetime,
+}
+
+impl<'a> MailboxOptions<'a> {
+    /// An anonymous mailbox of this capacity that blocks senders when full, is received from
+    /// by its owner only, and dies with it.
+    pub fn new(capacity: Capacity) -> Self {
+        MailboxOptions {
+            capacity,
+            name: None,
+            overflow: Overflow::Block,
+            receivers: Receivers::OwnerOnly,
+            lifetime: Lifetime::Owner,
+        }
+    }
+
+    /// Register it under `name`.
+    pub fn name(mut self, name: &'a str) -> Self {
+        self.name = Some(name);
+        self
+    }
+
+    /// What a send to it does when it is full.
+    pub fn overflow(mut self, overflow: Overflow) -> Self {
+        self.overflow = overflow;
+        self
+    }
+
+    /// Share it among receivers the owner grants, chosen by `receivers`.
+    pub fn receivers(mut self, receivers: Receivers) -> Self {
+        self.receivers = receivers;
+        self
+    }
+
+    /// Whether it dies with its owner ([`Lifetime::Owner`]) or lives until deleted
+    /// ([`Lifetime::System`]).
+    pub fn lifetime(mut self, lifetime: Lifetime) -> Self {
+        self.lifetime = lifetime;
         self
     }
 }
@@ -197,15 +252,43 @@ impl Sys {
         name: Option<&str>,
         overflow: Overflow,
     ) -> SysResult<MailboxId> {
-        let name = name.unwrap_or("").as_bytes();
+        let mut options = MailboxOptions::new(capacity).overflow(overflow);
+        options.name = name;
+        self.create_mailbox_opts(options).await
+    }
+
+    /// `create_mailbox` with every choice: see [`MailboxOptions`]. A receiver policy other
+    /// than [`Receivers::OwnerOnly`] lets the owner grant the receive privilege
+    /// ([`grant_receive`](Self::grant_receive)).
+    pub async fn create_mailbox_opts(&self, options: MailboxOptions<'_>) -> SysResult<MailboxId> {
+        let name = options.name.unwrap_or("").as_bytes();
         let call = Syscall::CreateMailbox {
-            capacity,
+            capacity: options.capacity,
             name_len: name.len() as u64,
-            overflow,
+            overflow: options.overflow,
+            receivers: options.receivers,
+            lifetime: options.lifetime,
         };
         self.trap(call, name)
             .await
             .map(|r| MailboxId::from_raw(r[0]))
+    }
+
+    /// `grant_receive(id, pid)`: owner only; let `to` receive from the shared mailbox `id`
+    /// (`InvalidArgument` if its policy is `OwnerOnly`). Granting twice changes nothing.
+    pub async fn grant_receive(&self, mailbox: MailboxId, to: Pid) -> SysResult<()> {
+        self.trap(Syscall::GrantReceive { mailbox, to }, &[])
+            .await
+            .map(drop)
+    }
+
+    /// `revoke_receive(id, pid)`: owner only; take the receive privilege back from `from`,
+    /// which is woken with `NotOwner` if it waits in `receive` there. Revoking what was not
+    /// granted changes nothing.
+    pub async fn revoke_receive(&self, mailbox: MailboxId, from: Pid) -> SysResult<()> {
+        self.trap(Syscall::RevokeReceive { mailbox, from }, &[])
+            .await
+            .map(drop)
     }
 
     /// `lookup_mailbox(name)`: the id of the live mailbox with this name.
@@ -245,6 +328,28 @@ impl Sys {
             mode,
         };
         self.call_with(call, bytes, |_, r| r.map(drop))
+    }
+
+    /// `send(dest, bytes, mode)`, reporting who took the message: `Some(pid)` when it went
+    /// straight to a receiver of a shared mailbox (always so at capacity zero), `None` when
+    /// it was queued or the mailbox is not shared.
+    pub fn send_reporting<'a>(
+        &'a self,
+        dest: impl Into<Dest>,
+        bytes: &'a [u8],
+        mode: Mode,
+    ) -> impl Future<Output = SysResult<Option<Pid>>> + 'a {
+        let call = Syscall::Send {
+            dest: dest.into(),
+            len: bytes.len() as u64,
+            mode,
+        };
+        self.call_with(call, bytes, |_, r| {
+            let r = r?;
+            Ok(SendFlags::from_bits_truncate(r[0])
+                .contains(SendFlags::TAKEN)
+                .then(|| Pid::from_raw(r[1])))
+        })
     }
 
     /// `receive(source, mode)` with a buffer as large as any message.

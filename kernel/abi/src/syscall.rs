@@ -120,6 +120,10 @@ sysnos! {
     Compute = 15, "compute";
     /// `print(bytes)`: a line on the machine's console.
     Print = 16, "print";
+    /// `grant_receive(id, pid)`: let another process receive from a shared mailbox.
+    GrantReceive = 17, "grant_receive";
+    /// `revoke_receive(id, pid)`: take that privilege back.
+    RevokeReceive = 18, "revoke_receive";
 }
 
 /// How many messages a queue holds before senders wait.
@@ -250,6 +254,151 @@ impl Overflow {
 impl fmt::Display for Overflow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+/// Which of a mailbox's receivers takes a message: the mailbox's receiver-selection policy,
+/// fixed when it is created (register 3 of `create_mailbox`).
+///
+/// Under `OwnerOnly` only the owner receives, as every mailbox did before policies; under the
+/// other three the owner may grant the receive privilege to other processes
+/// (`grant_receive`), and the policy decides which waiting receiver a message goes to. Each
+/// message is still read by exactly one receiver.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum Receivers {
+    /// Only the owner receives; `grant_receive` is refused. The default (register 0).
+    #[default]
+    OwnerOnly,
+    /// Waiting receivers are served in the order they began to wait.
+    Fifo,
+    /// Waiting receivers are served in turn: the next message goes to the first waiting
+    /// receiver after the last one served, in the mailbox's member order (the owner, then
+    /// the granted receivers in the order they were granted).
+    RoundRobin,
+    /// At most one receiver waits at a time: a second receive that would wait while
+    /// another is waiting fails with `receiver_busy`.
+    OneAtATime,
+}
+
+impl Receivers {
+    /// Every policy, in register order.
+    pub const ALL: [Receivers; 4] = [
+        Receivers::OwnerOnly,
+        Receivers::Fifo,
+        Receivers::RoundRobin,
+        Receivers::OneAtATime,
+    ];
+
+    /// The register encoding: 0 owner_only, 1 fifo, 2 round_robin, 3 one_at_a_time.
+    pub const fn raw(self) -> u64 {
+        match self {
+            Receivers::OwnerOnly => 0,
+            Receivers::Fifo => 1,
+            Receivers::RoundRobin => 2,
+            Receivers::OneAtATime => 3,
+        }
+    }
+
+    /// Decode a receiver-policy register. Any other value is malformed.
+    pub const fn from_raw(raw: u64) -> Result<Receivers, Error> {
+        match raw {
+            0 => Ok(Receivers::OwnerOnly),
+            1 => Ok(Receivers::Fifo),
+            2 => Ok(Receivers::RoundRobin),
+            3 => Ok(Receivers::OneAtATime),
+            _ => Err(Error::InvalidArgument),
+        }
+    }
+
+    /// The snake_case name used in traces, scenario files and docs.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Receivers::OwnerOnly => "owner_only",
+            Receivers::Fifo => "fifo",
+            Receivers::RoundRobin => "round_robin",
+            Receivers::OneAtATime => "one_at_a_time",
+        }
+    }
+
+    /// The policy whose [`name`](Self::name) is `name`.
+    pub fn from_name(name: &str) -> Option<Receivers> {
+        Receivers::ALL.into_iter().find(|r| r.name() == name)
+    }
+
+    /// Whether processes other than the owner may be granted the receive privilege.
+    pub const fn is_shared(self) -> bool {
+        !matches!(self, Receivers::OwnerOnly)
+    }
+}
+
+impl fmt::Display for Receivers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Who a mailbox belongs to, fixed when it is created (register 4 of `create_mailbox`): what
+/// its owner's exit does to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum Lifetime {
+    /// Owned by its owner: deleted when the owner exits (its queue dropped, its waiters
+    /// woken with `mailbox_deleted`). The default (register 0).
+    #[default]
+    Owner,
+    /// Owned by the system: it lives until deleted. When its owner exits, ownership passes
+    /// to its first granted receiver still live, or, with none, to nobody (any process may
+    /// then delete it or take it over); queued messages and waiters stay.
+    System,
+}
+
+impl Lifetime {
+    /// Every lifetime, in register order.
+    pub const ALL: [Lifetime; 2] = [Lifetime::Owner, Lifetime::System];
+
+    /// The register encoding: 0 owner, 1 system.
+    pub const fn raw(self) -> u64 {
+        match self {
+            Lifetime::Owner => 0,
+            Lifetime::System => 1,
+        }
+    }
+
+    /// Decode a lifetime register. Any other value is malformed.
+    pub const fn from_raw(raw: u64) -> Result<Lifetime, Error> {
+        match raw {
+            0 => Ok(Lifetime::Owner),
+            1 => Ok(Lifetime::System),
+            _ => Err(Error::InvalidArgument),
+        }
+    }
+
+    /// The snake_case name used in traces, scenario files and docs.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Lifetime::Owner => "owner",
+            Lifetime::System => "system",
+        }
+    }
+
+    /// The lifetime whose [`name`](Self::name) is `name`.
+    pub fn from_name(name: &str) -> Option<Lifetime> {
+        Lifetime::ALL.into_iter().find(|l| l.name() == name)
+    }
+}
+
+impl fmt::Display for Lifetime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+bitflags! {
+    /// What a successful `send` reports in return register 1.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct SendFlags: u64 {
+        /// The message went straight to a receiver of a shared mailbox (a policy other than
+        /// `owner_only`), whose pid is in return register 2.
+        const TAKEN = 1 << 0;
     }
 }
 
@@ -418,6 +567,11 @@ pub enum Syscall {
         name_len: u64,
         /// What a send does when it is full (register 2; 0 is `Block`).
         overflow: Overflow,
+        /// Who may receive and which receiver a message goes to (register 3; 0 is
+        /// `OwnerOnly`).
+        receivers: Receivers,
+        /// Whether it dies with its owner (register 4; 0 is `Owner`).
+        lifetime: Lifetime,
     },
     /// Delete a mailbox the caller owns.
     DeleteMailbox {
@@ -524,6 +678,20 @@ pub enum Syscall {
         /// The text's length in bytes, from the start of the send buffer.
         len: u64,
     },
+    /// Let `to` receive from a shared mailbox the caller owns.
+    GrantReceive {
+        /// The mailbox; its receiver policy must not be `OwnerOnly`.
+        mailbox: MailboxId,
+        /// The process granted the receive privilege.
+        to: Pid,
+    },
+    /// Take the receive privilege back from `from`.
+    RevokeReceive {
+        /// The mailbox the caller owns.
+        mailbox: MailboxId,
+        /// The process that loses the privilege (woken with `not_owner` if it waits there).
+        from: Pid,
+    },
 }
 
 impl Syscall {
@@ -546,6 +714,8 @@ impl Syscall {
             Syscall::Sleep { .. } => Sysno::Sleep,
             Syscall::Compute { .. } => Sysno::Compute,
             Syscall::Print { .. } => Sysno::Print,
+            Syscall::GrantReceive { .. } => Sysno::GrantReceive,
+            Syscall::RevokeReceive { .. } => Sysno::RevokeReceive,
         }
     }
 
@@ -558,7 +728,16 @@ impl Syscall {
                 capacity,
                 name_len,
                 overflow,
-            } => [capacity.raw(), name_len, overflow.raw(), 0, 0, 0],
+                receivers,
+                lifetime,
+            } => [
+                capacity.raw(),
+                name_len,
+                overflow.raw(),
+                receivers.raw(),
+                lifetime.raw(),
+                0,
+            ],
             Syscall::DeleteMailbox { mailbox } => [mailbox.raw(), 0, 0, 0, 0, 0],
             Syscall::LookupMailbox { name_len } => [name_len, 0, 0, 0, 0, 0],
             Syscall::TransferMailbox { mailbox, to } => [mailbox.raw(), to.raw(), 0, 0, 0, 0],
@@ -610,6 +789,8 @@ impl Syscall {
             Syscall::GetPid | Syscall::Yield => [0; ARG_REGS],
             Syscall::Sleep { ticks } | Syscall::Compute { ticks } => [ticks, 0, 0, 0, 0, 0],
             Syscall::Print { len } => [len, 0, 0, 0, 0, 0],
+            Syscall::GrantReceive { mailbox, to } => [mailbox.raw(), to.raw(), 0, 0, 0, 0],
+            Syscall::RevokeReceive { mailbox, from } => [mailbox.raw(), from.raw(), 0, 0, 0, 0],
         };
     }
 
@@ -624,6 +805,8 @@ impl Syscall {
                 capacity: Capacity::from_raw(a[0])?,
                 name_len: a[1],
                 overflow: Overflow::from_raw(a[2])?,
+                receivers: Receivers::from_raw(a[3])?,
+                lifetime: Lifetime::from_raw(a[4])?,
             },
             Sysno::DeleteMailbox => Syscall::DeleteMailbox {
                 mailbox: MailboxId::from_raw(a[0]),
@@ -673,6 +856,14 @@ impl Syscall {
             Sysno::Sleep => Syscall::Sleep { ticks: a[0] },
             Sysno::Compute => Syscall::Compute { ticks: a[0] },
             Sysno::Print => Syscall::Print { len: a[0] },
+            Sysno::GrantReceive => Syscall::GrantReceive {
+                mailbox: MailboxId::from_raw(a[0]),
+                to: Pid::from_raw(a[1]),
+            },
+            Sysno::RevokeReceive => Syscall::RevokeReceive {
+                mailbox: MailboxId::from_raw(a[0]),
+                from: Pid::from_raw(a[1]),
+            },
         })
     }
 }
@@ -685,12 +876,20 @@ impl fmt::Display for Syscall {
                 capacity,
                 name_len,
                 overflow,
+                receivers,
+                lifetime,
             } => {
                 write!(f, "{name}(capacity={capacity}, name_len={name_len}")?;
                 // Shown only when not the default, so traces of programs that never chose a
                 // policy read as they always have.
                 if overflow != Overflow::Block {
                     write!(f, ", overflow={overflow}")?;
+                }
+                if receivers != Receivers::OwnerOnly {
+                    write!(f, ", receivers={receivers}")?;
+                }
+                if lifetime != Lifetime::Owner {
+                    write!(f, ", lifetime={lifetime}")?;
                 }
                 f.write_str(")")
             }
@@ -730,6 +929,10 @@ impl fmt::Display for Syscall {
             Syscall::GetPid | Syscall::Yield => write!(f, "{name}()"),
             Syscall::Sleep { ticks } | Syscall::Compute { ticks } => write!(f, "{name}({ticks})"),
             Syscall::Print { len } => write!(f, "{name}({len}B)"),
+            Syscall::GrantReceive { mailbox, to } => write!(f, "{name}({mailbox}, to={to})"),
+            Syscall::RevokeReceive { mailbox, from } => {
+                write!(f, "{name}({mailbox}, from={from})")
+            }
         }
     }
 }
@@ -772,6 +975,8 @@ mod tests {
                 capacity: Capacity::Bounded(4),
                 name_len: 3,
                 overflow: Overflow::DropOldest,
+                receivers: Receivers::RoundRobin,
+                lifetime: Lifetime::System,
             },
             Syscall::DeleteMailbox { mailbox: m },
             Syscall::LookupMailbox { name_len: 5 },
@@ -811,6 +1016,11 @@ mod tests {
             Syscall::Sleep { ticks: 5 },
             Syscall::Compute { ticks: 6 },
             Syscall::Print { len: 3 },
+            Syscall::GrantReceive { mailbox: m, to: p },
+            Syscall::RevokeReceive {
+                mailbox: m,
+                from: p,
+            },
         ];
         assert_eq!(calls.len(), Sysno::ALL.len(), "one example per syscall");
         for call in calls {
@@ -856,6 +1066,8 @@ mod tests {
             capacity: Capacity::Bounded(2),
             name_len: 1,
             overflow: Overflow::Block,
+            receivers: Receivers::OwnerOnly,
+            lifetime: Lifetime::Owner,
         };
         let mut frame = TrapFrame::default();
         create.encode(&mut frame);
@@ -885,6 +1097,45 @@ mod tests {
             "an unknown policy"
         );
         frame.args[2] = u64::MAX;
+        assert_eq!(Syscall::decode(&frame), Err(Error::InvalidArgument));
+    }
+
+    #[test]
+    fn create_mailbox_takes_its_receivers_and_lifetime_in_the_fourth_and_fifth_registers() {
+        let mut create = Syscall::CreateMailbox {
+            capacity: Capacity::Zero,
+            name_len: 0,
+            overflow: Overflow::Block,
+            receivers: Receivers::OwnerOnly,
+            lifetime: Lifetime::Owner,
+        };
+        let mut frame = TrapFrame::default();
+        for receivers in Receivers::ALL {
+            for lifetime in Lifetime::ALL {
+                if let Syscall::CreateMailbox {
+                    receivers: r,
+                    lifetime: l,
+                    ..
+                } = &mut create
+                {
+                    (*r, *l) = (receivers, lifetime);
+                }
+                create.encode(&mut frame);
+                assert_eq!(frame.args[3], receivers.raw());
+                assert_eq!(frame.args[4], lifetime.raw());
+                assert_eq!(Syscall::decode(&frame), Ok(create));
+                assert_eq!(Receivers::from_name(receivers.name()), Some(receivers));
+                assert_eq!(Lifetime::from_name(lifetime.name()), Some(lifetime));
+            }
+        }
+        assert_eq!(
+            create.to_string(),
+            "create_mailbox(capacity=0, name_len=0, receivers=one_at_a_time, lifetime=system)"
+        );
+        frame.args[3] = 4;
+        assert_eq!(Syscall::decode(&frame), Err(Error::InvalidArgument));
+        frame.args[3] = 0;
+        frame.args[4] = 2;
         assert_eq!(Syscall::decode(&frame), Err(Error::InvalidArgument));
     }
 

@@ -133,7 +133,7 @@ impl Kernel {
     /// The receiver already waiting at `t` for a message from `sender`, if any.
     pub(crate) fn waiting_receiver(&self, t: Target, sender: Pid) -> Option<u32> {
         match t {
-            Target::Mailbox(m) => self.mailbox(m)?.endpoint.receiver.front(),
+            Target::Mailbox(m) => self.select_receiver(m),
             Target::Inbox(idx, _) => {
                 let b = self.proc_ref(idx).blocked()?;
                 match b.op {
@@ -284,7 +284,10 @@ impl Kernel {
         by: Pid,
     ) {
         match call {
-            None => self.wake(sidx, Some(by), WakeReason::Completed, Ok([0; 3])),
+            None => {
+                let ret = receiver.map_or([0; 3], |r| self.taken_by(target, r));
+                self.wake(sidx, Some(by), WakeReason::Completed, Ok(ret));
+            }
             Some(reply_len) => {
                 let (queue, server) = match (receiver, target) {
                     (Some(r), _) => (WaitQueueId::Replies(r), Some(r)),

@@ -28,7 +28,7 @@ pub use crate::trace::WaitQueueId;
 pub(crate) use endpoint::UNUSED;
 pub use endpoint::{Endpoint, Inbox, Message, Payload, INLINE_PAYLOAD, MESSAGE_OVERHEAD};
 pub(crate) use faults::{Fate, FaultState};
-pub use mailbox::Mailbox;
+pub use mailbox::{Mailbox, MAX_GRANTED_RECEIVERS};
 pub use waitqueue::{Link, Links, WaitQueue};
 
 use crate::trap::Refusal;

@@ -136,7 +136,10 @@ impl Kernel {
 
         let owned = core::mem::take(&mut self.proc_mut(idx).owned);
         for m in owned {
-            self.destroy_mailbox(m, DropReason::OwnerExited);
+            match self.mailbox(m).map(|mb| mb.lifetime) {
+                Some(abi::Lifetime::System) => self.orphan_mailbox(m, pid),
+                _ => self.destroy_mailbox(m, DropReason::OwnerExited, pid),
+            }
         }
         self.drop_inbox(idx);
         for queue in [

@@ -21,7 +21,7 @@ use crate::ipc::{Fate, Message, Target, MESSAGE_OVERHEAD};
 use crate::process::BlockedOp;
 use crate::trace::{EventKind, MsgId, ReplyDropReason, WaitQueueId, WakeReason};
 use crate::Kernel;
-use abi::{Dest, Error, Mode, Overflow, Payload, Pid, Source};
+use abi::{Dest, Error, Mode, Overflow, Payload, Pid, Receivers, SendFlags, Source};
 
 impl Kernel {
     /// A `send` or `call` whose message `id` the kernel accepted without handing it to a
@@ -57,6 +57,26 @@ impl Kernel {
         };
         self.block(idx, target.callers(), op, deadline);
         Ok(Served::Descheduled)
+    }
+
+    /// A receiver took a message from `target`: where a `round_robin` mailbox resumes.
+    pub(crate) fn served(&mut self, target: Target, receiver: Pid) {
+        if let Target::Mailbox(m) = target {
+            if let Ok(mb) = self.live_mailbox_mut(m) {
+                mb.last_served = Some(receiver);
+            }
+        }
+    }
+
+    /// What a `send` whose message went straight to `receiver` returns: on a shared mailbox,
+    /// where the sender cannot know who will read it, `TAKEN` and the receiver's pid.
+    pub(crate) fn taken_by(&self, target: Target, receiver: Pid) -> [u64; 3] {
+        match target {
+            Target::Mailbox(m) if self.mailbox(m).is_some_and(|mb| mb.receivers.is_shared()) => {
+                [SendFlags::TAKEN.bits(), receiver.raw(), 0]
+            }
+            _ => [0; 3],
+        }
     }
 
     /// `send` and `call`.
@@ -109,8 +129,9 @@ impl Kernel {
                 );
             } else {
                 let bytes = Payload::from_slice(&out[..len]);
-                let (id, ret) = self.hand_over(idx, ridx, bytes, call.is_some(), target);
                 let receiver = self.pid_of(ridx);
+                self.served(target, receiver);
+                let (id, ret) = self.hand_over(idx, ridx, bytes, call.is_some(), target);
                 self.emit(|| EventKind::MessageHandedOver {
                     msg: id,
                     from: me,
@@ -121,7 +142,7 @@ impl Kernel {
                 });
                 self.wake(ridx, Some(me), WakeReason::Completed, Ok(ret));
                 return match call {
-                    None => Ok(Served::Done([0; 3])),
+                    None => Ok(Served::Done(self.taken_by(target, receiver))),
                     // The request is delivered; the reply cannot come within no time at all.
                     Some(_) if mode == Mode::Timeout(0) => Err(Error::TimedOut.into()),
                     Some(reply_len) => {
@@ -208,7 +229,7 @@ impl Kernel {
         let me = self.pid_of(idx);
         let (target, from) = match source {
             Source::Mailbox(m) => {
-                if self.live_mailbox(m)?.owner != me {
+                if !self.live_mailbox(m)?.may_receive(me) {
                     return Err(Error::NotOwner.into());
                 }
                 (Target::Mailbox(m), None)
@@ -240,6 +261,7 @@ impl Kernel {
                 len: msg.bytes.len(),
             });
             let (id, sender, call) = (msg.id, msg.sender, msg.call);
+            self.served(target, me);
             let ret = self.deliver(idx, msg, target);
             if call {
                 self.call_received(id, sender, me);
@@ -260,6 +282,7 @@ impl Kernel {
                 return Err(Refusal::buffer_too_small(len as u64));
             }
             let bytes = self.held_message(sidx);
+            self.served(target, me);
             let (id, ret) = self.hand_over(sidx, idx, bytes, call.is_some(), target);
             let from = self.pid_of(sidx);
             self.emit(|| EventKind::MessageHandedOver {
@@ -278,6 +301,13 @@ impl Kernel {
         if let Some(p) = from {
             if self.live_index(p).is_none() {
                 return Err(Error::NoSuchProcess.into());
+            }
+        }
+        if let Source::Mailbox(m) = source {
+            let mb = self.live_mailbox(m)?;
+            if mb.receivers == Receivers::OneAtATime && !mb.endpoint.receiver.is_empty() {
+                // Another receiver waits already: this one may not wait beside it.
+                return Err(Error::ReceiverBusy.into());
             }
         }
         let deadline = deadline(mode, self.clock)?;

@@ -144,7 +144,11 @@ impl Kernel {
                 capacity,
                 name_len,
                 overflow,
-            } => self.sys_create_mailbox(idx, out, capacity, name_len, overflow),
+                receivers,
+                lifetime,
+            } => {
+                self.sys_create_mailbox(idx, out, capacity, name_len, overflow, receivers, lifetime)
+            }
             Syscall::DeleteMailbox { mailbox } => self.sys_delete_mailbox(idx, mailbox),
             Syscall::LookupMailbox { name_len } => self.sys_lookup_mailbox(out, name_len),
             Syscall::TransferMailbox { mailbox, to } => self.sys_transfer_mailbox(idx, mailbox, to),
@@ -188,6 +192,8 @@ impl Kernel {
             Syscall::Sleep { ticks } => self.sys_sleep(idx, ticks),
             Syscall::Compute { ticks } => self.sys_compute(idx, ticks),
             Syscall::Print { len } => self.sys_print(idx, out, len),
+            Syscall::GrantReceive { mailbox, to } => self.sys_grant_receive(idx, mailbox, to),
+            Syscall::RevokeReceive { mailbox, from } => self.sys_revoke_receive(idx, mailbox, from),
         }
     }
 }

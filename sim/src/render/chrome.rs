@@ -853,6 +853,28 @@ impl<'a> Points<'a> {
                 end_name(name);
                 self.on_process(out, e, *from);
             }
+            EventKind::MailboxOrphaned { id, from } => {
+                name.extend_from_slice(b"orphan ");
+                n.push_mailbox(name, *id);
+                end_name(name);
+                self.on_process(out, e, *from);
+            }
+            EventKind::ReceiveGranted { id, by, to } => {
+                name.extend_from_slice(b"grant receive ");
+                n.push_mailbox(name, *id);
+                name.extend_from_slice(b" -> ");
+                n.push_pid(name, *to);
+                end_name(name);
+                self.on_process(out, e, *by);
+            }
+            EventKind::ReceiveRevoked { id, by, from } => {
+                name.extend_from_slice(b"revoke receive ");
+                n.push_mailbox(name, *id);
+                name.extend_from_slice(b" <- ");
+                n.push_pid(name, *from);
+                end_name(name);
+                self.on_process(out, e, *by);
+            }
             EventKind::Print { pid, .. } => {
                 name.extend_from_slice(b"print\"");
                 self.on_process(out, e, *pid);

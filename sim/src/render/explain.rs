@@ -384,6 +384,9 @@ fn ended(names: &Names, end: End) -> String {
             ", ended when {} overflowed the mailbox and its call was dropped",
             by(b)
         ),
+        End::Woken(b, WakeReason::Revoked) => {
+            format!(", ended when {} revoked its right to receive", by(b))
+        }
         End::Moved(WaitQueueId::Replies(p)) => format!(", until {} took its call", names.pid(p)),
         End::Moved(WaitQueueId::MailboxCallers(m)) => {
             format!(", until its call was queued in {}", names.mailbox(m))
@@ -517,7 +520,7 @@ fn deadlock(out: &mut String, d: &Deadlock, report: &Report, names: &Names) {
             .mailboxes
             .iter()
             .find(|mb| mb.id == m)
-            .map(|mb| mb.owner.pid)
+            .and_then(|mb| mb.owner.as_ref().map(|o| o.pid))
     };
     // What one blocked process waits to do, ending with the process that holds it, so that
     // a chain reads "a waits to ... b, which waits to ... a".

@@ -326,6 +326,8 @@ mod tests {
             owner: Pid::new(3, 1),
             capacity: Capacity::Zero,
             overflow: Overflow::Block,
+            receivers: abi::Receivers::OwnerOnly,
+            lifetime: abi::Lifetime::Owner,
             name: Some("jobs".into()),
         });
         // A stale id still names the process that had it; an unknown one is its bare id.

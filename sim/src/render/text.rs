@@ -20,8 +20,8 @@ use super::bytes::{eight_digits, into_string, leading_zero_digits, push_i64, pus
 use super::stream::{render_lines, write_lines, LineWriter, SharedStream, Stream};
 use super::Names;
 use abi::{
-    Capacity, Dest, Error, MailboxId, Mode, Overflow, Pid, RecvFlags, Source, Syscall, Sysno,
-    RET_REGS,
+    Capacity, Dest, Error, Lifetime, MailboxId, Mode, Overflow, Pid, Receivers, RecvFlags,
+    SendFlags, Source, Syscall, Sysno, RET_REGS,
 };
 use kernel::trace::{
     Event, EventKind, ExitReason, FaultKind, KillCause, LivelockCause, ReplyDropReason,
@@ -50,12 +50,20 @@ pub(super) fn push_call(out: &mut Vec<u8>, n: &Names, call: &Syscall) {
             n.push_mailbox(out, mailbox);
             out.push(b')');
         }
-        Syscall::TransferMailbox { mailbox, to } => {
+        Syscall::TransferMailbox { mailbox, to } | Syscall::GrantReceive { mailbox, to } => {
             out.extend_from_slice(name.as_bytes());
             out.push(b'(');
             n.push_mailbox(out, mailbox);
             out.extend_from_slice(b", to ");
             n.push_pid(out, to);
+            out.push(b')');
+        }
+        Syscall::RevokeReceive { mailbox, from } => {
+            out.extend_from_slice(name.as_bytes());
+            out.push(b'(');
+            n.push_mailbox(out, mailbox);
+            out.extend_from_slice(b", from ");
+            n.push_pid(out, from);
             out.push(b')');
         }
         Syscall::Send { dest, len, mode }
@@ -229,6 +237,11 @@ pub(super) fn push_ret(out: &mut Vec<u8>, n: &Names, sysno: Option<Sysno>, ret: 
             out.push(b' ');
             push_u64(out, ret[2]);
             out.push(b'B');
+        }
+        // Only a send to a shared mailbox reports who took its message.
+        Some(Sysno::Send) if SendFlags::from_bits_truncate(ret[1]).contains(SendFlags::TAKEN) => {
+            out.extend_from_slice(b"ok taken by ");
+            n.push_pid(out, Pid::from_raw(ret[2]));
         }
         Some(Sysno::Wait) => {
             out.extend_from_slice(b"ok ");
@@ -427,8 +440,12 @@ fn write_actor(out: &mut Vec<u8>, n: &Names, kind: &EventKind) {
         | EventKind::MessageHandedOver { from, .. }
         | EventKind::ReplyDelivered { from, .. }
         | EventKind::ReplyDropped { from, .. }
-        | EventKind::MailboxTransferred { from, .. } => *from,
-        EventKind::MessageReceived { by, .. } | EventKind::MailboxDeleted { by, .. } => *by,
+        | EventKind::MailboxTransferred { from, .. }
+        | EventKind::MailboxOrphaned { from, .. } => *from,
+        EventKind::MessageReceived { by, .. }
+        | EventKind::MailboxDeleted { by, .. }
+        | EventKind::ReceiveGranted { by, .. }
+        | EventKind::ReceiveRevoked { by, .. } => *by,
         EventKind::MailboxCreated { owner, .. } => *owner,
         EventKind::PriorityLent { to, .. } => *to,
         EventKind::Fault { kind } => match kind {
@@ -624,6 +641,8 @@ fn write_description(out: &mut Vec<u8>, n: &Names, kind: &EventKind) {
             id,
             capacity,
             overflow,
+            receivers,
+            lifetime,
             ..
         } => {
             out.extend_from_slice(b"mailbox    created ");
@@ -635,6 +654,14 @@ fn write_description(out: &mut Vec<u8>, n: &Names, kind: &EventKind) {
             if *overflow != Overflow::Block {
                 out.extend_from_slice(b" overflow=");
                 out.extend_from_slice(overflow.name().as_bytes());
+            }
+            if *receivers != Receivers::OwnerOnly {
+                out.extend_from_slice(b" receivers=");
+                out.extend_from_slice(receivers.name().as_bytes());
+            }
+            if *lifetime != Lifetime::Owner {
+                out.extend_from_slice(b" lifetime=");
+                out.extend_from_slice(lifetime.name().as_bytes());
             }
         }
         EventKind::MailboxDeleted {
@@ -652,6 +679,23 @@ fn write_description(out: &mut Vec<u8>, n: &Names, kind: &EventKind) {
             n.push_mailbox(out, *id);
             out.extend_from_slice(b" to ");
             n.push_pid(out, *to);
+        }
+        EventKind::MailboxOrphaned { id, .. } => {
+            out.extend_from_slice(b"mailbox    orphaned ");
+            n.push_mailbox(out, *id);
+            out.extend_from_slice(b" (owned by the system)");
+        }
+        EventKind::ReceiveGranted { id, to, .. } => {
+            out.extend_from_slice(b"grant      receive ");
+            n.push_mailbox(out, *id);
+            out.extend_from_slice(b" to ");
+            n.push_pid(out, *to);
+        }
+        EventKind::ReceiveRevoked { id, from, .. } => {
+            out.extend_from_slice(b"revoke     receive ");
+            n.push_mailbox(out, *id);
+            out.extend_from_slice(b" from ");
+            n.push_pid(out, *from);
         }
         EventKind::Sleep { until, .. } => {
             out.extend_from_slice(b"sleep      until ");

@@ -266,6 +266,12 @@ pub struct MailboxDecl {
     pub owner: Option<Target>,
     /// What a send to it does when it is full.
     pub overflow: OverflowSpec,
+    /// `receivers POLICY`: who may receive and which waiting receiver a message goes to.
+    /// Shared (any policy but `owner_only`), every process that receives from it is granted
+    /// the receive privilege at boot.
+    pub receivers: abi::Receivers,
+    /// `lifetime system`: it outlives its owner.
+    pub lifetime: abi::Lifetime,
     /// The whole line.
     pub span: Span,
 }
@@ -443,6 +449,25 @@ pub enum StmtKind {
         capacity: Capacity,
         /// What a send does when it is full.
         overflow: OverflowSpec,
+        /// Who may receive and which waiting receiver a message goes to.
+        receivers: abi::Receivers,
+        /// Whether it outlives its creator.
+        lifetime: abi::Lifetime,
+    },
+    /// `grant MAILBOX to PROCESS`: let the process receive from a shared mailbox the caller
+    /// owns.
+    Grant {
+        /// The mailbox.
+        name: Ident,
+        /// The process granted the receive privilege.
+        to: Target,
+    },
+    /// `revoke MAILBOX from PROCESS`: take the receive privilege back.
+    Revoke {
+        /// The mailbox.
+        name: Ident,
+        /// The process that loses it.
+        from: Target,
     },
     /// `delete MAILBOX`.
     Delete {
@@ -511,6 +536,8 @@ impl StmtKind {
                 | StmtKind::Create { .. }
                 | StmtKind::Delete { .. }
                 | StmtKind::Transfer { .. }
+                | StmtKind::Grant { .. }
+                | StmtKind::Revoke { .. }
                 | StmtKind::Spawn { .. }
                 | StmtKind::Print(_)
         )

@@ -61,6 +61,8 @@ struct Checker<'a> {
     receivers: BTreeMap<&'a str, BTreeSet<usize>>,
     /// `(mailbox, new owner)` of every `transfer`.
     transfers: BTreeSet<(&'a str, &'a str)>,
+    /// (mailbox, process) pairs of every `grant` statement.
+    grants: BTreeSet<(&'a str, &'a str)>,
     /// What is left of [`SUGGESTION_WORK`].
     suggestion_work: usize,
 }
@@ -82,7 +84,7 @@ struct BodyCtx {
 
 /// Every statement in a body, nested blocks included, in file order. Iterative: it keeps
 /// one iterator per open block rather than one stack frame.
-fn walk<'a>(body: &'a [Stmt], f: &mut impl FnMut(&'a Stmt)) {
+pub(crate) fn walk<'a>(body: &'a [Stmt], f: &mut impl FnMut(&'a Stmt)) {
     let mut open = vec![body.iter()];
     while let Some(block) = open.last_mut() {
         let Some(st) = block.next() else {
@@ -116,6 +118,7 @@ impl<'a> Checker<'a> {
             facts: Vec::with_capacity(s.processes.len()),
             receivers: BTreeMap::new(),
             transfers: BTreeSet::new(),
+            grants: BTreeSet::new(),
             suggestion_work: SUGGESTION_WORK,
         };
         for (i, p) in s.processes.iter().enumerate() {
@@ -139,6 +142,9 @@ impl<'a> Checker<'a> {
                 }
                 StmtKind::Transfer { name, to } => {
                     c.transfers.insert((&name.name, &to.name.name));
+                }
+                StmtKind::Grant { name, to } => {
+                    c.grants.insert((&name.name, &to.name.name));
                 }
                 _ => {}
             });
@@ -506,6 +512,10 @@ impl Checker<'_> {
                 self.mailbox_name(name, "a mailbox name");
                 self.process_target(to, false, "the new owner's name");
             }
+            StmtKind::Grant { name, to: who } | StmtKind::Revoke { name, from: who } => {
+                self.mailbox_name(name, "a mailbox name");
+                self.process_target(who, false, "a process name");
+            }
             StmtKind::Spawn { name } => match self.process(&name.name) {
                 Some((_, p)) if p.spawned => {}
                 Some((_, p)) => self.err(
@@ -631,9 +641,13 @@ impl Checker<'_> {
         let boot_owner = self
             .mailbox(name)
             .and_then(|decl| self.boot_owner(decl).ok().flatten());
+        // A shared boot mailbox grants every process that receives from it at boot.
+        let shared = self.mailbox(name).is_some_and(|d| d.receivers.is_shared());
         if boot_owner == Some(proc)
+            || shared
             || self.facts[proc].creates.contains(name)
             || self.transfers.contains(&(name, p.name.name.as_str()))
+            || self.grants.contains(&(name, p.name.name.as_str()))
         {
             return;
         }

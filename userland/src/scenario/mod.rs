@@ -132,6 +132,7 @@ shipped!(
     "philosophers_deadlock",
     "philosophers",
     "priority_inversion",
+    "worker_pool",
 );
 
 /// The shipped scenario called `name` (with or without `.sim`).

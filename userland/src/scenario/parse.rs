@@ -182,7 +182,7 @@ fn lex(src: &str) -> Result<Vec<Token>, Diagnostic> {
 
 /// The words that start a statement, for "expected" lists.
 const STATEMENTS: &str = "send, call, receive, reply, compute, sleep, yield, create, delete, \
-    transfer, spawn, exit, repeat, loop, if, break, print, let or expect";
+    transfer, grant, revoke, spawn, exit, repeat, loop, if, break, print, let or expect";
 
 struct Parser<'a> {
     src: &'a str,
@@ -299,6 +299,52 @@ impl Parser<'_> {
                     format!("expected {expected}"),
                 )
             })
+    }
+
+    /// `receivers POLICY`'s policy.
+    fn receivers_policy(&mut self) -> PResult<abi::Receivers> {
+        let names: Vec<&str> = abi::Receivers::ALL.iter().map(|r| r.name()).collect();
+        let expected = format!("a receiver policy: {}", names.join(", "));
+        let word = self.ident(&expected)?;
+        abi::Receivers::from_name(&word.name).ok_or_else(|| {
+            Diagnostic::new(
+                word.span,
+                format!("unknown receiver policy `{}`", word.name),
+                format!("expected {expected}"),
+            )
+        })
+    }
+
+    /// `lifetime WHO`'s owner: `owner` or `system`.
+    fn lifetime(&mut self) -> PResult<abi::Lifetime> {
+        let expected = "a lifetime: owner or system";
+        let word = self.ident(expected)?;
+        abi::Lifetime::from_name(&word.name).ok_or_else(|| {
+            Diagnostic::new(
+                word.span,
+                format!("unknown lifetime `{}`", word.name),
+                format!("expected {expected}"),
+            )
+        })
+    }
+
+    /// `grant MAILBOX to PROCESS` or `revoke MAILBOX from PROCESS`, after the keyword.
+    fn grant_or_revoke(&mut self, grant: bool) -> PResult<StmtKind> {
+        let name = self.ident("a mailbox name")?;
+        let (word, what) = if grant {
+            ("to", "the process to grant the receive privilege")
+        } else {
+            ("from", "the process to take the receive privilege from")
+        };
+        if !self.eat_word(word) {
+            return Err(self.unexpected(&format!("`{word}`")));
+        }
+        let target = self.target(what)?;
+        Ok(if grant {
+            StmtKind::Grant { name, to: target }
+        } else {
+            StmtKind::Revoke { name, from: target }
+        })
     }
 
     fn percent(&mut self) -> PResult<u8> {
@@ -472,6 +518,8 @@ impl Parser<'_> {
         let mut capacity = Capacity::Zero;
         let mut owner = None;
         let mut overflow = OverflowSpec::Block;
+        let mut receivers = abi::Receivers::OwnerOnly;
+        let mut lifetime = abi::Lifetime::Owner;
         loop {
             if self.eat_word("capacity") {
                 capacity = self.capacity()?;
@@ -479,6 +527,10 @@ impl Parser<'_> {
                 owner = Some(self.target("the owning process's name")?);
             } else if self.eat_word("overflow") {
                 overflow = self.overflow()?;
+            } else if self.eat_word("receivers") {
+                receivers = self.receivers_policy()?;
+            } else if self.eat_word("lifetime") {
+                lifetime = self.lifetime()?;
             } else {
                 break;
             }
@@ -488,17 +540,17 @@ impl Parser<'_> {
             Tok::End | Tok::Eof => {
                 self.next();
             }
-            _ => {
-                return Err(
-                    self.unexpected("`capacity`, `owner`, `overflow` or the end of the line")
-                )
-            }
+            _ => return Err(self.unexpected(
+                "`capacity`, `owner`, `overflow`, `receivers`, `lifetime` or the end of the line",
+            )),
         }
         Ok(MailboxDecl {
             name,
             capacity,
             owner,
             overflow,
+            receivers,
+            lifetime,
             span: start.to(end),
         })
     }
@@ -725,11 +777,17 @@ impl Parser<'_> {
                 let name = self.ident("the new mailbox's name")?;
                 let mut capacity = Capacity::Zero;
                 let mut overflow = OverflowSpec::Block;
+                let mut receivers = abi::Receivers::OwnerOnly;
+                let mut lifetime = abi::Lifetime::Owner;
                 loop {
                     if self.eat_word("capacity") {
                         capacity = self.capacity()?;
                     } else if self.eat_word("overflow") {
                         overflow = self.overflow()?;
+                    } else if self.eat_word("receivers") {
+                        receivers = self.receivers_policy()?;
+                    } else if self.eat_word("lifetime") {
+                        lifetime = self.lifetime()?;
                     } else {
                         break;
                     }
@@ -738,8 +796,12 @@ impl Parser<'_> {
                     name,
                     capacity,
                     overflow,
+                    receivers,
+                    lifetime,
                 }
             }
+            "grant" => self.grant_or_revoke(true)?,
+            "revoke" => self.grant_or_revoke(false)?,
             "delete" => StmtKind::Delete {
                 name: self.ident("a mailbox name")?,
             },

@@ -23,9 +23,9 @@
 //! code 1, the way a failed `expect` does.
 
 use super::ast::*;
-use super::check::boot_owners;
+use super::check::{boot_owners, walk};
 use super::MAX_VALUE_BYTES;
-use crate::{Capacity, Message, ProgramTable, SpawnOptions, Sys};
+use crate::{Capacity, MailboxOptions, Message, ProgramTable, SpawnOptions, Sys};
 use abi::{Dest, Error, MailboxId, Mode, Pid, Source};
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
@@ -128,11 +128,12 @@ async fn init(sys: Sys, s: Arc<Scenario>, dir: Shared, names: Rc<Names>) -> i32 
     let me = sys.getpid().await;
     dir.borrow_mut().init = Some(me);
     for m in &s.mailboxes {
-        let overflow = m.overflow.overflow();
-        match sys
-            .create_mailbox_with(m.capacity, Some(&m.name.name), overflow)
-            .await
-        {
+        let options = MailboxOptions::new(m.capacity)
+            .name(&m.name.name)
+            .overflow(m.overflow.overflow())
+            .receivers(m.receivers)
+            .lifetime(m.lifetime);
+        match sys.create_mailbox_opts(options).await {
             Ok(id) => {
                 dir.borrow_mut().mailboxes.insert(m.name.name.clone(), id);
             }
@@ -156,6 +157,9 @@ async fn init(sys: Sys, s: Arc<Scenario>, dir: Shared, names: Rc<Names>) -> i32 
                 }
             }
         }
+    }
+    if grant_boot_receivers(&sys, &s, &dir).await.is_err() {
+        failed = true;
     }
     for (m, owner) in s.mailboxes.iter().zip(&names.owners) {
         let Some(owner) = *owner else {
@@ -186,6 +190,52 @@ async fn init(sys: Sys, s: Arc<Scenario>, dir: Shared, names: Rc<Names>) -> i32 
         }
     }
     i32::from(failed)
+}
+
+/// Grant every copy of every boot process that receives from a shared boot mailbox the
+/// privilege to, while `init` still owns the mailboxes (before they go to their owners).
+async fn grant_boot_receivers(sys: &Sys, s: &Scenario, dir: &Shared) -> Result<(), Error> {
+    let mut result = Ok(());
+    for m in s.mailboxes.iter().filter(|m| m.receivers.is_shared()) {
+        for (decl, p) in s.processes.iter().enumerate().filter(|(_, p)| !p.spawned) {
+            if !receives_from(&p.body, &m.name.name) {
+                continue;
+            }
+            for copy in 0..p.count {
+                let (id, pid) = {
+                    let d = dir.borrow();
+                    (
+                        d.mailboxes.get(&m.name.name).copied(),
+                        d.procs.get(&(decl, copy)).copied(),
+                    )
+                };
+                if let (Some(id), Some(pid)) = (id, pid) {
+                    if let Err(e) = sys.grant_receive(id, pid).await {
+                        let _ = sys
+                            .print(&format!("init: cannot grant {} to {pid}: {e}", m.name.name))
+                            .await;
+                        result = Err(e);
+                    }
+                }
+            }
+        }
+    }
+    result
+}
+
+/// Whether a `receive` from mailbox `name` appears anywhere in `body`.
+fn receives_from(body: &[Stmt], name: &str) -> bool {
+    let mut found = false;
+    walk(body, &mut |st| {
+        if let StmtKind::Receive {
+            from: SourceSpec::Mailbox(m),
+            ..
+        } = &st.kind
+        {
+            found |= m.name == name;
+        }
+    });
+    found
 }
 
 /// Spawn copy `copy` of declaration `decl`, to be released by `starter`, and bind it.
@@ -483,10 +533,15 @@ impl<'a> Interp<'a> {
                 name,
                 capacity,
                 overflow,
+                receivers,
+                lifetime,
             } => {
-                let r = sys
-                    .create_mailbox_with(*capacity, Some(&name.name), overflow.overflow())
-                    .await;
+                let options = MailboxOptions::new(*capacity)
+                    .name(&name.name)
+                    .overflow(overflow.overflow())
+                    .receivers(*receivers)
+                    .lifetime(*lifetime);
+                let r = sys.create_mailbox_opts(options).await;
                 if let Ok(id) = r {
                     self.dir
                         .borrow_mut()
@@ -503,6 +558,16 @@ impl<'a> Interp<'a> {
                 let id = self.mailbox(&name.name);
                 let pid = self.pid_of(to);
                 self.last = done(sys.transfer_mailbox(id, pid).await);
+            }
+            StmtKind::Grant { name, to } => {
+                let id = self.mailbox(&name.name);
+                let pid = self.pid_of(to);
+                self.last = done(sys.grant_receive(id, pid).await);
+            }
+            StmtKind::Revoke { name, from } => {
+                let id = self.mailbox(&name.name);
+                let pid = self.pid_of(from);
+                self.last = done(sys.revoke_receive(id, pid).await);
             }
             StmtKind::Spawn { name } => {
                 let mut result = Ok(());

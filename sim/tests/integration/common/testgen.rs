@@ -8,7 +8,8 @@
 //! the same events on every machine.
 
 use abi::{
-    Capacity, Dest, Error, MailboxId, Mode, Overflow, Pid, Source, Syscall, Sysno, RET_REGS,
+    Capacity, Dest, Error, Lifetime, MailboxId, Mode, Overflow, Pid, Receivers, Source, Syscall,
+    Sysno, RET_REGS,
 };
 use kernel::trace::WaitQueueId;
 use kernel::trace::{
@@ -152,6 +153,8 @@ impl Rng {
                 capacity: self.capacity(),
                 name_len: self.num(),
                 overflow: self.pick(&Overflow::ALL),
+                receivers: self.pick(&Receivers::ALL),
+                lifetime: self.pick(&Lifetime::ALL),
             },
             Sysno::DeleteMailbox => Syscall::DeleteMailbox {
                 mailbox: self.mailbox(),
@@ -206,6 +209,14 @@ impl Rng {
             Sysno::Sleep => Syscall::Sleep { ticks: self.num() },
             Sysno::Compute => Syscall::Compute { ticks: self.num() },
             Sysno::Print => Syscall::Print { len: self.num() },
+            Sysno::GrantReceive => Syscall::GrantReceive {
+                mailbox: self.mailbox(),
+                to: self.pid(),
+            },
+            Sysno::RevokeReceive => Syscall::RevokeReceive {
+                mailbox: self.mailbox(),
+                from: self.pid(),
+            },
         }
     }
     pub fn ret(&mut self) -> [u64; RET_REGS] {
@@ -320,6 +331,7 @@ impl Rng {
                     WakeReason::PeerExited,
                     WakeReason::BufferTooSmall,
                     WakeReason::MessageDropped,
+                    WakeReason::Revoked,
                 ]),
             },
             8 => EventKind::MessageQueued {
@@ -390,6 +402,8 @@ impl Rng {
                 owner: self.pid(),
                 capacity: self.capacity(),
                 overflow: self.pick(&Overflow::ALL),
+                receivers: self.pick(&Receivers::ALL),
+                lifetime: self.pick(&Lifetime::ALL),
                 name: self.flip().then(|| self.name()),
             },
             16 => EventKind::MailboxDeleted {
@@ -449,6 +463,20 @@ impl Rng {
                 to: self.num() as u32,
             },
             29 => EventKind::Fault { kind: self.fault() },
+            31 => EventKind::MailboxOrphaned {
+                id: self.mailbox(),
+                from: self.pid(),
+            },
+            32 => EventKind::ReceiveGranted {
+                id: self.mailbox(),
+                by: self.pid(),
+                to: self.pid(),
+            },
+            33 => EventKind::ReceiveRevoked {
+                id: self.mailbox(),
+                by: self.pid(),
+                from: self.pid(),
+            },
             _ => EventKind::Livelock {
                 cause: if self.flip() {
                     LivelockCause::Steps { steps: self.num() }
@@ -593,7 +621,7 @@ pub fn awkward_strings() -> Vec<String> {
 }
 
 /// How many `EventKind` variants [`variant`] tells apart.
-pub const VARIANTS: usize = 31;
+pub const VARIANTS: usize = 34;
 
 /// Which variant an event is. No wildcard arm: a new variant does not compile until the
 /// generator makes it and this test covers it.
@@ -630,6 +658,9 @@ pub fn variant(kind: &EventKind) -> usize {
         EventKind::Migrate { .. } => 28,
         EventKind::Fault { .. } => 29,
         EventKind::Livelock { .. } => 30,
+        EventKind::MailboxOrphaned { .. } => 31,
+        EventKind::ReceiveGranted { .. } => 32,
+        EventKind::ReceiveRevoked { .. } => 33,
     }
 }
 
@@ -651,6 +682,8 @@ pub fn hand_made() -> Vec<Event> {
         owner: Pid::new(0, 0),
         capacity: Capacity::Zero,
         overflow: Overflow::Block,
+        receivers: Receivers::OwnerOnly,
+        lifetime: Lifetime::Owner,
         name: name.map(str::to_string),
     };
     let dispatch = |pid| EventKind::Dispatch { pid };
