@@ -674,3 +674,65 @@ fn ps_shows_shared_and_system_mailboxes() {
     let ps = sim::render::ps::render(&report.processes, &report.mailboxes, report.ticks);
     assert!(ps.contains("2/3 fifo"), "{ps}");
 }
+
+/// The scenario language: `receivers` and `lifetime` on `create`, `grant` and `revoke`, and
+/// their mistakes reported before anything runs.
+#[test]
+fn scenario_statements_grant_and_revoke() {
+    let text = r#"
+process boss {
+  create pool capacity 0 receivers round_robin lifetime system
+  expect ok
+  grant pool to helper
+  expect ok
+  sleep 10
+  send pool "one"
+  expect ok
+  revoke pool from helper
+  expect ok
+  sleep 10
+}
+
+process helper {
+  sleep 5
+  receive pool
+  expect bytes "one"
+  receive pool
+  expect not_owner
+}
+"#;
+    let s = userland::scenario::load("pool.sim", text).expect("loads");
+    let cfg = sim::scenario::configure(&s, config());
+    let report = sim::scenario::run(s, cfg).expect("boots");
+    assert!(
+        report.succeeded(),
+        "every expect holds: {:?}\n{}",
+        report.outcome,
+        report.trace_text()
+    );
+    let trace = report.trace_text();
+    assert!(
+        trace.contains("receivers=round_robin lifetime=system"),
+        "{trace}"
+    );
+    assert!(trace.contains("revoke     receive"), "{trace}");
+    for (bad, says) in [
+        (
+            "mailbox m receivers everyone owner p\nprocess p { receive m }\n",
+            "unknown receiver policy `everyone`",
+        ),
+        (
+            "mailbox m lifetime forever owner p\nprocess p { receive m }\n",
+            "unknown lifetime `forever`",
+        ),
+        ("process p { grant m p }\n", "expected `to`"),
+        (
+            "process p { revoke nothing from p }\n",
+            "no mailbox named `nothing`",
+        ),
+    ] {
+        let d = userland::scenario::load("bad.sim", bad).expect_err("a mistake");
+        let drawn = sim::scenario::render_diagnostics("bad.sim", bad, &d);
+        assert!(drawn.contains(says), "{bad}: {drawn}");
+    }
+}
