@@ -125,6 +125,11 @@ pub enum WaitOn {
         /// The only process whose message it takes.
         from: Peer,
     },
+    /// `select` over endpoints that hold nothing it could take.
+    Select {
+        /// Its set, in its order.
+        endpoints: Vec<EndpointInfo>,
+    },
     /// `wait(child)`.
     Child {
         /// The child.
@@ -330,6 +335,18 @@ impl Kernel {
     /// Read a blocked process's call off its `BlockedOp`.
     fn wait_on(&self, p: &Process, op: BlockedOp) -> WaitOn {
         match op {
+            BlockedOp::Select { .. } => WaitOn::Select {
+                endpoints: p
+                    .select_set
+                    .iter()
+                    .map(|s| match *s {
+                        Source::Mailbox(m) => self.endpoint_info(Dest::Mailbox(m)),
+                        Source::Any | Source::Process(_) => {
+                            self.endpoint_info(Dest::Process(p.pid))
+                        }
+                    })
+                    .collect(),
+            },
             BlockedOp::Send { dest, len, call } => WaitOn::Send {
                 to: self.endpoint_info(dest),
                 len,

@@ -19,6 +19,44 @@ use alloc::format;
 use alloc::string::String;
 
 impl Kernel {
+    /// A process waiting in `select` watches every endpoint of its set, each of which it may
+    /// receive from and none of which holds a message it could take; any other process
+    /// watches nothing.
+    fn check_select(&self, p: &crate::process::Process) -> Result<(), String> {
+        let pid = p.pid;
+        let selecting = matches!(p.blocked().map(|b| b.op), Some(BlockedOp::Select { .. }));
+        if !selecting {
+            if !p.select_set.is_empty() {
+                return Err(format!("{pid} keeps a select set outside select"));
+            }
+            return Ok(());
+        }
+        let idx = pid.index();
+        for (pos, source) in p.select_set.iter().enumerate() {
+            let Some(target) = self.select_target(idx, *source) else {
+                return Err(format!("{pid} selects over {source}, which is gone"));
+            };
+            let slot = crate::ipc::watch_slot(idx, pos);
+            let ep = self.endpoint(target);
+            if !ep.watchers.iter(&self.watch_links).any(|s| s == slot) {
+                return Err(format!("{pid} selects over {source} without watching it"));
+            }
+            if ep.queue.iter().any(|m| !self.in_flight(m.id)) {
+                return Err(format!(
+                    "{pid} waits in select over {source}, which holds a message"
+                ));
+            }
+            if let Source::Mailbox(m) = source {
+                if !self.mailbox(*m).is_some_and(|mb| mb.may_receive(pid)) {
+                    return Err(format!(
+                        "{pid} selects over {m} without the right to receive"
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Check every invariant; the first violation found, described.
     pub fn check_invariants(&self) -> Result<(), String> {
         // Each blocked process sits on exactly the queue its state names, once.
@@ -106,6 +144,8 @@ impl Kernel {
                     }
                 }
             }
+            walk(&p.select_wait, WaitQueueId::Select(pid))?;
+            self.check_select(p)?;
             let armed = match p.state {
                 ProcState::Sleeping { .. } => true,
                 ProcState::Blocked => p.wait.deadline.is_some(),

@@ -226,6 +226,8 @@ pub struct Kernel {
     procs: Slab<Process>,
     /// Each process's place in the wait queue it is blocked on, by slot.
     links: ipc::Links,
+    /// The links of `select` watch slots in the endpoints' `watchers` queues (`ipc/select.rs`).
+    watch_links: ipc::Links,
     mailboxes: Slab<Mailbox>,
     names: BTreeMap<String, MailboxId>,
     programs: Vec<Arc<str>>,
@@ -285,6 +287,7 @@ impl Kernel {
             steps_at_tick: 0,
             procs: Slab::default(),
             links: ipc::Links::default(),
+            watch_links: ipc::Links::default(),
             mailboxes: Slab::default(),
             names: BTreeMap::new(),
             program_ids,
@@ -528,7 +531,9 @@ impl Kernel {
             | WaitQueueId::ReceiversFrom(p)
             | WaitQueueId::Replies(p)
             | WaitQueueId::Exit(p) => Some(p),
-            WaitQueueId::MailboxReceiver(_) | WaitQueueId::InboxReceiver(_) => None,
+            WaitQueueId::MailboxReceiver(_)
+            | WaitQueueId::InboxReceiver(_)
+            | WaitQueueId::Select(_) => None,
         }
     }
 
@@ -631,6 +636,7 @@ impl Kernel {
             WaitQueueId::ReceiversFrom(p) => &mut proc_of(&mut self.procs, p)?.receivers_from,
             WaitQueueId::Replies(p) => &mut proc_of(&mut self.procs, p)?.replies,
             WaitQueueId::Exit(p) => &mut proc_of(&mut self.procs, p)?.exit_waiters,
+            WaitQueueId::Select(p) => &mut proc_of(&mut self.procs, p)?.select_wait,
         };
         Some(f(q, &mut self.links))
     }
@@ -662,6 +668,9 @@ impl Kernel {
             let queue = b.queue;
             self.with_queue(queue, |q, links| q.remove(links, idx));
             self.lenders_changed(queue);
+            if let WaitQueueId::Select(_) = queue {
+                self.disarm_select(idx);
+            }
         }
     }
 

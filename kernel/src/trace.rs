@@ -41,6 +41,9 @@ pub enum WaitQueueId {
     Replies(Pid),
     /// Parents waiting in `wait` for this process to exit.
     Exit(Pid),
+    /// The process itself, waiting in `select` on a set of endpoints (it is also a watcher
+    /// of each endpoint of the set).
+    Select(Pid),
 }
 
 impl WaitQueueId {
@@ -56,6 +59,7 @@ impl WaitQueueId {
             WaitQueueId::ReceiversFrom(_) => "receivers_from",
             WaitQueueId::Replies(_) => "replies",
             WaitQueueId::Exit(_) => "exit",
+            WaitQueueId::Select(_) => "select",
         }
     }
 }
@@ -70,7 +74,8 @@ impl fmt::Display for WaitQueueId {
             | WaitQueueId::InboxReceiver(p)
             | WaitQueueId::ReceiversFrom(p)
             | WaitQueueId::Replies(p)
-            | WaitQueueId::Exit(p) => write!(f, "{p}.{}", self.name()),
+            | WaitQueueId::Exit(p)
+            | WaitQueueId::Select(p) => write!(f, "{p}.{}", self.name()),
         }
     }
 }

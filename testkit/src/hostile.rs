@@ -24,7 +24,7 @@
 use abi::{Error, RecvFlags, SendFlags, Syscall, Sysno, TrapFrame, ARG_REGS, RET_REGS};
 
 /// Slots of the per-syscall success count: one per syscall number, and slot 0 unused.
-const SYSNO_SLOTS: usize = 19;
+const SYSNO_SLOTS: usize = 20;
 use kernel::trace::ExitReason;
 use sim::{Machine, MachineConfig, Outcome, Policy, Report};
 use std::cell::{Cell, RefCell};
@@ -286,6 +286,10 @@ impl Reg {
                     (Some(Sysno::CreateMailbox), 1) => len,
                     (Some(Sysno::CreateMailbox), 2 | 3) => k64 % 4,
                     (Some(Sysno::CreateMailbox), 4) => k64 % 2,
+                    (Some(Sysno::Select), 0) => 1 + k64 % 2,
+                    (Some(Sysno::Select), 1) => buffer,
+                    (Some(Sysno::Select), 2) => k64 % 3,
+                    (Some(Sysno::Select), 3) => k64 % 16,
                     (Some(Sysno::LookupMailbox | Sysno::Print), 0) => len,
                     (Some(Sysno::Send | Sysno::Call), 0) => k64 % 2,
                     (Some(Sysno::Receive), 0) => k64 % 3,
@@ -585,6 +589,15 @@ impl Shared {
             Syscall::Spawn { .. } => {
                 self.learn(ret[1]);
                 1
+            }
+            Syscall::Select { buf_len, count, .. } => {
+                let at = ret[3] >> abi::SELECT_INDEX_SHIFT;
+                let flags = RecvFlags::from_bits(ret[3] & u64::from(u32::MAX));
+                if !known(ret[1]) || ret[2] > buf_len || flags.is_none() || at >= count {
+                    self.anomaly(format!("{me}: {call} returned {ret:?}"));
+                }
+                self.learn(ret[1]);
+                3
             }
             Syscall::Receive { buf_len, .. } => {
                 if !known(ret[1]) || ret[2] > buf_len || RecvFlags::from_bits(ret[3]).is_none() {

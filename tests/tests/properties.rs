@@ -127,6 +127,12 @@ enum Op {
     Transfer(MbRef, PidRef),
     Grant(MbRef, PidRef),
     Revoke(MbRef, PidRef),
+    /// `select` over mailboxes (`Some`) and the inbox (`None`).
+    Select {
+        set: Vec<Option<MbRef>>,
+        buf: u64,
+        mode: Mode,
+    },
     Send {
         to: SendTo,
         len: usize,
@@ -346,6 +352,12 @@ fn leaf_op() -> impl Strategy<Value = Op> {
         1 => mb_ref().prop_map(Op::Delete),
         1 => (mb_ref(), pid_ref()).prop_map(|(m, p)| Op::Transfer(m, p)),
         2 => (mb_ref(), pid_ref()).prop_map(|(m, p)| Op::Grant(m, p)),
+        3 => (
+            vec(proptest::option::of(mb_ref()), 1..4),
+            buf(),
+            mode()
+        )
+            .prop_map(|(set, buf, mode)| Op::Select { set, buf, mode }),
         1 => (mb_ref(), pid_ref()).prop_map(|(m, p)| Op::Revoke(m, p)),
         5 => (send_to(), len(), mode()).prop_map(|(to, len, mode)| Op::Send { to, len, mode }),
         8 => (recv_from(), buf(), mode(), proptest::option::of(len())).prop_map(
@@ -534,6 +546,20 @@ fn allowed(op: &Op, error: Error) -> bool {
             NoSuchMailbox | NotOwner | InvalidArgument | NoSuchProcess | OutOfMemory
         ),
         Op::Revoke(..) => matches!(error, NoSuchMailbox | NotOwner),
+        Op::Select { mode, .. } => {
+            mode_allows(mode)
+                && matches!(
+                    error,
+                    InvalidArgument
+                        | NoSuchMailbox
+                        | NotOwner
+                        | BufferTooSmall
+                        | WouldBlock
+                        | TimedOut
+                        | MailboxDeleted
+                        | ReceiverBusy
+                )
+        }
         Op::Send { to, mode, .. } => {
             mode_allows(mode)
                 && match to {
@@ -818,6 +844,48 @@ impl Proc {
             Op::Transfer(m, p) => {
                 let r = sys.transfer_mailbox(self.mailbox(m), self.pid(p)).await;
                 self.check(op, &r);
+            }
+            Op::Select { ref set, buf, mode } => {
+                let sources: Vec<Source> = set
+                    .iter()
+                    .map(|m| m.map_or(Source::Any, |m| Source::Mailbox(self.mailbox(m))))
+                    .collect();
+                let r = sys.select_upto(&sources, buf, mode).await;
+                self.check(op, &r);
+                if let Ok((pos, m)) = r {
+                    let Some(source) = sources.get(pos) else {
+                        self.anomaly(format!("{op:?} took from position {pos}"));
+                        return;
+                    };
+                    if m.bytes.len() as u64 > buf {
+                        self.anomaly(format!("{op:?} took {} bytes", m.bytes.len()));
+                    }
+                    let endpoint = match source {
+                        Source::Mailbox(m) => Dest::Mailbox(*m),
+                        Source::Any | Source::Process(_) => Dest::Process(self.me),
+                    };
+                    self.world.seen.borrow_mut().received += 1;
+                    match unpack(m.sender, &m.bytes) {
+                        Err(why) => self.anomaly(format!("{op:?} got a bad message: {why}")),
+                        Ok(Some((seq, kind))) => {
+                            if kind == Kind::Reply || m.is_call != (kind == Kind::Call) {
+                                self.anomaly(format!(
+                                    "{op:?} got a {kind:?} flagged call={}",
+                                    m.is_call
+                                ));
+                            }
+                            if m.is_call {
+                                self.world
+                                    .calls_taken
+                                    .borrow_mut()
+                                    .insert((m.sender, seq), self.me);
+                            }
+                            self.in_order(m.sender, endpoint, seq);
+                        }
+                        Ok(None) => {}
+                    }
+                    self.last_sender = Some(m.sender);
+                }
             }
             Op::Grant(m, p) => {
                 let r = sys.grant_receive(self.mailbox(m), self.pid(p)).await;

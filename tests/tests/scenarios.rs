@@ -59,7 +59,7 @@ fn console(report: &Report) -> Vec<&str> {
 
 #[test]
 fn every_shipped_scenario_checks_runs_and_keeps_its_trace() {
-    assert_eq!(SHIPPED.len(), 14, "one scenario per concept");
+    assert_eq!(SHIPPED.len(), 15, "one scenario per concept");
     for s in SHIPPED {
         assert!(!s.about().is_empty(), "{} says what it shows", s.name);
         let report = run_shipped(s.name);
@@ -223,6 +223,31 @@ fn worker_pool_gives_each_job_to_exactly_one_worker_and_deletion_wakes_the_waiti
     );
     assert_eq!(text.matches("grant      receive mb0:jobs to").count(), 3);
     assert!(text.contains("(mailbox_deleted)"), "{text}");
+}
+
+#[test]
+fn multiplexer_reads_every_message_of_every_endpoint_once() {
+    let r = run_shipped("multiplexer");
+    let mut got: Vec<String> = console(&r)
+        .iter()
+        .filter_map(|l| l.strip_prefix("mux got ").map(String::from))
+        .collect();
+    got.sort();
+    let mut want: Vec<String> = (0..4)
+        .map(|i| format!("chatty {i}"))
+        .chain((0..2).map(|i| format!("quiet {i}")))
+        .chain((0..3).map(|i| format!("direct {i}")))
+        .collect();
+    want.sort();
+    assert_eq!(got, want, "each message read exactly once");
+    let text = r.trace_text();
+    assert!(text.contains("block      on p1:mux.select"), "{text}");
+    for endpoint in 0..3 {
+        assert!(
+            text.contains(&format!("via endpoint {endpoint}")),
+            "a message from endpoint {endpoint}: {text}"
+        );
+    }
 }
 
 #[test]

@@ -56,9 +56,11 @@ enum Op {
     GrantReceive,
     /// `revoke_receive`, attacked through the mailbox it names.
     RevokeReceive,
+    /// `select` over a set naming the mailbox.
+    SelectMailbox,
 }
 
-const OPS: [Op; 14] = [
+const OPS: [Op; 15] = [
     Op::DeleteMailbox,
     Op::TransferMailbox,
     Op::TransferTo,
@@ -73,6 +75,7 @@ const OPS: [Op; 14] = [
     Op::Lookup,
     Op::GrantReceive,
     Op::RevokeReceive,
+    Op::SelectMailbox,
 ];
 
 impl Op {
@@ -88,6 +91,7 @@ impl Op {
             Op::Lookup => Sysno::LookupMailbox,
             Op::GrantReceive => Sysno::GrantReceive,
             Op::RevokeReceive => Sysno::RevokeReceive,
+            Op::SelectMailbox => Sysno::Select,
         }
     }
 }
@@ -243,6 +247,12 @@ matrix! {
     forged_grant_receive: GrantReceive, ForgedSender => Refused(NotOwner);
     forged_revoke_receive: RevokeReceive, ForgedSender => Refused(NotOwner);
 
+    // A select over a set naming a mailbox needs the right to receive from each.
+    non_owner_select_mailbox: SelectMailbox, NonOwner => Refused(NotOwner);
+    former_owner_select_mailbox: SelectMailbox, FormerOwner => Refused(NotOwner);
+    stale_select_mailbox: SelectMailbox, StaleId => Refused(NoSuchMailbox);
+    exited_select_mailbox: SelectMailbox, Exited => Refused(NoSuchMailbox);
+
     not_waiting_reply: Reply, NotWaiting => Dropped;
     unreceived_reply: Reply, Unreceived => Dropped;
 }
@@ -280,6 +290,11 @@ const NOT_APPLICABLE: &[(Attack, &[Op], &str)] = &[
         "no sender or owner is involved to forge",
     ),
     (
+        Attack::ForgedSender,
+        &[Op::SelectMailbox],
+        "a select's set is in its bytes, and its registers name no sender or owner",
+    ),
+    (
         Attack::NotWaiting,
         &[
             Op::DeleteMailbox,
@@ -295,6 +310,7 @@ const NOT_APPLICABLE: &[(Attack, &[Op], &str)] = &[
             Op::Lookup,
             Op::GrantReceive,
             Op::RevokeReceive,
+            Op::SelectMailbox,
         ],
         "only a reply is aimed at a process waiting for it",
     ),
@@ -314,6 +330,7 @@ const NOT_APPLICABLE: &[(Attack, &[Op], &str)] = &[
             Op::Lookup,
             Op::GrantReceive,
             Op::RevokeReceive,
+            Op::SelectMailbox,
         ],
         "only a reply is aimed at a process waiting for it",
     ),
@@ -532,6 +549,9 @@ fn non_owner(op: Op, p: &Shared) {
             Op::TransferMailbox => refused_or_allowed(&sys.transfer_mailbox(mb, me).await),
             Op::GrantReceive => refused_or_allowed(&sys.grant_receive(mb, me).await),
             Op::RevokeReceive => refused_or_allowed(&sys.revoke_receive(mb, owner).await),
+            Op::SelectMailbox => {
+                refused_or_allowed(&sys.select(&[Source::Mailbox(mb)], Mode::NonBlocking).await)
+            }
             Op::SendMailbox => {
                 refused_or_allowed(&sys.send(mb, b"attack", Mode::NonBlocking).await)
             }
@@ -705,6 +725,9 @@ fn former_owner(op: Op, p: &Shared) {
             Op::ReceiveMailbox => refused_or_allowed(&sys.receive(mb, Mode::NonBlocking).await),
             Op::GrantReceive => refused_or_allowed(&sys.grant_receive(mb, me).await),
             Op::RevokeReceive => refused_or_allowed(&sys.revoke_receive(mb, heir).await),
+            Op::SelectMailbox => {
+                refused_or_allowed(&sys.select(&[Source::Mailbox(mb)], Mode::NonBlocking).await)
+            }
             _ => unreachable!("no row"),
         };
         got(&p, g);
@@ -783,6 +806,9 @@ fn stale(op: Op, p: &Shared) {
             Op::DeleteMailbox => refused_or_allowed(&sys.delete_mailbox(old).await),
             Op::TransferMailbox => refused_or_allowed(&sys.transfer_mailbox(old, victim).await),
             Op::GrantReceive => refused_or_allowed(&sys.grant_receive(old, me).await),
+            Op::SelectMailbox => {
+                refused_or_allowed(&sys.select(&[Source::Mailbox(old)], Mode::NonBlocking).await)
+            }
             Op::RevokeReceive => refused_or_allowed(&sys.revoke_receive(old, victim).await),
             Op::TransferTo => refused_or_allowed(&sys.transfer_mailbox(own, gone).await),
             Op::SendMailbox => {
@@ -924,6 +950,10 @@ fn exited(op: Op, p: &Shared) {
             Op::DeleteMailbox => refused_or_allowed(&sys.delete_mailbox(dead).await),
             Op::TransferMailbox => refused_or_allowed(&sys.transfer_mailbox(dead, zombie).await),
             Op::GrantReceive => refused_or_allowed(&sys.grant_receive(dead, zombie).await),
+            Op::SelectMailbox => refused_or_allowed(
+                &sys.select(&[Source::Mailbox(dead)], Mode::NonBlocking)
+                    .await,
+            ),
             Op::RevokeReceive => refused_or_allowed(&sys.revoke_receive(dead, zombie).await),
             Op::TransferTo => refused_or_allowed(&sys.transfer_mailbox(own, zombie).await),
             Op::SendMailbox => refused_or_allowed(&sys.send(dead, b"x", Mode::NonBlocking).await),

@@ -352,6 +352,49 @@ impl Sys {
         })
     }
 
+    /// `select(set, mode)`: receive from whichever endpoint of `set` (mailboxes the caller
+    /// may receive from, and [`Source::Any`] for its inbox; at most [`abi::MAX_SELECT`], each
+    /// once) has a message, with a buffer as large as any message. The position in `set` of
+    /// the endpoint it came from, and the message. Among ready endpoints, the one after the
+    /// endpoint the previous `select` took from goes first.
+    pub fn select<'a>(
+        &'a self,
+        set: &'a [Source],
+        mode: Mode,
+    ) -> impl Future<Output = SysResult<(usize, Message)>> + 'a {
+        self.select_upto(set, DEFAULT_RECV_BUFFER, mode)
+    }
+
+    /// `select` with a buffer of `buf_len` bytes.
+    pub fn select_upto<'a>(
+        &'a self,
+        set: &'a [Source],
+        buf_len: u64,
+        mode: Mode,
+    ) -> impl Future<Output = SysResult<(usize, Message)>> + 'a {
+        let call = Syscall::Select {
+            count: set.len() as u64,
+            buf_len,
+            mode,
+        };
+        let bytes = abi::encode_select_set(set);
+        async move {
+            self.call_with(call, &bytes, |cpu, r| {
+                let r = r?;
+                let flags = RecvFlags::from_bits_truncate(r[2] & u64::from(u32::MAX));
+                Ok((
+                    (r[2] >> abi::SELECT_INDEX_SHIFT) as usize,
+                    Message {
+                        sender: Pid::from_raw(r[0]),
+                        bytes: cpu.take_received(),
+                        is_call: flags.contains(RecvFlags::CALL),
+                    },
+                ))
+            })
+            .await
+        }
+    }
+
     /// `receive(source, mode)` with a buffer as large as any message.
     pub fn receive(
         &self,

@@ -27,8 +27,9 @@ pub use error::Error;
 pub use ids::{MailboxId, Pid};
 pub use payload::{Payload, INLINE_PAYLOAD};
 pub use syscall::{
-    result_of, Capacity, Dest, IpcFlags, Lifetime, Mode, Overflow, Receivers, RecvFlags, SendFlags,
-    Source, Syscall, Sysno, TrapFrame, ARG_REGS, RET_REGS,
+    decode_select_set, encode_select_set, result_of, Capacity, Dest, IpcFlags, Lifetime, Mode,
+    Overflow, Receivers, RecvFlags, SendFlags, Source, Syscall, Sysno, TrapFrame, ARG_REGS,
+    MAX_SELECT, RET_REGS, SELECT_ENTRY_LEN, SELECT_INDEX_SHIFT,
 };
 pub use trap::{Trap, Trapped};
 

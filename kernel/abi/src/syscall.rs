@@ -124,6 +124,61 @@ sysnos! {
     GrantReceive = 17, "grant_receive";
     /// `revoke_receive(id, pid)`: take that privilege back.
     RevokeReceive = 18, "revoke_receive";
+    /// `select(set, buffer, mode)`: receive from whichever of several endpoints is ready.
+    Select = 19, "select";
+}
+
+/// The most endpoints one `select` waits on; a longer set is `InvalidArgument`.
+pub const MAX_SELECT: usize = 16;
+
+/// Bytes one endpoint of a `select` set takes in the outgoing bytes: its kind and its id,
+/// each a little-endian `u64`, encoded as a receive's [`Source`] is (kind 1 a mailbox, 2 the
+/// caller's inbox from anyone).
+pub const SELECT_ENTRY_LEN: usize = 16;
+
+/// Where `select` reports which endpoint of its set the message came from: return register 3
+/// holds the [`RecvFlags`] in its low 32 bits and the endpoint's position in the set from
+/// this bit up.
+pub const SELECT_INDEX_SHIFT: u32 = 32;
+
+/// A `select` set as outgoing bytes ([`SELECT_ENTRY_LEN`] bytes per endpoint, in order).
+pub fn encode_select_set(set: &[Source]) -> alloc::vec::Vec<u8> {
+    let mut out = alloc::vec::Vec::with_capacity(set.len() * SELECT_ENTRY_LEN);
+    for source in set {
+        let (kind, id) = source.encode();
+        out.extend_from_slice(&kind.to_le_bytes());
+        out.extend_from_slice(&id.to_le_bytes());
+    }
+    out
+}
+
+/// The `count` endpoints of a `select` set read back from outgoing bytes. Malformed (more
+/// than [`MAX_SELECT`], none, fewer bytes than the count needs, a kind other than a mailbox
+/// or the inbox, or an endpoint named twice): `InvalidArgument`.
+pub fn decode_select_set(out: &[u8], count: u64) -> Result<alloc::vec::Vec<Source>, Error> {
+    let n = usize::try_from(count).map_err(|_| Error::InvalidArgument)?;
+    if n == 0 || n > MAX_SELECT || out.len() < n * SELECT_ENTRY_LEN {
+        return Err(Error::InvalidArgument);
+    }
+    let word = |at: usize| {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&out[at..at + 8]);
+        u64::from_le_bytes(b)
+    };
+    let mut set = alloc::vec::Vec::with_capacity(n);
+    for i in 0..n {
+        let at = i * SELECT_ENTRY_LEN;
+        let source = match Source::decode(word(at), word(at + 8))? {
+            Source::Process(_) => return Err(Error::InvalidArgument),
+            Source::Any => Source::Any,
+            m @ Source::Mailbox(_) => m,
+        };
+        if set.contains(&source) {
+            return Err(Error::InvalidArgument);
+        }
+        set.push(source);
+    }
+    Ok(set)
 }
 
 /// How many messages a queue holds before senders wait.
@@ -692,6 +747,18 @@ pub enum Syscall {
         /// The process that loses the privilege (woken with `not_owner` if it waits there).
         from: Pid,
     },
+    /// Receive from whichever endpoint of a set is ready (the set is in the send buffer,
+    /// [`encode_select_set`]). Returns the sender in register 1, the length in register 2,
+    /// and in register 3 the [`RecvFlags`] and, from [`SELECT_INDEX_SHIFT`], the position in
+    /// the set of the endpoint the message came from.
+    Select {
+        /// How many endpoints the set has (at most [`MAX_SELECT`]).
+        count: u64,
+        /// How many bytes the caller accepts.
+        buf_len: u64,
+        /// Whether to wait for a message: always, never, or until a timeout.
+        mode: Mode,
+    },
 }
 
 impl Syscall {
@@ -716,6 +783,7 @@ impl Syscall {
             Syscall::Print { .. } => Sysno::Print,
             Syscall::GrantReceive { .. } => Sysno::GrantReceive,
             Syscall::RevokeReceive { .. } => Sysno::RevokeReceive,
+            Syscall::Select { .. } => Sysno::Select,
         }
     }
 
@@ -791,6 +859,14 @@ impl Syscall {
             Syscall::Print { len } => [len, 0, 0, 0, 0, 0],
             Syscall::GrantReceive { mailbox, to } => [mailbox.raw(), to.raw(), 0, 0, 0, 0],
             Syscall::RevokeReceive { mailbox, from } => [mailbox.raw(), from.raw(), 0, 0, 0, 0],
+            Syscall::Select {
+                count,
+                buf_len,
+                mode,
+            } => {
+                let (f, t) = mode.encode();
+                [count, buf_len, f, t, 0, 0]
+            }
         };
     }
 
@@ -864,6 +940,11 @@ impl Syscall {
                 mailbox: MailboxId::from_raw(a[0]),
                 from: Pid::from_raw(a[1]),
             },
+            Sysno::Select => Syscall::Select {
+                count: a[0],
+                buf_len: a[1],
+                mode: Mode::decode(a[2], a[3])?,
+            },
         })
     }
 }
@@ -933,6 +1014,11 @@ impl fmt::Display for Syscall {
             Syscall::RevokeReceive { mailbox, from } => {
                 write!(f, "{name}({mailbox}, from={from})")
             }
+            Syscall::Select {
+                count,
+                buf_len,
+                mode,
+            } => write!(f, "{name}({count} endpoints, buf={buf_len}B, {mode})"),
         }
     }
 }
@@ -1020,6 +1106,11 @@ mod tests {
             Syscall::RevokeReceive {
                 mailbox: m,
                 from: p,
+            },
+            Syscall::Select {
+                count: 2,
+                buf_len: 8,
+                mode: Mode::Timeout(3),
             },
         ];
         assert_eq!(calls.len(), Sysno::ALL.len(), "one example per syscall");
@@ -1137,6 +1228,38 @@ mod tests {
         frame.args[3] = 0;
         frame.args[4] = 2;
         assert_eq!(Syscall::decode(&frame), Err(Error::InvalidArgument));
+    }
+
+    #[test]
+    fn a_select_set_round_trips_and_malformed_sets_are_refused() {
+        let m = MailboxId::new(2, 4);
+        let set = [Source::Mailbox(m), Source::Any];
+        let bytes = encode_select_set(&set);
+        assert_eq!(bytes.len(), 2 * SELECT_ENTRY_LEN);
+        assert_eq!(decode_select_set(&bytes, 2).as_deref(), Ok(&set[..]));
+        assert_eq!(decode_select_set(&bytes, 1).as_deref(), Ok(&set[..1]));
+        let bad = Err(Error::InvalidArgument);
+        assert_eq!(decode_select_set(&bytes, 0), bad, "an empty set");
+        assert_eq!(
+            decode_select_set(&bytes, 3),
+            bad,
+            "fewer bytes than the count"
+        );
+        assert_eq!(decode_select_set(&bytes, u64::MAX), bad);
+        let twice = encode_select_set(&[Source::Any, Source::Any]);
+        assert_eq!(decode_select_set(&twice, 2), bad, "an endpoint named twice");
+        let process = encode_select_set(&[Source::Process(Pid::new(1, 0))]);
+        assert_eq!(decode_select_set(&process, 1), bad, "a symmetric source");
+        let many: alloc::vec::Vec<Source> = (0..=MAX_SELECT as u32)
+            .map(|i| Source::Mailbox(MailboxId::new(i, 0)))
+            .collect();
+        let bytes = encode_select_set(&many);
+        assert_eq!(
+            decode_select_set(&bytes, many.len() as u64),
+            bad,
+            "too many"
+        );
+        assert!(decode_select_set(&bytes, MAX_SELECT as u64).is_ok());
     }
 
     #[test]

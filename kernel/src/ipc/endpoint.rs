@@ -60,6 +60,10 @@ pub struct Endpoint {
     pub(crate) senders: WaitQueue,
     /// The receiver waiting for a message.
     pub(crate) receiver: WaitQueue,
+    /// Processes waiting in `select` with this endpoint in their set, by watch slot
+    /// (`process slot * MAX_SELECT + position in its set`), linked through the kernel's
+    /// `watch_links`: a message finds the longest-waiting one in O(1).
+    pub(crate) watchers: WaitQueue,
     /// Bytes charged against the memory limit by the queued messages.
     pub(crate) bytes: usize,
     /// Where the messages bound here went, updated in O(1) as each message moves.
@@ -77,6 +81,7 @@ pub(crate) static UNUSED: Endpoint = Endpoint {
     queue: VecDeque::new(),
     senders: WaitQueue::EMPTY,
     receiver: WaitQueue::EMPTY,
+    watchers: WaitQueue::EMPTY,
     bytes: 0,
     ledger: Ledger::EMPTY,
     serial: 0,

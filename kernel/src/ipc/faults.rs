@@ -413,14 +413,15 @@ impl Kernel {
         let Some(ridx) = self.waiting_receiver(target, from) else {
             return;
         };
-        let Some(BlockedOp::Receive { source, buf_len }) =
-            self.proc_ref(ridx).blocked().map(|b| b.op)
-        else {
-            return;
-        };
-        let only = match source {
-            Source::Process(p) => Some(p),
-            Source::Any | Source::Mailbox(_) => None,
+        let (only, buf_len) = match self.proc_ref(ridx).blocked().map(|b| b.op) {
+            Some(BlockedOp::Receive {
+                source: Source::Process(p),
+                buf_len,
+            }) => (Some(p), buf_len),
+            Some(BlockedOp::Receive { buf_len, .. } | BlockedOp::Select { buf_len }) => {
+                (None, buf_len)
+            }
+            _ => return,
         };
         // The oldest receivable message it accepts: this one, unless another arrived at the
         // same tick ahead of it.
@@ -452,6 +453,7 @@ impl Kernel {
             len,
         });
         let ret = self.deliver(ridx, msg, target);
+        let ret = self.as_selected(ridx, target, ret);
         self.wake(ridx, None, WakeReason::Completed, Ok(ret));
         if call {
             self.call_received(id, sender, receiver);

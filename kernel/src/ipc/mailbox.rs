@@ -215,6 +215,19 @@ impl Kernel {
         self.close_endpoint(Dest::Mailbox(id), mb.name.as_deref(), &mb.endpoint);
         // The mailbox is gone from the table, so its queues are emptied here, from the copy.
         let mut woken = 0;
+        // Its watchers (processes in `select`): each leaves its select, unlinking its other
+        // watch slots; this one goes with the mailbox.
+        let mut watchers = mb.endpoint.watchers;
+        while let Some(slot) = watchers.pop_front(&mut self.watch_links) {
+            let widx = slot / abi::MAX_SELECT as u32;
+            self.wake(
+                widx,
+                Some(by),
+                WakeReason::MailboxDeleted,
+                Err(Error::MailboxDeleted.into()),
+            );
+            woken += 1;
+        }
         for mut q in [mb.endpoint.senders, mb.endpoint.receiver, mb.callers] {
             while let Some(widx) = q.pop_front(&mut self.links) {
                 self.abandon_if_sending(widx, Error::MailboxDeleted);

@@ -130,8 +130,15 @@ impl Kernel {
         }
     }
 
-    /// The receiver already waiting at `t` for a message from `sender`, if any.
+    /// The receiver already waiting at `t` for a message from `sender`, if any: one blocked
+    /// in `receive` there, else the longest-waiting process whose `select` watches it.
     pub(crate) fn waiting_receiver(&self, t: Target, sender: Pid) -> Option<u32> {
+        self.receiving(t, sender)
+            .or_else(|| self.first_watcher(t).map(|(idx, _)| idx))
+    }
+
+    /// The receiver blocked in `receive` at `t` for a message from `sender`, if any.
+    fn receiving(&self, t: Target, sender: Pid) -> Option<u32> {
         match t {
             Target::Mailbox(m) => self.select_receiver(m),
             Target::Inbox(idx, _) => {

@@ -115,7 +115,7 @@ impl Kernel {
             .filter(|_| fate.hands_over())
         {
             let buf_len = match self.proc_ref(ridx).blocked().map(|b| b.op) {
-                Some(BlockedOp::Receive { buf_len, .. }) => buf_len,
+                Some(BlockedOp::Receive { buf_len, .. } | BlockedOp::Select { buf_len }) => buf_len,
                 _ => 0,
             };
             if len as u64 > buf_len {
@@ -132,6 +132,7 @@ impl Kernel {
                 let receiver = self.pid_of(ridx);
                 self.served(target, receiver);
                 let (id, ret) = self.hand_over(idx, ridx, bytes, call.is_some(), target);
+                let ret = self.as_selected(ridx, target, ret);
                 self.emit(|| EventKind::MessageHandedOver {
                     msg: id,
                     from: me,
@@ -305,7 +306,8 @@ impl Kernel {
         }
         if let Source::Mailbox(m) = source {
             let mb = self.live_mailbox(m)?;
-            if mb.receivers == Receivers::OneAtATime && !mb.endpoint.receiver.is_empty() {
+            let waiting = !mb.endpoint.receiver.is_empty() || !mb.endpoint.watchers.is_empty();
+            if mb.receivers == Receivers::OneAtATime && waiting {
                 // Another receiver waits already: this one may not wait beside it.
                 return Err(Error::ReceiverBusy.into());
             }

@@ -172,9 +172,12 @@ impl Kernel {
         }
         let by = self.pid_of(idx);
         self.emit(|| EventKind::ReceiveRevoked { id, by, from });
-        // A receive it is waiting in can no longer complete.
+        // A receive or a select over it that it is waiting in can no longer complete.
         if let Some(widx) = self.live_index(from) {
-            if Kernel::is_blocked_on(self.proc_ref(widx), WaitQueueId::MailboxReceiver(id)) {
+            let p = self.proc_ref(widx);
+            let selecting = Kernel::is_blocked_on(p, WaitQueueId::Select(from))
+                && p.select_set.contains(&abi::Source::Mailbox(id));
+            if selecting || Kernel::is_blocked_on(p, WaitQueueId::MailboxReceiver(id)) {
                 self.wake(
                     widx,
                     Some(by),

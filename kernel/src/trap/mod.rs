@@ -17,6 +17,7 @@
 mod ipc;
 mod mailbox;
 mod process;
+mod select;
 mod time;
 
 use crate::process::TrapState;
@@ -194,6 +195,11 @@ impl Kernel {
             Syscall::Print { len } => self.sys_print(idx, out, len),
             Syscall::GrantReceive { mailbox, to } => self.sys_grant_receive(idx, mailbox, to),
             Syscall::RevokeReceive { mailbox, from } => self.sys_revoke_receive(idx, mailbox, from),
+            Syscall::Select {
+                count,
+                buf_len,
+                mode,
+            } => self.sys_select(idx, out, count, buf_len, mode),
         }
     }
 }

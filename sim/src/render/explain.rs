@@ -220,6 +220,9 @@ impl World {
             WaitQueueId::ReceiversFrom(p) => format!("waited for a message from {}", names.pid(p)),
             WaitQueueId::Replies(p) => format!("waited for {} to reply", names.pid(p)),
             WaitQueueId::Exit(p) => format!("waited for its child {} to exit", names.pid(p)),
+            WaitQueueId::Select(_) => {
+                "waited in select for a message at any of its endpoints".to_string()
+            }
         }
     }
 }
@@ -550,6 +553,7 @@ fn deadlock(out: &mut String, d: &Deadlock, report: &Report, names: &Names) {
             WaitQueueId::ReceiversFrom(p) => format!("waits to receive from {}", names.pid(p)),
             WaitQueueId::Replies(p) => format!("waits for a reply from {}", names.pid(p)),
             WaitQueueId::Exit(p) => format!("waits for its child {} to exit", names.pid(p)),
+            WaitQueueId::Select(_) => "waits in select for a message".to_string(),
         }
     };
     let queue_of = |pid: Pid| d.blocked.iter().find(|w| w.pid == pid).map(|w| w.queue);
@@ -767,6 +771,17 @@ fn wait_clause(
         WaitOn::ReceiveFrom { from } => (
             format!("it waits for a message from {}{timeout}", who(from.pid)),
             Next::Holder(from.pid),
+        ),
+        WaitOn::Select { endpoints } => (
+            format!(
+                "it waits in select for a message at any of {}{timeout}",
+                endpoints
+                    .iter()
+                    .map(ps::endpoint)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Next::Anyone,
         ),
         WaitOn::Child { child } => (
             format!("it waits for its child {} to exit{timeout}", who(child.pid)),

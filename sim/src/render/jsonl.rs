@@ -819,6 +819,16 @@ impl<'a, const TICK: bool> Writer<'a, TICK> {
                 self.mode(mode);
                 self.timeout(mode);
             }
+            Syscall::Select {
+                count,
+                buf_len,
+                mode,
+            } => {
+                self.u64("buf_len", buf_len);
+                self.u64("count", count);
+                self.mode(mode);
+                self.timeout(mode);
+            }
             Syscall::Receive {
                 source,
                 buf_len,

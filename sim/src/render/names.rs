@@ -246,7 +246,8 @@ impl Names {
             | WaitQueueId::InboxReceiver(p)
             | WaitQueueId::ReceiversFrom(p)
             | WaitQueueId::Replies(p)
-            | WaitQueueId::Exit(p) => self.push_pid(out, p),
+            | WaitQueueId::Exit(p)
+            | WaitQueueId::Select(p) => self.push_pid(out, p),
         }
         out.push(b'.');
         out.extend_from_slice(q.name().as_bytes());

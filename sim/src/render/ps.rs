@@ -164,6 +164,17 @@ fn blocked(w: &WaitInfo) -> String {
             (format!("receive any (inbox {})", receive_load(inbox)), None)
         }
         WaitOn::ReceiveFrom { from } => (format!("receive from {}", peer(from)), Some(from.pid)),
+        WaitOn::Select { endpoints } => (
+            format!(
+                "select over {}",
+                endpoints
+                    .iter()
+                    .map(endpoint)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None,
+        ),
         WaitOn::Child { child } => (format!("wait for child {}", peer(child)), Some(child.pid)),
     };
     text.insert_str(0, "blocked: ");

@@ -113,8 +113,10 @@ pub(super) fn push_call(out: &mut Vec<u8>, n: &Names, call: &Syscall) {
             push_mode(out, mode);
             out.push(b')');
         }
-        // No ids to name: the ABI's own rendering, so the two never drift apart.
-        Syscall::CreateMailbox { .. }
+        // No ids to name: the ABI's own rendering, so the two never drift apart. (A
+        // select's set travels in its bytes, which the trace does not keep.)
+        Syscall::Select { .. }
+        | Syscall::CreateMailbox { .. }
         | Syscall::LookupMailbox { .. }
         | Syscall::Spawn { .. }
         | Syscall::Exit { .. }
@@ -230,6 +232,18 @@ pub(super) fn push_ret(out: &mut Vec<u8>, n: &Names, sysno: Option<Sysno>, ret: 
             if RecvFlags::from_bits_truncate(ret[3]).contains(RecvFlags::CALL) {
                 out.extend_from_slice(b" (call)");
             }
+        }
+        Some(Sysno::Select) => {
+            out.extend_from_slice(b"ok from ");
+            n.push_pid(out, Pid::from_raw(ret[1]));
+            out.push(b' ');
+            push_u64(out, ret[2]);
+            out.push(b'B');
+            if RecvFlags::from_bits_truncate(ret[3]).contains(RecvFlags::CALL) {
+                out.extend_from_slice(b" (call)");
+            }
+            out.extend_from_slice(b" via endpoint ");
+            push_u64(out, ret[3] >> abi::SELECT_INDEX_SHIFT);
         }
         Some(Sysno::Call) => {
             out.extend_from_slice(b"ok reply from ");

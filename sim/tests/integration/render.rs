@@ -225,6 +225,7 @@ fn golden_runs() -> Vec<(String, Report)> {
         "rendezvous",
         "timeouts",
         "worker_pool",
+        "multiplexer",
     ] {
         let s = userland::scenario::shipped(name).expect("shipped");
         let scenario = sim::scenario::load(s.path, s.source).expect("loads");

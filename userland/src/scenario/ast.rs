@@ -462,6 +462,16 @@ pub enum StmtKind {
         /// The process granted the receive privilege.
         to: Target,
     },
+    /// `select ENDPOINT... [MODE] [buffer N]`: receive from whichever endpoint is ready.
+    Select {
+        /// The set, in order: mailboxes (`Some`) and the process's inbox (`None`, written
+        /// `any`).
+        set: Vec<Option<Ident>>,
+        /// Whether to wait.
+        mode: ModeSpec,
+        /// The buffer offered, in bytes (default: as large as any message).
+        buffer: Option<u64>,
+    },
     /// `revoke MAILBOX from PROCESS`: take the receive privilege back.
     Revoke {
         /// The mailbox.
@@ -538,6 +548,7 @@ impl StmtKind {
                 | StmtKind::Transfer { .. }
                 | StmtKind::Grant { .. }
                 | StmtKind::Revoke { .. }
+                | StmtKind::Select { .. }
                 | StmtKind::Spawn { .. }
                 | StmtKind::Print(_)
         )

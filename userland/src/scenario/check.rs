@@ -512,6 +512,31 @@ impl Checker<'_> {
                 self.mailbox_name(name, "a mailbox name");
                 self.process_target(to, false, "the new owner's name");
             }
+            StmtKind::Select { set, .. } => {
+                if set.len() > abi::MAX_SELECT {
+                    self.err(Diagnostic::new(
+                        st.span,
+                        format!("a select over {} endpoints", set.len()),
+                        format!("a select waits on at most {} endpoints", abi::MAX_SELECT),
+                    ));
+                }
+                let mut seen = Vec::new();
+                for m in set {
+                    let key = m.as_ref().map(|m| m.name.as_str());
+                    if seen.contains(&key) {
+                        let span = m.as_ref().map_or(st.span, |m| m.span);
+                        self.err(Diagnostic::new(
+                            span,
+                            "an endpoint named twice in one select",
+                            "name each endpoint once",
+                        ));
+                    }
+                    seen.push(key);
+                    if let Some(m) = m {
+                        self.mailbox_name(m, "a mailbox name");
+                    }
+                }
+            }
             StmtKind::Grant { name, to: who } | StmtKind::Revoke { name, from: who } => {
                 self.mailbox_name(name, "a mailbox name");
                 self.process_target(who, false, "a process name");

@@ -133,6 +133,7 @@ shipped!(
     "philosophers",
     "priority_inversion",
     "worker_pool",
+    "multiplexer",
 );
 
 /// The shipped scenario called `name` (with or without `.sim`).

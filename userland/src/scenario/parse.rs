@@ -182,7 +182,7 @@ fn lex(src: &str) -> Result<Vec<Token>, Diagnostic> {
 
 /// The words that start a statement, for "expected" lists.
 const STATEMENTS: &str = "send, call, receive, reply, compute, sleep, yield, create, delete, \
-    transfer, grant, revoke, spawn, exit, repeat, loop, if, break, print, let or expect";
+    transfer, grant, revoke, select, spawn, exit, repeat, loop, if, break, print, let or expect";
 
 struct Parser<'a> {
     src: &'a str,
@@ -326,6 +326,35 @@ impl Parser<'_> {
                 format!("expected {expected}"),
             )
         })
+    }
+
+    /// `select ENDPOINT... [MODE] [buffer N]`, after the keyword: mailbox names and `any`,
+    /// then the mode and buffer as for `receive`.
+    fn select(&mut self) -> PResult<StmtKind> {
+        let mut set = Vec::new();
+        loop {
+            let end = ["nonblocking", "timeout", "buffer"]
+                .iter()
+                .any(|w| self.is_word(w));
+            if end || !matches!(self.peek().kind, Tok::Word(_)) {
+                break;
+            }
+            if self.eat_word("any") {
+                set.push(None);
+            } else {
+                set.push(Some(self.ident("a mailbox name or `any`")?));
+            }
+        }
+        if set.is_empty() {
+            return Err(self.unexpected("a mailbox name or `any`"));
+        }
+        let mode = self.mode()?;
+        let buffer = if self.eat_word("buffer") {
+            Some(self.int("a buffer length in bytes")?.0)
+        } else {
+            None
+        };
+        Ok(StmtKind::Select { set, mode, buffer })
     }
 
     /// `grant MAILBOX to PROCESS` or `revoke MAILBOX from PROCESS`, after the keyword.
@@ -801,6 +830,7 @@ impl Parser<'_> {
                 }
             }
             "grant" => self.grant_or_revoke(true)?,
+            "select" => self.select()?,
             "revoke" => self.grant_or_revoke(false)?,
             "delete" => StmtKind::Delete {
                 name: self.ident("a mailbox name")?,

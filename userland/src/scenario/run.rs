@@ -223,17 +223,18 @@ async fn grant_boot_receivers(sys: &Sys, s: &Scenario, dir: &Shared) -> Result<(
     result
 }
 
-/// Whether a `receive` from mailbox `name` appears anywhere in `body`.
+/// Whether a `receive` or `select` from mailbox `name` appears anywhere in `body`.
 fn receives_from(body: &[Stmt], name: &str) -> bool {
     let mut found = false;
-    walk(body, &mut |st| {
-        if let StmtKind::Receive {
+    walk(body, &mut |st| match &st.kind {
+        StmtKind::Receive {
             from: SourceSpec::Mailbox(m),
             ..
-        } = &st.kind
-        {
-            found |= m.name == name;
+        } => found |= m.name == name,
+        StmtKind::Select { set, .. } => {
+            found |= set.iter().flatten().any(|m| m.name == name);
         }
+        _ => {}
     });
     found
 }
@@ -558,6 +559,23 @@ impl<'a> Interp<'a> {
                 let id = self.mailbox(&name.name);
                 let pid = self.pid_of(to);
                 self.last = done(sys.transfer_mailbox(id, pid).await);
+            }
+            StmtKind::Select { set, mode, buffer } => {
+                let set: Vec<Source> = set
+                    .iter()
+                    .map(|m| match m {
+                        Some(m) => Source::Mailbox(self.mailbox(&m.name)),
+                        None => Source::Any,
+                    })
+                    .collect();
+                let buf = buffer.unwrap_or(crate::sys::DEFAULT_RECV_BUFFER);
+                self.last = match sys.select_upto(&set, buf, mode.mode()).await {
+                    Ok((_, m)) => {
+                        self.received = Some(m.clone());
+                        Outcome::Message(m)
+                    }
+                    Err(e) => Outcome::Failed(e),
+                };
             }
             StmtKind::Grant { name, to } => {
                 let id = self.mailbox(&name.name);

@@ -130,6 +130,7 @@ impl Rng {
             WaitQueueId::ReceiversFrom(p),
             WaitQueueId::Replies(p),
             WaitQueueId::Exit(p),
+            WaitQueueId::Select(p),
         ])
     }
     pub fn pids(&mut self) -> Vec<Pid> {
@@ -216,6 +217,11 @@ impl Rng {
             Sysno::RevokeReceive => Syscall::RevokeReceive {
                 mailbox: self.mailbox(),
                 from: self.pid(),
+            },
+            Sysno::Select => Syscall::Select {
+                count: self.num(),
+                buf_len,
+                mode: self.mode(),
             },
         }
     }
