@@ -12,7 +12,7 @@ use super::{deadline, Refusal, Served};
 use crate::process::BlockedOp;
 use crate::trace::WaitQueueId;
 use crate::Kernel;
-use abi::{decode_select_set, Error, Mode, Source, SELECT_INDEX_SHIFT};
+use abi::{decode_select_set, Error, Mode, Source, MAX_SELECT, SELECT_INDEX_SHIFT};
 
 impl Kernel {
     /// `select`.
@@ -49,6 +49,11 @@ impl Kernel {
             }
         }
         let deadline = deadline(mode, self.clock)?;
+        if u64::from(idx) * MAX_SELECT as u64 + n as u64 > u64::from(u32::MAX) {
+            // Watch slots are numbered from the process's slot: a kernel configured for more
+            // processes than they can number has no slot to arm.
+            return Err(Error::OutOfMemory.into());
+        }
         self.arm_select(idx, set);
         self.block(
             idx,
