@@ -86,6 +86,7 @@ impl Kernel {
         };
         let mut queued_bytes = 0;
         let mut queued = 0u64;
+        let mut queued_rights = 0u64;
         // The endpoints' ledgers summed, starting with those of endpoints already gone (each
         // checked as it closed).
         let mut sum = self.history.closed_total;
@@ -125,6 +126,11 @@ impl Kernel {
             add(inbox, &format!("{pid}.inbox"))?;
             queued_bytes += inbox.bytes;
             queued += inbox.queue.len() as u64;
+            queued_rights += inbox.queue.iter().filter(|m| m.right.is_some()).count() as u64;
+            let sending = matches!(p.blocked().map(|b| b.op), Some(BlockedOp::Send { .. }));
+            if p.carrying.is_some() && !sending {
+                return Err(format!("{pid} carries a right outside a send"));
+            }
             if p.state == ProcState::Zombie && (!inbox.queue.is_empty() || !p.owned.is_empty()) {
                 return Err(format!("zombie {pid} still holds messages or mailboxes"));
             }
@@ -213,11 +219,23 @@ impl Kernel {
             }
             queued_bytes += mb.endpoint.bytes;
             queued += mb.endpoint.queue.len() as u64;
+            queued_rights += mb
+                .endpoint
+                .queue
+                .iter()
+                .filter(|m| m.right.is_some())
+                .count() as u64;
         }
         for (_, p) in self.procs.iter() {
             if matches!(p.state, ProcState::Blocked) && !seen.contains_key(&p.pid.index()) {
                 return Err(format!("{} is blocked but on no queue", p.pid));
             }
+        }
+        if !self.rights.balances(queued_rights) {
+            return Err(format!(
+                "rights: {:?} with {queued_rights} in queued messages",
+                self.rights
+            ));
         }
         if queued_bytes != self.queued_bytes {
             return Err(format!(

@@ -108,6 +108,11 @@ pub struct KernelConfig {
     /// the chain of single holders from the queue the caller would wait on, so it costs the
     /// length of that chain. Off by default.
     pub refuse_deadlock: bool,
+    /// Capability mode: a send, call or `send_right` to a mailbox needs a send right on it
+    /// (its owner and its creator hold one; `grant_send` and carried send rights give more);
+    /// without one it fails with `NoSendRight`. Sends to a process's inbox are not
+    /// affected. Off by default.
+    pub capabilities: bool,
     /// Fault injection: the chance, in percent, that a message is lost as the kernel accepts
     /// it (the send succeeds; the message is dropped with reason `fault`). 0 (the default)
     /// never; see `docs/faults.md`.
@@ -144,6 +149,7 @@ impl Default for KernelConfig {
             trace: true,
             priority_inheritance: false,
             refuse_deadlock: false,
+            capabilities: false,
             loss_percent: 0,
             delay_percent: 0,
             delay_ticks: 0,
@@ -243,6 +249,8 @@ pub struct Kernel {
     next_msg: u64,
     queued_bytes: usize,
     ledger: Ledger,
+    /// Where the rights carried in messages went (`ipc/rights.rs`).
+    rights: ipc::RightsLedger,
     /// Fault injection's generator and the messages in flight (`ipc/faults.rs`).
     faults: ipc::FaultState,
     /// Endpoints created so far (mailboxes and inboxes): the next endpoint's serial.
@@ -299,6 +307,7 @@ impl Kernel {
             next_msg: 0,
             queued_bytes: 0,
             ledger: Ledger::default(),
+            rights: ipc::RightsLedger::default(),
             faults,
             endpoints_created: 0,
             history: history::History::default(),
@@ -363,6 +372,11 @@ impl Kernel {
     /// Where every accepted message went.
     pub fn ledger(&self) -> Ledger {
         self.ledger
+    }
+
+    /// Where the rights carried in messages went.
+    pub fn rights_ledger(&self) -> ipc::RightsLedger {
+        self.rights
     }
 
     /// The ledger of every endpoint that ever had a message sent to it, live or gone, in the
@@ -764,6 +778,8 @@ impl Kernel {
         if let Some(b) = p.blocked() {
             if let process::BlockedOp::Send { dest, .. } = b.op {
                 p.ipc = abi::Payload::default();
+                // Its message never entered the kernel: its right never left it.
+                p.carrying = None;
                 let pid = p.pid;
                 self.emit(|| EventKind::SendAbandoned {
                     pid,

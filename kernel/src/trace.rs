@@ -8,8 +8,8 @@
 //! mailbox creation) so that a trace describes itself.
 
 use abi::{
-    Capacity, Dest, Error, Lifetime, MailboxId, Overflow, Pid, Receivers, Syscall, Sysno, Ticks,
-    RET_REGS,
+    Capacity, Dest, Error, Lifetime, MailboxId, Overflow, Pid, Receivers, Right, Syscall, Sysno,
+    Ticks, RET_REGS,
 };
 use alloc::boxed::Box;
 use alloc::string::String;
@@ -510,6 +510,36 @@ pub enum EventKind {
         /// Who granted it.
         by: Pid,
         /// Who may now receive.
+        to: Pid,
+    },
+    /// A right carried in a message moved to its receiver as the message was received.
+    RightTransferred {
+        /// The message.
+        msg: MsgId,
+        /// The right.
+        right: Right,
+        /// Its sender, which held it.
+        from: Pid,
+        /// Its receiver, which holds it now.
+        to: Pid,
+    },
+    /// A message carrying a right was received after its sender stopped holding it: it
+    /// arrived without the right.
+    RightVoided {
+        /// The message.
+        msg: MsgId,
+        /// The right.
+        right: Right,
+        /// Its sender.
+        from: Pid,
+    },
+    /// A holder of a send right on a mailbox gave one to another process.
+    SendGranted {
+        /// The mailbox.
+        id: MailboxId,
+        /// Who granted it.
+        by: Pid,
+        /// Who may now send to it (in capability mode).
         to: Pid,
     },
     /// A mailbox's owner took the receive privilege back.

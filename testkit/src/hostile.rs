@@ -24,7 +24,7 @@
 use abi::{Error, RecvFlags, SendFlags, Syscall, Sysno, TrapFrame, ARG_REGS, RET_REGS};
 
 /// Slots of the per-syscall success count: one per syscall number, and slot 0 unused.
-const SYSNO_SLOTS: usize = 20;
+const SYSNO_SLOTS: usize = 22;
 use kernel::trace::ExitReason;
 use sim::{Machine, MachineConfig, Outcome, Policy, Report};
 use std::cell::{Cell, RefCell};
@@ -286,6 +286,16 @@ impl Reg {
                     (Some(Sysno::CreateMailbox), 1) => len,
                     (Some(Sysno::CreateMailbox), 2 | 3) => k64 % 4,
                     (Some(Sysno::CreateMailbox), 4) => k64 % 2,
+                    (Some(Sysno::SendRight), 3) => {
+                        (k64 % 3) | [abi::CARRY_RECEIVE, abi::CARRY_SEND][k as usize % 2]
+                    }
+                    (Some(Sysno::SendRight), 5) | (Some(Sysno::GrantSend), 0) => mailbox(k),
+                    (Some(Sysno::GrantSend), 1) => pid(k),
+                    (Some(Sysno::SendRight), 0) => k64 % 2,
+                    (Some(Sysno::SendRight), 2) => len,
+                    (Some(Sysno::SendRight), 4) => k64 % 16,
+                    (Some(Sysno::SendRight), 1) if kind == 1 => mailbox(k),
+                    (Some(Sysno::SendRight), 1) => pid(k),
                     (Some(Sysno::Select), 0) => 1 + k64 % 2,
                     (Some(Sysno::Select), 1) => buffer,
                     (Some(Sysno::Select), 2) => k64 % 3,

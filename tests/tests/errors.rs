@@ -22,7 +22,7 @@ use std::collections::BTreeSet;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use testkit::{config, run_with, Log};
-use userland::{MailboxOptions, ProgramTable, Receivers, SpawnOptions, Sys, SysResult};
+use userland::{MailboxOptions, ProgramTable, Receivers, Right, SpawnOptions, Sys, SysResult};
 
 // ----- harness -----
 
@@ -255,6 +255,7 @@ const ERROR_TESTS: &[(Error, fn())] = &[
     (Error::Deadlock, deadlock),
     (Error::MailboxFull, mailbox_full),
     (Error::ReceiverBusy, receiver_busy),
+    (Error::NoSendRight, no_send_right),
 ];
 
 // A new error code without a test here does not build.
@@ -1225,6 +1226,58 @@ fn deadlock() {
         .filter(|e| matches!(e.kind, kernel::trace::EventKind::DeadlockRefused { .. }))
         .count();
     assert_eq!(refusals, 5, "each refusal is in the trace");
+}
+
+#[test]
+fn no_send_right() {
+    // In capability mode a send, call or send_right to a mailbox needs a send right on it;
+    // carrying or granting a send right needs one too. Once given one, the send goes through.
+    use Error::NoSendRight as E;
+    Case::main(|sys, s| async move {
+        let me = sys.getpid().await;
+        let owner = s
+            .step("spawn")
+            .need(sys.spawn("rights_owner", me.raw()).await)?;
+        sys.sleep(5).await;
+        let mb = sys.lookup_mailbox("guarded").await;
+        let mb = s.step("lookup").need(mb)?;
+        s.step("send")
+            .note(sys.send(mb, b"x", Mode::NonBlocking).await);
+        s.step("call")
+            .note(sys.call(mb, b"x", Mode::Timeout(5)).await);
+        s.step("send carrying a send right").note(
+            sys.send_right(owner, b"x", Mode::NonBlocking, Right::Send(mb))
+                .await,
+        );
+        s.step("grant_send").note(sys.grant_send(mb, me).await);
+        s.step("wait").note(sys.wait(owner).await);
+        Ok(())
+    })
+    .program(
+        "rights_owner",
+        "owns mailbox guarded, then grants main a send right",
+        |sys, main, s| async move {
+            let mb = sys
+                .create_mailbox(Capacity::Unbounded, Some("guarded"))
+                .await?;
+            sys.sleep(40).await;
+            sys.grant_send(mb, Pid::from_raw(main)).await?;
+            let _ = sys.receive(mb, Mode::Timeout(60)).await;
+            s.step("owner done").note(Ok(()));
+            Ok(())
+        },
+    )
+    .with_kernel(|k| k.capabilities = true)
+    .expect(&[
+        ("spawn", OK),
+        ("lookup", OK),
+        ("send", Err(E)),
+        ("call", Err(E)),
+        ("send carrying a send right", Err(E)),
+        ("grant_send", Err(E)),
+        ("owner done", OK),
+        ("wait", OK),
+    ]);
 }
 
 #[test]

@@ -127,6 +127,15 @@ enum Op {
     Transfer(MbRef, PidRef),
     Grant(MbRef, PidRef),
     Revoke(MbRef, PidRef),
+    /// `send_right` carrying the receive right (`receive`) or a send right on `right`.
+    PassRight {
+        to: SendTo,
+        len: usize,
+        mode: Mode,
+        receive: bool,
+        right: MbRef,
+    },
+    GrantSend(MbRef, PidRef),
     /// `select` over mailboxes (`Some`) and the inbox (`None`).
     Select {
         set: Vec<Option<MbRef>>,
@@ -199,6 +208,8 @@ struct Limits {
     /// Processes, live and zombie.
     processes: Option<usize>,
     mailboxes: Option<usize>,
+    /// Capability mode: sends to mailboxes need a send right.
+    capabilities: bool,
 }
 
 // ----- strategies -----
@@ -352,6 +363,16 @@ fn leaf_op() -> impl Strategy<Value = Op> {
         1 => mb_ref().prop_map(Op::Delete),
         1 => (mb_ref(), pid_ref()).prop_map(|(m, p)| Op::Transfer(m, p)),
         2 => (mb_ref(), pid_ref()).prop_map(|(m, p)| Op::Grant(m, p)),
+        2 => (send_to(), len(), mode(), any::<bool>(), mb_ref()).prop_map(
+            |(to, len, mode, receive, right)| Op::PassRight {
+                to,
+                len,
+                mode,
+                receive,
+                right
+            }
+        ),
+        1 => (mb_ref(), pid_ref()).prop_map(|(m, p)| Op::GrantSend(m, p)),
         3 => (
             vec(proptest::option::of(mb_ref()), 1..4),
             buf(),
@@ -407,13 +428,18 @@ fn op() -> impl Strategy<Value = Op> {
 fn case() -> impl Strategy<Value = Case> {
     let process = (capacity(), vec(op(), 1..=30));
     let child = vec(leaf_op(), 1..=10);
-    let limits = (sometimes(64..512), sometimes(2..10), sometimes(1..6)).prop_map(
-        |(memory, processes, mailboxes)| Limits {
+    let limits = (
+        sometimes(64..512),
+        sometimes(2..10),
+        sometimes(1..6),
+        proptest::bool::weighted(0.25),
+    )
+        .prop_map(|(memory, processes, mailboxes, capabilities)| Limits {
             memory,
             processes,
             mailboxes,
-        },
-    );
+            capabilities,
+        });
     let policy = prop_oneof![
         2 => Just(Policy::default()),
         2 => (1..10u64).prop_map(|quantum| Policy::RoundRobin { quantum }),
@@ -546,6 +572,17 @@ fn allowed(op: &Op, error: Error) -> bool {
             NoSuchMailbox | NotOwner | InvalidArgument | NoSuchProcess | OutOfMemory
         ),
         Op::Revoke(..) => matches!(error, NoSuchMailbox | NotOwner),
+        Op::GrantSend(..) => {
+            matches!(
+                error,
+                NoSuchMailbox | NoSendRight | NoSuchProcess | OutOfMemory
+            )
+        }
+        // The right's checks, then everything a send may give.
+        Op::PassRight { to, mode, .. } => {
+            matches!(error, NoSuchMailbox | NotOwner | NoSendRight)
+                || allowed(&Op::Send { to, len: 0, mode }, error)
+        }
         Op::Select { mode, .. } => {
             mode_allows(mode)
                 && matches!(
@@ -574,6 +611,7 @@ fn allowed(op: &Op, error: Error) -> bool {
                     ),
                     // (`MailboxFull` from a mailbox a raw frame created with an overflow
                     // policy.)
+                    // (`NoSendRight` in capability mode.)
                     SendTo::Mailbox(_) => matches!(
                         error,
                         MessageTooLarge
@@ -583,6 +621,7 @@ fn allowed(op: &Op, error: Error) -> bool {
                             | TimedOut
                             | MailboxDeleted
                             | MailboxFull
+                            | NoSendRight
                     ),
                 }
         }
@@ -633,6 +672,7 @@ fn allowed(op: &Op, error: Error) -> bool {
                             | OutOfMemory
                             | TimedOut
                             | MailboxDeleted
+                            | NoSendRight
                             | PeerExited
                             | MailboxFull
                     ),
@@ -886,6 +926,28 @@ impl Proc {
                     }
                     self.last_sender = Some(m.sender);
                 }
+            }
+            Op::PassRight {
+                to,
+                len,
+                mode,
+                receive,
+                right,
+            } => {
+                let m = self.mailbox(right);
+                let right = if receive {
+                    abi::Right::Receive(m)
+                } else {
+                    abi::Right::Send(m)
+                };
+                let r = sys
+                    .send_right(self.dest(to), &self.payload(Kind::Send, len), mode, right)
+                    .await;
+                self.check(op, &r);
+            }
+            Op::GrantSend(m, p) => {
+                let r = sys.grant_send(self.mailbox(m), self.pid(p)).await;
+                self.check(op, &r);
             }
             Op::Grant(m, p) => {
                 let r = sys.grant_receive(self.mailbox(m), self.pid(p)).await;
@@ -1148,8 +1210,10 @@ fn run_case(case: Case) -> Result<(Report, Seen), String> {
         memory,
         processes,
         mailboxes,
+        capabilities,
     } = case.limits;
     let k = &mut config.kernel;
+    k.capabilities = capabilities;
     k.memory_limit = memory.unwrap_or(k.memory_limit);
     k.max_processes = processes.unwrap_or(k.max_processes);
     k.max_mailboxes = mailboxes.unwrap_or(k.max_mailboxes);
@@ -1205,6 +1269,14 @@ fn check_report(report: &Report, seen: &Seen) -> Result<(), TestCaseError> {
         "ledger {:?} with {} queued",
         report.ledger,
         report.queued
+    );
+    // No right duplicated or lost: every carried right moved, was voided, came back with a
+    // dropped message, or waits in a queued one.
+    let r = report.rights;
+    prop_assert!(
+        r.carried >= r.transferred + r.voided + r.returned,
+        "rights {:?}",
+        r
     );
     if let Err(e) = report.check_ledgers() {
         prop_assert!(false, "per-endpoint ledgers: {}", e);

@@ -59,7 +59,7 @@ fn console(report: &Report) -> Vec<&str> {
 
 #[test]
 fn every_shipped_scenario_checks_runs_and_keeps_its_trace() {
-    assert_eq!(SHIPPED.len(), 15, "one scenario per concept");
+    assert_eq!(SHIPPED.len(), 16, "one scenario per concept");
     for s in SHIPPED {
         assert!(!s.about().is_empty(), "{} says what it shows", s.name);
         let report = run_shipped(s.name);
@@ -248,6 +248,20 @@ fn multiplexer_reads_every_message_of_every_endpoint_once() {
             "a message from endpoint {endpoint}: {text}"
         );
     }
+}
+
+#[test]
+fn private_reply_moves_the_mailbox_inside_a_message_and_keeps_the_snoop_out() {
+    let r = run_shipped("private_reply");
+    let text = r.trace_text();
+    assert!(
+        text.contains("right      receive right on mb1:private moved with msg#"),
+        "{text}"
+    );
+    assert!(text.contains("err no_send_right"), "{text}");
+    assert_eq!(r.rights.carried, 1);
+    assert_eq!(r.rights.transferred, 1);
+    assert!(r.rights.balances(0));
 }
 
 #[test]

@@ -30,7 +30,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::rc::Rc;
 use testkit::{config, run_with};
-use userland::{ProgramTable, SpawnOptions, Sys, SysResult};
+use userland::{ProgramTable, Right, SpawnOptions, Sys, SysResult};
 
 // ----- the table -----
 
@@ -58,9 +58,13 @@ enum Op {
     RevokeReceive,
     /// `select` over a set naming the mailbox.
     SelectMailbox,
+    /// `send_right` carrying the mailbox's receive right (to the attacker's own inbox).
+    PassReceiveRight,
+    /// `grant_send` on the mailbox.
+    GrantSend,
 }
 
-const OPS: [Op; 15] = [
+const OPS: [Op; 17] = [
     Op::DeleteMailbox,
     Op::TransferMailbox,
     Op::TransferTo,
@@ -76,6 +80,8 @@ const OPS: [Op; 15] = [
     Op::GrantReceive,
     Op::RevokeReceive,
     Op::SelectMailbox,
+    Op::PassReceiveRight,
+    Op::GrantSend,
 ];
 
 impl Op {
@@ -92,6 +98,8 @@ impl Op {
             Op::GrantReceive => Sysno::GrantReceive,
             Op::RevokeReceive => Sysno::RevokeReceive,
             Op::SelectMailbox => Sysno::Select,
+            Op::PassReceiveRight => Sysno::SendRight,
+            Op::GrantSend => Sysno::GrantSend,
         }
     }
 }
@@ -173,7 +181,7 @@ macro_rules! matrix {
     };
 }
 
-use Error::{NoSuchMailbox, NoSuchProcess, NotChild, NotOwner, WouldBlock};
+use Error::{NoSendRight, NoSuchMailbox, NoSuchProcess, NotChild, NotOwner, WouldBlock};
 use Got::{Allowed, Dropped, Refused, TrueSender};
 
 matrix! {
@@ -253,6 +261,18 @@ matrix! {
     stale_select_mailbox: SelectMailbox, StaleId => Refused(NoSuchMailbox);
     exited_select_mailbox: SelectMailbox, Exited => Refused(NoSuchMailbox);
 
+    // A right travels in a message only from a process that holds it: a receive right
+    // (ownership) from the owner, a send right from a holder. The creator keeps the send
+    // right it was born with after giving the mailbox away.
+    non_owner_pass_receive_right: PassReceiveRight, NonOwner => Refused(NotOwner);
+    former_owner_pass_receive_right: PassReceiveRight, FormerOwner => Refused(NotOwner);
+    stale_pass_receive_right: PassReceiveRight, StaleId => Refused(NoSuchMailbox);
+    exited_pass_receive_right: PassReceiveRight, Exited => Refused(NoSuchMailbox);
+    non_owner_grant_send: GrantSend, NonOwner => Refused(NoSendRight);
+    former_owner_grant_send: GrantSend, FormerOwner => Allowed;
+    stale_grant_send: GrantSend, StaleId => Refused(NoSuchMailbox);
+    exited_grant_send: GrantSend, Exited => Refused(NoSuchMailbox);
+
     not_waiting_reply: Reply, NotWaiting => Dropped;
     unreceived_reply: Reply, Unreceived => Dropped;
 }
@@ -295,6 +315,11 @@ const NOT_APPLICABLE: &[(Attack, &[Op], &str)] = &[
         "a select's set is in its bytes, and its registers name no sender or owner",
     ),
     (
+        Attack::ForgedSender,
+        &[Op::PassReceiveRight, Op::GrantSend],
+        "every register is used: the right's mailbox, the destination or the grantee",
+    ),
+    (
         Attack::NotWaiting,
         &[
             Op::DeleteMailbox,
@@ -311,6 +336,8 @@ const NOT_APPLICABLE: &[(Attack, &[Op], &str)] = &[
             Op::GrantReceive,
             Op::RevokeReceive,
             Op::SelectMailbox,
+            Op::PassReceiveRight,
+            Op::GrantSend,
         ],
         "only a reply is aimed at a process waiting for it",
     ),
@@ -331,6 +358,8 @@ const NOT_APPLICABLE: &[(Attack, &[Op], &str)] = &[
             Op::GrantReceive,
             Op::RevokeReceive,
             Op::SelectMailbox,
+            Op::PassReceiveRight,
+            Op::GrantSend,
         ],
         "only a reply is aimed at a process waiting for it",
     ),
@@ -552,6 +581,11 @@ fn non_owner(op: Op, p: &Shared) {
             Op::SelectMailbox => {
                 refused_or_allowed(&sys.select(&[Source::Mailbox(mb)], Mode::NonBlocking).await)
             }
+            Op::PassReceiveRight => refused_or_allowed(
+                &sys.send_right(me, b"x", Mode::NonBlocking, Right::Receive(mb))
+                    .await,
+            ),
+            Op::GrantSend => refused_or_allowed(&sys.grant_send(mb, me).await),
             Op::SendMailbox => {
                 refused_or_allowed(&sys.send(mb, b"attack", Mode::NonBlocking).await)
             }
@@ -728,6 +762,11 @@ fn former_owner(op: Op, p: &Shared) {
             Op::SelectMailbox => {
                 refused_or_allowed(&sys.select(&[Source::Mailbox(mb)], Mode::NonBlocking).await)
             }
+            Op::PassReceiveRight => refused_or_allowed(
+                &sys.send_right(me, b"x", Mode::NonBlocking, Right::Receive(mb))
+                    .await,
+            ),
+            Op::GrantSend => refused_or_allowed(&sys.grant_send(mb, me).await),
             _ => unreachable!("no row"),
         };
         got(&p, g);
@@ -809,6 +848,11 @@ fn stale(op: Op, p: &Shared) {
             Op::SelectMailbox => {
                 refused_or_allowed(&sys.select(&[Source::Mailbox(old)], Mode::NonBlocking).await)
             }
+            Op::PassReceiveRight => refused_or_allowed(
+                &sys.send_right(me, b"x", Mode::NonBlocking, Right::Receive(old))
+                    .await,
+            ),
+            Op::GrantSend => refused_or_allowed(&sys.grant_send(old, me).await),
             Op::RevokeReceive => refused_or_allowed(&sys.revoke_receive(old, victim).await),
             Op::TransferTo => refused_or_allowed(&sys.transfer_mailbox(own, gone).await),
             Op::SendMailbox => {
@@ -954,6 +998,11 @@ fn exited(op: Op, p: &Shared) {
                 &sys.select(&[Source::Mailbox(dead)], Mode::NonBlocking)
                     .await,
             ),
+            Op::PassReceiveRight => refused_or_allowed(
+                &sys.send_right(zombie, b"x", Mode::NonBlocking, Right::Receive(dead))
+                    .await,
+            ),
+            Op::GrantSend => refused_or_allowed(&sys.grant_send(dead, zombie).await),
             Op::RevokeReceive => refused_or_allowed(&sys.revoke_receive(dead, zombie).await),
             Op::TransferTo => refused_or_allowed(&sys.transfer_mailbox(own, zombie).await),
             Op::SendMailbox => refused_or_allowed(&sys.send(dead, b"x", Mode::NonBlocking).await),

@@ -16,7 +16,8 @@ pub mod sys;
 pub mod work;
 
 pub use abi::{
-    Capacity, Dest, Error, Lifetime, MailboxId, Mode, Overflow, Payload, Pid, Receivers, Source,
+    Capacity, Dest, Error, Lifetime, MailboxId, Mode, Overflow, Payload, Pid, Receivers, Right,
+    Source,
 };
 pub use program::{Entry, ProcessFuture, Program, ProgramTable};
 pub use sys::{MailboxOptions, Message, SpawnOptions, Sys, SysResult};

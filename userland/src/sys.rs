@@ -9,7 +9,7 @@
 
 use abi::{
     result_of, Capacity, Dest, Error, Lifetime, MailboxId, Mode, Overflow, Payload, Pid, Receivers,
-    RecvFlags, SendFlags, Source, Syscall, Ticks, Trap, TrapFrame, Trapped, RET_REGS,
+    RecvFlags, Right, SendFlags, Source, Syscall, Ticks, Trap, TrapFrame, Trapped, RET_REGS,
 };
 use core::cell::Cell;
 use core::convert::Infallible;
@@ -34,6 +34,21 @@ pub struct Message {
     pub bytes: Payload,
     /// The sender is waiting in `call` for this process's `reply`.
     pub is_call: bool,
+    /// The right the message brought (`send_right`), now this process's.
+    pub right: Option<Right>,
+}
+
+/// A received message's bytes and the right it brought: the IPC buffer holds the message,
+/// then, when a right came with it, the right's mailbox id (`abi::RIGHT_TRAILER_LEN` bytes).
+fn split_right(flags: RecvFlags, received: Payload) -> (Payload, Option<Right>) {
+    if !flags.intersects(RecvFlags::RIGHT_RECEIVE | RecvFlags::RIGHT_SEND) {
+        return (received, None);
+    }
+    let mut bytes = received.into_vec();
+    let at = bytes.len().saturating_sub(abi::RIGHT_TRAILER_LEN);
+    let right = Right::received(flags, &bytes[at..]);
+    bytes.truncate(at);
+    (Payload::from_slice(&bytes), right)
 }
 
 impl Message {
@@ -330,6 +345,34 @@ impl Sys {
         self.call_with(call, bytes, |_, r| r.map(drop))
     }
 
+    /// `send_right(dest, bytes, mode, right)`: a send whose message carries `right` (the
+    /// caller must hold it: own the mailbox for [`Right::Receive`], hold a send right for
+    /// [`Right::Send`]). The right moves to the receiver when the message is received, if
+    /// the caller still holds it then; a message dropped unread leaves it with the caller.
+    pub fn send_right<'a>(
+        &'a self,
+        dest: impl Into<Dest>,
+        bytes: &'a [u8],
+        mode: Mode,
+        right: Right,
+    ) -> impl Future<Output = SysResult<()>> + 'a {
+        let call = Syscall::SendRight {
+            dest: dest.into(),
+            len: bytes.len() as u64,
+            mode,
+            right,
+        };
+        self.call_with(call, bytes, |_, r| r.map(drop))
+    }
+
+    /// `grant_send(id, pid)`: give `to` a send right on `mailbox` (the caller must own it or
+    /// hold one). What capability mode asks of a sender.
+    pub async fn grant_send(&self, mailbox: MailboxId, to: Pid) -> SysResult<()> {
+        self.trap(Syscall::GrantSend { mailbox, to }, &[])
+            .await
+            .map(drop)
+    }
+
     /// `send(dest, bytes, mode)`, reporting who took the message: `Some(pid)` when it went
     /// straight to a receiver of a shared mailbox (always so at capacity zero), `None` when
     /// it was queued or the mailbox is not shared.
@@ -382,12 +425,14 @@ impl Sys {
             self.call_with(call, &bytes, |cpu, r| {
                 let r = r?;
                 let flags = RecvFlags::from_bits_truncate(r[2] & u64::from(u32::MAX));
+                let (bytes, right) = split_right(flags, cpu.take_received());
                 Ok((
                     (r[2] >> abi::SELECT_INDEX_SHIFT) as usize,
                     Message {
                         sender: Pid::from_raw(r[0]),
-                        bytes: cpu.take_received(),
+                        bytes,
                         is_call: flags.contains(RecvFlags::CALL),
+                        right,
                     },
                 ))
             })
@@ -420,10 +465,13 @@ impl Sys {
         };
         self.call_with(call, &[], |cpu, r| {
             let r = r?;
+            let flags = RecvFlags::from_bits_truncate(r[2]);
+            let (bytes, right) = split_right(flags, cpu.take_received());
             Ok(Message {
                 sender: Pid::from_raw(r[0]),
-                bytes: cpu.take_received(),
-                is_call: RecvFlags::from_bits_truncate(r[2]).contains(RecvFlags::CALL),
+                bytes,
+                is_call: flags.contains(RecvFlags::CALL),
+                right,
             })
         })
     }
@@ -459,6 +507,7 @@ impl Sys {
                 sender: Pid::from_raw(r[0]),
                 bytes: cpu.take_received(),
                 is_call: false,
+                right: None,
             })
         })
     }

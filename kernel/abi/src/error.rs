@@ -101,6 +101,10 @@ errors! {
     /// [`Receivers`](crate::Receivers)) while another receiver already waits there: it did
     /// not wait.
     ReceiverBusy = 18, "receiver_busy", "another receiver already waits on this one-at-a-time mailbox";
+    /// In capability mode (the kernel setting `capabilities`), a send, call or
+    /// `send_right` to a mailbox the caller neither owns nor holds a send right on; or a
+    /// `send_right` or `grant_send` of a send right the caller does not hold. Nothing was sent.
+    NoSendRight = 19, "no_send_right", "the caller holds no send right on that mailbox";
 }
 
 impl fmt::Display for Error {

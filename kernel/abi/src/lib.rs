@@ -28,8 +28,9 @@ pub use ids::{MailboxId, Pid};
 pub use payload::{Payload, INLINE_PAYLOAD};
 pub use syscall::{
     decode_select_set, encode_select_set, result_of, Capacity, Dest, IpcFlags, Lifetime, Mode,
-    Overflow, Receivers, RecvFlags, SendFlags, Source, Syscall, Sysno, TrapFrame, ARG_REGS,
-    MAX_SELECT, RET_REGS, SELECT_ENTRY_LEN, SELECT_INDEX_SHIFT,
+    Overflow, Receivers, RecvFlags, Right, SendFlags, Source, Syscall, Sysno, TrapFrame, ARG_REGS,
+    CARRY_RECEIVE, CARRY_SEND, MAX_SELECT, RET_REGS, RIGHT_TRAILER_LEN, SELECT_ENTRY_LEN,
+    SELECT_INDEX_SHIFT,
 };
 pub use trap::{Trap, Trapped};
 

@@ -126,6 +126,85 @@ sysnos! {
     RevokeReceive = 18, "revoke_receive";
     /// `select(set, buffer, mode)`: receive from whichever of several endpoints is ready.
     Select = 19, "select";
+    /// `send_right(dest, bytes, mode, right)`: a send whose message carries a right.
+    SendRight = 20, "send_right";
+    /// `grant_send(id, pid)`: give a process a send right on a mailbox (capability mode).
+    GrantSend = 21, "grant_send";
+}
+
+/// A right a message can carry (`send_right`): moved to the receiver when, and only if, the
+/// message is received while its sender still holds it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Right {
+    /// The mailbox's receive right: its ownership.
+    Receive(MailboxId),
+    /// A send right on the mailbox (what capability mode asks of a sender).
+    Send(MailboxId),
+}
+
+/// The flag bit of `send_right`'s flags register that says its right is a receive right.
+pub const CARRY_RECEIVE: u64 = 1 << 8;
+/// The flag bit of `send_right`'s flags register that says its right is a send right.
+pub const CARRY_SEND: u64 = 1 << 9;
+/// Bytes a received right takes in the receiver's IPC buffer, after the message: the
+/// mailbox's id, a little-endian `u64`. `ret[2]` counts the message alone.
+pub const RIGHT_TRAILER_LEN: usize = 8;
+
+impl Right {
+    /// The mailbox the right is on.
+    pub const fn mailbox(self) -> MailboxId {
+        match self {
+            Right::Receive(m) | Right::Send(m) => m,
+        }
+    }
+
+    /// `receive` or `send`, as traces, scenario files and docs write it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Right::Receive(_) => "receive",
+            Right::Send(_) => "send",
+        }
+    }
+
+    /// The flag bit that carries it.
+    pub const fn carry_bit(self) -> u64 {
+        match self {
+            Right::Receive(_) => CARRY_RECEIVE,
+            Right::Send(_) => CARRY_SEND,
+        }
+    }
+
+    /// The right a `send_right` flags register and mailbox register name: exactly one carry
+    /// bit. The mode is what the flags hold besides.
+    pub fn decode(flags: u64, mailbox: u64) -> Result<(Right, u64), Error> {
+        let m = MailboxId::from_raw(mailbox);
+        let right = match flags & (CARRY_RECEIVE | CARRY_SEND) {
+            CARRY_RECEIVE => Right::Receive(m),
+            CARRY_SEND => Right::Send(m),
+            _ => return Err(Error::InvalidArgument),
+        };
+        Ok((right, flags & !(CARRY_RECEIVE | CARRY_SEND)))
+    }
+
+    /// The right a received message brought, from its `RecvFlags` and the IPC buffer's
+    /// trailer (the last [`RIGHT_TRAILER_LEN`] bytes).
+    pub fn received(flags: RecvFlags, trailer: &[u8]) -> Option<Right> {
+        let bytes: [u8; RIGHT_TRAILER_LEN] = trailer.try_into().ok()?;
+        let m = MailboxId::from_raw(u64::from_le_bytes(bytes));
+        if flags.contains(RecvFlags::RIGHT_RECEIVE) {
+            Some(Right::Receive(m))
+        } else if flags.contains(RecvFlags::RIGHT_SEND) {
+            Some(Right::Send(m))
+        } else {
+            None
+        }
+    }
+}
+
+impl fmt::Display for Right {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} right on {}", self.name(), self.mailbox())
+    }
 }
 
 /// The most endpoints one `select` waits on; a longer set is `InvalidArgument`.
@@ -474,6 +553,12 @@ bitflags! {
     pub struct RecvFlags: u64 {
         /// The sender used `call` and waits for the receiver's `reply`.
         const CALL = 1 << 0;
+        /// The message brought its receiver the receive right (ownership) of the mailbox
+        /// whose id follows the message in the IPC buffer ([`RIGHT_TRAILER_LEN`] bytes).
+        const RIGHT_RECEIVE = 1 << 1;
+        /// The message brought its receiver a send right on the mailbox whose id follows the
+        /// message in the IPC buffer.
+        const RIGHT_SEND = 1 << 2;
     }
 }
 
@@ -747,6 +832,25 @@ pub enum Syscall {
         /// The process that loses the privilege (woken with `not_owner` if it waits there).
         from: Pid,
     },
+    /// Send `len` bytes carrying a right, moved to the receiver when it receives the message
+    /// (if the sender still holds it then).
+    SendRight {
+        /// A process (its inbox) or a mailbox.
+        dest: Dest,
+        /// The message's length in bytes, from the start of the send buffer.
+        len: u64,
+        /// Whether to wait for room or a receiver.
+        mode: Mode,
+        /// The right it carries (its kind in the flags register, its mailbox in register 5).
+        right: Right,
+    },
+    /// Give `to` a send right on a mailbox: the caller must own it or hold one.
+    GrantSend {
+        /// The mailbox.
+        mailbox: MailboxId,
+        /// The process given the send right.
+        to: Pid,
+    },
     /// Receive from whichever endpoint of a set is ready (the set is in the send buffer,
     /// [`encode_select_set`]). Returns the sender in register 1, the length in register 2,
     /// and in register 3 the [`RecvFlags`] and, from [`SELECT_INDEX_SHIFT`], the position in
@@ -784,6 +888,8 @@ impl Syscall {
             Syscall::GrantReceive { .. } => Sysno::GrantReceive,
             Syscall::RevokeReceive { .. } => Sysno::RevokeReceive,
             Syscall::Select { .. } => Sysno::Select,
+            Syscall::SendRight { .. } => Sysno::SendRight,
+            Syscall::GrantSend { .. } => Sysno::GrantSend,
         }
     }
 
@@ -867,6 +973,17 @@ impl Syscall {
                 let (f, t) = mode.encode();
                 [count, buf_len, f, t, 0, 0]
             }
+            Syscall::SendRight {
+                dest,
+                len,
+                mode,
+                right,
+            } => {
+                let (k, id) = dest.encode();
+                let (f, t) = mode.encode();
+                [k, id, len, f | right.carry_bit(), t, right.mailbox().raw()]
+            }
+            Syscall::GrantSend { mailbox, to } => [mailbox.raw(), to.raw(), 0, 0, 0, 0],
         };
     }
 
@@ -945,6 +1062,19 @@ impl Syscall {
                 buf_len: a[1],
                 mode: Mode::decode(a[2], a[3])?,
             },
+            Sysno::SendRight => {
+                let (right, flags) = Right::decode(a[3], a[5])?;
+                Syscall::SendRight {
+                    dest: Dest::decode(a[0], a[1])?,
+                    len: a[2],
+                    mode: Mode::decode(flags, a[4])?,
+                    right,
+                }
+            }
+            Sysno::GrantSend => Syscall::GrantSend {
+                mailbox: MailboxId::from_raw(a[0]),
+                to: Pid::from_raw(a[1]),
+            },
         })
     }
 }
@@ -1019,6 +1149,13 @@ impl fmt::Display for Syscall {
                 buf_len,
                 mode,
             } => write!(f, "{name}({count} endpoints, buf={buf_len}B, {mode})"),
+            Syscall::SendRight {
+                dest,
+                len,
+                mode,
+                right,
+            } => write!(f, "{name}({dest}, {len}B, {mode}, {right})"),
+            Syscall::GrantSend { mailbox, to } => write!(f, "{name}({mailbox}, to={to})"),
         }
     }
 }
@@ -1112,6 +1249,13 @@ mod tests {
                 buf_len: 8,
                 mode: Mode::Timeout(3),
             },
+            Syscall::SendRight {
+                dest: Dest::Process(p),
+                len: 4,
+                mode: Mode::NonBlocking,
+                right: Right::Receive(m),
+            },
+            Syscall::GrantSend { mailbox: m, to: p },
         ];
         assert_eq!(calls.len(), Sysno::ALL.len(), "one example per syscall");
         for call in calls {
@@ -1260,6 +1404,53 @@ mod tests {
             "too many"
         );
         assert!(decode_select_set(&bytes, MAX_SELECT as u64).is_ok());
+    }
+
+    #[test]
+    fn a_send_right_carries_exactly_one_right_beside_its_mode() {
+        let m = MailboxId::new(3, 1);
+        for right in [Right::Receive(m), Right::Send(m)] {
+            for mode in [Mode::Blocking, Mode::NonBlocking, Mode::Timeout(4)] {
+                let call = Syscall::SendRight {
+                    dest: Dest::Mailbox(m),
+                    len: 2,
+                    mode,
+                    right,
+                };
+                let mut frame = TrapFrame::default();
+                call.encode(&mut frame);
+                assert_eq!(frame.args[5], m.raw());
+                assert_eq!(Syscall::decode(&frame), Ok(call));
+            }
+        }
+        let mut frame = TrapFrame {
+            sysno: Sysno::SendRight as u64,
+            ..TrapFrame::default()
+        };
+        frame.args[3] = 0;
+        assert_eq!(
+            Syscall::decode(&frame),
+            Err(Error::InvalidArgument),
+            "no right"
+        );
+        frame.args[3] = CARRY_RECEIVE | CARRY_SEND;
+        assert_eq!(Syscall::decode(&frame), Err(Error::InvalidArgument), "two");
+        frame.args[3] = CARRY_SEND | 1 << 20;
+        assert_eq!(
+            Syscall::decode(&frame),
+            Err(Error::InvalidArgument),
+            "a bad mode bit"
+        );
+        let trailer = m.raw().to_le_bytes();
+        assert_eq!(
+            Right::received(RecvFlags::RIGHT_SEND, &trailer),
+            Some(Right::Send(m))
+        );
+        assert_eq!(Right::received(RecvFlags::CALL, &trailer), None);
+        assert_eq!(
+            Right::received(RecvFlags::RIGHT_RECEIVE, &trailer[1..]),
+            None
+        );
     }
 
     #[test]

@@ -38,6 +38,8 @@ pub struct Message {
     pub(crate) bytes: Payload,
     /// The sender waits in `call` for the receiver's reply.
     pub(crate) call: bool,
+    /// The right it carries (`send_right`), moved when it is received (`ipc/rights.rs`).
+    pub(crate) right: Option<abi::Right>,
 }
 
 impl Message {

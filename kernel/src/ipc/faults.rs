@@ -263,6 +263,9 @@ impl Kernel {
     /// Drop a message the kernel just accepted: say so, and count it sent (already) and
     /// dropped with reason `fault`.
     pub(crate) fn lose(&mut self, target: Target, msg: Message) {
+        if msg.right.is_some() {
+            self.rights_returned(1);
+        }
         let to = target.dest();
         self.emit(|| EventKind::Fault {
             kind: FaultKind::Lose {

@@ -47,6 +47,10 @@ pub struct Mailbox {
     /// Where this mailbox sits in its owner's list of owned mailboxes, so that a transfer
     /// or a delete unlists it in O(1).
     pub(crate) owner_slot: usize,
+    /// The processes holding a send right on it besides its owner (the creator, grantees,
+    /// receivers of carried send rights), in order; entries of processes that exited are
+    /// pruned on the next grant (`ipc/rights.rs`).
+    pub(crate) send_rights: Vec<Pid>,
 }
 
 impl Mailbox {
@@ -65,6 +69,7 @@ impl Mailbox {
             lifetime: Lifetime::Owner,
             granted: Vec::new(),
             last_served: None,
+            send_rights: alloc::vec![owner],
             name,
             endpoint: Endpoint {
                 overflow,
@@ -202,6 +207,13 @@ impl Kernel {
         if let Some(n) = &mb.name {
             self.names.remove(n);
         }
+        let rights = mb
+            .endpoint
+            .queue
+            .iter()
+            .filter(|m| m.right.is_some())
+            .count();
+        self.rights_returned(rights as u64);
         let (dropped, bytes) = mb.endpoint.drain(reason);
         self.queued_bytes -= bytes;
         self.ledger.dropped.add(reason, dropped as u64);
@@ -262,7 +274,9 @@ impl Kernel {
             // Never used: nothing was sent to it, so it has no ledger to keep.
             return;
         };
+        let rights = inbox.queue.iter().filter(|m| m.right.is_some()).count() as u64;
         let (dropped, bytes) = inbox.drain(DropReason::ReceiverExited);
+        self.rights_returned(rights);
         self.queued_bytes -= bytes;
         self.ledger
             .dropped

@@ -33,11 +33,18 @@ impl Kernel {
         let id = self.next_msg;
         let p = self.proc_mut(idx);
         p.stats.sent += 1;
+        // The right the sender carries goes with the message.
+        let right = p.carrying.take();
+        if right.is_some() {
+            self.rights.carried += 1;
+        }
+        let p = self.proc_ref(idx);
         Message {
             id,
             sender: p.pid,
             bytes,
             call,
+            right,
         }
     }
 
@@ -75,10 +82,16 @@ impl Kernel {
             RecvFlags::empty()
         };
         let ret = [from.raw(), bytes.len() as u64, flags.bits()];
+        let right = self.proc_mut(idx).carrying.take();
         let receiver = self.proc_mut(ridx);
         receiver.stats.received += 1;
         receiver.ipc = bytes;
-        (self.next_msg, ret)
+        let id = self.next_msg;
+        if right.is_some() {
+            self.rights.carried += 1;
+        }
+        let ret = self.carry_right(id, right, from, ridx, ret);
+        (id, ret)
     }
 
     /// Move a message taken from `target` into a receiver's IPC buffer; the values its
@@ -95,7 +108,7 @@ impl Kernel {
         let p = self.proc_mut(ridx);
         p.stats.received += 1;
         p.ipc = msg.bytes;
-        ret
+        self.carry_right(msg.id, msg.right, msg.sender, ridx, ret)
     }
 
     /// A receiver took the call message `msg` from `caller`: the caller now waits for that
@@ -173,8 +186,11 @@ impl Kernel {
     /// `drop_newest` at a full mailbox: the message enters the kernel (the send succeeds and
     /// it is counted as sent) and is dropped at once, never queued.
     pub(crate) fn drop_newest(&mut self, idx: u32, bytes: &[u8], target: Target) -> Served {
-        let _ = self.new_message(idx, Payload::from_slice(bytes), false, target);
+        let msg = self.new_message(idx, Payload::from_slice(bytes), false, target);
         self.count_dropped(target, DropReason::Overflow, 1);
+        if msg.right.is_some() {
+            self.rights_returned(1);
+        }
         Served::Done([0; 3])
     }
 
@@ -187,6 +203,9 @@ impl Kernel {
         };
         self.queued_bytes -= old.cost();
         self.count_dropped(target, DropReason::Overflow, 1);
+        if old.right.is_some() {
+            self.rights_returned(1);
+        }
         if !old.call {
             return;
         }

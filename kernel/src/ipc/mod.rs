@@ -5,7 +5,8 @@
 //! (the FIFOs blocked processes wait in), `messages` (handing over, queueing, taking,
 //! refilling and dropping messages), `waitfor` (priority inheritance and deadlock refusal
 //! along the wait-for graph), `select` (the watchers of processes waiting on several
-//! endpoints) and `faults` (lost and delayed messages). The syscalls that use
+//! endpoints), `rights` (rights carried in messages, send rights) and `faults` (lost and
+//! delayed messages). The syscalls that use
 //! them are in the trap table (`trap/ipc.rs`, `trap/mailbox.rs`).
 //!
 //! A message is always in exactly one place: in its sender's IPC buffer while the sender is
@@ -20,6 +21,7 @@ mod endpoint;
 mod faults;
 mod mailbox;
 mod messages;
+mod rights;
 mod select;
 mod waitfor;
 mod waitqueue;
@@ -31,6 +33,7 @@ pub(crate) use endpoint::UNUSED;
 pub use endpoint::{Endpoint, Inbox, Message, Payload, INLINE_PAYLOAD, MESSAGE_OVERHEAD};
 pub(crate) use faults::{Fate, FaultState};
 pub use mailbox::{Mailbox, MAX_GRANTED_RECEIVERS};
+pub use rights::RightsLedger;
 pub(crate) use select::watch_slot;
 pub use waitqueue::{Link, Links, WaitQueue};
 

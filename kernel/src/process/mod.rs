@@ -225,6 +225,9 @@ pub struct Process {
     pub(crate) select_set: Vec<Source>,
     /// Where its next `select` starts looking: after the position its last one took from.
     pub(crate) select_cursor: usize,
+    /// The right its `send_right` message carries while the message is still its own (in
+    /// the trap, or blocked with it); it goes with the message when the kernel accepts it.
+    pub(crate) carrying: Option<abi::Right>,
     /// Mailboxes it owns.
     pub(crate) owned: Vec<MailboxId>,
     /// Its first child (live or zombie); children are linked through `siblings`.
@@ -277,6 +280,7 @@ impl Process {
             select_wait: WaitQueue::default(),
             select_set: Vec::new(),
             select_cursor: 0,
+            carrying: None,
             owned: Vec::new(),
             first_child: OptSlot::NONE,
             siblings: Siblings::default(),

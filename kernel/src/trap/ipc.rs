@@ -21,7 +21,7 @@ use crate::ipc::{Fate, Message, Target, MESSAGE_OVERHEAD};
 use crate::process::BlockedOp;
 use crate::trace::{EventKind, MsgId, ReplyDropReason, WaitQueueId, WakeReason};
 use crate::Kernel;
-use abi::{Dest, Error, Mode, Overflow, Payload, Pid, Receivers, SendFlags, Source};
+use abi::{Dest, Error, Mode, Overflow, Payload, Pid, Receivers, Right, SendFlags, Source};
 
 impl Kernel {
     /// A `send` or `call` whose message `id` the kernel accepted without handing it to a
@@ -96,6 +96,11 @@ impl Kernel {
             return Err(Error::InvalidArgument.into());
         }
         let target = self.resolve_dest(dest)?;
+        if let (true, Target::Mailbox(m)) = (self.config.capabilities, target) {
+            if !self.holds_send(m, self.pid_of(idx)) {
+                return Err(Error::NoSendRight.into());
+            }
+        }
         if let Target::Inbox(ridx, _) = target {
             // The first message to a process uses its inbox.
             self.proc_mut(ridx).inbox.open();
@@ -217,6 +222,36 @@ impl Kernel {
         let op = BlockedOp::Send { dest, len, call };
         self.block(idx, target.senders(), op, deadline);
         Ok(Served::Descheduled)
+    }
+
+    /// `send_right`: a send whose message carries `right`, which the caller must hold now.
+    /// The right rides in the caller's control block until the message is accepted
+    /// (`new_message`, `hand_over` take it), and is dropped from there if the send fails.
+    pub(crate) fn sys_send_right(
+        &mut self,
+        idx: u32,
+        out: &[u8],
+        dest: Dest,
+        len: u64,
+        mode: Mode,
+        right: Right,
+    ) -> Result<Served, Refusal> {
+        let me = self.pid_of(idx);
+        self.live_mailbox(right.mailbox())?;
+        if !self.holds(right, me) {
+            return Err(match right {
+                Right::Receive(_) => Error::NotOwner,
+                Right::Send(_) => Error::NoSendRight,
+            }
+            .into());
+        }
+        self.proc_mut(idx).carrying = Some(right);
+        let served = self.sys_send(idx, out, dest, len, mode, None);
+        if !matches!(served, Ok(Served::Descheduled)) {
+            // Done: the message took the right; refused: it never left.
+            self.proc_mut(idx).carrying = None;
+        }
+        served
     }
 
     /// `receive`.

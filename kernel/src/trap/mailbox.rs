@@ -190,6 +190,29 @@ impl Kernel {
         Ok(Served::Done([0; 3]))
     }
 
+    /// `grant_send`.
+    pub(crate) fn sys_grant_send(
+        &mut self,
+        idx: u32,
+        id: MailboxId,
+        to: Pid,
+    ) -> Result<Served, Refusal> {
+        let by = self.pid_of(idx);
+        self.live_mailbox(id)?;
+        if !self.holds_send(id, by) {
+            return Err(Error::NoSendRight.into());
+        }
+        self.live_index(to).ok_or(Error::NoSuchProcess)?;
+        if self.holds_send(id, to) {
+            return Ok(Served::Done([0; 3]));
+        }
+        if !self.add_send_right(id, to) {
+            return Err(Error::OutOfMemory.into());
+        }
+        self.emit(|| EventKind::SendGranted { id, by, to });
+        Ok(Served::Done([0; 3]))
+    }
+
     /// Who can release `id`'s waiting senders and callers changed (a grant or a revoke):
     /// the wait-for graph's holder of its queues may have changed, so priorities lent along
     /// it are worked out again.

@@ -200,6 +200,13 @@ impl Kernel {
                 buf_len,
                 mode,
             } => self.sys_select(idx, out, count, buf_len, mode),
+            Syscall::SendRight {
+                dest,
+                len,
+                mode,
+                right,
+            } => self.sys_send_right(idx, out, dest, len, mode, right),
+            Syscall::GrantSend { mailbox, to } => self.sys_grant_send(idx, mailbox, to),
         }
     }
 }

@@ -859,7 +859,9 @@ fn senders_by_endpoint(report: &Report) -> BTreeMap<(bool, u64), Vec<Pid>> {
             continue;
         };
         let dest = match call {
-            Syscall::Send { dest, .. } | Syscall::Call { dest, .. } => *dest,
+            Syscall::Send { dest, .. }
+            | Syscall::Call { dest, .. }
+            | Syscall::SendRight { dest, .. } => *dest,
             _ => continue,
         };
         let list = senders.entry(endpoint_key(dest)).or_default();

@@ -62,6 +62,9 @@ pub const fn event_name(kind: &EventKind) -> &'static str {
         EventKind::MailboxOrphaned { .. } => "mailbox_orphaned",
         EventKind::ReceiveGranted { .. } => "receive_granted",
         EventKind::ReceiveRevoked { .. } => "receive_revoked",
+        EventKind::RightTransferred { .. } => "right_transferred",
+        EventKind::RightVoided { .. } => "right_voided",
+        EventKind::SendGranted { .. } => "send_granted",
         EventKind::Sleep { .. } => "sleep",
         EventKind::Yield { .. } => "yield",
         EventKind::Idle { .. } => "idle",
@@ -631,6 +634,29 @@ impl<'a, const TICK: bool> Writer<'a, TICK> {
                 self.mailbox("mailbox", "mailbox_name", *id);
                 self.pid("to", "to_name", *to);
             }
+            EventKind::RightTransferred {
+                msg,
+                right,
+                from,
+                to,
+            } => {
+                self.pid("from", "from_name", *from);
+                self.str("kind", right.name());
+                self.mailbox("mailbox", "mailbox_name", right.mailbox());
+                self.u64("msg", *msg);
+                self.pid("to", "to_name", *to);
+            }
+            EventKind::RightVoided { msg, right, from } => {
+                self.pid("from", "from_name", *from);
+                self.str("kind", right.name());
+                self.mailbox("mailbox", "mailbox_name", right.mailbox());
+                self.u64("msg", *msg);
+            }
+            EventKind::SendGranted { id, by, to } => {
+                self.pid("by", "by_name", *by);
+                self.mailbox("mailbox", "mailbox_name", *id);
+                self.pid("to", "to_name", *to);
+            }
             EventKind::ReceiveRevoked { id, by, from } => {
                 self.pid("by", "by_name", *by);
                 self.pid("from", "from_name", *from);
@@ -812,6 +838,23 @@ impl<'a, const TICK: bool> Writer<'a, TICK> {
             Syscall::RevokeReceive { mailbox, from } => {
                 self.pid("from", "from_name", from);
                 self.mailbox("mailbox", "mailbox_name", mailbox);
+            }
+            Syscall::GrantSend { mailbox, to } => {
+                self.mailbox("mailbox", "mailbox_name", mailbox);
+                self.pid("to", "to_name", to);
+            }
+            Syscall::SendRight {
+                dest,
+                len,
+                mode,
+                right,
+            } => {
+                self.dest("dest", "dest_name", dest);
+                self.u64("len", len);
+                self.mode(mode);
+                self.str("right", right.name());
+                self.mailbox("right_mailbox", "right_mailbox_name", right.mailbox());
+                self.timeout(mode);
             }
             Syscall::Send { dest, len, mode } => {
                 self.dest("dest", "dest_name", dest);

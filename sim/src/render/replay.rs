@@ -572,6 +572,9 @@ impl Replayer {
             | EventKind::MailboxOrphaned { .. }
             | EventKind::ReceiveGranted { .. }
             | EventKind::ReceiveRevoked { .. }
+            | EventKind::RightTransferred { .. }
+            | EventKind::RightVoided { .. }
+            | EventKind::SendGranted { .. }
             | EventKind::Print { .. }
             | EventKind::Deadlock { .. }
             | EventKind::Livelock { .. }

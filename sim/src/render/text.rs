@@ -58,6 +58,33 @@ pub(super) fn push_call(out: &mut Vec<u8>, n: &Names, call: &Syscall) {
             n.push_pid(out, to);
             out.push(b')');
         }
+        Syscall::GrantSend { mailbox, to } => {
+            out.extend_from_slice(name.as_bytes());
+            out.push(b'(');
+            n.push_mailbox(out, mailbox);
+            out.extend_from_slice(b", to ");
+            n.push_pid(out, to);
+            out.push(b')');
+        }
+        Syscall::SendRight {
+            dest,
+            len,
+            mode,
+            right,
+        } => {
+            out.extend_from_slice(name.as_bytes());
+            out.push(b'(');
+            n.push_dest(out, dest);
+            out.extend_from_slice(b", ");
+            push_u64(out, len);
+            out.extend_from_slice(b"B, ");
+            push_mode(out, mode);
+            out.extend_from_slice(b", ");
+            out.extend_from_slice(right.name().as_bytes());
+            out.extend_from_slice(b" right on ");
+            n.push_mailbox(out, right.mailbox());
+            out.push(b')');
+        }
         Syscall::RevokeReceive { mailbox, from } => {
             out.extend_from_slice(name.as_bytes());
             out.push(b'(');
@@ -455,7 +482,10 @@ fn write_actor(out: &mut Vec<u8>, n: &Names, kind: &EventKind) {
         | EventKind::ReplyDelivered { from, .. }
         | EventKind::ReplyDropped { from, .. }
         | EventKind::MailboxTransferred { from, .. }
-        | EventKind::MailboxOrphaned { from, .. } => *from,
+        | EventKind::MailboxOrphaned { from, .. }
+        | EventKind::RightTransferred { from, .. }
+        | EventKind::RightVoided { from, .. } => *from,
+        EventKind::SendGranted { by, .. } => *by,
         EventKind::MessageReceived { by, .. }
         | EventKind::MailboxDeleted { by, .. }
         | EventKind::ReceiveGranted { by, .. }
@@ -698,6 +728,31 @@ fn write_description(out: &mut Vec<u8>, n: &Names, kind: &EventKind) {
             out.extend_from_slice(b"mailbox    orphaned ");
             n.push_mailbox(out, *id);
             out.extend_from_slice(b" (owned by the system)");
+        }
+        EventKind::RightTransferred { msg, right, to, .. } => {
+            out.extend_from_slice(b"right      ");
+            out.extend_from_slice(right.name().as_bytes());
+            out.extend_from_slice(b" right on ");
+            n.push_mailbox(out, right.mailbox());
+            out.extend_from_slice(b" moved with msg#");
+            push_u64(out, *msg);
+            out.extend_from_slice(b" to ");
+            n.push_pid(out, *to);
+        }
+        EventKind::RightVoided { msg, right, .. } => {
+            out.extend_from_slice(b"right      ");
+            out.extend_from_slice(right.name().as_bytes());
+            out.extend_from_slice(b" right on ");
+            n.push_mailbox(out, right.mailbox());
+            out.extend_from_slice(b" voided with msg#");
+            push_u64(out, *msg);
+            out.extend_from_slice(b" (its sender no longer holds it)");
+        }
+        EventKind::SendGranted { id, to, .. } => {
+            out.extend_from_slice(b"grant      send ");
+            n.push_mailbox(out, *id);
+            out.extend_from_slice(b" to ");
+            n.push_pid(out, *to);
         }
         EventKind::ReceiveGranted { id, to, .. } => {
             out.extend_from_slice(b"grant      receive ");

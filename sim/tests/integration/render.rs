@@ -226,6 +226,7 @@ fn golden_runs() -> Vec<(String, Report)> {
         "timeouts",
         "worker_pool",
         "multiplexer",
+        "private_reply",
     ] {
         let s = userland::scenario::shipped(name).expect("shipped");
         let scenario = sim::scenario::load(s.path, s.source).expect("loads");
@@ -716,7 +717,7 @@ fn every_event_kind_and_syscall_is_documented() {
         .iter()
         .map(|e| jsonl::event_name(&e.kind).to_string())
         .collect();
-    assert_eq!(kinds.len(), 34, "every_kind covers every EventKind");
+    assert_eq!(kinds.len(), 37, "every_kind covers every EventKind");
     let documented: BTreeSet<String> = fields.keys().cloned().collect();
     assert_eq!(kinds, documented);
     let args: BTreeSet<String> = doc_table("syscall").keys().cloned().collect();
@@ -1562,6 +1563,53 @@ fn every_kind() -> Vec<Event> {
             EventKind::MailboxOrphaned {
                 id: MailboxId::new(2, 0),
                 from: p0,
+            },
+        ),
+        ev(
+            9,
+            EventKind::Syscall {
+                pid: p0,
+                call: Syscall::SendRight {
+                    dest: Dest::Process(p1),
+                    len: 2,
+                    mode: Mode::Blocking,
+                    right: abi::Right::Send(MailboxId::new(2, 0)),
+                },
+            },
+        ),
+        ev(
+            9,
+            EventKind::RightTransferred {
+                msg: 7,
+                right: abi::Right::Send(MailboxId::new(2, 0)),
+                from: p0,
+                to: p1,
+            },
+        ),
+        ev(
+            9,
+            EventKind::RightVoided {
+                msg: 8,
+                right: abi::Right::Receive(MailboxId::new(2, 0)),
+                from: p0,
+            },
+        ),
+        ev(
+            9,
+            EventKind::Syscall {
+                pid: p0,
+                call: Syscall::GrantSend {
+                    mailbox: MailboxId::new(2, 0),
+                    to: p1,
+                },
+            },
+        ),
+        ev(
+            9,
+            EventKind::SendGranted {
+                id: MailboxId::new(2, 0),
+                by: p0,
+                to: p1,
             },
         ),
         ev(

@@ -150,6 +150,8 @@ pub enum SettingKey {
     Steps,
     /// Random: the chance of a preemption at each scheduling point, in percent.
     Preempt,
+    /// `on`: capability mode, a send to a mailbox needs a send right on it.
+    Capabilities,
 }
 
 impl SettingKey {
@@ -181,6 +183,7 @@ impl SettingKey {
         SettingKey::Depth,
         SettingKey::Steps,
         SettingKey::Preempt,
+        SettingKey::Capabilities,
     ];
 
     /// The words a key takes, for keys whose value is a word; empty for numbers.
@@ -190,7 +193,9 @@ impl SettingKey {
                 "rr", "fcfs", "sjf", "srtf", "priority", "mlfq", "lottery", "random", "pct",
             ],
             SettingKey::RunQueues => &["global", "per_cpu", "per_cpu_pinned"],
-            SettingKey::PriorityInheritance | SettingKey::RefuseDeadlock => &["on", "off"],
+            SettingKey::PriorityInheritance
+            | SettingKey::RefuseDeadlock
+            | SettingKey::Capabilities => &["on", "off"],
             _ => &[],
         }
     }
@@ -215,6 +220,7 @@ impl SettingKey {
             SettingKey::RunQueues => "run_queues",
             SettingKey::PriorityInheritance => "priority_inheritance",
             SettingKey::RefuseDeadlock => "refuse_deadlock",
+            SettingKey::Capabilities => "capabilities",
             SettingKey::Alpha => "alpha",
             SettingKey::InitialEstimate => "initial_estimate",
             SettingKey::Aging => "aging",
@@ -462,6 +468,27 @@ pub enum StmtKind {
         /// The process granted the receive privilege.
         to: Target,
     },
+    /// `pass RIGHT MAILBOX to TARGET "payload" [MODE]`: send a message carrying the
+    /// mailbox's receive right (`receive`) or a send right on it (`send`).
+    Pass {
+        /// The right, on a placeholder mailbox id: the interpreter names the mailbox.
+        receive: bool,
+        /// The mailbox the right is on.
+        mailbox: Ident,
+        /// Where the message goes.
+        to: Target,
+        /// The message.
+        payload: Template,
+        /// Whether to wait.
+        mode: ModeSpec,
+    },
+    /// `grant_send MAILBOX to PROCESS`: give the process a send right on the mailbox.
+    GrantSend {
+        /// The mailbox.
+        name: Ident,
+        /// The process.
+        to: Target,
+    },
     /// `select ENDPOINT... [MODE] [buffer N]`: receive from whichever endpoint is ready.
     Select {
         /// The set, in order: mailboxes (`Some`) and the process's inbox (`None`, written
@@ -549,6 +576,8 @@ impl StmtKind {
                 | StmtKind::Grant { .. }
                 | StmtKind::Revoke { .. }
                 | StmtKind::Select { .. }
+                | StmtKind::Pass { .. }
+                | StmtKind::GrantSend { .. }
                 | StmtKind::Spawn { .. }
                 | StmtKind::Print(_)
         )

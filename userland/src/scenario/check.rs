@@ -146,6 +146,15 @@ impl<'a> Checker<'a> {
                 StmtKind::Grant { name, to } => {
                     c.grants.insert((&name.name, &to.name.name));
                 }
+                // A receive right passed in a message makes its receiver the owner.
+                StmtKind::Pass {
+                    receive: true,
+                    mailbox,
+                    to,
+                    ..
+                } => {
+                    c.transfers.insert((&mailbox.name, &to.name.name));
+                }
                 _ => {}
             });
             c.facts.push(facts);
@@ -244,6 +253,7 @@ impl Checker<'_> {
                 }
                 StmtKind::Send { payload, .. }
                 | StmtKind::Call { payload, .. }
+                | StmtKind::Pass { payload, .. }
                 | StmtKind::Reply { payload }
                 | StmtKind::Print(payload) => templates.push(payload),
                 _ => {}
@@ -536,6 +546,18 @@ impl Checker<'_> {
                         self.mailbox_name(m, "a mailbox name");
                     }
                 }
+            }
+            StmtKind::Pass { mailbox, to, .. } => {
+                self.mailbox_name(mailbox, "the mailbox the right is on");
+                if self.process(&to.name.name).is_some() {
+                    self.process_target(to, false, "a mailbox or process name");
+                } else {
+                    self.mailbox_name(&to.name, "a mailbox or process name");
+                }
+            }
+            StmtKind::GrantSend { name, to } => {
+                self.mailbox_name(name, "a mailbox name");
+                self.process_target(to, false, "a process name");
             }
             StmtKind::Grant { name, to: who } | StmtKind::Revoke { name, from: who } => {
                 self.mailbox_name(name, "a mailbox name");

@@ -134,6 +134,7 @@ shipped!(
     "priority_inversion",
     "worker_pool",
     "multiplexer",
+    "private_reply",
 );
 
 /// The shipped scenario called `name` (with or without `.sim`).

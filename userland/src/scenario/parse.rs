@@ -182,7 +182,7 @@ fn lex(src: &str) -> Result<Vec<Token>, Diagnostic> {
 
 /// The words that start a statement, for "expected" lists.
 const STATEMENTS: &str = "send, call, receive, reply, compute, sleep, yield, create, delete, \
-    transfer, grant, revoke, select, spawn, exit, repeat, loop, if, break, print, let or expect";
+    transfer, grant, revoke, select, pass, grant_send, spawn, exit, repeat, loop, if, break, print, let or expect";
 
 struct Parser<'a> {
     src: &'a str,
@@ -325,6 +325,31 @@ impl Parser<'_> {
                 format!("unknown lifetime `{}`", word.name),
                 format!("expected {expected}"),
             )
+        })
+    }
+
+    /// `pass RIGHT MAILBOX to TARGET "payload" [MODE]`, after the keyword.
+    fn pass(&mut self) -> PResult<StmtKind> {
+        let receive = if self.eat_word("receive") {
+            true
+        } else if self.eat_word("send") {
+            false
+        } else {
+            return Err(self.unexpected("`receive` or `send` (the right to pass)"));
+        };
+        let mailbox = self.ident("the mailbox the right is on")?;
+        if !self.eat_word("to") {
+            return Err(self.unexpected("`to`"));
+        }
+        let to = self.target("a mailbox or process name")?;
+        let payload = self.template("the message, in quotes")?;
+        let mode = self.mode()?;
+        Ok(StmtKind::Pass {
+            receive,
+            mailbox,
+            to,
+            payload,
+            mode,
         })
     }
 
@@ -831,6 +856,15 @@ impl Parser<'_> {
             }
             "grant" => self.grant_or_revoke(true)?,
             "select" => self.select()?,
+            "pass" => self.pass()?,
+            "grant_send" => {
+                let name = self.ident("a mailbox name")?;
+                if !self.eat_word("to") {
+                    return Err(self.unexpected("`to`"));
+                }
+                let to = self.target("the process to give a send right")?;
+                StmtKind::GrantSend { name, to }
+            }
             "revoke" => self.grant_or_revoke(false)?,
             "delete" => StmtKind::Delete {
                 name: self.ident("a mailbox name")?,

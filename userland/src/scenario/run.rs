@@ -26,7 +26,7 @@ use super::ast::*;
 use super::check::{boot_owners, walk};
 use super::MAX_VALUE_BYTES;
 use crate::{Capacity, MailboxOptions, Message, ProgramTable, SpawnOptions, Sys};
-use abi::{Dest, Error, MailboxId, Mode, Pid, Source};
+use abi::{Dest, Error, MailboxId, Mode, Pid, Right, Source};
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
@@ -161,6 +161,9 @@ async fn init(sys: Sys, s: Arc<Scenario>, dir: Shared, names: Rc<Names>) -> i32 
     if grant_boot_receivers(&sys, &s, &dir).await.is_err() {
         failed = true;
     }
+    if grant_boot_senders(&sys, &s, &dir).await.is_err() {
+        failed = true;
+    }
     for (m, owner) in s.mailboxes.iter().zip(&names.owners) {
         let Some(owner) = *owner else {
             continue;
@@ -214,6 +217,51 @@ async fn grant_boot_receivers(sys: &Sys, s: &Scenario, dir: &Shared) -> Result<(
                         let _ = sys
                             .print(&format!("init: cannot grant {} to {pid}: {e}", m.name.name))
                             .await;
+                        result = Err(e);
+                    }
+                }
+            }
+        }
+    }
+    result
+}
+
+/// In capability mode (`set capabilities on`), give every copy of every boot process that
+/// sends, calls or passes a right to a boot mailbox a send right on it, while `init` (its
+/// creator) still holds one to give.
+async fn grant_boot_senders(sys: &Sys, s: &Scenario, dir: &Shared) -> Result<(), Error> {
+    let on = matches!(
+        s.setting(SettingKey::Capabilities),
+        Some(SettingValue::Word(w)) if w == "on"
+    );
+    if !on {
+        return Ok(());
+    }
+    let mut result = Ok(());
+    for m in &s.mailboxes {
+        for (decl, p) in s.processes.iter().enumerate().filter(|(_, p)| !p.spawned) {
+            let mut sends = false;
+            walk(&p.body, &mut |st| match &st.kind {
+                StmtKind::Send { to, .. }
+                | StmtKind::Call { to, .. }
+                | StmtKind::Pass { to, .. } => {
+                    sends |= to.name.name == m.name.name;
+                }
+                _ => {}
+            });
+            if !sends {
+                continue;
+            }
+            for copy in 0..p.count {
+                let (id, pid) = {
+                    let d = dir.borrow();
+                    (
+                        d.mailboxes.get(&m.name.name).copied(),
+                        d.procs.get(&(decl, copy)).copied(),
+                    )
+                };
+                if let (Some(id), Some(pid)) = (id, pid) {
+                    if let Err(e) = sys.grant_send(id, pid).await {
                         result = Err(e);
                     }
                 }
@@ -576,6 +624,31 @@ impl<'a> Interp<'a> {
                     }
                     Err(e) => Outcome::Failed(e),
                 };
+            }
+            StmtKind::Pass {
+                receive,
+                mailbox,
+                to,
+                payload,
+                mode,
+            } => {
+                let bytes = self.fill(payload).await?;
+                let dest = self.dest(to);
+                let m = self.mailbox(&mailbox.name);
+                let right = if *receive {
+                    Right::Receive(m)
+                } else {
+                    Right::Send(m)
+                };
+                self.last = done(
+                    sys.send_right(dest, bytes.as_bytes(), mode.mode(), right)
+                        .await,
+                );
+            }
+            StmtKind::GrantSend { name, to } => {
+                let id = self.mailbox(&name.name);
+                let pid = self.pid_of(to);
+                self.last = done(sys.grant_send(id, pid).await);
             }
             StmtKind::Grant { name, to } => {
                 let id = self.mailbox(&name.name);

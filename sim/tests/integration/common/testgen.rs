@@ -218,6 +218,20 @@ impl Rng {
                 mailbox: self.mailbox(),
                 from: self.pid(),
             },
+            Sysno::SendRight => Syscall::SendRight {
+                dest: self.dest(),
+                len: self.num(),
+                mode: self.mode(),
+                right: if self.flip() {
+                    abi::Right::Receive(self.mailbox())
+                } else {
+                    abi::Right::Send(self.mailbox())
+                },
+            },
+            Sysno::GrantSend => Syscall::GrantSend {
+                mailbox: self.mailbox(),
+                to: self.pid(),
+            },
             Sysno::Select => Syscall::Select {
                 count: self.num(),
                 buf_len,
@@ -483,6 +497,22 @@ impl Rng {
                 by: self.pid(),
                 from: self.pid(),
             },
+            34 => EventKind::RightTransferred {
+                msg: self.num(),
+                right: abi::Right::Receive(self.mailbox()),
+                from: self.pid(),
+                to: self.pid(),
+            },
+            35 => EventKind::RightVoided {
+                msg: self.num(),
+                right: abi::Right::Send(self.mailbox()),
+                from: self.pid(),
+            },
+            36 => EventKind::SendGranted {
+                id: self.mailbox(),
+                by: self.pid(),
+                to: self.pid(),
+            },
             _ => EventKind::Livelock {
                 cause: if self.flip() {
                     LivelockCause::Steps { steps: self.num() }
@@ -627,7 +657,7 @@ pub fn awkward_strings() -> Vec<String> {
 }
 
 /// How many `EventKind` variants [`variant`] tells apart.
-pub const VARIANTS: usize = 34;
+pub const VARIANTS: usize = 37;
 
 /// Which variant an event is. No wildcard arm: a new variant does not compile until the
 /// generator makes it and this test covers it.
@@ -667,6 +697,9 @@ pub fn variant(kind: &EventKind) -> usize {
         EventKind::MailboxOrphaned { .. } => 31,
         EventKind::ReceiveGranted { .. } => 32,
         EventKind::ReceiveRevoked { .. } => 33,
+        EventKind::RightTransferred { .. } => 34,
+        EventKind::RightVoided { .. } => 35,
+        EventKind::SendGranted { .. } => 36,
     }
 }
 
