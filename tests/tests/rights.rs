@@ -384,3 +384,37 @@ fn carried_rights_are_checked_at_the_send() {
     );
     assert_eq!(report.rights.carried, 0, "a refused send carried nothing");
 }
+
+/// An owner waiting to receive from its mailbox when the message carrying the mailbox's
+/// receive right is received loses its wait: its receive ends with `not_owner`.
+#[test]
+fn an_owner_waiting_on_its_mailbox_loses_the_wait_with_the_right() {
+    let log = Log::new();
+    let mut t = ProgramTable::new();
+    prog(&mut t, "main", &log, |sys, _, log| async move {
+        let boxed = sys
+            .create_mailbox(Capacity::Zero, None)
+            .await
+            .expect("create");
+        let options = userland::SpawnOptions::new("heir", 0).inbox(Capacity::Bounded(1));
+        let heir = sys.spawn_with(options).await.expect("spawn");
+        sys.send_right(heir, b"yours", Mode::Blocking, Right::Receive(boxed))
+            .await
+            .expect("send");
+        let r = sys.receive(boxed, Mode::Blocking).await;
+        log.push(format!("main waiting: {}", show(&r.map(|m| m.text()))));
+        sys.wait(heir).await.expect("wait");
+        0
+    });
+    prog(&mut t, "heir", &log, |sys, _, _| async move {
+        sys.sleep(10).await;
+        sys.receive(Source::Any, Mode::Blocking)
+            .await
+            .expect("receive");
+        0
+    });
+    let report = run(t, "main");
+    assert!(report.succeeded(), "{}", report.trace_text());
+    assert_eq!(log.entries(), ["main waiting: err not_owner"]);
+    assert!(report.trace_text().contains("(revoked)"));
+}

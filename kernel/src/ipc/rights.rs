@@ -156,6 +156,8 @@ impl Kernel {
             self.refresh_priority(fidx);
         }
         self.refresh_priority(tidx);
+        // The old owner may have been waiting to receive from it.
+        self.lost_receive_right(id, from, to);
     }
 
     /// `count` messages carrying rights were dropped: their senders keep the rights.

@@ -172,22 +172,32 @@ impl Kernel {
         }
         let by = self.pid_of(idx);
         self.emit(|| EventKind::ReceiveRevoked { id, by, from });
-        // A receive or a select over it that it is waiting in can no longer complete.
-        if let Some(widx) = self.live_index(from) {
-            let p = self.proc_ref(widx);
-            let selecting = Kernel::is_blocked_on(p, WaitQueueId::Select(from))
-                && p.select_set.contains(&abi::Source::Mailbox(id));
-            if selecting || Kernel::is_blocked_on(p, WaitQueueId::MailboxReceiver(id)) {
-                self.wake(
-                    widx,
-                    Some(by),
-                    WakeReason::Revoked,
-                    Err(Error::NotOwner.into()),
-                );
-            }
-        }
+        self.lost_receive_right(id, from, by);
         self.receivers_changed(id, idx);
         Ok(Served::Done([0; 3]))
+    }
+
+    /// `pid` may no longer receive from `id` (a revoke, or its ownership moved away in a
+    /// message): a receive or a select over it that it is waiting in can no longer complete,
+    /// and ends with `not_owner`.
+    pub(crate) fn lost_receive_right(&mut self, id: MailboxId, pid: Pid, by: Pid) {
+        if self.mailbox(id).is_some_and(|mb| mb.may_receive(pid)) {
+            return;
+        }
+        let Some(widx) = self.live_index(pid) else {
+            return;
+        };
+        let p = self.proc_ref(widx);
+        let selecting = Kernel::is_blocked_on(p, WaitQueueId::Select(pid))
+            && p.select_set.contains(&abi::Source::Mailbox(id));
+        if selecting || Kernel::is_blocked_on(p, WaitQueueId::MailboxReceiver(id)) {
+            self.wake(
+                widx,
+                Some(by),
+                WakeReason::Revoked,
+                Err(Error::NotOwner.into()),
+            );
+        }
     }
 
     /// `grant_send`.
