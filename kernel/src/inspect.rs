@@ -16,7 +16,7 @@ use crate::ipc::{Endpoint, Inbox};
 use crate::process::{BlockedOp, ProcState, ProcStats, Process};
 use crate::trace::{CpuId, WaitQueueId};
 use crate::Kernel;
-use abi::{Capacity, Dest, MailboxId, Overflow, Pid, Source, Ticks};
+use abi::{Capacity, Dest, Lifetime, MailboxId, Overflow, Pid, Receivers, Source, Ticks};
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -125,6 +125,11 @@ pub enum WaitOn {
         /// The only process whose message it takes.
         from: Peer,
     },
+    /// `select` over endpoints that hold nothing it could take.
+    Select {
+        /// Its set, in its order.
+        endpoints: Vec<EndpointInfo>,
+    },
     /// `wait(child)`.
     Child {
         /// The child.
@@ -228,19 +233,28 @@ pub struct MailboxInfo {
     pub id: MailboxId,
     /// Its registered name.
     pub name: Option<String>,
-    /// Its owner, the one process that receives from it.
-    pub owner: Peer,
+    /// Its owner; `None` for a mailbox the system owns whose owner exited with no receiver
+    /// to inherit it.
+    pub owner: Option<Peer>,
     /// How many messages it holds before senders wait.
     pub capacity: Capacity,
     /// What a send does when it is full.
     pub overflow: Overflow,
+    /// Who may receive and which waiting receiver a message goes to.
+    pub receivers: Receivers,
+    /// Whether it dies with its owner.
+    pub lifetime: Lifetime,
+    /// The live processes granted the receive privilege besides the owner, in grant order.
+    pub granted: Vec<Peer>,
+    /// How many receivers wait in `receive` on it (at most 1 unless it is shared).
+    pub receivers_waiting: usize,
     /// Messages queued now.
     pub queued: usize,
     /// Bytes the queued messages are charged against the memory limit.
     pub queued_bytes: usize,
     /// Senders (and callers) waiting for room, or at capacity zero for the owner to receive.
     pub senders_waiting: usize,
-    /// Whether the owner waits in `receive` on it.
+    /// Whether a receiver waits in `receive` on it.
     pub receiver_waiting: bool,
     /// Callers whose call is queued here, waiting for the owner to receive it.
     pub callers_waiting: usize,
@@ -262,9 +276,17 @@ impl Kernel {
             .map(|(_, mb)| MailboxInfo {
                 id: mb.id,
                 name: mb.name.clone(),
-                owner: self.peer(mb.owner),
+                owner: mb.owner.map(|o| self.peer(o)),
                 capacity: mb.endpoint.capacity,
                 overflow: mb.endpoint.overflow,
+                receivers: mb.receivers,
+                lifetime: mb.lifetime,
+                granted: self
+                    .live_granted(mb.id)
+                    .into_iter()
+                    .map(|p| self.peer(p))
+                    .collect(),
+                receivers_waiting: mb.endpoint.receiver.len(),
                 queued: mb.endpoint.queue.len(),
                 queued_bytes: mb.endpoint.bytes,
                 senders_waiting: mb.endpoint.senders.len(),
@@ -316,6 +338,18 @@ impl Kernel {
     /// Read a blocked process's call off its `BlockedOp`.
     fn wait_on(&self, p: &Process, op: BlockedOp) -> WaitOn {
         match op {
+            BlockedOp::Select { .. } => WaitOn::Select {
+                endpoints: p
+                    .select_set
+                    .iter()
+                    .map(|s| match *s {
+                        Source::Mailbox(m) => self.endpoint_info(Dest::Mailbox(m)),
+                        Source::Any | Source::Process(_) => {
+                            self.endpoint_info(Dest::Process(p.pid))
+                        }
+                    })
+                    .collect(),
+            },
             BlockedOp::Send { dest, len, call } => WaitOn::Send {
                 to: self.endpoint_info(dest),
                 len,
@@ -361,7 +395,7 @@ impl Kernel {
                 Some(mb) => EndpointInfo {
                     dest,
                     name: mb.name.clone(),
-                    owner: Some(mb.owner),
+                    owner: mb.owner,
                     load: Some(Load::of(&mb.endpoint)),
                 },
                 None => EndpointInfo {

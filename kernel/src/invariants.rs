@@ -13,12 +13,50 @@ use crate::process::{BlockedOp, ProcState};
 use crate::trace::CpuId;
 use crate::trace::WaitQueueId;
 use crate::Kernel;
-use abi::Source;
+use abi::{Lifetime, Receivers, Source};
 use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;
 
 impl Kernel {
+    /// A process waiting in `select` watches every endpoint of its set, each of which it may
+    /// receive from and none of which holds a message it could take; any other process
+    /// watches nothing.
+    fn check_select(&self, p: &crate::process::Process) -> Result<(), String> {
+        let pid = p.pid;
+        let selecting = matches!(p.blocked().map(|b| b.op), Some(BlockedOp::Select { .. }));
+        if !selecting {
+            if !p.select_set.is_empty() {
+                return Err(format!("{pid} keeps a select set outside select"));
+            }
+            return Ok(());
+        }
+        let idx = pid.index();
+        for (pos, source) in p.select_set.iter().enumerate() {
+            let Some(target) = self.select_target(idx, *source) else {
+                return Err(format!("{pid} selects over {source}, which is gone"));
+            };
+            let slot = crate::ipc::watch_slot(idx, pos);
+            let ep = self.endpoint(target);
+            if !ep.watchers.iter(&self.watch_links).any(|s| s == slot) {
+                return Err(format!("{pid} selects over {source} without watching it"));
+            }
+            if ep.queue.iter().any(|m| !self.in_flight(m.id)) {
+                return Err(format!(
+                    "{pid} waits in select over {source}, which holds a message"
+                ));
+            }
+            if let Source::Mailbox(m) = source {
+                if !self.mailbox(*m).is_some_and(|mb| mb.may_receive(pid)) {
+                    return Err(format!(
+                        "{pid} selects over {m} without the right to receive"
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Check every invariant; the first violation found, described.
     pub fn check_invariants(&self) -> Result<(), String> {
         // Each blocked process sits on exactly the queue its state names, once.
@@ -48,6 +86,7 @@ impl Kernel {
         };
         let mut queued_bytes = 0;
         let mut queued = 0u64;
+        let mut queued_rights = 0u64;
         // The endpoints' ledgers summed, starting with those of endpoints already gone (each
         // checked as it closed).
         let mut sum = self.history.closed_total;
@@ -87,6 +126,11 @@ impl Kernel {
             add(inbox, &format!("{pid}.inbox"))?;
             queued_bytes += inbox.bytes;
             queued += inbox.queue.len() as u64;
+            queued_rights += inbox.queue.iter().filter(|m| m.right.is_some()).count() as u64;
+            let sending = matches!(p.blocked().map(|b| b.op), Some(BlockedOp::Send { .. }));
+            if p.carrying.is_some() && !sending {
+                return Err(format!("{pid} carries a right outside a send"));
+            }
             if p.state == ProcState::Zombie && (!inbox.queue.is_empty() || !p.owned.is_empty()) {
                 return Err(format!("zombie {pid} still holds messages or mailboxes"));
             }
@@ -106,6 +150,8 @@ impl Kernel {
                     }
                 }
             }
+            walk(&p.select_wait, WaitQueueId::Select(pid))?;
+            self.check_select(p)?;
             let armed = match p.state {
                 // A child held for an arrival due at once waits for its spawner, not a timer.
                 ProcState::Sleeping { .. } => !self.arriving.iter().any(|&(_, c)| c == pid),
@@ -117,7 +163,7 @@ impl Kernel {
             }
             for m in &p.owned {
                 match self.mailbox(*m) {
-                    Some(mb) if mb.owner == pid => {}
+                    Some(mb) if mb.owner == Some(pid) => {}
                     _ => return Err(format!("{pid} lists {m} as owned but does not own it")),
                 }
             }
@@ -134,13 +180,37 @@ impl Kernel {
             if !mb.endpoint.receiver.is_empty() && receivable {
                 return Err(format!("{id}: the owner waits while messages are queued"));
             }
-            match self.process(mb.owner) {
-                Some(o) if o.is_live() && o.owned.get(mb.owner_slot) == Some(&id) => {}
+            match mb.owner.map(|o| (o, self.process(o))) {
+                Some((_, Some(o))) if o.is_live() && o.owned.get(mb.owner_slot) == Some(&id) => {}
+                None if mb.lifetime == Lifetime::System => {}
                 _ => {
                     return Err(format!(
-                        "{id}: owner {} is not live or does not list it",
+                        "{id}: owner {:?} is not live or does not list it",
                         mb.owner
                     ))
+                }
+            }
+            if !mb.receivers.is_shared() && !mb.granted.is_empty() {
+                return Err(format!("{id}: granted receivers on an owner_only mailbox"));
+            }
+            if mb.owner.is_some_and(|o| mb.granted.contains(&o)) {
+                return Err(format!(
+                    "{id}: its owner is also among its granted receivers"
+                ));
+            }
+            if mb.receivers == Receivers::OneAtATime && mb.endpoint.receiver.len() > 1 {
+                return Err(format!(
+                    "{id}: one_at_a_time with several receivers waiting"
+                ));
+            }
+            // Every waiting receiver may receive here: a revoke wakes the one it concerns.
+            for widx in mb.endpoint.receiver.iter(&self.links) {
+                let w = self.proc_ref(widx);
+                if !mb.may_receive(w.pid) {
+                    return Err(format!(
+                        "{id}: {} waits to receive without the right",
+                        w.pid
+                    ));
                 }
             }
             if let Some(n) = &mb.name {
@@ -150,11 +220,23 @@ impl Kernel {
             }
             queued_bytes += mb.endpoint.bytes;
             queued += mb.endpoint.queue.len() as u64;
+            queued_rights += mb
+                .endpoint
+                .queue
+                .iter()
+                .filter(|m| m.right.is_some())
+                .count() as u64;
         }
         for (_, p) in self.procs.iter() {
             if matches!(p.state, ProcState::Blocked) && !seen.contains_key(&p.pid.index()) {
                 return Err(format!("{} is blocked but on no queue", p.pid));
             }
+        }
+        if !self.rights.balances(queued_rights) {
+            return Err(format!(
+                "rights: {:?} with {queued_rights} in queued messages",
+                self.rights
+            ));
         }
         if queued_bytes != self.queued_bytes {
             return Err(format!(

@@ -108,6 +108,11 @@ pub struct KernelConfig {
     /// the chain of single holders from the queue the caller would wait on, so it costs the
     /// length of that chain. Off by default.
     pub refuse_deadlock: bool,
+    /// Capability mode: a send, call or `send_right` to a mailbox needs a send right on it
+    /// (its owner and its creator hold one; `grant_send` and carried send rights give more);
+    /// without one it fails with `NoSendRight`. Sends to a process's inbox are not
+    /// affected. Off by default.
+    pub capabilities: bool,
     /// Fault injection: the chance, in percent, that a message is lost as the kernel accepts
     /// it (the send succeeds; the message is dropped with reason `fault`). 0 (the default)
     /// never; see `docs/faults.md`.
@@ -148,6 +153,7 @@ impl Default for KernelConfig {
             trace: true,
             priority_inheritance: false,
             refuse_deadlock: false,
+            capabilities: false,
             loss_percent: 0,
             delay_percent: 0,
             delay_ticks: 0,
@@ -231,6 +237,8 @@ pub struct Kernel {
     procs: Slab<Process>,
     /// Each process's place in the wait queue it is blocked on, by slot.
     links: ipc::Links,
+    /// The links of `select` watch slots in the endpoints' `watchers` queues (`ipc/select.rs`).
+    watch_links: ipc::Links,
     mailboxes: Slab<Mailbox>,
     names: BTreeMap<String, MailboxId>,
     programs: Vec<Arc<str>>,
@@ -246,6 +254,8 @@ pub struct Kernel {
     next_msg: u64,
     queued_bytes: usize,
     ledger: Ledger,
+    /// Where the rights carried in messages went (`ipc/rights.rs`).
+    rights: ipc::RightsLedger,
     /// Fault injection's generator and the messages in flight (`ipc/faults.rs`).
     faults: ipc::FaultState,
     /// Endpoints created so far (mailboxes and inboxes): the next endpoint's serial.
@@ -296,6 +306,7 @@ impl Kernel {
             steps_at_tick: 0,
             procs: Slab::default(),
             links: ipc::Links::default(),
+            watch_links: ipc::Links::default(),
             mailboxes: Slab::default(),
             names: BTreeMap::new(),
             program_ids,
@@ -307,6 +318,7 @@ impl Kernel {
             next_msg: 0,
             queued_bytes: 0,
             ledger: Ledger::default(),
+            rights: ipc::RightsLedger::default(),
             faults,
             endpoints_created: 0,
             history: history::History::default(),
@@ -373,6 +385,11 @@ impl Kernel {
     /// Where every accepted message went.
     pub fn ledger(&self) -> Ledger {
         self.ledger
+    }
+
+    /// Where the rights carried in messages went.
+    pub fn rights_ledger(&self) -> ipc::RightsLedger {
+        self.rights
     }
 
     /// The ledger of every endpoint that ever had a message sent to it, live or gone, in the
@@ -529,14 +546,21 @@ impl Kernel {
     /// The process that could release a wait queue's waiters, when exactly one can.
     pub fn holder(&self, queue: WaitQueueId) -> Option<Pid> {
         match queue {
-            WaitQueueId::MailboxSenders(m) | WaitQueueId::MailboxCallers(m) => {
-                self.mailbox(m).map(|mb| mb.owner)
-            }
+            // A shared mailbox with granted receivers can be released by any of them: no one
+            // process holds its queues. (A grantee that exited stays on the list until the
+            // owner's next grant prunes it, so a holder never changes without a syscall of
+            // the mailbox's that says so.)
+            WaitQueueId::MailboxSenders(m) | WaitQueueId::MailboxCallers(m) => self
+                .mailbox(m)
+                .filter(|mb| mb.granted.is_empty())
+                .and_then(|mb| mb.owner),
             WaitQueueId::InboxSenders(p)
             | WaitQueueId::ReceiversFrom(p)
             | WaitQueueId::Replies(p)
             | WaitQueueId::Exit(p) => Some(p),
-            WaitQueueId::MailboxReceiver(_) | WaitQueueId::InboxReceiver(_) => None,
+            WaitQueueId::MailboxReceiver(_)
+            | WaitQueueId::InboxReceiver(_)
+            | WaitQueueId::Select(_) => None,
         }
     }
 
@@ -639,6 +663,7 @@ impl Kernel {
             WaitQueueId::ReceiversFrom(p) => &mut proc_of(&mut self.procs, p)?.receivers_from,
             WaitQueueId::Replies(p) => &mut proc_of(&mut self.procs, p)?.replies,
             WaitQueueId::Exit(p) => &mut proc_of(&mut self.procs, p)?.exit_waiters,
+            WaitQueueId::Select(p) => &mut proc_of(&mut self.procs, p)?.select_wait,
         };
         Some(f(q, &mut self.links))
     }
@@ -670,6 +695,9 @@ impl Kernel {
             let queue = b.queue;
             self.with_queue(queue, |q, links| q.remove(links, idx));
             self.lenders_changed(queue);
+            if let WaitQueueId::Select(_) = queue {
+                self.disarm_select(idx);
+            }
         }
     }
 
@@ -763,6 +791,8 @@ impl Kernel {
         if let Some(b) = p.blocked() {
             if let process::BlockedOp::Send { dest, .. } = b.op {
                 p.ipc = abi::Payload::default();
+                // Its message never entered the kernel: its right never left it.
+                p.carrying = None;
                 let pid = p.pid;
                 self.emit(|| EventKind::SendAbandoned {
                     pid,

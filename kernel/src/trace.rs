@@ -7,7 +7,10 @@
 //! in the `sim` crate and read these values. Events carry names where a name is born (spawn,
 //! mailbox creation) so that a trace describes itself.
 
-use abi::{Capacity, Dest, Error, MailboxId, Overflow, Pid, Syscall, Sysno, Ticks, RET_REGS};
+use abi::{
+    Capacity, Dest, Error, Lifetime, MailboxId, Overflow, Pid, Receivers, Right, Syscall, Sysno,
+    Ticks, RET_REGS,
+};
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -38,6 +41,9 @@ pub enum WaitQueueId {
     Replies(Pid),
     /// Parents waiting in `wait` for this process to exit.
     Exit(Pid),
+    /// The process itself, waiting in `select` on a set of endpoints (it is also a watcher
+    /// of each endpoint of the set).
+    Select(Pid),
 }
 
 impl WaitQueueId {
@@ -53,6 +59,7 @@ impl WaitQueueId {
             WaitQueueId::ReceiversFrom(_) => "receivers_from",
             WaitQueueId::Replies(_) => "replies",
             WaitQueueId::Exit(_) => "exit",
+            WaitQueueId::Select(_) => "select",
         }
     }
 }
@@ -67,7 +74,8 @@ impl fmt::Display for WaitQueueId {
             | WaitQueueId::InboxReceiver(p)
             | WaitQueueId::ReceiversFrom(p)
             | WaitQueueId::Replies(p)
-            | WaitQueueId::Exit(p) => write!(f, "{p}.{}", self.name()),
+            | WaitQueueId::Exit(p)
+            | WaitQueueId::Select(p) => write!(f, "{p}.{}", self.name()),
         }
     }
 }
@@ -105,6 +113,9 @@ pub enum WakeReason {
     /// The request of its `call` was dropped by the mailbox's overflow policy: no reply can
     /// come (the call fails with `mailbox_full`).
     MessageDropped,
+    /// The receive privilege of the mailbox it waited on in `receive` was revoked (the
+    /// receive fails with `not_owner`).
+    Revoked,
 }
 
 impl WakeReason {
@@ -119,6 +130,7 @@ impl WakeReason {
             WakeReason::PeerExited => "peer_exited",
             WakeReason::BufferTooSmall => "buffer_too_small",
             WakeReason::MessageDropped => "message_dropped",
+            WakeReason::Revoked => "revoked",
         }
     }
 }
@@ -458,6 +470,10 @@ pub enum EventKind {
         capacity: Capacity,
         /// What a send does when it is full.
         overflow: Overflow,
+        /// Who may receive and which waiting receiver a message goes to.
+        receivers: Receivers,
+        /// Whether it dies with its owner.
+        lifetime: Lifetime,
         /// Its registered name.
         name: Option<String>,
     },
@@ -465,21 +481,79 @@ pub enum EventKind {
     MailboxDeleted {
         /// Its id.
         id: MailboxId,
-        /// Who deleted it (its owner).
+        /// Who deleted it: its owner (or, for a mailbox the system owns, the process that
+        /// deleted it); the owner as it exits.
         by: Pid,
         /// Messages still queued, now dropped.
         dropped: usize,
         /// Processes woken with `MailboxDeleted`.
         woken: usize,
     },
-    /// A mailbox changed owner.
+    /// A mailbox changed owner: by `transfer_mailbox`, or, for a mailbox the system owns,
+    /// to its first granted receiver as its owner exited.
     MailboxTransferred {
         /// Its id.
         id: MailboxId,
-        /// The old owner.
+        /// The old owner (for a mailbox that had none, the process that gave it one).
         from: Pid,
         /// The new owner.
         to: Pid,
+    },
+    /// The owner of a mailbox the system owns exited and no granted receiver was left to
+    /// inherit it: it lives on without an owner.
+    MailboxOrphaned {
+        /// Its id.
+        id: MailboxId,
+        /// The owner that exited.
+        from: Pid,
+    },
+    /// A mailbox's owner let another process receive from it.
+    ReceiveGranted {
+        /// The mailbox.
+        id: MailboxId,
+        /// Who granted it.
+        by: Pid,
+        /// Who may now receive.
+        to: Pid,
+    },
+    /// A right carried in a message moved to its receiver as the message was received.
+    RightTransferred {
+        /// The message.
+        msg: MsgId,
+        /// The right.
+        right: Right,
+        /// Its sender, which held it.
+        from: Pid,
+        /// Its receiver, which holds it now.
+        to: Pid,
+    },
+    /// A message carrying a right was received after its sender stopped holding it: it
+    /// arrived without the right.
+    RightVoided {
+        /// The message.
+        msg: MsgId,
+        /// The right.
+        right: Right,
+        /// Its sender.
+        from: Pid,
+    },
+    /// A holder of a send right on a mailbox gave one to another process.
+    SendGranted {
+        /// The mailbox.
+        id: MailboxId,
+        /// Who granted it.
+        by: Pid,
+        /// Who may now send to it (in capability mode).
+        to: Pid,
+    },
+    /// A mailbox's owner took the receive privilege back.
+    ReceiveRevoked {
+        /// The mailbox.
+        id: MailboxId,
+        /// Who revoked it.
+        by: Pid,
+        /// Who may no longer receive.
+        from: Pid,
     },
     /// A process went to sleep.
     Sleep {

@@ -233,6 +233,9 @@ pub fn configure(scenario: &Scenario, mut config: MachineConfig) -> MachineConfi
     if let Some(w) = word(SettingKey::RefuseDeadlock) {
         config.kernel.refuse_deadlock = w == "on";
     }
+    if let Some(w) = word(SettingKey::Capabilities) {
+        config.kernel.capabilities = w == "on";
+    }
     if let Some(n) = number(SettingKey::MaxMailboxBytes) {
         config.kernel.max_mailbox_bytes = usize_of(n);
     }

@@ -22,7 +22,7 @@ use std::collections::BTreeSet;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use testkit::{config, run_with, Log};
-use userland::{ProgramTable, SpawnOptions, Sys, SysResult};
+use userland::{MailboxOptions, ProgramTable, Receivers, Right, SpawnOptions, Sys, SysResult};
 
 // ----- harness -----
 
@@ -254,6 +254,8 @@ const ERROR_TESTS: &[(Error, fn())] = &[
     (Error::NotChild, not_child),
     (Error::Deadlock, deadlock),
     (Error::MailboxFull, mailbox_full),
+    (Error::ReceiverBusy, receiver_busy),
+    (Error::NoSendRight, no_send_right),
 ];
 
 // A new error code without a test here does not build.
@@ -518,6 +520,9 @@ fn timed_out() {
         // Nobody receives from the mailbox: the call is queued, then times out.
         s.step("call")
             .note(sys.call(one, b"q", Mode::Timeout(4)).await);
+        // A zero timeout tries the request once (the mailbox is full) and gives up at once.
+        s.step("call, timeout 0")
+            .note(sys.call(one, b"r", Mode::Timeout(0)).await);
         let child = s
             .step("spawn sleeper")
             .need(sys.spawn("sleeper", 50).await)?;
@@ -535,6 +540,7 @@ fn timed_out() {
         ("receive from own mailbox", OK),
         ("receive from empty mailbox", Err(E)),
         ("call", Err(E)),
+        ("call, timeout 0", Err(E)),
         ("spawn sleeper", OK),
         ("wait, timeout 2", Err(E)),
         ("wait child", OK),
@@ -945,8 +951,6 @@ fn invalid_argument() {
             .note(sys.create_mailbox(Capacity::Zero, Some(&long[1..])).await);
         s.step("non-blocking call")
             .note(sys.call(mb, b"x", Mode::NonBlocking).await);
-        s.step("call with a zero timeout")
-            .note(sys.call(mb, b"x", Mode::Timeout(0)).await);
         let program = "p".repeat(abi::MAX_PROGRAM_NAME_LEN + 1);
         s.step("program name too long")
             .note(sys.spawn(&program, 0).await);
@@ -996,7 +1000,6 @@ fn invalid_argument() {
         ("lookup of MAX_NAME_LEN + 1", Err(E)),
         ("name of MAX_NAME_LEN", OK),
         ("non-blocking call", Err(E)),
-        ("call with a zero timeout", Err(E)),
         ("program name too long", Err(E)),
         ("send with both flags", Err(E)),
         ("send with an unknown flag", Err(E)),
@@ -1223,6 +1226,111 @@ fn deadlock() {
         .filter(|e| matches!(e.kind, kernel::trace::EventKind::DeadlockRefused { .. }))
         .count();
     assert_eq!(refusals, 5, "each refusal is in the trace");
+}
+
+#[test]
+fn no_send_right() {
+    // In capability mode a send, call or send_right to a mailbox needs a send right on it;
+    // carrying or granting a send right needs one too. Once given one, the send goes through.
+    use Error::NoSendRight as E;
+    Case::main(|sys, s| async move {
+        let me = sys.getpid().await;
+        let owner = s
+            .step("spawn")
+            .need(sys.spawn("rights_owner", me.raw()).await)?;
+        sys.sleep(5).await;
+        let mb = sys.lookup_mailbox("guarded").await;
+        let mb = s.step("lookup").need(mb)?;
+        s.step("send")
+            .note(sys.send(mb, b"x", Mode::NonBlocking).await);
+        s.step("call")
+            .note(sys.call(mb, b"x", Mode::Timeout(5)).await);
+        s.step("send carrying a send right").note(
+            sys.send_right(owner, b"x", Mode::NonBlocking, Right::Send(mb))
+                .await,
+        );
+        s.step("grant_send").note(sys.grant_send(mb, me).await);
+        s.step("wait").note(sys.wait(owner).await);
+        Ok(())
+    })
+    .program(
+        "rights_owner",
+        "owns mailbox guarded, then grants main a send right",
+        |sys, main, s| async move {
+            let mb = sys
+                .create_mailbox(Capacity::Unbounded, Some("guarded"))
+                .await?;
+            sys.sleep(40).await;
+            sys.grant_send(mb, Pid::from_raw(main)).await?;
+            let _ = sys.receive(mb, Mode::Timeout(60)).await;
+            s.step("owner done").note(Ok(()));
+            Ok(())
+        },
+    )
+    .with_kernel(|k| k.capabilities = true)
+    .expect(&[
+        ("spawn", OK),
+        ("lookup", OK),
+        ("send", Err(E)),
+        ("call", Err(E)),
+        ("send carrying a send right", Err(E)),
+        ("grant_send", Err(E)),
+        ("owner done", OK),
+        ("wait", OK),
+    ]);
+}
+
+#[test]
+fn receiver_busy() {
+    // A `one_at_a_time` mailbox lets one receiver wait: a second receive that would wait
+    // beside it fails at once, in every mode; once the first is served, a receive may wait
+    // again.
+    use Error::ReceiverBusy as E;
+    Case::main(|sys, s| async move {
+        let options = MailboxOptions::new(Capacity::Unbounded)
+            .name("single")
+            .receivers(Receivers::OneAtATime);
+        let mb = s
+            .step("create")
+            .need(sys.create_mailbox_opts(options).await)?;
+        let waiter = s.step("spawn").need(sys.spawn("single_waiter", 0).await)?;
+        s.step("grant").note(sys.grant_receive(mb, waiter).await);
+        sys.sleep(5).await;
+        s.step("receive blocking")
+            .note(sys.receive(mb, Mode::Blocking).await);
+        s.step("receive non-blocking")
+            .note(sys.receive(mb, Mode::NonBlocking).await);
+        s.step("receive with a timeout")
+            .note(sys.receive(mb, Mode::Timeout(5)).await);
+        s.step("send")
+            .note(sys.send(mb, b"x", Mode::Blocking).await);
+        s.step("wait").note(sys.wait(waiter).await);
+        s.step("receive after")
+            .note(sys.receive(mb, Mode::Timeout(3)).await);
+        Ok(())
+    })
+    .program(
+        "single_waiter",
+        "waits on mailbox single",
+        |sys, _, s| async move {
+            let mb = sys.lookup_mailbox("single").await?;
+            s.step("waiter receives")
+                .need(sys.receive(mb, Mode::Blocking).await)
+                .map(drop)
+        },
+    )
+    .expect(&[
+        ("create", OK),
+        ("spawn", OK),
+        ("grant", OK),
+        ("receive blocking", Err(E)),
+        ("receive non-blocking", Err(E)),
+        ("receive with a timeout", Err(E)),
+        ("send", OK),
+        ("waiter receives", OK),
+        ("wait", OK),
+        ("receive after", Err(Error::TimedOut)),
+    ]);
 }
 
 #[test]

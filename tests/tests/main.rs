@@ -20,6 +20,10 @@
 //! | `properties`, `trap_fuzz` | random programs and random trap frames against the machine |
 //! | `workloads` | the performance workloads, and one kernel entry per trap |
 //! | `soak` | the soak's scenario generator: what it writes loads, ends and balances |
+//! | `rights` | rights carried in messages, capability mode and the rights ledger |
+//! | `select` | one receive over a set of endpoints: modes, fairness, wake-ups, wrong sets |
+//! | `shared_receive` | mailboxes with several receivers: policies, grants, owner- and system-owned mailboxes |
+//! | `timeout_zero` | a zero timeout on every call that takes a mode: try once, time out at once |
 //! | `textbook` | textbook scheduling from scenarios: arrivals, the priority conventions, the textbook view and the book's examples |
 
 mod errors;
@@ -33,12 +37,16 @@ mod overflow;
 mod ownership;
 mod policies;
 mod properties;
+mod rights;
 mod scenario_properties;
 mod scenarios;
 mod security;
+mod select;
 mod semantics;
+mod shared_receive;
 mod soak;
 mod textbook;
+mod timeout_zero;
 mod trap_fuzz;
 mod tutorial;
 mod workloads;

@@ -12,7 +12,10 @@
 //!   or faults (the programs only record what they saw);
 //! - the message ledger balances: sent = received + dropped + queued, and so does every
 //!   endpoint's, the endpoints' adding up to the total;
-//! - the run ends completed (everyone exited, nothing left queued), deadlocked (someone is
+//! - every message is read by exactly one receiver, even from a mailbox several processes
+//!   share (a second take of a message would be out of its sender's order);
+//! - the run ends completed (everyone exited, nothing left queued but in mailboxes the
+//!   system owns), deadlocked (someone is
 //!   blocked, and nobody blocked has exited) or at the tick limit;
 //! - what each call returned agrees with `docs/abi.md`: an error is one the call lists for
 //!   its destination and mode; a message arrives intact, stamped with its real sender,
@@ -25,7 +28,9 @@
 //! 2,000 cases run by default (a few seconds in a debug build); set `PROPTEST_CASES`
 //! to hunt longer. Failures are not persisted: the shrunk case is in the failure message.
 
-use abi::{Capacity, Dest, Error, MailboxId, Mode, Pid, Source, Sysno, RET_REGS};
+use abi::{
+    Capacity, Dest, Error, Lifetime, MailboxId, Mode, Pid, Receivers, Source, Sysno, RET_REGS,
+};
 use kernel::trace::{EventKind, ExitReason};
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -34,7 +39,7 @@ use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::panic::{self, AssertUnwindSafe};
 use std::rc::Rc;
-use userland::{ProgramTable, SpawnOptions, Sys, SysResult};
+use userland::{MailboxOptions, ProgramTable, SpawnOptions, Sys, SysResult};
 
 /// Runs stop here at the latest.
 const MAX_TICKS: u64 = 20_000;
@@ -114,10 +119,29 @@ enum Op {
     Create {
         capacity: Capacity,
         name: Option<Name>,
+        receivers: Receivers,
+        lifetime: Lifetime,
     },
     Lookup(Name),
     Delete(MbRef),
     Transfer(MbRef, PidRef),
+    Grant(MbRef, PidRef),
+    Revoke(MbRef, PidRef),
+    /// `send_right` carrying the receive right (`receive`) or a send right on `right`.
+    PassRight {
+        to: SendTo,
+        len: usize,
+        mode: Mode,
+        receive: bool,
+        right: MbRef,
+    },
+    GrantSend(MbRef, PidRef),
+    /// `select` over mailboxes (`Some`) and the inbox (`None`).
+    Select {
+        set: Vec<Option<MbRef>>,
+        buf: u64,
+        mode: Mode,
+    },
     Send {
         to: SendTo,
         len: usize,
@@ -184,6 +208,8 @@ struct Limits {
     /// Processes, live and zombie.
     processes: Option<usize>,
     mailboxes: Option<usize>,
+    /// Capability mode: sends to mailboxes need a send right.
+    capabilities: bool,
 }
 
 // ----- strategies -----
@@ -194,6 +220,20 @@ fn capacity() -> impl Strategy<Value = Capacity> {
         2 => (1..4u32).prop_map(Capacity::Bounded),
         1 => Just(Capacity::Unbounded),
     ]
+}
+
+/// Mostly mailboxes only their owner reads, and shared ones of every policy.
+fn receivers() -> impl Strategy<Value = Receivers> {
+    prop_oneof![
+        3 => Just(Receivers::OwnerOnly),
+        1 => Just(Receivers::Fifo),
+        1 => Just(Receivers::RoundRobin),
+        1 => Just(Receivers::OneAtATime),
+    ]
+}
+
+fn lifetime() -> impl Strategy<Value = Lifetime> {
+    prop_oneof![3 => Just(Lifetime::Owner), 1 => Just(Lifetime::System)]
 }
 
 /// Mostly calls that cannot hang, a few that can (a deadlock is a legal end).
@@ -312,11 +352,34 @@ fn raw() -> impl Strategy<Value = Op> {
 /// Any operation but `Spawn`.
 fn leaf_op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        3 => (capacity(), proptest::option::of(name()))
-            .prop_map(|(capacity, name)| Op::Create { capacity, name }),
+        3 => (capacity(), proptest::option::of(name()), receivers(), lifetime())
+            .prop_map(|(capacity, name, receivers, lifetime)| Op::Create {
+                capacity,
+                name,
+                receivers,
+                lifetime
+            }),
         1 => name().prop_map(Op::Lookup),
         1 => mb_ref().prop_map(Op::Delete),
         1 => (mb_ref(), pid_ref()).prop_map(|(m, p)| Op::Transfer(m, p)),
+        2 => (mb_ref(), pid_ref()).prop_map(|(m, p)| Op::Grant(m, p)),
+        2 => (send_to(), len(), mode(), any::<bool>(), mb_ref()).prop_map(
+            |(to, len, mode, receive, right)| Op::PassRight {
+                to,
+                len,
+                mode,
+                receive,
+                right
+            }
+        ),
+        1 => (mb_ref(), pid_ref()).prop_map(|(m, p)| Op::GrantSend(m, p)),
+        3 => (
+            vec(proptest::option::of(mb_ref()), 1..4),
+            buf(),
+            mode()
+        )
+            .prop_map(|(set, buf, mode)| Op::Select { set, buf, mode }),
+        1 => (mb_ref(), pid_ref()).prop_map(|(m, p)| Op::Revoke(m, p)),
         5 => (send_to(), len(), mode()).prop_map(|(to, len, mode)| Op::Send { to, len, mode }),
         8 => (recv_from(), buf(), mode(), proptest::option::of(len())).prop_map(
             |(from, buf, mode, answer)| Op::Receive {
@@ -365,13 +428,18 @@ fn op() -> impl Strategy<Value = Op> {
 fn case() -> impl Strategy<Value = Case> {
     let process = (capacity(), vec(op(), 1..=30));
     let child = vec(leaf_op(), 1..=10);
-    let limits = (sometimes(64..512), sometimes(2..10), sometimes(1..6)).prop_map(
-        |(memory, processes, mailboxes)| Limits {
+    let limits = (
+        sometimes(64..512),
+        sometimes(2..10),
+        sometimes(1..6),
+        proptest::bool::weighted(0.25),
+    )
+        .prop_map(|(memory, processes, mailboxes, capabilities)| Limits {
             memory,
             processes,
             mailboxes,
-        },
-    );
+            capabilities,
+        });
     let policy = prop_oneof![
         2 => Just(Policy::default()),
         2 => (1..10u64).prop_map(|quantum| Policy::RoundRobin { quantum }),
@@ -499,6 +567,36 @@ fn allowed(op: &Op, error: Error) -> bool {
         Op::Lookup(_) => matches!(error, InvalidArgument | NoSuchMailbox),
         Op::Delete(_) => matches!(error, NoSuchMailbox | NotOwner),
         Op::Transfer(..) => matches!(error, NoSuchMailbox | NotOwner | NoSuchProcess),
+        Op::Grant(..) => matches!(
+            error,
+            NoSuchMailbox | NotOwner | InvalidArgument | NoSuchProcess | OutOfMemory
+        ),
+        Op::Revoke(..) => matches!(error, NoSuchMailbox | NotOwner),
+        Op::GrantSend(..) => {
+            matches!(
+                error,
+                NoSuchMailbox | NoSendRight | NoSuchProcess | OutOfMemory
+            )
+        }
+        // The right's checks, then everything a send may give.
+        Op::PassRight { to, mode, .. } => {
+            matches!(error, NoSuchMailbox | NotOwner | NoSendRight)
+                || allowed(&Op::Send { to, len: 0, mode }, error)
+        }
+        Op::Select { mode, .. } => {
+            mode_allows(mode)
+                && matches!(
+                    error,
+                    InvalidArgument
+                        | NoSuchMailbox
+                        | NotOwner
+                        | BufferTooSmall
+                        | WouldBlock
+                        | TimedOut
+                        | MailboxDeleted
+                        | ReceiverBusy
+                )
+        }
         Op::Send { to, mode, .. } => {
             mode_allows(mode)
                 && match to {
@@ -513,6 +611,7 @@ fn allowed(op: &Op, error: Error) -> bool {
                     ),
                     // (`MailboxFull` from a mailbox a raw frame created with an overflow
                     // policy.)
+                    // (`NoSendRight` in capability mode.)
                     SendTo::Mailbox(_) => matches!(
                         error,
                         MessageTooLarge
@@ -522,6 +621,7 @@ fn allowed(op: &Op, error: Error) -> bool {
                             | TimedOut
                             | MailboxDeleted
                             | MailboxFull
+                            | NoSendRight
                     ),
                 }
         }
@@ -533,23 +633,28 @@ fn allowed(op: &Op, error: Error) -> bool {
                         error,
                         BufferTooSmall | NoSuchProcess | WouldBlock | TimedOut | PeerExited
                     ),
-                    // (`MailboxDeleted` only "in principle": the owner cannot delete it
-                    // while it waits on it.)
-                    RecvFrom::Mailbox(_) => matches!(
-                        error,
-                        NoSuchMailbox
-                            | NotOwner
-                            | BufferTooSmall
-                            | WouldBlock
-                            | TimedOut
-                            | MailboxDeleted
-                    ),
+                    // (`MailboxDeleted` for a grantee of a shared mailbox, or a receiver whose
+                    // grant was revoked while it waited: `NotOwner`; `ReceiverBusy` at a
+                    // `one_at_a_time` one, in every mode.)
+                    RecvFrom::Mailbox(_) => {
+                        matches!(error, ReceiverBusy)
+                            || matches!(
+                                error,
+                                NoSuchMailbox
+                                    | NotOwner
+                                    | BufferTooSmall
+                                    | WouldBlock
+                                    | TimedOut
+                                    | MailboxDeleted
+                            )
+                    }
                 }
         }
-        // A call always waits for its reply: a non-blocking or zero-timeout call is
-        // refused (only a message too large is checked before).
+        // A call always waits for its reply: a non-blocking call is refused (only a message
+        // too large is checked before). A zero-timeout call tries its request once and gives
+        // up on the reply at once, so it fails like any timed call.
         Op::Call {
-            mode: Mode::NonBlocking | Mode::Timeout(0),
+            mode: Mode::NonBlocking,
             ..
         } => matches!(error, InvalidArgument | MessageTooLarge),
         Op::Call { to, mode, .. } => {
@@ -567,6 +672,7 @@ fn allowed(op: &Op, error: Error) -> bool {
                             | OutOfMemory
                             | TimedOut
                             | MailboxDeleted
+                            | NoSendRight
                             | PeerExited
                             | MailboxFull
                     ),
@@ -742,9 +848,18 @@ impl Proc {
     async fn step(&mut self, op: &Op) {
         let sys = self.sys.clone();
         match *op {
-            Op::Create { capacity, name } => {
+            Op::Create {
+                capacity,
+                name,
+                receivers,
+                lifetime,
+            } => {
                 let name = name.map(Name::text);
-                let r = sys.create_mailbox(capacity, name.as_deref()).await;
+                let mut options = MailboxOptions::new(capacity)
+                    .receivers(receivers)
+                    .lifetime(lifetime);
+                options.name = name.as_deref();
+                let r = sys.create_mailbox_opts(options).await;
                 self.check(op, &r);
                 if let Ok(id) = r {
                     if self.world.created.borrow().contains(&id) {
@@ -768,6 +883,78 @@ impl Proc {
             }
             Op::Transfer(m, p) => {
                 let r = sys.transfer_mailbox(self.mailbox(m), self.pid(p)).await;
+                self.check(op, &r);
+            }
+            Op::Select { ref set, buf, mode } => {
+                let sources: Vec<Source> = set
+                    .iter()
+                    .map(|m| m.map_or(Source::Any, |m| Source::Mailbox(self.mailbox(m))))
+                    .collect();
+                let r = sys.select_upto(&sources, buf, mode).await;
+                self.check(op, &r);
+                if let Ok((pos, m)) = r {
+                    let Some(source) = sources.get(pos) else {
+                        self.anomaly(format!("{op:?} took from position {pos}"));
+                        return;
+                    };
+                    if m.bytes.len() as u64 > buf {
+                        self.anomaly(format!("{op:?} took {} bytes", m.bytes.len()));
+                    }
+                    let endpoint = match source {
+                        Source::Mailbox(m) => Dest::Mailbox(*m),
+                        Source::Any | Source::Process(_) => Dest::Process(self.me),
+                    };
+                    self.world.seen.borrow_mut().received += 1;
+                    match unpack(m.sender, &m.bytes) {
+                        Err(why) => self.anomaly(format!("{op:?} got a bad message: {why}")),
+                        Ok(Some((seq, kind))) => {
+                            if kind == Kind::Reply || m.is_call != (kind == Kind::Call) {
+                                self.anomaly(format!(
+                                    "{op:?} got a {kind:?} flagged call={}",
+                                    m.is_call
+                                ));
+                            }
+                            if m.is_call {
+                                self.world
+                                    .calls_taken
+                                    .borrow_mut()
+                                    .insert((m.sender, seq), self.me);
+                            }
+                            self.in_order(m.sender, endpoint, seq);
+                        }
+                        Ok(None) => {}
+                    }
+                    self.last_sender = Some(m.sender);
+                }
+            }
+            Op::PassRight {
+                to,
+                len,
+                mode,
+                receive,
+                right,
+            } => {
+                let m = self.mailbox(right);
+                let right = if receive {
+                    abi::Right::Receive(m)
+                } else {
+                    abi::Right::Send(m)
+                };
+                let r = sys
+                    .send_right(self.dest(to), &self.payload(Kind::Send, len), mode, right)
+                    .await;
+                self.check(op, &r);
+            }
+            Op::GrantSend(m, p) => {
+                let r = sys.grant_send(self.mailbox(m), self.pid(p)).await;
+                self.check(op, &r);
+            }
+            Op::Grant(m, p) => {
+                let r = sys.grant_receive(self.mailbox(m), self.pid(p)).await;
+                self.check(op, &r);
+            }
+            Op::Revoke(m, p) => {
+                let r = sys.revoke_receive(self.mailbox(m), self.pid(p)).await;
                 self.check(op, &r);
             }
             Op::Send { to, len, mode } => {
@@ -838,6 +1025,7 @@ impl Proc {
                     .call_upto(self.dest(to), &request, mode, reply_buf)
                     .await;
                 self.check(op, &r);
+                // Neither can wait for a reply, so neither can get one.
                 if r.is_ok() && matches!(mode, Mode::NonBlocking | Mode::Timeout(0)) {
                     self.anomaly(format!("{op:?} succeeded"));
                 }
@@ -1022,8 +1210,10 @@ fn run_case(case: Case) -> Result<(Report, Seen), String> {
         memory,
         processes,
         mailboxes,
+        capabilities,
     } = case.limits;
     let k = &mut config.kernel;
+    k.capabilities = capabilities;
     k.memory_limit = memory.unwrap_or(k.memory_limit);
     k.max_processes = processes.unwrap_or(k.max_processes);
     k.max_mailboxes = mailboxes.unwrap_or(k.max_mailboxes);
@@ -1080,6 +1270,14 @@ fn check_report(report: &Report, seen: &Seen) -> Result<(), TestCaseError> {
         report.ledger,
         report.queued
     );
+    // No right duplicated or lost: every carried right moved, was voided, came back with a
+    // dropped message, or waits in a queued one.
+    let r = report.rights;
+    prop_assert!(
+        r.carried >= r.transferred + r.voided + r.returned,
+        "rights {:?}",
+        r
+    );
     if let Err(e) = report.check_ledgers() {
         prop_assert!(false, "per-endpoint ledgers: {}", e);
     }
@@ -1105,7 +1303,18 @@ fn check_report(report: &Report, seen: &Seen) -> Result<(), TestCaseError> {
     };
     match &report.outcome {
         Outcome::Completed => {
-            prop_assert_eq!(report.queued, 0, "nothing stays queued once all exited");
+            // Mailboxes die with their owners, except those the system owns.
+            let system: u64 = report
+                .mailboxes
+                .iter()
+                .filter(|m| m.lifetime == Lifetime::System)
+                .map(|m| m.queued as u64)
+                .sum();
+            prop_assert_eq!(
+                report.queued,
+                system,
+                "nothing stays queued once all exited, but in system mailboxes"
+            );
             prop_assert_eq!(spawned, report.exited.len(), "every process exited");
             settled(report)?;
         }

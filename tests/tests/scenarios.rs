@@ -61,7 +61,7 @@ fn console(report: &Report) -> Vec<&str> {
 fn every_shipped_scenario_checks_runs_and_keeps_its_trace() {
     assert_eq!(
         SHIPPED.len(),
-        18,
+        21,
         "one scenario per concept, five textbook exercises"
     );
     for s in SHIPPED {
@@ -200,6 +200,72 @@ fn deletion_wakes_the_waiting_senders_and_drops_the_queued_order() {
     );
     assert_eq!(r.ledger.dropped.total(), 1);
     assert!(r.trace_text().contains("dropped=1 woken=2"));
+}
+
+#[test]
+fn worker_pool_gives_each_job_to_exactly_one_worker_and_deletion_wakes_the_waiting_ones() {
+    let r = run_shipped("worker_pool");
+    let mut took: Vec<String> = console(&r)
+        .iter()
+        .filter_map(|l| l.split_once(" took ").map(|(_, job)| job.to_string()))
+        .collect();
+    took.sort();
+    assert_eq!(
+        took,
+        (0..6).map(|i| format!("job {i}")).collect::<Vec<_>>(),
+        "each job read by exactly one worker"
+    );
+    let workers: std::collections::BTreeSet<&str> = console(&r)
+        .iter()
+        .filter_map(|l| l.split_once(" took ").map(|(w, _)| w))
+        .collect();
+    assert!(workers.len() > 1, "the jobs are spread: {workers:?}");
+    let text = r.trace_text();
+    assert!(
+        text.contains("mailbox    created mb0:jobs capacity=0 receivers=fifo"),
+        "{text}"
+    );
+    assert_eq!(text.matches("grant      receive mb0:jobs to").count(), 3);
+    assert!(text.contains("(mailbox_deleted)"), "{text}");
+}
+
+#[test]
+fn multiplexer_reads_every_message_of_every_endpoint_once() {
+    let r = run_shipped("multiplexer");
+    let mut got: Vec<String> = console(&r)
+        .iter()
+        .filter_map(|l| l.strip_prefix("mux got ").map(String::from))
+        .collect();
+    got.sort();
+    let mut want: Vec<String> = (0..4)
+        .map(|i| format!("chatty {i}"))
+        .chain((0..2).map(|i| format!("quiet {i}")))
+        .chain((0..3).map(|i| format!("direct {i}")))
+        .collect();
+    want.sort();
+    assert_eq!(got, want, "each message read exactly once");
+    let text = r.trace_text();
+    assert!(text.contains("block      on p1:mux.select"), "{text}");
+    for endpoint in 0..3 {
+        assert!(
+            text.contains(&format!("via endpoint {endpoint}")),
+            "a message from endpoint {endpoint}: {text}"
+        );
+    }
+}
+
+#[test]
+fn private_reply_moves_the_mailbox_inside_a_message_and_keeps_the_snoop_out() {
+    let r = run_shipped("private_reply");
+    let text = r.trace_text();
+    assert!(
+        text.contains("right      receive right on mb1:private moved with msg#"),
+        "{text}"
+    );
+    assert!(text.contains("err no_send_right"), "{text}");
+    assert_eq!(r.rights.carried, 1);
+    assert_eq!(r.rights.transferred, 1);
+    assert!(r.rights.balances(0));
 }
 
 #[test]

@@ -30,7 +30,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::rc::Rc;
 use testkit::{config, run_with};
-use userland::{ProgramTable, SpawnOptions, Sys, SysResult};
+use userland::{ProgramTable, Right, SpawnOptions, Sys, SysResult};
 
 // ----- the table -----
 
@@ -52,9 +52,19 @@ enum Op {
     Reply,
     Wait,
     Lookup,
+    /// `grant_receive`, attacked through the mailbox it names.
+    GrantReceive,
+    /// `revoke_receive`, attacked through the mailbox it names.
+    RevokeReceive,
+    /// `select` over a set naming the mailbox.
+    SelectMailbox,
+    /// `send_right` carrying the mailbox's receive right (to the attacker's own inbox).
+    PassReceiveRight,
+    /// `grant_send` on the mailbox.
+    GrantSend,
 }
 
-const OPS: [Op; 12] = [
+const OPS: [Op; 17] = [
     Op::DeleteMailbox,
     Op::TransferMailbox,
     Op::TransferTo,
@@ -67,6 +77,11 @@ const OPS: [Op; 12] = [
     Op::Reply,
     Op::Wait,
     Op::Lookup,
+    Op::GrantReceive,
+    Op::RevokeReceive,
+    Op::SelectMailbox,
+    Op::PassReceiveRight,
+    Op::GrantSend,
 ];
 
 impl Op {
@@ -80,6 +95,11 @@ impl Op {
             Op::Reply => Sysno::Reply,
             Op::Wait => Sysno::Wait,
             Op::Lookup => Sysno::LookupMailbox,
+            Op::GrantReceive => Sysno::GrantReceive,
+            Op::RevokeReceive => Sysno::RevokeReceive,
+            Op::SelectMailbox => Sysno::Select,
+            Op::PassReceiveRight => Sysno::SendRight,
+            Op::GrantSend => Sysno::GrantSend,
         }
     }
 }
@@ -161,7 +181,7 @@ macro_rules! matrix {
     };
 }
 
-use Error::{NoSuchMailbox, NoSuchProcess, NotChild, NotOwner, WouldBlock};
+use Error::{NoSendRight, NoSuchMailbox, NoSuchProcess, NotChild, NotOwner, WouldBlock};
 use Got::{Allowed, Dropped, Refused, TrueSender};
 
 matrix! {
@@ -222,6 +242,37 @@ matrix! {
     forged_reply: Reply, ForgedSender => TrueSender;
     forged_wait: Wait, ForgedSender => Refused(NotChild);
 
+    // Only the owner grants or revokes the receive privilege: a process cannot grant itself
+    // the right to read another's mailbox, nor take a receiver's right away.
+    non_owner_grant_receive: GrantReceive, NonOwner => Refused(NotOwner);
+    non_owner_revoke_receive: RevokeReceive, NonOwner => Refused(NotOwner);
+    former_owner_grant_receive: GrantReceive, FormerOwner => Refused(NotOwner);
+    former_owner_revoke_receive: RevokeReceive, FormerOwner => Refused(NotOwner);
+    stale_grant_receive: GrantReceive, StaleId => Refused(NoSuchMailbox);
+    stale_revoke_receive: RevokeReceive, StaleId => Refused(NoSuchMailbox);
+    exited_grant_receive: GrantReceive, Exited => Refused(NoSuchMailbox);
+    exited_revoke_receive: RevokeReceive, Exited => Refused(NoSuchMailbox);
+    forged_grant_receive: GrantReceive, ForgedSender => Refused(NotOwner);
+    forged_revoke_receive: RevokeReceive, ForgedSender => Refused(NotOwner);
+
+    // A select over a set naming a mailbox needs the right to receive from each.
+    non_owner_select_mailbox: SelectMailbox, NonOwner => Refused(NotOwner);
+    former_owner_select_mailbox: SelectMailbox, FormerOwner => Refused(NotOwner);
+    stale_select_mailbox: SelectMailbox, StaleId => Refused(NoSuchMailbox);
+    exited_select_mailbox: SelectMailbox, Exited => Refused(NoSuchMailbox);
+
+    // A right travels in a message only from a process that holds it: a receive right
+    // (ownership) from the owner, a send right from a holder. The creator keeps the send
+    // right it was born with after giving the mailbox away.
+    non_owner_pass_receive_right: PassReceiveRight, NonOwner => Refused(NotOwner);
+    former_owner_pass_receive_right: PassReceiveRight, FormerOwner => Refused(NotOwner);
+    stale_pass_receive_right: PassReceiveRight, StaleId => Refused(NoSuchMailbox);
+    exited_pass_receive_right: PassReceiveRight, Exited => Refused(NoSuchMailbox);
+    non_owner_grant_send: GrantSend, NonOwner => Refused(NoSendRight);
+    former_owner_grant_send: GrantSend, FormerOwner => Allowed;
+    stale_grant_send: GrantSend, StaleId => Refused(NoSuchMailbox);
+    exited_grant_send: GrantSend, Exited => Refused(NoSuchMailbox);
+
     not_waiting_reply: Reply, NotWaiting => Dropped;
     unreceived_reply: Reply, Unreceived => Dropped;
 }
@@ -259,6 +310,16 @@ const NOT_APPLICABLE: &[(Attack, &[Op], &str)] = &[
         "no sender or owner is involved to forge",
     ),
     (
+        Attack::ForgedSender,
+        &[Op::SelectMailbox],
+        "a select's set is in its bytes, and its registers name no sender or owner",
+    ),
+    (
+        Attack::ForgedSender,
+        &[Op::PassReceiveRight, Op::GrantSend],
+        "every register is used: the right's mailbox, the destination or the grantee",
+    ),
+    (
         Attack::NotWaiting,
         &[
             Op::DeleteMailbox,
@@ -272,6 +333,11 @@ const NOT_APPLICABLE: &[(Attack, &[Op], &str)] = &[
             Op::CallProcess,
             Op::Wait,
             Op::Lookup,
+            Op::GrantReceive,
+            Op::RevokeReceive,
+            Op::SelectMailbox,
+            Op::PassReceiveRight,
+            Op::GrantSend,
         ],
         "only a reply is aimed at a process waiting for it",
     ),
@@ -289,6 +355,11 @@ const NOT_APPLICABLE: &[(Attack, &[Op], &str)] = &[
             Op::CallProcess,
             Op::Wait,
             Op::Lookup,
+            Op::GrantReceive,
+            Op::RevokeReceive,
+            Op::SelectMailbox,
+            Op::PassReceiveRight,
+            Op::GrantSend,
         ],
         "only a reply is aimed at a process waiting for it",
     ),
@@ -505,6 +576,16 @@ fn non_owner(op: Op, p: &Shared) {
         let g = match op {
             Op::DeleteMailbox => refused_or_allowed(&sys.delete_mailbox(mb).await),
             Op::TransferMailbox => refused_or_allowed(&sys.transfer_mailbox(mb, me).await),
+            Op::GrantReceive => refused_or_allowed(&sys.grant_receive(mb, me).await),
+            Op::RevokeReceive => refused_or_allowed(&sys.revoke_receive(mb, owner).await),
+            Op::SelectMailbox => {
+                refused_or_allowed(&sys.select(&[Source::Mailbox(mb)], Mode::NonBlocking).await)
+            }
+            Op::PassReceiveRight => refused_or_allowed(
+                &sys.send_right(me, b"x", Mode::NonBlocking, Right::Receive(mb))
+                    .await,
+            ),
+            Op::GrantSend => refused_or_allowed(&sys.grant_send(mb, me).await),
             Op::SendMailbox => {
                 refused_or_allowed(&sys.send(mb, b"attack", Mode::NonBlocking).await)
             }
@@ -676,6 +757,16 @@ fn former_owner(op: Op, p: &Shared) {
             Op::DeleteMailbox => refused_or_allowed(&sys.delete_mailbox(mb).await),
             Op::TransferMailbox => refused_or_allowed(&sys.transfer_mailbox(mb, me).await),
             Op::ReceiveMailbox => refused_or_allowed(&sys.receive(mb, Mode::NonBlocking).await),
+            Op::GrantReceive => refused_or_allowed(&sys.grant_receive(mb, me).await),
+            Op::RevokeReceive => refused_or_allowed(&sys.revoke_receive(mb, heir).await),
+            Op::SelectMailbox => {
+                refused_or_allowed(&sys.select(&[Source::Mailbox(mb)], Mode::NonBlocking).await)
+            }
+            Op::PassReceiveRight => refused_or_allowed(
+                &sys.send_right(me, b"x", Mode::NonBlocking, Right::Receive(mb))
+                    .await,
+            ),
+            Op::GrantSend => refused_or_allowed(&sys.grant_send(mb, me).await),
             _ => unreachable!("no row"),
         };
         got(&p, g);
@@ -753,6 +844,16 @@ fn stale(op: Op, p: &Shared) {
         let g = match op {
             Op::DeleteMailbox => refused_or_allowed(&sys.delete_mailbox(old).await),
             Op::TransferMailbox => refused_or_allowed(&sys.transfer_mailbox(old, victim).await),
+            Op::GrantReceive => refused_or_allowed(&sys.grant_receive(old, me).await),
+            Op::SelectMailbox => {
+                refused_or_allowed(&sys.select(&[Source::Mailbox(old)], Mode::NonBlocking).await)
+            }
+            Op::PassReceiveRight => refused_or_allowed(
+                &sys.send_right(me, b"x", Mode::NonBlocking, Right::Receive(old))
+                    .await,
+            ),
+            Op::GrantSend => refused_or_allowed(&sys.grant_send(old, me).await),
+            Op::RevokeReceive => refused_or_allowed(&sys.revoke_receive(old, victim).await),
             Op::TransferTo => refused_or_allowed(&sys.transfer_mailbox(own, gone).await),
             Op::SendMailbox => {
                 refused_or_allowed(&sys.send(old, b"attack", Mode::NonBlocking).await)
@@ -892,6 +993,17 @@ fn exited(op: Op, p: &Shared) {
         let g = match op {
             Op::DeleteMailbox => refused_or_allowed(&sys.delete_mailbox(dead).await),
             Op::TransferMailbox => refused_or_allowed(&sys.transfer_mailbox(dead, zombie).await),
+            Op::GrantReceive => refused_or_allowed(&sys.grant_receive(dead, zombie).await),
+            Op::SelectMailbox => refused_or_allowed(
+                &sys.select(&[Source::Mailbox(dead)], Mode::NonBlocking)
+                    .await,
+            ),
+            Op::PassReceiveRight => refused_or_allowed(
+                &sys.send_right(zombie, b"x", Mode::NonBlocking, Right::Receive(dead))
+                    .await,
+            ),
+            Op::GrantSend => refused_or_allowed(&sys.grant_send(dead, zombie).await),
+            Op::RevokeReceive => refused_or_allowed(&sys.revoke_receive(dead, zombie).await),
             Op::TransferTo => refused_or_allowed(&sys.transfer_mailbox(own, zombie).await),
             Op::SendMailbox => refused_or_allowed(&sys.send(dead, b"x", Mode::NonBlocking).await),
             Op::SendProcess => refused_or_allowed(&sys.send(zombie, b"x", Mode::NonBlocking).await),
@@ -989,6 +1101,10 @@ fn forged(op: Op, p: &Shared) {
             Op::TransferMailbox => Some(status(
                 raw(Sysno::TransferMailbox, [mb, me.raw(), r, r, r, r]).await,
             )),
+            Op::GrantReceive => Some(status(
+                raw(Sysno::GrantReceive, [mb, me.raw(), r, r, r, r]).await,
+            )),
+            Op::RevokeReceive => Some(status(raw(Sysno::RevokeReceive, [mb, r, r, r, r, r]).await)),
             Op::ReceiveMailbox => {
                 // Non-blocking, with the owner's pid in the spare register.
                 Some(status(raw(Sysno::Receive, [1, mb, 64, 1, 0, r]).await))

@@ -15,6 +15,9 @@ pub mod scenario;
 pub mod sys;
 pub mod work;
 
-pub use abi::{Capacity, Dest, Error, MailboxId, Mode, Overflow, Payload, Pid, Source};
+pub use abi::{
+    Capacity, Dest, Error, Lifetime, MailboxId, Mode, Overflow, Payload, Pid, Receivers, Right,
+    Source,
+};
 pub use program::{Entry, ProcessFuture, Program, ProgramTable};
-pub use sys::{Message, SpawnOptions, Sys, SysResult};
+pub use sys::{MailboxOptions, Message, SpawnOptions, Sys, SysResult};

@@ -8,8 +8,8 @@
 //! Received bytes are moved out of the IPC buffer with [`Trap::take_received`].
 
 use abi::{
-    result_of, Capacity, Dest, Error, MailboxId, Mode, Overflow, Payload, Pid, RecvFlags, Source,
-    Syscall, Ticks, Trap, TrapFrame, Trapped, RET_REGS,
+    result_of, Capacity, Dest, Error, Lifetime, MailboxId, Mode, Overflow, Payload, Pid, Receivers,
+    RecvFlags, Right, SendFlags, Source, Syscall, Ticks, Trap, TrapFrame, Trapped, RET_REGS,
 };
 use core::cell::Cell;
 use core::convert::Infallible;
@@ -34,6 +34,21 @@ pub struct Message {
     pub bytes: Payload,
     /// The sender is waiting in `call` for this process's `reply`.
     pub is_call: bool,
+    /// The right the message brought (`send_right`), now this process's.
+    pub right: Option<Right>,
+}
+
+/// A received message's bytes and the right it brought: the IPC buffer holds the message,
+/// then, when a right came with it, the right's mailbox id (`abi::RIGHT_TRAILER_LEN` bytes).
+fn split_right(flags: RecvFlags, received: Payload) -> (Payload, Option<Right>) {
+    if !flags.intersects(RecvFlags::RIGHT_RECEIVE | RecvFlags::RIGHT_SEND) {
+        return (received, None);
+    }
+    let mut bytes = received.into_vec();
+    let at = bytes.len().saturating_sub(abi::RIGHT_TRAILER_LEN);
+    let right = Right::received(flags, &bytes[at..]);
+    bytes.truncate(at);
+    (Payload::from_slice(&bytes), right)
 }
 
 impl Message {
@@ -107,6 +122,61 @@ impl<'a> SpawnOptions<'a> {
     /// Hold the child until tick `at` (`None`: ready at once).
     pub fn arrive(mut self, at: Option<Ticks>) -> Self {
         self.arrival = at;
+        self
+    }
+}
+
+/// How a new mailbox is made, for [`Sys::create_mailbox_opts`]: the capacity, and, where
+/// the defaults will not do, a name, an overflow policy, a receiver policy and a lifetime.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MailboxOptions<'a> {
+    /// How many messages it buffers.
+    pub capacity: Capacity,
+    /// The name it registers, if any.
+    pub name: Option<&'a str>,
+    /// What a send does when it is full.
+    pub overflow: Overflow,
+    /// Who may receive and which waiting receiver a message goes to.
+    pub receivers: Receivers,
+    /// Whether it dies with its owner.
+    pub lifetime: Lifetime,
+}
+
+impl<'a> MailboxOptions<'a> {
+    /// An anonymous mailbox of this capacity that blocks senders when full, is received from
+    /// by its owner only, and dies with it.
+    pub fn new(capacity: Capacity) -> Self {
+        MailboxOptions {
+            capacity,
+            name: None,
+            overflow: Overflow::Block,
+            receivers: Receivers::OwnerOnly,
+            lifetime: Lifetime::Owner,
+        }
+    }
+
+    /// Register it under `name`.
+    pub fn name(mut self, name: &'a str) -> Self {
+        self.name = Some(name);
+        self
+    }
+
+    /// What a send to it does when it is full.
+    pub fn overflow(mut self, overflow: Overflow) -> Self {
+        self.overflow = overflow;
+        self
+    }
+
+    /// Share it among receivers the owner grants, chosen by `receivers`.
+    pub fn receivers(mut self, receivers: Receivers) -> Self {
+        self.receivers = receivers;
+        self
+    }
+
+    /// Whether it dies with its owner ([`Lifetime::Owner`]) or lives until deleted
+    /// ([`Lifetime::System`]).
+    pub fn lifetime(mut self, lifetime: Lifetime) -> Self {
+        self.lifetime = lifetime;
         self
     }
 }
@@ -208,15 +278,43 @@ impl Sys {
         name: Option<&str>,
         overflow: Overflow,
     ) -> SysResult<MailboxId> {
-        let name = name.unwrap_or("").as_bytes();
+        let mut options = MailboxOptions::new(capacity).overflow(overflow);
+        options.name = name;
+        self.create_mailbox_opts(options).await
+    }
+
+    /// `create_mailbox` with every choice: see [`MailboxOptions`]. A receiver policy other
+    /// than [`Receivers::OwnerOnly`] lets the owner grant the receive privilege
+    /// ([`grant_receive`](Self::grant_receive)).
+    pub async fn create_mailbox_opts(&self, options: MailboxOptions<'_>) -> SysResult<MailboxId> {
+        let name = options.name.unwrap_or("").as_bytes();
         let call = Syscall::CreateMailbox {
-            capacity,
+            capacity: options.capacity,
             name_len: name.len() as u64,
-            overflow,
+            overflow: options.overflow,
+            receivers: options.receivers,
+            lifetime: options.lifetime,
         };
         self.trap(call, name)
             .await
             .map(|r| MailboxId::from_raw(r[0]))
+    }
+
+    /// `grant_receive(id, pid)`: owner only; let `to` receive from the shared mailbox `id`
+    /// (`InvalidArgument` if its policy is `OwnerOnly`). Granting twice changes nothing.
+    pub async fn grant_receive(&self, mailbox: MailboxId, to: Pid) -> SysResult<()> {
+        self.trap(Syscall::GrantReceive { mailbox, to }, &[])
+            .await
+            .map(drop)
+    }
+
+    /// `revoke_receive(id, pid)`: owner only; take the receive privilege back from `from`,
+    /// which is woken with `NotOwner` if it waits in `receive` there. Revoking what was not
+    /// granted changes nothing.
+    pub async fn revoke_receive(&self, mailbox: MailboxId, from: Pid) -> SysResult<()> {
+        self.trap(Syscall::RevokeReceive { mailbox, from }, &[])
+            .await
+            .map(drop)
     }
 
     /// `lookup_mailbox(name)`: the id of the live mailbox with this name.
@@ -258,6 +356,101 @@ impl Sys {
         self.call_with(call, bytes, |_, r| r.map(drop))
     }
 
+    /// `send_right(dest, bytes, mode, right)`: a send whose message carries `right` (the
+    /// caller must hold it: own the mailbox for [`Right::Receive`], hold a send right for
+    /// [`Right::Send`]). The right moves to the receiver when the message is received, if
+    /// the caller still holds it then; a message dropped unread leaves it with the caller.
+    pub fn send_right<'a>(
+        &'a self,
+        dest: impl Into<Dest>,
+        bytes: &'a [u8],
+        mode: Mode,
+        right: Right,
+    ) -> impl Future<Output = SysResult<()>> + 'a {
+        let call = Syscall::SendRight {
+            dest: dest.into(),
+            len: bytes.len() as u64,
+            mode,
+            right,
+        };
+        self.call_with(call, bytes, |_, r| r.map(drop))
+    }
+
+    /// `grant_send(id, pid)`: give `to` a send right on `mailbox` (the caller must own it or
+    /// hold one). What capability mode asks of a sender.
+    pub async fn grant_send(&self, mailbox: MailboxId, to: Pid) -> SysResult<()> {
+        self.trap(Syscall::GrantSend { mailbox, to }, &[])
+            .await
+            .map(drop)
+    }
+
+    /// `send(dest, bytes, mode)`, reporting who took the message: `Some(pid)` when it went
+    /// straight to a receiver of a shared mailbox (always so at capacity zero), `None` when
+    /// it was queued or the mailbox is not shared.
+    pub fn send_reporting<'a>(
+        &'a self,
+        dest: impl Into<Dest>,
+        bytes: &'a [u8],
+        mode: Mode,
+    ) -> impl Future<Output = SysResult<Option<Pid>>> + 'a {
+        let call = Syscall::Send {
+            dest: dest.into(),
+            len: bytes.len() as u64,
+            mode,
+        };
+        self.call_with(call, bytes, |_, r| {
+            let r = r?;
+            Ok(SendFlags::from_bits_truncate(r[0])
+                .contains(SendFlags::TAKEN)
+                .then(|| Pid::from_raw(r[1])))
+        })
+    }
+
+    /// `select(set, mode)`: receive from whichever endpoint of `set` (mailboxes the caller
+    /// may receive from, and [`Source::Any`] for its inbox; at most [`abi::MAX_SELECT`], each
+    /// once) has a message, with a buffer as large as any message. The position in `set` of
+    /// the endpoint it came from, and the message. Among ready endpoints, the one after the
+    /// endpoint the previous `select` took from goes first.
+    pub fn select<'a>(
+        &'a self,
+        set: &'a [Source],
+        mode: Mode,
+    ) -> impl Future<Output = SysResult<(usize, Message)>> + 'a {
+        self.select_upto(set, DEFAULT_RECV_BUFFER, mode)
+    }
+
+    /// `select` with a buffer of `buf_len` bytes.
+    pub fn select_upto<'a>(
+        &'a self,
+        set: &'a [Source],
+        buf_len: u64,
+        mode: Mode,
+    ) -> impl Future<Output = SysResult<(usize, Message)>> + 'a {
+        let call = Syscall::Select {
+            count: set.len() as u64,
+            buf_len,
+            mode,
+        };
+        let bytes = abi::encode_select_set(set);
+        async move {
+            self.call_with(call, &bytes, |cpu, r| {
+                let r = r?;
+                let flags = RecvFlags::from_bits_truncate(r[2] & u64::from(u32::MAX));
+                let (bytes, right) = split_right(flags, cpu.take_received());
+                Ok((
+                    (r[2] >> abi::SELECT_INDEX_SHIFT) as usize,
+                    Message {
+                        sender: Pid::from_raw(r[0]),
+                        bytes,
+                        is_call: flags.contains(RecvFlags::CALL),
+                        right,
+                    },
+                ))
+            })
+            .await
+        }
+    }
+
     /// `receive(source, mode)` with a buffer as large as any message.
     pub fn receive(
         &self,
@@ -283,10 +476,13 @@ impl Sys {
         };
         self.call_with(call, &[], |cpu, r| {
             let r = r?;
+            let flags = RecvFlags::from_bits_truncate(r[2]);
+            let (bytes, right) = split_right(flags, cpu.take_received());
             Ok(Message {
                 sender: Pid::from_raw(r[0]),
-                bytes: cpu.take_received(),
-                is_call: RecvFlags::from_bits_truncate(r[2]).contains(RecvFlags::CALL),
+                bytes,
+                is_call: flags.contains(RecvFlags::CALL),
+                right,
             })
         })
     }
@@ -322,6 +518,7 @@ impl Sys {
                 sender: Pid::from_raw(r[0]),
                 bytes: cpu.take_received(),
                 is_call: false,
+                right: None,
             })
         })
     }

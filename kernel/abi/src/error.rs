@@ -61,7 +61,8 @@ errors! {
     NoSuchMailbox = 1, "no_such_mailbox", "the mailbox id or name names no live mailbox";
     /// The pid names no live process: it never existed, has exited, or is stale.
     NoSuchProcess = 2, "no_such_process", "the pid names no live process";
-    /// Only a mailbox's owner may receive from, delete or transfer it.
+    /// Only a mailbox's owner may delete or transfer it, or grant and revoke the receive
+    /// privilege; only the owner and the processes it granted that privilege may receive.
     NotOwner = 3, "not_owner", "only the mailbox's owner may do that";
     /// A non-blocking call could not complete without waiting.
     WouldBlock = 4, "would_block", "the call would have to wait and was non-blocking";
@@ -96,6 +97,14 @@ errors! {
     /// [`Overflow`](crate::Overflow)): nothing was sent. Also the error of a `call` whose
     /// request a `drop_newest` or `drop_oldest` mailbox discarded: no reply can come.
     MailboxFull = 17, "mailbox_full", "the mailbox is full and its overflow policy refuses the message";
+    /// A receive that would wait on a `one_at_a_time` mailbox (see
+    /// [`Receivers`](crate::Receivers)) while another receiver already waits there: it did
+    /// not wait.
+    ReceiverBusy = 18, "receiver_busy", "another receiver already waits on this one-at-a-time mailbox";
+    /// In capability mode (the kernel setting `capabilities`), a send, call or
+    /// `send_right` to a mailbox the caller neither owns nor holds a send right on; or a
+    /// `send_right` or `grant_send` of a send right the caller does not hold. Nothing was sent.
+    NoSendRight = 19, "no_send_right", "the caller holds no send right on that mailbox";
 }
 
 impl fmt::Display for Error {

@@ -3,7 +3,8 @@
 //! This crate owns every number that crosses the trap: syscall numbers ([`Sysno`]), the
 //! register layout of each call ([`Syscall`], encoded into and decoded from a [`TrapFrame`]),
 //! error codes ([`Error`]), identifiers ([`Pid`], [`MailboxId`]), buffering ([`Capacity`],
-//! and a full mailbox's [`Overflow`] policy), synchronisation modes ([`Mode`],
+//! a full mailbox's [`Overflow`] policy, who receives from a mailbox, [`Receivers`], and
+//! whether it dies with its owner, [`Lifetime`]), synchronisation modes ([`Mode`],
 //! [`IpcFlags`]), the one representation of a message's bytes on both sides ([`Payload`]) and
 //! the trap itself ([`Trap`]), the instruction a stub raises and the machine implements.
 //!
@@ -26,8 +27,10 @@ pub use error::Error;
 pub use ids::{MailboxId, Pid};
 pub use payload::{Payload, INLINE_PAYLOAD};
 pub use syscall::{
-    result_of, Capacity, Dest, IpcFlags, Mode, Overflow, RecvFlags, Source, Syscall, Sysno,
-    TrapFrame, ARG_REGS, RET_REGS, SPAWN_ARRIVAL_MAX,
+    decode_select_set, encode_select_set, result_of, Capacity, Dest, IpcFlags, Lifetime, Mode,
+    Overflow, Receivers, RecvFlags, Right, SendFlags, Source, Syscall, Sysno, TrapFrame, ARG_REGS,
+    CARRY_RECEIVE, CARRY_SEND, MAX_SELECT, RET_REGS, RIGHT_TRAILER_LEN, SELECT_ENTRY_LEN,
+    SELECT_INDEX_SHIFT, SPAWN_ARRIVAL_MAX,
 };
 pub use trap::{Trap, Trapped};
 

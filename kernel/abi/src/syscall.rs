@@ -120,6 +120,144 @@ sysnos! {
     Compute = 15, "compute";
     /// `print(bytes)`: a line on the machine's console.
     Print = 16, "print";
+    /// `grant_receive(id, pid)`: let another process receive from a shared mailbox.
+    GrantReceive = 17, "grant_receive";
+    /// `revoke_receive(id, pid)`: take that privilege back.
+    RevokeReceive = 18, "revoke_receive";
+    /// `select(set, buffer, mode)`: receive from whichever of several endpoints is ready.
+    Select = 19, "select";
+    /// `send_right(dest, bytes, mode, right)`: a send whose message carries a right.
+    SendRight = 20, "send_right";
+    /// `grant_send(id, pid)`: give a process a send right on a mailbox (capability mode).
+    GrantSend = 21, "grant_send";
+}
+
+/// A right a message can carry (`send_right`): moved to the receiver when, and only if, the
+/// message is received while its sender still holds it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Right {
+    /// The mailbox's receive right: its ownership.
+    Receive(MailboxId),
+    /// A send right on the mailbox (what capability mode asks of a sender).
+    Send(MailboxId),
+}
+
+/// The flag bit of `send_right`'s flags register that says its right is a receive right.
+pub const CARRY_RECEIVE: u64 = 1 << 8;
+/// The flag bit of `send_right`'s flags register that says its right is a send right.
+pub const CARRY_SEND: u64 = 1 << 9;
+/// Bytes a received right takes in the receiver's IPC buffer, after the message: the
+/// mailbox's id, a little-endian `u64`. `ret[2]` counts the message alone.
+pub const RIGHT_TRAILER_LEN: usize = 8;
+
+impl Right {
+    /// The mailbox the right is on.
+    pub const fn mailbox(self) -> MailboxId {
+        match self {
+            Right::Receive(m) | Right::Send(m) => m,
+        }
+    }
+
+    /// `receive` or `send`, as traces, scenario files and docs write it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Right::Receive(_) => "receive",
+            Right::Send(_) => "send",
+        }
+    }
+
+    /// The flag bit that carries it.
+    pub const fn carry_bit(self) -> u64 {
+        match self {
+            Right::Receive(_) => CARRY_RECEIVE,
+            Right::Send(_) => CARRY_SEND,
+        }
+    }
+
+    /// The right a `send_right` flags register and mailbox register name: exactly one carry
+    /// bit. The mode is what the flags hold besides.
+    pub fn decode(flags: u64, mailbox: u64) -> Result<(Right, u64), Error> {
+        let m = MailboxId::from_raw(mailbox);
+        let right = match flags & (CARRY_RECEIVE | CARRY_SEND) {
+            CARRY_RECEIVE => Right::Receive(m),
+            CARRY_SEND => Right::Send(m),
+            _ => return Err(Error::InvalidArgument),
+        };
+        Ok((right, flags & !(CARRY_RECEIVE | CARRY_SEND)))
+    }
+
+    /// The right a received message brought, from its `RecvFlags` and the IPC buffer's
+    /// trailer (the last [`RIGHT_TRAILER_LEN`] bytes).
+    pub fn received(flags: RecvFlags, trailer: &[u8]) -> Option<Right> {
+        let bytes: [u8; RIGHT_TRAILER_LEN] = trailer.try_into().ok()?;
+        let m = MailboxId::from_raw(u64::from_le_bytes(bytes));
+        if flags.contains(RecvFlags::RIGHT_RECEIVE) {
+            Some(Right::Receive(m))
+        } else if flags.contains(RecvFlags::RIGHT_SEND) {
+            Some(Right::Send(m))
+        } else {
+            None
+        }
+    }
+}
+
+impl fmt::Display for Right {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} right on {}", self.name(), self.mailbox())
+    }
+}
+
+/// The most endpoints one `select` waits on; a longer set is `InvalidArgument`.
+pub const MAX_SELECT: usize = 16;
+
+/// Bytes one endpoint of a `select` set takes in the outgoing bytes: its kind and its id,
+/// each a little-endian `u64`, encoded as a receive's [`Source`] is (kind 1 a mailbox, 2 the
+/// caller's inbox from anyone).
+pub const SELECT_ENTRY_LEN: usize = 16;
+
+/// Where `select` reports which endpoint of its set the message came from: return register 3
+/// holds the [`RecvFlags`] in its low 32 bits and the endpoint's position in the set from
+/// this bit up.
+pub const SELECT_INDEX_SHIFT: u32 = 32;
+
+/// A `select` set as outgoing bytes ([`SELECT_ENTRY_LEN`] bytes per endpoint, in order).
+pub fn encode_select_set(set: &[Source]) -> alloc::vec::Vec<u8> {
+    let mut out = alloc::vec::Vec::with_capacity(set.len() * SELECT_ENTRY_LEN);
+    for source in set {
+        let (kind, id) = source.encode();
+        out.extend_from_slice(&kind.to_le_bytes());
+        out.extend_from_slice(&id.to_le_bytes());
+    }
+    out
+}
+
+/// The `count` endpoints of a `select` set read back from outgoing bytes. Malformed (more
+/// than [`MAX_SELECT`], none, fewer bytes than the count needs, a kind other than a mailbox
+/// or the inbox, or an endpoint named twice): `InvalidArgument`.
+pub fn decode_select_set(out: &[u8], count: u64) -> Result<alloc::vec::Vec<Source>, Error> {
+    let n = usize::try_from(count).map_err(|_| Error::InvalidArgument)?;
+    if n == 0 || n > MAX_SELECT || out.len() < n * SELECT_ENTRY_LEN {
+        return Err(Error::InvalidArgument);
+    }
+    let word = |at: usize| {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&out[at..at + 8]);
+        u64::from_le_bytes(b)
+    };
+    let mut set = alloc::vec::Vec::with_capacity(n);
+    for i in 0..n {
+        let at = i * SELECT_ENTRY_LEN;
+        let source = match Source::decode(word(at), word(at + 8))? {
+            Source::Process(_) => return Err(Error::InvalidArgument),
+            Source::Any => Source::Any,
+            m @ Source::Mailbox(_) => m,
+        };
+        if set.contains(&source) {
+            return Err(Error::InvalidArgument);
+        }
+        set.push(source);
+    }
+    Ok(set)
 }
 
 /// How many messages a queue holds before senders wait.
@@ -253,6 +391,151 @@ impl fmt::Display for Overflow {
     }
 }
 
+/// Which of a mailbox's receivers takes a message: the mailbox's receiver-selection policy,
+/// fixed when it is created (register 3 of `create_mailbox`).
+///
+/// Under `OwnerOnly` only the owner receives, as every mailbox did before policies; under the
+/// other three the owner may grant the receive privilege to other processes
+/// (`grant_receive`), and the policy decides which waiting receiver a message goes to. Each
+/// message is still read by exactly one receiver.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum Receivers {
+    /// Only the owner receives; `grant_receive` is refused. The default (register 0).
+    #[default]
+    OwnerOnly,
+    /// Waiting receivers are served in the order they began to wait.
+    Fifo,
+    /// Waiting receivers are served in turn: the next message goes to the first waiting
+    /// receiver after the last one served, in the mailbox's member order (the owner, then
+    /// the granted receivers in the order they were granted).
+    RoundRobin,
+    /// At most one receiver waits at a time: a second receive that would wait while
+    /// another is waiting fails with `receiver_busy`.
+    OneAtATime,
+}
+
+impl Receivers {
+    /// Every policy, in register order.
+    pub const ALL: [Receivers; 4] = [
+        Receivers::OwnerOnly,
+        Receivers::Fifo,
+        Receivers::RoundRobin,
+        Receivers::OneAtATime,
+    ];
+
+    /// The register encoding: 0 owner_only, 1 fifo, 2 round_robin, 3 one_at_a_time.
+    pub const fn raw(self) -> u64 {
+        match self {
+            Receivers::OwnerOnly => 0,
+            Receivers::Fifo => 1,
+            Receivers::RoundRobin => 2,
+            Receivers::OneAtATime => 3,
+        }
+    }
+
+    /// Decode a receiver-policy register. Any other value is malformed.
+    pub const fn from_raw(raw: u64) -> Result<Receivers, Error> {
+        match raw {
+            0 => Ok(Receivers::OwnerOnly),
+            1 => Ok(Receivers::Fifo),
+            2 => Ok(Receivers::RoundRobin),
+            3 => Ok(Receivers::OneAtATime),
+            _ => Err(Error::InvalidArgument),
+        }
+    }
+
+    /// The snake_case name used in traces, scenario files and docs.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Receivers::OwnerOnly => "owner_only",
+            Receivers::Fifo => "fifo",
+            Receivers::RoundRobin => "round_robin",
+            Receivers::OneAtATime => "one_at_a_time",
+        }
+    }
+
+    /// The policy whose [`name`](Self::name) is `name`.
+    pub fn from_name(name: &str) -> Option<Receivers> {
+        Receivers::ALL.into_iter().find(|r| r.name() == name)
+    }
+
+    /// Whether processes other than the owner may be granted the receive privilege.
+    pub const fn is_shared(self) -> bool {
+        !matches!(self, Receivers::OwnerOnly)
+    }
+}
+
+impl fmt::Display for Receivers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Who a mailbox belongs to, fixed when it is created (register 4 of `create_mailbox`): what
+/// its owner's exit does to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum Lifetime {
+    /// Owned by its owner: deleted when the owner exits (its queue dropped, its waiters
+    /// woken with `mailbox_deleted`). The default (register 0).
+    #[default]
+    Owner,
+    /// Owned by the system: it lives until deleted. When its owner exits, ownership passes
+    /// to its first granted receiver still live, or, with none, to nobody (any process may
+    /// then delete it or take it over); queued messages and waiters stay.
+    System,
+}
+
+impl Lifetime {
+    /// Every lifetime, in register order.
+    pub const ALL: [Lifetime; 2] = [Lifetime::Owner, Lifetime::System];
+
+    /// The register encoding: 0 owner, 1 system.
+    pub const fn raw(self) -> u64 {
+        match self {
+            Lifetime::Owner => 0,
+            Lifetime::System => 1,
+        }
+    }
+
+    /// Decode a lifetime register. Any other value is malformed.
+    pub const fn from_raw(raw: u64) -> Result<Lifetime, Error> {
+        match raw {
+            0 => Ok(Lifetime::Owner),
+            1 => Ok(Lifetime::System),
+            _ => Err(Error::InvalidArgument),
+        }
+    }
+
+    /// The snake_case name used in traces, scenario files and docs.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Lifetime::Owner => "owner",
+            Lifetime::System => "system",
+        }
+    }
+
+    /// The lifetime whose [`name`](Self::name) is `name`.
+    pub fn from_name(name: &str) -> Option<Lifetime> {
+        Lifetime::ALL.into_iter().find(|l| l.name() == name)
+    }
+}
+
+impl fmt::Display for Lifetime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+bitflags! {
+    /// What a successful `send` reports in return register 1.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct SendFlags: u64 {
+        /// The message went straight to a receiver of a shared mailbox (a policy other than
+        /// `owner_only`), whose pid is in return register 2.
+        const TAKEN = 1 << 0;
+    }
+}
+
 bitflags! {
     /// Synchronisation flags of `send`, `receive`, `call` and `wait`.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -270,6 +553,12 @@ bitflags! {
     pub struct RecvFlags: u64 {
         /// The sender used `call` and waits for the receiver's `reply`.
         const CALL = 1 << 0;
+        /// The message brought its receiver the receive right (ownership) of the mailbox
+        /// whose id follows the message in the IPC buffer ([`RIGHT_TRAILER_LEN`] bytes).
+        const RIGHT_RECEIVE = 1 << 1;
+        /// The message brought its receiver a send right on the mailbox whose id follows the
+        /// message in the IPC buffer.
+        const RIGHT_SEND = 1 << 2;
     }
 }
 
@@ -281,7 +570,9 @@ pub enum Mode {
     Blocking,
     /// Never wait: fail with `WouldBlock`.
     NonBlocking,
-    /// Wait at most this many ticks, then fail with `TimedOut`.
+    /// Wait at most this many ticks, then fail with `TimedOut`. `Timeout(0)` tries once and
+    /// never waits: what would wait fails with `TimedOut` at once (a `call` sends its request
+    /// if it can go at once, and gives up on the reply).
     Timeout(Ticks),
 }
 
@@ -416,6 +707,11 @@ pub enum Syscall {
         name_len: u64,
         /// What a send does when it is full (register 2; 0 is `Block`).
         overflow: Overflow,
+        /// Who may receive and which receiver a message goes to (register 3; 0 is
+        /// `OwnerOnly`).
+        receivers: Receivers,
+        /// Whether it dies with its owner (register 4; 0 is `Owner`).
+        lifetime: Lifetime,
     },
     /// Delete a mailbox the caller owns.
     DeleteMailbox {
@@ -525,6 +821,51 @@ pub enum Syscall {
         /// The text's length in bytes, from the start of the send buffer.
         len: u64,
     },
+    /// Let `to` receive from a shared mailbox the caller owns.
+    GrantReceive {
+        /// The mailbox; its receiver policy must not be `OwnerOnly`.
+        mailbox: MailboxId,
+        /// The process granted the receive privilege.
+        to: Pid,
+    },
+    /// Take the receive privilege back from `from`.
+    RevokeReceive {
+        /// The mailbox the caller owns.
+        mailbox: MailboxId,
+        /// The process that loses the privilege (woken with `not_owner` if it waits there).
+        from: Pid,
+    },
+    /// Send `len` bytes carrying a right, moved to the receiver when it receives the message
+    /// (if the sender still holds it then).
+    SendRight {
+        /// A process (its inbox) or a mailbox.
+        dest: Dest,
+        /// The message's length in bytes, from the start of the send buffer.
+        len: u64,
+        /// Whether to wait for room or a receiver.
+        mode: Mode,
+        /// The right it carries (its kind in the flags register, its mailbox in register 5).
+        right: Right,
+    },
+    /// Give `to` a send right on a mailbox: the caller must own it or hold one.
+    GrantSend {
+        /// The mailbox.
+        mailbox: MailboxId,
+        /// The process given the send right.
+        to: Pid,
+    },
+    /// Receive from whichever endpoint of a set is ready (the set is in the send buffer,
+    /// [`encode_select_set`]). Returns the sender in register 1, the length in register 2,
+    /// and in register 3 the [`RecvFlags`] and, from [`SELECT_INDEX_SHIFT`], the position in
+    /// the set of the endpoint the message came from.
+    Select {
+        /// How many endpoints the set has (at most [`MAX_SELECT`]).
+        count: u64,
+        /// How many bytes the caller accepts.
+        buf_len: u64,
+        /// Whether to wait for a message: always, never, or until a timeout.
+        mode: Mode,
+    },
 }
 
 impl Syscall {
@@ -547,6 +888,11 @@ impl Syscall {
             Syscall::Sleep { .. } => Sysno::Sleep,
             Syscall::Compute { .. } => Sysno::Compute,
             Syscall::Print { .. } => Sysno::Print,
+            Syscall::GrantReceive { .. } => Sysno::GrantReceive,
+            Syscall::RevokeReceive { .. } => Sysno::RevokeReceive,
+            Syscall::Select { .. } => Sysno::Select,
+            Syscall::SendRight { .. } => Sysno::SendRight,
+            Syscall::GrantSend { .. } => Sysno::GrantSend,
         }
     }
 
@@ -559,7 +905,16 @@ impl Syscall {
                 capacity,
                 name_len,
                 overflow,
-            } => [capacity.raw(), name_len, overflow.raw(), 0, 0, 0],
+                receivers,
+                lifetime,
+            } => [
+                capacity.raw(),
+                name_len,
+                overflow.raw(),
+                receivers.raw(),
+                lifetime.raw(),
+                0,
+            ],
             Syscall::DeleteMailbox { mailbox } => [mailbox.raw(), 0, 0, 0, 0, 0],
             Syscall::LookupMailbox { name_len } => [name_len, 0, 0, 0, 0, 0],
             Syscall::TransferMailbox { mailbox, to } => [mailbox.raw(), to.raw(), 0, 0, 0, 0],
@@ -612,6 +967,27 @@ impl Syscall {
             Syscall::GetPid | Syscall::Yield => [0; ARG_REGS],
             Syscall::Sleep { ticks } | Syscall::Compute { ticks } => [ticks, 0, 0, 0, 0, 0],
             Syscall::Print { len } => [len, 0, 0, 0, 0, 0],
+            Syscall::GrantReceive { mailbox, to } => [mailbox.raw(), to.raw(), 0, 0, 0, 0],
+            Syscall::RevokeReceive { mailbox, from } => [mailbox.raw(), from.raw(), 0, 0, 0, 0],
+            Syscall::Select {
+                count,
+                buf_len,
+                mode,
+            } => {
+                let (f, t) = mode.encode();
+                [count, buf_len, f, t, 0, 0]
+            }
+            Syscall::SendRight {
+                dest,
+                len,
+                mode,
+                right,
+            } => {
+                let (k, id) = dest.encode();
+                let (f, t) = mode.encode();
+                [k, id, len, f | right.carry_bit(), t, right.mailbox().raw()]
+            }
+            Syscall::GrantSend { mailbox, to } => [mailbox.raw(), to.raw(), 0, 0, 0, 0],
         };
     }
 
@@ -626,6 +1002,8 @@ impl Syscall {
                 capacity: Capacity::from_raw(a[0])?,
                 name_len: a[1],
                 overflow: Overflow::from_raw(a[2])?,
+                receivers: Receivers::from_raw(a[3])?,
+                lifetime: Lifetime::from_raw(a[4])?,
             },
             Sysno::DeleteMailbox => Syscall::DeleteMailbox {
                 mailbox: MailboxId::from_raw(a[0]),
@@ -676,6 +1054,32 @@ impl Syscall {
             Sysno::Sleep => Syscall::Sleep { ticks: a[0] },
             Sysno::Compute => Syscall::Compute { ticks: a[0] },
             Sysno::Print => Syscall::Print { len: a[0] },
+            Sysno::GrantReceive => Syscall::GrantReceive {
+                mailbox: MailboxId::from_raw(a[0]),
+                to: Pid::from_raw(a[1]),
+            },
+            Sysno::RevokeReceive => Syscall::RevokeReceive {
+                mailbox: MailboxId::from_raw(a[0]),
+                from: Pid::from_raw(a[1]),
+            },
+            Sysno::Select => Syscall::Select {
+                count: a[0],
+                buf_len: a[1],
+                mode: Mode::decode(a[2], a[3])?,
+            },
+            Sysno::SendRight => {
+                let (right, flags) = Right::decode(a[3], a[5])?;
+                Syscall::SendRight {
+                    dest: Dest::decode(a[0], a[1])?,
+                    len: a[2],
+                    mode: Mode::decode(flags, a[4])?,
+                    right,
+                }
+            }
+            Sysno::GrantSend => Syscall::GrantSend {
+                mailbox: MailboxId::from_raw(a[0]),
+                to: Pid::from_raw(a[1]),
+            },
         })
     }
 }
@@ -688,12 +1092,20 @@ impl fmt::Display for Syscall {
                 capacity,
                 name_len,
                 overflow,
+                receivers,
+                lifetime,
             } => {
                 write!(f, "{name}(capacity={capacity}, name_len={name_len}")?;
                 // Shown only when not the default, so traces of programs that never chose a
                 // policy read as they always have.
                 if overflow != Overflow::Block {
                     write!(f, ", overflow={overflow}")?;
+                }
+                if receivers != Receivers::OwnerOnly {
+                    write!(f, ", receivers={receivers}")?;
+                }
+                if lifetime != Lifetime::Owner {
+                    write!(f, ", lifetime={lifetime}")?;
                 }
                 f.write_str(")")
             }
@@ -737,6 +1149,22 @@ impl fmt::Display for Syscall {
             Syscall::GetPid | Syscall::Yield => write!(f, "{name}()"),
             Syscall::Sleep { ticks } | Syscall::Compute { ticks } => write!(f, "{name}({ticks})"),
             Syscall::Print { len } => write!(f, "{name}({len}B)"),
+            Syscall::GrantReceive { mailbox, to } => write!(f, "{name}({mailbox}, to={to})"),
+            Syscall::RevokeReceive { mailbox, from } => {
+                write!(f, "{name}({mailbox}, from={from})")
+            }
+            Syscall::Select {
+                count,
+                buf_len,
+                mode,
+            } => write!(f, "{name}({count} endpoints, buf={buf_len}B, {mode})"),
+            Syscall::SendRight {
+                dest,
+                len,
+                mode,
+                right,
+            } => write!(f, "{name}({dest}, {len}B, {mode}, {right})"),
+            Syscall::GrantSend { mailbox, to } => write!(f, "{name}({mailbox}, to={to})"),
         }
     }
 }
@@ -809,6 +1237,8 @@ mod tests {
                 capacity: Capacity::Bounded(4),
                 name_len: 3,
                 overflow: Overflow::DropOldest,
+                receivers: Receivers::RoundRobin,
+                lifetime: Lifetime::System,
             },
             Syscall::DeleteMailbox { mailbox: m },
             Syscall::LookupMailbox { name_len: 5 },
@@ -849,6 +1279,23 @@ mod tests {
             Syscall::Sleep { ticks: 5 },
             Syscall::Compute { ticks: 6 },
             Syscall::Print { len: 3 },
+            Syscall::GrantReceive { mailbox: m, to: p },
+            Syscall::RevokeReceive {
+                mailbox: m,
+                from: p,
+            },
+            Syscall::Select {
+                count: 2,
+                buf_len: 8,
+                mode: Mode::Timeout(3),
+            },
+            Syscall::SendRight {
+                dest: Dest::Process(p),
+                len: 4,
+                mode: Mode::NonBlocking,
+                right: Right::Receive(m),
+            },
+            Syscall::GrantSend { mailbox: m, to: p },
         ];
         assert_eq!(calls.len(), Sysno::ALL.len(), "one example per syscall");
         for call in calls {
@@ -927,6 +1374,8 @@ mod tests {
             capacity: Capacity::Bounded(2),
             name_len: 1,
             overflow: Overflow::Block,
+            receivers: Receivers::OwnerOnly,
+            lifetime: Lifetime::Owner,
         };
         let mut frame = TrapFrame::default();
         create.encode(&mut frame);
@@ -957,6 +1406,124 @@ mod tests {
         );
         frame.args[2] = u64::MAX;
         assert_eq!(Syscall::decode(&frame), Err(Error::InvalidArgument));
+    }
+
+    #[test]
+    fn create_mailbox_takes_its_receivers_and_lifetime_in_the_fourth_and_fifth_registers() {
+        let mut create = Syscall::CreateMailbox {
+            capacity: Capacity::Zero,
+            name_len: 0,
+            overflow: Overflow::Block,
+            receivers: Receivers::OwnerOnly,
+            lifetime: Lifetime::Owner,
+        };
+        let mut frame = TrapFrame::default();
+        for receivers in Receivers::ALL {
+            for lifetime in Lifetime::ALL {
+                if let Syscall::CreateMailbox {
+                    receivers: r,
+                    lifetime: l,
+                    ..
+                } = &mut create
+                {
+                    (*r, *l) = (receivers, lifetime);
+                }
+                create.encode(&mut frame);
+                assert_eq!(frame.args[3], receivers.raw());
+                assert_eq!(frame.args[4], lifetime.raw());
+                assert_eq!(Syscall::decode(&frame), Ok(create));
+                assert_eq!(Receivers::from_name(receivers.name()), Some(receivers));
+                assert_eq!(Lifetime::from_name(lifetime.name()), Some(lifetime));
+            }
+        }
+        assert_eq!(
+            create.to_string(),
+            "create_mailbox(capacity=0, name_len=0, receivers=one_at_a_time, lifetime=system)"
+        );
+        frame.args[3] = 4;
+        assert_eq!(Syscall::decode(&frame), Err(Error::InvalidArgument));
+        frame.args[3] = 0;
+        frame.args[4] = 2;
+        assert_eq!(Syscall::decode(&frame), Err(Error::InvalidArgument));
+    }
+
+    #[test]
+    fn a_select_set_round_trips_and_malformed_sets_are_refused() {
+        let m = MailboxId::new(2, 4);
+        let set = [Source::Mailbox(m), Source::Any];
+        let bytes = encode_select_set(&set);
+        assert_eq!(bytes.len(), 2 * SELECT_ENTRY_LEN);
+        assert_eq!(decode_select_set(&bytes, 2).as_deref(), Ok(&set[..]));
+        assert_eq!(decode_select_set(&bytes, 1).as_deref(), Ok(&set[..1]));
+        let bad = Err(Error::InvalidArgument);
+        assert_eq!(decode_select_set(&bytes, 0), bad, "an empty set");
+        assert_eq!(
+            decode_select_set(&bytes, 3),
+            bad,
+            "fewer bytes than the count"
+        );
+        assert_eq!(decode_select_set(&bytes, u64::MAX), bad);
+        let twice = encode_select_set(&[Source::Any, Source::Any]);
+        assert_eq!(decode_select_set(&twice, 2), bad, "an endpoint named twice");
+        let process = encode_select_set(&[Source::Process(Pid::new(1, 0))]);
+        assert_eq!(decode_select_set(&process, 1), bad, "a symmetric source");
+        let many: alloc::vec::Vec<Source> = (0..=MAX_SELECT as u32)
+            .map(|i| Source::Mailbox(MailboxId::new(i, 0)))
+            .collect();
+        let bytes = encode_select_set(&many);
+        assert_eq!(
+            decode_select_set(&bytes, many.len() as u64),
+            bad,
+            "too many"
+        );
+        assert!(decode_select_set(&bytes, MAX_SELECT as u64).is_ok());
+    }
+
+    #[test]
+    fn a_send_right_carries_exactly_one_right_beside_its_mode() {
+        let m = MailboxId::new(3, 1);
+        for right in [Right::Receive(m), Right::Send(m)] {
+            for mode in [Mode::Blocking, Mode::NonBlocking, Mode::Timeout(4)] {
+                let call = Syscall::SendRight {
+                    dest: Dest::Mailbox(m),
+                    len: 2,
+                    mode,
+                    right,
+                };
+                let mut frame = TrapFrame::default();
+                call.encode(&mut frame);
+                assert_eq!(frame.args[5], m.raw());
+                assert_eq!(Syscall::decode(&frame), Ok(call));
+            }
+        }
+        let mut frame = TrapFrame {
+            sysno: Sysno::SendRight as u64,
+            ..TrapFrame::default()
+        };
+        frame.args[3] = 0;
+        assert_eq!(
+            Syscall::decode(&frame),
+            Err(Error::InvalidArgument),
+            "no right"
+        );
+        frame.args[3] = CARRY_RECEIVE | CARRY_SEND;
+        assert_eq!(Syscall::decode(&frame), Err(Error::InvalidArgument), "two");
+        frame.args[3] = CARRY_SEND | 1 << 20;
+        assert_eq!(
+            Syscall::decode(&frame),
+            Err(Error::InvalidArgument),
+            "a bad mode bit"
+        );
+        let trailer = m.raw().to_le_bytes();
+        assert_eq!(
+            Right::received(RecvFlags::RIGHT_SEND, &trailer),
+            Some(Right::Send(m))
+        );
+        assert_eq!(Right::received(RecvFlags::CALL, &trailer), None);
+        assert_eq!(
+            Right::received(RecvFlags::RIGHT_RECEIVE, &trailer[1..]),
+            None
+        );
     }
 
     #[test]

@@ -38,6 +38,8 @@ pub struct Message {
     pub(crate) bytes: Payload,
     /// The sender waits in `call` for the receiver's reply.
     pub(crate) call: bool,
+    /// The right it carries (`send_right`), moved when it is received (`ipc/rights.rs`).
+    pub(crate) right: Option<abi::Right>,
 }
 
 impl Message {
@@ -60,6 +62,10 @@ pub struct Endpoint {
     pub(crate) senders: WaitQueue,
     /// The receiver waiting for a message.
     pub(crate) receiver: WaitQueue,
+    /// Processes waiting in `select` with this endpoint in their set, by watch slot
+    /// (`process slot * MAX_SELECT + position in its set`), linked through the kernel's
+    /// `watch_links`: a message finds the longest-waiting one in O(1).
+    pub(crate) watchers: WaitQueue,
     /// Bytes charged against the memory limit by the queued messages.
     pub(crate) bytes: usize,
     /// Where the messages bound here went, updated in O(1) as each message moves.
@@ -77,6 +83,7 @@ pub(crate) static UNUSED: Endpoint = Endpoint {
     queue: VecDeque::new(),
     senders: WaitQueue::EMPTY,
     receiver: WaitQueue::EMPTY,
+    watchers: WaitQueue::EMPTY,
     bytes: 0,
     ledger: Ledger::EMPTY,
     serial: 0,

@@ -250,19 +250,22 @@ impl Kernel {
         mode: Mode,
         call: Option<u64>,
     ) -> Result<Served, Refusal> {
-        if call.is_some() {
+        if call.is_some() && mode != Mode::Timeout(0) {
             // As for a queued call: refused before the message enters the kernel.
             self.refuse_deadlock(idx, target.callers())?;
         }
         let msg = self.new_message(idx, Payload::from_slice(bytes), call.is_some(), target);
         let id = msg.id;
         self.lose(target, msg);
-        Ok(self.accepted(idx, target, dest, id, mode, call))
+        self.accepted(idx, target, dest, id, mode, call)
     }
 
     /// Drop a message the kernel just accepted: say so, and count it sent (already) and
     /// dropped with reason `fault`.
     pub(crate) fn lose(&mut self, target: Target, msg: Message) {
+        if msg.right.is_some() {
+            self.rights_returned(1);
+        }
         let to = target.dest();
         self.emit(|| EventKind::Fault {
             kind: FaultKind::Lose {
@@ -413,14 +416,15 @@ impl Kernel {
         let Some(ridx) = self.waiting_receiver(target, from) else {
             return;
         };
-        let Some(BlockedOp::Receive { source, buf_len }) =
-            self.proc_ref(ridx).blocked().map(|b| b.op)
-        else {
-            return;
-        };
-        let only = match source {
-            Source::Process(p) => Some(p),
-            Source::Any | Source::Mailbox(_) => None,
+        let (only, buf_len) = match self.proc_ref(ridx).blocked().map(|b| b.op) {
+            Some(BlockedOp::Receive {
+                source: Source::Process(p),
+                buf_len,
+            }) => (Some(p), buf_len),
+            Some(BlockedOp::Receive { buf_len, .. } | BlockedOp::Select { buf_len }) => {
+                (None, buf_len)
+            }
+            _ => return,
         };
         // The oldest receivable message it accepts: this one, unless another arrived at the
         // same tick ahead of it.
@@ -452,6 +456,7 @@ impl Kernel {
             len,
         });
         let ret = self.deliver(ridx, msg, target);
+        let ret = self.as_selected(ridx, target, ret);
         self.wake(ridx, None, WakeReason::Completed, Ok(ret));
         if call {
             self.call_received(id, sender, receiver);

@@ -33,11 +33,18 @@ impl Kernel {
         let id = self.next_msg;
         let p = self.proc_mut(idx);
         p.stats.sent += 1;
+        // The right the sender carries goes with the message.
+        let right = p.carrying.take();
+        if right.is_some() {
+            self.rights.carried += 1;
+        }
+        let p = self.proc_ref(idx);
         Message {
             id,
             sender: p.pid,
             bytes,
             call,
+            right,
         }
     }
 
@@ -75,10 +82,16 @@ impl Kernel {
             RecvFlags::empty()
         };
         let ret = [from.raw(), bytes.len() as u64, flags.bits()];
+        let right = self.proc_mut(idx).carrying.take();
         let receiver = self.proc_mut(ridx);
         receiver.stats.received += 1;
         receiver.ipc = bytes;
-        (self.next_msg, ret)
+        let id = self.next_msg;
+        if right.is_some() {
+            self.rights.carried += 1;
+        }
+        let ret = self.carry_right(id, right, from, ridx, ret);
+        (id, ret)
     }
 
     /// Move a message taken from `target` into a receiver's IPC buffer; the values its
@@ -95,7 +108,7 @@ impl Kernel {
         let p = self.proc_mut(ridx);
         p.stats.received += 1;
         p.ipc = msg.bytes;
-        ret
+        self.carry_right(msg.id, msg.right, msg.sender, ridx, ret)
     }
 
     /// A receiver took the call message `msg` from `caller`: the caller now waits for that
@@ -130,10 +143,17 @@ impl Kernel {
         }
     }
 
-    /// The receiver already waiting at `t` for a message from `sender`, if any.
+    /// The receiver already waiting at `t` for a message from `sender`, if any: one blocked
+    /// in `receive` there, else the longest-waiting process whose `select` watches it.
     pub(crate) fn waiting_receiver(&self, t: Target, sender: Pid) -> Option<u32> {
+        self.receiving(t, sender)
+            .or_else(|| self.first_watcher(t).map(|(idx, _)| idx))
+    }
+
+    /// The receiver blocked in `receive` at `t` for a message from `sender`, if any.
+    fn receiving(&self, t: Target, sender: Pid) -> Option<u32> {
         match t {
-            Target::Mailbox(m) => self.mailbox(m)?.endpoint.receiver.front(),
+            Target::Mailbox(m) => self.select_receiver(m),
             Target::Inbox(idx, _) => {
                 let b = self.proc_ref(idx).blocked()?;
                 match b.op {
@@ -166,8 +186,11 @@ impl Kernel {
     /// `drop_newest` at a full mailbox: the message enters the kernel (the send succeeds and
     /// it is counted as sent) and is dropped at once, never queued.
     pub(crate) fn drop_newest(&mut self, idx: u32, bytes: &[u8], target: Target) -> Served {
-        let _ = self.new_message(idx, Payload::from_slice(bytes), false, target);
+        let msg = self.new_message(idx, Payload::from_slice(bytes), false, target);
         self.count_dropped(target, DropReason::Overflow, 1);
+        if msg.right.is_some() {
+            self.rights_returned(1);
+        }
         Served::Done([0; 3])
     }
 
@@ -180,6 +203,9 @@ impl Kernel {
         };
         self.queued_bytes -= old.cost();
         self.count_dropped(target, DropReason::Overflow, 1);
+        if old.right.is_some() {
+            self.rights_returned(1);
+        }
         if !old.call {
             return;
         }
@@ -284,7 +310,10 @@ impl Kernel {
         by: Pid,
     ) {
         match call {
-            None => self.wake(sidx, Some(by), WakeReason::Completed, Ok([0; 3])),
+            None => {
+                let ret = receiver.map_or([0; 3], |r| self.taken_by(target, r));
+                self.wake(sidx, Some(by), WakeReason::Completed, Ok(ret));
+            }
             Some(reply_len) => {
                 let (queue, server) = match (receiver, target) {
                     (Some(r), _) => (WaitQueueId::Replies(r), Some(r)),

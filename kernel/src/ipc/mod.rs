@@ -4,7 +4,9 @@
 //! ledger), `mailbox` (an endpoint with an owner and a name, and its teardown), `waitqueue`
 //! (the FIFOs blocked processes wait in), `messages` (handing over, queueing, taking,
 //! refilling and dropping messages), `waitfor` (priority inheritance and deadlock refusal
-//! along the wait-for graph) and `faults` (lost and delayed messages). The syscalls that use
+//! along the wait-for graph), `select` (the watchers of processes waiting on several
+//! endpoints), `rights` (rights carried in messages, send rights) and `faults` (lost and
+//! delayed messages). The syscalls that use
 //! them are in the trap table (`trap/ipc.rs`, `trap/mailbox.rs`).
 //!
 //! A message is always in exactly one place: in its sender's IPC buffer while the sender is
@@ -19,6 +21,8 @@ mod endpoint;
 mod faults;
 mod mailbox;
 mod messages;
+mod rights;
+mod select;
 mod waitfor;
 mod waitqueue;
 
@@ -28,7 +32,9 @@ pub use crate::trace::WaitQueueId;
 pub(crate) use endpoint::UNUSED;
 pub use endpoint::{Endpoint, Inbox, Message, Payload, INLINE_PAYLOAD, MESSAGE_OVERHEAD};
 pub(crate) use faults::{Fate, FaultState};
-pub use mailbox::Mailbox;
+pub use mailbox::{Mailbox, MAX_GRANTED_RECEIVERS};
+pub use rights::RightsLedger;
+pub(crate) use select::watch_slot;
 pub use waitqueue::{Link, Links, WaitQueue};
 
 use crate::trap::Refusal;

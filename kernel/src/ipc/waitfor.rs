@@ -85,6 +85,7 @@ impl Kernel {
             WaitQueueId::ReceiversFrom(o) => proc_of(o).map(|o| o.receivers_from),
             WaitQueueId::Replies(o) => proc_of(o).map(|o| o.replies),
             WaitQueueId::Exit(o) => proc_of(o).map(|o| o.exit_waiters),
+            WaitQueueId::Select(o) => proc_of(o).map(|o| o.select_wait),
         };
         q.and_then(|q| q.front()) == Some(idx)
     }

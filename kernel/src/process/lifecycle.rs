@@ -199,8 +199,10 @@ impl Kernel {
     pub(crate) fn exit_process(&mut self, idx: u32, code: i32, reason: ExitReason) {
         let pid = self.pid_of(idx);
         self.mark_not_running(idx, crate::sched::StopReason::Exited);
-        // A process killed while waiting leaves its queue first.
+        // A process killed while waiting leaves its queue first; a message it was blocked
+        // with never entered the kernel, so the right it carried never left it.
         self.unlink(idx);
+        self.proc_mut(idx).carrying = None;
         let r = reason.clone();
         self.emit(|| EventKind::Exit {
             pid,
@@ -210,7 +212,10 @@ impl Kernel {
 
         let owned = core::mem::take(&mut self.proc_mut(idx).owned);
         for m in owned {
-            self.destroy_mailbox(m, DropReason::OwnerExited);
+            match self.mailbox(m).map(|mb| mb.lifetime) {
+                Some(abi::Lifetime::System) => self.orphan_mailbox(m, pid),
+                _ => self.destroy_mailbox(m, DropReason::OwnerExited, pid),
+            }
         }
         self.drop_inbox(idx);
         for queue in [

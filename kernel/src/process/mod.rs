@@ -125,6 +125,12 @@ pub enum BlockedOp {
         /// The child whose exit it waits for.
         child: Pid,
     },
+    /// `select`: its set is in the control block (`select_set`), and it watches each of its
+    /// endpoints.
+    Select {
+        /// Its buffer's length: a longer message wakes it with `BufferTooSmall`.
+        buf_len: u64,
+    },
 }
 
 /// A process's neighbours in its parent's list of children (slot indices), so that reaping
@@ -216,6 +222,15 @@ pub struct Process {
     pub(crate) replies: WaitQueue,
     /// Its parent, if waiting in `wait` for it.
     pub(crate) exit_waiters: WaitQueue,
+    /// Itself, while it waits in `select`.
+    pub(crate) select_wait: WaitQueue,
+    /// The endpoints of the `select` it waits in (empty otherwise), in the caller's order.
+    pub(crate) select_set: Vec<Source>,
+    /// Where its next `select` starts looking: after the position its last one took from.
+    pub(crate) select_cursor: usize,
+    /// The right its `send_right` message carries while the message is still its own (in
+    /// the trap, or blocked with it); it goes with the message when the kernel accepts it.
+    pub(crate) carrying: Option<abi::Right>,
     /// Mailboxes it owns.
     pub(crate) owned: Vec<MailboxId>,
     /// Its first child (live or zombie); children are linked through `siblings`.
@@ -266,6 +281,10 @@ impl Process {
             receivers_from: WaitQueue::default(),
             replies: WaitQueue::default(),
             exit_waiters: WaitQueue::default(),
+            select_wait: WaitQueue::default(),
+            select_set: Vec::new(),
+            select_cursor: 0,
+            carrying: None,
             owned: Vec::new(),
             first_child: OptSlot::NONE,
             siblings: Siblings::default(),

@@ -21,12 +21,13 @@ use crate::ipc::{Fate, Message, Target, MESSAGE_OVERHEAD};
 use crate::process::BlockedOp;
 use crate::trace::{EventKind, MsgId, ReplyDropReason, WaitQueueId, WakeReason};
 use crate::Kernel;
-use abi::{Dest, Error, Mode, Overflow, Payload, Pid, Source};
+use abi::{Dest, Error, Mode, Overflow, Payload, Pid, Receivers, Right, SendFlags, Source};
 
 impl Kernel {
     /// A `send` or `call` whose message `id` the kernel accepted without handing it to a
     /// receiver (queued, in flight, or lost as a fault): a send is done; a call waits for its
-    /// reply on the endpoint's callers queue, as a request not yet received.
+    /// reply on the endpoint's callers queue, as a request not yet received, or, with a zero
+    /// timeout, gives up on the reply at once.
     pub(crate) fn accepted(
         &mut self,
         idx: u32,
@@ -35,10 +36,13 @@ impl Kernel {
         id: MsgId,
         mode: Mode,
         call: Option<u64>,
-    ) -> Served {
+    ) -> Result<Served, Refusal> {
         let Some(reply_len) = call else {
-            return Served::Done([0; 3]);
+            return Ok(Served::Done([0; 3]));
         };
+        if mode == Mode::Timeout(0) {
+            return Err(Error::TimedOut.into());
+        }
         let deadline = deadline(mode, self.clock).ok().flatten();
         let server = match target {
             Target::Inbox(_, p) => Some(p),
@@ -52,7 +56,27 @@ impl Kernel {
             reply_len,
         };
         self.block(idx, target.callers(), op, deadline);
-        Served::Descheduled
+        Ok(Served::Descheduled)
+    }
+
+    /// A receiver took a message from `target`: where a `round_robin` mailbox resumes.
+    pub(crate) fn served(&mut self, target: Target, receiver: Pid) {
+        if let Target::Mailbox(m) = target {
+            if let Ok(mb) = self.live_mailbox_mut(m) {
+                mb.last_served = Some(receiver);
+            }
+        }
+    }
+
+    /// What a `send` whose message went straight to `receiver` returns: on a shared mailbox,
+    /// where the sender cannot know who will read it, `TAKEN` and the receiver's pid.
+    pub(crate) fn taken_by(&self, target: Target, receiver: Pid) -> [u64; 3] {
+        match target {
+            Target::Mailbox(m) if self.mailbox(m).is_some_and(|mb| mb.receivers.is_shared()) => {
+                [SendFlags::TAKEN.bits(), receiver.raw(), 0]
+            }
+            _ => [0; 3],
+        }
     }
 
     /// `send` and `call`.
@@ -66,11 +90,17 @@ impl Kernel {
         call: Option<u64>,
     ) -> Result<Served, Refusal> {
         let len = self.outgoing_len(out, len)?;
-        if call.is_some() && matches!(mode, Mode::NonBlocking | Mode::Timeout(0)) {
-            // A call always waits for its reply; bound it with a (non-zero) timeout instead.
+        if call.is_some() && mode == Mode::NonBlocking {
+            // A call always waits for its reply; bound it with a timeout instead (a zero
+            // timeout tries the request once and gives up on the reply at once).
             return Err(Error::InvalidArgument.into());
         }
         let target = self.resolve_dest(dest)?;
+        if let (true, Target::Mailbox(m)) = (self.config.capabilities, target) {
+            if !self.holds_send(m, self.pid_of(idx)) {
+                return Err(Error::NoSendRight.into());
+            }
+        }
         if let Target::Inbox(ridx, _) = target {
             // The first message to a process uses its inbox.
             self.proc_mut(ridx).inbox.open();
@@ -90,7 +120,7 @@ impl Kernel {
             .filter(|_| fate.hands_over())
         {
             let buf_len = match self.proc_ref(ridx).blocked().map(|b| b.op) {
-                Some(BlockedOp::Receive { buf_len, .. }) => buf_len,
+                Some(BlockedOp::Receive { buf_len, .. } | BlockedOp::Select { buf_len }) => buf_len,
                 _ => 0,
             };
             if len as u64 > buf_len {
@@ -104,8 +134,10 @@ impl Kernel {
                 );
             } else {
                 let bytes = Payload::from_slice(&out[..len]);
-                let (id, ret) = self.hand_over(idx, ridx, bytes, call.is_some(), target);
                 let receiver = self.pid_of(ridx);
+                self.served(target, receiver);
+                let (id, ret) = self.hand_over(idx, ridx, bytes, call.is_some(), target);
+                let ret = self.as_selected(ridx, target, ret);
                 self.emit(|| EventKind::MessageHandedOver {
                     msg: id,
                     from: me,
@@ -116,7 +148,9 @@ impl Kernel {
                 });
                 self.wake(ridx, Some(me), WakeReason::Completed, Ok(ret));
                 return match call {
-                    None => Ok(Served::Done([0; 3])),
+                    None => Ok(Served::Done(self.taken_by(target, receiver))),
+                    // The request is delivered; the reply cannot come within no time at all.
+                    Some(_) if mode == Mode::Timeout(0) => Err(Error::TimedOut.into()),
                     Some(reply_len) => {
                         let deadline = deadline(mode, now).ok().flatten();
                         let op = BlockedOp::AwaitReply {
@@ -153,9 +187,9 @@ impl Kernel {
             if !self.fits(target, len + MESSAGE_OVERHEAD, freed) {
                 return Err(Error::OutOfMemory.into());
             }
-            if call.is_some() {
+            if call.is_some() && mode != Mode::Timeout(0) {
                 // A call waits once its message is queued: refuse before the message enters
-                // the kernel, so a refused call has sent nothing.
+                // the kernel, so a refused call has sent nothing. (A zero timeout never waits.)
                 self.refuse_deadlock(idx, target.callers())?;
             }
             if overflowing {
@@ -165,7 +199,7 @@ impl Kernel {
             let msg = self.new_message(idx, bytes, call.is_some(), target);
             let id = msg.id;
             self.queue_message(target, msg, fate);
-            return Ok(self.accepted(idx, target, dest, id, mode, call));
+            return self.accepted(idx, target, dest, id, mode, call);
         }
 
         // 3. Wait for room or a receiver.
@@ -190,6 +224,36 @@ impl Kernel {
         Ok(Served::Descheduled)
     }
 
+    /// `send_right`: a send whose message carries `right`, which the caller must hold now.
+    /// The right rides in the caller's control block until the message is accepted
+    /// (`new_message`, `hand_over` take it), and is dropped from there if the send fails.
+    pub(crate) fn sys_send_right(
+        &mut self,
+        idx: u32,
+        out: &[u8],
+        dest: Dest,
+        len: u64,
+        mode: Mode,
+        right: Right,
+    ) -> Result<Served, Refusal> {
+        let me = self.pid_of(idx);
+        self.live_mailbox(right.mailbox())?;
+        if !self.holds(right, me) {
+            return Err(match right {
+                Right::Receive(_) => Error::NotOwner,
+                Right::Send(_) => Error::NoSendRight,
+            }
+            .into());
+        }
+        self.proc_mut(idx).carrying = Some(right);
+        let served = self.sys_send(idx, out, dest, len, mode, None);
+        if !matches!(served, Ok(Served::Descheduled)) {
+            // Done: the message took the right; refused: it never left.
+            self.proc_mut(idx).carrying = None;
+        }
+        served
+    }
+
     /// `receive`.
     pub(crate) fn sys_receive(
         &mut self,
@@ -201,7 +265,7 @@ impl Kernel {
         let me = self.pid_of(idx);
         let (target, from) = match source {
             Source::Mailbox(m) => {
-                if self.live_mailbox(m)?.owner != me {
+                if !self.live_mailbox(m)?.may_receive(me) {
                     return Err(Error::NotOwner.into());
                 }
                 (Target::Mailbox(m), None)
@@ -233,6 +297,7 @@ impl Kernel {
                 len: msg.bytes.len(),
             });
             let (id, sender, call) = (msg.id, msg.sender, msg.call);
+            self.served(target, me);
             let ret = self.deliver(idx, msg, target);
             if call {
                 self.call_received(id, sender, me);
@@ -253,6 +318,7 @@ impl Kernel {
                 return Err(Refusal::buffer_too_small(len as u64));
             }
             let bytes = self.held_message(sidx);
+            self.served(target, me);
             let (id, ret) = self.hand_over(sidx, idx, bytes, call.is_some(), target);
             let from = self.pid_of(sidx);
             self.emit(|| EventKind::MessageHandedOver {
@@ -271,6 +337,14 @@ impl Kernel {
         if let Some(p) = from {
             if self.live_index(p).is_none() {
                 return Err(Error::NoSuchProcess.into());
+            }
+        }
+        if let Source::Mailbox(m) = source {
+            let mb = self.live_mailbox(m)?;
+            let waiting = !mb.endpoint.receiver.is_empty() || !mb.endpoint.watchers.is_empty();
+            if mb.receivers == Receivers::OneAtATime && waiting {
+                // Another receiver waits already: this one may not wait beside it.
+                return Err(Error::ReceiverBusy.into());
             }
         }
         let deadline = deadline(mode, self.clock)?;

@@ -17,6 +17,7 @@
 mod ipc;
 mod mailbox;
 mod process;
+mod select;
 mod time;
 
 use crate::process::TrapState;
@@ -144,7 +145,11 @@ impl Kernel {
                 capacity,
                 name_len,
                 overflow,
-            } => self.sys_create_mailbox(idx, out, capacity, name_len, overflow),
+                receivers,
+                lifetime,
+            } => {
+                self.sys_create_mailbox(idx, out, capacity, name_len, overflow, receivers, lifetime)
+            }
             Syscall::DeleteMailbox { mailbox } => self.sys_delete_mailbox(idx, mailbox),
             Syscall::LookupMailbox { name_len } => self.sys_lookup_mailbox(out, name_len),
             Syscall::TransferMailbox { mailbox, to } => self.sys_transfer_mailbox(idx, mailbox, to),
@@ -190,6 +195,20 @@ impl Kernel {
             Syscall::Sleep { ticks } => self.sys_sleep(idx, ticks),
             Syscall::Compute { ticks } => self.sys_compute(idx, ticks),
             Syscall::Print { len } => self.sys_print(idx, out, len),
+            Syscall::GrantReceive { mailbox, to } => self.sys_grant_receive(idx, mailbox, to),
+            Syscall::RevokeReceive { mailbox, from } => self.sys_revoke_receive(idx, mailbox, from),
+            Syscall::Select {
+                count,
+                buf_len,
+                mode,
+            } => self.sys_select(idx, out, count, buf_len, mode),
+            Syscall::SendRight {
+                dest,
+                len,
+                mode,
+                right,
+            } => self.sys_send_right(idx, out, dest, len, mode, right),
+            Syscall::GrantSend { mailbox, to } => self.sys_grant_send(idx, mailbox, to),
         }
     }
 }

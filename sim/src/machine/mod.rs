@@ -605,6 +605,7 @@ impl Machine {
             exited: kernel.take_exited(),
             console: kernel.take_console(),
             ledger: kernel.ledger(),
+            rights: kernel.rights_ledger(),
             queued: kernel.queued_messages(),
             ledgers: kernel.take_endpoint_ledgers(),
             machine,

@@ -67,6 +67,9 @@ pub struct Report {
     pub ledger: Ledger,
     /// Messages still queued at the end.
     pub queued: u64,
+    /// Where the rights carried in messages went (`send_right`): moved, voided, returned
+    /// with a dropped message, or still in a queued one.
+    pub rights: kernel::ipc::RightsLedger,
     /// Where the messages bound for each endpoint went: every mailbox and process inbox
     /// that ever had a message sent to it, live or gone, in the order they were created.
     pub ledgers: Vec<EndpointLedger>,

@@ -164,7 +164,8 @@ pub(crate) fn push_queue_id(out: &mut Vec<u8>, q: WaitQueueId) {
         | WaitQueueId::InboxReceiver(p)
         | WaitQueueId::ReceiversFrom(p)
         | WaitQueueId::Replies(p)
-        | WaitQueueId::Exit(p) => push_pid_id(out, p),
+        | WaitQueueId::Exit(p)
+        | WaitQueueId::Select(p) => push_pid_id(out, p),
     }
     out.push(b'.');
     out.extend_from_slice(q.name().as_bytes());

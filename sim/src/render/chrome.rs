@@ -853,6 +853,63 @@ impl<'a> Points<'a> {
                 end_name(name);
                 self.on_process(out, e, *from);
             }
+            EventKind::MailboxOrphaned { id, from } => {
+                name.extend_from_slice(b"orphan ");
+                n.push_mailbox(name, *id);
+                end_name(name);
+                self.on_process(out, e, *from);
+            }
+            EventKind::ReceiveGranted { id, by, to } => {
+                name.extend_from_slice(b"grant receive ");
+                n.push_mailbox(name, *id);
+                name.extend_from_slice(b" -> ");
+                n.push_pid(name, *to);
+                end_name(name);
+                self.on_process(out, e, *by);
+            }
+            EventKind::RightTransferred {
+                msg,
+                right,
+                from,
+                to,
+            } => {
+                name.extend_from_slice(right.name().as_bytes());
+                name.extend_from_slice(b" right on ");
+                n.push_mailbox(name, right.mailbox());
+                name.extend_from_slice(b" -> ");
+                n.push_pid(name, *to);
+                name.extend_from_slice(b" (msg#");
+                push_u64(name, *msg);
+                name.push(b')');
+                end_name(name);
+                self.on_process(out, e, *from);
+            }
+            EventKind::RightVoided { msg, right, from } => {
+                name.extend_from_slice(right.name().as_bytes());
+                name.extend_from_slice(b" right on ");
+                n.push_mailbox(name, right.mailbox());
+                name.extend_from_slice(b" voided (msg#");
+                push_u64(name, *msg);
+                name.push(b')');
+                end_name(name);
+                self.on_process(out, e, *from);
+            }
+            EventKind::SendGranted { id, by, to } => {
+                name.extend_from_slice(b"grant send ");
+                n.push_mailbox(name, *id);
+                name.extend_from_slice(b" -> ");
+                n.push_pid(name, *to);
+                end_name(name);
+                self.on_process(out, e, *by);
+            }
+            EventKind::ReceiveRevoked { id, by, from } => {
+                name.extend_from_slice(b"revoke receive ");
+                n.push_mailbox(name, *id);
+                name.extend_from_slice(b" <- ");
+                n.push_pid(name, *from);
+                end_name(name);
+                self.on_process(out, e, *by);
+            }
             EventKind::Print { pid, .. } => {
                 name.extend_from_slice(b"print\"");
                 self.on_process(out, e, *pid);

@@ -230,6 +230,9 @@ impl World {
             WaitQueueId::ReceiversFrom(p) => format!("waited for a message from {}", names.pid(p)),
             WaitQueueId::Replies(p) => format!("waited for {} to reply", names.pid(p)),
             WaitQueueId::Exit(p) => format!("waited for its child {} to exit", names.pid(p)),
+            WaitQueueId::Select(_) => {
+                "waited in select for a message at any of its endpoints".to_string()
+            }
         }
     }
 }
@@ -395,6 +398,9 @@ fn ended(names: &Names, end: End) -> String {
             ", ended when {} overflowed the mailbox and its call was dropped",
             by(b)
         ),
+        End::Woken(b, WakeReason::Revoked) => {
+            format!(", ended when {} revoked its right to receive", by(b))
+        }
         End::Moved(WaitQueueId::Replies(p)) => format!(", until {} took its call", names.pid(p)),
         End::Moved(WaitQueueId::MailboxCallers(m)) => {
             format!(", until its call was queued in {}", names.mailbox(m))
@@ -528,7 +534,7 @@ fn deadlock(out: &mut String, d: &Deadlock, report: &Report, names: &Names) {
             .mailboxes
             .iter()
             .find(|mb| mb.id == m)
-            .map(|mb| mb.owner.pid)
+            .and_then(|mb| mb.owner.as_ref().map(|o| o.pid))
     };
     // What one blocked process waits to do, ending with the process that holds it, so that
     // a chain reads "a waits to ... b, which waits to ... a".
@@ -558,6 +564,7 @@ fn deadlock(out: &mut String, d: &Deadlock, report: &Report, names: &Names) {
             WaitQueueId::ReceiversFrom(p) => format!("waits to receive from {}", names.pid(p)),
             WaitQueueId::Replies(p) => format!("waits for a reply from {}", names.pid(p)),
             WaitQueueId::Exit(p) => format!("waits for its child {} to exit", names.pid(p)),
+            WaitQueueId::Select(_) => "waits in select for a message".to_string(),
         }
     };
     let queue_of = |pid: Pid| d.blocked.iter().find(|w| w.pid == pid).map(|w| w.queue);
@@ -776,6 +783,17 @@ fn wait_clause(
             format!("it waits for a message from {}{timeout}", who(from.pid)),
             Next::Holder(from.pid),
         ),
+        WaitOn::Select { endpoints } => (
+            format!(
+                "it waits in select for a message at any of {}{timeout}",
+                endpoints
+                    .iter()
+                    .map(ps::endpoint)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Next::Anyone,
+        ),
         WaitOn::Child { child } => (
             format!("it waits for its child {} to exit{timeout}", who(child.pid)),
             Next::Holder(child.pid),
@@ -852,7 +870,9 @@ fn senders_by_endpoint(report: &Report) -> BTreeMap<(bool, u64), Vec<Pid>> {
             continue;
         };
         let dest = match call {
-            Syscall::Send { dest, .. } | Syscall::Call { dest, .. } => *dest,
+            Syscall::Send { dest, .. }
+            | Syscall::Call { dest, .. }
+            | Syscall::SendRight { dest, .. } => *dest,
             _ => continue,
         };
         let list = senders.entry(endpoint_key(dest)).or_default();

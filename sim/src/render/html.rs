@@ -22,7 +22,7 @@
 use super::replay::{Endpoint, Replay, State};
 use super::stream::LineWriter;
 use super::{Names, TextLines};
-use abi::{Capacity, Dest, MailboxId, Overflow, Pid, Ticks};
+use abi::{Capacity, Dest, MailboxId, Overflow, Pid, Right, Ticks};
 use kernel::trace::{DropReason, Event, EventKind, FaultKind, WaitQueueId};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -386,6 +386,27 @@ impl Builder {
                     live: true,
                 });
             }
+            // A receive right carried in a message is the mailbox's ownership.
+            EventKind::RightTransferred {
+                right: Right::Receive(id),
+                to,
+                ..
+            } => {
+                let endpoint = self.endpoint(Endpoint::Mailbox(*id));
+                changes.push(Change::Owner {
+                    endpoint,
+                    owner: self.rows.get(to).copied(),
+                    live: true,
+                });
+            }
+            EventKind::MailboxOrphaned { id, .. } => {
+                let endpoint = self.endpoint(Endpoint::Mailbox(*id));
+                changes.push(Change::Owner {
+                    endpoint,
+                    owner: None,
+                    live: true,
+                });
+            }
             EventKind::MailboxDeleted { id, by, .. } => {
                 let endpoint = self.endpoint(Endpoint::Mailbox(*id));
                 changes.push(Change::Owner {
@@ -603,6 +624,9 @@ impl Page {
                     }
                     WaitQueueId::Replies(p) => format!("waits for a reply from {}", names.pid(p)),
                     WaitQueueId::Exit(p) => format!("waits for {} to exit", names.pid(p)),
+                    WaitQueueId::Select(_) => {
+                        "waits for a message at any endpoint of its select".to_string()
+                    }
                 };
                 let until = deadline.map_or(String::new(), |d| format!(", until tick {d}"));
                 format!("{what} (queue {}{until})", names.queue(queue))

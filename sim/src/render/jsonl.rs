@@ -28,7 +28,7 @@ use super::bytes::{
 use super::stream::{render_lines, write_lines, LineWriter, SharedStream, Stream};
 use super::text::{push_call, push_fault, push_ret};
 use super::Names;
-use abi::{Capacity, Dest, Error, MailboxId, Mode, Pid, Source, Syscall};
+use abi::{Capacity, Dest, Error, Lifetime, MailboxId, Mode, Pid, Source, Syscall};
 use kernel::trace::WaitQueueId;
 use kernel::trace::{
     Event, EventKind, ExitReason, FaultKind, KillCause, LivelockCause, ReplyDropReason,
@@ -59,6 +59,12 @@ pub const fn event_name(kind: &EventKind) -> &'static str {
         EventKind::MailboxCreated { .. } => "mailbox_created",
         EventKind::MailboxDeleted { .. } => "mailbox_deleted",
         EventKind::MailboxTransferred { .. } => "mailbox_transferred",
+        EventKind::MailboxOrphaned { .. } => "mailbox_orphaned",
+        EventKind::ReceiveGranted { .. } => "receive_granted",
+        EventKind::ReceiveRevoked { .. } => "receive_revoked",
+        EventKind::RightTransferred { .. } => "right_transferred",
+        EventKind::RightVoided { .. } => "right_voided",
+        EventKind::SendGranted { .. } => "send_granted",
         EventKind::Sleep { .. } => "sleep",
         EventKind::Yield { .. } => "yield",
         EventKind::Idle { .. } => "idle",
@@ -257,6 +263,14 @@ impl<'a, const TICK: bool> Writer<'a, TICK> {
     fn opt_str(&mut self, key: &str, v: Option<&str>) {
         self.key(key);
         push_opt_str(self.out, v);
+    }
+
+    /// A key that is left out, not `null`, when it has no value: a setting shown only when
+    /// it is not the default.
+    fn str_if_set(&mut self, key: &str, v: Option<&str>) {
+        if let Some(v) = v {
+            self.str(key, v);
+        }
     }
 
     #[inline(always)]
@@ -578,12 +592,22 @@ impl<'a, const TICK: bool> Writer<'a, TICK> {
                 owner,
                 capacity,
                 overflow,
+                receivers,
+                lifetime,
                 ..
             } => {
                 self.capacity("capacity", *capacity);
+                self.str_if_set(
+                    "lifetime",
+                    (*lifetime != Lifetime::Owner).then_some(lifetime.name()),
+                );
                 self.mailbox("mailbox", "mailbox_name", *id);
                 self.str("overflow", overflow.name());
                 self.pid("owner", "owner_name", *owner);
+                self.str_if_set(
+                    "receivers",
+                    receivers.is_shared().then_some(receivers.name()),
+                );
             }
             EventKind::MailboxDeleted {
                 id,
@@ -600,6 +624,43 @@ impl<'a, const TICK: bool> Writer<'a, TICK> {
                 self.pid("from", "from_name", *from);
                 self.mailbox("mailbox", "mailbox_name", *id);
                 self.pid("to", "to_name", *to);
+            }
+            EventKind::MailboxOrphaned { id, from } => {
+                self.pid("from", "from_name", *from);
+                self.mailbox("mailbox", "mailbox_name", *id);
+            }
+            EventKind::ReceiveGranted { id, by, to } => {
+                self.pid("by", "by_name", *by);
+                self.mailbox("mailbox", "mailbox_name", *id);
+                self.pid("to", "to_name", *to);
+            }
+            EventKind::RightTransferred {
+                msg,
+                right,
+                from,
+                to,
+            } => {
+                self.pid("from", "from_name", *from);
+                self.str("kind", right.name());
+                self.mailbox("mailbox", "mailbox_name", right.mailbox());
+                self.u64("msg", *msg);
+                self.pid("to", "to_name", *to);
+            }
+            EventKind::RightVoided { msg, right, from } => {
+                self.pid("from", "from_name", *from);
+                self.str("kind", right.name());
+                self.mailbox("mailbox", "mailbox_name", right.mailbox());
+                self.u64("msg", *msg);
+            }
+            EventKind::SendGranted { id, by, to } => {
+                self.pid("by", "by_name", *by);
+                self.mailbox("mailbox", "mailbox_name", *id);
+                self.pid("to", "to_name", *to);
+            }
+            EventKind::ReceiveRevoked { id, by, from } => {
+                self.pid("by", "by_name", *by);
+                self.pid("from", "from_name", *from);
+                self.mailbox("mailbox", "mailbox_name", *id);
             }
             EventKind::Sleep { pid, until } => {
                 self.subject(*pid);
@@ -751,20 +812,63 @@ impl<'a, const TICK: bool> Writer<'a, TICK> {
                 capacity,
                 name_len,
                 overflow,
+                receivers,
+                lifetime,
             } => {
                 self.capacity("capacity", capacity);
+                // The sharing choices only when not the default, so lines of programs that
+                // never chose them read as they always have.
+                self.str_if_set(
+                    "lifetime",
+                    (lifetime != Lifetime::Owner).then_some(lifetime.name()),
+                );
                 self.u64("name_len", name_len);
                 self.str("overflow", overflow.name());
+                self.str_if_set(
+                    "receivers",
+                    receivers.is_shared().then_some(receivers.name()),
+                );
             }
             Syscall::DeleteMailbox { mailbox } => self.mailbox("mailbox", "mailbox_name", mailbox),
             Syscall::LookupMailbox { name_len } => self.u64("name_len", name_len),
-            Syscall::TransferMailbox { mailbox, to } => {
+            Syscall::TransferMailbox { mailbox, to } | Syscall::GrantReceive { mailbox, to } => {
                 self.mailbox("mailbox", "mailbox_name", mailbox);
                 self.pid("to", "to_name", to);
+            }
+            Syscall::RevokeReceive { mailbox, from } => {
+                self.pid("from", "from_name", from);
+                self.mailbox("mailbox", "mailbox_name", mailbox);
+            }
+            Syscall::GrantSend { mailbox, to } => {
+                self.mailbox("mailbox", "mailbox_name", mailbox);
+                self.pid("to", "to_name", to);
+            }
+            Syscall::SendRight {
+                dest,
+                len,
+                mode,
+                right,
+            } => {
+                self.dest("dest", "dest_name", dest);
+                self.u64("len", len);
+                self.mode(mode);
+                self.str("right", right.name());
+                self.mailbox("right_mailbox", "right_mailbox_name", right.mailbox());
+                self.timeout(mode);
             }
             Syscall::Send { dest, len, mode } => {
                 self.dest("dest", "dest_name", dest);
                 self.u64("len", len);
+                self.mode(mode);
+                self.timeout(mode);
+            }
+            Syscall::Select {
+                count,
+                buf_len,
+                mode,
+            } => {
+                self.u64("buf_len", buf_len);
+                self.u64("count", count);
                 self.mode(mode);
                 self.timeout(mode);
             }

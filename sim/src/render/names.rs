@@ -246,7 +246,8 @@ impl Names {
             | WaitQueueId::InboxReceiver(p)
             | WaitQueueId::ReceiversFrom(p)
             | WaitQueueId::Replies(p)
-            | WaitQueueId::Exit(p) => self.push_pid(out, p),
+            | WaitQueueId::Exit(p)
+            | WaitQueueId::Select(p) => self.push_pid(out, p),
         }
         out.push(b'.');
         out.extend_from_slice(q.name().as_bytes());
@@ -326,6 +327,8 @@ mod tests {
             owner: Pid::new(3, 1),
             capacity: Capacity::Zero,
             overflow: Overflow::Block,
+            receivers: abi::Receivers::OwnerOnly,
+            lifetime: abi::Lifetime::Owner,
             name: Some("jobs".into()),
         });
         // A stale id still names the process that had it; an unknown one is its bare id.

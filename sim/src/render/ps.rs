@@ -66,17 +66,27 @@ pub fn render(table: &[ProcessInfo], mailboxes: &[MailboxInfo], now: Ticks) -> S
         rows.push([
             full_mailbox(m.id),
             m.name.clone().unwrap_or_else(|| "-".to_string()),
-            peer(&m.owner),
+            m.owner.as_ref().map_or("system".to_string(), peer),
             m.capacity.to_string(),
             m.queued.to_string(),
             m.queued_bytes.to_string(),
             m.senders_waiting.to_string(),
-            if m.receiver_waiting { "yes" } else { "no" }.to_string(),
+            receivers(m),
             m.callers_waiting.to_string(),
         ]);
     }
     table_text(&mut out, &rows);
     out
+}
+
+/// The RECEIVER column: `yes` or `no` for a mailbox only its owner receives from; for a
+/// shared one, how many of its receivers wait, of how many may, and its policy: `2/3 fifo`.
+fn receivers(m: &MailboxInfo) -> String {
+    if !m.receivers.is_shared() {
+        return if m.receiver_waiting { "yes" } else { "no" }.to_string();
+    }
+    let members = m.granted.len() + usize::from(m.owner.is_some());
+    format!("{}/{members} {}", m.receivers_waiting, m.receivers)
 }
 
 /// The PRI column: the process's own priority, and `1→5` while priority inheritance lends it
@@ -164,6 +174,17 @@ fn blocked(w: &WaitInfo) -> String {
             (format!("receive any (inbox {})", receive_load(inbox)), None)
         }
         WaitOn::ReceiveFrom { from } => (format!("receive from {}", peer(from)), Some(from.pid)),
+        WaitOn::Select { endpoints } => (
+            format!(
+                "select over {}",
+                endpoints
+                    .iter()
+                    .map(endpoint)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None,
+        ),
         WaitOn::Child { child } => (format!("wait for child {}", peer(child)), Some(child.pid)),
     };
     text.insert_str(0, "blocked: ");

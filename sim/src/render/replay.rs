@@ -569,6 +569,12 @@ impl Replayer {
             | EventKind::ReplyDropped { .. }
             | EventKind::MailboxDeleted { .. }
             | EventKind::MailboxTransferred { .. }
+            | EventKind::MailboxOrphaned { .. }
+            | EventKind::ReceiveGranted { .. }
+            | EventKind::ReceiveRevoked { .. }
+            | EventKind::RightTransferred { .. }
+            | EventKind::RightVoided { .. }
+            | EventKind::SendGranted { .. }
             | EventKind::Print { .. }
             | EventKind::Deadlock { .. }
             | EventKind::Livelock { .. }
@@ -699,6 +705,8 @@ mod tests {
                 owner: pid,
                 capacity: Capacity::Bounded(1),
                 overflow: Overflow::DropNewest,
+                receivers: abi::Receivers::OwnerOnly,
+                lifetime: abi::Lifetime::Owner,
                 name: None,
             }),
             ev(EventKind::Syscall {

@@ -20,8 +20,8 @@ use super::bytes::{eight_digits, into_string, leading_zero_digits, push_i64, pus
 use super::stream::{render_lines, write_lines, LineWriter, SharedStream, Stream};
 use super::Names;
 use abi::{
-    Capacity, Dest, Error, MailboxId, Mode, Overflow, Pid, RecvFlags, Source, Syscall, Sysno,
-    RET_REGS,
+    Capacity, Dest, Error, Lifetime, MailboxId, Mode, Overflow, Pid, Receivers, RecvFlags,
+    SendFlags, Source, Syscall, Sysno, RET_REGS,
 };
 use kernel::trace::{
     Event, EventKind, ExitReason, FaultKind, KillCause, LivelockCause, ReplyDropReason, WakeReason,
@@ -50,12 +50,47 @@ pub(super) fn push_call(out: &mut Vec<u8>, n: &Names, call: &Syscall) {
             n.push_mailbox(out, mailbox);
             out.push(b')');
         }
-        Syscall::TransferMailbox { mailbox, to } => {
+        Syscall::TransferMailbox { mailbox, to } | Syscall::GrantReceive { mailbox, to } => {
             out.extend_from_slice(name.as_bytes());
             out.push(b'(');
             n.push_mailbox(out, mailbox);
             out.extend_from_slice(b", to ");
             n.push_pid(out, to);
+            out.push(b')');
+        }
+        Syscall::GrantSend { mailbox, to } => {
+            out.extend_from_slice(name.as_bytes());
+            out.push(b'(');
+            n.push_mailbox(out, mailbox);
+            out.extend_from_slice(b", to ");
+            n.push_pid(out, to);
+            out.push(b')');
+        }
+        Syscall::SendRight {
+            dest,
+            len,
+            mode,
+            right,
+        } => {
+            out.extend_from_slice(name.as_bytes());
+            out.push(b'(');
+            n.push_dest(out, dest);
+            out.extend_from_slice(b", ");
+            push_u64(out, len);
+            out.extend_from_slice(b"B, ");
+            push_mode(out, mode);
+            out.extend_from_slice(b", ");
+            out.extend_from_slice(right.name().as_bytes());
+            out.extend_from_slice(b" right on ");
+            n.push_mailbox(out, right.mailbox());
+            out.push(b')');
+        }
+        Syscall::RevokeReceive { mailbox, from } => {
+            out.extend_from_slice(name.as_bytes());
+            out.push(b'(');
+            n.push_mailbox(out, mailbox);
+            out.extend_from_slice(b", from ");
+            n.push_pid(out, from);
             out.push(b')');
         }
         Syscall::Send { dest, len, mode }
@@ -105,8 +140,10 @@ pub(super) fn push_call(out: &mut Vec<u8>, n: &Names, call: &Syscall) {
             push_mode(out, mode);
             out.push(b')');
         }
-        // No ids to name: the ABI's own rendering, so the two never drift apart.
-        Syscall::CreateMailbox { .. }
+        // No ids to name: the ABI's own rendering, so the two never drift apart. (A
+        // select's set travels in its bytes, which the trace does not keep.)
+        Syscall::Select { .. }
+        | Syscall::CreateMailbox { .. }
         | Syscall::LookupMailbox { .. }
         | Syscall::Spawn { .. }
         | Syscall::Exit { .. }
@@ -223,12 +260,29 @@ pub(super) fn push_ret(out: &mut Vec<u8>, n: &Names, sysno: Option<Sysno>, ret: 
                 out.extend_from_slice(b" (call)");
             }
         }
+        Some(Sysno::Select) => {
+            out.extend_from_slice(b"ok from ");
+            n.push_pid(out, Pid::from_raw(ret[1]));
+            out.push(b' ');
+            push_u64(out, ret[2]);
+            out.push(b'B');
+            if RecvFlags::from_bits_truncate(ret[3]).contains(RecvFlags::CALL) {
+                out.extend_from_slice(b" (call)");
+            }
+            out.extend_from_slice(b" via endpoint ");
+            push_u64(out, ret[3] >> abi::SELECT_INDEX_SHIFT);
+        }
         Some(Sysno::Call) => {
             out.extend_from_slice(b"ok reply from ");
             n.push_pid(out, Pid::from_raw(ret[1]));
             out.push(b' ');
             push_u64(out, ret[2]);
             out.push(b'B');
+        }
+        // Only a send to a shared mailbox reports who took its message.
+        Some(Sysno::Send) if SendFlags::from_bits_truncate(ret[1]).contains(SendFlags::TAKEN) => {
+            out.extend_from_slice(b"ok taken by ");
+            n.push_pid(out, Pid::from_raw(ret[2]));
         }
         Some(Sysno::Wait) => {
             out.extend_from_slice(b"ok ");
@@ -427,8 +481,15 @@ fn write_actor(out: &mut Vec<u8>, n: &Names, kind: &EventKind) {
         | EventKind::MessageHandedOver { from, .. }
         | EventKind::ReplyDelivered { from, .. }
         | EventKind::ReplyDropped { from, .. }
-        | EventKind::MailboxTransferred { from, .. } => *from,
-        EventKind::MessageReceived { by, .. } | EventKind::MailboxDeleted { by, .. } => *by,
+        | EventKind::MailboxTransferred { from, .. }
+        | EventKind::MailboxOrphaned { from, .. }
+        | EventKind::RightTransferred { from, .. }
+        | EventKind::RightVoided { from, .. } => *from,
+        EventKind::SendGranted { by, .. } => *by,
+        EventKind::MessageReceived { by, .. }
+        | EventKind::MailboxDeleted { by, .. }
+        | EventKind::ReceiveGranted { by, .. }
+        | EventKind::ReceiveRevoked { by, .. } => *by,
         EventKind::MailboxCreated { owner, .. } => *owner,
         EventKind::PriorityLent { to, .. } => *to,
         EventKind::Fault { kind } => match kind {
@@ -631,6 +692,8 @@ fn write_description(out: &mut Vec<u8>, n: &Names, kind: &EventKind) {
             id,
             capacity,
             overflow,
+            receivers,
+            lifetime,
             ..
         } => {
             out.extend_from_slice(b"mailbox    created ");
@@ -642,6 +705,14 @@ fn write_description(out: &mut Vec<u8>, n: &Names, kind: &EventKind) {
             if *overflow != Overflow::Block {
                 out.extend_from_slice(b" overflow=");
                 out.extend_from_slice(overflow.name().as_bytes());
+            }
+            if *receivers != Receivers::OwnerOnly {
+                out.extend_from_slice(b" receivers=");
+                out.extend_from_slice(receivers.name().as_bytes());
+            }
+            if *lifetime != Lifetime::Owner {
+                out.extend_from_slice(b" lifetime=");
+                out.extend_from_slice(lifetime.name().as_bytes());
             }
         }
         EventKind::MailboxDeleted {
@@ -659,6 +730,48 @@ fn write_description(out: &mut Vec<u8>, n: &Names, kind: &EventKind) {
             n.push_mailbox(out, *id);
             out.extend_from_slice(b" to ");
             n.push_pid(out, *to);
+        }
+        EventKind::MailboxOrphaned { id, .. } => {
+            out.extend_from_slice(b"mailbox    orphaned ");
+            n.push_mailbox(out, *id);
+            out.extend_from_slice(b" (owned by the system)");
+        }
+        EventKind::RightTransferred { msg, right, to, .. } => {
+            out.extend_from_slice(b"right      ");
+            out.extend_from_slice(right.name().as_bytes());
+            out.extend_from_slice(b" right on ");
+            n.push_mailbox(out, right.mailbox());
+            out.extend_from_slice(b" moved with msg#");
+            push_u64(out, *msg);
+            out.extend_from_slice(b" to ");
+            n.push_pid(out, *to);
+        }
+        EventKind::RightVoided { msg, right, .. } => {
+            out.extend_from_slice(b"right      ");
+            out.extend_from_slice(right.name().as_bytes());
+            out.extend_from_slice(b" right on ");
+            n.push_mailbox(out, right.mailbox());
+            out.extend_from_slice(b" voided with msg#");
+            push_u64(out, *msg);
+            out.extend_from_slice(b" (its sender no longer holds it)");
+        }
+        EventKind::SendGranted { id, to, .. } => {
+            out.extend_from_slice(b"grant      send ");
+            n.push_mailbox(out, *id);
+            out.extend_from_slice(b" to ");
+            n.push_pid(out, *to);
+        }
+        EventKind::ReceiveGranted { id, to, .. } => {
+            out.extend_from_slice(b"grant      receive ");
+            n.push_mailbox(out, *id);
+            out.extend_from_slice(b" to ");
+            n.push_pid(out, *to);
+        }
+        EventKind::ReceiveRevoked { id, from, .. } => {
+            out.extend_from_slice(b"revoke     receive ");
+            n.push_mailbox(out, *id);
+            out.extend_from_slice(b" from ");
+            n.push_pid(out, *from);
         }
         EventKind::Sleep { until, .. } => {
             out.extend_from_slice(b"sleep      until ");

@@ -264,7 +264,7 @@ fn a_producer_blocked_on_the_full_buffer_shows_the_depth_and_the_capacity() {
     assert_eq!(mailboxes.len(), 1);
     let mb = &mailboxes[0];
     assert_eq!((mb.id, mb.name.as_deref()), (buffer, Some("buffer")));
-    assert_eq!(mb.owner.pid, consumer.pid);
+    assert_eq!(mb.owner.as_ref().map(|o| o.pid), Some(consumer.pid));
     assert_eq!((mb.capacity, mb.queued), (Capacity::Bounded(4), 4));
     assert_eq!(mb.queued_bytes, 4 * (22 + kernel::ipc::MESSAGE_OVERHEAD));
     assert_eq!(mb.senders_waiting, 1);

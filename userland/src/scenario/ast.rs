@@ -155,6 +155,8 @@ pub enum SettingKey {
     /// Priority policies: `higher_is_higher` (the default) or `lower_is_higher` (1 is more
     /// urgent than 2, as textbooks number them).
     PriorityOrder,
+    /// `on`: capability mode, a send to a mailbox needs a send right on it.
+    Capabilities,
 }
 
 impl SettingKey {
@@ -187,6 +189,7 @@ impl SettingKey {
         SettingKey::Steps,
         SettingKey::Preempt,
         SettingKey::PriorityOrder,
+        SettingKey::Capabilities,
     ];
 
     /// The words a key takes, for keys whose value is a word; empty for numbers.
@@ -206,7 +209,9 @@ impl SettingKey {
             ],
             SettingKey::PriorityOrder => &["higher_is_higher", "lower_is_higher"],
             SettingKey::RunQueues => &["global", "per_cpu", "per_cpu_pinned"],
-            SettingKey::PriorityInheritance | SettingKey::RefuseDeadlock => &["on", "off"],
+            SettingKey::PriorityInheritance
+            | SettingKey::RefuseDeadlock
+            | SettingKey::Capabilities => &["on", "off"],
             _ => &[],
         }
     }
@@ -231,6 +236,7 @@ impl SettingKey {
             SettingKey::RunQueues => "run_queues",
             SettingKey::PriorityInheritance => "priority_inheritance",
             SettingKey::RefuseDeadlock => "refuse_deadlock",
+            SettingKey::Capabilities => "capabilities",
             SettingKey::Alpha => "alpha",
             SettingKey::InitialEstimate => "initial_estimate",
             SettingKey::Aging => "aging",
@@ -283,6 +289,12 @@ pub struct MailboxDecl {
     pub owner: Option<Target>,
     /// What a send to it does when it is full.
     pub overflow: OverflowSpec,
+    /// `receivers POLICY`: who may receive and which waiting receiver a message goes to.
+    /// Shared (any policy but `owner_only`), every process that receives from it is granted
+    /// the receive privilege at boot.
+    pub receivers: abi::Receivers,
+    /// `lifetime system`: it outlives its owner.
+    pub lifetime: abi::Lifetime,
     /// The whole line.
     pub span: Span,
 }
@@ -490,6 +502,58 @@ pub enum StmtKind {
         capacity: CapacitySpec,
         /// What a send does when it is full.
         overflow: OverflowSpec,
+        /// Who may receive and which waiting receiver a message goes to.
+        receivers: abi::Receivers,
+        /// Whether it outlives its creator.
+        lifetime: abi::Lifetime,
+    },
+    /// `grant MAILBOX to PROCESS`: let the process receive from a shared mailbox the caller
+    /// owns.
+    Grant {
+        /// The mailbox.
+        name: Ident,
+        /// The process granted the receive privilege.
+        to: Target,
+    },
+    /// `pass RIGHT MAILBOX to TARGET "payload" [MODE]`: send a message carrying the
+    /// mailbox's receive right (`receive`) or a send right on it (`send`).
+    Pass {
+        /// The right, on a placeholder mailbox id: the interpreter names the mailbox.
+        receive: bool,
+        /// The mailbox the right is on.
+        mailbox: Ident,
+        /// Where the message goes (boxed: the statement would otherwise be the largest of
+        /// all, and every statement is as large as the largest, which the nesting limit's
+        /// recursion multiplies).
+        to: Box<Target>,
+        /// The message.
+        payload: Template,
+        /// Whether to wait.
+        mode: ModeSpec,
+    },
+    /// `grant_send MAILBOX to PROCESS`: give the process a send right on the mailbox.
+    GrantSend {
+        /// The mailbox.
+        name: Ident,
+        /// The process.
+        to: Target,
+    },
+    /// `select ENDPOINT... [MODE] [buffer N]`: receive from whichever endpoint is ready.
+    Select {
+        /// The set, in order: mailboxes (`Some`) and the process's inbox (`None`, written
+        /// `any`).
+        set: Vec<Option<Ident>>,
+        /// Whether to wait.
+        mode: ModeSpec,
+        /// The buffer offered, in bytes (default: as large as any message).
+        buffer: Option<u64>,
+    },
+    /// `revoke MAILBOX from PROCESS`: take the receive privilege back.
+    Revoke {
+        /// The mailbox.
+        name: Ident,
+        /// The process that loses it.
+        from: Target,
     },
     /// `delete MAILBOX`.
     Delete {
@@ -590,6 +654,11 @@ impl StmtKind {
                 | StmtKind::Create { .. }
                 | StmtKind::Delete { .. }
                 | StmtKind::Transfer { .. }
+                | StmtKind::Grant { .. }
+                | StmtKind::Revoke { .. }
+                | StmtKind::Select { .. }
+                | StmtKind::Pass { .. }
+                | StmtKind::GrantSend { .. }
                 | StmtKind::Spawn { .. }
                 | StmtKind::Print(_)
                 | StmtKind::ReplyTo { .. }

@@ -61,6 +61,8 @@ struct Checker<'a> {
     receivers: BTreeMap<&'a str, BTreeSet<usize>>,
     /// `(mailbox, new owner)` of every `transfer`.
     transfers: BTreeSet<(&'a str, &'a str)>,
+    /// (mailbox, process) pairs of every `grant` statement.
+    grants: BTreeSet<(&'a str, &'a str)>,
     /// What is left of [`SUGGESTION_WORK`].
     suggestion_work: usize,
 }
@@ -82,7 +84,7 @@ struct BodyCtx {
 
 /// Every statement in a body, nested blocks included, in file order. Iterative: it keeps
 /// one iterator per open block rather than one stack frame.
-fn walk<'a>(body: &'a [Stmt], f: &mut impl FnMut(&'a Stmt)) {
+pub(crate) fn walk<'a>(body: &'a [Stmt], f: &mut impl FnMut(&'a Stmt)) {
     let mut open = vec![body.iter()];
     while let Some(block) = open.last_mut() {
         let Some(st) = block.next() else {
@@ -116,6 +118,7 @@ impl<'a> Checker<'a> {
             facts: Vec::with_capacity(s.processes.len()),
             receivers: BTreeMap::new(),
             transfers: BTreeSet::new(),
+            grants: BTreeSet::new(),
             suggestion_work: SUGGESTION_WORK,
         };
         for (i, p) in s.processes.iter().enumerate() {
@@ -139,6 +142,18 @@ impl<'a> Checker<'a> {
                 }
                 StmtKind::Transfer { name, to } => {
                     c.transfers.insert((&name.name, &to.name.name));
+                }
+                StmtKind::Grant { name, to } => {
+                    c.grants.insert((&name.name, &to.name.name));
+                }
+                // A receive right passed in a message makes its receiver the owner.
+                StmtKind::Pass {
+                    receive: true,
+                    mailbox,
+                    to,
+                    ..
+                } => {
+                    c.transfers.insert((&mailbox.name, &to.name.name));
                 }
                 _ => {}
             });
@@ -243,6 +258,7 @@ impl Checker<'_> {
                 }
                 StmtKind::Send { payload, .. }
                 | StmtKind::Call { payload, .. }
+                | StmtKind::Pass { payload, .. }
                 | StmtKind::Reply { payload }
                 | StmtKind::ReplyTo { payload, .. }
                 | StmtKind::Print(payload) => templates.push(payload),
@@ -550,7 +566,14 @@ impl Checker<'_> {
                 }
             }
             StmtKind::Create { .. } => {}
-            StmtKind::ReplyTo { .. } | StmtKind::Lookup { .. } | StmtKind::Wait { .. } => {
+            StmtKind::ReplyTo { .. }
+            | StmtKind::Lookup { .. }
+            | StmtKind::Wait { .. }
+            | StmtKind::Select { .. }
+            | StmtKind::Pass { .. }
+            | StmtKind::GrantSend { .. }
+            | StmtKind::Grant { .. }
+            | StmtKind::Revoke { .. } => {
                 self.leaf_statement(st);
             }
             StmtKind::Delete { name } => {
@@ -640,6 +663,47 @@ impl Checker<'_> {
                         );
                     }
                 }
+            }
+            StmtKind::Select { set, .. } => {
+                if set.len() > abi::MAX_SELECT {
+                    self.err(Diagnostic::new(
+                        st.span,
+                        format!("a select over {} endpoints", set.len()),
+                        format!("a select waits on at most {} endpoints", abi::MAX_SELECT),
+                    ));
+                }
+                let mut seen = Vec::new();
+                for m in set {
+                    let key = m.as_ref().map(|m| m.name.as_str());
+                    if seen.contains(&key) {
+                        let span = m.as_ref().map_or(st.span, |m| m.span);
+                        self.err(Diagnostic::new(
+                            span,
+                            "an endpoint named twice in one select",
+                            "name each endpoint once",
+                        ));
+                    }
+                    seen.push(key);
+                    if let Some(m) = m {
+                        self.mailbox_name(m, "a mailbox name");
+                    }
+                }
+            }
+            StmtKind::Pass { mailbox, to, .. } => {
+                self.mailbox_name(mailbox, "the mailbox the right is on");
+                if self.process(&to.name.name).is_some() {
+                    self.process_target(to, false, "a mailbox or process name");
+                } else {
+                    self.mailbox_name(&to.name, "a mailbox or process name");
+                }
+            }
+            StmtKind::GrantSend { name, to } => {
+                self.mailbox_name(name, "a mailbox name");
+                self.process_target(to, false, "a process name");
+            }
+            StmtKind::Grant { name, to: who } | StmtKind::Revoke { name, from: who } => {
+                self.mailbox_name(name, "a mailbox name");
+                self.process_target(who, false, "a process name");
             }
             _ => {}
         }
@@ -759,9 +823,13 @@ impl Checker<'_> {
         let boot_owner = self
             .mailbox(name)
             .and_then(|decl| self.boot_owner(decl).ok().flatten());
+        // A shared boot mailbox grants every process that receives from it at boot.
+        let shared = self.mailbox(name).is_some_and(|d| d.receivers.is_shared());
         if boot_owner == Some(proc)
+            || shared
             || self.facts[proc].creates.contains(name)
             || self.transfers.contains(&(name, p.name.name.as_str()))
+            || self.grants.contains(&(name, p.name.name.as_str()))
         {
             return;
         }

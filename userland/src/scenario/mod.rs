@@ -153,6 +153,9 @@ shipped!(
     "textbook_rr",
     "textbook_srtf",
     "textbook_priority",
+    "worker_pool",
+    "multiplexer",
+    "private_reply",
 );
 
 /// The shipped scenario called `name` (with or without `.sim`).

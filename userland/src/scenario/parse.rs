@@ -285,7 +285,8 @@ const PROCESS_ATTRIBUTES: &str = "count, priority, inbox, burst, arrive, spawned
 
 /// The words that start a statement, for "expected" lists.
 const STATEMENTS: &str = "send, call, receive, reply, compute, sleep, yield, create, delete, \
-    transfer, lookup, spawn, wait, exit, repeat, loop, while, if, break, print, let or expect";
+    transfer, grant, revoke, select, pass, grant_send, lookup, spawn, wait, exit, repeat, loop, \
+    while, if, break, print, let or expect";
 
 struct Parser<'a> {
     src: &'a str,
@@ -466,6 +467,106 @@ impl Parser<'_> {
                     format!("expected {expected}"),
                 )
             })
+    }
+
+    /// `receivers POLICY`'s policy.
+    fn receivers_policy(&mut self) -> PResult<abi::Receivers> {
+        let names: Vec<&str> = abi::Receivers::ALL.iter().map(|r| r.name()).collect();
+        let expected = format!("a receiver policy: {}", names.join(", "));
+        let word = self.ident(&expected)?;
+        abi::Receivers::from_name(&word.name).ok_or_else(|| {
+            Diagnostic::new(
+                word.span,
+                format!("unknown receiver policy `{}`", word.name),
+                format!("expected {expected}"),
+            )
+        })
+    }
+
+    /// `lifetime WHO`'s owner: `owner` or `system`.
+    fn lifetime(&mut self) -> PResult<abi::Lifetime> {
+        let expected = "a lifetime: owner or system";
+        let word = self.ident(expected)?;
+        abi::Lifetime::from_name(&word.name).ok_or_else(|| {
+            Diagnostic::new(
+                word.span,
+                format!("unknown lifetime `{}`", word.name),
+                format!("expected {expected}"),
+            )
+        })
+    }
+
+    /// `pass RIGHT MAILBOX to TARGET "payload" [MODE]`, after the keyword.
+    fn pass(&mut self) -> PResult<StmtKind> {
+        let receive = if self.eat_word("receive") {
+            true
+        } else if self.eat_word("send") {
+            false
+        } else {
+            return Err(self.unexpected("`receive` or `send` (the right to pass)"));
+        };
+        let mailbox = self.ident("the mailbox the right is on")?;
+        if !self.eat_word("to") {
+            return Err(self.unexpected("`to`"));
+        }
+        let to = self.target("a mailbox or process name")?;
+        let payload = self.template("the message, in quotes")?;
+        let mode = self.mode()?;
+        Ok(StmtKind::Pass {
+            receive,
+            mailbox,
+            to: Box::new(to),
+            payload,
+            mode,
+        })
+    }
+
+    /// `select ENDPOINT... [MODE] [buffer N]`, after the keyword: mailbox names and `any`,
+    /// then the mode and buffer as for `receive`.
+    fn select(&mut self) -> PResult<StmtKind> {
+        let mut set = Vec::new();
+        loop {
+            let end = ["nonblocking", "timeout", "buffer"]
+                .iter()
+                .any(|w| self.is_word(w));
+            if end || !matches!(self.peek().kind, Tok::Word(_)) {
+                break;
+            }
+            if self.eat_word("any") {
+                set.push(None);
+            } else {
+                set.push(Some(self.ident("a mailbox name or `any`")?));
+            }
+        }
+        if set.is_empty() {
+            return Err(self.unexpected("a mailbox name or `any`"));
+        }
+        let mode = self.mode()?;
+        let buffer = if self.eat_word("buffer") {
+            Some(self.int("a buffer length in bytes")?.0)
+        } else {
+            None
+        };
+        Ok(StmtKind::Select { set, mode, buffer })
+    }
+
+    /// `grant MAILBOX to PROCESS` or `revoke MAILBOX from PROCESS`, after the keyword.
+    fn grant_or_revoke(&mut self, grant: bool) -> PResult<StmtKind> {
+        let name = self.ident("a mailbox name")?;
+        let (word, what) = if grant {
+            ("to", "the process to grant the receive privilege")
+        } else {
+            ("from", "the process to take the receive privilege from")
+        };
+        if !self.eat_word(word) {
+            return Err(self.unexpected(&format!("`{word}`")));
+        }
+        let target = self.target(what)?;
+        Ok(if grant {
+            StmtKind::Grant { name, to: target }
+        } else {
+            StmtKind::Revoke { name, from: target }
+        })
     }
 
     fn percent(&mut self) -> PResult<u8> {
@@ -659,6 +760,8 @@ impl Parser<'_> {
         let mut capacity = Capacity::Zero;
         let mut owner = None;
         let mut overflow = OverflowSpec::Block;
+        let mut receivers = abi::Receivers::OwnerOnly;
+        let mut lifetime = abi::Lifetime::Owner;
         loop {
             if self.eat_word("capacity") {
                 capacity = self.capacity()?;
@@ -666,6 +769,10 @@ impl Parser<'_> {
                 owner = Some(self.target("the owning process's name")?);
             } else if self.eat_word("overflow") {
                 overflow = self.overflow()?;
+            } else if self.eat_word("receivers") {
+                receivers = self.receivers_policy()?;
+            } else if self.eat_word("lifetime") {
+                lifetime = self.lifetime()?;
             } else {
                 break;
             }
@@ -675,17 +782,17 @@ impl Parser<'_> {
             Tok::End | Tok::Eof => {
                 self.next();
             }
-            _ => {
-                return Err(
-                    self.unexpected("`capacity`, `owner`, `overflow` or the end of the line")
-                )
-            }
+            _ => return Err(self.unexpected(
+                "`capacity`, `owner`, `overflow`, `receivers`, `lifetime` or the end of the line",
+            )),
         }
         Ok(MailboxDecl {
             name,
             capacity,
             owner,
             overflow,
+            receivers,
+            lifetime,
             span: start.to(end),
         })
     }
@@ -1174,6 +1281,8 @@ impl Parser<'_> {
                     span: name.span,
                 });
                 let mut overflow = OverflowSpec::Block;
+                let mut receivers = abi::Receivers::OwnerOnly;
+                let mut lifetime = abi::Lifetime::Owner;
                 loop {
                     if self.eat_word("capacity") {
                         capacity = if self.eat_word("unbounded") {
@@ -1184,6 +1293,10 @@ impl Parser<'_> {
                         };
                     } else if self.eat_word("overflow") {
                         overflow = self.overflow()?;
+                    } else if self.eat_word("receivers") {
+                        receivers = self.receivers_policy()?;
+                    } else if self.eat_word("lifetime") {
+                        lifetime = self.lifetime()?;
                     } else {
                         break;
                     }
@@ -1192,8 +1305,22 @@ impl Parser<'_> {
                     name,
                     capacity,
                     overflow,
+                    receivers,
+                    lifetime,
                 }
             }
+            "grant" => self.grant_or_revoke(true)?,
+            "select" => self.select()?,
+            "pass" => self.pass()?,
+            "grant_send" => {
+                let name = self.ident("a mailbox name")?;
+                if !self.eat_word("to") {
+                    return Err(self.unexpected("`to`"));
+                }
+                let to = self.target("the process to give a send right")?;
+                StmtKind::GrantSend { name, to }
+            }
+            "revoke" => self.grant_or_revoke(false)?,
             "delete" => StmtKind::Delete {
                 name: self.ident("a mailbox name")?,
             },

@@ -25,10 +25,10 @@
 //! code 1, the way a failed `expect` does.
 
 use super::ast::*;
-use super::check::boot_owners;
+use super::check::{boot_owners, walk};
 use super::MAX_VALUE_BYTES;
-use crate::{Capacity, Message, ProgramTable, SpawnOptions, Sys};
-use abi::{Dest, Error, MailboxId, Mode, Pid, Source};
+use crate::{Capacity, MailboxOptions, Message, ProgramTable, SpawnOptions, Sys};
+use abi::{Dest, Error, MailboxId, Mode, Pid, Right, Source};
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
@@ -171,11 +171,12 @@ async fn init(sys: Sys, s: Arc<Scenario>, dir: Shared, names: Rc<Names>) -> i32 
     let me = sys.getpid().await;
     dir.borrow_mut().init = Some(me);
     for m in &s.mailboxes {
-        let overflow = m.overflow.overflow();
-        match sys
-            .create_mailbox_with(m.capacity, Some(&m.name.name), overflow)
-            .await
-        {
+        let options = MailboxOptions::new(m.capacity)
+            .name(&m.name.name)
+            .overflow(m.overflow.overflow())
+            .receivers(m.receivers)
+            .lifetime(m.lifetime);
+        match sys.create_mailbox_opts(options).await {
             Ok(id) => {
                 dir.borrow_mut().mailboxes.insert(m.name.name.clone(), id);
             }
@@ -199,6 +200,12 @@ async fn init(sys: Sys, s: Arc<Scenario>, dir: Shared, names: Rc<Names>) -> i32 
                 }
             }
         }
+    }
+    if grant_boot_receivers(&sys, &s, &dir).await.is_err() {
+        failed = true;
+    }
+    if grant_boot_senders(&sys, &s, &dir).await.is_err() {
+        failed = true;
     }
     for (m, owner) in s.mailboxes.iter().zip(&names.owners) {
         let Some(owner) = *owner else {
@@ -227,6 +234,97 @@ async fn init(sys: Sys, s: Arc<Scenario>, dir: Shared, names: Rc<Names>) -> i32 
         failed = true;
     }
     i32::from(failed)
+}
+
+/// Grant every copy of every boot process that receives from a shared boot mailbox the
+/// privilege to, while `init` still owns the mailboxes (before they go to their owners).
+async fn grant_boot_receivers(sys: &Sys, s: &Scenario, dir: &Shared) -> Result<(), Error> {
+    let mut result = Ok(());
+    for m in s.mailboxes.iter().filter(|m| m.receivers.is_shared()) {
+        for (decl, p) in s.processes.iter().enumerate().filter(|(_, p)| !p.spawned) {
+            if !receives_from(&p.body, &m.name.name) {
+                continue;
+            }
+            for copy in 0..p.count {
+                let (id, pid) = {
+                    let d = dir.borrow();
+                    (
+                        d.mailboxes.get(&m.name.name).copied(),
+                        d.procs.get(&(decl, copy)).copied(),
+                    )
+                };
+                if let (Some(id), Some(pid)) = (id, pid) {
+                    if let Err(e) = sys.grant_receive(id, pid).await {
+                        let _ = sys
+                            .print(&format!("init: cannot grant {} to {pid}: {e}", m.name.name))
+                            .await;
+                        result = Err(e);
+                    }
+                }
+            }
+        }
+    }
+    result
+}
+
+/// In capability mode (`set capabilities on`), give every copy of every boot process that
+/// sends, calls or passes a right to a boot mailbox a send right on it, while `init` (its
+/// creator) still holds one to give.
+async fn grant_boot_senders(sys: &Sys, s: &Scenario, dir: &Shared) -> Result<(), Error> {
+    let on = matches!(
+        s.setting(SettingKey::Capabilities),
+        Some(SettingValue::Word(w)) if w == "on"
+    );
+    if !on {
+        return Ok(());
+    }
+    let mut result = Ok(());
+    for m in &s.mailboxes {
+        for (decl, p) in s.processes.iter().enumerate().filter(|(_, p)| !p.spawned) {
+            let mut sends = false;
+            walk(&p.body, &mut |st| match &st.kind {
+                StmtKind::Send { to, .. } | StmtKind::Call { to, .. } => {
+                    sends |= to.name.name == m.name.name;
+                }
+                StmtKind::Pass { to, .. } => sends |= to.name.name == m.name.name,
+                _ => {}
+            });
+            if !sends {
+                continue;
+            }
+            for copy in 0..p.count {
+                let (id, pid) = {
+                    let d = dir.borrow();
+                    (
+                        d.mailboxes.get(&m.name.name).copied(),
+                        d.procs.get(&(decl, copy)).copied(),
+                    )
+                };
+                if let (Some(id), Some(pid)) = (id, pid) {
+                    if let Err(e) = sys.grant_send(id, pid).await {
+                        result = Err(e);
+                    }
+                }
+            }
+        }
+    }
+    result
+}
+
+/// Whether a `receive` or `select` from mailbox `name` appears anywhere in `body`.
+fn receives_from(body: &[Stmt], name: &str) -> bool {
+    let mut found = false;
+    walk(body, &mut |st| match &st.kind {
+        StmtKind::Receive {
+            from: SourceSpec::Mailbox(m),
+            ..
+        } => found |= m.name == name,
+        StmtKind::Select { set, .. } => {
+            found |= set.iter().flatten().any(|m| m.name == name);
+        }
+        _ => {}
+    });
+    found
 }
 
 /// Spawn copy `copy` of declaration `decl`, to be released by `starter`, and bind it.
@@ -582,6 +680,8 @@ impl<'a> Interp<'a> {
                 name,
                 capacity,
                 overflow,
+                receivers,
+                lifetime,
             } => {
                 let capacity = match capacity {
                     CapacitySpec::Unbounded => Capacity::Unbounded,
@@ -593,9 +693,12 @@ impl<'a> Interp<'a> {
                         })?),
                     },
                 };
-                let r = sys
-                    .create_mailbox_with(capacity, Some(&name.name), overflow.overflow())
-                    .await;
+                let options = MailboxOptions::new(capacity)
+                    .name(&name.name)
+                    .overflow(overflow.overflow())
+                    .receivers(*receivers)
+                    .lifetime(*lifetime);
+                let r = sys.create_mailbox_opts(options).await;
                 if let Ok(id) = r {
                     self.dir
                         .borrow_mut()
@@ -612,6 +715,57 @@ impl<'a> Interp<'a> {
                 let id = self.mailbox(&name.name);
                 let pid = self.pid_of(to)?;
                 self.last = done(sys.transfer_mailbox(id, pid).await);
+            }
+            StmtKind::Select { set, mode, buffer } => {
+                let set: Vec<Source> = set
+                    .iter()
+                    .map(|m| match m {
+                        Some(m) => Source::Mailbox(self.mailbox(&m.name)),
+                        None => Source::Any,
+                    })
+                    .collect();
+                let buf = buffer.unwrap_or(crate::sys::DEFAULT_RECV_BUFFER);
+                let mode = self.mode(mode)?;
+                self.last = match sys.select_upto(&set, buf, mode).await {
+                    Ok((_, m)) => {
+                        self.received = Some(m.clone());
+                        Outcome::Message(m)
+                    }
+                    Err(e) => Outcome::Failed(e),
+                };
+            }
+            StmtKind::Pass {
+                receive,
+                mailbox,
+                to,
+                payload,
+                mode,
+            } => {
+                let bytes = self.fill(payload).await?;
+                let dest = self.dest(to)?;
+                let mode = self.mode(mode)?;
+                let m = self.mailbox(&mailbox.name);
+                let right = if *receive {
+                    Right::Receive(m)
+                } else {
+                    Right::Send(m)
+                };
+                self.last = done(sys.send_right(dest, bytes.as_bytes(), mode, right).await);
+            }
+            StmtKind::GrantSend { name, to } => {
+                let id = self.mailbox(&name.name);
+                let pid = self.pid_of(to)?;
+                self.last = done(sys.grant_send(id, pid).await);
+            }
+            StmtKind::Grant { name, to } => {
+                let id = self.mailbox(&name.name);
+                let pid = self.pid_of(to)?;
+                self.last = done(sys.grant_receive(id, pid).await);
+            }
+            StmtKind::Revoke { name, from } => {
+                let id = self.mailbox(&name.name);
+                let pid = self.pid_of(from)?;
+                self.last = done(sys.revoke_receive(id, pid).await);
             }
             StmtKind::Spawn { name, arg } => {
                 let arg = match arg {

@@ -8,7 +8,8 @@
 //! the same events on every machine.
 
 use abi::{
-    Capacity, Dest, Error, MailboxId, Mode, Overflow, Pid, Source, Syscall, Sysno, RET_REGS,
+    Capacity, Dest, Error, Lifetime, MailboxId, Mode, Overflow, Pid, Receivers, Source, Syscall,
+    Sysno, RET_REGS,
 };
 use kernel::trace::WaitQueueId;
 use kernel::trace::{
@@ -129,6 +130,7 @@ impl Rng {
             WaitQueueId::ReceiversFrom(p),
             WaitQueueId::Replies(p),
             WaitQueueId::Exit(p),
+            WaitQueueId::Select(p),
         ])
     }
     pub fn pids(&mut self) -> Vec<Pid> {
@@ -152,6 +154,8 @@ impl Rng {
                 capacity: self.capacity(),
                 name_len: self.num(),
                 overflow: self.pick(&Overflow::ALL),
+                receivers: self.pick(&Receivers::ALL),
+                lifetime: self.pick(&Lifetime::ALL),
             },
             Sysno::DeleteMailbox => Syscall::DeleteMailbox {
                 mailbox: self.mailbox(),
@@ -207,6 +211,33 @@ impl Rng {
             Sysno::Sleep => Syscall::Sleep { ticks: self.num() },
             Sysno::Compute => Syscall::Compute { ticks: self.num() },
             Sysno::Print => Syscall::Print { len: self.num() },
+            Sysno::GrantReceive => Syscall::GrantReceive {
+                mailbox: self.mailbox(),
+                to: self.pid(),
+            },
+            Sysno::RevokeReceive => Syscall::RevokeReceive {
+                mailbox: self.mailbox(),
+                from: self.pid(),
+            },
+            Sysno::SendRight => Syscall::SendRight {
+                dest: self.dest(),
+                len: self.num(),
+                mode: self.mode(),
+                right: if self.flip() {
+                    abi::Right::Receive(self.mailbox())
+                } else {
+                    abi::Right::Send(self.mailbox())
+                },
+            },
+            Sysno::GrantSend => Syscall::GrantSend {
+                mailbox: self.mailbox(),
+                to: self.pid(),
+            },
+            Sysno::Select => Syscall::Select {
+                count: self.num(),
+                buf_len,
+                mode: self.mode(),
+            },
         }
     }
     pub fn ret(&mut self) -> [u64; RET_REGS] {
@@ -321,6 +352,7 @@ impl Rng {
                     WakeReason::PeerExited,
                     WakeReason::BufferTooSmall,
                     WakeReason::MessageDropped,
+                    WakeReason::Revoked,
                 ]),
             },
             8 => EventKind::MessageQueued {
@@ -391,6 +423,8 @@ impl Rng {
                 owner: self.pid(),
                 capacity: self.capacity(),
                 overflow: self.pick(&Overflow::ALL),
+                receivers: self.pick(&Receivers::ALL),
+                lifetime: self.pick(&Lifetime::ALL),
                 name: self.flip().then(|| self.name()),
             },
             16 => EventKind::MailboxDeleted {
@@ -450,6 +484,36 @@ impl Rng {
                 to: self.num() as u32,
             },
             29 => EventKind::Fault { kind: self.fault() },
+            31 => EventKind::MailboxOrphaned {
+                id: self.mailbox(),
+                from: self.pid(),
+            },
+            32 => EventKind::ReceiveGranted {
+                id: self.mailbox(),
+                by: self.pid(),
+                to: self.pid(),
+            },
+            33 => EventKind::ReceiveRevoked {
+                id: self.mailbox(),
+                by: self.pid(),
+                from: self.pid(),
+            },
+            34 => EventKind::RightTransferred {
+                msg: self.num(),
+                right: abi::Right::Receive(self.mailbox()),
+                from: self.pid(),
+                to: self.pid(),
+            },
+            35 => EventKind::RightVoided {
+                msg: self.num(),
+                right: abi::Right::Send(self.mailbox()),
+                from: self.pid(),
+            },
+            36 => EventKind::SendGranted {
+                id: self.mailbox(),
+                by: self.pid(),
+                to: self.pid(),
+            },
             _ => EventKind::Livelock {
                 cause: if self.flip() {
                     LivelockCause::Steps { steps: self.num() }
@@ -594,7 +658,7 @@ pub fn awkward_strings() -> Vec<String> {
 }
 
 /// How many `EventKind` variants [`variant`] tells apart.
-pub const VARIANTS: usize = 31;
+pub const VARIANTS: usize = 37;
 
 /// Which variant an event is. No wildcard arm: a new variant does not compile until the
 /// generator makes it and this test covers it.
@@ -631,6 +695,12 @@ pub fn variant(kind: &EventKind) -> usize {
         EventKind::Migrate { .. } => 28,
         EventKind::Fault { .. } => 29,
         EventKind::Livelock { .. } => 30,
+        EventKind::MailboxOrphaned { .. } => 31,
+        EventKind::ReceiveGranted { .. } => 32,
+        EventKind::ReceiveRevoked { .. } => 33,
+        EventKind::RightTransferred { .. } => 34,
+        EventKind::RightVoided { .. } => 35,
+        EventKind::SendGranted { .. } => 36,
     }
 }
 
@@ -652,6 +722,8 @@ pub fn hand_made() -> Vec<Event> {
         owner: Pid::new(0, 0),
         capacity: Capacity::Zero,
         overflow: Overflow::Block,
+        receivers: Receivers::OwnerOnly,
+        lifetime: Lifetime::Owner,
         name: name.map(str::to_string),
     };
     let dispatch = |pid| EventKind::Dispatch { pid };
