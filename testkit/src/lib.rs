@@ -10,7 +10,7 @@ use sim::{Machine, MachineConfig, Report};
 use std::cell::RefCell;
 use std::future::Future;
 use std::rc::Rc;
-use userland::{ProgramTable, Sys};
+use userland::{ProgramTable, Sys, SysResult};
 
 pub mod hostile;
 pub mod soak;
@@ -89,4 +89,23 @@ pub fn proptest_cases(default: u32) -> u32 {
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(default)
+}
+
+/// The mailbox called `name`, once its creator has made it: a test program that needs a
+/// mailbox another process creates yields until the name is registered.
+pub async fn lookup(sys: &Sys, name: &str) -> abi::MailboxId {
+    loop {
+        if let Ok(m) = sys.lookup_mailbox(name).await {
+            return m;
+        }
+        sys.yield_now().await;
+    }
+}
+
+/// A syscall's result as a log line: `ok VALUE` or `err NAME`.
+pub fn show<T: std::fmt::Debug>(r: &SysResult<T>) -> String {
+    match r {
+        Ok(v) => format!("ok {v:?}"),
+        Err(e) => format!("err {e}"),
+    }
 }

@@ -14,6 +14,7 @@ use kernel::trace::EventKind;
 use kernel::trace::WaitQueueId;
 use sim::render::{explain, ps};
 use sim::{Machine, MachineConfig, Outcome, Policy, Report};
+use testkit::lookup;
 use testkit::{config, run_with, Log};
 use userland::{ProgramTable, SpawnOptions, Sys};
 
@@ -68,16 +69,6 @@ async fn spawn_at(sys: &Sys, program: &str, arg: u64, priority: u8) -> Pid {
     sys.spawn_with(SpawnOptions::new(program, arg).priority(priority))
         .await
         .unwrap_or_else(|e| panic!("spawn {program}: {e}"))
-}
-
-/// The mailbox called `name`, once its owner has created it.
-async fn lookup(sys: &Sys, name: &str) -> abi::MailboxId {
-    loop {
-        if let Ok(m) = sys.lookup_mailbox(name).await {
-            return m;
-        }
-        sys.yield_now().await;
-    }
 }
 
 /// `explain`'s why-section: its heading and one line per blocked process.

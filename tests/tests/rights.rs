@@ -7,23 +7,8 @@ use abi::{Capacity, Error, MailboxId, Mode, Pid, Right, Source};
 use kernel::trace::EventKind;
 use sim::Report;
 use testkit::{config, prog, run, run_with, Log};
-use userland::{ProgramTable, Sys, SysResult};
-
-fn show<T: std::fmt::Debug>(r: &SysResult<T>) -> String {
-    match r {
-        Ok(v) => format!("ok {v:?}"),
-        Err(e) => format!("err {e}"),
-    }
-}
-
-async fn lookup(sys: &Sys, name: &str) -> MailboxId {
-    loop {
-        match sys.lookup_mailbox(name).await {
-            Ok(m) => return m,
-            Err(_) => sys.yield_now().await,
-        }
-    }
-}
+use testkit::{lookup, show};
+use userland::{ProgramTable, SysResult};
 
 fn count(report: &Report, f: impl Fn(&EventKind) -> bool) -> usize {
     report.events.iter().filter(|e| f(&e.kind)).count()

@@ -6,24 +6,15 @@
 use abi::{Capacity, MailboxId, Mode, Pid, Receivers, Source, Sysno};
 use kernel::trace::{EventKind, WaitQueueId, WakeReason};
 use sim::Report;
+use testkit::lookup;
 use testkit::{prog, run, Log};
-use userland::{MailboxOptions, ProgramTable, Sys, SysResult};
+use userland::{MailboxOptions, ProgramTable, SysResult};
 
 /// A select's result as `ok #POS "text"` or `err NAME`.
 fn show(r: &SysResult<(usize, userland::Message)>) -> String {
     match r {
         Ok((pos, m)) => format!("ok #{pos} {:?}", m.text()),
         Err(e) => format!("err {e}"),
-    }
-}
-
-/// The mailbox called `name`, waiting for its creator to make it.
-async fn lookup(sys: &Sys, name: &str) -> MailboxId {
-    loop {
-        match sys.lookup_mailbox(name).await {
-            Ok(m) => return m,
-            Err(_) => sys.yield_now().await,
-        }
     }
 }
 

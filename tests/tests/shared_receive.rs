@@ -12,25 +12,8 @@ use kernel::trace::{EventKind, WaitQueueId, WakeReason};
 use sim::{Outcome, Report};
 use std::collections::BTreeMap;
 use testkit::{config, prog, run, run_with, Log};
+use testkit::{lookup, show};
 use userland::{MailboxOptions, ProgramTable, Sys, SysResult};
-
-/// A result as `ok VALUE` or `err NAME`.
-fn show<T: std::fmt::Debug>(r: &SysResult<T>) -> String {
-    match r {
-        Ok(v) => format!("ok {v:?}"),
-        Err(e) => format!("err {e}"),
-    }
-}
-
-/// The mailbox called `name`, waiting for its creator to make it.
-async fn lookup(sys: &Sys, name: &str) -> abi::MailboxId {
-    loop {
-        match sys.lookup_mailbox(name).await {
-            Ok(m) => return m,
-            Err(_) => sys.yield_now().await,
-        }
-    }
-}
 
 /// A pool: `main` creates the mailbox `pool` with `receivers`, spawns `workers` workers,
 /// grants each the receive privilege, waits until they all wait in `receive`, then, if

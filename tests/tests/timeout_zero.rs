@@ -8,16 +8,9 @@
 use abi::{Capacity, Mode};
 use kernel::trace::{EventKind, ReplyDropReason, WaitQueueId};
 use sim::{Outcome, Report};
+use testkit::show;
 use testkit::{config, prog, run, run_with, Log};
-use userland::{ProgramTable, SysResult};
-
-/// A result as `ok`, `ok "text"` for a message, or the error's name.
-fn show<T: std::fmt::Debug>(r: &SysResult<T>) -> String {
-    match r {
-        Ok(v) => format!("ok {v:?}"),
-        Err(e) => format!("err {e}"),
-    }
-}
+use userland::ProgramTable;
 
 /// The processes (by name) that ever blocked on a queue `pick` selects.
 fn blocked_on(report: &Report, pick: impl Fn(&WaitQueueId) -> bool) -> usize {
