@@ -14,19 +14,9 @@ use crate::Policy;
 use abi::Ticks;
 use kernel::sched::PriorityOrder;
 
-/// The policy names `--policy` accepts, in the order the docs list them.
-pub const NAMES: &[&str] = &[
-    "rr",
-    "fcfs",
-    "sjf",
-    "srtf",
-    "priority",
-    "priority_np",
-    "mlfq",
-    "lottery",
-    "random",
-    "pct",
-];
+/// The policy names `--policy` accepts, in the order the docs list them: the words a
+/// scenario's `set policy` takes, so the flag and the file cannot disagree.
+pub const NAMES: &[&str] = userland::scenario::SettingKey::Policy.words();
 
 /// Turn a policy name and its settings, as the command line and scenario files give them,
 /// into a kernel [`Policy`]: `parse("mlfq", &PolicySettings { levels: Some(3), quanta:
