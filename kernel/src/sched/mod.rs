@@ -20,6 +20,7 @@
 //! [`pct::Pct`] counts them as its steps, and [`replay::Replay`] checks each against the
 //! recorded preemption of the running process.
 
+pub mod directed;
 pub mod lottery;
 pub mod mlfq;
 pub mod pct;
@@ -220,6 +221,9 @@ pub enum Policy {
     /// [`replay::Replay`]). Shared, so that cloning a policy (one scheduler per CPU, one
     /// machine per replayed run) does not copy the recording.
     Replay(Arc<replay::Schedule>),
+    /// Exploration: give way at every scheduling point and follow a plan of dispatches by
+    /// name, as a systematic explorer directs (see [`directed::Directed`]).
+    Directed(Arc<directed::Plan>),
 }
 
 impl Policy {
@@ -289,6 +293,7 @@ impl Policy {
             }
             Policy::Pct { depth, steps } => Box::new(pct::Pct::new(seed, depth, steps)),
             Policy::Replay(ref schedule) => Box::new(replay::Replay::new(Arc::clone(schedule))),
+            Policy::Directed(ref plan) => Box::new(directed::Directed::new(Arc::clone(plan))),
         }
     }
 
@@ -305,6 +310,7 @@ impl Policy {
             Policy::Random { .. } => "random",
             Policy::Pct { .. } => "pct",
             Policy::Replay(_) => "replay",
+            Policy::Directed(_) => "directed",
         }
     }
 }
@@ -369,6 +375,7 @@ impl fmt::Display for Policy {
             Policy::Replay(schedule) => {
                 write!(f, "replay({} decisions)", schedule.decisions.len())
             }
+            Policy::Directed(plan) => write!(f, "directed({} decisions)", plan.prefix.len()),
         }
     }
 }
