@@ -64,6 +64,10 @@ pub(crate) struct ExploreArgs {
     /// --format json, every distinct outcome).
     #[arg(long)]
     keep_going: bool,
+    /// dpor: no reduction, run every schedule (the naive enumeration DPOR is checked
+    /// against; exponential).
+    #[arg(long)]
+    no_reduction: bool,
     /// With TARGET `merge`: the JSON results of `sim explore --strategy dpor --format json
     /// --shard I/N` to combine into one verdict.
     #[arg(value_name = "RESULTS")]
@@ -159,8 +163,10 @@ pub(crate) fn run(
         }
         return run_dpor(&args, &explored, &config, shard);
     }
-    if args.keep_going {
-        return Err("sim explore: --keep-going applies to --strategy dpor\n".into());
+    if args.keep_going || args.no_reduction {
+        return Err(
+            "sim explore: --keep-going and --no-reduction apply to --strategy dpor\n".into(),
+        );
     }
     let strategy = match args.strategy {
         StrategyArg::Random => {
@@ -285,6 +291,7 @@ fn run_dpor(
     let settings = explore::DporSettings {
         max_interleavings: args.max_interleavings,
         keep_going: args.keep_going,
+        exhaustive: args.no_reduction,
         ..explore::DporSettings::default()
     };
     let (bar, tell) = match std::io::stderr().is_terminal() {
@@ -316,6 +323,10 @@ fn run_dpor(
         ReportFormat::Json => report.render_json(args.keep_going),
     };
     write_stdout(&shown)?;
+    // A failure found before the limit is a failure, whatever else the search did not reach.
+    if !report.failures.is_empty() {
+        return Ok(ExitCode::from(1));
+    }
     Ok(verdict_status(report.verdict))
 }
 

@@ -120,8 +120,13 @@ impl DporReport {
                 plural(self.failures.len() as u64, "failure", "distinct failures")
             ),
             Verdict::Incomplete => format!(
-                "incomplete: stopped at the limit of {} interleavings ({how}), search stack {} deep, no failure so far{shard}",
-                self.max_interleavings, self.depth_left
+                "incomplete: stopped at the limit of {} interleavings ({how}), search stack {} deep, {} so far{shard}",
+                self.max_interleavings,
+                self.depth_left,
+                match self.failures.len() {
+                    0 => "no failure".to_string(),
+                    n => plural(n as u64, "failure", "distinct failures"),
+                }
             ),
         }
     }
