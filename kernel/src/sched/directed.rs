@@ -27,9 +27,8 @@ pub struct Plan {
     pub avoid: Vec<Who>,
 }
 
-/// Follows a [`Plan`], then a default: the process that just gave way if it may go on (so a
-/// run past its prefix switches only when it must), else the longest-waiting ready process
-/// not to be avoided, else the longest-waiting one.
+/// Follows a [`Plan`], then a default: the longest-waiting ready process not to be avoided,
+/// else the longest-waiting one.
 #[derive(Debug)]
 pub struct Directed {
     plan: Arc<Plan>,
@@ -37,8 +36,6 @@ pub struct Directed {
     ready: VecDeque<Pid>,
     who: BTreeMap<Pid, Who>,
     seen: BTreeMap<String, u32>,
-    /// The process the policy last took the CPU from, while it is still ready.
-    preempted: Option<Pid>,
     mismatches: u64,
 }
 
@@ -51,7 +48,6 @@ impl Directed {
             ready: VecDeque::new(),
             who: BTreeMap::new(),
             seen: BTreeMap::new(),
-            preempted: None,
             mismatches: 0,
         }
     }
@@ -67,13 +63,13 @@ impl Directed {
             .is_some_and(|w| self.plan.avoid.contains(w))
     }
 
+    /// Past the prefix: the longest-waiting ready process not to be avoided, else the
+    /// longest-waiting. First in, first out is fair, so a process that polls in a loop never
+    /// starves the one it waits for.
     fn default_choice(&self) -> Option<usize> {
-        let again = self
-            .preempted
-            .and_then(|p| self.ready.iter().position(|&q| q == p))
-            .filter(|&i| !self.avoided(self.ready[i]));
-        again
-            .or_else(|| self.ready.iter().position(|&p| !self.avoided(p)))
+        self.ready
+            .iter()
+            .position(|&p| !self.avoided(p))
             .or(if self.ready.is_empty() { None } else { Some(0) })
     }
 }
@@ -86,6 +82,10 @@ impl Scheduler for Directed {
         self.ready.push_back(info.pid);
     }
     fn pick(&mut self, _cpu: CpuId, _now: Ticks) -> Option<Pid> {
+        // An idle CPU asks too; a question with nobody to choose is no decision of the plan.
+        if self.ready.is_empty() {
+            return None;
+        }
         let index = match self.plan.prefix.get(self.cursor) {
             Some(want) => {
                 self.cursor += 1;
@@ -100,7 +100,6 @@ impl Scheduler for Directed {
             }
             None => self.default_choice(),
         }?;
-        self.preempted = None;
         self.ready.remove(index)
     }
     fn quantum(&self, _pid: Pid) -> Option<Ticks> {
@@ -110,12 +109,8 @@ impl Scheduler for Directed {
         self.ready.len()
     }
     fn stopped(&mut self, pid: Pid, _ran: Ticks, why: StopReason) {
-        match why {
-            StopReason::Preempted => self.preempted = Some(pid),
-            StopReason::Exited => {
-                self.who.remove(&pid);
-            }
-            _ => {}
+        if why == StopReason::Exited {
+            self.who.remove(&pid);
         }
     }
     /// Always: every scheduling point is a decision, taken at the `pick` that follows.
@@ -173,16 +168,20 @@ mod tests {
             d.spawned(pid(i), n);
             d.enqueue(ready(i));
         }
+        let mut idle = Directed::new(d.plan.clone());
+        assert_eq!(idle.pick(0, 0), None, "nobody ready");
+        assert_eq!(idle.cursor, 0, "and the plan has not moved");
         assert_eq!(d.pick(0, 0), Some(pid(2)), "the prefix");
         assert!(d.should_preempt(0, pid(2), 1));
         d.stopped(pid(2), 1, StopReason::Preempted);
         d.enqueue(ready(2));
-        // `zzz` does not exist: counted, and the default keeps `b`, the one just preempted.
-        assert_eq!(d.pick(0, 1), Some(pid(2)));
+        // `zzz` does not exist: counted, and the default takes the longest-waiting ready
+        // process that is not to be avoided: `c` (`a` is avoided, `b` was queued last).
+        assert_eq!(d.pick(0, 1), Some(pid(3)));
         assert_eq!(d.mismatches(), 1);
-        d.stopped(pid(2), 1, StopReason::Exited);
-        // `a` is avoided while `c` is ready.
-        assert_eq!(d.pick(0, 2), Some(pid(3)));
+        d.stopped(pid(3), 1, StopReason::Exited);
+        // `a` is avoided while `b` is ready.
+        assert_eq!(d.pick(0, 2), Some(pid(2)));
         assert_eq!(d.pick(0, 2), Some(pid(1)));
         assert_eq!(d.pick(0, 2), None);
     }

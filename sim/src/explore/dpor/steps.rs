@@ -32,13 +32,6 @@ pub(crate) enum Obj {
     Clock,
 }
 
-impl Obj {
-    /// A message endpoint (what the dependence mutation used in tests forgets).
-    pub(crate) fn is_endpoint(&self) -> bool {
-        matches!(self, Obj::Mailbox(..) | Obj::Inbox(_))
-    }
-}
-
 /// One step of a run.
 #[derive(Clone, Debug)]
 pub(crate) struct Step {
