@@ -60,7 +60,7 @@ fn check(target: &Target<'_>, strategy: Strategy, seeds: Range<u64>) {
 ///
 /// ```no_run
 /// # fn programs() -> userland::ProgramTable { userland::programs::builtin() }
-/// sim::explore::check_dpor(programs, "bounded_buffer", 10_000);
+/// sim::explore::check_dpor(programs, "transfer", 10_000);
 /// ```
 pub fn check_dpor(programs: impl Fn() -> ProgramTable + Sync, main: &str, max_interleavings: u64) {
     let target = Target::new(programs, main, 0);

@@ -278,3 +278,32 @@ fn shards_together_reach_what_one_search_reaches() {
         }
     }
 }
+
+#[test]
+fn progress_is_told_and_check_dpor_passes_a_correct_program() {
+    let told = Arc::new(spin::Mutex::new(Vec::new()));
+    let sink = told.clone();
+    let options = Options {
+        progress: Some(Arc::new(move |p| sink.lock().push(p))),
+        ..Options::default()
+    };
+    let target = Target::new(userland::programs::builtin, "transfer", 0);
+    let report = dpor(
+        &target,
+        &MachineConfig::default(),
+        &DporSettings::default(),
+        &options,
+    )
+    .expect("searchable");
+    assert_eq!(report.verdict, Verdict::Complete);
+    let last = *told.lock().last().expect("told at least at the end");
+    assert_eq!(last.done, report.interleavings);
+    assert_eq!(last.total, DEFAULT_MAX_INTERLEAVINGS);
+    crate::explore::check_dpor(userland::programs::builtin, "transfer", 10_000);
+}
+
+#[test]
+#[should_panic(expected = "deadlock fails under dpor in interleaving 1: deadlock")]
+fn check_dpor_panics_on_a_failing_program() {
+    crate::explore::check_dpor(userland::programs::builtin, "deadlock", 10_000);
+}
