@@ -21,6 +21,7 @@
 //! [`pct::Pct`] counts them as its steps, and [`replay::Replay`] checks each against the
 //! recorded preemption of the running process.
 
+pub mod directed;
 pub mod lottery;
 pub mod mlfq;
 pub mod pct;
@@ -232,6 +233,9 @@ pub enum Policy {
     /// [`replay::Replay`]). Shared, so that cloning a policy (one scheduler per CPU, one
     /// machine per replayed run) does not copy the recording.
     Replay(Arc<replay::Schedule>),
+    /// Exploration: give way at every scheduling point and follow a plan of dispatches by
+    /// name, as a systematic explorer directs (see [`directed::Directed`]).
+    Directed(Arc<directed::Plan>),
 }
 
 impl Policy {
@@ -308,6 +312,7 @@ impl Policy {
             }
             Policy::Pct { depth, steps } => Box::new(pct::Pct::new(seed, depth, steps)),
             Policy::Replay(ref schedule) => Box::new(replay::Replay::new(Arc::clone(schedule))),
+            Policy::Directed(ref plan) => Box::new(directed::Directed::new(Arc::clone(plan))),
         }
     }
 
@@ -325,6 +330,7 @@ impl Policy {
             Policy::Random { .. } => "random",
             Policy::Pct { .. } => "pct",
             Policy::Replay(_) => "replay",
+            Policy::Directed(_) => "directed",
         }
     }
 }
@@ -401,6 +407,7 @@ impl fmt::Display for Policy {
             Policy::Replay(schedule) => {
                 write!(f, "replay({} decisions)", schedule.decisions.len())
             }
+            Policy::Directed(plan) => write!(f, "directed({} decisions)", plan.prefix.len()),
         }
     }
 }

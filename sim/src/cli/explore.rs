@@ -50,10 +50,28 @@ pub(crate) struct ExploreArgs {
     /// Host threads running seeds at once [default: the host's parallelism].
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
     jobs: Option<u64>,
-    /// Run only shard I of N: the seeds s with (s - A) % N == I. The shards' outputs
-    /// together are the whole range's.
-    #[arg(long, value_name = "I/N")]
-    shard: Option<Shard>,
+    /// Run only shard I of N: the seeds s with (s - A) % N == I, or with dpor one part of the
+    /// search's subtrees. The shards' outputs together are the whole search's. `auto` reads
+    /// I and N from a Kubernetes Indexed Job (JOB_COMPLETION_INDEX, SIM_SHARD_COUNT) or a
+    /// Slurm job array (SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT).
+    #[arg(long, value_name = "I/N|auto")]
+    shard: Option<String>,
+    /// dpor: stop after this many interleavings (the verdict is then `incomplete`).
+    #[arg(long, value_name = "N", default_value_t = explore::dpor::DEFAULT_MAX_INTERLEAVINGS,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    max_interleavings: u64,
+    /// dpor: go on past the first failure and report every distinct failure (and, with
+    /// --format json, every distinct outcome).
+    #[arg(long)]
+    keep_going: bool,
+    /// dpor: no reduction, run every schedule (the naive enumeration DPOR is checked
+    /// against; exponential).
+    #[arg(long)]
+    no_reduction: bool,
+    /// With TARGET `merge`: the JSON results of `sim explore --strategy dpor --format json
+    /// --shard I/N` to combine into one verdict.
+    #[arg(value_name = "RESULTS")]
+    results: Vec<PathBuf>,
     /// Stop at the first failing seed (the smallest).
     #[arg(long)]
     fail_fast: bool,
@@ -78,6 +96,9 @@ enum StrategyArg {
     /// Probabilistic concurrency testing: random priorities, --depth - 1 change points over
     /// --steps scheduling points.
     Pct,
+    /// Systematic: every interleaving up to equivalence (dynamic partial-order reduction),
+    /// until the first failure or --max-interleavings.
+    Dpor,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -95,6 +116,26 @@ pub(crate) fn run(
     programs: fn() -> ProgramTable,
     replay: String,
 ) -> CliResult {
+    if args.machine.target == "merge" {
+        return merge(&args);
+    }
+    if !args.results.is_empty() {
+        return Err(
+            "sim explore: more than one TARGET (only `sim explore merge` takes several files)\n"
+                .into(),
+        );
+    }
+    let shard = match args.shard.as_deref() {
+        None => None,
+        Some("auto") => Some(
+            Shard::from_environment(|k| std::env::var(k).ok())
+                .map_err(|e| format!("sim explore: --shard auto: {e}\n"))?,
+        ),
+        Some(text) => Some(
+            text.parse::<Shard>()
+                .map_err(|e| format!("sim explore: --shard: {e}\n"))?,
+        ),
+    };
     let m = &mut args.machine;
     if m.policy.is_some() || m.quantum.is_some() || m.seed.is_some() || m.replay.is_some() {
         return Err(
@@ -112,6 +153,20 @@ pub(crate) fn run(
     let mut explored = library_target(&target, m.arg.unwrap_or(0)).with_command(replay.clone());
     if args.vary_fault_seed {
         explored = explored.varying_fault_seed();
+    }
+    if let StrategyArg::Dpor = args.strategy {
+        if depth.is_some() || steps.is_some() || preempt.is_some() {
+            return Err(
+                "sim explore: --depth, --steps and --preempt do not apply to --strategy dpor\n"
+                    .into(),
+            );
+        }
+        return run_dpor(&args, &explored, &config, shard);
+    }
+    if args.keep_going || args.no_reduction {
+        return Err(
+            "sim explore: --keep-going and --no-reduction apply to --strategy dpor\n".into(),
+        );
     }
     let strategy = match args.strategy {
         StrategyArg::Random => {
@@ -131,18 +186,19 @@ pub(crate) fn run(
                 steps: steps.unwrap_or_else(|| explore::estimate_steps(&explored, &config)),
             }
         }
+        StrategyArg::Dpor => unreachable!("dpor returned above"),
     };
     // A bar is for someone watching: never drawn into a file or a pipe.
     let (bar, tell) = match std::io::stderr().is_terminal() {
         true => {
-            let (bar, tell) = progress_bar();
+            let (bar, tell) = progress_bar(PROGRESS_TEMPLATE, "seeds");
             (Some(bar), Some(tell))
         }
         false => (None, None),
     };
     let options = Options {
         jobs: args.jobs.map_or_else(explore::default_jobs, |j| j as usize),
-        shard: args.shard,
+        shard,
         fail_fast: args.fail_fast,
         progress: tell,
     };
@@ -187,14 +243,18 @@ pub(crate) fn run(
 /// `[#####     ] 120/400 seeds, 3 failing, 950 seeds/s`.
 const PROGRESS_TEMPLATE: &str = "[{bar:30}] {pos}/{len} seeds, {failing} failing, {rate}";
 
+/// How the bar `sim explore --strategy dpor` draws: interleavings out of the limit.
+const DPOR_PROGRESS_TEMPLATE: &str =
+    "[{bar:30}] {pos}/{len} interleavings (limit), {failing} failing, {rate}";
+
 /// A progress bar for stderr, and the callback that moves it as the library tells it.
-fn progress_bar() -> (ProgressBar, ProgressFn) {
+fn progress_bar(template: &str, unit: &'static str) -> (ProgressBar, ProgressFn) {
     // The failing count is drawn from here rather than set as the bar's message, so that one
     // report is one redraw.
     let failing = Arc::new(AtomicU64::new(0));
     let shown = failing.clone();
     // The template is a constant a test parses; a plain bar is only the fallback's shape.
-    let style = ProgressStyle::with_template(PROGRESS_TEMPLATE)
+    let style = ProgressStyle::with_template(template)
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("# ")
         .with_key(
@@ -205,8 +265,8 @@ fn progress_bar() -> (ProgressBar, ProgressFn) {
         )
         .with_key(
             "rate",
-            |state: &ProgressState, out: &mut dyn std::fmt::Write| {
-                let _ = write!(out, "{:.0} seeds/s", state.per_sec());
+            move |state: &ProgressState, out: &mut dyn std::fmt::Write| {
+                let _ = write!(out, "{:.0} {unit}/s", state.per_sec());
             },
         );
     let bar = ProgressBar::new(0).with_style(style);
@@ -219,6 +279,106 @@ fn progress_bar() -> (ProgressBar, ProgressFn) {
         });
     });
     (bar, tell)
+}
+
+/// `sim explore TARGET --strategy dpor`: the search, its report, the saved schedule.
+fn run_dpor(
+    args: &ExploreArgs,
+    explored: &explore::Target<'_>,
+    config: &MachineConfig,
+    shard: Option<Shard>,
+) -> CliResult {
+    let settings = explore::DporSettings {
+        max_interleavings: args.max_interleavings,
+        keep_going: args.keep_going,
+        exhaustive: args.no_reduction,
+        ..explore::DporSettings::default()
+    };
+    let (bar, tell) = match std::io::stderr().is_terminal() {
+        true => {
+            let (bar, tell) = progress_bar(DPOR_PROGRESS_TEMPLATE, "interleavings");
+            (Some(bar), Some(tell))
+        }
+        false => (None, None),
+    };
+    let options = Options {
+        shard,
+        progress: tell,
+        ..Options::default()
+    };
+    let report = explore::dpor(explored, config, &settings, &options)
+        .map_err(|e| format!("sim explore: {e}\n"))?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let saved = match (&args.save_schedule, report.failures.first()) {
+        (Some(path), Some(f)) => {
+            write_file(path, &f.schedule.render())?;
+            Some(path.display().to_string())
+        }
+        _ => None,
+    };
+    let shown = match args.format {
+        ReportFormat::Text => report.render_text(saved.as_deref()),
+        ReportFormat::Json => report.render_json(args.keep_going),
+    };
+    write_stdout(&shown)?;
+    // A failure found before the limit is a failure, whatever else the search did not reach.
+    if !report.failures.is_empty() {
+        return Ok(ExitCode::from(1));
+    }
+    Ok(verdict_status(report.verdict))
+}
+
+/// The exit status of a systematic search: 0 complete, 1 failed, 3 incomplete.
+fn verdict_status(verdict: explore::dpor::Verdict) -> ExitCode {
+    match verdict {
+        explore::dpor::Verdict::Complete => ExitCode::SUCCESS,
+        explore::dpor::Verdict::Failed => ExitCode::from(1),
+        explore::dpor::Verdict::Incomplete => ExitCode::from(3),
+    }
+}
+
+/// `sim explore merge RESULTS...`: the shards' JSON results as one verdict.
+fn merge(args: &ExploreArgs) -> CliResult {
+    if args.results.is_empty() {
+        return Err("sim explore merge: give the shards' JSON results (RESULTS...)\n".into());
+    }
+    let mut results = Vec::new();
+    for path in &args.results {
+        let name = path.display().to_string();
+        results.push((name, read_result(path)?));
+    }
+    let merged = explore::dpor::merge(&results).map_err(|e| format!("sim explore merge: {e}\n"))?;
+    let shown = match args.format {
+        ReportFormat::Text => merged.render_text(),
+        ReportFormat::Json => merged.render_json(),
+    };
+    write_stdout(&shown)?;
+    Ok(verdict_status(merged.verdict))
+}
+
+/// The largest shard result `sim explore merge` reads.
+const MAX_RESULT_BYTES: u64 = 64 << 20;
+
+/// A shard's JSON result, refused when larger than [`MAX_RESULT_BYTES`].
+fn read_result(path: &std::path::Path) -> Result<String, String> {
+    use std::io::Read as _;
+    let cannot =
+        |e: std::io::Error| format!("sim explore merge: cannot read {}: {e}\n", path.display());
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_RESULT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() as u64 > MAX_RESULT_BYTES {
+        return Err(format!(
+            "sim explore merge: {} is larger than 64 MiB\n",
+            path.display()
+        ));
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| format!("sim explore merge: {} is not UTF-8\n", path.display()))
 }
 
 /// The library's view of a resolved target: how to build its programs for every run.
@@ -382,7 +542,7 @@ mod tests {
     #[test]
     fn the_progress_bar_follows_what_the_library_tells_it() {
         assert!(ProgressStyle::with_template(PROGRESS_TEMPLATE).is_ok());
-        let (bar, tell) = progress_bar();
+        let (bar, tell) = progress_bar(PROGRESS_TEMPLATE, "seeds");
         tell(Progress {
             done: 3,
             total: 10,

@@ -52,3 +52,41 @@ fn check(target: &Target<'_>, strategy: Strategy, seeds: Range<u64>) {
         );
     }
 }
+
+/// Explore `main` from the tables `programs` builds systematically, with DPOR
+/// ([`super::dpor()`]), and panic on the first failing interleaving with the failure and its
+/// schedule, or if the search stops at `max_interleavings` before it is complete. The
+/// machine is [`MachineConfig::default`].
+///
+/// ```no_run
+/// # fn programs() -> userland::ProgramTable { userland::programs::builtin() }
+/// sim::explore::check_dpor(programs, "transfer", 10_000);
+/// ```
+pub fn check_dpor(programs: impl Fn() -> ProgramTable + Sync, main: &str, max_interleavings: u64) {
+    let target = Target::new(programs, main, 0);
+    let settings = super::DporSettings {
+        max_interleavings,
+        ..super::DporSettings::default()
+    };
+    let report = match super::dpor(
+        &target,
+        &MachineConfig::default(),
+        &settings,
+        &Options::default(),
+    ) {
+        Ok(report) => report,
+        Err(e) => panic!("{main} cannot be explored with dpor: {e}"),
+    };
+    if let Some(f) = report.failures.first() {
+        panic!(
+            "{main} fails under dpor in interleaving {}: {}: {}\n  schedule (save it and replay with `sim run {main} --replay FILE`):\n{}",
+            f.interleaving,
+            f.kind.name(),
+            f.detail,
+            f.schedule.render()
+        );
+    }
+    if report.verdict != super::dpor::Verdict::Complete {
+        panic!("{main}: {}", report.verdict_line());
+    }
+}

@@ -44,11 +44,13 @@ use userland::ProgramTable;
 
 mod check;
 mod classify;
+pub mod dpor;
 mod report;
 mod schedule;
 
-pub use check::{check_pct, check_random};
+pub use check::{check_dpor, check_pct, check_random};
 pub use classify::{classify, FailureKind, Finding};
+pub use dpor::{dpor, DporReport, DporSettings};
 pub use report::{ExploreReport, Failure};
 pub use schedule::{divergence, record, record_seed, Divergence, ScheduleFile};
 
@@ -138,6 +140,49 @@ impl FromStr for Shard {
         let count: u64 = n.trim().parse().map_err(|_| bad())?;
         if index >= count {
             return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+impl Shard {
+    /// The shard a cluster scheduler's environment names, read through `var`: a Kubernetes
+    /// Indexed Job's `JOB_COMPLETION_INDEX` with the count in `SIM_SHARD_COUNT` (Kubernetes
+    /// does not pass the job's completions on; the manifest sets it), or a Slurm job array's
+    /// `SLURM_ARRAY_TASK_ID` and `SLURM_ARRAY_TASK_COUNT` (the index counted from
+    /// `SLURM_ARRAY_TASK_MIN`, so `--array=1-4` works).
+    pub fn from_environment(var: impl Fn(&str) -> Option<String>) -> Result<Shard, String> {
+        let number = |key: &str| -> Result<Option<u64>, String> {
+            match var(key) {
+                None => Ok(None),
+                Some(v) => v
+                    .trim()
+                    .parse()
+                    .map(Some)
+                    .map_err(|_| format!("{key} is `{v}`, not a number")),
+            }
+        };
+        let (index, count) = if let Some(index) = number("JOB_COMPLETION_INDEX")? {
+            let count = number("SIM_SHARD_COUNT")?.ok_or(
+                "JOB_COMPLETION_INDEX is set but SIM_SHARD_COUNT is not: set it to the job's completions",
+            )?;
+            (index, count)
+        } else if let Some(id) = number("SLURM_ARRAY_TASK_ID")? {
+            let count = number("SLURM_ARRAY_TASK_COUNT")?
+                .ok_or("SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not")?;
+            let min = number("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
+            (id.saturating_sub(min), count)
+        } else {
+            return Err(
+                "neither a Kubernetes Indexed Job (JOB_COMPLETION_INDEX, SIM_SHARD_COUNT) nor a \
+                 Slurm job array (SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT) is in the environment"
+                    .to_string(),
+            );
+        };
+        if index >= count {
+            return Err(format!(
+                "shard index {index} is not below the count {count}"
+            ));
         }
         Ok(Shard { index, count })
     }
@@ -509,6 +554,42 @@ mod tests {
         assert_eq!(family("init"), "init");
         assert_eq!(shell_word("a b"), "'a b'");
         assert_eq!(shell_word("x.sim"), "x.sim");
+    }
+
+    #[test]
+    fn a_shard_reads_from_a_kubernetes_indexed_job_or_a_slurm_array() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(key, _)| *key == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let k8s = env(&[("JOB_COMPLETION_INDEX", "2"), ("SIM_SHARD_COUNT", "4")]);
+        assert_eq!(
+            Shard::from_environment(k8s),
+            Ok(Shard { index: 2, count: 4 })
+        );
+        let slurm = env(&[
+            ("SLURM_ARRAY_TASK_ID", "3"),
+            ("SLURM_ARRAY_TASK_COUNT", "3"),
+            ("SLURM_ARRAY_TASK_MIN", "1"),
+        ]);
+        assert_eq!(
+            Shard::from_environment(slurm),
+            Ok(Shard { index: 2, count: 3 })
+        );
+        let no_count = env(&[("JOB_COMPLETION_INDEX", "0")]);
+        assert!(Shard::from_environment(no_count)
+            .unwrap_err()
+            .contains("SIM_SHARD_COUNT"));
+        assert!(Shard::from_environment(env(&[])).is_err());
+        let past = env(&[
+            ("SLURM_ARRAY_TASK_ID", "5"),
+            ("SLURM_ARRAY_TASK_COUNT", "5"),
+        ]);
+        assert!(Shard::from_environment(past).is_err());
     }
 
     #[test]

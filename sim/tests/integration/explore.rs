@@ -13,6 +13,7 @@ use sim::explore::{self, FailureKind, Options, ScheduleFile, Shard, Strategy, Ta
 use sim::{MachineConfig, Outcome};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use userland::scenario::{self, Scenario};
 
 const LOCK_ORDER_CYCLE: &str = "deadlock: a -> lock[1] -> b -> lock[0] -> a";
@@ -527,4 +528,166 @@ fn every_shipped_scenario_holds_under_explored_schedules() {
             );
         }
     }
+}
+
+/// Two senders race to one receiver, which prints what it gets: several outcomes, and a
+/// failing `expect` in some of them.
+const DPOR_RACE: &str = "
+process receiver inbox unbounded {
+  receive any
+  print \"first {msg}\"
+  receive any
+  print \"second {msg}\"
+  expect bytes \"b\"
+}
+process a {
+  send receiver \"a\"
+}
+process b {
+  send receiver \"b\"
+}
+";
+
+fn json_lines(text: &str, kind: &str) -> std::collections::BTreeSet<String> {
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["type"] == kind)
+        .map(|v| match kind {
+            "outcome" => v["outcome"].as_str().unwrap_or_default().to_string(),
+            _ => v["signature"].as_str().unwrap_or_default().to_string(),
+        })
+        .collect()
+}
+
+#[test]
+fn dpor_shards_in_separate_processes_merge_into_the_whole_search() {
+    let dir = std::env::temp_dir().join(format!("sim-dpor-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("race.sim");
+    std::fs::write(&file, DPOR_RACE).unwrap();
+    let file = file.display().to_string();
+    let base = [
+        "explore",
+        &file,
+        "--strategy",
+        "dpor",
+        "--keep-going",
+        "--format",
+        "json",
+    ];
+    let whole = sim(&base);
+    assert_eq!(whole.status.code(), Some(1), "{}", stdout(&whole));
+    let whole = stdout(&whole);
+    let outcomes = json_lines(&whole, "outcome");
+    assert!(outcomes.len() >= 2, "{whole}");
+    assert_eq!(json_lines(&whole, "failure").len(), 1, "{whole}");
+
+    // Three shards at once, as a cluster would run them: one named, one from a Kubernetes
+    // Indexed Job's environment, one from a Slurm array's.
+    let envs: [&[(&str, &str)]; 3] = [
+        &[],
+        &[("JOB_COMPLETION_INDEX", "1"), ("SIM_SHARD_COUNT", "3")],
+        &[
+            ("SLURM_ARRAY_TASK_ID", "3"),
+            ("SLURM_ARRAY_TASK_COUNT", "3"),
+            ("SLURM_ARRAY_TASK_MIN", "1"),
+        ],
+    ];
+    let children: Vec<_> = envs
+        .iter()
+        .enumerate()
+        .map(|(i, env)| {
+            let out = std::fs::File::create(dir.join(format!("shard-{i}.json"))).unwrap();
+            let mut command = Command::new(env!("CARGO_BIN_EXE_sim"));
+            command.args(base).stdout(out);
+            match i {
+                0 => command.args(["--shard", "0/3"]),
+                _ => command.args(["--shard", "auto"]),
+            };
+            command
+                .env_remove("JOB_COMPLETION_INDEX")
+                .env_remove("SLURM_ARRAY_TASK_ID")
+                .envs(env.iter().copied())
+                .spawn()
+                .expect("a shard starts")
+        })
+        .collect();
+    for mut child in children {
+        let status = child.wait().unwrap();
+        assert_ne!(status.code(), Some(2), "a shard ran");
+    }
+    let results: Vec<String> = (0..3)
+        .map(|i| dir.join(format!("shard-{i}.json")).display().to_string())
+        .collect();
+    let mut union = std::collections::BTreeSet::new();
+    for r in &results {
+        let text = std::fs::read_to_string(r).unwrap();
+        assert!(
+            text.contains(&format!(
+                "\"shard\":\"{}/3\"",
+                results.iter().position(|x| x == r).unwrap()
+            )),
+            "{text}"
+        );
+        union.extend(json_lines(&text, "outcome"));
+    }
+    assert_eq!(
+        union, outcomes,
+        "the shards together reach the whole search's outcomes"
+    );
+
+    let mut merge_args = vec!["explore", "merge", "--format", "json"];
+    merge_args.extend(results.iter().map(String::as_str));
+    let merged = sim(&merge_args);
+    assert_eq!(
+        merged.status.code(),
+        Some(1),
+        "a failure: {}",
+        stdout(&merged)
+    );
+    let merged = stdout(&merged);
+    assert_eq!(json_lines(&merged, "outcome"), outcomes);
+    assert_eq!(
+        json_lines(&merged, "failure"),
+        json_lines(&whole, "failure"),
+        "every failure once"
+    );
+    // One shard missing: not a proof.
+    let partial = sim(&["explore", "merge", &results[0], &results[1]]);
+    assert!(
+        stdout(&partial).contains("shard 2/3 missing"),
+        "{}",
+        stdout(&partial)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn dpor_proves_a_protocol_and_refuses_what_it_cannot_cover() {
+    let dir = std::env::temp_dir().join(format!("sim-dpor-ok-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("rpc.sim");
+    std::fs::write(
+        &file,
+        "process client count 2 {\n  call server \"hi\"\n  expect bytes \"ok\"\n}\nprocess server {\n  repeat 2 {\n    receive any\n    reply \"ok\"\n  }\n}\n",
+    )
+    .unwrap();
+    let file = file.display().to_string();
+    let ok = sim(&["explore", &file, "--strategy", "dpor"]);
+    assert_eq!(ok.status.code(), Some(0), "{}", stdout(&ok));
+    assert!(stdout(&ok).contains("complete: "), "{}", stdout(&ok));
+    let cpus = sim(&["explore", &file, "--strategy", "dpor", "--cpus", "2"]);
+    assert_eq!(cpus.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&cpus.stderr).contains("one CPU"));
+    let limit = sim(&[
+        "explore",
+        &file,
+        "--strategy",
+        "dpor",
+        "--max-interleavings",
+        "1",
+    ]);
+    assert_eq!(limit.status.code(), Some(3), "{}", stdout(&limit));
+    assert!(stdout(&limit).contains("incomplete: stopped at the limit of 1"));
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -1,0 +1,188 @@
+//! A directed schedule: the policy a systematic explorer drives, one decision at every
+//! scheduling point.
+//!
+//! This module owns [`Plan`] (the decisions to take, by process name, and the processes to
+//! pass over when the plan has run out) and [`Directed`], the `directed` policy that follows
+//! it. It gives way at *every* scheduling point the kernel offers, so each dispatch in the
+//! trace is one step of the explorer's model and a step is exactly the work between two
+//! scheduling points. It never draws anything at random and never panics: a planned
+//! process that is not ready is counted ([`Directed::mismatches`]) and the default choice
+//! is taken instead. What to plan is the simulator's business (`sim::explore::dpor`).
+
+use super::replay::Who;
+use super::{ReadyInfo, Scheduler, StopReason};
+use crate::trace::CpuId;
+use abi::{Pid, Ticks};
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+/// The decisions a [`Directed`] run takes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// The process to run at each of the run's first dispatches, in order.
+    pub prefix: Vec<Who>,
+    /// Past the prefix, pass over these processes while anyone else is ready.
+    pub avoid: Vec<Who>,
+}
+
+/// Follows a [`Plan`], then a default: the longest-waiting ready process not to be avoided,
+/// else the longest-waiting one.
+#[derive(Debug)]
+pub struct Directed {
+    plan: Arc<Plan>,
+    cursor: usize,
+    ready: VecDeque<Pid>,
+    who: BTreeMap<Pid, Who>,
+    seen: BTreeMap<String, u32>,
+    mismatches: u64,
+}
+
+impl Directed {
+    /// A policy that follows `plan`.
+    pub fn new(plan: Arc<Plan>) -> Self {
+        Directed {
+            plan,
+            cursor: 0,
+            ready: VecDeque::new(),
+            who: BTreeMap::new(),
+            seen: BTreeMap::new(),
+            mismatches: 0,
+        }
+    }
+
+    /// Planned dispatches whose process was not ready.
+    pub fn mismatches(&self) -> u64 {
+        self.mismatches
+    }
+
+    fn avoided(&self, pid: Pid) -> bool {
+        self.who
+            .get(&pid)
+            .is_some_and(|w| self.plan.avoid.contains(w))
+    }
+
+    /// Past the prefix: the longest-waiting ready process not to be avoided, else the
+    /// longest-waiting. First in, first out is fair, so a process that polls in a loop never
+    /// starves the one it waits for.
+    fn default_choice(&self) -> Option<usize> {
+        self.ready
+            .iter()
+            .position(|&p| !self.avoided(p))
+            .or(if self.ready.is_empty() { None } else { Some(0) })
+    }
+}
+
+impl Scheduler for Directed {
+    fn name(&self) -> &'static str {
+        "directed"
+    }
+    fn enqueue(&mut self, info: ReadyInfo) {
+        self.ready.push_back(info.pid);
+    }
+    fn pick(&mut self, _cpu: CpuId, _now: Ticks) -> Option<Pid> {
+        // An idle CPU asks too; a question with nobody to choose is no decision of the plan.
+        if self.ready.is_empty() {
+            return None;
+        }
+        let index = match self.plan.prefix.get(self.cursor) {
+            Some(want) => {
+                self.cursor += 1;
+                let found = self
+                    .ready
+                    .iter()
+                    .position(|p| self.who.get(p) == Some(want));
+                if found.is_none() {
+                    self.mismatches += 1;
+                }
+                found.or_else(|| self.default_choice())
+            }
+            None => self.default_choice(),
+        }?;
+        self.ready.remove(index)
+    }
+    fn quantum(&self, _pid: Pid) -> Option<Ticks> {
+        None
+    }
+    fn len(&self) -> usize {
+        self.ready.len()
+    }
+    fn stopped(&mut self, pid: Pid, _ran: Ticks, why: StopReason) {
+        if why == StopReason::Exited {
+            self.who.remove(&pid);
+        }
+    }
+    /// Always: every scheduling point is a decision, taken at the `pick` that follows.
+    fn should_preempt(&mut self, _cpu: CpuId, _running: Pid, _now: Ticks) -> bool {
+        true
+    }
+    fn spawned(&mut self, pid: Pid, name: &str) {
+        let n = self.seen.entry(String::from(name)).or_insert(0);
+        self.who.insert(
+            pid,
+            Who {
+                name: String::from(name),
+                nth: *n,
+            },
+        );
+        *n += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sched::ReadyReason;
+
+    fn pid(i: u32) -> Pid {
+        Pid::new(i, 0)
+    }
+
+    fn ready(i: u32) -> ReadyInfo {
+        ReadyInfo {
+            pid: pid(i),
+            priority: 0,
+            reason: ReadyReason::Spawned,
+            now: 0,
+            last_cpu: None,
+            expected_burst: None,
+        }
+    }
+
+    fn who(name: &str) -> Who {
+        Who {
+            name: name.into(),
+            nth: 0,
+        }
+    }
+
+    #[test]
+    fn directed_follows_its_prefix_then_keeps_the_runner_and_avoids_what_it_is_told() {
+        let plan = Plan {
+            prefix: alloc::vec![who("b"), who("zzz")],
+            avoid: alloc::vec![who("a")],
+        };
+        let mut d = Directed::new(Arc::new(plan));
+        for (i, n) in [(1, "a"), (2, "b"), (3, "c")] {
+            d.spawned(pid(i), n);
+            d.enqueue(ready(i));
+        }
+        let mut idle = Directed::new(d.plan.clone());
+        assert_eq!(idle.pick(0, 0), None, "nobody ready");
+        assert_eq!(idle.cursor, 0, "and the plan has not moved");
+        assert_eq!(d.pick(0, 0), Some(pid(2)), "the prefix");
+        assert!(d.should_preempt(0, pid(2), 1));
+        d.stopped(pid(2), 1, StopReason::Preempted);
+        d.enqueue(ready(2));
+        // `zzz` does not exist: counted, and the default takes the longest-waiting ready
+        // process that is not to be avoided: `c` (`a` is avoided, `b` was queued last).
+        assert_eq!(d.pick(0, 1), Some(pid(3)));
+        assert_eq!(d.mismatches(), 1);
+        d.stopped(pid(3), 1, StopReason::Exited);
+        // `a` is avoided while `b` is ready.
+        assert_eq!(d.pick(0, 2), Some(pid(2)));
+        assert_eq!(d.pick(0, 2), Some(pid(1)));
+        assert_eq!(d.pick(0, 2), None);
+    }
+}

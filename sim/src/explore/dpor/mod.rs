@@ -1,0 +1,495 @@
+//! Systematic exploration with dynamic partial-order reduction: every interleaving of a
+//! target's steps, up to equivalence, or the first one that fails.
+//!
+//! This module owns the search ([`dpor`]): source-set DPOR with sleep sets (Abdulla,
+//! Aronis, Jonsson, Sagonas, "Optimal Dynamic Partial Order Reduction", POPL 2014, its
+//! Algorithm 1; not the optimal variant with wakeup trees), run statelessly: every
+//! interleaving is a fresh run of the kernel's [`Policy::Directed`] policy, which follows a
+//! prefix of decisions and then a default, and whose trace says what each step touched
+//! (`steps.rs`). It also owns the oracle the tests hold it to ([`DporSettings::exhaustive`]:
+//! every schedule, no reduction), the split of the search into shards, and the report.
+//!
+//! It never changes how the kernel runs: a step is the work between two of the kernel's
+//! scheduling points (docs/exploration.md), and what the search finds replays with the
+//! kernel's `Replay` policy from an ordinary schedule file. Nothing here reads the wall
+//! clock except to say how long it took and to pace the progress callback.
+
+mod report;
+mod steps;
+
+pub use report::{merge, DporFailure, DporReport, Merged, Verdict};
+pub use steps::RunOutcome;
+
+use super::{record, Options, Progress, ScheduleFile, Target};
+use crate::{MachineConfig, Policy, RunQueues};
+use kernel::sched::directed::Plan;
+use kernel::sched::replay::Who;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use steps::{Obj, Step};
+
+/// How many interleavings a search runs at most when not told.
+pub const DEFAULT_MAX_INTERLEAVINGS: u64 = 100_000;
+
+/// How to search.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DporSettings {
+    /// Stop after this many interleavings (verdict [`Verdict::Incomplete`]).
+    pub max_interleavings: u64,
+    /// Go on past failures, collecting every distinct one (and every outcome), instead of
+    /// stopping at the first.
+    pub keep_going: bool,
+    /// No reduction: run every schedule, each choice at each scheduling point. The oracle
+    /// the reduction is tested against; exponential.
+    pub exhaustive: bool,
+    /// A deliberately wrong dependence relation (every two steps of different processes
+    /// treated as independent), so the tests can show that the oracle catches an unsound
+    /// reduction.
+    #[doc(hidden)]
+    pub forget_dependence: bool,
+}
+
+impl Default for DporSettings {
+    fn default() -> Self {
+        DporSettings {
+            max_interleavings: DEFAULT_MAX_INTERLEAVINGS,
+            keep_going: false,
+            exhaustive: false,
+            forget_dependence: false,
+        }
+    }
+}
+
+/// Why a configuration cannot be searched soundly, or `None` if it can.
+pub fn unsupported(config: &MachineConfig) -> Option<String> {
+    if config.cpu_count() > 1 {
+        return Some(format!(
+            "dpor explores one CPU: steps of several CPUs overlap in time, which its model of one \
+             step after another does not cover (this configuration has {} CPUs)",
+            config.cpu_count()
+        ));
+    }
+    if !config.faults.is_empty()
+        || config.kernel.loss_percent > 0
+        || !config.kernel.kill_at_syscall.is_empty()
+    {
+        return Some(
+            "dpor does not explore fault injection: lost, delayed and killed messages are choices \
+             of the fault seed, not of the schedule (explore faults with --strategy random or pct \
+             and --vary-fault-seed)"
+                .to_string(),
+        );
+    }
+    if config.run_queues != RunQueues::Global {
+        return Some("dpor needs the global run queue (run_queues global)".to_string());
+    }
+    None
+}
+
+/// A node of the search: one scheduling point of the current interleaving.
+#[derive(Clone, Debug)]
+struct Node {
+    /// Who could run here.
+    enabled: Vec<Who>,
+    /// Who runs here in the current interleaving.
+    chosen: Who,
+    /// What that step touched.
+    touched: Vec<(Obj, bool)>,
+    /// Who must (also) run here: the source set so far.
+    backtrack: BTreeSet<Who>,
+    /// Who already ran here in earlier interleavings, with what their step touched.
+    done: Vec<(Who, Vec<(Obj, bool)>)>,
+    /// Who need not run here: what they would do is covered elsewhere.
+    sleep: Vec<(Who, Vec<(Obj, bool)>)>,
+    /// One of the first levels at which a sharded search splits (every choice is a subtree).
+    split: bool,
+}
+
+/// Dependence: two steps of different processes are dependent when they touch a common
+/// object and at least one of them changes it (see `Obj`).
+fn dependent(a: &[(Obj, bool)], b: &[(Obj, bool)], forget: bool) -> bool {
+    if forget {
+        return false;
+    }
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                if a[i].1 || b[j].1 {
+                    return true;
+                }
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    false
+}
+
+/// A set of step indices.
+#[derive(Clone, Default)]
+struct Bits(Vec<u64>);
+
+impl Bits {
+    fn with_len(n: usize) -> Bits {
+        Bits(vec![0; n.div_ceil(64)])
+    }
+    fn set(&mut self, i: usize) {
+        self.0[i / 64] |= 1 << (i % 64);
+    }
+    fn has(&self, i: usize) -> bool {
+        self.0.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+    fn union(&mut self, other: &Bits) {
+        for (a, b) in self.0.iter_mut().zip(&other.0) {
+            *a |= b;
+        }
+    }
+}
+
+/// For every step, the steps that happen before it: its process's earlier steps, the step
+/// that spawned its process, the step that woke it, and every earlier dependent step,
+/// transitively.
+fn happens_before(steps: &[Step], forget: bool) -> Vec<Bits> {
+    let n = steps.len();
+    let mut before: Vec<Bits> = Vec::with_capacity(n);
+    let mut last_of: BTreeMap<&Who, usize> = BTreeMap::new();
+    for (j, s) in steps.iter().enumerate() {
+        let mut b = Bits::with_len(n);
+        let mut direct: Vec<usize> = Vec::new();
+        direct.extend(last_of.get(&s.who).copied());
+        direct.extend(s.spawned_by);
+        direct.extend(s.woken_by);
+        for (i, t) in steps[..j].iter().enumerate() {
+            if t.who != s.who && dependent(&t.touched, &s.touched, forget) {
+                direct.push(i);
+            }
+        }
+        for d in direct {
+            if !b.has(d) {
+                b.set(d);
+                let (lo, _) = before.split_at(j);
+                b.union(&lo[d]);
+            }
+        }
+        last_of.insert(&s.who, j);
+        before.push(b);
+    }
+    before
+}
+
+/// One directed run of `target`: the decisions to follow, the processes to pass over after.
+fn run_directed(
+    target: &Target<'_>,
+    base: &MachineConfig,
+    prefix: Vec<Who>,
+    avoid: Vec<Who>,
+) -> Result<crate::Report, String> {
+    let mut config = base.clone();
+    config.policy = Policy::Directed(Arc::new(Plan { prefix, avoid }));
+    target
+        .run(config)
+        .map_err(|e| format!("could not boot {}: {e}", target.main))
+}
+
+/// Systematically explore `target` on `config` with DPOR (or, with
+/// [`DporSettings::exhaustive`], every schedule), until the first failure (unless
+/// [`DporSettings::keep_going`]), the end of the search, or the limit.
+///
+/// `options.shard` runs one shard: the first levels of the search that offer a choice are
+/// enumerated without reduction, and each of their combinations is a subtree that one shard
+/// searches (the `k`-th combination, in search order, goes to shard `k % N`). The shards'
+/// outcomes together are the whole search's. `options.jobs` and `options.fail_fast` are not
+/// used (one search is one thread; parallelism comes from shards). `options.progress` is told
+/// `done` interleavings out of `total` = the limit.
+///
+/// An error is a configuration the search cannot cover soundly ([`unsupported`]), a target
+/// that does not boot, or a run that did not follow the plan (an internal error).
+pub fn dpor(
+    target: &Target<'_>,
+    config: &MachineConfig,
+    settings: &DporSettings,
+    options: &Options,
+) -> Result<DporReport, String> {
+    if let Some(why) = unsupported(config) {
+        return Err(why);
+    }
+    let started = Instant::now();
+    let mut base = config.clone();
+    base.kernel.trace = true;
+    let forget = settings.forget_dependence;
+    let split_levels = match options.shard {
+        Some(s) if s.count > 1 => (64 - (4 * s.count - 1).leading_zeros()) as usize,
+        _ => 0,
+    };
+
+    let mut report = DporReport {
+        target: target.command.clone(),
+        exhaustive: settings.exhaustive,
+        shard: options.shard,
+        max_interleavings: settings.max_interleavings,
+        ..DporReport::default()
+    };
+    let mut stack: Vec<Node> = Vec::new();
+    let mut combo: Option<Vec<Who>> = None;
+    let mut combos: u64 = 0;
+    let mut told = Instant::now();
+    let tell = |report: &DporReport| {
+        if let Some(progress) = &options.progress {
+            progress(Progress {
+                done: report.interleavings,
+                total: settings.max_interleavings,
+                failing: report.failures.len() as u64,
+            });
+        }
+    };
+
+    'search: loop {
+        let prefix_len = stack.len();
+        let prefix: Vec<Who> = stack.iter().map(|n| n.chosen.clone()).collect();
+        let avoid: Vec<Who> = stack
+            .last()
+            .map(|n| {
+                n.sleep
+                    .iter()
+                    .chain(&n.done)
+                    .map(|(w, _)| w.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let run = run_directed(target, &base, prefix, avoid)?;
+        report.runs += 1;
+        let read = steps::read(&run);
+        if let Some(why) = &read.inconsistent {
+            return Err(format!(
+                "dpor: internal error: the trace contradicts the model: {why}"
+            ));
+        }
+        report.used_clock |= read.used_clock;
+        let steps = read.steps;
+        for (t, node) in stack.iter_mut().enumerate() {
+            match steps.get(t) {
+                Some(s) if s.who == node.chosen && s.enabled == node.enabled => {
+                    node.touched = s.touched.clone();
+                }
+                _ => {
+                    return Err(format!(
+                        "dpor: internal error: a run departed from its plan at step {t} \
+                         (the target is not deterministic under one schedule)"
+                    ))
+                }
+            }
+        }
+
+        // Extend the stack with the run's new steps, carrying the sleep set along.
+        let mut sleep: Vec<(Who, Vec<(Obj, bool)>)> = match stack.last() {
+            Some(n) if !settings.exhaustive => n
+                .sleep
+                .iter()
+                .chain(&n.done)
+                .filter(|(_, f)| !dependent(f, &n.touched, forget))
+                .cloned()
+                .collect(),
+            _ => Vec::new(),
+        };
+        let mut splits_seen = stack.iter().filter(|n| n.split).count();
+        let mut blocked = false;
+        for s in &steps[prefix_len..] {
+            let asleep = |w: &Who| sleep.iter().any(|(q, _)| q == w);
+            let mut chosen = s.who.clone();
+            let mut redo = false;
+            if asleep(&s.who) {
+                match s.enabled.iter().find(|w| !asleep(w)) {
+                    // The default took a process that is asleep while another is not: run
+                    // again, with that one here.
+                    Some(w) => {
+                        chosen = w.clone();
+                        redo = true;
+                    }
+                    None => {
+                        blocked = true;
+                        break;
+                    }
+                }
+            }
+            let split = splits_seen < split_levels && s.enabled.len() > 1;
+            splits_seen += usize::from(split);
+            let backtrack = match settings.exhaustive || split {
+                true => s.enabled.iter().cloned().collect(),
+                false => BTreeSet::from([chosen.clone()]),
+            };
+            stack.push(Node {
+                enabled: s.enabled.clone(),
+                chosen,
+                touched: s.touched.clone(),
+                backtrack,
+                done: Vec::new(),
+                sleep: sleep.clone(),
+                split,
+            });
+            if redo {
+                continue 'search;
+            }
+            sleep.retain(|(_, f)| !dependent(f, &s.touched, forget));
+        }
+        let analysed = prefix_len..stack.len();
+
+        // Which shard's subtree this interleaving is in.
+        let mine = match options.shard {
+            Some(shard) if split_levels > 0 => {
+                let key: Vec<Who> = stack
+                    .iter()
+                    .filter(|n| n.split)
+                    .map(|n| n.chosen.clone())
+                    .collect();
+                if combo.as_ref() != Some(&key) {
+                    combos += 1;
+                    combo = Some(key);
+                }
+                (combos - 1) % shard.count == shard.index
+            }
+            _ => true,
+        };
+        if !mine {
+            // Another shard searches this subtree: skip below its deepest split.
+            let keep = stack.iter().rposition(|n| n.split).map_or(0, |i| i + 1);
+            stack.truncate(keep);
+        } else {
+            if !settings.exhaustive {
+                add_backtracks(&mut stack, &steps, analysed, forget);
+            }
+            if blocked {
+                report.sleep_blocked += 1;
+            } else {
+                report.interleavings += 1;
+                report.longest = report.longest.max(steps.len());
+                report.outcomes.insert(read.outcome);
+                if let Some(f) = read.finding {
+                    if !report.failures.iter().any(|k| k.signature == f.signature) {
+                        let schedule = ScheduleFile {
+                            scenario: target
+                                .command
+                                .strip_prefix("sim run ")
+                                .unwrap_or(&target.command)
+                                .to_string(),
+                            seed: config.seed,
+                            policy: "--strategy dpor".to_string(),
+                            failure: Some(f.detail.clone()),
+                            schedule: record(&run.events),
+                        };
+                        report.failures.push(DporFailure {
+                            kind: f.kind,
+                            signature: f.signature,
+                            detail: f.detail,
+                            interleaving: report.interleavings,
+                            schedule,
+                        });
+                    }
+                    if !settings.keep_going {
+                        report.verdict = Verdict::Failed;
+                        break 'search;
+                    }
+                }
+            }
+            if told.elapsed() >= Duration::from_millis(100) {
+                tell(&report);
+                told = Instant::now();
+            }
+            if report.interleavings >= settings.max_interleavings {
+                report.verdict = Verdict::Incomplete;
+                report.depth_left = stack.len();
+                break 'search;
+            }
+        }
+
+        // The next interleaving: the deepest node with a choice left.
+        loop {
+            let Some(top) = stack.last_mut() else {
+                report.verdict = match report.failures.is_empty() {
+                    true => Verdict::Complete,
+                    false => Verdict::Failed,
+                };
+                break 'search;
+            };
+            let asleep = |w: &Who| top.sleep.iter().any(|(q, _)| q == w);
+            let next = top
+                .backtrack
+                .iter()
+                .find(|w| **w != top.chosen && !top.done.iter().any(|(q, _)| q == *w) && !asleep(w))
+                .cloned();
+            match next {
+                Some(w) => {
+                    let was = std::mem::replace(&mut top.chosen, w);
+                    let touched = std::mem::take(&mut top.touched);
+                    top.done.push((was, touched));
+                    break;
+                }
+                None => {
+                    let explored = top.done.len() + 1;
+                    report.pruned += top.enabled.len().saturating_sub(explored) as u64;
+                    stack.pop();
+                }
+            }
+        }
+    }
+    tell(&report);
+    report.elapsed = started.elapsed();
+    Ok(report)
+}
+
+/// Source-DPOR's race analysis for the steps in `new` (Algorithm 1 of Abdulla et al.): for
+/// each step `j` and each earlier step `i` of another process in a race with it (dependent,
+/// and no step between them ordered after `i` and before `j`), the search must also try,
+/// at `i`, a process that can start the interleaving where `j` goes first: one of the
+/// initials of the steps after `i` not ordered after it, followed by `j`.
+fn add_backtracks(stack: &mut [Node], steps: &[Step], new: std::ops::Range<usize>, forget: bool) {
+    let end = new.end.min(steps.len()).min(stack.len());
+    let before = happens_before(&steps[..end], forget);
+    for j in new.start..end {
+        for i in (0..j).rev() {
+            if steps[i].who == steps[j].who
+                || !dependent(&steps[i].touched, &steps[j].touched, forget)
+            {
+                continue;
+            }
+            let through = (i + 1..j).any(|k| before[k].has(i) && before[j].has(k));
+            if through {
+                continue;
+            }
+            // v: the steps after i not ordered after it, then j.
+            let v: Vec<usize> = (i + 1..j)
+                .filter(|&k| !before[k].has(i))
+                .chain([j])
+                .collect();
+            let mut initials: Vec<&Who> = Vec::new();
+            for (x, &k) in v.iter().enumerate() {
+                if !v[..x].iter().any(|&y| before[k].has(y)) && !initials.contains(&&steps[k].who) {
+                    initials.push(&steps[k].who);
+                }
+            }
+            let node = &mut stack[i];
+            if initials.iter().any(|w| node.backtrack.contains(*w)) {
+                continue;
+            }
+            let pick = if initials.contains(&&steps[j].who) {
+                Some(&steps[j].who)
+            } else {
+                initials.first().copied()
+            };
+            match pick.filter(|w| node.enabled.contains(w)) {
+                Some(w) => {
+                    node.backtrack.insert(w.clone());
+                }
+                // Cannot happen when the dependence relation covers everything that
+                // enables a process; should it, every choice here keeps the search sound.
+                None => node.backtrack.extend(node.enabled.iter().cloned()),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
