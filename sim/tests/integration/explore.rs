@@ -691,3 +691,35 @@ fn dpor_proves_a_protocol_and_refuses_what_it_cannot_cover() {
     assert!(stdout(&limit).contains("incomplete: stopped at the limit of 1"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn dpor_on_the_figures_scenarios_gives_their_documented_counts() {
+    // The counts docs/exploration.md quotes are deterministic: a change to the dependence
+    // relation or the search shows here first.
+    let json = |name: &str| {
+        let file = test_scenario(name);
+        let out = sim(&[
+            "explore",
+            file.to_str().expect("a UTF-8 path"),
+            "--strategy",
+            "dpor",
+            "--format",
+            "json",
+        ]);
+        let summary = stdout(&out)
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("a JSON line"))
+            .find(|v| v["type"] == "summary")
+            .expect("a summary line");
+        (out.status.code(), summary)
+    };
+    let (code, rpc) = json("dpor_rpc.sim");
+    assert_eq!(code, Some(0), "{rpc}");
+    assert_eq!(rpc["verdict"], "complete", "{rpc}");
+    assert_eq!(rpc["interleavings"], 71, "{rpc}");
+    assert_eq!(rpc["pruned"], 318, "{rpc}");
+    let (code, deadlock) = json("dpor_philosophers_deadlock.sim");
+    assert_eq!(code, Some(1), "{deadlock}");
+    assert_eq!(deadlock["distinct_failures"], 1, "{deadlock}");
+    assert_eq!(deadlock["interleavings"], 1, "{deadlock}");
+}
