@@ -88,6 +88,7 @@ fn all(exhaustive: bool, forget_dependence: bool) -> DporSettings {
         keep_going: true,
         exhaustive,
         forget_dependence,
+        ..DporSettings::default()
     }
 }
 
@@ -306,4 +307,69 @@ fn progress_is_told_and_check_dpor_passes_a_correct_program() {
 #[should_panic(expected = "deadlock fails under dpor in interleaving 1: deadlock")]
 fn check_dpor_panics_on_a_failing_program() {
     crate::explore::check_dpor(userland::programs::builtin, "deadlock", 10_000);
+}
+
+/// A process that polls with `yield` until another has created a mailbox: the search must
+/// never make a run in which the creator is passed over for good (it once avoided a process
+/// asleep in the search's sleep set at every dispatch of the run, so the poll never ended and
+/// one run grew without bound). With a small tick limit per run, such a run would stop the
+/// search at that limit instead of the interleavings'.
+#[test]
+fn a_poll_for_a_process_the_search_avoids_still_ends_every_run() {
+    let text = include_str!("../../../../userland/scenarios/private_reply.sim");
+    let (target, config) = target("private_reply.sim", text);
+    let settings = DporSettings {
+        max_interleavings: 200,
+        max_run_ticks: 400,
+        ..DporSettings::default()
+    };
+    let report = dpor(&target, &config, &settings, &Options::default()).unwrap();
+    assert_eq!(
+        report.stopped_at,
+        None,
+        "a run went on to the tick limit: {}",
+        report.verdict_line()
+    );
+    assert!(report.failures.is_empty(), "{}", report.verdict_line());
+    assert!(report.interleavings > 60, "{}", report.verdict_line());
+    assert!(report.longest < 100, "{}", report.verdict_line());
+}
+
+/// A target that never ends stops the search at the per-run tick limit, as an incomplete
+/// search, not as the target's failure; and the limit on runs holds whatever the runs are.
+#[test]
+fn a_run_that_never_ends_and_too_many_runs_stop_the_search_as_incomplete() {
+    let endless = "process spinner {\n  loop {\n    yield\n  }\n}\nprocess other {\n  yield\n}\n";
+    let settings = DporSettings {
+        max_run_ticks: 300,
+        ..DporSettings::default()
+    };
+    let report = search(endless, &settings);
+    assert_eq!(report.verdict, Verdict::Incomplete);
+    assert_eq!(report.runs, 1);
+    assert!(report.failures.is_empty());
+    assert!(
+        report
+            .verdict_line()
+            .starts_with("incomplete: stopped at the limit of 300 ticks in one run"),
+        "{}",
+        report.verdict_line()
+    );
+
+    let text = "process a {\n  yield\n  yield\n}\nprocess b {\n  yield\n  yield\n}\n";
+    let few = DporSettings {
+        max_runs: Some(2),
+        exhaustive: true,
+        ..DporSettings::default()
+    };
+    let report = search(text, &few);
+    assert_eq!(report.verdict, Verdict::Incomplete, "{text}");
+    assert_eq!(report.runs, 2);
+    assert!(
+        report
+            .verdict_line()
+            .starts_with("incomplete: stopped at the limit of 2 runs"),
+        "{}",
+        report.verdict_line()
+    );
 }
