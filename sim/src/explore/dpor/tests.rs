@@ -143,6 +143,101 @@ fn dpor_reaches_every_outcome_of_every_schedule_and_a_wrong_dependence_does_not(
     );
 }
 
+/// A scenario of 2 processes around the kernel's newer receive paths: `p0` selects over two
+/// mailboxes `a` and `b` (and now and then its inbox) while `p1` sends to them; or both
+/// share one mailbox (`receivers fifo`), declared at boot or created by `p0` and granted
+/// (`grant`) to `p1`, each sending to it and receiving from it; with now and then a
+/// nonblocking receive whose failure is an outcome of its own.
+fn generated_shared(seed: u64) -> String {
+    let mut g = Gen(seed);
+    let mut text = String::new();
+    let recv = |g: &mut Gen, what: &str| match g.below(2) {
+        0 => format!("  {what} nonblocking\n  print \"{{name}} then {{msg}}\"\n"),
+        _ => format!("  {what}\n  print \"{{name}} got {{msg}}\"\n"),
+    };
+    match g.below(3) {
+        0 => {
+            text.push_str("mailbox a capacity unbounded owner p0\n");
+            text.push_str("mailbox b capacity unbounded owner p0\n");
+            text.push_str("process p0 inbox unbounded {\n");
+            for _ in 0..1 + g.below(2) {
+                let what = ["select a b", "select b a any"][g.below(2) as usize];
+                text.push_str(&recv(&mut g, what));
+            }
+            text.push_str("}\nprocess p1 {\n");
+            for i in 0..1 + g.below(2) {
+                let to = ["a", "b", "p0"][g.below(3) as usize];
+                text.push_str(&format!("  send {to} \"m{i}\"\n"));
+            }
+            text.push_str("}\n");
+        }
+        kind => {
+            let dynamic = kind == 2;
+            if !dynamic {
+                text.push_str("mailbox jobs capacity unbounded owner p0 receivers fifo\n");
+            }
+            text.push_str("process p0 {\n");
+            if dynamic {
+                text.push_str("  create jobs capacity unbounded receivers fifo\n");
+                text.push_str("  grant jobs to p1\n");
+            }
+            text.push_str("  send jobs \"m0\"\n");
+            text.push_str(&recv(&mut g, "receive jobs"));
+            text.push_str("}\nprocess p1 {\n");
+            if g.below(2) == 0 {
+                text.push_str("  send jobs \"m1\"\n");
+            }
+            text.push_str(&recv(&mut g, "receive jobs"));
+            text.push_str("}\n");
+        }
+    }
+    text
+}
+
+/// As [`BRUTE_STEPS`], for [`generated_shared`]: its boot (mailboxes declared and handed to
+/// their owners) takes a few steps more.
+const BRUTE_STEPS_SHARED: usize = 15;
+
+#[test]
+fn dpor_reaches_every_outcome_of_every_schedule_with_select_and_shared_mailboxes() {
+    let (mut cases, mut several, mut selects, mut shared) = (0, 0, 0, 0);
+    for seed in 0..40 {
+        let text = generated_shared(seed);
+        let dpor = search(&text, &all(false, false));
+        assert_ne!(dpor.verdict, Verdict::Incomplete, "{text}");
+        if dpor.longest > BRUTE_STEPS_SHARED {
+            continue;
+        }
+        let settings = DporSettings {
+            max_interleavings: BRUTE_LIMIT,
+            ..all(true, false)
+        };
+        let brute = search(&text, &settings);
+        if brute.verdict == Verdict::Incomplete {
+            continue;
+        }
+        cases += 1;
+        assert_eq!(dpor.verdict, brute.verdict, "{text}");
+        assert_eq!(
+            dpor.outcomes, brute.outcomes,
+            "seed {seed}: dpor and brute force disagree on\n{text}"
+        );
+        assert!(dpor.interleavings <= brute.interleavings, "{text}");
+        several += usize::from(brute.outcomes.len() > 1);
+        selects += usize::from(text.contains("select"));
+        shared += usize::from(text.contains("receivers fifo"));
+    }
+    assert!(
+        cases >= 8,
+        "only {cases} scenarios small enough for the oracle"
+    );
+    assert!(
+        selects >= 2 && shared >= 2,
+        "{selects} with select, {shared} shared"
+    );
+    assert!(several >= 2, "outcomes vary in only {several} of {cases}");
+}
+
 const RACE: &str = "
 process writer {
   send reader \"a\"
