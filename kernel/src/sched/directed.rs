@@ -23,12 +23,15 @@ use alloc::vec::Vec;
 pub struct Plan {
     /// The process to run at each of the run's first dispatches, in order.
     pub prefix: Vec<Who>,
-    /// Past the prefix, pass over these processes while anyone else is ready.
+    /// At the first dispatch past the prefix, pass over these processes if anyone else is
+    /// ready. Only there: an avoided process may be the one another waits for (a poll in a
+    /// loop), and passing it over for good would make the run endless; the explorer, which
+    /// knows when it wakes, corrects later choices itself.
     pub avoid: Vec<Who>,
 }
 
-/// Follows a [`Plan`], then a default: the longest-waiting ready process not to be avoided,
-/// else the longest-waiting one.
+/// Follows a [`Plan`], then a default: the longest-waiting ready process (at the first
+/// dispatch past the prefix, the longest-waiting one not to be avoided, if any).
 #[derive(Debug)]
 pub struct Directed {
     plan: Arc<Plan>,
@@ -58,14 +61,16 @@ impl Directed {
     }
 
     fn avoided(&self, pid: Pid) -> bool {
-        self.who
-            .get(&pid)
-            .is_some_and(|w| self.plan.avoid.contains(w))
+        self.cursor == self.plan.prefix.len()
+            && self
+                .who
+                .get(&pid)
+                .is_some_and(|w| self.plan.avoid.contains(w))
     }
 
-    /// Past the prefix: the longest-waiting ready process not to be avoided, else the
-    /// longest-waiting. First in, first out is fair, so a process that polls in a loop never
-    /// starves the one it waits for.
+    /// Past the prefix: the longest-waiting ready process (not to be avoided, if it is the
+    /// first dispatch past the prefix and there is a choice). First in, first out is fair,
+    /// so a process that polls in a loop never starves the one it waits for.
     fn default_choice(&self) -> Option<usize> {
         self.ready
             .iter()
@@ -98,7 +103,12 @@ impl Scheduler for Directed {
                 }
                 found.or_else(|| self.default_choice())
             }
-            None => self.default_choice(),
+            None => {
+                let index = self.default_choice();
+                // Past the first dispatch past the prefix, nobody is avoided any more.
+                self.cursor = self.plan.prefix.len() + 1;
+                index
+            }
         }?;
         self.ready.remove(index)
     }
@@ -180,9 +190,46 @@ mod tests {
         assert_eq!(d.pick(0, 1), Some(pid(3)));
         assert_eq!(d.mismatches(), 1);
         d.stopped(pid(3), 1, StopReason::Exited);
-        // `a` is avoided while `b` is ready.
+        // `a` is avoided while `b` is ready, at the first dispatch past the prefix.
         assert_eq!(d.pick(0, 2), Some(pid(2)));
-        assert_eq!(d.pick(0, 2), Some(pid(1)));
-        assert_eq!(d.pick(0, 2), None);
+        d.stopped(pid(2), 1, StopReason::Preempted);
+        d.enqueue(ready(2));
+        // Only there: `a`, waiting longest, runs now although `b` is ready.
+        assert_eq!(d.pick(0, 3), Some(pid(1)));
+        assert_eq!(d.pick(0, 3), Some(pid(2)));
+        assert_eq!(d.pick(0, 3), None);
+    }
+
+    #[test]
+    fn an_avoided_process_that_others_poll_for_is_not_starved() {
+        // `server` is avoided; `snoop` yields in a loop until `server` has run. Passing
+        // `server` over at every dispatch would let `snoop` run for ever.
+        let plan = Plan {
+            prefix: alloc::vec![],
+            avoid: alloc::vec![who("server")],
+        };
+        let mut d = Directed::new(Arc::new(plan));
+        for (i, n) in [(1, "server"), (2, "snoop")] {
+            d.spawned(pid(i), n);
+            d.enqueue(ready(i));
+        }
+        let mut server_ran = false;
+        for now in 0..8 {
+            match d.pick(0, now) {
+                Some(p) if p == pid(1) => {
+                    server_ran = true;
+                    break;
+                }
+                Some(p) => {
+                    d.stopped(p, 1, StopReason::Preempted);
+                    d.enqueue(ready(2));
+                }
+                None => break,
+            }
+        }
+        assert!(
+            server_ran,
+            "the avoided server never ran while snoop polled"
+        );
     }
 }

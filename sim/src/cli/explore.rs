@@ -60,6 +60,16 @@ pub(crate) struct ExploreArgs {
     #[arg(long, value_name = "N", default_value_t = explore::dpor::DEFAULT_MAX_INTERLEAVINGS,
           value_parser = clap::value_parser!(u64).range(1..))]
     max_interleavings: u64,
+    /// dpor: stop when one run reaches this tick (the verdict is then `incomplete`; a lower
+    /// --max-ticks wins, and a run reaching that is a `tick limit` failure).
+    #[arg(long, value_name = "TICKS", default_value_t = explore::dpor::DEFAULT_MAX_RUN_TICKS,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    max_run_ticks: u64,
+    /// dpor: stop after this many runs of the machine in all, counting runs that are not
+    /// interleavings (the verdict is then `incomplete`) [default: 10 per interleaving of
+    /// --max-interleavings].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    max_runs: Option<u64>,
     /// dpor: go on past the first failure and report every distinct failure (and, with
     /// --format json, every distinct outcome).
     #[arg(long)]
@@ -290,6 +300,8 @@ fn run_dpor(
 ) -> CliResult {
     let settings = explore::DporSettings {
         max_interleavings: args.max_interleavings,
+        max_run_ticks: args.max_run_ticks,
+        max_runs: args.max_runs,
         keep_going: args.keep_going,
         exhaustive: args.no_reduction,
         ..explore::DporSettings::default()

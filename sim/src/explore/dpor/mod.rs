@@ -32,11 +32,29 @@ use steps::{Obj, Step};
 /// How many interleavings a search runs at most when not told.
 pub const DEFAULT_MAX_INTERLEAVINGS: u64 = 100_000;
 
+/// How many ticks one run of the search may take when not told (less, if the
+/// configuration's own tick limit is lower). Each run is traced and analysed in full, so
+/// this bounds one run's time and memory; a run that reaches it stops the search.
+pub const DEFAULT_MAX_RUN_TICKS: abi::Ticks = 1_000;
+
+/// How many runs of the machine a search makes at most, per interleaving it may count
+/// ([`DporSettings::max_interleavings`]), when not told: runs abandoned in a sleep set,
+/// re-runs and runs through other shards' subtrees count too.
+pub const DEFAULT_RUNS_PER_INTERLEAVING: u64 = 10;
+
 /// How to search.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DporSettings {
     /// Stop after this many interleavings (verdict [`Verdict::Incomplete`]).
     pub max_interleavings: u64,
+    /// Stop when one run reaches this tick (verdict [`Verdict::Incomplete`]): the search
+    /// cannot tell what such a run would have come to. A configuration's lower
+    /// `max_ticks` wins, and a run that reaches *that* is a failure (`tick limit`), as
+    /// for every strategy.
+    pub max_run_ticks: abi::Ticks,
+    /// Stop after this many runs of the machine in all (verdict [`Verdict::Incomplete`]);
+    /// `None`: [`DEFAULT_RUNS_PER_INTERLEAVING`] times `max_interleavings`.
+    pub max_runs: Option<u64>,
     /// Go on past failures, collecting every distinct one (and every outcome), instead of
     /// stopping at the first.
     pub keep_going: bool,
@@ -54,6 +72,8 @@ impl Default for DporSettings {
     fn default() -> Self {
         DporSettings {
             max_interleavings: DEFAULT_MAX_INTERLEAVINGS,
+            max_run_ticks: DEFAULT_MAX_RUN_TICKS,
+            max_runs: None,
             keep_going: false,
             exhaustive: false,
             forget_dependence: false,
@@ -96,6 +116,8 @@ struct Node {
     chosen: Who,
     /// What that step touched.
     touched: Vec<(Obj, bool)>,
+    /// Whether that step gave way (`yield`): it wakes every sleeper ([`wakes`]).
+    yielded: bool,
     /// Who must (also) run here: the source set so far.
     backtrack: BTreeSet<Who>,
     /// Who already ran here in earlier interleavings, with what their step touched.
@@ -127,6 +149,16 @@ fn dependent(a: &[(Obj, bool)], b: &[(Obj, bool)], forget: bool) -> bool {
         }
     }
     false
+}
+
+/// Whether a step (what it touched, whether it gave way) takes a process out of the sleep
+/// set, whose next step touches `sleeper`: when they are dependent, and always when the step
+/// gave way. A `yield` is how a process polls: it looks, again and again, for what others
+/// change; were the polls independent of a sleeper's next step, the sleeper would stay
+/// asleep and the search would extend the poll for ever, one run longer than the last.
+/// Waking a sleeper is always sound (sleep sets only skip work), so only the reduction pays.
+fn wakes(touched: &[(Obj, bool)], yielded: bool, sleeper: &[(Obj, bool)], forget: bool) -> bool {
+    yielded || dependent(touched, sleeper, forget)
 }
 
 /// A set of step indices.
@@ -220,6 +252,15 @@ pub fn dpor(
     let started = Instant::now();
     let mut base = config.clone();
     base.kernel.trace = true;
+    // The search's own bound on a run, below the configuration's: reaching it is not the
+    // target's failure but the end of what the search can say.
+    let run_ticks_capped = settings.max_run_ticks < config.max_ticks;
+    base.max_ticks = config.max_ticks.min(settings.max_run_ticks);
+    let max_runs = settings.max_runs.unwrap_or(
+        settings
+            .max_interleavings
+            .saturating_mul(DEFAULT_RUNS_PER_INTERLEAVING),
+    );
     let forget = settings.forget_dependence;
     let split_levels = match options.shard {
         Some(s) if s.count > 1 => (64 - (4 * s.count - 1).leading_zeros()) as usize,
@@ -248,6 +289,12 @@ pub fn dpor(
     };
 
     'search: loop {
+        if report.runs >= max_runs {
+            report.verdict = Verdict::Incomplete;
+            report.stopped_at = Some(format!("the limit of {max_runs} runs"));
+            report.depth_left = stack.len();
+            break 'search;
+        }
         let prefix_len = stack.len();
         let prefix: Vec<Who> = stack.iter().map(|n| n.chosen.clone()).collect();
         let avoid: Vec<Who> = stack
@@ -262,6 +309,12 @@ pub fn dpor(
             .unwrap_or_default();
         let run = run_directed(target, &base, prefix, avoid)?;
         report.runs += 1;
+        if run_ticks_capped && run.outcome == crate::Outcome::TickLimit {
+            report.verdict = Verdict::Incomplete;
+            report.stopped_at = Some(format!("the limit of {} ticks in one run", base.max_ticks));
+            report.depth_left = stack.len();
+            break 'search;
+        }
         let read = steps::read(&run);
         if let Some(why) = &read.inconsistent {
             return Err(format!(
@@ -274,6 +327,7 @@ pub fn dpor(
             match steps.get(t) {
                 Some(s) if s.who == node.chosen && s.enabled == node.enabled => {
                     node.touched = s.touched.clone();
+                    node.yielded = s.yielded;
                 }
                 _ => {
                     return Err(format!(
@@ -290,7 +344,7 @@ pub fn dpor(
                 .sleep
                 .iter()
                 .chain(&n.done)
-                .filter(|(_, f)| !dependent(f, &n.touched, forget))
+                .filter(|(_, f)| !wakes(&n.touched, n.yielded, f, forget))
                 .cloned()
                 .collect(),
             _ => Vec::new(),
@@ -325,6 +379,7 @@ pub fn dpor(
                 enabled: s.enabled.clone(),
                 chosen,
                 touched: s.touched.clone(),
+                yielded: s.yielded,
                 backtrack,
                 done: Vec::new(),
                 sleep: sleep.clone(),
@@ -333,7 +388,7 @@ pub fn dpor(
             if redo {
                 continue 'search;
             }
-            sleep.retain(|(_, f)| !dependent(f, &s.touched, forget));
+            sleep.retain(|(_, f)| !wakes(&s.touched, s.yielded, f, forget));
         }
         let analysed = prefix_len..stack.len();
 

@@ -76,6 +76,9 @@ pub struct DporReport {
     pub longest: usize,
     /// With [`Verdict::Incomplete`], how deep the search stack was when it stopped.
     pub depth_left: usize,
+    /// With [`Verdict::Incomplete`], the limit it stopped at when it is not
+    /// `max_interleavings` (`the limit of 1000 ticks in one run`, `... runs`).
+    pub stopped_at: Option<String>,
     /// Some step ran while a timer was armed (a sleep or a timeout): those steps were all
     /// treated as dependent (the clock), which is sound but reduces nothing.
     pub used_clock: bool,
@@ -120,8 +123,11 @@ impl DporReport {
                 plural(self.failures.len() as u64, "failure", "distinct failures")
             ),
             Verdict::Incomplete => format!(
-                "incomplete: stopped at the limit of {} interleavings ({how}), search stack {} deep, {} so far{shard}",
-                self.max_interleavings,
+                "incomplete: stopped at {} ({how}), search stack {} deep, {} so far{shard}",
+                self.stopped_at.clone().unwrap_or_else(|| format!(
+                    "the limit of {} interleavings",
+                    self.max_interleavings
+                )),
                 self.depth_left,
                 match self.failures.len() {
                     0 => "no failure".to_string(),
@@ -228,6 +234,7 @@ impl DporReport {
             "runs": self.runs,
             "longest": self.longest,
             "max_interleavings": self.max_interleavings,
+            "stopped_at": self.stopped_at,
             "distinct_failures": self.failures.len(),
             "distinct_outcomes": self.outcomes.len(),
             "used_clock": self.used_clock,

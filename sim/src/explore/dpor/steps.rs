@@ -47,6 +47,11 @@ pub(crate) struct Step {
     /// The step that woke `who` from a wait (blocked or asleep), if it waited: what it
     /// does now it does because of that step, so that step happens before this one.
     pub woken_by: Option<usize>,
+    /// It gave way (`yield`): the process polls, waiting for others to change what it looks
+    /// at. The search wakes every process asleep in its sleep set here (see
+    /// `dpor::wakes`), or a poll independent of a sleeper's next step would go on for
+    /// ever.
+    pub yielded: bool,
 }
 
 /// What a whole run came to: what an exhaustive search must find every one of.
@@ -158,10 +163,16 @@ pub(crate) fn read(report: &Report) -> ReadRun {
                     touched: Vec::new(),
                     spawned_by,
                     woken_by,
+                    yielded: false,
                 });
             }
             EventKind::Preempt { pid, .. } | EventKind::Yield { pid } => {
                 if let Some(w) = name_of(&who, *pid) {
+                    if matches!(e.kind, EventKind::Yield { .. }) && Some(&w) == current.as_ref() {
+                        if let Some(last) = steps.last_mut() {
+                            last.yielded = true;
+                        }
+                    }
                     ready.insert(w);
                 }
             }

@@ -88,6 +88,7 @@ fn all(exhaustive: bool, forget_dependence: bool) -> DporSettings {
         keep_going: true,
         exhaustive,
         forget_dependence,
+        ..DporSettings::default()
     }
 }
 
@@ -140,6 +141,101 @@ fn dpor_reaches_every_outcome_of_every_schedule_and_a_wrong_dependence_does_not(
         lost > 0,
         "the oracle catches an unsound dependence relation"
     );
+}
+
+/// A scenario of 2 processes around the kernel's newer receive paths: `p0` selects over two
+/// mailboxes `a` and `b` (and now and then its inbox) while `p1` sends to them; or both
+/// share one mailbox (`receivers fifo`), declared at boot or created by `p0` and granted
+/// (`grant`) to `p1`, each sending to it and receiving from it; with now and then a
+/// nonblocking receive whose failure is an outcome of its own.
+fn generated_shared(seed: u64) -> String {
+    let mut g = Gen(seed);
+    let mut text = String::new();
+    let recv = |g: &mut Gen, what: &str| match g.below(2) {
+        0 => format!("  {what} nonblocking\n  print \"{{name}} then {{msg}}\"\n"),
+        _ => format!("  {what}\n  print \"{{name}} got {{msg}}\"\n"),
+    };
+    match g.below(3) {
+        0 => {
+            text.push_str("mailbox a capacity unbounded owner p0\n");
+            text.push_str("mailbox b capacity unbounded owner p0\n");
+            text.push_str("process p0 inbox unbounded {\n");
+            for _ in 0..1 + g.below(2) {
+                let what = ["select a b", "select b a any"][g.below(2) as usize];
+                text.push_str(&recv(&mut g, what));
+            }
+            text.push_str("}\nprocess p1 {\n");
+            for i in 0..1 + g.below(2) {
+                let to = ["a", "b", "p0"][g.below(3) as usize];
+                text.push_str(&format!("  send {to} \"m{i}\"\n"));
+            }
+            text.push_str("}\n");
+        }
+        kind => {
+            let dynamic = kind == 2;
+            if !dynamic {
+                text.push_str("mailbox jobs capacity unbounded owner p0 receivers fifo\n");
+            }
+            text.push_str("process p0 {\n");
+            if dynamic {
+                text.push_str("  create jobs capacity unbounded receivers fifo\n");
+                text.push_str("  grant jobs to p1\n");
+            }
+            text.push_str("  send jobs \"m0\"\n");
+            text.push_str(&recv(&mut g, "receive jobs"));
+            text.push_str("}\nprocess p1 {\n");
+            if g.below(2) == 0 {
+                text.push_str("  send jobs \"m1\"\n");
+            }
+            text.push_str(&recv(&mut g, "receive jobs"));
+            text.push_str("}\n");
+        }
+    }
+    text
+}
+
+/// As [`BRUTE_STEPS`], for [`generated_shared`]: its boot (mailboxes declared and handed to
+/// their owners) takes a few steps more.
+const BRUTE_STEPS_SHARED: usize = 15;
+
+#[test]
+fn dpor_reaches_every_outcome_of_every_schedule_with_select_and_shared_mailboxes() {
+    let (mut cases, mut several, mut selects, mut shared) = (0, 0, 0, 0);
+    for seed in 0..40 {
+        let text = generated_shared(seed);
+        let dpor = search(&text, &all(false, false));
+        assert_ne!(dpor.verdict, Verdict::Incomplete, "{text}");
+        if dpor.longest > BRUTE_STEPS_SHARED {
+            continue;
+        }
+        let settings = DporSettings {
+            max_interleavings: BRUTE_LIMIT,
+            ..all(true, false)
+        };
+        let brute = search(&text, &settings);
+        if brute.verdict == Verdict::Incomplete {
+            continue;
+        }
+        cases += 1;
+        assert_eq!(dpor.verdict, brute.verdict, "{text}");
+        assert_eq!(
+            dpor.outcomes, brute.outcomes,
+            "seed {seed}: dpor and brute force disagree on\n{text}"
+        );
+        assert!(dpor.interleavings <= brute.interleavings, "{text}");
+        several += usize::from(brute.outcomes.len() > 1);
+        selects += usize::from(text.contains("select"));
+        shared += usize::from(text.contains("receivers fifo"));
+    }
+    assert!(
+        cases >= 8,
+        "only {cases} scenarios small enough for the oracle"
+    );
+    assert!(
+        selects >= 2 && shared >= 2,
+        "{selects} with select, {shared} shared"
+    );
+    assert!(several >= 2, "outcomes vary in only {several} of {cases}");
 }
 
 const RACE: &str = "
@@ -306,4 +402,69 @@ fn progress_is_told_and_check_dpor_passes_a_correct_program() {
 #[should_panic(expected = "deadlock fails under dpor in interleaving 1: deadlock")]
 fn check_dpor_panics_on_a_failing_program() {
     crate::explore::check_dpor(userland::programs::builtin, "deadlock", 10_000);
+}
+
+/// A process that polls with `yield` until another has created a mailbox: the search must
+/// never make a run in which the creator is passed over for good (it once avoided a process
+/// asleep in the search's sleep set at every dispatch of the run, so the poll never ended and
+/// one run grew without bound). With a small tick limit per run, such a run would stop the
+/// search at that limit instead of the interleavings'.
+#[test]
+fn a_poll_for_a_process_the_search_avoids_still_ends_every_run() {
+    let text = include_str!("../../../../userland/scenarios/private_reply.sim");
+    let (target, config) = target("private_reply.sim", text);
+    let settings = DporSettings {
+        max_interleavings: 200,
+        max_run_ticks: 400,
+        ..DporSettings::default()
+    };
+    let report = dpor(&target, &config, &settings, &Options::default()).unwrap();
+    assert_eq!(
+        report.stopped_at,
+        None,
+        "a run went on to the tick limit: {}",
+        report.verdict_line()
+    );
+    assert!(report.failures.is_empty(), "{}", report.verdict_line());
+    assert!(report.interleavings > 60, "{}", report.verdict_line());
+    assert!(report.longest < 100, "{}", report.verdict_line());
+}
+
+/// A target that never ends stops the search at the per-run tick limit, as an incomplete
+/// search, not as the target's failure; and the limit on runs holds whatever the runs are.
+#[test]
+fn a_run_that_never_ends_and_too_many_runs_stop_the_search_as_incomplete() {
+    let endless = "process spinner {\n  loop {\n    yield\n  }\n}\nprocess other {\n  yield\n}\n";
+    let settings = DporSettings {
+        max_run_ticks: 300,
+        ..DporSettings::default()
+    };
+    let report = search(endless, &settings);
+    assert_eq!(report.verdict, Verdict::Incomplete);
+    assert_eq!(report.runs, 1);
+    assert!(report.failures.is_empty());
+    assert!(
+        report
+            .verdict_line()
+            .starts_with("incomplete: stopped at the limit of 300 ticks in one run"),
+        "{}",
+        report.verdict_line()
+    );
+
+    let text = "process a {\n  yield\n  yield\n}\nprocess b {\n  yield\n  yield\n}\n";
+    let few = DporSettings {
+        max_runs: Some(2),
+        exhaustive: true,
+        ..DporSettings::default()
+    };
+    let report = search(text, &few);
+    assert_eq!(report.verdict, Verdict::Incomplete, "{text}");
+    assert_eq!(report.runs, 2);
+    assert!(
+        report
+            .verdict_line()
+            .starts_with("incomplete: stopped at the limit of 2 runs"),
+        "{}",
+        report.verdict_line()
+    );
 }
