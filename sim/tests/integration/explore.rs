@@ -716,8 +716,8 @@ fn dpor_on_the_figures_scenarios_gives_their_documented_counts() {
     let (code, rpc) = json("dpor_rpc.sim");
     assert_eq!(code, Some(0), "{rpc}");
     assert_eq!(rpc["verdict"], "complete", "{rpc}");
-    assert_eq!(rpc["interleavings"], 71, "{rpc}");
-    assert_eq!(rpc["pruned"], 318, "{rpc}");
+    assert_eq!(rpc["interleavings"], 53, "{rpc}");
+    assert_eq!(rpc["pruned"], 339, "{rpc}");
     let (code, deadlock) = json("dpor_philosophers_deadlock.sim");
     assert_eq!(code, Some(1), "{deadlock}");
     assert_eq!(deadlock["distinct_failures"], 1, "{deadlock}");
