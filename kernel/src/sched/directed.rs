@@ -9,12 +9,11 @@
 //! process that is not ready is counted ([`Directed::mismatches`]) and the default choice
 //! is taken instead. What to plan is the simulator's business (`sim::explore::dpor`).
 
-use super::replay::Who;
+use super::replay::{Names, Who};
 use super::{ReadyInfo, Scheduler, StopReason};
 use crate::trace::CpuId;
 use abi::{Pid, Ticks};
-use alloc::collections::{BTreeMap, VecDeque};
-use alloc::string::String;
+use alloc::collections::VecDeque;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
@@ -37,8 +36,7 @@ pub struct Directed {
     plan: Arc<Plan>,
     cursor: usize,
     ready: VecDeque<Pid>,
-    who: BTreeMap<Pid, Who>,
-    seen: BTreeMap<String, u32>,
+    who: Names,
     mismatches: u64,
 }
 
@@ -49,8 +47,7 @@ impl Directed {
             plan,
             cursor: 0,
             ready: VecDeque::new(),
-            who: BTreeMap::new(),
-            seen: BTreeMap::new(),
+            who: Names::default(),
             mismatches: 0,
         }
     }
@@ -128,37 +125,14 @@ impl Scheduler for Directed {
         true
     }
     fn spawned(&mut self, pid: Pid, name: &str) {
-        let n = self.seen.entry(String::from(name)).or_insert(0);
-        self.who.insert(
-            pid,
-            Who {
-                name: String::from(name),
-                nth: *n,
-            },
-        );
-        *n += 1;
+        self.who.spawned(pid, name);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sched::ReadyReason;
-
-    fn pid(i: u32) -> Pid {
-        Pid::new(i, 0)
-    }
-
-    fn ready(i: u32) -> ReadyInfo {
-        ReadyInfo {
-            pid: pid(i),
-            priority: 0,
-            reason: ReadyReason::Spawned,
-            now: 0,
-            last_cpu: None,
-            expected_burst: None,
-        }
-    }
+    use crate::sched::test_support::{pid, ready};
 
     fn who(name: &str) -> Who {
         Who {

@@ -44,6 +44,40 @@ impl fmt::Display for Who {
     }
 }
 
+/// Who each process of a run is, by pid: the names and counters a recording or a plan can
+/// name across runs, counted as processes are spawned.
+#[derive(Debug, Default)]
+pub(crate) struct Names {
+    who: BTreeMap<Pid, Who>,
+    /// How many processes of each name have been spawned.
+    seen: BTreeMap<String, u32>,
+}
+
+impl Names {
+    /// `pid` was spawned under `name`: it is the next of that name.
+    pub(crate) fn spawned(&mut self, pid: Pid, name: &str) {
+        let n = self.seen.entry(String::from(name)).or_insert(0);
+        self.who.insert(
+            pid,
+            Who {
+                name: String::from(name),
+                nth: *n,
+            },
+        );
+        *n += 1;
+    }
+
+    /// Who `pid` is, while it lives.
+    pub(crate) fn get(&self, pid: &Pid) -> Option<&Who> {
+        self.who.get(pid)
+    }
+
+    /// `pid` exited: its slot may be reused by a process with another name.
+    pub(crate) fn remove(&mut self, pid: &Pid) {
+        self.who.remove(pid);
+    }
+}
+
 /// One scheduling decision of a run.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Decision {
@@ -104,9 +138,7 @@ pub struct Replay {
     cursor: usize,
     ready: VecDeque<Pid>,
     /// Who each process is.
-    who: BTreeMap<Pid, Who>,
-    /// How many processes of each name have been spawned.
-    seen: BTreeMap<String, u32>,
+    who: Names,
     /// The running processes' slices.
     slices: BTreeMap<Pid, Slice>,
     mismatches: u64,
@@ -119,8 +151,7 @@ impl Replay {
             schedule,
             cursor: 0,
             ready: VecDeque::new(),
-            who: BTreeMap::new(),
-            seen: BTreeMap::new(),
+            who: Names::default(),
             slices: BTreeMap::new(),
             mismatches: 0,
         }
@@ -214,15 +245,7 @@ impl Scheduler for Replay {
         }
     }
     fn spawned(&mut self, pid: Pid, name: &str) {
-        let n = self.seen.entry(String::from(name)).or_insert(0);
-        self.who.insert(
-            pid,
-            Who {
-                name: String::from(name),
-                nth: *n,
-            },
-        );
-        *n += 1;
+        self.who.spawned(pid, name);
     }
 }
 
