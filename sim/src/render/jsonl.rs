@@ -831,17 +831,15 @@ impl<'a, const TICK: bool> Writer<'a, TICK> {
             }
             Syscall::DeleteMailbox { mailbox } => self.mailbox("mailbox", "mailbox_name", mailbox),
             Syscall::LookupMailbox { name_len } => self.u64("name_len", name_len),
-            Syscall::TransferMailbox { mailbox, to } | Syscall::GrantReceive { mailbox, to } => {
+            Syscall::TransferMailbox { mailbox, to }
+            | Syscall::GrantReceive { mailbox, to }
+            | Syscall::GrantSend { mailbox, to } => {
                 self.mailbox("mailbox", "mailbox_name", mailbox);
                 self.pid("to", "to_name", to);
             }
             Syscall::RevokeReceive { mailbox, from } => {
                 self.pid("from", "from_name", from);
                 self.mailbox("mailbox", "mailbox_name", mailbox);
-            }
-            Syscall::GrantSend { mailbox, to } => {
-                self.mailbox("mailbox", "mailbox_name", mailbox);
-                self.pid("to", "to_name", to);
             }
             Syscall::SendRight {
                 dest,

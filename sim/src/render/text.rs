@@ -50,15 +50,9 @@ pub(super) fn push_call(out: &mut Vec<u8>, n: &Names, call: &Syscall) {
             n.push_mailbox(out, mailbox);
             out.push(b')');
         }
-        Syscall::TransferMailbox { mailbox, to } | Syscall::GrantReceive { mailbox, to } => {
-            out.extend_from_slice(name.as_bytes());
-            out.push(b'(');
-            n.push_mailbox(out, mailbox);
-            out.extend_from_slice(b", to ");
-            n.push_pid(out, to);
-            out.push(b')');
-        }
-        Syscall::GrantSend { mailbox, to } => {
+        Syscall::TransferMailbox { mailbox, to }
+        | Syscall::GrantReceive { mailbox, to }
+        | Syscall::GrantSend { mailbox, to } => {
             out.extend_from_slice(name.as_bytes());
             out.push(b'(');
             n.push_mailbox(out, mailbox);

@@ -7,7 +7,7 @@
 
 use crate::explore::{classify, Finding};
 use crate::Report;
-use abi::{Dest, MailboxId, Mode, Pid, Right, Source, Syscall};
+use abi::{Dest, MailboxId, Mode, Pid, Source, Syscall};
 use kernel::sched::replay::Who;
 use kernel::trace::{EventKind, WaitQueueId};
 use std::collections::{BTreeMap, BTreeSet};
@@ -281,8 +281,7 @@ pub(crate) fn read(report: &Report) -> ReadRun {
                         dest, mode, right, ..
                     } => {
                         add.push(endpoint(&who, dest));
-                        let (Right::Receive(m) | Right::Send(m)) = right;
-                        add.push(endpoint(&who, Dest::Mailbox(m)));
+                        add.push(endpoint(&who, Dest::Mailbox(right.mailbox())));
                         if timed(mode) {
                             add.push(Obj::Clock);
                         }
@@ -331,8 +330,7 @@ pub(crate) fn read(report: &Report) -> ReadRun {
             // A right carried in a message changes hands as the message is received (or is
             // voided then): the mailbox it is on changes with it.
             EventKind::RightTransferred { right, .. } | EventKind::RightVoided { right, .. } => {
-                let (Right::Receive(m) | Right::Send(m)) = *right;
-                add.push(endpoint(&who, Dest::Mailbox(m)));
+                add.push(endpoint(&who, Dest::Mailbox(right.mailbox())));
             }
             EventKind::Print { pid, text } => {
                 if let Some(w) = name_of(&who, *pid) {
