@@ -99,30 +99,41 @@ const BRUTE_LIMIT: u64 = 25_000;
 /// schedules grows exponentially with it, and past this it is out of a test's reach.
 const BRUTE_STEPS: usize = 15;
 
+/// DPOR's search of `text` and brute force's, for a scenario small enough for brute force
+/// (no interleaving longer than [`BRUTE_STEPS`], every schedule within [`BRUTE_LIMIT`]),
+/// once the two reach the same verdict and exactly the same outcomes and DPOR runs no more
+/// interleavings; `None` for a scenario out of the oracle's reach.
+fn against_brute_force(seed: u64, text: &str) -> Option<(DporReport, DporReport)> {
+    let dpor = search(text, &all(false, false));
+    if dpor.longest > BRUTE_STEPS {
+        return None;
+    }
+    let settings = DporSettings {
+        max_interleavings: BRUTE_LIMIT,
+        ..all(true, false)
+    };
+    let brute = search(text, &settings);
+    if brute.verdict == Verdict::Incomplete {
+        return None;
+    }
+    assert_eq!(dpor.verdict, brute.verdict, "{text}");
+    assert_eq!(
+        dpor.outcomes, brute.outcomes,
+        "seed {seed}: dpor and brute force disagree on\n{text}"
+    );
+    assert!(dpor.interleavings <= brute.interleavings, "{text}");
+    Some((dpor, brute))
+}
+
 #[test]
 fn dpor_reaches_every_outcome_of_every_schedule_and_a_wrong_dependence_does_not() {
     let (mut cases, mut reduced, mut several, mut lost) = (0, 0, 0, 0);
     for seed in 0..40 {
         let text = generated(seed);
-        let dpor = search(&text, &all(false, false));
-        if dpor.longest > BRUTE_STEPS {
+        let Some((dpor, brute)) = against_brute_force(seed, &text) else {
             continue;
-        }
-        let settings = DporSettings {
-            max_interleavings: BRUTE_LIMIT,
-            ..all(true, false)
         };
-        let brute = search(&text, &settings);
-        if brute.verdict == Verdict::Incomplete {
-            continue;
-        }
         cases += 1;
-        assert_eq!(dpor.verdict, brute.verdict, "{text}");
-        assert_eq!(
-            dpor.outcomes, brute.outcomes,
-            "seed {seed}: dpor and brute force disagree on\n{text}"
-        );
-        assert!(dpor.interleavings <= brute.interleavings, "{text}");
         reduced += usize::from(dpor.interleavings * 10 < brute.interleavings);
         several += usize::from(brute.outcomes.len() > 1);
         // The mutation: every two steps of different processes treated as independent.
@@ -194,10 +205,6 @@ fn generated_shared(seed: u64) -> String {
     text
 }
 
-/// As [`BRUTE_STEPS`], for [`generated_shared`]: its boot (mailboxes declared and handed to
-/// their owners) takes a few steps more.
-const BRUTE_STEPS_SHARED: usize = 15;
-
 #[test]
 fn dpor_reaches_every_outcome_of_every_schedule_with_select_and_shared_mailboxes() {
     let (mut cases, mut several, mut selects, mut shared) = (0, 0, 0, 0);
@@ -205,24 +212,10 @@ fn dpor_reaches_every_outcome_of_every_schedule_with_select_and_shared_mailboxes
         let text = generated_shared(seed);
         let dpor = search(&text, &all(false, false));
         assert_ne!(dpor.verdict, Verdict::Incomplete, "{text}");
-        if dpor.longest > BRUTE_STEPS_SHARED {
+        let Some((_, brute)) = against_brute_force(seed, &text) else {
             continue;
-        }
-        let settings = DporSettings {
-            max_interleavings: BRUTE_LIMIT,
-            ..all(true, false)
         };
-        let brute = search(&text, &settings);
-        if brute.verdict == Verdict::Incomplete {
-            continue;
-        }
         cases += 1;
-        assert_eq!(dpor.verdict, brute.verdict, "{text}");
-        assert_eq!(
-            dpor.outcomes, brute.outcomes,
-            "seed {seed}: dpor and brute force disagree on\n{text}"
-        );
-        assert!(dpor.interleavings <= brute.interleavings, "{text}");
         several += usize::from(brute.outcomes.len() > 1);
         selects += usize::from(text.contains("select"));
         shared += usize::from(text.contains("receivers fifo"));
