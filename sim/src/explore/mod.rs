@@ -7,11 +7,12 @@
 //! [`ExploreReport`] and its text and JSON-lines forms, the schedule file format
 //! ([`ScheduleFile`]: [`record`] turns a run's trace into the decisions that
 //! [`kernel::sched::replay::Replay`] follows), and the test API for userland code
-//! ([`check_random`], [`check_pct`]). Each has its own file: the loop is here, the rest in
-//! `classify.rs`, `report.rs`, `schedule.rs` and `check.rs`.
+//! ([`check_random`], [`check_pct`], [`check_dpor`]), and the systematic search over every
+//! interleaving up to equivalence ([`dpor()`](fn@dpor)). Each has its own file: the loop is here, the
+//! rest in `classify.rs`, `report.rs`, `schedule.rs`, `check.rs` and `dpor/`.
 //!
 //! It never schedules anything itself: the policies are the kernel's (`Policy::Random`,
-//! `Policy::Pct`, `Policy::Replay`), chosen through [`MachineConfig::policy`] and seeded by
+//! `Policy::Pct`, `Policy::Replay`, and `Policy::Directed`, which the search steers), chosen through [`MachineConfig::policy`] and seeded by
 //! [`MachineConfig::seed`], so every seed it reports replays with `sim run ... --seed S`.
 //! Host threads only decide which seed runs where; what a seed does never depends on them,
 //! and the report is built from the results sorted by seed, so it is the same for any
