@@ -27,7 +27,7 @@ use kernel::sched::replay::Who;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use steps::{Obj, Step};
+use steps::{Access, Obj, Step};
 
 /// How many interleavings a search runs at most when not told.
 pub const DEFAULT_MAX_INTERLEAVINGS: u64 = 100_000;
@@ -115,22 +115,22 @@ struct Node {
     /// Who runs here in the current interleaving.
     chosen: Who,
     /// What that step touched.
-    touched: Vec<(Obj, bool)>,
+    touched: Vec<(Obj, Access)>,
     /// Whether that step gave way (`yield`): it wakes every sleeper ([`wakes`]).
     yielded: bool,
     /// Who must (also) run here: the source set so far.
     backtrack: BTreeSet<Who>,
     /// Who already ran here in earlier interleavings, with what their step touched.
-    done: Vec<(Who, Vec<(Obj, bool)>)>,
+    done: Vec<(Who, Vec<(Obj, Access)>)>,
     /// Who need not run here: what they would do is covered elsewhere.
-    sleep: Vec<(Who, Vec<(Obj, bool)>)>,
+    sleep: Vec<(Who, Vec<(Obj, Access)>)>,
     /// One of the first levels at which a sharded search splits (every choice is a subtree).
     split: bool,
 }
 
 /// Dependence: two steps of different processes are dependent when they touch a common
-/// object and at least one of them changes it (see `Obj`).
-fn dependent(a: &[(Obj, bool)], b: &[(Obj, bool)], forget: bool) -> bool {
+/// object in conflicting ways (see `Obj` and `Access`).
+fn dependent(a: &[(Obj, Access)], b: &[(Obj, Access)], forget: bool) -> bool {
     if forget {
         return false;
     }
@@ -140,7 +140,7 @@ fn dependent(a: &[(Obj, bool)], b: &[(Obj, bool)], forget: bool) -> bool {
             std::cmp::Ordering::Less => i += 1,
             std::cmp::Ordering::Greater => j += 1,
             std::cmp::Ordering::Equal => {
-                if a[i].1 || b[j].1 {
+                if a[i].1.conflicts(b[j].1) {
                     return true;
                 }
                 i += 1;
@@ -157,7 +157,7 @@ fn dependent(a: &[(Obj, bool)], b: &[(Obj, bool)], forget: bool) -> bool {
 /// change; were the polls independent of a sleeper's next step, the sleeper would stay
 /// asleep and the search would extend the poll for ever, one run longer than the last.
 /// Waking a sleeper is always sound (sleep sets only skip work), so only the reduction pays.
-fn wakes(touched: &[(Obj, bool)], yielded: bool, sleeper: &[(Obj, bool)], forget: bool) -> bool {
+fn wakes(touched: &[(Obj, Access)], yielded: bool, sleeper: &[(Obj, Access)], forget: bool) -> bool {
     yielded || dependent(touched, sleeper, forget)
 }
 
@@ -183,8 +183,8 @@ impl Bits {
 }
 
 /// For every step, the steps that happen before it: its process's earlier steps, the step
-/// that spawned its process, the step that woke it, and every earlier dependent step,
-/// transitively.
+/// that spawned its process, the step that woke it, the steps that sent the messages it
+/// took, and every earlier dependent step, transitively.
 fn happens_before(steps: &[Step], forget: bool) -> Vec<Bits> {
     let n = steps.len();
     let mut before: Vec<Bits> = Vec::with_capacity(n);
@@ -195,6 +195,7 @@ fn happens_before(steps: &[Step], forget: bool) -> Vec<Bits> {
         direct.extend(last_of.get(&s.who).copied());
         direct.extend(s.spawned_by);
         direct.extend(s.woken_by);
+        direct.extend(s.after.iter().copied());
         for (i, t) in steps[..j].iter().enumerate() {
             if t.who != s.who && dependent(&t.touched, &s.touched, forget) {
                 direct.push(i);
@@ -339,7 +340,7 @@ pub fn dpor(
         }
 
         // Extend the stack with the run's new steps, carrying the sleep set along.
-        let mut sleep: Vec<(Who, Vec<(Obj, bool)>)> = match stack.last() {
+        let mut sleep: Vec<(Who, Vec<(Obj, Access)>)> = match stack.last() {
             Some(n) if !settings.exhaustive => n
                 .sleep
                 .iter()

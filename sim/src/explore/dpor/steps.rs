@@ -7,13 +7,14 @@
 
 use crate::explore::{classify, Finding};
 use crate::Report;
-use abi::{Dest, MailboxId, Mode, Pid, Source, Syscall};
+use abi::{Capacity, Dest, MailboxId, Mode, Overflow, Pid, Receivers, Source, Syscall};
 use kernel::sched::replay::Who;
-use kernel::trace::{EventKind, WaitQueueId};
+use kernel::trace::{EventKind, MsgId, WaitQueueId};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Something a step can touch; two steps of different processes that touch the same object
-/// are dependent. Objects are named by run-independent names (processes by name and spawn
+/// are dependent unless both only look, or one only appends messages to an endpoint whose
+/// sole receiver the other only takes from (see [`Access`]). Objects are named by run-independent names (processes by name and spawn
 /// order, mailboxes by their creator and creation order), so that footprints compare across
 /// runs (sleep sets carry them from one run to the next).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -22,14 +23,60 @@ pub(crate) enum Obj {
     Mailbox(Who, u32),
     /// A process's direct inbox.
     Inbox(Who),
-    /// A process's life: spawn, exit, wait, a reply to it, a receive from it.
+    /// A process's life: spawn, exit, wait, a receive from it, a wait for its reply.
     Proc(Who),
+    /// A process's wait for a reply: its `call` starts one, a reply to it ends it (or, if
+    /// it is not waiting, is dropped).
+    Caller(Who),
     /// The mailbox table: creation (ids are allocated in order), names, deletion.
     Mailboxes,
     /// The process table: spawn and exit (pids are allocated in order and reused).
     Pids,
     /// The clock, while a timer (a sleep or a timeout) is armed.
     Clock,
+}
+
+/// How a step touches an object.
+///
+/// A blocking send to an endpoint that makes senders wait when full (never drops, never
+/// fails) only appends: it decides the order of the endpoint's messages, so two appends
+/// are dependent. A blocking receive from an endpoint with one receiver (an inbox, an
+/// `owner_only` mailbox) only takes: whether it runs before or after an append of another
+/// process, it ends with the same message (the first there, or the first to come), so a
+/// take and an append commute; which message it takes is decided by the appends' order.
+/// The take happens after the append of the message it took ([`Step::after`]). Everything
+/// else that touches an endpoint (a try or a timed receive, which sees it empty or not; a
+/// send that can fail or drop when full; a receive that competes with other receivers)
+/// changes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Access {
+    /// Reads it: commutes with other reads.
+    Look,
+    /// Appends a message to an endpoint, waiting for room.
+    Append,
+    /// Takes the next message of an endpoint it alone receives from, waiting for one.
+    Take,
+    /// Anything else.
+    Change,
+}
+
+impl Access {
+    /// Two accesses of one step to the same object, as one.
+    pub(crate) fn and(self, other: Access) -> Access {
+        match (self, other) {
+            (a, b) if a == b => a,
+            (Access::Look, x) | (x, Access::Look) => x,
+            _ => Access::Change,
+        }
+    }
+
+    /// Whether accesses of two different processes to the same object conflict.
+    pub(crate) fn conflicts(self, other: Access) -> bool {
+        !matches!(
+            (self, other),
+            (Access::Look, Access::Look) | (Access::Append, Access::Take) | (Access::Take, Access::Append)
+        )
+    }
 }
 
 /// One step of a run.
@@ -39,14 +86,16 @@ pub(crate) struct Step {
     pub who: Who,
     /// Everyone ready at the dispatch (`who` among them), sorted.
     pub enabled: Vec<Who>,
-    /// What it touched, sorted and without repeats, each with whether it changed it
-    /// (`true`) or only looked (`false`).
-    pub touched: Vec<(Obj, bool)>,
+    /// What it touched, sorted and without repeats, each with how.
+    pub touched: Vec<(Obj, Access)>,
     /// The step that spawned `who`, if this is its first and another step spawned it.
     pub spawned_by: Option<usize>,
     /// The step that woke `who` from a wait (blocked or asleep), if it waited: what it
     /// does now it does because of that step, so that step happens before this one.
     pub woken_by: Option<usize>,
+    /// The steps that sent the messages it took: they happen before it, though a take and
+    /// an append commute (see [`Access`]).
+    pub after: Vec<usize>,
     /// It gave way (`yield`): the process polls, waiting for others to change what it looks
     /// at. The search wakes every process asleep in its sleep set here (see
     /// `dpor::wakes`), or a poll independent of a sleeper's next step would go on for
@@ -75,11 +124,23 @@ pub(crate) struct ReadRun {
     pub inconsistent: Option<String>,
 }
 
+/// What the reader knows of an endpoint's rules: whether a blocking send to it only
+/// appends and a blocking receive from it only takes (see [`Access`]).
+#[derive(Clone, Copy)]
+struct Rules {
+    /// Senders wait when it is full: a blocking send neither fails nor drops.
+    sends_wait: bool,
+    /// One receiver takes from it.
+    one_receiver: bool,
+}
+
 /// Read a traced run of the directed policy.
 pub(crate) fn read(report: &Report) -> ReadRun {
+    use Access::{Append, Change, Look, Take};
     let mut who: BTreeMap<Pid, Who> = BTreeMap::new();
     let mut seen: BTreeMap<String, u32> = BTreeMap::new();
     let mut mailboxes: BTreeMap<MailboxId, Obj> = BTreeMap::new();
+    let mut rules: BTreeMap<MailboxId, Rules> = BTreeMap::new();
     let mut created: BTreeMap<Who, u32> = BTreeMap::new();
     let mut ready: BTreeSet<Who> = BTreeSet::new();
     let mut timers: BTreeSet<Who> = BTreeSet::new();
@@ -87,8 +148,12 @@ pub(crate) fn read(report: &Report) -> ReadRun {
     let mut woken: BTreeMap<Who, usize> = BTreeMap::new();
     let mut spawn_step: BTreeMap<Who, usize> = BTreeMap::new();
     let mut has_run: BTreeSet<Who> = BTreeSet::new();
+    // Each process's latest step: a blocked sender's is the send it waits in.
+    let mut last_step: BTreeMap<Pid, usize> = BTreeMap::new();
+    // The step whose send each queued message came from.
+    let mut sent_in: BTreeMap<MsgId, usize> = BTreeMap::new();
     let mut steps: Vec<Step> = Vec::new();
-    let mut touched: BTreeMap<Obj, bool> = BTreeMap::new();
+    let mut touched: BTreeMap<Obj, Access> = BTreeMap::new();
     let mut used_clock = false;
     let mut inconsistent = None;
     let mut exits: BTreeMap<String, Option<i32>> = BTreeMap::new();
@@ -96,10 +161,14 @@ pub(crate) fn read(report: &Report) -> ReadRun {
     let mut exit_steps: Vec<usize> = Vec::new();
     // A receive from a named process, until a message from it is taken in the same step.
     let mut unanswered: Option<Obj> = None;
+    // How the current step's send or receive touches its endpoint (the waits it may go
+    // on to are part of it).
+    let mut sending = Change;
+    let mut receiving = Change;
     let mut last_spawn: Option<usize> = None;
 
     let name_of = |who: &BTreeMap<Pid, Who>, pid: Pid| who.get(&pid).cloned();
-    let close = |steps: &mut Vec<Step>, touched: &mut BTreeMap<Obj, bool>| {
+    let close = |steps: &mut Vec<Step>, touched: &mut BTreeMap<Obj, Access>| {
         if let Some(last) = steps.last_mut() {
             last.touched = std::mem::take(touched).into_iter().collect();
         }
@@ -107,14 +176,32 @@ pub(crate) fn read(report: &Report) -> ReadRun {
 
     for e in &report.events {
         let current = steps.last().map(|s| s.who.clone());
+        let now = steps.len().checked_sub(1);
         let endpoint = |who: &BTreeMap<Pid, Who>, dest: Dest| match dest {
             Dest::Process(p) => who.get(&p).cloned().map_or(Obj::Pids, Obj::Inbox),
             Dest::Mailbox(m) => mailboxes.get(&m).cloned().unwrap_or(Obj::Mailboxes),
         };
-        let mut add: Vec<Obj> = Vec::new();
-        // Objects only looked at: a receive from a process, a wait for its reply, watch it
-        // for its exit, and two such looks commute.
-        let mut look: Vec<Obj> = Vec::new();
+        let rules_of = |dest: Dest| match dest {
+            // An inbox makes its senders wait, and only its process receives.
+            Dest::Process(_) => Rules {
+                sends_wait: true,
+                one_receiver: true,
+            },
+            Dest::Mailbox(m) => rules.get(&m).copied().unwrap_or(Rules {
+                sends_wait: false,
+                one_receiver: false,
+            }),
+        };
+        let send_access = |dest: Dest, mode: Mode| match mode {
+            Mode::Blocking if rules_of(dest).sends_wait => Append,
+            _ => Change,
+        };
+        let receive_access = |dest: Dest, mode: Mode| match mode {
+            Mode::Blocking if rules_of(dest).one_receiver => Take,
+            _ => Change,
+        };
+        let proc_of = |who: &BTreeMap<Pid, Who>, p: Pid| who.get(&p).cloned().map_or(Obj::Pids, Obj::Proc);
+        let mut acc: Vec<(Obj, Access)> = Vec::new();
         match &e.kind {
             EventKind::Spawn { pid, name, .. } => {
                 let n = seen.entry(name.clone()).or_insert(0);
@@ -126,21 +213,40 @@ pub(crate) fn read(report: &Report) -> ReadRun {
                 who.insert(*pid, w.clone());
                 exits.insert(w.to_string(), None);
                 ready.insert(w.clone());
-                if !steps.is_empty() {
-                    spawn_step.insert(w.clone(), steps.len() - 1);
-                    last_spawn = Some(steps.len() - 1);
-                    add.push(Obj::Pids);
-                    add.push(Obj::Proc(w));
+                if let Some(i) = now {
+                    spawn_step.insert(w.clone(), i);
+                    last_spawn = Some(i);
+                    acc.push((Obj::Pids, Change));
+                    acc.push((Obj::Proc(w), Change));
                 }
             }
-            EventKind::MessageReceived { by, .. } | EventKind::MessageHandedOver { to: by, .. }
-                if name_of(&who, *by) == current =>
-            {
+            EventKind::MessageQueued { msg, from, .. } => {
+                // A blocked sender's message is queued in the step that made room: it
+                // comes from the sender's send.
+                if let Some(i) = last_step.get(from).copied().or(now) {
+                    sent_in.insert(*msg, i);
+                }
+            }
+            EventKind::MessageReceived { msg, by, .. } if name_of(&who, *by) == current => {
                 unanswered = None;
+                if let (Some(step), Some(&i)) = (steps.last_mut(), sent_in.get(msg)) {
+                    if Some(i) != now {
+                        step.after.push(i);
+                    }
+                }
+            }
+            EventKind::MessageHandedOver { from, to, .. } if name_of(&who, *to) == current => {
+                unanswered = None;
+                // Taken from a blocked sender: its send happens before.
+                if let (Some(step), Some(&i)) = (steps.last_mut(), last_step.get(from)) {
+                    if Some(i) != now {
+                        step.after.push(i);
+                    }
+                }
             }
             EventKind::Dispatch { pid } => {
                 if let Some(obj) = unanswered.take() {
-                    touched.entry(obj).or_insert(false);
+                    touched.entry(obj).or_insert(Look);
                 }
                 close(&mut steps, &mut touched);
                 let Some(w) = name_of(&who, *pid) else {
@@ -157,12 +263,14 @@ pub(crate) fn read(report: &Report) -> ReadRun {
                     false => None,
                 };
                 let woken_by = woken.remove(&w);
+                last_step.insert(*pid, steps.len());
                 steps.push(Step {
                     who: w,
                     enabled,
                     touched: Vec::new(),
                     spawned_by,
                     woken_by,
+                    after: Vec::new(),
                     yielded: false,
                 });
             }
@@ -179,7 +287,7 @@ pub(crate) fn read(report: &Report) -> ReadRun {
             EventKind::Wake { pid, .. } => {
                 if let Some(w) = name_of(&who, *pid) {
                     timers.remove(&w);
-                    if let Some(i) = steps.len().checked_sub(1) {
+                    if let Some(i) = now {
                         woken.insert(w.clone(), i);
                     }
                     ready.insert(w);
@@ -189,20 +297,25 @@ pub(crate) fn read(report: &Report) -> ReadRun {
                 queue, deadline, ..
             } => {
                 match *queue {
-                    WaitQueueId::MailboxSenders(m)
-                    | WaitQueueId::MailboxReceiver(m)
-                    | WaitQueueId::MailboxCallers(m) => add.push(endpoint(&who, Dest::Mailbox(m))),
-                    WaitQueueId::InboxSenders(p) | WaitQueueId::InboxReceiver(p) => {
-                        add.push(endpoint(&who, Dest::Process(p)))
+                    // A wait is part of the send or receive that waits.
+                    WaitQueueId::MailboxSenders(m) | WaitQueueId::MailboxCallers(m) => {
+                        acc.push((endpoint(&who, Dest::Mailbox(m)), sending))
                     }
-                    WaitQueueId::Exit(p) => {
-                        add.push(who.get(&p).cloned().map_or(Obj::Pids, Obj::Proc))
+                    WaitQueueId::InboxSenders(p) => {
+                        acc.push((endpoint(&who, Dest::Process(p)), sending))
                     }
+                    WaitQueueId::MailboxReceiver(m) => {
+                        acc.push((endpoint(&who, Dest::Mailbox(m)), receiving))
+                    }
+                    WaitQueueId::InboxReceiver(p) => {
+                        acc.push((endpoint(&who, Dest::Process(p)), receiving))
+                    }
+                    WaitQueueId::Exit(p) => acc.push((proc_of(&who, p), Change)),
                     WaitQueueId::ReceiversFrom(p) | WaitQueueId::Replies(p) => {
-                        look.push(who.get(&p).cloned().map_or(Obj::Pids, Obj::Proc))
+                        acc.push((proc_of(&who, p), Look))
                     }
                     // The endpoints of the set were counted at the select itself.
-                    WaitQueueId::Select(p) => add.push(endpoint(&who, Dest::Process(p))),
+                    WaitQueueId::Select(p) => acc.push((endpoint(&who, Dest::Process(p)), Change)),
                 }
                 if deadline.is_some() {
                     if let Some(c) = &current {
@@ -218,86 +331,101 @@ pub(crate) fn read(report: &Report) -> ReadRun {
             EventKind::Syscall { pid, call } => {
                 let me = name_of(&who, *pid);
                 let timed = |mode: Mode| matches!(mode, Mode::Timeout(_));
+                sending = Change;
+                receiving = Change;
                 match *call {
                     Syscall::Send { dest, mode, .. } => {
-                        add.push(endpoint(&who, dest));
+                        sending = send_access(dest, mode);
+                        acc.push((endpoint(&who, dest), sending));
                         if timed(mode) {
-                            add.push(Obj::Clock);
+                            acc.push((Obj::Clock, Change));
                         }
                     }
                     Syscall::Call { dest, mode, .. } => {
-                        add.push(endpoint(&who, dest));
-                        add.extend(me.clone().map(Obj::Proc));
+                        sending = send_access(dest, mode);
+                        acc.push((endpoint(&who, dest), sending));
+                        acc.extend(me.clone().map(|w| (Obj::Caller(w), Change)));
                         if timed(mode) {
-                            add.push(Obj::Clock);
+                            acc.push((Obj::Clock, Change));
                         }
                     }
                     Syscall::Receive { source, mode, .. } => {
                         match source {
-                            Source::Any => add.extend(me.clone().map(Obj::Inbox)),
+                            Source::Any => {
+                                receiving = receive_access(Dest::Process(*pid), mode);
+                                acc.extend(me.clone().map(|w| (Obj::Inbox(w), receiving)));
+                            }
                             Source::Process(p) => {
-                                add.extend(me.clone().map(Obj::Inbox));
+                                receiving = receive_access(Dest::Process(*pid), mode);
+                                acc.extend(me.clone().map(|w| (Obj::Inbox(w), receiving)));
                                 // Whether the sender is alive matters only to a receive that
                                 // finds no message from it: one that takes a message at once
                                 // does not look (see `MessageReceived`).
-                                unanswered =
-                                    Some(who.get(&p).cloned().map_or(Obj::Pids, Obj::Proc));
+                                unanswered = Some(proc_of(&who, p));
                             }
-                            Source::Mailbox(m) => add.push(endpoint(&who, Dest::Mailbox(m))),
+                            Source::Mailbox(m) => {
+                                receiving = receive_access(Dest::Mailbox(m), mode);
+                                acc.push((endpoint(&who, Dest::Mailbox(m)), receiving));
+                            }
                         }
                         if timed(mode) {
-                            add.push(Obj::Clock);
+                            acc.push((Obj::Clock, Change));
                         }
                     }
                     Syscall::Reply { to, .. } => {
-                        add.push(who.get(&to).cloned().map_or(Obj::Pids, Obj::Proc));
+                        acc.push((
+                            who.get(&to).cloned().map_or(Obj::Pids, Obj::Caller),
+                            Change,
+                        ));
+                        acc.push((proc_of(&who, to), Look));
                     }
                     Syscall::Wait { child, mode } => {
-                        add.push(who.get(&child).cloned().map_or(Obj::Pids, Obj::Proc));
+                        acc.push((proc_of(&who, child), Change));
                         if timed(mode) {
-                            add.push(Obj::Clock);
+                            acc.push((Obj::Clock, Change));
                         }
                     }
                     Syscall::CreateMailbox { .. } | Syscall::LookupMailbox { .. } => {
-                        add.push(Obj::Mailboxes);
+                        acc.push((Obj::Mailboxes, Change));
                     }
                     Syscall::DeleteMailbox { mailbox } => {
-                        add.push(Obj::Mailboxes);
-                        add.push(endpoint(&who, Dest::Mailbox(mailbox)));
+                        acc.push((Obj::Mailboxes, Change));
+                        acc.push((endpoint(&who, Dest::Mailbox(mailbox)), Change));
                     }
                     Syscall::TransferMailbox { mailbox, to } => {
-                        add.push(Obj::Mailboxes);
-                        add.push(endpoint(&who, Dest::Mailbox(mailbox)));
-                        add.push(who.get(&to).cloned().map_or(Obj::Pids, Obj::Proc));
+                        acc.push((Obj::Mailboxes, Change));
+                        acc.push((endpoint(&who, Dest::Mailbox(mailbox)), Change));
+                        acc.push((proc_of(&who, to), Look));
                     }
                     // Who may receive, or send in capability mode, changes: the mailbox.
                     Syscall::GrantReceive { mailbox, to }
                     | Syscall::RevokeReceive { mailbox, from: to }
                     | Syscall::GrantSend { mailbox, to } => {
-                        add.push(endpoint(&who, Dest::Mailbox(mailbox)));
-                        look.push(who.get(&to).cloned().map_or(Obj::Pids, Obj::Proc));
+                        acc.push((endpoint(&who, Dest::Mailbox(mailbox)), Change));
+                        acc.push((proc_of(&who, to), Look));
                     }
                     Syscall::SendRight {
                         dest, mode, right, ..
                     } => {
-                        add.push(endpoint(&who, dest));
-                        add.push(endpoint(&who, Dest::Mailbox(right.mailbox())));
+                        sending = send_access(dest, mode);
+                        acc.push((endpoint(&who, dest), sending));
+                        acc.push((endpoint(&who, Dest::Mailbox(right.mailbox())), Change));
                         if timed(mode) {
-                            add.push(Obj::Clock);
+                            acc.push((Obj::Clock, Change));
                         }
                     }
                     // The set is in the caller's memory, not in the trace: count every live
                     // mailbox and the caller's inbox as touched, a superset of any set it
                     // may name, so no step it depends on is taken as independent.
                     Syscall::Select { mode, .. } => {
-                        add.extend(mailboxes.values().cloned());
-                        add.extend(me.clone().map(Obj::Inbox));
+                        acc.extend(mailboxes.values().cloned().map(|o| (o, Change)));
+                        acc.extend(me.clone().map(|w| (Obj::Inbox(w), Change)));
                         if timed(mode) {
-                            add.push(Obj::Clock);
+                            acc.push((Obj::Clock, Change));
                         }
                     }
-                    Syscall::Spawn { .. } => add.push(Obj::Pids),
-                    Syscall::Sleep { ticks } if ticks > 0 => add.push(Obj::Clock),
+                    Syscall::Spawn { .. } => acc.push((Obj::Pids, Change)),
+                    Syscall::Sleep { ticks } if ticks > 0 => acc.push((Obj::Clock, Change)),
                     Syscall::Sleep { .. }
                     | Syscall::Exit { .. }
                     | Syscall::GetPid
@@ -306,7 +434,14 @@ pub(crate) fn read(report: &Report) -> ReadRun {
                     | Syscall::Print { .. } => {}
                 }
             }
-            EventKind::MailboxCreated { id, owner, .. } => {
+            EventKind::MailboxCreated {
+                id,
+                owner,
+                capacity,
+                overflow,
+                receivers,
+                ..
+            } => {
                 let creator = name_of(&who, *owner).unwrap_or(Who {
                     name: owner.to_string(),
                     nth: 0,
@@ -315,22 +450,31 @@ pub(crate) fn read(report: &Report) -> ReadRun {
                 let obj = Obj::Mailbox(creator, *n);
                 *n += 1;
                 mailboxes.insert(*id, obj.clone());
-                add.push(obj);
-                add.push(Obj::Mailboxes);
+                rules.insert(
+                    *id,
+                    Rules {
+                        sends_wait: *overflow == Overflow::Block
+                            || *capacity == Capacity::Unbounded,
+                        one_receiver: *receivers == Receivers::OwnerOnly,
+                    },
+                );
+                acc.push((obj, Change));
+                acc.push((Obj::Mailboxes, Change));
             }
             EventKind::MailboxDeleted { id, .. } => {
-                add.push(endpoint(&who, Dest::Mailbox(*id)));
-                add.push(Obj::Mailboxes);
+                acc.push((endpoint(&who, Dest::Mailbox(*id)), Change));
+                acc.push((Obj::Mailboxes, Change));
                 mailboxes.remove(id);
+                rules.remove(id);
             }
             EventKind::MailboxTransferred { id, .. } | EventKind::MailboxOrphaned { id, .. } => {
-                add.push(endpoint(&who, Dest::Mailbox(*id)));
-                add.push(Obj::Mailboxes);
+                acc.push((endpoint(&who, Dest::Mailbox(*id)), Change));
+                acc.push((Obj::Mailboxes, Change));
             }
             // A right carried in a message changes hands as the message is received (or is
             // voided then): the mailbox it is on changes with it.
             EventKind::RightTransferred { right, .. } | EventKind::RightVoided { right, .. } => {
-                add.push(endpoint(&who, Dest::Mailbox(right.mailbox())));
+                acc.push((endpoint(&who, Dest::Mailbox(right.mailbox())), Change));
             }
             EventKind::Print { pid, text } => {
                 if let Some(w) = name_of(&who, *pid) {
@@ -342,24 +486,23 @@ pub(crate) fn read(report: &Report) -> ReadRun {
                     exits.insert(w.to_string(), Some(*code));
                     timers.remove(&w);
                     ready.remove(&w);
-                    add.push(Obj::Proc(w.clone()));
-                    add.push(Obj::Inbox(w));
+                    acc.push((Obj::Proc(w.clone()), Change));
+                    acc.push((Obj::Caller(w.clone()), Change));
+                    acc.push((Obj::Inbox(w), Change));
                 }
-                if let Some(i) = steps.len().checked_sub(1) {
+                if let Some(i) = now {
                     exit_steps.push(i);
                 }
             }
             _ => {}
         }
         if !steps.is_empty() {
-            for obj in look {
-                touched.entry(obj).or_insert(false);
-            }
-            for obj in add {
-                touched.insert(obj, true);
+            for (obj, how) in acc {
+                let merged = touched.get(&obj).map_or(how, |was| was.and(how));
+                touched.insert(obj, merged);
             }
             if !timers.is_empty() {
-                touched.insert(Obj::Clock, true);
+                touched.insert(Obj::Clock, Change);
             }
             if touched.contains_key(&Obj::Clock) {
                 used_clock = true;
@@ -367,7 +510,7 @@ pub(crate) fn read(report: &Report) -> ReadRun {
         }
     }
     if let Some(obj) = unanswered.take() {
-        touched.entry(obj).or_insert(false);
+        touched.entry(obj).or_insert(Look);
     }
     close(&mut steps, &mut touched);
     // Pids are reused last-freed-first, so the order of two exits shows only in the pids of
@@ -378,8 +521,8 @@ pub(crate) fn read(report: &Report) -> ReadRun {
                 .touched
                 .binary_search_by(|(o, _)| o.cmp(&Obj::Pids))
             {
-                Ok(at) => steps[i].touched[at].1 = true,
-                Err(at) => steps[i].touched.insert(at, (Obj::Pids, true)),
+                Ok(at) => steps[i].touched[at].1 = Change,
+                Err(at) => steps[i].touched.insert(at, (Obj::Pids, Change)),
             }
         }
     }
