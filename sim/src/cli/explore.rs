@@ -78,6 +78,11 @@ pub(crate) struct ExploreArgs {
     /// against; exponential).
     #[arg(long)]
     no_reduction: bool,
+    /// dpor: explore only interleavings with at most K preemptions (a switch away from a
+    /// process that could run on and did not yield), as loom and CHESS bound them
+    /// [default: no bound].
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(0..=10_000))]
+    preemptions: Option<u32>,
     /// With TARGET `merge`: the JSON results of `sim explore --strategy dpor --format json
     /// --shard I/N` to combine into one verdict.
     #[arg(value_name = "RESULTS")]
@@ -173,9 +178,10 @@ pub(crate) fn run(
         }
         return run_dpor(&args, &explored, &config, shard);
     }
-    if args.keep_going || args.no_reduction {
+    if args.keep_going || args.no_reduction || args.preemptions.is_some() {
         return Err(
-            "sim explore: --keep-going and --no-reduction apply to --strategy dpor\n".into(),
+            "sim explore: --keep-going, --no-reduction and --preemptions apply to --strategy dpor\n"
+                .into(),
         );
     }
     let strategy = match args.strategy {
@@ -304,6 +310,7 @@ fn run_dpor(
         max_runs: args.max_runs,
         keep_going: args.keep_going,
         exhaustive: args.no_reduction,
+        preemptions: args.preemptions,
         ..explore::DporSettings::default()
     };
     let (bar, tell) = match std::io::stderr().is_terminal() {

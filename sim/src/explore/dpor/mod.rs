@@ -66,6 +66,12 @@ pub struct DporSettings {
     /// reduction.
     #[doc(hidden)]
     pub forget_dependence: bool,
+    /// Explore only interleavings with at most this many preemptions (a switch away from
+    /// the process that ran last while it could still run, not after it gave way), as loom
+    /// and CHESS bound them; `None`: every interleaving. Under a bound the search backtracks
+    /// conservatively (also at the start of the last process's run of steps) and keeps no
+    /// sleep sets, which a bound would make unsound.
+    pub preemptions: Option<u32>,
 }
 
 impl Default for DporSettings {
@@ -77,6 +83,7 @@ impl Default for DporSettings {
             keep_going: false,
             exhaustive: false,
             forget_dependence: false,
+            preemptions: None,
         }
     }
 }
@@ -126,6 +133,16 @@ struct Node {
     sleep: Vec<(Who, Vec<(Obj, Access)>)>,
     /// One of the first levels at which a sharded search splits (every choice is a subtree).
     split: bool,
+    /// Preemptions in the interleaving before this node's choice.
+    preemptions: u32,
+}
+
+/// Whether running `who` at node `t` preempts: the process that ran at `t - 1` could run on
+/// and did not give way.
+fn preempts(stack: &[Node], t: usize, enabled: &[Who], who: &Who) -> bool {
+    t.checked_sub(1)
+        .and_then(|p| stack.get(p))
+        .is_some_and(|prev| !prev.yielded && prev.chosen != *who && enabled.contains(&prev.chosen))
 }
 
 /// Dependence: two steps of different processes are dependent when they touch a common
@@ -157,7 +174,12 @@ fn dependent(a: &[(Obj, Access)], b: &[(Obj, Access)], forget: bool) -> bool {
 /// change; were the polls independent of a sleeper's next step, the sleeper would stay
 /// asleep and the search would extend the poll for ever, one run longer than the last.
 /// Waking a sleeper is always sound (sleep sets only skip work), so only the reduction pays.
-fn wakes(touched: &[(Obj, Access)], yielded: bool, sleeper: &[(Obj, Access)], forget: bool) -> bool {
+fn wakes(
+    touched: &[(Obj, Access)],
+    yielded: bool,
+    sleeper: &[(Obj, Access)],
+    forget: bool,
+) -> bool {
     yielded || dependent(touched, sleeper, forget)
 }
 
@@ -218,11 +240,10 @@ fn happens_before(steps: &[Step], forget: bool) -> Vec<Bits> {
 fn run_directed(
     target: &Target<'_>,
     base: &MachineConfig,
-    prefix: Vec<Who>,
-    avoid: Vec<Who>,
+    plan: Plan,
 ) -> Result<crate::Report, String> {
     let mut config = base.clone();
-    config.policy = Policy::Directed(Arc::new(Plan { prefix, avoid }));
+    config.policy = Policy::Directed(Arc::new(plan));
     target
         .run(config)
         .map_err(|e| format!("could not boot {}: {e}", target.main))
@@ -272,6 +293,7 @@ pub fn dpor(
         target: target.command.clone(),
         exhaustive: settings.exhaustive,
         shard: options.shard,
+        preemptions: settings.preemptions,
         max_interleavings: settings.max_interleavings,
         ..DporReport::default()
     };
@@ -300,6 +322,7 @@ pub fn dpor(
         let prefix: Vec<Who> = stack.iter().map(|n| n.chosen.clone()).collect();
         let avoid: Vec<Who> = stack
             .last()
+            .filter(|_| settings.preemptions.is_none())
             .map(|n| {
                 n.sleep
                     .iter()
@@ -308,7 +331,18 @@ pub fn dpor(
                     .collect()
             })
             .unwrap_or_default();
-        let run = run_directed(target, &base, prefix, avoid)?;
+        let preemptions = settings.preemptions.map(|k| {
+            let used = stack.last().map_or(0, |n| {
+                n.preemptions + u32::from(preempts(&stack, stack.len() - 1, &n.enabled, &n.chosen))
+            });
+            k.saturating_sub(used)
+        });
+        let plan = Plan {
+            prefix,
+            avoid,
+            preemptions,
+        };
+        let run = run_directed(target, &base, plan)?;
         report.runs += 1;
         if run_ticks_capped && run.outcome == crate::Outcome::TickLimit {
             report.verdict = Verdict::Incomplete;
@@ -341,7 +375,7 @@ pub fn dpor(
 
         // Extend the stack with the run's new steps, carrying the sleep set along.
         let mut sleep: Vec<(Who, Vec<(Obj, Access)>)> = match stack.last() {
-            Some(n) if !settings.exhaustive => n
+            Some(n) if !settings.exhaustive && settings.preemptions.is_none() => n
                 .sleep
                 .iter()
                 .chain(&n.done)
@@ -372,8 +406,23 @@ pub fn dpor(
             }
             let split = splits_seen < split_levels && s.enabled.len() > 1;
             splits_seen += usize::from(split);
+            let t = stack.len();
+            let preemptions = stack.last().map_or(0, |n| {
+                n.preemptions + u32::from(preempts(&stack, t - 1, &n.enabled, &n.chosen))
+            });
+            let within = |w: &Who| {
+                settings.preemptions.is_none_or(|k| {
+                    preemptions + u32::from(preempts(&stack, t, &s.enabled, w)) <= k
+                })
+            };
+            if !within(&chosen) {
+                return Err(format!(
+                    "dpor: internal error: a run preempted more than {} times",
+                    settings.preemptions.unwrap_or(0)
+                ));
+            }
             let backtrack = match settings.exhaustive || split {
-                true => s.enabled.iter().cloned().collect(),
+                true => s.enabled.iter().filter(|w| within(w)).cloned().collect(),
                 false => BTreeSet::from([chosen.clone()]),
             };
             stack.push(Node {
@@ -385,6 +434,7 @@ pub fn dpor(
                 done: Vec::new(),
                 sleep: sleep.clone(),
                 split,
+                preemptions,
             });
             if redo {
                 continue 'search;
@@ -415,7 +465,7 @@ pub fn dpor(
             stack.truncate(keep);
         } else {
             if !settings.exhaustive {
-                add_backtracks(&mut stack, &steps, analysed, forget);
+                add_backtracks(&mut stack, &steps, analysed, forget, settings.preemptions);
             }
             if blocked {
                 report.sleep_blocked += 1;
@@ -501,7 +551,19 @@ pub fn dpor(
 /// and no step between them ordered after `i` and before `j`), the search must also try,
 /// at `i`, a process that can start the interleaving where `j` goes first: one of the
 /// initials of the steps after `i` not ordered after it, followed by `j`.
-fn add_backtracks(stack: &mut [Node], steps: &[Step], new: std::ops::Range<usize>, forget: bool) {
+///
+/// Under a preemption bound `bound` it backtracks as loom does (after Coons, Musuvathi and
+/// McKinley, "Bounded Partial-Order Reduction", OOPSLA 2013): at `i`, `j`'s process if it
+/// can run there, else every process that can; and, conservatively, the same at the start
+/// of the run of steps that `i - 1` ends, where a switch may cost no preemption; never a
+/// choice past the bound.
+fn add_backtracks(
+    stack: &mut [Node],
+    steps: &[Step],
+    new: std::ops::Range<usize>,
+    forget: bool,
+    bound: Option<u32>,
+) {
     let end = new.end.min(steps.len()).min(stack.len());
     let before = happens_before(&steps[..end], forget);
     for j in new.start..end {
@@ -513,6 +575,17 @@ fn add_backtracks(stack: &mut [Node], steps: &[Step], new: std::ops::Range<usize
             }
             let through = (i + 1..j).any(|k| before[k].has(i) && before[j].has(k));
             if through {
+                continue;
+            }
+            if let Some(k) = bound {
+                add_bounded(stack, i, &steps[j].who, k);
+                let start = (1..i)
+                    .rev()
+                    .find(|&t| stack[t].chosen != stack[t - 1].chosen)
+                    .unwrap_or(0);
+                if i > 0 {
+                    add_bounded(stack, start, &steps[j].who, k);
+                }
                 continue;
             }
             // v: the steps after i not ordered after it, then j.
@@ -545,6 +618,21 @@ fn add_backtracks(stack: &mut [Node], steps: &[Step], new: std::ops::Range<usize
             }
         }
     }
+}
+
+/// Backtrack at node `t` to `who` if it can run there (else to every process that can), each
+/// only if running it there keeps the interleaving within `bound` preemptions.
+fn add_bounded(stack: &mut [Node], t: usize, who: &Who, bound: u32) {
+    let node = &stack[t];
+    let candidates: Vec<Who> = match node.enabled.contains(who) {
+        true => vec![who.clone()],
+        false => node.enabled.clone(),
+    };
+    let within: Vec<Who> = candidates
+        .into_iter()
+        .filter(|w| node.preemptions + u32::from(preempts(stack, t, &node.enabled, w)) <= bound)
+        .collect();
+    stack[t].backtrack.extend(within);
 }
 
 #[cfg(test)]

@@ -61,6 +61,8 @@ pub struct DporReport {
     pub exhaustive: bool,
     /// The shard it searched.
     pub shard: Option<Shard>,
+    /// The preemption bound it searched within, if any.
+    pub preemptions: Option<u32>,
     /// The limit it had.
     pub max_interleavings: u64,
     /// Interleavings run to their end, each inequivalent to the others.
@@ -115,7 +117,10 @@ impl DporReport {
             true => "every schedule, no reduction".to_string(),
             false => format!("{} pruned as equivalent", self.pruned),
         };
-        let shard = self.shard.map_or(String::new(), |s| format!(", shard {s}"));
+        let mut shard = self.shard.map_or(String::new(), |s| format!(", shard {s}"));
+        if let Some(k) = self.preemptions {
+            shard.push_str(&format!(", preemption bound {k}"));
+        }
         match self.verdict {
             Verdict::Complete => format!("complete: {runs} ({how}), no failure{shard}"),
             Verdict::Failed => format!(
@@ -228,6 +233,7 @@ impl DporReport {
             "verdict": self.verdict.name(),
             "verdict_line": self.verdict_line(),
             "shard": self.shard.map(|s| s.to_string()),
+            "preemptions": self.preemptions,
             "interleavings": self.interleavings,
             "pruned": self.pruned,
             "sleep_blocked": self.sleep_blocked,
@@ -267,6 +273,14 @@ pub struct Merged {
     pub shards: usize,
     /// The slowest shard's host seconds.
     pub seconds: f64,
+    /// The preemption bound the shards searched within (all the same), if any.
+    pub preemptions: Option<u32>,
+}
+
+fn bound_name(bound: Option<u32>) -> String {
+    bound.map_or("no preemption bound".to_string(), |k| {
+        format!("preemption bound {k}")
+    })
 }
 
 /// Combine shard results (each the JSON lines of `sim explore --strategy dpor --format json
@@ -275,6 +289,7 @@ pub fn merge(results: &[(String, String)]) -> Result<Merged, String> {
     let mut merged = Merged::default();
     let mut seen: BTreeSet<u64> = BTreeSet::new();
     let mut count: Option<u64> = None;
+    let mut bounds: Option<Option<u32>> = None;
     let mut verdicts = Vec::new();
     for (name, text) in results {
         let mut summary = None;
@@ -323,6 +338,20 @@ pub fn merge(results: &[(String, String)]) -> Result<Merged, String> {
             Some(text) => text.parse().map_err(|e| format!("{name}: {e}"))?,
             None => Shard { index: 0, count: 1 },
         };
+        let bound = s
+            .get("preemptions")
+            .and_then(|x| x.as_u64())
+            .map(|k| k as u32);
+        match bounds.get_or_insert(bound) {
+            b if *b == bound => {}
+            b => {
+                return Err(format!(
+                    "{name}: searched with {} but an earlier result with {}",
+                    bound_name(bound),
+                    bound_name(*b)
+                ))
+            }
+        }
         if *count.get_or_insert(shard.count) != shard.count {
             return Err(format!(
                 "{name}: shard {shard} belongs to a split into {} shards, not {}",
@@ -336,6 +365,7 @@ pub fn merge(results: &[(String, String)]) -> Result<Merged, String> {
         merged.shards += 1;
     }
     let count = count.ok_or("sim explore merge: no results given")?;
+    merged.preemptions = bounds.flatten();
     merged.missing = (0..count)
         .filter(|i| !seen.contains(i))
         .map(|i| format!("shard {i}/{count} missing"))
@@ -365,9 +395,12 @@ impl Merged {
             out.push_str(&format!("== {m}\n"));
         }
         let runs = plural(self.interleavings, "interleaving", "interleavings");
+        let bound = self
+            .preemptions
+            .map_or(String::new(), |k| format!(", preemption bound {k}"));
         let line = match self.verdict {
             Verdict::Complete => format!(
-                "complete: {runs} ({} pruned as equivalent), no failure",
+                "complete: {runs} ({} pruned as equivalent), no failure{bound}",
                 self.pruned
             ),
             Verdict::Failed => format!(
@@ -406,6 +439,7 @@ impl Merged {
             "strategy": "dpor",
             "verdict": self.verdict.name(),
             "shards": self.shards,
+            "preemptions": self.preemptions,
             "missing": self.missing,
             "interleavings": self.interleavings,
             "pruned": self.pruned,

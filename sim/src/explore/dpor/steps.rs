@@ -74,7 +74,9 @@ impl Access {
     pub(crate) fn conflicts(self, other: Access) -> bool {
         !matches!(
             (self, other),
-            (Access::Look, Access::Look) | (Access::Append, Access::Take) | (Access::Take, Access::Append)
+            (Access::Look, Access::Look)
+                | (Access::Append, Access::Take)
+                | (Access::Take, Access::Append)
         )
     }
 }
@@ -200,7 +202,8 @@ pub(crate) fn read(report: &Report) -> ReadRun {
             Mode::Blocking if rules_of(dest).one_receiver => Take,
             _ => Change,
         };
-        let proc_of = |who: &BTreeMap<Pid, Who>, p: Pid| who.get(&p).cloned().map_or(Obj::Pids, Obj::Proc);
+        let proc_of =
+            |who: &BTreeMap<Pid, Who>, p: Pid| who.get(&p).cloned().map_or(Obj::Pids, Obj::Proc);
         let mut acc: Vec<(Obj, Access)> = Vec::new();
         match &e.kind {
             EventKind::Spawn { pid, name, .. } => {
@@ -373,10 +376,7 @@ pub(crate) fn read(report: &Report) -> ReadRun {
                         }
                     }
                     Syscall::Reply { to, .. } => {
-                        acc.push((
-                            who.get(&to).cloned().map_or(Obj::Pids, Obj::Caller),
-                            Change,
-                        ));
+                        acc.push((who.get(&to).cloned().map_or(Obj::Pids, Obj::Caller), Change));
                         acc.push((proc_of(&who, to), Look));
                     }
                     Syscall::Wait { child, mode } => {
