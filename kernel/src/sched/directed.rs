@@ -28,10 +28,10 @@ pub struct Plan {
     /// passing it over for ever would make the run endless. The explorer, which knows
     /// when each wakes, corrects the choices that should not have passed one over.
     pub avoid: Vec<Who>,
-    /// Past the prefix, how many more times the default may preempt: switch away from the
-    /// process that ran last while it is still ready (not after it gave way). At zero, the
-    /// last runner runs on while it can. `None`: no bound.
-    pub preemptions: Option<u32>,
+    /// Past the prefix, never preempt: the process that ran last runs on while it is ready
+    /// and did not give way. An explorer that bounds preemptions sets it, so that its plans
+    /// alone spend the bound. Otherwise the default takes turns.
+    pub run_on: bool,
 }
 
 /// How many dispatches past the prefix a [`Plan`]'s avoided processes are passed over at
@@ -52,8 +52,7 @@ pub struct Directed {
     yielded: bool,
     /// Who ran last, if it left its CPU still ready because it was preempted.
     preempted: Option<Pid>,
-    /// Preemptions the default may still make past the prefix (`None`: unbounded).
-    preemptions_left: Option<u32>,
+
     ready: VecDeque<Pid>,
     who: Names,
     mismatches: u64,
@@ -62,14 +61,12 @@ pub struct Directed {
 impl Directed {
     /// A policy that follows `plan`.
     pub fn new(plan: Arc<Plan>) -> Self {
-        let preemptions_left = plan.preemptions;
         Directed {
             plan,
             cursor: 0,
             past: 0,
             yielded: false,
             preempted: None,
-            preemptions_left,
             ready: VecDeque::new(),
             who: Names::default(),
             mismatches: 0,
@@ -95,8 +92,9 @@ impl Directed {
     /// a choice). First in, first out is fair, so a process that polls in a loop never
     /// starves the one it waits for once the avoidance ends.
     fn default_choice(&self) -> Option<usize> {
-        // Out of preemptions: the process preempted last runs on.
-        if self.preemptions_left == Some(0) {
+        // Under a bound, the default never preempts: the process preempted last runs on
+        // while it can, and the plan's choices alone spend the bound.
+        if self.plan.run_on {
             if let Some(last) = self.preempted {
                 if let Some(at) = self.ready.iter().position(|&p| p == last) {
                     return Some(at);
@@ -137,13 +135,6 @@ impl Scheduler for Directed {
             None => {
                 let index = self.default_choice();
                 self.past += 1;
-                if let (Some(i), Some(last), Some(left)) =
-                    (index, self.preempted, self.preemptions_left.as_mut())
-                {
-                    if self.ready[i] != last && self.ready.contains(&last) {
-                        *left = left.saturating_sub(1);
-                    }
-                }
                 index
             }
         }?;
@@ -190,7 +181,7 @@ mod tests {
         let plan = Plan {
             prefix: alloc::vec![who("b"), who("zzz")],
             avoid: alloc::vec![who("a")],
-            preemptions: None,
+            run_on: false,
         };
         let mut d = Directed::new(Arc::new(plan));
         for (i, n) in [(1, "a"), (2, "b"), (3, "c")] {
@@ -228,7 +219,7 @@ mod tests {
         let plan = Plan {
             prefix: alloc::vec![],
             avoid: alloc::vec![who("server")],
-            preemptions: None,
+            run_on: false,
         };
         let mut d = Directed::new(Arc::new(plan));
         for (i, n) in [(1, "server"), (2, "snoop")] {
@@ -265,34 +256,31 @@ mod tests {
     }
 
     #[test]
-    fn out_of_preemptions_the_last_runner_runs_on_until_it_stops() {
+    fn running_on_the_last_runner_keeps_it_until_it_stops_or_gives_way() {
         let plan = Plan {
-            prefix: alloc::vec![],
+            prefix: alloc::vec![who("b")],
             avoid: alloc::vec![],
-            preemptions: Some(1),
+            run_on: true,
         };
         let mut d = Directed::new(Arc::new(plan));
         for (i, n) in [(1, "a"), (2, "b"), (3, "c")] {
             d.spawned(pid(i), n);
             d.enqueue(ready(i));
         }
-        assert_eq!(d.pick(0, 0), Some(pid(1)));
-        d.stopped(pid(1), 1, StopReason::Preempted);
-        d.enqueue(ready(1));
-        // The one preemption: `b`, waiting longest, although `a` could go on.
+        // The plan preempts as it likes: `b`, though `a` waits longer.
+        assert_eq!(d.pick(0, 0), Some(pid(2)));
+        d.stopped(pid(2), 1, StopReason::Preempted);
+        d.enqueue(ready(2));
+        // Past it, `b` runs on while it is ready, though `a` and `c` wait longer.
         assert_eq!(d.pick(0, 1), Some(pid(2)));
         d.stopped(pid(2), 1, StopReason::Preempted);
         d.enqueue(ready(2));
-        // None left: `b` runs on while it is ready.
         assert_eq!(d.pick(0, 2), Some(pid(2)));
-        d.stopped(pid(2), 1, StopReason::Preempted);
-        d.enqueue(ready(2));
-        assert_eq!(d.pick(0, 3), Some(pid(2)));
         // Giving way is no preemption: the others run in turn.
         d.stopped(pid(2), 1, StopReason::Yielded);
         d.enqueue(ready(2));
+        assert_eq!(d.pick(0, 3), Some(pid(1)));
+        d.stopped(pid(1), 1, StopReason::Blocked);
         assert_eq!(d.pick(0, 4), Some(pid(3)));
-        d.stopped(pid(3), 1, StopReason::Blocked);
-        assert_eq!(d.pick(0, 5), Some(pid(1)));
     }
 }

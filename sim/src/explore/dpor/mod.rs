@@ -331,16 +331,10 @@ pub fn dpor(
                     .collect()
             })
             .unwrap_or_default();
-        let preemptions = settings.preemptions.map(|k| {
-            let used = stack.last().map_or(0, |n| {
-                n.preemptions + u32::from(preempts(&stack, stack.len() - 1, &n.enabled, &n.chosen))
-            });
-            k.saturating_sub(used)
-        });
         let plan = Plan {
             prefix,
             avoid,
-            preemptions,
+            run_on: settings.preemptions.is_some(),
         };
         let run = run_directed(target, &base, plan)?;
         report.runs += 1;
@@ -552,11 +546,10 @@ pub fn dpor(
 /// at `i`, a process that can start the interleaving where `j` goes first: one of the
 /// initials of the steps after `i` not ordered after it, followed by `j`.
 ///
-/// Under a preemption bound `bound` it backtracks as loom does (after Coons, Musuvathi and
-/// McKinley, "Bounded Partial-Order Reduction", OOPSLA 2013): at `i`, `j`'s process if it
-/// can run there, else every process that can; and, conservatively, the same at the start
-/// of the run of steps that `i - 1` ends, where a switch may cost no preemption; never a
-/// choice past the bound.
+/// Under a preemption bound `bound` it backtracks as bounded partial-order reduction does
+/// (Coons, Musuvathi and McKinley, OOPSLA 2013, as loom does it): at `i`, and
+/// conservatively at the start of the run of steps that `i - 1` ends (where a switch may
+/// cost no preemption), every initial that can run there; never a choice past the bound.
 fn add_backtracks(
     stack: &mut [Node],
     steps: &[Step],
@@ -573,19 +566,13 @@ fn add_backtracks(
             {
                 continue;
             }
+            // Not a race that can be reversed: `j` exists because of `i` (it took `i`'s
+            // message, `i` woke its process or spawned it), so `j` cannot run before `i`.
+            let caused = steps[j].after.contains(&i)
+                || steps[j].woken_by == Some(i)
+                || steps[j].spawned_by == Some(i);
             let through = (i + 1..j).any(|k| before[k].has(i) && before[j].has(k));
-            if through {
-                continue;
-            }
-            if let Some(k) = bound {
-                add_bounded(stack, i, &steps[j].who, k);
-                let start = (1..i)
-                    .rev()
-                    .find(|&t| stack[t].chosen != stack[t - 1].chosen)
-                    .unwrap_or(0);
-                if i > 0 {
-                    add_bounded(stack, start, &steps[j].who, k);
-                }
+            if caused || through {
                 continue;
             }
             // v: the steps after i not ordered after it, then j.
@@ -598,6 +585,16 @@ fn add_backtracks(
                 if !v[..x].iter().any(|&y| before[k].has(y)) && !initials.contains(&&steps[k].who) {
                     initials.push(&steps[k].who);
                 }
+            }
+            if let Some(k) = bound {
+                let start = (1..i)
+                    .rev()
+                    .find(|&t| stack[t].chosen != stack[t - 1].chosen)
+                    .unwrap_or(0);
+                for t in [i, start] {
+                    add_bounded(stack, t, &initials, k);
+                }
+                continue;
             }
             let node = &mut stack[i];
             if initials.iter().any(|w| node.backtrack.contains(*w)) {
@@ -620,14 +617,20 @@ fn add_backtracks(
     }
 }
 
-/// Backtrack at node `t` to `who` if it can run there (else to every process that can), each
-/// only if running it there keeps the interleaving within `bound` preemptions.
-fn add_bounded(stack: &mut [Node], t: usize, who: &Who, bound: u32) {
+/// Backtrack at node `t` to each of `initials` that can run there (to every process that
+/// can, if none of them can), each only if running it there keeps the interleaving within
+/// `bound` preemptions. Every initial, not one: under a bound, the one a source set would
+/// pick may spend the last preemption on a step that leads nowhere.
+fn add_bounded(stack: &mut [Node], t: usize, initials: &[&Who], bound: u32) {
     let node = &stack[t];
-    let candidates: Vec<Who> = match node.enabled.contains(who) {
-        true => vec![who.clone()],
-        false => node.enabled.clone(),
-    };
+    let mut candidates: Vec<Who> = initials
+        .iter()
+        .filter(|w| node.enabled.contains(w))
+        .map(|w| (*w).clone())
+        .collect();
+    if candidates.is_empty() {
+        candidates = node.enabled.clone();
+    }
     let within: Vec<Who> = candidates
         .into_iter()
         .filter(|w| node.preemptions + u32::from(preempts(stack, t, &node.enabled, w)) <= bound)

@@ -95,8 +95,8 @@ pub(crate) struct Step {
     /// The step that woke `who` from a wait (blocked or asleep), if it waited: what it
     /// does now it does because of that step, so that step happens before this one.
     pub woken_by: Option<usize>,
-    /// The steps that sent the messages it took: they happen before it, though a take and
-    /// an append commute (see [`Access`]).
+    /// The steps that sent the messages it took with a [`Access::Take`]: they happen before
+    /// it, though a take and an append commute, and it cannot run before them.
     pub after: Vec<usize>,
     /// It gave way (`yield`): the process polls, waiting for others to change what it looks
     /// at. The search wakes every process asleep in its sleep set here (see
@@ -163,6 +163,12 @@ pub(crate) fn read(report: &Report) -> ReadRun {
     let mut exit_steps: Vec<usize> = Vec::new();
     // A receive from a named process, until a message from it is taken in the same step.
     let mut unanswered: Option<Obj> = None;
+    // A process waiting in a receive from a named process (or for its reply), with the step
+    // that began the wait and the sender's life it looked at: if the sender's message (or
+    // reply) ends the wait, the look was moot (the send comes before the sender's exit,
+    // whichever order the wait and the exit had), and goes.
+    let mut waiting_from: BTreeMap<Pid, (usize, Obj)> = BTreeMap::new();
+    let mut current_pid: Option<Pid> = None;
     // How the current step's send or receive touches its endpoint (the waits it may go
     // on to are part of it).
     let mut sending = Change;
@@ -232,16 +238,34 @@ pub(crate) fn read(report: &Report) -> ReadRun {
             }
             EventKind::MessageReceived { msg, by, .. } if name_of(&who, *by) == current => {
                 unanswered = None;
-                if let (Some(step), Some(&i)) = (steps.last_mut(), sent_in.get(msg)) {
+                // Only a take is ordered after the send by the message alone: any other
+                // receive is dependent on it, a race the search must see.
+                if let (Some(step), Some(&i), Take) =
+                    (steps.last_mut(), sent_in.get(msg), receiving)
+                {
                     if Some(i) != now {
                         step.after.push(i);
+                    }
+                }
+            }
+            EventKind::MessageHandedOver { from, to, .. }
+            | EventKind::ReplyDelivered { from, to, .. }
+                if name_of(&who, *to) != current =>
+            {
+                if let Some((i, obj)) = waiting_from.remove(to) {
+                    if obj == proc_of(&who, *from) {
+                        if let Ok(at) = steps[i].touched.binary_search(&(obj, Look)) {
+                            steps[i].touched.remove(at);
+                        }
                     }
                 }
             }
             EventKind::MessageHandedOver { from, to, .. } if name_of(&who, *to) == current => {
                 unanswered = None;
                 // Taken from a blocked sender: its send happens before.
-                if let (Some(step), Some(&i)) = (steps.last_mut(), last_step.get(from)) {
+                if let (Some(step), Some(&i), Take) =
+                    (steps.last_mut(), last_step.get(from), receiving)
+                {
                     if Some(i) != now {
                         step.after.push(i);
                     }
@@ -251,6 +275,8 @@ pub(crate) fn read(report: &Report) -> ReadRun {
                 if let Some(obj) = unanswered.take() {
                     touched.entry(obj).or_insert(Look);
                 }
+                waiting_from.remove(pid);
+                current_pid = Some(*pid);
                 close(&mut steps, &mut touched);
                 let Some(w) = name_of(&who, *pid) else {
                     inconsistent.get_or_insert_with(|| format!("dispatch of unknown {pid}"));
@@ -315,7 +341,13 @@ pub(crate) fn read(report: &Report) -> ReadRun {
                     }
                     WaitQueueId::Exit(p) => acc.push((proc_of(&who, p), Change)),
                     WaitQueueId::ReceiversFrom(p) | WaitQueueId::Replies(p) => {
-                        acc.push((proc_of(&who, p), Look))
+                        let obj = proc_of(&who, p);
+                        if let (Some(i), Some(me), false) =
+                            (now, current_pid, touched.contains_key(&obj))
+                        {
+                            waiting_from.insert(me, (i, obj.clone()));
+                        }
+                        acc.push((obj, Look))
                     }
                     // The endpoints of the set were counted at the select itself.
                     WaitQueueId::Select(p) => acc.push((endpoint(&who, Dest::Process(p)), Change)),
