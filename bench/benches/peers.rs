@@ -9,8 +9,9 @@
 //! `cargo bench -p bench --bench peers -- loom` runs only the exhaustive exploration against
 //! loom (seconds). Under `cargo test` (the binary is not given `--bench`) it runs a smoke
 //! mode instead: every measurement at tiny sizes, once, checking that each run succeeded and
-//! each figure is a finite number, in a few seconds (`cargo test -p bench --bench peers --
-//! loom`: the loom comparison alone).
+//! each figure is a finite number, in a few seconds; the exhaustive programs have one size,
+//! explored once on each side, their verdicts and counts checked (`cargo test -p bench
+//! --bench peers -- loom`: the loom comparison alone).
 //!
 //! What is measured, the same sizes on every side:
 //!
@@ -20,8 +21,8 @@
 //! | W2 token ring | `w2_ring` | a task per node, `mpsc::channel(1)` between them | a thread per node, `bounded(0)` between them (not at 100k) | — |
 //! | W3 fan-in | `w3_fan_in`: 8 producers into a mailbox of capacity 64 | 8 producer tasks into `mpsc::channel(64)` | 8 producer threads into `bounded(64)` | — |
 //! | W4 wake all | `w4_wake_all` | a task per process awaiting its own `oneshot`, all blocked before the first send | — (a million OS threads) | — |
-//! | exhaustive exploration (second table) | `sim::explore::dpor` with default settings on `sim/tests/scenarios/dpor_rpc.sim`, `dpor_philosophers.sim` and `dpor_philosophers_deadlock.sim`, what `sim explore FILE --strategy dpor` runs | — | — | loom instead of shuttle: the same programs as `loom::thread`s and unbounded `loom::sync::mpsc` channels (a request carries its reply channel's sender), under a default `loom::model::Builder` with no preemption bound |
 //! | exploration, random and PCT (depth 3) | the shipped scenario `philosophers` under [`sim::explore::explore`], one job, no invariant checks, PCT's steps from [`sim::explore::estimate_steps`] | — | — | the same philosophers as `shuttle::thread`s, each fork a thread serving `take`/`put` over rendezvous `shuttle::sync::mpsc` channels, under a `Runner` with shuttle's `RandomScheduler` or `PctScheduler` (depth 3) |
+//! | exhaustive exploration (second table) | `sim::explore::dpor` with default settings on `sim/tests/scenarios/dpor_rpc.sim`, `dpor_philosophers.sim` and `dpor_philosophers_deadlock.sim`, what `sim explore FILE --strategy dpor` runs | — | — | loom instead of shuttle: the same programs as `loom::thread`s and unbounded `loom::sync::mpsc` channels (a request carries its reply channel's sender), under a default `loom::model::Builder` with no preemption bound |
 //!
 //! Every figure is host wall time over the whole job, including setting it up: for ours the
 //! whole `Machine::run_program` (spawning included), for the peers from before the first
