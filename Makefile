@@ -50,8 +50,10 @@ bench:
 
 # W1–W4 on this simulator, on tokio (current-thread) and on crossbeam with OS threads, and
 # exploring the philosophers on this simulator and on shuttle, in one run: one table of the
-# figures, the ratios and the targets (bench/benches/peers.rs). About three minutes with the
-# build; W4's memory is read from /proc, so Linux only.
+# figures, the ratios and the targets (bench/benches/peers.rs); then exhaustive exploration
+# (dpor) against loom, a second table, which `cargo bench -p bench --bench peers -- loom`
+# runs alone. About three minutes with the build; W4's memory is read from /proc, so Linux
+# only.
 bench-peers:
 	$(CARGO) bench -p bench --bench peers
 

@@ -2,12 +2,16 @@
 //! simulator, on tokio's current-thread runtime and on crossbeam channels between OS threads,
 //! and schedule exploration of the dining philosophers on this simulator and on the
 //! [`shuttle`] crate, all in one process run, printed as one table with the ratios and the
-//! issue's targets.
+//! issue's targets; then exhaustive exploration of three small programs on this simulator
+//! and on the [`loom`] crate, as a second table.
 //!
-//! Run with `make bench-peers` (`cargo bench -p bench --bench peers`; a few minutes). Under
-//! `cargo test` (the binary is not given `--bench`) it runs a smoke mode instead: every
-//! measurement at tiny sizes, once, checking that each run succeeded and each figure is a
-//! finite number, in a few seconds.
+//! Run with `make bench-peers` (`cargo bench -p bench --bench peers`; a few minutes);
+//! `cargo bench -p bench --bench peers -- loom` runs only the exhaustive exploration against
+//! loom (seconds). Under `cargo test` (the binary is not given `--bench`) it runs a smoke
+//! mode instead: every measurement at tiny sizes, once, checking that each run succeeded and
+//! each figure is a finite number, in a few seconds; the exhaustive programs have one size,
+//! explored once on each side, their verdicts and counts checked (`cargo test -p bench
+//! --bench peers -- loom`: the loom comparison alone).
 //!
 //! What is measured, the same sizes on every side:
 //!
@@ -18,6 +22,7 @@
 //! | W3 fan-in | `w3_fan_in`: 8 producers into a mailbox of capacity 64 | 8 producer tasks into `mpsc::channel(64)` | 8 producer threads into `bounded(64)` | — |
 //! | W4 wake all | `w4_wake_all` | a task per process awaiting its own `oneshot`, all blocked before the first send | — (a million OS threads) | — |
 //! | exploration, random and PCT (depth 3) | the shipped scenario `philosophers` under [`sim::explore::explore`], one job, no invariant checks, PCT's steps from [`sim::explore::estimate_steps`] | — | — | the same philosophers as `shuttle::thread`s, each fork a thread serving `take`/`put` over rendezvous `shuttle::sync::mpsc` channels, under a `Runner` with shuttle's `RandomScheduler` or `PctScheduler` (depth 3) |
+//! | exhaustive exploration (second table) | `sim::explore::dpor` with default settings on `sim/tests/scenarios/dpor_rpc.sim`, `dpor_philosophers.sim` and `dpor_philosophers_deadlock.sim`, what `sim explore FILE --strategy dpor` runs | — | — | loom instead of shuttle: the same programs as `loom::thread`s and unbounded `loom::sync::mpsc` channels (a request carries its reply channel's sender), under a default `loom::model::Builder` with no preemption bound |
 //!
 //! Every figure is host wall time over the whole job, including setting it up: for ours the
 //! whole `Machine::run_program` (spawning included), for the peers from before the first
@@ -38,6 +43,19 @@
 //! other order, so it never deadlocks), two meals each. Each side checks every run: ours
 //! that no seed failed (every process exited cleanly, nothing deadlocked), shuttle's that
 //! every fork was taken and put back by the same philosopher and every meal was eaten.
+//!
+//! The exhaustive rows count and time whole searches to their end: ours until every
+//! interleaving up to equivalence has run (the safe programs, verdict complete, no failure)
+//! or the deadlock is found (verdict failed, a deadlock); loom's `Builder::check` until it
+//! has run every execution, or until its deadlock panic, caught with the panic hook
+//! silenced. Counts: ours `interleavings` (and `runs`, the machine runs including those
+//! abandoned part-way), loom's executions, counted by a std `AtomicU64` at the start of each
+//! (the deadlocking one included). The figures are the median time of the whole search, the
+//! time per interleaving (per execution for loom; per run too for ours), and the ratios
+//! loom / ours of the time per interleaving, of the interleavings and of the whole time. The
+//! issue's targets: the RPC and the safe philosophers complete in as many interleavings as
+//! their receives have distinct message orders (two each: which client's request the server
+//! takes first, which philosopher fork 0 serves first), and ours is faster per interleaving.
 //!
 //! W4's memory is each side's own peak resident set: each W4 measurement runs in a child
 //! process (this binary re-executed with `--child w4 ours|tokio N`), which reads `VmRSS`
@@ -623,6 +641,393 @@ fn shuttle_explore(strategy: ShuttleStrategy, iterations: u64) -> Duration {
 }
 
 // ---------------------------------------------------------------------------------------
+// Exhaustive exploration: `sim::explore::dpor` on three small scenarios, and the same three
+// programs under loom, each explored to its end (or to its deadlock).
+
+/// One program both sides explore exhaustively.
+struct Exhaustive {
+    /// The table's name for it.
+    name: &'static str,
+    /// Our side: the scenario's file (for its diagnostics) and text.
+    file: &'static str,
+    source: &'static str,
+    /// Loom's side: one execution of the same program.
+    loom: fn(),
+    /// Whether every complete search must find a deadlock (else: no failure at all).
+    deadlocks: bool,
+    /// The distinct orders in which its receives can take their messages, the count the
+    /// search is held to: the RPC's server takes the two clients' requests in either order;
+    /// each philosophers' fork 0 serves either philosopher first, and everything after that
+    /// follows from it. None: not counted (a search that stops at a failure).
+    message_orders: Option<u64>,
+}
+
+const EXHAUSTIVE: [Exhaustive; 3] = [
+    Exhaustive {
+        name: "RPC, 2 clients",
+        file: "sim/tests/scenarios/dpor_rpc.sim",
+        source: include_str!("../../sim/tests/scenarios/dpor_rpc.sim"),
+        loom: loom_rpc,
+        deadlocks: false,
+        message_orders: Some(2),
+    },
+    Exhaustive {
+        name: "2 philosophers, safe",
+        file: "sim/tests/scenarios/dpor_philosophers.sim",
+        source: include_str!("../../sim/tests/scenarios/dpor_philosophers.sim"),
+        loom: loom_philosophers_safe,
+        deadlocks: false,
+        message_orders: Some(2),
+    },
+    Exhaustive {
+        name: "2 philosophers, deadlock",
+        file: "sim/tests/scenarios/dpor_philosophers_deadlock.sim",
+        source: include_str!("../../sim/tests/scenarios/dpor_philosophers_deadlock.sim"),
+        loom: loom_philosophers_deadlock,
+        deadlocks: true,
+        message_orders: None,
+    },
+];
+
+/// The RPC's clients (`dpor_rpc.sim`'s `client count 2`), each calling the server once.
+const RPC_CLIENTS: usize = 2;
+
+/// Ours: the scenario and its machine, as a release `sim explore FILE --strategy dpor` sets
+/// them up (no invariant checks).
+fn our_exhaustive(program: &Exhaustive) -> (sim::explore::Target<'static>, MachineConfig) {
+    let scenario = userland::scenario::load(program.file, program.source)
+        .unwrap_or_else(|d| panic!("{}: {d:?}", program.file));
+    let mut config = sim::scenario::configure(&scenario, MachineConfig::default());
+    config.kernel.check_invariants = false;
+    (sim::explore::Target::scenario(scenario), config)
+}
+
+/// One whole search with the default settings (no bound but the default limits), checked:
+/// a safe program complete without failure, the deadlocking one failed with a deadlock.
+/// Its time and (interleavings, runs).
+fn ours_dpor(
+    program: &Exhaustive,
+    target: &sim::explore::Target<'_>,
+    config: &MachineConfig,
+) -> (Duration, (u64, u64)) {
+    use sim::explore::dpor::Verdict;
+    let settings = sim::explore::DporSettings::default();
+    let options = sim::explore::Options::default();
+    let start = Instant::now();
+    let report = sim::explore::dpor(target, config, &settings, &options)
+        .unwrap_or_else(|e| panic!("{}: dpor: {e}", program.name));
+    let elapsed = start.elapsed();
+    let found_deadlock = report
+        .failures
+        .iter()
+        .any(|f| f.kind == sim::explore::FailureKind::Deadlock);
+    let expected = match program.deadlocks {
+        true => report.verdict == Verdict::Failed && found_deadlock,
+        false => report.verdict == Verdict::Complete && report.failures.is_empty(),
+    };
+    assert!(
+        expected && report.interleavings > 0 && report.runs >= report.interleavings,
+        "{}: {}",
+        program.name,
+        report.verdict_line()
+    );
+    (elapsed, (report.interleavings, report.runs))
+}
+
+/// One whole loom exploration of `program` with a default `Builder` and no preemption
+/// bound, what `loom::model` runs (less its log subscriber): its time and the executions it
+/// made, counted at the start of each. The deadlocking program ends in loom's deadlock
+/// panic, caught here (with the panic hook silenced meanwhile) and counted up to and
+/// including the execution that deadlocked; a safe one must run to its end.
+fn loom_explore(program: &Exhaustive) -> (Duration, u64) {
+    let executions = Arc::new(AtomicU64::new(0));
+    let counted = Arc::clone(&executions);
+    let run_one = program.loom;
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = None;
+    let model = move || {
+        counted.fetch_add(1, Ordering::Relaxed);
+        run_one();
+    };
+    let start = Instant::now();
+    let elapsed = if program.deadlocks {
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let outcome =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| builder.check(model)));
+        let elapsed = start.elapsed();
+        std::panic::set_hook(hook);
+        let panic = outcome.expect_err("loom found no deadlock");
+        let message = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        assert!(
+            message.contains("deadlock"),
+            "{}: loom panicked with {message:?}, not a deadlock",
+            program.name
+        );
+        elapsed
+    } else {
+        builder.check(model);
+        start.elapsed()
+    };
+    let executions = executions.load(Ordering::Relaxed);
+    assert!(executions > 0, "{}: loom ran nothing", program.name);
+    (elapsed, executions)
+}
+
+/// `dpor_rpc.sim` under loom: a server thread answering `RPC_CLIENTS` requests, each client
+/// thread sending one request that carries its own reply channel's sender (its `call`) and
+/// waiting for the answer. Loom's channels are std's: unbounded, so a send never blocks.
+fn loom_rpc() {
+    use loom::sync::mpsc::{channel, Sender};
+    use loom::thread;
+    type Request = (&'static str, Sender<&'static str>);
+    let (requests, inbox) = channel::<Request>();
+    let server = thread::spawn(move || {
+        for _ in 0..RPC_CLIENTS {
+            let (message, reply) = inbox.recv().expect("clients gone");
+            assert_eq!(message, "hi");
+            reply.send("ok").expect("client gone");
+        }
+    });
+    let clients: Vec<_> = (0..RPC_CLIENTS)
+        .map(|_| {
+            let requests = requests.clone();
+            thread::spawn(move || {
+                let (reply, answer) = channel();
+                requests.send(("hi", reply)).expect("server gone");
+                assert_eq!(answer.recv().expect("server gone"), "ok");
+            })
+        })
+        .collect();
+    drop(requests);
+    server.join().expect("server panicked");
+    for client in clients {
+        client.join().expect("client panicked");
+    }
+}
+
+/// `dpor_philosophers*.sim` under loom: a thread per fork serving `take`/`put` twice (each
+/// philosopher takes each fork once), a thread per philosopher taking its forks in `orders`
+/// (a `take` carries the philosopher's grant sender; the fork answers it, then waits for the
+/// `put` on its own channel, where only the holder sends, as the scenario's `receive from
+/// sender`), then putting them back in the other order. Two forks and two philosophers: the
+/// four threads loom allows besides the main one.
+fn loom_philosophers(orders: [[usize; 2]; 2]) {
+    use loom::sync::mpsc::{channel, Sender};
+    use loom::thread;
+    type Take = (usize, Sender<usize>);
+    let (mut takes, mut puts, mut forks) = (Vec::new(), Vec::new(), Vec::new());
+    for f in 0..2 {
+        let (take, requests) = channel::<Take>();
+        let (put, returns) = channel::<usize>();
+        takes.push(take);
+        puts.push(put);
+        forks.push(thread::spawn(move || {
+            for _ in 0..orders.len() {
+                let (who, grant) = requests.recv().expect("philosophers gone");
+                grant.send(f).expect("philosopher gone");
+                let from = returns.recv().expect("holder gone");
+                assert_eq!(from, who, "fork {f} put back by another philosopher");
+            }
+        }));
+    }
+    let diners: Vec<_> = orders
+        .iter()
+        .enumerate()
+        .map(|(p, &order)| {
+            let take = order.map(|f| takes[f].clone());
+            let put = order.map(|f| puts[f].clone());
+            thread::spawn(move || {
+                for (f, take) in order.iter().zip(&take) {
+                    let (grant, granted) = channel::<usize>();
+                    take.send((p, grant)).expect("fork gone");
+                    assert_eq!(granted.recv().expect("fork gone"), *f);
+                }
+                for put in put.iter().rev() {
+                    put.send(p).expect("fork gone");
+                }
+            })
+        })
+        .collect();
+    drop((takes, puts));
+    for fork in forks {
+        fork.join().expect("fork panicked");
+    }
+    for diner in diners {
+        diner.join().expect("philosopher panicked");
+    }
+}
+
+/// Both take fork 0 first (`dpor_philosophers.sim`).
+fn loom_philosophers_safe() {
+    loom_philosophers([[0, 1], [0, 1]]);
+}
+
+/// `lefty` takes fork 1 first (`dpor_philosophers_deadlock.sim`).
+fn loom_philosophers_deadlock() {
+    loom_philosophers([[0, 1], [1, 0]]);
+}
+
+/// What one program's exhaustive exploration measured on both sides: medians of the
+/// repetitions' times, and the counts (the same every repetition).
+struct ExhaustiveRow {
+    name: &'static str,
+    deadlocks: bool,
+    message_orders: Option<u64>,
+    interleavings: u64,
+    runs: u64,
+    ours_seconds: f64,
+    loom_iterations: u64,
+    loom_seconds: f64,
+}
+
+impl ExhaustiveRow {
+    fn ours_per_interleaving(&self) -> f64 {
+        self.ours_seconds / self.interleavings as f64
+    }
+
+    fn loom_per_iteration(&self) -> f64 {
+        self.loom_seconds / self.loom_iterations as f64
+    }
+
+    /// Above 1: ours takes less time per interleaving than loom per iteration.
+    fn speed_ratio(&self) -> f64 {
+        self.loom_per_iteration() / self.ours_per_interleaving()
+    }
+
+    fn target(&self) -> String {
+        let faster = format!("faster: {}", met(self.speed_ratio() > 1.0));
+        match self.message_orders {
+            Some(n) => format!("= {n} orders: {}; {faster}", met(self.interleavings == n)),
+            None => faster,
+        }
+    }
+
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.name.to_string(),
+            if self.deadlocks {
+                "deadlock"
+            } else {
+                "complete"
+            }
+            .to_string(),
+            self.interleavings.to_string(),
+            self.runs.to_string(),
+            format!("{:.3}", self.ours_seconds * 1e3),
+            format!("{:.1}", self.ours_per_interleaving() * 1e6),
+            format!("{:.1}", self.ours_seconds / self.runs as f64 * 1e6),
+            self.loom_iterations.to_string(),
+            format!("{:.3}", self.loom_seconds * 1e3),
+            format!("{:.1}", self.loom_per_iteration() * 1e6),
+            show_ratio(Some(self.speed_ratio())),
+            show_ratio(Some(
+                self.loom_iterations as f64 / self.interleavings as f64,
+            )),
+            show_ratio(Some(self.loom_seconds / self.ours_seconds)),
+            self.target(),
+        ]
+    }
+}
+
+/// Explore each program `reps` times on each side; the counts must not change between
+/// repetitions (both searches are deterministic).
+fn exhaustive_rows(reps: usize) -> Vec<ExhaustiveRow> {
+    EXHAUSTIVE
+        .iter()
+        .map(|program| {
+            let (target, config) = our_exhaustive(program);
+            let (mut ours_times, mut loom_times) = (Vec::new(), Vec::new());
+            let (mut counts, mut iterations) = (None, None);
+            for _ in 0..reps {
+                let (elapsed, these) = ours_dpor(program, &target, &config);
+                assert!(
+                    counts.is_none_or(|c| c == these),
+                    "{}: counts vary",
+                    program.name
+                );
+                counts = Some(these);
+                ours_times.push(elapsed.as_secs_f64());
+                let (elapsed, these) = loom_explore(program);
+                assert!(
+                    iterations.is_none_or(|i| i == these),
+                    "{}: loom's iterations vary",
+                    program.name
+                );
+                iterations = Some(these);
+                loom_times.push(elapsed.as_secs_f64());
+            }
+            let (interleavings, runs) = counts.expect("at least one repetition");
+            let row = ExhaustiveRow {
+                name: program.name,
+                deadlocks: program.deadlocks,
+                message_orders: program.message_orders,
+                interleavings,
+                runs,
+                ours_seconds: median(ours_times),
+                loom_iterations: iterations.expect("at least one repetition"),
+                loom_seconds: median(loom_times),
+            };
+            eprintln!(
+                "exhaustive {}: ours {} interleavings ({} runs) {:.3} ms, loom {} iterations \
+                 {:.3} ms ({reps} reps)",
+                row.name,
+                row.interleavings,
+                row.runs,
+                row.ours_seconds * 1e3,
+                row.loom_iterations,
+                row.loom_seconds * 1e3
+            );
+            for x in [row.ours_seconds, row.loom_seconds] {
+                assert!(x.is_finite() && x > 0.0, "{}: a time is {x}", row.name);
+            }
+            row
+        })
+        .collect()
+}
+
+fn print_exhaustive(rows: &[ExhaustiveRow], reps: usize, bench: bool) {
+    println!();
+    println!(
+        "Exhaustive exploration against loom: `sim::explore::dpor` (default settings) on \
+         sim/tests/scenarios/dpor_*.sim, and the same programs as loom 0.7 threads and mpsc \
+         channels under a default model Builder with no preemption bound{}",
+        if bench { "" } else { " — smoke run" }
+    );
+    println!(
+        "times: the whole exploration, median of {reps} runs; per interleaving: ours' time / \
+         interleavings (runs counts abandoned runs too), loom's time / iterations (executions, \
+         the deadlocking one included); per run: ours' time / runs. loom/ours above 1: ours \
+         faster per interleaving (per int.), fewer interleavings (ints.), faster in all (total)"
+    );
+    println!();
+    let header = [
+        "program",
+        "expected",
+        "ours: interleavings",
+        "runs",
+        "ours ms",
+        "ours µs/int.",
+        "ours µs/run",
+        "loom: iterations",
+        "loom ms",
+        "loom µs/iter.",
+        "loom/ours per int.",
+        "loom/ours ints.",
+        "loom/ours total",
+        "target",
+    ]
+    .map(String::from)
+    .to_vec();
+    let body: Vec<Vec<String>> = rows.iter().map(ExhaustiveRow::cells).collect();
+    print_grid(&header, &body);
+}
+
+// ---------------------------------------------------------------------------------------
 // W4 in a child process, for its own peak resident memory.
 
 /// A `kB` field of `/proc/self/status`, in bytes.
@@ -839,9 +1244,14 @@ fn print_table(rows: &[Row]) {
     .map(String::from)
     .to_vec();
     let body: Vec<Vec<String>> = rows.iter().map(Row::cells).collect();
+    print_grid(&header, &body);
+}
+
+/// A markdown table: the first and last columns (text) left, the others (numbers) right.
+fn print_grid(header: &[String], body: &[Vec<String>]) {
     let width = |c: usize| {
-        std::iter::once(&header)
-            .chain(&body)
+        std::iter::once(header)
+            .chain(body.iter().map(Vec::as_slice))
             .map(|r| r[c].chars().count())
             .max()
             .unwrap_or(0)
@@ -864,10 +1274,10 @@ fn print_table(rows: &[Row]) {
             .collect();
         println!("| {} |", padded.join(" | "));
     };
-    line(&header);
+    line(header);
     let rule: Vec<String> = widths.iter().map(|&w| "-".repeat(w)).collect();
     println!("|-{}-|", rule.join("-|-"));
-    for row in &body {
+    for row in body {
         line(row);
     }
 }
@@ -1170,6 +1580,14 @@ fn run(sizes: &Sizes, bench: bool) {
     );
     println!();
     print_table(&rows);
+
+    run_exhaustive(sizes, bench);
+}
+
+/// The exhaustive exploration against loom, measured and printed as its own table.
+fn run_exhaustive(sizes: &Sizes, bench: bool) {
+    let rows = exhaustive_rows(sizes.reps);
+    print_exhaustive(&rows, sizes.reps, bench);
 }
 
 /// The harness's command line: what `cargo bench` and `cargo test` pass, and the W4 child's.
@@ -1183,9 +1601,23 @@ struct Args {
     /// Run one W4 measurement as a child process: `w4 ours|tokio N`.
     #[arg(long, num_args = 3, value_names = ["W4", "WHO", "N"])]
     child: Option<Vec<String>>,
-    /// Anything else the bench runner passes (a filter): ignored.
+    /// Anything else the bench runner passes (a filter). The filter `loom` runs only the
+    /// exhaustive exploration against loom; any other is ignored.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
     rest: Vec<String>,
+}
+
+impl Args {
+    /// Whether to measure at full size: `cargo bench -- FILTER` passes `--bench` after the
+    /// filter, where it lands among the rest.
+    fn bench(&self) -> bool {
+        self.bench || self.rest.iter().any(|a| a == "--bench")
+    }
+
+    /// Whether the filter asks for the exhaustive exploration against loom alone.
+    fn loom_only(&self) -> bool {
+        self.rest.iter().any(|a| a == "loom")
+    }
 }
 
 fn main() {
@@ -1198,6 +1630,13 @@ fn main() {
         }
     }
     let start = Instant::now();
-    run(if args.bench { &BENCH } else { &SMOKE }, args.bench);
+    let bench = args.bench();
+    let sizes = if bench { &BENCH } else { &SMOKE };
+    if args.loom_only() {
+        eprintln!("{}", machine_line());
+        run_exhaustive(sizes, bench);
+    } else {
+        run(sizes, bench);
+    }
     eprintln!("peers: {:.1} s", start.elapsed().as_secs_f64());
 }
