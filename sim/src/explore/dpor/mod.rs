@@ -27,7 +27,7 @@ use kernel::sched::replay::Who;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use steps::{Access, Obj, Step};
+use steps::{Access, Obj, Procs, Step, P};
 
 /// How many interleavings a search runs at most when not told.
 pub const DEFAULT_MAX_INTERLEAVINGS: u64 = 100_000;
@@ -118,19 +118,19 @@ pub fn unsupported(config: &MachineConfig) -> Option<String> {
 #[derive(Clone, Debug)]
 struct Node {
     /// Who could run here.
-    enabled: Vec<Who>,
+    enabled: Vec<P>,
     /// Who runs here in the current interleaving.
-    chosen: Who,
+    chosen: P,
     /// What that step touched.
     touched: Vec<(Obj, Access)>,
     /// Whether that step gave way (`yield`): it wakes every sleeper ([`wakes`]).
     yielded: bool,
     /// Who must (also) run here: the source set so far.
-    backtrack: BTreeSet<Who>,
+    backtrack: BTreeSet<P>,
     /// Who already ran here in earlier interleavings, with what their step touched.
-    done: Vec<(Who, Vec<(Obj, Access)>)>,
+    done: Vec<(P, Vec<(Obj, Access)>)>,
     /// Who need not run here: what they would do is covered elsewhere.
-    sleep: Vec<(Who, Vec<(Obj, Access)>)>,
+    sleep: Vec<(P, Vec<(Obj, Access)>)>,
     /// One of the first levels at which a sharded search splits (every choice is a subtree).
     split: bool,
     /// Preemptions in the interleaving before this node's choice.
@@ -139,10 +139,10 @@ struct Node {
 
 /// Whether running `who` at node `t` preempts: the process that ran at `t - 1` could run on
 /// and did not give way.
-fn preempts(stack: &[Node], t: usize, enabled: &[Who], who: &Who) -> bool {
+fn preempts(stack: &[Node], t: usize, enabled: &[P], who: P) -> bool {
     t.checked_sub(1)
         .and_then(|p| stack.get(p))
-        .is_some_and(|prev| !prev.yielded && prev.chosen != *who && enabled.contains(&prev.chosen))
+        .is_some_and(|prev| !prev.yielded && prev.chosen != who && enabled.contains(&prev.chosen))
 }
 
 /// Dependence: two steps of different processes are dependent when they touch a common
@@ -210,7 +210,7 @@ impl Bits {
 fn happens_before(steps: &[Step], forget: bool) -> Vec<Bits> {
     let n = steps.len();
     let mut before: Vec<Bits> = Vec::with_capacity(n);
-    let mut last_of: BTreeMap<&Who, usize> = BTreeMap::new();
+    let mut last_of: BTreeMap<P, usize> = BTreeMap::new();
     for (j, s) in steps.iter().enumerate() {
         let mut b = Bits::with_len(n);
         let mut direct: Vec<usize> = Vec::new();
@@ -230,7 +230,7 @@ fn happens_before(steps: &[Step], forget: bool) -> Vec<Bits> {
                 b.union(&lo[d]);
             }
         }
-        last_of.insert(&s.who, j);
+        last_of.insert(s.who, j);
         before.push(b);
     }
     before
@@ -298,7 +298,8 @@ pub fn dpor(
         ..DporReport::default()
     };
     let mut stack: Vec<Node> = Vec::new();
-    let mut combo: Option<Vec<Who>> = None;
+    let mut combo: Option<Vec<P>> = None;
+    let mut procs = Procs::default();
     let mut combos: u64 = 0;
     let mut told = Instant::now();
     let tell = |report: &DporReport| {
@@ -319,7 +320,7 @@ pub fn dpor(
             break 'search;
         }
         let prefix_len = stack.len();
-        let prefix: Vec<Who> = stack.iter().map(|n| n.chosen.clone()).collect();
+        let prefix: Vec<Who> = stack.iter().map(|n| procs.who(n.chosen).clone()).collect();
         let avoid: Vec<Who> = stack
             .last()
             .filter(|_| settings.preemptions.is_none())
@@ -327,7 +328,7 @@ pub fn dpor(
                 n.sleep
                     .iter()
                     .chain(&n.done)
-                    .map(|(w, _)| w.clone())
+                    .map(|(w, _)| procs.who(*w).clone())
                     .collect()
             })
             .unwrap_or_default();
@@ -344,7 +345,7 @@ pub fn dpor(
             report.depth_left = stack.len();
             break 'search;
         }
-        let read = steps::read(&run);
+        let read = steps::read(&run, &mut procs);
         if let Some(why) = &read.inconsistent {
             return Err(format!(
                 "dpor: internal error: the trace contradicts the model: {why}"
@@ -368,7 +369,7 @@ pub fn dpor(
         }
 
         // Extend the stack with the run's new steps, carrying the sleep set along.
-        let mut sleep: Vec<(Who, Vec<(Obj, Access)>)> = match stack.last() {
+        let mut sleep: Vec<(P, Vec<(Obj, Access)>)> = match stack.last() {
             Some(n) if !settings.exhaustive && settings.preemptions.is_none() => n
                 .sleep
                 .iter()
@@ -381,15 +382,15 @@ pub fn dpor(
         let mut splits_seen = stack.iter().filter(|n| n.split).count();
         let mut blocked = false;
         for s in &steps[prefix_len..] {
-            let asleep = |w: &Who| sleep.iter().any(|(q, _)| q == w);
-            let mut chosen = s.who.clone();
+            let asleep = |w: &P| sleep.iter().any(|(q, _)| q == w);
+            let mut chosen = s.who;
             let mut redo = false;
             if asleep(&s.who) {
                 match s.enabled.iter().find(|w| !asleep(w)) {
                     // The default took a process that is asleep while another is not: run
                     // again, with that one here.
                     Some(w) => {
-                        chosen = w.clone();
+                        chosen = *w;
                         redo = true;
                     }
                     None => {
@@ -402,11 +403,11 @@ pub fn dpor(
             splits_seen += usize::from(split);
             let t = stack.len();
             let preemptions = stack.last().map_or(0, |n| {
-                n.preemptions + u32::from(preempts(&stack, t - 1, &n.enabled, &n.chosen))
+                n.preemptions + u32::from(preempts(&stack, t - 1, &n.enabled, n.chosen))
             });
-            let within = |w: &Who| {
+            let within = |w: &P| {
                 settings.preemptions.is_none_or(|k| {
-                    preemptions + u32::from(preempts(&stack, t, &s.enabled, w)) <= k
+                    preemptions + u32::from(preempts(&stack, t, &s.enabled, *w)) <= k
                 })
             };
             if !within(&chosen) {
@@ -417,7 +418,7 @@ pub fn dpor(
             }
             let backtrack = match settings.exhaustive || split {
                 true => s.enabled.iter().filter(|w| within(w)).cloned().collect(),
-                false => BTreeSet::from([chosen.clone()]),
+                false => BTreeSet::from([chosen]),
             };
             stack.push(Node {
                 enabled: s.enabled.clone(),
@@ -440,11 +441,7 @@ pub fn dpor(
         // Which shard's subtree this interleaving is in.
         let mine = match options.shard {
             Some(shard) if split_levels > 0 => {
-                let key: Vec<Who> = stack
-                    .iter()
-                    .filter(|n| n.split)
-                    .map(|n| n.chosen.clone())
-                    .collect();
+                let key: Vec<P> = stack.iter().filter(|n| n.split).map(|n| n.chosen).collect();
                 if combo.as_ref() != Some(&key) {
                     combos += 1;
                     combo = Some(key);
@@ -514,7 +511,7 @@ pub fn dpor(
                 };
                 break 'search;
             };
-            let asleep = |w: &Who| top.sleep.iter().any(|(q, _)| q == w);
+            let asleep = |w: &P| top.sleep.iter().any(|(q, _)| q == w);
             let next = top
                 .backtrack
                 .iter()
@@ -580,10 +577,10 @@ fn add_backtracks(
                 .filter(|&k| !before[k].has(i))
                 .chain([j])
                 .collect();
-            let mut initials: Vec<&Who> = Vec::new();
+            let mut initials: Vec<P> = Vec::new();
             for (x, &k) in v.iter().enumerate() {
-                if !v[..x].iter().any(|&y| before[k].has(y)) && !initials.contains(&&steps[k].who) {
-                    initials.push(&steps[k].who);
+                if !v[..x].iter().any(|&y| before[k].has(y)) && !initials.contains(&steps[k].who) {
+                    initials.push(steps[k].who);
                 }
             }
             if let Some(k) = bound {
@@ -597,17 +594,17 @@ fn add_backtracks(
                 continue;
             }
             let node = &mut stack[i];
-            if initials.iter().any(|w| node.backtrack.contains(*w)) {
+            if initials.iter().any(|w| node.backtrack.contains(w)) {
                 continue;
             }
-            let pick = if initials.contains(&&steps[j].who) {
-                Some(&steps[j].who)
+            let pick = if initials.contains(&steps[j].who) {
+                Some(steps[j].who)
             } else {
                 initials.first().copied()
             };
             match pick.filter(|w| node.enabled.contains(w)) {
                 Some(w) => {
-                    node.backtrack.insert(w.clone());
+                    node.backtrack.insert(w);
                 }
                 // Cannot happen when the dependence relation covers everything that
                 // enables a process; should it, every choice here keeps the search sound.
@@ -621,19 +618,19 @@ fn add_backtracks(
 /// can, if none of them can), each only if running it there keeps the interleaving within
 /// `bound` preemptions. Every initial, not one: under a bound, the one a source set would
 /// pick may spend the last preemption on a step that leads nowhere.
-fn add_bounded(stack: &mut [Node], t: usize, initials: &[&Who], bound: u32) {
+fn add_bounded(stack: &mut [Node], t: usize, initials: &[P], bound: u32) {
     let node = &stack[t];
-    let mut candidates: Vec<Who> = initials
+    let mut candidates: Vec<P> = initials
         .iter()
         .filter(|w| node.enabled.contains(w))
-        .map(|w| (*w).clone())
+        .copied()
         .collect();
     if candidates.is_empty() {
         candidates = node.enabled.clone();
     }
-    let within: Vec<Who> = candidates
+    let within: Vec<P> = candidates
         .into_iter()
-        .filter(|w| node.preemptions + u32::from(preempts(stack, t, &node.enabled, w)) <= bound)
+        .filter(|w| node.preemptions + u32::from(preempts(stack, t, &node.enabled, *w)) <= bound)
         .collect();
     stack[t].backtrack.extend(within);
 }

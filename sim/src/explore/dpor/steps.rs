@@ -12,22 +12,58 @@ use kernel::sched::replay::Who;
 use kernel::trace::{EventKind, MsgId, WaitQueueId};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// A process of a search, the same in all its runs: an index into [`Procs`]. Steps name
+/// processes with it rather than with a [`Who`], which the search would otherwise clone
+/// and compare, strings and all, at every step of every run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct P(u32);
+
+/// The processes a search has met, each by name and spawn order (its [`Who`]), given a
+/// [`P`] the first time it is met.
+#[derive(Default)]
+pub(crate) struct Procs {
+    by_name: BTreeMap<String, Vec<P>>,
+    names: Vec<Who>,
+}
+
+impl Procs {
+    /// The `nth` process spawned under `name` (spawned in order: the `nth` comes after
+    /// the first `nth - 1`).
+    fn intern(&mut self, name: &str, nth: u32) -> P {
+        if let Some(&p) = self.by_name.get(name).and_then(|ps| ps.get(nth as usize)) {
+            return p;
+        }
+        let p = P(self.names.len() as u32);
+        self.names.push(Who {
+            name: name.to_string(),
+            nth,
+        });
+        self.by_name.entry(name.to_string()).or_default().push(p);
+        p
+    }
+
+    /// Who `p` is.
+    pub(crate) fn who(&self, p: P) -> &Who {
+        &self.names[p.0 as usize]
+    }
+}
+
 /// Something a step can touch; two steps of different processes that touch the same object
 /// are dependent unless both only look, or one only appends messages to an endpoint whose
 /// sole receiver the other only takes from (see [`Access`]). Objects are named by run-independent names (processes by name and spawn
 /// order, mailboxes by their creator and creation order), so that footprints compare across
 /// runs (sleep sets carry them from one run to the next).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Obj {
     /// A mailbox: `(creator, n)` is the creator's n-th mailbox.
-    Mailbox(Who, u32),
+    Mailbox(P, u32),
     /// A process's direct inbox.
-    Inbox(Who),
+    Inbox(P),
     /// A process's life: spawn, exit, wait, a receive from it, a wait for its reply.
-    Proc(Who),
+    Proc(P),
     /// A process's wait for a reply: its `call` starts one, a reply to it ends it (or, if
     /// it is not waiting, is dropped).
-    Caller(Who),
+    Caller(P),
     /// The mailbox table: creation (ids are allocated in order), names, deletion.
     Mailboxes,
     /// The process table: spawn and exit (pids are allocated in order and reused).
@@ -85,9 +121,9 @@ impl Access {
 #[derive(Clone, Debug)]
 pub(crate) struct Step {
     /// Who ran.
-    pub who: Who,
+    pub who: P,
     /// Everyone ready at the dispatch (`who` among them), sorted.
-    pub enabled: Vec<Who>,
+    pub enabled: Vec<P>,
     /// What it touched, sorted and without repeats, each with how.
     pub touched: Vec<(Obj, Access)>,
     /// The step that spawned `who`, if this is its first and another step spawned it.
@@ -137,29 +173,30 @@ struct Rules {
 }
 
 /// Read a traced run of the directed policy.
-pub(crate) fn read(report: &Report) -> ReadRun {
+pub(crate) fn read(report: &Report, procs: &mut Procs) -> ReadRun {
     use Access::{Append, Change, Look, Take};
-    let mut who: BTreeMap<Pid, Who> = BTreeMap::new();
-    let mut seen: BTreeMap<String, u32> = BTreeMap::new();
+    let mut who: BTreeMap<Pid, P> = BTreeMap::new();
+    let mut seen: BTreeMap<&str, u32> = BTreeMap::new();
     let mut mailboxes: BTreeMap<MailboxId, Obj> = BTreeMap::new();
     let mut rules: BTreeMap<MailboxId, Rules> = BTreeMap::new();
-    let mut created: BTreeMap<Who, u32> = BTreeMap::new();
-    let mut ready: BTreeSet<Who> = BTreeSet::new();
-    let mut timers: BTreeSet<Who> = BTreeSet::new();
+    let mut created: BTreeMap<P, u32> = BTreeMap::new();
+    let mut ready: BTreeSet<P> = BTreeSet::new();
+    let mut timers: BTreeSet<P> = BTreeSet::new();
     // Who was woken in which step, until it runs again.
-    let mut woken: BTreeMap<Who, usize> = BTreeMap::new();
-    let mut spawn_step: BTreeMap<Who, usize> = BTreeMap::new();
-    let mut has_run: BTreeSet<Who> = BTreeSet::new();
+    let mut woken: BTreeMap<P, usize> = BTreeMap::new();
+    let mut spawn_step: BTreeMap<P, usize> = BTreeMap::new();
+    let mut has_run: BTreeSet<P> = BTreeSet::new();
     // Each process's latest step: a blocked sender's is the send it waits in.
     let mut last_step: BTreeMap<Pid, usize> = BTreeMap::new();
     // The step whose send each queued message came from.
     let mut sent_in: BTreeMap<MsgId, usize> = BTreeMap::new();
     let mut steps: Vec<Step> = Vec::new();
-    let mut touched: BTreeMap<Obj, Access> = BTreeMap::new();
+    // What the current step touched so far: a few objects, kept in a short list.
+    let mut touched: Vec<(Obj, Access)> = Vec::new();
     let mut used_clock = false;
     let mut inconsistent = None;
-    let mut exits: BTreeMap<String, Option<i32>> = BTreeMap::new();
-    let mut printed: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut exits: BTreeMap<P, Option<i32>> = BTreeMap::new();
+    let mut printed: BTreeMap<P, Vec<String>> = BTreeMap::new();
     let mut exit_steps: Vec<usize> = Vec::new();
     // A receive from a named process, until a message from it is taken in the same step.
     let mut unanswered: Option<Obj> = None;
@@ -175,19 +212,21 @@ pub(crate) fn read(report: &Report) -> ReadRun {
     let mut receiving = Change;
     let mut last_spawn: Option<usize> = None;
 
-    let name_of = |who: &BTreeMap<Pid, Who>, pid: Pid| who.get(&pid).cloned();
-    let close = |steps: &mut Vec<Step>, touched: &mut BTreeMap<Obj, Access>| {
+    let name_of = |who: &BTreeMap<Pid, P>, pid: Pid| who.get(&pid).copied();
+    let has = |touched: &[(Obj, Access)], obj: Obj| touched.iter().any(|(o, _)| *o == obj);
+    let close = |steps: &mut Vec<Step>, touched: &mut Vec<(Obj, Access)>| {
         if let Some(last) = steps.last_mut() {
-            last.touched = std::mem::take(touched).into_iter().collect();
+            touched.sort_unstable();
+            last.touched = std::mem::take(touched);
         }
     };
 
     for e in &report.events {
-        let current = steps.last().map(|s| s.who.clone());
+        let current = steps.last().map(|s| s.who);
         let now = steps.len().checked_sub(1);
-        let endpoint = |who: &BTreeMap<Pid, Who>, dest: Dest| match dest {
-            Dest::Process(p) => who.get(&p).cloned().map_or(Obj::Pids, Obj::Inbox),
-            Dest::Mailbox(m) => mailboxes.get(&m).cloned().unwrap_or(Obj::Mailboxes),
+        let endpoint = |who: &BTreeMap<Pid, P>, dest: Dest| match dest {
+            Dest::Process(p) => who.get(&p).copied().map_or(Obj::Pids, Obj::Inbox),
+            Dest::Mailbox(m) => mailboxes.get(&m).copied().unwrap_or(Obj::Mailboxes),
         };
         let rules_of = |dest: Dest| match dest {
             // An inbox makes its senders wait, and only its process receives.
@@ -209,21 +248,18 @@ pub(crate) fn read(report: &Report) -> ReadRun {
             _ => Change,
         };
         let proc_of =
-            |who: &BTreeMap<Pid, Who>, p: Pid| who.get(&p).cloned().map_or(Obj::Pids, Obj::Proc);
+            |who: &BTreeMap<Pid, P>, p: Pid| who.get(&p).copied().map_or(Obj::Pids, Obj::Proc);
         let mut acc: Vec<(Obj, Access)> = Vec::new();
         match &e.kind {
             EventKind::Spawn { pid, name, .. } => {
-                let n = seen.entry(name.clone()).or_insert(0);
-                let w = Who {
-                    name: name.clone(),
-                    nth: *n,
-                };
+                let n = seen.entry(name.as_str()).or_insert(0);
+                let w = procs.intern(name, *n);
                 *n += 1;
-                who.insert(*pid, w.clone());
-                exits.insert(w.to_string(), None);
-                ready.insert(w.clone());
+                who.insert(*pid, w);
+                exits.insert(w, None);
+                ready.insert(w);
                 if let Some(i) = now {
-                    spawn_step.insert(w.clone(), i);
+                    spawn_step.insert(w, i);
                     last_spawn = Some(i);
                     acc.push((Obj::Pids, Change));
                     acc.push((Obj::Proc(w), Change));
@@ -273,7 +309,9 @@ pub(crate) fn read(report: &Report) -> ReadRun {
             }
             EventKind::Dispatch { pid } => {
                 if let Some(obj) = unanswered.take() {
-                    touched.entry(obj).or_insert(Look);
+                    if !has(&touched, obj) {
+                        touched.push((obj, Look));
+                    }
                 }
                 waiting_from.remove(pid);
                 current_pid = Some(*pid);
@@ -283,9 +321,10 @@ pub(crate) fn read(report: &Report) -> ReadRun {
                     continue;
                 };
                 if !ready.contains(&w) {
+                    let w = procs.who(w).clone();
                     inconsistent.get_or_insert_with(|| format!("{w} dispatched but not ready"));
                 }
-                let enabled: Vec<Who> = ready.iter().cloned().collect();
+                let enabled: Vec<P> = ready.iter().copied().collect();
                 ready.remove(&w);
                 let spawned_by = match has_run.insert(w.clone()) {
                     true => spawn_step.get(&w).copied(),
@@ -342,9 +381,7 @@ pub(crate) fn read(report: &Report) -> ReadRun {
                     WaitQueueId::Exit(p) => acc.push((proc_of(&who, p), Change)),
                     WaitQueueId::ReceiversFrom(p) | WaitQueueId::Replies(p) => {
                         let obj = proc_of(&who, p);
-                        if let (Some(i), Some(me), false) =
-                            (now, current_pid, touched.contains_key(&obj))
-                        {
+                        if let (Some(i), Some(me), false) = (now, current_pid, has(&touched, obj)) {
                             waiting_from.insert(me, (i, obj.clone()));
                         }
                         acc.push((obj, Look))
@@ -474,10 +511,8 @@ pub(crate) fn read(report: &Report) -> ReadRun {
                 receivers,
                 ..
             } => {
-                let creator = name_of(&who, *owner).unwrap_or(Who {
-                    name: owner.to_string(),
-                    nth: 0,
-                });
+                let creator =
+                    name_of(&who, *owner).unwrap_or_else(|| procs.intern(&owner.to_string(), 0));
                 let n = created.entry(creator.clone()).or_insert(0);
                 let obj = Obj::Mailbox(creator, *n);
                 *n += 1;
@@ -510,12 +545,12 @@ pub(crate) fn read(report: &Report) -> ReadRun {
             }
             EventKind::Print { pid, text } => {
                 if let Some(w) = name_of(&who, *pid) {
-                    printed.entry(w.to_string()).or_default().push(text.clone());
+                    printed.entry(w).or_default().push(text.clone());
                 }
             }
             EventKind::Exit { pid, code, .. } => {
                 if let Some(w) = name_of(&who, *pid) {
-                    exits.insert(w.to_string(), Some(*code));
+                    exits.insert(w, Some(*code));
                     timers.remove(&w);
                     ready.remove(&w);
                     acc.push((Obj::Proc(w.clone()), Change));
@@ -530,19 +565,26 @@ pub(crate) fn read(report: &Report) -> ReadRun {
         }
         if !steps.is_empty() {
             for (obj, how) in acc {
-                let merged = touched.get(&obj).map_or(how, |was| was.and(how));
-                touched.insert(obj, merged);
+                match touched.iter_mut().find(|(o, _)| *o == obj) {
+                    Some((_, was)) => *was = was.and(how),
+                    None => touched.push((obj, how)),
+                }
             }
             if !timers.is_empty() {
-                touched.insert(Obj::Clock, Change);
+                match touched.iter_mut().find(|(o, _)| *o == Obj::Clock) {
+                    Some((_, was)) => *was = Change,
+                    None => touched.push((Obj::Clock, Change)),
+                }
             }
-            if touched.contains_key(&Obj::Clock) {
+            if has(&touched, Obj::Clock) {
                 used_clock = true;
             }
         }
     }
     if let Some(obj) = unanswered.take() {
-        touched.entry(obj).or_insert(Look);
+        if !has(&touched, obj) {
+            touched.push((obj, Look));
+        }
     }
     close(&mut steps, &mut touched);
     // Pids are reused last-freed-first, so the order of two exits shows only in the pids of
@@ -563,8 +605,14 @@ pub(crate) fn read(report: &Report) -> ReadRun {
         steps,
         outcome: RunOutcome {
             failure: finding.as_ref().map(|f| f.signature.clone()),
-            exits,
-            printed,
+            exits: exits
+                .into_iter()
+                .map(|(p, code)| (procs.who(p).to_string(), code))
+                .collect(),
+            printed: printed
+                .into_iter()
+                .map(|(p, lines)| (procs.who(p).to_string(), lines))
+                .collect(),
         },
         finding,
         used_clock,
