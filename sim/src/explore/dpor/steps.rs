@@ -32,7 +32,8 @@ pub(crate) enum Obj {
     Mailboxes,
     /// The process table: spawn and exit (pids are allocated in order and reused).
     Pids,
-    /// The clock, while a timer (a sleep or a timeout) is armed.
+    /// The clock: every step moves it on (a look, as moves commute); a step that arms a
+    /// timer (a sleep or a timeout), or runs while one is armed, changes it.
     Clock,
 }
 
@@ -74,7 +75,9 @@ impl Access {
     pub(crate) fn conflicts(self, other: Access) -> bool {
         !matches!(
             (self, other),
-            (Access::Look, Access::Look) | (Access::Append, Access::Take) | (Access::Take, Access::Append)
+            (Access::Look, Access::Look)
+                | (Access::Append, Access::Take)
+                | (Access::Take, Access::Append)
         )
     }
 }
@@ -170,6 +173,11 @@ pub(crate) fn read(report: &Report) -> ReadRun {
     let name_of = |who: &BTreeMap<Pid, Who>, pid: Pid| who.get(&pid).cloned();
     let close = |steps: &mut Vec<Step>, touched: &mut BTreeMap<Obj, Access>| {
         if let Some(last) = steps.last_mut() {
+            // Every step takes time (its syscalls, its switch): a step that arms a timer
+            // (which changes the clock) is dependent on every other step, since running one
+            // before or after it moves the deadline past or short of what follows. Steps
+            // without timers only look, so they still commute with each other.
+            touched.entry(Obj::Clock).or_insert(Look);
             last.touched = std::mem::take(touched).into_iter().collect();
         }
     };
@@ -200,7 +208,8 @@ pub(crate) fn read(report: &Report) -> ReadRun {
             Mode::Blocking if rules_of(dest).one_receiver => Take,
             _ => Change,
         };
-        let proc_of = |who: &BTreeMap<Pid, Who>, p: Pid| who.get(&p).cloned().map_or(Obj::Pids, Obj::Proc);
+        let proc_of =
+            |who: &BTreeMap<Pid, Who>, p: Pid| who.get(&p).cloned().map_or(Obj::Pids, Obj::Proc);
         let mut acc: Vec<(Obj, Access)> = Vec::new();
         match &e.kind {
             EventKind::Spawn { pid, name, .. } => {
@@ -373,10 +382,7 @@ pub(crate) fn read(report: &Report) -> ReadRun {
                         }
                     }
                     Syscall::Reply { to, .. } => {
-                        acc.push((
-                            who.get(&to).cloned().map_or(Obj::Pids, Obj::Caller),
-                            Change,
-                        ));
+                        acc.push((who.get(&to).cloned().map_or(Obj::Pids, Obj::Caller), Change));
                         acc.push((proc_of(&who, to), Look));
                     }
                     Syscall::Wait { child, mode } => {
@@ -504,7 +510,7 @@ pub(crate) fn read(report: &Report) -> ReadRun {
             if !timers.is_empty() {
                 touched.insert(Obj::Clock, Change);
             }
-            if touched.contains_key(&Obj::Clock) {
+            if touched.get(&Obj::Clock) == Some(&Change) {
                 used_clock = true;
             }
         }
