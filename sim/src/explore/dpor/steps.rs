@@ -169,6 +169,9 @@ pub(crate) fn read(report: &Report) -> ReadRun {
     let mut sending = Change;
     let mut receiving = Change;
     let mut last_spawn: Option<usize> = None;
+    // Processes whose create or lookup of a mailbox returned to a program that has not run
+    // since: it binds the name in its next step (see `Dispatch`).
+    let mut binding: BTreeSet<Who> = BTreeSet::new();
 
     let name_of = |who: &BTreeMap<Pid, Who>, pid: Pid| who.get(&pid).cloned();
     let close = |steps: &mut Vec<Step>, touched: &mut BTreeMap<Obj, Access>| {
@@ -272,6 +275,14 @@ pub(crate) fn read(report: &Report) -> ReadRun {
                     false => None,
                 };
                 let woken_by = woken.remove(&w);
+                // A program learns a mailbox's id when its create or lookup returns, and a
+                // scenario binds the name to it then, in memory its other processes read
+                // without a syscall: in this step, not the create's. A send by name of
+                // another process depends on it (before it, the name is unbound and the
+                // send fails, touching the mailbox table; after it, it reaches the mailbox).
+                if binding.remove(&w) {
+                    touched.insert(Obj::Mailboxes, Change);
+                }
                 last_step.insert(*pid, steps.len());
                 steps.push(Step {
                     who: w,
@@ -393,6 +404,7 @@ pub(crate) fn read(report: &Report) -> ReadRun {
                     }
                     Syscall::CreateMailbox { .. } | Syscall::LookupMailbox { .. } => {
                         acc.push((Obj::Mailboxes, Change));
+                        binding.extend(me.clone());
                     }
                     Syscall::DeleteMailbox { mailbox } => {
                         acc.push((Obj::Mailboxes, Change));
