@@ -436,7 +436,9 @@ pub fn dpor(
             }
             sleep.retain(|(_, f)| !wakes(&s.touched, s.yielded, f, forget));
         }
-        let analysed = prefix_len..stack.len();
+        // The new steps, and the one chosen at the backtrack point the run started from:
+        // its races with earlier steps are new too.
+        let analysed = prefix_len.saturating_sub(1)..stack.len();
 
         // Which shard's subtree this interleaving is in.
         let mine = match options.shard {

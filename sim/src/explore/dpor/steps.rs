@@ -68,7 +68,8 @@ pub(crate) enum Obj {
     Mailboxes,
     /// The process table: spawn and exit (pids are allocated in order and reused).
     Pids,
-    /// The clock, while a timer (a sleep or a timeout) is armed.
+    /// The clock: every step moves it on (a look, as moves commute); a step that arms a
+    /// timer (a sleep or a timeout), or runs while one is armed, changes it.
     Clock,
 }
 
@@ -211,11 +212,21 @@ pub(crate) fn read(report: &Report, procs: &mut Procs) -> ReadRun {
     let mut sending = Change;
     let mut receiving = Change;
     let mut last_spawn: Option<usize> = None;
+    // Processes whose create or lookup of a mailbox returned to a program that has not run
+    // since: it binds the name in its next step (see `Dispatch`).
+    let mut binding: BTreeSet<P> = BTreeSet::new();
 
     let name_of = |who: &BTreeMap<Pid, P>, pid: Pid| who.get(&pid).copied();
     let has = |touched: &[(Obj, Access)], obj: Obj| touched.iter().any(|(o, _)| *o == obj);
     let close = |steps: &mut Vec<Step>, touched: &mut Vec<(Obj, Access)>| {
         if let Some(last) = steps.last_mut() {
+            // Every step takes time (its syscalls, its switch): a step that arms a timer
+            // (which changes the clock) is dependent on every other step, since running one
+            // before or after it moves the deadline past or short of what follows. Steps
+            // without timers only look, so they still commute with each other.
+            if !touched.iter().any(|(o, _)| *o == Obj::Clock) {
+                touched.push((Obj::Clock, Access::Look));
+            }
             touched.sort_unstable();
             last.touched = std::mem::take(touched);
         }
@@ -326,11 +337,19 @@ pub(crate) fn read(report: &Report, procs: &mut Procs) -> ReadRun {
                 }
                 let enabled: Vec<P> = ready.iter().copied().collect();
                 ready.remove(&w);
-                let spawned_by = match has_run.insert(w.clone()) {
+                let spawned_by = match has_run.insert(w) {
                     true => spawn_step.get(&w).copied(),
                     false => None,
                 };
                 let woken_by = woken.remove(&w);
+                // A program learns a mailbox's id when its create or lookup returns, and a
+                // scenario binds the name to it then, in memory its other processes read
+                // without a syscall: in this step, not the create's. A send by name of
+                // another process depends on it (before it, the name is unbound and the
+                // send fails, touching the mailbox table; after it, it reaches the mailbox).
+                if binding.remove(&w) {
+                    touched.push((Obj::Mailboxes, Change));
+                }
                 last_step.insert(*pid, steps.len());
                 steps.push(Step {
                     who: w,
@@ -456,6 +475,7 @@ pub(crate) fn read(report: &Report, procs: &mut Procs) -> ReadRun {
                     }
                     Syscall::CreateMailbox { .. } | Syscall::LookupMailbox { .. } => {
                         acc.push((Obj::Mailboxes, Change));
+                        binding.extend(me);
                     }
                     Syscall::DeleteMailbox { mailbox } => {
                         acc.push((Obj::Mailboxes, Change));
@@ -576,7 +596,7 @@ pub(crate) fn read(report: &Report, procs: &mut Procs) -> ReadRun {
                     None => touched.push((Obj::Clock, Change)),
                 }
             }
-            if has(&touched, Obj::Clock) {
+            if touched.contains(&(Obj::Clock, Change)) {
                 used_clock = true;
             }
         }
