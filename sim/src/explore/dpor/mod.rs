@@ -131,7 +131,8 @@ struct Node {
     done: Vec<(P, Vec<(Obj, Access)>)>,
     /// Who need not run here: what they would do is covered elsewhere.
     sleep: Vec<(P, Vec<(Obj, Access)>)>,
-    /// One of the first levels at which a sharded search splits (every choice is a subtree).
+    /// A level above a sharded search's split depth that offers a choice: every choice is
+    /// taken, and each combination of them is a subtree.
     split: bool,
     /// Preemptions in the interleaving before this node's choice.
     preemptions: u32,
@@ -253,9 +254,10 @@ fn run_directed(
 /// [`DporSettings::exhaustive`], every schedule), until the first failure (unless
 /// [`DporSettings::keep_going`]), the end of the search, or the limit.
 ///
-/// `options.shard` runs one shard: the first levels of the search that offer a choice are
-/// enumerated without reduction, and each of their combinations is a subtree that one shard
-/// searches (the `k`-th combination, in search order, goes to shard `k % N`). The shards'
+/// `options.shard` runs one shard: every choice is taken at the levels above the split depth
+/// (just below the first few levels at which the first interleaving races), and each of
+/// their combinations is a subtree that one shard searches (the `k`-th combination, in
+/// search order, goes to shard `k % N`). The shards'
 /// outcomes together are the whole search's. `options.jobs` and `options.fail_fast` are not
 /// used (one search is one thread; parallelism comes from shards). `options.progress` is told
 /// `done` interleavings out of `total` = the limit.
@@ -284,10 +286,14 @@ pub fn dpor(
             .saturating_mul(DEFAULT_RUNS_PER_INTERLEAVING),
     );
     let forget = settings.forget_dependence;
-    let split_levels = match options.shard {
+    // A sharded search splits at the first levels where the first interleaving races (a
+    // choice DPOR would explore anyway): so many that there are a few subtrees per shard.
+    let split_races = match options.shard {
         Some(s) if s.count > 1 => (64 - (4 * s.count - 1).leading_zeros()) as usize,
         _ => 0,
     };
+    // How deep the split goes, once the first interleaving has said (see `split_at`).
+    let mut split_depth: Option<usize> = None;
 
     let mut report = DporReport {
         target: target.command.clone(),
@@ -379,7 +385,6 @@ pub fn dpor(
                 .collect(),
             _ => Vec::new(),
         };
-        let mut splits_seen = stack.iter().filter(|n| n.split).count();
         let mut blocked = false;
         for s in &steps[prefix_len..] {
             let asleep = |w: &P| sleep.iter().any(|(q, _)| q == w);
@@ -399,9 +404,8 @@ pub fn dpor(
                     }
                 }
             }
-            let split = splits_seen < split_levels && s.enabled.len() > 1;
-            splits_seen += usize::from(split);
             let t = stack.len();
+            let split = split_depth.is_some_and(|d| t < d) && s.enabled.len() > 1;
             let preemptions = stack.last().map_or(0, |n| {
                 n.preemptions + u32::from(preempts(&stack, t - 1, &n.enabled, n.chosen))
             });
@@ -440,9 +444,32 @@ pub fn dpor(
         // its races with earlier steps are new too.
         let analysed = prefix_len.saturating_sub(1)..stack.len();
 
+        if split_races > 0 && split_depth.is_none() {
+            let depth = split_at(&stack, &steps, split_races, forget, settings.preemptions);
+            for t in 0..depth.min(stack.len()) {
+                if stack[t].enabled.len() > 1 {
+                    let within: BTreeSet<P> = stack[t]
+                        .enabled
+                        .iter()
+                        .filter(|w| {
+                            settings.preemptions.is_none_or(|k| {
+                                stack[t].preemptions
+                                    + u32::from(preempts(&stack, t, &stack[t].enabled, **w))
+                                    <= k
+                            })
+                        })
+                        .copied()
+                        .collect();
+                    stack[t].split = true;
+                    stack[t].backtrack = within;
+                }
+            }
+            split_depth = Some(depth);
+        }
+
         // Which shard's subtree this interleaving is in.
         let mine = match options.shard {
-            Some(shard) if split_levels > 0 => {
+            Some(shard) if split_races > 0 => {
                 let key: Vec<P> = stack.iter().filter(|n| n.split).map(|n| n.chosen).collect();
                 if combo.as_ref() != Some(&key) {
                     combos += 1;
@@ -537,6 +564,30 @@ pub fn dpor(
     tell(&report);
     report.elapsed = started.elapsed();
     Ok(report)
+}
+
+/// How deep a sharded search enumerates every choice, so that its subtrees split the work:
+/// just below the `races`-th shallowest node at which the first interleaving races (where
+/// DPOR would branch anyway), or all of it if it races at fewer. Above that depth every
+/// choice is taken, so no race found in one shard's subtree can add a choice there that
+/// another shard would have to take.
+fn split_at(
+    stack: &[Node],
+    steps: &[Step],
+    races: usize,
+    forget: bool,
+    bound: Option<u32>,
+) -> usize {
+    let mut probe = stack.to_vec();
+    let all = 0..probe.len();
+    add_backtracks(&mut probe, steps, all, forget, bound);
+    probe
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| n.backtrack.len() > 1)
+        .map(|(t, _)| t + 1)
+        .nth(races.saturating_sub(1))
+        .unwrap_or(probe.len())
 }
 
 /// Source-DPOR's race analysis for the steps in `new` (Algorithm 1 of Abdulla et al.): for
