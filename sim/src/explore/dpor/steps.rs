@@ -375,7 +375,7 @@ pub(crate) fn read(report: &Report, procs: &mut Procs) -> ReadRun {
                 if let Some(w) = name_of(&who, *pid) {
                     timers.remove(&w);
                     if let Some(i) = now {
-                        woken.insert(w.clone(), i);
+                        woken.insert(w, i);
                     }
                     ready.insert(w);
                 }
@@ -401,7 +401,7 @@ pub(crate) fn read(report: &Report, procs: &mut Procs) -> ReadRun {
                     WaitQueueId::ReceiversFrom(p) | WaitQueueId::Replies(p) => {
                         let obj = proc_of(&who, p);
                         if let (Some(i), Some(me), false) = (now, current_pid, has(&touched, obj)) {
-                            waiting_from.insert(me, (i, obj.clone()));
+                            waiting_from.insert(me, (i, obj));
                         }
                         acc.push((obj, Look))
                     }
@@ -410,13 +410,13 @@ pub(crate) fn read(report: &Report, procs: &mut Procs) -> ReadRun {
                 }
                 if deadline.is_some() {
                     if let Some(c) = &current {
-                        timers.insert(c.clone());
+                        timers.insert(*c);
                     }
                 }
             }
             EventKind::Sleep { .. } => {
                 if let Some(c) = &current {
-                    timers.insert(c.clone());
+                    timers.insert(*c);
                 }
             }
             EventKind::Syscall { pid, call } => {
@@ -435,7 +435,7 @@ pub(crate) fn read(report: &Report, procs: &mut Procs) -> ReadRun {
                     Syscall::Call { dest, mode, .. } => {
                         sending = send_access(dest, mode);
                         acc.push((endpoint(&who, dest), sending));
-                        acc.extend(me.clone().map(|w| (Obj::Caller(w), Change)));
+                        acc.extend(me.map(|w| (Obj::Caller(w), Change)));
                         if timed(mode) {
                             acc.push((Obj::Clock, Change));
                         }
@@ -444,11 +444,11 @@ pub(crate) fn read(report: &Report, procs: &mut Procs) -> ReadRun {
                         match source {
                             Source::Any => {
                                 receiving = receive_access(Dest::Process(*pid), mode);
-                                acc.extend(me.clone().map(|w| (Obj::Inbox(w), receiving)));
+                                acc.extend(me.map(|w| (Obj::Inbox(w), receiving)));
                             }
                             Source::Process(p) => {
                                 receiving = receive_access(Dest::Process(*pid), mode);
-                                acc.extend(me.clone().map(|w| (Obj::Inbox(w), receiving)));
+                                acc.extend(me.map(|w| (Obj::Inbox(w), receiving)));
                                 // Whether the sender is alive matters only to a receive that
                                 // finds no message from it: one that takes a message at once
                                 // does not look (see `MessageReceived`).
@@ -508,7 +508,7 @@ pub(crate) fn read(report: &Report, procs: &mut Procs) -> ReadRun {
                     // may name, so no step it depends on is taken as independent.
                     Syscall::Select { mode, .. } => {
                         acc.extend(mailboxes.values().cloned().map(|o| (o, Change)));
-                        acc.extend(me.clone().map(|w| (Obj::Inbox(w), Change)));
+                        acc.extend(me.map(|w| (Obj::Inbox(w), Change)));
                         if timed(mode) {
                             acc.push((Obj::Clock, Change));
                         }
@@ -533,10 +533,10 @@ pub(crate) fn read(report: &Report, procs: &mut Procs) -> ReadRun {
             } => {
                 let creator =
                     name_of(&who, *owner).unwrap_or_else(|| procs.intern(&owner.to_string(), 0));
-                let n = created.entry(creator.clone()).or_insert(0);
+                let n = created.entry(creator).or_insert(0);
                 let obj = Obj::Mailbox(creator, *n);
                 *n += 1;
-                mailboxes.insert(*id, obj.clone());
+                mailboxes.insert(*id, obj);
                 rules.insert(
                     *id,
                     Rules {
@@ -573,8 +573,8 @@ pub(crate) fn read(report: &Report, procs: &mut Procs) -> ReadRun {
                     exits.insert(w, Some(*code));
                     timers.remove(&w);
                     ready.remove(&w);
-                    acc.push((Obj::Proc(w.clone()), Change));
-                    acc.push((Obj::Caller(w.clone()), Change));
+                    acc.push((Obj::Proc(w), Change));
+                    acc.push((Obj::Caller(w), Change));
                     acc.push((Obj::Inbox(w), Change));
                 }
                 if let Some(i) = now {

@@ -381,7 +381,10 @@ fn shards_together_reach_what_one_search_reaches() {
             );
         }
     }
-    assert!(shared >= 4, "only {shared} of 8 splits gave work to several shards");
+    assert!(
+        shared >= 4,
+        "only {shared} of 8 splits gave work to several shards"
+    );
 }
 
 #[test]
