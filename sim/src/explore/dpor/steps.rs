@@ -199,6 +199,9 @@ pub(crate) fn read(report: &Report, procs: &mut Procs) -> ReadRun {
     let mut exits: BTreeMap<P, Option<i32>> = BTreeMap::new();
     let mut printed: BTreeMap<P, Vec<String>> = BTreeMap::new();
     let mut exit_steps: Vec<usize> = Vec::new();
+    // Steps that deleted a mailbox, and the last step that created or looked one up.
+    let mut delete_steps: Vec<usize> = Vec::new();
+    let mut last_table_use: Option<usize> = None;
     // A receive from a named process, until a message from it is taken in the same step.
     let mut unanswered: Option<Obj> = None;
     // A process waiting in a receive from a named process (or for its reply), with the step
@@ -476,6 +479,7 @@ pub(crate) fn read(report: &Report, procs: &mut Procs) -> ReadRun {
                     Syscall::CreateMailbox { .. } | Syscall::LookupMailbox { .. } => {
                         acc.push((Obj::Mailboxes, Change));
                         binding.extend(me);
+                        last_table_use = now;
                     }
                     Syscall::DeleteMailbox { mailbox } => {
                         acc.push((Obj::Mailboxes, Change));
@@ -549,9 +553,11 @@ pub(crate) fn read(report: &Report, procs: &mut Procs) -> ReadRun {
                 acc.push((Obj::Mailboxes, Change));
             }
             EventKind::MailboxDeleted { id, .. } => {
+                // The table too, if a create or lookup follows (see the end).
                 acc.push((endpoint(&who, Dest::Mailbox(*id)), Change));
-                acc.push((Obj::Mailboxes, Change));
-                mailboxes.remove(id);
+                delete_steps.extend(now);
+                // The id still names this mailbox to whoever uses it after (and fails), until
+                // a create reuses it.
                 rules.remove(id);
             }
             EventKind::MailboxTransferred { id, .. } | EventKind::MailboxOrphaned { id, .. } => {
@@ -609,15 +615,23 @@ pub(crate) fn read(report: &Report, procs: &mut Procs) -> ReadRun {
     close(&mut steps, &mut touched);
     // Pids are reused last-freed-first, so the order of two exits shows only in the pids of
     // processes spawned after them: exits commute with each other unless a spawn follows.
+    // Mailbox ids are reused too, and names unregistered: the order of two deletions shows
+    // only to a later create or lookup.
+    let changes_table = |steps: &mut Vec<Step>, i: usize, table: Obj| match steps[i]
+        .touched
+        .binary_search_by(|(o, _)| o.cmp(&table))
+    {
+        Ok(at) => steps[i].touched[at].1 = Change,
+        Err(at) => steps[i].touched.insert(at, (table, Change)),
+    };
     for i in exit_steps {
         if last_spawn.is_some_and(|s| s > i) {
-            match steps[i]
-                .touched
-                .binary_search_by(|(o, _)| o.cmp(&Obj::Pids))
-            {
-                Ok(at) => steps[i].touched[at].1 = Change,
-                Err(at) => steps[i].touched.insert(at, (Obj::Pids, Change)),
-            }
+            changes_table(&mut steps, i, Obj::Pids);
+        }
+    }
+    for i in delete_steps {
+        if last_table_use.is_some_and(|s| s > i) {
+            changes_table(&mut steps, i, Obj::Mailboxes);
         }
     }
     let finding = classify(report);
