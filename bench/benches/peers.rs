@@ -2,7 +2,7 @@
 //! simulator, on tokio's current-thread runtime and on crossbeam channels between OS threads,
 //! and schedule exploration of the dining philosophers on this simulator and on the
 //! [`shuttle`] crate, all in one process run, printed as one table with the ratios and the
-//! issue's targets; then exhaustive exploration of three small programs on this simulator
+//! targets; then exhaustive exploration of three small programs on this simulator
 //! and on the [`loom`] crate, as a second table.
 //!
 //! Run with `make bench-peers` (`cargo bench -p bench --bench peers`; a few minutes);
@@ -53,7 +53,7 @@
 //! (the deadlocking one included). The figures are the median time of the whole search, the
 //! time per interleaving (per execution for loom; per run too for ours), and the ratios
 //! loom / ours of the time per interleaving, of the interleavings and of the whole time. The
-//! issue's targets: the RPC and the safe philosophers complete in as many interleavings as
+//! targets: the RPC and the safe philosophers complete in as many interleavings as
 //! their receives have distinct message orders (two each: which client's request the server
 //! takes first, which philosopher fork 0 serves first), and ours is faster per interleaving.
 //!
@@ -813,8 +813,8 @@ fn loom_rpc() {
 /// `dpor_philosophers*.sim` under loom: a thread per fork serving `take`/`put` twice (each
 /// philosopher takes each fork once), a thread per philosopher taking its forks in `orders`
 /// (a `take` carries the philosopher's grant sender; the fork answers it, then waits for the
-/// `put` on its own channel, where only the holder sends, as the scenario's `receive from
-/// sender`), then putting them back in the other order. Two forks and two philosophers: the
+/// `put` on a channel of its own, where only the holder sends, as the scenario's fork
+/// receives its `put`s on a mailbox of its own), then putting them back in the other order. Two forks and two philosophers: the
 /// four threads loom allows besides the main one.
 fn loom_philosophers(orders: [[usize; 2]; 2]) {
     use loom::sync::mpsc::{channel, Sender};
@@ -881,9 +881,18 @@ struct ExhaustiveRow {
     interleavings: u64,
     runs: u64,
     ours_seconds: f64,
+    /// Ours per interleaving over back-to-back searches, warm (see [`WARM_INTERLEAVINGS`]).
+    ours_warm: f64,
     loom_iterations: u64,
     loom_seconds: f64,
 }
+
+/// How many interleavings ours runs back to back for its warm time per interleaving: a
+/// search of ours runs a handful of interleavings, so one search's time per interleaving is
+/// mostly its first run's cold start (allocations, caches), where loom's time per execution
+/// is an average over thousands. Searching again and again until this many have run gives
+/// the cost an interleaving adds, the figure comparable to loom's.
+const WARM_INTERLEAVINGS: u64 = 400;
 
 impl ExhaustiveRow {
     fn ours_per_interleaving(&self) -> f64 {
@@ -894,9 +903,9 @@ impl ExhaustiveRow {
         self.loom_seconds / self.loom_iterations as f64
     }
 
-    /// Above 1: ours takes less time per interleaving than loom per iteration.
+    /// Above 1: ours takes less time per interleaving (warm) than loom per iteration.
     fn speed_ratio(&self) -> f64 {
-        self.loom_per_iteration() / self.ours_per_interleaving()
+        self.loom_per_iteration() / self.ours_warm
     }
 
     fn target(&self) -> String {
@@ -920,6 +929,7 @@ impl ExhaustiveRow {
             self.runs.to_string(),
             format!("{:.3}", self.ours_seconds * 1e3),
             format!("{:.1}", self.ours_per_interleaving() * 1e6),
+            format!("{:.1}", self.ours_warm * 1e6),
             format!("{:.1}", self.ours_seconds / self.runs as f64 * 1e6),
             self.loom_iterations.to_string(),
             format!("{:.3}", self.loom_seconds * 1e3),
@@ -941,7 +951,8 @@ fn exhaustive_rows(reps: usize) -> Vec<ExhaustiveRow> {
         .iter()
         .map(|program| {
             let (target, config) = our_exhaustive(program);
-            let (mut ours_times, mut loom_times) = (Vec::new(), Vec::new());
+            let (mut ours_times, mut warm_times, mut loom_times) =
+                (Vec::new(), Vec::new(), Vec::new());
             let (mut counts, mut iterations) = (None, None);
             for _ in 0..reps {
                 let (elapsed, these) = ours_dpor(program, &target, &config);
@@ -952,6 +963,12 @@ fn exhaustive_rows(reps: usize) -> Vec<ExhaustiveRow> {
                 );
                 counts = Some(these);
                 ours_times.push(elapsed.as_secs_f64());
+                let searches = WARM_INTERLEAVINGS.div_ceil(these.0.max(1));
+                let start = Instant::now();
+                for _ in 0..searches {
+                    black_box(ours_dpor(program, &target, &config));
+                }
+                warm_times.push(start.elapsed().as_secs_f64() / (searches * these.0) as f64);
                 let (elapsed, these) = loom_explore(program);
                 assert!(
                     iterations.is_none_or(|i| i == these),
@@ -969,6 +986,7 @@ fn exhaustive_rows(reps: usize) -> Vec<ExhaustiveRow> {
                 interleavings,
                 runs,
                 ours_seconds: median(ours_times),
+                ours_warm: median(warm_times),
                 loom_iterations: iterations.expect("at least one repetition"),
                 loom_seconds: median(loom_times),
             };
@@ -1000,9 +1018,11 @@ fn print_exhaustive(rows: &[ExhaustiveRow], reps: usize, bench: bool) {
     );
     println!(
         "times: the whole exploration, median of {reps} runs; per interleaving: ours' time / \
-         interleavings (runs counts abandoned runs too), loom's time / iterations (executions, \
-         the deadlocking one included); per run: ours' time / runs. loom/ours above 1: ours \
-         faster per interleaving (per int.), fewer interleavings (ints.), faster in all (total)"
+         interleavings for one search, and warm: searches back to back until {WARM_INTERLEAVINGS} \
+         interleavings have run (runs counts abandoned runs too), loom's time / iterations \
+         (executions, the deadlocking one included); per run: ours' time / runs. loom/ours \
+         above 1: ours faster per interleaving (per int., warm), fewer interleavings (ints.), \
+         faster in all (total)"
     );
     println!();
     let header = [
@@ -1011,7 +1031,8 @@ fn print_exhaustive(rows: &[ExhaustiveRow], reps: usize, bench: bool) {
         "ours: interleavings",
         "runs",
         "ours ms",
-        "ours µs/int.",
+        "ours µs/int. (one search)",
+        "ours µs/int. (warm)",
         "ours µs/run",
         "loom: iterations",
         "loom ms",

@@ -184,57 +184,110 @@ fn wakes(
     yielded || dependent(touched, sleeper, forget)
 }
 
-/// A set of step indices.
-#[derive(Clone, Default)]
-struct Bits(Vec<u64>);
+/// One set of step indices per step, all in one allocation: row `j` is step `j`'s set.
+struct Rows {
+    words: usize,
+    bits: Vec<u64>,
+}
 
-impl Bits {
-    fn with_len(n: usize) -> Bits {
-        Bits(vec![0; n.div_ceil(64)])
+impl Rows {
+    fn new(n: usize) -> Rows {
+        let words = n.div_ceil(64);
+        Rows {
+            words,
+            bits: vec![0; words * n],
+        }
     }
-    fn set(&mut self, i: usize) {
-        self.0[i / 64] |= 1 << (i % 64);
+    fn set(&mut self, row: usize, i: usize) {
+        self.bits[row * self.words + i / 64] |= 1 << (i % 64);
     }
-    fn has(&self, i: usize) -> bool {
-        self.0.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+    fn has(&self, row: usize, i: usize) -> bool {
+        self.bits
+            .get(row * self.words + i / 64)
+            .is_some_and(|w| w & (1 << (i % 64)) != 0)
     }
-    fn union(&mut self, other: &Bits) {
-        for (a, b) in self.0.iter_mut().zip(&other.0) {
+    /// Row `into` gets every member of row `from` of `source`.
+    fn union_from(&mut self, into: usize, source: &Rows, from: usize) {
+        let (w, at) = (self.words, into * self.words);
+        let other = &source.bits[from * w..from * w + w];
+        for (a, b) in self.bits[at..at + w].iter_mut().zip(other) {
             *a |= b;
         }
     }
 }
 
-/// For every step, the steps that happen before it: its process's earlier steps, the step
-/// that spawned its process, the step that woke it, the steps that sent the messages it
-/// took, and every earlier dependent step, transitively.
-fn happens_before(steps: &[Step], forget: bool) -> Vec<Bits> {
+/// The order of a run's steps: for every step, the steps that happen before it (its
+/// process's earlier steps, the step that spawned its process, the step that woke it, the
+/// steps that sent the messages it took, and every earlier dependent step, transitively);
+/// the steps that happen before one of its direct predecessors (so a step `i` is ordered
+/// before it through some step in between exactly when `reach` has `i`); and its earlier
+/// dependent steps of other processes, latest first, the candidates for races.
+struct Order {
+    before: Rows,
+    reach: Rows,
+    dependent: Vec<Vec<usize>>,
+}
+
+/// The [`Order`] of `steps`. Dependent steps are found through an index of who touched
+/// each object how, not by comparing every pair of steps.
+fn happens_before(steps: &[Step], forget: bool) -> Order {
     let n = steps.len();
-    let mut before: Vec<Bits> = Vec::with_capacity(n);
+    let mut order = Order {
+        before: Rows::new(n),
+        reach: Rows::new(n),
+        dependent: Vec::with_capacity(n),
+    };
     let mut last_of: BTreeMap<P, usize> = BTreeMap::new();
+    // Per object: the steps that looked at it, and those that touched it otherwise.
+    let mut looked: BTreeMap<Obj, Vec<usize>> = BTreeMap::new();
+    let mut used: BTreeMap<Obj, Vec<(usize, Access)>> = BTreeMap::new();
     for (j, s) in steps.iter().enumerate() {
-        let mut b = Bits::with_len(n);
-        let mut direct: Vec<usize> = Vec::new();
-        direct.extend(last_of.get(&s.who).copied());
-        direct.extend(s.spawned_by);
-        direct.extend(s.woken_by);
-        direct.extend(s.after.iter().copied());
-        for (i, t) in steps[..j].iter().enumerate() {
-            if t.who != s.who && dependent(&t.touched, &s.touched, forget) {
-                direct.push(i);
+        let mut deps: Vec<usize> = Vec::new();
+        for &(obj, how) in &s.touched {
+            if !forget {
+                let other = |i: &usize| steps[*i].who != s.who;
+                if let Some(all) = used.get(&obj) {
+                    deps.extend(
+                        all.iter()
+                            .filter(|(i, was)| other(i) && was.conflicts(how))
+                            .map(|(i, _)| *i),
+                    );
+                }
+                if how != Access::Look {
+                    if let Some(all) = looked.get(&obj) {
+                        deps.extend(all.iter().filter(|i| other(i)).copied());
+                    }
+                }
+            }
+            match how {
+                Access::Look => looked.entry(obj).or_default().push(j),
+                _ => used.entry(obj).or_default().push((j, how)),
             }
         }
+        deps.sort_unstable_by(|a, b| b.cmp(a));
+        deps.dedup();
+        let direct = last_of
+            .get(&s.who)
+            .copied()
+            .into_iter()
+            .chain(s.spawned_by)
+            .chain(s.woken_by)
+            .chain(s.after.iter().copied())
+            .chain(deps.iter().copied());
         for d in direct {
-            if !b.has(d) {
-                b.set(d);
-                let (lo, _) = before.split_at(j);
-                b.union(&lo[d]);
+            order.reach.union_from(j, &order.before, d);
+            let before = &mut order.before;
+            before.set(j, d);
+            let (w, at) = (before.words, d * before.words);
+            for k in 0..w {
+                let word = before.bits[at + k];
+                before.bits[j * w + k] |= word;
             }
         }
         last_of.insert(s.who, j);
-        before.push(b);
+        order.dependent.push(deps);
     }
-    before
+    order
 }
 
 /// One directed run of `target`: the decisions to follow, the processes to pass over after.
@@ -608,31 +661,28 @@ fn add_backtracks(
     bound: Option<u32>,
 ) {
     let end = new.end.min(steps.len()).min(stack.len());
-    let before = happens_before(&steps[..end], forget);
+    let order = happens_before(&steps[..end], forget);
+    let before = &order.before;
     for j in new.start..end {
-        for i in (0..j).rev() {
-            if steps[i].who == steps[j].who
-                || !dependent(&steps[i].touched, &steps[j].touched, forget)
-            {
-                continue;
-            }
+        for &i in &order.dependent[j] {
             // Not a race that can be reversed: `j` exists because of `i` (it took `i`'s
             // message, `i` woke its process or spawned it), so `j` cannot run before `i`.
             let caused = steps[j].after.contains(&i)
                 || steps[j].woken_by == Some(i)
                 || steps[j].spawned_by == Some(i);
-            let through = (i + 1..j).any(|k| before[k].has(i) && before[j].has(k));
+            // Or a step between them is ordered after `i` and before `j`.
+            let through = order.reach.has(j, i);
             if caused || through {
                 continue;
             }
             // v: the steps after i not ordered after it, then j.
             let v: Vec<usize> = (i + 1..j)
-                .filter(|&k| !before[k].has(i))
+                .filter(|&k| !before.has(k, i))
                 .chain([j])
                 .collect();
             let mut initials: Vec<P> = Vec::new();
             for (x, &k) in v.iter().enumerate() {
-                if !v[..x].iter().any(|&y| before[k].has(y)) && !initials.contains(&steps[k].who) {
+                if !v[..x].iter().any(|&y| before.has(k, y)) && !initials.contains(&steps[k].who) {
                     initials.push(steps[k].who);
                 }
             }
