@@ -246,10 +246,15 @@ fn happens_before(steps: &[Step], forget: bool) -> Order {
         for &(obj, how) in &s.touched {
             if !forget {
                 let other = |i: &usize| steps[*i].who != s.who;
+                let commute = |i: usize, was: Access| {
+                    was == Access::Append
+                        && how == Access::Append
+                        && s.commutes_with.contains(&(i, obj))
+                };
                 if let Some(all) = used.get(&obj) {
                     deps.extend(
                         all.iter()
-                            .filter(|(i, was)| other(i) && was.conflicts(how))
+                            .filter(|(i, was)| other(i) && was.conflicts(how) && !commute(*i, *was))
                             .map(|(i, _)| *i),
                     );
                 }

@@ -135,6 +135,12 @@ pub(crate) struct Step {
     /// The steps that sent the messages it took with a [`Access::Take`]: they happen before
     /// it, though a take and an append commute, and it cannot run before them.
     pub after: Vec<usize>,
+    /// Earlier steps whose append to an endpoint commutes with this step's append there,
+    /// though appends to one endpoint are dependent in general: the receive that took one
+    /// of the two messages, the earlier of the two receives, takes only from its sender,
+    /// not from the other's, and the later one comes after the first message is gone, so
+    /// their order is the one thing neither receive can see.
+    pub commutes_with: Vec<(usize, Obj)>,
     /// It gave way (`yield`): the process polls, waiting for others to change what it looks
     /// at. The search wakes every process asleep in its sleep set here (see
     /// `dpor::wakes`), or a poll independent of a sleeper's next step would go on for
@@ -171,6 +177,71 @@ struct Rules {
     sends_wait: bool,
     /// One receiver takes from it.
     one_receiver: bool,
+}
+
+/// A message of a run, as [`commuting`] needs it.
+struct Message {
+    sent: usize,
+    from: Pid,
+    endpoint: Obj,
+    /// The receive that took it.
+    taken: Option<Taker>,
+}
+
+/// A receive that took a message: its step, the sender it named, and whether it was a
+/// take (the step as a whole may have changed the endpoint too, by exiting, say).
+#[derive(Clone, Copy)]
+struct Taker {
+    step: usize,
+    named: Option<Pid>,
+    take: bool,
+}
+
+impl Message {
+    fn new(sent: usize, from: Pid, endpoint: Obj) -> Message {
+        Message {
+            sent,
+            from,
+            endpoint,
+            taken: None,
+        }
+    }
+}
+
+/// Mark the appends that commute ([`Step::commutes_with`]): two messages of different
+/// senders appended to one endpoint, both taken by takes of its one receiver, where the
+/// earlier of the two receives named its own message's sender and not the other's.
+fn commuting(steps: &mut [Step], messages: &BTreeMap<MsgId, Message>) {
+    let has = |steps: &[Step], i: usize, obj: Obj, how: Access| {
+        steps[i].touched.binary_search(&(obj, how)).is_ok()
+    };
+    let mut by_endpoint: BTreeMap<Obj, Vec<&Message>> = BTreeMap::new();
+    for m in messages.values() {
+        by_endpoint.entry(m.endpoint).or_default().push(m);
+    }
+    for (obj, list) in by_endpoint {
+        for (x, a) in list.iter().enumerate() {
+            for b in &list[x + 1..] {
+                let (Some(ra), Some(rb)) = (a.taken, b.taken) else {
+                    continue;
+                };
+                let takes = ra.take && rb.take && steps[ra.step].who == steps[rb.step].who;
+                let appends = has(steps, a.sent, obj, Access::Append)
+                    && has(steps, b.sent, obj, Access::Append);
+                if a.from == b.from || a.sent == b.sent || !takes || !appends {
+                    continue;
+                }
+                let (named, other) = match ra.step < rb.step {
+                    true => (ra.named, b.from),
+                    false => (rb.named, a.from),
+                };
+                if named.is_some_and(|p| p != other) {
+                    let (early, late) = (a.sent.min(b.sent), a.sent.max(b.sent));
+                    steps[late].commutes_with.push((early, obj));
+                }
+            }
+        }
+    }
 }
 
 /// Read a traced run of the directed policy.
@@ -215,6 +286,11 @@ pub(crate) fn read(report: &Report, procs: &mut Procs) -> ReadRun {
     let mut sending = Change;
     let mut receiving = Change;
     let mut last_spawn: Option<usize> = None;
+    // Each message: the step that sent it, its sender, its endpoint, and the receive that
+    // took it (its step and the sender it named, if it named one); each process's latest
+    // receive.
+    let mut messages: BTreeMap<MsgId, Message> = BTreeMap::new();
+    let mut receives: BTreeMap<Pid, Taker> = BTreeMap::new();
     // Processes whose create or lookup of a mailbox returned to a program that has not run
     // since: it binds the name in its next step (see `Dispatch`).
     let mut binding: BTreeSet<P> = BTreeSet::new();
@@ -264,6 +340,47 @@ pub(crate) fn read(report: &Report, procs: &mut Procs) -> ReadRun {
         let proc_of =
             |who: &BTreeMap<Pid, P>, p: Pid| who.get(&p).copied().map_or(Obj::Pids, Obj::Proc);
         let mut acc: Vec<(Obj, Access)> = Vec::new();
+        match &e.kind {
+            EventKind::Syscall {
+                pid,
+                call: Syscall::Receive { source, mode, .. },
+            } => {
+                if let Some(step) = now {
+                    let (named, from) = match *source {
+                        Source::Process(p) => (Some(p), Dest::Process(*pid)),
+                        Source::Any => (None, Dest::Process(*pid)),
+                        Source::Mailbox(m) => (None, Dest::Mailbox(m)),
+                    };
+                    let take = receive_access(from, *mode) == Take;
+                    receives.insert(*pid, Taker { step, named, take });
+                }
+            }
+            EventKind::MessageQueued { msg, from, to, .. } => {
+                if let Some(i) = last_step.get(from).copied().or(now) {
+                    let endpoint = endpoint(&who, *to);
+                    messages.insert(*msg, Message::new(i, *from, endpoint));
+                }
+            }
+            EventKind::MessageHandedOver {
+                msg, from, to, via, ..
+            } => {
+                let sent = match current_pid == Some(*from) {
+                    true => now,
+                    false => last_step.get(from).copied(),
+                };
+                if let Some(i) = sent {
+                    let mut m = Message::new(i, *from, endpoint(&who, *via));
+                    m.taken = receives.get(to).copied();
+                    messages.insert(*msg, m);
+                }
+            }
+            EventKind::MessageReceived { msg, by, .. } => {
+                if let Some(m) = messages.get_mut(msg) {
+                    m.taken = receives.get(by).copied();
+                }
+            }
+            _ => {}
+        }
         match &e.kind {
             EventKind::Spawn { pid, name, .. } => {
                 let n = seen.entry(name.as_str()).or_insert(0);
@@ -361,6 +478,7 @@ pub(crate) fn read(report: &Report, procs: &mut Procs) -> ReadRun {
                     spawned_by,
                     woken_by,
                     after: Vec::new(),
+                    commutes_with: Vec::new(),
                     yielded: false,
                 });
             }
@@ -634,6 +752,7 @@ pub(crate) fn read(report: &Report, procs: &mut Procs) -> ReadRun {
             changes_table(&mut steps, i, Obj::Mailboxes);
         }
     }
+    commuting(&mut steps, &messages);
     let finding = classify(report);
     ReadRun {
         steps,

@@ -1113,3 +1113,28 @@ fn dpor_reaches_the_outcomes_it_misses_without_analysing_its_backtrack_steps() {
         assert_eq!(brute.outcomes.len(), outcomes, "{text}");
     }
 }
+
+/// Two senders' messages to one inbox commute when the receive that takes the first of them
+/// names its sender (and so cannot take the other's): the search runs one interleaving
+/// where brute force finds one outcome. Where the other message could matter (a third
+/// sender whose message stays queued, and a `receive any` that takes one of two), their
+/// order stays a race, and the search reaches both outcomes.
+#[test]
+fn appends_commute_when_the_earlier_receive_names_another_sender() {
+    let named = "process r arrive 0 inbox unbounded {\n  receive from p1\n  print \"{msg}\"\n  \
+        receive any\n  print \"{msg}\"\n}\nprocess p1 arrive 0 {\n  send r \"a\"\n}\n\
+        process p2 arrive 0 {\n  send r \"b\"\n}\n";
+    let (dpor, brute) = against_brute_force(1, named).expect("within the oracle's reach");
+    assert_eq!(
+        (dpor.interleavings, brute.outcomes.len()),
+        (1, 1),
+        "{named}"
+    );
+    assert!(brute.interleavings > 100, "{}", brute.verdict_line());
+    let any = "process r arrive 0 inbox unbounded {\n  receive from p1\n  receive any\n  \
+        print \"{msg}\"\n}\nprocess p1 arrive 0 {\n  send r \"a\"\n}\nprocess p2 arrive 0 {\n  \
+        send r \"b\"\n}\nprocess p3 arrive 0 {\n  send r \"c\"\n}\n";
+    let (dpor, brute) = against_brute_force(2, any).expect("within the oracle's reach");
+    assert_eq!(brute.outcomes.len(), 2, "{any}");
+    assert!(dpor.interleavings >= 2, "{}", dpor.verdict_line());
+}
