@@ -313,7 +313,7 @@ fn run_directed(
 /// [`DporSettings::keep_going`]), the end of the search, or the limit.
 ///
 /// `options.shard` runs one shard: every choice is taken at the levels above the split depth
-/// (just below the first few levels at which the first interleaving races), and each of
+/// (just below the first `⌈log2 N⌉` levels at which the first interleaving races), and each of
 /// their combinations is a subtree that one shard searches (the `k`-th combination, in
 /// search order, goes to shard `k % N`). The shards'
 /// outcomes together are the whole search's. `options.jobs` and `options.fail_fast` are not
@@ -345,9 +345,11 @@ pub fn dpor(
     );
     let forget = settings.forget_dependence;
     // A sharded search splits at the first levels where the first interleaving races (a
-    // choice DPOR would explore anyway): so many that there are a few subtrees per shard.
+    // choice DPOR would explore anyway): as many as it takes for a choice per shard, each
+    // level offering two at least. More levels make more, smaller subtrees, but every level
+    // above the split is searched without reduction, by every shard.
     let split_races = match options.shard {
-        Some(s) if s.count > 1 => (64 - (4 * s.count - 1).leading_zeros()) as usize,
+        Some(s) if s.count > 1 => (64 - (s.count - 1).leading_zeros()) as usize,
         _ => 0,
     };
     // How deep the split goes, once the first interleaving has said (see `split_at`).
