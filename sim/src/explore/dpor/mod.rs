@@ -7,7 +7,8 @@
 //! interleaving is a fresh run of the kernel's [`Policy::Directed`] policy, which follows a
 //! prefix of decisions and then a default, and whose trace says what each step touched
 //! (`steps.rs`). It also owns the oracle the tests hold it to ([`DporSettings::exhaustive`]:
-//! every schedule, no reduction), the split of the search into shards, and the report.
+//! every schedule, no reduction), the preemption-bounded variant (bounded partial-order
+//! reduction), the split of the search into shards, and the report.
 //!
 //! It never changes how the kernel runs: a step is the work between two of the kernel's
 //! scheduling points (docs/exploration.md), and what the search finds replays with the

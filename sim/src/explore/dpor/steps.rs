@@ -2,8 +2,9 @@
 //!
 //! A step is one dispatch: with the directed policy giving way at every scheduling point, it
 //! is the work between two scheduling points. This module turns a trace into [`Step`]s
-//! (who ran, who else could have, and the [`Obj`]ects the step touched) and the run's
-//! [`RunOutcome`]. It owns the dependence relation's raw material and never runs anything.
+//! (who ran, who else could have, the [`Obj`]ects the step touched and how, which steps it
+//! cannot run before, which appends of it commute) and the run's [`RunOutcome`]. It owns
+//! the dependence relation's raw material and never runs anything.
 
 use crate::explore::{classify, Finding};
 use crate::Report;
