@@ -8,7 +8,7 @@
 //! specific preemption. Seed ranges are small and fixed: every seed is deterministic, so a
 //! range that finds a bug today finds it on every machine.
 
-use crate::common::{sim, stdout};
+use crate::common::{sim, stderr, stdout};
 use sim::explore::{self, FailureKind, Options, ScheduleFile, Shard, Strategy, Target};
 use sim::{MachineConfig, Outcome};
 use std::collections::BTreeMap;
@@ -728,4 +728,40 @@ fn dpor_on_the_figures_scenarios_gives_their_documented_counts() {
     assert_eq!(code, Some(1), "{deadlock}");
     assert_eq!(deadlock["distinct_failures"], 1, "{deadlock}");
     assert_eq!(deadlock["interleavings"], 1, "{deadlock}");
+}
+
+#[test]
+fn dpor_bounds_preemptions_from_the_command_line_and_only_there() {
+    let file = test_scenario("dpor_rpc.sim");
+    let path = file.to_str().expect("a UTF-8 path");
+    let out = sim(&[
+        "explore",
+        path,
+        "--strategy",
+        "dpor",
+        "--preemptions",
+        "1",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let summary = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("a JSON line"))
+        .find(|v| v["type"] == "summary")
+        .expect("a summary line");
+    assert_eq!(summary["preemptions"], 1, "{summary}");
+    assert_eq!(summary["verdict"], "complete", "{summary}");
+    let line = summary["verdict_line"].as_str().unwrap_or_default();
+    assert!(line.ends_with("preemption bound 1"), "{line}");
+    let refused = sim(&[
+        "explore",
+        path,
+        "--strategy",
+        "random",
+        "--preemptions",
+        "1",
+    ]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(stderr(&refused).contains("--preemptions apply to --strategy dpor"));
 }
