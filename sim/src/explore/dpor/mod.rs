@@ -147,6 +147,19 @@ fn preempts(stack: &[Node], t: usize, enabled: &[P], who: P) -> bool {
         .is_some_and(|prev| !prev.yielded && prev.chosen != who && enabled.contains(&prev.chosen))
 }
 
+/// Whether running `who` at node `t` (where `enabled` could run, after `before` preemptions)
+/// keeps the interleaving within `bound` preemptions.
+fn within(
+    stack: &[Node],
+    t: usize,
+    enabled: &[P],
+    before: u32,
+    who: P,
+    bound: Option<u32>,
+) -> bool {
+    bound.is_none_or(|k| before + u32::from(preempts(stack, t, enabled, who)) <= k)
+}
+
 /// Dependence: two steps of different processes are dependent when they touch a common
 /// object in conflicting ways (see `Obj` and `Access`).
 fn dependent(a: &[(Obj, Access)], b: &[(Obj, Access)], forget: bool) -> bool {
@@ -206,6 +219,15 @@ impl Rows {
         self.bits
             .get(row * self.words + i / 64)
             .is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+    /// Row `row` gets `d` and every member of row `d` (an earlier row).
+    fn include(&mut self, row: usize, d: usize) {
+        self.set(row, d);
+        let w = self.words;
+        let (lower, upper) = self.bits.split_at_mut(row * w);
+        for (a, b) in upper[..w].iter_mut().zip(&lower[d * w..d * w + w]) {
+            *a |= b;
+        }
     }
     /// Row `into` gets every member of row `from` of `source`.
     fn union_from(&mut self, into: usize, source: &Rows, from: usize) {
@@ -282,13 +304,7 @@ fn happens_before(steps: &[Step], forget: bool) -> Order {
             .chain(deps.iter().copied());
         for d in direct {
             order.reach.union_from(j, &order.before, d);
-            let before = &mut order.before;
-            before.set(j, d);
-            let (w, at) = (before.words, d * before.words);
-            for k in 0..w {
-                let word = before.bits[at + k];
-                before.bits[j * w + k] |= word;
-            }
+            order.before.include(j, d);
         }
         last_of.insert(s.who, j);
         order.dependent.push(deps);
@@ -470,19 +486,15 @@ pub fn dpor(
             let preemptions = stack.last().map_or(0, |n| {
                 n.preemptions + u32::from(preempts(&stack, t - 1, &n.enabled, n.chosen))
             });
-            let within = |w: &P| {
-                settings.preemptions.is_none_or(|k| {
-                    preemptions + u32::from(preempts(&stack, t, &s.enabled, *w)) <= k
-                })
-            };
-            if !within(&chosen) {
+            let fits = |w: &P| within(&stack, t, &s.enabled, preemptions, *w, settings.preemptions);
+            if !fits(&chosen) {
                 return Err(format!(
                     "dpor: internal error: a run preempted more than {} times",
                     settings.preemptions.unwrap_or(0)
                 ));
             }
             let backtrack = match settings.exhaustive || split {
-                true => s.enabled.iter().filter(|w| within(w)).cloned().collect(),
+                true => s.enabled.iter().filter(|w| fits(w)).copied().collect(),
                 false => BTreeSet::from([chosen]),
             };
             stack.push(Node {
@@ -508,21 +520,25 @@ pub fn dpor(
         if split_races > 0 && split_depth.is_none() {
             let depth = split_at(&stack, &steps, split_races, forget, settings.preemptions);
             for t in 0..depth.min(stack.len()) {
-                if stack[t].enabled.len() > 1 {
-                    let within: BTreeSet<P> = stack[t]
+                let node = &stack[t];
+                if node.enabled.len() > 1 {
+                    let every: BTreeSet<P> = node
                         .enabled
                         .iter()
                         .filter(|w| {
-                            settings.preemptions.is_none_or(|k| {
-                                stack[t].preemptions
-                                    + u32::from(preempts(&stack, t, &stack[t].enabled, **w))
-                                    <= k
-                            })
+                            within(
+                                &stack,
+                                t,
+                                &node.enabled,
+                                node.preemptions,
+                                **w,
+                                settings.preemptions,
+                            )
                         })
                         .copied()
                         .collect();
                     stack[t].split = true;
-                    stack[t].backtrack = within;
+                    stack[t].backtrack = every;
                 }
             }
             split_depth = Some(depth);
@@ -739,11 +755,11 @@ fn add_bounded(stack: &mut [Node], t: usize, initials: &[P], bound: u32) {
     if candidates.is_empty() {
         candidates = node.enabled.clone();
     }
-    let within: Vec<P> = candidates
+    let fitting: Vec<P> = candidates
         .into_iter()
-        .filter(|w| node.preemptions + u32::from(preempts(stack, t, &node.enabled, *w)) <= bound)
+        .filter(|w| within(stack, t, &node.enabled, node.preemptions, *w, Some(bound)))
         .collect();
-    stack[t].backtrack.extend(within);
+    stack[t].backtrack.extend(fitting);
 }
 
 #[cfg(test)]
