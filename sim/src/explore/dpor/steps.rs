@@ -51,9 +51,11 @@ impl Procs {
 
 /// Something a step can touch; two steps of different processes that touch the same object
 /// are dependent unless both only look, or one only appends messages to an endpoint whose
-/// sole receiver the other only takes from (see [`Access`]). Objects are named by run-independent names (processes by name and spawn
-/// order, mailboxes by their creator and creation order), so that footprints compare across
-/// runs (sleep sets carry them from one run to the next).
+/// sole receiver the other only takes from (see [`Access`]), or both append where the
+/// receives cannot tell their order ([`Step::commutes_with`]). Objects are named by
+/// run-independent names (processes by their index in the search's [`Procs`], mailboxes by
+/// their creator and creation order), so that footprints compare across runs (sleep sets
+/// carry them from one run to the next).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Obj {
     /// A mailbox: `(creator, n)` is the creator's n-th mailbox.
@@ -261,8 +263,6 @@ pub(crate) fn read(report: &Report, procs: &mut Procs) -> ReadRun {
     let mut has_run: BTreeSet<P> = BTreeSet::new();
     // Each process's latest step: a blocked sender's is the send it waits in.
     let mut last_step: BTreeMap<Pid, usize> = BTreeMap::new();
-    // The step whose send each queued message came from.
-    let mut sent_in: BTreeMap<MsgId, usize> = BTreeMap::new();
     let mut steps: Vec<Step> = Vec::new();
     // What the current step touched so far: a few objects, kept in a short list.
     let mut touched: Vec<(Obj, Access)> = Vec::new();
@@ -342,21 +342,9 @@ pub(crate) fn read(report: &Report, procs: &mut Procs) -> ReadRun {
             |who: &BTreeMap<Pid, P>, p: Pid| who.get(&p).copied().map_or(Obj::Pids, Obj::Proc);
         let mut acc: Vec<(Obj, Access)> = Vec::new();
         match &e.kind {
-            EventKind::Syscall {
-                pid,
-                call: Syscall::Receive { source, mode, .. },
-            } => {
-                if let Some(step) = now {
-                    let (named, from) = match *source {
-                        Source::Process(p) => (Some(p), Dest::Process(*pid)),
-                        Source::Any => (None, Dest::Process(*pid)),
-                        Source::Mailbox(m) => (None, Dest::Mailbox(m)),
-                    };
-                    let take = receive_access(from, *mode) == Take;
-                    receives.insert(*pid, Taker { step, named, take });
-                }
-            }
             EventKind::MessageQueued { msg, from, to, .. } => {
+                // A blocked sender's message is queued in the step that made room: it
+                // comes from the sender's send.
                 if let Some(i) = last_step.get(from).copied().or(now) {
                     let endpoint = endpoint(&who, *to);
                     messages.insert(*msg, Message::new(i, *from, endpoint));
@@ -397,20 +385,19 @@ pub(crate) fn read(report: &Report, procs: &mut Procs) -> ReadRun {
                     acc.push((Obj::Proc(w), Change));
                 }
             }
-            EventKind::MessageQueued { msg, from, .. } => {
-                // A blocked sender's message is queued in the step that made room: it
-                // comes from the sender's send.
-                if let Some(i) = last_step.get(from).copied().or(now) {
-                    sent_in.insert(*msg, i);
-                }
-            }
-            EventKind::MessageReceived { msg, by, .. } if name_of(&who, *by) == current => {
+            // Taken from the queue, or from a blocked sender: only a take is ordered after
+            // the send by the message alone; any other receive is dependent on it, a race
+            // the search must see.
+            EventKind::MessageReceived { msg, by: to, .. }
+            | EventKind::MessageHandedOver { msg, to, .. }
+                if name_of(&who, *to) == current =>
+            {
                 unanswered = None;
-                // Only a take is ordered after the send by the message alone: any other
-                // receive is dependent on it, a race the search must see.
-                if let (Some(step), Some(&i), Take) =
-                    (steps.last_mut(), sent_in.get(msg), receiving)
-                {
+                if let (Some(step), Some(i), Take) = (
+                    steps.last_mut(),
+                    messages.get(msg).map(|m| m.sent),
+                    receiving,
+                ) {
                     if Some(i) != now {
                         step.after.push(i);
                     }
@@ -425,17 +412,6 @@ pub(crate) fn read(report: &Report, procs: &mut Procs) -> ReadRun {
                         if let Ok(at) = steps[i].touched.binary_search(&(obj, Look)) {
                             steps[i].touched.remove(at);
                         }
-                    }
-                }
-            }
-            EventKind::MessageHandedOver { from, to, .. } if name_of(&who, *to) == current => {
-                unanswered = None;
-                // Taken from a blocked sender: its send happens before.
-                if let (Some(step), Some(&i), Take) =
-                    (steps.last_mut(), last_step.get(from), receiving)
-                {
-                    if Some(i) != now {
-                        step.after.push(i);
                     }
                 }
             }
@@ -563,23 +539,22 @@ pub(crate) fn read(report: &Report, procs: &mut Procs) -> ReadRun {
                         }
                     }
                     Syscall::Receive { source, mode, .. } => {
-                        match source {
-                            Source::Any => {
-                                receiving = receive_access(Dest::Process(*pid), mode);
-                                acc.extend(me.map(|w| (Obj::Inbox(w), receiving)));
-                            }
-                            Source::Process(p) => {
-                                receiving = receive_access(Dest::Process(*pid), mode);
-                                acc.extend(me.map(|w| (Obj::Inbox(w), receiving)));
-                                // Whether the sender is alive matters only to a receive that
-                                // finds no message from it: one that takes a message at once
-                                // does not look (see `MessageReceived`).
-                                unanswered = Some(proc_of(&who, p));
-                            }
-                            Source::Mailbox(m) => {
-                                receiving = receive_access(Dest::Mailbox(m), mode);
-                                acc.push((endpoint(&who, Dest::Mailbox(m)), receiving));
-                            }
+                        let (from, named) = match source {
+                            Source::Any => (Dest::Process(*pid), None),
+                            Source::Process(p) => (Dest::Process(*pid), Some(p)),
+                            Source::Mailbox(m) => (Dest::Mailbox(m), None),
+                        };
+                        receiving = receive_access(from, mode);
+                        acc.push((endpoint(&who, from), receiving));
+                        if let Some(p) = named {
+                            // Whether the sender is alive matters only to a receive that
+                            // finds no message from it: one that takes a message at once
+                            // does not look (see `MessageReceived`).
+                            unanswered = Some(proc_of(&who, p));
+                        }
+                        if let Some(step) = now {
+                            let take = receiving == Take;
+                            receives.insert(*pid, Taker { step, named, take });
                         }
                         if timed(mode) {
                             acc.push((Obj::Clock, Change));
