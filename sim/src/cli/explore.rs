@@ -50,10 +50,10 @@ pub(crate) struct ExploreArgs {
     /// Host threads running seeds at once [default: the host's parallelism].
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
     jobs: Option<u64>,
-    /// Run only shard I of N: the seeds s with (s - A) % N == I, or with dpor one part of the
-    /// search's subtrees. The shards' outputs together are the whole search's. `auto` reads
-    /// I and N from a Kubernetes Indexed Job (JOB_COMPLETION_INDEX, SIM_SHARD_COUNT) or a
-    /// Slurm job array (SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT).
+    /// Run only shard I of N: the seeds s with (s - A) % N == I, or with dpor its share of
+    /// the pieces the search is cut into. The shards' outputs together are the whole
+    /// search's. `auto` reads I and N from a Kubernetes Indexed Job (JOB_COMPLETION_INDEX,
+    /// SIM_SHARD_COUNT) or a Slurm job array (SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT).
     #[arg(long, value_name = "I/N|auto")]
     shard: Option<String>,
     /// dpor: stop after this many interleavings (the verdict is then `incomplete`).
@@ -83,6 +83,11 @@ pub(crate) struct ExploreArgs {
     /// [default: no bound].
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(0..=10_000))]
     preemptions: Option<u32>,
+    /// dpor with --shard: a directory the shards share (made if missing; a fresh one per
+    /// search), in which they take the search's pieces as they come free instead of each
+    /// its share by estimate.
+    #[arg(long, value_name = "DIR")]
+    claims: Option<PathBuf>,
     /// With TARGET `merge`: the JSON results of `sim explore --strategy dpor --format json
     /// --shard I/N` to combine into one verdict.
     #[arg(value_name = "RESULTS")]
@@ -176,11 +181,14 @@ pub(crate) fn run(
                     .into(),
             );
         }
+        if args.claims.is_some() && shard.is_none_or(|s| s.count < 2) {
+            return Err("sim explore: --claims applies to a search split into shards (--shard I/N with N of 2 or more)\n".into());
+        }
         return run_dpor(&args, &explored, &config, shard);
     }
-    if args.keep_going || args.no_reduction || args.preemptions.is_some() {
+    if args.keep_going || args.no_reduction || args.preemptions.is_some() || args.claims.is_some() {
         return Err(
-            "sim explore: --keep-going, --no-reduction and --preemptions apply to --strategy dpor\n"
+            "sim explore: --keep-going, --no-reduction, --preemptions and --claims apply to --strategy dpor\n"
                 .into(),
         );
     }
@@ -311,6 +319,7 @@ fn run_dpor(
         keep_going: args.keep_going,
         exhaustive: args.no_reduction,
         preemptions: args.preemptions,
+        claims: args.claims.clone(),
         ..explore::DporSettings::default()
     };
     let (bar, tell) = match std::io::stderr().is_terminal() {

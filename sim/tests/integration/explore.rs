@@ -663,6 +663,96 @@ fn dpor_shards_in_separate_processes_merge_into_the_whole_search() {
 }
 
 #[test]
+fn dpor_shards_sharing_a_claims_directory_take_every_piece_once() {
+    let dir = std::env::temp_dir().join(format!("sim-dpor-claims-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("race.sim");
+    std::fs::write(&file, DPOR_RACE).unwrap();
+    let file = file.display().to_string();
+    let claims = dir.join("claims").display().to_string();
+    let base = [
+        "explore",
+        &file,
+        "--strategy",
+        "dpor",
+        "--keep-going",
+        "--format",
+        "json",
+    ];
+    let outcomes = json_lines(&stdout(&sim(&base)), "outcome");
+    // Two shards at once, as two jobs of a cluster that share a volume would run.
+    let run_shards = |round: &str| -> Vec<String> {
+        let children: Vec<_> = (0..2)
+            .map(|i| {
+                let path = dir.join(format!("{round}-{i}.json"));
+                let out = std::fs::File::create(&path).unwrap();
+                let child = Command::new(env!("CARGO_BIN_EXE_sim"))
+                    .args(base)
+                    .args(["--shard", &format!("{i}/2"), "--claims", &claims])
+                    .stdout(out)
+                    .spawn()
+                    .expect("a shard starts");
+                (child, path.display().to_string())
+            })
+            .collect();
+        children
+            .into_iter()
+            .map(|(mut child, path)| {
+                assert_ne!(child.wait().unwrap().code(), Some(2), "a shard ran");
+                path
+            })
+            .collect()
+    };
+    let first = run_shards("first");
+    let mut union = std::collections::BTreeSet::new();
+    let mut pieces = Vec::new();
+    for path in &first {
+        let text = std::fs::read_to_string(path).unwrap();
+        union.extend(json_lines(&text, "outcome"));
+        let summary: serde_json::Value =
+            serde_json::from_str(text.lines().last().unwrap()).unwrap();
+        pieces.extend(
+            summary["pieces"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p.as_u64().unwrap()),
+        );
+    }
+    assert_eq!(
+        union, outcomes,
+        "the shards together reach the whole search's outcomes"
+    );
+    pieces.sort_unstable();
+    let total = pieces.len() as u64;
+    assert!(total >= 2, "{pieces:?}");
+    assert_eq!(pieces, (0..total).collect::<Vec<_>>(), "every piece once");
+    let mut merge = vec!["explore", "merge"];
+    merge.extend(first.iter().map(String::as_str));
+    assert_eq!(sim(&merge).status.code(), Some(1), "the race's failure");
+
+    // The same directory again: the claims of the first round are taken, nothing is
+    // searched, and the merge says so instead of calling it complete.
+    let again = run_shards("again");
+    let mut merge = vec!["explore", "merge"];
+    merge.extend(again.iter().map(String::as_str));
+    let merged = sim(&merge);
+    assert_eq!(merged.status.code(), Some(3), "{}", stdout(&merged));
+    assert!(
+        stdout(&merged).contains("pieces searched by no shard"),
+        "{}",
+        stdout(&merged)
+    );
+
+    // Claims need a split.
+    let alone = sim(&["explore", &file, "--strategy", "dpor", "--claims", &claims]);
+    assert_eq!(alone.status.code(), Some(2));
+    assert!(stderr(&alone).contains("--claims applies to a search split into shards"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
 fn dpor_proves_a_protocol_and_refuses_what_it_cannot_cover() {
     let dir = std::env::temp_dir().join(format!("sim-dpor-ok-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -763,5 +853,9 @@ fn dpor_bounds_preemptions_from_the_command_line_and_only_there() {
         "1",
     ]);
     assert_eq!(refused.status.code(), Some(2));
-    assert!(stderr(&refused).contains("--preemptions apply to --strategy dpor"));
+    let err = stderr(&refused);
+    assert!(
+        err.contains("--preemptions") && err.contains("apply to --strategy dpor"),
+        "{err}"
+    );
 }

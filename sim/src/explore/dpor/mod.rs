@@ -16,19 +16,22 @@
 //! clock except to say how long it took and to pace the progress callback.
 
 mod report;
+mod split;
 mod steps;
 
 pub use report::{merge, DporFailure, DporReport, Merged, Verdict};
 pub use steps::RunOutcome;
 
-use super::{record, Options, Progress, ScheduleFile, Target};
+use super::{record, Options, ScheduleFile, Shard, Target};
 use crate::{MachineConfig, Policy, RunQueues};
 use kernel::sched::directed::Plan;
 use kernel::sched::replay::Who;
+use split::{Claims, Split};
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use steps::{Access, Obj, Procs, Step, P};
+use steps::{Access, Obj, Procs, ReadRun, Step, P};
 
 /// How many interleavings a search runs at most when not told.
 pub const DEFAULT_MAX_INTERLEAVINGS: u64 = 100_000;
@@ -40,7 +43,7 @@ pub const DEFAULT_MAX_RUN_TICKS: abi::Ticks = 1_000;
 
 /// How many runs of the machine a search makes at most, per interleaving it may count
 /// ([`DporSettings::max_interleavings`]), when not told: runs abandoned in a sleep set,
-/// re-runs and runs through other shards' subtrees count too.
+/// re-runs and a shard's planning runs count too.
 pub const DEFAULT_RUNS_PER_INTERLEAVING: u64 = 10;
 
 /// How to search.
@@ -73,6 +76,10 @@ pub struct DporSettings {
     /// conservatively (also at the start of the last process's run of steps) and keeps no
     /// sleep sets, which a bound would make unsound.
     pub preemptions: Option<u32>,
+    /// With a shard: a directory the shards share, in which they take the pieces of the
+    /// search as they come free, each piece by the first to claim it (a file per piece),
+    /// instead of each its share by the plan's estimates. A fresh directory per search.
+    pub claims: Option<PathBuf>,
 }
 
 impl Default for DporSettings {
@@ -85,6 +92,7 @@ impl Default for DporSettings {
             exhaustive: false,
             forget_dependence: false,
             preemptions: None,
+            claims: None,
         }
     }
 }
@@ -132,9 +140,6 @@ struct Node {
     done: Vec<(P, Vec<(Obj, Access)>)>,
     /// Who need not run here: what they would do is covered elsewhere.
     sleep: Vec<(P, Vec<(Obj, Access)>)>,
-    /// A level above a sharded search's split depth that offers a choice: every choice is
-    /// taken, and each combination of them is a subtree.
-    split: bool,
     /// Preemptions in the interleaving before this node's choice.
     preemptions: u32,
 }
@@ -325,17 +330,183 @@ fn run_directed(
         .map_err(|e| format!("could not boot {}: {e}", target.main))
 }
 
+/// Why a search ends before it has run everything it could: a failure (and it was not told
+/// to keep going), a limit, whose name makes its verdict incomplete, or an internal error.
+enum Halt {
+    Failed,
+    /// `None`: the limit of interleavings, which the report names itself.
+    Limit(Option<String>),
+    Error(String),
+}
+
+/// What the search needs to run its target along a stack of choices, and what it has
+/// counted of all its runs.
+struct Runner<'a> {
+    target: &'a Target<'a>,
+    base: MachineConfig,
+    settings: &'a DporSettings,
+    /// The search's own bound on a run is below the configuration's (see [`dpor`]).
+    run_ticks_capped: bool,
+    max_runs: u64,
+    procs: Procs,
+    runs: u64,
+    used_clock: bool,
+}
+
+/// One run, read and laid onto the stack.
+struct Extended {
+    run: crate::Report,
+    read: ReadRun,
+    /// The run was abandoned where every process that could run was asleep.
+    blocked: bool,
+    /// The first step whose races are new: the one chosen at the node the run started
+    /// from, the steps after it being all new.
+    fresh: usize,
+}
+
+impl Runner<'_> {
+    /// Run the target along `stack`'s choices and then the directed policy's default, check
+    /// that the run followed them, and push a node for each of its new steps, carrying the
+    /// sleep set down. Where the default took a sleeping process while another could run,
+    /// run again with that one there: the steps before it are still new.
+    fn extend(&mut self, stack: &mut Vec<Node>) -> Result<Extended, Halt> {
+        let settings = self.settings;
+        let fresh = stack.len().saturating_sub(1);
+        'run: loop {
+            if self.runs >= self.max_runs {
+                let why = format!("the limit of {} runs", self.max_runs);
+                return Err(Halt::Limit(Some(why)));
+            }
+            let prefix_len = stack.len();
+            let procs = &self.procs;
+            let prefix: Vec<Who> = stack.iter().map(|n| procs.who(n.chosen).clone()).collect();
+            let avoid: Vec<Who> = stack
+                .last()
+                .filter(|_| settings.preemptions.is_none())
+                .map(|n| {
+                    n.sleep
+                        .iter()
+                        .chain(&n.done)
+                        .map(|(w, _)| procs.who(*w).clone())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let plan = Plan {
+                prefix,
+                avoid,
+                run_on: settings.preemptions.is_some(),
+            };
+            let run = run_directed(self.target, &self.base, plan).map_err(Halt::Error)?;
+            self.runs += 1;
+            if self.run_ticks_capped && run.outcome == crate::Outcome::TickLimit {
+                let why = format!("the limit of {} ticks in one run", self.base.max_ticks);
+                return Err(Halt::Limit(Some(why)));
+            }
+            let read = steps::read(&run, &mut self.procs);
+            if let Some(why) = &read.inconsistent {
+                return Err(Halt::Error(format!(
+                    "dpor: internal error: the trace contradicts the model: {why}"
+                )));
+            }
+            self.used_clock |= read.used_clock;
+            let steps = &read.steps;
+            for (t, node) in stack.iter_mut().enumerate() {
+                match steps.get(t) {
+                    Some(s) if s.who == node.chosen && s.enabled == node.enabled => {
+                        node.touched = s.touched.clone();
+                        node.yielded = s.yielded;
+                    }
+                    _ => {
+                        return Err(Halt::Error(format!(
+                            "dpor: internal error: a run departed from its plan at step {t} \
+                             (the target is not deterministic under one schedule)"
+                        )))
+                    }
+                }
+            }
+
+            let forget = settings.forget_dependence;
+            let mut sleep: Vec<(P, Vec<(Obj, Access)>)> = match stack.last() {
+                Some(n) if !settings.exhaustive && settings.preemptions.is_none() => n
+                    .sleep
+                    .iter()
+                    .chain(&n.done)
+                    .filter(|(_, f)| !wakes(&n.touched, n.yielded, f, forget))
+                    .cloned()
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let mut blocked = false;
+            for s in &steps[prefix_len..] {
+                let asleep = |w: &P| sleep.iter().any(|(q, _)| q == w);
+                let mut chosen = s.who;
+                let mut redo = false;
+                if asleep(&s.who) {
+                    match s.enabled.iter().find(|w| !asleep(w)) {
+                        // The default took a process that is asleep while another is not:
+                        // run again, with that one here.
+                        Some(w) => {
+                            chosen = *w;
+                            redo = true;
+                        }
+                        None => {
+                            blocked = true;
+                            break;
+                        }
+                    }
+                }
+                let t = stack.len();
+                let preemptions = stack.last().map_or(0, |n| {
+                    n.preemptions + u32::from(preempts(stack, t - 1, &n.enabled, n.chosen))
+                });
+                let fits =
+                    |w: &P| within(stack, t, &s.enabled, preemptions, *w, settings.preemptions);
+                if !fits(&chosen) {
+                    return Err(Halt::Error(format!(
+                        "dpor: internal error: a run preempted more than {} times",
+                        settings.preemptions.unwrap_or(0)
+                    )));
+                }
+                let backtrack = match settings.exhaustive {
+                    true => s.enabled.iter().filter(|w| fits(w)).copied().collect(),
+                    false => BTreeSet::from([chosen]),
+                };
+                stack.push(Node {
+                    enabled: s.enabled.clone(),
+                    chosen,
+                    touched: s.touched.clone(),
+                    yielded: s.yielded,
+                    backtrack,
+                    done: Vec::new(),
+                    sleep: sleep.clone(),
+                    preemptions,
+                });
+                if redo {
+                    continue 'run;
+                }
+                sleep.retain(|(_, f)| !wakes(&s.touched, s.yielded, f, forget));
+            }
+            return Ok(Extended {
+                run,
+                read,
+                blocked,
+                fresh,
+            });
+        }
+    }
+}
+
 /// Systematically explore `target` on `config` with DPOR (or, with
 /// [`DporSettings::exhaustive`], every schedule), until the first failure (unless
 /// [`DporSettings::keep_going`]), the end of the search, or the limit.
 ///
-/// `options.shard` runs one shard: every choice is taken at the levels above the split depth
-/// (just below the first `⌈log2 N⌉` levels at which the first interleaving races), and each of
-/// their combinations is a subtree that one shard searches (the `k`-th combination, in
-/// search order, goes to shard `k % N`). The shards'
-/// outcomes together are the whole search's. `options.jobs` and `options.fail_fast` are not
-/// used (one search is one thread; parallelism comes from shards). `options.progress` is told
-/// `done` interleavings out of `total` = the limit.
+/// `options.shard` runs one shard: every shard first makes the same few runs to cut the
+/// search into pieces (`split.rs`), then searches the pieces the plan gives it (or, with
+/// [`DporSettings::claims`], those it claims first), each with the whole reduction. The
+/// shards' outcomes together are the whole search's.
+/// `options.jobs` and `options.fail_fast` are not used (one search is one thread;
+/// parallelism comes from shards). `options.progress` is told `done` interleavings out of
+/// `total` = the limit.
 ///
 /// An error is a configuration the search cannot cover soundly ([`unsupported`]), a target
 /// that does not boot, or a run that did not follow the plan (an internal error).
@@ -360,228 +531,135 @@ pub fn dpor(
             .max_interleavings
             .saturating_mul(DEFAULT_RUNS_PER_INTERLEAVING),
     );
-    let forget = settings.forget_dependence;
-    // A sharded search splits at the first levels where the first interleaving races (a
-    // choice DPOR would explore anyway): as many as it takes for a choice per shard, each
-    // level offering two at least. More levels make more, smaller subtrees, but every level
-    // above the split is searched without reduction, by every shard.
-    let split_races = match options.shard {
-        Some(s) if s.count > 1 => (64 - (s.count - 1).leading_zeros()) as usize,
-        _ => 0,
-    };
-    // How deep the split goes, once the first interleaving has said (see `split_at`).
-    let mut split_depth: Option<usize> = None;
-
-    let mut report = DporReport {
-        target: target.command.clone(),
-        exhaustive: settings.exhaustive,
-        shard: options.shard,
-        preemptions: settings.preemptions,
-        max_interleavings: settings.max_interleavings,
-        ..DporReport::default()
-    };
-    let mut stack: Vec<Node> = Vec::new();
-    let mut combo: Option<Vec<P>> = None;
-    let mut procs = Procs::default();
-    let mut combos: u64 = 0;
-    let mut told = Instant::now();
-    let tell = |report: &DporReport| {
-        if let Some(progress) = &options.progress {
-            progress(Progress {
-                done: report.interleavings,
-                total: settings.max_interleavings,
-                failing: report.failures.len() as u64,
-            });
-        }
+    let mut search = Search {
+        runner: Runner {
+            target,
+            base,
+            settings,
+            run_ticks_capped,
+            max_runs,
+            procs: Procs::default(),
+            runs: 0,
+            used_clock: false,
+        },
+        seed: config.seed,
+        options,
+        report: DporReport {
+            target: target.command.clone(),
+            exhaustive: settings.exhaustive,
+            shard: options.shard,
+            preemptions: settings.preemptions,
+            max_interleavings: settings.max_interleavings,
+            ..DporReport::default()
+        },
+        told: Instant::now(),
     };
 
-    'search: loop {
-        if report.runs >= max_runs {
-            report.verdict = Verdict::Incomplete;
-            report.stopped_at = Some(format!("the limit of {max_runs} runs"));
-            report.depth_left = stack.len();
-            break 'search;
+    let end = match options.shard {
+        Some(shard) if shard.count > 1 => search.shard(shard),
+        _ => search.explore(Piece::whole()).err(),
+    };
+    let mut report = search.report;
+    report.verdict = match end {
+        None if report.failures.is_empty() => Verdict::Complete,
+        None => Verdict::Failed,
+        Some((Halt::Failed, _)) => Verdict::Failed,
+        Some((Halt::Limit(why), depth)) => {
+            report.stopped_at = why;
+            report.depth_left = depth;
+            Verdict::Incomplete
         }
-        let prefix_len = stack.len();
-        let prefix: Vec<Who> = stack.iter().map(|n| procs.who(n.chosen).clone()).collect();
-        let avoid: Vec<Who> = stack
-            .last()
-            .filter(|_| settings.preemptions.is_none())
-            .map(|n| {
-                n.sleep
-                    .iter()
-                    .chain(&n.done)
-                    .map(|(w, _)| procs.who(*w).clone())
-                    .collect()
-            })
-            .unwrap_or_default();
-        let plan = Plan {
-            prefix,
-            avoid,
-            run_on: settings.preemptions.is_some(),
+        Some((Halt::Error(e), _)) => return Err(e),
+    };
+    report.runs = search.runner.runs;
+    report.used_clock = search.runner.used_clock;
+    if let Some(progress) = &options.progress {
+        progress(report.progress());
+    }
+    report.elapsed = started.elapsed();
+    Ok(report)
+}
+
+/// A search under way: its runner, what it has found, and when it last told its progress.
+struct Search<'a> {
+    runner: Runner<'a>,
+    seed: u64,
+    options: &'a Options,
+    report: DporReport,
+    told: Instant,
+}
+
+impl Search<'_> {
+    /// Draw the plan and search this shard's pieces: those the plan gives it, or with
+    /// [`DporSettings::claims`] those it claims first. `None` when they are all done;
+    /// otherwise why the search stopped, and how deep.
+    fn shard(&mut self, shard: Shard) -> Option<(Halt, usize)> {
+        let plan = match Split::plan(&mut self.runner, shard) {
+            Ok(plan) => plan,
+            Err(why) => return Some((why, 0)),
         };
-        let run = run_directed(target, &base, plan)?;
-        report.runs += 1;
-        if run_ticks_capped && run.outcome == crate::Outcome::TickLimit {
-            report.verdict = Verdict::Incomplete;
-            report.stopped_at = Some(format!("the limit of {} ticks in one run", base.max_ticks));
-            report.depth_left = stack.len();
-            break 'search;
-        }
-        let read = steps::read(&run, &mut procs);
-        if let Some(why) = &read.inconsistent {
-            return Err(format!(
-                "dpor: internal error: the trace contradicts the model: {why}"
-            ));
-        }
-        report.used_clock |= read.used_clock;
-        let steps = read.steps;
-        for (t, node) in stack.iter_mut().enumerate() {
-            match steps.get(t) {
-                Some(s) if s.who == node.chosen && s.enabled == node.enabled => {
-                    node.touched = s.touched.clone();
-                    node.yielded = s.yielded;
-                }
-                _ => {
-                    return Err(format!(
-                        "dpor: internal error: a run departed from its plan at step {t} \
-                         (the target is not deterministic under one schedule)"
-                    ))
-                }
-            }
-        }
-
-        // Extend the stack with the run's new steps, carrying the sleep set along.
-        let mut sleep: Vec<(P, Vec<(Obj, Access)>)> = match stack.last() {
-            Some(n) if !settings.exhaustive && settings.preemptions.is_none() => n
-                .sleep
-                .iter()
-                .chain(&n.done)
-                .filter(|(_, f)| !wakes(&n.touched, n.yielded, f, forget))
-                .cloned()
-                .collect(),
-            _ => Vec::new(),
+        self.report.pieces_total = plan.pieces.len() as u64;
+        let claims = match &self.runner.settings.claims {
+            Some(dir) => match Claims::open(dir, plan.fingerprint) {
+                Ok(claims) => Some(claims),
+                Err(e) => return Some((Halt::Error(e), 0)),
+            },
+            None => None,
         };
-        let mut blocked = false;
-        for s in &steps[prefix_len..] {
-            let asleep = |w: &P| sleep.iter().any(|(q, _)| q == w);
-            let mut chosen = s.who;
-            let mut redo = false;
-            if asleep(&s.who) {
-                match s.enabled.iter().find(|w| !asleep(w)) {
-                    // The default took a process that is asleep while another is not: run
-                    // again, with that one here.
-                    Some(w) => {
-                        chosen = *w;
-                        redo = true;
-                    }
-                    None => {
-                        blocked = true;
-                        break;
-                    }
-                }
-            }
-            let t = stack.len();
-            let split = split_depth.is_some_and(|d| t < d) && s.enabled.len() > 1;
-            let preemptions = stack.last().map_or(0, |n| {
-                n.preemptions + u32::from(preempts(&stack, t - 1, &n.enabled, n.chosen))
-            });
-            let fits = |w: &P| within(&stack, t, &s.enabled, preemptions, *w, settings.preemptions);
-            if !fits(&chosen) {
-                return Err(format!(
-                    "dpor: internal error: a run preempted more than {} times",
-                    settings.preemptions.unwrap_or(0)
-                ));
-            }
-            let backtrack = match settings.exhaustive || split {
-                true => s.enabled.iter().filter(|w| fits(w)).copied().collect(),
-                false => BTreeSet::from([chosen]),
+        for (index, (piece, owner)) in plan.pieces.into_iter().enumerate() {
+            let mine = match &claims {
+                Some(claims) => match claims.take(index) {
+                    Ok(taken) => taken,
+                    Err(e) => return Some((Halt::Error(e), 0)),
+                },
+                None => owner == shard.index,
             };
-            stack.push(Node {
-                enabled: s.enabled.clone(),
-                chosen,
-                touched: s.touched.clone(),
-                yielded: s.yielded,
-                backtrack,
-                done: Vec::new(),
-                sleep: sleep.clone(),
-                split,
-                preemptions,
-            });
-            if redo {
-                continue 'search;
-            }
-            sleep.retain(|(_, f)| !wakes(&s.touched, s.yielded, f, forget));
-        }
-        // The new steps, and the one chosen at the backtrack point the run started from:
-        // its races with earlier steps are new too.
-        let analysed = prefix_len.saturating_sub(1)..stack.len();
-
-        if split_races > 0 && split_depth.is_none() {
-            let depth = split_at(&stack, &steps, split_races, forget, settings.preemptions);
-            for t in 0..depth.min(stack.len()) {
-                let node = &stack[t];
-                if node.enabled.len() > 1 {
-                    let every: BTreeSet<P> = node
-                        .enabled
-                        .iter()
-                        .filter(|w| {
-                            within(
-                                &stack,
-                                t,
-                                &node.enabled,
-                                node.preemptions,
-                                **w,
-                                settings.preemptions,
-                            )
-                        })
-                        .copied()
-                        .collect();
-                    stack[t].split = true;
-                    stack[t].backtrack = every;
+            if mine {
+                self.report.pieces.push(index as u64);
+                if let Err(stop) = self.explore(piece) {
+                    return Some(stop);
                 }
             }
-            split_depth = Some(depth);
         }
+        None
+    }
 
-        // Which shard's subtree this interleaving is in.
-        let mine = match options.shard {
-            Some(shard) if split_races > 0 => {
-                let key: Vec<P> = stack.iter().filter(|n| n.split).map(|n| n.chosen).collect();
-                if combo.as_ref() != Some(&key) {
-                    combos += 1;
-                    combo = Some(key);
-                }
-                (combos - 1) % shard.count == shard.index
-            }
-            _ => true,
-        };
-        if !mine {
-            // Another shard searches this subtree: skip below its deepest split.
-            let keep = stack.iter().rposition(|n| n.split).map_or(0, |i| i + 1);
-            stack.truncate(keep);
-        } else {
+    /// Search every interleaving of `piece`: those that start with its stack's choices,
+    /// backtracking only at its nodes from its floor on. The error is why the whole search
+    /// stops here, with the depth of the stack it stopped at.
+    fn explore(&mut self, piece: Piece) -> Result<(), (Halt, usize)> {
+        let Piece { mut stack, floor } = piece;
+        let settings = self.runner.settings;
+        let forget = settings.forget_dependence;
+        loop {
+            let ext = match self.runner.extend(&mut stack) {
+                Ok(ext) => ext,
+                Err(why) => return Err((why, stack.len())),
+            };
+            let steps = &ext.read.steps;
             if !settings.exhaustive {
-                add_backtracks(&mut stack, &steps, analysed, forget, settings.preemptions);
+                let fresh = ext.fresh..stack.len();
+                add_backtracks(&mut stack, steps, fresh, forget, settings.preemptions);
             }
-            if blocked {
+            let report = &mut self.report;
+            if ext.blocked {
                 report.sleep_blocked += 1;
             } else {
                 report.interleavings += 1;
                 report.longest = report.longest.max(steps.len());
-                report.outcomes.insert(read.outcome);
-                if let Some(f) = read.finding {
+                report.outcomes.insert(ext.read.outcome);
+                if let Some(f) = ext.read.finding {
                     if !report.failures.iter().any(|k| k.signature == f.signature) {
+                        let target = &self.runner.target.command;
                         let schedule = ScheduleFile {
                             scenario: target
-                                .command
                                 .strip_prefix("sim run ")
-                                .unwrap_or(&target.command)
+                                .unwrap_or(target)
                                 .to_string(),
-                            seed: config.seed,
+                            seed: self.seed,
                             policy: "--strategy dpor".to_string(),
                             failure: Some(f.detail.clone()),
-                            schedule: record(&run.events),
+                            schedule: record(&ext.run.events),
                         };
                         report.failures.push(DporFailure {
                             kind: f.kind,
@@ -592,79 +670,74 @@ pub fn dpor(
                         });
                     }
                     if !settings.keep_going {
-                        report.verdict = Verdict::Failed;
-                        break 'search;
+                        return Err((Halt::Failed, stack.len()));
                     }
                 }
             }
-            if told.elapsed() >= Duration::from_millis(100) {
-                tell(&report);
-                told = Instant::now();
+            if self.told.elapsed() >= Duration::from_millis(100) {
+                report.runs = self.runner.runs;
+                if let Some(progress) = &self.options.progress {
+                    progress(report.progress());
+                }
+                self.told = Instant::now();
             }
             if report.interleavings >= settings.max_interleavings {
-                report.verdict = Verdict::Incomplete;
-                report.depth_left = stack.len();
-                break 'search;
+                return Err((Halt::Limit(None), stack.len()));
             }
-        }
 
-        // The next interleaving: the deepest node with a choice left.
-        loop {
-            let Some(top) = stack.last_mut() else {
-                report.verdict = match report.failures.is_empty() {
-                    true => Verdict::Complete,
-                    false => Verdict::Failed,
-                };
-                break 'search;
-            };
-            let asleep = |w: &P| top.sleep.iter().any(|(q, _)| q == w);
-            let next = top
-                .backtrack
-                .iter()
-                .find(|w| **w != top.chosen && !top.done.iter().any(|(q, _)| q == *w) && !asleep(w))
-                .cloned();
-            match next {
-                Some(w) => {
-                    let was = std::mem::replace(&mut top.chosen, w);
-                    let touched = std::mem::take(&mut top.touched);
-                    top.done.push((was, touched));
-                    break;
+            // The next interleaving: the deepest node of the piece with a choice left.
+            loop {
+                if stack.len() <= floor {
+                    return Ok(());
                 }
-                None => {
-                    let explored = top.done.len() + 1;
-                    report.pruned += top.enabled.len().saturating_sub(explored) as u64;
-                    stack.pop();
+                let Some(top) = stack.last_mut() else {
+                    return Ok(());
+                };
+                match next_choice(top) {
+                    Some(w) => {
+                        let was = std::mem::replace(&mut top.chosen, w);
+                        let touched = std::mem::take(&mut top.touched);
+                        top.done.push((was, touched));
+                        break;
+                    }
+                    None => {
+                        let explored = top.done.len() + 1;
+                        report.pruned += top.enabled.len().saturating_sub(explored) as u64;
+                        stack.pop();
+                    }
                 }
             }
         }
     }
-    tell(&report);
-    report.elapsed = started.elapsed();
-    Ok(report)
 }
 
-/// How deep a sharded search enumerates every choice, so that its subtrees split the work:
-/// just below the `races`-th shallowest node at which the first interleaving races (where
-/// DPOR would branch anyway), or all of it if it races at fewer. Above that depth every
-/// choice is taken, so no race found in one shard's subtree can add a choice there that
-/// another shard would have to take.
-fn split_at(
-    stack: &[Node],
-    steps: &[Step],
-    races: usize,
-    forget: bool,
-    bound: Option<u32>,
-) -> usize {
-    let mut probe = stack.to_vec();
-    let all = 0..probe.len();
-    add_backtracks(&mut probe, steps, all, forget, bound);
-    probe
-        .iter()
-        .enumerate()
-        .filter(|(_, n)| n.backtrack.len() > 1)
-        .map(|(t, _)| t + 1)
-        .nth(races.saturating_sub(1))
-        .unwrap_or(probe.len())
+/// Part of a search that one shard searches alone: the interleavings that start with the
+/// choices of `stack`, with backtracking at its nodes from `floor` on (the nodes above it
+/// are fixed; the plan gives every other choice there to some piece).
+pub(super) struct Piece {
+    stack: Vec<Node>,
+    floor: usize,
+}
+
+impl Piece {
+    /// The whole search.
+    fn whole() -> Piece {
+        Piece {
+            stack: Vec::new(),
+            floor: 0,
+        }
+    }
+}
+
+/// Who runs next at `node`, if anyone is left: a process of its source set (in the order
+/// of processes) that has not run there and is not asleep there.
+fn next_choice(node: &Node) -> Option<P> {
+    let open = |w: &&P| {
+        **w != node.chosen
+            && !node.done.iter().any(|(q, _)| q == *w)
+            && !node.sleep.iter().any(|(q, _)| q == *w)
+    };
+    node.backtrack.iter().find(open).copied()
 }
 
 /// Source-DPOR's race analysis for the steps in `new` (Algorithm 1 of Abdulla et al.): for

@@ -71,9 +71,13 @@ pub struct DporReport {
     pub pruned: u64,
     /// Runs abandoned part-way because every process could only repeat an explored order.
     pub sleep_blocked: u64,
-    /// Runs of the machine in all (interleavings, abandoned runs, runs of other shards'
-    /// subtrees that this shard only passed through, and re-runs).
+    /// Runs of the machine in all (interleavings, abandoned runs, re-runs, and a shard's
+    /// planning runs).
     pub runs: u64,
+    /// A shard's pieces of the search, by their index in the plan (biggest estimate first).
+    pub pieces: Vec<u64>,
+    /// How many pieces the plan cut the search into (0: not sharded).
+    pub pieces_total: u64,
     /// The most steps an interleaving had.
     pub longest: usize,
     /// With [`Verdict::Incomplete`], how deep the search stack was when it stopped.
@@ -118,6 +122,13 @@ impl DporReport {
             false => format!("{} pruned as equivalent", self.pruned),
         };
         let mut shard = self.shard.map_or(String::new(), |s| format!(", shard {s}"));
+        if self.pieces_total > 0 {
+            shard.push_str(&format!(
+                " ({} of {} pieces)",
+                self.pieces.len(),
+                self.pieces_total
+            ));
+        }
         if let Some(k) = self.preemptions {
             shard.push_str(&format!(", preemption bound {k}"));
         }
@@ -139,6 +150,15 @@ impl DporReport {
                     n => plural(n as u64, "failure", "distinct failures"),
                 }
             ),
+        }
+    }
+
+    /// How far the search has come, as the progress callback is told it.
+    pub(super) fn progress(&self) -> crate::explore::Progress {
+        crate::explore::Progress {
+            done: self.interleavings,
+            total: self.max_interleavings,
+            failing: self.failures.len() as u64,
         }
     }
 
@@ -238,6 +258,8 @@ impl DporReport {
             "pruned": self.pruned,
             "sleep_blocked": self.sleep_blocked,
             "runs": self.runs,
+            "pieces": self.pieces,
+            "pieces_total": self.pieces_total,
             "longest": self.longest,
             "max_interleavings": self.max_interleavings,
             "stopped_at": self.stopped_at,
@@ -291,6 +313,9 @@ pub fn merge(results: &[(String, String)]) -> Result<Merged, String> {
     let mut count: Option<u64> = None;
     let mut bounds: Option<Option<u32>> = None;
     let mut verdicts = Vec::new();
+    // The pieces of the plan (the same count in every shard) and those some shard searched.
+    let mut pieces_total: Option<u64> = None;
+    let mut searched: BTreeSet<u64> = BTreeSet::new();
     for (name, text) in results {
         let mut summary = None;
         for (n, line) in text
@@ -362,6 +387,15 @@ pub fn merge(results: &[(String, String)]) -> Result<Merged, String> {
         if !seen.insert(shard.index) {
             return Err(format!("{name}: shard {shard} given twice"));
         }
+        let total = num("pieces_total");
+        if *pieces_total.get_or_insert(total) != total {
+            return Err(format!(
+                "{name}: its search was cut into {total} pieces, an earlier result's into {}",
+                pieces_total.unwrap_or(0)
+            ));
+        }
+        let listed = s.get("pieces").and_then(|x| x.as_array());
+        searched.extend(listed.into_iter().flatten().filter_map(|x| x.as_u64()));
         merged.shards += 1;
     }
     let count = count.ok_or("sim explore merge: no results given")?;
@@ -370,6 +404,25 @@ pub fn merge(results: &[(String, String)]) -> Result<Merged, String> {
         .filter(|i| !seen.contains(i))
         .map(|i| format!("shard {i}/{count} missing"))
         .collect();
+    // Every shard present and none stopped, and still a piece nobody searched: the shards
+    // took pieces through a claims directory that held claims of an earlier run.
+    let total = pieces_total.unwrap_or(0);
+    let unsearched: Vec<u64> = (0..total).filter(|i| !searched.contains(i)).collect();
+    let stopped = verdicts.contains(&Verdict::Incomplete) || verdicts.contains(&Verdict::Failed);
+    if merged.missing.is_empty() && !stopped && !unsearched.is_empty() {
+        let some: Vec<String> = unsearched.iter().take(8).map(u64::to_string).collect();
+        merged.missing.push(format!(
+            "{} of the {total} pieces searched by no shard ({}{}): were they claimed in the \
+             claims directory by an earlier run?",
+            unsearched.len(),
+            some.join(", "),
+            if unsearched.len() > some.len() {
+                ", ..."
+            } else {
+                ""
+            }
+        ));
+    }
     merged.verdict = if !merged.failures.is_empty() || verdicts.contains(&Verdict::Failed) {
         Verdict::Failed
     } else if !merged.missing.is_empty() || verdicts.contains(&Verdict::Incomplete) {

@@ -19,6 +19,14 @@ use std::collections::{BTreeMap, BTreeSet};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct P(u32);
 
+impl P {
+    /// Its index in the search's [`Procs`]: the same in every shard of one search for the
+    /// processes the plan met.
+    pub(crate) fn index(self) -> u32 {
+        self.0
+    }
+}
+
 /// The processes a search has met, each by name and spawn order (its [`Who`]), given a
 /// [`P`] the first time it is met.
 #[derive(Default)]

@@ -101,19 +101,21 @@ const BRUTE_STEPS: usize = 15;
 
 /// DPOR's search of `text` and brute force's, for a scenario small enough for brute force
 /// (no interleaving longer than [`BRUTE_STEPS`], every schedule within [`BRUTE_LIMIT`]),
-/// once the two reach the same verdict and exactly the same outcomes and DPOR runs no more
-/// interleavings; `None` for a scenario out of the oracle's reach.
+/// once the two reach the same verdict and exactly the same outcomes, DPOR runs no more
+/// interleavings, and two and three shards of the search together reach the same outcomes
+/// too; `None` for a scenario out of the oracle's reach.
 fn against_brute_force(seed: u64, text: &str) -> Option<(DporReport, DporReport)> {
-    against_brute_force_within(seed, text, BRUTE_LIMIT)
+    against_brute_force_within(seed, text, BRUTE_LIMIT).map(|(dpor, brute, _)| (dpor, brute))
 }
 
 /// [`against_brute_force`] with brute force held to `limit` schedules, so that a family of
 /// scenarios whose runs are long stays within a test's time.
+/// The third member says whether two shards split the search, each running some of it.
 fn against_brute_force_within(
     seed: u64,
     text: &str,
     limit: u64,
-) -> Option<(DporReport, DporReport)> {
+) -> Option<(DporReport, DporReport, bool)> {
     let dpor = search(text, &all(false, false));
     if dpor.longest > BRUTE_STEPS {
         return None;
@@ -132,7 +134,16 @@ fn against_brute_force_within(
         "seed {seed}: dpor and brute force disagree on\n{text}"
     );
     assert!(dpor.interleavings <= brute.interleavings, "{text}");
-    Some((dpor, brute))
+    let mut split = false;
+    for count in [2, 3] {
+        let (outcomes, busy) = sharded(text, count);
+        assert_eq!(
+            outcomes, brute.outcomes,
+            "seed {seed}: {count} shards together and brute force disagree on\n{text}"
+        );
+        split |= count == 2 && busy == 2;
+    }
+    Some((dpor, brute, split))
 }
 
 #[test]
@@ -388,6 +399,51 @@ fn shards_together_reach_what_one_search_reaches() {
 }
 
 #[test]
+fn the_plan_gives_every_piece_to_one_shard_and_claims_give_each_to_its_first_claimer() {
+    let text = generated(19);
+    let (target, config) = target("gen.sim", &text);
+    let whole = dpor(&target, &config, &all(false, false), &Options::default()).unwrap();
+    let shard = |index, count, settings: &DporSettings| {
+        let options = Options {
+            shard: Some(crate::explore::Shard { index, count }),
+            ..Options::default()
+        };
+        dpor(&target, &config, settings, &options).unwrap()
+    };
+    // By the plan's estimates: each piece to exactly one shard.
+    for count in [2, 3] {
+        let parts: Vec<DporReport> = (0..count)
+            .map(|i| shard(i, count, &all(false, false)))
+            .collect();
+        let total = parts[0].pieces_total;
+        assert!(total >= count, "{count} shards, {total} pieces");
+        let mut taken: Vec<u64> = parts.iter().flat_map(|p| p.pieces.clone()).collect();
+        taken.sort_unstable();
+        assert_eq!(taken, (0..total).collect::<Vec<_>>(), "{count} shards");
+        assert!(parts.iter().all(|p| p.pieces_total == total));
+    }
+    // Through a claims directory: here one shard after the other, so the first takes every
+    // piece and the second none, and together they still reach what the whole search does.
+    let dir = std::env::temp_dir().join(format!("sim-dpor-claims-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    let claiming = DporSettings {
+        claims: Some(dir.clone()),
+        ..all(false, false)
+    };
+    let first = shard(0, 2, &claiming);
+    let second = shard(1, 2, &claiming);
+    assert_eq!(first.pieces.len() as u64, first.pieces_total);
+    assert!(second.pieces.is_empty(), "{:?}", second.pieces);
+    let mut union = first.outcomes.clone();
+    union.extend(second.outcomes);
+    assert_eq!(union, whole.outcomes);
+    // Claims left from that run: another run of the same search takes nothing.
+    let again = shard(0, 2, &claiming);
+    assert!(again.pieces.is_empty() && again.interleavings == 0);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
 fn progress_is_told_and_check_dpor_passes_a_correct_program() {
     let told = Arc::new(spin::Mutex::new(Vec::new()));
     let sink = told.clone();
@@ -559,6 +615,8 @@ struct Tally {
     several: usize,
     /// Scenarios where the wrong dependence relation missed an outcome.
     lost: usize,
+    /// Scenarios whose search two shards split, each running some of it.
+    split: usize,
     /// Interleavings run in all, by DPOR and by brute force.
     dpor_interleavings: u64,
     brute_interleavings: u64,
@@ -585,7 +643,7 @@ fn hold_family(
     let seeds_given = seeds.end - seeds.start;
     for seed in seeds {
         let text = format!("# {family}\n{}", generate(seed));
-        let Some((dpor, brute)) = against_brute_force_within(seed, &text, limit) else {
+        let Some((dpor, brute, split)) = against_brute_force_within(seed, &text, limit) else {
             tally.skipped += 1;
             continue;
         };
@@ -595,6 +653,7 @@ fn hold_family(
         tally.dpor_interleavings += dpor.interleavings;
         tally.brute_interleavings += brute.interleavings;
         tally.lost += usize::from(search(&text, &all(false, true)).outcomes != brute.outcomes);
+        tally.split += usize::from(split);
         for (feature, n) in tally.features.iter_mut() {
             *n += usize::from(text.contains(feature));
         }
@@ -620,6 +679,28 @@ fn hold_family(
         tally.lost > 0,
         "{family}: the oracle does not catch an unsound dependence relation: {tally:?}"
     );
+    assert!(
+        tally.split * 2 >= tally.checked,
+        "{family}: two shards split too few searches: {tally:?}"
+    );
+}
+
+/// The outcomes `count` shards of the search of `text` reach together, and how many of
+/// them ran an interleaving.
+fn sharded(text: &str, count: u64) -> (BTreeSet<RunOutcome>, usize) {
+    let (target, config) = target("gen.sim", text);
+    let mut union = BTreeSet::new();
+    let mut busy = 0;
+    for index in 0..count {
+        let options = Options {
+            shard: Some(crate::explore::Shard { index, count }),
+            ..Options::default()
+        };
+        let part = dpor(&target, &config, &all(false, false), &options).unwrap();
+        busy += usize::from(part.interleavings > 0);
+        union.extend(part.outcomes);
+    }
+    (union, busy)
 }
 
 /// A draw that comes true once in `n`, on average.
