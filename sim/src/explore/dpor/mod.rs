@@ -557,8 +557,9 @@ pub fn dpor(
 
     let end = match options.shard {
         Some(shard) if shard.count > 1 => search.shard(shard),
-        _ => search.explore(Piece::whole()).err(),
-    };
+        _ => search.explore(Piece::whole()),
+    }
+    .err();
     let mut report = search.report;
     report.verdict = match end {
         None if report.failures.is_empty() => Verdict::Complete,
@@ -591,37 +592,31 @@ struct Search<'a> {
 
 impl Search<'_> {
     /// Draw the plan and search this shard's pieces: those the plan gives it, or with
-    /// [`DporSettings::claims`] those it claims first. `None` when they are all done;
-    /// otherwise why the search stopped, and how deep.
-    fn shard(&mut self, shard: Shard) -> Option<(Halt, usize)> {
-        let plan = match Split::plan(&mut self.runner, shard) {
-            Ok(plan) => plan,
-            Err(why) => return Some((why, 0)),
-        };
+    /// [`DporSettings::claims`] those it claims first. The error is why the search stopped
+    /// first, as for [`Search::explore`].
+    fn shard(&mut self, shard: Shard) -> Result<(), (Halt, usize)> {
+        let early = |why: Halt| (why, 0);
+        let plan = Split::plan(&mut self.runner, shard).map_err(early)?;
         self.report.pieces_total = plan.pieces.len() as u64;
         let claims = match &self.runner.settings.claims {
-            Some(dir) => match Claims::open(dir, plan.fingerprint) {
-                Ok(claims) => Some(claims),
-                Err(e) => return Some((Halt::Error(e), 0)),
-            },
+            Some(dir) => Some(
+                Claims::open(dir, plan.fingerprint)
+                    .map_err(Halt::Error)
+                    .map_err(early)?,
+            ),
             None => None,
         };
         for (index, (piece, owner)) in plan.pieces.into_iter().enumerate() {
             let mine = match &claims {
-                Some(claims) => match claims.take(index) {
-                    Ok(taken) => taken,
-                    Err(e) => return Some((Halt::Error(e), 0)),
-                },
+                Some(claims) => claims.take(index).map_err(Halt::Error).map_err(early)?,
                 None => owner == shard.index,
             };
             if mine {
                 self.report.pieces.push(index as u64);
-                if let Err(stop) = self.explore(piece) {
-                    return Some(stop);
-                }
+                self.explore(piece)?;
             }
         }
-        None
+        Ok(())
     }
 
     /// Search every interleaving of `piece`: those that start with its stack's choices,

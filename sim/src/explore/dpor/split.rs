@@ -59,24 +59,25 @@ struct Part {
     cut: bool,
 }
 
-/// The choices at `node` its races ask for, other than the one taken and nobody asleep.
-fn asked(node: &Node) -> usize {
-    let asleep = |w: &P| node.sleep.iter().any(|(q, _)| q == w);
-    let other = |w: &&P| **w != node.chosen && !asleep(w);
-    node.backtrack.iter().filter(other).count()
+/// Whether `w` is another choice at `node`: not the one taken, and not asleep there.
+fn other(node: &Node, w: P) -> bool {
+    w != node.chosen && !node.sleep.iter().any(|(q, _)| *q == w)
 }
 
-/// Every choice at node `t` of `stack` other than the one taken, that can run there within
-/// the preemption bound, nobody asleep: each is a piece when the node is cut.
+/// How many other choices at `node` its races ask for.
+fn asked(node: &Node) -> usize {
+    node.backtrack.iter().filter(|w| other(node, **w)).count()
+}
+
+/// Every other choice at node `t` of `stack` that can run there within the preemption
+/// bound: each is a piece when the node is cut.
 fn others(stack: &[Node], t: usize, bound: Option<u32>) -> Vec<P> {
     let node = &stack[t];
     let fits = |w: &&P| within(stack, t, &node.enabled, node.preemptions, **w, bound);
-    let asleep = |w: &P| node.sleep.iter().any(|(q, _)| q == w);
-    let other = |w: &&P| **w != node.chosen && !asleep(w);
     node.enabled
         .iter()
         .filter(fits)
-        .filter(other)
+        .filter(|w| other(node, **w))
         .copied()
         .collect()
 }
