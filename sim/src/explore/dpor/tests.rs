@@ -371,20 +371,9 @@ fn shards_together_reach_what_one_search_reaches() {
     let mut shared = 0;
     for seed in [3, 7, 11, 19] {
         let text = generated(seed);
-        let (target, config) = target("gen.sim", &text);
-        let whole = dpor(&target, &config, &all(false, false), &Options::default()).unwrap();
+        let whole = search(&text, &all(false, false));
         for count in [2, 3] {
-            let mut union = BTreeSet::new();
-            let mut busy = 0;
-            for index in 0..count {
-                let options = Options {
-                    shard: Some(crate::explore::Shard { index, count }),
-                    ..Options::default()
-                };
-                let part = dpor(&target, &config, &all(false, false), &options).unwrap();
-                busy += usize::from(part.interleavings > 0);
-                union.extend(part.outcomes);
-            }
+            let (union, busy) = sharded(&text, count);
             shared += usize::from(busy > 1);
             assert_eq!(
                 union, whole.outcomes,
@@ -401,19 +390,11 @@ fn shards_together_reach_what_one_search_reaches() {
 #[test]
 fn the_plan_gives_every_piece_to_one_shard_and_claims_give_each_to_its_first_claimer() {
     let text = generated(19);
-    let (target, config) = target("gen.sim", &text);
-    let whole = dpor(&target, &config, &all(false, false), &Options::default()).unwrap();
-    let shard = |index, count, settings: &DporSettings| {
-        let options = Options {
-            shard: Some(crate::explore::Shard { index, count }),
-            ..Options::default()
-        };
-        dpor(&target, &config, settings, &options).unwrap()
-    };
+    let whole = search(&text, &all(false, false));
     // By the plan's estimates: each piece to exactly one shard.
     for count in [2, 3] {
         let parts: Vec<DporReport> = (0..count)
-            .map(|i| shard(i, count, &all(false, false)))
+            .map(|i| shard(&text, i, count, &all(false, false)))
             .collect();
         let total = parts[0].pieces_total;
         assert!(total >= count, "{count} shards, {total} pieces");
@@ -430,17 +411,67 @@ fn the_plan_gives_every_piece_to_one_shard_and_claims_give_each_to_its_first_cla
         claims: Some(dir.clone()),
         ..all(false, false)
     };
-    let first = shard(0, 2, &claiming);
-    let second = shard(1, 2, &claiming);
+    let first = shard(&text, 0, 2, &claiming);
+    let second = shard(&text, 1, 2, &claiming);
     assert_eq!(first.pieces.len() as u64, first.pieces_total);
     assert!(second.pieces.is_empty(), "{:?}", second.pieces);
     let mut union = first.outcomes.clone();
     union.extend(second.outcomes);
     assert_eq!(union, whole.outcomes);
     // Claims left from that run: another run of the same search takes nothing.
-    let again = shard(0, 2, &claiming);
+    let again = shard(&text, 0, 2, &claiming);
     assert!(again.pieces.is_empty() && again.interleavings == 0);
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn merge_refuses_results_of_different_splits_and_names_what_is_missing() {
+    // A shard's summary line, as `--format json` writes it, with what merge reads.
+    let result = |shard: &str, bound: Option<u32>, pieces: &[u64], total: u64| {
+        let summary = serde_json::json!({
+            "type": "summary", "verdict": "complete", "shard": shard,
+            "preemptions": bound, "interleavings": 1, "pruned": 0, "seconds": 0.1,
+            "pieces": pieces, "pieces_total": total,
+        });
+        (format!("shard-{shard}.json"), summary.to_string())
+    };
+    let both = merge(&[
+        result("0/2", None, &[0, 2], 3),
+        result("1/2", None, &[1], 3),
+    ])
+    .unwrap();
+    assert_eq!(both.verdict, Verdict::Complete, "{both:?}");
+    let refused = |results: &[(String, String)], why: &str| {
+        let err = merge(results).unwrap_err();
+        assert!(err.contains(why), "{err}");
+    };
+    refused(
+        &[result("0/2", None, &[0], 2), result("0/2", None, &[1], 2)],
+        "given twice",
+    );
+    refused(
+        &[result("0/2", None, &[0], 2), result("1/3", None, &[1], 2)],
+        "a split into 3",
+    );
+    refused(
+        &[
+            result("0/2", Some(1), &[0], 2),
+            result("1/2", None, &[1], 2),
+        ],
+        "searched with",
+    );
+    refused(
+        &[result("0/2", None, &[0], 2), result("1/2", None, &[1], 3)],
+        "cut into 3 pieces",
+    );
+    let short = merge(&[result("0/2", None, &[0], 3), result("1/2", None, &[1], 3)]).unwrap();
+    assert_eq!(short.verdict, Verdict::Incomplete);
+    assert!(
+        short.missing[0].starts_with("1 of the 3 pieces searched by no shard (2)"),
+        "{short:?}"
+    );
+    let absent = merge(&[result("0/2", None, &[0, 1], 2)]).unwrap();
+    assert_eq!(absent.missing, ["shard 1/2 missing"]);
 }
 
 #[test]
@@ -688,19 +719,24 @@ fn hold_family(
 /// The outcomes `count` shards of the search of `text` reach together, and how many of
 /// them ran an interleaving.
 fn sharded(text: &str, count: u64) -> (BTreeSet<RunOutcome>, usize) {
-    let (target, config) = target("gen.sim", text);
     let mut union = BTreeSet::new();
     let mut busy = 0;
     for index in 0..count {
-        let options = Options {
-            shard: Some(crate::explore::Shard { index, count }),
-            ..Options::default()
-        };
-        let part = dpor(&target, &config, &all(false, false), &options).unwrap();
+        let part = shard(text, index, count, &all(false, false));
         busy += usize::from(part.interleavings > 0);
         union.extend(part.outcomes);
     }
     (union, busy)
+}
+
+/// Shard `index` of `count` of the search of `text` under `settings`.
+fn shard(text: &str, index: u64, count: u64, settings: &DporSettings) -> DporReport {
+    let (target, config) = target("gen.sim", text);
+    let options = Options {
+        shard: Some(crate::explore::Shard { index, count }),
+        ..Options::default()
+    };
+    dpor(&target, &config, settings, &options).unwrap()
 }
 
 /// A draw that comes true once in `n`, on average.
