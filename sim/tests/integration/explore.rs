@@ -559,22 +559,34 @@ fn json_lines(text: &str, kind: &str) -> std::collections::BTreeSet<String> {
         .collect()
 }
 
-#[test]
-fn dpor_shards_in_separate_processes_merge_into_the_whole_search() {
-    let dir = std::env::temp_dir().join(format!("sim-dpor-{}", std::process::id()));
+/// A fresh directory named after `tag` with [`DPOR_RACE`] in it: the directory and the
+/// scenario's path.
+fn dpor_race_in(tag: &str) -> (PathBuf, String) {
+    let dir = std::env::temp_dir().join(format!("sim-dpor-{tag}-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("race.sim");
     std::fs::write(&file, DPOR_RACE).unwrap();
-    let file = file.display().to_string();
-    let base = [
+    (dir, file.display().to_string())
+}
+
+/// `sim explore FILE --strategy dpor --keep-going --format json`: every outcome, as JSON.
+fn dpor_every_outcome(file: &str) -> [&str; 7] {
+    [
         "explore",
-        &file,
+        file,
         "--strategy",
         "dpor",
         "--keep-going",
         "--format",
         "json",
-    ];
+    ]
+}
+
+#[test]
+fn dpor_shards_in_separate_processes_merge_into_the_whole_search() {
+    let (dir, file) = dpor_race_in("shards");
+    let base = dpor_every_outcome(&file);
     let whole = sim(&base);
     assert_eq!(whole.status.code(), Some(1), "{}", stdout(&whole));
     let whole = stdout(&whole);
@@ -664,22 +676,9 @@ fn dpor_shards_in_separate_processes_merge_into_the_whole_search() {
 
 #[test]
 fn dpor_shards_sharing_a_claims_directory_take_every_piece_once() {
-    let dir = std::env::temp_dir().join(format!("sim-dpor-claims-{}", std::process::id()));
-    std::fs::remove_dir_all(&dir).ok();
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("race.sim");
-    std::fs::write(&file, DPOR_RACE).unwrap();
-    let file = file.display().to_string();
+    let (dir, file) = dpor_race_in("claims");
     let claims = dir.join("claims").display().to_string();
-    let base = [
-        "explore",
-        &file,
-        "--strategy",
-        "dpor",
-        "--keep-going",
-        "--format",
-        "json",
-    ];
+    let base = dpor_every_outcome(&file);
     let outcomes = json_lines(&stdout(&sim(&base)), "outcome");
     // Two shards at once, as two jobs of a cluster that share a volume would run.
     let run_shards = |round: &str| -> Vec<String> {
